@@ -1,0 +1,24 @@
+// Command oci-sbx converts, applies and checks seccomp profiles.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := app.New().RunContext(ctx, os.Args)
+	stop()
+	var status *app.ExitStatus
+	if err != nil && !errors.As(err, &status) {
+		fmt.Fprintf(os.Stderr, "oci-sbx: %v\n", err)
+	}
+	os.Exit(app.ExitCode(err))
+}
