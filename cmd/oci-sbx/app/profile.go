@@ -1,0 +1,50 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+)
+
+// maxProfileSize bounds what oci-sbx reads as a profile; real profiles are
+// tens of kilobytes.
+const maxProfileSize = 16 << 20
+
+// readInput reads a file, or standard input for "-".
+func readInput(stdin io.Reader, path string) ([]byte, error) {
+	var r io.Reader = stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxProfileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", path, err)
+	}
+	if len(data) > maxProfileSize {
+		return nil, fmt.Errorf("reading %q: larger than %d MiB", path, maxProfileSize>>20)
+	}
+	return data, nil
+}
+
+// loadProfile reads a profile in any format convert reads, sniffing the
+// format unless from is set.
+func loadProfile(stdin io.Reader, path string, from convert.Format, opt convert.Options) (*specs.LinuxSeccomp, error) {
+	data, err := readInput(stdin, path)
+	if err != nil {
+		return nil, err
+	}
+	name := path
+	if path == "-" {
+		name = "<stdin>"
+	}
+	return convert.Read(name, data, from, opt)
+}
