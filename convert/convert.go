@@ -62,6 +62,8 @@ type Options struct {
 	// Warn receives notes about the input and what a target format loses.
 	// It may be nil.
 	Warn func(msg string)
+
+	depth int // levels of extends followed so far
 }
 
 func (o *Options) warn(format string, args ...any) {

@@ -10,10 +10,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 )
 
-// maxProfileSize bounds what oci-sbx reads as a profile; real profiles are
-// tens of kilobytes.
-const maxProfileSize = 16 << 20
-
 // readInput reads a file, or standard input for "-".
 func readInput(stdin io.Reader, path string) ([]byte, error) {
 	var r io.Reader = stdin
@@ -25,12 +21,12 @@ func readInput(stdin io.Reader, path string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxProfileSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, convert.MaxInputSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
-	if len(data) > maxProfileSize {
-		return nil, fmt.Errorf("reading %q: larger than %d MiB", path, maxProfileSize>>20)
+	if len(data) > convert.MaxInputSize {
+		return nil, fmt.Errorf("reading %q: larger than %d MiB", path, convert.MaxInputSize>>20)
 	}
 	return data, nil
 }

@@ -1,0 +1,64 @@
+# oci-sbx — `make help` lists the targets.
+
+GO          ?= go
+BIN         := bin
+SECCOMP_ENV := CGO_ENABLED=1
+PURE_ENV    := CGO_ENABLED=0
+TAGS        := seccomp
+STATIC_TAGS := seccomp netgo osusergo
+PURE_PKGS   := ./convert/... ./oci ./hooks
+
+.PHONY: help deps build build-static build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps generate clean
+
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## install the system packages the build and tests need (Debian; needs root)
+	@./.ci/deps
+
+build: ## build bin/oci-sbx with seccomp support, and the suspicious app
+	$(SECCOMP_ENV) $(GO) build -tags '$(TAGS)' -o $(BIN)/oci-sbx ./cmd/oci-sbx
+	$(PURE_ENV) $(GO) build -o $(BIN)/suspicious-app ./testdata/suspicious-app
+
+build-static: ## build a static bin/oci-sbx-static (runs inside a container rootfs)
+	$(SECCOMP_ENV) $(GO) build -tags '$(STATIC_TAGS)' -ldflags '-extldflags -static' -o $(BIN)/oci-sbx-static ./cmd/oci-sbx
+
+build-pure: ## build bin/oci-sbx-pure without cgo (no exec: it says so)
+	$(PURE_ENV) $(GO) build -o $(BIN)/oci-sbx-pure ./cmd/oci-sbx
+
+test: deps check-deps test-pure test-seccomp test-e2e fuzz ## run every test (installs what it needs)
+
+test-pure: ## unit tests of the pure build (CGO_ENABLED=0)
+	$(PURE_ENV) $(GO) test ./...
+
+test-seccomp: ## unit tests of the seccomp build (cgo, libseccomp, runc's loader)
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' ./...
+
+test-e2e: ## end-to-end tests through the built binary and real runtimes
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 ./e2e/...
+
+fuzz: ## run each fuzz target briefly
+	$(PURE_ENV) $(GO) test ./convert/rules -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s
+	$(PURE_ENV) $(GO) test ./convert -run '^$$' -fuzz '^FuzzParseLibseccompC$$' -fuzztime 20s
+
+demo: deps build ## convert the demo rules and run the suspicious app without and with them
+	@./testdata/demo.sh
+
+bench: build ## measure what the sandbox costs (see docs/)
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -run '^$$' -bench . -benchtime 200x ./oci/sandbox/
+
+lint: ## vet both builds and check formatting
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(PURE_ENV) $(GO) vet ./...
+	$(SECCOMP_ENV) $(GO) vet -tags '$(TAGS)' ./...
+
+check-deps: ## prove the pure packages import no cgo, libseccomp, runc or specconv
+	@bad=$$($(PURE_ENV) $(GO) list -tags '$(TAGS)' -deps $(PURE_PKGS) | grep -E '^(runtime/cgo|github.com/seccomp/|github.com/opencontainers/runc/)' || true); \
+	 cgo=$$($(SECCOMP_ENV) $(GO) list -tags '$(TAGS)' -f '{{if and .CgoFiles (not .Standard)}}{{.ImportPath}}{{end}}' -deps $(PURE_PKGS)); \
+	 if [ -n "$$bad$$cgo" ]; then echo "pure packages pull in: $$bad $$cgo"; exit 1; else echo "check-deps: pure packages import no cgo code"; fi
+
+generate: ## regenerate the syscall table and the built-in Podman profile
+	$(SECCOMP_ENV) $(GO) generate -tags '$(TAGS)' ./convert/...
+
+clean: ## remove built binaries
+	rm -rf $(BIN)

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci"
+)
+
+func convertCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "convert",
+		Usage:     "convert a seccomp profile between formats",
+		ArgsUsage: "INPUT",
+		Description: `Reads a profile (INPUT, or - for standard input) and writes it in another format.
+
+Inputs (--from, guessed from the content when omitted):
+   rules         the oci-sbx rules language (YAML)
+   libseccomp-c  C source that builds a filter with seccomp_init and seccomp_rule_add
+   docker        Docker or Podman JSON (archMap, includes/excludes, errno names)
+   oci           a linux.seccomp object, or a whole config.json
+   spo           a Security Profiles Operator SeccompProfile resource
+
+Outputs (--to, default oci):
+   oci           linux.seccomp JSON for config.json
+   docker        JSON for docker/podman run --security-opt seccomp=FILE
+   kubernetes    JSON for a kubelet Localhost profile; where it goes is printed on stderr
+   spo           a SeccompProfile resource the Security Profiles Operator distributes
+   rules         the rules language
+
+Unknown syscall names, actions and errnos are errors, never skipped. Notes about
+what a format cannot carry go to standard error.
+
+Examples:
+   oci-sbx convert testdata/demo.yaml --to docker -o demo.json
+   oci-sbx convert --from docker --arch x86_64,x86,x32 --caps CAP_SYS_ADMIN seccomp.json
+   oci-sbx convert --to rules /usr/share/containers/seccomp.json`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
+			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
+			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
+			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against (default: what docker run grants)"},
+			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
+			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT)"},
+		},
+		Action: runConvert,
+	}
+}
+
+func runConvert(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageErrorf(c, "convert takes one INPUT (a file, or - for standard input), got %d", c.NArg())
+	}
+	input := c.Args().First()
+	var from convert.Format
+	if f := c.String("from"); f != "" {
+		var err error
+		if from, err = convert.ParseFormat(f, convert.InputFormats); err != nil {
+			return usageErrorf(c, "--from: %v", err)
+		}
+	}
+	to, err := convert.ParseFormat(c.String("to"), convert.OutputFormats)
+	if err != nil {
+		return usageErrorf(c, "--to: %v", err)
+	}
+	opt := convert.Options{
+		Arches: splitList(c.StringSlice("arch")),
+		Caps:   splitList(c.StringSlice("caps")),
+		Kernel: c.String("kernel"),
+		Name:   c.String("name"),
+		Warn:   func(msg string) { fmt.Fprintf(c.App.ErrWriter, "oci-sbx: warning: %s\n", msg) },
+	}
+	if opt.Name == "" {
+		opt.Name = profileName(c.String("output"), input)
+	}
+	s, err := loadProfile(c.App.Reader, input, from, opt)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := convert.Write(&buf, s, to, opt); err != nil {
+		return fmt.Errorf("writing %s: %w", to, err)
+	}
+	if out := c.String("output"); out != "" {
+		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+	} else if _, err := c.App.Writer.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	if to == convert.Kubernetes {
+		fmt.Fprint(c.App.ErrWriter, convert.KubernetesHint(opt.Name))
+	}
+	return nil
+}
+
+// splitList accepts both --arch a,b and --arch a --arch b.
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// profileName derives a resource name from the output or input file name.
+func profileName(output, input string) string {
+	for _, p := range []string{output, input} {
+		if p == "" || p == "-" {
+			continue
+		}
+		base := filepath.Base(p)
+		base = strings.TrimSuffix(base, filepath.Ext(base))
+		name := strings.Trim(strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+				return r
+			case r >= 'A' && r <= 'Z':
+				return r + ('a' - 'A')
+			}
+			return '-'
+		}, base), "-.")
+		if name != "" {
+			return name
+		}
+	}
+	return "oci-sbx"
+}

@@ -1,0 +1,363 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// CompileOptions steer Compile.
+type CompileOptions struct {
+	// Arches replaces the profile's architectures when not empty.
+	Arches []string
+	// Base resolves an extends reference for the given target
+	// architectures (nil: native). Without it, extends is an error.
+	Base func(ref string, arches []string) (*specs.LinuxSeccomp, error)
+	// Warn receives problems that do not stop the conversion.
+	Warn func(*Error)
+}
+
+// Compile turns the profile into the OCI form runc consumes. The result
+// means under runc exactly what the rules say, or Compile fails saying
+// why: conditions runc would OR are lowered or refused, a rule that
+// conflicts with another for the same syscall is refused, and rules for a
+// syscall replace what an extended base says about it.
+func (p *Profile) Compile(opt CompileOptions) (*specs.LinuxSeccomp, error) {
+	c := &compiler{p: p, opt: opt}
+	out := c.compile()
+	if err := c.errs.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+type compiler struct {
+	p    *Profile
+	opt  CompileOptions
+	errs ErrorList
+}
+
+func (c *compiler) errorf(at Pos, format string, args ...any) {
+	c.errs.add(c.p.File, at, format, args...)
+}
+
+func (c *compiler) warnf(at Pos, format string, args ...any) {
+	if c.opt.Warn != nil {
+		c.opt.Warn(&Error{File: c.p.File, Pos: at, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
+// targets returns the architectures to build for, nil meaning native.
+func (c *compiler) targets() []Name {
+	if len(c.opt.Arches) > 0 {
+		names := make([]Name, len(c.opt.Arches))
+		for i, a := range c.opt.Arches {
+			names[i] = Name{Name: a}
+		}
+		return names
+	}
+	return c.p.Architectures
+}
+
+// syscallCase is one compiled rule: a syscall's action under conditions.
+type syscallCase struct {
+	action Action
+	when   []Cond
+	rule   *Rule
+}
+
+func (c *compiler) compile() *specs.LinuxSeccomp {
+	out := &specs.LinuxSeccomp{
+		Flags:            c.p.Flags,
+		ListenerPath:     c.p.ListenerPath,
+		ListenerMetadata: c.p.ListenerMetadata,
+	}
+	// Architectures: explicit names go into the profile; native alone
+	// leaves the list empty, which runtimes read as "the host's own".
+	var arches []string // nil: native
+	seen := map[string]bool{}
+	for _, a := range c.targets() {
+		name := a.Name
+		if name == Native {
+			name = NativeArch()
+		}
+		spec, err := ArchSpec(name)
+		if err != nil {
+			c.errorf(a.Pos, "%v", err)
+			continue
+		}
+		if !seen[name] {
+			seen[name] = true
+			arches = append(arches, name)
+			out.Architectures = append(out.Architectures, spec)
+		}
+	}
+	if len(c.targets()) == 1 && c.targets()[0].Name == Native {
+		arches, out.Architectures = nil, nil
+	}
+
+	var base *specs.LinuxSeccomp
+	if c.p.Extends != "" {
+		if c.opt.Base == nil {
+			c.errorf(c.p.ExtendsPos, "extends %q: no base profiles available here", c.p.Extends)
+		} else if b, err := c.opt.Base(c.p.Extends, arches); err != nil {
+			c.errorf(c.p.ExtendsPos, "extends %q: %v", c.p.Extends, err)
+		} else {
+			base = b
+		}
+	}
+
+	switch {
+	case c.p.HasDefault:
+		out.DefaultAction, out.DefaultErrnoRet = c.p.Default.Spec()
+	case base != nil:
+		out.DefaultAction, out.DefaultErrnoRet = base.DefaultAction, base.DefaultErrnoRet
+	}
+	def, err := ActionFromSpec(out.DefaultAction, out.DefaultErrnoRet)
+	if err != nil && base != nil {
+		c.errorf(c.p.ExtendsPos, "extends %q: default action: %v", c.p.Extends, err)
+	}
+	if def.Kind == Notify {
+		c.errorf(c.p.DefaultPos, "default: notify cannot be the default action: runc refuses it (the runtime itself would be stopped by it)")
+	}
+	if base != nil {
+		if out.Architectures == nil && len(c.p.Architectures) == 0 && len(c.opt.Arches) == 0 {
+			out.Architectures = base.Architectures
+		}
+		if out.Flags == nil {
+			out.Flags = base.Flags
+		}
+		if out.ListenerPath == "" {
+			out.ListenerPath, out.ListenerMetadata = base.ListenerPath, base.ListenerMetadata
+		}
+	}
+
+	// Expand every rule into per-syscall cases, in rule order.
+	cases := map[string][]syscallCase{}
+	var order []string
+	for i := range c.p.Rules {
+		r := &c.p.Rules[i]
+		when, ok := c.lower(r)
+		if !ok {
+			continue
+		}
+		if r.Action.Kind == Errno && r.Action.Ret == 0 {
+			c.errorf(r.ActionPos, "%v", ErrZeroErrno)
+		}
+		for _, name := range c.expand(r.Syscalls, arches) {
+			if r.Action.Kind == Notify && name == "write" {
+				c.errorf(r.ActionPos, "notify on write: runc refuses it, because the runtime must be able to write while it waits for the listener")
+			}
+			if _, dup := cases[name]; !dup {
+				order = append(order, name)
+			}
+			cases[name] = append(cases[name], syscallCase{action: r.Action, when: when, rule: r})
+		}
+	}
+	for _, name := range order {
+		c.checkConflicts(name, cases[name])
+	}
+
+	// A base's rules come first, minus every syscall this profile decides.
+	if base != nil {
+		for _, sc := range base.Syscalls {
+			var keep []string
+			for _, n := range sc.Names {
+				if _, overridden := cases[n]; !overridden {
+					keep = append(keep, n)
+				}
+			}
+			if len(keep) > 0 {
+				sc.Names = keep
+				out.Syscalls = append(out.Syscalls, sc)
+			}
+		}
+	}
+
+	// One OCI rule per source rule, listing the syscalls that kept it.
+	for i := range c.p.Rules {
+		r := &c.p.Rules[i]
+		var names []string
+		var when []Cond
+		for _, name := range order {
+			for _, sc := range cases[name] {
+				if sc.rule == r {
+					names, when = append(names, name), sc.when
+				}
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		if r.Action == def {
+			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
+			continue
+		}
+		sort.Strings(names)
+		act, ret := r.Action.Spec()
+		sys := specs.LinuxSyscall{Names: slices.Compact(names), Action: act, ErrnoRet: ret}
+		for _, w := range when {
+			sys.Args = append(sys.Args, w.Spec())
+		}
+		out.Syscalls = append(out.Syscalls, sys)
+	}
+	return out
+}
+
+// expand resolves syscall names and @groups for the target architectures
+// (nil: native, where a group keeps every member any architecture has).
+func (c *compiler) expand(names []Name, arches []string) []string {
+	var out []string
+	for _, n := range names {
+		if strings.HasPrefix(n.Name, "@") {
+			members, err := GroupMembers(n.Name, arches)
+			if err != nil {
+				c.errorf(n.Pos, "%v", err)
+			}
+			out = append(out, members...)
+			continue
+		}
+		if !IsSyscall(n.Name) {
+			msg := fmt.Sprintf("unknown syscall %q", n.Name)
+			if sug := Suggest(n.Name, AllSyscalls()); sug != "" {
+				msg += fmt.Sprintf(": did you mean %q?", sug)
+			}
+			c.errorf(n.Pos, "%s", msg)
+			continue
+		}
+		check := arches
+		if check == nil {
+			check = []string{NativeArch()}
+		}
+		var missing []string
+		for _, a := range check {
+			if _, ok := SyscallNumber(a, n.Name); !ok {
+				missing = append(missing, a)
+			}
+		}
+		if len(missing) > 0 {
+			c.warnf(n.Pos, "syscall %q does not exist on %s; the rule does nothing there", n.Name, strings.Join(missing, ", "))
+		}
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+// checkConflicts refuses rules whose meaning would depend on the runtime:
+// libseccomp cannot give one syscall an unconditional action and a second,
+// different one.
+func (c *compiler) checkConflicts(name string, cs []syscallCase) {
+	for i, a := range cs {
+		for _, b := range cs[i+1:] {
+			if a.action == b.action || a.rule == b.rule {
+				continue
+			}
+			if len(a.when) == 0 || len(b.when) == 0 {
+				c.errorf(b.rule.Pos, "%s: this rule (%s) conflicts with the rule at line %d (%s); give each syscall one action, or make the cases conditional",
+					name, b.action, a.rule.Pos.Line, a.action)
+				return
+			}
+		}
+	}
+}
+
+// lower returns the rule's conditions in a form runc ANDs. runc turns a
+// rule with several conditions on one argument into one rule per
+// condition (an OR), so such conditions are merged into one where that is
+// exact, and refused otherwise.
+func (c *compiler) lower(r *Rule) ([]Cond, bool) {
+	byArg := map[uint][]Cond{}
+	var args []uint
+	for _, w := range r.When {
+		if _, ok := byArg[w.Arg]; !ok {
+			args = append(args, w.Arg)
+		}
+		byArg[w.Arg] = append(byArg[w.Arg], w)
+	}
+	var out []Cond
+	ok := true
+	for _, a := range args {
+		merged, err := mergeConds(byArg[a])
+		if err != nil {
+			c.errorf(byArg[a][1].Pos, "%v", err)
+			ok = false
+			continue
+		}
+		out = append(out, merged)
+	}
+	return out, ok
+}
+
+// mergeConds merges conditions on one argument into one equivalent
+// condition, or explains why that is impossible.
+func mergeConds(cs []Cond) (Cond, error) {
+	m := cs[0]
+	for _, n := range cs[1:] {
+		var ok bool
+		if m, ok = merge2(m, n); !ok {
+			return Cond{}, fmt.Errorf("conditions %q and %q on arg%d cannot be combined: runc would OR them (it splits a rule with two conditions on one argument), "+
+				"so write them as one condition or as separate rules", cs[0].String(), n.String(), n.Arg)
+		}
+	}
+	return m, nil
+}
+
+func merge2(a, b Cond) (Cond, bool) {
+	if a.Op == b.Op && a.Mask == b.Mask && a.Value == b.Value {
+		return a, true
+	}
+	// An equality decides the value: the other condition holds or the
+	// rule can never match, which cannot be written as one condition.
+	if a.Op == OpEQ && b.Matches(a.Value) {
+		return a, true
+	}
+	if b.Op == OpEQ && a.Matches(b.Value) {
+		return b, true
+	}
+	asMask := func(c Cond) (Cond, bool) {
+		switch c.Op {
+		case OpMaskedEQ:
+			return c, true
+		case OpEQ:
+			return Cond{Arg: c.Arg, Op: OpMaskedEQ, Mask: ^uint64(0), Value: c.Value, Pos: c.Pos}, true
+		}
+		return c, false
+	}
+	// Two masked equalities that agree where their masks overlap are one.
+	if ma, ok := asMask(a); ok {
+		if mb, ok := asMask(b); ok {
+			overlap := ma.Mask & mb.Mask
+			if ma.Value&overlap == mb.Value&overlap {
+				return Cond{Arg: a.Arg, Op: OpMaskedEQ, Mask: ma.Mask | mb.Mask, Value: ma.Value | mb.Value, Pos: a.Pos}, true
+			}
+			return Cond{}, false
+		}
+	}
+	// Bounds in the same direction: the tighter one decides.
+	lower := func(c Cond) bool { return c.Op == OpGT || c.Op == OpGE }
+	upper := func(c Cond) bool { return c.Op == OpLT || c.Op == OpLE }
+	if (lower(a) && lower(b)) || (upper(a) && upper(b)) {
+		if b.Matches(a.boundary()) && !a.Matches(b.boundary()) {
+			return a, true
+		}
+		if a.Matches(b.boundary()) && !b.Matches(a.boundary()) {
+			return b, true
+		}
+		return a, a.boundary() == b.boundary() && a.Op == b.Op
+	}
+	return Cond{}, false
+}
+
+// boundary is the tightest value a bound admits.
+func (c Cond) boundary() uint64 {
+	switch c.Op {
+	case OpGT:
+		return c.Value + 1
+	case OpLT:
+		return c.Value - 1
+	}
+	return c.Value
+}
