@@ -1,0 +1,222 @@
+package convert
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// goldenInputs are the profiles every output format is checked against.
+var goldenInputs = []struct {
+	path string
+	from Format
+}{
+	{"../testdata/demo.yaml", Rules},
+	{"../testdata/demo.c", LibseccompC},
+	{"testdata/inputs/docker-like.json", Docker},
+	{"testdata/inputs/config.json", OCI},
+	{"testdata/inputs/spo.yaml", SPO},
+}
+
+// fixedOptions make golden output independent of the host's kernel.
+func fixedOptions() Options {
+	return Options{Kernel: "6.1", Name: "golden"}
+}
+
+func readGoldenInput(t *testing.T, path string, from Format) *specs.LinuxSeccomp {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sniffed, err := Sniff(data)
+	if err != nil || sniffed != from {
+		t.Errorf("Sniff(%s) = %q, %v; want %q", path, sniffed, err, from)
+	}
+	s, err := Read(path, data, from, fixedOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestGolden writes every input in every output format, compares with the
+// golden files, checks the output is byte-identical on a second run, and
+// reads each output back to the same profile.
+func TestGolden(t *testing.T) {
+	for _, in := range goldenInputs {
+		for _, to := range OutputFormats {
+			base := strings.TrimSuffix(filepath.Base(in.path), filepath.Ext(in.path))
+			name := base + "." + string(in.from) + "." + string(to)
+			t.Run(name, func(t *testing.T) {
+				s := readGoldenInput(t, in.path, in.from)
+				var out, again bytes.Buffer
+				if err := Write(&out, s, to, fixedOptions()); err != nil {
+					t.Fatal(err)
+				}
+				if err := Write(&again, readGoldenInput(t, in.path, in.from), to, fixedOptions()); err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(out.Bytes(), again.Bytes()) {
+					t.Error("output differs between two runs")
+				}
+				golden(t, name, out.Bytes())
+
+				readBack := map[Format]Format{OCI: OCI, Docker: Docker, Kubernetes: OCI, SPO: SPO, Rules: Rules}[to]
+				back, err := Read(name, out.Bytes(), readBack, Options{})
+				if err != nil {
+					t.Fatalf("output does not read back: %v", err)
+				}
+				if err := Equal(s, back); err != nil {
+					t.Errorf("output reads back to a different profile: %v", err)
+				}
+				if to == OCI || to == Docker || to == Kubernetes {
+					var spec specs.LinuxSeccomp
+					dec := json.NewDecoder(bytes.NewReader(out.Bytes()))
+					dec.DisallowUnknownFields()
+					if err := dec.Decode(&spec); err != nil {
+						t.Fatalf("runtime-spec cannot decode the output: %v", err)
+					}
+					if !bytes.Contains(out.Bytes(), []byte(`"flags": [`)) {
+						t.Error(`output lacks "flags": runc would add SECCOMP_FILTER_FLAG_SPEC_ALLOW`)
+					}
+					if err := Equal(s, &spec); err != nil {
+						t.Errorf("runtime-spec reads a different profile: %v", err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestRoundTrips(t *testing.T) {
+	for _, in := range goldenInputs {
+		t.Run(filepath.Base(in.path), func(t *testing.T) {
+			s := readGoldenInput(t, in.path, in.from)
+			for _, via := range [][]Format{{Docker, OCI}, {Rules, OCI}, {SPO, Rules, OCI}} {
+				cur := s
+				for _, f := range via {
+					var buf bytes.Buffer
+					if err := Write(&buf, cur, f, fixedOptions()); err != nil {
+						t.Fatal(err)
+					}
+					var err error
+					if cur, err = Read("via", buf.Bytes(), f, Options{}); err != nil {
+						t.Fatalf("via %v: %v", via, err)
+					}
+				}
+				if err := Equal(s, cur); err != nil {
+					t.Errorf("via %v: %v", via, err)
+				}
+			}
+		})
+	}
+}
+
+func TestUint64Survives(t *testing.T) {
+	s := readGoldenInput(t, "testdata/inputs/config.json", OCI)
+	for _, f := range []Format{OCI, Docker, SPO, Rules} {
+		var buf bytes.Buffer
+		if err := Write(&buf, s, f, fixedOptions()); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(buf.Bytes(), []byte("18446744073709551516")) && !bytes.Contains(buf.Bytes(), []byte("0xffffffffffffff9c")) {
+			t.Errorf("%s output lost 18446744073709551516:\n%s", f, buf.Bytes())
+		}
+		back, err := Read("back", buf.Bytes(), f, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, sc := range back.Syscalls {
+			for _, a := range sc.Args {
+				found = found || a.Value == 18446744073709551516
+			}
+		}
+		if !found {
+			t.Errorf("%s: 18446744073709551516 did not survive", f)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Format
+	}{
+		{"rules", "default: allow\n", Rules},
+		{"bare seccomp", `{"defaultAction":"SCMP_ACT_ALLOW"}`, OCI},
+		{"config.json", `{"ociVersion":"1.0.2","linux":{}}`, OCI},
+		{"docker archMap", `{"defaultAction":"SCMP_ACT_ERRNO","archMap":[]}`, Docker},
+		{"podman errno", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ERRNO","errno":"ENOSYS"}]}`, Docker},
+		{"c", "#include <seccomp.h>\nint main(){seccomp_init(SCMP_ACT_ALLOW);}", LibseccompC},
+		{"spo", "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\n", SPO},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, err := Sniff([]byte(tt.in)); err != nil || got != tt.want {
+				t.Errorf("Sniff = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := Sniff([]byte("  \n")); err == nil {
+		t.Error("empty input sniffed without error")
+	}
+}
+
+func TestOCIErrors(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"unknown key", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"syscall\": []\n}", `x.json:3:2: unknown key "syscall": did you mean "syscalls"?`},
+		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, `unknown key "DefaultAction": did you mean "defaultAction"?`},
+		{"duplicate", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, `duplicate key "defaultAction"`},
+		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", "x.json:2:35: malformed JSON"},
+		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, "data after the top-level value"},
+		{"unknown syscall", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["opnat"], "action": "SCMP_ACT_ERRNO"}]}`, `unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?`},
+		{"unknown action", `{"defaultAction": "SCMP_ACT_DENY"}`, `unknown seccomp action "SCMP_ACT_DENY"`},
+		{"errno zero", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]}`, "errno(0)"},
+		{"arg index", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`, "argument index 6 is out of range"},
+		{"bad op", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1, "op": "EQ"}]}]}`, `unknown comparison operator "EQ"`},
+		{"wrong type", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "openat", "action": "SCMP_ACT_ERRNO"}]}`, "cannot use a JSON string here"},
+		{"config without seccomp", `{"ociVersion": "1.0.2", "linux": {}}`, "config.json has no linux.seccomp"},
+		{"unknown arch", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]}`, "SCMP_ARCH_X86_46"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read("x.json", []byte(tt.in), OCI, Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v; want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestExtendsFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "base.yaml"), []byte("default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [read, write, ptrace]}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "loop.yaml"), []byte("extends: loop.yaml\n"), 0o644)
+	top := filepath.Join(dir, "top.yaml")
+	os.WriteFile(top, []byte("extends: base.yaml\nrules:\n  - {action: kill, syscalls: [ptrace]}\n"), 0o644)
+	data, _ := os.ReadFile(top)
+	s, err := Read(top, data, "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := func(v uint) *uint { return &v }
+	want := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: u(1), Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"read", "write"}, Action: specs.ActAllow},
+		{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
+	}}
+	if err := Equal(want, s); err != nil {
+		t.Error(err)
+	}
+	loop := filepath.Join(dir, "loop.yaml")
+	data, _ = os.ReadFile(loop)
+	if _, err := Read(loop, data, "", Options{}); err == nil || !strings.Contains(err.Error(), "levels of extends") {
+		t.Errorf("extends cycle: %v", err)
+	}
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The demo behind `make demo`: convert the demo rules, then run the
+# suspicious app without and with them. Expects `make build` to have run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=bin
+rule() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+rule "The rules (testdata/demo.yaml)"
+cat testdata/demo.yaml
+
+rule "oci-sbx convert testdata/demo.yaml --to docker   (for docker/podman run --security-opt seccomp=FILE)"
+"$bin/oci-sbx" convert testdata/demo.yaml --to docker | tee "$bin/demo.json"
+
+rule "Without a sandbox: $bin/suspicious-app"
+"$bin/suspicious-app" || true
+
+rule "Sandboxed: oci-sbx exec --report --profile testdata/demo.yaml -- $bin/suspicious-app"
+"$bin/oci-sbx" exec --report --profile testdata/demo.yaml -- "$bin/suspicious-app" || true
+
