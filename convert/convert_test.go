@@ -176,7 +176,7 @@ func TestOCIErrors(t *testing.T) {
 		{"duplicate", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, `duplicate key "defaultAction"`},
 		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", "x.json:2:35: malformed JSON"},
 		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, "data after the top-level value"},
-		{"unknown syscall", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["opnat"], "action": "SCMP_ACT_ERRNO"}]}`, `unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?`},
+		{"unknown syscall", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["opnat"], "action": "SCMP_ACT_ERRNO"}]}`, `unknown syscall "opnat": did you mean "openat"? (runc would silently skip it)`},
 		{"unknown action", `{"defaultAction": "SCMP_ACT_DENY"}`, `unknown seccomp action "SCMP_ACT_DENY"`},
 		{"errno zero", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]}`, "errno(0)"},
 		{"arg index", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`, "argument index 6 is out of range"},

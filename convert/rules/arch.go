@@ -158,14 +158,17 @@ var syscallTables = sync.OnceValue(func() map[string]*archTable {
 	for arch, list := range syscallTable {
 		t := &archTable{nr: map[string]int{}, via: map[string]string{}}
 		for _, field := range strings.Fields(list) {
-			name, val, ok := strings.Cut(field, ":")
-			if !ok {
+			parts := strings.Split(field, ":")
+			if len(parts) < 2 || len(parts) > 3 {
 				panic("rules: malformed syscall table entry " + strconv.Quote(field))
 			}
-			if n, err := strconv.Atoi(val); err == nil {
-				t.nr[name] = n
-			} else {
-				t.via[name] = val
+			name := parts[0]
+			for _, p := range parts[1:] {
+				if n, err := strconv.Atoi(p); err == nil {
+					t.nr[name] = n
+				} else {
+					t.via[name] = p
+				}
 			}
 		}
 		tables[arch] = t
@@ -193,10 +196,10 @@ var allSyscalls = sync.OnceValue(func() []string {
 })
 
 // SyscallNumber returns the number of a syscall on an architecture, as
-// libseccomp and the kernel's seccomp_data see it (x32 numbers carry bit
-// 30, MIPS o32 numbers start at 4000). It reports false when the syscall
-// does not exist there, and for calls that the architecture multiplexes
-// through socketcall or ipc (see SyscallMultiplexer).
+// the kernel's seccomp_data sees it (x32 numbers carry bit 30, MIPS o32
+// numbers start at 4000). It reports false when the syscall does not exist
+// there. A multiplexed call (see SyscallMultiplexer) reports its direct
+// syscall, when the architecture has one: connect on x86 is 362.
 func SyscallNumber(arch, name string) (int, bool) {
 	t, ok := syscallTables()[arch]
 	if !ok {
@@ -207,9 +210,10 @@ func SyscallNumber(arch, name string) (int, bool) {
 }
 
 // SyscallMultiplexer returns "socketcall" or "ipc" when libseccomp filters
-// the named call on the architecture through that multiplexer (connect on
-// x86 becomes socketcall with arg0 == SYS_CONNECT, plus the direct syscall
-// on kernels that have one), and "" otherwise.
+// the named call on the architecture through that multiplexer as well as
+// by its direct number: a rule for connect on x86 matches socketcall with
+// arg0 == SYS_CONNECT and syscall 362. Some calls (recv on x86) exist only
+// through the multiplexer. It returns "" otherwise.
 func SyscallMultiplexer(arch, name string) string {
 	if t, ok := syscallTables()[arch]; ok {
 		return t.via[name]
@@ -217,9 +221,11 @@ func SyscallMultiplexer(arch, name string) string {
 	return ""
 }
 
-// hasSyscall reports whether libseccomp can filter the named call on the
-// architecture, directly or through a multiplexer.
-func hasSyscall(arch, name string) bool {
+// HasSyscall reports whether a rule for the named call takes effect on the
+// architecture: it is a syscall there, or libseccomp filters it through a
+// multiplexer. Use it, not SyscallNumber, to warn about names that do
+// nothing on a target (connect on x86 does something).
+func HasSyscall(arch, name string) bool {
 	t, ok := syscallTables()[arch]
 	if !ok {
 		return false
@@ -243,7 +249,7 @@ func IsSyscall(name string) bool {
 func SyscallArches(name string) []string {
 	var arches []string
 	for _, arch := range Arches() {
-		if hasSyscall(arch, name) {
+		if HasSyscall(arch, name) {
 			arches = append(arches, arch)
 		}
 	}

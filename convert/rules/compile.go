@@ -220,12 +220,8 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 			out = append(out, members...)
 			continue
 		}
-		if !IsSyscall(n.Name) {
-			msg := fmt.Sprintf("unknown syscall %q", n.Name)
-			if sug := Suggest(n.Name, AllSyscalls()); sug != "" {
-				msg += fmt.Sprintf(": did you mean %q?", sug)
-			}
-			c.errorf(n.Pos, "%s", msg)
+		if err := checkName(n.Name); err != nil {
+			c.errorf(n.Pos, "%v", err)
 			continue
 		}
 		check := arches

@@ -341,15 +341,12 @@ var constants = map[string]uint64{
 	"TIOCGPTPEER": unix.TIOCGPTPEER,
 	"TCGETS":      unix.TCGETS,
 	"TCSETS":      unix.TCSETS,
-	"FIONBIO":     unix.FIONBIO,
-	"FIOCLEX":     unix.FIOCLEX,
 
 	// Memory protection: mmap(2) arg2, mprotect(2) arg2.
 	"PROT_NONE":      unix.PROT_NONE,
 	"PROT_READ":      unix.PROT_READ,
 	"PROT_WRITE":     unix.PROT_WRITE,
 	"PROT_EXEC":      unix.PROT_EXEC,
-	"PROT_SEM":       unix.PROT_SEM,
 	"PROT_GROWSDOWN": unix.PROT_GROWSDOWN,
 	"PROT_GROWSUP":   unix.PROT_GROWSUP,
 
@@ -370,7 +367,6 @@ var constants = map[string]uint64{
 	"MAP_NONBLOCK":        unix.MAP_NONBLOCK,
 	"MAP_STACK":           unix.MAP_STACK,
 	"MAP_HUGETLB":         unix.MAP_HUGETLB,
-	"MAP_SYNC":            unix.MAP_SYNC,
 	"MAP_FIXED_NOREPLACE": unix.MAP_FIXED_NOREPLACE,
 
 	// Mount flags: mount(2) arg3.

@@ -46,12 +46,12 @@ func FromSeccomp(s *specs.LinuxSeccomp) (*Profile, error) {
 		}
 		var names []Name
 		for _, n := range sc.Names {
-			if !IsSyscall(n) {
-				msg := fmt.Sprintf("%s: unknown syscall %q (runc would silently skip it)", where, n)
-				if sug := Suggest(n, AllSyscalls()); sug != "" {
-					msg += fmt.Sprintf(": did you mean %q?", sug)
-				}
-				errorf("%s", msg)
+			if strings.HasPrefix(n, "@") {
+				errorf("%s: %q is a rules group, not a syscall name", where, n)
+				continue
+			}
+			if err := checkName(n); err != nil {
+				errorf("%s: %v (runc would silently skip it)", where, err)
 				continue
 			}
 			names = append(names, Name{Name: n})

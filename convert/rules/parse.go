@@ -248,6 +248,11 @@ func (p *parse) rule(n ast.Node, m []*ast.MappingValueNode) Rule {
 		case "syscalls":
 			hasSyscalls = true
 			r.Syscalls = p.list(kv.Value, "syscalls")
+			for _, n := range r.Syscalls {
+				if err := checkName(n.Name); err != nil {
+					p.errorf(n.Pos, "%v", err)
+				}
+			}
 			if len(r.Syscalls) == 0 {
 				p.errorf(pos(kv.Value), "syscalls is empty: name at least one syscall or @group")
 			}
@@ -282,6 +287,22 @@ func (p *parse) rule(n ast.Node, m []*ast.MappingValueNode) Rule {
 		p.errorf(r.Pos, "rule has no syscalls (e.g. \"syscalls: [openat]\")")
 	}
 	return r
+}
+
+// checkName reports a syscall or group name no architecture knows.
+func checkName(name string) error {
+	if strings.HasPrefix(name, "@") {
+		_, err := GroupMembers(name, nil)
+		return err
+	}
+	if IsSyscall(name) {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown syscall %q", name)
+	if sug := Suggest(name, AllSyscalls()); sug != "" {
+		msg += fmt.Sprintf(": did you mean %q?", sug)
+	}
+	return errors.New(msg)
 }
 
 func contains(list []string, s string) bool {

@@ -6,9 +6,9 @@ package rules
 const libseccompVersion = "2.5.4"
 
 // syscallTable holds, per architecture, the syscalls libseccomp knows as
-// "name:number" pairs sorted by name and separated by white space. A
-// multiplexer (socketcall, ipc) in place of the number means libseccomp
-// filters the call through it, plus its direct syscall where one exists.
+// "name:number" sorted by name and separated by white space. A call that
+// libseccomp filters through a multiplexer ends in ":socketcall" or ":ipc",
+// after the number of its direct syscall if it has one ("connect:362:socketcall").
 var syscallTable = map[string]string{
 	"aarch64": `
 accept:202 accept4:242 acct:89 add_key:217 adjtimex:171 bind:200 bpf:280 brk:214 cachestat:451
@@ -127,41 +127,42 @@ utimensat_time64:412 utimes:269 vfork:190 vhangup:111 vmsplice:343 vserver:313 w
 write:4 writev:146
 `,
 	"mips": `
-_llseek:4140 _newselect:4142 _sysctl:4153 accept:socketcall accept4:socketcall access:4033
-acct:4051 add_key:4280 adjtimex:4124 afs_syscall:4137 alarm:4027 bdflush:4134 bind:socketcall
-bpf:4355 break:4017 brk:4045 cachectl:4148 cacheflush:4147 cachestat:4451 capget:4204 capset:4205
-chdir:4012 chmod:4015 chown:4202 chroot:4061 clock_adjtime:4341 clock_adjtime64:4405
-clock_getres:4264 clock_getres_time64:4406 clock_gettime:4263 clock_gettime64:4403
-clock_nanosleep:4265 clock_nanosleep_time64:4407 clock_settime:4262 clock_settime64:4404 clone:4120
-clone3:4435 close:4006 close_range:4436 connect:socketcall copy_file_range:4360 creat:4008
-create_module:4127 delete_module:4129 dup:4041 dup2:4063 dup3:4327 epoll_create:4248
-epoll_create1:4326 epoll_ctl:4249 epoll_pwait:4313 epoll_pwait2:4441 epoll_wait:4250 eventfd:4319
-eventfd2:4325 execve:4011 execveat:4356 exit:4001 exit_group:4246 faccessat:4300 faccessat2:4439
-fadvise64:4254 fallocate:4320 fanotify_init:4336 fanotify_mark:4337 fchdir:4133 fchmod:4094
-fchmodat:4299 fchmodat2:4452 fchown:4095 fchownat:4291 fcntl:4055 fcntl64:4220 fdatasync:4152
-fgetxattr:4229 finit_module:4348 flistxattr:4232 flock:4143 fork:4002 fremovexattr:4235
-fsconfig:4431 fsetxattr:4226 fsmount:4432 fsopen:4430 fspick:4433 fstat:4108 fstat64:4215
-fstatat64:4293 fstatfs:4100 fstatfs64:4256 fsync:4118 ftime:4035 ftruncate:4093 ftruncate64:4212
-futex:4238 futex_requeue:4456 futex_time64:4422 futex_wait:4455 futex_waitv:4449 futex_wake:4454
-futimesat:4292 get_kernel_syms:4130 get_mempolicy:4269 get_robust_list:4310 getcpu:4312 getcwd:4203
-getdents:4141 getdents64:4219 getegid:4050 geteuid:4049 getgid:4047 getgroups:4080 getitimer:4105
-getpeername:socketcall getpgid:4132 getpgrp:4065 getpid:4020 getpmsg:4208 getppid:4064
-getpriority:4096 getrandom:4353 getresgid:4191 getresuid:4186 getrlimit:4076 getrusage:4077
-getsid:4151 getsockname:socketcall getsockopt:socketcall gettid:4222 gettimeofday:4078 getuid:4024
-getxattr:4227 gtty:4032 idle:4112 init_module:4128 inotify_add_watch:4285 inotify_init:4284
-inotify_init1:4329 inotify_rm_watch:4286 io_cancel:4245 io_destroy:4242 io_getevents:4243
-io_pgetevents:4368 io_pgetevents_time64:4416 io_setup:4241 io_submit:4244 io_uring_enter:4426
-io_uring_register:4427 io_uring_setup:4425 ioctl:4054 ioperm:4101 iopl:4110 ioprio_get:4315
-ioprio_set:4314 ipc:4117 kcmp:4347 kexec_load:4311 keyctl:4282 kill:4037 landlock_add_rule:4445
-landlock_create_ruleset:4444 landlock_restrict_self:4446 lchown:4016 lgetxattr:4228 link:4009
-linkat:4296 listen:socketcall listxattr:4230 llistxattr:4231 lock:4053 lookup_dcookie:4247
-lremovexattr:4234 lseek:4019 lsetxattr:4225 lstat:4107 lstat64:4214 madvise:4218
-map_shadow_stack:4453 mbind:4268 membarrier:4358 memfd_create:4354 migrate_pages:4287 mincore:4217
-mkdir:4039 mkdirat:4289 mknod:4014 mknodat:4290 mlock:4154 mlock2:4359 mlockall:4156 mmap:4090
-mmap2:4210 modify_ldt:4123 mount:4021 mount_setattr:4442 move_mount:4429 move_pages:4308
-mprotect:4125 mpx:4056 mq_getsetattr:4276 mq_notify:4275 mq_open:4271 mq_timedreceive:4274
-mq_timedreceive_time64:4419 mq_timedsend:4273 mq_timedsend_time64:4418 mq_unlink:4272 mremap:4167
-msgctl:ipc msgget:ipc msgrcv:ipc msgsnd:ipc msync:4144 munlock:4155 munlockall:4157 munmap:4091
+_llseek:4140 _newselect:4142 _sysctl:4153 accept:4168:socketcall accept4:4334:socketcall
+access:4033 acct:4051 add_key:4280 adjtimex:4124 afs_syscall:4137 alarm:4027 bdflush:4134
+bind:4169:socketcall bpf:4355 break:4017 brk:4045 cachectl:4148 cacheflush:4147 cachestat:4451
+capget:4204 capset:4205 chdir:4012 chmod:4015 chown:4202 chroot:4061 clock_adjtime:4341
+clock_adjtime64:4405 clock_getres:4264 clock_getres_time64:4406 clock_gettime:4263
+clock_gettime64:4403 clock_nanosleep:4265 clock_nanosleep_time64:4407 clock_settime:4262
+clock_settime64:4404 clone:4120 clone3:4435 close:4006 close_range:4436 connect:4170:socketcall
+copy_file_range:4360 creat:4008 create_module:4127 delete_module:4129 dup:4041 dup2:4063 dup3:4327
+epoll_create:4248 epoll_create1:4326 epoll_ctl:4249 epoll_pwait:4313 epoll_pwait2:4441
+epoll_wait:4250 eventfd:4319 eventfd2:4325 execve:4011 execveat:4356 exit:4001 exit_group:4246
+faccessat:4300 faccessat2:4439 fadvise64:4254 fallocate:4320 fanotify_init:4336 fanotify_mark:4337
+fchdir:4133 fchmod:4094 fchmodat:4299 fchmodat2:4452 fchown:4095 fchownat:4291 fcntl:4055
+fcntl64:4220 fdatasync:4152 fgetxattr:4229 finit_module:4348 flistxattr:4232 flock:4143 fork:4002
+fremovexattr:4235 fsconfig:4431 fsetxattr:4226 fsmount:4432 fsopen:4430 fspick:4433 fstat:4108
+fstat64:4215 fstatat64:4293 fstatfs:4100 fstatfs64:4256 fsync:4118 ftime:4035 ftruncate:4093
+ftruncate64:4212 futex:4238 futex_requeue:4456 futex_time64:4422 futex_wait:4455 futex_waitv:4449
+futex_wake:4454 futimesat:4292 get_kernel_syms:4130 get_mempolicy:4269 get_robust_list:4310
+getcpu:4312 getcwd:4203 getdents:4141 getdents64:4219 getegid:4050 geteuid:4049 getgid:4047
+getgroups:4080 getitimer:4105 getpeername:4171:socketcall getpgid:4132 getpgrp:4065 getpid:4020
+getpmsg:4208 getppid:4064 getpriority:4096 getrandom:4353 getresgid:4191 getresuid:4186
+getrlimit:4076 getrusage:4077 getsid:4151 getsockname:4172:socketcall getsockopt:4173:socketcall
+gettid:4222 gettimeofday:4078 getuid:4024 getxattr:4227 gtty:4032 idle:4112 init_module:4128
+inotify_add_watch:4285 inotify_init:4284 inotify_init1:4329 inotify_rm_watch:4286 io_cancel:4245
+io_destroy:4242 io_getevents:4243 io_pgetevents:4368 io_pgetevents_time64:4416 io_setup:4241
+io_submit:4244 io_uring_enter:4426 io_uring_register:4427 io_uring_setup:4425 ioctl:4054
+ioperm:4101 iopl:4110 ioprio_get:4315 ioprio_set:4314 ipc:4117 kcmp:4347 kexec_load:4311
+keyctl:4282 kill:4037 landlock_add_rule:4445 landlock_create_ruleset:4444
+landlock_restrict_self:4446 lchown:4016 lgetxattr:4228 link:4009 linkat:4296 listen:4174:socketcall
+listxattr:4230 llistxattr:4231 lock:4053 lookup_dcookie:4247 lremovexattr:4234 lseek:4019
+lsetxattr:4225 lstat:4107 lstat64:4214 madvise:4218 map_shadow_stack:4453 mbind:4268
+membarrier:4358 memfd_create:4354 migrate_pages:4287 mincore:4217 mkdir:4039 mkdirat:4289
+mknod:4014 mknodat:4290 mlock:4154 mlock2:4359 mlockall:4156 mmap:4090 mmap2:4210 modify_ldt:4123
+mount:4021 mount_setattr:4442 move_mount:4429 move_pages:4308 mprotect:4125 mpx:4056
+mq_getsetattr:4276 mq_notify:4275 mq_open:4271 mq_timedreceive:4274 mq_timedreceive_time64:4419
+mq_timedsend:4273 mq_timedsend_time64:4418 mq_unlink:4272 mremap:4167 msgctl:4402:ipc
+msgget:4399:ipc msgrcv:4401:ipc msgsnd:4400:ipc msync:4144 munlock:4155 munlockall:4157 munmap:4091
 name_to_handle_at:4339 nanosleep:4166 nfsservctl:4189 nice:4034 open:4005 open_by_handle_at:4340
 open_tree:4428 openat:4288 openat2:4437 pause:4029 perf_event_open:4333 personality:4136
 pidfd_getfd:4438 pidfd_open:4434 pidfd_send_signal:4424 pipe:4042 pipe2:4328 pivot_root:4216
@@ -170,35 +171,35 @@ pread64:4200 preadv:4330 preadv2:4361 prlimit64:4338 process_madvise:4440 proces
 process_vm_readv:4345 process_vm_writev:4346 prof:4044 profil:4098 pselect6:4301
 pselect6_time64:4413 ptrace:4026 putpmsg:4209 pwrite64:4201 pwritev:4331 pwritev2:4362
 query_module:4187 quotactl:4131 quotactl_fd:4443 read:4003 readahead:4223 readdir:4089
-readlink:4085 readlinkat:4298 readv:4145 reboot:4088 recv:socketcall recvfrom:socketcall
-recvmmsg:socketcall recvmmsg_time64:4417 recvmsg:socketcall remap_file_pages:4251 removexattr:4233
-rename:4038 renameat:4295 renameat2:4351 request_key:4281 restart_syscall:4253 rmdir:4040 rseq:4367
-rt_sigaction:4194 rt_sigpending:4196 rt_sigprocmask:4195 rt_sigqueueinfo:4198 rt_sigreturn:4193
-rt_sigsuspend:4199 rt_sigtimedwait:4197 rt_sigtimedwait_time64:4421 rt_tgsigqueueinfo:4332
-sched_get_priority_max:4163 sched_get_priority_min:4164 sched_getaffinity:4240 sched_getattr:4350
-sched_getparam:4159 sched_getscheduler:4161 sched_rr_get_interval:4165
-sched_rr_get_interval_time64:4423 sched_setaffinity:4239 sched_setattr:4349 sched_setparam:4158
-sched_setscheduler:4160 sched_yield:4162 seccomp:4352 semctl:ipc semget:ipc semop:ipc
-semtimedop:ipc semtimedop_time64:4420 send:socketcall sendfile:4207 sendfile64:4237
-sendmmsg:socketcall sendmsg:socketcall sendto:socketcall set_mempolicy:4270
-set_mempolicy_home_node:4450 set_robust_list:4309 set_thread_area:4283 set_tid_address:4252
-setdomainname:4121 setfsgid:4139 setfsuid:4138 setgid:4046 setgroups:4081 sethostname:4074
-setitimer:4104 setns:4344 setpgid:4057 setpriority:4097 setregid:4071 setresgid:4190 setresuid:4185
-setreuid:4070 setrlimit:4075 setsid:4066 setsockopt:socketcall settimeofday:4079 setuid:4023
-setxattr:4224 sgetmask:4068 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc shutdown:socketcall
-sigaction:4067 sigaltstack:4206 signal:4048 signalfd:4317 signalfd4:4324 sigpending:4073
-sigprocmask:4126 sigreturn:4119 sigsuspend:4072 socket:socketcall socketcall:4102
-socketpair:socketcall splice:4304 ssetmask:4069 stat:4106 stat64:4213 statfs:4099 statfs64:4255
-statx:4366 stime:4025 stty:4031 swapoff:4115 swapon:4087 symlink:4083 symlinkat:4297 sync:4036
-sync_file_range:4305 syncfs:4342 syscall:4000 sysfs:4135 sysinfo:4116 syslog:4103 sysmips:4149
-tee:4306 tgkill:4266 time:4013 timer_create:4257 timer_delete:4261 timer_getoverrun:4260
-timer_gettime:4259 timer_gettime64:4408 timer_settime:4258 timer_settime64:4409 timerfd:4318
-timerfd_create:4321 timerfd_gettime:4322 timerfd_gettime64:4410 timerfd_settime:4323
-timerfd_settime64:4411 times:4043 tkill:4236 truncate:4092 truncate64:4211 ulimit:4058 umask:4060
-umount:4022 umount2:4052 uname:4122 unlink:4010 unlinkat:4294 unshare:4303 uselib:4086
-userfaultfd:4357 ustat:4062 utime:4030 utimensat:4316 utimensat_time64:4412 utimes:4267
-vhangup:4111 vm86:4113 vmsplice:4307 vserver:4277 wait4:4114 waitid:4278 waitpid:4007 write:4004
-writev:4146
+readlink:4085 readlinkat:4298 readv:4145 reboot:4088 recv:4175:socketcall recvfrom:4176:socketcall
+recvmmsg:4335:socketcall recvmmsg_time64:4417 recvmsg:4177:socketcall remap_file_pages:4251
+removexattr:4233 rename:4038 renameat:4295 renameat2:4351 request_key:4281 restart_syscall:4253
+rmdir:4040 rseq:4367 rt_sigaction:4194 rt_sigpending:4196 rt_sigprocmask:4195 rt_sigqueueinfo:4198
+rt_sigreturn:4193 rt_sigsuspend:4199 rt_sigtimedwait:4197 rt_sigtimedwait_time64:4421
+rt_tgsigqueueinfo:4332 sched_get_priority_max:4163 sched_get_priority_min:4164
+sched_getaffinity:4240 sched_getattr:4350 sched_getparam:4159 sched_getscheduler:4161
+sched_rr_get_interval:4165 sched_rr_get_interval_time64:4423 sched_setaffinity:4239
+sched_setattr:4349 sched_setparam:4158 sched_setscheduler:4160 sched_yield:4162 seccomp:4352
+semctl:4394:ipc semget:4393:ipc semop:ipc semtimedop:ipc semtimedop_time64:4420
+send:4178:socketcall sendfile:4207 sendfile64:4237 sendmmsg:4343:socketcall sendmsg:4179:socketcall
+sendto:4180:socketcall set_mempolicy:4270 set_mempolicy_home_node:4450 set_robust_list:4309
+set_thread_area:4283 set_tid_address:4252 setdomainname:4121 setfsgid:4139 setfsuid:4138
+setgid:4046 setgroups:4081 sethostname:4074 setitimer:4104 setns:4344 setpgid:4057 setpriority:4097
+setregid:4071 setresgid:4190 setresuid:4185 setreuid:4070 setrlimit:4075 setsid:4066
+setsockopt:4181:socketcall settimeofday:4079 setuid:4023 setxattr:4224 sgetmask:4068 shmat:4397:ipc
+shmctl:4396:ipc shmdt:4398:ipc shmget:4395:ipc shutdown:4182:socketcall sigaction:4067
+sigaltstack:4206 signal:4048 signalfd:4317 signalfd4:4324 sigpending:4073 sigprocmask:4126
+sigreturn:4119 sigsuspend:4072 socket:4183:socketcall socketcall:4102 socketpair:4184:socketcall
+splice:4304 ssetmask:4069 stat:4106 stat64:4213 statfs:4099 statfs64:4255 statx:4366 stime:4025
+stty:4031 swapoff:4115 swapon:4087 symlink:4083 symlinkat:4297 sync:4036 sync_file_range:4305
+syncfs:4342 syscall:4000 sysfs:4135 sysinfo:4116 syslog:4103 sysmips:4149 tee:4306 tgkill:4266
+time:4013 timer_create:4257 timer_delete:4261 timer_getoverrun:4260 timer_gettime:4259
+timer_gettime64:4408 timer_settime:4258 timer_settime64:4409 timerfd:4318 timerfd_create:4321
+timerfd_gettime:4322 timerfd_gettime64:4410 timerfd_settime:4323 timerfd_settime64:4411 times:4043
+tkill:4236 truncate:4092 truncate64:4211 ulimit:4058 umask:4060 umount:4022 umount2:4052 uname:4122
+unlink:4010 unlinkat:4294 unshare:4303 uselib:4086 userfaultfd:4357 ustat:4062 utime:4030
+utimensat:4316 utimensat_time64:4412 utimes:4267 vhangup:4111 vm86:4113 vmsplice:4307 vserver:4277
+wait4:4114 waitid:4278 waitpid:4007 write:4004 writev:4146
 `,
 	"mips64": `
 _newselect:5022 _sysctl:5152 accept:5042 accept4:5293 access:5020 acct:5158 add_key:5239
@@ -328,41 +329,42 @@ userfaultfd:6321 ustat:6133 utime:6130 utimensat:6279 utimensat_time64:6412 utim
 vhangup:6150 vmsplice:6270 vserver:6240 wait4:6059 waitid:6241 write:6001 writev:6019
 `,
 	"mipsel": `
-_llseek:4140 _newselect:4142 _sysctl:4153 accept:socketcall accept4:socketcall access:4033
-acct:4051 add_key:4280 adjtimex:4124 afs_syscall:4137 alarm:4027 bdflush:4134 bind:socketcall
-bpf:4355 break:4017 brk:4045 cachectl:4148 cacheflush:4147 cachestat:4451 capget:4204 capset:4205
-chdir:4012 chmod:4015 chown:4202 chroot:4061 clock_adjtime:4341 clock_adjtime64:4405
-clock_getres:4264 clock_getres_time64:4406 clock_gettime:4263 clock_gettime64:4403
-clock_nanosleep:4265 clock_nanosleep_time64:4407 clock_settime:4262 clock_settime64:4404 clone:4120
-clone3:4435 close:4006 close_range:4436 connect:socketcall copy_file_range:4360 creat:4008
-create_module:4127 delete_module:4129 dup:4041 dup2:4063 dup3:4327 epoll_create:4248
-epoll_create1:4326 epoll_ctl:4249 epoll_pwait:4313 epoll_pwait2:4441 epoll_wait:4250 eventfd:4319
-eventfd2:4325 execve:4011 execveat:4356 exit:4001 exit_group:4246 faccessat:4300 faccessat2:4439
-fadvise64:4254 fallocate:4320 fanotify_init:4336 fanotify_mark:4337 fchdir:4133 fchmod:4094
-fchmodat:4299 fchmodat2:4452 fchown:4095 fchownat:4291 fcntl:4055 fcntl64:4220 fdatasync:4152
-fgetxattr:4229 finit_module:4348 flistxattr:4232 flock:4143 fork:4002 fremovexattr:4235
-fsconfig:4431 fsetxattr:4226 fsmount:4432 fsopen:4430 fspick:4433 fstat:4108 fstat64:4215
-fstatat64:4293 fstatfs:4100 fstatfs64:4256 fsync:4118 ftime:4035 ftruncate:4093 ftruncate64:4212
-futex:4238 futex_requeue:4456 futex_time64:4422 futex_wait:4455 futex_waitv:4449 futex_wake:4454
-futimesat:4292 get_kernel_syms:4130 get_mempolicy:4269 get_robust_list:4310 getcpu:4312 getcwd:4203
-getdents:4141 getdents64:4219 getegid:4050 geteuid:4049 getgid:4047 getgroups:4080 getitimer:4105
-getpeername:socketcall getpgid:4132 getpgrp:4065 getpid:4020 getpmsg:4208 getppid:4064
-getpriority:4096 getrandom:4353 getresgid:4191 getresuid:4186 getrlimit:4076 getrusage:4077
-getsid:4151 getsockname:socketcall getsockopt:socketcall gettid:4222 gettimeofday:4078 getuid:4024
-getxattr:4227 gtty:4032 idle:4112 init_module:4128 inotify_add_watch:4285 inotify_init:4284
-inotify_init1:4329 inotify_rm_watch:4286 io_cancel:4245 io_destroy:4242 io_getevents:4243
-io_pgetevents:4368 io_pgetevents_time64:4416 io_setup:4241 io_submit:4244 io_uring_enter:4426
-io_uring_register:4427 io_uring_setup:4425 ioctl:4054 ioperm:4101 iopl:4110 ioprio_get:4315
-ioprio_set:4314 ipc:4117 kcmp:4347 kexec_load:4311 keyctl:4282 kill:4037 landlock_add_rule:4445
-landlock_create_ruleset:4444 landlock_restrict_self:4446 lchown:4016 lgetxattr:4228 link:4009
-linkat:4296 listen:socketcall listxattr:4230 llistxattr:4231 lock:4053 lookup_dcookie:4247
-lremovexattr:4234 lseek:4019 lsetxattr:4225 lstat:4107 lstat64:4214 madvise:4218
-map_shadow_stack:4453 mbind:4268 membarrier:4358 memfd_create:4354 migrate_pages:4287 mincore:4217
-mkdir:4039 mkdirat:4289 mknod:4014 mknodat:4290 mlock:4154 mlock2:4359 mlockall:4156 mmap:4090
-mmap2:4210 modify_ldt:4123 mount:4021 mount_setattr:4442 move_mount:4429 move_pages:4308
-mprotect:4125 mpx:4056 mq_getsetattr:4276 mq_notify:4275 mq_open:4271 mq_timedreceive:4274
-mq_timedreceive_time64:4419 mq_timedsend:4273 mq_timedsend_time64:4418 mq_unlink:4272 mremap:4167
-msgctl:ipc msgget:ipc msgrcv:ipc msgsnd:ipc msync:4144 munlock:4155 munlockall:4157 munmap:4091
+_llseek:4140 _newselect:4142 _sysctl:4153 accept:4168:socketcall accept4:4334:socketcall
+access:4033 acct:4051 add_key:4280 adjtimex:4124 afs_syscall:4137 alarm:4027 bdflush:4134
+bind:4169:socketcall bpf:4355 break:4017 brk:4045 cachectl:4148 cacheflush:4147 cachestat:4451
+capget:4204 capset:4205 chdir:4012 chmod:4015 chown:4202 chroot:4061 clock_adjtime:4341
+clock_adjtime64:4405 clock_getres:4264 clock_getres_time64:4406 clock_gettime:4263
+clock_gettime64:4403 clock_nanosleep:4265 clock_nanosleep_time64:4407 clock_settime:4262
+clock_settime64:4404 clone:4120 clone3:4435 close:4006 close_range:4436 connect:4170:socketcall
+copy_file_range:4360 creat:4008 create_module:4127 delete_module:4129 dup:4041 dup2:4063 dup3:4327
+epoll_create:4248 epoll_create1:4326 epoll_ctl:4249 epoll_pwait:4313 epoll_pwait2:4441
+epoll_wait:4250 eventfd:4319 eventfd2:4325 execve:4011 execveat:4356 exit:4001 exit_group:4246
+faccessat:4300 faccessat2:4439 fadvise64:4254 fallocate:4320 fanotify_init:4336 fanotify_mark:4337
+fchdir:4133 fchmod:4094 fchmodat:4299 fchmodat2:4452 fchown:4095 fchownat:4291 fcntl:4055
+fcntl64:4220 fdatasync:4152 fgetxattr:4229 finit_module:4348 flistxattr:4232 flock:4143 fork:4002
+fremovexattr:4235 fsconfig:4431 fsetxattr:4226 fsmount:4432 fsopen:4430 fspick:4433 fstat:4108
+fstat64:4215 fstatat64:4293 fstatfs:4100 fstatfs64:4256 fsync:4118 ftime:4035 ftruncate:4093
+ftruncate64:4212 futex:4238 futex_requeue:4456 futex_time64:4422 futex_wait:4455 futex_waitv:4449
+futex_wake:4454 futimesat:4292 get_kernel_syms:4130 get_mempolicy:4269 get_robust_list:4310
+getcpu:4312 getcwd:4203 getdents:4141 getdents64:4219 getegid:4050 geteuid:4049 getgid:4047
+getgroups:4080 getitimer:4105 getpeername:4171:socketcall getpgid:4132 getpgrp:4065 getpid:4020
+getpmsg:4208 getppid:4064 getpriority:4096 getrandom:4353 getresgid:4191 getresuid:4186
+getrlimit:4076 getrusage:4077 getsid:4151 getsockname:4172:socketcall getsockopt:4173:socketcall
+gettid:4222 gettimeofday:4078 getuid:4024 getxattr:4227 gtty:4032 idle:4112 init_module:4128
+inotify_add_watch:4285 inotify_init:4284 inotify_init1:4329 inotify_rm_watch:4286 io_cancel:4245
+io_destroy:4242 io_getevents:4243 io_pgetevents:4368 io_pgetevents_time64:4416 io_setup:4241
+io_submit:4244 io_uring_enter:4426 io_uring_register:4427 io_uring_setup:4425 ioctl:4054
+ioperm:4101 iopl:4110 ioprio_get:4315 ioprio_set:4314 ipc:4117 kcmp:4347 kexec_load:4311
+keyctl:4282 kill:4037 landlock_add_rule:4445 landlock_create_ruleset:4444
+landlock_restrict_self:4446 lchown:4016 lgetxattr:4228 link:4009 linkat:4296 listen:4174:socketcall
+listxattr:4230 llistxattr:4231 lock:4053 lookup_dcookie:4247 lremovexattr:4234 lseek:4019
+lsetxattr:4225 lstat:4107 lstat64:4214 madvise:4218 map_shadow_stack:4453 mbind:4268
+membarrier:4358 memfd_create:4354 migrate_pages:4287 mincore:4217 mkdir:4039 mkdirat:4289
+mknod:4014 mknodat:4290 mlock:4154 mlock2:4359 mlockall:4156 mmap:4090 mmap2:4210 modify_ldt:4123
+mount:4021 mount_setattr:4442 move_mount:4429 move_pages:4308 mprotect:4125 mpx:4056
+mq_getsetattr:4276 mq_notify:4275 mq_open:4271 mq_timedreceive:4274 mq_timedreceive_time64:4419
+mq_timedsend:4273 mq_timedsend_time64:4418 mq_unlink:4272 mremap:4167 msgctl:4402:ipc
+msgget:4399:ipc msgrcv:4401:ipc msgsnd:4400:ipc msync:4144 munlock:4155 munlockall:4157 munmap:4091
 name_to_handle_at:4339 nanosleep:4166 nfsservctl:4189 nice:4034 open:4005 open_by_handle_at:4340
 open_tree:4428 openat:4288 openat2:4437 pause:4029 perf_event_open:4333 personality:4136
 pidfd_getfd:4438 pidfd_open:4434 pidfd_send_signal:4424 pipe:4042 pipe2:4328 pivot_root:4216
@@ -371,35 +373,35 @@ pread64:4200 preadv:4330 preadv2:4361 prlimit64:4338 process_madvise:4440 proces
 process_vm_readv:4345 process_vm_writev:4346 prof:4044 profil:4098 pselect6:4301
 pselect6_time64:4413 ptrace:4026 putpmsg:4209 pwrite64:4201 pwritev:4331 pwritev2:4362
 query_module:4187 quotactl:4131 quotactl_fd:4443 read:4003 readahead:4223 readdir:4089
-readlink:4085 readlinkat:4298 readv:4145 reboot:4088 recv:socketcall recvfrom:socketcall
-recvmmsg:socketcall recvmmsg_time64:4417 recvmsg:socketcall remap_file_pages:4251 removexattr:4233
-rename:4038 renameat:4295 renameat2:4351 request_key:4281 restart_syscall:4253 rmdir:4040 rseq:4367
-rt_sigaction:4194 rt_sigpending:4196 rt_sigprocmask:4195 rt_sigqueueinfo:4198 rt_sigreturn:4193
-rt_sigsuspend:4199 rt_sigtimedwait:4197 rt_sigtimedwait_time64:4421 rt_tgsigqueueinfo:4332
-sched_get_priority_max:4163 sched_get_priority_min:4164 sched_getaffinity:4240 sched_getattr:4350
-sched_getparam:4159 sched_getscheduler:4161 sched_rr_get_interval:4165
-sched_rr_get_interval_time64:4423 sched_setaffinity:4239 sched_setattr:4349 sched_setparam:4158
-sched_setscheduler:4160 sched_yield:4162 seccomp:4352 semctl:ipc semget:ipc semop:ipc
-semtimedop:ipc semtimedop_time64:4420 send:socketcall sendfile:4207 sendfile64:4237
-sendmmsg:socketcall sendmsg:socketcall sendto:socketcall set_mempolicy:4270
-set_mempolicy_home_node:4450 set_robust_list:4309 set_thread_area:4283 set_tid_address:4252
-setdomainname:4121 setfsgid:4139 setfsuid:4138 setgid:4046 setgroups:4081 sethostname:4074
-setitimer:4104 setns:4344 setpgid:4057 setpriority:4097 setregid:4071 setresgid:4190 setresuid:4185
-setreuid:4070 setrlimit:4075 setsid:4066 setsockopt:socketcall settimeofday:4079 setuid:4023
-setxattr:4224 sgetmask:4068 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc shutdown:socketcall
-sigaction:4067 sigaltstack:4206 signal:4048 signalfd:4317 signalfd4:4324 sigpending:4073
-sigprocmask:4126 sigreturn:4119 sigsuspend:4072 socket:socketcall socketcall:4102
-socketpair:socketcall splice:4304 ssetmask:4069 stat:4106 stat64:4213 statfs:4099 statfs64:4255
-statx:4366 stime:4025 stty:4031 swapoff:4115 swapon:4087 symlink:4083 symlinkat:4297 sync:4036
-sync_file_range:4305 syncfs:4342 syscall:4000 sysfs:4135 sysinfo:4116 syslog:4103 sysmips:4149
-tee:4306 tgkill:4266 time:4013 timer_create:4257 timer_delete:4261 timer_getoverrun:4260
-timer_gettime:4259 timer_gettime64:4408 timer_settime:4258 timer_settime64:4409 timerfd:4318
-timerfd_create:4321 timerfd_gettime:4322 timerfd_gettime64:4410 timerfd_settime:4323
-timerfd_settime64:4411 times:4043 tkill:4236 truncate:4092 truncate64:4211 ulimit:4058 umask:4060
-umount:4022 umount2:4052 uname:4122 unlink:4010 unlinkat:4294 unshare:4303 uselib:4086
-userfaultfd:4357 ustat:4062 utime:4030 utimensat:4316 utimensat_time64:4412 utimes:4267
-vhangup:4111 vm86:4113 vmsplice:4307 vserver:4277 wait4:4114 waitid:4278 waitpid:4007 write:4004
-writev:4146
+readlink:4085 readlinkat:4298 readv:4145 reboot:4088 recv:4175:socketcall recvfrom:4176:socketcall
+recvmmsg:4335:socketcall recvmmsg_time64:4417 recvmsg:4177:socketcall remap_file_pages:4251
+removexattr:4233 rename:4038 renameat:4295 renameat2:4351 request_key:4281 restart_syscall:4253
+rmdir:4040 rseq:4367 rt_sigaction:4194 rt_sigpending:4196 rt_sigprocmask:4195 rt_sigqueueinfo:4198
+rt_sigreturn:4193 rt_sigsuspend:4199 rt_sigtimedwait:4197 rt_sigtimedwait_time64:4421
+rt_tgsigqueueinfo:4332 sched_get_priority_max:4163 sched_get_priority_min:4164
+sched_getaffinity:4240 sched_getattr:4350 sched_getparam:4159 sched_getscheduler:4161
+sched_rr_get_interval:4165 sched_rr_get_interval_time64:4423 sched_setaffinity:4239
+sched_setattr:4349 sched_setparam:4158 sched_setscheduler:4160 sched_yield:4162 seccomp:4352
+semctl:4394:ipc semget:4393:ipc semop:ipc semtimedop:ipc semtimedop_time64:4420
+send:4178:socketcall sendfile:4207 sendfile64:4237 sendmmsg:4343:socketcall sendmsg:4179:socketcall
+sendto:4180:socketcall set_mempolicy:4270 set_mempolicy_home_node:4450 set_robust_list:4309
+set_thread_area:4283 set_tid_address:4252 setdomainname:4121 setfsgid:4139 setfsuid:4138
+setgid:4046 setgroups:4081 sethostname:4074 setitimer:4104 setns:4344 setpgid:4057 setpriority:4097
+setregid:4071 setresgid:4190 setresuid:4185 setreuid:4070 setrlimit:4075 setsid:4066
+setsockopt:4181:socketcall settimeofday:4079 setuid:4023 setxattr:4224 sgetmask:4068 shmat:4397:ipc
+shmctl:4396:ipc shmdt:4398:ipc shmget:4395:ipc shutdown:4182:socketcall sigaction:4067
+sigaltstack:4206 signal:4048 signalfd:4317 signalfd4:4324 sigpending:4073 sigprocmask:4126
+sigreturn:4119 sigsuspend:4072 socket:4183:socketcall socketcall:4102 socketpair:4184:socketcall
+splice:4304 ssetmask:4069 stat:4106 stat64:4213 statfs:4099 statfs64:4255 statx:4366 stime:4025
+stty:4031 swapoff:4115 swapon:4087 symlink:4083 symlinkat:4297 sync:4036 sync_file_range:4305
+syncfs:4342 syscall:4000 sysfs:4135 sysinfo:4116 syslog:4103 sysmips:4149 tee:4306 tgkill:4266
+time:4013 timer_create:4257 timer_delete:4261 timer_getoverrun:4260 timer_gettime:4259
+timer_gettime64:4408 timer_settime:4258 timer_settime64:4409 timerfd:4318 timerfd_create:4321
+timerfd_gettime:4322 timerfd_gettime64:4410 timerfd_settime:4323 timerfd_settime64:4411 times:4043
+tkill:4236 truncate:4092 truncate64:4211 ulimit:4058 umask:4060 umount:4022 umount2:4052 uname:4122
+unlink:4010 unlinkat:4294 unshare:4303 uselib:4086 userfaultfd:4357 ustat:4062 utime:4030
+utimensat:4316 utimensat_time64:4412 utimes:4267 vhangup:4111 vm86:4113 vmsplice:4307 vserver:4277
+wait4:4114 waitid:4278 waitpid:4007 write:4004 writev:4146
 `,
 	"mipsel64": `
 _newselect:5022 _sysctl:5152 accept:5042 accept4:5293 access:5020 acct:5158 add_key:5239
@@ -648,202 +650,205 @@ userfaultfd:344 ustat:62 utime:30 utimensat:301 utimes:336 vfork:113 vhangup:111
 wait4:114 waitid:235 waitpid:7 write:4 writev:146
 `,
 	"ppc": `
-_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:socketcall access:33 acct:51
-add_key:269 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:socketcall bpf:361 break:17
-brk:45 cachestat:451 capget:183 capset:184 chdir:12 chmod:15 chown:181 chroot:61 clock_adjtime:347
-clock_adjtime64:405 clock_getres:247 clock_getres_time64:406 clock_gettime:246 clock_gettime64:403
-clock_nanosleep:248 clock_nanosleep_time64:407 clock_settime:245 clock_settime64:404 clone:120
-clone3:435 close:6 close_range:436 connect:socketcall copy_file_range:379 creat:8 create_module:127
-delete_module:129 dup:41 dup2:63 dup3:316 epoll_create:236 epoll_create1:315 epoll_ctl:237
-epoll_pwait:303 epoll_pwait2:441 epoll_wait:238 eventfd:307 eventfd2:314 execve:11 execveat:362
-exit:1 exit_group:234 faccessat:298 faccessat2:439 fadvise64:233 fadvise64_64:254 fallocate:309
-fanotify_init:323 fanotify_mark:324 fchdir:133 fchmod:94 fchmodat:297 fchmodat2:452 fchown:95
-fchownat:289 fcntl:55 fcntl64:204 fdatasync:148 fgetxattr:214 finit_module:353 flistxattr:217
-flock:143 fork:2 fremovexattr:220 fsconfig:431 fsetxattr:211 fsmount:432 fsopen:430 fspick:433
-fstat:108 fstat64:197 fstatat64:291 fstatfs:100 fstatfs64:253 fsync:118 ftime:35 ftruncate:93
-ftruncate64:194 futex:221 futex_requeue:456 futex_time64:422 futex_wait:455 futex_waitv:449
-futex_wake:454 futimesat:290 get_kernel_syms:130 get_mempolicy:260 get_robust_list:299 getcpu:302
-getcwd:182 getdents:141 getdents64:202 getegid:50 geteuid:49 getgid:47 getgroups:80 getitimer:105
-getpeername:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:187 getppid:64 getpriority:96
-getrandom:359 getresgid:170 getresuid:165 getrlimit:76 getrusage:77 getsid:147
-getsockname:socketcall getsockopt:socketcall gettid:207 gettimeofday:78 getuid:24 getxattr:212
-gtty:32 idle:112 init_module:128 inotify_add_watch:276 inotify_init:275 inotify_init1:318
-inotify_rm_watch:277 io_cancel:231 io_destroy:228 io_getevents:229 io_pgetevents:388
-io_pgetevents_time64:416 io_setup:227 io_submit:230 io_uring_enter:426 io_uring_register:427
-io_uring_setup:425 ioctl:54 ioperm:101 iopl:110 ioprio_get:274 ioprio_set:273 ipc:117 kcmp:354
-kexec_file_load:382 kexec_load:268 keyctl:271 kill:37 landlock_add_rule:445
-landlock_create_ruleset:444 landlock_restrict_self:446 lchown:16 lgetxattr:213 link:9 linkat:294
-listen:socketcall listxattr:215 llistxattr:216 lock:53 lookup_dcookie:235 lremovexattr:219 lseek:19
-lsetxattr:210 lstat:107 lstat64:196 madvise:205 map_shadow_stack:453 mbind:259 membarrier:365
-memfd_create:360 migrate_pages:258 mincore:206 mkdir:39 mkdirat:287 mknod:14 mknodat:288 mlock:150
-mlock2:378 mlockall:152 mmap:90 mmap2:192 modify_ldt:123 mount:21 mount_setattr:442 move_mount:429
-move_pages:301 mprotect:125 mpx:56 mq_getsetattr:267 mq_notify:266 mq_open:262 mq_timedreceive:265
-mq_timedreceive_time64:419 mq_timedsend:264 mq_timedsend_time64:418 mq_unlink:263 mremap:163
-msgctl:ipc msgget:ipc msgrcv:ipc msgsnd:ipc msync:144 multiplexer:201 munlock:151 munlockall:153
-munmap:91 name_to_handle_at:345 nanosleep:162 nfsservctl:168 nice:34 oldfstat:28 oldlstat:84
-oldolduname:59 oldstat:18 olduname:109 open:5 open_by_handle_at:346 open_tree:428 openat:286
-openat2:437 pause:29 pciconfig_iobase:200 pciconfig_read:198 pciconfig_write:199
-perf_event_open:319 personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42
-pipe2:317 pivot_root:203 pkey_alloc:384 pkey_free:385 pkey_mprotect:386 poll:167 ppoll:281
-ppoll_time64:414 prctl:171 pread64:179 preadv:320 preadv2:380 prlimit64:325 process_madvise:440
-process_mrelease:448 process_vm_readv:351 process_vm_writev:352 prof:44 profil:98 pselect6:280
-pselect6_time64:413 ptrace:26 putpmsg:188 pwrite64:180 pwritev:321 pwritev2:381 query_module:166
-quotactl:131 quotactl_fd:443 read:3 readahead:191 readdir:89 readlink:85 readlinkat:296 readv:145
-reboot:88 recv:socketcall recvfrom:socketcall recvmmsg:socketcall recvmmsg_time64:417
-recvmsg:socketcall remap_file_pages:239 removexattr:218 rename:38 renameat:293 renameat2:357
+_llseek:140 _newselect:142 _sysctl:149 accept:330:socketcall accept4:344:socketcall access:33
+acct:51 add_key:269 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:327:socketcall bpf:361
+break:17 brk:45 cachestat:451 capget:183 capset:184 chdir:12 chmod:15 chown:181 chroot:61
+clock_adjtime:347 clock_adjtime64:405 clock_getres:247 clock_getres_time64:406 clock_gettime:246
+clock_gettime64:403 clock_nanosleep:248 clock_nanosleep_time64:407 clock_settime:245
+clock_settime64:404 clone:120 clone3:435 close:6 close_range:436 connect:328:socketcall
+copy_file_range:379 creat:8 create_module:127 delete_module:129 dup:41 dup2:63 dup3:316
+epoll_create:236 epoll_create1:315 epoll_ctl:237 epoll_pwait:303 epoll_pwait2:441 epoll_wait:238
+eventfd:307 eventfd2:314 execve:11 execveat:362 exit:1 exit_group:234 faccessat:298 faccessat2:439
+fadvise64:233 fadvise64_64:254 fallocate:309 fanotify_init:323 fanotify_mark:324 fchdir:133
+fchmod:94 fchmodat:297 fchmodat2:452 fchown:95 fchownat:289 fcntl:55 fcntl64:204 fdatasync:148
+fgetxattr:214 finit_module:353 flistxattr:217 flock:143 fork:2 fremovexattr:220 fsconfig:431
+fsetxattr:211 fsmount:432 fsopen:430 fspick:433 fstat:108 fstat64:197 fstatat64:291 fstatfs:100
+fstatfs64:253 fsync:118 ftime:35 ftruncate:93 ftruncate64:194 futex:221 futex_requeue:456
+futex_time64:422 futex_wait:455 futex_waitv:449 futex_wake:454 futimesat:290 get_kernel_syms:130
+get_mempolicy:260 get_robust_list:299 getcpu:302 getcwd:182 getdents:141 getdents64:202 getegid:50
+geteuid:49 getgid:47 getgroups:80 getitimer:105 getpeername:332:socketcall getpgid:132 getpgrp:65
+getpid:20 getpmsg:187 getppid:64 getpriority:96 getrandom:359 getresgid:170 getresuid:165
+getrlimit:76 getrusage:77 getsid:147 getsockname:331:socketcall getsockopt:340:socketcall
+gettid:207 gettimeofday:78 getuid:24 getxattr:212 gtty:32 idle:112 init_module:128
+inotify_add_watch:276 inotify_init:275 inotify_init1:318 inotify_rm_watch:277 io_cancel:231
+io_destroy:228 io_getevents:229 io_pgetevents:388 io_pgetevents_time64:416 io_setup:227
+io_submit:230 io_uring_enter:426 io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101
+iopl:110 ioprio_get:274 ioprio_set:273 ipc:117 kcmp:354 kexec_file_load:382 kexec_load:268
+keyctl:271 kill:37 landlock_add_rule:445 landlock_create_ruleset:444 landlock_restrict_self:446
+lchown:16 lgetxattr:213 link:9 linkat:294 listen:329:socketcall listxattr:215 llistxattr:216
+lock:53 lookup_dcookie:235 lremovexattr:219 lseek:19 lsetxattr:210 lstat:107 lstat64:196
+madvise:205 map_shadow_stack:453 mbind:259 membarrier:365 memfd_create:360 migrate_pages:258
+mincore:206 mkdir:39 mkdirat:287 mknod:14 mknodat:288 mlock:150 mlock2:378 mlockall:152 mmap:90
+mmap2:192 modify_ldt:123 mount:21 mount_setattr:442 move_mount:429 move_pages:301 mprotect:125
+mpx:56 mq_getsetattr:267 mq_notify:266 mq_open:262 mq_timedreceive:265 mq_timedreceive_time64:419
+mq_timedsend:264 mq_timedsend_time64:418 mq_unlink:263 mremap:163 msgctl:402:ipc msgget:399:ipc
+msgrcv:401:ipc msgsnd:400:ipc msync:144 multiplexer:201 munlock:151 munlockall:153 munmap:91
+name_to_handle_at:345 nanosleep:162 nfsservctl:168 nice:34 oldfstat:28 oldlstat:84 oldolduname:59
+oldstat:18 olduname:109 open:5 open_by_handle_at:346 open_tree:428 openat:286 openat2:437 pause:29
+pciconfig_iobase:200 pciconfig_read:198 pciconfig_write:199 perf_event_open:319 personality:136
+pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:317 pivot_root:203
+pkey_alloc:384 pkey_free:385 pkey_mprotect:386 poll:167 ppoll:281 ppoll_time64:414 prctl:171
+pread64:179 preadv:320 preadv2:380 prlimit64:325 process_madvise:440 process_mrelease:448
+process_vm_readv:351 process_vm_writev:352 prof:44 profil:98 pselect6:280 pselect6_time64:413
+ptrace:26 putpmsg:188 pwrite64:180 pwritev:321 pwritev2:381 query_module:166 quotactl:131
+quotactl_fd:443 read:3 readahead:191 readdir:89 readlink:85 readlinkat:296 readv:145 reboot:88
+recv:336:socketcall recvfrom:337:socketcall recvmmsg:343:socketcall recvmmsg_time64:417
+recvmsg:342:socketcall remap_file_pages:239 removexattr:218 rename:38 renameat:293 renameat2:357
 request_key:270 restart_syscall:0 rmdir:40 rseq:387 rt_sigaction:173 rt_sigpending:175
 rt_sigprocmask:174 rt_sigqueueinfo:177 rt_sigreturn:172 rt_sigsuspend:178 rt_sigtimedwait:176
 rt_sigtimedwait_time64:421 rt_tgsigqueueinfo:322 rtas:255 sched_get_priority_max:159
 sched_get_priority_min:160 sched_getaffinity:223 sched_getattr:356 sched_getparam:155
 sched_getscheduler:157 sched_rr_get_interval:161 sched_rr_get_interval_time64:423
 sched_setaffinity:222 sched_setattr:355 sched_setparam:154 sched_setscheduler:156 sched_yield:158
-seccomp:358 select:82 semctl:ipc semget:ipc semop:ipc semtimedop:ipc semtimedop_time64:420
-send:socketcall sendfile:186 sendfile64:226 sendmmsg:socketcall sendmsg:socketcall
-sendto:socketcall set_mempolicy:261 set_mempolicy_home_node:450 set_robust_list:300
+seccomp:358 select:82 semctl:394:ipc semget:393:ipc semop:ipc semtimedop:ipc semtimedop_time64:420
+send:334:socketcall sendfile:186 sendfile64:226 sendmmsg:349:socketcall sendmsg:341:socketcall
+sendto:335:socketcall set_mempolicy:261 set_mempolicy_home_node:450 set_robust_list:300
 set_tid_address:232 setdomainname:121 setfsgid:139 setfsuid:138 setgid:46 setgroups:81
 sethostname:74 setitimer:104 setns:350 setpgid:57 setpriority:97 setregid:71 setresgid:169
-setresuid:164 setreuid:70 setrlimit:75 setsid:66 setsockopt:socketcall settimeofday:79 setuid:23
-setxattr:209 sgetmask:68 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc shutdown:socketcall sigaction:67
-sigaltstack:185 signal:48 signalfd:305 signalfd4:313 sigpending:73 sigprocmask:126 sigreturn:119
-sigsuspend:72 socket:socketcall socketcall:102 socketpair:socketcall splice:283 spu_create:279
-spu_run:278 ssetmask:69 stat:106 stat64:195 statfs:99 statfs64:252 statx:383 stime:25 stty:31
-subpage_prot:310 swapcontext:249 swapoff:115 swapon:87 switch_endian:363 symlink:83 symlinkat:295
-sync:36 sync_file_range2:308 syncfs:348 sys_debug_setcontext:256 sysfs:135 sysinfo:116 syslog:103
-tee:284 tgkill:250 time:13 timer_create:240 timer_delete:244 timer_getoverrun:243 timer_gettime:242
-timer_gettime64:408 timer_settime:241 timer_settime64:409 timerfd_create:306 timerfd_gettime:312
-timerfd_gettime64:410 timerfd_settime:311 timerfd_settime64:411 times:43 tkill:208 truncate:92
-truncate64:193 tuxcall:225 ugetrlimit:190 ulimit:58 umask:60 umount:22 umount2:52 uname:122
-unlink:10 unlinkat:292 unshare:282 uselib:86 userfaultfd:364 ustat:62 utime:30 utimensat:304
-utimensat_time64:412 utimes:251 vfork:189 vhangup:111 vm86:113 vmsplice:285 wait4:114 waitid:272
-waitpid:7 write:4 writev:146
+setresuid:164 setreuid:70 setrlimit:75 setsid:66 setsockopt:339:socketcall settimeofday:79
+setuid:23 setxattr:209 sgetmask:68 shmat:397:ipc shmctl:396:ipc shmdt:398:ipc shmget:395:ipc
+shutdown:338:socketcall sigaction:67 sigaltstack:185 signal:48 signalfd:305 signalfd4:313
+sigpending:73 sigprocmask:126 sigreturn:119 sigsuspend:72 socket:326:socketcall socketcall:102
+socketpair:333:socketcall splice:283 spu_create:279 spu_run:278 ssetmask:69 stat:106 stat64:195
+statfs:99 statfs64:252 statx:383 stime:25 stty:31 subpage_prot:310 swapcontext:249 swapoff:115
+swapon:87 switch_endian:363 symlink:83 symlinkat:295 sync:36 sync_file_range2:308 syncfs:348
+sys_debug_setcontext:256 sysfs:135 sysinfo:116 syslog:103 tee:284 tgkill:250 time:13
+timer_create:240 timer_delete:244 timer_getoverrun:243 timer_gettime:242 timer_gettime64:408
+timer_settime:241 timer_settime64:409 timerfd_create:306 timerfd_gettime:312 timerfd_gettime64:410
+timerfd_settime:311 timerfd_settime64:411 times:43 tkill:208 truncate:92 truncate64:193 tuxcall:225
+ugetrlimit:190 ulimit:58 umask:60 umount:22 umount2:52 uname:122 unlink:10 unlinkat:292 unshare:282
+uselib:86 userfaultfd:364 ustat:62 utime:30 utimensat:304 utimensat_time64:412 utimes:251 vfork:189
+vhangup:111 vm86:113 vmsplice:285 wait4:114 waitid:272 waitpid:7 write:4 writev:146
 `,
 	"ppc64": `
-_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:socketcall access:33 acct:51
-add_key:269 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:socketcall bpf:361 break:17
-brk:45 cachestat:451 capget:183 capset:184 chdir:12 chmod:15 chown:181 chroot:61 clock_adjtime:347
-clock_getres:247 clock_gettime:246 clock_nanosleep:248 clock_settime:245 clone:120 clone3:435
-close:6 close_range:436 connect:socketcall copy_file_range:379 creat:8 create_module:127
-delete_module:129 dup:41 dup2:63 dup3:316 epoll_create:236 epoll_create1:315 epoll_ctl:237
-epoll_pwait:303 epoll_pwait2:441 epoll_wait:238 eventfd:307 eventfd2:314 execve:11 execveat:362
-exit:1 exit_group:234 faccessat:298 faccessat2:439 fadvise64:233 fallocate:309 fanotify_init:323
-fanotify_mark:324 fchdir:133 fchmod:94 fchmodat:297 fchmodat2:452 fchown:95 fchownat:289 fcntl:55
-fdatasync:148 fgetxattr:214 finit_module:353 flistxattr:217 flock:143 fork:2 fremovexattr:220
-fsconfig:431 fsetxattr:211 fsmount:432 fsopen:430 fspick:433 fstat:108 fstatfs:100 fstatfs64:253
-fsync:118 ftime:35 ftruncate:93 futex:221 futex_requeue:456 futex_wait:455 futex_waitv:449
-futex_wake:454 futimesat:290 get_kernel_syms:130 get_mempolicy:260 get_robust_list:299 getcpu:302
-getcwd:182 getdents:141 getdents64:202 getegid:50 geteuid:49 getgid:47 getgroups:80 getitimer:105
-getpeername:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:187 getppid:64 getpriority:96
-getrandom:359 getresgid:170 getresuid:165 getrlimit:76 getrusage:77 getsid:147
-getsockname:socketcall getsockopt:socketcall gettid:207 gettimeofday:78 getuid:24 getxattr:212
-gtty:32 idle:112 init_module:128 inotify_add_watch:276 inotify_init:275 inotify_init1:318
-inotify_rm_watch:277 io_cancel:231 io_destroy:228 io_getevents:229 io_pgetevents:388 io_setup:227
-io_submit:230 io_uring_enter:426 io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101
-iopl:110 ioprio_get:274 ioprio_set:273 ipc:117 kcmp:354 kexec_file_load:382 kexec_load:268
-keyctl:271 kill:37 landlock_add_rule:445 landlock_create_ruleset:444 landlock_restrict_self:446
-lchown:16 lgetxattr:213 link:9 linkat:294 listen:socketcall listxattr:215 llistxattr:216 lock:53
-lookup_dcookie:235 lremovexattr:219 lseek:19 lsetxattr:210 lstat:107 madvise:205
-map_shadow_stack:453 mbind:259 membarrier:365 memfd_create:360 migrate_pages:258 mincore:206
-mkdir:39 mkdirat:287 mknod:14 mknodat:288 mlock:150 mlock2:378 mlockall:152 mmap:90 modify_ldt:123
-mount:21 mount_setattr:442 move_mount:429 move_pages:301 mprotect:125 mpx:56 mq_getsetattr:267
-mq_notify:266 mq_open:262 mq_timedreceive:265 mq_timedsend:264 mq_unlink:263 mremap:163 msgctl:ipc
-msgget:ipc msgrcv:ipc msgsnd:ipc msync:144 multiplexer:201 munlock:151 munlockall:153 munmap:91
-name_to_handle_at:345 nanosleep:162 newfstatat:291 nfsservctl:168 nice:34 oldfstat:28 oldlstat:84
-oldolduname:59 oldstat:18 olduname:109 open:5 open_by_handle_at:346 open_tree:428 openat:286
-openat2:437 pause:29 pciconfig_iobase:200 pciconfig_read:198 pciconfig_write:199
-perf_event_open:319 personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42
-pipe2:317 pivot_root:203 pkey_alloc:384 pkey_free:385 pkey_mprotect:386 poll:167 ppoll:281
-prctl:171 pread64:179 preadv:320 preadv2:380 prlimit64:325 process_madvise:440 process_mrelease:448
-process_vm_readv:351 process_vm_writev:352 prof:44 profil:98 pselect6:280 ptrace:26 putpmsg:188
-pwrite64:180 pwritev:321 pwritev2:381 query_module:166 quotactl:131 quotactl_fd:443 read:3
-readahead:191 readdir:89 readlink:85 readlinkat:296 readv:145 reboot:88 recv:socketcall
-recvfrom:socketcall recvmmsg:socketcall recvmsg:socketcall remap_file_pages:239 removexattr:218
-rename:38 renameat:293 renameat2:357 request_key:270 restart_syscall:0 rmdir:40 rseq:387
-rt_sigaction:173 rt_sigpending:175 rt_sigprocmask:174 rt_sigqueueinfo:177 rt_sigreturn:172
-rt_sigsuspend:178 rt_sigtimedwait:176 rt_tgsigqueueinfo:322 rtas:255 sched_get_priority_max:159
+_llseek:140 _newselect:142 _sysctl:149 accept:330:socketcall accept4:344:socketcall access:33
+acct:51 add_key:269 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:327:socketcall bpf:361
+break:17 brk:45 cachestat:451 capget:183 capset:184 chdir:12 chmod:15 chown:181 chroot:61
+clock_adjtime:347 clock_getres:247 clock_gettime:246 clock_nanosleep:248 clock_settime:245
+clone:120 clone3:435 close:6 close_range:436 connect:328:socketcall copy_file_range:379 creat:8
+create_module:127 delete_module:129 dup:41 dup2:63 dup3:316 epoll_create:236 epoll_create1:315
+epoll_ctl:237 epoll_pwait:303 epoll_pwait2:441 epoll_wait:238 eventfd:307 eventfd2:314 execve:11
+execveat:362 exit:1 exit_group:234 faccessat:298 faccessat2:439 fadvise64:233 fallocate:309
+fanotify_init:323 fanotify_mark:324 fchdir:133 fchmod:94 fchmodat:297 fchmodat2:452 fchown:95
+fchownat:289 fcntl:55 fdatasync:148 fgetxattr:214 finit_module:353 flistxattr:217 flock:143 fork:2
+fremovexattr:220 fsconfig:431 fsetxattr:211 fsmount:432 fsopen:430 fspick:433 fstat:108 fstatfs:100
+fstatfs64:253 fsync:118 ftime:35 ftruncate:93 futex:221 futex_requeue:456 futex_wait:455
+futex_waitv:449 futex_wake:454 futimesat:290 get_kernel_syms:130 get_mempolicy:260
+get_robust_list:299 getcpu:302 getcwd:182 getdents:141 getdents64:202 getegid:50 geteuid:49
+getgid:47 getgroups:80 getitimer:105 getpeername:332:socketcall getpgid:132 getpgrp:65 getpid:20
+getpmsg:187 getppid:64 getpriority:96 getrandom:359 getresgid:170 getresuid:165 getrlimit:76
+getrusage:77 getsid:147 getsockname:331:socketcall getsockopt:340:socketcall gettid:207
+gettimeofday:78 getuid:24 getxattr:212 gtty:32 idle:112 init_module:128 inotify_add_watch:276
+inotify_init:275 inotify_init1:318 inotify_rm_watch:277 io_cancel:231 io_destroy:228
+io_getevents:229 io_pgetevents:388 io_setup:227 io_submit:230 io_uring_enter:426
+io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101 iopl:110 ioprio_get:274 ioprio_set:273
+ipc:117 kcmp:354 kexec_file_load:382 kexec_load:268 keyctl:271 kill:37 landlock_add_rule:445
+landlock_create_ruleset:444 landlock_restrict_self:446 lchown:16 lgetxattr:213 link:9 linkat:294
+listen:329:socketcall listxattr:215 llistxattr:216 lock:53 lookup_dcookie:235 lremovexattr:219
+lseek:19 lsetxattr:210 lstat:107 madvise:205 map_shadow_stack:453 mbind:259 membarrier:365
+memfd_create:360 migrate_pages:258 mincore:206 mkdir:39 mkdirat:287 mknod:14 mknodat:288 mlock:150
+mlock2:378 mlockall:152 mmap:90 modify_ldt:123 mount:21 mount_setattr:442 move_mount:429
+move_pages:301 mprotect:125 mpx:56 mq_getsetattr:267 mq_notify:266 mq_open:262 mq_timedreceive:265
+mq_timedsend:264 mq_unlink:263 mremap:163 msgctl:402:ipc msgget:399:ipc msgrcv:401:ipc
+msgsnd:400:ipc msync:144 multiplexer:201 munlock:151 munlockall:153 munmap:91 name_to_handle_at:345
+nanosleep:162 newfstatat:291 nfsservctl:168 nice:34 oldfstat:28 oldlstat:84 oldolduname:59
+oldstat:18 olduname:109 open:5 open_by_handle_at:346 open_tree:428 openat:286 openat2:437 pause:29
+pciconfig_iobase:200 pciconfig_read:198 pciconfig_write:199 perf_event_open:319 personality:136
+pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:317 pivot_root:203
+pkey_alloc:384 pkey_free:385 pkey_mprotect:386 poll:167 ppoll:281 prctl:171 pread64:179 preadv:320
+preadv2:380 prlimit64:325 process_madvise:440 process_mrelease:448 process_vm_readv:351
+process_vm_writev:352 prof:44 profil:98 pselect6:280 ptrace:26 putpmsg:188 pwrite64:180 pwritev:321
+pwritev2:381 query_module:166 quotactl:131 quotactl_fd:443 read:3 readahead:191 readdir:89
+readlink:85 readlinkat:296 readv:145 reboot:88 recv:336:socketcall recvfrom:337:socketcall
+recvmmsg:343:socketcall recvmsg:342:socketcall remap_file_pages:239 removexattr:218 rename:38
+renameat:293 renameat2:357 request_key:270 restart_syscall:0 rmdir:40 rseq:387 rt_sigaction:173
+rt_sigpending:175 rt_sigprocmask:174 rt_sigqueueinfo:177 rt_sigreturn:172 rt_sigsuspend:178
+rt_sigtimedwait:176 rt_tgsigqueueinfo:322 rtas:255 sched_get_priority_max:159
 sched_get_priority_min:160 sched_getaffinity:223 sched_getattr:356 sched_getparam:155
 sched_getscheduler:157 sched_rr_get_interval:161 sched_setaffinity:222 sched_setattr:355
-sched_setparam:154 sched_setscheduler:156 sched_yield:158 seccomp:358 select:82 semctl:ipc
-semget:ipc semop:ipc semtimedop:ipc send:socketcall sendfile:186 sendmmsg:socketcall
-sendmsg:socketcall sendto:socketcall set_mempolicy:261 set_mempolicy_home_node:450
-set_robust_list:300 set_tid_address:232 setdomainname:121 setfsgid:139 setfsuid:138 setgid:46
-setgroups:81 sethostname:74 setitimer:104 setns:350 setpgid:57 setpriority:97 setregid:71
-setresgid:169 setresuid:164 setreuid:70 setrlimit:75 setsid:66 setsockopt:socketcall
-settimeofday:79 setuid:23 setxattr:209 sgetmask:68 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc
-shutdown:socketcall sigaction:67 sigaltstack:185 signal:48 signalfd:305 signalfd4:313 sigpending:73
-sigprocmask:126 sigreturn:119 sigsuspend:72 socket:socketcall socketcall:102 socketpair:socketcall
-splice:283 spu_create:279 spu_run:278 ssetmask:69 stat:106 statfs:99 statfs64:252 statx:383
-stime:25 stty:31 subpage_prot:310 swapcontext:249 swapoff:115 swapon:87 switch_endian:363
-symlink:83 symlinkat:295 sync:36 sync_file_range2:308 syncfs:348 sys_debug_setcontext:256 sysfs:135
-sysinfo:116 syslog:103 tee:284 tgkill:250 time:13 timer_create:240 timer_delete:244
-timer_getoverrun:243 timer_gettime:242 timer_settime:241 timerfd_create:306 timerfd_gettime:312
-timerfd_settime:311 times:43 tkill:208 truncate:92 tuxcall:225 ugetrlimit:190 ulimit:58 umask:60
-umount:22 umount2:52 uname:122 unlink:10 unlinkat:292 unshare:282 uselib:86 userfaultfd:364
-ustat:62 utime:30 utimensat:304 utimes:251 vfork:189 vhangup:111 vm86:113 vmsplice:285 wait4:114
-waitid:272 waitpid:7 write:4 writev:146
+sched_setparam:154 sched_setscheduler:156 sched_yield:158 seccomp:358 select:82 semctl:394:ipc
+semget:393:ipc semop:ipc semtimedop:392:ipc send:334:socketcall sendfile:186
+sendmmsg:349:socketcall sendmsg:341:socketcall sendto:335:socketcall set_mempolicy:261
+set_mempolicy_home_node:450 set_robust_list:300 set_tid_address:232 setdomainname:121 setfsgid:139
+setfsuid:138 setgid:46 setgroups:81 sethostname:74 setitimer:104 setns:350 setpgid:57
+setpriority:97 setregid:71 setresgid:169 setresuid:164 setreuid:70 setrlimit:75 setsid:66
+setsockopt:339:socketcall settimeofday:79 setuid:23 setxattr:209 sgetmask:68 shmat:397:ipc
+shmctl:396:ipc shmdt:398:ipc shmget:395:ipc shutdown:338:socketcall sigaction:67 sigaltstack:185
+signal:48 signalfd:305 signalfd4:313 sigpending:73 sigprocmask:126 sigreturn:119 sigsuspend:72
+socket:326:socketcall socketcall:102 socketpair:333:socketcall splice:283 spu_create:279
+spu_run:278 ssetmask:69 stat:106 statfs:99 statfs64:252 statx:383 stime:25 stty:31 subpage_prot:310
+swapcontext:249 swapoff:115 swapon:87 switch_endian:363 symlink:83 symlinkat:295 sync:36
+sync_file_range2:308 syncfs:348 sys_debug_setcontext:256 sysfs:135 sysinfo:116 syslog:103 tee:284
+tgkill:250 time:13 timer_create:240 timer_delete:244 timer_getoverrun:243 timer_gettime:242
+timer_settime:241 timerfd_create:306 timerfd_gettime:312 timerfd_settime:311 times:43 tkill:208
+truncate:92 tuxcall:225 ugetrlimit:190 ulimit:58 umask:60 umount:22 umount2:52 uname:122 unlink:10
+unlinkat:292 unshare:282 uselib:86 userfaultfd:364 ustat:62 utime:30 utimensat:304 utimes:251
+vfork:189 vhangup:111 vm86:113 vmsplice:285 wait4:114 waitid:272 waitpid:7 write:4 writev:146
 `,
 	"ppc64le": `
-_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:socketcall access:33 acct:51
-add_key:269 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:socketcall bpf:361 break:17
-brk:45 cachestat:451 capget:183 capset:184 chdir:12 chmod:15 chown:181 chroot:61 clock_adjtime:347
-clock_getres:247 clock_gettime:246 clock_nanosleep:248 clock_settime:245 clone:120 clone3:435
-close:6 close_range:436 connect:socketcall copy_file_range:379 creat:8 create_module:127
-delete_module:129 dup:41 dup2:63 dup3:316 epoll_create:236 epoll_create1:315 epoll_ctl:237
-epoll_pwait:303 epoll_pwait2:441 epoll_wait:238 eventfd:307 eventfd2:314 execve:11 execveat:362
-exit:1 exit_group:234 faccessat:298 faccessat2:439 fadvise64:233 fallocate:309 fanotify_init:323
-fanotify_mark:324 fchdir:133 fchmod:94 fchmodat:297 fchmodat2:452 fchown:95 fchownat:289 fcntl:55
-fdatasync:148 fgetxattr:214 finit_module:353 flistxattr:217 flock:143 fork:2 fremovexattr:220
-fsconfig:431 fsetxattr:211 fsmount:432 fsopen:430 fspick:433 fstat:108 fstatfs:100 fstatfs64:253
-fsync:118 ftime:35 ftruncate:93 futex:221 futex_requeue:456 futex_wait:455 futex_waitv:449
-futex_wake:454 futimesat:290 get_kernel_syms:130 get_mempolicy:260 get_robust_list:299 getcpu:302
-getcwd:182 getdents:141 getdents64:202 getegid:50 geteuid:49 getgid:47 getgroups:80 getitimer:105
-getpeername:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:187 getppid:64 getpriority:96
-getrandom:359 getresgid:170 getresuid:165 getrlimit:76 getrusage:77 getsid:147
-getsockname:socketcall getsockopt:socketcall gettid:207 gettimeofday:78 getuid:24 getxattr:212
-gtty:32 idle:112 init_module:128 inotify_add_watch:276 inotify_init:275 inotify_init1:318
-inotify_rm_watch:277 io_cancel:231 io_destroy:228 io_getevents:229 io_pgetevents:388 io_setup:227
-io_submit:230 io_uring_enter:426 io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101
-iopl:110 ioprio_get:274 ioprio_set:273 ipc:117 kcmp:354 kexec_file_load:382 kexec_load:268
-keyctl:271 kill:37 landlock_add_rule:445 landlock_create_ruleset:444 landlock_restrict_self:446
-lchown:16 lgetxattr:213 link:9 linkat:294 listen:socketcall listxattr:215 llistxattr:216 lock:53
-lookup_dcookie:235 lremovexattr:219 lseek:19 lsetxattr:210 lstat:107 madvise:205
-map_shadow_stack:453 mbind:259 membarrier:365 memfd_create:360 migrate_pages:258 mincore:206
-mkdir:39 mkdirat:287 mknod:14 mknodat:288 mlock:150 mlock2:378 mlockall:152 mmap:90 modify_ldt:123
-mount:21 mount_setattr:442 move_mount:429 move_pages:301 mprotect:125 mpx:56 mq_getsetattr:267
-mq_notify:266 mq_open:262 mq_timedreceive:265 mq_timedsend:264 mq_unlink:263 mremap:163 msgctl:ipc
-msgget:ipc msgrcv:ipc msgsnd:ipc msync:144 multiplexer:201 munlock:151 munlockall:153 munmap:91
-name_to_handle_at:345 nanosleep:162 newfstatat:291 nfsservctl:168 nice:34 oldfstat:28 oldlstat:84
-oldolduname:59 oldstat:18 olduname:109 open:5 open_by_handle_at:346 open_tree:428 openat:286
-openat2:437 pause:29 pciconfig_iobase:200 pciconfig_read:198 pciconfig_write:199
-perf_event_open:319 personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42
-pipe2:317 pivot_root:203 pkey_alloc:384 pkey_free:385 pkey_mprotect:386 poll:167 ppoll:281
-prctl:171 pread64:179 preadv:320 preadv2:380 prlimit64:325 process_madvise:440 process_mrelease:448
-process_vm_readv:351 process_vm_writev:352 prof:44 profil:98 pselect6:280 ptrace:26 putpmsg:188
-pwrite64:180 pwritev:321 pwritev2:381 query_module:166 quotactl:131 quotactl_fd:443 read:3
-readahead:191 readdir:89 readlink:85 readlinkat:296 readv:145 reboot:88 recv:socketcall
-recvfrom:socketcall recvmmsg:socketcall recvmsg:socketcall remap_file_pages:239 removexattr:218
-rename:38 renameat:293 renameat2:357 request_key:270 restart_syscall:0 rmdir:40 rseq:387
-rt_sigaction:173 rt_sigpending:175 rt_sigprocmask:174 rt_sigqueueinfo:177 rt_sigreturn:172
-rt_sigsuspend:178 rt_sigtimedwait:176 rt_tgsigqueueinfo:322 rtas:255 sched_get_priority_max:159
+_llseek:140 _newselect:142 _sysctl:149 accept:330:socketcall accept4:344:socketcall access:33
+acct:51 add_key:269 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:327:socketcall bpf:361
+break:17 brk:45 cachestat:451 capget:183 capset:184 chdir:12 chmod:15 chown:181 chroot:61
+clock_adjtime:347 clock_getres:247 clock_gettime:246 clock_nanosleep:248 clock_settime:245
+clone:120 clone3:435 close:6 close_range:436 connect:328:socketcall copy_file_range:379 creat:8
+create_module:127 delete_module:129 dup:41 dup2:63 dup3:316 epoll_create:236 epoll_create1:315
+epoll_ctl:237 epoll_pwait:303 epoll_pwait2:441 epoll_wait:238 eventfd:307 eventfd2:314 execve:11
+execveat:362 exit:1 exit_group:234 faccessat:298 faccessat2:439 fadvise64:233 fallocate:309
+fanotify_init:323 fanotify_mark:324 fchdir:133 fchmod:94 fchmodat:297 fchmodat2:452 fchown:95
+fchownat:289 fcntl:55 fdatasync:148 fgetxattr:214 finit_module:353 flistxattr:217 flock:143 fork:2
+fremovexattr:220 fsconfig:431 fsetxattr:211 fsmount:432 fsopen:430 fspick:433 fstat:108 fstatfs:100
+fstatfs64:253 fsync:118 ftime:35 ftruncate:93 futex:221 futex_requeue:456 futex_wait:455
+futex_waitv:449 futex_wake:454 futimesat:290 get_kernel_syms:130 get_mempolicy:260
+get_robust_list:299 getcpu:302 getcwd:182 getdents:141 getdents64:202 getegid:50 geteuid:49
+getgid:47 getgroups:80 getitimer:105 getpeername:332:socketcall getpgid:132 getpgrp:65 getpid:20
+getpmsg:187 getppid:64 getpriority:96 getrandom:359 getresgid:170 getresuid:165 getrlimit:76
+getrusage:77 getsid:147 getsockname:331:socketcall getsockopt:340:socketcall gettid:207
+gettimeofday:78 getuid:24 getxattr:212 gtty:32 idle:112 init_module:128 inotify_add_watch:276
+inotify_init:275 inotify_init1:318 inotify_rm_watch:277 io_cancel:231 io_destroy:228
+io_getevents:229 io_pgetevents:388 io_setup:227 io_submit:230 io_uring_enter:426
+io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101 iopl:110 ioprio_get:274 ioprio_set:273
+ipc:117 kcmp:354 kexec_file_load:382 kexec_load:268 keyctl:271 kill:37 landlock_add_rule:445
+landlock_create_ruleset:444 landlock_restrict_self:446 lchown:16 lgetxattr:213 link:9 linkat:294
+listen:329:socketcall listxattr:215 llistxattr:216 lock:53 lookup_dcookie:235 lremovexattr:219
+lseek:19 lsetxattr:210 lstat:107 madvise:205 map_shadow_stack:453 mbind:259 membarrier:365
+memfd_create:360 migrate_pages:258 mincore:206 mkdir:39 mkdirat:287 mknod:14 mknodat:288 mlock:150
+mlock2:378 mlockall:152 mmap:90 modify_ldt:123 mount:21 mount_setattr:442 move_mount:429
+move_pages:301 mprotect:125 mpx:56 mq_getsetattr:267 mq_notify:266 mq_open:262 mq_timedreceive:265
+mq_timedsend:264 mq_unlink:263 mremap:163 msgctl:402:ipc msgget:399:ipc msgrcv:401:ipc
+msgsnd:400:ipc msync:144 multiplexer:201 munlock:151 munlockall:153 munmap:91 name_to_handle_at:345
+nanosleep:162 newfstatat:291 nfsservctl:168 nice:34 oldfstat:28 oldlstat:84 oldolduname:59
+oldstat:18 olduname:109 open:5 open_by_handle_at:346 open_tree:428 openat:286 openat2:437 pause:29
+pciconfig_iobase:200 pciconfig_read:198 pciconfig_write:199 perf_event_open:319 personality:136
+pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:317 pivot_root:203
+pkey_alloc:384 pkey_free:385 pkey_mprotect:386 poll:167 ppoll:281 prctl:171 pread64:179 preadv:320
+preadv2:380 prlimit64:325 process_madvise:440 process_mrelease:448 process_vm_readv:351
+process_vm_writev:352 prof:44 profil:98 pselect6:280 ptrace:26 putpmsg:188 pwrite64:180 pwritev:321
+pwritev2:381 query_module:166 quotactl:131 quotactl_fd:443 read:3 readahead:191 readdir:89
+readlink:85 readlinkat:296 readv:145 reboot:88 recv:336:socketcall recvfrom:337:socketcall
+recvmmsg:343:socketcall recvmsg:342:socketcall remap_file_pages:239 removexattr:218 rename:38
+renameat:293 renameat2:357 request_key:270 restart_syscall:0 rmdir:40 rseq:387 rt_sigaction:173
+rt_sigpending:175 rt_sigprocmask:174 rt_sigqueueinfo:177 rt_sigreturn:172 rt_sigsuspend:178
+rt_sigtimedwait:176 rt_tgsigqueueinfo:322 rtas:255 sched_get_priority_max:159
 sched_get_priority_min:160 sched_getaffinity:223 sched_getattr:356 sched_getparam:155
 sched_getscheduler:157 sched_rr_get_interval:161 sched_setaffinity:222 sched_setattr:355
-sched_setparam:154 sched_setscheduler:156 sched_yield:158 seccomp:358 select:82 semctl:ipc
-semget:ipc semop:ipc semtimedop:ipc send:socketcall sendfile:186 sendmmsg:socketcall
-sendmsg:socketcall sendto:socketcall set_mempolicy:261 set_mempolicy_home_node:450
-set_robust_list:300 set_tid_address:232 setdomainname:121 setfsgid:139 setfsuid:138 setgid:46
-setgroups:81 sethostname:74 setitimer:104 setns:350 setpgid:57 setpriority:97 setregid:71
-setresgid:169 setresuid:164 setreuid:70 setrlimit:75 setsid:66 setsockopt:socketcall
-settimeofday:79 setuid:23 setxattr:209 sgetmask:68 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc
-shutdown:socketcall sigaction:67 sigaltstack:185 signal:48 signalfd:305 signalfd4:313 sigpending:73
-sigprocmask:126 sigreturn:119 sigsuspend:72 socket:socketcall socketcall:102 socketpair:socketcall
-splice:283 spu_create:279 spu_run:278 ssetmask:69 stat:106 statfs:99 statfs64:252 statx:383
-stime:25 stty:31 subpage_prot:310 swapcontext:249 swapoff:115 swapon:87 switch_endian:363
-symlink:83 symlinkat:295 sync:36 sync_file_range2:308 syncfs:348 sys_debug_setcontext:256 sysfs:135
-sysinfo:116 syslog:103 tee:284 tgkill:250 time:13 timer_create:240 timer_delete:244
-timer_getoverrun:243 timer_gettime:242 timer_settime:241 timerfd_create:306 timerfd_gettime:312
-timerfd_settime:311 times:43 tkill:208 truncate:92 tuxcall:225 ugetrlimit:190 ulimit:58 umask:60
-umount:22 umount2:52 uname:122 unlink:10 unlinkat:292 unshare:282 uselib:86 userfaultfd:364
-ustat:62 utime:30 utimensat:304 utimes:251 vfork:189 vhangup:111 vm86:113 vmsplice:285 wait4:114
-waitid:272 waitpid:7 write:4 writev:146
+sched_setparam:154 sched_setscheduler:156 sched_yield:158 seccomp:358 select:82 semctl:394:ipc
+semget:393:ipc semop:ipc semtimedop:392:ipc send:334:socketcall sendfile:186
+sendmmsg:349:socketcall sendmsg:341:socketcall sendto:335:socketcall set_mempolicy:261
+set_mempolicy_home_node:450 set_robust_list:300 set_tid_address:232 setdomainname:121 setfsgid:139
+setfsuid:138 setgid:46 setgroups:81 sethostname:74 setitimer:104 setns:350 setpgid:57
+setpriority:97 setregid:71 setresgid:169 setresuid:164 setreuid:70 setrlimit:75 setsid:66
+setsockopt:339:socketcall settimeofday:79 setuid:23 setxattr:209 sgetmask:68 shmat:397:ipc
+shmctl:396:ipc shmdt:398:ipc shmget:395:ipc shutdown:338:socketcall sigaction:67 sigaltstack:185
+signal:48 signalfd:305 signalfd4:313 sigpending:73 sigprocmask:126 sigreturn:119 sigsuspend:72
+socket:326:socketcall socketcall:102 socketpair:333:socketcall splice:283 spu_create:279
+spu_run:278 ssetmask:69 stat:106 statfs:99 statfs64:252 statx:383 stime:25 stty:31 subpage_prot:310
+swapcontext:249 swapoff:115 swapon:87 switch_endian:363 symlink:83 symlinkat:295 sync:36
+sync_file_range2:308 syncfs:348 sys_debug_setcontext:256 sysfs:135 sysinfo:116 syslog:103 tee:284
+tgkill:250 time:13 timer_create:240 timer_delete:244 timer_getoverrun:243 timer_gettime:242
+timer_settime:241 timerfd_create:306 timerfd_gettime:312 timerfd_settime:311 times:43 tkill:208
+truncate:92 tuxcall:225 ugetrlimit:190 ulimit:58 umask:60 umount:22 umount2:52 uname:122 unlink:10
+unlinkat:292 unshare:282 uselib:86 userfaultfd:364 ustat:62 utime:30 utimensat:304 utimes:251
+vfork:189 vhangup:111 vm86:113 vmsplice:285 wait4:114 waitid:272 waitpid:7 write:4 writev:146
 `,
 	"riscv64": `
 accept:202 accept4:242 acct:89 add_key:217 adjtimex:171 bind:200 bpf:280 brk:214 cachestat:451
@@ -895,12 +900,12 @@ truncate:45 umask:166 umount2:39 uname:160 unlinkat:35 unshare:97 userfaultfd:28
 vhangup:58 vmsplice:75 wait4:260 waitid:95 write:64 writev:66
 `,
 	"s390": `
-_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:socketcall access:33 acct:51
-add_key:278 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:socketcall bpf:351 brk:45
+_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:364:socketcall access:33 acct:51
+add_key:278 adjtimex:124 afs_syscall:137 alarm:27 bdflush:134 bind:361:socketcall bpf:351 brk:45
 cachestat:451 capget:184 capset:185 chdir:12 chmod:15 chown:182 chown32:212 chroot:61
 clock_adjtime:337 clock_adjtime64:405 clock_getres:261 clock_getres_time64:406 clock_gettime:260
 clock_gettime64:403 clock_nanosleep:262 clock_nanosleep_time64:407 clock_settime:259
-clock_settime64:404 clone:120 clone3:435 close:6 close_range:436 connect:socketcall
+clock_settime64:404 clone:120 clone3:435 close:6 close_range:436 connect:362:socketcall
 copy_file_range:375 creat:8 create_module:127 delete_module:129 dup:41 dup2:63 dup3:326
 epoll_create:249 epoll_create1:327 epoll_ctl:250 epoll_pwait:312 epoll_pwait2:441 epoll_wait:251
 eventfd:318 eventfd2:323 execve:11 execveat:354 exit:1 exit_group:248 faccessat:300 faccessat2:439
@@ -912,49 +917,50 @@ fstatfs:100 fstatfs64:266 fsync:118 ftruncate:93 ftruncate64:194 futex:238 futex
 futex_time64:422 futex_wait:455 futex_waitv:449 futex_wake:454 futimesat:292 get_kernel_syms:130
 get_mempolicy:269 get_robust_list:305 getcpu:311 getcwd:183 getdents:141 getdents64:220 getegid:50
 getegid32:202 geteuid:49 geteuid32:201 getgid:47 getgid32:200 getgroups:80 getgroups32:205
-getitimer:105 getpeername:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:188 getppid:64
+getitimer:105 getpeername:368:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:188 getppid:64
 getpriority:96 getrandom:349 getresgid:171 getresgid32:211 getresuid:165 getresuid32:209
-getrlimit:76 getrusage:77 getsid:147 getsockname:socketcall getsockopt:socketcall gettid:236
-gettimeofday:78 getuid:24 getuid32:199 getxattr:227 idle:112 init_module:128 inotify_add_watch:285
-inotify_init:284 inotify_init1:324 inotify_rm_watch:286 io_cancel:247 io_destroy:244
-io_getevents:245 io_pgetevents:382 io_pgetevents_time64:416 io_setup:243 io_submit:246
-io_uring_enter:426 io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101 ioprio_get:283
-ioprio_set:282 ipc:117 kcmp:343 kexec_file_load:381 kexec_load:277 keyctl:280 kill:37
-landlock_add_rule:445 landlock_create_ruleset:444 landlock_restrict_self:446 lchown:16 lchown32:198
-lgetxattr:228 link:9 linkat:296 listen:socketcall listxattr:230 llistxattr:231 lookup_dcookie:110
-lremovexattr:234 lseek:19 lsetxattr:225 lstat:107 lstat64:196 madvise:219 map_shadow_stack:453
-mbind:268 membarrier:356 memfd_create:350 memfd_secret:447 migrate_pages:287 mincore:218 mkdir:39
-mkdirat:289 mknod:14 mknodat:290 mlock:150 mlock2:374 mlockall:152 mmap:90 mmap2:192 mount:21
-mount_setattr:442 move_mount:429 move_pages:310 mprotect:125 mq_getsetattr:276 mq_notify:275
-mq_open:271 mq_timedreceive:274 mq_timedreceive_time64:419 mq_timedsend:273 mq_timedsend_time64:418
-mq_unlink:272 mremap:163 msgctl:ipc msgget:ipc msgrcv:ipc msgsnd:ipc msync:144 munlock:151
-munlockall:153 munmap:91 name_to_handle_at:335 nanosleep:162 nfsservctl:169 nice:34 open:5
-open_by_handle_at:336 open_tree:428 openat:288 openat2:437 pause:29 perf_event_open:331
-personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:325
-pivot_root:217 pkey_alloc:385 pkey_free:386 pkey_mprotect:384 poll:168 ppoll:302 ppoll_time64:414
-prctl:172 pread64:180 preadv:328 preadv2:376 prlimit64:334 process_madvise:440 process_mrelease:448
-process_vm_readv:340 process_vm_writev:341 pselect6:301 pselect6_time64:413 ptrace:26 putpmsg:189
-pwrite64:181 pwritev:329 pwritev2:377 query_module:167 quotactl:131 quotactl_fd:443 read:3
-readahead:222 readdir:89 readlink:85 readlinkat:298 readv:145 reboot:88 recv:socketcall
-recvfrom:socketcall recvmmsg:socketcall recvmmsg_time64:417 recvmsg:socketcall remap_file_pages:267
-removexattr:233 rename:38 renameat:295 renameat2:347 request_key:279 restart_syscall:7 rmdir:40
-rseq:383 rt_sigaction:174 rt_sigpending:176 rt_sigprocmask:175 rt_sigqueueinfo:178 rt_sigreturn:173
-rt_sigsuspend:179 rt_sigtimedwait:177 rt_sigtimedwait_time64:421 rt_tgsigqueueinfo:330
-s390_guarded_storage:378 s390_pci_mmio_read:353 s390_pci_mmio_write:352 s390_runtime_instr:342
-s390_sthyi:380 sched_get_priority_max:159 sched_get_priority_min:160 sched_getaffinity:240
-sched_getattr:346 sched_getparam:155 sched_getscheduler:157 sched_rr_get_interval:161
-sched_rr_get_interval_time64:423 sched_setaffinity:239 sched_setattr:345 sched_setparam:154
-sched_setscheduler:156 sched_yield:158 seccomp:348 semctl:ipc semget:ipc semop:ipc semtimedop:ipc
-semtimedop_time64:420 send:socketcall sendfile:187 sendfile64:223 sendmmsg:socketcall
-sendmsg:socketcall sendto:socketcall set_mempolicy:270 set_mempolicy_home_node:450
-set_robust_list:304 set_tid_address:252 setdomainname:121 setfsgid:139 setfsgid32:216 setfsuid:138
-setfsuid32:215 setgid:46 setgid32:214 setgroups:81 setgroups32:206 sethostname:74 setitimer:104
-setns:339 setpgid:57 setpriority:97 setregid:71 setregid32:204 setresgid:170 setresgid32:210
-setresuid:164 setresuid32:208 setreuid:70 setreuid32:203 setrlimit:75 setsid:66
-setsockopt:socketcall settimeofday:79 setuid:23 setuid32:213 setxattr:224 shmat:ipc shmctl:ipc
-shmdt:ipc shmget:ipc shutdown:socketcall sigaction:67 sigaltstack:186 signal:48 signalfd:316
-signalfd4:322 sigpending:73 sigprocmask:126 sigreturn:119 sigsuspend:72 socket:socketcall
-socketcall:102 socketpair:socketcall splice:306 stat:106 stat64:195 statfs:99 statfs64:265
+getrlimit:76 getrusage:77 getsid:147 getsockname:367:socketcall getsockopt:365:socketcall
+gettid:236 gettimeofday:78 getuid:24 getuid32:199 getxattr:227 idle:112 init_module:128
+inotify_add_watch:285 inotify_init:284 inotify_init1:324 inotify_rm_watch:286 io_cancel:247
+io_destroy:244 io_getevents:245 io_pgetevents:382 io_pgetevents_time64:416 io_setup:243
+io_submit:246 io_uring_enter:426 io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101
+ioprio_get:283 ioprio_set:282 ipc:117 kcmp:343 kexec_file_load:381 kexec_load:277 keyctl:280
+kill:37 landlock_add_rule:445 landlock_create_ruleset:444 landlock_restrict_self:446 lchown:16
+lchown32:198 lgetxattr:228 link:9 linkat:296 listen:363:socketcall listxattr:230 llistxattr:231
+lookup_dcookie:110 lremovexattr:234 lseek:19 lsetxattr:225 lstat:107 lstat64:196 madvise:219
+map_shadow_stack:453 mbind:268 membarrier:356 memfd_create:350 memfd_secret:447 migrate_pages:287
+mincore:218 mkdir:39 mkdirat:289 mknod:14 mknodat:290 mlock:150 mlock2:374 mlockall:152 mmap:90
+mmap2:192 mount:21 mount_setattr:442 move_mount:429 move_pages:310 mprotect:125 mq_getsetattr:276
+mq_notify:275 mq_open:271 mq_timedreceive:274 mq_timedreceive_time64:419 mq_timedsend:273
+mq_timedsend_time64:418 mq_unlink:272 mremap:163 msgctl:402:ipc msgget:399:ipc msgrcv:401:ipc
+msgsnd:400:ipc msync:144 munlock:151 munlockall:153 munmap:91 name_to_handle_at:335 nanosleep:162
+nfsservctl:169 nice:34 open:5 open_by_handle_at:336 open_tree:428 openat:288 openat2:437 pause:29
+perf_event_open:331 personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42
+pipe2:325 pivot_root:217 pkey_alloc:385 pkey_free:386 pkey_mprotect:384 poll:168 ppoll:302
+ppoll_time64:414 prctl:172 pread64:180 preadv:328 preadv2:376 prlimit64:334 process_madvise:440
+process_mrelease:448 process_vm_readv:340 process_vm_writev:341 pselect6:301 pselect6_time64:413
+ptrace:26 putpmsg:189 pwrite64:181 pwritev:329 pwritev2:377 query_module:167 quotactl:131
+quotactl_fd:443 read:3 readahead:222 readdir:89 readlink:85 readlinkat:298 readv:145 reboot:88
+recv:socketcall recvfrom:371:socketcall recvmmsg:357:socketcall recvmmsg_time64:417
+recvmsg:372:socketcall remap_file_pages:267 removexattr:233 rename:38 renameat:295 renameat2:347
+request_key:279 restart_syscall:7 rmdir:40 rseq:383 rt_sigaction:174 rt_sigpending:176
+rt_sigprocmask:175 rt_sigqueueinfo:178 rt_sigreturn:173 rt_sigsuspend:179 rt_sigtimedwait:177
+rt_sigtimedwait_time64:421 rt_tgsigqueueinfo:330 s390_guarded_storage:378 s390_pci_mmio_read:353
+s390_pci_mmio_write:352 s390_runtime_instr:342 s390_sthyi:380 sched_get_priority_max:159
+sched_get_priority_min:160 sched_getaffinity:240 sched_getattr:346 sched_getparam:155
+sched_getscheduler:157 sched_rr_get_interval:161 sched_rr_get_interval_time64:423
+sched_setaffinity:239 sched_setattr:345 sched_setparam:154 sched_setscheduler:156 sched_yield:158
+seccomp:348 semctl:394:ipc semget:393:ipc semop:ipc semtimedop:ipc semtimedop_time64:420
+send:socketcall sendfile:187 sendfile64:223 sendmmsg:358:socketcall sendmsg:370:socketcall
+sendto:369:socketcall set_mempolicy:270 set_mempolicy_home_node:450 set_robust_list:304
+set_tid_address:252 setdomainname:121 setfsgid:139 setfsgid32:216 setfsuid:138 setfsuid32:215
+setgid:46 setgid32:214 setgroups:81 setgroups32:206 sethostname:74 setitimer:104 setns:339
+setpgid:57 setpriority:97 setregid:71 setregid32:204 setresgid:170 setresgid32:210 setresuid:164
+setresuid32:208 setreuid:70 setreuid32:203 setrlimit:75 setsid:66 setsockopt:366:socketcall
+settimeofday:79 setuid:23 setuid32:213 setxattr:224 shmat:397:ipc shmctl:396:ipc shmdt:398:ipc
+shmget:395:ipc shutdown:373:socketcall sigaction:67 sigaltstack:186 signal:48 signalfd:316
+signalfd4:322 sigpending:73 sigprocmask:126 sigreturn:119 sigsuspend:72 socket:359:socketcall
+socketcall:102 socketpair:360:socketcall splice:306 stat:106 stat64:195 statfs:99 statfs64:265
 statx:379 stime:25 swapoff:115 swapon:87 symlink:83 symlinkat:297 sync:36 sync_file_range:307
 syncfs:338 sysfs:135 sysinfo:116 syslog:103 tee:308 tgkill:241 time:13 timer_create:254
 timer_delete:258 timer_getoverrun:257 timer_gettime:256 timer_gettime64:408 timer_settime:255
@@ -965,65 +971,66 @@ userfaultfd:355 ustat:62 utime:30 utimensat:315 utimensat_time64:412 utimes:313 
 vhangup:111 vmsplice:309 wait4:114 waitid:281 write:4 writev:146
 `,
 	"s390x": `
-_sysctl:149 accept:socketcall accept4:socketcall access:33 acct:51 add_key:278 adjtimex:124
-afs_syscall:137 alarm:27 bdflush:134 bind:socketcall bpf:351 brk:45 cachestat:451 capget:184
+_sysctl:149 accept:socketcall accept4:364:socketcall access:33 acct:51 add_key:278 adjtimex:124
+afs_syscall:137 alarm:27 bdflush:134 bind:361:socketcall bpf:351 brk:45 cachestat:451 capget:184
 capset:185 chdir:12 chmod:15 chown:212 chroot:61 clock_adjtime:337 clock_getres:261
 clock_gettime:260 clock_nanosleep:262 clock_settime:259 clone:120 clone3:435 close:6
-close_range:436 connect:socketcall copy_file_range:375 creat:8 create_module:127 delete_module:129
-dup:41 dup2:63 dup3:326 epoll_create:249 epoll_create1:327 epoll_ctl:250 epoll_pwait:312
-epoll_pwait2:441 epoll_wait:251 eventfd:318 eventfd2:323 execve:11 execveat:354 exit:1
-exit_group:248 faccessat:300 faccessat2:439 fadvise64:253 fallocate:314 fanotify_init:332
+close_range:436 connect:362:socketcall copy_file_range:375 creat:8 create_module:127
+delete_module:129 dup:41 dup2:63 dup3:326 epoll_create:249 epoll_create1:327 epoll_ctl:250
+epoll_pwait:312 epoll_pwait2:441 epoll_wait:251 eventfd:318 eventfd2:323 execve:11 execveat:354
+exit:1 exit_group:248 faccessat:300 faccessat2:439 fadvise64:253 fallocate:314 fanotify_init:332
 fanotify_mark:333 fchdir:133 fchmod:94 fchmodat:299 fchmodat2:452 fchown:207 fchownat:291 fcntl:55
 fdatasync:148 fgetxattr:229 finit_module:344 flistxattr:232 flock:143 fork:2 fremovexattr:235
 fsconfig:431 fsetxattr:226 fsmount:432 fsopen:430 fspick:433 fstat:108 fstatfs:100 fstatfs64:266
 fsync:118 ftruncate:93 futex:238 futex_requeue:456 futex_wait:455 futex_waitv:449 futex_wake:454
 futimesat:292 get_kernel_syms:130 get_mempolicy:269 get_robust_list:305 getcpu:311 getcwd:183
 getdents:141 getdents64:220 getegid:202 geteuid:201 getgid:200 getgroups:205 getitimer:105
-getpeername:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:188 getppid:64 getpriority:96
+getpeername:368:socketcall getpgid:132 getpgrp:65 getpid:20 getpmsg:188 getppid:64 getpriority:96
 getrandom:349 getresgid:211 getresuid:209 getrlimit:191 getrusage:77 getsid:147
-getsockname:socketcall getsockopt:socketcall gettid:236 gettimeofday:78 getuid:199 getxattr:227
-idle:112 init_module:128 inotify_add_watch:285 inotify_init:284 inotify_init1:324
+getsockname:367:socketcall getsockopt:365:socketcall gettid:236 gettimeofday:78 getuid:199
+getxattr:227 idle:112 init_module:128 inotify_add_watch:285 inotify_init:284 inotify_init1:324
 inotify_rm_watch:286 io_cancel:247 io_destroy:244 io_getevents:245 io_pgetevents:382 io_setup:243
 io_submit:246 io_uring_enter:426 io_uring_register:427 io_uring_setup:425 ioctl:54 ioprio_get:283
 ioprio_set:282 ipc:117 kcmp:343 kexec_file_load:381 kexec_load:277 keyctl:280 kill:37
 landlock_add_rule:445 landlock_create_ruleset:444 landlock_restrict_self:446 lchown:198
-lgetxattr:228 link:9 linkat:296 listen:socketcall listxattr:230 llistxattr:231 lookup_dcookie:110
-lremovexattr:234 lseek:19 lsetxattr:225 lstat:107 madvise:219 map_shadow_stack:453 mbind:268
-membarrier:356 memfd_create:350 memfd_secret:447 migrate_pages:287 mincore:218 mkdir:39 mkdirat:289
-mknod:14 mknodat:290 mlock:150 mlock2:374 mlockall:152 mmap:90 mount:21 mount_setattr:442
-move_mount:429 move_pages:310 mprotect:125 mq_getsetattr:276 mq_notify:275 mq_open:271
-mq_timedreceive:274 mq_timedsend:273 mq_unlink:272 mremap:163 msgctl:ipc msgget:ipc msgrcv:ipc
-msgsnd:ipc msync:144 munlock:151 munlockall:153 munmap:91 name_to_handle_at:335 nanosleep:162
-newfstatat:293 nfsservctl:169 nice:34 open:5 open_by_handle_at:336 open_tree:428 openat:288
-openat2:437 pause:29 perf_event_open:331 personality:136 pidfd_getfd:438 pidfd_open:434
-pidfd_send_signal:424 pipe:42 pipe2:325 pivot_root:217 pkey_alloc:385 pkey_free:386
-pkey_mprotect:384 poll:168 ppoll:302 prctl:172 pread64:180 preadv:328 preadv2:376 prlimit64:334
-process_madvise:440 process_mrelease:448 process_vm_readv:340 process_vm_writev:341 pselect6:301
-ptrace:26 putpmsg:189 pwrite64:181 pwritev:329 pwritev2:377 query_module:167 quotactl:131
-quotactl_fd:443 read:3 readahead:222 readdir:89 readlink:85 readlinkat:298 readv:145 reboot:88
-recv:socketcall recvfrom:socketcall recvmmsg:socketcall recvmsg:socketcall remap_file_pages:267
-removexattr:233 rename:38 renameat:295 renameat2:347 request_key:279 restart_syscall:7 rmdir:40
-rseq:383 rt_sigaction:174 rt_sigpending:176 rt_sigprocmask:175 rt_sigqueueinfo:178 rt_sigreturn:173
-rt_sigsuspend:179 rt_sigtimedwait:177 rt_tgsigqueueinfo:330 s390_guarded_storage:378
-s390_pci_mmio_read:353 s390_pci_mmio_write:352 s390_runtime_instr:342 s390_sthyi:380
-sched_get_priority_max:159 sched_get_priority_min:160 sched_getaffinity:240 sched_getattr:346
-sched_getparam:155 sched_getscheduler:157 sched_rr_get_interval:161 sched_setaffinity:239
-sched_setattr:345 sched_setparam:154 sched_setscheduler:156 sched_yield:158 seccomp:348 select:142
-semctl:ipc semget:ipc semop:ipc semtimedop:ipc send:socketcall sendfile:187 sendmmsg:socketcall
-sendmsg:socketcall sendto:socketcall set_mempolicy:270 set_mempolicy_home_node:450
+lgetxattr:228 link:9 linkat:296 listen:363:socketcall listxattr:230 llistxattr:231
+lookup_dcookie:110 lremovexattr:234 lseek:19 lsetxattr:225 lstat:107 madvise:219
+map_shadow_stack:453 mbind:268 membarrier:356 memfd_create:350 memfd_secret:447 migrate_pages:287
+mincore:218 mkdir:39 mkdirat:289 mknod:14 mknodat:290 mlock:150 mlock2:374 mlockall:152 mmap:90
+mount:21 mount_setattr:442 move_mount:429 move_pages:310 mprotect:125 mq_getsetattr:276
+mq_notify:275 mq_open:271 mq_timedreceive:274 mq_timedsend:273 mq_unlink:272 mremap:163
+msgctl:402:ipc msgget:399:ipc msgrcv:401:ipc msgsnd:400:ipc msync:144 munlock:151 munlockall:153
+munmap:91 name_to_handle_at:335 nanosleep:162 newfstatat:293 nfsservctl:169 nice:34 open:5
+open_by_handle_at:336 open_tree:428 openat:288 openat2:437 pause:29 perf_event_open:331
+personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:325
+pivot_root:217 pkey_alloc:385 pkey_free:386 pkey_mprotect:384 poll:168 ppoll:302 prctl:172
+pread64:180 preadv:328 preadv2:376 prlimit64:334 process_madvise:440 process_mrelease:448
+process_vm_readv:340 process_vm_writev:341 pselect6:301 ptrace:26 putpmsg:189 pwrite64:181
+pwritev:329 pwritev2:377 query_module:167 quotactl:131 quotactl_fd:443 read:3 readahead:222
+readdir:89 readlink:85 readlinkat:298 readv:145 reboot:88 recv:socketcall recvfrom:371:socketcall
+recvmmsg:357:socketcall recvmsg:372:socketcall remap_file_pages:267 removexattr:233 rename:38
+renameat:295 renameat2:347 request_key:279 restart_syscall:7 rmdir:40 rseq:383 rt_sigaction:174
+rt_sigpending:176 rt_sigprocmask:175 rt_sigqueueinfo:178 rt_sigreturn:173 rt_sigsuspend:179
+rt_sigtimedwait:177 rt_tgsigqueueinfo:330 s390_guarded_storage:378 s390_pci_mmio_read:353
+s390_pci_mmio_write:352 s390_runtime_instr:342 s390_sthyi:380 sched_get_priority_max:159
+sched_get_priority_min:160 sched_getaffinity:240 sched_getattr:346 sched_getparam:155
+sched_getscheduler:157 sched_rr_get_interval:161 sched_setaffinity:239 sched_setattr:345
+sched_setparam:154 sched_setscheduler:156 sched_yield:158 seccomp:348 select:142 semctl:394:ipc
+semget:393:ipc semop:ipc semtimedop:392:ipc send:socketcall sendfile:187 sendmmsg:358:socketcall
+sendmsg:370:socketcall sendto:369:socketcall set_mempolicy:270 set_mempolicy_home_node:450
 set_robust_list:304 set_tid_address:252 setdomainname:121 setfsgid:216 setfsuid:215 setgid:214
 setgroups:206 sethostname:74 setitimer:104 setns:339 setpgid:57 setpriority:97 setregid:204
-setresgid:210 setresuid:208 setreuid:203 setrlimit:75 setsid:66 setsockopt:socketcall
-settimeofday:79 setuid:213 setxattr:224 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc
-shutdown:socketcall sigaction:67 sigaltstack:186 signal:48 signalfd:316 signalfd4:322 sigpending:73
-sigprocmask:126 sigreturn:119 sigsuspend:72 socket:socketcall socketcall:102 socketpair:socketcall
-splice:306 stat:106 statfs:99 statfs64:265 statx:379 swapoff:115 swapon:87 symlink:83 symlinkat:297
-sync:36 sync_file_range:307 syncfs:338 sysfs:135 sysinfo:116 syslog:103 tee:308 tgkill:241
-timer_create:254 timer_delete:258 timer_getoverrun:257 timer_gettime:256 timer_settime:255
-timerfd:317 timerfd_create:319 timerfd_gettime:321 timerfd_settime:320 times:43 tkill:237
-truncate:92 umask:60 umount:22 umount2:52 uname:122 unlink:10 unlinkat:294 unshare:303 uselib:86
-userfaultfd:355 ustat:62 utime:30 utimensat:315 utimes:313 vfork:190 vhangup:111 vmsplice:309
-wait4:114 waitid:281 write:4 writev:146
+setresgid:210 setresuid:208 setreuid:203 setrlimit:75 setsid:66 setsockopt:366:socketcall
+settimeofday:79 setuid:213 setxattr:224 shmat:397:ipc shmctl:396:ipc shmdt:398:ipc shmget:395:ipc
+shutdown:373:socketcall sigaction:67 sigaltstack:186 signal:48 signalfd:316 signalfd4:322
+sigpending:73 sigprocmask:126 sigreturn:119 sigsuspend:72 socket:359:socketcall socketcall:102
+socketpair:360:socketcall splice:306 stat:106 statfs:99 statfs64:265 statx:379 swapoff:115
+swapon:87 symlink:83 symlinkat:297 sync:36 sync_file_range:307 syncfs:338 sysfs:135 sysinfo:116
+syslog:103 tee:308 tgkill:241 timer_create:254 timer_delete:258 timer_getoverrun:257
+timer_gettime:256 timer_settime:255 timerfd:317 timerfd_create:319 timerfd_gettime:321
+timerfd_settime:320 times:43 tkill:237 truncate:92 umask:60 umount:22 umount2:52 uname:122
+unlink:10 unlinkat:294 unshare:303 uselib:86 userfaultfd:355 ustat:62 utime:30 utimensat:315
+utimes:313 vfork:190 vhangup:111 vmsplice:309 wait4:114 waitid:281 write:4 writev:146
 `,
 	"x32": `
 accept:1073741867 accept4:1073742112 access:1073741845 acct:1073741987 add_key:1073742072
@@ -1112,14 +1119,14 @@ vhangup:1073741977 vmsplice:1073742356 wait4:1073741885 waitid:1073742353 write:
 writev:1073742340
 `,
 	"x86": `
-_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:socketcall access:33 acct:51
-add_key:286 adjtimex:124 afs_syscall:137 alarm:27 arch_prctl:384 bdflush:134 bind:socketcall
+_llseek:140 _newselect:142 _sysctl:149 accept:socketcall accept4:364:socketcall access:33 acct:51
+add_key:286 adjtimex:124 afs_syscall:137 alarm:27 arch_prctl:384 bdflush:134 bind:361:socketcall
 bpf:357 break:17 brk:45 cachestat:451 capget:184 capset:185 chdir:12 chmod:15 chown:182 chown32:212
 chroot:61 clock_adjtime:343 clock_adjtime64:405 clock_getres:266 clock_getres_time64:406
 clock_gettime:265 clock_gettime64:403 clock_nanosleep:267 clock_nanosleep_time64:407
 clock_settime:264 clock_settime64:404 clone:120 clone3:435 close:6 close_range:436
-connect:socketcall copy_file_range:377 creat:8 create_module:127 delete_module:129 dup:41 dup2:63
-dup3:330 epoll_create:254 epoll_create1:329 epoll_ctl:255 epoll_pwait:319 epoll_pwait2:441
+connect:362:socketcall copy_file_range:377 creat:8 create_module:127 delete_module:129 dup:41
+dup2:63 dup3:330 epoll_create:254 epoll_create1:329 epoll_ctl:255 epoll_pwait:319 epoll_pwait2:441
 epoll_wait:256 eventfd:323 eventfd2:328 execve:11 execveat:358 exit:1 exit_group:252 faccessat:307
 faccessat2:439 fadvise64:250 fadvise64_64:272 fallocate:324 fanotify_init:338 fanotify_mark:339
 fchdir:133 fchmod:94 fchmodat:306 fchmodat2:452 fchown:95 fchown32:207 fchownat:298 fcntl:55
@@ -1129,50 +1136,51 @@ fstatat64:300 fstatfs:100 fstatfs64:269 fsync:118 ftime:35 ftruncate:93 ftruncat
 futex_requeue:456 futex_time64:422 futex_wait:455 futex_waitv:449 futex_wake:454 futimesat:299
 get_kernel_syms:130 get_mempolicy:275 get_robust_list:312 get_thread_area:244 getcpu:318 getcwd:183
 getdents:141 getdents64:220 getegid:50 getegid32:202 geteuid:49 geteuid32:201 getgid:47
-getgid32:200 getgroups:80 getgroups32:205 getitimer:105 getpeername:socketcall getpgid:132
+getgid32:200 getgroups:80 getgroups32:205 getitimer:105 getpeername:368:socketcall getpgid:132
 getpgrp:65 getpid:20 getpmsg:188 getppid:64 getpriority:96 getrandom:355 getresgid:171
 getresgid32:211 getresuid:165 getresuid32:209 getrlimit:76 getrusage:77 getsid:147
-getsockname:socketcall getsockopt:socketcall gettid:224 gettimeofday:78 getuid:24 getuid32:199
-getxattr:229 gtty:32 idle:112 init_module:128 inotify_add_watch:292 inotify_init:291
+getsockname:367:socketcall getsockopt:365:socketcall gettid:224 gettimeofday:78 getuid:24
+getuid32:199 getxattr:229 gtty:32 idle:112 init_module:128 inotify_add_watch:292 inotify_init:291
 inotify_init1:332 inotify_rm_watch:293 io_cancel:249 io_destroy:246 io_getevents:247
 io_pgetevents:385 io_pgetevents_time64:416 io_setup:245 io_submit:248 io_uring_enter:426
 io_uring_register:427 io_uring_setup:425 ioctl:54 ioperm:101 iopl:110 ioprio_get:290 ioprio_set:289
 ipc:117 kcmp:349 kexec_load:283 keyctl:288 kill:37 landlock_add_rule:445
 landlock_create_ruleset:444 landlock_restrict_self:446 lchown:16 lchown32:198 lgetxattr:230 link:9
-linkat:303 listen:socketcall listxattr:232 llistxattr:233 lock:53 lookup_dcookie:253
+linkat:303 listen:363:socketcall listxattr:232 llistxattr:233 lock:53 lookup_dcookie:253
 lremovexattr:236 lseek:19 lsetxattr:227 lstat:107 lstat64:196 madvise:219 map_shadow_stack:453
 mbind:274 membarrier:375 memfd_create:356 memfd_secret:447 migrate_pages:294 mincore:218 mkdir:39
 mkdirat:296 mknod:14 mknodat:297 mlock:150 mlock2:376 mlockall:152 mmap:90 mmap2:192 modify_ldt:123
 mount:21 mount_setattr:442 move_mount:429 move_pages:317 mprotect:125 mpx:56 mq_getsetattr:282
 mq_notify:281 mq_open:277 mq_timedreceive:280 mq_timedreceive_time64:419 mq_timedsend:279
-mq_timedsend_time64:418 mq_unlink:278 mremap:163 msgctl:ipc msgget:ipc msgrcv:ipc msgsnd:ipc
-msync:144 munlock:151 munlockall:153 munmap:91 name_to_handle_at:341 nanosleep:162 nfsservctl:169
-nice:34 oldfstat:28 oldlstat:84 oldolduname:59 oldstat:18 olduname:109 open:5 open_by_handle_at:342
-open_tree:428 openat:295 openat2:437 pause:29 perf_event_open:336 personality:136 pidfd_getfd:438
-pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:331 pivot_root:217 pkey_alloc:381 pkey_free:382
-pkey_mprotect:380 poll:168 ppoll:309 ppoll_time64:414 prctl:172 pread64:180 preadv:333 preadv2:378
-prlimit64:340 process_madvise:440 process_mrelease:448 process_vm_readv:347 process_vm_writev:348
-prof:44 profil:98 pselect6:308 pselect6_time64:413 ptrace:26 putpmsg:189 pwrite64:181 pwritev:334
-pwritev2:379 query_module:167 quotactl:131 quotactl_fd:443 read:3 readahead:225 readdir:89
-readlink:85 readlinkat:305 readv:145 reboot:88 recv:socketcall recvfrom:socketcall
-recvmmsg:socketcall recvmmsg_time64:417 recvmsg:socketcall remap_file_pages:257 removexattr:235
-rename:38 renameat:302 renameat2:353 request_key:287 restart_syscall:0 rmdir:40 rseq:386
-rt_sigaction:174 rt_sigpending:176 rt_sigprocmask:175 rt_sigqueueinfo:178 rt_sigreturn:173
-rt_sigsuspend:179 rt_sigtimedwait:177 rt_sigtimedwait_time64:421 rt_tgsigqueueinfo:335
-sched_get_priority_max:159 sched_get_priority_min:160 sched_getaffinity:242 sched_getattr:352
-sched_getparam:155 sched_getscheduler:157 sched_rr_get_interval:161
-sched_rr_get_interval_time64:423 sched_setaffinity:241 sched_setattr:351 sched_setparam:154
-sched_setscheduler:156 sched_yield:158 seccomp:354 select:82 semctl:ipc semget:ipc semop:ipc
-semtimedop:ipc semtimedop_time64:420 send:socketcall sendfile:187 sendfile64:239
-sendmmsg:socketcall sendmsg:socketcall sendto:socketcall set_mempolicy:276
-set_mempolicy_home_node:450 set_robust_list:311 set_thread_area:243 set_tid_address:258
-setdomainname:121 setfsgid:139 setfsgid32:216 setfsuid:138 setfsuid32:215 setgid:46 setgid32:214
-setgroups:81 setgroups32:206 sethostname:74 setitimer:104 setns:346 setpgid:57 setpriority:97
-setregid:71 setregid32:204 setresgid:170 setresgid32:210 setresuid:164 setresuid32:208 setreuid:70
-setreuid32:203 setrlimit:75 setsid:66 setsockopt:socketcall settimeofday:79 setuid:23 setuid32:213
-setxattr:226 sgetmask:68 shmat:ipc shmctl:ipc shmdt:ipc shmget:ipc shutdown:socketcall sigaction:67
+mq_timedsend_time64:418 mq_unlink:278 mremap:163 msgctl:402:ipc msgget:399:ipc msgrcv:401:ipc
+msgsnd:400:ipc msync:144 munlock:151 munlockall:153 munmap:91 name_to_handle_at:341 nanosleep:162
+nfsservctl:169 nice:34 oldfstat:28 oldlstat:84 oldolduname:59 oldstat:18 olduname:109 open:5
+open_by_handle_at:342 open_tree:428 openat:295 openat2:437 pause:29 perf_event_open:336
+personality:136 pidfd_getfd:438 pidfd_open:434 pidfd_send_signal:424 pipe:42 pipe2:331
+pivot_root:217 pkey_alloc:381 pkey_free:382 pkey_mprotect:380 poll:168 ppoll:309 ppoll_time64:414
+prctl:172 pread64:180 preadv:333 preadv2:378 prlimit64:340 process_madvise:440 process_mrelease:448
+process_vm_readv:347 process_vm_writev:348 prof:44 profil:98 pselect6:308 pselect6_time64:413
+ptrace:26 putpmsg:189 pwrite64:181 pwritev:334 pwritev2:379 query_module:167 quotactl:131
+quotactl_fd:443 read:3 readahead:225 readdir:89 readlink:85 readlinkat:305 readv:145 reboot:88
+recv:socketcall recvfrom:371:socketcall recvmmsg:337:socketcall recvmmsg_time64:417
+recvmsg:372:socketcall remap_file_pages:257 removexattr:235 rename:38 renameat:302 renameat2:353
+request_key:287 restart_syscall:0 rmdir:40 rseq:386 rt_sigaction:174 rt_sigpending:176
+rt_sigprocmask:175 rt_sigqueueinfo:178 rt_sigreturn:173 rt_sigsuspend:179 rt_sigtimedwait:177
+rt_sigtimedwait_time64:421 rt_tgsigqueueinfo:335 sched_get_priority_max:159
+sched_get_priority_min:160 sched_getaffinity:242 sched_getattr:352 sched_getparam:155
+sched_getscheduler:157 sched_rr_get_interval:161 sched_rr_get_interval_time64:423
+sched_setaffinity:241 sched_setattr:351 sched_setparam:154 sched_setscheduler:156 sched_yield:158
+seccomp:354 select:82 semctl:394:ipc semget:393:ipc semop:ipc semtimedop:ipc semtimedop_time64:420
+send:socketcall sendfile:187 sendfile64:239 sendmmsg:345:socketcall sendmsg:370:socketcall
+sendto:369:socketcall set_mempolicy:276 set_mempolicy_home_node:450 set_robust_list:311
+set_thread_area:243 set_tid_address:258 setdomainname:121 setfsgid:139 setfsgid32:216 setfsuid:138
+setfsuid32:215 setgid:46 setgid32:214 setgroups:81 setgroups32:206 sethostname:74 setitimer:104
+setns:346 setpgid:57 setpriority:97 setregid:71 setregid32:204 setresgid:170 setresgid32:210
+setresuid:164 setresuid32:208 setreuid:70 setreuid32:203 setrlimit:75 setsid:66
+setsockopt:366:socketcall settimeofday:79 setuid:23 setuid32:213 setxattr:226 sgetmask:68
+shmat:397:ipc shmctl:396:ipc shmdt:398:ipc shmget:395:ipc shutdown:373:socketcall sigaction:67
 sigaltstack:186 signal:48 signalfd:321 signalfd4:327 sigpending:73 sigprocmask:126 sigreturn:119
-sigsuspend:72 socket:socketcall socketcall:102 socketpair:socketcall splice:313 ssetmask:69
+sigsuspend:72 socket:359:socketcall socketcall:102 socketpair:360:socketcall splice:313 ssetmask:69
 stat:106 stat64:195 statfs:99 statfs64:268 statx:383 stime:25 stty:31 swapoff:115 swapon:87
 symlink:83 symlinkat:304 sync:36 sync_file_range:314 syncfs:344 sysfs:135 sysinfo:116 syslog:103
 tee:315 tgkill:270 time:13 timer_create:259 timer_delete:263 timer_getoverrun:262 timer_gettime:261
