@@ -139,8 +139,9 @@ func NativeArch() string {
 }
 
 // SubArches returns the compat ABIs that a kernel of the given architecture
-// also accepts (x86_64 → x86, x32), as Docker's archMap pairs them. A
-// filter for that kernel must cover them, or they are a way around it.
+// also accepts (x86_64 → x86, x32): Docker's archMap pairs, plus ppc64 →
+// ppc and parisc64 → parisc. A filter for that kernel must cover them, or
+// they are a way around it.
 func SubArches(arch string) []string {
 	return slices.Clone(subArches[arch])
 }

@@ -230,7 +230,7 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 		}
 		var missing []string
 		for _, a := range check {
-			if _, ok := SyscallNumber(a, n.Name); !ok {
+			if !HasSyscall(a, n.Name) {
 				missing = append(missing, a)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"go/format"
 	"log"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -48,8 +49,9 @@ const (
 // -199 and the SysV IPC calls (semop, shmat…) -201 to -299 on the
 // architectures where it filters them through a multiplexer, socketcall(2)
 // or ipc(2): a rule for connect on x86 becomes one on socketcall with
-// arg0 == SYS_CONNECT plus one on the direct syscall of newer kernels.
-// Numbers at or below -10000 mean "not on this architecture".
+// arg0 == SYS_CONNECT plus one on the direct syscall (362) that newer
+// kernels added. Numbers at or below -10000 mean "not on this
+// architecture".
 const (
 	pnrMin = -9999
 	pnrMax = -1
@@ -65,12 +67,23 @@ func multiplexer(pnr int) string {
 	return ""
 }
 
-// entry is one table row: nr is the syscall number, or when via is set the
-// name is filtered through that multiplexer and has no number of its own.
+// entry is one table row: the syscall number (-1 for none) and, for a
+// multiplexed call, the multiplexer.
 type entry struct {
 	name string
 	nr   int
 	via  string
+}
+
+func (e entry) String() string {
+	s := e.name
+	if e.nr >= 0 {
+		s += ":" + strconv.Itoa(e.nr)
+	}
+	if e.via != "" {
+		s += ":" + e.via
+	}
+	return s
 }
 
 func main() {
@@ -88,9 +101,9 @@ func main() {
 	b.WriteString("// libseccompVersion is the libseccomp release the syscall table was generated from.\n")
 	fmt.Fprintf(&b, "const libseccompVersion = %q\n\n", version)
 	b.WriteString("// syscallTable holds, per architecture, the syscalls libseccomp knows as\n")
-	b.WriteString("// \"name:number\" pairs sorted by name and separated by white space. A\n")
-	b.WriteString("// multiplexer (socketcall, ipc) in place of the number means libseccomp\n")
-	b.WriteString("// filters the call through it, plus its direct syscall where one exists.\n")
+	b.WriteString("// \"name:number\" sorted by name and separated by white space. A call that\n")
+	b.WriteString("// libseccomp filters through a multiplexer ends in \":socketcall\" or \":ipc\",\n")
+	b.WriteString("// after the number of its direct syscall if it has one (\"connect:362:socketcall\").\n")
 	b.WriteString("var syscallTable = map[string]string{\n")
 	total := 0
 	for _, arch := range arches {
@@ -102,10 +115,7 @@ func main() {
 		fmt.Fprintf(&b, "%q: `", arch)
 		line := 0
 		for _, e := range entries {
-			field := e.name + ":" + strconv.Itoa(e.nr)
-			if e.via != "" {
-				field = e.name + ":" + e.via
-			}
+			field := e.String()
 			if line == 0 || line+1+len(field) > 100 {
 				b.WriteByte('\n')
 				line = 0
@@ -129,14 +139,14 @@ func main() {
 	log.Printf("wrote %s: %d architectures, %d entries, libseccomp %s", *out, len(arches), total, version)
 }
 
-// scan returns every real (non-negative) syscall of one architecture,
-// sorted by name.
+// scan returns every syscall of one architecture, sorted by name.
 func scan(archName string) ([]entry, error) {
 	arch, err := seccomp.GetArchFromString(archName)
 	if err != nil {
 		return nil, fmt.Errorf("architecture %q: %w", archName, err)
 	}
 	byName := map[string]int{}
+	direct := map[string][]int{} // numbers at which multiplexed calls resolve
 	try := func(n int) error {
 		name, err := seccomp.ScmpSyscall(n).GetNameByArch(arch)
 		if err != nil || name == "" {
@@ -145,8 +155,16 @@ func scan(archName string) ([]entry, error) {
 		// The name's own number is the one a filter uses: x32 lookups
 		// ignore bit 30, for instance, but the filter must carry it.
 		nr, err := seccomp.GetSyscallFromNameByArch(name, arch)
-		if err != nil || int(nr) < 0 {
-			return nil // a pseudo-syscall (negative __PNR_ number)
+		if err != nil {
+			return nil
+		}
+		if int(nr) < 0 {
+			// connect on x86 has a number, but libseccomp resolves
+			// the name to its multiplexed pseudo-syscall.
+			if multiplexer(int(nr)) != "" {
+				direct[name] = append(direct[name], n)
+			}
+			return nil
 		}
 		back, err := seccomp.ScmpSyscall(nr).GetNameByArch(arch)
 		if err != nil || back != name {
@@ -174,8 +192,31 @@ func scan(archName string) ([]entry, error) {
 		return nil, fmt.Errorf("%s: libseccomp knows no syscalls", archName)
 	}
 	entries := make([]entry, 0, len(byName))
+	lowest := math.MaxInt
 	for name, nr := range byName {
 		entries = append(entries, entry{name: name, nr: nr})
+		lowest = min(lowest, nr)
+	}
+	// Lookups by number may ignore the ABI's base (MIPS o32 resolves both
+	// 168 and 4168 to accept); the direct number is the one in the range
+	// the architecture's other syscalls use.
+	base := 0
+	for _, b := range bases {
+		if b <= lowest {
+			base = b
+		}
+	}
+	directNr := map[string]int{}
+	for name, nrs := range direct {
+		for _, n := range nrs {
+			if n < base || n >= base+span {
+				continue
+			}
+			if old, ok := directNr[name]; ok && old != n {
+				return nil, fmt.Errorf("%s: multiplexed %q has two numbers, %d and %d", archName, name, old, n)
+			}
+			directNr[name] = n
+		}
 	}
 
 	// Multiplexed calls resolve to a small negative number of their own.
@@ -198,7 +239,15 @@ func scan(archName string) ([]entry, error) {
 		if _, ok := byName[name]; ok {
 			return nil, fmt.Errorf("%s: %q is both a syscall and multiplexed", archName, name)
 		}
-		entries = append(entries, entry{name: name, via: via})
+		e := entry{name: name, nr: -1, via: via}
+		if d, ok := directNr[name]; ok {
+			e.nr = d
+			delete(directNr, name)
+		}
+		entries = append(entries, e)
+	}
+	for name := range directNr {
+		return nil, fmt.Errorf("%s: %q has a direct number but no multiplexer", archName, name)
 	}
 	for _, e := range entries {
 		if strings.ContainsAny(e.name, " :\n`") || e.name == "" {
