@@ -188,6 +188,9 @@ var allSyscalls = sync.OnceValue(func() []string {
 			seen[name] = true
 		}
 	}
+	for _, name := range newerSyscalls {
+		seen[name] = true
+	}
 	names := make([]string, 0, len(seen))
 	for name := range seen {
 		names = append(names, name)
@@ -236,6 +239,21 @@ func HasSyscall(arch, name string) bool {
 	}
 	_, ok = t.via[name]
 	return ok
+}
+
+// newerSyscalls are Linux syscalls newer than the libseccomp release the
+// table comes from. They are names, not typos: profiles such as Docker's
+// default allow them. libseccomp cannot resolve them, so runc built
+// against it skips their rules, and HasSyscall reports false everywhere.
+var newerSyscalls = []string{
+	"file_getattr", "file_setattr", // 6.17
+	"getxattrat", "listxattrat", "removexattrat", "setxattrat", // 6.13
+	"listmount", "statmount", // 6.8
+	"lsm_get_self_attr", "lsm_list_modules", "lsm_set_self_attr", // 6.8
+	"mseal",          // 6.10
+	"open_tree_attr", // 6.15
+	"riscv_hwprobe",  // 6.4
+	"uretprobe",      // 6.11
 }
 
 // IsSyscall reports whether the name is a syscall on at least one

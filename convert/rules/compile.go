@@ -157,8 +157,16 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			cases[name] = append(cases[name], syscallCase{action: r.Action, when: when, rule: r})
 		}
 	}
+	var shadowed []string
 	for _, name := range order {
-		c.checkConflicts(name, cases[name])
+		if kept, ok := c.resolveConflicts(name, cases[name]); !ok {
+			cases[name] = kept
+			shadowed = append(shadowed, name)
+		}
+	}
+	if len(shadowed) > 0 {
+		c.warnf(Pos{}, "%d syscalls have an unconditional rule and other rules; libseccomp keeps the first unconditional one and drops the rest, and so does this conversion: %s",
+			len(shadowed), strings.Join(shadowed, ", "))
 	}
 
 	// A base's rules come first, minus every syscall this profile decides.
@@ -234,7 +242,9 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 				missing = append(missing, a)
 			}
 		}
-		if len(missing) > 0 {
+		// Only names a person wrote get the warning: converted profiles
+		// list names for every architecture on purpose.
+		if len(missing) > 0 && n.Pos.IsValid() {
 			c.warnf(n.Pos, "syscall %q does not exist on %s; the rule does nothing there", n.Name, strings.Join(missing, ", "))
 		}
 		out = append(out, n.Name)
@@ -242,22 +252,35 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 	return out
 }
 
-// checkConflicts refuses rules whose meaning would depend on the runtime:
-// libseccomp cannot give one syscall an unconditional action and a second,
-// different one.
-func (c *compiler) checkConflicts(name string, cs []syscallCase) {
-	for i, a := range cs {
-		for _, b := range cs[i+1:] {
-			if a.action == b.action || a.rule == b.rule {
-				continue
-			}
-			if len(a.when) == 0 || len(b.when) == 0 {
-				c.errorf(b.rule.Pos, "%s: this rule (%s) conflicts with the rule at line %d (%s); give each syscall one action, or make the cases conditional",
-					name, b.action, a.rule.Pos.Line, a.action)
-				return
-			}
+// resolveConflicts handles a syscall with an unconditional rule and other
+// rules. libseccomp (and so runc and crun) keeps the first unconditional
+// rule and ignores every other rule for that syscall, whatever its order
+// or conditions (measured with libseccomp 2.5.4). In a rules document that
+// is a mistake worth an error; a converted profile keeps runc's meaning,
+// and ok is false when that dropped rules.
+func (c *compiler) resolveConflicts(name string, cs []syscallCase) (kept []syscallCase, ok bool) {
+	first := -1
+	for i, sc := range cs {
+		if len(sc.when) == 0 {
+			first = i
+			break
 		}
 	}
+	if first < 0 {
+		return cs, true
+	}
+	for _, sc := range cs {
+		if sc.action == cs[first].action || sc.rule == cs[first].rule {
+			continue
+		}
+		if !sc.rule.Pos.IsValid() {
+			return cs[first : first+1], false
+		}
+		c.errorf(sc.rule.Pos, "%s: this rule (%s) conflicts with the rule at line %d (%s): a syscall with an unconditional rule gets that action only; give it one action, or make every case conditional",
+			name, sc.action, cs[first].rule.Pos.Line, cs[first].action)
+		return cs, true
+	}
+	return cs, true
 }
 
 // lower returns the rule's conditions in a form runc ANDs. runc turns a

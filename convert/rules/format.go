@@ -183,6 +183,9 @@ func quote(s string) string {
 	if plain && s[0] != '-' {
 		return s
 	}
-	q, _ := json.Marshal(s)
-	return string(q)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // "&" in a mask reads better than "\u0026"
+	enc.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
 }
