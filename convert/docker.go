@@ -86,11 +86,7 @@ func readDocker(name string, data []byte, opt Options) (*specs.LinuxSeccomp, err
 	if err := d.errs.Err(); err != nil {
 		return nil, err
 	}
-	s, err := resolveDocker(name, doc, opt)
-	if err != nil {
-		return nil, err
-	}
-	return normalize(name, s, opt)
+	return resolveDocker(name, doc, opt)
 }
 
 // writeDocker writes the profile as Docker and Podman read it: the
@@ -284,7 +280,7 @@ func resolveDocker(file string, doc *dockerDoc, opt Options) (*specs.LinuxSeccom
 		return nil, err
 	}
 	r.warnings()
-	return out, nil
+	return normalize(file, out, opt)
 }
 
 type resolver struct {
@@ -717,11 +713,7 @@ func BuiltinNames() []string {
 func Builtin(name string, opt Options) (*specs.LinuxSeccomp, error) {
 	switch name {
 	case "docker-default":
-		s, err := resolveDocker(name, &dockerDoc{Seccomp: *seccomp.DefaultProfile()}, opt)
-		if err != nil {
-			return nil, err
-		}
-		return normalize(name, s, opt)
+		return resolveDocker(name, &dockerDoc{Seccomp: *seccomp.DefaultProfile()}, opt)
 	case "podman-default":
 		return readDocker(name, podmanDefaultJSON, opt)
 	}

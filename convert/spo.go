@@ -109,11 +109,7 @@ func readSPO(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error)
 	if err := d.errs.Err(); err != nil {
 		return nil, err
 	}
-	s, err := resolveDocker(name, doc, opt)
-	if err != nil {
-		return nil, err
-	}
-	return normalize(name, s, opt)
+	return resolveDocker(name, doc, opt)
 }
 
 func (d *treeDecoder) spoSpec(spec *valueNode, doc *dockerDoc, opt Options) {
