@@ -14,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.New().RunContext(ctx, os.Args)
+	err := app.New().Run(ctx, os.Args)
 	stop()
 	var status *app.ExitStatus
 	if err != nil && !errors.As(err, &status) {

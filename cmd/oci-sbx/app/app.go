@@ -3,31 +3,31 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 )
 
 // Version is the oci-sbx version, set at link time.
 var Version = "dev"
 
-// New returns the oci-sbx application.
-func New() *cli.App {
-	return &cli.App{
-		Name:                 "oci-sbx",
-		Usage:                "turn readable seccomp rules into every profile format, apply them, and prove them",
-		Version:              Version,
-		HideHelpCommand:      true,
-		EnableBashCompletion: false,
+// New returns the oci-sbx command line.
+func New() *cli.Command {
+	return &cli.Command{
+		Name:            "oci-sbx",
+		Usage:           "turn readable seccomp rules into every profile format, apply them, and prove them",
+		Version:         Version,
+		HideHelpCommand: true,
 		Commands: []*cli.Command{
 			convertCommand(),
 			execCommand(),
 			versionCommand(),
 		},
 		// Errors are printed once, by main.
-		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		OnUsageError: func(_ context.Context, c *cli.Command, err error, _ bool) error {
 			return usageErrorf(c, "%v", err)
 		},
 	}
@@ -40,10 +40,15 @@ func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // usageErrorf prints the command's help and returns a UsageError.
-func usageErrorf(c *cli.Context, format string, args ...any) error {
+func usageErrorf(c *cli.Command, format string, args ...any) error {
 	if c != nil {
+		// Help after a mistake goes to standard error, with the mistake.
+		root := c.Root()
+		out := root.Writer
+		root.Writer = root.ErrWriter
 		_ = cli.ShowSubcommandHelp(c)
-		fmt.Fprintln(c.App.ErrWriter)
+		root.Writer = out
+		fmt.Fprintln(root.ErrWriter)
 	}
 	return &UsageError{Err: fmt.Errorf(format, args...)}
 }

@@ -2,11 +2,12 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci"
@@ -53,7 +54,7 @@ Examples:
 	}
 }
 
-func runConvert(c *cli.Context) error {
+func runConvert(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 1 {
 		return usageErrorf(c, "convert takes one INPUT (a file, or - for standard input), got %d", c.NArg())
 	}
@@ -74,12 +75,12 @@ func runConvert(c *cli.Context) error {
 		Caps:   splitList(c.StringSlice("caps")),
 		Kernel: c.String("kernel"),
 		Name:   c.String("name"),
-		Warn:   func(msg string) { fmt.Fprintf(c.App.ErrWriter, "oci-sbx: warning: %s\n", msg) },
+		Warn:   func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s\n", msg) },
 	}
 	if opt.Name == "" {
 		opt.Name = profileName(c.String("output"), input)
 	}
-	s, err := loadProfile(c.App.Reader, input, from, opt)
+	s, err := loadProfile(c.Root().Reader, input, from, opt)
 	if err != nil {
 		return err
 	}
@@ -91,11 +92,11 @@ func runConvert(c *cli.Context) error {
 		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
 			return err
 		}
-	} else if _, err := c.App.Writer.Write(buf.Bytes()); err != nil {
+	} else if _, err := c.Root().Writer.Write(buf.Bytes()); err != nil {
 		return err
 	}
 	if to == convert.Kubernetes {
-		fmt.Fprint(c.App.ErrWriter, convert.KubernetesHint(opt.Name))
+		fmt.Fprint(c.Root().ErrWriter, convert.KubernetesHint(opt.Name))
 	}
 	return nil
 }

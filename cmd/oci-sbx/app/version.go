@@ -1,13 +1,14 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"runtime/debug"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/urfave/cli/v2"
+	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -18,11 +19,11 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the versions of oci-sbx and what it is built with, and what this build supports",
-		Action: func(c *cli.Context) error {
+		Action: func(ctx context.Context, c *cli.Command) error {
 			if c.NArg() > 0 {
 				return usageErrorf(c, "version takes no arguments")
 			}
-			w := c.App.Writer
+			w := c.Root().Writer
 			fmt.Fprintf(w, "oci-sbx:       %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			fmt.Fprintf(w, "runtime-spec:  %s\n", specs.Version)
 			fmt.Fprintf(w, "runc:          %s (libcontainer/seccomp)\n", moduleVersion("github.com/opencontainers/runc"))

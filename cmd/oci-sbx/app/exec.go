@@ -1,0 +1,178 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+)
+
+var one = 1
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a program under a profile, the way runc applies it",
+		ArgsUsage: "[--] CMD [ARGS...]",
+		// Flags after CMD are CMD's own.
+		StopOnNthArg: &one,
+		Description: `Runs CMD under a seccomp profile loaded by runc's own code (libcontainer/seccomp,
+with its ENOSYS stub for syscalls newer than the profile): no_new_privs, descriptors
+above 2 closed, the filter loaded on one thread and CMD exec'd from it. The exit
+status of CMD passes through; a death by signal N exits 128+N, and a seccomp kill
+is reported with the syscall that caused it when the kernel log is readable.
+
+--profile takes any format convert reads. --bundle runs the process of a runc
+bundle (args, env, cwd, noNewPrivileges) under its linux.seccomp, on the host:
+the bundle's root, user, capabilities and namespaces are not applied.
+
+--report prints each syscall the profile denies with an errno, as it happens,
+while the program still gets the errno. The filter notifies oci-sbx instead,
+which always answers with the errno, never lets the call through. As in runc,
+write and the default action cannot notify: those denials are not reported.
+
+A dynamically linked CMD cannot start when the profile denies its loader's
+openat; exec says so instead of running it.
+
+Examples:
+   oci-sbx exec --report --profile testdata/demo.yaml -- bin/suspicious-app
+   oci-sbx exec --bundle mybundle
+   oci-sbx exec --profile /usr/share/containers/seccomp.json -- ls /`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "seccomp profile `FILE` in any format convert reads (- for standard input)"},
+			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "profile `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
+			&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "run the process of the runc bundle `DIR` under its linux.seccomp"},
+			&cli.BoolFlag{Name: "report", Usage: "print every syscall the profile denies with an errno to standard error"},
+			&cli.BoolFlag{Name: "no-new-privs", Value: true, Usage: "set no_new_privs; false needs CAP_SYS_ADMIN (with --bundle, the bundle's process.noNewPrivileges unless given)"},
+		},
+		Action: runExec,
+	}
+}
+
+func runExec(ctx context.Context, c *cli.Command) error {
+	args := c.Args().Slice()
+	profile, bundle := c.String("profile"), c.String("bundle")
+	switch {
+	case bundle != "" && len(args) > 0:
+		return usageErrorf(c, "exec runs either CMD or --bundle's process, not both")
+	case bundle == "" && len(args) == 0:
+		return usageErrorf(c, "exec needs a command to run")
+	case bundle == "" && profile == "":
+		return usageErrorf(c, "exec needs --profile FILE or --bundle DIR")
+	}
+	var from convert.Format
+	if f := c.String("from"); f != "" {
+		var err error
+		if from, err = convert.ParseFormat(f, convert.InputFormats); err != nil {
+			return usageErrorf(c, "--from: %v", err)
+		}
+	}
+	if !sandbox.Supported {
+		return sandbox.ErrUnsupported
+	}
+	opt := convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s\n", msg) }}
+
+	cfg := sandbox.Config{
+		NoNewPrivileges: c.Bool("no-new-privs"),
+		Args:            args,
+		Stdin:           c.Root().Reader,
+		Stdout:          c.Root().Writer,
+		Stderr:          c.Root().ErrWriter,
+	}
+	if bundle != "" {
+		if err := fromBundle(&cfg, bundle, profile == "", opt); err != nil {
+			return err
+		}
+		if c.IsSet("no-new-privs") {
+			cfg.NoNewPrivileges = c.Bool("no-new-privs")
+		}
+	}
+	if profile != "" {
+		s, err := loadProfile(c.Root().Reader, profile, from, opt)
+		if err != nil {
+			return err
+		}
+		cfg.Seccomp = s
+	}
+	if c.Bool("report") {
+		cfg.Report = &prefixWriter{w: c.Root().ErrWriter, prefix: "oci-sbx: "}
+	}
+
+	res, err := sandbox.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if res.SeccompKill {
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s: %v\n", cfg.Args[0], res)
+	}
+	if code := res.Status(); code != 0 {
+		return &ExitStatus{Code: code}
+	}
+	return nil
+}
+
+// fromBundle fills cfg from a runc bundle's config.json: the process, and
+// the profile unless --profile replaces it.
+func fromBundle(cfg *sandbox.Config, dir string, withProfile bool, opt convert.Options) error {
+	path := filepath.Join(dir, "config.json")
+	data, err := readInput(nil, path)
+	if err != nil {
+		return fmt.Errorf("reading the bundle: %w", err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return fmt.Errorf("decoding %q: %w", path, err)
+	}
+	p := spec.Process
+	if p == nil {
+		return fmt.Errorf("running the bundle: %q has no process", path)
+	}
+	if len(p.Args) == 0 {
+		return fmt.Errorf("running the bundle: %q has no process.args", path)
+	}
+	cfg.Args = p.Args
+	cfg.Env = append([]string{}, p.Env...) // exactly the bundle's, even when empty
+	cfg.Dir = p.Cwd
+	cfg.NoNewPrivileges = p.NoNewPrivileges
+	if !withProfile {
+		return nil
+	}
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
+		return fmt.Errorf("running the bundle: %q has no linux.seccomp; give --profile", path)
+	}
+	cfg.Seccomp, err = convert.Read(path, data, convert.OCI, opt)
+	return err
+}
+
+// prefixWriter starts every line with prefix.
+type prefixWriter struct {
+	w      io.Writer
+	prefix string
+	mid    bool // inside a line
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	var out bytes.Buffer
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		if !p.mid {
+			out.WriteString(p.prefix)
+		}
+		out.Write(line)
+		p.mid = line[len(line)-1] != '\n'
+	}
+	if _, err := p.w.Write(out.Bytes()); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}

@@ -1,0 +1,139 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+)
+
+// runExecCLI runs the app in-process with the given arguments.
+func runExecCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	a := New()
+	var out, errOut bytes.Buffer
+	a.Reader, a.Writer, a.ErrWriter = strings.NewReader(""), &out, &errOut
+	err := a.Run(context.Background(), append([]string{"oci-sbx"}, args...))
+	// Print errors as main does.
+	var es *ExitStatus
+	if err != nil && !errors.As(err, &es) {
+		errOut.WriteString("oci-sbx: " + err.Error() + "\n")
+	}
+	return ExitCode(err), out.String(), errOut.String()
+}
+
+func writeExecFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const (
+	execDemoJSON   = `{"defaultAction":"SCMP_ACT_ALLOW","flags":[],"syscalls":[{"names":["openat","connect"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`
+	execGetppidOCI = `{"defaultAction":"SCMP_ACT_ALLOW","flags":[],"syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}`
+)
+
+func TestExecBadInput(t *testing.T) {
+	profile := writeExecFile(t, "p.json", execGetppidOCI)
+	notifyWrite := writeExecFile(t, "nw.json", `{"defaultAction":"SCMP_ACT_ALLOW","flags":[],"syscalls":[{"names":["write"],"action":"SCMP_ACT_NOTIFY"}]}`)
+	notifyDefault := writeExecFile(t, "nd.json", `{"defaultAction":"SCMP_ACT_NOTIFY","flags":[],"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}`)
+	garbage := writeExecFile(t, "g.json", `{"defaultAction": `)
+	noProcess := t.TempDir()
+	if err := os.WriteFile(filepath.Join(noProcess, "config.json"), []byte(`{"ociVersion":"1.2.0","root":{"path":"rootfs"},"linux":{"seccomp":`+execGetppidOCI+`}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr, when this build supports seccomp
+	}{
+		{"no-command", []string{"exec", "--profile", profile}, 2, "exec needs a command"},
+		{"no-profile", []string{"exec", "--", "true"}, 2, "exec needs --profile FILE or --bundle DIR"},
+		{"command-and-bundle", []string{"exec", "--bundle", noProcess, "--", "true"}, 2, "not both"},
+		{"bad-from", []string{"exec", "--from", "xml", "--profile", profile, "--", "true"}, 2, "--from"},
+		{"missing-profile", []string{"exec", "--profile", filepath.Join(t.TempDir(), "nope.json"), "--", "true"}, 1, "no such file"},
+		{"invalid-profile", []string{"exec", "--profile", garbage, "--", "true"}, 1, "g.json"},
+		{"bundle-without-process", []string{"exec", "--bundle", noProcess}, 1, "has no process"},
+		{"missing-bundle", []string{"exec", "--bundle", filepath.Join(t.TempDir(), "nope")}, 1, "config.json"},
+		{"notify-write", []string{"exec", "--profile", notifyWrite, "--", "true"}, 1, "notify on write"},
+		{"notify-default", []string{"exec", "--profile", notifyDefault, "--", "true"}, 1, "notify cannot be the default action"},
+		{"not-found", []string{"exec", "--profile", profile, "--", "no-such-program-oci-sbx"}, 1, "no-such-program-oci-sbx"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runExecCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if code == 2 && !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
+			}
+			if code == 1 && sandbox.Supported && !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
+			}
+			if code == 1 && !sandbox.Supported && !strings.Contains(stderr, "built without seccomp support") {
+				t.Errorf("stderr lacks the unsupported-build error:\n%s", stderr)
+			}
+		})
+	}
+}
+
+func TestExecRuns(t *testing.T) {
+	if !sandbox.Supported {
+		t.Skip("built without seccomp support")
+	}
+	profile := writeExecFile(t, "p.json", execGetppidOCI)
+	demo := writeExecFile(t, "demo.json", execDemoJSON)
+
+	t.Run("exit-status", func(t *testing.T) {
+		code, _, stderr := runExecCLI(t, "exec", "--profile", profile, "--", "sh", "-c", "exit 3")
+		if code != 3 {
+			t.Errorf("exit status %d, want 3; stderr:\n%s", code, stderr)
+		}
+	})
+	t.Run("signal", func(t *testing.T) {
+		code, _, stderr := runExecCLI(t, "exec", "--profile", profile, "--", "sh", "-c", "kill -TERM $$")
+		if code != 128+15 {
+			t.Errorf("exit status %d, want 143; stderr:\n%s", code, stderr)
+		}
+	})
+	t.Run("dynamic-loader", func(t *testing.T) {
+		code, _, stderr := runExecCLI(t, "exec", "--profile", demo, "--", "cat", "/etc/hostname")
+		if code != 1 || !strings.Contains(stderr, "is dynamically linked: its loader ") || !strings.Contains(stderr, "openat, which this profile denies (errno EPERM)") {
+			t.Errorf("exit status %d, stderr:\n%s", code, stderr)
+		}
+	})
+	t.Run("bundle", func(t *testing.T) {
+		dir := t.TempDir()
+		config := `{"ociVersion":"1.2.0","process":{"args":["sh","-c","echo $GREETING; exit 4"],"env":["PATH=/usr/bin:/bin","GREETING=hello"],"cwd":"/","noNewPrivileges":true},"root":{"path":"rootfs"},"linux":{"seccomp":` + execGetppidOCI + `}}`
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, stdout, stderr := runExecCLI(t, "exec", "--bundle", dir)
+		if code != 4 || stdout != "hello\n" {
+			t.Errorf("exit status %d, stdout %q, want 4 and hello; stderr:\n%s", code, stdout, stderr)
+		}
+	})
+}
+
+func TestExecPrefixWriter(t *testing.T) {
+	var b bytes.Buffer
+	w := &prefixWriter{w: &b, prefix: "p: "}
+	for _, s := range []string{"one\ntw", "o\n", "three\nfour\n"} {
+		if _, err := w.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "p: one\np: two\np: three\np: four\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -1,0 +1,193 @@
+//go:build linux && cgo && seccomp
+
+package sandbox
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// init enters the init mode before main runs, so every program that links
+// this package (oci-sbx, and test binaries) can serve as its own init.
+func init() {
+	if len(os.Args) != 1 || os.Args[0] != initArg0 {
+		return
+	}
+	v, ok := os.LookupEnv(initEnv)
+	if !ok {
+		return
+	}
+	// Locked in init, the main goroutine stays on the main thread: the
+	// filter is loaded on this thread and execve runs on it too.
+	runtime.LockOSThread()
+	os.Exit(initMain(v))
+}
+
+// initMain loads the filter and execs the program; it returns only on
+// failure, with the exit status for the child.
+func initMain(v string) int {
+	fd, err := strconv.Atoi(v)
+	var st unix.Stat_t
+	if err != nil || fd < 3 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		fmt.Fprintf(os.Stderr, "oci-sbx init: %s does not name a socket; this mode is for oci-sbx's own use\n", initEnv)
+		return 125
+	}
+	// runc's loader logs through logrus; the program's stderr is not the
+	// place for it.
+	logrus.SetOutput(io.Discard)
+	if err := initRun(fd); err != nil {
+		msg := strings.ReplaceAll(err.Error(), "\n", " ")
+		_, _ = unix.Write(fd, []byte(msgError+msg+"\n"))
+		return 125
+	}
+	return 0 // a probe that reported
+}
+
+func initRun(sock int) error {
+	cfg, err := readInitConfig(sock)
+	if err != nil {
+		return err
+	}
+	if cfg.NoNewPrivileges {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("setting no_new_privs: %w", err)
+		}
+	} else if cfg.Seccomp != nil && !hasCapSysAdmin() {
+		return fmt.Errorf("loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN, which uid %d lacks: set no_new_privs (noNewPrivileges)", os.Getuid())
+	}
+	// Nothing but stdio may reach the program. close_range marks the
+	// descriptors close-on-exec instead of closing them, which keeps the
+	// socket and Go's own descriptors usable until execve.
+	if err := unix.CloseRange(3, math.MaxUint32, unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		if err := cloexecFrom(3); err != nil {
+			return fmt.Errorf("marking inherited descriptors close-on-exec: %w", err)
+		}
+	}
+	var config *configs.Seccomp
+	if cfg.Seccomp != nil {
+		if config, err = specconv.SetupSeccomp(cfg.Seccomp); err != nil {
+			return fmt.Errorf("converting the profile: %w", err)
+		}
+	}
+
+	// Everything the calls after the load need is prepared now, so that
+	// as few syscalls as possible run under the filter, none of them
+	// allocating: a write and a read for the listener, then execve.
+	var probePath *byte
+	if cfg.Probe {
+		probePath, _ = unix.BytePtrFromString("/")
+	}
+	msg := make([]byte, 0, 64)
+	ack := make([]byte, 1)
+
+	listener := -1
+	if config != nil {
+		if listener, err = seccomp.InitSeccomp(config); err != nil {
+			return fmt.Errorf("loading the seccomp filter: %w", err)
+		}
+	}
+	if cfg.Probe {
+		// The call ld.so makes to open the library cache and libc.
+		r, _, errno := unix.RawSyscall6(uintptr(cfg.ProbeNr), uintptr(atFdcwd), uintptr(unsafe.Pointer(probePath)), unix.O_RDONLY|unix.O_CLOEXEC, 0, 0, 0)
+		if errno == 0 {
+			unix.Close(int(r))
+		}
+		msg = strconv.AppendUint(append(msg, msgProbe...), uint64(errno), 10)
+		_, _ = unix.Write(sock, append(msg, '\n'))
+		return nil
+	}
+	if listener >= 0 {
+		msg = strconv.AppendInt(append(msg, msgListener...), int64(listener), 10)
+		if _, err := unix.Write(sock, append(msg, '\n')); err != nil {
+			return fmt.Errorf("handing over the notify listener: write: %w", err)
+		}
+		// Wait until the parent holds a copy; the listener closes at
+		// execve.
+		if n, err := unix.Read(sock, ack); n != 1 || err != nil {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("handing over the notify listener: read: %w (the report needs read and write allowed after the load, as runc's notify handover does)", err)
+		}
+	}
+	for {
+		err = unix.Exec(cfg.Path, cfg.Args, cfg.Env)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	return fmt.Errorf("executing %q: %w", cfg.Path, err)
+}
+
+func readInitConfig(sock int) (*initConfig, error) {
+	var data []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(sock, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the init config: %w", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("reading the init config: %w", io.ErrUnexpectedEOF)
+		}
+		data = append(data, buf[:n]...)
+		if bytes.HasSuffix(data, []byte("\n")) {
+			break
+		}
+	}
+	cfg, err := decodeInitConfig(data)
+	if err != nil {
+		return nil, fmt.Errorf("decoding the init config: %w", err)
+	}
+	return cfg, nil
+}
+
+// hasCapSysAdmin reports whether CAP_SYS_ADMIN is in the effective set.
+// atFdcwd is AT_FDCWD in a variable: a negative constant does not convert
+// to uintptr.
+var atFdcwd = unix.AT_FDCWD
+
+func hasCapSysAdmin() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
+}
+
+// cloexecFrom marks descriptors from min on close-on-exec one by one, for
+// kernels without close_range (before 5.11).
+func cloexecFrom(min int) error {
+	d, err := os.Open("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if fd, err := strconv.Atoi(n); err == nil && fd >= min {
+			unix.CloseOnExec(fd)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"syscall"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// ErrUnsupported is returned by a build without cgo and the seccomp tag.
+var ErrUnsupported = errors.New("built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp")
+
+// Errors for profiles runc would refuse or mishandle; Check wraps them with
+// the syscall concerned.
+var (
+	// ErrNotifyDefault: runc refuses SCMP_ACT_NOTIFY as the default action.
+	ErrNotifyDefault = errors.New("SCMP_ACT_NOTIFY cannot be the default action: runc refuses it, because its own write to the parent would wait for an agent")
+	// ErrNotifyWrite: runc refuses SCMP_ACT_NOTIFY for write.
+	ErrNotifyWrite = errors.New("SCMP_ACT_NOTIFY cannot be used for write: runc refuses it, because its own write to the parent would wait for an agent")
+	// ErrNotifyAgent: other notify rules need a seccomp agent.
+	ErrNotifyAgent = errors.New("SCMP_ACT_NOTIFY needs a seccomp agent (listenerPath), which oci-sbx exec does not run")
+	// ErrUnknownSyscall: runc silently skips a name libseccomp does not
+	// know, so a deny rule with a typo denies nothing.
+	ErrUnknownSyscall = errors.New("unknown syscall")
+)
+
+// Config describes one run.
+type Config struct {
+	// Seccomp is the profile; nil runs the program without a filter.
+	Seccomp *specs.LinuxSeccomp
+	// NoNewPrivileges sets no_new_privs before loading, as runc's
+	// process.noNewPrivileges does. Without it, loading needs
+	// CAP_SYS_ADMIN.
+	NoNewPrivileges bool
+	// Args is the command; Args[0] is looked up in the PATH of Env,
+	// relative to Dir.
+	Args []string
+	// Env is the program's environment; nil means the caller's.
+	Env []string
+	// Dir is the working directory; empty means the caller's.
+	Dir string
+	// Credential, if set, runs the program as that user (the caller needs
+	// the privilege to switch).
+	Credential *Credential
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+
+	// Report, if set, receives one line per syscall the profile denies
+	// with an errno, and notes about denials that cannot be reported.
+	Report io.Writer
+}
+
+// Credential is a user to run as.
+type Credential struct {
+	UID, GID uint32
+	Groups   []uint32 // supplementary groups; nil clears them
+}
+
+// Result is how the program ended.
+type Result struct {
+	Pid int
+	// ExitCode is the exit status, or -1 when a signal ended the program.
+	ExitCode int
+	// Signal is the signal that ended the program, if any.
+	Signal syscall.Signal
+	// SeccompKill is set when the program died of SIGSYS, which is how a
+	// seccomp kill action ends it.
+	SeccompKill bool
+	// Syscall names the syscall behind a seccomp kill, when the kernel's
+	// audit record could be read ("" otherwise).
+	Syscall string
+}
+
+// Status is the exit status a shell would report: the exit code, or 128
+// plus the signal number.
+func (r *Result) Status() int {
+	if r.Signal != 0 {
+		return 128 + int(r.Signal)
+	}
+	return r.ExitCode
+}
+
+func (r *Result) String() string {
+	switch {
+	case r.SeccompKill && r.Syscall != "":
+		return fmt.Sprintf("killed by seccomp (%v) for syscall %s", r.Signal, r.Syscall)
+	case r.SeccompKill:
+		return fmt.Sprintf("killed by seccomp (%v); the kernel log (audit type=1326) names the syscall", r.Signal)
+	case r.Signal != 0:
+		return fmt.Sprintf("killed by signal %d (%v)", int(r.Signal), r.Signal)
+	}
+	return fmt.Sprintf("exit status %d", r.ExitCode)
+}
+
+// LoaderError is returned before running a dynamically linked program whose
+// loader could not open its libraries under the profile.
+type LoaderError struct {
+	Path    string // the program
+	Script  string // the script that names Path as its interpreter, if any
+	Interp  string // the ELF interpreter (PT_INTERP) of Path
+	Syscall string // the syscall the loader opens files with
+	Outcome string // what the profile does to it: "denies (errno EPERM)", "kills (SIGSYS)"
+}
+
+func (e *LoaderError) Error() string {
+	prog := e.Path
+	if e.Script != "" {
+		prog = fmt.Sprintf("%s is a script for %s, which", e.Script, e.Path)
+	}
+	return fmt.Sprintf("%s is dynamically linked: its loader %s opens libc with %s, which this profile %s; run a static binary or allow %s",
+		prog, e.Interp, e.Syscall, e.Outcome, e.Syscall)
+}

@@ -1,0 +1,709 @@
+//go:build linux && cgo && seccomp
+
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// Supported reports whether this build can load seccomp filters.
+const Supported = true
+
+// The hidden init mode: both the argv[0] and the variable must be present,
+// and the variable names a socket, so a user cannot enter it by accident.
+// The profile itself travels over the socket, never through argv or the
+// environment.
+const (
+	initArg0 = "oci-sbx-init"
+	initEnv  = "_OCI_SBX_INIT_SOCKET"
+	initFd   = 3 // the first of exec.Cmd.ExtraFiles
+)
+
+// initConfig is what the parent sends the init child, as one JSON line.
+type initConfig struct {
+	Probe   bool                `json:"probe,omitempty"` // load, try ProbeNr, report, exit
+	ProbeNr int                 `json:"probeNr,omitempty"`
+	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
+	// EmptyFlags keeps "flags": [] apart from no flags across JSON, which
+	// drops an empty slice: without flags runc adds
+	// SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns a Spectre mitigation off.
+	EmptyFlags      bool     `json:"emptyFlags,omitempty"`
+	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
+	Path            string   `json:"path"`
+	Args            []string `json:"args"`
+	Env             []string `json:"env"`
+}
+
+// Lines the init child sends back; after a successful execve the socket
+// reaches EOF, because the child's end is close-on-exec.
+const (
+	msgListener = "listener " // fd number of the notify listener in the child
+	msgProbe    = "probe "    // errno of the probe call, 0 when allowed
+	msgError    = "error "    // the child failed before execve
+)
+
+// Check reports what runc would refuse in a profile, and deny rules naming
+// a syscall libseccomp does not know (runc skips those silently, so the
+// rule would deny nothing). Allow rules with unknown names are left alone:
+// skipping them only makes the profile stricter, as under runc.
+func Check(s *specs.LinuxSeccomp) error {
+	if s == nil {
+		return nil
+	}
+	if s.DefaultAction == specs.ActNotify {
+		return fmt.Errorf("checking the profile: %w", ErrNotifyDefault)
+	}
+	arches, err := filterArches(s)
+	if err != nil {
+		return fmt.Errorf("checking the profile: %w", err)
+	}
+	var agent string
+	for _, rule := range s.Syscalls {
+		for _, name := range rule.Names {
+			if rule.Action == specs.ActNotify {
+				if name == "write" {
+					return fmt.Errorf("checking the profile: %w", ErrNotifyWrite)
+				}
+				agent = name
+			}
+			if !allows(rule.Action) && !knownSyscall(name, arches) {
+				maj, min, mic := libseccomp.GetLibraryVersion()
+				return fmt.Errorf("checking the profile: %w %q: libseccomp %d.%d.%d does not know it, and runc would skip the rule silently",
+					ErrUnknownSyscall, name, maj, min, mic)
+			}
+		}
+	}
+	if agent != "" {
+		return fmt.Errorf("checking the profile: rule for %q: %w", agent, ErrNotifyAgent)
+	}
+	// runc's own conversion checks actions, operators, flags and
+	// architectures; doing it here fails before anything starts.
+	if _, err := specconv.SetupSeccomp(s); err != nil {
+		return fmt.Errorf("checking the profile: %w", err)
+	}
+	return nil
+}
+
+// allows reports whether an action lets the call run. (SCMP_ACT_TRACE
+// does only with a tracer attached; without one the call fails with
+// ENOSYS.)
+func allows(a specs.LinuxSeccompAction) bool {
+	return a == specs.ActAllow || a == specs.ActLog
+}
+
+// filterArches lists the architectures a filter covers: the profile's and
+// always the native one, as libseccomp adds it.
+func filterArches(s *specs.LinuxSeccomp) ([]libseccomp.ScmpArch, error) {
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, fmt.Errorf("getting the native architecture: %w", err)
+	}
+	arches := []libseccomp.ScmpArch{native}
+	for _, a := range s.Architectures {
+		name, err := seccomp.ConvertStringToArch(string(a))
+		if err != nil {
+			return nil, fmt.Errorf("converting architecture %q: %w", a, err)
+		}
+		arch, err := libseccomp.GetArchFromString(name)
+		if err != nil {
+			return nil, fmt.Errorf("converting architecture %q: %w", a, err)
+		}
+		arches = append(arches, arch)
+	}
+	return arches, nil
+}
+
+func knownSyscall(name string, arches []libseccomp.ScmpArch) bool {
+	for _, a := range arches {
+		if _, err := libseccomp.GetSyscallFromNameByArch(name, a); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs c.Args under c.Seccomp and waits for it. An error means the
+// program could not be started under the profile; how the program ended is
+// in the Result.
+func Run(ctx context.Context, c Config) (*Result, error) {
+	if len(c.Args) == 0 {
+		return nil, errors.New("no command")
+	}
+	if err := Check(c.Seccomp); err != nil {
+		return nil, err
+	}
+	env := c.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	path, err := lookPath(c.Args[0], env, c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLoader(ctx, c, path); err != nil {
+		return nil, err
+	}
+
+	ic := initConfig{Seccomp: c.Seccomp, NoNewPrivileges: c.NoNewPrivileges, Path: path, Args: c.Args, Env: env}
+	var errnos map[string]uint
+	if c.Report != nil && c.Seccomp != nil {
+		var notes []string
+		ic.Seccomp, errnos, notes = notifyForm(c.Seccomp)
+		for _, n := range notes {
+			fmt.Fprintf(c.Report, "note: %s\n", n)
+		}
+	}
+
+	kmsg := openKmsg()
+	defer kmsg.close()
+
+	p, err := startInit(c, &ic, c.Stdin, c.Stdout, c.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	defer p.sock.Close()
+
+	stopCancel := context.AfterFunc(ctx, func() { _ = p.cmd.Process.Signal(unix.SIGTERM) })
+	defer stopCancel()
+
+	var (
+		initErr error
+		rep     *reporter
+		repDone sync.WaitGroup
+	)
+	for line := range p.lines() {
+		switch {
+		case strings.HasPrefix(line, msgListener):
+			if rep != nil || errnos == nil {
+				initErr = errors.New("init sent an unexpected listener")
+				_ = p.cmd.Process.Kill() // it waits for an answer
+				break
+			}
+			rep, err = p.takeListener(strings.TrimPrefix(line, msgListener))
+			if err != nil {
+				initErr = err
+				_ = p.cmd.Process.Kill()
+				break
+			}
+			rep.w, rep.errnos = c.Report, errnos
+			repDone.Go(rep.serve)
+		case strings.HasPrefix(line, msgError):
+			initErr = errors.New(strings.TrimPrefix(line, msgError))
+		default:
+			initErr = fmt.Errorf("init sent %q", line)
+		}
+	}
+	waitErr := p.cmd.Wait()
+	if rep != nil {
+		// Descendants that outlive the program get ENOSYS for their
+		// notify rules once the listener is closed.
+		rep.stop.Store(true)
+		repDone.Wait()
+		unix.Close(rep.fd)
+	}
+	if initErr != nil {
+		return nil, initErr
+	}
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok {
+		return nil, fmt.Errorf("waiting for %q: %w", path, waitErr)
+	}
+	r := &Result{Pid: p.cmd.Process.Pid, ExitCode: ws.ExitStatus()}
+	if ws.Signaled() {
+		r.ExitCode, r.Signal = -1, ws.Signal()
+		if r.Signal == unix.SIGSYS {
+			r.SeccompKill = true
+			r.Syscall = kmsg.seccompKill(r.Pid)
+		}
+	}
+	return r, nil
+}
+
+// notifyForm returns the profile to load for a report: errno rules become
+// notify rules, whose notifications the parent answers with the errno of
+// the rule (errnos, by syscall name). write stays as it is (runc refuses
+// notify for it), and so does read (the child needs it to hand over the
+// listener), and any syscall whose errno rules disagree on the errno.
+func notifyForm(s *specs.LinuxSeccomp) (*specs.LinuxSeccomp, map[string]uint, []string) {
+	errnos := map[string]uint{}
+	mixed := map[string]bool{}
+	for _, rule := range s.Syscalls {
+		if rule.Action != specs.ActErrno {
+			continue
+		}
+		e := errnoRet(rule.ErrnoRet)
+		for _, n := range rule.Names {
+			if old, ok := errnos[n]; ok && old != e {
+				mixed[n] = true
+			}
+			errnos[n] = e
+		}
+	}
+	var notes, kept []string
+	if s.DefaultAction == specs.ActErrno {
+		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify as the default action", errnoName(errnoRet(s.DefaultErrnoRet))))
+	}
+	for _, n := range []string{"write", "read"} {
+		if _, ok := errnos[n]; ok {
+			kept = append(kept, n)
+		}
+	}
+	for n := range mixed {
+		kept = append(kept, n)
+	}
+	for _, n := range kept {
+		delete(errnos, n)
+	}
+	if len(kept) > 0 {
+		notes = append(notes, fmt.Sprintf("denials of %s are not reported: runc cannot use notify for write, the listener handover needs read, and a syscall whose rules return different errnos cannot be answered unambiguously", strings.Join(kept, ", ")))
+	}
+
+	out := *s
+	out.Syscalls = nil
+	for _, rule := range s.Syscalls {
+		if rule.Action != specs.ActErrno {
+			out.Syscalls = append(out.Syscalls, rule)
+			continue
+		}
+		var notify, keep []string
+		for _, n := range rule.Names {
+			if _, ok := errnos[n]; ok {
+				notify = append(notify, n)
+			} else {
+				keep = append(keep, n)
+			}
+		}
+		if len(keep) > 0 {
+			r := rule
+			r.Names = keep
+			out.Syscalls = append(out.Syscalls, r)
+		}
+		if len(notify) > 0 {
+			r := rule
+			r.Names, r.Action, r.ErrnoRet = notify, specs.ActNotify, nil
+			out.Syscalls = append(out.Syscalls, r)
+		}
+	}
+	return &out, errnos, notes
+}
+
+// errnoRet is runc's errno for an errno action: EPERM unless set.
+func errnoRet(p *uint) uint {
+	if p == nil {
+		return uint(unix.EPERM)
+	}
+	return *p
+}
+
+func errnoName(e uint) string {
+	if n := unix.ErrnoName(syscall.Errno(e)); n != "" {
+		return n
+	}
+	return strconv.FormatUint(uint64(e), 10)
+}
+
+// lookPath finds the program as the exec'd process would: in the PATH of
+// its own environment, relative to its own working directory.
+func lookPath(file string, env []string, dir string) (string, error) {
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		if dir == "" {
+			if wd, err := os.Getwd(); err == nil {
+				return filepath.Join(wd, p)
+			}
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	if strings.Contains(file, "/") {
+		p := abs(file)
+		if err := executable(p); err != nil {
+			return "", fmt.Errorf("finding %q: %w", file, err)
+		}
+		return p, nil
+	}
+	pathEnv := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, d := range filepath.SplitList(pathEnv) {
+		if d == "" {
+			d = "."
+		}
+		p := abs(filepath.Join(d, file))
+		if executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("finding %q: %w in the program's PATH %q", file, exec.ErrNotFound, pathEnv)
+}
+
+func executable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", p)
+	}
+	if st.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s: %w", p, os.ErrPermission)
+	}
+	return nil
+}
+
+// interpreter returns the ELF interpreter (PT_INTERP) the kernel would
+// load for path, following "#!" lines; interp is "" for a static program.
+// script is the script that named the ELF program, if any.
+func interpreter(path string) (interp, prog, script string, err error) {
+	prog = path
+	for range 4 { // the kernel follows at most 4 levels of "#!"
+		f, err := os.Open(prog)
+		if err != nil {
+			return "", "", "", err
+		}
+		head := make([]byte, 256)
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
+		if line, ok := bytes.CutPrefix(head, []byte("#!")); ok {
+			f.Close()
+			line, _, _ = bytes.Cut(line, []byte("\n"))
+			fields := strings.Fields(string(line))
+			if len(fields) == 0 {
+				return "", "", "", nil
+			}
+			if script == "" {
+				script = prog
+			}
+			prog = fields[0]
+			continue
+		}
+		ef, err := elf.NewFile(f)
+		if err != nil {
+			f.Close()
+			return "", prog, script, nil // not ELF: execve decides
+		}
+		for _, ph := range ef.Progs {
+			if ph.Type == elf.PT_INTERP {
+				b, err := io.ReadAll(ph.Open())
+				f.Close()
+				if err != nil {
+					return "", "", "", err
+				}
+				return string(bytes.TrimRight(b, "\x00")), prog, script, nil
+			}
+		}
+		f.Close()
+		return "", prog, script, nil
+	}
+	return "", prog, script, nil
+}
+
+// checkLoader refuses a dynamically linked program whose loader could not
+// open its libraries under the profile. Rather than modelling libseccomp
+// and runc's ENOSYS stub, it asks the real filter: a probe child loads the
+// profile exactly as the run would and makes the loader's call,
+// openat(AT_FDCWD, …, O_RDONLY|O_CLOEXEC).
+func checkLoader(ctx context.Context, c Config, path string) error {
+	if c.Seccomp == nil {
+		return nil
+	}
+	interp, prog, script, err := interpreter(path)
+	if err != nil || interp == "" {
+		return nil // execve reports what is wrong with the file itself
+	}
+	name := "openat"
+	if strings.HasPrefix(filepath.Base(interp), "ld-musl") {
+		if _, err := libseccomp.GetSyscallFromName("open"); err == nil {
+			name = "open" // musl's loader uses open where it exists
+		}
+	}
+	if allows(c.Seccomp.DefaultAction) && !names(c.Seccomp, name) {
+		return nil
+	}
+	nr, err := libseccomp.GetSyscallFromName(name)
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ic := initConfig{Probe: true, ProbeNr: int(nr), Seccomp: c.Seccomp, NoNewPrivileges: c.NoNewPrivileges}
+	p, err := startInit(c, &ic, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer p.sock.Close()
+	stop := context.AfterFunc(ctx, func() { _ = p.cmd.Process.Kill() })
+	defer stop()
+	var outcome string
+	var initErr error
+	for line := range p.lines() {
+		switch {
+		case strings.HasPrefix(line, msgProbe):
+			if e, _ := strconv.ParseUint(strings.TrimPrefix(line, msgProbe), 10, 32); e != 0 {
+				outcome = fmt.Sprintf("denies (errno %s)", errnoName(uint(e)))
+			}
+			// The profile may deny what the probe needs to exit
+			// (exit_group); its answer is all we wanted.
+			_ = p.cmd.Process.Kill()
+		case strings.HasPrefix(line, msgError):
+			initErr = errors.New(strings.TrimPrefix(line, msgError))
+		}
+	}
+	_ = p.cmd.Wait()
+	if initErr != nil {
+		return initErr
+	}
+	if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && outcome == "" && ws.Signaled() && ws.Signal() == unix.SIGSYS {
+		outcome = "kills (SIGSYS)"
+	}
+	if outcome == "" {
+		return nil
+	}
+	return &LoaderError{Path: prog, Script: script, Interp: interp, Syscall: name, Outcome: outcome}
+}
+
+// names reports whether a rule of the profile names the syscall.
+func names(s *specs.LinuxSeccomp, name string) bool {
+	for _, r := range s.Syscalls {
+		for _, n := range r.Names {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// initProc is a started init child.
+type initProc struct {
+	cmd  *exec.Cmd
+	sock *os.File // the parent's end of the socket pair
+}
+
+func startInit(c Config, ic *initConfig, stdin io.Reader, stdout, stderr io.Writer) (*initProc, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("creating the init socket: %w", err)
+	}
+	parent := os.NewFile(uintptr(fds[0]), "init socket")
+	child := os.NewFile(uintptr(fds[1]), "init socket")
+	defer child.Close()
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/exe",
+		Args:        []string{initArg0},
+		Env:         []string{initEnv + "=" + strconv.Itoa(initFd)},
+		Dir:         c.Dir,
+		Stdin:       stdin,
+		Stdout:      stdout,
+		Stderr:      stderr,
+		ExtraFiles:  []*os.File{child},
+		SysProcAttr: &syscall.SysProcAttr{},
+	}
+	if u := c.Credential; u != nil {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: u.UID, Gid: u.GID, Groups: u.Groups}
+	}
+	if err := cmd.Start(); err != nil {
+		parent.Close()
+		return nil, fmt.Errorf("starting %q: %w", ic.Path, err)
+	}
+	data, err := encodeInitConfig(ic)
+	if err == nil {
+		_, err = parent.Write(data)
+	}
+	if err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		parent.Close()
+		return nil, fmt.Errorf("sending the profile to init: %w", err)
+	}
+	return &initProc{cmd: cmd, sock: parent}, nil
+}
+
+// encodeInitConfig and decodeInitConfig carry the config as one JSON line.
+func encodeInitConfig(ic *initConfig) ([]byte, error) {
+	ic.EmptyFlags = ic.Seccomp != nil && ic.Seccomp.Flags != nil && len(ic.Seccomp.Flags) == 0
+	data, err := json.Marshal(ic)
+	return append(data, '\n'), err
+}
+
+func decodeInitConfig(data []byte) (*initConfig, error) {
+	var ic initConfig
+	if err := json.Unmarshal(data, &ic); err != nil {
+		return nil, err
+	}
+	if ic.EmptyFlags && ic.Seccomp != nil {
+		ic.Seccomp.Flags = []specs.LinuxSeccompFlag{}
+	}
+	return &ic, nil
+}
+
+// lines yields the child's messages until its end of the socket closes:
+// at execve, or when it exits.
+func (p *initProc) lines() func(func(string) bool) {
+	return func(yield func(string) bool) {
+		r := bufio.NewReader(p.sock)
+		for {
+			line, err := r.ReadString('\n')
+			if line = strings.TrimSuffix(line, "\n"); line != "" && !yield(line) {
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// takeListener copies the child's notify listener with pidfd_getfd, as
+// runc does (sendmsg could itself be a notify rule), and lets the child go
+// on to execve.
+func (p *initProc) takeListener(arg string) (*reporter, error) {
+	n, err := strconv.Atoi(arg)
+	if err != nil {
+		return nil, fmt.Errorf("init sent a bad listener %q", arg)
+	}
+	pidfd, err := unix.PidfdOpen(p.cmd.Process.Pid, 0)
+	if err != nil {
+		return nil, fmt.Errorf("taking the notify listener: pidfd_open: %w", err)
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, n, 0)
+	if err != nil {
+		return nil, fmt.Errorf("taking the notify listener: pidfd_getfd: %w", err)
+	}
+	if _, err := p.sock.Write([]byte{'\n'}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("taking the notify listener: %w", err)
+	}
+	return &reporter{fd: fd, initPid: p.cmd.Process.Pid, sock: int(p.sock.Fd())}, nil
+}
+
+// kmsg reads the kernel log from the point Run started, to find the audit
+// record (type=1326) the kernel writes when seccomp kills a task.
+type kmsg struct{ fd int }
+
+func openKmsg() *kmsg {
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil // not readable (dmesg_restrict, no privilege): no name
+	}
+	if _, err := unix.Seek(fd, 0, io.SeekEnd); err != nil {
+		unix.Close(fd)
+		return nil
+	}
+	return &kmsg{fd: fd}
+}
+
+func (k *kmsg) close() {
+	if k != nil {
+		unix.Close(k.fd)
+	}
+}
+
+// seccompKill returns the syscall of the seccomp kill record for pid. The
+// kernel's audit thread writes the record asynchronously, so it waits a
+// little for it.
+func (k *kmsg) seccompKill(pid int) string {
+	if k == nil {
+		return ""
+	}
+	deadline := time.Now().Add(time.Second)
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Read(k.fd, buf)
+		switch {
+		case err == unix.EAGAIN:
+			if time.Now().After(deadline) {
+				return ""
+			}
+			time.Sleep(10 * time.Millisecond)
+			continue
+		case err == unix.EPIPE || err == unix.EINTR:
+			continue // records overwritten before we read them
+		case err != nil:
+			return ""
+		}
+		if name, ok := parseKillRecord(string(buf[:n]), pid); ok {
+			return name
+		}
+	}
+}
+
+// parseKillRecord reads an audit line such as
+// "audit: type=1326 … pid=123 … sig=31 arch=c000003e syscall=257 …".
+func parseKillRecord(rec string, pid int) (string, bool) {
+	if !strings.Contains(rec, "type=1326 ") {
+		return "", false
+	}
+	f := map[string]string{}
+	for _, kv := range strings.Fields(rec) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			f[k] = v
+		}
+	}
+	if f["pid"] != strconv.Itoa(pid) || f["sig"] != strconv.Itoa(int(unix.SIGSYS)) {
+		return "", false
+	}
+	arch, err1 := strconv.ParseUint(f["arch"], 16, 32)
+	nr, err2 := strconv.ParseInt(f["syscall"], 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", false
+	}
+	return auditSyscallName(uint32(arch), nr), true
+}
+
+// auditArches maps AUDIT_ARCH_* values to libseccomp architectures.
+var auditArches = map[uint32]libseccomp.ScmpArch{
+	0xc000003e: libseccomp.ArchAMD64,
+	0x40000003: libseccomp.ArchX86,
+	0xc00000b7: libseccomp.ArchARM64,
+	0x40000028: libseccomp.ArchARM,
+	0xc00000f3: libseccomp.ArchRISCV64,
+	0x80000016: libseccomp.ArchS390X,
+	0x80000015: libseccomp.ArchPPC64,
+	0xc0000015: libseccomp.ArchPPC64LE,
+}
+
+func auditSyscallName(auditArch uint32, nr int64) string {
+	arch, ok := auditArches[auditArch]
+	if !ok {
+		return fmt.Sprintf("#%d (audit arch %#x)", nr, auditArch)
+	}
+	if arch == libseccomp.ArchAMD64 && nr&0x40000000 != 0 {
+		arch = libseccomp.ArchX32
+	}
+	name, err := libseccomp.ScmpSyscall(nr).GetNameByArch(arch)
+	if err != nil {
+		return fmt.Sprintf("#%d (%v)", nr, arch)
+	}
+	if native, _ := libseccomp.GetNativeArch(); arch != native {
+		return fmt.Sprintf("%s (%v)", name, arch)
+	}
+	return name
+}

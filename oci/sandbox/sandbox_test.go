@@ -1,0 +1,620 @@
+//go:build linux && cgo && seccomp
+
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// helperEnv selects what the test binary does when a test runs it as the
+// sandboxed program. Filters are loaded only in those children (by the
+// package's init mode), never in the test process.
+const helperEnv = "SANDBOX_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if mode, ok := os.LookupEnv(helperEnv); ok {
+		os.Exit(helper(mode))
+	}
+	os.Exit(m.Run())
+}
+
+// helper is the sandboxed program.
+func helper(mode string) int {
+	switch mode {
+	case "status":
+		// What the kernel says about this process, and which
+		// descriptors it inherited.
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "Seccomp:") || strings.HasPrefix(line, "NoNewPrivs:") || strings.HasPrefix(line, "Uid:") ||
+				strings.HasPrefix(line, "Speculation_Store_Bypass:") {
+				fmt.Println(strings.Join(strings.Fields(line), " "))
+			}
+		}
+		// The Go runtime of this program opens descriptors of its own
+		// (cgroup files, epoll), so the test checks what they point to.
+		d, err := os.Open("/proc/self/fd")
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		names, _ := d.Readdirnames(-1)
+		for _, n := range names {
+			if n != strconv.Itoa(int(d.Fd())) {
+				l, _ := os.Readlink("/proc/self/fd/" + n)
+				fmt.Printf("fd %s %s\n", n, l)
+			}
+		}
+		return 0
+	case "syscalls":
+		// Raw calls, so that neither Go nor libc hides the result.
+		for _, s := range strings.Fields(os.Getenv("SANDBOX_TEST_NRS")) {
+			nr, _ := strconv.Atoi(s)
+			_, _, errno := unix.RawSyscall6(uintptr(nr), 0, 0, 0, 0, 0, 0)
+			fmt.Printf("%d errno=%d\n", nr, errno)
+		}
+		return 0
+	case "mkdir":
+		err := os.Mkdir(os.Getenv("SANDBOX_TEST_DIR"), 0o755)
+		var errno syscall.Errno
+		errors.As(err, &errno)
+		fmt.Printf("mkdir errno=%d\n", errno)
+		_, _, errno = unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		fmt.Printf("getppid errno=%d\n", errno)
+		return 0
+	case "exit":
+		code, _ := strconv.Atoi(os.Getenv("SANDBOX_TEST_CODE"))
+		return code
+	}
+	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
+	return 2
+}
+
+// requireRoot skips a test that needs root, except under CI=true, where
+// a skip would hide a missing capability of the runner.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("this test needs root, and CI=true turns the skip into a failure")
+	}
+	t.Skip("this test needs root")
+}
+
+func self(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+func errnoPtr(e syscall.Errno) *uint {
+	u := uint(e)
+	return &u
+}
+
+// deny returns a profile that allows everything but answers the named
+// syscalls with errno.
+func deny(errno syscall.Errno, names ...string) *specs.LinuxSeccomp {
+	return &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Flags:         []specs.LinuxSeccompFlag{},
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: errnoPtr(errno)}},
+	}
+}
+
+type runOpts struct {
+	env    []string
+	report io.Writer
+	cred   *Credential
+	args   []string
+	nnp    *bool
+}
+
+func run(t *testing.T, s *specs.LinuxSeccomp, mode string, o runOpts) (*Result, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args := o.args
+	if args == nil {
+		args = []string{self(t)}
+	}
+	nnp := true
+	if o.nnp != nil {
+		nnp = *o.nnp
+	}
+	r, err := Run(context.Background(), Config{
+		Seccomp:         s,
+		NoNewPrivileges: nnp,
+		Args:            args,
+		Env:             append(os.Environ(), append([]string{helperEnv + "=" + mode}, o.env...)...),
+		Stdout:          &out,
+		Stderr:          &errOut,
+		Report:          o.report,
+		Credential:      o.cred,
+	})
+	if err == nil && r.Status() != 0 {
+		t.Logf("helper %s: %v; stderr:\n%s", mode, r, errOut.String())
+	}
+	return r, out.String(), err
+}
+
+func TestStatusAndDescriptors(t *testing.T) {
+	// Descriptors the parent leaks without close-on-exec reach the init
+	// child; the program must not see them.
+	marker := filepath.Join(t.TempDir(), "leaked")
+	fd, err := unix.Open(marker, unix.O_RDWR|unix.O_CREAT, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p [2]int
+	if err := unix.Pipe(p[:]); err != nil {
+		t.Fatal(err)
+	}
+	leaked := []int{fd, p[0], p[1]}
+	t.Cleanup(func() {
+		for _, fd := range leaked {
+			unix.Close(fd)
+		}
+	})
+	var st unix.Stat_t
+	if err := unix.Fstat(p[0], &st); err != nil {
+		t.Fatal(err)
+	}
+	pipe := fmt.Sprintf("pipe:[%d]", st.Ino)
+	for _, fd := range leaked {
+		if flags, _ := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); flags&unix.FD_CLOEXEC != 0 {
+			t.Fatalf("fd %d is close-on-exec; the test needs it inheritable", fd)
+		}
+	}
+
+	r, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status() != 0 {
+		t.Fatalf("helper: %v", r)
+	}
+	for _, want := range []string{"Seccomp: 2\n", "NoNewPrivs: 1\n", "fd 0 ", "fd 1 ", "fd 2 "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("helper output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, leak := range []string{marker, pipe} {
+		if strings.Contains(out, " "+leak+"\n") {
+			t.Errorf("the program inherited %s:\n%s", leak, out)
+		}
+	}
+}
+
+// TestFlags: an explicit empty flags list must reach runc's converter as
+// such; without flags runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW, and the
+// kernel then leaves the speculative store bypass mitigation off.
+func TestFlags(t *testing.T) {
+	for _, flags := range [][]specs.LinuxSeccompFlag{nil, {}, {specs.LinuxSeccompFlagLog}} {
+		ic := &initConfig{Seccomp: deny(unix.EPERM, "getppid")}
+		ic.Seccomp.Flags = flags
+		data, err := encodeInitConfig(ic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeInitConfig(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got.Seccomp.Flags == nil) != (flags == nil) || len(got.Seccomp.Flags) != len(flags) {
+			t.Errorf("flags %#v arrive as %#v", flags, got.Seccomp.Flags)
+		}
+	}
+
+	// Where seccomp drives the mitigation, the kernel shows the difference.
+	mode, _ := os.ReadFile("/sys/devices/system/cpu/vulnerabilities/spec_store_bypass")
+	if !strings.Contains(string(mode), "seccomp") {
+		t.Logf("not checked live: this kernel's store bypass mitigation does not follow seccomp (%s)", strings.TrimSpace(string(mode)))
+		return
+	}
+	for _, tc := range []struct {
+		flags []specs.LinuxSeccompFlag
+		want  string
+	}{
+		{[]specs.LinuxSeccompFlag{}, "Speculation_Store_Bypass: thread force mitigated\n"},
+		{nil, "Speculation_Store_Bypass: thread vulnerable\n"},
+	} {
+		s := deny(unix.EPERM, "getppid")
+		s.Flags = tc.flags
+		_, out, err := run(t, s, "status", runOpts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out, tc.want) {
+			t.Errorf("flags %#v: output lacks %q:\n%s", tc.flags, tc.want, out)
+		}
+	}
+}
+
+// TestFilteredUnderLoad runs the program 100 times while the test process
+// keeps many goroutines busy: the filter must reach it every time, which
+// fails when loading and execve happen on different threads.
+func TestFilteredUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100 runs")
+	}
+	var stop atomic.Bool
+	var busy sync.WaitGroup
+	for range 4 * runtime.GOMAXPROCS(0) {
+		busy.Go(func() {
+			for !stop.Load() {
+				runtime.Gosched()
+			}
+		})
+	}
+	defer func() { stop.Store(true); busy.Wait() }()
+
+	var filtered atomic.Int32
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for range 100 {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if strings.Contains(out, "Seccomp: 2\n") {
+				filtered.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := filtered.Load(); n != 100 {
+		t.Errorf("filtered %d times out of 100", n)
+	}
+}
+
+func TestDeniedErrno(t *testing.T) {
+	dir := t.TempDir()
+	s := deny(unix.EACCES, "mkdirat", "mkdir")
+	s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EXDEV)})
+	env := []string{"SANDBOX_TEST_DIR=" + filepath.Join(dir, "x")}
+
+	for _, report := range []bool{false, true} {
+		t.Run(fmt.Sprintf("report=%v", report), func(t *testing.T) {
+			var rep bytes.Buffer
+			o := runOpts{env: env}
+			if report {
+				o.report = &rep
+			}
+			r, out, err := run(t, s, "mkdir", o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf("mkdir errno=%d\ngetppid errno=%d\n", unix.EACCES, unix.EXDEV)
+			if r.Status() != 0 || out != want {
+				t.Fatalf("got %v, output %q; want %q", r, out, want)
+			}
+			if !report {
+				return
+			}
+			for _, want := range []string{
+				fmt.Sprintf("denied pid=%d mkdirat(AT_FDCWD, %q, 0755) = EACCES\n", r.Pid, filepath.Join(dir, "x")),
+				fmt.Sprintf("denied pid=%d getppid() = EXDEV\n", r.Pid),
+			} {
+				if !strings.Contains(rep.String(), want) {
+					t.Errorf("report lacks %q:\n%s", want, rep.String())
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+				t.Error("the denied mkdir happened")
+			}
+		})
+	}
+}
+
+func TestNotifyForm(t *testing.T) {
+	s := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"read", "openat"}, Action: specs.ActAllow},
+			{Names: []string{"write", "connect"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EIO)},
+			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES)},
+			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EROFS)},
+			{Names: []string{"getppid"}, Action: specs.ActKillProcess},
+		},
+	}
+	out, errnos, notes := notifyForm(s)
+	if want := map[string]uint{"connect": uint(unix.EIO)}; fmt.Sprint(errnos) != fmt.Sprint(want) {
+		t.Errorf("errnos %v, want %v", errnos, want)
+	}
+	var got []string
+	for _, r := range out.Syscalls {
+		got = append(got, fmt.Sprintf("%v:%s", r.Names, r.Action))
+	}
+	want := []string{"[read openat]:SCMP_ACT_ALLOW", "[write]:SCMP_ACT_ERRNO", "[connect]:SCMP_ACT_NOTIFY",
+		"[mkdirat]:SCMP_ACT_ERRNO", "[mkdirat]:SCMP_ACT_ERRNO", "[getppid]:SCMP_ACT_KILL_PROCESS"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("rules %v, want %v", got, want)
+	}
+	if len(notes) != 2 || !strings.HasPrefix(notes[0], "denials by the default action (errno EPERM) are not reported") ||
+		!strings.HasPrefix(notes[1], "denials of write, mkdirat are not reported") {
+		t.Errorf("notes %q", notes)
+	}
+	if s.Syscalls[1].Action != specs.ActErrno {
+		t.Error("notifyForm changed its input")
+	}
+}
+
+func TestExitStatus(t *testing.T) {
+	r, _, err := run(t, deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status() != 7 || r.Signal != 0 {
+		t.Errorf("got %v, want exit status 7", r)
+	}
+}
+
+func TestKillProcess(t *testing.T) {
+	s := &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Flags:         []specs.LinuxSeccompFlag{},
+		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActKillProcess}},
+	}
+	r, out, err := run(t, s, "syscalls", runOpts{env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.SeccompKill || r.Signal != unix.SIGSYS || r.Status() != 128+int(unix.SIGSYS) {
+		t.Fatalf("got %v (output %q), want a seccomp kill", r, out)
+	}
+	if os.Geteuid() == 0 && r.Syscall != "getppid" {
+		t.Errorf("the kill names syscall %q, want getppid (from /dev/kmsg)", r.Syscall)
+	}
+	t.Logf("%v", r)
+}
+
+// allowlist returns an errno(EPERM)-default profile allowing every syscall
+// libseccomp knows up to number max, except the ones named.
+func allowlist(t *testing.T, max int, except ...string) *specs.LinuxSeccomp {
+	t.Helper()
+	var names []string
+	for nr := range max + 1 {
+		name, err := libseccomp.ScmpSyscall(nr).GetName()
+		if err != nil || name == "" || contains(except, name) {
+			continue
+		}
+		names = append(names, name)
+	}
+	return &specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno,
+		Flags:         []specs.LinuxSeccompFlag{},
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestEnosysStub: runc's loader answers syscalls numbered above the
+// profile's largest with ENOSYS (so programs fall back as on an older
+// kernel), and the rest of the default-denied ones with the default errno.
+func TestEnosysStub(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("syscall numbers are amd64's")
+	}
+	const futexWaitv, cachestat = 449, 451
+	s := allowlist(t, 440, "getppid")
+	nrs := fmt.Sprintf("SANDBOX_TEST_NRS=%d %d %d", unix.SYS_GETPPID, futexWaitv, cachestat)
+	r, out, err := run(t, s, "syscalls", runOpts{env: []string{nrs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%d errno=%d\n%d errno=%d\n%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM, futexWaitv, unix.ENOSYS, cachestat, unix.ENOSYS)
+	if r.Status() != 0 || out != want {
+		t.Errorf("got %v, output %q; want %q", r, out, want)
+	}
+}
+
+func TestUnprivileged(t *testing.T) {
+	requireRoot(t) // to switch to nobody
+	// nobody must be able to reach the program: a copy in a directory
+	// anyone can search.
+	dir, err := os.MkdirTemp("", "sandbox-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "helper")
+	data, err := os.ReadFile(self(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(exe, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nobody := &Credential{UID: 65534, GID: 65534}
+
+	r, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Seccomp: 2\n", "NoNewPrivs: 1\n", "Uid: 65534 65534 65534 65534\n"} {
+		if r.Status() != 0 || !strings.Contains(out, want) {
+			t.Errorf("got %v, output lacks %q:\n%s", r, want, out)
+		}
+	}
+
+	// Without no_new_privs an unprivileged load must fail clearly.
+	no := false
+	_, _, err = run(t, deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}, nnp: &no})
+	if err == nil || !strings.Contains(err.Error(), "CAP_SYS_ADMIN") {
+		t.Errorf("got error %v, want one naming CAP_SYS_ADMIN", err)
+	}
+}
+
+// TestDynamicLoader: the test binary uses cgo, so it is dynamically
+// linked and its loader opens libc with openat.
+func TestDynamicLoader(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		profile *specs.LinuxSeccomp
+		outcome string
+	}{
+		{"errno", deny(unix.EPERM, "openat", "connect"), "denies (errno EPERM)"},
+		{"enosys-stub", allowlist(t, 200), "denies (errno ENOSYS)"},
+		{"kill", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillProcess}}}, "kills (SIGSYS)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := run(t, tc.profile, "exit", runOpts{})
+			var le *LoaderError
+			if !errors.As(err, &le) {
+				t.Fatalf("got %v, want a LoaderError", err)
+			}
+			if le.Interp == "" || le.Syscall != "openat" || le.Outcome != tc.outcome {
+				t.Errorf("got %+v, want interpreter, openat, %q", le, tc.outcome)
+			}
+			t.Log(err)
+		})
+	}
+	// A profile that leaves openat alone passes.
+	if _, _, err := run(t, deny(unix.EPERM, "getppid"), "exit", runOpts{}); err != nil {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	notify := func(name string) *specs.LinuxSeccomp {
+		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{name}, Action: specs.ActNotify}}}
+	}
+	for _, tc := range []struct {
+		name string
+		s    *specs.LinuxSeccomp
+		want error
+	}{
+		{"nil", nil, nil},
+		{"notify-default", &specs.LinuxSeccomp{DefaultAction: specs.ActNotify}, ErrNotifyDefault},
+		{"notify-write", notify("write"), ErrNotifyWrite},
+		{"notify-other", notify("openat"), ErrNotifyAgent},
+		{"unknown-deny", deny(unix.EPERM, "opnat"), ErrUnknownSyscall},
+		{"unknown-allow", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "no_such_call"}, Action: specs.ActAllow}}}, nil},
+		{"demo", deny(unix.EPERM, "openat", "connect"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Check(tc.s)
+			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+				t.Errorf("Check: %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// Such profiles never reach a child.
+	if _, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, ErrUnknownSyscall) {
+		t.Errorf("Run: %v, want ErrUnknownSyscall", err)
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	_, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "getppid"), Args: []string{"no-such-program-here"}, Env: []string{"PATH=/nonexistent"}})
+	if err == nil || !strings.Contains(err.Error(), "no-such-program-here") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestFormatCall(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []uint64
+		want string
+	}{
+		{"openat", []uint64{uint64(0xffffffffffffff9c), 0, unix.O_RDONLY | unix.O_CLOEXEC, 0}, "openat(AT_FDCWD, 0x0, O_RDONLY|O_CLOEXEC)"},
+		{"openat", []uint64{3, 0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o644}, "openat(3, 0x0, O_WRONLY|O_CREAT|O_TRUNC, 0644)"},
+		{"openat", []uint64{3, 0, unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC, 0}, "openat(3, 0x0, O_RDONLY|O_DIRECTORY|O_CLOEXEC)"},
+		{"open", []uint64{0, unix.O_RDWR | unix.O_TMPFILE, 0o600}, "open(0x0, O_RDWR|O_TMPFILE, 0600)"},
+		{"socket", []uint64{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, 0}, "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)"},
+		{"kill", []uint64{1, uint64(unix.SIGKILL)}, "kill(1, SIGKILL)"},
+		{"no_such", []uint64{1, 2}, "no_such(0x1, 0x2)"},
+	} {
+		if got := formatCall(-1, tc.name, tc.args); got != tc.want {
+			t.Errorf("formatCall(%s, %v) = %q, want %q", tc.name, tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestParseKillRecord(t *testing.T) {
+	rec := `6,1234,515436533,-;audit: type=1326 audit(1795926339.696:2): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=10142 comm="k" exe="/tmp/k" sig=31 arch=c000003e syscall=110 compat=0 ip=0x7ff6930c74f7 code=0x80000000`
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the record is from x86_64")
+	}
+	if got, ok := parseKillRecord(rec, 10142); !ok || got != "getppid" {
+		t.Errorf("got %q, %v", got, ok)
+	}
+	if _, ok := parseKillRecord(rec, 10143); ok {
+		t.Error("matched another pid")
+	}
+}
+
+// BenchmarkStart compares the start-up cost of a sandboxed /bin/true with
+// a plain fork and exec: the difference is the init child (a second exec
+// of this binary) and the filter's compile and load.
+func BenchmarkStart(b *testing.B) {
+	p, err := exec.LookPath("true")
+	if err != nil {
+		b.Skip(err)
+	}
+	b.Run("fork-exec", func(b *testing.B) {
+		for b.Loop() {
+			if err := exec.Command(p).Run(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, report := range []bool{false, true} {
+		b.Run(fmt.Sprintf("sandbox-report=%v", report), func(b *testing.B) {
+			c := Config{Seccomp: deny(unix.EPERM, "getppid"), NoNewPrivileges: true, Args: []string{p}}
+			if report {
+				c.Report = io.Discard
+			}
+			for b.Loop() {
+				r, err := Run(context.Background(), c)
+				if err != nil || r.Status() != 0 {
+					b.Fatal(r, err)
+				}
+			}
+		})
+	}
+}
