@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/urfave/cli/v3"
 )
 
@@ -15,7 +16,10 @@ var Version = "dev"
 
 // New returns the oci-sbx command line.
 func New() *cli.Command {
-	return &cli.Command{
+	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
+		return usageErrorf(c, "%v", err)
+	}
+	root := &cli.Command{
 		Name:            "oci-sbx",
 		Usage:           "turn readable seccomp rules into every profile format, apply them, and prove them",
 		Version:         Version,
@@ -25,12 +29,28 @@ func New() *cli.Command {
 			execCommand(),
 			versionCommand(),
 		},
+		Action: func(_ context.Context, c *cli.Command) error {
+			if c.NArg() == 0 {
+				return usageErrorf(c, "no command given")
+			}
+			var names []string
+			for _, sub := range c.Commands {
+				names = append(names, sub.Name)
+			}
+			if sug := rules.Suggest(c.Args().First(), names); sug != "" {
+				return usageErrorf(c, "unknown command %q: did you mean %q?", c.Args().First(), sug)
+			}
+			return usageErrorf(c, "unknown command %q", c.Args().First())
+		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
-		OnUsageError: func(_ context.Context, c *cli.Command, err error, _ bool) error {
-			return usageErrorf(c, "%v", err)
-		},
+		OnUsageError:   onUsageError,
 	}
+	// urfave/cli asks each command, not the root, about its usage errors.
+	for _, sub := range root.Commands {
+		sub.OnUsageError = onUsageError
+	}
+	return root
 }
 
 // UsageError is a mistake on the command line: exit status 2, with help.

@@ -2,8 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,21 +9,6 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
-
-// runExecCLI runs the app in-process with the given arguments.
-func runExecCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	a := New()
-	var out, errOut bytes.Buffer
-	a.Reader, a.Writer, a.ErrWriter = strings.NewReader(""), &out, &errOut
-	err := a.Run(context.Background(), append([]string{"oci-sbx"}, args...))
-	// Print errors as main does.
-	var es *ExitStatus
-	if err != nil && !errors.As(err, &es) {
-		errOut.WriteString("oci-sbx: " + err.Error() + "\n")
-	}
-	return ExitCode(err), out.String(), errOut.String()
-}
 
 func writeExecFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -70,7 +53,7 @@ func TestExecBadInput(t *testing.T) {
 		{"not-found", []string{"exec", "--profile", profile, "--", "no-such-program-oci-sbx"}, 1, "no-such-program-oci-sbx"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runExecCLI(t, tc.args...)
+			code, _, stderr := runCLI(t, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
 			}
@@ -95,19 +78,19 @@ func TestExecRuns(t *testing.T) {
 	demo := writeExecFile(t, "demo.json", execDemoJSON)
 
 	t.Run("exit-status", func(t *testing.T) {
-		code, _, stderr := runExecCLI(t, "exec", "--profile", profile, "--", "sh", "-c", "exit 3")
+		code, _, stderr := runCLI(t, "exec", "--profile", profile, "--", "sh", "-c", "exit 3")
 		if code != 3 {
 			t.Errorf("exit status %d, want 3; stderr:\n%s", code, stderr)
 		}
 	})
 	t.Run("signal", func(t *testing.T) {
-		code, _, stderr := runExecCLI(t, "exec", "--profile", profile, "--", "sh", "-c", "kill -TERM $$")
+		code, _, stderr := runCLI(t, "exec", "--profile", profile, "--", "sh", "-c", "kill -TERM $$")
 		if code != 128+15 {
 			t.Errorf("exit status %d, want 143; stderr:\n%s", code, stderr)
 		}
 	})
 	t.Run("dynamic-loader", func(t *testing.T) {
-		code, _, stderr := runExecCLI(t, "exec", "--profile", demo, "--", "cat", "/etc/hostname")
+		code, _, stderr := runCLI(t, "exec", "--profile", demo, "--", "cat", "/etc/hostname")
 		if code != 1 || !strings.Contains(stderr, "is dynamically linked: its loader ") || !strings.Contains(stderr, "openat, which this profile denies (errno EPERM)") {
 			t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 		}
@@ -118,7 +101,7 @@ func TestExecRuns(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(config), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		code, stdout, stderr := runExecCLI(t, "exec", "--bundle", dir)
+		code, stdout, stderr := runCLI(t, "exec", "--bundle", dir)
 		if code != 4 || stdout != "hello\n" {
 			t.Errorf("exit status %d, stdout %q, want 4 and hello; stderr:\n%s", code, stdout, stderr)
 		}

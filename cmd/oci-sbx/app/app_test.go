@@ -1,0 +1,136 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// runCLI runs the app in-process and prints errors as main does.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return runCLIInput(t, "", args...)
+}
+
+func runCLIInput(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	a := New()
+	var out, errOut bytes.Buffer
+	a.Reader, a.Writer, a.ErrWriter = strings.NewReader(stdin), &out, &errOut
+	err := a.Run(context.Background(), append([]string{"oci-sbx"}, args...))
+	var es *ExitStatus
+	if err != nil && !errors.As(err, &es) {
+		errOut.WriteString("oci-sbx: " + err.Error() + "\n")
+	}
+	return ExitCode(err), out.String(), errOut.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, d)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"", "convert", "exec", "version"} {
+		name := "help-" + cmd + ".txt"
+		args := []string{"--help"}
+		if cmd == "" {
+			name = "help.txt"
+		} else {
+			args = []string{cmd, "--help"}
+		}
+		t.Run(name, func(t *testing.T) {
+			code, out, _ := runCLI(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			golden(t, name, out)
+		})
+	}
+}
+
+const demo = "../../../testdata/demo.yaml"
+
+func TestConvert(t *testing.T) {
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "out.json")
+	tests := []struct {
+		name     string
+		stdin    string
+		args     []string
+		code     int
+		stdout   string // substring
+		stderr   string // substring
+		noStdout bool
+	}{
+		{name: "flags after the input", args: []string{"convert", demo, "--to", "docker"}, stdout: `"errnoRet": 1`},
+		{name: "standard input", stdin: "default: allow\n", args: []string{"convert", "-", "--to", "rules"}, stdout: "default: allow\n"},
+		{name: "to a file", args: []string{"convert", "-o", outFile, demo}, noStdout: true},
+		{name: "kubernetes says where the file goes", args: []string{"convert", "--to", "kubernetes", demo}, stdout: `"defaultAction"`, stderr: "/var/lib/kubelet/seccomp/profiles/demo.json"},
+		{name: "spo takes a name", args: []string{"convert", "--to", "spo", "--name", "web", demo}, stdout: "name: web"},
+		{name: "arch list", args: []string{"convert", "--arch", "x86_64,x86", demo}, stdout: `"SCMP_ARCH_X86"`},
+		{name: "bad input", stdin: "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [opnat]}\n", args: []string{"convert", "-"},
+			code: 1, stderr: `oci-sbx: <stdin>:3:39: unknown syscall "opnat": did you mean "openat"?`},
+		{name: "missing file", args: []string{"convert", filepath.Join(dir, "nope.yaml")}, code: 1, stderr: "no such file"},
+		{name: "no input", args: []string{"convert"}, code: 2, stderr: "convert takes one INPUT"},
+		{name: "two inputs", args: []string{"convert", demo, demo}, code: 2, stderr: "got 2"},
+		{name: "unknown output format", args: []string{"convert", "--to", "yaml", demo}, code: 2, stderr: `unknown format "yaml"`},
+		{name: "unknown flag", args: []string{"convert", "--frm", "rules", demo}, code: 2, stderr: "frm"},
+		{name: "unwritable output", args: []string{"convert", "-o", filepath.Join(dir, "no/such/dir.json"), demo}, code: 1, stderr: "writing"},
+		{name: "unknown command", args: []string{"cnvert"}, code: 2, stderr: "cnvert"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCLIInput(t, tt.stdin, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errOut)
+			}
+			if !strings.Contains(out, tt.stdout) || (tt.noStdout && out != "") {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, out)
+			}
+			if !strings.Contains(errOut, tt.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.stderr, errOut)
+			}
+			if tt.code == 2 && !strings.Contains(errOut, "USAGE:") {
+				t.Errorf("a usage error shows no help:\n%s", errOut)
+			}
+		})
+	}
+	// -o writes the same bytes standard output gets, and leaves no temporary file.
+	_, want, _ := runCLI(t, "convert", demo)
+	got, err := os.ReadFile(outFile)
+	if err != nil || string(got) != want {
+		t.Errorf("-o wrote %q, %v; want %q", got, err, want)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.Contains(out, "runtime-spec:  1.") || !strings.Contains(out, "inputs:        rules, libseccomp-c, docker, oci, spo") {
+		t.Errorf("version: exit %d\n%s", code, out)
+	}
+}
