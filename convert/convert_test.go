@@ -176,17 +176,17 @@ func TestSniff(t *testing.T) {
 
 func TestOCIErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"unknown key", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"syscall\": []\n}", `x.json:3:2: unknown key "syscall": did you mean "syscalls"?`},
-		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, `unknown key "DefaultAction": did you mean "defaultAction"?`},
+		{"unknown key", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"syscall\": []\n}", `x.json:3:2: unknown key "syscall" in the profile: did you mean "syscalls"?`},
+		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, `x.json:1:2: unknown key "DefaultAction" in the profile: did you mean "defaultAction"?`},
 		{"duplicate", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, `duplicate key "defaultAction"`},
 		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", "x.json:2:36: malformed JSON"},
-		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, "data after the top-level value"},
-		{"unknown syscall", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["opnat"], "action": "SCMP_ACT_ERRNO"}]}`, `unknown syscall "opnat": did you mean "openat"? (runc would silently skip it)`},
+		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, "x.json:1:38: unexpected data after the profile"},
+		{"unknown syscall", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["opnat"], "action": "SCMP_ACT_ERRNO"}]}`, `x.json:1:61: unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?`},
 		{"unknown action", `{"defaultAction": "SCMP_ACT_DENY"}`, `unknown seccomp action "SCMP_ACT_DENY"`},
 		{"errno zero", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]}`, "errno(0)"},
 		{"arg index", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}]}`, "argument index 6 is out of range"},
 		{"bad op", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1, "op": "EQ"}]}]}`, `unknown comparison operator "EQ"`},
-		{"wrong type", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "openat", "action": "SCMP_ACT_ERRNO"}]}`, "cannot use a JSON string here"},
+		{"wrong type", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "openat", "action": "SCMP_ACT_ERRNO"}]}`, "x.json:1:60: syscalls[0].names must be a list, not a string"},
 		{"config without seccomp", `{"ociVersion": "1.0.2", "linux": {}}`, "config.json has no linux.seccomp"},
 		{"unknown arch", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]}`, "SCMP_ARCH_X86_46"},
 	}

@@ -82,7 +82,7 @@ func readDocker(name string, data []byte, opt Options) (*specs.LinuxSeccomp, err
 		return nil, err
 	}
 	d := &treeDecoder{file: name}
-	doc := d.dockerProfile(root)
+	doc := d.dockerProfile(root, dockerProfileKeys, dockerRuleKeys)
 	if err := d.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -107,10 +107,11 @@ func writeFlatJSON(w io.Writer, s *specs.LinuxSeccomp) error {
 	return err
 }
 
-// dockerProfile decodes the top level of a Docker or Podman profile.
-func (d *treeDecoder) dockerProfile(root *valueNode) *dockerDoc {
+// dockerProfile decodes the top level of a Docker or Podman profile,
+// allowing the keys given: Docker's, or the OCI subset.
+func (d *treeDecoder) dockerProfile(root *valueNode, profileKeys, ruleKeys []string) *dockerDoc {
 	doc := &dockerDoc{pos: map[string]rules.Pos{"": root.pos}}
-	for _, m := range d.members(root, "the profile", dockerProfileKeys) {
+	for _, m := range d.members(root, "the profile", profileKeys) {
 		switch m.key {
 		case "defaultAction":
 			doc.pos[m.key] = m.val.pos
@@ -159,7 +160,7 @@ func (d *treeDecoder) dockerProfile(root *valueNode) *dockerDoc {
 			doc.ListenerMetadata, _ = d.str(m.val, m.key)
 		case "syscalls":
 			for i, e := range d.list(m.val, m.key) {
-				call, errno := d.dockerSyscall(e, fmt.Sprintf("syscalls[%d]", i), doc.pos, dockerRuleKeys)
+				call, errno := d.dockerSyscall(e, fmt.Sprintf("syscalls[%d]", i), doc.pos, ruleKeys)
 				doc.Syscalls = append(doc.Syscalls, call)
 				doc.Errnos = append(doc.Errnos, errno)
 			}
@@ -898,11 +899,8 @@ func parseJSON(name string, data []byte) (*valueNode, error) {
 	var de *dupKeyError
 	switch {
 	case errors.As(err, &se):
-		off := se.Offset - 1
-		if off < 0 {
-			off = 0
-		}
-		return nil, posErr(off, "malformed JSON: "+se.Error())
+		// Offset counts the bytes before the offending character.
+		return nil, posErr(se.Offset, "malformed JSON: "+se.Error())
 	case errors.As(err, &de):
 		return nil, posErr(int64(de.off), de.Error())
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

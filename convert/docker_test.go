@@ -213,7 +213,7 @@ func TestDockerErrors(t *testing.T) {
 		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, Options{},
 			`unknown key "DefaultAction" in the profile: did you mean "defaultAction"?`},
 		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", Options{},
-			"x.json:2:35: malformed JSON: invalid character ','"},
+			"x.json:2:36: malformed JSON: invalid character ','"},
 		{"truncated", "{\n\t\"defaultAction\": ", Options{}, "x.json:2:19: malformed JSON: unexpected end of input"},
 		{"empty", "", Options{}, "x.json:1:1: the file is empty"},
 		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, Options{}, "x.json:1:38: unexpected data after the profile"},

@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,50 +10,67 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
 
-// seccompSchema lists the keys of runtime-spec's linux.seccomp object.
-var seccompSchema = map[string][]string{
-	"":                  {"defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata", "syscalls"},
-	"syscalls[]":        {"names", "action", "errnoRet", "args"},
-	"syscalls[].args[]": {"index", "value", "valueTwo", "op"},
-}
+// The keys of runtime-spec's linux.seccomp object: Docker's format without
+// its additions, matched exactly (Go's decoder would also take
+// "DefaultAction", and a profile would mean something other than it says).
+var (
+	ociProfileKeys = []string{"defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata", "syscalls"}
+	ociRuleKeys    = []string{"names", "action", "errnoRet", "args"}
+)
 
 // readOCI reads a bare linux.seccomp object or a whole config.json, whose
 // other fields it leaves alone.
 func readOCI(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		if err := checkJSON(name, data, nil); err != nil {
-			return nil, err
-		}
-		return nil, jsonError(name, data, err)
-	}
-	var s specs.LinuxSeccomp
-	if isConfigJSON(top) {
-		var cfg struct {
-			Linux *struct {
-				Seccomp *specs.LinuxSeccomp `json:"seccomp"`
-			} `json:"linux"`
-		}
-		if err := decodeJSON(name, data, withPrefix("linux.seccomp", seccompSchema), &cfg); err != nil {
-			return nil, err
-		}
-		if cfg.Linux == nil || cfg.Linux.Seccomp == nil {
-			return nil, fmt.Errorf("reading %q: config.json has no linux.seccomp profile", name)
-		}
-		s = *cfg.Linux.Seccomp
-	} else if err := decodeJSON(name, data, seccompSchema, &s); err != nil {
+	root, err := parseJSON(name, data)
+	if err != nil {
 		return nil, err
 	}
-	return normalize(name, &s, opt)
+	node := root
+	if root.kind == valObject && isConfig(root) {
+		if node = member(member(root, "linux"), "seccomp"); node == nil {
+			return nil, fmt.Errorf("reading %q: config.json has no linux.seccomp profile", name)
+		}
+	}
+	d := &treeDecoder{file: name}
+	doc := d.dockerProfile(node, ociProfileKeys, ociRuleKeys)
+	if err := d.errs.Err(); err != nil {
+		return nil, err
+	}
+	return resolveDocker(name, doc, opt)
+}
+
+// configKeys are keys a config.json has and a bare profile does not.
+var configKeys = []string{"ociVersion", "linux", "process", "root"}
+
+func isConfig(n *valueNode) bool {
+	for _, k := range configKeys {
+		if member(n, k) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func isConfigJSON(top map[string]json.RawMessage) bool {
-	for _, k := range []string{"ociVersion", "linux", "process", "root"} {
+	for _, k := range configKeys {
 		if _, ok := top[k]; ok {
 			return true
 		}
 	}
 	return false
+}
+
+// member returns the value of an object's key, or nil.
+func member(n *valueNode, key string) *valueNode {
+	if n == nil || n.kind != valObject {
+		return nil
+	}
+	for _, m := range n.members {
+		if m.key == key {
+			return m.val
+		}
+	}
+	return nil
 }
 
 // normalize checks a profile read from a foreign format and returns it in
@@ -83,10 +99,5 @@ func withFile(name string, err error) error {
 }
 
 func writeOCI(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
-	b, err := marshalJSON(toOCIJSON(s))
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(w, bytes.NewReader(b))
-	return err
+	return writeFlatJSON(w, s)
 }
