@@ -3,40 +3,12 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
-
-// execRequireRoot skips a test that needs root, except under CI=true,
-// where a skip would hide a missing capability of the runner.
-func execRequireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI=true turns the skip into a failure")
-	}
-	t.Skip("this test needs root")
-}
-
-// execRepoRoot is the module root, one level above this package.
-func execRepoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
 
 type execBins struct{ oci, pure, app string }
 
@@ -45,21 +17,9 @@ type execBins struct{ oci, pure, app string }
 func execBuild(t *testing.T, dir string) execBins {
 	t.Helper()
 	b := execBins{filepath.Join(dir, "oci-sbx"), filepath.Join(dir, "oci-sbx-pure"), filepath.Join(dir, "suspicious-app")}
-	for _, build := range []struct {
-		cgo, out string
-		args     []string
-	}{
-		{"1", b.oci, []string{"-tags", "seccomp", "./cmd/oci-sbx"}},
-		{"0", b.pure, []string{"./cmd/oci-sbx"}},
-		{"0", b.app, []string{"./testdata/suspicious-app"}},
-	} {
-		cmd := exec.Command("go", append([]string{"build", "-o", build.out}, build.args...)...)
-		cmd.Dir = execRepoRoot(t)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+build.cgo)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("building %s: %v\n%s", filepath.Base(build.out), err, out)
-		}
-	}
+	goBuild(t, b.oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
+	goBuild(t, b.pure, false, "./cmd/oci-sbx")
+	goBuild(t, b.app, false, "./testdata/suspicious-app")
 	return b
 }
 
@@ -77,7 +37,7 @@ func TestExec(t *testing.T) {
 // JSON form of the same rules stands in where the file is missing.
 func execDemoProfile(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(execRepoRoot(t), "testdata", "demo.yaml")
+	p := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
 	if _, err := os.Stat(p); err == nil {
 		return p
 	}
@@ -89,37 +49,16 @@ func execDemoProfile(t *testing.T) string {
 	return p
 }
 
-func execRun(t *testing.T, name string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case ctx.Err() != nil:
-		t.Fatalf("%s %s: timed out\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), out.String(), errOut.String())
-	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	default:
-		t.Fatal(err)
-	}
-	return code, out.String(), errOut.String()
-}
-
 func testExecDemo(t *testing.T, b execBins) {
 	oci, app := b.oci, b.app
 	profile := execDemoProfile(t)
 
-	code, out, stderr := execRun(t, app)
+	code, out, stderr := runCmd(t, app)
 	if code != 0 || !strings.Contains(out, "Summary: 3 succeed, 0 failed\n") {
 		t.Fatalf("unsandboxed: exit status %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
 	}
 
-	code, out, stderr = execRun(t, oci, "exec", "--report", "--profile", profile, "--", app)
+	code, out, stderr = runCmd(t, oci, "exec", "--report", "--profile", profile, "--", app)
 	t.Logf("sandboxed stdout:\n%s\nstderr:\n%s", out, stderr)
 	if code != 0 || !strings.Contains(out, "Summary: 0 succeed, 3 failed\n") {
 		t.Fatalf("sandboxed: exit status %d", code)
@@ -145,7 +84,7 @@ func testExecDemo(t *testing.T, b execBins) {
 // through is the hardening work's business.
 func testExecMoreAttempts(t *testing.T, b execBins) {
 	oci, app := b.oci, b.app
-	code, out, stderr := execRun(t, oci, "exec", "--profile", execDemoProfile(t), "--", app,
+	code, out, stderr := runCmd(t, oci, "exec", "--profile", execDemoProfile(t), "--", app,
 		"-only", "-open", "-openat2", "-udp-sendto", "-tcp-fastopen", "-int80-open", "-x32-open")
 	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr)
 	if code != 0 || !regexp.MustCompile(`(?m)^Summary: \d+ succeed, \d+ failed$`).MatchString(out) {
@@ -165,11 +104,11 @@ func testExecSeccompKill(t *testing.T, b execBins) {
 		t.Fatal(err)
 	}
 	// The shell asks for its parent's pid at start, for $PPID.
-	code, _, stderr := execRun(t, oci, "exec", "--profile", profile, "--", "sh", "-c", "echo $PPID")
+	code, _, stderr := runCmd(t, oci, "exec", "--profile", profile, "--", "sh", "-c", "echo $PPID")
 	if code != 128+31 || !strings.Contains(stderr, "killed by seccomp") {
 		t.Fatalf("exit status %d, want 159; stderr:\n%s", code, stderr)
 	}
-	execRequireRoot(t) // the kernel log names the syscall only to root
+	requireRoot(t) // the kernel log names the syscall only to root
 	if !strings.Contains(stderr, "for syscall getppid") {
 		t.Errorf("stderr does not name getppid:\n%s", stderr)
 	}
@@ -177,7 +116,7 @@ func testExecSeccompKill(t *testing.T, b execBins) {
 
 func testExecDynamicTarget(t *testing.T, b execBins) {
 	oci := b.oci
-	code, _, stderr := execRun(t, oci, "exec", "--profile", execDemoProfile(t), "--", "cat", "/etc/passwd")
+	code, _, stderr := runCmd(t, oci, "exec", "--profile", execDemoProfile(t), "--", "cat", "/etc/passwd")
 	if code != 1 || !regexp.MustCompile(`cat is dynamically linked: its loader \S+ld-linux\S* opens libc with openat, which this profile denies \(errno EPERM\)`).MatchString(stderr) {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 	}
@@ -185,7 +124,7 @@ func testExecDynamicTarget(t *testing.T, b execBins) {
 
 func testExecPureBuild(t *testing.T, b execBins) {
 	pure, app := b.pure, b.app
-	code, _, stderr := execRun(t, pure, "exec", "--profile", execDemoProfile(t), "--", app)
+	code, _, stderr := runCmd(t, pure, "exec", "--profile", execDemoProfile(t), "--", app)
 	if code != 1 || !strings.Contains(stderr, "built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp") {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 	}

@@ -1,0 +1,96 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// missing reports a prerequisite the machine lacks: a skip on a developer's
+// machine, a failure when CI=true, where a skip would hide a runner that
+// was not set up to run the test.
+func missing(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (CI=true turns this skip into a failure)", msg)
+	}
+	t.Skip(msg)
+}
+
+// requireRoot skips (fails under CI=true) a test that needs root.
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		missing(t, "this test needs root")
+	}
+}
+
+// requireTool returns the path of the program name, or skips (fails under
+// CI=true) when it is not installed.
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		missing(t, "this test needs %s: %v (apt-get install -y %s)", name, err, name)
+	}
+	return path
+}
+
+// repoRoot is the module root, one level above this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// goBuild runs `go build -o out args…` in the module root, with cgo on or
+// off.
+func goBuild(t *testing.T, out string, cgo bool, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
+	cmd.Dir = repoRoot(t)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if cgo {
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	}
+	if output, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", filepath.Base(out), err, output)
+	}
+}
+
+// runCmd runs a program for at most a minute and returns its exit status
+// and output; it fails the test only when the program cannot run at all or
+// times out.
+func runCmd(t *testing.T, name string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("%s %s: timed out\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), out.String(), errOut.String())
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatal(err)
+	}
+	return code, out.String(), errOut.String()
+}
