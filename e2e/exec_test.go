@@ -28,6 +28,7 @@ func TestExec(t *testing.T) {
 	b := execBuild(t, t.TempDir())
 	t.Run("demo", func(t *testing.T) { testExecDemo(t, b) })
 	t.Run("more-attempts", func(t *testing.T) { testExecMoreAttempts(t, b) })
+	t.Run("groups-close-bypasses", func(t *testing.T) { testExecGroups(t, b) })
 	t.Run("seccomp-kill", func(t *testing.T) { testExecSeccompKill(t, b) })
 	t.Run("dynamic-target", func(t *testing.T) { testExecDynamicTarget(t, b) })
 	t.Run("pure-build", func(t *testing.T) { testExecPureBuild(t, b) })
@@ -93,6 +94,35 @@ func testExecMoreAttempts(t *testing.T, b execBins) {
 	// Denylists leak: open(2) is not openat.
 	if !strings.Contains(out, "=== open ok ===") {
 		t.Error("raw open was stopped by a profile that denies only openat")
+	}
+}
+
+// testExecGroups runs the attempts the demo's denylist lets through, first
+// under the demo (each succeeds) and then under the same intent written
+// with groups (each fails): the groups name every syscall of the class.
+func testExecGroups(t *testing.T, b execBins) {
+	requireRoot(t) // open_by_handle_at needs CAP_DAC_READ_SEARCH
+	attempts := []string{"open", "creat", "openat2", "open_by_handle_at", "io_uring_openat", "io_uring_connect", "udp_sendto", "udp_sendmsg", "tcp_fastopen"}
+	args := []string{"-only"}
+	for _, a := range attempts {
+		args = append(args, "-"+strings.ReplaceAll(a, "_", "-"))
+	}
+	groups := filepath.Join(t.TempDir(), "groups.yaml")
+	if err := os.WriteFile(groups, []byte("default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [\"@file-open\", \"@network-connect\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, run := range []struct {
+		profile, outcome string
+	}{{execDemoProfile(t), "ok"}, {groups, "fail"}} {
+		code, out, stderr := runCmd(t, b.oci, append([]string{"exec", "--profile", run.profile, "--", b.app}, args...)...)
+		if code != 0 {
+			t.Fatalf("%s: exit status %d\n%s\n%s", run.profile, code, out, stderr)
+		}
+		for _, a := range attempts {
+			if !strings.Contains(out, "=== "+a+" "+run.outcome+" ===") {
+				t.Errorf("under %s, %s did not end %q:\n%s", filepath.Base(run.profile), a, run.outcome, out)
+			}
+		}
 	}
 }
 
