@@ -334,7 +334,7 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 	for i, f := range doc.Flags {
 		path := fmt.Sprintf("flags[%d]", i)
 		if !slices.Contains(runcFlags, string(f)) {
-			r.errorf(path, "%s", unknownNameMsg("seccomp flag", string(f), runcFlags))
+			r.errorf(path, "%v", rules.UnknownName("seccomp flag", string(f), runcFlags))
 		}
 	}
 	out.Flags = slices.Clone(doc.Flags)
@@ -363,11 +363,11 @@ func (r *resolver) architectures() []specs.Arch {
 	for i, m := range doc.ArchMap {
 		path := fmt.Sprintf("archMap[%d]", i)
 		if !slices.Contains(ociArches, m.Arch) {
-			r.errorf(path+".architecture", "%s", unknownNameMsg("architecture", string(m.Arch), archStrings(ociArches)))
+			r.errorf(path+".architecture", "%v", rules.UnknownName("architecture", string(m.Arch), archStrings(ociArches)))
 		}
 		for j, s := range m.SubArches {
 			if !slices.Contains(ociArches, s) {
-				r.errorf(fmt.Sprintf("%s.subArchitectures[%d]", path, j), "%s", unknownNameMsg("architecture", string(s), archStrings(ociArches)))
+				r.errorf(fmt.Sprintf("%s.subArchitectures[%d]", path, j), "%v", rules.UnknownName("architecture", string(s), archStrings(ociArches)))
 			}
 		}
 	}
@@ -477,7 +477,7 @@ func (r *resolver) action(act specs.LinuxSeccompAction, ret *uint, actPath, retP
 		if act == "" {
 			r.errorf(actPath, "the action is missing")
 		} else {
-			r.errorf(actPath, "%s", unknownNameMsg("seccomp action", string(act), seccompActions))
+			r.errorf(actPath, "%v", rules.UnknownName("seccomp action", string(act), seccompActions))
 		}
 	case r.doc.given(retPath) || !r.doc.given(namePath):
 		r.errorf(retPath, "%v", err)
@@ -525,7 +525,7 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 				if a.Op == "" {
 					r.errorf(ap, "the comparison operator (\"op\") is missing")
 				} else {
-					r.errorf(ap+".op", "%s", unknownNameMsg("comparison operator", string(a.Op), seccompOps))
+					r.errorf(ap+".op", "%v", rules.UnknownName("comparison operator", string(a.Op), seccompOps))
 				}
 			default:
 				r.errorf(ap, "%v", err)
@@ -598,7 +598,7 @@ func (r *resolver) checkFilter(path string, f *seccomp.Filter) {
 		if alt := dockerArchSpelling(a); alt != "" {
 			r.errorf(p, "architecture %q never matches: Docker and Podman name it %q here", a, alt)
 		} else {
-			r.errorf(p, "%s", unknownNameMsg("architecture", a, slices.Sorted(maps.Keys(dockerArchNames))))
+			r.errorf(p, "%v", rules.UnknownName("architecture", a, slices.Sorted(maps.Keys(dockerArchNames))))
 		}
 	}
 }
@@ -715,11 +715,7 @@ func Builtin(name string, opt Options) (*specs.LinuxSeccomp, error) {
 	case "podman-default":
 		return readDocker(name, podmanDefaultJSON, opt)
 	}
-	names := BuiltinNames()
-	if sug := rules.Suggest(name, names); sug != "" {
-		return nil, fmt.Errorf("unknown built-in profile %q: did you mean %q?", name, sug)
-	}
-	return nil, fmt.Errorf("unknown built-in profile %q (want one of %s)", name, strings.Join(names, ", "))
+	return nil, rules.UnknownName("built-in profile", name, BuiltinNames())
 }
 
 // Names and tables.
@@ -836,11 +832,4 @@ func unknownSyscallMsg(name string) string {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
 	return msg
-}
-
-func unknownNameMsg(what, name string, known []string) string {
-	if sug := rules.Suggest(name, known); sug != "" {
-		return fmt.Sprintf("unknown %s %q: did you mean %q?", what, name, sug)
-	}
-	return fmt.Sprintf("unknown %s %q (want one of %s)", what, name, strings.Join(known, ", "))
 }

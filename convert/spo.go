@@ -77,7 +77,7 @@ func readSPO(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error)
 			case group != spoGroup:
 				d.errorf(m.val.pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/v1beta1)", apiVersion, spoGroup)
 			case !slices.Contains(spoVersions, version):
-				d.errorf(m.val.pos, "%s", unknownNameMsg("SeccompProfile API version", version, spoVersions))
+				d.errorf(m.val.pos, "%v", rules.UnknownName("SeccompProfile API version", version, spoVersions))
 			}
 		case "kind":
 			kind, _ = d.str(m.val, m.key)
@@ -137,7 +137,7 @@ func (d *treeDecoder) spoSpec(spec *valueNode, doc *dockerDoc, opt Options) {
 			case "Disabled":
 				opt.warn("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.file, m.val.pos.Line, m.val.pos.Col)
 			default:
-				d.errorf(m.val.pos, "%s", unknownNameMsg("state", s, []string{"Enabled", "Disabled"}))
+				d.errorf(m.val.pos, "%v", rules.UnknownName("state", s, []string{"Enabled", "Disabled"}))
 			}
 		case "defaultAction":
 			s, _ := d.str(m.val, m.key)

@@ -213,13 +213,7 @@ func (d *treeDecoder) members(n *valueNode, what string, known []string) []value
 			out = append(out, m)
 			continue
 		}
-		msg := fmt.Sprintf("unknown key %q in %s", m.key, what)
-		if sug := rules.Suggest(m.key, known); sug != "" {
-			msg += fmt.Sprintf(": did you mean %q?", sug)
-		} else {
-			msg += fmt.Sprintf(" (known: %s)", strings.Join(known, ", "))
-		}
-		d.errorf(m.pos, "%s", msg)
+		d.errorf(m.pos, "%v", rules.UnknownKey(m.key, what, known))
 	}
 	return out
 }

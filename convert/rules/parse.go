@@ -157,13 +157,7 @@ func (p *parse) key(kv *ast.MappingValueNode, known []string, where string) (str
 			return k, true
 		}
 	}
-	msg := fmt.Sprintf("unknown key %q in %s", k, where)
-	if sug := Suggest(k, known); sug != "" {
-		msg += fmt.Sprintf(": did you mean %q?", sug)
-	} else {
-		msg += " (known: " + strings.Join(known, ", ") + ")"
-	}
-	p.errorf(pos(kv.Key), "%s", msg)
+	p.errorf(pos(kv.Key), "%v", UnknownKey(k, where, known))
 	return "", false
 }
 
@@ -198,11 +192,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 		case "flags":
 			for _, f := range p.list(kv.Value, "flags") {
 				if !contains(knownFlags, f.Name) {
-					msg := fmt.Sprintf("unknown flag %q (known: %s)", f.Name, strings.Join(knownFlags, ", "))
-					if sug := Suggest(f.Name, knownFlags); sug != "" {
-						msg = fmt.Sprintf("unknown flag %q: did you mean %q?", f.Name, sug)
-					}
-					p.errorf(f.Pos, "%s", msg)
+					p.errorf(f.Pos, "%v", UnknownName("flag", f.Name, knownFlags))
 					continue
 				}
 				prof.Flags = append(prof.Flags, specs.LinuxSeccompFlag(f.Name))

@@ -1,6 +1,9 @@
 package rules
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Suggest returns the candidate closest to s, for "did you mean" hints: the
 // smallest case-insensitive edit distance (insertions, deletions,
@@ -60,4 +63,20 @@ func editDistance(a, b []rune, bound int) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return min(prev[len(b)], bound)
+}
+
+// UnknownName is the error for a name that is none of known: it suggests
+// the closest one when that is a plausible typo, else lists them all.
+// An optional context ("in the profile") follows the name.
+func UnknownName(what, name string, known []string, context ...string) error {
+	ctx := strings.Join(context, "")
+	if sug := Suggest(name, known); sug != "" {
+		return fmt.Errorf("unknown %s %q%s: did you mean %q?", what, name, ctx, sug)
+	}
+	return fmt.Errorf("unknown %s %q%s (want one of %s)", what, name, ctx, strings.Join(known, ", "))
+}
+
+// UnknownKey is UnknownName for a mapping key, saying where it was.
+func UnknownKey(key, where string, known []string) error {
+	return UnknownName("key", key, known, " in "+where)
 }
