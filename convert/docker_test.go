@@ -28,6 +28,25 @@ func (w warnings) contain(s string) bool {
 	return slices.ContainsFunc(w, func(m string) bool { return strings.Contains(m, s) })
 }
 
+// check compares a profile read with w collecting warnings against the
+// expected profile and warnings (none when expect is empty).
+func (w warnings) check(t *testing.T, got, want *specs.LinuxSeccomp, expect []string) {
+	t.Helper()
+	gotJSON, _ := marshalJSON(toOCIJSON(got))
+	wantJSON, _ := marshalJSON(toOCIJSON(want))
+	if !bytes.Equal(gotJSON, wantJSON) {
+		t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
+	}
+	for _, s := range expect {
+		if !w.contain(s) {
+			t.Errorf("no warning contains %q; warnings: %q", s, w)
+		}
+	}
+	if len(expect) == 0 && len(w) > 0 {
+		t.Errorf("unexpected warnings: %q", w)
+	}
+}
+
 func uintp(v uint) *uint { return &v }
 
 // mobyDefaultJSON is Docker's default profile as moby's generator writes
@@ -435,19 +454,7 @@ func TestDockerResolution(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotJSON, _ := marshalJSON(toOCIJSON(got))
-			wantJSON, _ := marshalJSON(toOCIJSON(tt.want))
-			if !bytes.Equal(gotJSON, wantJSON) {
-				t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
-			}
-			for _, s := range tt.warnings {
-				if !w.contain(s) {
-					t.Errorf("no warning contains %q; warnings: %q", s, w)
-				}
-			}
-			if len(tt.warnings) == 0 && len(w) > 0 {
-				t.Errorf("unexpected warnings: %q", w)
-			}
+			w.check(t, got, tt.want, tt.warnings)
 		})
 	}
 }

@@ -187,19 +187,7 @@ spec:
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotJSON, _ := marshalJSON(toOCIJSON(got))
-			wantJSON, _ := marshalJSON(toOCIJSON(tt.want))
-			if !bytes.Equal(gotJSON, wantJSON) {
-				t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
-			}
-			for _, s := range tt.warnings {
-				if !w.contain(s) {
-					t.Errorf("no warning contains %q; warnings: %q", s, w)
-				}
-			}
-			if len(tt.warnings) == 0 && len(w) > 0 {
-				t.Errorf("unexpected warnings: %q", w)
-			}
+			w.check(t, got, tt.want, tt.warnings)
 		})
 	}
 }
