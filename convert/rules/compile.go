@@ -170,6 +170,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	}
 
 	// A base's rules come first, minus every syscall this profile decides.
+	fromBase := map[string]bool{}
 	if base != nil {
 		for _, sc := range base.Syscalls {
 			var keep []string
@@ -177,6 +178,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				if _, overridden := cases[n]; !overridden {
 					keep = append(keep, n)
 				}
+				fromBase[n] = true
 			}
 			if len(keep) > 0 {
 				sc.Names = keep
@@ -201,7 +203,10 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			continue
 		}
 		if r.Action == def {
-			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
+			// Such a rule still takes its syscalls away from the base.
+			if !slices.ContainsFunc(names, func(n string) bool { return fromBase[n] }) {
+				c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
+			}
 			continue
 		}
 		sort.Strings(names)
