@@ -120,6 +120,8 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, to Format, opt Options) error {
 		err = writeSPO(&buf, s, opt)
 	case Rules:
 		err = writeRules(&buf, s, opt)
+	case BPF:
+		return ErrBPFNeedsLoader
 	default:
 		return fmt.Errorf("%w %q for output", ErrUnknownFormat, to)
 	}

@@ -1,52 +1,140 @@
 package oci
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // WriteFileAtomic replaces path with data so that a reader, or a crash at
 // any moment, sees either the old file or the new one, never a mix: it
 // writes a temporary file in the same directory, syncs it, and renames it
 // over path. A symlink at path is refused rather than followed.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("writing %q: not a regular file (%s)", path, fi.Mode().Type())
-	}
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("writing %q: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
+	defer d.Close()
+	var st unix.Stat_t
+	if err := unix.Fstatat(int(d.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return fmt.Errorf("writing %q: not a regular file (%s)", path, fileType(st.Mode))
+	}
+	if err := writeFileAt(d, base, data, writeOptions{perm: perm}); err != nil {
 		return fmt.Errorf("writing %q: %w", path, err)
-	}
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %q: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("syncing %q: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %q: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("renaming into %q: %w", path, err)
-	}
-	// The rename is durable only once the directory is synced.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
+}
+
+// writeOptions steer writeFileAt.
+type writeOptions struct {
+	perm os.FileMode
+	// owner, when set, is given to the new file (a file replaced by root
+	// keeps its owner); failing to set it is not an error.
+	owner *[2]int
+	// noReplace fails with fs.ErrExist instead of replacing a file.
+	noReplace bool
+	// check, when set, runs right before the new file takes the name;
+	// an error leaves the old file as it was.
+	check func() error
+}
+
+// beforeRename, when a test sets it, runs after the temporary file is
+// written and synced and before it takes the name: the window a crash
+// test kills the writer in.
+var beforeRename func(tmp string)
+
+// writeFileAt writes name in dir atomically: a temporary file created
+// beside it (O_EXCL, O_NOFOLLOW), synced, then renamed (or linked, for
+// noReplace) to name, and the directory synced so the new name survives a
+// crash. The temporary file is removed on any failure.
+func writeFileAt(dir *os.File, name string, data []byte, o writeOptions) (err error) {
+	dfd := int(dir.Fd())
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := "." + name + ".tmp-" + hex.EncodeToString(rnd[:])
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("creating a temporary file: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), tmp)
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		if err != nil {
+			_ = unix.Unlinkat(dfd, tmp, 0)
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Chmod(o.perm); err != nil {
+		return err
+	}
+	if o.owner != nil {
+		_ = f.Chown(o.owner[0], o.owner[1])
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("syncing: %w", err)
+	}
+	err = f.Close()
+	f = nil
+	if err != nil {
+		return err
+	}
+	if beforeRename != nil {
+		beforeRename(tmp)
+	}
+	if o.check != nil {
+		if err = o.check(); err != nil {
+			return err
+		}
+	}
+	if o.noReplace {
+		// link fails if name exists, where rename would replace it.
+		if err = unix.Linkat(dfd, tmp, dfd, name, 0); err != nil {
+			if errors.Is(err, unix.EEXIST) {
+				err = os.ErrExist
+			}
+			return err
+		}
+		_ = unix.Unlinkat(dfd, tmp, 0)
+	} else if err = unix.Renameat(dfd, tmp, dfd, name); err != nil {
+		return fmt.Errorf("renaming into place: %w", err)
+	}
+	if err := unix.Fsync(dfd); err != nil {
+		return fmt.Errorf("syncing the directory: %w", err)
+	}
+	return nil
+}
+
+// fileType names the type bits of a stat mode.
+func fileType(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "regular file"
+	case unix.S_IFDIR:
+		return "directory"
+	case unix.S_IFLNK:
+		return "symlink"
+	case unix.S_IFIFO:
+		return "FIFO"
+	case unix.S_IFCHR:
+		return "character device"
+	case unix.S_IFBLK:
+		return "block device"
+	case unix.S_IFSOCK:
+		return "socket"
+	}
+	return fmt.Sprintf("file type %#o", mode&unix.S_IFMT)
 }

@@ -31,6 +31,9 @@ func (p *Profile) Compile(opt CompileOptions) (*specs.LinuxSeccomp, error) {
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
+	if p.Harden {
+		return c.harden(out)
+	}
 	return out, nil
 }
 

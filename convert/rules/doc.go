@@ -10,6 +10,7 @@
 //	             | "flags:" list(flag)                default []: no filter flags
 //	             | "listenerPath:" path               where NOTIFY is sent (OCI listenerPath)
 //	             | "listenerMetadata:" text
+//	             | "harden:" ( "true" | "false" )      widen each deny intent to its class (see Harden)
 //	             | "rules:" list(rule)
 //	rule         = { "syscalls:" list(name) | "action:" action | "when:" list(condition) | "comment:" text }
 //	action       = "allow" | "errno(" errno ")" | "kill-process" | "kill" | "kill-thread"

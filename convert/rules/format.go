@@ -117,6 +117,9 @@ func (p *Profile) String() string {
 	if p.ListenerMetadata != "" {
 		fmt.Fprintf(&b, "listenerMetadata: %s\n", quote(p.ListenerMetadata))
 	}
+	if p.Harden {
+		b.WriteString("harden: true\n")
+	}
 	if len(p.Rules) == 0 {
 		return b.String()
 	}

@@ -374,5 +374,9 @@ type Profile struct {
 	ListenerPath     string
 	ListenerMetadata string
 
+	// Harden widens each deny intent to its whole class when compiling
+	// (see Harden).
+	Harden bool
+
 	Rules []Rule
 }

@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	profileKeys = []string{"default", "architectures", "extends", "flags", "listenerPath", "listenerMetadata", "rules"}
+	profileKeys = []string{"default", "architectures", "extends", "flags", "listenerPath", "listenerMetadata", "harden", "rules"}
 	ruleKeys    = []string{"syscalls", "action", "when", "comment"}
 	knownFlags  = []string{
 		string(specs.LinuxSeccompFlagLog),
@@ -204,6 +204,12 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 			prof.ListenerPath, _ = p.scalar(kv.Value, "listenerPath")
 		case "listenerMetadata":
 			prof.ListenerMetadata, _ = p.scalar(kv.Value, "listenerMetadata")
+		case "harden":
+			if s, ok := p.scalar(kv.Value, "harden"); ok {
+				if prof.Harden = s == "true"; s != "true" && s != "false" {
+					p.errorf(pos(kv.Value), "harden: want true or false, not %q", s)
+				}
+			}
 		case "rules":
 			switch t := unwrap(kv.Value).(type) {
 			case *ast.SequenceNode:

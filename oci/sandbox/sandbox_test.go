@@ -555,26 +555,6 @@ func TestNotFound(t *testing.T) {
 	}
 }
 
-func TestFormatCall(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		args []uint64
-		want string
-	}{
-		{"openat", []uint64{uint64(0xffffffffffffff9c), 0, unix.O_RDONLY | unix.O_CLOEXEC, 0}, "openat(AT_FDCWD, 0x0, O_RDONLY|O_CLOEXEC)"},
-		{"openat", []uint64{3, 0, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o644}, "openat(3, 0x0, O_WRONLY|O_CREAT|O_TRUNC, 0644)"},
-		{"openat", []uint64{3, 0, unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC, 0}, "openat(3, 0x0, O_RDONLY|O_DIRECTORY|O_CLOEXEC)"},
-		{"open", []uint64{0, unix.O_RDWR | unix.O_TMPFILE, 0o600}, "open(0x0, O_RDWR|O_TMPFILE, 0600)"},
-		{"socket", []uint64{unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, 0}, "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)"},
-		{"kill", []uint64{1, uint64(unix.SIGKILL)}, "kill(1, SIGKILL)"},
-		{"no_such", []uint64{1, 2}, "no_such(0x1, 0x2)"},
-	} {
-		if got := formatCall(-1, tc.name, tc.args); got != tc.want {
-			t.Errorf("formatCall(%s, %v) = %q, want %q", tc.name, tc.args, got, tc.want)
-		}
-	}
-}
-
 func TestParseKillRecord(t *testing.T) {
 	rec := `6,1234,515436533,-;audit: type=1326 audit(1795926339.696:2): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=10142 comm="k" exe="/tmp/k" sig=31 arch=c000003e syscall=110 compat=0 ip=0x7ff6930c74f7 code=0x80000000`
 	if runtime.GOARCH != "amd64" {

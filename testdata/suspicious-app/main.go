@@ -67,10 +67,14 @@ func main() {
 		}
 	}
 	only := flag.Bool("only", false, "run only the selected attempts, not the three default activities")
+	status := flag.Bool("status", false, "first print this process's pid and the Seccomp and NoNewPrivs lines of its /proc/PID/status")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "suspicious-app: unexpected argument %q\n", flag.Arg(0))
 		os.Exit(2)
+	}
+	if *status {
+		printStatus()
 	}
 
 	ok, failed := 0, 0
@@ -93,6 +97,22 @@ func main() {
 		}
 	}
 	fmt.Printf("Summary: %d succeed, %d failed\n", ok, failed)
+}
+
+// printStatus shows whether a seccomp filter confines this process, as
+// the kernel says: "status: pid 1: Seccomp: 2" inside a confined container.
+func printStatus() {
+	path := fmt.Sprintf("/proc/%d/status", os.Getpid())
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Printf("status: pid %d: %v\n", os.Getpid(), err)
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "Seccomp:") || strings.HasPrefix(line, "NoNewPrivs:") {
+			fmt.Printf("status: pid %d: %s\n", os.Getpid(), strings.Join(strings.Fields(line), " "))
+		}
+	}
 }
 
 // readFile reads the first line of /etc/passwd; os.Open uses openat.

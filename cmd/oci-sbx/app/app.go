@@ -27,6 +27,11 @@ func New() *cli.Command {
 		Commands: []*cli.Command{
 			convertCommand(),
 			execCommand(),
+			lintCommand(),
+			patchCommand(), lateCommand(),
+			simulateCommand(),
+			diffCommand(),
+			hookCommand(), agentCommand(),
 			versionCommand(),
 		},
 		Action: func(_ context.Context, c *cli.Command) error {

@@ -33,6 +33,8 @@ Outputs (--to, default oci):
    kubernetes    JSON for a kubelet Localhost profile; where it goes is printed on stderr
    spo           a SeccompProfile resource the Security Profiles Operator distributes
    rules         the rules language
+   bpf           the raw program runc loads on this host (struct sock_filter[]), for
+                 bwrap --seccomp FD and crun's run.oci.seccomp_bpf_data; needs root
 
 Unknown syscall names, actions and errnos are errors, never skipped. Notes about
 what a format cannot carry go to standard error.
@@ -43,12 +45,13 @@ Examples:
    oci-sbx convert --to rules /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules"},
+			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
 			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
 			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against (default: what docker run grants)"},
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
 			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT)"},
+			&cli.BoolFlag{Name: "harden", Usage: "widen each deny intent to every syscall that reaches the same goal (see oci-sbx lint); notes on stderr"},
 		},
 		Action: runConvert,
 	}
@@ -66,7 +69,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 			return usageErrorf(c, "--from: %v", err)
 		}
 	}
-	to, err := convert.ParseFormat(c.String("to"), convert.OutputFormats)
+	to, err := convert.ParseFormat(c.String("to"), convertOutputs)
 	if err != nil {
 		return usageErrorf(c, "--to: %v", err)
 	}
@@ -84,8 +87,13 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("harden") {
+		if s, err = hardenProfile(c, s, opt.Arches); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
-	if err := convert.Write(&buf, s, to, opt); err != nil {
+	if err := writeOutput(ctx, c, &buf, s, to, opt); err != nil {
 		return fmt.Errorf("writing %s: %w", to, err)
 	}
 	if out := c.String("output"); out != "" {

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+)
+
+func diffCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "diff",
+		Usage:     "list the syscalls two profiles treat differently, by running their programs",
+		ArgsUsage: "A B",
+		Description: `Compares two profiles by what they do, not by how they are written: the program
+runc loads for each (see convert --to bpf; reading it back needs root) runs in a
+userspace BPF interpreter on every syscall number of every architecture — 1024
+numbers above each ABI's first, the numbers past its last syscall, and the edges
+of the 32-bit range — with all arguments 0 and, for a syscall that a condition of
+either profile looks at, with the values around the condition's operands.
+
+Each line is an architecture, a syscall (with the argument values, when only some
+values differ; #N for a number no syscall has, #N-#M for a run of them) and what
+each profile does to it. An architecture one profile does not cover at all is one
+line. A and B are any format convert reads, or raw programs (a file with a NUL
+byte); a raw program brings no argument values of its own.
+
+Exit status: 0 when the profiles act the same, 1 when they differ, 2 on trouble.
+
+Examples:
+   oci-sbx diff testdata/demo.yaml hardened.yaml
+   oci-sbx diff --arch x86_64 /usr/share/containers/seccomp.json docker.json`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "arch", Usage: "compare only these `ARCH`es (default: every architecture libseccomp knows)"},
+		},
+		Action: runDiff,
+	}
+}
+
+func runDiff(ctx context.Context, c *cli.Command) error {
+	if c.NArg() != 2 {
+		return usageErrorf(c, "diff takes two profiles, A and B, got %d", c.NArg())
+	}
+	arches := splitList(c.StringSlice("arch"))
+	for _, a := range arches {
+		if _, err := filter.AuditArch(a); err != nil {
+			return usageErrorf(c, "--arch: %v", err)
+		}
+	}
+	if len(arches) == 0 {
+		arches = diffArches()
+	}
+	errw := c.Root().ErrWriter
+	// Trouble exits 2, as for diff(1): 1 means "different".
+	trouble := func(err error) error {
+		fmt.Fprintf(errw, "oci-sbx: %v\n", err)
+		return &ExitStatus{Code: 2}
+	}
+	opt := convert.Options{Warn: func(msg string) { fmt.Fprintf(errw, "oci-sbx: warning: %s\n", msg) }}
+	pa, sa, err := loadProgram(ctx, c.Root().Reader, c.Args().Get(0), "", opt)
+	if err != nil {
+		return trouble(err)
+	}
+	pb, sb, err := loadProgram(ctx, c.Root().Reader, c.Args().Get(1), "", opt)
+	if err != nil {
+		return trouble(err)
+	}
+	diffs := filter.Compare(pa, pb, arches, sa, sb)
+	if len(diffs) == 0 {
+		return nil
+	}
+
+	tw := tabwriter.NewWriter(c.Root().Writer, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(tw, "ARCH\tSYSCALL\t%s\t%s\n", c.Args().Get(0), c.Args().Get(1))
+	for i := 0; i < len(diffs); {
+		arch := diffs[i].Case.Arch
+		j := i
+		for j < len(diffs) && diffs[j].Case.Arch == arch {
+			j++
+		}
+		if line, ok := uncovered(arch, pa, pb, j-i); ok {
+			fmt.Fprintf(tw, "%s\tevery syscall\t%s\n", arch, line)
+		} else {
+			for _, d := range diffs[i:j] {
+				fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", arch, d, d.A, d.B)
+			}
+		}
+		i = j
+	}
+	if err := tw.Flush(); err != nil {
+		return trouble(err)
+	}
+	return &ExitStatus{Code: 1}
+}
+
+// uncovered sums up an architecture that a program answers with a single
+// action throughout, as for an architecture its filter does not cover.
+func uncovered(arch string, a, b *filter.Program, n int) (string, bool) {
+	if n < 2 { // one syscall is worth its own line
+		return "", false
+	}
+	ua, okA := filter.Uniform(a, arch)
+	ub, okB := filter.Uniform(b, arch)
+	switch {
+	case okA && okB:
+		return fmt.Sprintf("%v\t%v", ua, ub), true
+	case okA && !okB:
+		return fmt.Sprintf("%v\tby syscall", ua), true
+	case okB && !okA:
+		return fmt.Sprintf("by syscall\t%v", ub), true
+	}
+	return "", false
+}
+
+// diffArches lists every architecture, the native one and its compat ABIs
+// first.
+func diffArches() []string {
+	var out []string
+	if native := rules.NativeArch(); native != "" {
+		out = append(out, native)
+		out = append(out, rules.SubArches(native)...)
+	}
+	for _, a := range rules.Arches() {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}

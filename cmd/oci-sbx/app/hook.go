@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/oci"
+)
+
+func hookCommand() *cli.Command {
+	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
+		return usageErrorf(c, "%v", err)
+	}
+	return &cli.Command{
+		Name:  "hook",
+		Usage: "OCI hook: Podman's precreate filter and its hooks.d document",
+		Description: `oci-sbx as an OCI runtime hook, for Podman (podman --hooks-dir DIR, or the
+system's /usr/share/containers/oci/hooks.d): a container started with
+
+   podman run --annotation io.oci-sbx.profile=/etc/oci-sbx/web.yaml ...
+   podman run --annotation "\"io.oci-sbx.rules=$(sed 's/"/""/g' rules.yaml)\"" ...
+
+gets that profile in linux.seccomp before its runtime starts it, applied as
+oci-sbx patch applies it. (Podman reads --annotation as CSV: unquoted, a value
+ends at its first comma or newline, hence the quotes around the rules.)
+--annotation io.oci-sbx.report=SOCKET in addition sends the profile's denials
+to an oci-sbx agent listening on SOCKET.
+
+   oci-sbx hook config --dir /etc/containers/oci/hooks.d   # register the hook`,
+		Commands: []*cli.Command{
+			{
+				Name:  "precreate",
+				Usage: "read a container's config.json on standard input, write it with its profile applied",
+				Description: `Podman's precreate stage: the config.json Podman is about to create a container
+with comes in on standard input, and the config to use goes to standard output.
+
+The profile comes from the annotation io.oci-sbx.profile (an absolute path on
+the host, in any format convert reads) or io.oci-sbx.rules (the rules
+themselves, YAML, at most 64 KiB; one line only in flow style, {...}, since one
+line of block YAML is what Podman leaves of rules not quoted as CSV). It
+replaces linux.seccomp. Rules runc cannot
+start with go into a late stage: a static oci-sbx (oci-sbx-static next to this
+binary, or this binary if static) bound into the container at /.oci-sbx loads
+them right before the container's process; its profile is kept in --late-dir.
+
+io.oci-sbx.report=SOCKET turns the profile's errno rules into notifications for
+the oci-sbx agent on SOCKET, which reports each denied call and answers it with
+the same errno. Denials by read, write and the default action stay as they are,
+unreported: read and write hand the listener to the agent, and runc cannot
+notify the default action. With a late stage, the late stage notifies, through
+the socket bound into the container at /.oci-sbx/agent.sock.
+
+A config without io.oci-sbx.profile or io.oci-sbx.rules passes through byte for
+byte. Any error is printed and exits non-zero, and Podman then refuses to create
+the container rather than start it without its profile.`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
+				},
+				OnUsageError: onUsageError,
+				Action:       runHookPrecreate,
+			},
+			{
+				Name:  "config",
+				Usage: "print the hooks.d document that registers this oci-sbx as Podman's precreate hook",
+				Description: `Prints the hooks.d 1.0.0 document (JSON) that makes Podman run this oci-sbx,
+by its absolute path, as the precreate hook of every container with an
+io.oci-sbx.profile or io.oci-sbx.rules annotation. --dir writes it to
+DIR/oci-sbx.json instead, atomically.
+
+Examples:
+   oci-sbx hook config --dir /etc/containers/oci/hooks.d
+   podman --hooks-dir "$dir" run --annotation io.oci-sbx.profile=/etc/oci-sbx/demo.yaml ...`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dir", Usage: "write the document into `DIR` as oci-sbx.json"},
+				},
+				OnUsageError: onUsageError,
+				Action:       runHookConfig,
+			},
+		},
+		Action: func(_ context.Context, c *cli.Command) error {
+			if c.NArg() == 0 {
+				return usageErrorf(c, "hook needs a subcommand: precreate or config")
+			}
+			return usageErrorf(c, "unknown hook subcommand %q (want precreate or config)", c.Args().First())
+		},
+	}
+}
+
+func runHookPrecreate(_ context.Context, c *cli.Command) error {
+	if c.NArg() != 0 {
+		return usageErrorf(c, "hook precreate takes no arguments: the config comes on standard input")
+	}
+	config, err := io.ReadAll(io.LimitReader(c.Root().Reader, oci.MaxConfigSize+1))
+	if err != nil {
+		return fmt.Errorf("reading config.json from standard input: %w", err)
+	}
+	if len(config) > oci.MaxConfigSize {
+		return fmt.Errorf("reading config.json from standard input: larger than %d MiB", oci.MaxConfigSize>>20)
+	}
+	opt := hooks.PrecreateOptions{
+		LateBinary: func() (string, error) { return findLateBinary("") },
+		LateDir:    c.String("late-dir"),
+		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
+	}
+	out, err := hooks.Precreate(config, opt)
+	if err != nil {
+		return fmt.Errorf("hook precreate: %w", err)
+	}
+	_, err = c.Root().Writer.Write(out)
+	return err
+}
+
+func runHookConfig(_ context.Context, c *cli.Command) error {
+	if c.NArg() != 0 {
+		return usageErrorf(c, "hook config takes no arguments")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this oci-sbx: %w", err)
+	}
+	doc, err := hooks.NewHooksD(self)
+	if err != nil {
+		return err
+	}
+	data, err := doc.Marshal()
+	if err != nil {
+		return err
+	}
+	dir := c.String("dir")
+	if dir == "" {
+		_, err = c.Root().Writer.Write(data)
+		return err
+	}
+	path := filepath.Join(dir, hooks.HooksDFile)
+	if err := oci.WriteFileAtomic(path, data, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: wrote %s\n", path)
+	return nil
+}

@@ -1,0 +1,59 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+)
+
+// lateCommand is the late stage that `oci-sbx patch` puts in front of a
+// container's process; nobody types it, so it is hidden.
+func lateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "late",
+		Usage:     "load a profile and exec a container's process (the late stage oci-sbx patch sets up)",
+		ArgsUsage: "PROFILE -- CMD [ARGS...]",
+		Hidden:    true,
+		// Everything after PROFILE belongs to CMD.
+		SkipFlagParsing: true,
+		Action:          runLate,
+	}
+}
+
+// runLate loads PROFILE (OCI JSON as patch writes it) and execs CMD under
+// it. Like env(1), it exits 127 when CMD is not found and 126 for any
+// other failure, so the container's status tells it apart from CMD's own.
+func runLate(_ context.Context, c *cli.Command) error {
+	args := c.Args().Slice()
+	if len(args) < 3 || args[1] != "--" {
+		return usageErrorf(c, "late takes PROFILE -- CMD [ARGS...]")
+	}
+	fail := func(code int, err error) error {
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: late stage: %v\n", err)
+		return &ExitStatus{Code: code}
+	}
+	data, err := readInput(nil, args[0])
+	if err != nil {
+		return fail(126, err)
+	}
+	var s specs.LinuxSeccomp
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return fail(126, fmt.Errorf("decoding %q: %w", args[0], err))
+	}
+	err = sandbox.ExecLate(&s, args[2:], os.Environ())
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+		return fail(127, err)
+	}
+	return fail(126, err)
+}

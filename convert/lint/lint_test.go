@@ -1,0 +1,304 @@
+package lint
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/moby/profiles/seccomp"
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// opts make findings independent of the host's kernel (Docker's minKernel).
+var opts = convert.Options{Kernel: "6.1"}
+
+// source is one profile of the corpus.
+type source struct {
+	name string
+	data []byte
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// corpus is the demo, Docker's and Podman's defaults, the demo hardened,
+// and testdata/corpus: hand-made profiles, each showing a finding class.
+func corpus(t *testing.T) []source {
+	t.Helper()
+	docker, err := json.MarshalIndent(seccomp.DefaultProfile(), "", "\t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs := []source{
+		{"demo.yaml", readFile(t, "../../testdata/demo.yaml")},
+		{"demo.c", readFile(t, "../../testdata/demo.c")},
+		{"docker-default.json", docker},
+		{"podman-default.json", readFile(t, "../builtin/podman-default.json")},
+		{"demo-hardened.json", hardenedDemo(t)},
+	}
+	paths, _ := filepath.Glob("testdata/corpus/*")
+	for _, p := range paths {
+		srcs = append(srcs, source{filepath.Base(p), readFile(t, p)})
+	}
+	return srcs
+}
+
+func hardenedDemo(t *testing.T) []byte {
+	t.Helper()
+	s, err := convert.Read("demo.yaml", readFile(t, "../../testdata/demo.yaml"), "", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := rules.Harden(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := convert.Write(&b, h, convert.OCI, opts); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
+	}
+}
+
+func lintSource(t *testing.T, src source) *Report {
+	t.Helper()
+	r, err := Source(src.name, src.data, "", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestGolden lints the corpus in both output formats, checks the output
+// is the same on a second run, and that the JSON reads back.
+func TestGolden(t *testing.T) {
+	for _, src := range corpus(t) {
+		t.Run(src.name, func(t *testing.T) {
+			r := lintSource(t, src)
+			var text, js, again bytes.Buffer
+			if err := r.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WriteJSON(&js); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, src.name+".txt", text.Bytes())
+			golden(t, src.name+".json", js.Bytes())
+			if err := lintSource(t, src).WriteJSON(&again); err != nil || !bytes.Equal(again.Bytes(), js.Bytes()) {
+				t.Errorf("a second run differs: %v", err)
+			}
+			var back jsonReport
+			dec := json.NewDecoder(bytes.NewReader(js.Bytes()))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&back); err != nil {
+				t.Fatal(err)
+			}
+			if len(back.Findings) != len(r.Findings) || back.Errors != r.Count(Error) {
+				t.Errorf("JSON holds %d findings, %d errors; the report %d, %d", len(back.Findings), back.Errors, len(r.Findings), r.Count(Error))
+			}
+			if lines := strings.Count(text.String(), "\n"); lines != len(r.Findings)+1 {
+				t.Errorf("text has %d lines for %d findings and a summary", lines, len(r.Findings))
+			}
+		})
+	}
+}
+
+// ids are the finding ids lint reports. Each but runc-needs-nnp (which
+// depends on the measured runc table) shows up in the corpus.
+var ids = []string{
+	"arch-untranslated", "bad-arch-allow", "bypass-file-open", "bypass-io-uring", "bypass-network",
+	"bypass-process-inspect", "clone3-eperm", "conflicting-rules", "dangerous-allowed", "default-allow",
+	"default-rule", "dynamic-binary", "eperm-default", "errno-ignored", "errno-zero", "flags-missing",
+	"invalid-profile", "kill-thread", "network-accept", "notify-continue", "notify-default", "notify-write",
+	"or-conditions", "pointer-arg", "runc-cannot-start", "seccomp-cannot-path", "seccomp-cannot-proc",
+	"trace-as-deny", "unknown-syscall", "unmasked-int-arg", "unresolvable-syscall", "x32-listed",
+}
+
+func TestCorpusCoversEveryID(t *testing.T) {
+	seen := map[string]bool{}
+	for _, src := range corpus(t) {
+		for _, f := range lintSource(t, src).Findings {
+			seen[f.ID] = true
+			if !slices.Contains(ids, f.ID) && f.ID != "runc-needs-nnp" {
+				t.Errorf("%s: id %q is not in the list", src.name, f.ID)
+			}
+			if f.Reason == "" || f.Fix == "" {
+				t.Errorf("%s: %s has no reason or fix", src.name, f.ID)
+			}
+		}
+	}
+	for _, id := range ids {
+		if !seen[id] {
+			t.Errorf("no profile in the corpus shows %s", id)
+		}
+	}
+}
+
+func findings(r *Report, id string) []Finding {
+	var out []Finding
+	for _, f := range r.Findings {
+		if f.ID == id {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// isBypass: the error-level findings that say something gets through.
+func isBypass(f Finding) bool {
+	return f.Severity == Error && (strings.HasPrefix(f.ID, "bypass-") || f.ID == "arch-untranslated" ||
+		f.ID == "trace-as-deny" || f.ID == "unmasked-int-arg")
+}
+
+// TestHardenClosesBypasses: the demo has bypass errors; hardened, it has
+// none, and neither has any profile of the corpus that reads.
+func TestHardenClosesBypasses(t *testing.T) {
+	demo := lintSource(t, source{"demo.yaml", readFile(t, "../../testdata/demo.yaml")})
+	for _, id := range []string{"bypass-file-open", "bypass-network", "bypass-io-uring"} {
+		if len(findings(demo, id)) != 1 {
+			t.Errorf("the demo has no %s finding", id)
+		}
+	}
+	for _, src := range corpus(t) {
+		s, err := convert.Read(src.name, src.data, "", opts)
+		if err != nil {
+			continue
+		}
+		h, _, err := rules.Harden(s, nil)
+		if err != nil {
+			t.Errorf("%s: %v", src.name, err)
+			continue
+		}
+		for _, f := range Profile(src.name, h).Findings {
+			if isBypass(f) && !(f.ID == "unmasked-int-arg" && !strings.Contains(f.Reason, "==")) {
+				t.Errorf("%s hardened: %s: %s", src.name, f.ID, f.Reason)
+			}
+		}
+	}
+}
+
+// TestFindings checks findings that golden files would tie to the
+// measured runc table, by id and severity only.
+func TestFindings(t *testing.T) {
+	tests := []struct {
+		name, src string
+		id        string
+		severity  Severity
+		syscalls  []string
+	}{
+		{"or-conditions in an allow rule let more through",
+			`{"defaultAction": "SCMP_ACT_ERRNO", "flags": [], "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+			  "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_GE"}, {"index": 0, "value": 10, "op": "SCMP_CMP_LE"}]}]}`,
+			"or-conditions", Error, []string{"socket"}},
+		{"an allowlist that leaves out openat", "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [read, write, close, execve]}\n",
+			"runc-cannot-start", Warning, nil},
+		{"unmasked != in an allow rule", "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socket], when: [\"arg0 != AF_NETLINK\"]}\n",
+			"unmasked-int-arg", Error, []string{"socket"}},
+		{"a masked compare is fine", "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n",
+			"unmasked-int-arg", -1, nil},
+		{"an allowed == on an int is fine", "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socket], when: [\"arg0 == AF_UNIX\"]}\n",
+			"unmasked-int-arg", -1, nil},
+		{"sendto denied with a destination is enough",
+			"default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [connect, sendmsg, sendmmsg]}\n  - {action: errno(EPERM), syscalls: [sendto], when: [\"arg4 != 0\"]}\n",
+			"bypass-network", -1, nil},
+		{"a NULL test on a pointer is fine", "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [sendto], when: [\"arg4 != 0\"]}\n",
+			"pointer-arg", -1, nil},
+		{"ENOSYS for clone3 is right", "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [clone]}\n",
+			"clone3-eperm", -1, nil},
+		{"trace in the default", `{"defaultAction": "SCMP_ACT_TRACE", "flags": [], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}`,
+			"trace-as-deny", Error, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := lintSource(t, source{"t", []byte(tt.src)})
+			fs := findings(r, tt.id)
+			if tt.severity < 0 {
+				if len(fs) > 0 {
+					t.Errorf("unexpected %s: %s", tt.id, fs[0].Reason)
+				}
+				return
+			}
+			if len(fs) != 1 || fs[0].Severity != tt.severity || tt.syscalls != nil && !slices.Equal(fs[0].Syscalls, tt.syscalls) {
+				t.Errorf("%s findings: %+v", tt.id, fs)
+			}
+		})
+	}
+}
+
+// TestPositions: findings about the profile as loaded take the position
+// where the document names the syscall.
+func TestPositions(t *testing.T) {
+	r := lintSource(t, source{"demo.yaml", readFile(t, "../../testdata/demo.yaml")})
+	f := findings(r, "bypass-file-open")
+	if len(f) != 1 || f[0].Pos != (rules.Pos{Line: 8, Col: 16}) {
+		t.Errorf("bypass-file-open at %+v, want demo.yaml:8:16 (openat)", f)
+	}
+	js := []byte("{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"flags\": [],\n\t\"syscalls\": [{\"names\": [\"connect\"], \"action\": \"SCMP_ACT_KILL\"}]\n}\n")
+	r = lintSource(t, source{"k.json", js})
+	if f := findings(r, "kill-thread"); len(f) != 1 || f[0].Pos != (rules.Pos{Line: 4, Col: 48}) {
+		t.Errorf("kill-thread at %+v, want k.json:4:48", f)
+	}
+	if f := findings(r, "bypass-network"); len(f) != 1 || f[0].Pos != (rules.Pos{Line: 4, Col: 26}) {
+		t.Errorf("bypass-network at %+v, want k.json:4:26", f)
+	}
+}
+
+func TestNotAProfile(t *testing.T) {
+	if _, err := Source("empty", []byte("  \n"), "", opts); err == nil {
+		t.Error("an empty document is linted")
+	}
+	r, err := Source("list.json", []byte("[1, 2]"), "", opts)
+	if err != nil || !r.HasErrors() {
+		t.Errorf("a JSON list: %v, %+v", err, r)
+	}
+}
+
+func TestProfile(t *testing.T) {
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillThread}}}
+	r := Profile("p", s)
+	if len(findings(r, "kill-thread")) != 1 || len(findings(r, "bypass-file-open")) != 1 || !r.HasErrors() {
+		t.Errorf("findings: %+v", r.Findings)
+	}
+	var b bytes.Buffer
+	if err := r.WriteText(&b); err != nil || !strings.HasSuffix(b.String(), "p: 2 errors, 5 warnings, 2 info\n") {
+		t.Errorf("text: %v\n%s", err, b.String())
+	}
+}

@@ -1,0 +1,11 @@
+#include <errno.h>
+#include <seccomp.h>
+
+int main(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
+	seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0);
+	seccomp_load(ctx);
+	return 0;
+}

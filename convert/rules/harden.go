@@ -1,0 +1,660 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Hardening: a denylist names the syscalls its author knew of, and every
+// other way to the same goal stays open (open beside openat, sendto
+// beside connect, io_uring beside both). A Class names a goal, the
+// syscalls whose denial states the intent to block it, and every syscall
+// that reaches it; Harden widens each stated intent to its whole class.
+
+// A Class is a goal that several syscalls reach.
+type Class struct {
+	Name string // "file-open"
+	// Goal says what the members do, for messages: "open files".
+	Goal string
+	// Group names every member; members that exist on none of the
+	// target architectures are left out.
+	Group string
+	// Extra members beyond the group.
+	Extra []string
+	// Triggers: a rule that denies one of them (not the default action)
+	// states the intent.
+	Triggers []string
+	// Implied by: the intent of any of these classes implies this one.
+	ImpliedBy []string
+	// Enough holds members for which a conditional denial closes the
+	// way: sendto reaches a peer only with a destination address.
+	Enough map[string]Cond
+}
+
+var classes = []Class{
+	{
+		Name:     "file-open",
+		Goal:     "open files",
+		Group:    "@file-open",
+		Triggers: []string{"openat", "open", "openat2"},
+	},
+	{
+		// accept and accept4 are in: a peer that connects in gets a
+		// connected socket to talk over, no connect needed. sendto with
+		// a NULL address (send(2) on a connected socket) reaches no one
+		// new; with an address it connects (UDP, TCP Fast Open).
+		// sendmsg and sendmmsg carry the address inside struct msghdr,
+		// which seccomp cannot read, so they are denied whole.
+		Name:     "network",
+		Goal:     "reach a network peer",
+		Group:    "@network-connect",
+		Extra:    []string{"accept", "accept4"},
+		Triggers: []string{"connect"},
+		Enough:   map[string]Cond{"sendto": {Arg: 4, Op: OpNE, Value: 0}},
+	},
+	{
+		// A filtered process that may ptrace an unfiltered one of the
+		// same user (its parent shell, a sibling) makes that process
+		// open and connect for it: files and network imply this class.
+		Name:      "process-inspect",
+		Goal:      "read or steer another process",
+		Group:     "@process-inspect",
+		Triggers:  []string{"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd"},
+		ImpliedBy: []string{"file-open", "network"},
+	},
+}
+
+// Classes returns the classes Harden widens deny intents to, in the order
+// it applies them.
+func Classes() []Class {
+	out := make([]Class, len(classes))
+	for i, c := range classes {
+		c.Extra, c.Triggers, c.ImpliedBy = slices.Clone(c.Extra), slices.Clone(c.Triggers), slices.Clone(c.ImpliedBy)
+		if c.Enough != nil {
+			m := make(map[string]Cond, len(c.Enough))
+			for k, v := range c.Enough {
+				m[k] = v
+			}
+			c.Enough = m
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// Members returns the class's syscalls that exist on at least one of the
+// architectures (none: any architecture), sorted.
+func (c Class) Members(arches []string) ([]string, error) {
+	members, err := GroupMembers(c.Group, arches)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range c.Extra {
+		if hasOn(m, arches) && !slices.Contains(members, m) {
+			members = append(members, m)
+		}
+	}
+	sort.Strings(members)
+	return members, nil
+}
+
+func hasOn(name string, arches []string) bool {
+	if len(arches) == 0 {
+		return IsSyscall(name)
+	}
+	for _, a := range arches {
+		if a == Native {
+			a = NativeArch()
+		}
+		if HasSyscall(a, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Verdict is what a profile does with a syscall over all its arguments.
+type Verdict int
+
+const (
+	Allowed Verdict = iota // no argument values are denied
+	Denied                 // every argument value is denied
+	Partly                 // some argument values are denied
+)
+
+// A Case is one answer a profile gives a syscall: Action when every
+// condition holds.
+type Case struct {
+	Action Action
+	When   []Cond
+}
+
+// Decisions are a profile's answers per syscall as runc and libseccomp
+// apply them: a rule whose action is the default is dropped, a rule with
+// several conditions on one argument is one case per condition, and a
+// syscall with an unconditional rule gets that rule only.
+type Decisions struct {
+	Default Action
+	cases   map[string][]Case
+}
+
+// Decide reads the decisions of an OCI profile.
+func Decide(s *specs.LinuxSeccomp) (*Decisions, error) {
+	p, err := FromSeccomp(s)
+	if err != nil {
+		return nil, err
+	}
+	return decide(p.Default, p.Rules), nil
+}
+
+func decide(def Action, rs []Rule) *Decisions {
+	d := &Decisions{Default: def, cases: map[string][]Case{}}
+	uncond := map[string]bool{}
+	for _, r := range rs {
+		if r.Action == def {
+			continue
+		}
+		var cases []Case
+		perArg := map[uint]int{}
+		for _, c := range r.When {
+			perArg[c.Arg]++
+		}
+		split := false
+		for _, n := range perArg {
+			split = split || n > 1
+		}
+		if split {
+			for _, c := range r.When {
+				cases = append(cases, Case{Action: r.Action, When: []Cond{c}})
+			}
+		} else {
+			cases = []Case{{Action: r.Action, When: r.When}}
+		}
+		for _, n := range r.Syscalls {
+			if uncond[n.Name] {
+				continue
+			}
+			if len(r.When) == 0 {
+				d.cases[n.Name], uncond[n.Name] = nil, true
+			}
+			d.cases[n.Name] = append(d.cases[n.Name], cases...)
+		}
+	}
+	return d
+}
+
+// Cases returns the rules' answers for a syscall; none means the default.
+func (d *Decisions) Cases(name string) []Case { return slices.Clone(d.cases[name]) }
+
+// Names returns every syscall a rule answers, sorted.
+func (d *Decisions) Names() []string {
+	names := make([]string, 0, len(d.cases))
+	for n := range d.cases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Verdict says whether the profile denies a syscall always, sometimes or
+// never.
+func (d *Decisions) Verdict(name string) Verdict {
+	cases := d.cases[name]
+	if len(cases) == 1 && len(cases[0].When) == 0 {
+		return verdictOf(cases[0].Action.IsDeny())
+	}
+	denies, allows := d.Default.IsDeny(), !d.Default.IsDeny()
+	for _, c := range cases {
+		denies = denies || c.Action.IsDeny()
+		allows = allows || !c.Action.IsDeny()
+	}
+	switch {
+	case denies && allows:
+		return Partly
+	case denies:
+		return Denied
+	}
+	return Allowed
+}
+
+func verdictOf(deny bool) Verdict {
+	if deny {
+		return Denied
+	}
+	return Allowed
+}
+
+// RuleDenial returns the first deny action a rule (not the default) gives
+// the syscall.
+func (d *Decisions) RuleDenial(name string) (Action, bool) {
+	for _, c := range d.cases[name] {
+		if c.Action.IsDeny() {
+			return c.Action, true
+		}
+	}
+	return Action{}, false
+}
+
+// DeniesWhen reports whether the profile denies the syscall whenever cond
+// holds: it denies it always, or a case denies exactly under cond and
+// every case that lets it through holds only where cond does not.
+func (d *Decisions) DeniesWhen(name string, cond Cond) bool {
+	switch d.Verdict(name) {
+	case Denied:
+		return true
+	case Allowed:
+		return false
+	}
+	covered := false
+	for _, c := range d.cases[name] {
+		if !c.Action.IsDeny() {
+			if len(c.When) != 1 || !disjoint(c.When[0], cond) {
+				return false
+			}
+			continue
+		}
+		if len(c.When) == 1 && sameCond(c.When[0], cond) {
+			covered = true
+		}
+	}
+	return covered
+}
+
+// disjoint reports whether two conditions can never hold together, in
+// the plain cases: == v and != v, or == of two values.
+func disjoint(a, b Cond) bool {
+	if a.Arg != b.Arg {
+		return false
+	}
+	if b.Op == OpEQ {
+		a, b = b, a
+	}
+	return a.Op == OpEQ && (b.Op == OpNE && a.Value == b.Value || b.Op == OpEQ && a.Value != b.Value)
+}
+
+// sameCond compares conditions by meaning where two spellings are common:
+// arg != 0 and arg > 0 both mean "not zero".
+func sameCond(a, b Cond) bool {
+	norm := func(c Cond) Cond {
+		c.Pos = Pos{}
+		if c.Op == OpGT && c.Value == 0 || c.Op == OpGE && c.Value == 1 {
+			c.Op, c.Value = OpNE, 0
+		}
+		return c
+	}
+	return norm(a) == norm(b)
+}
+
+// Intent is a class whose goal a profile means to block.
+type Intent struct {
+	Class   Class
+	Trigger string // the denied trigger, or the implying class's
+	Action  Action // how the trigger is denied
+}
+
+// Intents returns the classes the profile means to block: a rule denies
+// one of the triggers outright (a conditional denial states a narrower
+// intent, which Harden leaves alone), or an implying class is blocked.
+func (d *Decisions) Intents() []Intent {
+	var out []Intent
+	byName := map[string]Intent{}
+	for _, c := range classes {
+		in, ok := Intent{Class: c}, false
+		for _, t := range c.Triggers {
+			if a, denied := d.RuleDenial(t); denied && d.Verdict(t) == Denied {
+				in.Trigger, in.Action, ok = t, a, true
+				break
+			}
+		}
+		for _, imp := range c.ImpliedBy {
+			if by, blocked := byName[imp]; blocked && !ok {
+				in.Trigger, in.Action, ok = by.Trigger, by.Action, true
+			}
+		}
+		if ok {
+			byName[c.Name] = in
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// Harden returns the profile with each deny intent widened to its whole
+// class on the given architectures (none: the profile's own, and any
+// architecture when it lists none, since such a profile runs on whatever
+// the host is), and notes saying what changed:
+//
+//   - openat, open or openat2 denied: every member of @file-open (creat,
+//     open_by_handle_at, io_uring …) is denied with the same action;
+//   - connect denied: @network-connect and accept/accept4, except that
+//     sendto is denied only with a destination address (arg4 != 0), so
+//     send(2) on a connected socket keeps working;
+//   - either of those, or ptrace and friends denied: @process-inspect,
+//     because a process that can ptrace an unfiltered one can make it do
+//     the rest;
+//   - a member that a rule let through loses that rule;
+//   - trace becomes errno(EPERM) (a tracer of its own could let the call
+//     through) and kill-thread kill-process;
+//   - an equality on a 32-bit argument becomes a masked one
+//     ("arg0 & 0xffffffff == AF_INET"), because the kernel ignores the
+//     upper half that the filter compares.
+//
+// What seccomp cannot stop (listing /proc with stat and readlink, which
+// paths are opened) stays as it was; see the lint package.
+func Harden(s *specs.LinuxSeccomp, arches []string) (*specs.LinuxSeccomp, []string, error) {
+	p, err := FromSeccomp(s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hardening: %w", err)
+	}
+	targets := arches
+	if len(targets) == 0 {
+		for _, a := range p.Architectures {
+			targets = append(targets, a.Name)
+		}
+	}
+	for _, a := range targets {
+		if _, err := ArchSpec(a); err != nil && a != Native {
+			return nil, nil, fmt.Errorf("hardening: %w", err)
+		}
+	}
+	notes, err := harden(p, targets)
+	if err != nil {
+		return nil, nil, fmt.Errorf("hardening: %w", err)
+	}
+	out, err := p.Compile(CompileOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("hardening: %w", err)
+	}
+	return out, notes, nil
+}
+
+// harden applies `harden: true` after compiling.
+func (c *compiler) harden(out *specs.LinuxSeccomp) (*specs.LinuxSeccomp, error) {
+	var arches []string
+	for _, a := range c.targets() {
+		arches = append(arches, a.Name)
+	}
+	if len(arches) == 1 && arches[0] == Native {
+		arches = nil
+	}
+	h, notes, err := Harden(out, arches)
+	if err != nil {
+		return nil, ErrorList{{File: c.p.File, Msg: err.Error()}}
+	}
+	for _, n := range notes {
+		c.warnf(Pos{}, "harden: %s", n)
+	}
+	return h, nil
+}
+
+// harden rewrites the rules of p in place.
+func harden(p *Profile, arches []string) ([]string, error) {
+	var notes []string
+	notef := func(format string, args ...any) { notes = append(notes, fmt.Sprintf(format, args...)) }
+
+	// Actions that only look like denials.
+	stronger := func(a Action, where string) Action {
+		switch a.Kind {
+		case Trace:
+			notef("%s: trace became errno(EPERM): without a tracer the call fails with ENOSYS, but a process that traces itself lets it through", where)
+			return Action{Kind: Errno, Ret: 1}
+		case KillThread:
+			notef("%s: kill-thread became kill-process: killing one thread leaves the others running", where)
+			return Action{Kind: KillProcess}
+		}
+		return a
+	}
+	if p.HasDefault {
+		p.Default = stronger(p.Default, "the default action")
+	}
+	for i := range p.Rules {
+		p.Rules[i].Action = stronger(p.Rules[i].Action, "the rule for "+ruleNames(p.Rules[i]))
+	}
+
+	d := decide(p.Default, p.Rules)
+	deny := map[string]Action{} // denied whole
+	type condDeny struct {
+		action Action
+		cond   Cond
+		allow  *Action // let the rest through with this action
+	}
+	partial := map[string]condDeny{}
+	for _, in := range d.Intents() {
+		members, err := in.Class.Members(arches)
+		if err != nil {
+			return nil, err
+		}
+		var added []string
+		for _, m := range members {
+			if _, done := deny[m]; done || d.Verdict(m) == Denied {
+				continue
+			}
+			if _, done := partial[m]; done {
+				continue
+			}
+			if cond, ok := in.Class.Enough[m]; ok {
+				if d.DeniesWhen(m, cond) {
+					continue
+				}
+				cd := condDeny{action: in.Action, cond: cond}
+				cases := d.cases[m]
+				switch {
+				case len(cases) == 1 && len(cases[0].When) == 0:
+					a := cases[0].Action // an unconditional rule let it through
+					cd.allow = &a
+				case len(cases) > 0:
+					// Its own conditions cannot be kept apart from the
+					// new one: deny it whole.
+					deny[m] = in.Action
+					added = append(added, m)
+					continue
+				}
+				partial[m] = cd
+				added = append(added, fmt.Sprintf("%s (when %s)", m, cond))
+				continue
+			}
+			deny[m] = in.Action
+			added = append(added, m)
+		}
+		switch {
+		case len(added) == 0:
+		case slices.Contains(in.Class.Triggers, in.Trigger):
+			notef("%s: denied with %s, like %s: they %s too", strings.Join(added, ", "), in.Action, in.Trigger, in.Class.Goal)
+		default:
+			notef("%s: denied with %s, like %s: they %s, and a process the filter does not cover would do the rest", strings.Join(added, ", "), in.Action, in.Trigger, in.Class.Goal)
+		}
+	}
+
+	// Take the syscalls out of the rules that said otherwise.
+	var kept []Rule
+	for _, r := range p.Rules {
+		var names []Name
+		var dropped []string
+		for _, n := range r.Syscalls {
+			_, whole := deny[n.Name]
+			_, cond := partial[n.Name]
+			if whole || cond {
+				if !r.Action.IsDeny() {
+					dropped = append(dropped, n.Name)
+				}
+				continue
+			}
+			names = append(names, n)
+		}
+		if len(dropped) > 0 {
+			notef("%s: no longer %s by a rule", strings.Join(dropped, ", "), r.Action)
+		}
+		if len(names) > 0 {
+			r.Syscalls = names
+			kept = append(kept, r)
+		}
+	}
+	p.Rules = kept
+
+	// One rule per action for the whole denials, then the conditional ones.
+	byAction := map[Action][]string{}
+	var actions []Action
+	for name, a := range deny {
+		if _, ok := byAction[a]; !ok {
+			actions = append(actions, a)
+		}
+		byAction[a] = append(byAction[a], name)
+	}
+	sort.Slice(actions, func(i, j int) bool { return actions[i].String() < actions[j].String() })
+	for _, a := range actions {
+		names := byAction[a]
+		sort.Strings(names)
+		r := Rule{Action: a}
+		for _, n := range names {
+			r.Syscalls = append(r.Syscalls, Name{Name: n})
+		}
+		p.Rules = append(p.Rules, r)
+	}
+	var condNames []string
+	for name := range partial {
+		condNames = append(condNames, name)
+	}
+	sort.Strings(condNames)
+	for _, name := range condNames {
+		cd := partial[name]
+		p.Rules = append(p.Rules, Rule{Syscalls: []Name{{Name: name}}, Action: cd.action, When: []Cond{cd.cond}})
+		if cd.allow != nil && *cd.allow != p.Default {
+			other := cd.cond
+			other.Op = OpEQ
+			p.Rules = append(p.Rules, Rule{Syscalls: []Name{{Name: name}}, Action: *cd.allow, When: []Cond{other}})
+		}
+	}
+
+	notes = append(notes, maskIntArgs(p)...)
+	return notes, nil
+}
+
+func ruleNames(r Rule) string {
+	names := make([]string, len(r.Syscalls))
+	for i, n := range r.Syscalls {
+		names[i] = n.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// maskIntArgs rewrites equalities on 32-bit arguments as masked
+// equalities, splitting a rule whose syscalls disagree about which
+// arguments are 32-bit.
+func maskIntArgs(p *Profile) []string {
+	var notes []string
+	var out []Rule
+	for _, r := range p.Rules {
+		for _, c := range r.When {
+			if c.Op != OpEQ && slices.ContainsFunc(r.Syscalls, func(n Name) bool { return Escapable(n.Name, r.Action, c) }) {
+				notes = append(notes, fmt.Sprintf("%s: %q compares a 32-bit argument as 64 bits and cannot be masked (seccomp has no masked %s): garbage in the upper half gets past it", ruleNames(r), c.String(), opSyntax[c.Op]))
+			}
+		}
+		// Group the syscalls by the conditions to mask for them.
+		var keys []string
+		groups := map[string][]Name{}
+		for _, n := range r.Syscalls {
+			key := ""
+			for i, c := range r.When {
+				if maskable(c) && IntArg(n.Name, c.Arg) {
+					key += fmt.Sprintf("%d,", i)
+				}
+			}
+			if _, ok := groups[key]; !ok {
+				keys = append(keys, key)
+			}
+			groups[key] = append(groups[key], n)
+		}
+		for _, key := range keys {
+			m := r
+			m.Syscalls = groups[key]
+			if key == "" {
+				out = append(out, m)
+				continue
+			}
+			m.When = slices.Clone(r.When)
+			var changed []string
+			for i, c := range m.When {
+				if strings.Contains(","+key, fmt.Sprintf(",%d,", i)) {
+					m.When[i] = Cond{Arg: c.Arg, Op: OpMaskedEQ, Mask: 0xffffffff, Value: c.Value & 0xffffffff, Pos: c.Pos}
+					changed = append(changed, fmt.Sprintf("%q became %q", c.String(), m.When[i].String()))
+				}
+			}
+			notes = append(notes, fmt.Sprintf("%s: %s: the kernel reads the argument as 32 bits and ignores the upper half that the filter compares", ruleNames(m), strings.Join(changed, ", ")))
+			out = append(out, m)
+		}
+	}
+	p.Rules = out
+	return notes
+}
+
+// maskable: an equality whose value a 32-bit argument can hold, as
+// itself or sign-extended (-1 is 0xffffffffffffffff).
+func maskable(c Cond) bool {
+	return c.Op == OpEQ && (c.Value <= 0xffffffff || c.Value >= 0xffffffff80000000)
+}
+
+// escapable reports whether garbage in the upper half of a 32-bit
+// argument gets a call past the condition: a denial that must match
+// (==, <, <=, a mask with upper bits) stops matching, an allowance that
+// must match (!=, >, >=) starts matching.
+func escapable(a Action, c Cond) bool {
+	if a.IsDeny() {
+		switch c.Op {
+		case OpEQ, OpLT, OpLE:
+			return true
+		case OpMaskedEQ:
+			return c.Mask>>32 != 0
+		}
+		return false
+	}
+	switch c.Op {
+	case OpNE, OpGT, OpGE:
+		return true
+	}
+	return false
+}
+
+// Escapable reports whether a condition on a syscall argument can be
+// slipped past with garbage in the upper half of an argument the kernel
+// reads as 32 bits, for a rule with the given action.
+func Escapable(name string, a Action, c Cond) bool {
+	return IntArg(name, c.Arg) && escapable(a, c)
+}
+
+// intArgs lists, per syscall, the arguments the kernel declares as 32-bit
+// (int, unsigned int, pid_t, uid_t, umode_t …; from the SYSCALL_DEFINE
+// prototypes of Linux 6.x) among the syscalls profiles filter by
+// argument. A 64-bit filter sees the whole register; the kernel only its
+// lower half.
+var intArgs = map[string][]uint{
+	"accept4": {0, 3}, "bind": {0, 2}, "bpf": {0, 2}, "chmod": {1}, "chown": {1, 2},
+	"close": {0}, "connect": {0, 2}, "creat": {1}, "dup": {0}, "dup2": {0, 1}, "dup3": {0, 1, 2},
+	"epoll_ctl": {0, 1, 2}, "eventfd2": {0, 1}, "execveat": {0, 4}, "exit": {0}, "exit_group": {0},
+	"faccessat": {0, 2}, "faccessat2": {0, 2, 3}, "fanotify_init": {0, 1}, "fchmod": {0, 1},
+	"fchmodat": {0, 2}, "fchown": {0, 1, 2}, "fchownat": {0, 2, 3, 4}, "fcntl": {0, 1}, "flock": {0, 1},
+	"getrandom": {2}, "getsockopt": {0, 1, 2}, "inotify_add_watch": {0, 2}, "io_uring_enter": {0, 1, 2, 3},
+	"io_uring_register": {0, 1, 3}, "io_uring_setup": {0}, "ioctl": {0, 1}, "ioprio_set": {0, 1, 2},
+	"keyctl": {0}, "kill": {0, 1}, "lchown": {1, 2}, "linkat": {0, 2, 4}, "listen": {0, 1}, "madvise": {2},
+	"memfd_create": {1}, "mkdirat": {0, 2}, "mknod": {1, 2}, "mknodat": {0, 2, 3}, "newfstatat": {0, 3},
+	"open": {1, 2}, "openat": {0, 2, 3}, "perf_event_open": {1, 2, 3}, "personality": {0},
+	"pidfd_getfd": {0, 1, 2}, "pidfd_open": {0, 1}, "pipe2": {1}, "prctl": {0}, "process_vm_readv": {0},
+	"process_vm_writev": {0}, "quotactl": {0}, "read": {0}, "reboot": {0, 1, 2}, "recvfrom": {0, 3},
+	"recvmsg": {0, 2}, "renameat2": {0, 2, 4}, "rt_sigaction": {0}, "rt_sigprocmask": {0},
+	"sched_setscheduler": {0, 1}, "seccomp": {0, 1}, "sendmsg": {0, 2}, "sendto": {0, 3, 5},
+	"setfsgid": {0}, "setfsuid": {0}, "setgid": {0}, "setns": {0, 1}, "setpriority": {0, 1, 2},
+	"setregid": {0, 1}, "setresgid": {0, 1, 2}, "setresuid": {0, 1, 2}, "setreuid": {0, 1},
+	"setsockopt": {0, 1, 2, 4}, "setuid": {0}, "signalfd4": {0, 3}, "socket": {0, 1, 2},
+	"socketpair": {0, 1, 2}, "statx": {0, 2, 3}, "syslog": {0, 2}, "tgkill": {0, 1, 2},
+	"timerfd_create": {0, 1}, "tkill": {0, 1}, "umask": {0}, "umount2": {1}, "unlinkat": {0, 2},
+	"wait4": {0, 2}, "waitid": {0, 1, 3}, "write": {0},
+}
+
+// IntArg reports whether the kernel reads the syscall's argument as 32
+// bits, so that a 64-bit comparison of it needs a 0xffffffff mask.
+func IntArg(name string, arg uint) bool {
+	return slices.Contains(intArgs[name], arg)
+}

@@ -1,0 +1,313 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func mustCompile(t *testing.T, src string) *specs.LinuxSeccomp {
+	t.Helper()
+	s, err := compileString(t, src, CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func mustDecide(t *testing.T, s *specs.LinuxSeccomp) *Decisions {
+	t.Helper()
+	d, err := Decide(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+const demoRules = "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat, connect]\n"
+
+// TestDecide checks the verdicts against what runc and libseccomp do with
+// the same OCI rules.
+func TestDecide(t *testing.T) {
+	u := func(v uint) *uint { return &v }
+	errno := func(names []string, args ...specs.LinuxSeccompArg) specs.LinuxSyscall {
+		return specs.LinuxSyscall{Names: names, Action: specs.ActErrno, ErrnoRet: u(1), Args: args}
+	}
+	allow := func(names []string, args ...specs.LinuxSeccompArg) specs.LinuxSyscall {
+		return specs.LinuxSyscall{Names: names, Action: specs.ActAllow, Args: args}
+	}
+	eq := func(i uint, v uint64) specs.LinuxSeccompArg {
+		return specs.LinuxSeccompArg{Index: i, Value: v, Op: specs.OpEqualTo}
+	}
+	tests := []struct {
+		name string
+		s    specs.LinuxSeccomp
+		want map[string]Verdict
+	}{
+		{"denylist", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{errno([]string{"openat"})}},
+			map[string]Verdict{"openat": Denied, "open": Allowed}},
+		{"allowlist", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow([]string{"read"}), allow([]string{"socket"}, eq(0, 1))}},
+			map[string]Verdict{"read": Allowed, "write": Denied, "socket": Partly}},
+		// runc drops a rule whose action is the default before libseccomp
+		// sees it, so the conditional rule decides (measured with runc
+		// 1.1.5: personality(8) fails with EPERM).
+		{"default rule dropped first", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{allow([]string{"personality"}), errno([]string{"personality"}, eq(0, 8))}},
+			map[string]Verdict{"personality": Partly}},
+		// libseccomp keeps the first unconditional rule, whatever comes
+		// before or after it.
+		{"unconditional wins", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+			errno([]string{"openat"}, eq(2, 1)),
+			{Names: []string{"openat"}, Action: specs.ActKillProcess},
+			errno([]string{"openat"}, eq(2, 2)),
+		}}, map[string]Verdict{"openat": Denied}},
+		{"trace denies", specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"ptrace"}, Action: specs.ActTrace}}},
+			map[string]Verdict{"ptrace": Denied}},
+		{"log allows", specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActLog}}},
+			map[string]Verdict{"read": Allowed}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := mustDecide(t, &tt.s)
+			for name, want := range tt.want {
+				if got := d.Verdict(name); got != want {
+					t.Errorf("Verdict(%s) = %d, want %d", name, got, want)
+				}
+			}
+		})
+	}
+
+	// Two conditions on one argument are two cases, as runc adds them.
+	d := mustDecide(t, &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{allow([]string{"socket"}, eq(0, 1), eq(0, 2))}})
+	if cs := d.Cases("socket"); len(cs) != 2 || len(cs[0].When) != 1 || len(cs[1].When) != 1 {
+		t.Errorf("same-argument conditions: cases %v, want one per condition", cs)
+	}
+}
+
+func TestIntents(t *testing.T) {
+	names := func(src string) []string {
+		var out []string
+		for _, in := range mustDecide(t, mustCompile(t, src)).Intents() {
+			out = append(out, in.Class.Name+":"+in.Trigger+":"+in.Action.String())
+		}
+		return out
+	}
+	tests := []struct {
+		name, src string
+		want      []string
+	}{
+		{"demo", demoRules, []string{"file-open:openat:errno(EPERM)", "network:connect:errno(EPERM)", "process-inspect:openat:errno(EPERM)"}},
+		{"ptrace alone", "default: allow\nrules:\n  - {action: kill, syscalls: [ptrace]}\n", []string{"process-inspect:ptrace:kill-process"}},
+		{"a conditional denial states a narrower intent", "default: allow\nrules:\n  - {action: errno(EACCES), syscalls: [openat], when: [\"arg2 & O_ACCMODE == O_WRONLY\"]}\n", nil},
+		{"the default action states none", "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [open, read]}\n", nil},
+		{"an explicit denial in an allowlist does", "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [open, read]}\n  - {action: errno(EACCES), syscalls: [openat]}\n",
+			[]string{"file-open:openat:errno(EACCES)", "process-inspect:openat:errno(EACCES)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := names(tt.src); !slices.Equal(got, tt.want) {
+				t.Errorf("intents %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func mustHarden(t *testing.T, s *specs.LinuxSeccomp, arches ...string) (*specs.LinuxSeccomp, []string) {
+	t.Helper()
+	h, notes, err := Harden(s, arches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, notes
+}
+
+func TestHardenDemo(t *testing.T) {
+	h, notes := mustHarden(t, mustCompile(t, demoRules))
+	d := mustDecide(t, h)
+	eperm := Action{Kind: Errno, Ret: 1}
+	for _, g := range []string{"@file-open", "@network-connect", "@process-inspect"} {
+		members, _ := GroupMembers(g, nil)
+		for _, m := range members {
+			if m == "sendto" {
+				continue
+			}
+			if d.Verdict(m) != Denied {
+				t.Errorf("%s (%s) is not denied", m, g)
+			} else if a, _ := d.RuleDenial(m); a != eperm {
+				t.Errorf("%s is denied with %s, want the demo's errno(EPERM)", m, a)
+			}
+		}
+	}
+	for _, m := range []string{"accept", "accept4"} {
+		if d.Verdict(m) != Denied {
+			t.Errorf("%s is not denied", m)
+		}
+	}
+	// sendto only with a destination: send(2) on a connected socket works.
+	if d.Verdict("sendto") != Partly || !d.DeniesWhen("sendto", Cond{Arg: 4, Op: OpNE}) {
+		t.Errorf("sendto: verdict %d, cases %v; want denied when arg4 != 0 only", d.Verdict("sendto"), d.Cases("sendto"))
+	}
+	for _, m := range []string{"read", "write", "close", "getdents64", "newfstatat", "readlink", "socket", "recvfrom", "execve"} {
+		if d.Verdict(m) != Allowed {
+			t.Errorf("%s is no longer allowed", m)
+		}
+	}
+	if len(notes) != 3 || !strings.Contains(notes[0], "like openat") || !strings.Contains(notes[1], "sendto (when arg4 != 0)") {
+		t.Errorf("notes:\n%s", strings.Join(notes, "\n"))
+	}
+	// Hardening the hardened profile changes nothing.
+	again, notes := mustHarden(t, h)
+	if diff := diffJSON(t, again, h); diff != "" || len(notes) != 0 {
+		t.Errorf("hardening twice: notes %q, diff:\n%s", notes, diff)
+	}
+}
+
+func TestHardenAllowlist(t *testing.T) {
+	src := `default: errno(ENOSYS)
+rules:
+  - {action: allow, syscalls: [read, write, open, sendto, ptrace]}
+  - {action: errno(EACCES), syscalls: [openat, connect]}
+`
+	h, notes := mustHarden(t, mustCompile(t, src))
+	d := mustDecide(t, h)
+	eacces := Action{Kind: Errno, Ret: 13}
+	// What a rule let through is denied like the trigger; what the
+	// default denies stays so.
+	for _, m := range []string{"open", "ptrace"} {
+		if a, ok := d.RuleDenial(m); !ok || a != eacces || d.Verdict(m) != Denied {
+			t.Errorf("%s: %v %v, want denied with errno(EACCES)", m, a, d.Verdict(m))
+		}
+	}
+	for _, m := range []string{"openat2", "creat", "sendmsg"} {
+		if d.Verdict(m) != Denied || len(d.Cases(m)) != 0 {
+			t.Errorf("%s: verdict %d, cases %v; want the default's denial", m, d.Verdict(m), d.Cases(m))
+		}
+	}
+	// sendto was allowed by a rule: it stays allowed without a destination.
+	cases := d.Cases("sendto")
+	if len(cases) != 2 || !d.DeniesWhen("sendto", Cond{Arg: 4, Op: OpNE}) ||
+		!slices.ContainsFunc(cases, func(c Case) bool {
+			return c.Action.Kind == Allow && len(c.When) == 1 && c.When[0].String() == "arg4 == 0"
+		}) {
+		t.Errorf("sendto cases %v", cases)
+	}
+	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "no longer allow by a rule") && strings.Contains(n, "open") }) {
+		t.Errorf("no note on the allow rule that lost open:\n%s", strings.Join(notes, "\n"))
+	}
+	if d.Verdict("read") != Allowed {
+		t.Error("read lost its rule")
+	}
+}
+
+// TestHardenPerArch: a class resolves on every listed architecture, so
+// arm's open is denied next to aarch64's openat.
+func TestHardenPerArch(t *testing.T) {
+	s := mustCompile(t, "default: allow\narchitectures: [aarch64, arm]\nrules:\n  - {action: errno(EPERM), syscalls: [openat, connect]}\n")
+	h, _ := mustHarden(t, s)
+	d := mustDecide(t, h)
+	for _, m := range []string{"open", "creat"} {
+		if got := d.Verdict(m); got != Denied {
+			t.Errorf("%s: verdict %d, want denied", m, got)
+		}
+	}
+	// x86 multiplexes sockets through socketcall.
+	h86, _ := mustHarden(t, mustCompile(t, "default: allow\narchitectures: [x86_64, x86]\nrules:\n  - {action: errno(EPERM), syscalls: [connect]}\n"))
+	if d := mustDecide(t, h86); d.Verdict("socketcall") != Denied || d.Verdict("send") != Allowed {
+		t.Errorf("x86: socketcall %d, send %d", d.Verdict("socketcall"), d.Verdict("send"))
+	}
+	// Hardening for aarch64 alone leaves arm's calls out.
+	h, _ = mustHarden(t, s, "aarch64")
+	if d := mustDecide(t, h); d.Verdict("open") != Allowed || d.Verdict("openat2") != Denied {
+		t.Errorf("for aarch64: open %d, openat2 %d", d.Verdict("open"), d.Verdict("openat2"))
+	}
+	if _, _, err := Harden(s, []string{"amd64"}); err == nil || !strings.Contains(err.Error(), `did you mean "x86_64"`) {
+		t.Errorf("unknown architecture: %v", err)
+	}
+}
+
+func TestHardenActions(t *testing.T) {
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActKill, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"read", "write"}, Action: specs.ActAllow},
+	}}
+	h, notes := mustHarden(t, s)
+	if h.DefaultAction != specs.ActKillProcess || len(notes) != 1 || !strings.Contains(notes[0], "kill-thread became kill-process") {
+		t.Errorf("default %s, want kill-process; notes %q", h.DefaultAction, notes)
+	}
+	s = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"ptrace"}, Action: specs.ActTrace},
+	}}
+	h, notes = mustHarden(t, s)
+	d := mustDecide(t, h)
+	if a, _ := d.RuleDenial("ptrace"); a != (Action{Kind: Errno, Ret: 1}) {
+		t.Errorf("ptrace: %v, want errno(EPERM)", a)
+	}
+	// ptrace's denial states the process-inspect intent.
+	for _, m := range []string{"process_vm_readv", "pidfd_getfd"} {
+		if a, _ := d.RuleDenial(m); a != (Action{Kind: Errno, Ret: 1}) {
+			t.Errorf("%s: %v, want errno(EPERM)", m, a)
+		}
+	}
+	if len(notes) != 2 || !strings.Contains(notes[0], "trace became errno(EPERM)") || !strings.Contains(notes[1], "like ptrace") {
+		t.Errorf("notes:\n%s", strings.Join(notes, "\n"))
+	}
+}
+
+func TestHardenMasksIntArgs(t *testing.T) {
+	src := `default: allow
+rules:
+  - {action: errno(EAFNOSUPPORT), syscalls: [socket], when: ["arg0 == AF_INET"]}
+  - {action: errno(EPERM), syscalls: [kill], when: ["arg1 == -1"]}
+  - {action: errno(EPERM), syscalls: [socket, mmap], when: ["arg1 == 2"]}
+  - {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 < 5"]}
+`
+	h, notes := mustHarden(t, mustCompile(t, src))
+	want := map[string][]string{
+		"socket": {"arg0 & 0xffffffff == 2", "arg1 & 0xffffffff == 2"},
+		"kill":   {"arg1 & 0xffffffff == 0xffffffff"},
+		"mmap":   {"arg1 == 2"}, // a 64-bit argument stays as it is
+		"ioctl":  {"arg1 < 5"},
+	}
+	d := mustDecide(t, h)
+	for name, conds := range want {
+		var got []string
+		for _, c := range d.Cases(name) {
+			for _, w := range c.When {
+				got = append(got, w.String())
+			}
+		}
+		if !slices.Equal(got, conds) {
+			t.Errorf("%s: conditions %q, want %q", name, got, conds)
+		}
+	}
+	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, `"arg1 < 5"`) && strings.Contains(n, "cannot be masked") }) {
+		t.Errorf("no note on the condition that cannot be masked:\n%s", strings.Join(notes, "\n"))
+	}
+}
+
+func TestHardenKey(t *testing.T) {
+	p, err := Parse("t.yaml", []byte("harden: true\n"+demoRules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	got, err := p.Compile(CompileOptions{Warn: func(e *Error) { warnings = append(warnings, e.Error()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := mustHarden(t, mustCompile(t, demoRules))
+	if d := diffJSON(t, got, want); d != "" {
+		t.Errorf("harden: true differs from Harden:\n%s", d)
+	}
+	if len(warnings) != 3 || !strings.HasPrefix(warnings[0], "t.yaml: harden: ") {
+		t.Errorf("warnings:\n%s", strings.Join(warnings, "\n"))
+	}
+	if s := p.String(); !strings.Contains(s, "\nharden: true\n") {
+		t.Errorf("the key is not printed:\n%s", s)
+	} else if back, err := Parse("printed", []byte(s)); err != nil || !back.Harden {
+		t.Errorf("printed form: %v, harden %v", err, back != nil && back.Harden)
+	}
+	if _, err := Parse("t.yaml", []byte("harden: yes\n"+demoRules)); err == nil || !strings.Contains(err.Error(), `t.yaml:1:9: harden: want true or false, not "yes"`) {
+		t.Errorf("harden: yes: %v", err)
+	}
+}

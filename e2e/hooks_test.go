@@ -1,0 +1,328 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oci-sbx/oci-sbx/hooks"
+)
+
+// hooksEnv is what the hook tests share: one static oci-sbx, which is
+// Podman's precreate hook, the late stage it binds into containers and
+// the agent; the hooks directory that registers it; an image with the
+// suspicious app; and a running agent.
+type hooksEnv struct {
+	podman, runc string
+	oci          string // static, with seccomp support
+	app          string
+	hooksDir     string
+	image        string
+	unique       string
+	agent        *agentProc
+}
+
+func TestHooks(t *testing.T) {
+	requireRoot(t)
+	podman := requireTool(t, "podman")
+	runc := requireTool(t, "runc")
+
+	dir := t.TempDir()
+	env := hooksEnv{
+		podman:   podman,
+		runc:     runc,
+		oci:      filepath.Join(dir, "oci-sbx"),
+		app:      filepath.Join(dir, "suspicious-app"),
+		hooksDir: filepath.Join(dir, "hooks.d"),
+		unique:   fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()),
+	}
+	// Static: the same binary runs as the late stage inside containers.
+	goBuild(t, env.oci, true, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "./cmd/oci-sbx")
+	goBuild(t, env.app, false, "./testdata/suspicious-app")
+	if err := os.Mkdir(env.hooksDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir); code != 0 {
+		t.Fatalf("oci-sbx hook config: exit %d\n%s%s", code, out, stderr)
+	}
+	env.image = podmanImport(t, podman, dir, env.app, "localhost/oci-sbx-e2e-hooks:"+env.unique)
+	env.agent = startAgentProc(t, env.oci, filepath.Join(dir, "agent.sock"))
+
+	t.Run("podman-without-annotation", func(t *testing.T) { testHookUnannotated(t, env) })
+	t.Run("podman-rules", func(t *testing.T) { testHookRules(t, env) })
+	t.Run("podman-demo-late-stage", func(t *testing.T) { testHookDemo(t, env) })
+	t.Run("podman-invalid-rules", func(t *testing.T) { testHookInvalid(t, env) })
+	t.Run("podman-report", func(t *testing.T) { testHookReport(t, env) })
+	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
+	t.Run("agent-stops", func(t *testing.T) { env.agent.stop(t) })
+}
+
+// run starts the app in a container through Podman with the hooks
+// directory, --security-opt seccomp=unconfined (so that whatever confines
+// the container is oci-sbx's doing) and the annotations given.
+func (env hooksEnv) run(t *testing.T, annotations map[string]string, appArgs ...string) (code int, output string) {
+	t.Helper()
+	name := "oci-sbx-e2e-" + env.unique + "-" + strings.ReplaceAll(t.Name(), "/", "-")
+	t.Cleanup(func() { runCmd(t, env.podman, "rm", "--force", "--ignore", name) })
+	var args []string
+	for k, v := range annotations {
+		args = append(args, "--annotation", k+"="+v)
+	}
+	args = append(args, "--security-opt", "seccomp=unconfined", env.image, "/suspicious-app")
+	args = append(args, appArgs...)
+	start := time.Now()
+	code, stdout, stderr := runCmd(t, env.podman, append([]string{"--hooks-dir", env.hooksDir}, podmanArgs(name, args...)...)...)
+	output = fmt.Sprintf("podman run %v: exit status %d after %v\nstdout:\n%s\nstderr:\n%s",
+		annotations, code, time.Since(start).Round(time.Millisecond), stdout, stderr)
+	t.Log(output)
+	return code, output
+}
+
+// The control: the hook is registered, but a container without the
+// annotations is left alone, and with seccomp=unconfined it has no filter.
+func testHookUnannotated(t *testing.T, env hooksEnv) {
+	code, output := env.run(t, nil, "-status")
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	if !strings.Contains(output, "status: pid 1: Seccomp: 0\n") {
+		t.Error("the container's process is filtered, or the app is not pid 1")
+	}
+	checkActivities(t, output, map[string]bool{"read_file": true, "count_processes": true, "access_network": true}, "Summary: 3 succeed, 0 failed")
+}
+
+// Inline rules that runc can start with go into linux.seccomp.
+func testHookRules(t *testing.T, env hooksEnv) {
+	rules := "default: allow\nrules:\n  - action: errno(ECONNREFUSED)\n    syscalls: [connect]\n"
+	code, output := env.run(t, map[string]string{hooks.AnnotationRules: rules}, "-status")
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	if !strings.Contains(output, "status: pid 1: Seccomp: 2\n") {
+		t.Error("the container's process (pid 1) is not under a seccomp filter")
+	}
+	checkActivities(t, output, map[string]bool{"read_file": true, "count_processes": true, "access_network": false}, "Summary: 2 succeed, 1 failed")
+	// The errno of the rules, not Podman's default EPERM.
+	if !strings.Contains(output, "connect: connection refused") {
+		t.Error("connect did not fail with ECONNREFUSED")
+	}
+}
+
+// The demo's profile file denies openat, which runc needs after loading
+// the filter: the hook applies it in a late stage, and every activity
+// fails.
+func testHookDemo(t *testing.T, env hooksEnv) {
+	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	code, output := env.run(t, map[string]string{hooks.AnnotationProfile: demo})
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
+	for _, want := range []string{"open /etc/passwd: operation not permitted", "open /proc: operation not permitted", "connect: operation not permitted"} {
+		if !strings.Contains(output, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+// A profile with a mistake: Podman does not create the container, and
+// says why.
+func testHookInvalid(t *testing.T, env hooksEnv) {
+	rules := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"
+	code, output := env.run(t, map[string]string{hooks.AnnotationRules: rules})
+	if code == 0 {
+		t.Fatal("the container ran")
+	}
+	if strings.Contains(output, "Summary:") {
+		t.Error("the app ran")
+	}
+	if !strings.Contains(output, `unknown syscall \"opnat\": did you mean \"openat\"?`) && !strings.Contains(output, `unknown syscall "opnat": did you mean "openat"?`) {
+		t.Error("the output does not say what is wrong with the rules")
+	}
+}
+
+// The demo reported: the late stage hands its listener to the agent,
+// which prints the denied openat and connect; the app still sees EPERM.
+func testHookReport(t *testing.T, env hooksEnv) {
+	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	mark := env.agent.mark()
+	code, output := env.run(t, map[string]string{hooks.AnnotationProfile: demo, hooks.AnnotationReport: env.agent.socket})
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
+	if !strings.Contains(output, "open /etc/passwd: operation not permitted") || !strings.Contains(output, "connect: operation not permitted") {
+		t.Error("the app did not see EPERM")
+	}
+	env.agent.expect(t, mark, []eventWant{
+		{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
+		{"openat", `^openat\(AT_FDCWD, "/proc", O_RDONLY\|O_DIRECTORY\|O_CLOEXEC\)$`, "/proc", "EPERM"},
+		{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
+	})
+}
+
+// runc, with a bundle patched to report to the agent: the demo needs the
+// late stage here too.
+func testRuncReport(t *testing.T, env hooksEnv) {
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	app, err := os.ReadFile(env.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": app})
+	bundle := filepath.Join(dir, "bundle")
+	runcBundle(t, env.runc, bundle, rootfs, []string{"/suspicious-app"})
+	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	code, out, stderr := runCmd(t, env.oci, "patch", "--profile", demo, "--report-to", env.agent.socket, bundle)
+	t.Logf("oci-sbx patch: exit %d\n%s%s", code, out, stderr)
+	if code != 0 {
+		t.Fatalf("oci-sbx patch --report-to: exit status %d", code)
+	}
+	mark := env.agent.mark()
+	code, output, timedOut := runcRun(t, env.runc, bundle, time.Minute)
+	t.Logf("runc run: exit %d\n%s", code, output)
+	if timedOut || code != 0 {
+		t.Fatalf("runc run: exit status %d (timed out: %v)", code, timedOut)
+	}
+	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
+	env.agent.expect(t, mark, []eventWant{
+		{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
+		{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
+	})
+}
+
+// agentProc is `oci-sbx agent` running as its own process.
+type agentProc struct {
+	cmd    *exec.Cmd
+	socket string
+	mu     sync.Mutex
+	out    bytes.Buffer // events
+	errOut bytes.Buffer // log
+	done   chan error
+}
+
+func (a *agentProc) Write(p []byte) (int, error) { a.mu.Lock(); defer a.mu.Unlock(); return a.out.Write(p) }
+
+type logWriter struct{ a *agentProc }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.a.mu.Lock()
+	defer w.a.mu.Unlock()
+	return w.a.errOut.Write(p)
+}
+
+func startAgentProc(t *testing.T, oci, socket string) *agentProc {
+	t.Helper()
+	a := &agentProc{socket: socket, done: make(chan error, 1)}
+	a.cmd = exec.Command(oci, "agent", "--socket", socket)
+	a.cmd.Stdout, a.cmd.Stderr = a, logWriter{a}
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { a.done <- a.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = a.cmd.Process.Kill()
+		<-a.done
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		t.Logf("agent events:\n%s\nagent log:\n%s", a.out.String(), a.errOut.String())
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(socket); err == nil && fi.Mode().Type() == os.ModeSocket {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the agent made no socket within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// mark is where the events of the next container start.
+func (a *agentProc) mark() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.Len()
+}
+
+type eventWant struct{ syscall, call, path, answer string }
+
+// expect waits until the agent printed, after mark, an event for each
+// want, all of one container.
+func (a *agentProc) expect(t *testing.T, mark int, wants []eventWant) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a.mu.Lock()
+		out := a.out.String()[mark:]
+		a.mu.Unlock()
+		var evs []hooks.Event
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var ev hooks.Event
+			if line != "" && json.Unmarshal([]byte(line), &ev) == nil {
+				evs = append(evs, ev)
+			}
+		}
+		missing := []string{}
+		container := ""
+		for _, w := range wants {
+			found := false
+			for _, ev := range evs {
+				if ev.Syscall == w.syscall && regexp.MustCompile(w.call).MatchString(ev.Call) && ev.Path == w.path && ev.Answer == w.answer && ev.Pid > 0 {
+					found = true
+					if container == "" {
+						container = ev.Container
+					} else if ev.Container != container {
+						t.Errorf("events of one run name containers %q and %q", container, ev.Container)
+					}
+				}
+			}
+			if !found {
+				missing = append(missing, w.call)
+			}
+		}
+		if len(missing) == 0 {
+			if strings.HasPrefix(container, "pid-") {
+				t.Errorf("the agent did not find the container's id: %q", container)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent printed no event matching %q; it printed:\n%s", missing, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop sends SIGTERM: the agent exits 0 and removes its socket.
+func (a *agentProc) stop(t *testing.T) {
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-a.done:
+		a.done <- err // for the cleanup
+		if err != nil {
+			t.Errorf("the agent ended with %v after SIGTERM, want exit status 0", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not stop within 10 s of SIGTERM")
+	}
+	if _, err := os.Lstat(a.socket); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the socket is left after SIGTERM: %v", err)
+	}
+}

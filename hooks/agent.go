@@ -1,0 +1,460 @@
+package hooks
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/hooks/notify"
+)
+
+// Limits on what the agent accepts from a peer before it gives up on the
+// connection: runc sends one message of a few hundred bytes plus the
+// container's annotations, with one descriptor, right after connecting.
+const (
+	maxMessage  = 1 << 20
+	maxFds      = 16
+	readTimeout = 10 * time.Second
+)
+
+// Event is one notified call, as the agent prints it: a JSON line.
+type Event struct {
+	Container string `json:"container"`
+	// Pid is the calling process, in the agent's pid namespace.
+	Pid     int      `json:"pid"`
+	Arch    string   `json:"arch"`
+	Syscall string   `json:"syscall"`
+	Args    []string `json:"args"` // all six, in hex: exact, whatever a reader does with numbers
+	// Call, Path and Addr are read from the task's memory while it waits,
+	// and left out when the task is gone.
+	Call string `json:"call,omitempty"`
+	Path string `json:"path,omitempty"`
+	Addr string `json:"addr,omitempty"`
+	// Answer is the errno the call failed with ("EPERM"), or "none: the
+	// task is gone" when it died before the answer.
+	Answer string `json:"answer"`
+}
+
+// AnswerGone is the Answer of a call whose task died while it waited.
+const AnswerGone = "none: the task is gone"
+
+// Agent is a seccomp agent for the OCI listenerPath: runc connects to its
+// socket once per container process whose profile has notify rules and
+// sends the runtime-spec ContainerProcessState with the notify descriptor.
+// The agent answers every notification with the errno the profile gave the
+// syscall (see ReportTo), never by letting the call run.
+type Agent struct {
+	// Events receives one JSON line per notification.
+	Events io.Writer
+	// Log, if set, receives a line when a container connects or ends and
+	// when a peer sends something the agent cannot use.
+	Log func(msg string)
+	// RuntimeRoots are the state directories of runc (runc --root), where
+	// the agent looks up which container a late stage belongs to; nil
+	// means DefaultRuntimeRoots.
+	RuntimeRoots []string
+
+	mu sync.Mutex // serialises Events and Log
+}
+
+func (a *Agent) logf(format string, args ...any) {
+	if a.Log != nil {
+		msg := fmt.Sprintf(format, args...)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		a.Log(msg)
+	}
+}
+
+// DefaultRuntimeRoots is where runc keeps its containers' state when root
+// runs it, directly or under Podman.
+var DefaultRuntimeRoots = []string{"/run/runc"}
+
+// containerOf returns the id of the runc container whose init process is
+// pid, from runc's state.json files, or "pid-N".
+func (a *Agent) containerOf(pid int) string {
+	roots := a.RuntimeRoots
+	if roots == nil {
+		roots = DefaultRuntimeRoots
+	}
+	for _, root := range roots {
+		dirs, _ := os.ReadDir(root)
+		for _, d := range dirs {
+			f, err := os.Open(filepath.Join(root, d.Name(), "state.json"))
+			if err != nil {
+				continue
+			}
+			var st struct {
+				ID             string `json:"id"`
+				InitProcessPid int    `json:"init_process_pid"`
+			}
+			err = json.NewDecoder(io.LimitReader(f, maxMessage)).Decode(&st)
+			f.Close()
+			if err == nil && st.InitProcessPid == pid && st.ID != "" {
+				return st.ID
+			}
+		}
+	}
+	return "pid-" + strconv.Itoa(pid)
+}
+
+// Listen creates the agent's socket at path, readable and writable by its
+// owner only. A socket left behind by an agent that crashed is replaced; a
+// live agent's is not, and neither is anything that is not a socket.
+func Listen(path string) (*net.UnixListener, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != os.ModeSocket {
+			return nil, fmt.Errorf("listening on %q: it exists and is not a socket", path)
+		}
+		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+			c.Close()
+			return nil, fmt.Errorf("listening on %q: another agent is listening there", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("removing the stale socket %q: %w", path, err)
+		}
+	}
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %q: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("listening on %q: %w", path, err)
+	}
+	return l, nil
+}
+
+// Serve accepts connections on l until ctx is done, and serves each
+// container's notifications until the container ends. Then it closes l
+// (which removes a socket Listen created) and every listener descriptor it
+// holds: the kernel fails the notify rules of containers still running
+// with ENOSYS, so a call is denied even when no agent answers.
+func (a *Agent) Serve(ctx context.Context, l *net.UnixListener) error {
+	stop, err := newStopper()
+	if err != nil {
+		return err
+	}
+	defer stop.close()
+	cancel := context.AfterFunc(ctx, func() {
+		l.Close()
+		stop.fire()
+	})
+	defer cancel()
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+				// Out of descriptors: wait for containers to end.
+				a.logf("accepting: %v", err)
+				time.Sleep(100 * time.Millisecond)
+				continue
+			}
+			l.Close()
+			stop.fire()
+			return fmt.Errorf("accepting on %q: %w", l.Addr(), err)
+		}
+		wg.Go(func() { a.serveConn(ctx, conn, stop) })
+	}
+}
+
+// serveConn takes one container's message and then serves its listener.
+func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn, stop *stopper) {
+	// A peer that sends nothing must not hold up the agent's stop.
+	unblock := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
+	st, fd, err := a.receive(conn)
+	unblock()
+	conn.Close()
+	if err != nil {
+		if !errors.Is(err, errEmpty) {
+			a.logf("%v", err)
+		}
+		return
+	}
+	defer unix.Close(fd)
+	meta, err := ParseMetadata(st.Metadata)
+	if err != nil {
+		meta = nil
+		a.logf("container %s: %v; answering EPERM", st.State.ID, err)
+	}
+	a.logf("container %s (pid %d): serving its notifications", st.State.ID, st.Pid)
+	n, err := a.serveListener(fd, st.State.ID, meta, stop)
+	if err != nil {
+		a.logf("container %s: %v (after %d calls)", st.State.ID, err, n)
+		return
+	}
+	a.logf("container %s: ended (%d calls denied)", st.State.ID, n)
+}
+
+var errEmpty = errors.New("connection closed without a message")
+
+// receive reads a ContainerProcessState and its descriptors, and returns
+// the seccomp listener among them; the others are closed. The listener of
+// oci-sbx's late stage is taken from the peer instead (see LateHandover).
+func (a *Agent) receive(conn *net.UnixConn) (_ *specs.ContainerProcessState, _ int, err error) {
+	_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(maxFds*4))
+	// The descriptors travel with the first bytes.
+	n, oobn, flags, _, rerr := conn.ReadMsgUnix(buf, oob)
+	fds, ferr := parseRights(oob[:oobn])
+	keep := -1
+	defer func() {
+		for i, fd := range fds {
+			if i != keep {
+				unix.Close(fd)
+			}
+		}
+	}()
+	switch {
+	case n == 0 && len(fds) == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
+		return nil, -1, errEmpty
+	case rerr != nil:
+		return nil, -1, fmt.Errorf("receiving a message: %w", rerr)
+	case ferr != nil:
+		return nil, -1, fmt.Errorf("receiving a message: %w", ferr)
+	case flags&unix.MSG_CTRUNC != 0:
+		return nil, -1, fmt.Errorf("receiving a message: more than %d descriptors", maxFds)
+	}
+
+	// runc sends the whole state with one sendmsg, but a stream may
+	// deliver it in parts; decode exactly one JSON value, since runc 1.1
+	// keeps the connection open until it exits.
+	var st specs.ContainerProcessState
+	dec := json.NewDecoder(io.LimitReader(io.MultiReader(bytes.NewReader(buf[:n]), conn), maxMessage))
+	if err := dec.Decode(&st); err != nil {
+		return nil, -1, fmt.Errorf("decoding the container process state: %w", err)
+	}
+	if st.State.Annotations[AnnotationHandover] == HandoverLate && len(fds) == 0 {
+		return a.takeLate(conn, dec, &st)
+	}
+	name := st.State.ID
+	if name == "" {
+		name = "(no id)"
+	}
+	i := slices.Index(st.Fds, specs.SeccompFdName)
+	switch {
+	case i < 0:
+		return nil, -1, fmt.Errorf("container %s: the state lists no %q among its fds %q", name, specs.SeccompFdName, st.Fds)
+	case len(fds) != len(st.Fds):
+		return nil, -1, fmt.Errorf("container %s: the state lists %d fds, the message carried %d", name, len(st.Fds), len(fds))
+	}
+	if err := notify.CheckListener(fds[i]); err != nil {
+		return nil, -1, fmt.Errorf("container %s: %w", name, err)
+	}
+	keep = i
+	return &st, fds[i], nil
+}
+
+// takeLate takes the listener of oci-sbx's late stage: the peer names its
+// descriptor number once it has loaded the filter, the agent copies it with
+// pidfd_getfd from the peer (the process that connected, as the kernel
+// says, not as the message claims), and answers with one byte, after which
+// the late stage execs the container's process.
+func (a *Agent) takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.ContainerProcessState) (*specs.ContainerProcessState, int, error) {
+	pid, err := peerPid(conn)
+	if err != nil {
+		return nil, -1, fmt.Errorf("late stage: %w", err)
+	}
+	st.State.ID, st.Pid = a.containerOf(pid), pid
+	name := st.State.ID
+	r := bufio.NewReader(io.LimitReader(io.MultiReader(dec.Buffered(), conn), 32))
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, -1, fmt.Errorf("container %s: late stage: reading its listener's number: %w", name, err)
+	}
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), lateListenerPrefix))
+	if err != nil || !strings.HasPrefix(line, lateListenerPrefix) {
+		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, lateListenerPrefix)
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return nil, -1, fmt.Errorf("container %s: late stage: pidfd_open(%d): %w", name, pid, err)
+	}
+	fd, err := unix.PidfdGetfd(pidfd, n, 0)
+	unix.Close(pidfd)
+	if err != nil {
+		return nil, -1, fmt.Errorf("container %s: late stage: pidfd_getfd(%d, %d): %w", name, pid, n, err)
+	}
+	unix.CloseOnExec(fd)
+	if err := notify.CheckListener(fd); err != nil {
+		unix.Close(fd)
+		return nil, -1, fmt.Errorf("container %s: late stage: %w", name, err)
+	}
+	if _, err := conn.Write([]byte{lateAck}); err != nil {
+		unix.Close(fd)
+		return nil, -1, fmt.Errorf("container %s: late stage: answering: %w", name, err)
+	}
+	return st, fd, nil
+}
+
+// peerPid is the process at the other end of a unix socket, in this
+// process's pid namespace.
+func peerPid(conn *net.UnixConn) (int, error) {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); err != nil {
+		return 0, err
+	}
+	if cerr != nil {
+		return 0, fmt.Errorf("getting the peer's credentials: %w", cerr)
+	}
+	if cred.Pid <= 0 {
+		return 0, errors.New("the peer's pid is not visible here")
+	}
+	return int(cred.Pid), nil
+}
+
+// parseRights returns every descriptor of the SCM_RIGHTS messages in oob,
+// even when one of them is malformed, so that the caller can close them.
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("parsing control messages: %w", err)
+	}
+	var fds []int
+	var errs []error
+	for _, m := range msgs {
+		if m.Header.Level != unix.SOL_SOCKET || m.Header.Type != unix.SCM_RIGHTS {
+			errs = append(errs, fmt.Errorf("unexpected control message (level %d, type %d)", m.Header.Level, m.Header.Type))
+			continue
+		}
+		f, err := unix.ParseUnixRights(&m)
+		fds = append(fds, f...)
+		errs = append(errs, err)
+	}
+	return fds, errors.Join(errs...)
+}
+
+// serveListener answers the notifications of one listener until no task
+// uses its filter any more, or the agent stops. It returns how many calls
+// it denied.
+func (a *Agent) serveListener(fd int, id string, meta *Metadata, stop *stopper) (int, error) {
+	denied := 0
+	for {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stop.r), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return denied, fmt.Errorf("polling the listener: %w", err)
+		}
+		if pfd[1].Revents != 0 {
+			return denied, nil // the agent stops
+		}
+		if pfd[0].Revents&unix.POLLIN == 0 {
+			// POLLHUP: every task of the filter has exited.
+			return denied, nil
+		}
+		n, err := notify.Recv(fd)
+		if errors.Is(err, unix.ENOENT) {
+			continue // the task died before we got to it
+		}
+		if err != nil {
+			return denied, err
+		}
+		ev, ok := a.answer(fd, n, id, meta)
+		if ok {
+			denied++
+		}
+		a.emit(ev)
+	}
+}
+
+// answer denies one call and reports whether the answer reached it. Path
+// and address arguments are read while the task waits in the call; the
+// notification is checked afterwards, so that what was read belongs to
+// that task and not to one that reused its pid.
+func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (Event, bool) {
+	name := n.Data.SyscallName()
+	ev := Event{
+		Container: id,
+		Pid:       notify.Tgid(int(n.Pid)),
+		Arch:      n.Data.ArchName(),
+		Syscall:   name,
+		Args:      make([]string, len(n.Data.Args)),
+	}
+	for i, v := range n.Data.Args {
+		ev.Args[i] = "0x" + strconv.FormatUint(v, 16)
+	}
+	call := notify.Describe(int(n.Pid), name, n.Data.Args[:])
+	e := meta.Errno(name)
+	if !notify.IDValid(fd, n.ID) {
+		ev.Answer = AnswerGone
+		return ev, false
+	}
+	if err := notify.Deny(fd, n.ID, e); err != nil {
+		ev.Answer = AnswerGone
+		if !errors.Is(err, unix.ENOENT) {
+			ev.Answer = "none: " + err.Error()
+		}
+		return ev, false
+	}
+	ev.Call, ev.Path, ev.Addr = call.Text, call.Path, call.Addr
+	ev.Answer = rules.ErrnoName(uint(e))
+	return ev, true
+}
+
+func (a *Agent) emit(ev Event) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ev); err != nil {
+		a.logf("encoding an event: %v", err)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, err := a.Events.Write(b.Bytes()); err != nil {
+		a.logf("writing an event: %v", err)
+	}
+}
+
+// stopper wakes every poll of the agent at once: closing the write end of
+// a pipe makes its read end readable (POLLHUP) for all of them.
+type stopper struct {
+	r, w int
+	once sync.Once
+}
+
+func newStopper() (*stopper, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, fmt.Errorf("creating the stop pipe: %w", err)
+	}
+	return &stopper{r: p[0], w: p[1]}, nil
+}
+
+func (s *stopper) fire() { s.once.Do(func() { unix.Close(s.w) }) }
+
+func (s *stopper) close() {
+	s.fire()
+	unix.Close(s.r)
+}

@@ -1,0 +1,361 @@
+package hooks
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+)
+
+// podmanConfig is a config.json as Podman hands it to a precreate hook
+// (json.Marshal of a runtime-spec Spec), plus a field no runtime-spec
+// version has, and the annotations given.
+func podmanConfig(t *testing.T, annotations map[string]string) []byte {
+	t.Helper()
+	ann := ""
+	if annotations != nil {
+		b, err := json.Marshal(annotations)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ann = `,"annotations":` + string(b)
+	}
+	return []byte(`{"ociVersion":"1.0.2-dev","process":{"user":{"uid":0,"gid":0},"args":["/suspicious-app","-x"],` +
+		`"env":["PATH=/usr/bin"],"cwd":"/","noNewPrivileges":false},"root":{"path":"/var/lib/c/merged"},` +
+		`"hostname":"abc","mounts":[{"destination":"/proc","type":"proc","source":"proc"}],` +
+		`"linux":{"namespaces":[{"type":"pid"}],"maskedPaths":["/proc/kcore"]},"x-vendor":{"n":1.50}` + ann + "}")
+}
+
+const denyConnect = `default: allow
+rules:
+  - action: errno(ECONNREFUSED)
+    syscalls: [connect]
+`
+
+func writeFile(t *testing.T, dir, name, data string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPrecreatePassThrough(t *testing.T) {
+	for name, in := range map[string][]byte{
+		"no annotations":     podmanConfig(t, nil),
+		"other annotations":  podmanConfig(t, map[string]string{"io.podman.annotations.autoremove": "TRUE", "io.oci-sbx.profile-old": "/x"}),
+		"odd formatting":     []byte("{\n  \"ociVersion\" : \"1.0.0\",\"process\":{\"args\":[\"sh\"]} , \"z\": 1e3 }\n\n"),
+		"annotations null":   []byte(`{"ociVersion":"1.0.0","annotations":null}`),
+		"duplicate keys too": []byte(`{"ociVersion":"1.0.0","ociVersion":"1.0.1"}`),
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := Precreate(in, PrecreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(out, in) {
+				t.Errorf("changed:\n%s\nwant:\n%s", out, in)
+			}
+		})
+	}
+}
+
+// applied returns linux.seccomp of a precreate result, and the rest of the
+// config as a generic value.
+func applied(t *testing.T, out []byte) (*specs.LinuxSeccomp, map[string]any) {
+	t.Helper()
+	var spec specs.Spec
+	if err := json.Unmarshal(out, &spec); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if spec.Linux == nil || spec.Linux.Seccomp == nil {
+		t.Fatalf("no linux.seccomp:\n%s", out)
+	}
+	var rest map[string]any
+	if err := json.Unmarshal(out, &rest); err != nil {
+		t.Fatal(err)
+	}
+	delete(rest["linux"].(map[string]any), "seccomp")
+	return spec.Linux.Seccomp, rest
+}
+
+func TestPrecreateApplies(t *testing.T) {
+	dir := t.TempDir()
+	file := writeFile(t, dir, "deny-connect.yaml", denyConnect)
+	want, err := convert.Read("want", []byte(denyConnect), convert.Rules, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ann := range map[string]map[string]string{
+		"profile":     {AnnotationProfile: file},
+		"rules":       {AnnotationRules: denyConnect},
+		"flow on one": {AnnotationRules: "{default: allow, rules: [{action: errno(ECONNREFUSED), syscalls: [connect]}]}"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := podmanConfig(t, ann)
+			out, err := Precreate(in, PrecreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, rest := applied(t, out)
+			if err := convert.Equal(got, want); err != nil {
+				t.Errorf("linux.seccomp is not the profile: %v", err)
+			}
+			if !bytes.Contains(out, []byte(`"flags": []`)) {
+				t.Errorf(`no "flags": [] (runc would add SPEC_ALLOW):\n%s`, out)
+			}
+			// Everything else is as it was, unknown fields included.
+			_, before := applied(t, mustAddSeccomp(t, in))
+			if d := cmp.Diff(before, rest); d != "" {
+				t.Errorf("the rest of the config changed (-before +after):\n%s", d)
+			}
+			if !bytes.Contains(out, []byte(`1.50`)) {
+				t.Error("the number 1.50 was rewritten")
+			}
+		})
+	}
+}
+
+// mustAddSeccomp gives a config an empty linux.seccomp, so that applied
+// can compare the rest of it.
+func mustAddSeccomp(t *testing.T, config []byte) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(config, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["linux"].(map[string]any)["seccomp"] = map[string]any{"defaultAction": "SCMP_ACT_ALLOW"}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestPrecreateErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yaml", denyConnect)
+	bad := writeFile(t, dir, "bad.yaml", "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n")
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notSocket := writeFile(t, dir, "not-a-socket", "")
+	for _, tc := range []struct {
+		name   string
+		config []byte
+		want   string
+	}{
+		{"missing profile", podmanConfig(t, map[string]string{AnnotationProfile: filepath.Join(dir, "nope.yaml")}),
+			`annotation io.oci-sbx.profile: reading "` + dir + `/nope.yaml": no such file or directory`},
+		{"unreadable profile", podmanConfig(t, map[string]string{AnnotationProfile: good + "/x"}),
+			`reading "` + good + `/x": not a directory`},
+		{"directory", podmanConfig(t, map[string]string{AnnotationProfile: dir}),
+			"not a regular file (d---------)"},
+		{"fifo", podmanConfig(t, map[string]string{AnnotationProfile: fifo}),
+			"not a regular file (p---------)"},
+		{"relative path", podmanConfig(t, map[string]string{AnnotationProfile: "good.yaml"}),
+			`reading "good.yaml": the path must be absolute`},
+		{"invalid rules in a file", podmanConfig(t, map[string]string{AnnotationProfile: bad}),
+			bad + `:4:16: unknown syscall "opnat": did you mean "openat"?`},
+		{"invalid inline rules", podmanConfig(t, map[string]string{AnnotationRules: "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"}),
+			`annotation io.oci-sbx.rules: io.oci-sbx.rules:4:16: unknown syscall "opnat": did you mean "openat"?`},
+		{"inline rules not YAML", podmanConfig(t, map[string]string{AnnotationRules: "{[}"}),
+			"annotation io.oci-sbx.rules: io.oci-sbx.rules:1:"},
+		{"oversized inline rules", podmanConfig(t, map[string]string{AnnotationRules: denyConnect + "# " + strings.Repeat("x", MaxInlineRules) + "\n"}),
+			"more than 64 KiB; put the rules in a file and name it with io.oci-sbx.profile"},
+		{"two profiles", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationRules: denyConnect}),
+			"annotations io.oci-sbx.profile and io.oci-sbx.rules: give one profile, not two"},
+		{"report without a profile", podmanConfig(t, map[string]string{AnnotationReport: "/run/agent.sock"}),
+			"annotation io.oci-sbx.report: no profile to report on"},
+		{"report to a missing agent", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: filepath.Join(dir, "agent.sock")}),
+			"checking the agent's socket: stat " + dir + "/agent.sock: no such file or directory (start it with oci-sbx agent --socket " + dir + "/agent.sock)"},
+		{"report to a file", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: notSocket}),
+			"is not a socket"},
+		{"report to a relative path", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "agent.sock"}),
+			`reporting to "agent.sock": the agent's socket must be an absolute path`},
+		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: unexpected end of JSON input"},
+		{"no process", []byte(`{"ociVersion":"1.0.0","annotations":{"io.oci-sbx.rules":"{default: allow}"}}`), "it has no process.args"},
+		// What Podman 4.3 leaves of an unquoted multi-line --annotation.
+		{"one line of block rules", podmanConfig(t, map[string]string{AnnotationRules: "extends: docker-default\n"}),
+			`annotation io.oci-sbx.rules: "extends: docker-default" is one line of rules: Podman keeps only the first line`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := Precreate(tc.config, PrecreateOptions{LateDir: t.TempDir()})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
+			}
+			if out != nil {
+				t.Errorf("output despite the error:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestPrecreateReport(t *testing.T) {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var warnings []string
+	opt := PrecreateOptions{Convert: convert.Options{Warn: func(m string) { warnings = append(warnings, m) }}}
+	rules := denyConnect + "  - action: errno(EROFS)\n    syscalls: [mkdir]\n  - action: errno(EPERM)\n    syscalls: [umount2]\n    when: [\"arg1 == 0\"]\n"
+	out, err := Precreate(podmanConfig(t, map[string]string{AnnotationRules: rules, AnnotationReport: socket}), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := applied(t, out)
+	profile, err := convert.Read("want", []byte(rules), convert.Rules, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := ReportTo(profile, socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := convert.Equal(got, want); err != nil {
+		t.Errorf("linux.seccomp: %v", err)
+	}
+	if got.ListenerPath != socket || got.ListenerMetadata != `{"errnos":{"connect":111,"mkdir":30,"umount2":1}}` {
+		t.Errorf("listenerPath %q, listenerMetadata %q", got.ListenerPath, got.ListenerMetadata)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings: %q", warnings)
+	}
+}
+
+// The demo denies openat, which runc needs after it loads the filter: the
+// profile goes into a late stage.
+func TestPrecreateLateStage(t *testing.T) {
+	demo := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat, connect]\n"
+	in := podmanConfig(t, map[string]string{AnnotationRules: demo})
+	lateDir := filepath.Join(t.TempDir(), "late")
+
+	_, err := Precreate(in, PrecreateOptions{LateDir: lateDir, LateBinary: func() (string, error) { return "", errors.New("no static oci-sbx here") }})
+	if err == nil || !strings.Contains(err.Error(), "openat") || !strings.Contains(err.Error(), "no static oci-sbx here") {
+		t.Errorf("without a late binary: %v", err)
+	}
+
+	bin := "/usr/local/bin/oci-sbx-static"
+	out, err := Precreate(in, PrecreateOptions{LateDir: lateDir, LateBinary: func() (string, error) { return bin, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(out, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{LateBinary, "late", LateProfile, "--", "/suspicious-app", "-x"}; !cmp.Equal(spec.Process.Args, want) {
+		t.Errorf("process.args %q, want %q", spec.Process.Args, want)
+	}
+	if !spec.Process.NoNewPrivileges {
+		t.Error("process.noNewPrivileges is not set")
+	}
+	mounts := map[string]specs.Mount{}
+	for _, m := range spec.Mounts {
+		mounts[m.Destination] = m
+	}
+	if m := mounts[LateBinary]; m.Source != bin || m.Type != "bind" || !cmp.Equal(m.Options, []string{"bind", "ro", "nosuid", "nodev"}) {
+		t.Errorf("mount of the late binary: %+v", m)
+	}
+	m := mounts[LateProfile]
+	if filepath.Dir(m.Source) != lateDir {
+		t.Fatalf("mount of the late profile: %+v", m)
+	}
+	data, err := os.ReadFile(m.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := convert.Read(m.Source, data, convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := convert.Read("demo", []byte(demo), convert.Rules, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := convert.Equal(late, whole); err != nil {
+		t.Errorf("the late profile is not the whole profile: %v", err)
+	}
+	// runc can start under the early profile: it lets openat through.
+	for _, r := range spec.Linux.Seccomp.Syscalls {
+		for _, n := range r.Names {
+			if n == "openat" && r.Action != specs.ActAllow {
+				t.Errorf("the early profile gives openat %s", r.Action)
+			}
+		}
+	}
+
+	// The same profile again: the same file, not a second one.
+	if _, err := Precreate(in, PrecreateOptions{LateDir: lateDir, LateBinary: func() (string, error) { return bin, nil }}); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(lateDir); len(entries) != 1 {
+		t.Errorf("%d files in the late directory, want 1", len(entries))
+	}
+}
+
+// The demo, reported: the late stage notifies, through the socket bound
+// into the container; runc's filter does not.
+func TestPrecreateLateReport(t *testing.T) {
+	dir := t.TempDir()
+	socket := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	demo := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat, connect]\n"
+	in := podmanConfig(t, map[string]string{AnnotationRules: demo, AnnotationReport: socket})
+	out, err := Precreate(in, PrecreateOptions{LateDir: dir, LateBinary: func() (string, error) { return "/oci-sbx-static", nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(out, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if s := spec.Linux.Seccomp; s.ListenerPath != "" {
+		t.Errorf("runc's filter notifies %q", s.ListenerPath)
+	}
+	var lateFile string
+	for _, m := range spec.Mounts {
+		switch m.Destination {
+		case LateAgentSocket:
+			if m.Source != socket {
+				t.Errorf("the socket mount: %+v", m)
+			}
+			socket = ""
+		case LateProfile:
+			lateFile = m.Source
+		}
+	}
+	if socket != "" {
+		t.Errorf("the agent's socket is not bound into the container: %+v", spec.Mounts)
+	}
+	data, err := os.ReadFile(lateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late, err := convert.Read(lateFile, data, convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if late.ListenerPath != LateAgentSocket || late.ListenerMetadata != `{"errnos":{"connect":1,"openat":1}}` {
+		t.Errorf("late profile: listenerPath %q, metadata %q", late.ListenerPath, late.ListenerMetadata)
+	}
+}

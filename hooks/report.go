@@ -1,0 +1,226 @@
+package hooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+)
+
+// Metadata is what ReportTo stores in a profile's listenerMetadata, which
+// the runtime hands to the agent with each container: the errno the
+// profile gives each syscall it turned into a notification, by name.
+type Metadata struct {
+	Errnos map[string]uint `json:"errnos"`
+}
+
+// ParseMetadata decodes the listenerMetadata that ReportTo wrote.
+func ParseMetadata(s string) (*Metadata, error) {
+	var m Metadata
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decoding listener metadata: %w", err)
+	}
+	for name, e := range m.Errnos {
+		if e == 0 {
+			return nil, fmt.Errorf("decoding listener metadata: errno 0 for %q would report success", name)
+		}
+	}
+	return &m, nil
+}
+
+// Errno returns the errno to answer a notified syscall with: the one the
+// profile configured, or EPERM for a syscall the metadata does not name.
+func (m *Metadata) Errno(syscall string) unix.Errno {
+	if m != nil {
+		if e, ok := m.Errnos[syscall]; ok && e != 0 {
+			return unix.Errno(e)
+		}
+	}
+	return unix.EPERM
+}
+
+// ErrReportConflict is returned by ReportTo for a profile that already
+// sends notifications somewhere.
+var ErrReportConflict = errors.New("the profile already uses seccomp notifications")
+
+// ReportTo returns a copy of the profile whose errno rules are notify rules
+// sent to the seccomp agent listening on socket, with the errnos in
+// listenerMetadata, so that the agent reports each denied call and answers
+// it with the same errno: the program sees what it would have seen, and no
+// call the profile denies is ever let through.
+//
+// runc's limits hold: write and read keep their errno rules (runc refuses
+// notify for write, and both hand the listener over, runc's and the late
+// stage's, before the agent can answer anything), and so does the default
+// action, and so does a syscall whose errno rules disagree on the errno,
+// since the agent could not tell which rule matched. The notes say which
+// denials will not be reported. A profile without errno rules comes back
+// unchanged, without a listenerPath.
+func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []string, error) {
+	if !filepath.IsAbs(socket) {
+		return nil, nil, fmt.Errorf("reporting to %q: the agent's socket must be an absolute path", socket)
+	}
+	if s.ListenerPath != "" || s.ListenerMetadata != "" || s.DefaultAction == specs.ActNotify {
+		return nil, nil, fmt.Errorf("reporting to %q: %w (listenerPath %q)", socket, ErrReportConflict, s.ListenerPath)
+	}
+	errnos := map[string]uint{}
+	mixed := map[string]bool{}
+	for _, r := range s.Syscalls {
+		if r.Action == specs.ActNotify {
+			return nil, nil, fmt.Errorf("reporting to %q: %w (a notify rule for %s)", socket, ErrReportConflict, strings.Join(r.Names, ", "))
+		}
+		if r.Action != specs.ActErrno {
+			continue
+		}
+		e := errnoRet(r.ErrnoRet)
+		for _, n := range r.Names {
+			if old, ok := errnos[n]; ok && old != e {
+				mixed[n] = true
+			}
+			errnos[n] = e
+		}
+	}
+	var notes []string
+	if s.DefaultAction == specs.ActErrno {
+		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify for the default action",
+			rules.ErrnoName(errnoRet(s.DefaultErrnoRet))))
+	}
+	var handover []string
+	for _, n := range []string{"read", "write"} {
+		if _, ok := errnos[n]; ok {
+			delete(errnos, n)
+			handover = append(handover, n)
+		}
+	}
+	if len(handover) > 0 {
+		notes = append(notes, fmt.Sprintf("denials of %s are not reported: the listener is handed to the agent with write and read (and runc refuses notify for write)",
+			strings.Join(handover, " and ")))
+	}
+	var kept []string
+	for n, e := range errnos {
+		if e == 0 {
+			// errno 0 reports success without running the call; the
+			// agent never answers that way, so the rule stays as it is.
+			mixed[n] = true
+		}
+	}
+	for n := range mixed {
+		delete(errnos, n)
+		kept = append(kept, n)
+	}
+	if len(kept) > 0 {
+		sort.Strings(kept)
+		notes = append(notes, fmt.Sprintf("denials of %s are not reported: their rules return different errnos, which the agent could not tell apart, or errno 0, which it never answers",
+			strings.Join(kept, ", ")))
+	}
+	out := *s
+	if len(errnos) == 0 {
+		return &out, append(notes, "the profile has no errno rules to report"), nil
+	}
+
+	out.Syscalls = nil
+	for _, r := range s.Syscalls {
+		if r.Action != specs.ActErrno {
+			out.Syscalls = append(out.Syscalls, r)
+			continue
+		}
+		var notify, keep []string
+		for _, n := range r.Names {
+			if _, ok := errnos[n]; ok {
+				notify = append(notify, n)
+			} else {
+				keep = append(keep, n)
+			}
+		}
+		if len(keep) > 0 {
+			k := r
+			k.Names = keep
+			out.Syscalls = append(out.Syscalls, k)
+		}
+		if len(notify) > 0 {
+			k := r
+			k.Names, k.Action, k.ErrnoRet = notify, specs.ActNotify, nil
+			out.Syscalls = append(out.Syscalls, k)
+		}
+	}
+	meta, err := json.Marshal(Metadata{Errnos: errnos}) // map keys sorted: deterministic
+	if err != nil {
+		return nil, nil, err
+	}
+	out.ListenerPath, out.ListenerMetadata = socket, string(meta)
+	return &out, notes, nil
+}
+
+// errnoRet is runc's errno for an errno action: EPERM unless set.
+func errnoRet(p *uint) uint {
+	if p == nil {
+		return uint(unix.EPERM)
+	}
+	return *p
+}
+
+// ReportLate is ReportTo for a profile applied in two stages (package
+// stage): runc loads early, oci-sbx's late stage loads late, inside the
+// container, and hands its listener to the agent whose socket is at
+// socket in the container. Only the late filter can notify: the kernel
+// lets a process have one listener in its chain of filters (a second
+// fails with EBUSY), and an errno from the early filter would win over the
+// late filter's notification anyway. So the early profile lets through the
+// calls the late one reports; the container's process, which starts only
+// once the late filter is loaded, is denied exactly what the profile
+// denies.
+func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, *specs.LinuxSeccomp, []string, error) {
+	l, notes, err := ReportTo(late, socket)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if l.ListenerPath == "" {
+		return early, l, notes, nil
+	}
+	if early.ListenerPath != "" {
+		return nil, nil, nil, fmt.Errorf("reporting to %q: %w (listenerPath %q)", socket, ErrReportConflict, early.ListenerPath)
+	}
+	m, err := ParseMetadata(l.ListenerMetadata)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e := *early
+	e.Syscalls = nil
+	for _, r := range early.Syscalls {
+		if r.Action == specs.ActNotify {
+			return nil, nil, nil, fmt.Errorf("reporting to %q: %w (a notify rule for %s)", socket, ErrReportConflict, strings.Join(r.Names, ", "))
+		}
+		if r.Action != specs.ActErrno {
+			e.Syscalls = append(e.Syscalls, r)
+			continue
+		}
+		var pass, keep []string
+		for _, n := range r.Names {
+			if _, ok := m.Errnos[n]; ok {
+				pass = append(pass, n)
+			} else {
+				keep = append(keep, n)
+			}
+		}
+		if len(keep) > 0 {
+			k := r
+			k.Names = keep
+			e.Syscalls = append(e.Syscalls, k)
+		}
+		if len(pass) > 0 {
+			k := r
+			k.Names, k.Action, k.ErrnoRet = pass, specs.ActAllow, nil
+			e.Syscalls = append(e.Syscalls, k)
+		}
+	}
+	return &e, l, notes, nil
+}

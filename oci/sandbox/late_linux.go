@@ -1,0 +1,67 @@
+//go:build linux && cgo && seccomp
+
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// ExecLate loads s into the calling process and replaces the process with
+// args, the way runc applies a profile right before it execs the
+// container's process: it locks the OS thread, sets no_new_privs, loads
+// the filter with runc's seccomp.InitSeccomp on that thread and calls
+// execve from it. It is the late stage of a profile split for a container
+// (package stage): the container's process itself, so there is no parent
+// left behind, and signals and the exit status are the program's own.
+//
+// args[0] is looked up in the PATH of env, as runc looks up
+// process.args[0]. ExecLate returns only on failure, and a failure after
+// the load leaves the process filtered.
+func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
+	if len(args) == 0 {
+		return errors.New("no command")
+	}
+	if err := Check(s); err != nil {
+		return err
+	}
+	path, err := lookPath(args[0], env, "")
+	if err != nil {
+		return err
+	}
+	config, err := specconv.SetupSeccomp(s)
+	if err != nil {
+		return fmt.Errorf("converting the profile: %w", err)
+	}
+	logrus.SetOutput(io.Discard) // runc's loader logs; the program's stderr is not the place
+
+	// The filter covers the thread that loads it (runc never passes
+	// TSYNC), and execve must run on that thread to hand it on.
+	runtime.LockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	fd, err := seccomp.InitSeccomp(config)
+	if err != nil {
+		return fmt.Errorf("loading the seccomp filter: %w", err)
+	}
+	if fd >= 0 {
+		// Check refuses notify rules, which need an agent; this is
+		// defence against a listener nobody would answer.
+		return errors.New("loading the seccomp filter: a notify listener was created, and nobody would answer it")
+	}
+	for {
+		err = unix.Exec(path, args, env)
+		if err != unix.EINTR {
+			return fmt.Errorf("executing %q: %w", path, err)
+		}
+	}
+}
