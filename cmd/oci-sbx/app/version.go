@@ -34,7 +34,11 @@ func versionCommand() *cli.Command {
 			}
 			fmt.Fprintf(w, "native arch:   %s\n", rules.NativeArch())
 			fmt.Fprintf(w, "inputs:        %s\n", formats(convert.InputFormats))
-			fmt.Fprintf(w, "outputs:       %s\n", formats(convert.OutputFormats))
+			outputs := convert.OutputFormats
+			if sandbox.Supported {
+				outputs = append(outputs[:len(outputs):len(outputs)], convert.BPF)
+			}
+			fmt.Fprintf(w, "outputs:       %s\n", formats(outputs))
 			fmt.Fprintf(w, "bases:         %s\n", strings.Join(convert.BuiltinNames(), ", "))
 			return nil
 		},
