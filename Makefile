@@ -6,7 +6,7 @@ SECCOMP_ENV := CGO_ENABLED=1
 PURE_ENV    := CGO_ENABLED=0
 TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
-PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./oci
+PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci
 
 .PHONY: help deps build build-static build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps generate clean
 
@@ -41,6 +41,7 @@ fuzz: ## run each fuzz target briefly
 	$(PURE_ENV) $(GO) test ./convert/rules -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s
 	$(PURE_ENV) $(GO) test ./convert -run '^$$' -fuzz '^FuzzParseLibseccompC$$' -fuzztime 20s
 	$(PURE_ENV) $(GO) test ./convert/filter -run '^$$' -fuzz '^FuzzRun$$' -fuzztime 20s
+	$(PURE_ENV) $(GO) test ./convert/lint -run '^$$' -fuzz '^FuzzSource$$' -fuzztime 20s
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@./testdata/demo.sh

@@ -55,8 +55,7 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 }
 
 // denied reports whether the profile denies a syscall whatever its
-// arguments; on an architecture where libseccomp filters it through
-// socketcall it must also deny that path.
+// arguments.
 func (c *checker) denied(name string) bool {
 	return c.d.Verdict(name) == rules.Denied
 }
@@ -89,7 +88,8 @@ func (c *checker) leaks(cl rules.Class, skip func(string) bool) map[string][]str
 // (connect on x86) into a denial of socketcall with that call number, so
 // socketcall needs no rule of its own when every member that goes through
 // it is denied whole, and no rule lets socketcall through outright (an
-// unconditional rule would win over those).
+// unconditional rule would win over those). Measured against libseccomp
+// 2.5.4 with oci-sbx simulate (e2e TestBypass/socketcall).
 func (c *checker) socketcallCovered(cl rules.Class, arch string) bool {
 	for _, cs := range c.d.Cases("socketcall") {
 		if len(cs.When) == 0 && !cs.Action.IsDeny() {
@@ -98,7 +98,7 @@ func (c *checker) socketcallCovered(cl rules.Class, arch string) bool {
 	}
 	members, _ := cl.Members([]string{arch})
 	for _, m := range members {
-		if rules.SyscallMultiplexer(arch, m) == "socketcall" && !c.denied(m) {
+		if rules.SyscallMultiplexer(arch, m) == "socketcall" && !c.denied(m) && !slices.Contains(cl.Extra, m) {
 			return false
 		}
 	}
@@ -137,15 +137,15 @@ func (c *checker) classes() {
 			}
 		}
 		if len(left) > 0 {
-			what := "opens files"
-			if network {
-				what = "connects"
-				if files {
-					what = "opens files and connects"
-				}
+			what, ops := "opens files", "IORING_OP_OPENAT"
+			switch {
+			case files && network:
+				what, ops = "opens files and connects", "IORING_OP_OPENAT, IORING_OP_CONNECT, IORING_OP_SENDMSG"
+			case network:
+				what, ops = "connects and sends", "IORING_OP_CONNECT, IORING_OP_SENDMSG"
 			}
 			c.add(Finding{ID: "bypass-io-uring", Severity: Error, Syscalls: left, anchor: "io_uring_setup",
-				Reason: fmt.Sprintf("%s %s allowed: io_uring %s (IORING_OP_OPENAT, IORING_OP_CONNECT, IORING_OP_SENDMSG) inside the kernel, without any syscall the filter sees", and(left), isAre(left), what),
+				Reason: fmt.Sprintf("%s %s allowed: io_uring %s (%s) inside the kernel, without any syscall the filter sees", and(left), isAre(left), what, ops),
 				Fix:    "deny \"@io-uring\" with the same action (denying io_uring_setup alone stops new rings; a ring inherited from the parent still works)"})
 		}
 	}
@@ -164,54 +164,17 @@ func (c *checker) classes() {
 // not translated for it.
 func (c *checker) classLeak(in rules.Intent, leaks map[string][]string) {
 	cl := in.Class
-	id := "bypass-" + cl.Name
 	primary := leaks[c.arches[0]]
 	names := union(leaks)
-	severity := Error
-	what := fmt.Sprintf("%s is denied (%s)", in.Trigger, in.Action)
 	if !slices.Contains(cl.Triggers, in.Trigger) {
 		// Implied by another class: the denial is of files or network.
-		severity = Warning
-		what = fmt.Sprintf("%s is denied, but %s %s allowed: a process the filter does not cover (its parent shell, a sibling of the same user) can be made to %s for it", in.Trigger, and(names), isAre(names), "open and connect")
-		c.add(Finding{ID: id, Severity: severity, Syscalls: names, anchor: in.Trigger, Reason: what + perArch(c.arches, leaks, primary),
-			Fix: fmt.Sprintf("deny \"%s\" as well (oci-sbx convert --harden does)", cl.Group)})
+		c.add(Finding{ID: "bypass-" + cl.Name, Severity: Warning, Syscalls: names, anchor: in.Trigger,
+			Reason: fmt.Sprintf("%s is denied, but %s %s allowed: a process the filter does not cover (its parent shell, a sibling of the same user) can be made to open and connect for it", in.Trigger, and(names), isAre(names)),
+			Fix:    fmt.Sprintf("deny \"%s\" as well (oci-sbx convert --harden does)", cl.Group)})
 		return
 	}
-	reason := fmt.Sprintf("%s, but %s %s as well", what, and(annotate(primary)), cl.Goal)
-	if len(primary) == 0 {
-		id = "arch-untranslated"
-		reason = fmt.Sprintf("%s on %s, but the rules are written for it alone", what, c.arches[0])
-	}
-	fix := fmt.Sprintf("deny the whole class with the same action: syscalls: [\"%s\"] (oci-sbx convert --harden does that", cl.Group)
-	if cond, ok := cl.Enough["sendto"]; ok {
-		fix += fmt.Sprintf(", denying sendto only when %s, with a destination address, so that send(2) on a connected socket keeps working", cond)
-	}
-	c.add(Finding{ID: id, Severity: severity, Syscalls: names, anchor: in.Trigger, Reason: reason + perArch(c.arches, leaks, primary), Fix: fix + ")"})
-}
-
-// memberNotes say how a member reaches the goal where that is not plain.
-var memberNotes = map[string]string{
-	"open_by_handle_at": "open_by_handle_at (with CAP_DAC_READ_SEARCH)",
-	"sendto":            "sendto (a UDP datagram to an address, TCP Fast Open)",
-	"sendmsg":           "sendmsg (UDP)",
-	"socketcall":        "socketcall (the multiplexer the rules do not cover)",
-}
-
-func annotate(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = n
-		if note, ok := memberNotes[n]; ok {
-			out[i] = note
-		}
-	}
-	return out
-}
-
-// perArch names what other architectures add to the primary's leaks.
-func perArch(arches []string, leaks map[string][]string, primary []string) string {
-	var parts []string
-	for _, arch := range arches[1:] {
+	var others []string
+	for _, arch := range c.arches[1:] {
 		var extra []string
 		for _, m := range leaks[arch] {
 			if !slices.Contains(primary, m) {
@@ -219,17 +182,51 @@ func perArch(arches []string, leaks map[string][]string, primary []string) strin
 			}
 		}
 		if len(extra) > 0 {
-			word := "also "
-			if len(primary) == 0 {
-				word = ""
-			}
-			parts = append(parts, fmt.Sprintf("on %s, %s%s", arch, word, and(annotate(extra))))
+			others = append(others, fmt.Sprintf("on %s: %s", arch, and(c.annotate(extra))))
 		}
 	}
-	if len(parts) == 0 {
-		return ""
+	what := fmt.Sprintf("%s is denied (%s)", in.Trigger, in.Action)
+	id := "bypass-" + cl.Name
+	reason := fmt.Sprintf("%s, but other calls %s as well: %s", what, cl.Goal, and(c.annotate(primary)))
+	if len(others) > 0 {
+		reason += "; and " + strings.Join(others, "; ")
 	}
-	return "; " + strings.Join(parts, "; ")
+	if len(primary) == 0 {
+		id = "arch-untranslated"
+		reason = fmt.Sprintf("%s and every other way on %s is closed, but other calls %s as well %s; the rules are written for %s alone",
+			what, c.arches[0], cl.Goal, strings.Join(others, "; "), c.arches[0])
+	}
+	fix := fmt.Sprintf("deny the whole class with the same action: syscalls: [\"%s\"] (oci-sbx convert --harden does that", cl.Group)
+	if cond, ok := cl.Enough["sendto"]; ok {
+		fix += fmt.Sprintf(", denying sendto only when %s, with a destination address, so that send(2) on a connected socket keeps working", cond)
+	}
+	c.add(Finding{ID: id, Severity: Error, Syscalls: names, anchor: in.Trigger, Reason: reason, Fix: fix + ")"})
+}
+
+// memberNotes say how a member reaches the goal where that is not plain.
+var memberNotes = map[string]string{
+	"open_by_handle_at": "open_by_handle_at (with CAP_DAC_READ_SEARCH)",
+	"sendto":            "sendto (a UDP datagram to an address, TCP Fast Open)",
+	"sendmsg":           "sendmsg (UDP)",
+}
+
+func (c *checker) annotate(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if note, ok := memberNotes[n]; ok {
+			out[i] = note
+		}
+		if n == "socketcall" {
+			out[i] = "socketcall (the i386 multiplexer: libseccomp cannot apply a conditional denial to the calls it carries)"
+			for _, cs := range c.d.Cases(n) {
+				if len(cs.When) == 0 && !cs.Action.IsDeny() {
+					out[i] = "socketcall (the i386 multiplexer, which a rule allows outright: that rule wins over libseccomp's denials of the calls it carries)"
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (c *checker) actions() {
@@ -301,8 +298,11 @@ func (c *checker) defaults() {
 		}
 		sort.Strings(open)
 		including := ""
-		if len(open) > 0 {
-			including = ", " + and(open) + " included"
+		switch {
+		case len(open) > 8:
+			including = fmt.Sprintf(", including %s and %d more dangerous ones", strings.Join(open[:8], ", "), len(open)-8)
+		case len(open) > 0:
+			including = ", including " + and(open)
 		}
 		c.add(Finding{ID: "default-allow", Severity: Warning, Syscalls: open,
 			Reason: fmt.Sprintf("the default action is %s: every syscall no rule names runs%s; a denylist stops only the calls its author thought of", def, including),
@@ -327,22 +327,22 @@ var dangerousSets = []struct {
 	id, why string
 	names   []string
 }{
-	{"mount", "mount and remount filesystems, and escape a chroot with a new root", []string{
+	{"mount", "mounting filesystems, and leaving a chroot through a new root", []string{
 		"fsconfig", "fsmount", "fsopen", "fspick", "mount", "mount_setattr", "move_mount", "open_tree", "pivot_root", "umount", "umount2"}},
-	{"kernel", "load code into the host's kernel or replace the kernel", []string{
-		"delete_module", "finit_module", "init_module", "kexec_file_load", "kexec_load", "reboot"}},
-	{"attack-surface", "expose large kernel attack surfaces (eBPF programs, perf events, page-fault handling in user space, io_uring)", []string{
+	{"kernel", "loading code into the running kernel, or booting another one", []string{
+		"delete_module", "finit_module", "init_module", "kexec_file_load", "kexec_load"}},
+	{"attack-surface", "large kernel attack surfaces: eBPF programs, perf events, user-space page-fault handling, io_uring", []string{
 		"bpf", "io_uring_setup", "perf_event_open", "userfaultfd"}},
-	{"process", "read and steer other processes", []string{
+	{"process", "reading and steering other processes", []string{
 		"kcmp", "pidfd_getfd", "process_vm_readv", "process_vm_writev", "ptrace"}},
-	{"keyring", "reach the kernel keyring, which is not namespaced", []string{
+	{"keyring", "the kernel keyring, which is not namespaced", []string{
 		"add_key", "keyctl", "request_key"}},
-	{"namespace", "create or join namespaces; a new user namespace grants every capability inside it and opens kernel code to the unprivileged", []string{
+	{"namespace", "creating and joining namespaces; a new user namespace gives every capability inside it and opens kernel code to unprivileged users", []string{
 		"setns", "unshare"}},
-	{"handle", "open any file of a mounted filesystem by its handle, out of the mount namespace (the \"shocker\" escape)", []string{
+	{"handle", "opening any file of a mounted filesystem by its handle, outside the mount namespace (the \"shocker\" escape)", []string{
 		"open_by_handle_at"}},
-	{"host", "change the host: raw I/O ports, swap, accounting, quotas, the kernel log", []string{
-		"acct", "ioperm", "iopl", "lookup_dcookie", "quotactl", "swapoff", "swapon", "syslog"}},
+	{"host", "acting on the whole host: I/O ports, swap, process accounting, quotas, the kernel log, reboot", []string{
+		"acct", "ioperm", "iopl", "lookup_dcookie", "quotactl", "reboot", "swapoff", "swapon", "syslog"}},
 }
 
 func (c *checker) dangerous() {
@@ -360,7 +360,7 @@ func (c *checker) dangerous() {
 			continue
 		}
 		c.add(Finding{ID: "dangerous-allowed", Severity: Warning, Syscalls: open, anchor: open[0],
-			Reason: fmt.Sprintf("the profile allows %s, which %s", and(open), dg.why),
+			Reason: fmt.Sprintf("the profile allows %s, which means %s", and(open), dg.why),
 			Fix:    "leave them out of the allow rules unless the program needs them, and then allow them under conditions or with the capability that guards them"})
 	}
 }
@@ -376,10 +376,9 @@ func (c *checker) args() {
 						continue
 					}
 					seen[key] = true
-					masked := rules.Cond{Arg: cond.Arg, Op: rules.OpMaskedEQ, Mask: 0xffffffff, Value: cond.Value & 0xffffffff}
-					fix := fmt.Sprintf("compare the lower half only: %q (oci-sbx convert --harden does)", masked.String())
-					if cond.Op != rules.OpEQ {
-						fix = "seccomp has no masked " + strings.Fields(cond.String())[1] + ": write the case as masked equalities (\"argN & 0xffffffff == V\"), or deny by default and allow the values wanted"
+					fix := "seccomp has no masked " + strings.Fields(cond.String())[1] + ": write the case as masked equalities (\"argN & 0xffffffff == V\"), or deny by default and allow the values wanted"
+					if masked, ok := rules.LowerHalf(cond); ok {
+						fix = fmt.Sprintf("compare the lower half only: %q (oci-sbx convert --harden does)", masked.String())
 					}
 					c.add(Finding{ID: "unmasked-int-arg", Severity: Error, Syscalls: []string{n}, anchor: n,
 						Reason: fmt.Sprintf("%s when %q (%s) compares all 64 bits of an argument the kernel reads as 32: a caller that sets the upper half slips past the condition and the kernel still sees the value", n, cond.String(), cs.Action),
@@ -424,11 +423,17 @@ func (c *checker) runtimes() {
 	conflicts, err := stage.Conflicts(c.s, stage.RuncNoNewPrivileges)
 	if err == nil && len(conflicts) > 0 {
 		var names []string
+		sure := false
 		for _, cf := range conflicts {
 			names = appendNew(names, cf.Syscall)
+			sure = sure || !strings.Contains(cf.Outcome, " when ")
+		}
+		reason := fmt.Sprintf("runc cannot start a container under this profile: after loading the filter, runc itself still calls %s (it reopens its exec fifo through /proc/self/fd), and fails", and(names))
+		if !sure {
+			reason = fmt.Sprintf("runc may fail to start a container under this profile: after loading the filter, runc itself still calls %s, which the profile denies under conditions; runc's own arguments decide", and(names))
 		}
 		c.add(Finding{ID: "runc-cannot-start", Severity: Warning, Syscalls: names, anchor: names[0],
-			Reason: fmt.Sprintf("runc cannot start a container under this profile: after loading the filter, runc itself still calls %s (it reopens its exec fifo through /proc/self/fd), and fails", and(names)),
+			Reason: reason,
 			Fix:    "let oci-sbx patch put it in a bundle in two stages (runc loads a profile it can start under, oci-sbx loads this one inside the container; filters stack), or run a static program under oci-sbx exec"})
 	} else if pc, err := stage.Conflicts(c.s, stage.RuncPrivileged); err == nil && len(pc) > 0 {
 		var names []string

@@ -179,16 +179,16 @@ func readErrors(name string, err error) ([]Finding, bool) {
 // their own, by the words of their messages.
 var readErrorKinds = []struct{ text, id, fix string }{
 	{"notify cannot be the default action", "notify-default",
-		"deny by default and give notify only the syscalls an agent should see; runc refuses a notify default because it would stop runc itself"},
+		"deny by default, and notify only the syscalls an agent should see"},
 	{"notify on write", "notify-write",
-		"notify other syscalls: runc must write to its sync pipe after loading the filter, so it refuses notify on write"},
-	{"errno(0)", "errno-zero", "use allow, or a real errno such as EPERM"},
+		"notify other syscalls; leave write to the filter"},
+	{"errno(0)", "errno-zero", "deny with a real errno, such as errno(EPERM), or allow"},
 	{"unknown syscall", "unknown-syscall",
 		"fix the name: runc skips names libseccomp does not know without a word, so a denial with a typo denies nothing"},
 	{"runc would OR them", "or-conditions",
 		"write one condition (a mask, or a single bound), or one rule per case"},
 	{"conflicts with the rule at line", "conflicting-rules",
-		"give the syscall one action, or make every case conditional"},
+		"give the syscall one unconditional rule, or only conditional ones"},
 }
 
 // WriteText writes one line per finding and a summary line.
@@ -199,11 +199,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		if f.Pos.IsValid() {
 			where += fmt.Sprintf(":%d:%d", f.Pos.Line, max(f.Pos.Col, 1))
 		}
-		fmt.Fprintf(&b, "%s: %s [%s] %s Fix: %s\n", where, f.Severity, f.ID, sentence(f.Reason), sentence(f.Fix))
+		fmt.Fprintf(&b, "%s: %s [%s] %s Fix: %s\n", oneLine(where), f.Severity, f.ID, oneLine(sentence(f.Reason)), oneLine(sentence(f.Fix)))
 	}
-	fmt.Fprintf(&b, "%s: %s, %s, %d info\n", r.File, plural(r.Count(Error), "error"), plural(r.Count(Warning), "warning"), r.Count(Info))
+	fmt.Fprintf(&b, "%s: %s, %s, %d info\n", oneLine(r.File), plural(r.Count(Error), "error"), plural(r.Count(Warning), "warning"), r.Count(Info))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// oneLine keeps a finding on its line whatever a message quotes.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 func sentence(s string) string {

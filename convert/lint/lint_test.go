@@ -302,3 +302,24 @@ func TestProfile(t *testing.T) {
 		t.Errorf("text: %v\n%s", err, b.String())
 	}
 }
+
+// FuzzSource: whatever the document, lint reports or refuses, never
+// panics, and its text has a line per finding and a summary.
+func FuzzSource(f *testing.F) {
+	paths, _ := filepath.Glob("testdata/corpus/*")
+	for _, p := range append(paths, "../../testdata/demo.yaml") {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := Source("f", data, "", convert.Options{Kernel: "6.1", Arches: []string{"x86_64"}})
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := r.WriteText(&b); err != nil || strings.Count(b.String(), "\n") != len(r.Findings)+1 {
+			t.Errorf("text: %v\n%s", err, b.String())
+		}
+	})
+}

@@ -154,6 +154,9 @@ func (t *treeBuilder) node(n ast.Node) *node {
 		return t.node(n.Value)
 	case *ast.MappingNode:
 		out.kind = objectNode
+		if !n.IsFlowStyle && len(n.Values) > 0 {
+			out.pos = t.pos(n.Values[0].Key) // a block mapping starts at its first key
+		}
 		for _, kv := range n.Values {
 			out.keys = append(out.keys, scalarText(kv.Key))
 			out.vals = append(out.vals, t.node(kv.Value))
@@ -347,6 +350,9 @@ func rawRules(r *rawResult, file string, data []byte) {
 			}
 			r.name(n.Name, n.Pos)
 		}
+	}
+	if p.Harden {
+		return // hardening makes trace errno(EPERM) and kill-thread kill-process
 	}
 	if p.HasDefault {
 		ruleAction(r, file, p.Default, p.DefaultPos, "the default action")

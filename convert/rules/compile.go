@@ -162,7 +162,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	}
 	var shadowed []string
 	for _, name := range order {
-		if kept, ok := c.resolveConflicts(name, cases[name]); !ok {
+		if kept, ok := c.resolveConflicts(name, cases[name], def); !ok {
 			cases[name] = kept
 			shadowed = append(shadowed, name)
 		}
@@ -266,10 +266,13 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 // or conditions (measured with libseccomp 2.5.4). In a rules document that
 // is a mistake worth an error; a converted profile keeps runc's meaning,
 // and ok is false when that dropped rules.
-func (c *compiler) resolveConflicts(name string, cs []syscallCase) (kept []syscallCase, ok bool) {
+//
+// runc drops a rule whose action is the default before libseccomp sees
+// it, so such rules take no part.
+func (c *compiler) resolveConflicts(name string, cs []syscallCase, def Action) (kept []syscallCase, ok bool) {
 	first := -1
 	for i, sc := range cs {
-		if len(sc.when) == 0 {
+		if len(sc.when) == 0 && sc.action != def {
 			first = i
 			break
 		}
@@ -278,7 +281,7 @@ func (c *compiler) resolveConflicts(name string, cs []syscallCase) (kept []sysca
 		return cs, true
 	}
 	for _, sc := range cs {
-		if sc.action == cs[first].action || sc.rule == cs[first].rule {
+		if sc.action == cs[first].action || sc.rule == cs[first].rule || sc.action == def {
 			continue
 		}
 		if !sc.rule.Pos.IsValid() {
