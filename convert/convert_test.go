@@ -225,3 +225,26 @@ func TestExtendsFile(t *testing.T) {
 		t.Errorf("extends cycle: %v", err)
 	}
 }
+
+// TestRuncDropsDefaultRulesFirst: runc drops a rule equal to the default
+// before libseccomp keeps a syscall's first unconditional rule, so the
+// conditional errno below still applies under runc.
+func TestRuncDropsDefaultRulesFirst(t *testing.T) {
+	in := `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[
+		{"names":["personality"],"action":"SCMP_ACT_ALLOW"},
+		{"names":["personality"],"action":"SCMP_ACT_ERRNO","errnoRet":1,"args":[{"index":0,"value":8,"op":"SCMP_CMP_EQ"}]}]}`
+	got, err := Read("x.json", []byte(in), OCI, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := uint(1)
+	want := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"personality"}, Action: specs.ActErrno, ErrnoRet: &u, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 8, Op: specs.OpEqualTo}}},
+	}}
+	if err := Equal(want, got); err != nil {
+		t.Error(err)
+	}
+	if len(got.Syscalls) != 1 {
+		t.Errorf("got %d rules, want the errno rule only", len(got.Syscalls))
+	}
+}
