@@ -6,7 +6,7 @@ SECCOMP_ENV := CGO_ENABLED=1
 PURE_ENV    := CGO_ENABLED=0
 TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
-PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci
+PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci ./oci/stage ./hooks ./hooks/notify
 
 .PHONY: help deps build build-static build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps generate clean
 

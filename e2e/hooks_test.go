@@ -66,6 +66,7 @@ func TestHooks(t *testing.T) {
 	t.Run("podman-invalid-rules", func(t *testing.T) { testHookInvalid(t, env) })
 	t.Run("podman-report", func(t *testing.T) { testHookReport(t, env) })
 	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
+	t.Run("runc-report-no-late-stage", func(t *testing.T) { testRuncReportEarly(t, env) })
 	t.Run("agent-stops", func(t *testing.T) { env.agent.stop(t) })
 }
 
@@ -78,7 +79,9 @@ func (env hooksEnv) run(t *testing.T, annotations map[string]string, appArgs ...
 	t.Cleanup(func() { runCmd(t, env.podman, "rm", "--force", "--ignore", name) })
 	var args []string
 	for k, v := range annotations {
-		args = append(args, "--annotation", k+"="+v)
+		// Podman reads the option as CSV: quoted, the value may hold
+		// newlines, commas and quotes.
+		args = append(args, "--annotation", `"`+strings.ReplaceAll(k+"="+v, `"`, `""`)+`"`)
 	}
 	args = append(args, "--security-opt", "seccomp=unconfined", env.image, "/suspicious-app")
 	args = append(args, appArgs...)
@@ -137,9 +140,15 @@ func testHookDemo(t *testing.T, env hooksEnv) {
 	}
 }
 
-// A profile with a mistake: Podman does not create the container, and
-// says why.
+// A profile with a mistake: Podman does not create the container. It
+// discards the hook's standard error and says only that the hook failed;
+// the hook's log says why.
 func testHookInvalid(t *testing.T, env hooksEnv) {
+	const log = "/run/oci-sbx/precreate.log" // the hook's default
+	var before int64
+	if fi, err := os.Stat(log); err == nil {
+		before = fi.Size()
+	}
 	rules := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"
 	code, output := env.run(t, map[string]string{hooks.AnnotationRules: rules})
 	if code == 0 {
@@ -148,8 +157,19 @@ func testHookInvalid(t *testing.T, env hooksEnv) {
 	if strings.Contains(output, "Summary:") {
 		t.Error("the app ran")
 	}
-	if !strings.Contains(output, `unknown syscall \"opnat\": did you mean \"openat\"?`) && !strings.Contains(output, `unknown syscall "opnat": did you mean "openat"?`) {
-		t.Error("the output does not say what is wrong with the rules")
+	if !strings.Contains(output, "oci-sbx hook precreate") {
+		t.Error("Podman does not say that the hook failed")
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before > int64(len(data)) {
+		before = 0 // the log started over
+	}
+	want := `oci-sbx: hook precreate: annotation io.oci-sbx.rules: io.oci-sbx.rules:4:16: unknown syscall "opnat": did you mean "openat"?`
+	if got := string(data[before:]); !strings.Contains(got, want) {
+		t.Errorf("the hook's log lacks %q:\n%s", want, got)
 	}
 }
 
@@ -174,8 +194,34 @@ func testHookReport(t *testing.T, env hooksEnv) {
 }
 
 // runc, with a bundle patched to report to the agent: the demo needs the
-// late stage here too.
+// late stage here too, which hands its listener over.
 func testRuncReport(t *testing.T, env hooksEnv) {
+	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	output := env.runcPatched(t, demo)
+	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
+	if !strings.Contains(output, "open /etc/passwd: operation not permitted") || !strings.Contains(output, "connect: operation not permitted") {
+		t.Error("the app did not see EPERM")
+	}
+}
+
+// A profile runc can start with: runc itself hands the listener over.
+func testRuncReportEarly(t *testing.T, env hooksEnv) {
+	rules := filepath.Join(t.TempDir(), "deny-connect.yaml")
+	if err := os.WriteFile(rules, []byte("default: allow\nrules:\n  - action: errno(ECONNREFUSED)\n    syscalls: [connect]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	output := env.runcPatched(t, rules, eventWant{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "ECONNREFUSED"})
+	checkActivities(t, output, map[string]bool{"read_file": true, "count_processes": true}, "Summary: 2 succeed, 1 failed")
+	if !strings.Contains(output, "connect: connection refused") {
+		t.Error("the app did not see ECONNREFUSED")
+	}
+}
+
+// runcPatched runs the app with runc in a bundle patched with the profile
+// and --report-to the agent, and checks the agent's events: by default the
+// demo's denials.
+func (env hooksEnv) runcPatched(t *testing.T, profile string, wants ...eventWant) string {
+	t.Helper()
 	dir := t.TempDir()
 	rootfs := filepath.Join(dir, "rootfs")
 	app, err := os.ReadFile(env.app)
@@ -185,8 +231,7 @@ func testRuncReport(t *testing.T, env hooksEnv) {
 	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": app})
 	bundle := filepath.Join(dir, "bundle")
 	runcBundle(t, env.runc, bundle, rootfs, []string{"/suspicious-app"})
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
-	code, out, stderr := runCmd(t, env.oci, "patch", "--profile", demo, "--report-to", env.agent.socket, bundle)
+	code, out, stderr := runCmd(t, env.oci, "patch", "--profile", profile, "--report-to", env.agent.socket, bundle)
 	t.Logf("oci-sbx patch: exit %d\n%s%s", code, out, stderr)
 	if code != 0 {
 		t.Fatalf("oci-sbx patch --report-to: exit status %d", code)
@@ -197,11 +242,14 @@ func testRuncReport(t *testing.T, env hooksEnv) {
 	if timedOut || code != 0 {
 		t.Fatalf("runc run: exit status %d (timed out: %v)", code, timedOut)
 	}
-	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
-	env.agent.expect(t, mark, []eventWant{
-		{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
-		{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
-	})
+	if len(wants) == 0 {
+		wants = []eventWant{
+			{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
+			{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
+		}
+	}
+	env.agent.expect(t, mark, wants)
+	return output
 }
 
 // agentProc is `oci-sbx agent` running as its own process.
@@ -214,7 +262,11 @@ type agentProc struct {
 	done   chan error
 }
 
-func (a *agentProc) Write(p []byte) (int, error) { a.mu.Lock(); defer a.mu.Unlock(); return a.out.Write(p) }
+func (a *agentProc) Write(p []byte) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.out.Write(p)
+}
 
 type logWriter struct{ a *agentProc }
 

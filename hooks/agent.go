@@ -52,6 +52,8 @@ type Event struct {
 }
 
 // AnswerGone is the Answer of a call whose task died while it waited.
+// (A call that a signal interrupted is not reported: the kernel abandons
+// its notification, and the call comes again once the handler returns.)
 const AnswerGone = "none: the task is gone"
 
 // Agent is a seccomp agent for the OCI listenerPath: runc connects to its
@@ -200,7 +202,11 @@ func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn, stop *stopper
 		meta = nil
 		a.logf("container %s: %v; answering EPERM", st.State.ID, err)
 	}
-	a.logf("container %s (pid %d): serving its notifications", st.State.ID, st.Pid)
+	from := ""
+	if st.State.Annotations[AnnotationHandover] == HandoverLate {
+		from = ", late stage"
+	}
+	a.logf("container %s (pid %d%s): serving its notifications", st.State.ID, st.Pid, from)
 	n, err := a.serveListener(fd, st.State.ID, meta, stop)
 	if err != nil {
 		a.logf("container %s: %v (after %d calls)", st.State.ID, err, n)
@@ -384,12 +390,15 @@ func (a *Agent) serveListener(fd int, id string, meta *Metadata, stop *stopper) 
 		if ok {
 			denied++
 		}
-		a.emit(ev)
+		if ev.Answer != "" {
+			a.emit(ev)
+		}
 	}
 }
 
-// answer denies one call and reports whether the answer reached it. Path
-// and address arguments are read while the task waits in the call; the
+// answer denies one call and reports whether the answer reached it; the
+// event has no Answer when a signal interrupted the call. Path and
+// address arguments are read while the task waits in the call; the
 // notification is checked afterwards, so that what was read belongs to
 // that task and not to one that reused its pid.
 func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (Event, bool) {
@@ -407,19 +416,39 @@ func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (Even
 	call := notify.Describe(int(n.Pid), name, n.Data.Args[:])
 	e := meta.Errno(name)
 	if !notify.IDValid(fd, n.ID) {
-		ev.Answer = AnswerGone
+		if !taskAlive(int(n.Pid)) {
+			ev.Answer = AnswerGone
+		}
 		return ev, false
 	}
 	if err := notify.Deny(fd, n.ID, e); err != nil {
-		ev.Answer = AnswerGone
-		if !errors.Is(err, unix.ENOENT) {
+		switch {
+		case !errors.Is(err, unix.ENOENT):
 			ev.Answer = "none: " + err.Error()
+		case !taskAlive(int(n.Pid)):
+			ev.Answer = AnswerGone
 		}
 		return ev, false
 	}
 	ev.Call, ev.Path, ev.Addr = call.Text, call.Path, call.Addr
 	ev.Answer = rules.ErrnoName(uint(e))
 	return ev, true
+}
+
+// taskAlive reports whether a thread still runs: it exists and is not a
+// zombie.
+func taskAlive(tid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which may hold anything but
+	// ends with the last ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 || i+2 >= len(stat) {
+		return false
+	}
+	return stat[i+2] != 'Z' && stat[i+2] != 'X'
 }
 
 func (a *Agent) emit(ev Event) {

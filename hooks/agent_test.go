@@ -355,6 +355,56 @@ func TestAnswerDeadTask(t *testing.T) {
 	}
 }
 
+// TestAnswerInterruptedCall interrupts a waiting call with a signal: the
+// kernel abandons the notification, the agent reports nothing, and the
+// call, restarted after the handler, is answered as usual.
+func TestAnswerInterruptedCall(t *testing.T) {
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := os.NewFile(uintptr(sp[1]), "child")
+	cmd, out := startChild(t, "parent", map[string]string{"DIR": t.TempDir()}, theirs)
+	theirs.Close()
+	fd := recvFd(t, sp[0])
+	unix.Close(sp[0])
+	defer unix.Close(fd)
+
+	n, err := notify.Recv(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SIGURG: the Go runtime's preemption signal, handled with
+	// SA_RESTART, so the call starts again.
+	if err := unix.Tgkill(cmd.Process.Pid, int(n.Pid), unix.SIGURG); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the notification to be abandoned", func() bool { return !notify.IDValid(fd, n.ID) })
+	a := &Agent{}
+	if ev, ok := a.answer(fd, n, "c", nil); ok || ev.Answer != "" {
+		t.Errorf("answer to an interrupted call = %+v, %v; want no answer", ev, ok)
+	}
+	for _, want := range []string{"getppid", "mkdirat"} {
+		for {
+			n, err := notify.Recv(fd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev, ok := a.answer(fd, n, "c", nil)
+			if ev.Answer == "" {
+				continue // interrupted again, by the runtime this time
+			}
+			if !ok || ev.Syscall != want || ev.Answer != "EPERM" {
+				t.Errorf("answer = %+v, %v; want %s denied with EPERM", ev, ok, want)
+			}
+			break
+		}
+	}
+	if err := waitChild(t, cmd); err != nil || out.String() != "getppid: EPERM\nmkdirat: EPERM\n" {
+		t.Errorf("%v: %s", err, out)
+	}
+}
+
 // recvFd receives one descriptor from a child over a socketpair.
 func recvFd(t *testing.T, sock int) int {
 	t.Helper()

@@ -1,8 +1,14 @@
 // Package hooks is the OCI runtime hook: Podman's precreate config filter,
-// which applies a seccomp profile named by a container's annotations, the
+// which applies the seccomp profile a container's annotations name, the
 // hooks.d 1.0.0 document that registers it, and the seccomp agent that
-// answers and reports the notifications a runtime hands over through a
-// profile's listenerPath.
+// reports and answers the notifications of a profile's listenerPath.
+//
+// ReportTo turns a profile's errno rules into notify rules for the agent,
+// with each syscall's errno in listenerMetadata; the agent answers every
+// notification with that errno and never lets a call run. runc hands its
+// listener to the agent itself; oci-sbx's late stage (package stage), which
+// applies what runc cannot start under, hands its own over with
+// LateHandover, since the kernel allows one listener per chain of filters.
 //
 // Everything here is pure Go: the agent speaks the kernel's notification
 // interface through package notify, not libseccomp, and loads no filter.

@@ -25,19 +25,17 @@ import (
 // every state runc hands to hooks and agents.
 const MaxInlineRules = 64 << 10
 
-// Where the late stage's files appear inside the container; the same
-// places `oci-sbx patch` uses, so `oci-sbx late` finds them either way.
-const (
-	LateMount   = "/.oci-sbx"
-	LateBinary  = LateMount + "/oci-sbx"
-	LateProfile = LateMount + "/late.json"
-	// LateAgentSocket is where the agent's socket is bound, for the late
-	// stage to hand its listener over (see ReportLate).
-	LateAgentSocket = LateMount + "/agent.sock"
-)
+// LateAgentSocket is where the agent's socket is bound in a container
+// whose late stage reports, for the late stage to hand its listener over
+// (see ReportLate and LateHandover).
+const LateAgentSocket = stage.MountPoint + "/" + LateAgentSocketName
 
-// DefaultLateDir is where the precreate filter keeps late-stage profiles
-// on the host, one file per profile, named by its hash.
+// LateAgentSocketName is the empty file in the late stage's directory that
+// the agent's socket is bound over.
+const LateAgentSocketName = "agent.sock"
+
+// DefaultLateDir is where the precreate filter keeps the late stage's
+// files on the host: a directory per late profile, named by its hash.
 const DefaultLateDir = "/run/oci-sbx/late"
 
 // ErrNoProfile is returned for a report annotation without a profile.
@@ -50,7 +48,7 @@ type PrecreateOptions struct {
 	// package stage). It is called only for such profiles; nil, or an
 	// error, refuses them.
 	LateBinary func() (string, error)
-	// LateDir is where late-stage profiles are written; empty means
+	// LateDir is where the late stage's files are kept; empty means
 	// DefaultLateDir.
 	LateDir string
 	// Convert is passed to convert.Read; its Warn receives the profile's
@@ -125,15 +123,10 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		return nil, fmt.Errorf("applying the profile: %w", err)
 	}
 
-	early, late := plan.Early, plan.Late
+	var reportOpts []oci.SpecOpt
 	if hasReport {
 		var notes []string
-		if late == nil {
-			early, notes, err = ReportTo(early, report)
-		} else {
-			early, late, notes, err = ReportLate(early, late, LateAgentSocket)
-		}
-		if err != nil {
+		if reportOpts, notes, err = ReportPlan(plan, report); err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", AnnotationReport, err)
 		}
 		if err := checkSocket(report); err != nil {
@@ -143,31 +136,29 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 			opt.note("%s", n)
 		}
 	}
-
-	opts := []oci.SpecOpt{oci.WithSeccomp(early)}
+	early, late := plan.Early, plan.Late
+	var lateDir, bin string
+	if late != nil {
+		if bin, err = lateBinary(opt.LateBinary); err != nil {
+			return nil, fmt.Errorf("applying the profile: runc cannot start under it (%s), and the late stage that would apply it needs a static oci-sbx: %w", conflicts(plan), err)
+		}
+		if lateDir, err = writeLateDir(opt.LateDir, late); err != nil {
+			return nil, err
+		}
+	}
+	// The same edits as oci-sbx patch, with the late stage's directory on
+	// the host instead of in a bundle.
+	opts := append([]oci.SpecOpt{stage.WithoutLateStage(), WithoutAgentSocket()}, plan.SpecOpts(lateDir, nnp)...)
 	if plan.NoNewPrivileges && !nnp {
-		opts = append(opts, oci.WithNoNewPrivileges(true))
 		opt.note("set process.noNewPrivileges: runc must load the profile as late as it can (%s)", conflicts(plan))
 	}
 	if late != nil {
-		bin, err := lateBinary(opt.LateBinary)
-		if err != nil {
-			return nil, fmt.Errorf("applying the profile: runc cannot start under it (%s), and the late stage that would apply it needs a static oci-sbx: %w", conflicts(plan), err)
-		}
-		file, err := writeLateProfile(opt.LateDir, late)
-		if err != nil {
-			return nil, err
-		}
+		// The binary is bound over its empty file in the directory,
+		// which is bound first; so is the agent's socket.
 		ro := []string{"bind", "ro", "nosuid", "nodev"}
-		opts = append(opts,
-			oci.WithMount(specs.Mount{Destination: LateBinary, Type: "bind", Source: bin, Options: ro}),
-			oci.WithMount(specs.Mount{Destination: LateProfile, Type: "bind", Source: file, Options: ro}))
-		if late.ListenerPath != "" {
-			// connect needs no write access to the mount.
-			opts = append(opts, oci.WithMount(specs.Mount{Destination: LateAgentSocket, Type: "bind", Source: report, Options: ro}))
-		}
-		opts = append(opts, oci.WithArgsPrefix(LateBinary, "late", LateProfile, "--"))
-		opt.note("late stage: runc cannot start under this profile, so %s loads it right before the container's process (%s)", LateBinary, conflicts(plan))
+		opts = append(opts, oci.WithMount(specs.Mount{Destination: stage.Prefix[0], Type: "bind", Source: bin, Options: ro}))
+		opts = append(opts, reportOpts...)
+		opt.note("late stage: runc cannot start under this profile, so %s loads it right before the container's process (%s)", stage.Prefix[0], conflicts(plan))
 	}
 	if err := ed.Apply(opts...); err != nil {
 		return nil, fmt.Errorf("applying the profile: %w", err)
@@ -256,29 +247,52 @@ func readInlineRules(src string, opt convert.Options) (*specs.LinuxSeccomp, erro
 	return s, nil
 }
 
-// writeLateProfile writes a late-stage profile into dir under its hash,
-// so that containers with the same profile share one file and a file in
-// use is never rewritten with other contents.
-func writeLateProfile(dir string, s *specs.LinuxSeccomp) (string, error) {
-	if dir == "" {
-		dir = DefaultLateDir
+// writeLateDir makes the late stage's directory for a late profile under
+// root: late.json, and empty files for the binary and the agent's socket
+// to be bound over. The directory is named by the profile's hash, so that
+// containers with the same profile share it and a directory in use never
+// changes; it is made under another name and renamed into place whole.
+func writeLateDir(root string, s *specs.LinuxSeccomp) (string, error) {
+	if root == "" {
+		root = DefaultLateDir
 	}
 	var buf bytes.Buffer
 	if err := convert.Write(&buf, s, convert.OCI, convert.Options{}); err != nil {
-		return "", fmt.Errorf("writing the late-stage profile: %w", err)
+		return "", fmt.Errorf("writing the late stage's profile: %w", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
-	path := filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
-		return path, nil
+	dir := filepath.Join(root, hex.EncodeToString(sum[:16]))
+	if old, err := os.ReadFile(filepath.Join(dir, stage.ProfileName)); err == nil && bytes.Equal(old, buf.Bytes()) {
+		return dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("writing the late-stage profile: %w", err)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
 	}
-	if err := oci.WriteFileAtomic(path, buf.Bytes(), 0o644); err != nil {
-		return "", fmt.Errorf("writing the late-stage profile: %w", err)
+	tmp, err := os.MkdirTemp(root, ".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
 	}
-	return path, nil
+	defer os.RemoveAll(tmp) // gone after the rename
+	files := map[string][]byte{stage.ProfileName: buf.Bytes(), stage.BinaryName: nil}
+	if s.ListenerPath != "" {
+		files[LateAgentSocketName] = nil
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			return "", fmt.Errorf("writing the late stage's files: %w", err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another container with the same profile was faster.
+		if old, rerr := os.ReadFile(filepath.Join(dir, stage.ProfileName)); rerr == nil && bytes.Equal(old, buf.Bytes()) {
+			return dir, nil
+		}
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
+	}
+	return dir, nil
 }
 
 // checkSocket makes sure an agent listens at path, so that a missing agent

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // podmanConfig is a config.json as Podman hands it to a precreate hook
@@ -259,28 +261,39 @@ func TestPrecreateLateStage(t *testing.T) {
 	if err := json.Unmarshal(out, &spec); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{LateBinary, "late", LateProfile, "--", "/suspicious-app", "-x"}; !cmp.Equal(spec.Process.Args, want) {
+	if want := append(slices.Clone(stage.Prefix), "/suspicious-app", "-x"); !cmp.Equal(spec.Process.Args, want) {
 		t.Errorf("process.args %q, want %q", spec.Process.Args, want)
 	}
 	if !spec.Process.NoNewPrivileges {
 		t.Error("process.noNewPrivileges is not set")
 	}
-	mounts := map[string]specs.Mount{}
+	// The directory first, then the binary over its empty file.
+	var mounts []specs.Mount
 	for _, m := range spec.Mounts {
-		mounts[m.Destination] = m
+		if strings.HasPrefix(m.Destination, stage.MountPoint) {
+			mounts = append(mounts, m)
+		}
 	}
-	if m := mounts[LateBinary]; m.Source != bin || m.Type != "bind" || !cmp.Equal(m.Options, []string{"bind", "ro", "nosuid", "nodev"}) {
-		t.Errorf("mount of the late binary: %+v", m)
+	ro := []string{"bind", "ro", "nosuid", "nodev"}
+	if len(mounts) != 2 || mounts[0].Destination != stage.MountPoint || filepath.Dir(mounts[0].Source) != lateDir ||
+		mounts[1].Destination != stage.Prefix[0] || mounts[1].Source != bin || !cmp.Equal(mounts[0].Options, ro) || !cmp.Equal(mounts[1].Options, ro) {
+		t.Fatalf("mounts: %+v", mounts)
 	}
-	m := mounts[LateProfile]
-	if filepath.Dir(m.Source) != lateDir {
-		t.Fatalf("mount of the late profile: %+v", m)
+	for name, size := range map[string]int{stage.BinaryName: 0, LateAgentSocketName: -1} {
+		fi, err := os.Stat(filepath.Join(mounts[0].Source, name))
+		switch {
+		case size < 0 && err == nil:
+			t.Errorf("%s is there without a report", name)
+		case size >= 0 && (err != nil || fi.Size() != int64(size)):
+			t.Errorf("%s: %v", name, err)
+		}
 	}
-	data, err := os.ReadFile(m.Source)
+	lateFile := filepath.Join(mounts[0].Source, stage.ProfileName)
+	data, err := os.ReadFile(lateFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	late, err := convert.Read(m.Source, data, convert.OCI, convert.Options{})
+	late, err := convert.Read(lateFile, data, convert.OCI, convert.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +313,7 @@ func TestPrecreateLateStage(t *testing.T) {
 		}
 	}
 
-	// The same profile again: the same file, not a second one.
+	// The same profile again: the same directory, not a second one.
 	if _, err := Precreate(in, PrecreateOptions{LateDir: lateDir, LateBinary: func() (string, error) { return bin, nil }}); err != nil {
 		t.Fatal(err)
 	}
@@ -340,8 +353,11 @@ func TestPrecreateLateReport(t *testing.T) {
 				t.Errorf("the socket mount: %+v", m)
 			}
 			socket = ""
-		case LateProfile:
-			lateFile = m.Source
+		case stage.MountPoint:
+			lateFile = filepath.Join(m.Source, stage.ProfileName)
+			if _, err := os.Stat(filepath.Join(m.Source, LateAgentSocketName)); err != nil {
+				t.Errorf("no file to bind the socket over: %v", err)
+			}
 		}
 	}
 	if socket != "" {

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // Metadata is what ReportTo stores in a profile's listenerMetadata, which
@@ -177,7 +179,8 @@ func errnoRet(p *uint) uint {
 // late filter's notification anyway. So the early profile lets through the
 // calls the late one reports; the container's process, which starts only
 // once the late filter is loaded, is denied exactly what the profile
-// denies.
+// denies. A process started later with runc exec gets linux.seccomp only,
+// as with any late stage, and here that lets the reported calls through.
 func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, *specs.LinuxSeccomp, []string, error) {
 	l, notes, err := ReportTo(late, socket)
 	if err != nil {
@@ -224,3 +227,38 @@ func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSec
 	}
 	return &e, l, notes, nil
 }
+
+// ReportPlan makes a plan for a container (package stage) report its
+// denials to the agent listening on socket, a path on the host: ReportTo
+// when runc applies the whole profile, ReportLate when a late stage does.
+// It returns the edits a config needs beyond plan.SpecOpts: in the second
+// case, the agent's socket bound into the container at LateAgentSocket,
+// over an empty file LateAgentSocketName in the late stage's directory,
+// which the caller provides.
+func ReportPlan(plan *stage.Plan, socket string) ([]oci.SpecOpt, []string, error) {
+	var notes []string
+	var err error
+	if plan.Late == nil {
+		if plan.Early, notes, err = ReportTo(plan.Early, socket); err != nil {
+			return nil, nil, err
+		}
+		return nil, notes, nil
+	}
+	if !filepath.IsAbs(socket) {
+		return nil, nil, fmt.Errorf("reporting to %q: the agent's socket must be an absolute path", socket)
+	}
+	if plan.Early, plan.Late, notes, err = ReportLate(plan.Early, plan.Late, LateAgentSocket); err != nil {
+		return nil, nil, err
+	}
+	if plan.Late.ListenerPath == "" {
+		return nil, notes, nil
+	}
+	// connect needs no write access to the mount.
+	m := specs.Mount{Destination: LateAgentSocket, Type: "bind", Source: socket, Options: []string{"bind", "ro", "nosuid", "nodev"}}
+	return []oci.SpecOpt{oci.WithMount(m)}, notes, nil
+}
+
+// WithoutAgentSocket removes the agent's socket from a config that an
+// earlier patch set up to report from a late stage; stage.WithoutLateStage
+// removes the rest.
+func WithoutAgentSocket() oci.SpecOpt { return oci.WithoutMount(LateAgentSocket) }

@@ -44,9 +44,6 @@ func OpenBundle(path string) (*Bundle, error) {
 	return &Bundle{path: path, dir: dir}, nil
 }
 
-// Path returns the path the bundle was opened with.
-func (b *Bundle) Path() string { return b.path }
-
 // Close releases the bundle's directory.
 func (b *Bundle) Close() error { return b.dir.Close() }
 
@@ -70,7 +67,7 @@ func openDirNoFollow(path string) (*os.File, error) {
 		var st unix.Stat_t
 		if err := unix.Fstatat(fd, comp, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			unix.Close(fd)
-			return nil, err
+			return nil, fmt.Errorf("%q: %w", walked, err)
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			unix.Close(fd)

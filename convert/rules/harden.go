@@ -486,7 +486,7 @@ func harden(p *Profile, arches []string) ([]string, error) {
 			names = append(names, n)
 		}
 		if len(dropped) > 0 {
-			notef("%s: no longer %s by a rule", strings.Join(dropped, ", "), r.Action)
+			notef("%s: taken out of the rule that gave them %s", strings.Join(dropped, ", "), r.Action)
 		}
 		if len(names) > 0 {
 			r.Syscalls = names
@@ -549,7 +549,7 @@ func maskIntArgs(p *Profile) []string {
 	var out []Rule
 	for _, r := range p.Rules {
 		for _, c := range r.When {
-			if c.Op != OpEQ && slices.ContainsFunc(r.Syscalls, func(n Name) bool { return Escapable(n.Name, r.Action, c) }) {
+			if !maskable(c) && slices.ContainsFunc(r.Syscalls, func(n Name) bool { return Escapable(n.Name, r.Action, c) }) {
 				notes = append(notes, fmt.Sprintf("%s: %q compares a 32-bit argument as 64 bits and cannot be masked (seccomp has no masked %s): garbage in the upper half gets past it", ruleNames(r), c.String(), opSyntax[c.Op]))
 			}
 		}
@@ -579,7 +579,7 @@ func maskIntArgs(p *Profile) []string {
 			var changed []string
 			for i, c := range m.When {
 				if strings.Contains(","+key, fmt.Sprintf(",%d,", i)) {
-					m.When[i] = Cond{Arg: c.Arg, Op: OpMaskedEQ, Mask: 0xffffffff, Value: c.Value & 0xffffffff, Pos: c.Pos}
+					m.When[i] = lowerHalf(c)
 					changed = append(changed, fmt.Sprintf("%q became %q", c.String(), m.When[i].String()))
 				}
 			}
@@ -592,9 +592,26 @@ func maskIntArgs(p *Profile) []string {
 }
 
 // maskable: an equality whose value a 32-bit argument can hold, as
-// itself or sign-extended (-1 is 0xffffffffffffffff).
+// itself or sign-extended (-1 is 0xffffffffffffffff), or a masked
+// equality whose mask reaches into the upper half.
 func maskable(c Cond) bool {
-	return c.Op == OpEQ && (c.Value <= 0xffffffff || c.Value >= 0xffffffff80000000)
+	switch c.Op {
+	case OpEQ:
+		return c.Value <= 0xffffffff || c.Value >= 0xffffffff80000000
+	case OpMaskedEQ:
+		return c.Mask>>32 != 0 && (c.Value>>32 == 0 || c.Value>>32 == c.Mask>>32)
+	}
+	return false
+}
+
+// lowerHalf returns a condition on a 32-bit argument as the kernel reads
+// it: an equality or masked equality on the lower 32 bits only.
+func lowerHalf(c Cond) Cond {
+	mask := uint64(0xffffffff)
+	if c.Op == OpMaskedEQ {
+		mask &= c.Mask
+	}
+	return Cond{Arg: c.Arg, Op: OpMaskedEQ, Mask: mask, Value: c.Value & mask, Pos: c.Pos}
 }
 
 // escapable reports whether garbage in the upper half of a 32-bit
@@ -623,6 +640,16 @@ func escapable(a Action, c Cond) bool {
 // reads as 32 bits, for a rule with the given action.
 func Escapable(name string, a Action, c Cond) bool {
 	return IntArg(name, c.Arg) && escapable(a, c)
+}
+
+// LowerHalf returns the masked form of an equality on a 32-bit argument,
+// and whether there is one: "arg0 == AF_INET" becomes
+// "arg0 & 0xffffffff == AF_INET". Seccomp has no masked <, <=, > or >=.
+func LowerHalf(c Cond) (Cond, bool) {
+	if !maskable(c) {
+		return c, false
+	}
+	return lowerHalf(c), true
 }
 
 // intArgs lists, per syscall, the arguments the kernel declares as 32-bit

@@ -192,7 +192,9 @@ rules:
 		}) {
 		t.Errorf("sendto cases %v", cases)
 	}
-	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "no longer allow by a rule") && strings.Contains(n, "open") }) {
+	if !slices.ContainsFunc(notes, func(n string) bool {
+		return strings.Contains(n, "taken out of the rule that gave them allow") && strings.Contains(n, "open")
+	}) {
 		t.Errorf("no note on the allow rule that lost open:\n%s", strings.Join(notes, "\n"))
 	}
 	if d.Verdict("read") != Allowed {
@@ -260,6 +262,7 @@ rules:
   - {action: errno(EPERM), syscalls: [kill], when: ["arg1 == -1"]}
   - {action: errno(EPERM), syscalls: [socket, mmap], when: ["arg1 == 2"]}
   - {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 < 5"]}
+  - {action: errno(EPERM), syscalls: [setns], when: ["arg1 & 0xffffffffffffffff == CLONE_NEWUSER"]}
 `
 	h, notes := mustHarden(t, mustCompile(t, src))
 	want := map[string][]string{
@@ -267,6 +270,7 @@ rules:
 		"kill":   {"arg1 & 0xffffffff == 0xffffffff"},
 		"mmap":   {"arg1 == 2"}, // a 64-bit argument stays as it is
 		"ioctl":  {"arg1 < 5"},
+		"setns":  {"arg1 & 0xffffffff == 0x10000000"},
 	}
 	d := mustDecide(t, h)
 	for name, conds := range want {
@@ -280,7 +284,9 @@ rules:
 			t.Errorf("%s: conditions %q, want %q", name, got, conds)
 		}
 	}
-	if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, `"arg1 < 5"`) && strings.Contains(n, "cannot be masked") }) {
+	if !slices.ContainsFunc(notes, func(n string) bool {
+		return strings.Contains(n, `"arg1 < 5"`) && strings.Contains(n, "cannot be masked")
+	}) {
 		t.Errorf("no note on the condition that cannot be masked:\n%s", strings.Join(notes, "\n"))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -13,6 +14,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/hooks"
 )
 
 // ExecLate loads s into the calling process and replaces the process with
@@ -30,7 +33,9 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	if len(args) == 0 {
 		return errors.New("no command")
 	}
-	if err := Check(s); err != nil {
+	// Notify rules need an agent: with a listenerPath (hooks.ReportLate)
+	// the listener goes to it.
+	if err := Check(s); err != nil && (s.ListenerPath == "" || !errors.Is(err, ErrNotifyAgent)) {
 		return err
 	}
 	path, err := lookPath(args[0], env, "")
@@ -42,6 +47,13 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 		return fmt.Errorf("converting the profile: %w", err)
 	}
 	logrus.SetOutput(io.Discard) // runc's loader logs; the program's stderr is not the place
+	var agent *hooks.LateHandover
+	if s.ListenerPath != "" {
+		st := &specs.ContainerProcessState{Version: specs.Version, Pid: os.Getpid(), Metadata: s.ListenerMetadata}
+		if agent, err = hooks.DialAgent(s.ListenerPath, st); err != nil {
+			return err
+		}
+	}
 
 	// The filter covers the thread that loads it (runc never passes
 	// TSYNC), and execve must run on that thread to hand it on.
@@ -53,10 +65,17 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	if err != nil {
 		return fmt.Errorf("loading the seccomp filter: %w", err)
 	}
-	if fd >= 0 {
+	if fd >= 0 && agent == nil {
 		// Check refuses notify rules, which need an agent; this is
 		// defence against a listener nobody would answer.
 		return errors.New("loading the seccomp filter: a notify listener was created, and nobody would answer it")
+	}
+	if fd >= 0 {
+		// The listener and the connection are close-on-exec: the
+		// program does not inherit them.
+		if err := agent.Send(fd); err != nil {
+			return err
+		}
 	}
 	for {
 		err = unix.Exec(path, args, env)

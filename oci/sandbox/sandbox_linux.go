@@ -161,6 +161,17 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Warm start: the program runc compiled for this profile before, from
+	// the cache, loaded by a vfork child instead of a second Go process
+	// (cache_linux.go). The report needs runc's loader for its listener.
+	if c.Report == nil {
+		if p, ok := fastProgram(ctx, c.Seccomp); ok {
+			if err := checkLoaderProgram(p, path); err != nil {
+				return nil, err
+			}
+			return runFast(ctx, c, path, env, p)
+		}
+	}
 	if err := checkLoader(ctx, c, path); err != nil {
 		return nil, err
 	}
@@ -229,15 +240,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if !ok {
 		return nil, fmt.Errorf("waiting for %q: %w", path, waitErr)
 	}
-	r := &Result{Pid: p.cmd.Process.Pid, ExitCode: ws.ExitStatus()}
-	if ws.Signaled() {
-		r.ExitCode, r.Signal = -1, ws.Signal()
-		if r.Signal == unix.SIGSYS {
-			r.SeccompKill = true
-			r.Syscall = kmsg.seccompKill(r.Pid)
-		}
-	}
-	return r, nil
+	return result(p.cmd.Process.Pid, ws, kmsg), nil
 }
 
 // notifyForm returns the profile to load for a report: errno rules become

@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 func errno(e syscall.Errno) *uint { u := uint(e); return &u }
@@ -275,4 +276,37 @@ func stack(early, late rules.Action) rules.Action {
 		return early
 	}
 	return late
+}
+
+// SpecOpts puts a plan into a config, and WithoutLateStage takes the late
+// stage out again.
+func TestSpecOpts(t *testing.T) {
+	p := profile(specs.ActAllow, rule(specs.ActErrno, needed(RuncNoNewPrivileges)[0]))
+	plan, err := Split(p, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := oci.ParseConfig([]byte(`{"process": {"args": ["/app", "-x"]}, "mounts": [{"destination": "/proc", "type": "proc"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(plan.SpecOpts("/host/dir", false)...); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.Spec()
+	if want := append(slices.Clone(Prefix), "/app", "-x"); !slices.Equal(s.Process.Args, want) {
+		t.Errorf("args %q, want %q", s.Process.Args, want)
+	}
+	if !s.Process.NoNewPrivileges || s.Linux.Seccomp == nil || len(s.Mounts) != 2 || s.Mounts[1].Source != "/host/dir" || s.Mounts[1].Destination != MountPoint {
+		t.Errorf("spec %+v %+v", s.Process, s.Mounts)
+	}
+	if orig, ok := OriginalArgs(s.Process.Args); !ok || !slices.Equal(orig, []string{"/app", "-x"}) {
+		t.Errorf("OriginalArgs: %q %v", orig, ok)
+	}
+	if err := e.Apply(WithoutLateStage()); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := e.Spec(); !slices.Equal(s.Process.Args, []string{"/app", "-x"}) || len(s.Mounts) != 1 {
+		t.Errorf("after WithoutLateStage: args %q, mounts %+v", s.Process.Args, s.Mounts)
+	}
 }

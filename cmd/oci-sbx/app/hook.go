@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v3"
 
@@ -59,9 +61,12 @@ the socket bound into the container at /.oci-sbx/agent.sock.
 
 A config without io.oci-sbx.profile or io.oci-sbx.rules passes through byte for
 byte. Any error is printed and exits non-zero, and Podman then refuses to create
-the container rather than start it without its profile.`,
+the container rather than start it without its profile. Podman (4.3) shows only
+"executing [oci-sbx hook precreate]: exit status 1", so the error also goes to
+--log.`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
+					&cli.StringFlag{Name: "log", Value: defaultHookLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookPrecreate,
@@ -111,10 +116,38 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	}
 	out, err := hooks.Precreate(config, opt)
 	if err != nil {
-		return fmt.Errorf("hook precreate: %w", err)
+		err = fmt.Errorf("hook precreate: %w", err)
+		if log := c.String("log"); log != "" {
+			logHookError(log, err)
+		}
+		return err
 	}
 	_, err = c.Root().Writer.Write(out)
 	return err
+}
+
+// defaultHookLog is where the precreate hook leaves its errors.
+const defaultHookLog = "/run/oci-sbx/precreate.log"
+
+// maxHookLog bounds the log: past it, the log starts over.
+const maxHookLog = 1 << 20
+
+// logHookError appends err to the log file, best effort: the hook's
+// answer to Podman is its exit status either way.
+func logHookError(path string, err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
+	if fi, err := os.Lstat(path); err == nil && fi.Size() > maxHookLog {
+		flags |= os.O_TRUNC
+	}
+	f, ferr := os.OpenFile(path, flags, 0o644)
+	if ferr != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s oci-sbx: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 }
 
 func runHookConfig(_ context.Context, c *cli.Command) error {

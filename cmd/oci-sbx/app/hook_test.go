@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -35,14 +36,14 @@ const hookConfig = `{"ociVersion":"1.0.2-dev","process":{"args":["/app"],"cwd":"
 
 func TestHookPrecreate(t *testing.T) {
 	plain := strings.Replace(hookConfig, "%s", "", 1)
-	code, out, stderr := runCLIInput(t, plain, "hook", "precreate")
+	code, out, stderr := runCLIInput(t, plain, "hook", "precreate", "--log", "")
 	if code != 0 || out != plain || stderr != "" {
 		t.Errorf("pass-through: exit %d, stderr %q\nout %q\nwant %q", code, stderr, out, plain)
 	}
 
 	rules, _ := json.Marshal("default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [connect]\n")
 	in := strings.Replace(hookConfig, "%s", `,"annotations":{"io.oci-sbx.rules":`+string(rules)+`}`, 1)
-	code, out, stderr = runCLIInput(t, in, "hook", "precreate")
+	code, out, stderr = runCLIInput(t, in, "hook", "precreate", "--log", "")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -60,10 +61,16 @@ func TestHookPrecreate(t *testing.T) {
 	// An error: a message, a non-zero exit and nothing on standard
 	// output, so that Podman does not create the container.
 	bad := strings.Replace(hookConfig, "%s", `,"annotations":{"io.oci-sbx.profile":"/nonexistent/profile.yaml"}`, 1)
-	code, out, stderr = runCLIInput(t, bad, "hook", "precreate")
-	want := `oci-sbx: hook precreate: annotation io.oci-sbx.profile: reading "/nonexistent/profile.yaml": no such file or directory` + "\n"
-	if code != 1 || out != "" || stderr != want {
-		t.Errorf("exit %d, stdout %q\nstderr %q\nwant   %q", code, out, stderr, want)
+	log := filepath.Join(t.TempDir(), "log", "precreate.log")
+	code, out, stderr = runCLIInput(t, bad, "hook", "precreate", "--log", log)
+	msg := `oci-sbx: hook precreate: annotation io.oci-sbx.profile: reading "/nonexistent/profile.yaml": no such file or directory` + "\n"
+	if code != 1 || out != "" || stderr != msg {
+		t.Errorf("exit %d, stdout %q\nstderr %q\nwant   %q", code, out, stderr, msg)
+	}
+	// Podman discards the hook's standard error; the log keeps it.
+	data, err := os.ReadFile(log)
+	if err != nil || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `+regexp.QuoteMeta(msg)+`$`).Match(data) {
+		t.Errorf("log %q, %v", data, err)
 	}
 
 	if code, _, stderr := runCLI(t, "hook", "precreate", "extra"); code != 2 || !strings.Contains(stderr, "takes no arguments") {

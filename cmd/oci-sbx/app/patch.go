@@ -17,19 +17,14 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
-// Where the late stage lives: files in the bundle, bound read-only into
-// the container.
-const (
-	lateDir     = ".oci-sbx"  // in the bundle
-	lateMount   = "/.oci-sbx" // in the container
-	lateBinName = "oci-sbx"
-	lateProfile = "late.json"
-	staticName  = "oci-sbx-static" // looked for next to the running oci-sbx
-)
+// staticName is the static oci-sbx looked for next to the running one.
+const staticName = "oci-sbx-static"
 
 func patchCommand() *cli.Command {
 	return &cli.Command{
@@ -73,6 +68,7 @@ Examples:
 			&cli.BoolFlag{Name: "backup", Usage: "keep the original as config.json.orig (never replacing one)"},
 			&cli.BoolFlag{Name: "no-late", Usage: "refuse a profile runc cannot start with, instead of applying it in a late stage"},
 			&cli.StringFlag{Name: "late-binary", Usage: "static oci-sbx `FILE` for the late stage (default: oci-sbx-static next to oci-sbx, or oci-sbx itself if static)"},
+			&cli.StringFlag{Name: "report-to", Usage: "report each call the profile denies with an errno to the oci-sbx agent on the unix socket `PATH` (see oci-sbx agent --help)"},
 		},
 		Action: runPatch,
 	}
@@ -118,15 +114,9 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 		return fmt.Errorf("patching %q: config.json has no process.args", dir)
 	}
 
-	// An earlier late stage is undone first, so patching again replaces
-	// it instead of wrapping it.
-	var opts []oci.SpecOpt
-	args := spec.Process.Args
-	if orig, ok := lateArgs(args); ok {
-		args = orig
-		opts = append(opts, oci.WithArgs(orig), oci.WithoutMount(lateMount))
+	if arch := rules.NativeArch(); arch != stage.MeasuredArch {
+		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", stage.MeasuredArch, arch)
 	}
-
 	nnp := spec.Process.NoNewPrivileges
 	plan, err := stage.Split(profile, nnp)
 	if err != nil {
@@ -135,15 +125,19 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if plan.Late != nil && c.Bool("no-late") {
 		return noLateError(dir, plan)
 	}
-	opts = append(opts, oci.WithSeccomp(plan.Early))
-	if plan.NoNewPrivileges && !nnp {
-		opts = append(opts, oci.WithNoNewPrivileges(true))
+	// An earlier late stage is undone first, so that patching again
+	// replaces it instead of wrapping it.
+	var reportOpts []oci.SpecOpt
+	if socket := c.String("report-to"); socket != "" {
+		var notes []string
+		if reportOpts, notes, err = hooks.ReportPlan(plan, socket); err != nil {
+			return fmt.Errorf("patching %q: %w", dir, err)
+		}
+		for _, n := range notes {
+			note("note: %s", n)
+		}
 	}
-	if plan.Late != nil {
-		opts = append(opts,
-			oci.WithMount(specs.Mount{Destination: lateMount, Type: "bind", Source: lateDir, Options: []string{"bind", "ro", "nosuid", "nodev"}}),
-			oci.WithArgs(append([]string{inMount(lateBinName), "late", inMount(lateProfile), "--"}, args...)))
-	}
+	opts := append([]oci.SpecOpt{stage.WithoutLateStage(), hooks.WithoutAgentSocket()}, append(plan.SpecOpts(stage.BundleDir, nnp), reportOpts...)...)
 	if err := ed.Apply(opts...); err != nil {
 		return fmt.Errorf("patching %q: %w", dir, err)
 	}
@@ -175,7 +169,7 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 			if lateErr != nil {
 				note("warning: the late stage needs a static oci-sbx: %v", lateErr)
 			}
-			note("would write %s and %s", filepath.Join(dir, lateDir, lateProfile), filepath.Join(dir, lateDir, lateBinName))
+			note("would write %s and %s", filepath.Join(dir, stage.BundleDir, stage.ProfileName), filepath.Join(dir, stage.BundleDir, stage.BinaryName))
 		}
 		explain(note, plan, nnp)
 		return nil
@@ -188,11 +182,16 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 		if err != nil {
 			return fmt.Errorf("reading the late stage binary: %w", err)
 		}
-		if err := b.WriteFile(filepath.Join(lateDir, lateBinName), bin, 0o755); err != nil {
+		if err := b.WriteFile(filepath.Join(stage.BundleDir, stage.BinaryName), bin, 0o755); err != nil {
 			return err
 		}
-		if err := b.WriteFile(filepath.Join(lateDir, lateProfile), lateJSON, 0o644); err != nil {
+		if err := b.WriteFile(filepath.Join(stage.BundleDir, stage.ProfileName), lateJSON, 0o644); err != nil {
 			return err
+		}
+		if reportOpts != nil { // what the agent's socket is bound over
+			if err := b.WriteFile(filepath.Join(stage.BundleDir, hooks.LateAgentSocketName), nil, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	changed, err := b.WriteConfig(ed, c.Bool("backup"))
@@ -201,8 +200,8 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	}
 	if plan.Late == nil {
 		// Left over from an earlier patch with a late stage.
-		for _, f := range []string{lateProfile, lateBinName} {
-			if err := b.RemoveFile(filepath.Join(lateDir, f)); err != nil {
+		for _, f := range []string{stage.ProfileName, stage.BinaryName, hooks.LateAgentSocketName} {
+			if err := b.RemoveFile(filepath.Join(stage.BundleDir, f)); err != nil {
 				note("warning: %v", err)
 			}
 		}
@@ -214,19 +213,6 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	}
 	explain(note, plan, nnp)
 	return nil
-}
-
-// inMount is where a late stage file is inside the container.
-func inMount(name string) string { return lateMount + "/" + name }
-
-// lateArgs returns the original process.args of a config patched with a
-// late stage.
-func lateArgs(args []string) ([]string, bool) {
-	prefix := []string{inMount(lateBinName), "late", inMount(lateProfile), "--"}
-	if len(args) > len(prefix) && slices.Equal(args[:len(prefix)], prefix) {
-		return args[len(prefix):], true
-	}
-	return nil, false
 }
 
 // checkPatched reads the result as runc will and compares it with the
@@ -257,7 +243,7 @@ func explain(note func(string, ...any), plan *stage.Plan, nnp bool) {
 		}
 	}
 	if plan.Late != nil {
-		note("late stage: runc cannot start under this profile, so linux.seccomp lets through what runc and the late stage need, and %s loads the whole profile right before it execs the process (process.noNewPrivileges true):", inMount(lateBinName))
+		note("late stage: runc cannot start under this profile, so linux.seccomp lets through what runc and the late stage need, and %s loads the whole profile right before it execs the process (process.noNewPrivileges true):", stage.Prefix[0])
 		for _, c := range plan.Conflicts {
 			note("  %s", c)
 		}

@@ -1,0 +1,526 @@
+//go:build linux && cgo && seccomp
+
+package sandbox
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+)
+
+// The cache holds, per profile, the program runc's libcontainer/seccomp
+// loads for it on this host: read back from the kernel after a real load
+// (ExportBPF), so a warm start loads those exact instructions with the
+// flags runc would pass, without libseccomp compiling anything.
+//
+// What it guards against: a torn or corrupted file, an entry of another
+// build, libseccomp, runc, kernel or architecture (all part of the key),
+// and anyone but root writing entries. It is kept only for root, in a
+// directory owned by root with no group or other permissions, reached
+// without following a symlink; entries are written atomically and checked
+// before every load — the key byte for byte, a SHA-256 over key and
+// program, and the program as the kernel checks one (filter.Decode).
+// Anything that fails is rebuilt, never loaded. A cache of a user's own
+// would be writable by every program that user runs under a profile, so
+// a confined program could loosen the next run's filter: non-root runs
+// compile every time instead.
+
+// Errors about the cache; Run falls back to compiling on any of them.
+var (
+	errCacheOff     = errors.New("switched off (" + CacheEnv + "=off)")
+	errCacheNotRoot = errors.New("kept only for root: a cache a user owns is writable by the programs that user confines")
+	errNotCacheable = errors.New("the profile needs runc's own loader")
+	errCorrupt      = errors.New("corrupt entry")
+)
+
+// cacheStats counts what the cache did, for tests.
+var cacheStats struct {
+	hits, compiles, rejected, stores atomic.Int64
+}
+
+const (
+	cacheMagic      = "oci-sbx compiled seccomp program 1\n"
+	cacheMaxEntries = 256     // beyond this, the oldest entries go
+	cacheMaxSize    = 1 << 20 // a 4096-instruction program and a large profile fit easily
+	cacheStaleTemp  = time.Hour
+)
+
+// program is a filter ready to load as runc would load it.
+type program struct {
+	raw   []byte          // struct sock_filter[], host byte order
+	prog  *filter.Program // raw, decoded and checked
+	flags uint            // SECCOMP_FILTER_FLAG_* runc passes with it
+}
+
+// CacheDir returns the directory of compiled programs Run uses, or why it
+// uses none: switched off, not root, or a directory that is not safe (a
+// symlink, not owned by root, open to group or others).
+func CacheDir() (string, error) {
+	dir, err := cacheDirName()
+	if err != nil {
+		return "", err
+	}
+	fd, err := openCacheDir(dir, false)
+	if err != nil {
+		return "", err
+	}
+	unix.Close(fd)
+	return dir, nil
+}
+
+func cacheDirName() (string, error) {
+	dir := os.Getenv(CacheEnv)
+	switch {
+	case dir == "off":
+		return "", errCacheOff
+	case dir == "":
+		dir = DefaultCacheDir
+	case !filepath.IsAbs(dir):
+		return "", fmt.Errorf("%s=%q is not an absolute path", CacheEnv, dir)
+	}
+	if os.Geteuid() != 0 {
+		return "", errCacheNotRoot
+	}
+	return dir, nil
+}
+
+// openCacheDir opens the cache directory, creating it (0700) when asked
+// and missing, and refuses one that others could write to.
+func openCacheDir(dir string, create bool) (int, error) {
+	if create {
+		if err := unix.Mkdir(dir, 0o700); err != nil && err != unix.EEXIST {
+			return -1, fmt.Errorf("creating the cache %q: %w", dir, err)
+		}
+	}
+	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, dir, &how)
+	if err == unix.ENOSYS { // before Linux 5.6: at least the last component
+		fd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	}
+	if err == unix.ELOOP || err == unix.ENOTDIR {
+		return -1, fmt.Errorf("opening the cache %q: refused: a symlink on its path (%w)", dir, err)
+	}
+	if err != nil {
+		return -1, fmt.Errorf("opening the cache %q: %w", dir, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("opening the cache %q: %w", dir, err)
+	}
+	if st.Uid != 0 || st.Mode&0o077 != 0 {
+		unix.Close(fd)
+		return -1, fmt.Errorf("opening the cache %q: refused: owner uid %d, mode %#o; it must be root's, mode 0700", dir, st.Uid, st.Mode&0o7777)
+	}
+	return fd, nil
+}
+
+// cachedProgram returns the program for s from the cache, compiling and
+// storing it on a miss or a bad entry.
+func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error) {
+	flags, err := runcFlags(s)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := cacheDirName()
+	if err != nil {
+		return nil, err
+	}
+	key, err := cacheKey(s)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := openCacheDir(dir, true)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	name := hex.EncodeToString(key.sum[:])
+	raw, err := readEntry(fd, name, key.text)
+	switch {
+	case err == nil:
+		if p, err := filter.Decode(raw); err == nil {
+			cacheStats.hits.Add(1)
+			return &program{raw: raw, prog: p, flags: flags}, nil
+		}
+		cacheStats.rejected.Add(1)
+	case errors.Is(err, errCorrupt):
+		cacheStats.rejected.Add(1)
+	case !errors.Is(err, unix.ENOENT):
+		return nil, err
+	}
+
+	cacheStats.compiles.Add(1)
+	raw, err = ExportBPF(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	p, err := filter.Decode(raw)
+	if err != nil {
+		return nil, fmt.Errorf("checking the program runc loaded: %w", err)
+	}
+	// A run that cannot store its program still runs it.
+	if writeEntry(fd, name, key.text, raw) == nil {
+		cacheStats.stores.Add(1)
+		trimCache(fd)
+	}
+	return &program{raw: raw, prog: p, flags: flags}, nil
+}
+
+// runcFlags returns the flags runc's PatchAndLoad passes with the program
+// (libcontainer/seccomp/patchbpf filterFlags): LOG and SPEC_ALLOW when the
+// profile asks for them and libseccomp's API level allows them, never
+// TSYNC. Notify rules (NEW_LISTENER) and flags libseccomp 2.5 cannot set
+// are left to runc's loader, which also reports what it refuses.
+func runcFlags(s *specs.LinuxSeccomp) (uint, error) {
+	cfg, err := specconv.SetupSeccomp(s)
+	if err != nil {
+		return 0, fmt.Errorf("converting the profile: %w", err)
+	}
+	if cfg == nil {
+		return 0, errNotCacheable // runc loads no filter
+	}
+	api, _ := libseccomp.GetAPI()
+	var flags uint
+	for _, f := range cfg.Flags {
+		switch {
+		case f == "SECCOMP_FILTER_FLAG_TSYNC": // runc ignores it
+		case f == specs.LinuxSeccompFlagLog && api >= 3:
+			flags |= unix.SECCOMP_FILTER_FLAG_LOG
+		case f == specs.LinuxSeccompFlagSpecAllow && api >= 4:
+			flags |= unix.SECCOMP_FILTER_FLAG_SPEC_ALLOW
+		default:
+			return 0, errNotCacheable
+		}
+	}
+	if slices.ContainsFunc(cfg.Syscalls, func(c *configs.Syscall) bool { return c.Action == configs.Notify }) {
+		return 0, errNotCacheable
+	}
+	return flags, nil
+}
+
+// key is a cache key: everything the program depends on, as text, and its
+// hash, which names the entry.
+type key struct {
+	text []byte
+	sum  [sha256.Size]byte
+}
+
+// hostKey is the part of every key that describes this build and host.
+var hostKey = sync.OnceValues(func() (string, error) {
+	id, err := buildID()
+	if err != nil {
+		return "", err
+	}
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
+		return "", fmt.Errorf("reading the kernel release: %w", err)
+	}
+	major, minor, micro := seccomp.Version()
+	api, _ := libseccomp.GetAPI()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "build %s\n", id)
+	for _, m := range []string{"github.com/opencontainers/runc", "github.com/seccomp/libseccomp-golang"} {
+		fmt.Fprintf(&b, "module %s %s\n", m, moduleVersion(m))
+	}
+	fmt.Fprintf(&b, "libseccomp %d.%d.%d api %d\n", major, minor, micro, api)
+	fmt.Fprintf(&b, "arch %s %s\n", rules.NativeArch(), runtime.GOARCH)
+	fmt.Fprintf(&b, "kernel %s\n", unix.ByteSliceToString(uts.Release[:]))
+	return b.String(), nil
+})
+
+func cacheKey(s *specs.LinuxSeccomp) (*key, error) {
+	host, err := hostKey()
+	if err != nil {
+		return nil, err
+	}
+	// The profile as runc receives it; an empty flags list differs from
+	// none (runc adds SPEC_ALLOW to none), and JSON would drop it.
+	profile, err := json.Marshal(struct {
+		Seccomp    *specs.LinuxSeccomp `json:"seccomp"`
+		EmptyFlags bool                `json:"emptyFlags"`
+	}{s, s.Flags != nil && len(s.Flags) == 0})
+	if err != nil {
+		return nil, fmt.Errorf("encoding the profile: %w", err)
+	}
+	k := &key{text: fmt.Appendf(nil, "%sprofile %s\n", host, profile)}
+	k.sum = sha256.Sum256(k.text)
+	return k, nil
+}
+
+// buildID identifies this executable: Go's build ID changes with every
+// change to what went into the binary.
+func buildID() (string, error) {
+	f, err := elf.Open("/proc/self/exe")
+	if err != nil {
+		return "", fmt.Errorf("reading the build ID: %w", err)
+	}
+	defer f.Close()
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return "", errors.New("reading the build ID: the executable has no .note.go.buildid")
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return "", fmt.Errorf("reading the build ID: %w", err)
+	}
+	return hex.EncodeToString(data), nil
+}
+
+func moduleVersion(path string) string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == path {
+				if d.Replace != nil {
+					d = d.Replace
+				}
+				return d.Version + " " + d.Sum
+			}
+		}
+	}
+	return "unknown"
+}
+
+// An entry is the magic line, the key and the program, each after a line
+// with its length, and a last line with the SHA-256 of everything before
+// it.
+func encodeEntry(keyText, raw []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(cacheMagic)
+	fmt.Fprintf(&b, "key %d\n", len(keyText))
+	b.Write(keyText)
+	fmt.Fprintf(&b, "\nprogram %d\n", len(raw))
+	b.Write(raw)
+	sum := sha256.Sum256(append(b.Bytes(), '\n'))
+	fmt.Fprintf(&b, "\n%x\n", sum)
+	return b.Bytes()
+}
+
+// decodeEntry returns the program of an entry for keyText; anything else
+// is errCorrupt.
+func decodeEntry(data, keyText []byte) ([]byte, error) {
+	body, sum, ok := cutLastLine(data)
+	if !ok {
+		return nil, fmt.Errorf("%w: no checksum", errCorrupt)
+	}
+	want := sha256.Sum256(body)
+	if got, err := hex.DecodeString(string(sum)); err != nil || !bytes.Equal(got, want[:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", errCorrupt)
+	}
+	rest, ok := bytes.CutPrefix(body, []byte(cacheMagic))
+	if !ok {
+		return nil, fmt.Errorf("%w: not a cache entry", errCorrupt)
+	}
+	k, rest, ok := field(rest, "key")
+	if !ok || !bytes.Equal(k, keyText) {
+		return nil, fmt.Errorf("%w: another key", errCorrupt)
+	}
+	raw, rest, ok := field(rest, "program")
+	if !ok || len(rest) != 0 {
+		return nil, fmt.Errorf("%w: bad program field", errCorrupt)
+	}
+	return raw, nil
+}
+
+// field reads "name N\n", N bytes and "\n".
+func field(b []byte, name string) (value, rest []byte, ok bool) {
+	head, rest, ok := bytes.Cut(b, []byte("\n"))
+	if !ok {
+		return nil, nil, false
+	}
+	n, err := strconv.Atoi(string(bytes.TrimPrefix(head, []byte(name+" "))))
+	if err != nil || n < 0 || !bytes.HasPrefix(head, []byte(name+" ")) || len(rest) < n+1 || rest[n] != '\n' {
+		return nil, nil, false
+	}
+	return rest[:n], rest[n+1:], true
+}
+
+// cutLastLine splits "body" + "line\n".
+func cutLastLine(b []byte) (body, line []byte, ok bool) {
+	if !bytes.HasSuffix(b, []byte("\n")) {
+		return nil, nil, false
+	}
+	i := bytes.LastIndexByte(b[:len(b)-1], '\n')
+	if i < 0 {
+		return nil, nil, false
+	}
+	return b[:i+1], b[i+1 : len(b)-1], true
+}
+
+// readEntry reads and checks the entry name in the cache directory dirfd.
+// A missing entry is ENOENT; one that is not root's regular file, or fails
+// its checks, is errCorrupt.
+func readEntry(dirfd int, name string, keyText []byte) ([]byte, error) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == unix.ELOOP {
+		return nil, fmt.Errorf("%w: a symlink", errCorrupt)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading cache entry %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), name)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("reading cache entry %q: %w", name, err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != 0 || st.Mode&0o077 != 0 || st.Size > cacheMaxSize {
+		return nil, fmt.Errorf("%w: not root's private regular file", errCorrupt)
+	}
+	data := make([]byte, st.Size+1) // one more, to notice a file that grew
+	n, err := f.ReadAt(data, 0)
+	if err != nil && n != int(st.Size) {
+		return nil, fmt.Errorf("reading cache entry %q: %w", name, err)
+	}
+	return decodeEntry(data[:n], keyText)
+}
+
+// writeEntry stores an entry atomically: a new file, synced, renamed over
+// the old one.
+func writeEntry(dirfd int, name string, keyText, raw []byte) error {
+	var rnd [8]byte
+	if _, err := unix.Getrandom(rnd[:], 0); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf(".tmp-%x", rnd)
+	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing cache entry %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(encodeEntry(keyText, raw))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = unix.Renameat(dirfd, tmp, dirfd, name)
+	}
+	if err != nil {
+		_ = unix.Unlinkat(dirfd, tmp, 0)
+		return fmt.Errorf("writing cache entry %q: %w", name, err)
+	}
+	return nil
+}
+
+// trimCache keeps the newest cacheMaxEntries entries, and removes the
+// temporary files of writers that died.
+func trimCache(dirfd int) {
+	dup, err := unix.Dup(dirfd) // os.File closes what it reads
+	if err != nil {
+		return
+	}
+	d := os.NewFile(uintptr(dup), "cache")
+	defer d.Close()
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return
+	}
+	type entry struct {
+		name  string
+		mtime int64
+	}
+	var entries []entry
+	now := time.Now()
+	for _, n := range names {
+		var st unix.Stat_t
+		if unix.Fstatat(dirfd, n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+			continue
+		}
+		switch {
+		case len(n) == 2*sha256.Size:
+			entries = append(entries, entry{n, st.Mtim.Nano()})
+		case len(n) > 5 && n[:5] == ".tmp-" && now.Sub(time.Unix(0, st.Mtim.Nano())) > cacheStaleTemp:
+			_ = unix.Unlinkat(dirfd, n, 0)
+		}
+	}
+	if len(entries) <= cacheMaxEntries {
+		return
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(b.mtime, a.mtime) })
+	for _, e := range entries[cacheMaxEntries:] {
+		_ = unix.Unlinkat(dirfd, e.name, 0)
+	}
+}
+
+// fastProgram returns the program for a warm start: nil for no profile,
+// else the cached one. false means Run takes runc's loader in the init
+// child instead — no cache here, or a profile only runc's loader can
+// handle.
+func fastProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, bool) {
+	if s == nil {
+		return nil, true
+	}
+	p, err := cachedProgram(ctx, s)
+	return p, err == nil
+}
+
+// checkLoaderProgram is checkLoader with the program in hand: it runs the
+// loader's openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC) through the program
+// in userspace instead of a probe child.
+func checkLoaderProgram(p *program, path string) error {
+	if p == nil {
+		return nil
+	}
+	interp, prog, script, err := interpreter(path)
+	if err != nil || interp == "" {
+		return nil // execve reports what is wrong with the file itself
+	}
+	name := "openat"
+	if strings.HasPrefix(filepath.Base(interp), "ld-musl") {
+		if _, err := libseccomp.GetSyscallFromName("open"); err == nil {
+			name = "open" // musl's loader uses open where it exists
+		}
+	}
+	nr, err := libseccomp.GetSyscallFromName(name)
+	if err != nil {
+		return nil
+	}
+	arch, err := filter.AuditArch(rules.NativeArch())
+	if err != nil {
+		return nil
+	}
+	// The path pointer's value is the loader's business; any user address.
+	const pathPtr = 0x7f0000001000
+	d := filter.Data{Nr: int32(nr), Arch: arch, Args: [6]uint64{uint64(int64(atFdcwd)), pathPtr, unix.O_RDONLY | unix.O_CLOEXEC}}
+	var outcome string
+	switch a := p.prog.Run(d).Action(); a.Kind {
+	case rules.Errno:
+		outcome = fmt.Sprintf("denies (errno %s)", errnoName(a.Ret))
+	case rules.Trace: // no tracer: the call fails with ENOSYS
+		outcome = fmt.Sprintf("denies (errno %s)", errnoName(uint(unix.ENOSYS)))
+	case rules.KillProcess, rules.KillThread, rules.Trap:
+		outcome = "kills (SIGSYS)"
+	default:
+		return nil
+	}
+	return &LoaderError{Path: prog, Script: script, Interp: interp, Syscall: name, Outcome: outcome}
+}
