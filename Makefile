@@ -8,7 +8,7 @@ TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
 PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci ./oci/stage ./hooks ./hooks/notify
 
-.PHONY: help deps build build-static build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps generate clean
+.PHONY: help deps build build-static build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,9 @@ check-deps: ## prove the pure packages import no cgo, libseccomp, runc or specco
 	@bad=$$($(PURE_ENV) $(GO) list -tags '$(TAGS)' -deps $(PURE_PKGS) | grep -E '^(runtime/cgo|github.com/seccomp/|github.com/opencontainers/runc/)' || true); \
 	 cgo=$$($(SECCOMP_ENV) $(GO) list -tags '$(TAGS)' -f '{{if and .CgoFiles (not .Standard)}}{{.ImportPath}}{{end}}' -deps $(PURE_PKGS)); \
 	 if [ -n "$$bad$$cgo" ]; then echo "pure packages pull in: $$bad $$cgo"; exit 1; else echo "check-deps: pure packages import no cgo code"; fi
+
+measure-runc: ## measure again which syscalls runc needs after loading a filter (about 5 minutes, root)
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -timeout 30m ./e2e -run TestRuncNeeds -update
 
 generate: ## regenerate the syscall table and the built-in Podman profile
 	$(SECCOMP_ENV) $(GO) generate -tags '$(TAGS)' ./convert/...

@@ -236,8 +236,8 @@ var runcPostLoadOpen = regexp.MustCompile(`(exec fifo|open /proc/(self|thread-se
 // testPodmanDemo converts the demo (deny openat and connect). Podman
 // accepts the file, but runc cannot start a container whose profile denies
 // openat: runc opens files itself after it has loaded the filter (DESIGN.md
-// §5). The demo's rules need a second stage inside the container (`oci-sbx
-// patch`), which is later work; this test records the fact until then.
+// §5). Such rules need the second stage inside the container that `oci-sbx
+// patch` and the precreate hook set up (e2e/patch_test.go, hooks_test.go).
 func testPodmanDemo(t *testing.T, env podmanEnv) {
 	profile := env.convertFile(t, filepath.Join(repoRoot(t), "testdata", "demo.yaml"), filepath.Join(t.TempDir(), "demo.json"))
 	code, output := env.run(t, profile)

@@ -149,17 +149,30 @@ type needsMeasurer struct {
 
 // template makes a bundle for a phase and returns its config.json: the
 // tiny program under runc, or, with a late binary, the late stage in front
-// of it exactly as `oci-sbx patch` sets it up (with the mount source made
-// absolute, so that every worker's bundle can use it).
+// of it as `oci-sbx patch` sets it up (stage.Plan.SpecOpts), loading the
+// demo's rules. The late stage's files are given by absolute path, so that
+// every worker's bundle can use them.
 func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []byte {
 	t := m.t
 	runcBundle(t, m.runc, dir, rootfs, []string{"/tiny"}, oci.WithNoNewPrivileges(nnp))
 	if late != "" {
-		code, stdout, stderr := runCmd(t, late, "patch", "--late-binary", late, "--profile", filepath.Join(repoRoot(t), "testdata", "demo.yaml"), dir)
-		if code != 0 {
-			t.Fatalf("oci-sbx patch: exit status %d\n%s%s", code, stdout, stderr)
+		files := filepath.Join(dir, stage.BundleDir)
+		bin, err := os.ReadFile(late)
+		if err != nil {
+			t.Fatal(err)
 		}
-		editBundle(t, dir, oci.WithMount(specs.Mount{Destination: stage.MountPoint, Type: "bind", Source: filepath.Join(dir, stage.BundleDir), Options: []string{"bind", "ro"}}))
+		if err := os.Mkdir(files, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		demo := `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["openat", "connect"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`
+		if err := os.WriteFile(filepath.Join(files, stage.BinaryName), bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(files, stage.ProfileName), []byte(demo), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan := &stage.Plan{Late: &specs.LinuxSeccomp{}, NoNewPrivileges: true}
+		editBundle(t, dir, plan.SpecOpts(files, nnp)...)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, oci.ConfigName))
 	if err != nil {
