@@ -42,6 +42,9 @@ func readGoldenInput(t *testing.T, path string, from Format) *specs.LinuxSeccomp
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.Flags == nil {
+		t.Errorf("%s: flags are nil: runc (and oci-sbx exec) would add SECCOMP_FILTER_FLAG_SPEC_ALLOW", path)
+	}
 	return s
 }
 

@@ -51,6 +51,7 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 	c.runtimes()
 	c.archList()
 	c.unresolvable()
+	c.cache()
 	return c.out
 }
 

@@ -147,7 +147,7 @@ var ids = []string{
 	"arch-untranslated", "bad-arch-allow", "bypass-file-open", "bypass-io-uring", "bypass-network",
 	"bypass-process-inspect", "clone3-eperm", "conflicting-rules", "dangerous-allowed", "default-allow",
 	"default-rule", "dynamic-binary", "eperm-default", "errno-ignored", "errno-zero", "flags-missing",
-	"invalid-profile", "kill-thread", "network-accept", "notify-continue", "notify-default", "notify-write",
+	"invalid-profile", "kill-thread", "network-accept", "not-cached", "notify-continue", "notify-default", "notify-write",
 	"or-conditions", "pointer-arg", "runc-cannot-start", "seccomp-cannot-path", "seccomp-cannot-proc",
 	"trace-as-deny", "unknown-syscall", "unmasked-int-arg", "unresolvable-syscall", "x32-listed",
 }
@@ -245,6 +245,14 @@ func TestFindings(t *testing.T) {
 			"clone3-eperm", -1, nil},
 		{"trace in the default", `{"defaultAction": "SCMP_ACT_TRACE", "flags": [], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}`,
 			"trace-as-deny", Error, nil},
+		{"an argument check runs the filter on every call", "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [read, write]}\n  - {action: allow, syscalls: [socket], when: [\"arg0 == AF_UNIX\"]}\n",
+			"not-cached", Info, []string{"socket"}},
+		{"a denial by condition too", "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [sendto], when: [\"arg4 != 0\"]}\n",
+			"not-cached", Info, []string{"sendto"}},
+		{"unconditional allows and denials are cached or never allowed", "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [read, write]}\n  - {action: errno(EPERM), syscalls: [socket], when: [\"arg0 == AF_INET\"]}\n",
+			"not-cached", -1, nil},
+		{"log is never cached", "default: errno(ENOSYS)\nrules:\n  - {action: log, syscalls: [read]}\n",
+			"not-cached", Info, []string{"read"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -138,6 +138,13 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 
+	// No flags means none, never runc's default: given no flags at all,
+	// runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns a Spectre
+	// mitigation off.
+	if out.Flags == nil {
+		out.Flags = []specs.LinuxSeccompFlag{}
+	}
+
 	// Expand every rule into per-syscall cases, in rule order.
 	cases := map[string][]syscallCase{}
 	var order []string

@@ -103,7 +103,7 @@ func (p *Profile) String() string {
 		b.WriteString("architectures: ")
 		writeFlow(&b, names, len("architectures: "))
 	}
-	if len(p.Flags) > 0 || p.Flags != nil {
+	if len(p.Flags) > 0 {
 		flags := make([]string, len(p.Flags))
 		for i, f := range p.Flags {
 			flags[i] = string(f)

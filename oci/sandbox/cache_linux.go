@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"debug/elf"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -123,7 +123,7 @@ func openCacheDir(dir string, create bool) (int, error) {
 	if err == unix.ENOSYS { // before Linux 5.6: at least the last component
 		fd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	}
-	if err == unix.ELOOP || err == unix.ENOTDIR {
+	if err == unix.ELOOP {
 		return -1, fmt.Errorf("opening the cache %q: refused: a symlink on its path (%w)", dir, err)
 	}
 	if err != nil {
@@ -245,10 +245,10 @@ var hostKey = sync.OnceValues(func() (string, error) {
 	major, minor, micro := seccomp.Version()
 	api, _ := libseccomp.GetAPI()
 	var b bytes.Buffer
+	// The build ID covers the Go code: runc's libcontainer/seccomp and
+	// libseccomp-golang at the versions compiled in. libseccomp itself is
+	// a shared library that can change under the same binary.
 	fmt.Fprintf(&b, "build %s\n", id)
-	for _, m := range []string{"github.com/opencontainers/runc", "github.com/seccomp/libseccomp-golang"} {
-		fmt.Fprintf(&b, "module %s %s\n", m, moduleVersion(m))
-	}
 	fmt.Fprintf(&b, "libseccomp %d.%d.%d api %d\n", major, minor, micro, api)
 	fmt.Fprintf(&b, "arch %s %s\n", rules.NativeArch(), runtime.GOARCH)
 	fmt.Fprintf(&b, "kernel %s\n", unix.ByteSliceToString(uts.Release[:]))
@@ -275,36 +275,85 @@ func cacheKey(s *specs.LinuxSeccomp) (*key, error) {
 }
 
 // buildID identifies this executable: Go's build ID changes with every
-// change to what went into the binary.
+// change to what went into the binary. The linker puts its note in the
+// first page, so the program headers find it without reading the
+// section table.
 func buildID() (string, error) {
-	f, err := elf.Open("/proc/self/exe")
+	f, err := os.Open("/proc/self/exe")
 	if err != nil {
 		return "", fmt.Errorf("reading the build ID: %w", err)
 	}
 	defer f.Close()
-	sec := f.Section(".note.go.buildid")
-	if sec == nil {
-		return "", errors.New("reading the build ID: the executable has no .note.go.buildid")
+	head := make([]byte, 32<<10)
+	n, err := f.ReadAt(head, 0)
+	if n == 0 {
+		return "", fmt.Errorf("reading the build ID: %w", err)
 	}
-	data, err := sec.Data()
+	if id := goBuildIDNote(head[:n]); id != nil {
+		return hex.EncodeToString(id), nil
+	}
+	e, err := elf.NewFile(f)
 	if err != nil {
 		return "", fmt.Errorf("reading the build ID: %w", err)
 	}
-	return hex.EncodeToString(data), nil
-}
-
-func moduleVersion(path string) string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == path {
-				if d.Replace != nil {
-					d = d.Replace
-				}
-				return d.Version + " " + d.Sum
+	if sec := e.Section(".note.go.buildid"); sec != nil {
+		if data, err := sec.Data(); err == nil {
+			if id := noteDesc(data, e.ByteOrder); id != nil {
+				return hex.EncodeToString(id), nil
 			}
 		}
 	}
-	return "unknown"
+	return "", errors.New("reading the build ID: the executable has no Go build ID note")
+}
+
+// goBuildIDNote finds the Go build ID note in the PT_NOTE segments that
+// lie within head, the start of a 64-bit ELF file.
+func goBuildIDNote(head []byte) []byte {
+	if len(head) < 64 || string(head[:4]) != elf.ELFMAG || elf.Class(head[4]) != elf.ELFCLASS64 {
+		return nil
+	}
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if elf.Data(head[5]) == elf.ELFDATA2MSB {
+		bo = binary.BigEndian
+	}
+	phoff, phentsize, phnum := bo.Uint64(head[32:]), uint64(bo.Uint16(head[54:])), uint64(bo.Uint16(head[56:]))
+	for i := range phnum {
+		off := phoff + i*phentsize
+		if phentsize < 56 || off+56 > uint64(len(head)) {
+			return nil
+		}
+		ph := head[off:]
+		if elf.ProgType(bo.Uint32(ph)) != elf.PT_NOTE {
+			continue
+		}
+		start, size := bo.Uint64(ph[8:]), bo.Uint64(ph[32:])
+		if start+size > uint64(len(head)) || start+size < start {
+			continue
+		}
+		if id := noteDesc(head[start:start+size], bo); id != nil {
+			return id
+		}
+	}
+	return nil
+}
+
+// noteDesc returns the description of the note named "Go" of type 4
+// (the Go build ID) among notes.
+func noteDesc(notes []byte, bo binary.ByteOrder) []byte {
+	align4 := func(n uint32) uint32 { return (n + 3) &^ 3 }
+	for len(notes) >= 12 {
+		namesz, descsz, typ := bo.Uint32(notes), bo.Uint32(notes[4:]), bo.Uint32(notes[8:])
+		body := notes[12:]
+		if uint64(align4(namesz))+uint64(align4(descsz)) > uint64(len(body)) {
+			return nil
+		}
+		name, desc := body[:namesz], body[align4(namesz):align4(namesz)+descsz]
+		if typ == 4 && string(bytes.TrimRight(name, "\x00")) == "Go" {
+			return desc
+		}
+		notes = body[align4(namesz)+align4(descsz):]
+	}
+	return nil
 }
 
 // An entry is the magic line, the key and the program, each after a line
