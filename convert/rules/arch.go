@@ -154,33 +154,50 @@ type archTable struct {
 
 // syscallTables parses the generated table once, on first use, so
 // programs that never look a syscall up pay nothing.
-var syscallTables = sync.OnceValue(func() map[string]*archTable {
-	tables := make(map[string]*archTable, len(syscallTable))
+// archTables parses each architecture's table on first use: a command
+// that checks names pays only for the architectures it asks about.
+var archTables = func() map[string]func() *archTable {
+	m := make(map[string]func() *archTable, len(syscallTable))
 	for arch, list := range syscallTable {
-		t := &archTable{nr: map[string]int{}, via: map[string]string{}}
-		for _, field := range strings.Fields(list) {
-			parts := strings.Split(field, ":")
-			if len(parts) < 2 || len(parts) > 3 {
-				panic("rules: malformed syscall table entry " + strconv.Quote(field))
-			}
-			name := parts[0]
-			for _, p := range parts[1:] {
-				if n, err := strconv.Atoi(p); err == nil {
-					t.nr[name] = n
-				} else {
-					t.via[name] = p
-				}
+		m[arch] = sync.OnceValue(func() *archTable { return parseArchTable(list) })
+	}
+	return m
+}()
+
+// archTableOf returns an architecture's table, or nil.
+func archTableOf(arch string) *archTable {
+	if f, ok := archTables[arch]; ok {
+		return f()
+	}
+	return nil
+}
+
+func parseArchTable(list string) *archTable {
+	n := strings.Count(list, " ") + 1
+	t := &archTable{nr: make(map[string]int, n), via: map[string]string{}}
+	for field := range strings.FieldsSeq(list) {
+		name, rest, ok := strings.Cut(field, ":")
+		if !ok {
+			panic("rules: malformed syscall table entry " + strconv.Quote(field))
+		}
+		for rest != "" {
+			var p string
+			p, rest, _ = strings.Cut(rest, ":")
+			if n, err := strconv.Atoi(p); err == nil {
+				t.nr[name] = n
+			} else {
+				t.via[name] = p
 			}
 		}
-		tables[arch] = t
 	}
-	return tables
-})
+	return t
+}
 
 // allSyscalls is the sorted union of every architecture's syscalls.
 var allSyscalls = sync.OnceValue(func() []string {
 	seen := map[string]bool{}
-	for _, t := range syscallTables() {
+	for arch := range archTables {
+		t := archTableOf(arch)
 		for name := range t.nr {
 			seen[name] = true
 		}
@@ -205,8 +222,8 @@ var allSyscalls = sync.OnceValue(func() []string {
 // there. A multiplexed call (see SyscallMultiplexer) reports its direct
 // syscall, when the architecture has one: connect on x86 is 362.
 func SyscallNumber(arch, name string) (int, bool) {
-	t, ok := syscallTables()[arch]
-	if !ok {
+	t := archTableOf(arch)
+	if t == nil {
 		return 0, false
 	}
 	n, ok := t.nr[name]
@@ -219,7 +236,7 @@ func SyscallNumber(arch, name string) (int, bool) {
 // arg0 == SYS_CONNECT and syscall 362. Some calls (recv on x86) exist only
 // through the multiplexer. It returns "" otherwise.
 func SyscallMultiplexer(arch, name string) string {
-	if t, ok := syscallTables()[arch]; ok {
+	if t := archTableOf(arch); t != nil {
 		return t.via[name]
 	}
 	return ""
@@ -230,14 +247,14 @@ func SyscallMultiplexer(arch, name string) string {
 // multiplexer. Use it, not SyscallNumber, to warn about names that do
 // nothing on a target (connect on x86 does something).
 func HasSyscall(arch, name string) bool {
-	t, ok := syscallTables()[arch]
-	if !ok {
+	t := archTableOf(arch)
+	if t == nil {
 		return false
 	}
 	if _, ok := t.nr[name]; ok {
 		return true
 	}
-	_, ok = t.via[name]
+	_, ok := t.via[name]
 	return ok
 }
 
@@ -259,6 +276,9 @@ var newerSyscalls = []string{
 // IsSyscall reports whether the name is a syscall on at least one
 // architecture.
 func IsSyscall(name string) bool {
+	if HasSyscall(NativeArch(), name) {
+		return true // most names, without parsing every table
+	}
 	_, ok := slices.BinarySearch(allSyscalls(), name)
 	return ok
 }

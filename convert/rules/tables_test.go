@@ -29,7 +29,7 @@ func TestTableArches(t *testing.T) {
 		t.Errorf("generated table covers %v, want %v", gen, want)
 	}
 	for _, a := range want {
-		if n := len(syscallTables()[a].nr); n < 250 {
+		if n := len(archTableOf(a).nr); n < 250 {
 			t.Errorf("%s has only %d syscalls", a, n)
 		}
 	}
@@ -71,7 +71,7 @@ func TestSyscallNumber(t *testing.T) {
 }
 
 func TestSyscallX32Bit(t *testing.T) {
-	for name, nr := range syscallTables()["x32"].nr {
+	for name, nr := range archTableOf("x32").nr {
 		if nr&0x40000000 == 0 {
 			t.Errorf("x32 %s = %#x lacks the x32 bit", name, nr)
 		}
@@ -80,7 +80,7 @@ func TestSyscallX32Bit(t *testing.T) {
 		if arch == "x32" {
 			continue
 		}
-		for name, nr := range syscallTables()[arch].nr {
+		for name, nr := range archTableOf(arch).nr {
 			if nr < 0 || nr&0x40000000 != 0 {
 				t.Errorf("%s %s = %#x", arch, name, nr)
 			}
