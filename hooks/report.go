@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/hooks/notify"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -124,42 +125,17 @@ func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []stri
 		notes = append(notes, fmt.Sprintf("denials of %s are not reported: their rules return different errnos, which the agent could not tell apart, or errno 0, which it never answers",
 			strings.Join(kept, ", ")))
 	}
-	out := *s
 	if len(errnos) == 0 {
+		out := *s
 		return &out, append(notes, "the profile has no errno rules to report"), nil
 	}
-
-	out.Syscalls = nil
-	for _, r := range s.Syscalls {
-		if r.Action != specs.ActErrno {
-			out.Syscalls = append(out.Syscalls, r)
-			continue
-		}
-		var notify, keep []string
-		for _, n := range r.Names {
-			if _, ok := errnos[n]; ok {
-				notify = append(notify, n)
-			} else {
-				keep = append(keep, n)
-			}
-		}
-		if len(keep) > 0 {
-			k := r
-			k.Names = keep
-			out.Syscalls = append(out.Syscalls, k)
-		}
-		if len(notify) > 0 {
-			k := r
-			k.Names, k.Action, k.ErrnoRet = notify, specs.ActNotify, nil
-			out.Syscalls = append(out.Syscalls, k)
-		}
-	}
+	out := notify.Rules(s, errnos)
 	meta, err := json.Marshal(Metadata{Errnos: errnos}) // map keys sorted: deterministic
 	if err != nil {
 		return nil, nil, err
 	}
 	out.ListenerPath, out.ListenerMetadata = socket, string(meta)
-	return &out, notes, nil
+	return out, notes, nil
 }
 
 // errnoRet is runc's errno for an errno action: EPERM unless set.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -110,4 +111,37 @@ func CheckListener(fd int) error {
 		return fmt.Errorf("checking descriptor %d (%s): %w", fd, link, ErrNotListener)
 	}
 	return nil
+}
+
+// Rules returns s with the errno rules of the syscalls in errnos turned
+// into notify rules (their errno is for the listener to answer with);
+// every other rule stays as it is.
+func Rules(s *specs.LinuxSeccomp, errnos map[string]uint) *specs.LinuxSeccomp {
+	out := *s
+	out.Syscalls = nil
+	for _, rule := range s.Syscalls {
+		if rule.Action != specs.ActErrno {
+			out.Syscalls = append(out.Syscalls, rule)
+			continue
+		}
+		var notify, keep []string
+		for _, n := range rule.Names {
+			if _, ok := errnos[n]; ok {
+				notify = append(notify, n)
+			} else {
+				keep = append(keep, n)
+			}
+		}
+		if len(keep) > 0 {
+			r := rule
+			r.Names = keep
+			out.Syscalls = append(out.Syscalls, r)
+		}
+		if len(notify) > 0 {
+			r := rule
+			r.Names, r.Action, r.ErrnoRet = notify, specs.ActNotify, nil
+			out.Syscalls = append(out.Syscalls, r)
+		}
+	}
+	return &out
 }

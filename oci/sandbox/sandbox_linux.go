@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/hooks/notify"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -282,33 +283,7 @@ func notifyForm(s *specs.LinuxSeccomp) (*specs.LinuxSeccomp, map[string]uint, []
 		notes = append(notes, fmt.Sprintf("denials of %s are not reported: runc cannot use notify for write, the listener handover needs read, and a syscall whose rules return different errnos cannot be answered unambiguously", strings.Join(kept, ", ")))
 	}
 
-	out := *s
-	out.Syscalls = nil
-	for _, rule := range s.Syscalls {
-		if rule.Action != specs.ActErrno {
-			out.Syscalls = append(out.Syscalls, rule)
-			continue
-		}
-		var notify, keep []string
-		for _, n := range rule.Names {
-			if _, ok := errnos[n]; ok {
-				notify = append(notify, n)
-			} else {
-				keep = append(keep, n)
-			}
-		}
-		if len(keep) > 0 {
-			r := rule
-			r.Names = keep
-			out.Syscalls = append(out.Syscalls, r)
-		}
-		if len(notify) > 0 {
-			r := rule
-			r.Names, r.Action, r.ErrnoRet = notify, specs.ActNotify, nil
-			out.Syscalls = append(out.Syscalls, r)
-		}
-	}
-	return &out, errnos, notes
+	return notify.Rules(s, errnos), errnos, notes
 }
 
 // errnoRet is runc's errno for an errno action: EPERM unless set.
