@@ -12,6 +12,11 @@
 // runc never loads with TSYNC, so the filter covers only the calling thread,
 // and only a thread that loads and then execs hands it on reliably.
 //
+// As root, the program runc's loader produced is kept in a cache
+// (/var/cache/oci-sbx, root-owned, each entry verified before use); a warm
+// run loads that exact program from a small vfork'ed C child that does the
+// same steps in the same order, without starting Go or libseccomp again.
+//
 // The parent stays to report what happened: the exit status, a death by
 // signal, a seccomp kill with the syscall that caused it (from the kernel's
 // audit record in /dev/kmsg when readable), and, with Config.Report, every

@@ -39,6 +39,9 @@ while the program still gets the errno. The filter notifies oci-sbx instead,
 which always answers with the errno, never lets the call through. As in runc,
 write and the default action cannot notify: those denials are not reported.
 
+As root, the program runc's loader produced is cached in /var/cache/oci-sbx
+(OCI_SBX_CACHE=DIR or off) and loaded again without compiling.
+
 A dynamically linked CMD cannot start when the profile denies its loader's
 openat; exec says so instead of running it.
 
