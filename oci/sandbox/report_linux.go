@@ -71,10 +71,9 @@ func (r *reporter) answer(req *libseccomp.ScmpNotifReq, native libseccomp.ScmpAr
 	if libseccomp.NotifIDValid(libseccomp.ScmpFd(r.fd), req.ID) != nil {
 		return
 	}
-	_ = libseccomp.NotifRespond(libseccomp.ScmpFd(r.fd), &libseccomp.ScmpNotifResp{ID: req.ID, Error: int32(e)})
-
 	// The notification names the thread; the report names the process,
-	// as Result.Pid does.
+	// as Result.Pid does. The line is written before the answer, so it
+	// comes before anything the program prints about the failed call.
 	pid := notify.Tgid(int(req.Pid))
 	var b strings.Builder
 	fmt.Fprintf(&b, "denied pid=%d ", pid)
@@ -87,6 +86,7 @@ func (r *reporter) answer(req *libseccomp.ScmpNotifReq, native libseccomp.ScmpAr
 	}
 	b.WriteByte('\n')
 	_, _ = io.WriteString(r.w, b.String())
+	_ = libseccomp.NotifRespond(libseccomp.ScmpFd(r.fd), &libseccomp.ScmpNotifResp{ID: req.ID, Error: int32(e)})
 }
 
 // execDone reports whether the init child has exec'd: its end of the init
