@@ -75,27 +75,14 @@ func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []stri
 	if s.ListenerPath != "" || s.ListenerMetadata != "" || s.DefaultAction == specs.ActNotify {
 		return nil, nil, fmt.Errorf("reporting to %q: %w (listenerPath %q)", socket, ErrReportConflict, s.ListenerPath)
 	}
-	errnos := map[string]uint{}
-	mixed := map[string]bool{}
-	for _, r := range s.Syscalls {
-		if r.Action == specs.ActNotify {
-			return nil, nil, fmt.Errorf("reporting to %q: %w (a notify rule for %s)", socket, ErrReportConflict, strings.Join(r.Names, ", "))
-		}
-		if r.Action != specs.ActErrno {
-			continue
-		}
-		e := errnoRet(r.ErrnoRet)
-		for _, n := range r.Names {
-			if old, ok := errnos[n]; ok && old != e {
-				mixed[n] = true
-			}
-			errnos[n] = e
-		}
+	if err := noNotifyRules(s, socket); err != nil {
+		return nil, nil, err
 	}
+	errnos, mixed := notify.Errnos(s)
 	var notes []string
 	if s.DefaultAction == specs.ActErrno {
 		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify for the default action",
-			rules.ErrnoName(errnoRet(s.DefaultErrnoRet))))
+			rules.ErrnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
 	}
 	var handover []string
 	for _, n := range []string{"read", "write"} {
@@ -129,7 +116,7 @@ func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []stri
 		out := *s
 		return &out, append(notes, "the profile has no errno rules to report"), nil
 	}
-	out := notify.Rules(s, errnos)
+	out := notify.Retarget(s, errnos, specs.ActNotify)
 	meta, err := json.Marshal(Metadata{Errnos: errnos}) // map keys sorted: deterministic
 	if err != nil {
 		return nil, nil, err
@@ -138,12 +125,15 @@ func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []stri
 	return out, notes, nil
 }
 
-// errnoRet is runc's errno for an errno action: EPERM unless set.
-func errnoRet(p *uint) uint {
-	if p == nil {
-		return uint(unix.EPERM)
+// noNotifyRules refuses a profile that already notifies: its listener
+// and the agent's would compete.
+func noNotifyRules(s *specs.LinuxSeccomp, socket string) error {
+	for _, r := range s.Syscalls {
+		if r.Action == specs.ActNotify {
+			return fmt.Errorf("reporting to %q: %w (a notify rule for %s)", socket, ErrReportConflict, strings.Join(r.Names, ", "))
+		}
 	}
-	return *p
+	return nil
 }
 
 // ReportLate is ReportTo for a profile applied in two stages (package
@@ -172,36 +162,10 @@ func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSec
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	e := *early
-	e.Syscalls = nil
-	for _, r := range early.Syscalls {
-		if r.Action == specs.ActNotify {
-			return nil, nil, nil, fmt.Errorf("reporting to %q: %w (a notify rule for %s)", socket, ErrReportConflict, strings.Join(r.Names, ", "))
-		}
-		if r.Action != specs.ActErrno {
-			e.Syscalls = append(e.Syscalls, r)
-			continue
-		}
-		var pass, keep []string
-		for _, n := range r.Names {
-			if _, ok := m.Errnos[n]; ok {
-				pass = append(pass, n)
-			} else {
-				keep = append(keep, n)
-			}
-		}
-		if len(keep) > 0 {
-			k := r
-			k.Names = keep
-			e.Syscalls = append(e.Syscalls, k)
-		}
-		if len(pass) > 0 {
-			k := r
-			k.Names, k.Action, k.ErrnoRet = pass, specs.ActAllow, nil
-			e.Syscalls = append(e.Syscalls, k)
-		}
+	if err := noNotifyRules(early, socket); err != nil {
+		return nil, nil, nil, err
 	}
-	return &e, l, notes, nil
+	return notify.Retarget(early, m.Errnos, specs.ActAllow), l, notes, nil
 }
 
 // ReportPlan makes a plan for a container (package stage) report its

@@ -113,10 +113,38 @@ func CheckListener(fd int) error {
 	return nil
 }
 
-// Rules returns s with the errno rules of the syscalls in errnos turned
-// into notify rules (their errno is for the listener to answer with);
-// every other rule stays as it is.
-func Rules(s *specs.LinuxSeccomp, errnos map[string]uint) *specs.LinuxSeccomp {
+// ErrnoRet is runc's errno for an errno action: EPERM unless set.
+func ErrnoRet(p *uint) uint {
+	if p == nil {
+		return uint(unix.EPERM)
+	}
+	return *p
+}
+
+// Errnos collects, per syscall, the errno its errno rules return; mixed
+// holds the syscalls whose rules disagree, which no single answer fits.
+func Errnos(s *specs.LinuxSeccomp) (errnos map[string]uint, mixed map[string]bool) {
+	errnos, mixed = map[string]uint{}, map[string]bool{}
+	for _, r := range s.Syscalls {
+		if r.Action != specs.ActErrno {
+			continue
+		}
+		e := ErrnoRet(r.ErrnoRet)
+		for _, n := range r.Names {
+			if old, ok := errnos[n]; ok && old != e {
+				mixed[n] = true
+			}
+			errnos[n] = e
+		}
+	}
+	return errnos, mixed
+}
+
+// Retarget returns s with the errno rules of the syscalls in names given
+// action instead: notify, for a listener to answer with the errno, or
+// allow, for a filter stacked behind one that notifies. Every other rule
+// stays as it is.
+func Retarget(s *specs.LinuxSeccomp, names map[string]uint, action specs.LinuxSeccompAction) *specs.LinuxSeccomp {
 	out := *s
 	out.Syscalls = nil
 	for _, rule := range s.Syscalls {
@@ -124,10 +152,10 @@ func Rules(s *specs.LinuxSeccomp, errnos map[string]uint) *specs.LinuxSeccomp {
 			out.Syscalls = append(out.Syscalls, rule)
 			continue
 		}
-		var notify, keep []string
+		var moved, keep []string
 		for _, n := range rule.Names {
-			if _, ok := errnos[n]; ok {
-				notify = append(notify, n)
+			if _, ok := names[n]; ok {
+				moved = append(moved, n)
 			} else {
 				keep = append(keep, n)
 			}
@@ -137,9 +165,9 @@ func Rules(s *specs.LinuxSeccomp, errnos map[string]uint) *specs.LinuxSeccomp {
 			r.Names = keep
 			out.Syscalls = append(out.Syscalls, r)
 		}
-		if len(notify) > 0 {
+		if len(moved) > 0 {
 			r := rule
-			r.Names, r.Action, r.ErrnoRet = notify, specs.ActNotify, nil
+			r.Names, r.Action, r.ErrnoRet = moved, action, nil
 			out.Syscalls = append(out.Syscalls, r)
 		}
 	}

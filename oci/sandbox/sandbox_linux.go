@@ -250,23 +250,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 // notify for it), and so does read (the child needs it to hand over the
 // listener), and any syscall whose errno rules disagree on the errno.
 func notifyForm(s *specs.LinuxSeccomp) (*specs.LinuxSeccomp, map[string]uint, []string) {
-	errnos := map[string]uint{}
-	mixed := map[string]bool{}
-	for _, rule := range s.Syscalls {
-		if rule.Action != specs.ActErrno {
-			continue
-		}
-		e := errnoRet(rule.ErrnoRet)
-		for _, n := range rule.Names {
-			if old, ok := errnos[n]; ok && old != e {
-				mixed[n] = true
-			}
-			errnos[n] = e
-		}
-	}
+	errnos, mixed := notify.Errnos(s)
 	var notes, kept []string
 	if s.DefaultAction == specs.ActErrno {
-		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify as the default action", errnoName(errnoRet(s.DefaultErrnoRet))))
+		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify as the default action", errnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
 	}
 	for _, n := range []string{"write", "read"} {
 		if _, ok := errnos[n]; ok {
@@ -283,15 +270,7 @@ func notifyForm(s *specs.LinuxSeccomp) (*specs.LinuxSeccomp, map[string]uint, []
 		notes = append(notes, fmt.Sprintf("denials of %s are not reported: runc cannot use notify for write, the listener handover needs read, and a syscall whose rules return different errnos cannot be answered unambiguously", strings.Join(kept, ", ")))
 	}
 
-	return notify.Rules(s, errnos), errnos, notes
-}
-
-// errnoRet is runc's errno for an errno action: EPERM unless set.
-func errnoRet(p *uint) uint {
-	if p == nil {
-		return uint(unix.EPERM)
-	}
-	return *p
+	return notify.Retarget(s, errnos, specs.ActNotify), errnos, notes
 }
 
 func errnoName(e uint) string {
