@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -539,20 +538,11 @@ func checkLoaderProgram(p *program, path string) error {
 	if p == nil {
 		return nil
 	}
-	interp, prog, script, err := interpreter(path)
-	if err != nil || interp == "" {
-		return nil // execve reports what is wrong with the file itself
-	}
-	name := "openat"
-	if strings.HasPrefix(filepath.Base(interp), "ld-musl") {
-		if _, err := libseccomp.GetSyscallFromName("open"); err == nil {
-			name = "open" // musl's loader uses open where it exists
-		}
-	}
-	nr, err := libseccomp.GetSyscallFromName(name)
-	if err != nil {
+	l, ok := loaderOf(path)
+	if !ok {
 		return nil
 	}
+	interp, prog, script, name, nr := l.interp, l.prog, l.script, l.syscall, l.nr
 	arch, err := filter.AuditArch(rules.NativeArch())
 	if err != nil {
 		return nil

@@ -386,13 +386,20 @@ func interpreter(path string) (interp, prog, script string, err error) {
 // and runc's ENOSYS stub, it asks the real filter: a probe child loads the
 // profile exactly as the run would and makes the loader's call,
 // openat(AT_FDCWD, …, O_RDONLY|O_CLOEXEC).
-func checkLoader(ctx context.Context, c Config, path string) error {
-	if c.Seccomp == nil {
-		return nil
-	}
+// loader is a dynamically linked program's ELF interpreter and the call
+// it opens libraries with.
+type loader struct {
+	interp, prog, script string
+	syscall              string
+	nr                   libseccomp.ScmpSyscall
+}
+
+// loaderOf finds the loader of the program at path; ok is false for a
+// static program, or when execve will report what is wrong with the file.
+func loaderOf(path string) (l loader, ok bool) {
 	interp, prog, script, err := interpreter(path)
 	if err != nil || interp == "" {
-		return nil // execve reports what is wrong with the file itself
+		return l, false
 	}
 	name := "openat"
 	if strings.HasPrefix(filepath.Base(interp), "ld-musl") {
@@ -400,13 +407,22 @@ func checkLoader(ctx context.Context, c Config, path string) error {
 			name = "open" // musl's loader uses open where it exists
 		}
 	}
-	if allows(c.Seccomp.DefaultAction) && !names(c.Seccomp, name) {
-		return nil
-	}
 	nr, err := libseccomp.GetSyscallFromName(name)
 	if err != nil {
+		return l, false
+	}
+	return loader{interp: interp, prog: prog, script: script, syscall: name, nr: nr}, true
+}
+
+func checkLoader(ctx context.Context, c Config, path string) error {
+	if c.Seccomp == nil {
 		return nil
 	}
+	l, ok := loaderOf(path)
+	if !ok || allows(c.Seccomp.DefaultAction) && !names(c.Seccomp, l.syscall) {
+		return nil
+	}
+	interp, prog, script, name, nr := l.interp, l.prog, l.script, l.syscall, l.nr
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	ic := initConfig{Probe: true, ProbeNr: int(nr), Seccomp: c.Seccomp, NoNewPrivileges: c.NoNewPrivileges}
