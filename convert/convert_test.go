@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -62,7 +63,7 @@ func TestGolden(t *testing.T) {
 				if err := Write(&out, s, to, fixedOptions()); err != nil {
 					// A format that cannot carry the profile refuses it;
 					// the refusal is part of the golden record.
-					golden(t, "matrix/"+name+".error", []byte(err.Error()+"\n"))
+					checkGolden(t, "matrix/"+name+".error", []byte(err.Error()+"\n"))
 					return
 				}
 				if err := Write(&again, readGoldenInput(t, in.path, in.from), to, fixedOptions()); err != nil {
@@ -71,7 +72,7 @@ func TestGolden(t *testing.T) {
 				if !bytes.Equal(out.Bytes(), again.Bytes()) {
 					t.Error("output differs between two runs")
 				}
-				golden(t, "matrix/"+name, out.Bytes())
+				checkGolden(t, "matrix/"+name, out.Bytes())
 
 				readBack := map[Format]Format{OCI: OCI, Docker: Docker, Kubernetes: OCI, SPO: SPO, Rules: Rules}[to]
 				back, err := Read(name, out.Bytes(), readBack, Options{})
@@ -250,4 +251,10 @@ func TestRuncDropsDefaultRulesFirst(t *testing.T) {
 	if len(got.Syscalls) != 1 {
 		t.Errorf("got %d rules, want the errno rule only", len(got.Syscalls))
 	}
+}
+
+// checkGolden compares got with testdata/golden/NAME (see -update).
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	golden.Check(t, filepath.Join("testdata", "golden", name), got)
 }

@@ -527,7 +527,7 @@ func TestDockerGolden(t *testing.T) {
 	if err := writeDocker(&out, s, opt); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "docker/podman-like.json", out.Bytes())
+	checkGolden(t, "docker/podman-like.json", out.Bytes())
 	checkDecodes(t, out.Bytes(), s)
 	back, err := readDocker("back.json", out.Bytes(), Options{})
 	if err != nil {

@@ -67,7 +67,7 @@ func TestSPORoundTrip(t *testing.T) {
 				t.Errorf("output lacks the leading comment:\n%s", out.String())
 			}
 			if tt.golden != "" {
-				golden(t, tt.golden, out.Bytes())
+				checkGolden(t, tt.golden, out.Bytes())
 			}
 			back, err := readSPO("back.yaml", out.Bytes(), Options{})
 			if err != nil {

@@ -4,20 +4,15 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // assemble encodes instructions with x/net/bpf's assembler, not this
 // package's encoder.
@@ -220,24 +215,7 @@ func TestDisassembly(t *testing.T) {
 		bpf.RetA{},
 		bpf.RetConstant{Val: RetErrno | 38},
 	}
-	golden(t, "disassembly.golden", decode(t, prog).String())
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, d)
-	}
+	golden.Check(t, "testdata/disassembly.golden", []byte(decode(t, prog).String()))
 }
 
 // xnetRun runs a program in x/net/bpf's VM, which reads words big-endian:

@@ -3,22 +3,19 @@ package lint
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // opts make findings independent of the host's kernel (Docker's minKernel).
 var opts = convert.Options{Kernel: "6.1"}
@@ -77,27 +74,6 @@ func hardenedDemo(t *testing.T) []byte {
 	return b.Bytes()
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs (-want +got):\n%s", path, cmp.Diff(string(want), string(got)))
-	}
-}
-
 func lintSource(t *testing.T, src source) *Report {
 	t.Helper()
 	r, err := Source(src.name, src.data, "", opts)
@@ -120,8 +96,8 @@ func TestGolden(t *testing.T) {
 			if err := r.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			golden(t, src.name+".txt", text.Bytes())
-			golden(t, src.name+".json", js.Bytes())
+			golden.Check(t, filepath.Join("testdata", "golden", src.name+".txt"), text.Bytes())
+			golden.Check(t, filepath.Join("testdata", "golden", src.name+".json"), js.Bytes())
 			if err := lintSource(t, src).WriteJSON(&again); err != nil || !bytes.Equal(again.Bytes(), js.Bytes()) {
 				t.Errorf("a second run differs: %v", err)
 			}

@@ -2,16 +2,14 @@ package rules
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func compileString(t *testing.T, src string, opt CompileOptions) (*specs.LinuxSeccomp, error) {
 	t.Helper()
@@ -183,7 +181,7 @@ func TestErrors(t *testing.T) {
 		}
 		out.WriteString("# " + c.name + "\n" + err.Error() + "\n\n")
 	}
-	golden(t, "errors.golden", out.String())
+	golden.Check(t, "testdata/errors.golden", []byte(out.String()))
 }
 
 // TestRoundTrip checks that a profile prints in rules syntax that parses

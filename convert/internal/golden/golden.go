@@ -1,4 +1,7 @@
-package convert
+// Package golden is the golden-file check of the convert tests: output is
+// compared with a file under testdata, and rewritten there when the tests
+// run with -update.
+package golden
 
 import (
 	"bytes"
@@ -12,12 +15,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// golden compares got with the file testdata/golden/<name>, or rewrites
-// that file when the tests run with -update. name may contain slashes to
-// group files in subdirectories.
-func golden(t *testing.T, name string, got []byte) {
+// Check compares got with the file at path, or writes it there under
+// -update.
+func Check(t testing.TB, path string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", filepath.FromSlash(name))
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
