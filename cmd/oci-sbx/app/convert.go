@@ -44,7 +44,7 @@ Examples:
    oci-sbx convert --from docker --arch x86_64,x86,x32 --caps CAP_SYS_ADMIN seccomp.json
    oci-sbx convert --to rules /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
+			fromFlag(convert.InputFormats),
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
 			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
@@ -62,24 +62,18 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 		return usageErrorf(c, "convert takes one INPUT (a file, or - for standard input), got %d", c.NArg())
 	}
 	input := c.Args().First()
-	var from convert.Format
-	if f := c.String("from"); f != "" {
-		var err error
-		if from, err = convert.ParseFormat(f, convert.InputFormats); err != nil {
-			return usageErrorf(c, "--from: %v", err)
-		}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
 	}
 	to, err := convert.ParseFormat(c.String("to"), convertOutputs)
 	if err != nil {
 		return usageErrorf(c, "--to: %v", err)
 	}
-	opt := convert.Options{
-		Arches: splitList(c.StringSlice("arch")),
-		Caps:   splitList(c.StringSlice("caps")),
-		Kernel: c.String("kernel"),
-		Name:   c.String("name"),
-		Warn:   func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s\n", msg) },
-	}
+	opt := warnOptions(c)
+	opt.Arches = splitList(c.StringSlice("arch"))
+	opt.Caps = splitList(c.StringSlice("caps"))
+	opt.Kernel, opt.Name = c.String("kernel"), c.String("name")
 	if opt.Name == "" {
 		opt.Name = profileName(c.String("output"), input)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
@@ -62,7 +61,7 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 		fmt.Fprintf(errw, "oci-sbx: %v\n", err)
 		return &ExitStatus{Code: 2}
 	}
-	opt := convert.Options{Warn: func(msg string) { fmt.Fprintf(errw, "oci-sbx: warning: %s\n", msg) }}
+	opt := warnOptions(c)
 	pa, sa, err := loadProgram(ctx, c.Root().Reader, c.Args().Get(0), "", opt)
 	if err != nil {
 		return trouble(err)

@@ -51,7 +51,7 @@ Examples:
    oci-sbx exec --profile /usr/share/containers/seccomp.json -- ls /`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "seccomp profile `FILE` in any format convert reads (- for standard input)"},
-			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "profile `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
+			fromFlag(convert.InputFormats),
 			&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "run the process of the runc bundle `DIR` under its linux.seccomp"},
 			&cli.BoolFlag{Name: "report", Usage: "print every syscall the profile denies with an errno to standard error"},
 			&cli.BoolFlag{Name: "no-new-privs", Value: true, Usage: "set no_new_privs; false needs CAP_SYS_ADMIN (with --bundle, the bundle's process.noNewPrivileges unless given)"},
@@ -71,17 +71,14 @@ func runExec(ctx context.Context, c *cli.Command) error {
 	case bundle == "" && profile == "":
 		return usageErrorf(c, "exec needs --profile FILE or --bundle DIR")
 	}
-	var from convert.Format
-	if f := c.String("from"); f != "" {
-		var err error
-		if from, err = convert.ParseFormat(f, convert.InputFormats); err != nil {
-			return usageErrorf(c, "--from: %v", err)
-		}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
 	}
 	if !sandbox.Supported {
 		return sandbox.ErrUnsupported
 	}
-	opt := convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s\n", msg) }}
+	opt := warnOptions(c)
 
 	cfg := sandbox.Config{
 		NoNewPrivileges: c.Bool("no-new-privs"),

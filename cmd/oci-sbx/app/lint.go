@@ -46,7 +46,7 @@ Examples:
    oci-sbx lint --format json /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
-			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
+			fromFlag(convert.InputFormats),
 			&cli.StringSliceFlag{Name: "arch", Usage: "lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"},
 		},
 		Action: runLint,
@@ -61,12 +61,9 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if format != "text" && format != "json" {
 		return usageErrorf(c, "--format: want text or json, not %q", format)
 	}
-	var from convert.Format
-	if f := c.String("from"); f != "" {
-		var err error
-		if from, err = convert.ParseFormat(f, convert.InputFormats); err != nil {
-			return usageErrorf(c, "--from: %v", err)
-		}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
 	}
 	path := c.Args().First()
 	data, err := readInput(c.Root().Reader, path)

@@ -63,7 +63,7 @@ Examples:
    oci-sbx patch --no-late --backup -p deny-connect.yaml mybundle`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "seccomp profile `FILE` in any format convert reads (- for standard input)"},
-			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "profile `FORMAT`: rules, libseccomp-c, docker, oci, spo (default: guessed)"},
+			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the change to config.json as a unified diff, and change nothing"},
 			&cli.BoolFlag{Name: "backup", Usage: "keep the original as config.json.orig (never replacing one)"},
 			&cli.BoolFlag{Name: "no-late", Usage: "refuse a profile runc cannot start with, instead of applying it in a late stage"},
@@ -81,16 +81,13 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if c.String("profile") == "" {
 		return usageErrorf(c, "patch needs --profile FILE")
 	}
-	var from convert.Format
-	if f := c.String("from"); f != "" {
-		var err error
-		if from, err = convert.ParseFormat(f, convert.InputFormats); err != nil {
-			return usageErrorf(c, "--from: %v", err)
-		}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
 	}
 	stderr := c.Root().ErrWriter
 	note := func(format string, args ...any) { fmt.Fprintf(stderr, "oci-sbx: "+format+"\n", args...) }
-	opt := convert.Options{Warn: func(msg string) { note("warning: %s", msg) }}
+	opt := warnOptions(c)
 	profile, err := loadProfile(c.Root().Reader, c.String("profile"), from, opt)
 	if err != nil {
 		return err

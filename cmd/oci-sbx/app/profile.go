@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 )
@@ -43,4 +45,32 @@ func loadProfile(stdin io.Reader, path string, from convert.Format, opt convert.
 		name = "<stdin>"
 	}
 	return convert.Read(name, data, from, opt)
+}
+
+// fromFlag is --from, for commands reading a profile in formats.
+func fromFlag(formats []convert.Format) cli.Flag {
+	names := make([]string, len(formats))
+	for i, f := range formats {
+		names[i] = string(f)
+	}
+	return &cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: " + strings.Join(names, ", ") + " (default: guessed)"}
+}
+
+// fromFormat reads --from: empty means "guess from the content".
+func fromFormat(c *cli.Command, formats []convert.Format) (convert.Format, error) {
+	f := c.String("from")
+	if f == "" {
+		return "", nil
+	}
+	from, err := convert.ParseFormat(f, formats)
+	if err != nil {
+		return "", usageErrorf(c, "--from: %v", err)
+	}
+	return from, nil
+}
+
+// warnOptions are conversion options whose notes go to standard error.
+func warnOptions(c *cli.Command) convert.Options {
+	w := c.Root().ErrWriter
+	return convert.Options{Warn: func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/urfave/cli/v3"
 
-	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
@@ -37,7 +36,7 @@ Examples:
    oci-sbx simulate /usr/share/containers/seccomp.json kexec_load
    oci-sbx simulate --trace prog.bpf connect`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: rules, libseccomp-c, docker, oci, spo, bpf (default: guessed)"},
+			fromFlag(programInputs),
 			&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"},
 			&cli.BoolFlag{Name: "trace", Usage: "print every instruction executed, then the action"},
 		},
@@ -53,12 +52,9 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 		return usageErrorf(c, "a syscall has at most 6 arguments, got %d", c.NArg()-2)
 	}
 	args := c.Args().Slice()
-	var from convert.Format
-	if f := c.String("from"); f != "" {
-		var err error
-		if from, err = convert.ParseFormat(f, programInputs); err != nil {
-			return usageErrorf(c, "--from: %v", err)
-		}
+	from, err := fromFormat(c, programInputs)
+	if err != nil {
+		return err
 	}
 	arch := c.String("arch")
 	if arch == "" {
@@ -81,7 +77,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 		}
 	}
 
-	opt := convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s\n", msg) }}
+	opt := warnOptions(c)
 	prog, _, err := loadProgram(ctx, c.Root().Reader, args[0], from, opt)
 	if err != nil {
 		return err
