@@ -62,6 +62,9 @@ type Options struct {
 	// Warn receives notes about the input and what a target format loses.
 	// It may be nil.
 	Warn func(msg string)
+	// OnFile, if set, is told each file Read reads besides its input (a
+	// base named by extends).
+	OnFile func(path string)
 
 	depth int // levels of extends followed so far
 }

@@ -55,6 +55,9 @@ func compile(p *rules.Profile, opt Options) (*specs.LinuxSeccomp, error) {
 			if !filepath.IsAbs(path) && p.File != "" && p.File != "<stdin>" {
 				path = filepath.Join(filepath.Dir(p.File), ref)
 			}
+			if opt.OnFile != nil {
+				opt.OnFile(path)
+			}
 			data, err := readFileLimited(path)
 			if err != nil {
 				msg := fmt.Sprintf("not a built-in base (%v) and not a readable file: %v", BuiltinNames(), err)

@@ -60,7 +60,7 @@ var (
 
 // cacheStats counts what the cache did, for tests.
 var cacheStats struct {
-	hits, compiles, rejected, stores atomic.Int64
+	hits, compiles, rejected, stores, launches atomic.Int64
 }
 
 const (
@@ -161,7 +161,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 	}
 	defer unix.Close(fd)
 	name := hex.EncodeToString(key.sum[:])
-	raw, err := readEntry(fd, name, key.text)
+	raw, err := readProgram(fd, name, key.text)
 	switch {
 	case err == nil:
 		if p, err := filter.Decode(raw); err == nil {
@@ -185,7 +185,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 		return nil, fmt.Errorf("checking the program runc loaded: %w", err)
 	}
 	// A run that cannot store its program still runs it.
-	if writeEntry(fd, name, key.text, raw) == nil {
+	if writeEntry(fd, name, encodeProgram(key.text, raw)) == nil {
 		cacheStats.stores.Add(1)
 		trimCache(fd)
 	}
@@ -355,24 +355,53 @@ func noteDesc(notes []byte, bo binary.ByteOrder) []byte {
 	return nil
 }
 
-// An entry is the magic line, the key and the program, each after a line
-// with its length, and a last line with the SHA-256 of everything before
-// it.
-func encodeEntry(keyText, raw []byte) []byte {
+// An entry is a magic line, then fields — a line "NAME N", N bytes and a
+// newline — the first of them the key, and a last line with the SHA-256 of
+// everything before it. launch.c reads launch entries the same way.
+type entryField struct {
+	name  string
+	value []byte
+}
+
+func encodeEntry(magic string, fields ...entryField) []byte {
 	var b bytes.Buffer
-	b.WriteString(cacheMagic)
-	fmt.Fprintf(&b, "key %d\n", len(keyText))
-	b.Write(keyText)
-	fmt.Fprintf(&b, "\nprogram %d\n", len(raw))
-	b.Write(raw)
+	b.WriteString(magic)
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		fmt.Fprintf(&b, "%s %d\n", f.name, len(f.value))
+		b.Write(f.value)
+	}
 	sum := sha256.Sum256(append(b.Bytes(), '\n'))
 	fmt.Fprintf(&b, "\n%x\n", sum)
 	return b.Bytes()
 }
 
-// decodeEntry returns the program of an entry for keyText; anything else
-// is errCorrupt.
-func decodeEntry(data, keyText []byte) ([]byte, error) {
+func encodeProgram(keyText, raw []byte) []byte {
+	return encodeEntry(cacheMagic, entryField{"key", keyText}, entryField{"program", raw})
+}
+
+// readProgram reads and checks the program entry name for keyText.
+func readProgram(dirfd int, name string, keyText []byte) ([]byte, error) {
+	data, err := readEntry(dirfd, name)
+	if err != nil {
+		return nil, err
+	}
+	return decodeProgram(data, keyText)
+}
+
+func decodeProgram(data, keyText []byte) ([]byte, error) {
+	v, err := decodeEntry(data, cacheMagic, keyText, "program")
+	if err != nil {
+		return nil, err
+	}
+	return v[0], nil
+}
+
+// decodeEntry returns the values of the named fields of an entry whose
+// key is keyText; anything else is errCorrupt.
+func decodeEntry(data []byte, magic string, keyText []byte, names ...string) ([][]byte, error) {
 	body, sum, ok := cutLastLine(data)
 	if !ok {
 		return nil, fmt.Errorf("%w: no checksum", errCorrupt)
@@ -381,7 +410,7 @@ func decodeEntry(data, keyText []byte) ([]byte, error) {
 	if got, err := hex.DecodeString(string(sum)); err != nil || !bytes.Equal(got, want[:]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errCorrupt)
 	}
-	rest, ok := bytes.CutPrefix(body, []byte(cacheMagic))
+	rest, ok := bytes.CutPrefix(body, []byte(magic))
 	if !ok {
 		return nil, fmt.Errorf("%w: not a cache entry", errCorrupt)
 	}
@@ -389,11 +418,16 @@ func decodeEntry(data, keyText []byte) ([]byte, error) {
 	if !ok || !bytes.Equal(k, keyText) {
 		return nil, fmt.Errorf("%w: another key", errCorrupt)
 	}
-	raw, rest, ok := field(rest, "program")
-	if !ok || len(rest) != 0 {
-		return nil, fmt.Errorf("%w: bad program field", errCorrupt)
+	values := make([][]byte, len(names))
+	for i, name := range names {
+		if values[i], rest, ok = field(rest, name); !ok {
+			return nil, fmt.Errorf("%w: bad %s field", errCorrupt, name)
+		}
 	}
-	return raw, nil
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: trailing data", errCorrupt)
+	}
+	return values, nil
 }
 
 // field reads "name N\n", N bytes and "\n".
@@ -421,10 +455,9 @@ func cutLastLine(b []byte) (body, line []byte, ok bool) {
 	return b[:i+1], b[i+1 : len(b)-1], true
 }
 
-// readEntry reads and checks the entry name in the cache directory dirfd.
-// A missing entry is ENOENT; one that is not root's regular file, or fails
-// its checks, is errCorrupt.
-func readEntry(dirfd int, name string, keyText []byte) ([]byte, error) {
+// readEntry reads the entry name in the cache directory dirfd. A missing
+// entry is ENOENT; one that is not root's regular file is errCorrupt.
+func readEntry(dirfd int, name string) ([]byte, error) {
 	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err == unix.ELOOP {
 		return nil, fmt.Errorf("%w: a symlink", errCorrupt)
@@ -446,12 +479,12 @@ func readEntry(dirfd int, name string, keyText []byte) ([]byte, error) {
 	if err != nil && n != int(st.Size) {
 		return nil, fmt.Errorf("reading cache entry %q: %w", name, err)
 	}
-	return decodeEntry(data[:n], keyText)
+	return data[:n], nil
 }
 
 // writeEntry stores an entry atomically: a new file, synced, renamed over
 // the old one.
-func writeEntry(dirfd int, name string, keyText, raw []byte) error {
+func writeEntry(dirfd int, name string, entry []byte) error {
 	var rnd [8]byte
 	if _, err := unix.Getrandom(rnd[:], 0); err != nil {
 		return err
@@ -462,7 +495,7 @@ func writeEntry(dirfd int, name string, keyText, raw []byte) error {
 		return fmt.Errorf("writing cache entry %q: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), tmp)
-	_, err = f.Write(encodeEntry(keyText, raw))
+	_, err = f.Write(entry)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -542,24 +575,34 @@ func checkLoaderProgram(p *program, path string) error {
 	if !ok {
 		return nil
 	}
-	interp, prog, script, name, nr := l.interp, l.prog, l.script, l.syscall, l.nr
+	if outcome, ok := loaderOutcome(p, l.syscall); ok && outcome != "" {
+		return &LoaderError{Path: l.prog, Script: l.script, Interp: l.interp, Syscall: l.syscall, Outcome: outcome}
+	}
+	return nil
+}
+
+// loaderOutcome says what p does to a loader opening a library with the
+// syscall name: "" when it lets it, else "denies (errno …)" or "kills
+// (SIGSYS)". ok is false for a name the native architecture lacks.
+func loaderOutcome(p *program, name string) (outcome string, ok bool) {
+	nr, err := libseccomp.GetSyscallFromName(name)
+	if err != nil {
+		return "", false
+	}
 	arch, err := filter.AuditArch(rules.NativeArch())
 	if err != nil {
-		return nil
+		return "", false
 	}
 	// The path pointer's value is the loader's business; any user address.
 	const pathPtr = 0x7f0000001000
 	d := filter.Data{Nr: int32(nr), Arch: arch, Args: [6]uint64{uint64(int64(atFdcwd)), pathPtr, unix.O_RDONLY | unix.O_CLOEXEC}}
-	var outcome string
 	switch a := p.prog.Run(d).Action(); a.Kind {
 	case rules.Errno:
-		outcome = fmt.Sprintf("denies (errno %s)", errnoName(a.Ret))
+		return fmt.Sprintf("denies (errno %s)", errnoName(a.Ret)), true
 	case rules.Trace: // no tracer: the call fails with ENOSYS
-		outcome = fmt.Sprintf("denies (errno %s)", errnoName(uint(unix.ENOSYS)))
+		return fmt.Sprintf("denies (errno %s)", errnoName(uint(unix.ENOSYS))), true
 	case rules.KillProcess, rules.KillThread, rules.Trap:
-		outcome = "kills (SIGSYS)"
-	default:
-		return nil
+		return "kills (SIGSYS)", true
 	}
-	return &LoaderError{Path: prog, Script: script, Interp: interp, Syscall: name, Outcome: outcome}
+	return "", true
 }

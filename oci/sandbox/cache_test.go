@@ -209,7 +209,7 @@ func TestCacheTampered(t *testing.T) {
 			binary.NativeEndian.PutUint16(bad[0:], 0x05) // ja
 			binary.NativeEndian.PutUint32(bad[4:], 7)
 			binary.NativeEndian.PutUint16(bad[8:], 0x06) // ret
-			edit(t, entry, func([]byte) []byte { return encodeEntry(k.text, bad) })
+			edit(t, entry, func([]byte) []byte { return encodeProgram(k.text, bad) })
 		}},
 		{"symlink", func(t *testing.T, dir, entry string) {
 			target := filepath.Join(t.TempDir(), "entry")
@@ -253,7 +253,7 @@ func TestCacheTampered(t *testing.T) {
 				t.Fatal(err)
 			}
 			rebuilt, _ := os.ReadFile(entry)
-			if _, err := decodeEntry(rebuilt, k.text); err != nil || !bytes.Equal(rebuilt, good) {
+			if _, err := decodeProgram(rebuilt, k.text); err != nil || !bytes.Equal(rebuilt, good) {
 				t.Errorf("rebuilt entry differs from the first (%v)", err)
 			}
 		})
@@ -539,19 +539,19 @@ func TestLoaderCheckFromProgram(t *testing.T) {
 func TestEntryEncoding(t *testing.T) {
 	key := []byte("build x\nprofile {}\n")
 	prog := []byte("\x06\x00\x00\x00\x00\x00\xff\x7f")
-	entry := encodeEntry(key, prog)
-	if got, err := decodeEntry(entry, key); err != nil || !bytes.Equal(got, prog) {
+	entry := encodeProgram(key, prog)
+	if got, err := decodeProgram(entry, key); err != nil || !bytes.Equal(got, prog) {
 		t.Fatalf("round trip: %q, %v", got, err)
 	}
 	for name, bad := range map[string][]byte{
 		"empty":        {},
-		"other key":    encodeEntry([]byte("build y\nprofile {}\n"), prog),
+		"other key":    encodeProgram([]byte("build y\nprofile {}\n"), prog),
 		"no newline":   entry[:len(entry)-1],
 		"extra byte":   append(append([]byte{}, entry...), 'x'),
 		"bad checksum": bytes.Replace(entry, prog, []byte("\x06\x00\x00\x00\x00\x00\xff\x7e"), 1),
 		"bad magic":    append([]byte("x"), entry...),
 	} {
-		if _, err := decodeEntry(bad, key); !errors.Is(err, errCorrupt) {
+		if _, err := decodeProgram(bad, key); !errors.Is(err, errCorrupt) {
 			t.Errorf("%s: got %v, want errCorrupt", name, err)
 		}
 	}

@@ -51,6 +51,32 @@ type Config struct {
 	// Report, if set, receives one line per syscall the profile denies
 	// with an errno, and notes about denials that cannot be reported.
 	Report io.Writer
+
+	// Launch, if set, is the command line that asked for this run. When
+	// the run starts from the cache and the launcher could start it the
+	// same way, Run files the program under it too, so that the next run
+	// of that command line starts without the Go runtime (see Launch).
+	Launch *Launch
+}
+
+// Launch is an `oci-sbx exec --profile FILE [--] CMD [ARG...]` command line,
+// with no other flag, as a binary importing this package sees it in its
+// arguments. Such a binary starts with the launcher (launch.c), which runs
+// before the Go runtime: when the cache holds the program for exactly this
+// FILE (its name and bytes), this build, libseccomp and kernel, it sets
+// no_new_privs, marks descriptors above 2 close-on-exec, loads the program
+// as runc would and replaces itself with CMD, looked up as Run looks it up.
+// So a warm start costs about one execve more than running CMD directly.
+//
+// Replacing itself, it cannot wait for CMD: CMD's exit status and death by
+// a signal are its own, not an exit status of 128+N. For that reason
+// profiles with a kill or trap action never launch this way (Run reports
+// the syscall behind a seccomp kill); nor do profiles that keep a dynamic
+// loader from opening libraries, or that read files besides FILE.
+type Launch struct {
+	Profile string // FILE as given
+	Data    []byte // what it held
+	Notes   []byte // what reading it wrote to standard error, repeated on a launch
 }
 
 // Credential is a user to run as.

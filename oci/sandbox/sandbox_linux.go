@@ -170,6 +170,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			if err := checkLoaderProgram(p, path); err != nil {
 				return nil, err
 			}
+			fileLaunch(c, p)
 			return runFast(ctx, c, path, env, p)
 		}
 	}

@@ -30,6 +30,12 @@ import (
 const helperEnv = "SANDBOX_TEST_HELPER"
 
 func TestMain(m *testing.M) {
+	// Run as `exec …` to try the launcher (launch.c), which did not
+	// launch: say so rather than run the tests.
+	if len(os.Args) > 1 && os.Args[1] == "exec" {
+		fmt.Println(notLaunched)
+		os.Exit(3)
+	}
 	if mode, ok := os.LookupEnv(helperEnv); ok {
 		os.Exit(helper(mode))
 	}
@@ -85,6 +91,25 @@ func helper(mode string) int {
 		fmt.Printf("getppid errno=%d\n", errno)
 		return 0
 	case "exit":
+		code, _ := strconv.Atoi(os.Getenv("SANDBOX_TEST_CODE"))
+		return code
+	case "launched":
+		// Started by the launcher: the pid it had, the filter, and the
+		// descriptors beyond stdio it was left (none, but the runtime's).
+		status, _ := os.ReadFile("/proc/self/status")
+		fmt.Printf("pid %d\n", os.Getpid())
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "Seccomp:") || strings.HasPrefix(line, "NoNewPrivs:") {
+				fmt.Println(strings.Join(strings.Fields(line), " "))
+			}
+		}
+		_, _, errno := unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		fmt.Printf("getppid errno=%d\n", errno)
+		for fd := 3; fd < 64; fd++ {
+			if l, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); err == nil && strings.Contains(l, "leak") {
+				fmt.Printf("inherited fd %d %s\n", fd, l)
+			}
+		}
 		code, _ := strconv.Atoi(os.Getenv("SANDBOX_TEST_CODE"))
 		return code
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -96,11 +97,19 @@ func runExec(ctx context.Context, c *cli.Command) error {
 		}
 	}
 	if profile != "" {
-		s, err := loadProfile(c.Root().Reader, profile, from, opt)
-		if err != nil {
-			return err
+		if launchForm(c) {
+			s, l, err := loadLaunch(c, profile)
+			if err != nil {
+				return err
+			}
+			cfg.Seccomp, cfg.Launch = s, l
+		} else {
+			s, err := loadProfile(c.Root().Reader, profile, from, opt)
+			if err != nil {
+				return err
+			}
+			cfg.Seccomp = s
 		}
-		cfg.Seccomp = s
 	}
 	if c.Bool("report") {
 		cfg.Report = &prefixWriter{w: c.Root().ErrWriter, prefix: "oci-sbx: "}
@@ -117,6 +126,38 @@ func runExec(ctx context.Context, c *cli.Command) error {
 		return &ExitStatus{Code: code}
 	}
 	return nil
+}
+
+// launchForm reports whether the command line is the one the launcher
+// recognises before the Go runtime starts: exec --profile FILE [--] CMD,
+// nothing else (see sandbox.Launch).
+func launchForm(c *cli.Command) bool {
+	profile := c.String("profile")
+	for _, f := range []string{"from", "bundle", "report", "no-new-privs"} {
+		if c.IsSet(f) {
+			return false
+		}
+	}
+	return profile != "" && !strings.HasPrefix(profile, "-") && c.Args().Len() > 0
+}
+
+// loadLaunch reads the profile as loadProfile does, and keeps what the
+// launcher needs to start the same command line next time: the bytes and
+// the warnings. A profile that extends another file is not kept.
+func loadLaunch(c *cli.Command, path string) (*specs.LinuxSeccomp, *sandbox.Launch, error) {
+	data, err := readInput(nil, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	var notes bytes.Buffer
+	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes))
+	self := true
+	opt.OnFile = func(string) { self = false }
+	s, err := convert.Read(path, data, "", opt)
+	if err != nil || !self {
+		return s, nil, err
+	}
+	return s, &sandbox.Launch{Profile: path, Data: data, Notes: notes.Bytes()}, nil
 }
 
 // fromBundle fills cfg from a runc bundle's config.json: the process, and

@@ -71,6 +71,10 @@ func fromFormat(c *cli.Command, formats []convert.Format) (convert.Format, error
 
 // warnOptions are conversion options whose notes go to standard error.
 func warnOptions(c *cli.Command) convert.Options {
-	w := c.Root().ErrWriter
+	return warnTo(c.Root().ErrWriter)
+}
+
+// warnTo is warnOptions writing to w.
+func warnTo(w io.Writer) convert.Options {
 	return convert.Options{Warn: func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }}
 }
