@@ -8,7 +8,7 @@ TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
 PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci ./oci/stage ./hooks ./hooks/notify
 
-.PHONY: help deps build build-static build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
+.PHONY: help deps build build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,12 +16,11 @@ help: ## list the targets
 deps: ## install the system packages the build and tests need (Debian; needs root)
 	@./.ci/deps
 
-build: ## build bin/oci-sbx with seccomp support, and the suspicious app
-	$(SECCOMP_ENV) $(GO) build -tags '$(TAGS)' -o $(BIN)/oci-sbx ./cmd/oci-sbx
+# bin/oci-sbx is static: it also serves as the late stage inside a container's rootfs, and a
+# warm `oci-sbx exec` starts faster without the dynamic loader.
+build: ## build a static bin/oci-sbx with seccomp support, and the suspicious app
+	$(SECCOMP_ENV) $(GO) build -tags '$(STATIC_TAGS)' -ldflags '-extldflags -static' -o $(BIN)/oci-sbx ./cmd/oci-sbx
 	$(PURE_ENV) $(GO) build -o $(BIN)/suspicious-app ./testdata/suspicious-app
-
-build-static: ## build a static bin/oci-sbx-static (runs inside a container rootfs)
-	$(SECCOMP_ENV) $(GO) build -tags '$(STATIC_TAGS)' -ldflags '-extldflags -static' -o $(BIN)/oci-sbx-static ./cmd/oci-sbx
 
 build-pure: ## build bin/oci-sbx-pure without cgo (no exec: it says so)
 	$(PURE_ENV) $(GO) build -o $(BIN)/oci-sbx-pure ./cmd/oci-sbx

@@ -3,7 +3,11 @@
 package e2e
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -32,6 +36,7 @@ func TestExec(t *testing.T) {
 	t.Run("seccomp-kill", func(t *testing.T) { testExecSeccompKill(t, b) })
 	t.Run("dynamic-target", func(t *testing.T) { testExecDynamicTarget(t, b) })
 	t.Run("pure-build", func(t *testing.T) { testExecPureBuild(t, b) })
+	t.Run("warm-launch", func(t *testing.T) { testExecWarmLaunch(t, b) })
 }
 
 // execDemoProfile is testdata/demo.yaml, the rules of the demo; the OCI
@@ -157,5 +162,61 @@ func testExecPureBuild(t *testing.T, b execBins) {
 	code, _, stderr := runCmd(t, pure, "exec", "--profile", execDemoProfile(t), "--", app)
 	if code != 1 || !strings.Contains(stderr, "built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp") {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// testExecWarmLaunch runs the same command line twice: cold, through the
+// Go code, which runs the app in a child; warm, through the launcher, which
+// becomes the app. Both print the same, warnings included.
+func testExecWarmLaunch(t *testing.T, b execBins) {
+	requireRoot(t) // the cache is root's only
+	cache := t.TempDir()
+	if err := os.Chmod(cache, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OCI_SBX_CACHE", cache)
+	// Docker's format with an archMap: reading it warns that the compat
+	// architectures are left out.
+	profile := filepath.Join(t.TempDir(), "docker.json")
+	docker := `{"defaultAction":"SCMP_ACT_ALLOW","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]}],` +
+		`"syscalls":[{"names":["connect"],"action":"SCMP_ACT_ERRNO"}]}`
+	if err := os.WriteFile(profile, []byte(docker), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type run struct {
+		pid            int
+		code           int
+		stdout, stderr string
+	}
+	exec1 := func() run {
+		cmd := exec.Command(b.oci, "exec", "--profile", profile, "--", b.app, "-status")
+		var out, errOut bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errOut
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return run{cmd.Process.Pid, cmd.ProcessState.ExitCode(), out.String(), errOut.String()}
+	}
+	cold, warm := exec1(), exec1()
+	t.Logf("cold: %+v\nwarm: %+v", cold, warm)
+	if !strings.Contains(cold.stdout, "Summary: 2 succeed, 1 failed") || !strings.Contains(cold.stderr, "archMap") {
+		t.Fatalf("cold run: exit %d\nstdout:\n%s\nstderr:\n%s", cold.code, cold.stdout, cold.stderr)
+	}
+	// The app prints its pid: oci-sbx's own when it replaced oci-sbx.
+	self := func(r run) bool {
+		return strings.Contains(r.stdout, fmt.Sprintf("status: pid %d: Seccomp: 2\n", r.pid))
+	}
+	if self(cold) {
+		t.Errorf("cold run: the app ran in oci-sbx's process; want a child")
+	}
+	if !self(warm) {
+		t.Errorf("warm run: the app did not replace oci-sbx:\n%s", warm.stdout)
+	}
+	// Pids, the count of processes and the port vary from run to run.
+	numbers := regexp.MustCompile(`\d+`)
+	if warm.code != cold.code || warm.stderr != cold.stderr || numbers.ReplaceAllString(warm.stdout, "N") != numbers.ReplaceAllString(cold.stdout, "N") {
+		t.Errorf("warm run differs from cold run")
 	}
 }

@@ -41,7 +41,12 @@ which always answers with the errno, never lets the call through. As in runc,
 write and the default action cannot notify: those denials are not reported.
 
 As root, the program runc's loader produced is cached in /var/cache/oci-sbx
-(OCI_SBX_CACHE=DIR or off) and loaded again without compiling.
+(OCI_SBX_CACHE=DIR or off) and loaded again without compiling. Once cached,
+exec --profile FILE [--] CMD with no other flag starts in a launcher that runs
+before oci-sbx's Go runtime and replaces itself with CMD, about one execve
+slower than CMD alone; CMD's death by a signal is then its own, not exit status
+128+N. Profiles with a kill or trap action, or that keep a dynamic loader from
+opening libraries, always run the way described above.
 
 A dynamically linked CMD cannot start when the profile denies its loader's
 openat; exec says so instead of running it.

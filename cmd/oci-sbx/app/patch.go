@@ -53,8 +53,8 @@ stage need; filters stack, so the process runs under exactly the profile.
 Processes started later with runc exec get linux.seccomp only. --no-late
 refuses such profiles instead, naming the rules runc cannot start with.
 
-The late stage needs a static oci-sbx built with seccomp support (make
-build-static): --late-binary, else oci-sbx-static next to this oci-sbx, else this
+The late stage needs a static oci-sbx built with seccomp support (make build
+builds one): --late-binary, else oci-sbx-static next to this oci-sbx, else this
 oci-sbx itself when it is static. Patching again replaces an earlier patch.
 
 Examples:
@@ -278,7 +278,7 @@ func findLateBinary(flag string) (string, error) {
 		}
 		why = append(why, err.Error())
 	}
-	return "", fmt.Errorf("no static oci-sbx with seccomp support found (%s); build one with `make build-static`, or give --late-binary", strings.Join(why, "; "))
+	return "", fmt.Errorf("no static oci-sbx with seccomp support found (%s); build one with `make build`, or give --late-binary", strings.Join(why, "; "))
 }
 
 // checkLateBinary makes sure a file can serve as the late stage inside a
