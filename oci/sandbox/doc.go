@@ -17,6 +17,12 @@
 // run loads that exact program from a small vfork'ed C child that does the
 // same steps in the same order, without starting Go or libseccomp again.
 //
+// A binary that imports this package also starts with the launcher
+// (launch.c), a C constructor that runs before the Go runtime: for an
+// `exec --profile FILE [--] CMD` command line whose program the cache holds
+// under a launch entry, it does those steps in its own process and replaces
+// itself with CMD. Run files the launch entries (Config.Launch).
+//
 // The parent stays to report what happened: the exit status, a death by
 // signal, a seccomp kill with the syscall that caused it (from the kernel's
 // audit record in /dev/kmsg when readable), and, with Config.Report, every
