@@ -6,6 +6,8 @@ SECCOMP_ENV := CGO_ENABLED=1
 PURE_ENV    := CGO_ENABLED=0
 TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
+# sbx_start (oci/sandbox/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
+STATIC_LDFLAGS := -extldflags "-static -Wl,-e,sbx_start"
 PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci ./oci/stage ./hooks ./hooks/notify
 
 .PHONY: help deps build build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
@@ -17,9 +19,9 @@ deps: ## install the system packages the build and tests need (Debian; needs roo
 	@./.ci/deps
 
 # bin/oci-sbx is static: it also serves as the late stage inside a container's rootfs, and a
-# warm `oci-sbx exec` starts faster without the dynamic loader.
+# warm `oci-sbx exec` starts without the dynamic loader.
 build: ## build a static bin/oci-sbx with seccomp support, and the suspicious app
-	$(SECCOMP_ENV) $(GO) build -tags '$(STATIC_TAGS)' -ldflags '-extldflags -static' -o $(BIN)/oci-sbx ./cmd/oci-sbx
+	$(SECCOMP_ENV) $(GO) build -tags '$(STATIC_TAGS)' -ldflags '$(STATIC_LDFLAGS)' -o $(BIN)/oci-sbx ./cmd/oci-sbx
 	$(PURE_ENV) $(GO) build -o $(BIN)/suspicious-app ./testdata/suspicious-app
 
 build-pure: ## build bin/oci-sbx-pure without cgo (no exec: it says so)

@@ -10,14 +10,15 @@
 #define SBX_LAUNCH_KEY_MAGIC "oci-sbx launch 1\n"
 #define SBX_CACHE_DIR "/var/cache/oci-sbx"
 #define SBX_CACHE_ENV "OCI_SBX_CACHE"
-#define SBX_MAX_ENTRY (1 << 20)
+#define SBX_MAX_LAUNCH (64 << 10) // a launch entry, read into a static buffer
+#define SBX_MAX_KEY 16384
 #define SBX_MAX_INPUT (16 << 20)
 
 void sbx_sha256(const void *data, size_t len, unsigned char out[32]);
 
-// sbx_launch_key builds the key of the launch entry for `exec --profile
-// arg`, given the SHA-256 of the profile's bytes, into a malloc'd buffer;
-// 0 on success.
-int sbx_launch_key(const char *arg, const unsigned char profile_sum[32], char **key, size_t *keylen);
+// sbx_launch_key writes the key of the launch entry for `exec --profile
+// arg`, given the SHA-256 of the profile's bytes, into out (cap bytes);
+// it returns the key's length, or -1.
+long sbx_launch_key(const char *arg, const unsigned char profile_sum[32], char *out, size_t cap);
 
 #endif

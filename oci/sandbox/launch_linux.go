@@ -27,13 +27,13 @@ func launchKey(l *Launch) (*key, error) {
 	arg := C.CString(l.Profile)
 	defer C.free(unsafe.Pointer(arg))
 	sum := sha256.Sum256(l.Data)
-	var text *C.char
-	var n C.size_t
-	if C.sbx_launch_key(arg, (*C.uchar)(unsafe.Pointer(&sum[0])), &text, &n) != 0 {
-		return nil, errors.New("computing the launch key: the build ID or the kernel release is unreadable")
+	buf := (*C.char)(C.malloc(C.SBX_MAX_KEY))
+	defer C.free(unsafe.Pointer(buf))
+	n := C.sbx_launch_key(arg, (*C.uchar)(unsafe.Pointer(&sum[0])), buf, C.SBX_MAX_KEY)
+	if n < 0 {
+		return nil, errors.New("computing the launch key: the build ID or the kernel release is unreadable, or the name too long")
 	}
-	defer C.free(unsafe.Pointer(text))
-	k := &key{text: C.GoBytes(unsafe.Pointer(text), C.int(n))}
+	k := &key{text: C.GoBytes(unsafe.Pointer(buf), C.int(n))}
 	k.sum = sha256.Sum256(k.text)
 	return k, nil
 }
@@ -63,6 +63,9 @@ func fileLaunch(c Config, p *program) {
 		entryField{"notes", c.Launch.Notes},
 		entryField{"flags", strconv.AppendUint(nil, uint64(p.flags), 10)},
 		entryField{"program", p.raw})
+	if len(entry) >= C.SBX_MAX_LAUNCH {
+		return // larger than the launcher reads
+	}
 	if old, err := readEntry(fd, name); err == nil && bytes.Equal(old, entry) {
 		return
 	}
