@@ -14,14 +14,16 @@ import (
 	"testing"
 )
 
-type execBins struct{ oci, pure, app string }
+type execBins struct{ oci, static, pure, app string }
 
-// execBuild builds oci-sbx (seccomp build), a pure oci-sbx and the static
+// execBuild builds oci-sbx (seccomp build), oci-sbx as make build does
+// (static, the launcher as its entry point), a pure oci-sbx and the static
 // suspicious app into dir.
 func execBuild(t *testing.T, dir string) execBins {
 	t.Helper()
-	b := execBins{filepath.Join(dir, "oci-sbx"), filepath.Join(dir, "oci-sbx-pure"), filepath.Join(dir, "suspicious-app")}
+	b := execBins{filepath.Join(dir, "oci-sbx"), filepath.Join(dir, "oci-sbx-static"), filepath.Join(dir, "oci-sbx-pure"), filepath.Join(dir, "suspicious-app")}
 	goBuild(t, b.oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
+	buildStatic(t, b.static)
 	goBuild(t, b.pure, false, "./cmd/oci-sbx")
 	goBuild(t, b.app, false, "./testdata/suspicious-app")
 	return b
@@ -36,7 +38,10 @@ func TestExec(t *testing.T) {
 	t.Run("seccomp-kill", func(t *testing.T) { testExecSeccompKill(t, b) })
 	t.Run("dynamic-target", func(t *testing.T) { testExecDynamicTarget(t, b) })
 	t.Run("pure-build", func(t *testing.T) { testExecPureBuild(t, b) })
-	t.Run("warm-launch", func(t *testing.T) { testExecWarmLaunch(t, b) })
+	// The launcher as a constructor (a plain go build) and as the entry
+	// point, before the C library (make build).
+	t.Run("warm-launch", func(t *testing.T) { testExecWarmLaunch(t, b.oci, b.app) })
+	t.Run("warm-launch-static", func(t *testing.T) { testExecWarmLaunch(t, b.static, b.app) })
 }
 
 // execDemoProfile is testdata/demo.yaml, the rules of the demo; the OCI
@@ -168,7 +173,7 @@ func testExecPureBuild(t *testing.T, b execBins) {
 // testExecWarmLaunch runs the same command line twice: cold, through the
 // Go code, which runs the app in a child; warm, through the launcher, which
 // becomes the app. Both print the same, warnings included.
-func testExecWarmLaunch(t *testing.T, b execBins) {
+func testExecWarmLaunch(t *testing.T, oci, app string) {
 	requireRoot(t) // the cache is root's only
 	cache := t.TempDir()
 	if err := os.Chmod(cache, 0o700); err != nil {
@@ -189,7 +194,7 @@ func testExecWarmLaunch(t *testing.T, b execBins) {
 		stdout, stderr string
 	}
 	exec1 := func() run {
-		cmd := exec.Command(b.oci, "exec", "--profile", profile, "--", b.app, "-status")
+		cmd := exec.Command(oci, "exec", "--profile", profile, "--", app, "-status")
 		var out, errOut bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		err := cmd.Run()

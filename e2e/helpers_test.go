@@ -71,6 +71,13 @@ func goBuild(t *testing.T, out string, cgo bool, args ...string) {
 	}
 }
 
+// buildStatic builds oci-sbx as make build does: static, with the
+// launcher as the entry point.
+func buildStatic(t *testing.T, out string) {
+	t.Helper()
+	goBuild(t, out, true, "-tags", "seccomp netgo osusergo", "-ldflags", `-extldflags "-static -Wl,-e,sbx_start"`, "./cmd/oci-sbx")
+}
+
 // runCmd runs a program for at most a minute and returns its exit status
 // and output; it fails the test only when the program cannot run at all or
 // times out.

@@ -49,7 +49,7 @@ func TestHooks(t *testing.T) {
 		unique:   fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()),
 	}
 	// Static: the same binary runs as the late stage inside containers.
-	goBuild(t, env.oci, true, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "./cmd/oci-sbx")
+	buildStatic(t, env.oci)
 	goBuild(t, env.app, false, "./testdata/suspicious-app")
 	if err := os.Mkdir(env.hooksDir, 0o755); err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func TestPatch(t *testing.T) {
 	app := filepath.Join(dir, "suspicious-app")
 	goBuild(t, env.oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
 	// Found by patch as the late stage binary, next to oci-sbx.
-	goBuild(t, filepath.Join(dir, "oci-sbx-static"), true, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "./cmd/oci-sbx")
+	buildStatic(t, filepath.Join(dir, "oci-sbx-static"))
 	goBuild(t, app, false, "./testdata/suspicious-app")
 	appData, err := os.ReadFile(app)
 	if err != nil {

@@ -58,7 +58,7 @@ func TestRuncNeeds(t *testing.T) {
 
 	dir := t.TempDir()
 	static := filepath.Join(dir, "oci-sbx-static")
-	goBuild(t, static, true, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "./cmd/oci-sbx")
+	buildStatic(t, static)
 	rootfs := filepath.Join(dir, "rootfs")
 	writeRootfs(t, rootfs, map[string][]byte{"tiny": tiny})
 
