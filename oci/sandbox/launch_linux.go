@@ -19,7 +19,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const launchMagic = C.SBX_LAUNCH_MAGIC
+const (
+	launchMagic = C.SBX_LAUNCH_MAGIC
+	// What the launcher knows of the cache, checked against cache_config.go.
+	launchCacheEnv = C.SBX_CACHE_ENV
+	launchCacheDir = C.SBX_CACHE_DIR
+)
 
 // launchKey is the key of c.Launch's entry: computed by launch.c's own
 // code, so that both sides agree byte for byte.

@@ -24,6 +24,12 @@ import (
 // command line to the Go code (TestMain).
 const notLaunched = "not launched"
 
+func TestLaunchCacheConfig(t *testing.T) {
+	if launchCacheEnv != CacheEnv || launchCacheDir != DefaultCacheDir {
+		t.Errorf("launch.h has %s=%s, cache_config.go %s=%s", launchCacheEnv, launchCacheDir, CacheEnv, DefaultCacheDir)
+	}
+}
+
 func TestLaunchSHA256(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, n := range append([]int{0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 100_000}, r.IntN(5000), r.IntN(5000)) {
