@@ -18,12 +18,7 @@ package sandbox
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
+#include "launch.h" // SYS_close_range, CLOSE_RANGE_CLOEXEC on older headers
 
 // Where the child failed; reported with errno through the error pipe.
 enum {

@@ -47,13 +47,6 @@
 #define SBX_LAUNCHER 1
 #endif
 
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
-
 // ---- memory and strings, without the C library ----
 
 static void mcopy(void *dst, const void *src, size_t n) {

@@ -5,6 +5,7 @@
 #define OCI_SBX_LAUNCH_H
 
 #include <stddef.h>
+#include <sys/syscall.h>
 
 #define SBX_LAUNCH_MAGIC "oci-sbx launch entry 1\n"
 #define SBX_LAUNCH_KEY_MAGIC "oci-sbx launch 1\n"
@@ -13,6 +14,15 @@
 #define SBX_MAX_LAUNCH (64 << 10) // a launch entry, read into a static buffer
 #define SBX_MAX_KEY 16384
 #define SBX_MAX_INPUT (16 << 20)
+
+// For headers older than Linux 5.11; shared with the warm start's vfork
+// child (cache_spawn_linux.go).
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 void sbx_sha256(const void *data, size_t len, unsigned char out[32]);
 
