@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -115,7 +117,47 @@ func writeFileAt(dir *os.File, name string, data []byte, o writeOptions) (err er
 	if err := unix.Fsync(dfd); err != nil {
 		return fmt.Errorf("syncing the directory: %w", err)
 	}
+	removeStaleTemps(dir, name)
 	return nil
+}
+
+// staleTemp is the age past which a temporary file of name's is taken for
+// the leftover of a writer that was killed, and removed.
+const staleTemp = time.Hour
+
+// removeStaleTemps removes the temporary files of earlier writers of name
+// in dir that died before they could clean up: regular files named as
+// writeFileAt names them, older than staleTemp.
+func removeStaleTemps(dir *os.File, name string) {
+	names, err := readDirNames(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + name + ".tmp-"
+	for _, n := range names {
+		suffix, ok := strings.CutPrefix(n, prefix)
+		if _, err := hex.DecodeString(suffix); !ok || err != nil || len(suffix) != 12 {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstatat(int(dir.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			continue
+		}
+		if time.Since(time.Unix(st.Mtim.Unix())) > staleTemp {
+			_ = unix.Unlinkat(int(dir.Fd()), n, 0)
+		}
+	}
+}
+
+// readDirNames lists dir without moving dir's own offset.
+func readDirNames(dir *os.File) ([]string, error) {
+	fd, err := unix.Openat(int(dir.Fd()), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	d := os.NewFile(uintptr(fd), ".")
+	defer d.Close()
+	return d.Readdirnames(-1)
 }
 
 // fileType names the type bits of a stat mode.

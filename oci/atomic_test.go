@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestWriteFileAtomic(t *testing.T) {
@@ -42,6 +43,42 @@ func TestWriteFileAtomic(t *testing.T) {
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("left behind %s", e.Name())
+		}
+	}
+}
+
+// TestStaleTempsRemoved: the temporary files of writers killed before they
+// cleaned up go with the next write of the same file, once they are old;
+// those of a writer that may still be running, and other files, stay.
+func TestStaleTempsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	old := time.Now().Add(-2 * staleTemp)
+	files := map[string]bool{ // name: removed
+		".config.json.tmp-0123456789ab": true,
+		".config.json.tmp-ba9876543210": false, // fresh: a writer at work
+		".config.json.tmp-notours":      false,
+		".other.json.tmp-0123456789ab":  false,
+		"config.json.orig":              false,
+	}
+	for name, stale := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if stale || name != ".config.json.tmp-ba9876543210" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := WriteFileAtomic(path, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, removed := range files {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		if gone := os.IsNotExist(err); gone != removed {
+			t.Errorf("%s: removed %v, want %v", name, gone, removed)
 		}
 	}
 }
