@@ -117,7 +117,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return nil, errors.New("reading config.json: it has no process.args")
 	}
-	nnp := spec.Process.NoNewPrivileges
+	nnp := stage.OriginalNoNewPrivileges(spec)
 	plan, err := stage.Split(profile, nnp)
 	if err != nil {
 		return nil, fmt.Errorf("applying the profile: %w", err)

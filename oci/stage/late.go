@@ -33,14 +33,34 @@ func OriginalArgs(args []string) ([]string, bool) {
 	return nil, false
 }
 
-// WithoutLateStage undoes a late stage that an earlier patch set up: the
-// original process.args come back and the mount goes. It changes nothing
-// in a config without one.
+// NoNewPrivilegesAnnotation marks a config whose process.noNewPrivileges
+// a patch set to true because the profile needed it; it was false before.
+const NoNewPrivilegesAnnotation = "io.oci-sbx.set-no-new-privileges"
+
+// OriginalNoNewPrivileges is process.noNewPrivileges as it was before any
+// patch.
+func OriginalNoNewPrivileges(s *specs.Spec) bool {
+	if s.Annotations[NoNewPrivilegesAnnotation] == "true" {
+		return false
+	}
+	return s.Process != nil && s.Process.NoNewPrivileges
+}
+
+// WithoutLateStage undoes what an earlier patch set up besides
+// linux.seccomp: the original process.args come back and the late stage's
+// mount goes, and so does a process.noNewPrivileges the patch set. It
+// changes nothing in a config without them.
 func WithoutLateStage() oci.SpecOpt {
 	return func(e *oci.Editor) error {
 		s, err := e.Spec()
 		if err != nil || s.Process == nil {
 			return err
+		}
+		if s.Annotations[NoNewPrivilegesAnnotation] == "true" {
+			if err := oci.WithNoNewPrivileges(false)(e); err != nil {
+				return err
+			}
+			e.Delete("annotations", NoNewPrivilegesAnnotation)
 		}
 		if orig, ok := OriginalArgs(s.Process.Args); ok {
 			if err := oci.WithArgs(orig)(e); err != nil {
@@ -59,7 +79,9 @@ func WithoutLateStage() oci.SpecOpt {
 func (p *Plan) SpecOpts(source string, noNewPrivileges bool) []oci.SpecOpt {
 	opts := []oci.SpecOpt{oci.WithSeccomp(p.Early)}
 	if p.NoNewPrivileges && !noNewPrivileges {
-		opts = append(opts, oci.WithNoNewPrivileges(true))
+		opts = append(opts, oci.WithNoNewPrivileges(true), func(e *oci.Editor) error {
+			return e.Set("true", "annotations", NoNewPrivilegesAnnotation)
+		})
 	}
 	if p.Late != nil {
 		opts = append(opts,

@@ -55,7 +55,9 @@ refuses such profiles instead, naming the rules runc cannot start with.
 
 The late stage needs a static oci-sbx built with seccomp support (make build
 builds one): --late-binary, else oci-sbx-static next to this oci-sbx, else this
-oci-sbx itself when it is static. Patching again replaces an earlier patch.
+oci-sbx itself when it is static. Patching again replaces an earlier patch,
+including a process.noNewPrivileges it set (the annotation
+io.oci-sbx.set-no-new-privileges records that).
 
 Examples:
    oci-sbx patch --profile testdata/demo.yaml mybundle
@@ -114,7 +116,8 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if arch := rules.NativeArch(); arch != stage.MeasuredArch {
 		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", stage.MeasuredArch, arch)
 	}
-	nnp := spec.Process.NoNewPrivileges
+	// As before any earlier patch, which patching again replaces.
+	nnp := stage.OriginalNoNewPrivileges(spec)
 	plan, err := stage.Split(profile, nnp)
 	if err != nil {
 		return fmt.Errorf("patching %q: %w", dir, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // runcSpec is config.json as `runc spec` writes it.
@@ -251,13 +252,45 @@ func TestPatchSetsNoNewPrivileges(t *testing.T) {
 		t.Fatal(err)
 	}
 	config := strings.Replace(string(data), `"noNewPrivileges": true`, `"noNewPrivileges": false`, 1)
-	bundle, profile := newBundle(t, config, "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [capset]\n")
+	const capset = "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [capset]\n"
+	bundle, profile := newBundle(t, config, capset)
 	code, _, stderr := runCLI(t, "patch", "--no-late", "--profile", profile, bundle)
 	if code != 0 || !strings.Contains(stderr, "set process.noNewPrivileges") || !strings.Contains(stderr, "capset: the profile gives errno(EPERM); runc with noNewPrivileges false") {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	if s := runcReads(t, bundle); !s.Process.NoNewPrivileges || len(s.Process.Args) != 1 {
 		t.Errorf("noNewPrivileges %v, args %q", s.Process.NoNewPrivileges, s.Process.Args)
+	}
+	patched, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Patching again with the same profile changes nothing; with one
+	// that does not need noNewPrivileges, it is false again, as before
+	// the first patch.
+	if code, _, stderr := runCLI(t, "patch", "--no-late", "--profile", profile, bundle); code != 0 || !strings.Contains(stderr, "already holds this patch") {
+		t.Errorf("same patch again: exit %d\n%s", code, stderr)
+	}
+	if err := os.WriteFile(profile, []byte(denyConnect), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "patch", "--no-late", "--profile", profile, bundle); code != 0 || strings.Contains(stderr, "set process.noNewPrivileges") {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	s := runcReads(t, bundle)
+	if s.Process.NoNewPrivileges || s.Annotations[stage.NoNewPrivilegesAnnotation] != "" {
+		t.Errorf("after patching deny-connect: noNewPrivileges %v, annotations %v", s.Process.NoNewPrivileges, s.Annotations)
+	}
+	// And back: the same bytes as the first time.
+	if err := os.WriteFile(profile, []byte(capset), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "patch", "--no-late", "--profile", profile, bundle); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if again, _ := os.ReadFile(filepath.Join(bundle, "config.json")); string(again) != string(patched) {
+		t.Errorf("patching capset again gave\n%s\nwant\n%s", again, patched)
 	}
 }
 
