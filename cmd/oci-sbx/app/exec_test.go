@@ -2,10 +2,13 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
@@ -118,5 +121,87 @@ func TestExecPrefixWriter(t *testing.T) {
 	}
 	if want := "p: one\np: two\np: three\np: four\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}
+
+// TestExecLaunchForm: only `exec --profile FILE [--] CMD` with no other flag
+// is the command line the launcher starts; everything else runs through Go.
+func TestExecLaunchForm(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--profile", "p.json", "--", "true"}, true},
+		{[]string{"-p", "p.json", "true", "--report"}, true}, // CMD's own flag
+		{[]string{"--profile=p.json", "true"}, true},
+		{[]string{"--report", "--profile", "p.json", "true"}, false},
+		{[]string{"--from", "oci", "--profile", "p.json", "true"}, false},
+		{[]string{"--no-new-privs", "--profile", "p.json", "true"}, false},
+		{[]string{"--no-new-privs=false", "--profile", "p.json", "true"}, false},
+		{[]string{"--bundle", "b", "--profile", "p.json"}, false},
+		{[]string{"--profile", "-", "true"}, false},
+		{[]string{"--profile", "p.json"}, false},
+	} {
+		cmd := execCommand()
+		var got bool
+		cmd.Action = func(_ context.Context, c *cli.Command) error { got = launchForm(c); return nil }
+		if err := cmd.Run(context.Background(), append([]string{"exec"}, c.args...)); err != nil {
+			t.Fatalf("%q: %v", c.args, err)
+		}
+		if got != c.want {
+			t.Errorf("%q: launch form %v, want %v", c.args, got, c.want)
+		}
+	}
+}
+
+// TestExecLoadLaunch: what the launcher gets to start the same command line
+// again — FILE's bytes and the warnings reading it printed — and nothing
+// for a profile that reads another file.
+func TestExecLoadLaunch(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	docker := write("docker.json", `{"defaultAction":"SCMP_ACT_ALLOW","archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86"]}],`+
+		`"syscalls":[{"names":["connect"],"action":"SCMP_ACT_ERRNO"}]}`)
+	write("base.yaml", "default: allow\n")
+	fromFile := write("from-file.yaml", "extends: base.yaml\nrules:\n  - syscalls: [connect]\n    action: errno(EPERM)\n")
+	builtin := write("builtin.yaml", "extends: docker-default\nrules:\n  - syscalls: [connect]\n    action: errno(EPERM)\n")
+	for _, c := range []struct {
+		path   string
+		launch bool
+		notes  string
+	}{
+		{docker, true, "archMap"},
+		{builtin, true, ""},
+		{fromFile, false, ""},
+	} {
+		cmd := execCommand()
+		var stderr bytes.Buffer
+		cmd.ErrWriter = &stderr
+		var l *sandbox.Launch
+		cmd.Action = func(_ context.Context, cc *cli.Command) error {
+			var err error
+			_, l, err = loadLaunch(cc, c.path)
+			return err
+		}
+		if err := cmd.Run(context.Background(), []string{"exec", "--profile", c.path, "true"}); err != nil {
+			t.Fatalf("%s: %v", c.path, err)
+		}
+		if (l != nil) != c.launch {
+			t.Errorf("%s: launch %v, want %v", c.path, l != nil, c.launch)
+			continue
+		}
+		if l == nil {
+			continue
+		}
+		data, _ := os.ReadFile(c.path)
+		if l.Profile != c.path || !bytes.Equal(l.Data, data) || string(l.Notes) != stderr.String() || !strings.Contains(string(l.Notes), c.notes) {
+			t.Errorf("%s: launch %+v; stderr %q", c.path, l, stderr.String())
+		}
 	}
 }
