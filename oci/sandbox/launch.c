@@ -43,9 +43,6 @@
 
 #include "launch.h"
 
-#if defined(__x86_64__) || defined(__aarch64__)
-#define SBX_LAUNCHER 1
-#endif
 
 // ---- memory and strings, without the C library ----
 
@@ -268,7 +265,7 @@ static int is_dynamic(const ElfW(Phdr) *phdr, size_t phnum) {
 
 // ---- system calls ----
 
-#ifdef SBX_LAUNCHER
+#if SBX_LAUNCHER
 static long sys6(long n, long a, long b, long c, long d, long e, long f) {
 #if defined(__x86_64__)
 	register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
@@ -295,6 +292,8 @@ static long launch_key(const ElfW(Phdr) *phdr, size_t phnum, const struct utsnam
 	char sum[65];
 	unsigned major = SCMP_VER_MAJOR, minor = SCMP_VER_MINOR, micro = SCMP_VER_MICRO;
 
+	if (!phdr)
+		return -1;
 	// A static binary holds the libseccomp it was linked with; a dynamic
 	// one loads whichever is installed, and the C library is ready by
 	// the time this runs.
@@ -327,7 +326,7 @@ long sbx_launch_key(const char *arg, const unsigned char profile_sum[32], char *
 	return launch_key((const ElfW(Phdr) *)getauxval(AT_PHDR), getauxval(AT_PHNUM), &u, arg, profile_sum, out, cap);
 }
 
-#ifdef SBX_LAUNCHER
+#if SBX_LAUNCHER
 
 // ---- reading ----
 

@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 
+// The launcher makes raw system calls, written for these architectures;
+// elsewhere every exec takes the Go path.
+#if defined(__x86_64__) || defined(__aarch64__)
+#define SBX_LAUNCHER 1
+#else
+#define SBX_LAUNCHER 0
+#endif
+
 #define SBX_LAUNCH_MAGIC "oci-sbx launch entry 1\n"
 #define SBX_LAUNCH_KEY_MAGIC "oci-sbx launch 1\n"
 #define SBX_CACHE_DIR "/var/cache/oci-sbx"
