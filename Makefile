@@ -13,7 +13,7 @@ PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci .
 .PHONY: help deps build build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
 help: ## list the targets
-	@awk -F':.*## ' '/^[a-z-]+:.*## /{printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 deps: ## install the system packages the build and tests need (Debian; needs root)
 	@./.ci/deps
