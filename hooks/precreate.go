@@ -148,7 +148,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	}
 	// The same edits as oci-sbx patch, with the late stage's directory on
 	// the host instead of in a bundle.
-	opts := append([]oci.SpecOpt{stage.WithoutLateStage(), WithoutAgentSocket()}, plan.SpecOpts(lateDir, nnp)...)
+	opts := append([]oci.SpecOpt{stage.WithoutEarlierPatch(), WithoutAgentSocket()}, plan.SpecOpts(lateDir, nnp)...)
 	if plan.NoNewPrivileges && !nnp {
 		opt.note("set process.noNewPrivileges: runc must load the profile as late as it can (%s)", conflicts(plan))
 	}

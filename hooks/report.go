@@ -199,6 +199,6 @@ func ReportPlan(plan *stage.Plan, socket string) ([]oci.SpecOpt, []string, error
 }
 
 // WithoutAgentSocket removes the agent's socket from a config that an
-// earlier patch set up to report from a late stage; stage.WithoutLateStage
+// earlier patch set up to report from a late stage; stage.WithoutEarlierPatch
 // removes the rest.
 func WithoutAgentSocket() oci.SpecOpt { return oci.WithoutMount(LateAgentSocket) }

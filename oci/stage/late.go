@@ -46,11 +46,11 @@ func OriginalNoNewPrivileges(s *specs.Spec) bool {
 	return s.Process != nil && s.Process.NoNewPrivileges
 }
 
-// WithoutLateStage undoes what an earlier patch set up besides
+// WithoutEarlierPatch undoes what an earlier patch set up besides
 // linux.seccomp: the original process.args come back and the late stage's
 // mount goes, and so does a process.noNewPrivileges the patch set. It
 // changes nothing in a config without them.
-func WithoutLateStage() oci.SpecOpt {
+func WithoutEarlierPatch() oci.SpecOpt {
 	return func(e *oci.Editor) error {
 		s, err := e.Spec()
 		if err != nil || s.Process == nil {

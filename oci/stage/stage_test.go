@@ -278,8 +278,8 @@ func stack(early, late rules.Action) rules.Action {
 	return late
 }
 
-// SpecOpts puts a plan into a config, and WithoutLateStage takes the late
-// stage out again.
+// SpecOpts puts a plan into a config, and WithoutEarlierPatch takes the late
+// stage and the noNewPrivileges it set out again.
 func TestSpecOpts(t *testing.T) {
 	p := profile(specs.ActAllow, rule(specs.ActErrno, needed(RuncNoNewPrivileges)[0]))
 	plan, err := Split(p, false)
@@ -297,16 +297,20 @@ func TestSpecOpts(t *testing.T) {
 	if want := append(slices.Clone(Prefix), "/app", "-x"); !slices.Equal(s.Process.Args, want) {
 		t.Errorf("args %q, want %q", s.Process.Args, want)
 	}
+	if s.Annotations[NoNewPrivilegesAnnotation] != "true" || OriginalNoNewPrivileges(s) {
+		t.Errorf("noNewPrivileges set without recording that it was false: %v", s.Annotations)
+	}
 	if !s.Process.NoNewPrivileges || s.Linux.Seccomp == nil || len(s.Mounts) != 2 || s.Mounts[1].Source != "/host/dir" || s.Mounts[1].Destination != MountPoint {
 		t.Errorf("spec %+v %+v", s.Process, s.Mounts)
 	}
 	if orig, ok := OriginalArgs(s.Process.Args); !ok || !slices.Equal(orig, []string{"/app", "-x"}) {
 		t.Errorf("OriginalArgs: %q %v", orig, ok)
 	}
-	if err := e.Apply(WithoutLateStage()); err != nil {
+	if err := e.Apply(WithoutEarlierPatch()); err != nil {
 		t.Fatal(err)
 	}
-	if s, _ := e.Spec(); !slices.Equal(s.Process.Args, []string{"/app", "-x"}) || len(s.Mounts) != 1 {
-		t.Errorf("after WithoutLateStage: args %q, mounts %+v", s.Process.Args, s.Mounts)
+	if s, _ := e.Spec(); !slices.Equal(s.Process.Args, []string{"/app", "-x"}) || len(s.Mounts) != 1 ||
+		s.Process.NoNewPrivileges || len(s.Annotations) != 0 {
+		t.Errorf("after WithoutEarlierPatch: process %+v, mounts %+v, annotations %v", s.Process, s.Mounts, s.Annotations)
 	}
 }

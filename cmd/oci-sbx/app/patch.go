@@ -137,7 +137,7 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 			note("note: %s", n)
 		}
 	}
-	opts := append([]oci.SpecOpt{stage.WithoutLateStage(), hooks.WithoutAgentSocket()}, append(plan.SpecOpts(stage.BundleDir, nnp), reportOpts...)...)
+	opts := append([]oci.SpecOpt{stage.WithoutEarlierPatch(), hooks.WithoutAgentSocket()}, append(plan.SpecOpts(stage.BundleDir, nnp), reportOpts...)...)
 	if err := ed.Apply(opts...); err != nil {
 		return fmt.Errorf("patching %q: %w", dir, err)
 	}
