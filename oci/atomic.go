@@ -37,6 +37,12 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	return nil
 }
 
+// WriteFileAt writes name in the directory dir as WriteFileAtomic writes a
+// path: for callers that hold a directory they opened safely.
+func WriteFileAt(dir *os.File, name string, data []byte, perm os.FileMode) error {
+	return writeFileAt(dir, name, data, writeOptions{perm: perm})
+}
+
 // writeOptions steer writeFileAt.
 type writeOptions struct {
 	perm os.FileMode
@@ -117,26 +123,27 @@ func writeFileAt(dir *os.File, name string, data []byte, o writeOptions) (err er
 	if err := unix.Fsync(dfd); err != nil {
 		return fmt.Errorf("syncing the directory: %w", err)
 	}
-	removeStaleTemps(dir, name)
+	RemoveStaleTemps(dir, name)
 	return nil
 }
 
-// staleTemp is the age past which a temporary file of name's is taken for
-// the leftover of a writer that was killed, and removed.
+// staleTemp is the age past which a temporary file is taken for the
+// leftover of a writer that was killed, and removed.
 const staleTemp = time.Hour
 
-// removeStaleTemps removes the temporary files of earlier writers of name
-// in dir that died before they could clean up: regular files named as
-// writeFileAt names them, older than staleTemp.
-func removeStaleTemps(dir *os.File, name string) {
+// RemoveStaleTemps removes the temporary files that writers of name in dir
+// (of any name, when name is "") left when they died before they could
+// clean up: regular files named as the writers here name them, older than
+// an hour.
+func RemoveStaleTemps(dir *os.File, name string) {
 	names, err := readDirNames(dir)
 	if err != nil {
 		return
 	}
-	prefix := "." + name + ".tmp-"
 	for _, n := range names {
-		suffix, ok := strings.CutPrefix(n, prefix)
-		if _, err := hex.DecodeString(suffix); !ok || err != nil || len(suffix) != 12 {
+		file, suffix, ok := strings.Cut(n, ".tmp-")
+		if _, err := hex.DecodeString(suffix); !ok || err != nil || len(suffix) != 12 ||
+			!strings.HasPrefix(file, ".") || name != "" && file != "."+name {
 			continue
 		}
 		var st unix.Stat_t

@@ -58,7 +58,7 @@ func TestStaleTempsRemoved(t *testing.T) {
 		".config.json.tmp-0123456789ab": true,
 		".config.json.tmp-ba9876543210": false, // fresh: a writer at work
 		".config.json.tmp-notours":      false,
-		".other.json.tmp-0123456789ab":  false,
+		".other.json.tmp-0123456789ab":  false, // another file's: RemoveStaleTemps(dir, "") takes it
 		"config.json.orig":              false,
 	}
 	for name, stale := range files {
@@ -75,10 +75,22 @@ func TestStaleTempsRemoved(t *testing.T) {
 	if err := WriteFileAtomic(path, []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for name, removed := range files {
-		_, err := os.Lstat(filepath.Join(dir, name))
-		if gone := os.IsNotExist(err); gone != removed {
-			t.Errorf("%s: removed %v, want %v", name, gone, removed)
+	check := func() {
+		t.Helper()
+		for name, removed := range files {
+			_, err := os.Lstat(filepath.Join(dir, name))
+			if gone := os.IsNotExist(err); gone != removed {
+				t.Errorf("%s: removed %v, want %v", name, gone, removed)
+			}
 		}
 	}
+	check()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	RemoveStaleTemps(d, "")
+	files[".other.json.tmp-0123456789ab"] = true
+	check()
 }

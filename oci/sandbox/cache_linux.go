@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 // The cache holds, per profile, the program runc's libcontainer/seccomp
@@ -67,7 +67,6 @@ const (
 	cacheMagic      = "oci-sbx compiled seccomp program 1\n"
 	cacheMaxEntries = 256     // beyond this, the oldest entries go
 	cacheMaxSize    = 1 << 20 // a 4096-instruction program and a large profile fit easily
-	cacheStaleTemp  = time.Hour
 )
 
 // program is a filter ready to load as runc would load it.
@@ -85,11 +84,11 @@ func CacheDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fd, err := openCacheDir(dir, false)
+	d, err := openCacheDir(dir, false)
 	if err != nil {
 		return "", err
 	}
-	unix.Close(fd)
+	d.Close()
 	return dir, nil
 }
 
@@ -111,10 +110,10 @@ func cacheDirName() (string, error) {
 
 // openCacheDir opens the cache directory, creating it (0700) when asked
 // and missing, and refuses one that others could write to.
-func openCacheDir(dir string, create bool) (int, error) {
+func openCacheDir(dir string, create bool) (*os.File, error) {
 	if create {
 		if err := unix.Mkdir(dir, 0o700); err != nil && err != unix.EEXIST {
-			return -1, fmt.Errorf("creating the cache %q: %w", dir, err)
+			return nil, fmt.Errorf("creating the cache %q: %w", dir, err)
 		}
 	}
 	how := unix.OpenHow{Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS}
@@ -123,21 +122,21 @@ func openCacheDir(dir string, create bool) (int, error) {
 		fd, err = unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	}
 	if err == unix.ELOOP {
-		return -1, fmt.Errorf("opening the cache %q: refused: a symlink on its path (%w)", dir, err)
+		return nil, fmt.Errorf("opening the cache %q: refused: a symlink on its path (%w)", dir, err)
 	}
 	if err != nil {
-		return -1, fmt.Errorf("opening the cache %q: %w", dir, err)
+		return nil, fmt.Errorf("opening the cache %q: %w", dir, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return -1, fmt.Errorf("opening the cache %q: %w", dir, err)
+		return nil, fmt.Errorf("opening the cache %q: %w", dir, err)
 	}
 	if st.Uid != 0 || st.Mode&0o077 != 0 {
 		unix.Close(fd)
-		return -1, fmt.Errorf("opening the cache %q: refused: owner uid %d, mode %#o; it must be root's, mode 0700", dir, st.Uid, st.Mode&0o7777)
+		return nil, fmt.Errorf("opening the cache %q: refused: owner uid %d, mode %#o; it must be root's, mode 0700", dir, st.Uid, st.Mode&0o7777)
 	}
-	return fd, nil
+	return os.NewFile(uintptr(fd), dir), nil
 }
 
 // cachedProgram returns the program for s from the cache, compiling and
@@ -155,13 +154,13 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := openCacheDir(dir, true)
+	d, err := openCacheDir(dir, true)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
+	defer d.Close()
 	name := hex.EncodeToString(key.sum[:])
-	raw, err := readProgram(fd, name, key.text)
+	raw, err := readProgram(d, name, key.text)
 	switch {
 	case err == nil:
 		if p, err := filter.Decode(raw); err == nil {
@@ -185,9 +184,8 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 		return nil, fmt.Errorf("checking the program runc loaded: %w", err)
 	}
 	// A run that cannot store its program still runs it.
-	if writeEntry(fd, name, encodeProgram(key.text, raw)) == nil {
+	if writeEntry(d, name, encodeProgram(key.text, raw)) == nil {
 		cacheStats.stores.Add(1)
-		trimCache(fd)
 	}
 	return &program{raw: raw, prog: p, flags: flags}, nil
 }
@@ -383,8 +381,8 @@ func encodeProgram(keyText, raw []byte) []byte {
 }
 
 // readProgram reads and checks the program entry name for keyText.
-func readProgram(dirfd int, name string, keyText []byte) ([]byte, error) {
-	data, err := readEntry(dirfd, name)
+func readProgram(dir *os.File, name string, keyText []byte) ([]byte, error) {
+	data, err := readEntry(dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -455,10 +453,10 @@ func cutLastLine(b []byte) (body, line []byte, ok bool) {
 	return b[:i+1], b[i+1 : len(b)-1], true
 }
 
-// readEntry reads the entry name in the cache directory dirfd. A missing
+// readEntry reads the entry name in the cache directory dir. A missing
 // entry is ENOENT; one that is not root's regular file is errCorrupt.
-func readEntry(dirfd int, name string) ([]byte, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+func readEntry(dir *os.File, name string) ([]byte, error) {
+	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err == unix.ELOOP {
 		return nil, fmt.Errorf("%w: a symlink", errCorrupt)
 	}
@@ -482,74 +480,36 @@ func readEntry(dirfd int, name string) ([]byte, error) {
 	return data[:n], nil
 }
 
-// writeEntry stores an entry atomically: a new file, synced, renamed over
-// the old one.
-func writeEntry(dirfd int, name string, entry []byte) error {
-	var rnd [8]byte
-	if _, err := unix.Getrandom(rnd[:], 0); err != nil {
-		return err
-	}
-	tmp := fmt.Sprintf(".tmp-%x", rnd)
-	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
+// writeEntry stores an entry atomically (oci.WriteFileAt: a new file,
+// synced, renamed over the old one) and keeps the newest cacheMaxEntries
+// entries.
+func writeEntry(dir *os.File, name string, entry []byte) error {
+	if err := oci.WriteFileAt(dir, name, entry, 0o600); err != nil {
 		return fmt.Errorf("writing cache entry %q: %w", name, err)
 	}
-	f := os.NewFile(uintptr(fd), tmp)
-	_, err = f.Write(entry)
-	if err == nil {
-		err = f.Sync()
+	oci.RemoveStaleTemps(dir, "") // of entries other writers did not finish
+	names, err := dir.Readdirnames(-1)
+	if err != nil || len(names) <= cacheMaxEntries {
+		return nil
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = unix.Renameat(dirfd, tmp, dirfd, name)
-	}
-	if err != nil {
-		_ = unix.Unlinkat(dirfd, tmp, 0)
-		return fmt.Errorf("writing cache entry %q: %w", name, err)
-	}
-	return nil
-}
-
-// trimCache keeps the newest cacheMaxEntries entries, and removes the
-// temporary files of writers that died.
-func trimCache(dirfd int) {
-	dup, err := unix.Dup(dirfd) // os.File closes what it reads
-	if err != nil {
-		return
-	}
-	d := os.NewFile(uintptr(dup), "cache")
-	defer d.Close()
-	names, err := d.Readdirnames(-1)
-	if err != nil {
-		return
-	}
-	type entry struct {
+	type stored struct {
 		name  string
 		mtime int64
 	}
-	var entries []entry
-	now := time.Now()
+	var entries []stored
 	for _, n := range names {
 		var st unix.Stat_t
-		if unix.Fstatat(dirfd, n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
-			continue
-		}
-		switch {
-		case len(n) == 2*sha256.Size:
-			entries = append(entries, entry{n, st.Mtim.Nano()})
-		case len(n) > 5 && n[:5] == ".tmp-" && now.Sub(time.Unix(0, st.Mtim.Nano())) > cacheStaleTemp:
-			_ = unix.Unlinkat(dirfd, n, 0)
+		if len(n) == 2*sha256.Size && unix.Fstatat(int(dir.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			entries = append(entries, stored{n, st.Mtim.Nano()})
 		}
 	}
-	if len(entries) <= cacheMaxEntries {
-		return
+	if len(entries) > cacheMaxEntries {
+		slices.SortFunc(entries, func(a, b stored) int { return cmp.Compare(b.mtime, a.mtime) })
+		for _, e := range entries[cacheMaxEntries:] {
+			_ = unix.Unlinkat(int(dir.Fd()), e.name, 0)
+		}
 	}
-	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(b.mtime, a.mtime) })
-	for _, e := range entries[cacheMaxEntries:] {
-		_ = unix.Unlinkat(dirfd, e.name, 0)
-	}
+	return nil
 }
 
 // fastProgram returns the program for a warm start: nil for no profile,

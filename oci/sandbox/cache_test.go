@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -709,5 +710,50 @@ func TestBuildID(t *testing.T) {
 	}
 	if got := noteDesc(data, f.ByteOrder); !bytes.Equal(got, raw) {
 		t.Errorf("from the section table: %q, want %q", got, raw)
+	}
+}
+
+// TestCacheTrimmed: a store keeps the newest cacheMaxEntries entries and
+// removes what writers killed mid-write left, once it is old.
+func TestCacheTrimmed(t *testing.T) {
+	dir := privateDir(t)
+	old := time.Now().Add(-2 * time.Hour)
+	for i := range cacheMaxEntries + 4 {
+		name := filepath.Join(dir, fmt.Sprintf("%064x", i))
+		if err := os.WriteFile(name, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		at := old.Add(time.Duration(i) * time.Second) // 0 is the oldest
+		if err := os.Chtimes(name, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := filepath.Join(dir, fmt.Sprintf(".%064x.tmp-0123456789ab", 7))
+	if err := os.WriteFile(stale, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	newest := fmt.Sprintf("%064x", 1<<20)
+	if err := writeEntry(d, newest, encodeProgram([]byte("key"), make([]byte, 8))); err != nil {
+		t.Fatal(err)
+	}
+	names := entries(t, dir)
+	if len(names) != cacheMaxEntries {
+		t.Fatalf("%d files left, want %d", len(names), cacheMaxEntries)
+	}
+	for _, gone := range []string{fmt.Sprintf("%064x", 0), fmt.Sprintf("%064x", 4), filepath.Base(stale)} {
+		if slices.Contains(names, gone) {
+			t.Errorf("%s is still there", gone)
+		}
+	}
+	if !slices.Contains(names, newest) || !slices.Contains(names, fmt.Sprintf("%064x", 5)) {
+		t.Errorf("the newest entries went")
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 const (
@@ -57,11 +56,11 @@ func fileLaunch(c Config, p *program) {
 	if err != nil {
 		return
 	}
-	fd, err := openCacheDir(dir, true)
+	d, err := openCacheDir(dir, true)
 	if err != nil {
 		return
 	}
-	defer unix.Close(fd)
+	defer d.Close()
 	name := hex.EncodeToString(k.sum[:])
 	entry := encodeEntry(launchMagic,
 		entryField{"key", k.text},
@@ -71,12 +70,11 @@ func fileLaunch(c Config, p *program) {
 	if len(entry) >= C.SBX_MAX_LAUNCH {
 		return // larger than the launcher reads
 	}
-	if old, err := readEntry(fd, name); err == nil && bytes.Equal(old, entry) {
+	if old, err := readEntry(d, name); err == nil && bytes.Equal(old, entry) {
 		return
 	}
-	if writeEntry(fd, name, entry) == nil {
+	if writeEntry(d, name, entry) == nil {
 		cacheStats.launches.Add(1)
-		trimCache(fd)
 	}
 }
 
