@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -221,15 +222,7 @@ func TestAgentSurvivesGarbage(t *testing.T) {
 
 	// A container killed while its call waits, before the agent got its
 	// listener: the agent sees the filter without tasks and ends it.
-	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs := os.NewFile(uintptr(sp[1]), "child")
-	cmd, out := startChild(t, "parent", map[string]string{"DIR": t.TempDir()}, theirs)
-	theirs.Close()
-	fd := recvFd(t, sp[0])
-	unix.Close(sp[0])
+	cmd, out, fd := startListener(t)
 	waitFor(t, "the child's call to wait for an answer", func() bool {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		n, _ := unix.Poll(pfd, 0)
@@ -323,15 +316,7 @@ func TestAgentLateHandover(t *testing.T) {
 // answering it: the answer says so, and reads nothing from a pid that may
 // by now be another process's.
 func TestAnswerDeadTask(t *testing.T) {
-	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs := os.NewFile(uintptr(sp[1]), "child")
-	cmd, _ := startChild(t, "parent", map[string]string{"DIR": t.TempDir()}, theirs)
-	theirs.Close()
-	fd := recvFd(t, sp[0])
-	unix.Close(sp[0])
+	cmd, _, fd := startListener(t)
 	defer unix.Close(fd)
 
 	n, err := notify.Recv(fd)
@@ -359,15 +344,7 @@ func TestAnswerDeadTask(t *testing.T) {
 // kernel abandons the notification, the agent reports nothing, and the
 // call, restarted after the handler, is answered as usual.
 func TestAnswerInterruptedCall(t *testing.T) {
-	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	theirs := os.NewFile(uintptr(sp[1]), "child")
-	cmd, out := startChild(t, "parent", map[string]string{"DIR": t.TempDir()}, theirs)
-	theirs.Close()
-	fd := recvFd(t, sp[0])
-	unix.Close(sp[0])
+	cmd, out, fd := startListener(t)
 	defer unix.Close(fd)
 
 	n, err := notify.Recv(fd)
@@ -403,6 +380,21 @@ func TestAnswerInterruptedCall(t *testing.T) {
 	if err := waitChild(t, cmd); err != nil || out.String() != "getppid: EPERM\nmkdirat: EPERM\n" {
 		t.Errorf("%v: %s", err, out)
 	}
+}
+
+// startListener starts a child in mode "parent", which hands this test its
+// listener and then calls getppid, and returns the listener.
+func startListener(t *testing.T) (*exec.Cmd, *strings.Builder, int) {
+	t.Helper()
+	sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := os.NewFile(uintptr(sp[1]), "child")
+	cmd, out := startChild(t, "parent", map[string]string{"DIR": t.TempDir()}, theirs)
+	theirs.Close()
+	defer unix.Close(sp[0])
+	return cmd, out, recvFd(t, sp[0])
 }
 
 // recvFd receives one descriptor from a child over a socketpair.

@@ -205,14 +205,22 @@ func TestPrecreateErrors(t *testing.T) {
 	}
 }
 
-func TestPrecreateReport(t *testing.T) {
-	dir := t.TempDir()
-	socket := filepath.Join(dir, "agent.sock")
+// agentSocket listens on a socket where an agent would, in a new
+// directory.
+func agentSocket(t *testing.T) (dir, socket string) {
+	t.Helper()
+	dir = t.TempDir()
+	socket = filepath.Join(dir, "agent.sock")
 	l, err := net.Listen("unix", socket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
+	return dir, socket
+}
+
+func TestPrecreateReport(t *testing.T) {
+	_, socket := agentSocket(t)
 	var warnings []string
 	opt := PrecreateOptions{Convert: convert.Options{Warn: func(m string) { warnings = append(warnings, m) }}}
 	rules := denyConnect + "  - action: errno(EROFS)\n    syscalls: [mkdir]\n  - action: errno(EPERM)\n    syscalls: [umount2]\n    when: [\"arg1 == 0\"]\n"
@@ -325,13 +333,7 @@ func TestPrecreateLateStage(t *testing.T) {
 // The demo, reported: the late stage notifies, through the socket bound
 // into the container; runc's filter does not.
 func TestPrecreateLateReport(t *testing.T) {
-	dir := t.TempDir()
-	socket := filepath.Join(dir, "agent.sock")
-	l, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	dir, socket := agentSocket(t)
 	demo := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat, connect]\n"
 	in := podmanConfig(t, map[string]string{AnnotationRules: demo, AnnotationReport: socket})
 	out, err := Precreate(in, PrecreateOptions{LateDir: dir, LateBinary: func() (string, error) { return "/oci-sbx-static", nil }})
