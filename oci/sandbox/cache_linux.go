@@ -7,22 +7,18 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"debug/elf"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
-	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
@@ -229,27 +225,15 @@ type key struct {
 	sum  [sha256.Size]byte
 }
 
-// hostKey is the part of every key that describes this build and host.
+// hostKey is the part of every key that describes this build and host:
+// launch.c's, and libseccomp's API level, which runc's load flags follow.
 var hostKey = sync.OnceValues(func() (string, error) {
-	id, err := buildID()
+	host, err := hostKeyC()
 	if err != nil {
 		return "", err
 	}
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		return "", fmt.Errorf("reading the kernel release: %w", err)
-	}
-	major, minor, micro := seccomp.Version()
 	api, _ := libseccomp.GetAPI()
-	var b bytes.Buffer
-	// The build ID covers the Go code: runc's libcontainer/seccomp and
-	// libseccomp-golang at the versions compiled in. libseccomp itself is
-	// a shared library that can change under the same binary.
-	fmt.Fprintf(&b, "build %s\n", id)
-	fmt.Fprintf(&b, "libseccomp %d.%d.%d api %d\n", major, minor, micro, api)
-	fmt.Fprintf(&b, "arch %s %s\n", rules.NativeArch(), runtime.GOARCH)
-	fmt.Fprintf(&b, "kernel %s\n", unix.ByteSliceToString(uts.Release[:]))
-	return b.String(), nil
+	return fmt.Sprintf("%slibseccomp-api %d\n", host, api), nil
 })
 
 func cacheKey(s *specs.LinuxSeccomp) (*key, error) {
@@ -269,88 +253,6 @@ func cacheKey(s *specs.LinuxSeccomp) (*key, error) {
 	k := &key{text: fmt.Appendf(nil, "%sprofile %s\n", host, profile)}
 	k.sum = sha256.Sum256(k.text)
 	return k, nil
-}
-
-// buildID identifies this executable: Go's build ID changes with every
-// change to what went into the binary. The linker puts its note in the
-// first page, so the program headers find it without reading the
-// section table.
-func buildID() (string, error) {
-	f, err := os.Open("/proc/self/exe")
-	if err != nil {
-		return "", fmt.Errorf("reading the build ID: %w", err)
-	}
-	defer f.Close()
-	head := make([]byte, 32<<10)
-	n, err := f.ReadAt(head, 0)
-	if n == 0 {
-		return "", fmt.Errorf("reading the build ID: %w", err)
-	}
-	if id := goBuildIDNote(head[:n]); id != nil {
-		return hex.EncodeToString(id), nil
-	}
-	e, err := elf.NewFile(f)
-	if err != nil {
-		return "", fmt.Errorf("reading the build ID: %w", err)
-	}
-	if sec := e.Section(".note.go.buildid"); sec != nil {
-		if data, err := sec.Data(); err == nil {
-			if id := noteDesc(data, e.ByteOrder); id != nil {
-				return hex.EncodeToString(id), nil
-			}
-		}
-	}
-	return "", errors.New("reading the build ID: the executable has no Go build ID note")
-}
-
-// goBuildIDNote finds the Go build ID note in the PT_NOTE segments that
-// lie within head, the start of a 64-bit ELF file.
-func goBuildIDNote(head []byte) []byte {
-	if len(head) < 64 || string(head[:4]) != elf.ELFMAG || elf.Class(head[4]) != elf.ELFCLASS64 {
-		return nil
-	}
-	bo := binary.ByteOrder(binary.LittleEndian)
-	if elf.Data(head[5]) == elf.ELFDATA2MSB {
-		bo = binary.BigEndian
-	}
-	phoff, phentsize, phnum := bo.Uint64(head[32:]), uint64(bo.Uint16(head[54:])), uint64(bo.Uint16(head[56:]))
-	for i := range phnum {
-		off := phoff + i*phentsize
-		if phentsize < 56 || off+56 > uint64(len(head)) {
-			return nil
-		}
-		ph := head[off:]
-		if elf.ProgType(bo.Uint32(ph)) != elf.PT_NOTE {
-			continue
-		}
-		start, size := bo.Uint64(ph[8:]), bo.Uint64(ph[32:])
-		if start+size > uint64(len(head)) || start+size < start {
-			continue
-		}
-		if id := noteDesc(head[start:start+size], bo); id != nil {
-			return id
-		}
-	}
-	return nil
-}
-
-// noteDesc returns the description of the note named "Go" of type 4
-// (the Go build ID) among notes.
-func noteDesc(notes []byte, bo binary.ByteOrder) []byte {
-	align4 := func(n uint32) uint32 { return (n + 3) &^ 3 }
-	for len(notes) >= 12 {
-		namesz, descsz, typ := bo.Uint32(notes), bo.Uint32(notes[4:]), bo.Uint32(notes[8:])
-		body := notes[12:]
-		if uint64(align4(namesz))+uint64(align4(descsz)) > uint64(len(body)) {
-			return nil
-		}
-		name, desc := body[:namesz], body[align4(namesz):align4(namesz)+descsz]
-		if typ == 4 && string(bytes.TrimRight(name, "\x00")) == "Go" {
-			return desc
-		}
-		notes = body[align4(namesz)+align4(descsz):]
-	}
-	return nil
 }
 
 // An entry is a magic line, then fields — a line "NAME N", N bytes and a

@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"debug/elf"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
@@ -681,35 +681,27 @@ func TestAllowedSyscallsCached(t *testing.T) {
 
 // TestBuildID: the build ID in the cache key is the one the go command
 // reads from the binary.
-func TestBuildID(t *testing.T) {
-	id, err := buildID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := hex.DecodeString(id)
+// TestHostKey: launch.c reads this build's Go build ID from the mapped
+// notes as the toolchain wrote it, and names the libseccomp and kernel in use.
+func TestHostKey(t *testing.T) {
+	host, err := hostKey()
 	if err != nil {
 		t.Fatal(err)
 	}
 	out, err := exec.Command("go", "tool", "buildid", self(t)).Output()
 	if err != nil {
-		t.Skipf("go tool buildid: %v", err)
+		t.Fatalf("go tool buildid: %v", err)
 	}
-	if want := strings.TrimSpace(string(out)); string(raw) != want {
-		t.Errorf("build ID %q, want %q", raw, want)
-	}
-	// The way through the section table, for a note beyond the first
-	// page, finds the same.
-	f, err := elf.Open(self(t))
-	if err != nil {
+	var uts unix.Utsname
+	if err := unix.Uname(&uts); err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	data, err := f.Section(".note.go.buildid").Data()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := noteDesc(data, f.ByteOrder); !bytes.Equal(got, raw) {
-		t.Errorf("from the section table: %q, want %q", got, raw)
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	api, _ := libseccomp.GetAPI()
+	want := fmt.Sprintf("build %x\nlibseccomp %d.%d.%d\nkernel %s\nlibseccomp-api %d\n",
+		strings.TrimSpace(string(out)), major, minor, micro, unix.ByteSliceToString(uts.Release[:]), api)
+	if host != want {
+		t.Errorf("host key\n%s\nwant\n%s", host, want)
 	}
 }
 

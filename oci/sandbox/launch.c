@@ -282,14 +282,10 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f) {
 #define sys(n, a, b, c) sys6(n, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #endif
 
-// sbx_launch_key builds the key of a launch entry: the build, libseccomp
-// and the kernel (the host part of the Go side's program key, whose
-// libseccomp API level follows from the last two), FILE as given and the
-// SHA-256 of its bytes.
-static long launch_key(const ElfW(Phdr) *phdr, size_t phnum, const struct utsname *u,
-                       const char *arg, const unsigned char profile_sum[32], char *out, size_t cap) {
-	struct buf b = {out, 0, cap, 0};
-	char sum[65];
+// host_key appends what both kinds of cache key start with: the build
+// (the Go build ID, which covers the Go code: runc's libcontainer/seccomp
+// and libseccomp-golang as compiled in), libseccomp and the kernel.
+static int host_key(const ElfW(Phdr) *phdr, size_t phnum, const struct utsname *u, struct buf *b) {
 	unsigned major = SCMP_VER_MAJOR, minor = SCMP_VER_MINOR, micro = SCMP_VER_MICRO;
 
 	if (!phdr)
@@ -303,14 +299,27 @@ static long launch_key(const ElfW(Phdr) *phdr, size_t phnum, const struct utsnam
 			return -1;
 		major = v->major, minor = v->minor, micro = v->micro;
 	}
-	puts_(&b, SBX_LAUNCH_KEY_MAGIC "build ");
-	if (go_build_id(phdr, phnum, &b) != 0)
+	puts_(b, "build ");
+	if (go_build_id(phdr, phnum, b) != 0)
 		return -1;
-	puts_(&b, "\nlibseccomp ");
-	putu(&b, major), puts_(&b, "."), putu(&b, minor), puts_(&b, "."), putu(&b, micro);
-	puts_(&b, "\nkernel ");
-	puts_(&b, u->release);
-	puts_(&b, "\n");
+	puts_(b, "\nlibseccomp ");
+	putu(b, major), puts_(b, "."), putu(b, minor), puts_(b, "."), putu(b, micro);
+	puts_(b, "\nkernel ");
+	puts_(b, u->release);
+	puts_(b, "\n");
+	return b->failed ? -1 : 0;
+}
+
+// launch_key is the key of a launch entry: the host part, FILE as given
+// and the SHA-256 of its bytes.
+static long launch_key(const ElfW(Phdr) *phdr, size_t phnum, const struct utsname *u,
+                       const char *arg, const unsigned char profile_sum[32], char *out, size_t cap) {
+	struct buf b = {out, 0, cap, 0};
+	char sum[65];
+
+	puts_(&b, SBX_LAUNCH_KEY_MAGIC);
+	if (host_key(phdr, phnum, u, &b) != 0)
+		return -1;
 	field(&b, "profile-arg", arg, slen(arg));
 	hex(profile_sum, 32, sum);
 	puts_(&b, "profile-sha256 ");
@@ -324,6 +333,14 @@ long sbx_launch_key(const char *arg, const unsigned char profile_sum[32], char *
 	if (uname(&u) != 0)
 		return -1;
 	return launch_key((const ElfW(Phdr) *)getauxval(AT_PHDR), getauxval(AT_PHNUM), &u, arg, profile_sum, out, cap);
+}
+
+long sbx_host_key(char *out, size_t cap) {
+	struct buf b = {out, 0, cap, 0};
+	struct utsname u;
+	if (uname(&u) != 0 || host_key((const ElfW(Phdr) *)getauxval(AT_PHDR), getauxval(AT_PHNUM), &u, &b) != 0)
+		return -1;
+	return (long)b.len;
 }
 
 #if SBX_LAUNCHER

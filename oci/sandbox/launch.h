@@ -34,6 +34,10 @@
 
 void sbx_sha256(const void *data, size_t len, unsigned char out[32]);
 
+// sbx_host_key writes the part of every cache key that describes this
+// build and host into out (cap bytes); it returns its length, or -1.
+long sbx_host_key(char *out, size_t cap);
+
 // sbx_launch_key writes the key of the launch entry for `exec --profile
 // arg`, given the SHA-256 of the profile's bytes, into out (cap bytes);
 // it returns the key's length, or -1.

@@ -25,6 +25,19 @@ const (
 	launchCacheDir = C.SBX_CACHE_DIR
 )
 
+// hostKeyC is the part of every cache key that describes this build and
+// host, from launch.c, which reads the build ID from the executable's
+// mapped notes.
+func hostKeyC() (string, error) {
+	buf := (*C.char)(C.malloc(C.SBX_MAX_KEY))
+	defer C.free(unsafe.Pointer(buf))
+	n := C.sbx_host_key(buf, C.SBX_MAX_KEY)
+	if n < 0 {
+		return "", errors.New("reading the build ID and the kernel release: not found")
+	}
+	return C.GoStringN(buf, C.int(n)), nil
+}
+
 // launchKey is the key of c.Launch's entry: computed by launch.c's own
 // code, so that both sides agree byte for byte.
 func launchKey(l *Launch) (*key, error) {
