@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/urfave/cli/v3"
@@ -22,8 +23,10 @@ func New() *cli.Command {
 	root := &cli.Command{
 		Name:            "oci-sbx",
 		Usage:           "turn readable seccomp rules into every profile format, apply them, and prove them",
-		Version:         Version,
-		HideHelpCommand: true,
+		Version: Version,
+		// `oci-sbx help CMD` is CMD's help, as in podman and docker.
+		EnableShellCompletion:           true,
+		ConfigureShellCompletionCommand: configureCompletion,
 		Commands: []*cli.Command{
 			convertCommand(),
 			execCommand(),
@@ -33,6 +36,7 @@ func New() *cli.Command {
 			diffCommand(),
 			hookCommand(), agentCommand(),
 			versionCommand(),
+			manCommand(),
 		},
 		Action: func(_ context.Context, c *cli.Command) error {
 			if c.NArg() == 0 {
@@ -58,24 +62,38 @@ func New() *cli.Command {
 	return root
 }
 
-// UsageError is a mistake on the command line: exit status 2, with help.
-type UsageError struct{ Err error }
+// UsageError is a mistake on the command line: exit status 2, the
+// mistake and where to read more, never the whole help.
+type UsageError struct {
+	Err     error
+	Command string // the full name of the command, e.g. "oci-sbx convert"
+}
 
 func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
-// usageErrorf prints the command's help and returns a UsageError.
+// usageErrorf returns a UsageError for the command c.
 func usageErrorf(c *cli.Command, format string, args ...any) error {
+	name := "oci-sbx"
 	if c != nil {
-		// Help after a mistake goes to standard error, with the mistake.
-		root := c.Root()
-		out := root.Writer
-		root.Writer = root.ErrWriter
-		_ = cli.ShowSubcommandHelp(c)
-		root.Writer = out
-		fmt.Fprintln(root.ErrWriter)
+		name = c.FullName()
 	}
-	return &UsageError{Err: fmt.Errorf(format, args...)}
+	return &UsageError{Err: fmt.Errorf(format, args...), Command: name}
+}
+
+// PrintError prints an error the app returned as oci-sbx says it: one
+// line, and for a usage error where to read more. An ExitStatus prints
+// nothing: the program it stands for has spoken.
+func PrintError(w io.Writer, err error) {
+	var status *ExitStatus
+	if err == nil || errors.As(err, &status) {
+		return
+	}
+	fmt.Fprintf(w, "oci-sbx: %v\n", err)
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "Run '%s --help' for more information.\n", ue.Command)
+	}
 }
 
 // ExitStatus is an error that carries the exit status of a program that

@@ -27,10 +27,7 @@ func runCLIInput(t *testing.T, stdin string, args ...string) (code int, stdout, 
 	var out, errOut bytes.Buffer
 	a.Reader, a.Writer, a.ErrWriter = strings.NewReader(stdin), &out, &errOut
 	err := a.Run(context.Background(), append([]string{"oci-sbx"}, args...))
-	var es *ExitStatus
-	if err != nil && !errors.As(err, &es) {
-		errOut.WriteString("oci-sbx: " + err.Error() + "\n")
-	}
+	PrintError(&errOut, err)
 	return ExitCode(err), out.String(), errOut.String()
 }
 
