@@ -21,8 +21,8 @@ func New() *cli.Command {
 		return usageErrorf(c, "%v", err)
 	}
 	root := &cli.Command{
-		Name:            "oci-sbx",
-		Usage:           "turn readable seccomp rules into every profile format, apply them, and prove them",
+		Name:    "oci-sbx",
+		Usage:   "turn readable seccomp rules into every profile format, apply them, and prove them",
 		Version: Version,
 		// `oci-sbx help CMD` is CMD's help, as in podman and docker.
 		EnableShellCompletion:           true,
