@@ -15,7 +15,7 @@ PREFIX      ?= /usr/local
 DESTDIR     ?=
 PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci ./oci/stage ./hooks ./hooks/notify
 
-.PHONY: help deps build build-pure install uninstall test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
+.PHONY: help deps build build-pure install uninstall test test-readme test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z0-9-]+:.*## /{printf "  %-13s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,9 @@ test-seccomp: ## unit tests of the seccomp build (cgo, libseccomp, runc's loader
 
 test-e2e: ## end-to-end tests through the built binary and real runtimes
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 ./e2e/...
+
+test-readme: ## run the shell blocks of README.md and docs/*.md in order, from a copy of the checkout (part of test-e2e)
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -run '^TestReadme$$' -v ./e2e
 
 # Fuzzing is bounded by a count of inputs, not a duration: Go 1.26's fuzz coordinator can fail a
 # duration-bounded run with "context deadline exceeded" at the deadline (go.dev/issue/75804).

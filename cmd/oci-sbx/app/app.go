@@ -102,15 +102,28 @@ type ExitStatus struct{ Code int }
 
 func (e *ExitStatus) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
+// StatusError is an error printed as any other, with an exit status of its
+// own.
+type StatusError struct {
+	Err  error
+	Code int
+}
+
+func (e *StatusError) Error() string { return e.Err.Error() }
+func (e *StatusError) Unwrap() error { return e.Err }
+
 // ExitCode maps an error returned by the app to the process exit status.
 func ExitCode(err error) int {
 	var ue *UsageError
 	var es *ExitStatus
+	var se *StatusError
 	switch {
 	case err == nil:
 		return 0
 	case errors.As(err, &es):
 		return es.Code
+	case errors.As(err, &se):
+		return se.Code
 	case errors.As(err, &ue):
 		return 2
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -121,7 +122,13 @@ func runExec(ctx context.Context, c *cli.Command) error {
 	}
 
 	res, err := sandbox.Run(ctx, cfg)
-	if err != nil {
+	var ee *sandbox.ExecError
+	switch {
+	case errors.As(err, &ee) && ee.NotFound():
+		return &StatusError{Err: err, Code: 127}
+	case errors.As(err, &ee):
+		return &StatusError{Err: err, Code: 126}
+	case err != nil:
 		return err
 	}
 	if res.SeccompKill {
