@@ -323,13 +323,23 @@ pwd > "$STATE.cwd"
 // runBlock runs one block and returns "" or what went wrong.
 func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) string {
 	t.Helper()
-	body := make([]string, len(b.lines))
-	for i, line := range b.lines {
+	body := append([]string(nil), b.lines...)
+	for i, line := range body {
 		// The line count stays the same, so that $LINENO is the block's.
-		if m := expectStatus.FindStringSubmatch(line); m != nil && !strings.HasPrefix(strings.TrimSpace(line), "#") {
-			line = fmt.Sprintf("if %s; then __st=0; else __st=$?; fi; __want %s $__st", m[1], m[2])
+		m := expectStatus.FindStringSubmatch(line)
+		if m == nil || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
 		}
-		body[i] = line
+		first := i // the command's first line, before its continuations
+		for first > 0 && strings.HasSuffix(body[first-1], "\\") {
+			first--
+		}
+		if first == i {
+			m[1] = "if " + m[1]
+		} else {
+			body[first] = "if " + body[first]
+		}
+		body[i] = fmt.Sprintf("%s; then __st=0; else __st=$?; fi; __want %s $__st", m[1], m[2])
 	}
 	script := filepath.Join(scratch, "block.sh")
 	prelude := filepath.Join(scratch, "prelude.sh")
@@ -383,8 +393,9 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 }
 
 // traceLine is the trace of one command: the marker with its file and
-// line, the command.
-var traceLine = regexp.MustCompile(`\+*@@readme ([^:@]*):(\d+)@@ [^\n]*\n?`)
+// line (bash repeats the marker's first character once per level of
+// nesting), the command.
+var traceLine = regexp.MustCompile(`@+readme ([^:@]*):(\d+)@@ [^\n]*\n?`)
 
 // outputOf is what the block printed from the first trace of the line's
 // last run on.
