@@ -137,8 +137,11 @@ func TestShellBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := fmt.Sprintf("%v", blocks)
-	want := "[{x.md 4 [echo a] } {x.md 10 [kubectl apply] needs a cluster} {x.md 17 [``` echo b] }]"
+	var got string
+	for _, b := range blocks {
+		got += fmt.Sprintf("%v %q %q; ", b, b.lines, b.notRun)
+	}
+	want := `x.md:4 ["echo a"] ""; x.md:10 ["kubectl apply"] "needs a cluster"; x.md:16 ["` + "```" + `" "echo b"] ""; `
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
@@ -428,4 +431,38 @@ func clean(out string) string {
 		out = "…" + out[len(out)-8000:]
 	}
 	return out
+}
+
+// A failing block is reported with the Markdown line of the command that
+// failed and that command's output alone; a stated exit status is held to.
+func TestRunBlock(t *testing.T) {
+	scratch := t.TempDir()
+	state := filepath.Join(scratch, "state")
+	if err := os.WriteFile(state+".cwd", []byte(scratch), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := os.Environ()
+	run := func(lines ...string) string {
+		return runBlock(t, shellBlock{file: "x.md", line: 10, lines: lines}, scratch, state, env)
+	}
+	if msg := run("export GREETING=hello", "cd /", "sh -c 'exit 1'   # exit status 1: expected",
+		"printf 'a \\\\\\n  b\\n' \\", "  | grep -q b   # exit status 0"); msg != "" {
+		t.Errorf("a block that works failed: %s", msg)
+	}
+	// The next block starts where the last one left off.
+	msg := run(`test "$GREETING" = hello`, `test "$PWD" = /`, "echo first", "sh -c 'echo boom; exit 3'", "echo never")
+	for _, want := range []string{"x.md:13: sh -c 'echo boom; exit 3'", "exit status 3", "boom"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the report lacks %q:\n%s", want, msg)
+		}
+	}
+	for _, not := range []string{"first", "never", "@readme"} {
+		if strings.Contains(msg, not) {
+			t.Errorf("the report holds %q:\n%s", not, msg)
+		}
+	}
+	msg = run("true \\", "  --x   # exit status 1: a failure that does not come")
+	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "exit status 0, want 1") {
+		t.Errorf("a stated exit status is not held to:\n%s", msg)
+	}
 }
