@@ -45,6 +45,13 @@ func compile(p *rules.Profile, opt Options) (*specs.LinuxSeccomp, error) {
 			bopt := opt
 			bopt.Arches = arches
 			if slices.Contains(BuiltinNames(), ref) {
+				if len(arches) == 0 && rules.NativeArch() != "" {
+					// The extending profile's architectures decide
+					// (native when it names none), not the base's
+					// archMap: a note on every run about what that
+					// archMap leaves out would change nothing.
+					bopt.Arches = []string{rules.NativeArch()}
+				}
 				return Builtin(ref, bopt)
 			}
 			if opt.depth >= maxExtendsDepth {

@@ -51,6 +51,9 @@ func New() *cli.Command {
 			}
 			return usageErrorf(c, "unknown command %q", c.Args().First())
 		},
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no warnings or notes, except that no runtime can start a profile as written"},
+		},
 		// Errors are printed once, by main.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		OnUsageError:   onUsageError,

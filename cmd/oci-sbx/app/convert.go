@@ -98,7 +98,9 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 	if to == convert.Kubernetes {
-		fmt.Fprint(c.Root().ErrWriter, convert.KubernetesHint(opt.Name))
+		if !quiet(c) {
+			fmt.Fprint(c.Root().ErrWriter, convert.KubernetesHint(opt.Name))
+		}
 	}
 	return nil
 }

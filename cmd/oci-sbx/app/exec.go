@@ -145,6 +145,9 @@ func runExec(ctx context.Context, c *cli.Command) error {
 // nothing else (see sandbox.Launch).
 func launchForm(c *cli.Command) bool {
 	profile := c.String("profile")
+	if quiet(c) {
+		return false // the launcher repeats the warnings
+	}
 	for _, f := range []string{"from", "bundle", "report", "no-new-privs"} {
 		if c.IsSet(f) {
 			return false
@@ -162,7 +165,7 @@ func loadLaunch(c *cli.Command, path string) (*specs.LinuxSeccomp, *sandbox.Laun
 		return nil, nil, err
 	}
 	var notes bytes.Buffer
-	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes))
+	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes), false)
 	self := true
 	opt.OnFile = func(string) { self = false }
 	s, err := convert.Read(path, data, "", opt)
