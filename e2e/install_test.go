@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,10 +13,10 @@ import (
 	"testing"
 )
 
-// TestInstall installs with make install into a scratch DESTDIR and
-// PREFIX, checks that the binary, a man page for every command and the
-// completions are there and work, then uninstalls and checks that nothing
-// is left.
+// TestInstall builds and installs with make install into a scratch
+// DESTDIR and PREFIX, checks that the binary (its version stamped from
+// git), a man page for every command and the completions are there and
+// work, then uninstalls and checks that nothing is left.
 func TestInstall(t *testing.T) {
 	requireTool(t, "make")
 	requireTool(t, "man")
@@ -24,15 +25,14 @@ func TestInstall(t *testing.T) {
 	if _, err := os.Stat(bashCompletion); err != nil {
 		missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
 	}
+	requireTool(t, "git")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
-	buildStatic(t, filepath.Join(bin, "oci-sbx"))
 	dest, prefix := filepath.Join(dir, "dest"), "/opt/oci-sbx-test"
 	root := filepath.Join(dest, prefix)
-	// -o build: the binary is the one built above.
 	makeTarget := func(target string) {
 		t.Helper()
-		cmd := exec.Command("make", "-o", "build", target, "BIN="+bin, "PREFIX="+prefix, "DESTDIR="+dest)
+		cmd := exec.Command("make", target, "BIN="+bin, "PREFIX="+prefix, "DESTDIR="+dest)
 		cmd.Dir = repoRoot(t)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make %s: %v\n%s", target, err, out)
@@ -44,8 +44,26 @@ func TestInstall(t *testing.T) {
 	if fi, err := os.Stat(installed); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Fatalf("bin/oci-sbx: %v, %v", fi, err)
 	}
+	// The version is the checkout's, and the runc loader go.mod's.
+	describe, err := exec.Command("git", "-C", repoRoot(t), "describe", "--always", "--dirty").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runcVersion, err := exec.Command("go", "list", "-C", repoRoot(t), "-m", "-f", "{{.Version}}", "github.com/opencontainers/runc").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Version string  `json:"version"`
+		Runc    *string `json:"runc"`
+	}
+	_, out, _ := runCmd(t, installed, "version", "--format", "json")
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Version != strings.TrimSpace(string(describe)) ||
+		v.Runc == nil || *v.Runc != strings.TrimSpace(string(runcVersion)) {
+		t.Errorf("version --format json: %v\n%s\nwant version %s and runc %s", err, out, describe, runcVersion)
+	}
 	// A page for the root and for every command the binary offers.
-	_, out, _ := runCmd(t, installed, "--generate-shell-completion")
+	_, out, _ = runCmd(t, installed, "--generate-shell-completion")
 	want := []string{"oci-sbx.1"}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		if name, _, _ := strings.Cut(line, ":"); name != "help" {
