@@ -172,3 +172,21 @@ func TestExtendsDockerDefaultQuiet(t *testing.T) {
 		t.Errorf("not the native architecture alone:\n%.300s", out)
 	}
 }
+
+// Counts read as English: one thing, two things.
+func TestPlurals(t *testing.T) {
+	one := writeProgram(t, "allow.bpf", []bpf.Instruction{bpf.RetConstant{Val: filter.RetAllow}})
+	_, out, _ := runCLI(t, "simulate", "--trace", one, "getpid")
+	if !strings.HasSuffix(out, "allow after 1 instruction\n") {
+		t.Errorf("simulate --trace:\n%s", out)
+	}
+	_, _, stderr := runCLI(t, "simulate", one)
+	if !strings.Contains(stderr, "got 1 argument\n") {
+		t.Errorf("simulate with one argument:\n%s", stderr)
+	}
+	shadowed := `{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ERRNO"},{"names":["ptrace"],"action":"SCMP_ACT_KILL_PROCESS"}]}`
+	_, _, stderr = runCLIInput(t, shadowed, "convert", "--to", "rules", "-")
+	if !strings.Contains(stderr, ": 1 syscall has an unconditional rule and other rules") {
+		t.Errorf("one shadowed syscall:\n%s", stderr)
+	}
+}

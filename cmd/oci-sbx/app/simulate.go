@@ -51,7 +51,7 @@ Examples:
 
 func runSimulate(ctx context.Context, c *cli.Command) error {
 	if c.NArg() < 2 {
-		return usageErrorf(c, "simulate takes a FILE and a SYSCALL, got %d arguments", c.NArg())
+		return usageErrorf(c, "simulate takes a FILE and a SYSCALL, got %s", count(c.NArg(), "argument"))
 	}
 	if c.NArg() > 8 {
 		return usageErrorf(c, "a syscall has at most 6 arguments, got %d", c.NArg()-2)
@@ -105,7 +105,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 	for _, pc := range pcs {
 		fmt.Fprintln(w, lines[pc])
 	}
-	_, err = fmt.Fprintf(w, "%v after %d instructions\n", r, r.Steps)
+	_, err = fmt.Fprintf(w, "%v after %s\n", r, count(r.Steps, "instruction"))
 	return err
 }
 
@@ -165,4 +165,12 @@ func simulation(prog *filter.Program, arch string, d filter.Data, trace bool) si
 		}
 	}
 	return out
+}
+
+// count says how many of a thing: "1 instruction", "2 instructions".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
