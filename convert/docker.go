@@ -17,6 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // Docker and Podman profiles.
@@ -334,7 +336,7 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 	for i, f := range doc.Flags {
 		path := fmt.Sprintf("flags[%d]", i)
 		if !slices.Contains(runcFlags, string(f)) {
-			r.errorf(path, "%v", rules.UnknownName("seccomp flag", string(f), runcFlags))
+			r.errorf(path, "%v", suggest.UnknownName("seccomp flag", string(f), runcFlags))
 		}
 	}
 	out.Flags = slices.Clone(doc.Flags)
@@ -356,18 +358,18 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 func (r *resolver) architectures() []specs.Arch {
 	doc := r.doc
 	for i, a := range doc.Architectures {
-		if _, err := rules.ArchFromSpec(a); err != nil {
+		if _, err := syscalls.ArchFromSpec(a); err != nil {
 			r.errorf(fmt.Sprintf("architectures[%d]", i), "%v", err)
 		}
 	}
 	for i, m := range doc.ArchMap {
 		path := fmt.Sprintf("archMap[%d]", i)
 		if !slices.Contains(ociArches, m.Arch) {
-			r.errorf(path+".architecture", "%v", rules.UnknownName("architecture", string(m.Arch), archStrings(ociArches)))
+			r.errorf(path+".architecture", "%v", suggest.UnknownName("architecture", string(m.Arch), archStrings(ociArches)))
 		}
 		for j, s := range m.SubArches {
 			if !slices.Contains(ociArches, s) {
-				r.errorf(fmt.Sprintf("%s.subArchitectures[%d]", path, j), "%v", rules.UnknownName("architecture", string(s), archStrings(ociArches)))
+				r.errorf(fmt.Sprintf("%s.subArchitectures[%d]", path, j), "%v", suggest.UnknownName("architecture", string(s), archStrings(ociArches)))
 			}
 		}
 	}
@@ -378,7 +380,7 @@ func (r *resolver) architectures() []specs.Arch {
 	if len(r.opt.Arches) > 0 {
 		var out []specs.Arch
 		for _, name := range r.opt.Arches {
-			a, err := rules.ArchSpec(name)
+			a, err := syscalls.ArchSpec(name)
 			if err != nil {
 				r.errs = append(r.errs, &rules.Error{Msg: fmt.Sprintf("target architecture: %v", err)})
 				continue
@@ -390,7 +392,7 @@ func (r *resolver) architectures() []specs.Arch {
 		r.primary = r.opt.Arches[0]
 		return out
 	}
-	r.primary = rules.NativeArch()
+	r.primary = syscalls.NativeArch()
 	if len(doc.Architectures) > 0 {
 		return slices.Clone(doc.Architectures)
 	}
@@ -401,7 +403,7 @@ func (r *resolver) architectures() []specs.Arch {
 		r.errorf("archMap", "cannot tell this machine's architecture for archMap; name the target with --arch")
 		return nil
 	}
-	native, err := rules.ArchSpec(r.primary)
+	native, err := syscalls.ArchSpec(r.primary)
 	if err != nil {
 		r.errorf("archMap", "%v", err)
 		return nil
@@ -412,7 +414,7 @@ func (r *resolver) architectures() []specs.Arch {
 		}
 		var subs []string
 		for _, s := range m.SubArches {
-			if n, err := rules.ArchFromSpec(s); err == nil {
+			if n, err := syscalls.ArchFromSpec(s); err == nil {
 				subs = append(subs, n)
 			} else {
 				subs = append(subs, string(s))
@@ -454,7 +456,7 @@ func (r *resolver) errno(ret *uint, name, retPath, namePath string) *uint {
 	if name == "" {
 		return ret
 	}
-	n, err := rules.ParseErrno(name)
+	n, err := syscalls.ParseErrno(name)
 	if err != nil {
 		r.errorf(namePath, "%v", err)
 		return ret
@@ -477,7 +479,7 @@ func (r *resolver) action(act specs.LinuxSeccompAction, ret *uint, actPath, retP
 		if act == "" {
 			r.errorf(actPath, "the action is missing")
 		} else {
-			r.errorf(actPath, "%v", rules.UnknownName("seccomp action", string(act), seccompActions))
+			r.errorf(actPath, "%v", suggest.UnknownName("seccomp action", string(act), seccompActions))
 		}
 	case r.doc.given(retPath) || !r.doc.given(namePath):
 		r.errorf(retPath, "%v", err)
@@ -525,7 +527,7 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 				if a.Op == "" {
 					r.errorf(ap, "the comparison operator (\"op\") is missing")
 				} else {
-					r.errorf(ap+".op", "%v", rules.UnknownName("comparison operator", string(a.Op), seccompOps))
+					r.errorf(ap+".op", "%v", suggest.UnknownName("comparison operator", string(a.Op), seccompOps))
 				}
 			default:
 				r.errorf(ap, "%v", err)
@@ -562,7 +564,7 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 	}
 	if act.IsDeny() {
 		for _, n := range names {
-			if len(rules.SyscallArches(n)) == 0 {
+			if len(syscalls.SyscallArches(n)) == 0 {
 				r.unknownDeny = append(r.unknownDeny, n)
 			}
 		}
@@ -598,7 +600,7 @@ func (r *resolver) checkFilter(path string, f *seccomp.Filter) {
 		if alt := dockerArchSpelling(a); alt != "" {
 			r.errorf(p, "architecture %q never matches: Docker and Podman name it %q here", a, alt)
 		} else {
-			r.errorf(p, "%v", rules.UnknownName("architecture", a, slices.Sorted(maps.Keys(dockerArchNames))))
+			r.errorf(p, "%v", suggest.UnknownName("architecture", a, slices.Sorted(maps.Keys(dockerArchNames))))
 		}
 	}
 }
@@ -715,7 +717,7 @@ func Builtin(name string, opt Options) (*specs.LinuxSeccomp, error) {
 	case "podman-default":
 		return readDocker(name, podmanDefaultJSON, opt)
 	}
-	return nil, rules.UnknownName("built-in profile", name, BuiltinNames())
+	return nil, suggest.UnknownName("built-in profile", name, BuiltinNames())
 }
 
 // Names and tables.
@@ -749,7 +751,7 @@ func CanonicalCap(name string) (string, error) {
 	if slices.Contains(linuxCaps, c) {
 		return c, nil
 	}
-	if sug := rules.Suggest(c, linuxCaps); sug != "" {
+	if sug := suggest.Closest(c, linuxCaps); sug != "" {
 		return "", fmt.Errorf("unknown capability %q: did you mean %q?", name, sug)
 	}
 	return "", fmt.Errorf("unknown capability %q", name)
@@ -771,7 +773,7 @@ var dockerArchNames = map[string]string{
 // architecture ("x86_64" or "SCMP_ARCH_X86_64" → "amd64"), or "".
 func dockerArchSpelling(name string) string {
 	lib := strings.ToLower(name)
-	if a, err := rules.ArchFromSpec(specs.Arch(name)); err == nil {
+	if a, err := syscalls.ArchFromSpec(specs.Arch(name)); err == nil {
 		lib = a
 	}
 	switch lib {
@@ -820,15 +822,15 @@ var runcFlags = []string{
 	string(specs.LinuxSeccompFlagWaitKillableRecv),
 }
 
-func knownSyscall(name string) bool { return rules.IsSyscall(name) }
+func knownSyscall(name string) bool { return syscalls.IsSyscall(name) }
 
 func unknownSyscallMsg(name string) string {
 	if name == "" {
 		return "empty syscall name"
 	}
-	cands := rules.AllSyscalls()
+	cands := syscalls.AllSyscalls()
 	msg := fmt.Sprintf("unknown syscall %q (runc would silently skip it)", name)
-	if sug := rules.Suggest(name, cands); sug != "" {
+	if sug := suggest.Closest(name, cands); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
 	return msg

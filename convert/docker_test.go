@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // warnings collects what a conversion warns about.
@@ -335,8 +336,8 @@ x.json:5:70: argument index 6 is out of range (0-5)`
 }
 
 func TestDockerResolution(t *testing.T) {
-	native := rules.NativeArch()
-	nativeSpec, _ := rules.ArchSpec(native)
+	native := syscalls.NativeArch()
+	nativeSpec, _ := syscalls.ArchSpec(native)
 	tests := []struct {
 		name     string
 		in       string
@@ -515,7 +516,7 @@ const podmanLike = `{
 }`
 
 func TestDockerGolden(t *testing.T) {
-	if rules.NativeArch() != "x86_64" {
+	if syscalls.NativeArch() != "x86_64" {
 		t.Skip("the golden file resolves arch filters for x86_64")
 	}
 	opt := Options{Arches: []string{"x86_64", "x86", "x32"}, Kernel: "6.1"}
@@ -584,7 +585,7 @@ func TestBuiltin(t *testing.T) {
 	if _, err := Builtin("docker-default", w.opt(Options{Kernel: "6.1"})); err != nil {
 		t.Fatal(err)
 	}
-	if subs := rules.SubArches(rules.NativeArch()); len(subs) > 0 && !w.contain("--arch "+strings.Join(append([]string{rules.NativeArch()}, subs...), ",")) {
+	if subs := syscalls.SubArches(syscalls.NativeArch()); len(subs) > 0 && !w.contain("--arch "+strings.Join(append([]string{syscalls.NativeArch()}, subs...), ",")) {
 		t.Errorf("warnings %q do not say how to keep the sub-architectures", w)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // ParseLibseccompC reads C source that builds a seccomp filter with
@@ -418,7 +420,7 @@ func isLibseccompName(name string) bool {
 	if strings.HasPrefix(name, "SCMP_") || strings.HasPrefix(name, "__NR_") || strings.HasPrefix(name, "__SNR_") {
 		return true
 	}
-	_, ok := rules.Constant(name)
+	_, ok := syscalls.Constant(name)
 	return ok
 }
 
@@ -1082,7 +1084,7 @@ func (p *lscParser) action(c lscCall, k int) (rules.Action, bool) {
 			msg := fmt.Sprintf("%s: unknown action %q", c.name, name)
 			if name == "SCMP_ACT_ERRNO" || name == "SCMP_ACT_TRACE" {
 				msg = fmt.Sprintf("%s: %s needs a value, as in %s(1)", c.name, name, name)
-			} else if s := rules.Suggest(name, lscActionNames()); s != "" {
+			} else if s := suggest.Closest(name, lscActionNames()); s != "" {
 				msg += fmt.Sprintf(": did you mean %q?", s)
 			}
 			p.errorf(toks[0].pos, "%s", msg)
@@ -1116,7 +1118,7 @@ func (p *lscParser) errnoAction(c lscCall, inner []cTok) (rules.Action, bool) {
 	at := inner[0].pos
 	var n uint64
 	if len(inner) == 1 && inner[0].kind == cIdent && !looksLikeVariable(inner[0].text) && strings.HasPrefix(inner[0].text, "E") {
-		e, err := rules.ParseErrno(inner[0].text)
+		e, err := syscalls.ParseErrno(inner[0].text)
 		if err != nil {
 			p.errorf(at, "%s: %v", c.name, err)
 			return rules.Action{}, false
@@ -1169,9 +1171,9 @@ func (p *lscParser) syscall(c lscCall, k int) (rules.Name, bool) {
 		p.errorf(at, "%s: cannot follow syscall argument %s; write SCMP_SYS(name)", c.name, describe(toks))
 		return rules.Name{}, false
 	}
-	if !rules.IsSyscall(name.text) {
+	if !syscalls.IsSyscall(name.text) {
 		msg := fmt.Sprintf("%s: unknown syscall %q", c.name, name.text)
-		if s := rules.Suggest(name.text, rules.AllSyscalls()); s != "" {
+		if s := suggest.Closest(name.text, syscalls.AllSyscalls()); s != "" {
 			msg += fmt.Sprintf(": did you mean %q?", s)
 		}
 		p.errorf(name.pos, "%s", msg)
@@ -1293,7 +1295,7 @@ func (p *lscParser) cond(c lscCall, k int) (rules.Cond, bool) {
 				names = append(names, n)
 			}
 			msg = fmt.Sprintf("%s: unknown comparison %q", c.name, opToks[0].text)
-			if s := rules.Suggest(opToks[0].text, names); s != "" {
+			if s := suggest.Closest(opToks[0].text, names); s != "" {
 				msg += fmt.Sprintf(": did you mean %q?", s)
 			}
 		}
@@ -1342,13 +1344,13 @@ func (p *lscParser) arch(st *lscState, c lscCall) {
 		return
 	}
 	name := strings.ToLower(strings.TrimPrefix(toks[0].text, "SCMP_ARCH_"))
-	if name != rules.Native && !contains(rules.Arches(), name) {
+	if name != rules.Native && !contains(syscalls.Arches(), name) {
 		var names []string
-		for _, a := range append(rules.Arches(), rules.Native) {
+		for _, a := range append(syscalls.Arches(), rules.Native) {
 			names = append(names, "SCMP_ARCH_"+strings.ToUpper(a))
 		}
 		msg := fmt.Sprintf("%s: unknown architecture %q", c.name, toks[0].text)
-		if s := rules.Suggest(toks[0].text, names); s != "" {
+		if s := suggest.Closest(toks[0].text, names); s != "" {
 			msg += fmt.Sprintf(": did you mean %q?", s)
 		}
 		p.errorf(at, "%s", msg)
@@ -1851,11 +1853,11 @@ func (e *cEval) unary() cVal {
 			return cVal{}
 		}
 		e.i++
-		if v, ok := rules.Constant(t.text); ok {
+		if v, ok := syscalls.Constant(t.text); ok {
 			return cVal{v, typeFor(v)}
 		}
 		if len(t.text) > 1 && t.text[0] == 'E' && !looksLikeVariable(t.text) {
-			if n, err := rules.ParseErrno(t.text); err == nil {
+			if n, err := syscalls.ParseErrno(t.text); err == nil {
 				return cVal{uint64(n), cInt}
 			}
 		}

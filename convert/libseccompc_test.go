@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // lscWrap puts statements into a minimal libseccomp program whose
@@ -532,7 +533,7 @@ func checkLibseccompProfile(t testing.TB, p *rules.Profile) {
 			t.Errorf("invalid rule %+v", r)
 		}
 		for _, n := range r.Syscalls {
-			if !rules.IsSyscall(n.Name) || !n.Pos.IsValid() {
+			if !syscalls.IsSyscall(n.Name) || !n.Pos.IsValid() {
 				t.Errorf("invalid syscall %+v", n)
 			}
 		}
@@ -545,7 +546,7 @@ func checkLibseccompProfile(t testing.TB, p *rules.Profile) {
 		}
 	}
 	for _, a := range p.Architectures {
-		if a.Name != rules.Native && !contains(rules.Arches(), a.Name) {
+		if a.Name != rules.Native && !contains(syscalls.Arches(), a.Name) {
 			t.Errorf("invalid architecture %q", a.Name)
 		}
 	}

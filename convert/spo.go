@@ -15,6 +15,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // Security Profiles Operator SeccompProfile resources.
@@ -77,7 +79,7 @@ func readSPO(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error)
 			case group != spoGroup:
 				d.errorf(m.val.pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/v1beta1)", apiVersion, spoGroup)
 			case !slices.Contains(spoVersions, version):
-				d.errorf(m.val.pos, "%v", rules.UnknownName("SeccompProfile API version", version, spoVersions))
+				d.errorf(m.val.pos, "%v", suggest.UnknownName("SeccompProfile API version", version, spoVersions))
 			}
 		case "kind":
 			kind, _ = d.str(m.val, m.key)
@@ -137,7 +139,7 @@ func (d *treeDecoder) spoSpec(spec *valueNode, doc *dockerDoc, opt Options) {
 			case "Disabled":
 				opt.warn("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.file, m.val.pos.Line, m.val.pos.Col)
 			default:
-				d.errorf(m.val.pos, "%v", rules.UnknownName("state", s, []string{"Enabled", "Disabled"}))
+				d.errorf(m.val.pos, "%v", suggest.UnknownName("state", s, []string{"Enabled", "Disabled"}))
 			}
 		case "defaultAction":
 			s, _ := d.str(m.val, m.key)
@@ -146,7 +148,7 @@ func (d *treeDecoder) spoSpec(spec *valueNode, doc *dockerDoc, opt Options) {
 			for i, s := range d.strList(m.val, m.key, doc.pos) {
 				if s == "SCMP_ARCH_NATIVE" {
 					// runc does not accept it; the host's own is what it means.
-					native, err := rules.ArchSpec(rules.NativeArch())
+					native, err := syscalls.ArchSpec(syscalls.NativeArch())
 					if err != nil {
 						d.errorf(doc.at(fmt.Sprintf("architectures[%d]", i)), "SCMP_ARCH_NATIVE: cannot tell this machine's architecture; name it")
 						continue
@@ -372,7 +374,7 @@ func writeSPO(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 	if err != nil {
 		fail("defaultAction: %v", err)
 	} else if (def.Kind == rules.Errno || def.Kind == rules.Trace) && def.Ret != 1 {
-		fail("the default action %s cannot be carried: a SeccompProfile has no defaultErrnoRet, so the operator's profile would return EPERM instead of %s; make the default errno(EPERM), or deny with explicit rules", def, rules.ErrnoName(def.Ret))
+		fail("the default action %s cannot be carried: a SeccompProfile has no defaultErrnoRet, so the operator's profile would return EPERM instead of %s; make the default errno(EPERM), or deny with explicit rules", def, syscalls.ErrnoName(def.Ret))
 	} else {
 		act, _ := def.Spec()
 		spec.DefaultAction = string(act)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // spoProfile uses everything a SeccompProfile can carry.
@@ -101,7 +101,7 @@ func TestSPORoundTrip(t *testing.T) {
 }
 
 func TestSPORead(t *testing.T) {
-	native, _ := rules.ArchSpec(rules.NativeArch())
+	native, _ := syscalls.ArchSpec(syscalls.NativeArch())
 	tests := []struct {
 		name     string
 		in       string

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // Decoding JSON and YAML into a tree with positions, which the readers
@@ -213,7 +214,7 @@ func (d *treeDecoder) members(n *valueNode, what string, known []string) []value
 			out = append(out, m)
 			continue
 		}
-		d.errorf(m.pos, "%v", rules.UnknownKey(m.key, what, known))
+		d.errorf(m.pos, "%v", suggest.UnknownKey(m.key, what, known))
 	}
 	return out
 }

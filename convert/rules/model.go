@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // Pos is a position in a source file; the zero Pos means "unknown".
@@ -135,7 +138,7 @@ func (a Action) IsDeny() bool {
 func (a Action) String() string {
 	switch a.Kind {
 	case Errno:
-		return "errno(" + ErrnoName(a.Ret) + ")"
+		return "errno(" + syscalls.ErrnoName(a.Ret) + ")"
 	case Trace:
 		return "trace(" + strconv.FormatUint(uint64(a.Ret), 10) + ")"
 	}
@@ -161,7 +164,7 @@ func ParseAction(s string) (Action, error) {
 		if !hasArg {
 			return Action{}, fmt.Errorf("action %q needs an errno, as in errno(EPERM)", s)
 		}
-		n, err := ParseErrno(arg)
+		n, err := syscalls.ParseErrno(arg)
 		if err != nil {
 			return Action{}, err
 		}
@@ -190,7 +193,7 @@ func ParseAction(s string) (Action, error) {
 		}
 	}
 	msg := fmt.Sprintf("unknown action %q (want allow, errno(NAME), kill-process, kill-thread, trap, log, notify or trace(N))", s)
-	if sug := Suggest(name, actionNames[:]); sug != "" {
+	if sug := suggest.Closest(name, actionNames[:]); sug != "" {
 		msg = fmt.Sprintf("unknown action %q: did you mean %q?", s, sug)
 	}
 	return Action{}, errors.New(msg)

@@ -10,6 +10,9 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 var (
@@ -157,7 +160,7 @@ func (p *parse) key(kv *ast.MappingValueNode, known []string, where string) (str
 			return k, true
 		}
 	}
-	p.errorf(pos(kv.Key), "%v", UnknownKey(k, where, known))
+	p.errorf(pos(kv.Key), "%v", suggest.UnknownKey(k, where, known))
 	return "", false
 }
 
@@ -181,7 +184,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 			prof.Architectures = p.list(kv.Value, "architectures")
 			for _, a := range prof.Architectures {
 				if a.Name != Native {
-					if _, err := ArchSpec(a.Name); err != nil {
+					if _, err := syscalls.ArchSpec(a.Name); err != nil {
 						p.errorf(a.Pos, "%v", err)
 					}
 				}
@@ -192,7 +195,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 		case "flags":
 			for _, f := range p.list(kv.Value, "flags") {
 				if !contains(knownFlags, f.Name) {
-					p.errorf(f.Pos, "%v", UnknownName("flag", f.Name, knownFlags))
+					p.errorf(f.Pos, "%v", suggest.UnknownName("flag", f.Name, knownFlags))
 					continue
 				}
 				prof.Flags = append(prof.Flags, specs.LinuxSeccompFlag(f.Name))
@@ -291,11 +294,11 @@ func checkName(name string) error {
 		_, err := GroupMembers(name, nil)
 		return err
 	}
-	if IsSyscall(name) {
+	if syscalls.IsSyscall(name) {
 		return nil
 	}
 	msg := fmt.Sprintf("unknown syscall %q", name)
-	if sug := Suggest(name, AllSyscalls()); sug != "" {
+	if sug := suggest.Closest(name, syscalls.AllSyscalls()); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
 	return errors.New(msg)
@@ -396,11 +399,11 @@ func parseTerm(s string) (uint64, error) {
 		}
 		return n, nil
 	}
-	if n, ok := Constant(s); ok {
+	if n, ok := syscalls.Constant(s); ok {
 		return n, nil
 	}
 	msg := fmt.Sprintf("unknown constant %q", s)
-	if sug := Suggest(s, ConstantNames()); sug != "" {
+	if sug := suggest.Closest(s, syscalls.ConstantNames()); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
 	return 0, errors.New(msg)

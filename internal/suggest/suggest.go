@@ -1,17 +1,17 @@
-package rules
+package suggest
 
 import (
 	"fmt"
 	"strings"
 )
 
-// Suggest returns the candidate closest to s, for "did you mean" hints: the
+// Closest returns the candidate closest to s, for "did you mean" hints: the
 // smallest case-insensitive edit distance (insertions, deletions,
 // substitutions and swaps of adjacent letters), ties broken by the smaller
 // name. It returns "" when even the closest candidate is too far away to
 // be a plausible typo: more than a third of the length of s (at least 1),
 // or as long as s itself.
-func Suggest(s string, candidates []string) string {
+func Closest(s string, candidates []string) string {
 	in := []rune(strings.ToLower(s))
 	limit := max(1, len(in)/3)
 	best, bestDist := "", limit+1
@@ -70,7 +70,7 @@ func editDistance(a, b []rune, bound int) int {
 // An optional context ("in the profile") follows the name.
 func UnknownName(what, name string, known []string, context ...string) error {
 	ctx := strings.Join(context, "")
-	if sug := Suggest(name, known); sug != "" {
+	if sug := Closest(name, known); sug != "" {
 		return fmt.Errorf("unknown %s %q%s: did you mean %q?", what, name, ctx, sug)
 	}
 	return fmt.Errorf("unknown %s %q%s (want one of %s)", what, name, ctx, strings.Join(known, ", "))

@@ -1,4 +1,4 @@
-package rules
+package syscalls
 
 import (
 	"slices"

@@ -1,6 +1,6 @@
 //go:build cgo && seccomp
 
-package rules
+package syscalls
 
 import (
 	"fmt"
@@ -14,8 +14,8 @@ import (
 // Run with CGO_ENABLED=1 go test -tags seccomp.
 func TestTableMatchesLibseccomp(t *testing.T) {
 	major, minor, micro := seccomp.GetLibraryVersion()
-	if v := fmt.Sprintf("%d.%d.%d", major, minor, micro); v != libseccompVersion {
-		t.Fatalf("linked libseccomp is %s, the table was generated from %s: run go generate ./convert/rules", v, libseccompVersion)
+	if v := fmt.Sprintf("%d.%d.%d", major, minor, micro); v != LibseccompVersion {
+		t.Fatalf("linked libseccomp is %s, the table was generated from %s: run go generate ./convert/syscalls", v, LibseccompVersion)
 	}
 	for _, name := range []string{"x86_64", "aarch64", "x86", "x32"} {
 		t.Run(name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package rules
+package syscalls
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // maxErrno is the largest errno a seccomp filter can return: the kernel
@@ -50,7 +52,7 @@ func ParseErrno(s string) (uint, error) {
 	if n, ok := errnoNumbers()[s]; ok {
 		return n, nil
 	}
-	if sug := Suggest(s, errnoNames()); sug != "" {
+	if sug := suggest.Closest(s, errnoNames()); sug != "" {
 		return 0, fmt.Errorf("unknown errno %q: did you mean %q?", s, sug)
 	}
 	return 0, fmt.Errorf("unknown errno %q (want a name such as EPERM, or a number from 0 to %d)", s, maxErrno)

@@ -1,4 +1,4 @@
-package rules
+package syscalls
 
 //go:generate go run -tags seccomp ./internal/mksyscalls
 
@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // archSpecs maps the libseccomp architecture names the rules language uses
@@ -93,10 +95,10 @@ func unknownArch(name string) error {
 	if alt, err := ArchFromSpec(specs.Arch(name)); err == nil {
 		return fmt.Errorf("unknown architecture %q: did you mean %q?", name, alt)
 	}
-	if sug := Suggest(name, Arches()); sug != "" {
+	if sug := suggest.Closest(name, Arches()); sug != "" {
 		return fmt.Errorf("unknown architecture %q: did you mean %q?", name, sug)
 	}
-	return fmt.Errorf("unknown architecture %q (libseccomp %s knows %s)", name, libseccompVersion, strings.Join(Arches(), ", "))
+	return fmt.Errorf("unknown architecture %q (libseccomp %s knows %s)", name, LibseccompVersion, strings.Join(Arches(), ", "))
 }
 
 // ArchFromSpec returns the libseccomp name of an OCI architecture. OCI
@@ -110,7 +112,7 @@ func ArchFromSpec(a specs.Arch) (string, error) {
 	}
 	switch a {
 	case specs.ArchLOONGARCH64, specs.ArchM68K, specs.ArchSH, specs.ArchSHEB:
-		return "", fmt.Errorf("architecture %q is not supported by libseccomp %s", a, libseccompVersion)
+		return "", fmt.Errorf("architecture %q is not supported by libseccomp %s", a, LibseccompVersion)
 	}
 	return "", fmt.Errorf("unknown architecture %q", a)
 }
@@ -178,7 +180,7 @@ func parseArchTable(list string) *archTable {
 	for field := range strings.FieldsSeq(list) {
 		name, rest, ok := strings.Cut(field, ":")
 		if !ok {
-			panic("rules: malformed syscall table entry " + strconv.Quote(field))
+			panic("syscalls: malformed syscall table entry " + strconv.Quote(field))
 		}
 		for rest != "" {
 			var p string
