@@ -11,15 +11,11 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
 // Pos is a position in a source file; the zero Pos means "unknown".
-type Pos struct {
-	Line, Col int
-}
-
-// IsValid reports whether the position is known.
-func (p Pos) IsValid() bool { return p.Line > 0 }
+type Pos = tree.Pos
 
 // Error is one positioned problem in a source file. It prints as
 // "file:line:col: message", the form editors jump to.

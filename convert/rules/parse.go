@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
 var (
@@ -29,6 +30,10 @@ var (
 // Every problem found is reported, as an ErrorList sorted by position.
 func Parse(file string, src []byte) (*Profile, error) {
 	p := &parse{file: file}
+	if err := tree.ScanYAML(src); err != nil {
+		te := err.(*tree.Error)
+		return nil, ErrorList{{File: file, Pos: te.Pos, Msg: te.Msg}}.Err()
+	}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		var ye yaml.Error
