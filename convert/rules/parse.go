@@ -39,7 +39,7 @@ func Parse(file string, src []byte) (*Profile, error) {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			pos := ye.GetToken().Position
-			return nil, ErrorList{{File: file, Pos: Pos{pos.Line, pos.Column}, Msg: "malformed YAML: " + ye.GetMessage()}}.Err()
+			return nil, ErrorList{{File: file, Pos: Pos{Line: pos.Line, Col: pos.Column}, Msg: "malformed YAML: " + ye.GetMessage()}}.Err()
 		}
 		return nil, ErrorList{{File: file, Msg: "malformed YAML: " + err.Error()}}.Err()
 	}
@@ -74,7 +74,7 @@ func pos(n ast.Node) Pos {
 		return Pos{}
 	}
 	tp := n.GetToken().Position
-	return Pos{tp.Line, tp.Column}
+	return Pos{Line: tp.Line, Col: tp.Column}
 }
 
 // unwrap skips tags and comments so "!!str x" reads as "x".
@@ -233,7 +233,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 		}
 	}
 	if !prof.HasDefault && prof.Extends == "" && prof.DefaultPos == (Pos{}) {
-		p.errorf(Pos{1, 1}, "missing default: say what happens to syscalls no rule names, e.g. \"default: errno(EPERM)\" (or extend a base profile)")
+		p.errorf(Pos{Line: 1, Col: 1}, "missing default: say what happens to syscalls no rule names, e.g. \"default: errno(EPERM)\" (or extend a base profile)")
 	}
 }
 

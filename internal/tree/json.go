@@ -17,9 +17,8 @@ func ParseJSON(data []byte) (*Node, error) {
 	p.dec.UseNumber()
 	n, err := p.value(1)
 	if err == nil {
-		off := p.start()
 		if _, err := p.dec.Token(); err != io.EOF {
-			return nil, p.errAt(off, "unexpected data after the document")
+			return nil, p.errAt(p.start(), "unexpected data after the profile")
 		}
 		return n, nil
 	}

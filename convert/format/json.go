@@ -1,16 +1,19 @@
-package convert
+package format
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// ociSeccomp mirrors specs.LinuxSeccomp but always writes "flags": a
+// OCIJSON mirrors specs.LinuxSeccomp but always writes "flags": a
 // missing key makes runc add SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns a
 // Spectre mitigation off.
-type ociSeccomp struct {
+type OCIJSON struct {
 	DefaultAction    specs.LinuxSeccompAction `json:"defaultAction"`
 	DefaultErrnoRet  *uint                    `json:"defaultErrnoRet,omitempty"`
 	Architectures    []specs.Arch             `json:"architectures,omitempty"`
@@ -20,12 +23,13 @@ type ociSeccomp struct {
 	Syscalls         []specs.LinuxSyscall     `json:"syscalls,omitempty"`
 }
 
-func toOCIJSON(s *specs.LinuxSeccomp) ociSeccomp {
+// ToOCIJSON returns the profile in the form WriteJSON writes.
+func ToOCIJSON(s *specs.LinuxSeccomp) OCIJSON {
 	flags := s.Flags
 	if flags == nil {
 		flags = []specs.LinuxSeccompFlag{}
 	}
-	return ociSeccomp{
+	return OCIJSON{
 		DefaultAction:    s.DefaultAction,
 		DefaultErrnoRet:  s.DefaultErrnoRet,
 		Architectures:    s.Architectures,
@@ -36,9 +40,9 @@ func toOCIJSON(s *specs.LinuxSeccomp) ociSeccomp {
 	}
 }
 
-// marshalJSON writes v the way `runc spec` does: tab-indented, HTML left
+// MarshalJSON writes v the way `runc spec` does: tab-indented, HTML left
 // alone, with a trailing newline.
-func marshalJSON(v any) ([]byte, error) {
+func MarshalJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -47,4 +51,18 @@ func marshalJSON(v any) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// WriteJSON writes the profile as canonical OCI linux.seccomp JSON, which
+// the OCI, Docker and Kubernetes outputs all are.
+func WriteJSON(w io.Writer, s *specs.LinuxSeccomp) error {
+	if s == nil {
+		return errors.New("writing profile: no profile")
+	}
+	b, err := MarshalJSON(ToOCIJSON(s))
+	if err != nil {
+		return fmt.Errorf("writing profile: %w", err)
+	}
+	_, err = w.Write(b)
+	return err
 }

@@ -1,34 +1,35 @@
-package convert
+// Package kubernetes writes Kubernetes Localhost seccomp profiles and
+// says where a node and a pod expect them.
+package kubernetes
 
 import (
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Kubernetes Localhost profiles.
-//
 // The kubelet hands a Localhost profile's path to the CRI runtime, and each
 // reads it its own way: containerd decodes it straight into the OCI
 // specs.LinuxSeccomp (Docker-only keys such as archMap and includes are
 // dropped, so conditional rules become unconditional), CRI-O through
 // containers/common (which resolves them). The flat OCI JSON that
-// writeKubernetes emits means the same to both.
+// Write emits means the same to both.
 
-// writeKubernetes writes the profile as a Localhost profile for the
-// kubelet: the canonical OCI JSON, byte for byte what the OCI output is.
-func writeKubernetes(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
-	return writeFlatJSON(w, s)
+// Write writes the profile as a Localhost profile for the kubelet: the
+// canonical OCI JSON, byte for byte what the OCI output is.
+func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
+	return format.WriteJSON(w, s)
 }
 
-// KubernetesHint tells where a Localhost profile named name goes on a node
+// Hint tells where a Localhost profile named name goes on a node
 // and how a pod refers to it, for the CLI to print after writing one. An
 // empty name means DefaultName; a ".json" suffix is optional.
-func KubernetesHint(name string) string {
+func Hint(name string) string {
 	if name == "" {
-		name = DefaultName
+		name = format.DefaultName
 	}
 	file := strings.TrimSuffix(name, ".json") + ".json"
 	var b strings.Builder

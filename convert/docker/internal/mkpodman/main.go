@@ -2,15 +2,15 @@
 
 // Command mkpodman writes Podman's default seccomp profile, as
 // github.com/containers/common's pkg/seccomp.DefaultProfile returns it, to
-// convert/builtin/podman-default.json, where package convert embeds it.
+// convert/docker/builtin/podman-default.json, where package docker embeds it.
 //
-// It lives apart from package convert because pkg/seccomp links
+// It lives apart from package docker because pkg/seccomp links
 // libseccomp through cgo when built with the seccomp tag, and it builds
 // only with the generate tag (and without seccomp, which DefaultProfile
 // does not need), so no ordinary build or dependency check sees it. Run
-// it through go generate in convert:
+// it through go generate in convert/docker:
 //
-//	go generate ./convert
+//	go generate ./convert/docker
 package main
 
 import (
@@ -40,7 +40,7 @@ func run() error {
 	}
 	dir := "builtin"
 	if _, err := os.Stat(dir); err != nil {
-		dir = filepath.Join("convert", "builtin") // run from the module root
+		dir = filepath.Join("convert", "docker", "builtin") // run from the module root
 	}
 	out := filepath.Join(dir, "podman-default.json")
 	tmp := out + ".tmp"

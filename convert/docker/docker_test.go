@@ -1,10 +1,11 @@
-package convert
+package docker
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/format"
+	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
@@ -20,7 +23,7 @@ import (
 // warnings collects what a conversion warns about.
 type warnings []string
 
-func (w *warnings) opt(o Options) Options {
+func (w *warnings) opt(o format.Options) format.Options {
 	o.Warn = func(msg string) { *w = append(*w, msg) }
 	return o
 }
@@ -33,8 +36,8 @@ func (w warnings) contain(s string) bool {
 // expected profile and warnings (none when expect is empty).
 func (w warnings) check(t *testing.T, got, want *specs.LinuxSeccomp, expect []string) {
 	t.Helper()
-	gotJSON, _ := marshalJSON(toOCIJSON(got))
-	wantJSON, _ := marshalJSON(toOCIJSON(want))
+	gotJSON, _ := format.MarshalJSON(format.ToOCIJSON(got))
+	wantJSON, _ := format.MarshalJSON(format.ToOCIJSON(want))
 	if !bytes.Equal(gotJSON, wantJSON) {
 		t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
 	}
@@ -72,7 +75,7 @@ func checkDecodes(t *testing.T, out []byte, want *specs.LinuxSeccomp) {
 	if err := dec.Decode(&oci); err != nil {
 		t.Fatalf("runtime-spec cannot decode the output: %v", err)
 	}
-	if err := Equal(want, &oci); err != nil {
+	if err := format.Equal(want, &oci); err != nil {
 		t.Errorf("runtime-spec reads another profile: %v", err)
 	}
 	var moby seccomp.Seccomp
@@ -85,7 +88,7 @@ func checkDecodes(t *testing.T, out []byte, want *specs.LinuxSeccomp) {
 	if err != nil {
 		t.Fatalf("moby cannot load the output: %v", err)
 	}
-	if err := Equal(want, loaded); err != nil {
+	if err := format.Equal(want, loaded); err != nil {
 		t.Errorf("moby loads another profile: %v", err)
 	}
 }
@@ -95,20 +98,20 @@ func TestDockerDefaultMatchesMoby(t *testing.T) {
 		t.Skip("moby resolves arch filters for the native architecture; this test pins x86_64")
 	}
 	data := mobyDefaultJSON(t)
-	withAdmin := append(slices.Clone(DockerDefaultCaps), "CAP_SYS_ADMIN", "CAP_SYS_PTRACE")
+	withAdmin := append(slices.Clone(DefaultCaps), "CAP_SYS_ADMIN", "CAP_SYS_PTRACE")
 	tests := []struct {
 		name    string
 		optCaps []string // what the user passes
 		bound   []string // the container's bounding set, for moby
 	}{
-		{"docker run defaults", nil, DockerDefaultCaps},
-		{"defaults plus SYS_ADMIN and SYS_PTRACE", append(slices.Clone(DockerDefaultCaps), "sys_admin", "SYS_PTRACE"), withAdmin},
+		{"docker run defaults", nil, DefaultCaps},
+		{"defaults plus SYS_ADMIN and SYS_PTRACE", append(slices.Clone(DefaultCaps), "sys_admin", "SYS_PTRACE"), withAdmin},
 	}
 	var results []*specs.LinuxSeccomp
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var w warnings
-			got, err := readDocker("default.json", data, w.opt(Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: tt.optCaps}))
+			got, err := Read("default.json", data, w.opt(format.Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: tt.optCaps}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,17 +119,17 @@ func TestDockerDefaultMatchesMoby(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := Equal(want, got); err != nil {
+			if err := format.Equal(want, got); err != nil {
 				t.Errorf("readDocker differs from moby's LoadProfile: %v", err)
 			}
 			if len(w) != 0 {
 				t.Errorf("unexpected warnings: %q", w)
 			}
-			builtin, err := Builtin("docker-default", Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: tt.optCaps})
+			builtin, err := Builtin("docker-default", format.Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: tt.optCaps})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := Equal(got, builtin); err != nil {
+			if err := format.Equal(got, builtin); err != nil {
 				t.Errorf("Builtin(docker-default) differs from reading default.json: %v", err)
 			}
 			if *got.DefaultErrnoRet != 1 {
@@ -141,8 +144,8 @@ func TestDockerDefaultMatchesMoby(t *testing.T) {
 		})
 	}
 	if len(results) == 2 {
-		err := Equal(results[0], results[1])
-		var diff *DiffError
+		err := format.Equal(results[0], results[1])
+		var diff *format.DiffError
 		if !errors.As(err, &diff) {
 			t.Fatalf("the two capability sets give the same profile (%v)", err)
 		}
@@ -166,8 +169,8 @@ func TestDockerPodmanSystemProfile(t *testing.T) {
 	}
 	// No capabilities: the rules that deny what a missing capability
 	// guards (with EPERM and EINVAL) apply.
-	opt := Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: []string{}, Kernel: "6.1"}
-	got, err := readDocker(path, data, opt)
+	opt := format.Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: []string{}, Kernel: "6.1"}
+	got, err := Read(path, data, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,11 +197,11 @@ func TestDockerPodmanSystemProfile(t *testing.T) {
 		t.Fatal("the file names no errno; the test proves nothing")
 	}
 	namesOnly, _ := json.Marshal(raw)
-	fromNames, err := readDocker("names-only.json", namesOnly, opt)
+	fromNames, err := Read("names-only.json", namesOnly, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Equal(got, fromNames); err != nil {
+	if err := format.Equal(got, fromNames); err != nil {
 		t.Errorf("errno names are not honoured: %v", err)
 	}
 	if *fromNames.DefaultErrnoRet != 38 {
@@ -223,86 +226,86 @@ func TestDockerErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		opt  Options
+		opt  format.Options
 		want string
 	}{
-		{"unknown key", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"syscall\": []\n}", Options{},
+		{"unknown key", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",\n\t\"syscall\": []\n}", format.Options{},
 			`x.json:3:2: unknown key "syscall" in the profile: did you mean "syscalls"?`},
-		{"unknown rule key", rule(`{"nmes": ["read"], "action": "SCMP_ACT_ERRNO"}`), Options{},
+		{"unknown rule key", rule(`{"nmes": ["read"], "action": "SCMP_ACT_ERRNO"}`), format.Options{},
 			`x.json:1:51: unknown key "nmes" in a syscall rule: did you mean "names"?`},
-		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, Options{},
+		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, format.Options{},
 			`unknown key "DefaultAction" in the profile: did you mean "defaultAction"?`},
-		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", Options{},
+		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", format.Options{},
 			"x.json:2:36: malformed JSON: invalid character ','"},
-		{"truncated", "{\n\t\"defaultAction\": ", Options{}, "x.json:2:19: malformed JSON: unexpected end of input"},
-		{"empty", "", Options{}, "x.json:1:1: the file is empty"},
-		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, Options{}, "x.json:1:38: unexpected data after the profile"},
-		{"duplicate key", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, Options{},
+		{"truncated", "{\n\t\"defaultAction\": ", format.Options{}, "x.json:2:19: malformed JSON: unexpected end of input"},
+		{"empty", "", format.Options{}, "x.json:1:1: the file is empty"},
+		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, format.Options{}, "x.json:1:38: unexpected data after the profile"},
+		{"duplicate key", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, format.Options{},
 			`x.json:1:37: duplicate key "defaultAction" (first given on line 1)`},
-		{"wrong type", rule(`{"names": "read", "action": "SCMP_ACT_ERRNO"}`), Options{},
+		{"wrong type", rule(`{"names": "read", "action": "SCMP_ACT_ERRNO"}`), format.Options{},
 			"x.json:1:60: syscalls[0].names must be a list, not a string"},
-		{"negative", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": -1}`), Options{},
+		{"negative", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": -1}`), format.Options{},
 			"errnoRet must not be negative (-1)"},
-		{"too large", rule(`{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}`), Options{},
+		{"too large", rule(`{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 18446744073709551616, "op": "SCMP_CMP_EQ"}]}`), format.Options{},
 			"value 18446744073709551616 is too large"},
-		{"missing default", `{"syscalls": []}`, Options{}, "x.json:1:1: defaultAction is missing"},
-		{"architectures and archMap", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]}`, Options{},
+		{"missing default", `{"syscalls": []}`, format.Options{}, "x.json:1:1: defaultAction is missing"},
+		{"architectures and archMap", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "archMap": [{"architecture": "SCMP_ARCH_X86_64"}]}`, format.Options{},
 			`x.json:1:87: both "architectures" and "archMap" are given`},
-		{"name and names", rule(`{"name": "read", "names": ["write"], "action": "SCMP_ACT_ERRNO"}`), Options{},
+		{"name and names", rule(`{"name": "read", "names": ["write"], "action": "SCMP_ACT_ERRNO"}`), format.Options{},
 			`x.json:1:59: both "name" and "names" are given`},
-		{"no names", rule(`{"names": [], "action": "SCMP_ACT_ERRNO"}`), Options{}, "the rule names no syscalls"},
-		{"unknown action", `{"defaultAction": "SCMP_ACT_DENY"}`, Options{},
+		{"no names", rule(`{"names": [], "action": "SCMP_ACT_ERRNO"}`), format.Options{}, "the rule names no syscalls"},
+		{"unknown action", `{"defaultAction": "SCMP_ACT_DENY"}`, format.Options{},
 			`x.json:1:19: unknown seccomp action "SCMP_ACT_DENY"`},
-		{"misspelt action", rule(`{"names": ["read"], "action": "SCMP_ACT_ALOW"}`), Options{},
+		{"misspelt action", rule(`{"names": ["read"], "action": "SCMP_ACT_ALOW"}`), format.Options{},
 			`unknown seccomp action "SCMP_ACT_ALOW": did you mean "SCMP_ACT_ALLOW"?`},
-		{"unknown op", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1, "op": "SCMP_CMP_EQQ"}]}`), Options{},
+		{"unknown op", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1, "op": "SCMP_CMP_EQQ"}]}`), format.Options{},
 			`unknown comparison operator "SCMP_CMP_EQQ": did you mean "SCMP_CMP_EQ"?`},
-		{"missing op", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1}]}`), Options{},
+		{"missing op", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 1}]}`), format.Options{},
 			`the comparison operator ("op") is missing`},
-		{"unknown errno", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "EPREM"}`), Options{},
+		{"unknown errno", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "EPREM"}`), format.Options{},
 			`unknown errno "EPREM": did you mean "EPERM"?`},
-		{"unknown default errno", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "ENOSIS"}`, Options{},
+		{"unknown default errno", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrno": "ENOSIS"}`, format.Options{},
 			`x.json:1:53: unknown errno "ENOSIS": did you mean "ENOSYS"?`},
-		{"errno zero", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}`), Options{}, "x.json:1:110: errno(0)"},
-		{"errno zero by name", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "0"}`), Options{}, "errno(0)"},
-		{"default errno zero", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0}`, Options{}, "x.json:1:56: errno(0)"},
-		{"errno name and number disagree", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "errno": "ENOSYS"}`), Options{},
+		{"errno zero", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}`), format.Options{}, "x.json:1:110: errno(0)"},
+		{"errno zero by name", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "0"}`), format.Options{}, "errno(0)"},
+		{"default errno zero", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0}`, format.Options{}, "x.json:1:56: errno(0)"},
+		{"errno name and number disagree", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "errno": "ENOSYS"}`), format.Options{},
 			`errno "ENOSYS" is 38 but errnoRet is 1; they must agree`},
-		{"default errno disagree", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "defaultErrno": "ENOSYS"}`, Options{},
+		{"default errno disagree", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "defaultErrno": "ENOSYS"}`, format.Options{},
 			`defaultErrno "ENOSYS" is 38 but defaultErrnoRet is 1; they must agree`},
-		{"arg index 6", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}`), Options{},
+		{"arg index 6", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 6, "value": 1, "op": "SCMP_CMP_EQ"}]}`), format.Options{},
 			"argument index 6 is out of range (0-5)"},
-		{"unknown syscall", rule(`{"names": ["read", "opnat"], "action": "SCMP_ACT_ERRNO"}`), Options{},
+		{"unknown syscall", rule(`{"names": ["read", "opnat"], "action": "SCMP_ACT_ERRNO"}`), format.Options{},
 			`x.json:1:69: unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?`},
-		{"unknown syscall in an excluded rule", rule(`{"names": ["opnat"], "action": "SCMP_ACT_ERRNO", "includes": {"arches": ["s390x"]}}`), Options{},
+		{"unknown syscall in an excluded rule", rule(`{"names": ["opnat"], "action": "SCMP_ACT_ERRNO", "includes": {"arches": ["s390x"]}}`), format.Options{},
 			`unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?`},
-		{"unknown arch", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]}`, Options{}, `"SCMP_ARCH_X86_46"`},
-		{"unknown archMap arch", `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": "SCMP_ARCH_AMD64"}]}`, Options{},
+		{"unknown arch", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]}`, format.Options{}, `"SCMP_ARCH_X86_46"`},
+		{"unknown archMap arch", `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": "SCMP_ARCH_AMD64"}]}`, format.Options{},
 			`unknown architecture "SCMP_ARCH_AMD64"`},
-		{"unknown target arch", `{"defaultAction": "SCMP_ACT_ALLOW"}`, Options{Arches: []string{"amd64"}},
+		{"unknown target arch", `{"defaultAction": "SCMP_ACT_ALLOW"}`, format.Options{Arches: []string{"amd64"}},
 			`target architecture: unknown architecture "amd64": did you mean "x86_64"?`},
-		{"filter arch in libseccomp spelling", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"arches": ["x86_64"]}}`), Options{},
+		{"filter arch in libseccomp spelling", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"arches": ["x86_64"]}}`), format.Options{},
 			`architecture "x86_64" never matches: Docker and Podman name it "amd64" here`},
-		{"unknown filter arch", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "excludes": {"arches": ["amd46"]}}`), Options{},
+		{"unknown filter arch", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "excludes": {"arches": ["amd46"]}}`), format.Options{},
 			`unknown architecture "amd46": did you mean "amd64"?`},
-		{"unknown filter cap", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_SYS_ADMN"]}}`), Options{},
+		{"unknown filter cap", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_SYS_ADMN"]}}`), format.Options{},
 			`unknown capability "CAP_SYS_ADMN": did you mean "CAP_SYS_ADMIN"?`},
-		{"filter cap not as Docker spells it", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["sys_admin"]}}`), Options{},
+		{"filter cap not as Docker spells it", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["sys_admin"]}}`), format.Options{},
 			`capability "sys_admin" never matches: Docker and Podman compare names exactly; write "CAP_SYS_ADMIN"`},
-		{"unknown option cap", `{"defaultAction": "SCMP_ACT_ALLOW"}`, Options{Caps: []string{"NET_ADMN"}},
+		{"unknown option cap", `{"defaultAction": "SCMP_ACT_ALLOW"}`, format.Options{Caps: []string{"NET_ADMN"}},
 			`unknown capability "NET_ADMN": did you mean "CAP_NET_ADMIN"?`},
-		{"bad minKernel", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "5"}}`), Options{},
+		{"bad minKernel", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "5"}}`), format.Options{},
 			`minKernel "5": want "<major>.<minor>"`},
-		{"bad kernel option", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "5.8"}}`), Options{Kernel: "new"},
+		{"bad kernel option", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "includes": {"minKernel": "5.8"}}`), format.Options{Kernel: "new"},
 			`kernel version "new": want "<major>.<minor>"`},
-		{"unknown flag", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOGG"]}`, Options{},
+		{"unknown flag", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOGG"]}`, format.Options{},
 			`unknown seccomp flag "SECCOMP_FILTER_FLAG_LOGG": did you mean "SECCOMP_FILTER_FLAG_LOG"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := readDocker("x.json", []byte(tt.in), tt.opt)
+			s, err := Read("x.json", []byte(tt.in), tt.opt)
 			if err == nil {
-				b, _ := marshalJSON(toOCIJSON(s))
+				b, _ := format.MarshalJSON(format.ToOCIJSON(s))
 				t.Fatalf("no error; got\n%s", b)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
@@ -321,7 +324,7 @@ func TestDockerErrorsAll(t *testing.T) {
 		"\t\t{\"names\": [\"opnat\"], \"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 0},\n" +
 		"\t\t{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 6, \"value\": 0, \"op\": \"SCMP_CMP_EQ\"}]}\n" +
 		"\t]\n}\n"
-	_, err := readDocker("x.json", []byte(in), Options{})
+	_, err := Read("x.json", []byte(in), format.Options{})
 	want := `x.json:2:19: unknown seccomp action "SCMP_ACT_ALOW": did you mean "SCMP_ACT_ALLOW"?
 x.json:4:14: unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?
 x.json:4:64: errno(0) makes the syscall report success without running it; use allow, or a real errno such as EPERM
@@ -341,7 +344,7 @@ func TestDockerResolution(t *testing.T) {
 	tests := []struct {
 		name     string
 		in       string
-		opt      Options
+		opt      format.Options
 		want     *specs.LinuxSeccomp
 		warnings []string
 	}{
@@ -355,7 +358,7 @@ func TestDockerResolution(t *testing.T) {
 		{
 			name: "--arch replaces archMap",
 			in:   `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}]}`,
-			opt:  Options{Arches: []string{"aarch64", "arm", "aarch64"}},
+			opt:  format.Options{Arches: []string{"aarch64", "arm", "aarch64"}},
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchAARCH64, specs.ArchARM}},
 		},
 		{
@@ -369,7 +372,7 @@ func TestDockerResolution(t *testing.T) {
 				{"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64", "x32"]}},
 				{"names": ["sync_file_range2"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm", "arm64"]}},
 				{"names": ["read"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["arm64"]}}]}`,
-			opt: Options{Arches: []string{"aarch64"}},
+			opt: format.Options{Arches: []string{"aarch64"}},
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1), Architectures: []specs.Arch{specs.ArchAARCH64},
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"sync_file_range2"}, Action: specs.ActAllow}}},
 		},
@@ -379,7 +382,7 @@ func TestDockerResolution(t *testing.T) {
 				{"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
 				{"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE"]}},
 				{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "excludes": {"caps": ["CAP_SYS_PTRACE", "CAP_SYS_ADMIN"]}}]}`,
-			opt: Options{Caps: []string{"sys_admin", "Cap_Chown"}},
+			opt: format.Options{Caps: []string{"sys_admin", "Cap_Chown"}},
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mount"}, Action: specs.ActAllow}}},
 		},
@@ -394,20 +397,20 @@ func TestDockerResolution(t *testing.T) {
 		{
 			name: "empty caps mean none",
 			in:   `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["chroot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_CHROOT"]}}]}`,
-			opt:  Options{Caps: []string{}},
+			opt:  format.Options{Caps: []string{}},
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1)},
 		},
 		{
 			name: "ALL grants every capability",
 			in:   `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["bpf"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_BPF", "CAP_SYS_ADMIN"]}}]}`,
-			opt:  Options{Caps: []string{"all"}},
+			opt:  format.Options{Caps: []string{"all"}},
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"bpf"}, Action: specs.ActAllow}}},
 		},
 		{
 			name: "minKernel met: no warning",
 			in:   `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}}]}`,
-			opt:  Options{Kernel: "6.1.0-18-amd64"},
+			opt:  format.Options{Kernel: "6.1.0-18-amd64"},
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}},
 		},
@@ -416,7 +419,7 @@ func TestDockerResolution(t *testing.T) {
 			in: `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
 				{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "6.2"}},
 				{"names": ["write"], "action": "SCMP_ACT_ALLOW", "excludes": {"minKernel": "5.10"}}]}`,
-			opt:      Options{Kernel: "6.1"},
+			opt:      format.Options{Kernel: "6.1"},
 			want:     &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1)},
 			warnings: []string{"for kernel 6.1", "Podman and CRI-O ignore minKernel", "x.json:2:5 (read) is dropped here, kept by Podman", "(write) is dropped here"},
 		},
@@ -451,7 +454,7 @@ func TestDockerResolution(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var w warnings
-			got, err := readDocker("x.json", []byte(tt.in), w.opt(tt.opt))
+			got, err := Read("x.json", []byte(tt.in), w.opt(tt.opt))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,12 +466,12 @@ func TestDockerResolution(t *testing.T) {
 func TestDockerUint64RoundTrip(t *testing.T) {
 	in := `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO",
 		"args": [{"index": 1, "value": 18446744073709551516, "valueTwo": 18446744073709551615, "op": "SCMP_CMP_MASKED_EQ"}]}]}`
-	first, err := readDocker("in.json", []byte(in), Options{})
+	first, err := Read("in.json", []byte(in), format.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := writeDocker(&out, first, Options{}); err != nil {
+	if err := Write(&out, first, format.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"value": 18446744073709551516`, `"valueTwo": 18446744073709551615`} {
@@ -476,7 +479,7 @@ func TestDockerUint64RoundTrip(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, out.String())
 		}
 	}
-	again, err := readDocker("out.json", out.Bytes(), Options{})
+	again, err := Read("out.json", out.Bytes(), format.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +488,7 @@ func TestDockerUint64RoundTrip(t *testing.T) {
 		t.Errorf("values after docker→LinuxSeccomp→docker: %d, %d", a.Value, a.ValueTwo)
 	}
 	var out2 bytes.Buffer
-	if err := writeDocker(&out2, again, Options{}); err != nil {
+	if err := Write(&out2, again, format.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(out.Bytes(), out2.Bytes()) {
@@ -519,22 +522,22 @@ func TestDockerGolden(t *testing.T) {
 	if syscalls.NativeArch() != "x86_64" {
 		t.Skip("the golden file resolves arch filters for x86_64")
 	}
-	opt := Options{Arches: []string{"x86_64", "x86", "x32"}, Kernel: "6.1"}
-	s, err := readDocker("podman-like.json", []byte(podmanLike), opt)
+	opt := format.Options{Arches: []string{"x86_64", "x86", "x32"}, Kernel: "6.1"}
+	s, err := Read("podman-like.json", []byte(podmanLike), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := writeDocker(&out, s, opt); err != nil {
+	if err := Write(&out, s, opt); err != nil {
 		t.Fatal(err)
 	}
-	checkGolden(t, "docker/podman-like.json", out.Bytes())
+	golden.Check(t, filepath.Join("testdata", "golden", "podman-like.json"), out.Bytes())
 	checkDecodes(t, out.Bytes(), s)
-	back, err := readDocker("back.json", out.Bytes(), Options{})
+	back, err := Read("back.json", out.Bytes(), format.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Equal(s, back); err != nil {
+	if err := format.Equal(s, back); err != nil {
 		t.Errorf("the output reads back to another profile: %v", err)
 	}
 }
@@ -543,16 +546,16 @@ func TestBuiltin(t *testing.T) {
 	if got, want := BuiltinNames(), []string{"docker-default", "podman-default"}; !slices.Equal(got, want) {
 		t.Errorf("BuiltinNames() = %q, want %q", got, want)
 	}
-	_, err := Builtin("docker-defualt", Options{})
+	_, err := Builtin("docker-defualt", format.Options{})
 	if err == nil || err.Error() != `unknown built-in profile "docker-defualt": did you mean "docker-default"?` {
 		t.Errorf("unknown name: %v", err)
 	}
-	_, err = Builtin("seccomp", Options{})
+	_, err = Builtin("seccomp", format.Options{})
 	if err == nil || !strings.Contains(err.Error(), "want one of docker-default, podman-default") {
 		t.Errorf("unknown name: %v", err)
 	}
 
-	opt := Options{Arches: []string{"x86_64", "x86", "x32"}, Kernel: "6.1"}
+	opt := format.Options{Arches: []string{"x86_64", "x86", "x32"}, Kernel: "6.1"}
 	podman, err := Builtin("podman-default", opt)
 	if err != nil {
 		t.Fatal(err)
@@ -571,7 +574,7 @@ func TestBuiltin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Equal(docker, podman); err == nil {
+	if err := format.Equal(docker, podman); err == nil {
 		t.Error("docker-default and podman-default mean the same")
 	}
 	for _, sc := range docker.Syscalls {
@@ -582,7 +585,7 @@ func TestBuiltin(t *testing.T) {
 
 	// The warning without --arch names the sub-architectures left out.
 	var w warnings
-	if _, err := Builtin("docker-default", w.opt(Options{Kernel: "6.1"})); err != nil {
+	if _, err := Builtin("docker-default", w.opt(format.Options{Kernel: "6.1"})); err != nil {
 		t.Fatal(err)
 	}
 	if subs := syscalls.SubArches(syscalls.NativeArch()); len(subs) > 0 && !w.contain("--arch "+strings.Join(append([]string{syscalls.NativeArch()}, subs...), ",")) {
@@ -590,57 +593,24 @@ func TestBuiltin(t *testing.T) {
 	}
 }
 
-func TestKubernetes(t *testing.T) {
-	s, err := readDocker("k.json", []byte(podmanLike), Options{Arches: []string{"x86_64"}, Kernel: "6.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var k8s, docker bytes.Buffer
-	if err := writeKubernetes(&k8s, s, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeDocker(&docker, s, Options{}); err != nil {
-		t.Fatal(err)
-	}
-	oci, _ := marshalJSON(toOCIJSON(s))
-	if !bytes.Equal(k8s.Bytes(), oci) || !bytes.Equal(docker.Bytes(), oci) {
-		t.Error("kubernetes and docker outputs are not the canonical OCI JSON")
-	}
-	checkDecodes(t, k8s.Bytes(), s)
-
-	hint := KubernetesHint("web")
-	for _, want := range []string{
-		"/var/lib/kubelet/seccomp/profiles/web.json",
-		"seccompProfile:\n      type: Localhost\n      localhostProfile: profiles/web.json\n",
-		"--to spo",
-	} {
-		if !strings.Contains(hint, want) {
-			t.Errorf("KubernetesHint lacks %q:\n%s", want, hint)
-		}
-	}
-	if !strings.Contains(KubernetesHint(""), "profiles/oci-sbx.json") || !strings.Contains(KubernetesHint("a.json"), "profiles/a.json\n") {
-		t.Error("KubernetesHint: default name or .json suffix mishandled")
-	}
-}
-
 func FuzzReadDocker(f *testing.F) {
 	f.Add([]byte(podmanLike))
 	f.Add([]byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 18446744073709551516, "op": "SCMP_CMP_EQ"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opt := Options{Arches: []string{"x86_64"}, Kernel: "6.1"}
-		s, err := readDocker("fuzz.json", data, opt)
+		opt := format.Options{Arches: []string{"x86_64"}, Kernel: "6.1"}
+		s, err := Read("fuzz.json", data, opt)
 		if err != nil {
 			return
 		}
 		var out bytes.Buffer
-		if err := writeDocker(&out, s, opt); err != nil {
+		if err := Write(&out, s, opt); err != nil {
 			t.Fatal(err)
 		}
-		back, err := readDocker("back.json", out.Bytes(), opt)
+		back, err := Read("back.json", out.Bytes(), opt)
 		if err != nil {
 			t.Fatalf("output does not read back: %v\n%s", err, out.Bytes())
 		}
-		if err := Equal(s, back); err != nil {
+		if err := format.Equal(s, back); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -1,4 +1,4 @@
-package convert
+package libseccompc
 
 import (
 	"errors"
@@ -58,15 +58,15 @@ func shapeOf(p *rules.Profile) lscShape {
 }
 
 func readDemoC(t testing.TB) []byte {
-	src, err := os.ReadFile("../testdata/demo.c")
+	src, err := os.ReadFile("../../testdata/demo.c")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return src
 }
 
-func TestParseLibseccompCDemo(t *testing.T) {
-	p, err := ParseLibseccompC("demo.c", readDemoC(t))
+func TestParseDemo(t *testing.T) {
+	p, err := Parse("demo.c", readDemoC(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestParseLibseccompCDemo(t *testing.T) {
 	}
 }
 
-func TestParseLibseccompC(t *testing.T) {
+func TestParse(t *testing.T) {
 	allow := rules.Action{Kind: rules.Allow}
 	eperm := errnoAct(1)
 	deny := func(name string, when ...rules.Cond) []lscRuleShape {
@@ -302,7 +302,7 @@ func TestParseLibseccompC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParseLibseccompC("t.c", []byte(tt.src))
+			p, err := Parse("t.c", []byte(tt.src))
 			if err != nil {
 				t.Fatalf("%v\n%s", err, tt.src)
 			}
@@ -318,10 +318,10 @@ func TestParseLibseccompC(t *testing.T) {
 	}
 }
 
-func TestParseLibseccompCPositions(t *testing.T) {
+func TestParsePositions(t *testing.T) {
 	src := lscWrap("SCMP_ACT_ALLOW", "seccomp_arch_add(ctx, SCMP_ARCH_X86);",
 		"seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));")
-	p, err := ParseLibseccompC("t.c", []byte(src))
+	p, err := Parse("t.c", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestParseLibseccompCPositions(t *testing.T) {
 	}
 }
 
-func TestParseLibseccompCErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	rule := func(args string) string { return "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), " + args + ");" }
 	tests := []struct {
 		name string
@@ -465,7 +465,7 @@ func TestParseLibseccompCErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseLibseccompC("t.c", []byte(tt.src))
+			_, err := Parse("t.c", []byte(tt.src))
 			if err == nil {
 				t.Fatalf("no error, want %s\n%s", tt.want, tt.src)
 			}
@@ -480,14 +480,14 @@ func TestParseLibseccompCErrors(t *testing.T) {
 	}
 }
 
-func TestParseLibseccompCReportsAllErrors(t *testing.T) {
+func TestParseReportsAllErrors(t *testing.T) {
 	src := lscWrap("SCMP_ACT_ALLOW",
 		"seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(opnat), 0);",
 		"seccomp_rule_add(ctx, act, nr, 1, SCMP_A0(SCMP_CMP_EQ, fd));",
 		"for (;;) seccomp_rule_add(ctx, SCMP_ACT_KILL, SCMP_SYS(read), 0);",
 		"seccomp_merge(ctx, other);",
 	)
-	_, err := ParseLibseccompC("t.c", []byte(src))
+	_, err := Parse("t.c", []byte(src))
 	var list rules.ErrorList
 	if !errors.As(err, &list) {
 		t.Fatalf("got %v, want a rules.ErrorList", err)
@@ -566,13 +566,13 @@ func lscFuzzSeeds() []string {
 	}
 }
 
-func FuzzParseLibseccompC(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	f.Add(readDemoC(f))
 	for _, s := range lscFuzzSeeds() {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		p, err := ParseLibseccompC("fuzz.c", src)
+		p, err := Parse("fuzz.c", src)
 		if err != nil {
 			var list rules.ErrorList
 			if !errors.As(err, &list) || len(list) == 0 {
@@ -586,7 +586,7 @@ func FuzzParseLibseccompC(f *testing.F) {
 
 // TestParseLibseccompCGarbage feeds random bytes and random mutations of
 // valid programs, which must never panic or hang.
-func TestParseLibseccompCGarbage(t *testing.T) {
+func TestParseGarbage(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	seeds := append(lscFuzzSeeds(), string(readDemoC(t)))
 	alphabet := []byte("()[]{},;#\\\"'/*\n \tx0_SCMP_A0(),seccomp_rule_add(ctx,if for do while else 0x1ULL<<-~|&")
@@ -615,7 +615,7 @@ func TestParseLibseccompCGarbage(t *testing.T) {
 				}
 			}
 		}
-		p, err := ParseLibseccompC("garbage.c", src)
+		p, err := Parse("garbage.c", src)
 		if err == nil {
 			checkLibseccompProfile(t, p)
 		}

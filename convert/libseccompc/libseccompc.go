@@ -1,4 +1,4 @@
-package convert
+package libseccompc
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
-// ParseLibseccompC reads C source that builds a seccomp filter with
+// Parse reads C source that builds a seccomp filter with
 // libseccomp and returns the profile that filter enforces, as a rules
 // document whose positions point into the C file. file names the source in
 // error messages.
@@ -30,7 +30,7 @@ import (
 // reset contexts — is an error naming the line and column; every such
 // error in the file is reported, as a rules.ErrorList. Consecutive calls
 // with the same action and conditions become one rule.
-func ParseLibseccompC(file string, src []byte) (*rules.Profile, error) {
+func Parse(file string, src []byte) (*rules.Profile, error) {
 	p := &lscParser{file: file}
 	toks := p.lex(src)
 	pre := &cPre{p: p, macros: map[string]*cMacro{}, budget: 1 << 16}
@@ -44,7 +44,7 @@ func ParseLibseccompC(file string, src []byte) (*rules.Profile, error) {
 	return prof, nil
 }
 
-// lscParser holds the state of one ParseLibseccompC call.
+// lscParser holds the state of one Parse call.
 type lscParser struct {
 	file            string
 	errs            rules.ErrorList

@@ -1,4 +1,4 @@
-package convert
+package spo
 
 import (
 	"errors"
@@ -10,13 +10,14 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/docker"
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
 // Security Profiles Operator SeccompProfile resources.
@@ -30,7 +31,7 @@ import (
 
 const spoGroup = "security-profiles-operator.x-k8s.io"
 
-// spoVersions are the API versions whose SeccompProfile spec readSPO
+// spoVersions are the API versions whose SeccompProfile spec Read
 // understands: v1alpha1 (errnoRet as a string), v1beta1 and v1 (1.0).
 var spoVersions = []string{"v1alpha1", "v1beta1", "v1"}
 
@@ -56,120 +57,120 @@ var (
 	spoListenerPath = regexp.MustCompile(`^/var/run/security-profiles-operator/[a-zA-Z0-9_\-\.]+$`)
 )
 
-// readSPO reads a SeccompProfile resource (YAML or JSON) and validates its
-// spec as readDocker validates a Docker profile.
-func readSPO(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
+// Read reads a SeccompProfile resource (YAML or JSON) and validates its
+// spec as the Docker reader validates a Docker profile.
+func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, error) {
 	root, err := parseYAML(name, data)
 	if err != nil {
 		return nil, err
 	}
-	d := &treeDecoder{file: name}
-	doc := &dockerDoc{pos: map[string]rules.Pos{"": root.pos}}
+	d := &docker.Decoder{File: name}
+	doc := &docker.Doc{Pos: map[string]rules.Pos{"": root.Pos}}
 	var apiVersion, kind string
-	var spec *valueNode
-	for _, m := range d.members(root, "the resource", spoTopKeys) {
-		switch m.key {
+	var spec *tree.Node
+	for _, m := range d.Members(root, "the resource", spoTopKeys) {
+		switch m.Key {
 		case "apiVersion":
-			apiVersion, _ = d.str(m.val, m.key)
+			apiVersion, _ = d.Str(m.Val, m.Key)
 			if apiVersion == "" {
 				break
 			}
 			group, version, _ := strings.Cut(apiVersion, "/")
 			switch {
 			case group != spoGroup:
-				d.errorf(m.val.pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/v1beta1)", apiVersion, spoGroup)
+				d.Errorf(m.Val.Pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/v1beta1)", apiVersion, spoGroup)
 			case !slices.Contains(spoVersions, version):
-				d.errorf(m.val.pos, "%v", suggest.UnknownName("SeccompProfile API version", version, spoVersions))
+				d.Errorf(m.Val.Pos, "%v", suggest.UnknownName("SeccompProfile API version", version, spoVersions))
 			}
 		case "kind":
-			kind, _ = d.str(m.val, m.key)
+			kind, _ = d.Str(m.Val, m.Key)
 			if kind != "" && kind != "SeccompProfile" {
-				d.errorf(m.val.pos, "kind %q: want SeccompProfile", kind)
+				d.Errorf(m.Val.Pos, "kind %q: want SeccompProfile", kind)
 			}
 		case "metadata":
 			// Any keys: kubectl writes many, and none changes the profile.
-			if m.val.kind != valObject && m.val.kind != valNull {
-				d.typeErr(m.val, m.key, "an object")
+			if m.Val.Kind != tree.Object && m.Val.Kind != tree.Null {
+				d.TypeErr(m.Val, m.Key, "an object")
 			}
 		case "status":
 			// Written by the operator; nothing in it changes the profile.
 		case "spec":
-			spec = m.val
+			spec = m.Val
 		}
 	}
 	if apiVersion == "" {
-		d.errorf(root.pos, "apiVersion is missing (want %s/v1beta1)", spoGroup)
+		d.Errorf(root.Pos, "apiVersion is missing (want %s/v1beta1)", spoGroup)
 	}
 	if kind == "" {
-		d.errorf(root.pos, "kind is missing (want SeccompProfile)")
+		d.Errorf(root.Pos, "kind is missing (want SeccompProfile)")
 	}
 	if spec == nil {
-		d.errorf(root.pos, "spec is missing")
+		d.Errorf(root.Pos, "spec is missing")
 	} else {
-		d.spoSpec(spec, doc, opt)
+		decodeSpec(d, spec, doc, opt)
 	}
-	if err := d.errs.Err(); err != nil {
+	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
-	return resolveDocker(name, doc, opt)
+	return docker.Resolve(name, doc, opt)
 }
 
-func (d *treeDecoder) spoSpec(spec *valueNode, doc *dockerDoc, opt Options) {
-	doc.pos[""] = spec.pos
-	if spec.kind == valNull {
-		d.errorf(spec.pos, "spec is empty")
+func decodeSpec(d *docker.Decoder, spec *tree.Node, doc *docker.Doc, opt format.Options) {
+	doc.Pos[""] = spec.Pos
+	if spec.Kind == tree.Null {
+		d.Errorf(spec.Pos, "spec is empty")
 		return
 	}
-	for _, m := range d.members(spec, "spec", spoSpecKeys) {
-		doc.pos[m.key] = m.val.pos
-		switch m.key {
+	for _, m := range d.Members(spec, "spec", spoSpecKeys) {
+		doc.Pos[m.Key] = m.Val.Pos
+		switch m.Key {
 		case "baseProfileName":
-			if base, _ := d.str(m.val, m.key); base != "" {
-				d.errorf(m.val.pos, "baseProfileName %q names a base profile (another SeccompProfile, or an oci:// artifact) that the operator merges in on the cluster; oci-sbx cannot resolve it offline. Merge the base into this profile first, or write rules with \"extends:\"", base)
+			if base, _ := d.Str(m.Val, m.Key); base != "" {
+				d.Errorf(m.Val.Pos, "baseProfileName %q names a base profile (another SeccompProfile, or an oci:// artifact) that the operator merges in on the cluster; oci-sbx cannot resolve it offline. Merge the base into this profile first, or write rules with \"extends:\"", base)
 			}
 		case "disabled":
-			if m.val.kind != valBool {
-				d.typeErr(m.val, m.key, "true or false")
-			} else if m.val.text == "true" {
-				opt.warn("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.file, m.val.pos.Line, m.val.pos.Col)
+			if m.Val.Kind != tree.Bool {
+				d.TypeErr(m.Val, m.Key, "true or false")
+			} else if m.Val.Text == "true" {
+				opt.Warnf("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.File, m.Val.Pos.Line, m.Val.Pos.Col)
 			}
 		case "state":
-			switch s, _ := d.str(m.val, m.key); s {
+			switch s, _ := d.Str(m.Val, m.Key); s {
 			case "", "Enabled":
 			case "Disabled":
-				opt.warn("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.file, m.val.pos.Line, m.val.pos.Col)
+				opt.Warnf("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.File, m.Val.Pos.Line, m.Val.Pos.Col)
 			default:
-				d.errorf(m.val.pos, "%v", suggest.UnknownName("state", s, []string{"Enabled", "Disabled"}))
+				d.Errorf(m.Val.Pos, "%v", suggest.UnknownName("state", s, []string{"Enabled", "Disabled"}))
 			}
 		case "defaultAction":
-			s, _ := d.str(m.val, m.key)
+			s, _ := d.Str(m.Val, m.Key)
 			doc.DefaultAction = specs.LinuxSeccompAction(s)
 		case "architectures":
-			for i, s := range d.strList(m.val, m.key, doc.pos) {
+			for i, s := range d.StrList(m.Val, m.Key, doc.Pos) {
 				if s == "SCMP_ARCH_NATIVE" {
 					// runc does not accept it; the host's own is what it means.
 					native, err := syscalls.ArchSpec(syscalls.NativeArch())
 					if err != nil {
-						d.errorf(doc.at(fmt.Sprintf("architectures[%d]", i)), "SCMP_ARCH_NATIVE: cannot tell this machine's architecture; name it")
+						d.Errorf(doc.At(fmt.Sprintf("architectures[%d]", i)), "SCMP_ARCH_NATIVE: cannot tell this machine's architecture; name it")
 						continue
 					}
-					p := doc.at(fmt.Sprintf("architectures[%d]", i))
-					opt.warn("%s:%d:%d: SCMP_ARCH_NATIVE is written as %s, this machine's architecture (runc does not accept SCMP_ARCH_NATIVE)", d.file, p.Line, p.Col, native)
+					p := doc.At(fmt.Sprintf("architectures[%d]", i))
+					opt.Warnf("%s:%d:%d: SCMP_ARCH_NATIVE is written as %s, this machine's architecture (runc does not accept SCMP_ARCH_NATIVE)", d.File, p.Line, p.Col, native)
 					s = string(native)
 				}
 				doc.Architectures = append(doc.Architectures, specs.Arch(s))
 			}
 		case "listenerPath":
-			doc.ListenerPath, _ = d.str(m.val, m.key)
+			doc.ListenerPath, _ = d.Str(m.Val, m.Key)
 		case "listenerMetadata":
-			doc.ListenerMetadata, _ = d.str(m.val, m.key)
+			doc.ListenerMetadata, _ = d.Str(m.Val, m.Key)
 		case "flags":
-			for _, s := range d.strList(m.val, m.key, doc.pos) {
+			for _, s := range d.StrList(m.Val, m.Key, doc.Pos) {
 				doc.Flags = append(doc.Flags, specs.LinuxSeccompFlag(s))
 			}
 		case "syscalls":
-			for i, e := range d.list(m.val, m.key) {
-				call, errno := d.dockerSyscall(e, fmt.Sprintf("syscalls[%d]", i), doc.pos, spoSyscallKeys)
+			for i, e := range d.List(m.Val, m.Key) {
+				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, spoSyscallKeys)
 				doc.Syscalls = append(doc.Syscalls, call)
 				doc.Errnos = append(doc.Errnos, errno)
 			}
@@ -177,111 +178,7 @@ func (d *treeDecoder) spoSpec(spec *valueNode, doc *dockerDoc, opt Options) {
 	}
 }
 
-// parseYAML reads one YAML document into a tree.
-func parseYAML(name string, data []byte) (*valueNode, error) {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil {
-		var ye yaml.Error
-		if errors.As(err, &ye) && ye.GetToken() != nil {
-			p := ye.GetToken().Position
-			return nil, &rules.Error{File: name, Pos: rules.Pos{Line: p.Line, Col: p.Column}, Msg: "malformed YAML: " + ye.GetMessage()}
-		}
-		return nil, &rules.Error{File: name, Msg: "malformed YAML: " + err.Error()}
-	}
-	var docs []*ast.DocumentNode
-	for _, doc := range f.Docs {
-		if doc != nil && doc.Body != nil {
-			if _, ok := doc.Body.(*ast.CommentGroupNode); !ok {
-				docs = append(docs, doc)
-			}
-		}
-	}
-	switch len(docs) {
-	case 0:
-		return nil, &rules.Error{File: name, Msg: "the file holds no resource"}
-	case 1:
-	default:
-		return nil, &rules.Error{File: name, Pos: (&treeDecoder{}).yamlNode(docs[1].Body).pos, Msg: fmt.Sprintf("expected one SeccompProfile; the file holds %d documents", len(docs))}
-	}
-	d := &treeDecoder{file: name}
-	root := d.yamlNode(docs[0].Body)
-	if err := d.errs.Err(); err != nil {
-		return nil, err
-	}
-	return root, nil
-}
-
-func yamlPos(n ast.Node) rules.Pos {
-	if n == nil || n.GetToken() == nil {
-		return rules.Pos{}
-	}
-	p := n.GetToken().Position
-	return rules.Pos{Line: p.Line, Col: p.Column}
-}
-
-// yamlNode converts a YAML node. Anchors, aliases and merge keys are
-// refused: a profile should say what it means where it says it.
-func (d *treeDecoder) yamlNode(n ast.Node) *valueNode {
-	out := &valueNode{pos: yamlPos(n), yaml: true}
-	switch t := n.(type) {
-	case nil, *ast.NullNode, *ast.CommentGroupNode:
-		out.kind = valNull
-	case *ast.TagNode:
-		v := d.yamlNode(t.Value)
-		if t.Start != nil && t.Start.Value == "!!str" && (v.kind == valNumber || v.kind == valBool) {
-			v.kind = valString
-		}
-		return v
-	case *ast.MappingNode:
-		out.kind = valObject
-		if !t.IsFlowStyle && len(t.Values) > 0 {
-			out.pos = yamlPos(t.Values[0].Key) // not the first ':'
-		}
-		d.yamlMembers(out, t.Values)
-	case *ast.MappingValueNode:
-		out.kind = valObject
-		out.pos = yamlPos(t.Key)
-		d.yamlMembers(out, []*ast.MappingValueNode{t})
-	case *ast.SequenceNode:
-		out.kind = valArray
-		for _, v := range t.Values {
-			out.elems = append(out.elems, d.yamlNode(v))
-		}
-	case *ast.StringNode:
-		out.kind, out.text = valString, t.Value
-	case *ast.LiteralNode:
-		out.kind, out.text = valString, t.Value.Value
-	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		out.kind, out.text = valNumber, t.GetToken().Value
-	case *ast.BoolNode:
-		out.kind = valBool
-		out.text = fmt.Sprint(t.Value)
-	case *ast.AnchorNode, *ast.AliasNode, *ast.MergeKeyNode:
-		d.errorf(out.pos, "YAML anchors, aliases and merge keys are not supported; write the values out")
-	default:
-		d.errorf(out.pos, "unsupported YAML %s", strings.ToLower(n.Type().String()))
-	}
-	return out
-}
-
-func (d *treeDecoder) yamlMembers(out *valueNode, values []*ast.MappingValueNode) {
-	seen := map[string]rules.Pos{}
-	for _, mv := range values {
-		k := d.yamlNode(mv.Key)
-		if k.kind != valString && k.kind != valNumber && k.kind != valBool {
-			d.errorf(k.pos, "a key must be a plain value, not %s", valueKindNames[k.kind])
-			continue
-		}
-		if first, dup := seen[k.text]; dup {
-			d.errorf(k.pos, "duplicate key %q (first given on line %d)", k.text, first.Line)
-			continue
-		}
-		seen[k.text] = k.pos
-		out.members = append(out.members, valueMember{key: k.text, pos: k.pos, val: d.yamlNode(mv.Value)})
-	}
-}
-
-// The resource writeSPO emits, in the field order of the operator's API.
+// The resource Write emits, in the field order of the operator's API.
 type (
 	spoResource struct {
 		APIVersion string      `yaml:"apiVersion"`
@@ -314,10 +211,6 @@ type (
 	}
 )
 
-// DefaultName names a profile in outputs that carry a name when
-// Options.Name is empty.
-const DefaultName = "oci-sbx"
-
 var dns1123Label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
 var dns1123Subdomain = regexp.MustCompile(`^` + dns1123Label + `(\.` + dns1123Label + `)*$`)
 
@@ -347,16 +240,16 @@ func checkK8sName(name string) error {
 	return errors.New(msg)
 }
 
-// writeSPO writes the profile as a SeccompProfile resource. What the
+// Write writes the profile as a SeccompProfile resource. What the
 // resource cannot carry is refused when it would change the meaning, and
 // warned about otherwise.
-func writeSPO(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
+func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 	if s == nil {
 		return errors.New("writing SeccompProfile: no profile")
 	}
 	name := opt.Name
 	if name == "" {
-		name = DefaultName
+		name = format.DefaultName
 	}
 	if err := checkK8sName(name); err != nil {
 		return fmt.Errorf("writing SeccompProfile: %w", err)
@@ -396,10 +289,10 @@ func writeSPO(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 		}
 	}
 	if len(s.Flags) == 0 {
-		opt.warn("a SeccompProfile cannot say \"flags\": [] — the operator writes the profile without a flags key, so runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW (Spectre mitigations off) unless flags are given")
+		opt.Warnf("a SeccompProfile cannot say \"flags\": [] — the operator writes the profile without a flags key, so runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW (Spectre mitigations off) unless flags are given")
 	}
 	if s.ListenerPath != "" && !spoListenerPath.MatchString(s.ListenerPath) {
-		opt.warn("listenerPath %q: the operator (1.0 and later) accepts only a socket directly under /var/run/security-profiles-operator/; the API server will refuse the resource", s.ListenerPath)
+		opt.Warnf("listenerPath %q: the operator (1.0 and later) accepts only a socket directly under /var/run/security-profiles-operator/; the API server will refuse the resource", s.ListenerPath)
 	}
 
 	for i, sc := range s.Syscalls {
@@ -457,7 +350,7 @@ func writeSPO(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 		// The file says it exactly, but Kubernetes keeps integers beyond
 		// int64 only as floats: the cluster would fail to install it
 		// rather than enforce another value.
-		opt.warn("argument values above %d (in rules for %s) are written exactly, but the Kubernetes API server stores them only approximately: SPO 1.0 refuses them and older operators fail to install the profile. Compare fewer bits (SCMP_CMP_MASKED_EQ) if you can", int64(math.MaxInt64), strings.Join(slices.Compact(big), ", "))
+		opt.Warnf("argument values above %d (in rules for %s) are written exactly, but the Kubernetes API server stores them only approximately: SPO 1.0 refuses them and older operators fail to install the profile. Compare fewer bits (SCMP_CMP_MASKED_EQ) if you can", int64(math.MaxInt64), strings.Join(slices.Compact(big), ", "))
 	}
 
 	res := spoResource{
@@ -475,4 +368,19 @@ func writeSPO(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 	}
 	_, err = w.Write(b)
 	return err
+}
+
+// parseYAML reads the one document of a resource.
+func parseYAML(name string, data []byte) (*tree.Node, error) {
+	docs, err := format.ParseYAML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	switch len(docs) {
+	case 0:
+		return nil, &rules.Error{File: name, Msg: "the file holds no resource"}
+	case 1:
+		return docs[0], nil
+	}
+	return nil, &rules.Error{File: name, Pos: docs[1].Pos, Msg: fmt.Sprintf("expected one SeccompProfile; the file holds %d documents", len(docs))}
 }

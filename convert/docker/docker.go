@@ -1,21 +1,20 @@
-package convert
+package docker
 
 //go:generate go run -tags generate ./internal/mkpodman
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
@@ -34,8 +33,8 @@ import (
 // setupSeccomp does, for the target described by Options, into a flat
 // profile that means the same to every runtime.
 
-// dockerDoc is a Docker or Podman profile as written, before resolution.
-type dockerDoc struct {
+// Doc is a Docker or Podman profile as written, before resolution.
+type Doc struct {
 	seccomp.Seccomp
 
 	// DefaultErrno and Errnos are Podman's errno names: the default's and,
@@ -43,25 +42,25 @@ type dockerDoc struct {
 	DefaultErrno string
 	Errnos       []string
 
-	// pos holds where each value was written, keyed by its path
+	// Pos holds where each value was written, keyed by its path
 	// ("syscalls[3].names[1]"); empty for built-in profiles.
-	pos map[string]rules.Pos
+	Pos map[string]rules.Pos
 }
 
-// at returns where path was written, or where its closest enclosing value
+// At returns where path was written, or where its closest enclosing value
 // was when path itself was not (a missing key).
-func (d *dockerDoc) at(path string) rules.Pos {
+func (d *Doc) At(path string) rules.Pos {
 	for {
-		if p, ok := d.pos[path]; ok || path == "" {
+		if p, ok := d.Pos[path]; ok || path == "" {
 			return p
 		}
 		path = path[:max(strings.LastIndexAny(path, ".["), 0)]
 	}
 }
 
-// given reports whether path was written in the document.
-func (d *dockerDoc) given(path string) bool {
-	_, ok := d.pos[path]
+// Given reports whether path was written in the document.
+func (d *Doc) Given(path string) bool {
+	_, ok := d.Pos[path]
 	return ok
 }
 
@@ -73,220 +72,43 @@ var (
 	argKeys           = []string{"index", "value", "valueTwo", "op"}
 )
 
-// readDocker reads a Docker or Podman JSON profile and resolves it for the
+// Read reads a Docker or Podman JSON profile and resolves it for the
 // target that opt describes.
-func readDocker(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
-	root, err := parseJSON(name, data)
+func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, error) {
+	root, err := format.ParseJSON(name, data)
 	if err != nil {
 		return nil, err
 	}
-	d := &treeDecoder{file: name}
-	doc := d.dockerProfile(root, dockerProfileKeys, dockerRuleKeys)
-	if err := d.errs.Err(); err != nil {
+	d := &Decoder{File: name}
+	doc := d.Profile(root, dockerProfileKeys, dockerRuleKeys)
+	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
-	return resolveDocker(name, doc, opt)
+	return Resolve(name, doc, opt)
 }
 
-// writeDocker writes the profile as Docker and Podman read it: the
+// Write writes the profile as Docker and Podman read it: the
 // canonical OCI JSON, whose fields both accept as they are.
-func writeDocker(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
-	return writeFlatJSON(w, s)
+func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
+	return format.WriteJSON(w, s)
 }
 
-func writeFlatJSON(w io.Writer, s *specs.LinuxSeccomp) error {
-	if s == nil {
-		return errors.New("writing profile: no profile")
-	}
-	b, err := marshalJSON(toOCIJSON(s))
-	if err != nil {
-		return fmt.Errorf("writing profile: %w", err)
-	}
-	_, err = w.Write(b)
-	return err
-}
-
-// dockerProfile decodes the top level of a Docker or Podman profile,
-// allowing the keys given: Docker's, or the OCI subset.
-func (d *treeDecoder) dockerProfile(root *valueNode, profileKeys, ruleKeys []string) *dockerDoc {
-	doc := &dockerDoc{pos: map[string]rules.Pos{"": root.pos}}
-	for _, m := range d.members(root, "the profile", profileKeys) {
-		switch m.key {
-		case "defaultAction":
-			doc.pos[m.key] = m.val.pos
-			s, _ := d.str(m.val, m.key)
-			doc.DefaultAction = specs.LinuxSeccompAction(s)
-		case "defaultErrnoRet":
-			doc.pos[m.key] = m.val.pos
-			if n, ok := d.uint(m.val, m.key, 1<<32-1); ok {
-				u := uint(n)
-				doc.DefaultErrnoRet = &u
-			}
-		case "defaultErrno":
-			doc.pos[m.key] = m.val.pos
-			doc.DefaultErrno, _ = d.str(m.val, m.key)
-		case "architectures":
-			for _, s := range d.strList(m.val, m.key, doc.pos) {
-				doc.Architectures = append(doc.Architectures, specs.Arch(s))
-			}
-		case "archMap":
-			doc.pos[m.key] = m.val.pos
-			for i, e := range d.list(m.val, m.key) {
-				path := fmt.Sprintf("archMap[%d]", i)
-				doc.pos[path] = e.pos
-				var a seccomp.Architecture
-				for _, f := range d.members(e, "an archMap entry", dockerArchKeys) {
-					switch f.key {
-					case "architecture":
-						doc.pos[path+".architecture"] = f.val.pos
-						s, _ := d.str(f.val, f.key)
-						a.Arch = specs.Arch(s)
-					case "subArchitectures":
-						for _, s := range d.strList(f.val, path+".subArchitectures", doc.pos) {
-							a.SubArches = append(a.SubArches, specs.Arch(s))
-						}
-					}
-				}
-				doc.ArchMap = append(doc.ArchMap, a)
-			}
-		case "flags":
-			for _, s := range d.strList(m.val, m.key, doc.pos) {
-				doc.Flags = append(doc.Flags, specs.LinuxSeccompFlag(s))
-			}
-		case "listenerPath":
-			doc.ListenerPath, _ = d.str(m.val, m.key)
-		case "listenerMetadata":
-			doc.ListenerMetadata, _ = d.str(m.val, m.key)
-		case "syscalls":
-			for i, e := range d.list(m.val, m.key) {
-				call, errno := d.dockerSyscall(e, fmt.Sprintf("syscalls[%d]", i), doc.pos, ruleKeys)
-				doc.Syscalls = append(doc.Syscalls, call)
-				doc.Errnos = append(doc.Errnos, errno)
-			}
-		}
-	}
-	return doc
-}
-
-// dockerSyscall decodes one rule. known lists the keys the format allows;
-// an "errnoRet" written as a string (SPO v1alpha1) is returned as errno.
-func (d *treeDecoder) dockerSyscall(n *valueNode, path string, pos map[string]rules.Pos, known []string) (*seccomp.Syscall, string) {
-	pos[path] = n.pos
-	call := &seccomp.Syscall{}
-	var errno string
-	for _, m := range d.members(n, "a syscall rule", known) {
-		p := path + "." + m.key
-		pos[p] = m.val.pos
-		switch m.key {
-		case "name":
-			call.Name, _ = d.str(m.val, m.key)
-		case "names":
-			call.Names = d.strList(m.val, p, pos)
-			if call.Names == nil && m.val.kind != valNull {
-				call.Names = []string{}
-			}
-		case "action":
-			s, _ := d.str(m.val, m.key)
-			call.Action = specs.LinuxSeccompAction(s)
-		case "errnoRet":
-			if m.val.kind == valString && !slices.Contains(known, "errno") {
-				errno = m.val.text
-				pos[path+".errno"] = m.val.pos
-				break
-			}
-			if v, ok := d.uint(m.val, m.key, 1<<32-1); ok {
-				u := uint(v)
-				call.ErrnoRet = &u
-			}
-		case "errno":
-			errno, _ = d.str(m.val, m.key)
-		case "comment":
-			call.Comment, _ = d.str(m.val, m.key)
-		case "args":
-			for j, e := range d.list(m.val, m.key) {
-				call.Args = append(call.Args, d.arg(e, fmt.Sprintf("%s.args[%d]", path, j), pos))
-			}
-		case "includes", "excludes":
-			f := d.filter(m.val, p, pos)
-			if m.key == "includes" {
-				call.Includes = f
-			} else {
-				call.Excludes = f
-			}
-		}
-	}
-	return call, errno
-}
-
-func (d *treeDecoder) arg(n *valueNode, path string, pos map[string]rules.Pos) specs.LinuxSeccompArg {
-	pos[path] = n.pos
-	var a specs.LinuxSeccompArg
-	for _, m := range d.members(n, "an argument condition", argKeys) {
-		pos[path+"."+m.key] = m.val.pos
-		switch m.key {
-		case "index":
-			if v, ok := d.uint(m.val, m.key, 1<<32-1); ok {
-				a.Index = uint(v)
-			}
-		case "value":
-			a.Value, _ = d.uint(m.val, m.key, 1<<64-1)
-		case "valueTwo":
-			a.ValueTwo, _ = d.uint(m.val, m.key, 1<<64-1)
-		case "op":
-			s, _ := d.str(m.val, m.key)
-			a.Op = specs.LinuxSeccompOperator(s)
-		}
-	}
-	return a
-}
-
-func (d *treeDecoder) filter(n *valueNode, path string, pos map[string]rules.Pos) *seccomp.Filter {
-	if n.kind == valNull {
-		return nil
-	}
-	f := &seccomp.Filter{}
-	for _, m := range d.members(n, path[strings.LastIndexByte(path, '.')+1:], dockerFilterKeys) {
-		p := path + "." + m.key
-		switch m.key {
-		case "caps":
-			f.Caps = d.strList(m.val, p, pos)
-		case "arches":
-			f.Arches = d.strList(m.val, p, pos)
-		case "minKernel":
-			pos[p] = m.val.pos
-			s, ok := d.str(m.val, m.key)
-			if !ok {
-				break
-			}
-			// Docker's own parser, so that "4.8", "" and "0.0" mean what
-			// they mean to Docker.
-			var k seccomp.KernelVersion
-			if err := k.UnmarshalJSON([]byte(strconv.Quote(s))); err != nil {
-				d.errorf(m.val.pos, "minKernel %q: want \"<major>.<minor>\" such as \"5.8\"", s)
-				break
-			}
-			f.MinKernel = &k
-		}
-	}
-	return f
-}
-
-// resolveDocker turns a Docker or Podman profile into the flat profile a
+// Resolve turns a Docker or Podman profile into the flat profile a
 // container would get from Docker on the target that opt describes.
-func resolveDocker(file string, doc *dockerDoc, opt Options) (*specs.LinuxSeccomp, error) {
+func Resolve(file string, doc *Doc, opt format.Options) (*specs.LinuxSeccomp, error) {
 	r := &resolver{file: file, doc: doc, opt: &opt}
 	out := r.resolve()
 	if err := r.errs.Err(); err != nil {
 		return nil, err
 	}
 	r.warnings()
-	return normalize(file, out, opt)
+	return format.Normalize(file, out, opt)
 }
 
 type resolver struct {
 	file string
-	doc  *dockerDoc
-	opt  *Options
+	doc  *Doc
+	opt  *format.Options
 	errs rules.ErrorList
 
 	primary   string          // libseccomp name of the architecture filters see
@@ -301,11 +123,11 @@ type resolver struct {
 }
 
 func (r *resolver) errorf(path string, format string, args ...any) {
-	r.errs = append(r.errs, &rules.Error{File: r.file, Pos: r.doc.at(path), Msg: fmt.Sprintf(format, args...)})
+	r.errs = append(r.errs, &rules.Error{File: r.file, Pos: r.doc.At(path), Msg: fmt.Sprintf(format, args...)})
 }
 
 func (r *resolver) where(path string) string {
-	if p := r.doc.at(path); p.IsValid() && r.doc.given(path) {
+	if p := r.doc.At(path); p.IsValid() && r.doc.Given(path) {
 		return fmt.Sprintf("%s:%d:%d", r.file, p.Line, max(p.Col, 1))
 	}
 	return r.file
@@ -420,7 +242,7 @@ func (r *resolver) architectures() []specs.Arch {
 				subs = append(subs, string(s))
 			}
 		}
-		r.opt.warn("%s: archMap: the profile covers only %s; its sub-architectures %s are left out, so the kernel kills their syscalls (stricter than Docker, which adds them). To keep them, pass --arch %s",
+		r.opt.Warnf("%s: archMap: the profile covers only %s; its sub-architectures %s are left out, so the kernel kills their syscalls (stricter than Docker, which adds them). To keep them, pass --arch %s",
 			r.where("archMap"), r.primary, strings.Join(subs, ", "), strings.Join(append([]string{r.primary}, subs...), ","))
 		break
 	}
@@ -431,7 +253,7 @@ func (r *resolver) architectures() []specs.Arch {
 func (r *resolver) capabilities() {
 	caps := r.opt.Caps
 	if caps == nil {
-		caps = DockerDefaultCaps
+		caps = DefaultCaps
 	}
 	r.caps = map[string]bool{}
 	for _, c := range caps {
@@ -481,7 +303,7 @@ func (r *resolver) action(act specs.LinuxSeccompAction, ret *uint, actPath, retP
 		} else {
 			r.errorf(actPath, "%v", suggest.UnknownName("seccomp action", string(act), seccompActions))
 		}
-	case r.doc.given(retPath) || !r.doc.given(namePath):
+	case r.doc.Given(retPath) || !r.doc.Given(namePath):
 		r.errorf(retPath, "%v", err)
 	default:
 		r.errorf(namePath, "%v", err)
@@ -683,15 +505,15 @@ func (r *resolver) warnings() {
 		if k == "" && r.kernel != nil {
 			k = r.kernel.String() + " (the running kernel)"
 		}
-		r.opt.warn("minKernel decided rules for kernel %s as Docker does, but Podman and CRI-O ignore minKernel: %s. Name the target's kernel with --kernel",
+		r.opt.Warnf("minKernel decided rules for kernel %s as Docker does, but Podman and CRI-O ignore minKernel: %s. Name the target's kernel with --kernel",
 			k, strings.Join(r.minKernelNotes, "; "))
 	}
 	if len(r.unknownDeny) > 0 {
-		r.opt.warn("%s: libseccomp 2.5.4 (Debian 12) does not know %s: runc built against it skips those rules, so the calls get the default action instead",
+		r.opt.Warnf("%s: libseccomp 2.5.4 (Debian 12) does not know %s: runc built against it skips those rules, so the calls get the default action instead",
 			r.file, strings.Join(r.unknownDeny, ", "))
 	}
 	if len(r.ignoredErrno) > 0 {
-		r.opt.warn("errnoRet on an action other than SCMP_ACT_ERRNO or SCMP_ACT_TRACE is ignored by runc; dropped at %s", strings.Join(r.ignoredErrno, ", "))
+		r.opt.Warnf("errnoRet on an action other than SCMP_ACT_ERRNO or SCMP_ACT_TRACE is ignored by runc; dropped at %s", strings.Join(r.ignoredErrno, ", "))
 	}
 }
 
@@ -710,22 +532,22 @@ func BuiltinNames() []string {
 // default profile (github.com/moby/profiles/seccomp v0.3.0),
 // "podman-default" Podman's and CRI-O's (github.com/containers/common
 // v0.64.2).
-func Builtin(name string, opt Options) (*specs.LinuxSeccomp, error) {
+func Builtin(name string, opt format.Options) (*specs.LinuxSeccomp, error) {
 	switch name {
 	case "docker-default":
-		return resolveDocker(name, &dockerDoc{Seccomp: *seccomp.DefaultProfile()}, opt)
+		return Resolve(name, &Doc{Seccomp: *seccomp.DefaultProfile()}, opt)
 	case "podman-default":
-		return readDocker(name, podmanDefaultJSON, opt)
+		return Read(name, podmanDefaultJSON, opt)
 	}
 	return nil, suggest.UnknownName("built-in profile", name, BuiltinNames())
 }
 
 // Names and tables.
 
-// DockerDefaultCaps is the capability set `docker run` grants by default
+// DefaultCaps is the capability set `docker run` grants by default
 // (moby's oci/caps.DefaultCapabilities), which includes and excludes are
 // resolved against when Options.Caps is nil.
-var DockerDefaultCaps = []string{
+var DefaultCaps = []string{
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
 	"CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 }

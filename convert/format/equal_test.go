@@ -1,4 +1,4 @@
-package convert
+package format
 
 import (
 	"errors"
@@ -159,3 +159,4 @@ func TestEqualInvalid(t *testing.T) {
 		})
 	}
 }
+func uintp(v uint) *uint { return &v }
