@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -106,8 +106,8 @@ func versionReport() versionInfo {
 		Platform:    runtime.GOOS + "/" + runtime.GOARCH,
 		RuntimeSpec: specs.Version,
 		Seccomp:     sandbox.Supported,
-		NativeArch:  rules.NativeArch(),
-		Arches:      rules.Arches(),
+		NativeArch:  syscalls.NativeArch(),
+		Arches:      syscalls.Arches(),
 		Inputs:      formats(convert.InputFormats),
 		Outputs:     formats(convert.OutputFormats),
 		Bases:       convert.BuiltinNames(),
