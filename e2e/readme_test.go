@@ -466,3 +466,28 @@ func TestRunBlock(t *testing.T) {
 		t.Errorf("a stated exit status is not held to:\n%s", msg)
 	}
 }
+
+// The Go release the README asks for is the one go.mod requires.
+func TestReadmeGoVersion(t *testing.T) {
+	mod, err := os.ReadFile(filepath.Join(repoRoot(t), "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mentions := regexp.MustCompile(`Go (?:≥ ?|>= ?)?(\d+\.\d+)`).FindAllSubmatch(readme, -1)
+	if len(mentions) == 0 {
+		t.Error("README.md does not say which Go it needs")
+	}
+	for _, got := range mentions {
+		if string(got[1]) != string(m[1]) {
+			t.Errorf("README.md says %q; go.mod requires Go %s", got[0], m[1])
+		}
+	}
+}

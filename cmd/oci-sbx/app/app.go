@@ -25,6 +25,14 @@ func New() *cli.Command {
 		Name:    "oci-sbx",
 		Usage:   "turn readable seccomp rules into every profile format, apply them, and prove them",
 		Version: Version,
+		Description: `Reads seccomp rules a person can write (YAML), libseccomp C, Docker and Podman
+JSON, OCI config.json and Security Profiles Operator resources; writes each of
+them, and the raw program runc's loader builds. It puts a profile into a runc
+bundle or a Podman container (as its precreate hook), runs programs under it the
+way runc does, and tells what a profile lets through and what it does to a call.
+
+Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
+--help) shows a command's help; after make install, so does man oci-sbx-COMMAND.`,
 		// `oci-sbx help CMD` is CMD's help, as in podman and docker.
 		EnableShellCompletion:           true,
 		ConfigureShellCompletionCommand: configureCompletion,

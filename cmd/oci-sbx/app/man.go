@@ -9,6 +9,7 @@ import (
 	docs "github.com/urfave/cli-docs/v3"
 	"github.com/urfave/cli/v3"
 
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -172,10 +173,24 @@ make install installs them where each shell looks; to try one at once:
    source <(oci-sbx completion zsh)
    oci-sbx completion fish > ~/.config/fish/completions/oci-sbx.fish`
 	var shells []*cli.Command
+	var names []string
 	for _, sub := range c.Commands {
 		if sub.Name != "pwsh" {
+			sub.Usage = "print the " + sub.Name + " completion script"
 			shells = append(shells, sub)
+			names = append(names, sub.Name)
 		}
 	}
 	c.Commands = shells
+	c.ArgsUsage = "SHELL"
+	// Reached only when no shell, or an unknown one, is named.
+	c.Action = func(_ context.Context, c *cli.Command) error {
+		if c.NArg() == 0 {
+			return usageErrorf(c, "completion needs a SHELL: %s", strings.Join(names, ", "))
+		}
+		if sug := suggest.Closest(c.Args().First(), names); sug != "" {
+			return usageErrorf(c, "no completion for %q: did you mean %q?", c.Args().First(), sug)
+		}
+		return usageErrorf(c, "no completion for %q: %s", c.Args().First(), strings.Join(names, ", "))
+	}
 }

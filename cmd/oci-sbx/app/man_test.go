@@ -96,8 +96,11 @@ func TestCompletion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "--to") || !strings.Contains(out, "--harden") {
 		t.Errorf("completing convert's flags: exit %d\n%s", code, out)
 	}
-	code, _, errOut := runCLI(t, "completion", "tcsh")
-	if code == 0 {
-		t.Errorf("completion tcsh: exit 0, stderr %q", errOut)
+	for _, args := range [][]string{{"completion", "tcsh"}, {"completion", "bsh"}, {"completion"}} {
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+		checkUsageError(t, errOut)
 	}
 }
