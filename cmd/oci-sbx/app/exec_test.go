@@ -126,7 +126,7 @@ func TestExecRuns(t *testing.T) {
 	})
 	t.Run("dynamic-loader", func(t *testing.T) {
 		code, _, stderr := runCLI(t, "exec", "--profile", demo, "--", "cat", "/etc/hostname")
-		if code != 1 || !strings.Contains(stderr, "is dynamically linked: its loader ") || !strings.Contains(stderr, "openat, which this profile denies (errno EPERM)") {
+		if code != 126 || !strings.Contains(stderr, "is dynamically linked: its loader ") || !strings.Contains(stderr, "openat, which this profile denies (errno EPERM)") {
 			t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 		}
 	})
