@@ -25,7 +25,14 @@ package e2e
 //
 //	oci-sbx lint testdata/demo.yaml   # exit status 1: it has errors
 //
-// and then any other status fails. Blocks share the working directory and
+// and then any other status fails. A command whose output the comment
+// quotes must print it (standard output and error together), with the
+// exit status 0 unless the comment says otherwise:
+//
+//	runc run --bundle mybundle demo   # prints "Summary: 0 succeed, 3 failed"
+//	oci-sbx convert bad.yaml          # exit status 1, prints "unknown syscall"
+//
+// Blocks share the working directory and
 // the exported variables, as commands typed into one terminal do; a
 // process a block leaves running in the background is killed when the
 // block ends.
@@ -62,9 +69,13 @@ import (
 // notRunMarker excludes the next block.
 var notRunMarker = regexp.MustCompile(`^<!--\s*not run:\s*(\S.*?)\s*-->$`)
 
-// expectStatus is a trailing comment giving a command's expected exit
-// status.
-var expectStatus = regexp.MustCompile(`^(.*\S)\s+#\s*exit status (\d+)\b.*$`)
+// expectation is a command with a trailing comment that says what it
+// does: its exit status, what it prints, or both.
+var (
+	expectation  = regexp.MustCompile(`^(.*\S)\s+#\s*((?:exit status \d+|prints ").*)$`)
+	expectStatus = regexp.MustCompile(`^exit status (\d+)\b`)
+	expectOutput = regexp.MustCompile(`\bprints "(.*)"[^"]*$`)
+)
 
 // shellBlock is one fenced shell block of a Markdown file.
 type shellBlock struct {
@@ -311,6 +322,7 @@ func cleanScratch(t *testing.T, scratch string, env []string) {
 // directory and exported variables the previous block left.
 const blockPrelude = `trap 'echo "${BASH_SOURCE[0]##*/} $LINENO" >&3' ERR
 __want() { if [ "$2" -ne "$1" ]; then echo "exit status $2, want $1" >&2; return 1; fi; }
+__has() { case "$2" in *"$1"*) ;; *) echo "the output lacks: $1" >&2; return 1 ;; esac; }
 if [ -f "$STATE.env" ]; then . "$STATE.env"; fi
 cd "$(cat "$STATE.cwd")"
 PS4='@@readme ${BASH_SOURCE[0]##*/}:${LINENO}@@ '
@@ -329,20 +341,40 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 	body := append([]string(nil), b.lines...)
 	for i, line := range body {
 		// The line count stays the same, so that $LINENO is the block's.
-		m := expectStatus.FindStringSubmatch(line)
+		m := expectation.FindStringSubmatch(line)
 		if m == nil || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
+		}
+		status, prints := "0", ""
+		if st := expectStatus.FindStringSubmatch(m[2]); st != nil {
+			status = st[1]
+		}
+		if out := expectOutput.FindStringSubmatch(m[2]); out != nil {
+			prints = out[1]
 		}
 		first := i // the command's first line, before its continuations
 		for first > 0 && strings.HasSuffix(body[first-1], "\\") {
 			first--
 		}
-		if first == i {
-			m[1] = "if " + m[1]
-		} else {
-			body[first] = "if " + body[first]
+		start := "if "
+		if prints != "" {
+			start = "if __out=$( { "
+			m[1] += "; } 2>&1 )"
 		}
-		body[i] = fmt.Sprintf("%s; then __st=0; else __st=$?; fi; __want %s $__st", m[1], m[2])
+		if first == i {
+			m[1] = start + m[1]
+		} else {
+			body[first] = start + body[first]
+		}
+		check := ""
+		if prints != "" {
+			check = fmt.Sprintf("; __has '%s' \"$__out\"", strings.ReplaceAll(prints, "'", `'\''`))
+		}
+		show := ""
+		if prints != "" {
+			show = `; printf '%s\n' "$__out"`
+		}
+		body[i] = fmt.Sprintf("%s; then __st=0; else __st=$?; fi%s; __want %s $__st%s", m[1], show, status, check)
 	}
 	script := filepath.Join(scratch, "block.sh")
 	prelude := filepath.Join(scratch, "prelude.sh")
@@ -464,6 +496,15 @@ func TestRunBlock(t *testing.T) {
 	msg = run("true \\", "  --x   # exit status 1: a failure that does not come")
 	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "exit status 0, want 1") {
 		t.Errorf("a stated exit status is not held to:\n%s", msg)
+	}
+	// What a command is said to print, it prints (standard error too).
+	if msg := run(`sh -c 'echo "it'"'"'s \"fine\"" >&2; exit 3'   # exit status 3, prints "it's "fine"": quotes and all`,
+		"echo one \\", `  two   # prints "one two"`); msg != "" {
+		t.Errorf("output as said: %s", msg)
+	}
+	msg = run("echo first", `echo something else   # prints "Summary: 0 succeed"`)
+	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "the output lacks: Summary: 0 succeed") || !strings.Contains(msg, "something else") {
+		t.Errorf("output not as said:\n%s", msg)
 	}
 }
 
