@@ -322,7 +322,8 @@ func cleanScratch(t *testing.T, scratch string, env []string) {
 // directory and exported variables the previous block left.
 const blockPrelude = `trap 'echo "${BASH_SOURCE[0]##*/} $LINENO" >&3' ERR
 __want() { if [ "$2" -ne "$1" ]; then echo "exit status $2, want $1" >&2; return 1; fi; }
-__has() { case "$2" in *"$1"*) ;; *) echo "the output lacks: $1" >&2; return 1 ;; esac; }
+__show() { cat "$STATE.out"; }
+__has() { grep -qF -- "$1" "$STATE.out" || { echo "the output lacks: $1" >&2; return 1; }; }
 if [ -f "$STATE.env" ]; then . "$STATE.env"; fi
 cd "$(cat "$STATE.cwd")"
 PS4='@@readme ${BASH_SOURCE[0]##*/}:${LINENO}@@ '
@@ -358,21 +359,20 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 		}
 		start := "if "
 		if prints != "" {
-			start = "if __out=$( { "
-			m[1] += "; } 2>&1 )"
+			// Into a file, not a variable: the trace would quote a
+			// variable's whole value.
+			start = "if { "
+			m[1] += `; } > "$STATE.out" 2>&1`
 		}
 		if first == i {
 			m[1] = start + m[1]
 		} else {
 			body[first] = start + body[first]
 		}
-		check := ""
+		show, check := "", ""
 		if prints != "" {
-			check = fmt.Sprintf("; __has '%s' \"$__out\"", strings.ReplaceAll(prints, "'", `'\''`))
-		}
-		show := ""
-		if prints != "" {
-			show = `; printf '%s\n' "$__out"`
+			show = "; __show"
+			check = fmt.Sprintf("; __has '%s'", strings.ReplaceAll(prints, "'", `'\''`))
 		}
 		body[i] = fmt.Sprintf("%s; then __st=0; else __st=$?; fi%s; __want %s $__st%s", m[1], show, status, check)
 	}
@@ -423,7 +423,7 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 	if line < 1 || line > len(b.lines) {
 		return fmt.Sprintf("%v: the block failed (%v) outside its own lines\n%s", b, err, clean(out.String()))
 	}
-	return fmt.Sprintf("%s:%d: %s\n%v\n%s", b.file, b.line+line-1, strings.TrimSpace(b.lines[line-1]), err,
+	return fmt.Sprintf("%s:%d: %s\n(the block stopped there: bash %v)\n%s", b.file, b.line+line-1, strings.TrimSpace(b.lines[line-1]), err,
 		clean(outputOf(out.String(), line)))
 }
 
