@@ -42,18 +42,21 @@ var cStmtWords = map[string]bool{"return": true, "else": true, "do": true, "case
 
 func (p *lscParser) follow() *rules.Profile {
 	st := &lscState{prof: &rules.Profile{File: p.file, HasDefault: true}}
-	for i := 0; i+1 < len(p.toks); i++ {
+	w := p.newWalker(p.scanner)
+	w.run()
+	for _, i := range p.followedCalls() {
+		if !w.isTak[i] {
+			t := p.toks[i]
+			p.errorf(t.pos, "%s: %s", t.text, w.reason(i))
+		}
+	}
+	if loads := p.loadCalls(); len(loads) > 0 && w.load < 0 {
+		t := p.toks[loads[0]]
+		p.errorf(t.pos, "seccomp_load: %s, so the program loads no filter on its straight way", w.reason(loads[0]))
+	}
+	for _, i := range w.taken {
 		t := p.toks[i]
-		if t.kind != cIdent || !p.toks[i+1].is("(") {
-			continue
-		}
 		refusal, refused := lscRefused[t.text]
-		if !refused && !lscFollowed[t.text] {
-			continue
-		}
-		if i > 0 && p.toks[i-1].kind == cIdent && !cStmtWords[p.toks[i-1].text] {
-			continue // a declaration of the function, not a call
-		}
 		if t.text == "seccomp_init" {
 			if st.sawInit {
 				p.errorf(t.pos, "seccomp_init: a second filter context (the first is at line %d) cannot be followed; build one filter", st.initPos.Line)
@@ -64,12 +67,6 @@ func (p *lscParser) follow() *rules.Profile {
 		switch {
 		case refused:
 			p.errorf(t.pos, "%s: %s", t.text, refusal)
-			continue
-		case p.inLoop[i]:
-			p.errorf(t.pos, "%s: inside a loop, which cannot be followed; write one call per rule, outside loops", t.text)
-			continue
-		case p.inIf[i]:
-			p.errorf(t.pos, "%s: inside an if, else or switch body, so the filter depends on a run-time condition; move the call out of the branch", t.text)
 			continue
 		case t.inIf:
 			p.errorf(t.pos, "%s: inside #if, #ifdef or #ifndef, so the filter depends on how the file is compiled; move the call out of the conditional", t.text)
@@ -98,7 +95,7 @@ func (p *lscParser) follow() *rules.Profile {
 			p.attr(st, c)
 		}
 	}
-	if !st.sawInit {
+	if !st.sawInit && len(p.errs) == 0 {
 		msg := "no seccomp_init call: this file does not build a libseccomp filter"
 		if !p.includesSeccomp {
 			msg += " (it does not even include <seccomp.h>)"

@@ -284,7 +284,8 @@ func TestParse(t *testing.T) {
 			"\t    deny_connect(ctx) < 0) { seccomp_release(ctx); return 1; }\n" +
 			"\tfor (int i = 0; i < 3; i++) printf(\"%d\", i);\n" +
 			"\tseccomp_export_pfc(ctx, 1);\n\tseccomp_load(ctx);\n}\n",
-			lscShape{Default: allow, Rules: append(deny("connect"), deny("openat")...)}},
+			// In the order the program runs them.
+			lscShape{Default: allow, Rules: append(deny("openat"), deny("connect")...)}},
 
 		// Architectures and attributes
 		{"architectures", lscWrap("SCMP_ACT_ALLOW", "seccomp_arch_add(ctx, SCMP_ARCH_X86);", "seccomp_arch_add(ctx, SCMP_ARCH_X32);",

@@ -41,7 +41,7 @@ type lscParser struct {
 	errs            rules.ErrorList
 	toks            []cTok // after preprocessing
 	match           []int  // index of the matching bracket, or -1
-	inLoop, inIf    []bool // per token: inside a loop; inside an if, else or switch body
+	scanner         *stmtScanner
 	includesSeccomp bool
 }
 

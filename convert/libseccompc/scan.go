@@ -1,7 +1,6 @@
 package libseccompc
 
-// Statement structure: which tokens run in a loop, and which only when a
-// run-time condition holds.
+// Statement structure: matching brackets, and where each statement ends.
 
 func closes(open, close string) bool {
 	return open == "(" && close == ")" || open == "[" && close == "]" || open == "{" && close == "}"
@@ -40,45 +39,7 @@ func (p *lscParser) structure() {
 			s.stop[i] = s.stop[i+1]
 		}
 	}
-	loop := make([]int, n+1)
-	cond := make([]int, n+1)
-	mark := func(d []int, from, to int) {
-		if from < to {
-			d[from]++
-			d[to]--
-		}
-	}
-	doTail := map[int]bool{}
-	for i, t := range p.toks {
-		if t.kind != cIdent {
-			continue
-		}
-		switch t.text {
-		case "for", "while":
-			if !doTail[i] {
-				mark(loop, i, s.end(i, 0))
-			}
-		case "do":
-			body := s.end(i+1, 0)
-			if body < n && p.toks[body].is("while") {
-				doTail[body] = true
-				// do { … } while (0) runs once: the usual macro idiom.
-				if c := body + 1; c+3 <= n && p.match[c] == c+2 && p.toks[c+1].text == "0" {
-					continue
-				}
-			}
-			mark(loop, i, s.end(i, 0))
-		case "if", "switch":
-			mark(cond, s.afterParens(i+1), s.end(i, 0))
-		}
-	}
-	p.inLoop, p.inIf = make([]bool, n), make([]bool, n)
-	l, c := 0, 0
-	for i := 0; i < n; i++ {
-		l += loop[i]
-		c += cond[i]
-		p.inLoop[i], p.inIf[i] = l > 0, c > 0
-	}
+	p.scanner = s
 }
 
 type stmtScanner struct {
