@@ -419,6 +419,9 @@ func (e *cEval) unary() cVal {
 			return cVal{}
 		}
 		e.i++
+		if v, ok := libcConstants[t.text]; ok {
+			return v
+		}
 		if v, ok := syscalls.Constant(t.text); ok {
 			return cVal{v, typeFor(v)}
 		}

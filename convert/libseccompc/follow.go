@@ -110,7 +110,7 @@ func (p *lscParser) follow() *rules.Profile {
 			}
 		}
 	}
-	st.prof.Rules = mergeRules(st.prof.Rules)
+	st.prof.Rules = mergeRules(p.asLibseccomp(st.prof.Rules))
 	if st.archCalled {
 		switch {
 		case len(st.arches) == 0:

@@ -41,6 +41,14 @@ func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
 var cPuncts = []string{"<<=", ">>=", "...", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "->", "++", "--", "##",
 	"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^="}
 
+// Limits on C source, far above a real program that builds a filter (a
+// few thousand tokens), which keep the reader's time and memory linear
+// and small for any input.
+const (
+	maxTokens  = 200_000
+	maxNesting = 256
+)
+
 // lex splits C source into tokens. Comments become white space, a
 // backslash-newline joins lines, and every token knows whether it starts a
 // line, which is how the preprocessor finds its directives.
@@ -58,7 +66,12 @@ func (p *lscParser) lex(src []byte) []cTok {
 		}
 	}
 	bol, space := true, false
+	depth := 0
 	for i < len(src) {
+		if len(toks) >= maxTokens {
+			p.errorf(rules.Pos{Line: line, Col: col}, "more than %d tokens: not a program this reader follows", maxTokens)
+			return nil
+		}
 		c := src[i]
 		next := byte(0)
 		if i+1 < len(src) {
@@ -157,6 +170,17 @@ func (p *lscParser) lex(src []byte) []cTok {
 		}
 		if text == "" {
 			text = string(src[start:i])
+		}
+		if kind == cPunct {
+			switch text {
+			case "(", "[", "{":
+				if depth++; depth > maxNesting {
+					p.errorf(at, "brackets nested deeper than %d levels", maxNesting)
+					return nil
+				}
+			case ")", "]", "}":
+				depth = max(depth-1, 0)
+			}
 		}
 		toks = append(toks, cTok{kind: kind, text: text, pos: at, bol: bol, space: space, bad: bad})
 		bol, space = false, false

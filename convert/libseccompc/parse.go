@@ -21,9 +21,20 @@ import (
 // reset contexts — is an error naming the line and column; every such
 // error in the file is reported, as a rules.ErrorList. Consecutive calls
 // with the same action and conditions become one rule.
-func Parse(file string, src []byte) (*rules.Profile, error) {
-	p := &lscParser{file: file}
+//
+// Only the calls on the program's straight way to seccomp_load count (see
+// walk.go), and they count as libseccomp counts them: for one syscall, the
+// first unconditional rule decides and later rules change nothing, an
+// unconditional rule replaces the conditional ones before it, and a second
+// conditional rule with the same conditions but another action is refused,
+// as libseccomp refuses it (EEXIST). warn, which may be nil, is told of
+// each rule that libseccomp keeps or drops other than as written.
+func Parse(file string, src []byte, warn func(*rules.Error)) (*rules.Profile, error) {
+	p := &lscParser{file: file, warn: warn}
 	toks := p.lex(src)
+	if err := p.errs.Err(); err != nil && toks == nil {
+		return nil, err
+	}
 	pre := &cPre{p: p, macros: map[string]*cMacro{}, budget: 1 << 16}
 	p.toks = pre.run(toks)
 	p.includesSeccomp = pre.includesSeccomp
@@ -42,9 +53,16 @@ type lscParser struct {
 	toks            []cTok // after preprocessing
 	match           []int  // index of the matching bracket, or -1
 	scanner         *stmtScanner
+	warn            func(*rules.Error)
 	includesSeccomp bool
 }
 
 func (p *lscParser) errorf(at rules.Pos, format string, args ...any) {
 	p.errs = append(p.errs, &rules.Error{File: p.file, Pos: at, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *lscParser) notef(at rules.Pos, format string, args ...any) {
+	if p.warn != nil {
+		p.warn(&rules.Error{File: p.file, Pos: at, Msg: fmt.Sprintf(format, args...)})
+	}
 }

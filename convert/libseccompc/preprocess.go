@@ -195,6 +195,9 @@ func isLibseccompName(name string) bool {
 	if strings.HasPrefix(name, "SCMP_") || strings.HasPrefix(name, "__NR_") || strings.HasPrefix(name, "__SNR_") {
 		return true
 	}
+	if _, ok := libcConstants[name]; ok {
+		return true
+	}
 	_, ok := syscalls.Constant(name)
 	return ok
 }
