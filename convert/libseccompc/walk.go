@@ -111,7 +111,9 @@ func (w *walker) call(name string, at int) bool {
 	f := w.funcs[name]
 	for _, s := range w.stack {
 		if s == name {
-			w.markRange(f.open, f.close, fmt.Sprintf("in %s, which calls itself, so the calls may run any number of times", name))
+			reason := fmt.Sprintf("in %s, which calls itself, so the calls may run any number of times", name)
+			w.untake(f.open, f.close, reason)
+			w.markRange(f.open, f.close, reason)
 			return true
 		}
 	}
@@ -373,6 +375,10 @@ func (w *walker) condGotos(from, to int) {
 			continue
 		}
 		target, ok := w.labels[toks[k+1].text]
+		if ok && target < from {
+			w.untake(target, from, fmt.Sprintf("between label %s and the goto at line %d that may jump back to it, a loop, which cannot be followed; write one call per rule, outside loops", toks[k+1].text, toks[k].pos.Line))
+			continue
+		}
 		if !ok || target <= to || w.errorPath(to, target) {
 			continue
 		}
