@@ -69,7 +69,7 @@ func TestStraightWayRefuses(t *testing.T) {
 		{"helper as an operand", prog(hdr, "static int extra(scmp_filter_ctx ctx) {", "\treturn seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ptrace), 0);", "}",
 			"int main(int argc, char **argv) {", initKP, "\tif (argc > 1 && extra(ctx) < 0) return 1;", load, "}"),
 			[]string{"t.c:3:9: seccomp_rule_add: in extra, called at line 7 as an operand of && (line 7), so it runs only when a run-time condition holds"}},
-		{"loop", prog(hdr, "int main(void) {", initKP, "\tfor (int i = 0; i < 2; i++)", "\t" + allowPt, load, "}"),
+		{"loop", prog(hdr, "int main(void) {", initKP, "\tfor (int i = 0; i < 2; i++)", "\t"+allowPt, load, "}"),
 			[]string{"t.c:5:3: seccomp_rule_add: inside a loop, which cannot be followed; write one call per rule, outside loops"}},
 		{"recursion", prog(hdr, "static void add(scmp_filter_ctx ctx) {", allowPt, "\tadd(ctx);", "}",
 			"int main(void) {", initKP, "\tadd(ctx);", load, "}"),
@@ -93,44 +93,7 @@ func TestStraightWayRefuses(t *testing.T) {
 // the way (in the order they run), do { } while (0), a goto forward over
 // no rule.
 func TestStraightWayTakes(t *testing.T) {
-	eperm := rules.Action{Kind: rules.Errno, Ret: 1}
-	allow := rules.Action{Kind: rules.Allow}
-	tests := []struct {
-		name, src string
-		want      []lscRuleShape
-	}{
-		{"error checks jump past seccomp_load", prog(hdr, "int main(void) {", "\tint rc;", initKP,
-			"\trc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 0);", "\tif (rc != 0)", "\t\tgoto out;",
-			"\tif (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 0) < 0) goto out;",
-			"\trc = seccomp_load(ctx);", "out:", "\tseccomp_release(ctx);", "\treturn -rc;", "}"),
-			[]lscRuleShape{{"read", allow, nil}, {"write", allow, nil}}},
-		{"helpers in the order they run", prog(hdr,
-			"static int second(scmp_filter_ctx ctx) { return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0); }",
-			"static int first(scmp_filter_ctx ctx) { return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0); }",
-			"static int install(scmp_filter_ctx ctx) { return seccomp_load(ctx); }",
-			"int main(void) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
-			"\tif (first(ctx) < 0 || second(ctx) < 0) return 1;", "\tinstall(ctx);", "\tseccomp_release(ctx);", "}"),
-			[]lscRuleShape{{"openat", eperm, nil}, {"connect", eperm, nil}}},
-		{"do while 0 and a block", prog(hdr, "int main(void) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
-			"\tdo { seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0); } while (0);",
-			"\t{ seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0); }", load, "}"),
-			[]lscRuleShape{{"openat", eperm, nil}, {"connect", eperm, nil}}},
-		{"goto forward over no rule", prog(hdr, "int main(void) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
-			"\tgoto add;", "\tputs(\"never\");", "add:", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0);", load, "}"),
-			[]lscRuleShape{{"openat", eperm, nil}}},
-		{"a load under a condition does not end the way", prog(hdr, "int main(int argc, char **argv) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
-			"\tif (argc > 5) seccomp_load(ctx);", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0);", load, "}"),
-			[]lscRuleShape{{"openat", eperm, nil}}},
-		{"libc constants", prog(hdr, "#include <unistd.h>", "#include <limits.h>", "int main(void) {", initKP,
-			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, STDOUT_FILENO));",
-			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 2, SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO), SCMP_A2(SCMP_CMP_LE, SSIZE_MAX));",
-			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1, SCMP_A0_32(SCMP_CMP_EQ, STDERR_FILENO));", load, "}"),
-			[]lscRuleShape{
-				{"write", allow, []rules.Cond{{Arg: 0, Op: rules.OpEQ, Value: 1}}},
-				{"read", allow, []rules.Cond{{Arg: 0, Op: rules.OpEQ, Value: 0}, {Arg: 2, Op: rules.OpLE, Value: 1<<63 - 1}}},
-				{"close", allow, []rules.Cond{{Arg: 0, Op: rules.OpEQ, Value: 2}}},
-			}},
-	}
+	tests := straightWayPrograms()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := Parse("t.c", []byte(tt.src), nil)
@@ -241,5 +204,52 @@ func TestLimits(t *testing.T) {
 	long := prog(hdr, "int main(void) {", strings.Repeat("\tx = 1;\n", maxTokens/4+1), "}")
 	if _, err := Parse("t.c", []byte(long), nil); err == nil || !strings.Contains(err.Error(), "more than 200000 tokens") {
 		t.Errorf("many tokens: %v", err)
+	}
+}
+
+// straightWayPrograms are programs whose filter the reader takes, with
+// the rules it takes; TestAgainstLibseccomp also checks them against
+// libseccomp.
+func straightWayPrograms() []struct {
+	name, src string
+	want      []lscRuleShape
+} {
+	eperm := rules.Action{Kind: rules.Errno, Ret: 1}
+	allow := rules.Action{Kind: rules.Allow}
+	return []struct {
+		name, src string
+		want      []lscRuleShape
+	}{
+		{"error checks jump past seccomp_load", prog(hdr, "int main(void) {", "\tint rc;", initKP,
+			"\trc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 0);", "\tif (rc != 0)", "\t\tgoto out;",
+			"\tif (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 0) < 0) goto out;",
+			"\trc = seccomp_load(ctx);", "out:", "\tseccomp_release(ctx);", "\treturn -rc;", "}"),
+			[]lscRuleShape{{"read", allow, nil}, {"write", allow, nil}}},
+		{"helpers in the order they run", prog(hdr,
+			"static int second(scmp_filter_ctx ctx) { return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0); }",
+			"static int first(scmp_filter_ctx ctx) { return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0); }",
+			"static int install(scmp_filter_ctx ctx) { return seccomp_load(ctx); }",
+			"int main(void) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
+			"\tif (first(ctx) < 0 || second(ctx) < 0) return 1;", "\tinstall(ctx);", "\tseccomp_release(ctx);", "}"),
+			[]lscRuleShape{{"openat", eperm, nil}, {"connect", eperm, nil}}},
+		{"do while 0 and a block", prog(hdr, "int main(void) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
+			"\tdo { seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0); } while (0);",
+			"\t{ seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0); }", load, "}"),
+			[]lscRuleShape{{"openat", eperm, nil}, {"connect", eperm, nil}}},
+		{"goto forward over no rule", prog(hdr, "int main(void) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
+			"\tgoto add;", "\tputs(\"never\");", "add:", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0);", load, "}"),
+			[]lscRuleShape{{"openat", eperm, nil}}},
+		{"a load under a condition does not end the way", prog(hdr, "int main(int argc, char **argv) {", "\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);",
+			"\tif (argc > 5) seccomp_load(ctx);", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0);", load, "}"),
+			[]lscRuleShape{{"openat", eperm, nil}}},
+		{"libc constants", prog(hdr, "#include <unistd.h>", "#include <limits.h>", "int main(void) {", initKP,
+			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, STDOUT_FILENO));",
+			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 2, SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO), SCMP_A2(SCMP_CMP_LE, SSIZE_MAX));",
+			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(close), 1, SCMP_A0_32(SCMP_CMP_EQ, STDERR_FILENO));", load, "}"),
+			[]lscRuleShape{
+				{"write", allow, []rules.Cond{{Arg: 0, Op: rules.OpEQ, Value: 1}}},
+				{"read", allow, []rules.Cond{{Arg: 0, Op: rules.OpEQ, Value: 0}, {Arg: 2, Op: rules.OpLE, Value: 1<<63 - 1}}},
+				{"close", allow, []rules.Cond{{Arg: 0, Op: rules.OpEQ, Value: 2}}},
+			}},
 	}
 }
