@@ -65,6 +65,7 @@ the container rather than start it without its profile. Podman (4.3) shows only
 "executing [oci-sbx hook precreate]: exit status 1", so the error also goes to
 --log.`,
 				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles that io.oci-sbx.profile names beneath `DIR`"},
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
 					&cli.StringFlag{Name: "log", Value: defaultHookLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
@@ -84,6 +85,7 @@ Examples:
    podman --hooks-dir "$dir" run --annotation io.oci-sbx.profile=/etc/oci-sbx/demo.yaml ...`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Usage: "write the document into `DIR` as oci-sbx.json"},
+					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "the hook reads the profiles annotations name beneath `DIR` (an absolute path)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookConfig,
@@ -112,6 +114,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	opt := hooks.PrecreateOptions{
 		LateBinary: func() (string, error) { return findLateBinary("") },
 		LateDir:    c.String("late-dir"),
+		Profiles:   c.String("profiles"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
 	}
 	out, err := hooks.Precreate(config, opt)
@@ -142,11 +145,16 @@ func logHookError(path string, err error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Size() > maxHookLog {
 		flags |= os.O_TRUNC
 	}
-	f, ferr := os.OpenFile(path, flags, 0o644)
+	f, ferr := os.OpenFile(path, flags, 0o600)
 	if ferr != nil {
 		return
 	}
 	defer f.Close()
+	// A log made before it was kept private, or by someone else: errors
+	// name profiles and paths, so only root reads them.
+	if err := f.Chmod(0o600); err != nil {
+		return
+	}
 	fmt.Fprintf(f, "%s oci-sbx: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 }
 
@@ -158,7 +166,7 @@ func runHookConfig(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return fmt.Errorf("finding this oci-sbx: %w", err)
 	}
-	doc, err := hooks.NewHooksD(self)
+	doc, err := hooks.NewHooksD(self, c.String("profiles"))
 	if err != nil {
 		return err
 	}
