@@ -145,6 +145,9 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		mo.Engine = spec.Linux.Seccomp
 	}
 	if hasReport {
+		if !filepath.IsAbs(report) {
+			return nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
+		}
 		if err := checkSocket(report); err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
 		}
@@ -326,6 +329,9 @@ func writeLateDir(root string, l *stage.Late) (string, error) {
 		if err != nil || !bytes.Equal(old, l.File.Data) {
 			return false
 		}
+		if l.AgentSocket == "" {
+			return true
+		}
 		_, err = os.Stat(filepath.Join(dir, stage.AgentSocketName))
 		return err == nil
 	}
@@ -340,7 +346,10 @@ func writeLateDir(root string, l *stage.Late) (string, error) {
 		return "", fmt.Errorf("writing the late stage's files: %w", err)
 	}
 	defer os.RemoveAll(tmp) // gone after the rename
-	files := map[string][]byte{l.File.Name: l.File.Data, stage.BinaryName: nil, stage.AgentSocketName: nil}
+	files := map[string][]byte{l.File.Name: l.File.Data, stage.BinaryName: nil}
+	if l.AgentSocket != "" {
+		files[stage.AgentSocketName] = nil
+	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
 			return "", fmt.Errorf("writing the late stage's files: %w", err)

@@ -75,69 +75,23 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 		return nil, err
 	}
 	defer b.Close()
-	if !opt.DryRun {
-		unlock, err := b.Lock(filepath.Join(DirName, LockName))
-		if err != nil {
-			return nil, fmt.Errorf("patching %q: %w", dir, err)
-		}
-		defer unlock()
+	// Everything that can refuse the patch runs before the lock, which
+	// creates DirName: a refused patch leaves the bundle as it was.
+	res, ed, bin, err := prepare(b, profile, opt)
+	if err != nil || opt.DryRun {
+		return res, err
 	}
+	unlock, err := b.Lock(filepath.Join(DirName, LockName))
+	if err != nil {
+		return nil, fmt.Errorf("patching %q: %w", dir, err)
+	}
+	defer unlock()
 	step("locked")
-	ed, err := b.ReadConfig()
-	if err != nil {
+	// Again under the lock: another patch may have committed meanwhile.
+	if res, ed, bin, err = prepare(b, profile, opt); err != nil {
 		return nil, err
 	}
-	spec, err := ed.Spec()
-	if err != nil {
-		return nil, err
-	}
-	if spec.Process == nil || len(spec.Process.Args) == 0 {
-		return nil, fmt.Errorf("patching %q: config.json has no process.args", dir)
-	}
-	// As before any earlier patch, which patching again replaces.
-	plan, err := Make(profile, Options{NoNewPrivileges: OriginalNoNewPrivileges(spec), ReportTo: opt.ReportTo, Report: opt.Report})
-	if err != nil {
-		return nil, fmt.Errorf("patching %q: %w", dir, err)
-	}
-	if plan.Late != nil && opt.NoLate {
-		var s strings.Builder
-		for _, c := range plan.Conflicts {
-			fmt.Fprintf(&s, "\n\t%s", c)
-		}
-		s.WriteString("\nwithout --no-late, oci-sbx applies the profile in a late stage inside the container")
-		return nil, fmt.Errorf("refusing to patch %q: %w:%s", dir, ErrNeedsLate, s.String())
-	}
-	if err := plan.Apply(ed, Place{Dir: DirName}); err != nil {
-		return nil, fmt.Errorf("patching %q: %w", dir, err)
-	}
-	res := &PatchResult{Plan: plan, Original: ed.Original(), Patched: ed.Bytes()}
-
-	var bin []byte
-	if plan.Late != nil {
-		files := []string{plan.Late.File.Name, BinaryName}
-		if plan.Late.AgentSocket != "" {
-			files = append(files, AgentSocketName)
-		}
-		for _, f := range files {
-			res.Files = append(res.Files, filepath.Join(DirName, f))
-		}
-		path, err := lateBinary(opt.LateBinary)
-		if err == nil && !opt.DryRun {
-			if bin, err = os.ReadFile(path); err != nil {
-				err = fmt.Errorf("reading the late stage's binary: %w", err)
-			}
-		}
-		if err != nil {
-			if !opt.DryRun {
-				return nil, fmt.Errorf("patching %q: the profile needs a late stage: %w", dir, err)
-			}
-			res.LateBinaryErr = err
-		}
-	}
-	if opt.DryRun {
-		return res, nil
-	}
-
+	plan := res.Plan
 	if plan.Late != nil {
 		// First the files, which nothing uses until config.json names
 		// them.
@@ -167,6 +121,64 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 		return res, fmt.Errorf("patched %q, but: %w", dir, err)
 	}
 	return res, nil
+}
+
+// prepare reads the bundle's config, plans, renders the plan and finds
+// the late stage's binary: all of Patch that writes nothing.
+func prepare(b *oci.Bundle, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchResult, *oci.Editor, []byte, error) {
+	dir := b.Path()
+	ed, err := b.ReadConfig()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	spec, err := ed.Spec()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if spec.Process == nil || len(spec.Process.Args) == 0 {
+		return nil, nil, nil, fmt.Errorf("patching %q: config.json has no process.args", dir)
+	}
+	// As before any earlier patch, which patching again replaces.
+	plan, err := Make(profile, Options{NoNewPrivileges: OriginalNoNewPrivileges(spec), ReportTo: opt.ReportTo, Report: opt.Report})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("patching %q: %w", dir, err)
+	}
+	if plan.Late != nil && opt.NoLate {
+		var s strings.Builder
+		for _, c := range plan.Conflicts {
+			fmt.Fprintf(&s, "\n\t%s", c)
+		}
+		s.WriteString("\nwithout --no-late, oci-sbx applies the profile in a late stage inside the container")
+		return nil, nil, nil, fmt.Errorf("refusing to patch %q: %w:%s", dir, ErrNeedsLate, s.String())
+	}
+	if err := plan.Apply(ed, Place{Dir: DirName}); err != nil {
+		return nil, nil, nil, fmt.Errorf("patching %q: %w", dir, err)
+	}
+	res := &PatchResult{Plan: plan, Original: ed.Original(), Patched: ed.Bytes()}
+	if plan.Late == nil {
+		return res, ed, nil, nil
+	}
+	files := []string{plan.Late.File.Name, BinaryName}
+	if plan.Late.AgentSocket != "" {
+		files = append(files, AgentSocketName)
+	}
+	for _, f := range files {
+		res.Files = append(res.Files, filepath.Join(DirName, f))
+	}
+	var bin []byte
+	path, err := lateBinary(opt.LateBinary)
+	if err == nil && !opt.DryRun {
+		if bin, err = os.ReadFile(path); err != nil {
+			err = fmt.Errorf("reading the late stage's binary: %w", err)
+		}
+	}
+	if err != nil {
+		if !opt.DryRun {
+			return nil, nil, nil, fmt.Errorf("patching %q: the profile needs a late stage: %w", dir, err)
+		}
+		res.LateBinaryErr = err
+	}
+	return res, ed, bin, nil
 }
 
 func lateBinary(find func() (string, error)) (string, error) {

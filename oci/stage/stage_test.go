@@ -267,7 +267,6 @@ func answer(p *specs.LinuxSeccomp, arch string, nr int) rules.Action {
 	return def
 }
 
-
 // stack is the answer of two stacked filters, late loaded after early.
 func stack(early, late rules.Action) rules.Action {
 	if slices.Index(precedence, early.Kind) < slices.Index(precedence, late.Kind) {
