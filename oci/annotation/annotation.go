@@ -129,13 +129,14 @@ func split(key, prefix string) (string, bool) {
 	return "", false
 }
 
-// check looks a name up in the table.
-func check(key, name string, allowInternal bool) (Key, error) {
+// check looks a name up in the table; key is the whole key as written,
+// which holds name right after its namespace, ns bytes long.
+func check(key string, ns int, name string, allowInternal bool) (Key, error) {
 	i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
 	if i < 0 {
 		msg := fmt.Sprintf("%q: %v", key, ErrUnknown)
 		if s := rules.Suggest(strings.ToLower(name), names(false)); s != "" {
-			msg += fmt.Sprintf(": did you mean %q?", strings.TrimSuffix(key, name)+s)
+			msg += fmt.Sprintf(": did you mean %q?", key[:ns]+s+key[ns+len(name):])
 		} else {
 			msg += fmt.Sprintf(" (known: %s)", strings.Join(names(false), ", "))
 		}
@@ -158,7 +159,7 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 		if !ok {
 			continue
 		}
-		if _, err := check(key, name, false); err != nil {
+		if _, err := check(key, len(OCI), name, false); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -184,7 +185,7 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 			continue
 		}
 		name, ctr, hasCtr := strings.Cut(rest, ".")
-		k, err := check(key, name, false)
+		k, err := check(key, len(Kubernetes), name, false)
 		if err != nil {
 			errs = append(errs, err)
 			continue
