@@ -15,6 +15,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 var one = 1
@@ -35,7 +36,9 @@ with env and sh, exec exits 127 when CMD is not found and 126 when it cannot run
 
 --profile takes any format convert reads. --bundle runs the process of a runc
 bundle (args, env, cwd, noNewPrivileges) under its linux.seccomp, on the host:
-the bundle's root, user, capabilities and namespaces are not applied.
+the bundle's root, user, capabilities and namespaces are not applied. A bundle
+that oci-sbx patch gave a late stage runs both stages, as runc would: its
+static oci-sbx from the bundle loads the late profile after linux.seccomp.
 
 --report prints each syscall the profile denies with an errno, as it happens,
 while the program still gets the errno. The filter notifies oci-sbx instead,
@@ -199,7 +202,17 @@ func fromBundle(cfg *sandbox.Config, dir string, withProfile bool, opt convert.O
 	if len(p.Args) == 0 {
 		return fmt.Errorf("running the bundle: %q has no process.args", path)
 	}
+	// A late stage runs as in the container: its binary and profile from
+	// the bundle, after linux.seccomp. With --profile instead of the
+	// bundle's linux.seccomp, the original process runs alone.
 	cfg.Args = p.Args
+	if withProfile {
+		if cfg.Args, _, err = stage.HostArgs(&spec, dir); err != nil {
+			return fmt.Errorf("running the bundle: %w", err)
+		}
+	} else if orig, ok := stage.OriginalArgs(p.Args); ok {
+		cfg.Args = orig
+	}
 	cfg.Env = append([]string{}, p.Env...) // exactly the bundle's, even when empty
 	cfg.Dir = p.Cwd
 	cfg.NoNewPrivileges = p.NoNewPrivileges
