@@ -327,6 +327,10 @@ __has() { grep -qF -- "$1" "$STATE.out" || { echo "the output lacks: $1" >&2; re
 if [ -f "$STATE.env" ]; then . "$STATE.env"; fi
 cd "$(cat "$STATE.cwd")"
 PS4='@@readme ${BASH_SOURCE[0]##*/}:${LINENO}@@ '
+# The trace has a descriptor of its own, so that capturing a command's
+# output does not capture the trace.
+exec 4>&2
+BASH_XTRACEFD=4
 set -x
 `
 
@@ -423,8 +427,13 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 	if line < 1 || line > len(b.lines) {
 		return fmt.Sprintf("%v: the block failed (%v) outside its own lines\n%s", b, err, clean(out.String()))
 	}
-	return fmt.Sprintf("%s:%d: %s\n(the block stopped there: bash %v)\n%s", b.file, b.line+line-1, strings.TrimSpace(b.lines[line-1]), err,
-		clean(outputOf(out.String(), line)))
+	// bash names a command's last line; the report, all of it.
+	first := line
+	for first > 1 && strings.HasSuffix(b.lines[first-2], "\\") {
+		first--
+	}
+	return fmt.Sprintf("%s:%d: %s\n(the block stopped there: bash %v)\n%s", b.file, b.line+first-1,
+		strings.TrimSpace(strings.Join(b.lines[first-1:line], "\n")), err, clean(outputOf(out.String(), first, line)))
 }
 
 // traceLine is the trace of one command: the marker with its file and
@@ -432,26 +441,26 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 // nesting), the command.
 var traceLine = regexp.MustCompile(`@+readme ([^:@]*):(\d+)@@ [^\n]*\n?`)
 
-// outputOf is what the block printed from the first trace of the line's
-// last run on.
-func outputOf(out string, line int) string {
+// outputOf is what the block printed from the first trace of the last
+// run of the command on lines first to last.
+func outputOf(out string, first, last int) string {
+	ours := func(l []int) bool { // a trace of the command's own lines
+		n, _ := strconv.Atoi(out[l[4]:l[5]])
+		return out[l[2]:l[3]] == "block.sh" && n >= first && n <= last
+	}
 	start := 0
 	locs := traceLine.FindAllStringSubmatchIndex(out, -1)
 	for i := len(locs) - 1; i >= 0; i-- {
-		l := locs[i]
-		n, _ := strconv.Atoi(out[l[4]:l[5]])
-		if out[l[2]:l[3]] == "block.sh" && n == line {
-			start = l[0]
-			// Back to the first trace of this run of the line.
-			for j := i - 1; j >= 0; j-- {
-				m, _ := strconv.Atoi(out[locs[j][4]:locs[j][5]])
-				if out[locs[j][2]:locs[j][3]] == "block.sh" && m != line {
-					break
-				}
-				start = locs[j][0]
-			}
-			break
+		if !ours(locs[i]) {
+			continue
 		}
+		start = locs[i][0]
+		// Back to the first trace of this run of the command; traces
+		// of the helpers it called (prelude.sh) belong to it.
+		for j := i - 1; j >= 0 && (ours(locs[j]) || out[locs[j][2]:locs[j][3]] != "block.sh"); j-- {
+			start = locs[j][0]
+		}
+		break
 	}
 	return out[start:]
 }
@@ -494,7 +503,7 @@ func TestRunBlock(t *testing.T) {
 		}
 	}
 	msg = run("true \\", "  --x   # exit status 1: a failure that does not come")
-	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "exit status 0, want 1") {
+	if !strings.Contains(msg, "x.md:10: true") || !strings.Contains(msg, "exit status 0, want 1") {
 		t.Errorf("a stated exit status is not held to:\n%s", msg)
 	}
 	// What a command is said to print, it prints (standard error too).
@@ -505,6 +514,13 @@ func TestRunBlock(t *testing.T) {
 	msg = run("echo first", `echo something else   # prints "Summary: 0 succeed"`)
 	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "the output lacks: Summary: 0 succeed") || !strings.Contains(msg, "something else") {
 		t.Errorf("output not as said:\n%s", msg)
+	}
+	// A command over several lines is reported whole, from its first
+	// line, with what it printed.
+	msg = run("echo first", "sh -c 'echo boom >&2; exit 3' \\", `  --x   # prints "Summary"`)
+	if !strings.Contains(msg, "x.md:11: sh -c 'echo boom >&2; exit 3' \\\n  --x") || !strings.Contains(msg, "exit status 3, want 0") ||
+		!strings.Contains(msg, "\nboom\n") || strings.Contains(msg, "first") || strings.Contains(msg, "@readme") {
+		t.Errorf("a command over two lines:\n%s", msg)
 	}
 }
 
