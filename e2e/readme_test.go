@@ -38,9 +38,10 @@ package e2e
 // block ends.
 //
 // Where it runs, and the only ways it differs from a user's terminal:
-//   - the files git tracks (and untracked files not ignored), with the
-//     working tree's edits, copied to a scratch directory: what a fresh
-//     clone holds once the edits are committed;
+//   - a clone of the checkout in a scratch directory, with the working
+//     tree's edits (tracked files, and untracked files git does not
+//     ignore) copied over: what a fresh clone holds once they are
+//     committed;
 //   - `make install` installs into the scratch directory (PREFIX), and its
 //     bin comes first on PATH, so that the test does not touch the machine;
 //   - runc keeps its state (--root) and Podman its images and containers
@@ -209,25 +210,35 @@ func TestReadme(t *testing.T) {
 	}
 }
 
-// copyCheckout copies what git tracks, and untracked files it does not
-// ignore, as they are in the working tree.
+// copyCheckout clones the checkout's commit and brings over the working
+// tree's edits: what git tracks and untracked files it does not ignore, as
+// they are, and the removal of deleted ones.
 func copyCheckout(t *testing.T, root, dst string) {
 	t.Helper()
+	if out, err := exec.Command("git", "clone", "--quiet", "--shared", root, dst).CombinedOutput(); err != nil {
+		missing(t, "cloning the checkout with git: %v\n%s", err, out)
+	}
 	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
-		missing(t, "listing the checkout's files with git: %v", err)
+		t.Fatalf("listing the checkout's files: %v", err)
 	}
 	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
 		src := filepath.Join(root, name)
+		to := filepath.Join(dst, name)
 		fi, err := os.Lstat(src)
 		if errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(to); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
 			continue // deleted in the working tree
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		to := filepath.Join(dst, name)
+		if err := os.RemoveAll(to); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			t.Fatal(err)
 		}
