@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,23 @@ func TestVersionJSON(t *testing.T) {
 		}
 	} else if v.Libseccomp != nil || strings.Contains(out, `"libseccomp": "`) {
 		t.Errorf("a build without seccomp reports libseccomp %q", *v.Libseccomp)
+	}
+	// runc's features, as the linked loader reports them.
+	f := v.SeccompFeatures
+	if f == nil || f.Enabled == nil || *f.Enabled != sandbox.Supported {
+		t.Fatalf("seccompFeatures %+v in a build with seccomp support %v", f, sandbox.Supported)
+	}
+	if sandbox.Supported {
+		if !slices.Contains(f.Actions, "SCMP_ACT_KILL_PROCESS") || !slices.Contains(f.Operators, "SCMP_CMP_MASKED_EQ") || !slices.Contains(f.Archs, "SCMP_ARCH_X86_64") {
+			t.Errorf("seccompFeatures lack what every runc knows: %+v", f)
+		}
+		for _, flag := range f.SupportedFlags {
+			if !slices.Contains(f.KnownFlags, flag) {
+				t.Errorf("supported flag %s is not a known one: %+v", flag, f)
+			}
+		}
+	} else if f.Actions != nil || f.SupportedFlags != nil {
+		t.Errorf("a build without seccomp reports features: %+v", f)
 	}
 	// The kernel's own list: every kernel with seccomp filters has these.
 	for _, a := range []string{"kill_thread", "errno", "allow"} {
