@@ -16,6 +16,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
 	"github.com/oci-sbx/oci-sbx/convert/oci"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // maxExtendsDepth bounds chains of extends, which also stops cycles.
@@ -47,6 +48,13 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 			bopt := opt
 			bopt.Arches = arches
 			if slices.Contains(BuiltinNames(), ref) {
+				if len(arches) == 0 && syscalls.NativeArch() != "" {
+					// The extending profile's architectures decide
+					// (native when it names none), not the base's
+					// archMap: a note on every run about what that
+					// archMap leaves out would change nothing.
+					bopt.Arches = []string{syscalls.NativeArch()}
+				}
 				return Builtin(ref, bopt)
 			}
 			if depth >= maxExtendsDepth {
