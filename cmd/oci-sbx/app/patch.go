@@ -50,6 +50,12 @@ stage need; filters stack, so the process runs under exactly the profile.
 Processes started later with runc exec get linux.seccomp only. --no-late
 refuses such profiles instead, naming the rules runc cannot start with.
 
+The bundle changes as a whole: the late profile is BUNDLE/.oci-sbx/profile-
+SHA256.json, named by the SHA-256 of its bytes and written before config.json,
+whose atomic rename is the one moment the bundle changes. Patches of one bundle
+wait for each other (flock on BUNDLE/.oci-sbx/lock) and remove, after their
+commit, the files config.json no longer uses.
+
 The late stage needs a static oci-sbx built with seccomp support (make build
 builds one): --late-binary, else oci-sbx-static next to this oci-sbx, else this
 oci-sbx itself when it is static. Patching again replaces an earlier patch,
