@@ -8,7 +8,7 @@ TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
 # sbx_start (oci/sandbox/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
 STATIC_LDFLAGS := -extldflags "-static -Wl,-e,sbx_start"
-PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./internal/suggest ./internal/tree ./oci ./oci/stage ./hooks ./hooks/notify
+PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./internal/suggest ./internal/tree ./oci ./oci/stage ./oci/annotation ./hooks ./hooks/notify
 
 .PHONY: help deps build build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
