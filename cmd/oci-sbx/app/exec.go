@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -30,7 +31,8 @@ func execCommand() *cli.Command {
 with its ENOSYS stub for syscalls newer than the profile): no_new_privs, descriptors
 above 2 closed, the filter loaded on one thread and CMD exec'd from it. The exit
 status of CMD passes through; a death by signal N exits 128+N, and a seccomp kill
-is reported with the syscall that caused it when the kernel log is readable.
+is reported with the syscall that caused it when the kernel log is readable. As
+with env and sh, exec exits 127 when CMD is not found and 126 when it cannot run.
 
 --profile takes any format convert reads. --bundle runs the process of a runc
 bundle (args, env, cwd, noNewPrivileges) under its linux.seccomp, on the host:
@@ -124,7 +126,17 @@ func runExec(ctx context.Context, c *cli.Command) error {
 	}
 
 	res, err := sandbox.Run(ctx, cfg)
-	if err != nil {
+	// As env and sh: 127 when CMD is not there, 126 when it is and
+	// cannot run (here, too, when its dynamic loader cannot under the
+	// profile).
+	var ee *sandbox.ExecError
+	var le *sandbox.LoaderError
+	switch {
+	case errors.As(err, &ee) && ee.NotFound():
+		return &StatusError{Err: err, Code: 127}
+	case errors.As(err, &ee), errors.As(err, &le):
+		return &StatusError{Err: err, Code: 126}
+	case err != nil:
 		return err
 	}
 	if res.SeccompKill {
@@ -141,6 +153,9 @@ func runExec(ctx context.Context, c *cli.Command) error {
 // nothing else (see sandbox.Launch).
 func launchForm(c *cli.Command) bool {
 	profile := c.String("profile")
+	if quiet(c) {
+		return false // the launcher repeats the warnings
+	}
 	for _, f := range []string{"from", "bundle", "report", "no-new-privs"} {
 		if c.IsSet(f) {
 			return false
@@ -158,7 +173,7 @@ func loadLaunch(c *cli.Command, path string) (*specs.LinuxSeccomp, *sandbox.Laun
 		return nil, nil, err
 	}
 	var notes bytes.Buffer
-	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes))
+	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes), false)
 	self := true
 	opt.OnFile = func(string) { self = false }
 	s, err := convert.Read(path, data, "", opt)
