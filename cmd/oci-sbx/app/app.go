@@ -30,6 +30,7 @@ func New() *cli.Command {
 			lintCommand(),
 			patchCommand(), lateCommand(),
 			simulateCommand(),
+			recordCommand(),
 			diffCommand(),
 			hookCommand(), agentCommand(),
 			versionCommand(),

@@ -1,0 +1,158 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/record"
+)
+
+// CheckFailed is the exit status of record --check when the program made
+// a call the profile does not allow.
+const CheckFailed = 99
+
+func recordCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "record",
+		Usage:     "run a program and write the least-privilege profile of what it did",
+		ArgsUsage: "[--] CMD [ARGS...]",
+		// Flags after CMD are CMD's own.
+		StopOnNthArg: &one,
+		Description: `Runs CMD and every process it starts under a recording filter, and writes a
+profile that denies by default and allows exactly the calls they made: per
+architecture the kernel reported, with the arguments that say what a call does
+(socket's family and type, the namespaces clone and unshare create, personality,
+prctl's option, ioctl's request, setns's type, socketcall's call) as masked
+compares. Each rule says how often, and by which executables, it was seen; the
+profile starts with where it came from. The exit status is CMD's.
+
+Recording is not a sandbox. Each call the base does not allow is sent to
+oci-sbx as a seccomp user notification and answered "continue": the call then
+runs with whatever its pointer arguments hold by then, which the program can
+change after oci-sbx looked (man seccomp_unotify). If oci-sbx dies, the
+program's notified calls fail with ENOSYS instead of waiting.
+
+--base PROFILE (any format convert reads, normally an earlier recording) lets
+what PROFILE allows run at full speed, unrecorded: the result is PROFILE plus
+what the run needed beyond it.
+
+--check PROFILE records nothing: it runs CMD with PROFILE as the base, lets
+every call run, and names each call PROFILE would not allow (syscall, the
+recorded arguments, executable). CMD's own exit status passes through, except
+that any such call makes the status 99, and a CMD that exits 99 by itself
+exits 1 (with a note), so 99 always means "PROFILE is not enough".
+
+--verify runs CMD a second time, under the recorded profile as oci-sbx exec
+runs it, with the default action made kill-process so that no missing call
+can pass unnoticed; a kill names the syscall and fails the command. Coverage is
+only what the runs exercised: record several runs and join them with merge.
+
+Descendants still running when CMD exits are named, and their calls after that
+are no longer recorded; once oci-sbx lets go of them, their calls outside the
+profile fail with ENOSYS.
+
+Rules output (the default) carries the comments; JSON formats have no place for
+them, and spo gets the header only.
+
+Examples:
+   oci-sbx record -o ls.yaml -- ls /
+   oci-sbx record --base ls.yaml -o ls2.yaml -- ls -l /
+   oci-sbx record --check ls.yaml -- ls /tmp
+   oci-sbx record --verify --to docker -o app.json -- bin/suspicious-app`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
+			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
+			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
+			fromFlag(convert.InputFormats),
+			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
+			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
+		},
+		Action: runRecord,
+	}
+}
+
+func runRecord(ctx context.Context, c *cli.Command) error {
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return usageErrorf(c, "record needs a command to run")
+	}
+	check := c.String("check")
+	if check != "" {
+		for _, f := range []string{"base", "output", "to", "verify"} {
+			if c.IsSet(f) {
+				return usageErrorf(c, "--check records nothing: it takes no --%s", f)
+			}
+		}
+	}
+	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	if err != nil {
+		return usageErrorf(c, "--to: %v", err)
+	}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
+	}
+	cfg := record.Config{
+		Args: args, NoNewPrivileges: c.Bool("no-new-privs"),
+		Stdin: c.Root().Reader, Stdout: c.Root().Writer, Stderr: c.Root().ErrWriter,
+	}
+	baseFile := c.String("base")
+	if check != "" {
+		baseFile = check
+	}
+	if baseFile != "" {
+		s, err := loadProfile(c.Root().Reader, baseFile, from, warnOptions(c))
+		if err != nil {
+			return err
+		}
+		if cfg.Base, err = record.NewBase(s); err != nil {
+			return err
+		}
+	}
+	errw := c.Root().ErrWriter
+	if check != "" {
+		var missing int
+		cfg.Check = func(call record.Call, exe string) {
+			missing++
+			fmt.Fprintf(errw, "oci-sbx: not in %s: %s by %s\n", check, call, exe)
+		}
+		res, err := record.Run(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		switch {
+		case missing > 0:
+			fmt.Fprintf(errw, "oci-sbx: %s made %d kind(s) of call that %s does not allow\n", args[0], missing, check)
+			return &ExitStatus{Code: CheckFailed}
+		case res.Status() == CheckFailed:
+			fmt.Fprintf(errw, "oci-sbx: %s exited %d by itself; record --check reports that as 1\n", args[0], CheckFailed)
+			return &ExitStatus{Code: 1}
+		case res.Status() != 0:
+			return &ExitStatus{Code: res.Status()}
+		}
+		return nil
+	}
+
+	o := record.Options{
+		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
+		Format: to, Version: Version, Verify: c.Bool("verify"),
+		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  ")) },
+	}
+	out, err := record.Record(ctx, o)
+	if err != nil {
+		if errors.Is(err, record.ErrReplay) {
+			return fmt.Errorf("verifying: %w", err)
+		}
+		return err
+	}
+	if code := out.Result.Status(); code != 0 {
+		return &ExitStatus{Code: code}
+	}
+	return nil
+}
