@@ -19,16 +19,20 @@ var namePrefixes = map[string][]string{
 // byValue maps a constant's value to its names, sorted, per prefix.
 var byValue = sync.OnceValue(func() map[string]map[uint64][]string {
 	m := map[string]map[uint64][]string{}
+	prefixes := map[string]bool{}
+	for _, ps := range namePrefixes {
+		for _, p := range ps {
+			prefixes[p] = true
+		}
+	}
 	for _, n := range rules.ConstantNames() {
 		v, _ := rules.Constant(n)
-		for _, prefixes := range namePrefixes {
-			for _, p := range prefixes {
-				if strings.HasPrefix(n, p) && n != "AF_LOCAL" && n != "AF_ROUTE" && n != "AF_MAX" {
-					if m[p] == nil {
-						m[p] = map[uint64][]string{}
-					}
-					m[p][v] = append(m[p][v], n)
+		for p := range prefixes {
+			if strings.HasPrefix(n, p) && n != "AF_LOCAL" && n != "AF_ROUTE" && n != "AF_MAX" {
+				if m[p] == nil {
+					m[p] = map[uint64][]string{}
 				}
+				m[p][v] = append(m[p][v], n)
 			}
 		}
 	}

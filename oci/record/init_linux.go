@@ -147,6 +147,10 @@ func initRun(sock int) error {
 		// up and says so.
 		return fmt.Errorf("the listener got descriptor %d, not %d", lfd, next)
 	}
+	// Wait for the recorder: without this, a base that allows execve
+	// would let the program start before anyone holds the listener, and
+	// the listener closes at execve.
+	_, _, _ = unix.RawSyscall(handshakeNr, 0, 0, 0)
 	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
 	return fmt.Errorf("executing %q: %w", cfg.Path, errno)
 }

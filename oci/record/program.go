@@ -19,6 +19,11 @@ const (
 	retNotify = 0x7fc00000 // SECCOMP_RET_USER_NOTIF
 )
 
+// handshakeNr is the call the init child makes once its filter is loaded:
+// a number no architecture's syscall has (it fails with ENOSYS), which the
+// filter always notifies.
+const handshakeNr = 0x0fffffff
+
 // maxInstructions is BPF_MAXINSNS, the longest program the kernel loads.
 const maxInstructions = 4096
 
@@ -149,6 +154,12 @@ func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
 	}
 	sort.Slice(blocks, func(i, j int) bool { return blocks[i].audit < blocks[j].audit })
 
+	// The init child's handshake, a number no syscall has: it tells the
+	// recorder the filter is loaded, and waits until the recorder holds
+	// the listener.
+	a.emit(ldAbs, 0, 0, offNr)
+	a.emit(jeq, 0, 1, handshakeNr)
+	a.emit(ret, 0, 0, retNotify)
 	a.emit(ldAbs, 0, 0, offArch)
 	for _, bl := range blocks {
 		a.emit(jeq, 0, 1, bl.audit)

@@ -449,7 +449,7 @@ type recorder struct {
 	check func(Call, string)
 	child int32 // the init child, until it execs the program
 
-	started   bool // the init child's execve was seen
+	started   bool // the init child's handshake was seen
 	exes      map[uint32]string
 	cacheExes bool
 	checked   map[Call]bool
@@ -527,13 +527,12 @@ func (r *recorder) handle(n *notif) {
 	}
 	exec := name == "execve" || name == "execveat"
 	if !r.started {
-		// Until the init child execs the program, its calls are
-		// oci-sbx's own (a signal's return, say); execve itself is the
-		// program's first need.
-		if int32(n.pid) != r.child || !exec {
-			return
+		// Until the init child's handshake, its calls are oci-sbx's own
+		// (a signal's return, say).
+		if int32(n.pid) == r.child && nr == handshakeNr {
+			r.started = true
 		}
-		r.started = true
+		return
 	}
 	if r.base.Allows(arch, nr, n.args) {
 		return
