@@ -107,7 +107,7 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 		g := byName[name]
 		hidden := hiddenArgs[name]
 		if g.uncond {
-			comment := summarize(g.all, seen, multiArch, arches)
+			comment := summarize(g.all, seen, multiArch)
 			if len(chosenArgs[name]) > 0 {
 				comment = fmt.Sprintf("more than %d distinct arguments: allowed whatever they are; %s", maxValues, comment)
 			}
@@ -128,7 +128,7 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 			return vals[i][1] < vals[j][1]
 		})
 		for _, v := range vals {
-			comment := name + formatArgs(name, v) + ": " + summarize(g.cases[v], seen, multiArch, arches)
+			comment := name + formatArgs(name, v) + ": " + summarize(g.cases[v], seen, multiArch)
 			p.Rules = append(p.Rules, rules.Rule{
 				Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow},
 				When: conds(name, v), Comment: joinComment(comment, hidden),
@@ -149,7 +149,7 @@ func joinComment(a, b string) string {
 }
 
 // summarize says how often calls were seen and by which executables.
-func summarize(cs []Call, seen map[Call]Seen, multiArch bool, arches map[string]bool) string {
+func summarize(cs []Call, seen map[Call]Seen, multiArch bool) string {
 	var total uint64
 	exes := map[string]uint64{}
 	on := map[string]bool{}
@@ -162,13 +162,24 @@ func summarize(cs []Call, seen map[Call]Seen, multiArch bool, arches map[string]
 		on[c.Arch] = true
 	}
 	out := describe(Seen{Count: total, Exes: exes})
-	if multiArch && len(on) < len(arches) {
-		list := make([]string, 0, len(on))
-		for a := range on {
-			list = append(list, a)
+	if !multiArch {
+		return out
+	}
+	// Name the other ABIs; the native one goes without saying.
+	native := rules.NativeArch()
+	var others []string
+	for a := range on {
+		if a != native {
+			others = append(others, a)
 		}
-		sort.Strings(list)
-		out += " (seen on " + strings.Join(list, ", ") + " only)"
+	}
+	sort.Strings(others)
+	switch {
+	case len(others) == 0:
+	case on[native]:
+		out += " (also on " + strings.Join(others, ", ") + ")"
+	default:
+		out += " (on " + strings.Join(others, ", ") + " only)"
 	}
 	return out
 }

@@ -140,13 +140,11 @@ func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
 	}
 	var blocks []block
 	for audit, names := range auditNames() {
-		var covered []string
-		for _, n := range names {
-			if b.Covers(n) {
-				covered = append(covered, n)
-			}
-		}
-		if len(covered) == 0 {
+		// Every ABI of a covered AUDIT_ARCH value gets its branch, the
+		// uncovered ones a branch that notifies: x32's numbers must not
+		// reach x86_64's comparisons.
+		covered := slices.Clone(names)
+		if !slices.ContainsFunc(names, b.Covers) {
 			continue
 		}
 		sort.Slice(covered, func(i, j int) bool { return filter.NumberBase(covered[i]) < filter.NumberBase(covered[j]) })
@@ -183,6 +181,11 @@ func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
 			if base := filter.NumberBase(arch); i > 0 {
 				a.emit(jge, 1, 0, base)
 				a.jump(next)
+			}
+			if !b.Covers(arch) {
+				a.emit(ret, 0, 0, retNotify)
+				a.label(next)
+				continue
 			}
 			var allow []uint32
 			for _, nr := range filter.Numbers(arch) {
