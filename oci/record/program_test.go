@@ -151,7 +151,7 @@ func TestBaseAction(t *testing.T) {
 		// runc's libseccomp keeps the unconditional rule and drops the
 		// conditional one, and so does reading the profile.
 		{"x86_64", "personality", [6]uint64{8}, true},
-		{"x32", "personality", [6]uint64{0}, false},    // not an architecture of the base
+		{"x32", "personality", [6]uint64{0}, false}, // not an architecture of the base
 		{"x86_64", "ptrace", [6]uint64{}, false},
 	} {
 		if got := b.Allows(tc.arch, nr(tc.arch, tc.name), tc.args); got != tc.want {

@@ -30,7 +30,7 @@ func New() *cli.Command {
 			lintCommand(),
 			patchCommand(), lateCommand(),
 			simulateCommand(),
-			recordCommand(),
+			recordCommand(), mergeCommand(),
 			diffCommand(),
 			hookCommand(), agentCommand(),
 			versionCommand(),
