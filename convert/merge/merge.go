@@ -105,7 +105,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 				key := condKey(r.When)
 				if len(r.When) == 0 {
 					c.uncond = true
-				} else {
+				} else if _, ok := c.conds[key]; !ok {
 					c.conds[key] = r.When
 				}
 				if cm := comments[n.Name+"\x00"+key]; cm != "" {
@@ -152,10 +152,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 			for _, k := range sortedKeys(c.comments) {
 				all = append(all, c.comments[k]...)
 			}
-			cm := mergeComments(c.comments[""])
-			if len(c.conds) > 0 {
-				cm = joinNonEmpty("allowed whatever the arguments by one input", mergeComments(all))
-			}
+			cm := mergeComments(all)
 			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow}, Comment: cm})
 			continue
 		}
@@ -226,7 +223,7 @@ func mergeComments(cs []string) string {
 	if len(cs) == 0 {
 		return ""
 	}
-	var prefix string
+	prefixes := map[string]bool{}
 	var total uint64
 	exes := map[string]uint64{}
 	var other []string
@@ -242,7 +239,7 @@ func mergeComments(cs []string) string {
 			}
 			continue
 		}
-		prefix = m[1]
+		prefixes[m[1]] = true
 		n, _ := strconv.ParseUint(m[2], 10, 64)
 		total += n
 		parts := strings.Split(m[3], ", ")
@@ -292,8 +289,12 @@ func mergeComments(cs []string) string {
 			calls = "call"
 		}
 		out = fmt.Sprintf("%d %s by %s", total, calls, strings.Join(parts, ", "))
-		if prefix != "" {
-			out = prefix + ": " + out
+		// A call's arguments head the count only when every count was
+		// of that one call.
+		for p := range prefixes {
+			if len(prefixes) == 1 && p != "" {
+				out = p + ": " + out
+			}
 		}
 	}
 	return joinNonEmpty(append([]string{out}, other...)...)

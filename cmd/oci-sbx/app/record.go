@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v3"
 
@@ -98,9 +101,11 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	// The program's output and oci-sbx's notes share standard error.
+	errw := synced(c.Root().ErrWriter)
 	cfg := record.Config{
 		Args: args, NoNewPrivileges: c.Bool("no-new-privs"),
-		Stdin: c.Root().Reader, Stdout: c.Root().Writer, Stderr: c.Root().ErrWriter,
+		Stdin: c.Root().Reader, Stdout: c.Root().Writer, Stderr: errw,
 	}
 	baseFile := c.String("base")
 	if check != "" {
@@ -115,7 +120,6 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 			return err
 		}
 	}
-	errw := c.Root().ErrWriter
 	if check != "" {
 		var missing int
 		cfg.Check = func(call record.Call, exe string) {
@@ -155,4 +159,25 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		return &ExitStatus{Code: code}
 	}
 	return nil
+}
+
+// synced makes a writer safe for the goroutine copying the program's
+// output and the recorder's notes at once; a file is that already, and
+// stays a file so that the program writes to it directly.
+func synced(w io.Writer) io.Writer {
+	if _, ok := w.(*os.File); ok {
+		return w
+	}
+	return &lockedWriter{w: w}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
