@@ -23,6 +23,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Input is one profile to merge, as read from a file.
@@ -83,7 +84,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 			warn("%s denies by default with %s, %s with %s: the merged profile uses %s", in.Name, p.Default, inputs[0].Name, out.Default, out.Default)
 		}
 		if len(p.Architectures) == 0 {
-			arches[rules.NativeArch()] = true
+			arches[syscalls.NativeArch()] = true
 		}
 		for _, a := range p.Architectures {
 			arches[a.Name] = true

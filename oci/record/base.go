@@ -8,6 +8,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Base is what a profile lets run, asked per call: the recorder lets
@@ -39,7 +40,7 @@ func NewBase(s *specs.LinuxSeccomp) (*Base, error) {
 		return nil, fmt.Errorf("reading the base profile: %w", err)
 	}
 	b.def = p.Default
-	if n := rules.NativeArch(); n != "" {
+	if n := syscalls.NativeArch(); n != "" {
 		b.arches[n] = true
 	}
 	for _, a := range p.Architectures {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // namePrefixes says which constants name a recorded argument.
@@ -25,8 +25,8 @@ var byValue = sync.OnceValue(func() map[string]map[uint64][]string {
 			prefixes[p] = true
 		}
 	}
-	for _, n := range rules.ConstantNames() {
-		v, _ := rules.Constant(n)
+	for _, n := range syscalls.ConstantNames() {
+		v, _ := syscalls.Constant(n)
 		for p := range prefixes {
 			if strings.HasPrefix(n, p) && n != "AF_LOCAL" && n != "AF_ROUTE" && n != "AF_MAX" {
 				if m[p] == nil {
@@ -58,7 +58,7 @@ func formatValue(name string, i int, v uint64) string {
 		}
 		var flags []string
 		for _, f := range []string{"CLONE_NEWNS", "CLONE_NEWCGROUP", "CLONE_NEWUTS", "CLONE_NEWIPC", "CLONE_NEWUSER", "CLONE_NEWPID", "CLONE_NEWNET", "CLONE_NEWTIME"} {
-			if c, _ := rules.Constant(f); v&c != 0 {
+			if c, _ := syscalls.Constant(f); v&c != 0 {
 				flags = append(flags, f)
 				v &^= c
 			}

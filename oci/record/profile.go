@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Profile returns the least-privilege profile of a recording: it denies
@@ -32,7 +33,7 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 			arches[a.Name] = true
 		}
 		if len(bp.Architectures) == 0 {
-			arches[rules.NativeArch()] = true
+			arches[syscalls.NativeArch()] = true
 		}
 		kept = bp.Rules
 	}
@@ -166,7 +167,7 @@ func summarize(cs []Call, seen map[Call]Seen, multiArch bool) string {
 		return out
 	}
 	// Name the other ABIs; the native one goes without saying.
-	native := rules.NativeArch()
+	native := syscalls.NativeArch()
 	var others []string
 	for a := range on {
 		if a != native {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Return values of a seccomp program (linux/seccomp.h).
@@ -42,7 +43,7 @@ func archOf(audit, nr uint32) (arch string, ok bool) {
 
 var auditNames = sync.OnceValue(func() map[uint32][]string {
 	m := map[uint32][]string{}
-	for _, a := range rules.Arches() {
+	for _, a := range syscalls.Arches() {
 		if v, err := filter.AuditArch(a); err == nil {
 			m[v] = append(m[v], a)
 		}

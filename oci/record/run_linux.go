@@ -20,7 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Config describes one recorded run.
@@ -466,7 +466,7 @@ type recorder struct {
 func (b *Base) allowsExec() bool {
 	for arch := range b.arches {
 		for _, name := range []string{"execve", "execveat"} {
-			if nr, ok := rules.SyscallNumber(arch, name); ok {
+			if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 				if v, _, _ := b.classify(arch, uint32(nr)); v != never {
 					return true
 				}
