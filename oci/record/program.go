@@ -82,22 +82,22 @@ func argOffsets(i uint) (lo, hi uint32) {
 
 // asm builds a program; jumps over long distances go through ja, whose
 // offset is 32 bits, and are resolved by label at the end.
-type asm struct {
+type bpfAsm struct {
 	ins    []unix.SockFilter
 	labels map[string]int
 	fixups map[int]string // index of a ja → its label
 }
 
-func (a *asm) emit(code uint16, jt, jf uint8, k uint32) {
+func (a *bpfAsm) emit(code uint16, jt, jf uint8, k uint32) {
 	a.ins = append(a.ins, unix.SockFilter{Code: code, Jt: jt, Jf: jf, K: k})
 }
-func (a *asm) label(l string) { a.labels[l] = len(a.ins) }
-func (a *asm) jump(l string) {
+func (a *bpfAsm) label(l string) { a.labels[l] = len(a.ins) }
+func (a *bpfAsm) jump(l string) {
 	a.fixups[len(a.ins)] = l
 	a.emit(ja, 0, 0, 0)
 }
 
-func (a *asm) resolve() ([]unix.SockFilter, error) {
+func (a *bpfAsm) resolve() ([]unix.SockFilter, error) {
 	for i, l := range a.fixups {
 		t, ok := a.labels[l]
 		if !ok || t <= i {
@@ -134,7 +134,7 @@ func Program(b *Base) ([]unix.SockFilter, error) {
 }
 
 func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
-	a := &asm{labels: map[string]int{}, fixups: map[int]string{}}
+	a := &bpfAsm{labels: map[string]int{}, fixups: map[int]string{}}
 	type block struct {
 		audit  uint32
 		arches []string // by ascending number base

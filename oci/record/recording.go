@@ -79,6 +79,33 @@ func (r *Recording) Add(arch string, nr uint32, args [6]uint64, exe string) {
 	s.Exes[exe]++
 }
 
+// addCount notes n calls of one kind by exe, its values already masked
+// (the eBPF recorder counts in the kernel).
+func (r *Recording) addCount(c Call, exe string, n uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.calls[c]
+	if s == nil && len(chosenArgs[c.Name()]) > 0 {
+		k := [2]any{c.Arch, c.Nr}
+		if r.distinct[k] >= maxValues {
+			c = Call{Arch: c.Arch, Nr: c.Nr, AnyArgs: true}
+			s = r.calls[c]
+		} else {
+			r.distinct[k]++
+		}
+	}
+	if len(chosenArgs[c.Name()]) == 0 {
+		c.Values = [2]uint64{}
+		s = r.calls[c]
+	}
+	if s == nil {
+		s = &Seen{Exes: map[string]uint64{}}
+		r.calls[c] = s
+	}
+	s.Count += n
+	s.Exes[exe] += n
+}
+
 // Calls returns every kind of call seen, sorted by architecture, number
 // and values, with how often each was seen.
 func (r *Recording) Calls() ([]Call, map[Call]Seen) {

@@ -44,10 +44,23 @@ type Config struct {
 	// the filter without it (as root). Without CAP_SYS_ADMIN it is
 	// always set.
 	NoNewPrivileges bool
+	// Mode is how calls are observed: ModeNotify (the default) or
+	// ModeEBPF; ModeAuto takes eBPF where it loads (root, BTF, cgroup2)
+	// and notify elsewhere.
+	Mode Mode
 	// Linger is how long the recorder keeps answering descendants that
 	// outlive the program before it lets go of them (default 100ms).
 	Linger time.Duration
 }
+
+// Mode is how a recording observes calls.
+type Mode string
+
+const (
+	ModeAuto   Mode = "auto"
+	ModeNotify Mode = "notify"
+	ModeEBPF   Mode = "ebpf"
+)
 
 // Process is a descendant still running when the program exited.
 type Process struct {
@@ -72,6 +85,9 @@ type Result struct {
 	Leftovers []Process
 	// Notifications counts the calls the recorder answered.
 	Notifications uint64
+	// Setup is the time spent before the program started: the init
+	// child, its filter and the handshake, or loading the eBPF programs.
+	Setup time.Duration
 }
 
 // Status is the exit status a shell would report.
@@ -97,19 +113,34 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if len(c.Args) == 0 {
 		return nil, errors.New("no command")
 	}
+	began := time.Now()
 	base := c.Base
 	if base == nil {
 		base, _ = NewBase(nil)
-	}
-	prog, err := Program(base)
-	if err != nil {
-		return nil, err
 	}
 	env := c.Env
 	if env == nil {
 		env = os.Environ()
 	}
 	path, err := lookPath(c.Args[0], env, c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Mode {
+	case ModeEBPF:
+		return runEBPF(ctx, c, base, path, env, began)
+	case ModeAuto:
+		if c.Check == nil && os.Geteuid() == 0 {
+			res, err := runEBPF(ctx, c, base, path, env, began)
+			if !errors.Is(err, ErrEBPFUnsupported) {
+				return res, err
+			}
+		}
+	case "", ModeNotify:
+	default:
+		return nil, fmt.Errorf("unknown recording mode %q (want auto, notify or ebpf)", c.Mode)
+	}
+	prog, err := Program(base)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +208,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 
+	setup := time.Since(began)
 	rec := &recorder{
 		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
@@ -196,7 +228,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 
 	// The program is gone; its descendants may not be.
-	res := &Result{Recording: rec.rec}
+	res := &Result{Recording: rec.rec, Setup: setup}
 	linger := c.Linger
 	if linger == 0 {
 		linger = 100 * time.Millisecond

@@ -312,3 +312,46 @@ func TestBaseRunsUnrecorded(t *testing.T) {
 		t.Errorf("check saw %v", checked)
 	}
 }
+
+// TestEBPFNothingLost is TestNothingLost for the eBPF recorder.
+func TestEBPFNothingLost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the eBPF recorder needs root (CI=true turns this skip into a failure)")
+		}
+		t.Skip("the eBPF recorder needs root")
+	}
+	var stderr bytes.Buffer
+	res, err := Run(context.Background(), Config{Args: []string{target, "-load", "300"}, Stderr: &stderr, Mode: ModeEBPF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status() != 0 {
+		t.Fatalf("target: %s\n%s", status(res), stderr.String())
+	}
+	got := ioctlValues(t, res.Recording, "x86_64")
+	for _, m := range wantMarkers() {
+		s, ok := got[m]
+		if !ok {
+			t.Errorf("marker %#x is missing", m)
+			continue
+		}
+		if s.Count != 1 || s.Exes[target] != 1 {
+			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
+		}
+	}
+	if s := got[0x5eedfe00]; s.Count < uint64(len(wantMarkers())*150) {
+		t.Errorf("the load's ioctl was counted %d times", s.Count)
+	}
+	if s := ioctlValues(t, res.Recording, "x86")[0x5eedff00]; s.Count != 1 {
+		t.Errorf("the i386 ioctl was seen %d times, want 1", s.Count)
+	}
+	calls, _ := res.Recording.Calls()
+	x32 := false
+	for _, c := range calls {
+		x32 = x32 || c.Arch == "x32" && c.Name() == "getpid"
+	}
+	if !x32 {
+		t.Error("the x32 getpid is missing")
+	}
+}

@@ -55,6 +55,16 @@ runs it, with the default action made kill-process so that no missing call
 can pass unnoticed; a kill names the syscall and fails the command. Coverage is
 only what the runs exercised: record several runs and join them with merge.
 
+--mode picks how calls are observed. notify (above) works without privileges,
+on every architecture the kernel runs, from the first instruction; a notified
+call costs a round trip through oci-sbx (5-25 µs). ebpf (root, x86_64, a
+kernel with BTF and a cgroup2 hierarchy) counts calls in the kernel, from a
+program on the sys_enter tracepoint, for the processes in a cgroup CMD starts
+in: about as fast as the plain run, but it sees only calls no seccomp filter
+already denied, and a process that leaves the cgroup leaves the recording.
+auto (the default) takes ebpf where it loads and notify elsewhere; --check
+always uses notify.
+
 Descendants still running when CMD exits are named, and their calls after that
 are no longer recorded; once oci-sbx lets go of them, their calls outside the
 profile fail with ENOSYS.
@@ -75,6 +85,7 @@ Examples:
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
+			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
 		},
 		Action: runRecord,
 	}
@@ -104,7 +115,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	// The program's output and oci-sbx's notes share standard error.
 	errw := synced(c.Root().ErrWriter)
 	cfg := record.Config{
-		Args: args, NoNewPrivileges: c.Bool("no-new-privs"),
+		Args: args, NoNewPrivileges: c.Bool("no-new-privs"), Mode: record.Mode(c.String("mode")),
 		Stdin: c.Root().Reader, Stdout: c.Root().Writer, Stderr: errw,
 	}
 	baseFile := c.String("base")
