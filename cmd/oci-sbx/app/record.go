@@ -23,7 +23,7 @@ func recordCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "record",
 		Usage:     "run a program and write the least-privilege profile of what it did",
-		ArgsUsage: "[--] CMD [ARGS...]",
+		ArgsUsage: "[--] CMD [ARGS...] | --listen SOCKET",
 		// Flags after CMD are CMD's own.
 		StopOnNthArg: &one,
 		Description: `Runs CMD and every process it starts under a recording filter, and writes a
@@ -69,6 +69,14 @@ Descendants still running when CMD exits are named, and their calls after that
 are no longer recorded; once oci-sbx lets go of them, their calls outside the
 profile fail with ENOSYS.
 
+--listen SOCKET records a container instead of CMD: it serves the listenerPath
+that oci-sbx patch --record SOCKET BUNDLE puts into a bundle, takes the listener
+runc hands over once it has loaded the container's filter, records every
+process of the container from there on, and writes the profile when the last
+one has exited. write and what runc calls after loading (the measured table)
+run unobserved; the profile allows them, saying so, so that the same runc can
+start the container under it.
+
 Rules output (the default) carries the comments; JSON formats have no place for
 them, and spo gets the header only.
 
@@ -85,6 +93,7 @@ Examples:
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
+			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
 			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
 		},
 		Action: runRecord,
@@ -93,6 +102,9 @@ Examples:
 
 func runRecord(ctx context.Context, c *cli.Command) error {
 	args := c.Args().Slice()
+	if c.IsSet("listen") {
+		return recordContainer(ctx, c, args)
+	}
 	if len(args) == 0 {
 		return usageErrorf(c, "record needs a command to run")
 	}
@@ -191,4 +203,45 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// recordContainer is record --listen.
+func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf(c, "record --listen records a container: it takes no command")
+	}
+	for _, f := range []string{"check", "verify", "mode", "no-new-privs"} {
+		if c.IsSet(f) {
+			return usageErrorf(c, "record --listen takes no --%s", f)
+		}
+	}
+	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	if err != nil {
+		return usageErrorf(c, "--to: %v", err)
+	}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
+	}
+	errw := c.Root().ErrWriter
+	o := record.ListenOptions{
+		Socket: c.String("listen"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
+		Format: to, Version: Version,
+		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
+	}
+	if o.BaseName != "" {
+		s, err := loadProfile(c.Root().Reader, o.BaseName, from, warnOptions(c))
+		if err != nil {
+			return err
+		}
+		if o.Base, err = record.NewBase(s); err != nil {
+			return err
+		}
+	}
+	cr, err := record.RecordContainer(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errw, "oci-sbx: recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
+	return nil
 }
