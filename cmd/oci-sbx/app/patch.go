@@ -12,6 +12,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
@@ -54,6 +55,13 @@ oci-sbx itself when it is static. Patching again replaces an earlier patch,
 including a process.noNewPrivileges it set (the annotation
 io.oci-sbx.set-no-new-privileges records that).
 
+--record PATH puts in a recording filter instead of a profile: runc loads it
+where it would load the container's profile, and hands its listener over to
+PATH, where oci-sbx record --listen PATH -o FILE (started first) records every
+call of the container and writes FILE when the container has exited. write and
+what runc calls after loading run unobserved (runc cannot notify write, and
+nobody holds the listener yet); the recorded profile allows them, saying so.
+
 Examples:
    oci-sbx patch --profile testdata/demo.yaml mybundle
    oci-sbx patch --dry-run --profile /usr/share/containers/seccomp.json mybundle
@@ -65,6 +73,7 @@ Examples:
 			&cli.BoolFlag{Name: "backup", Usage: "keep the original as config.json.orig (never replacing one)"},
 			&cli.BoolFlag{Name: "no-late", Usage: "refuse a profile runc cannot start with, instead of applying it in a late stage"},
 			&cli.StringFlag{Name: "late-binary", Usage: "static oci-sbx `FILE` for the late stage (default: oci-sbx-static next to oci-sbx, or oci-sbx itself if static)"},
+			&cli.StringFlag{Name: "record", Usage: "instead of a profile, put in a recording filter whose listener goes to the unix socket `PATH`, served by oci-sbx record --listen PATH"},
 			&cli.StringFlag{Name: "report-to", Usage: "report each call the profile denies with an errno to the oci-sbx agent on the unix socket `PATH` (see oci-sbx agent --help)"},
 		},
 		Action: runPatch,
@@ -75,8 +84,21 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 1 {
 		return usageErrorf(c, "patch takes one BUNDLE directory, got %d arguments", c.NArg())
 	}
+	if socket := c.String("record"); socket != "" {
+		if c.IsSet("profile") || c.IsSet("report-to") || c.IsSet("dry-run") {
+			return usageErrorf(c, "--record puts in a recording filter: it takes no --profile, --report-to or --dry-run")
+		}
+		unobserved, err := record.PatchBundle(c.Args().First(), socket, c.Bool("backup"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: patched %s for recording; serve it with: oci-sbx record --listen %s -o FILE\n",
+			filepath.Join(c.Args().First(), oci.ConfigName), socket)
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: unobserved (runc calls them after loading the filter): %s\n", strings.Join(unobserved, ", "))
+		return nil
+	}
 	if c.String("profile") == "" {
-		return usageErrorf(c, "patch needs --profile FILE")
+		return usageErrorf(c, "patch needs --profile FILE (or --record PATH)")
 	}
 	from, err := fromFormat(c, convert.InputFormats)
 	if err != nil {
