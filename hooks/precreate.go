@@ -161,7 +161,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Binary, err = lateBinary(opt.LateBinary); err != nil {
 			return nil, fmt.Errorf("applying the profile: it needs a late stage (%s), and the late stage needs a static oci-sbx: %w", conflicts(plan), err)
 		}
-		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
+		if at.Dir, err = writeLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
 	}
@@ -324,3 +324,7 @@ func checkSocket(path string) error {
 	}
 	return nil
 }
+
+// writeLateDir makes the late stage's directory on the host (see
+// stage.WriteLateDir), for the back-ends of this package.
+func writeLateDir(root string, l *stage.Late) (string, error) { return stage.WriteLateDir(root, l) }

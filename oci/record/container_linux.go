@@ -112,14 +112,16 @@ func runcUnobserved(noNewPrivileges bool) []string {
 
 // PatchBundle puts the recording filter into a bundle's config.json
 // (atomically, the original kept as config.json.orig with backup), with
-// listenerPath the socket `oci-sbx record --listen SOCKET` serves.
+// listenerPath the socket `oci-sbx record --listen SOCKET` serves. It is
+// stage.Patch, the way every profile goes into a bundle: an earlier
+// patch, a late stage included, is undone, under the bundle's lock.
 func PatchBundle(dir, socket string, backup bool) (unobserved []string, err error) {
 	b, err := oci.OpenBundle(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
 	e, err := b.ReadConfig()
+	b.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -127,15 +129,13 @@ func PatchBundle(dir, socket string, backup bool) (unobserved []string, err erro
 	if err != nil {
 		return nil, err
 	}
-	nnp := spec.Process != nil && spec.Process.NoNewPrivileges
-	s, unobserved, err := ContainerFilter(socket, nnp, nil)
+	// As before any earlier patch, which this one replaces.
+	s, unobserved, err := ContainerFilter(socket, stage.OriginalNoNewPrivileges(spec), nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Apply(oci.WithSeccomp(s)); err != nil {
-		return nil, fmt.Errorf("patching %q: %w", dir, err)
-	}
-	if _, err := b.WriteConfig(e, backup); err != nil {
+	// The filter lets through what runc needs: no late stage.
+	if _, err := stage.Patch(dir, s, stage.PatchOptions{Backup: backup, NoLate: true}); err != nil {
 		return nil, err
 	}
 	return unobserved, nil
