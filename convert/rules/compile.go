@@ -41,6 +41,11 @@ type compiler struct {
 	p    *Profile
 	opt  CompileOptions
 	errs ErrorList
+
+	base       map[*Rule]bool // rules that came from the extended base
+	losses     map[lossKey][]string
+	lossAction map[lossKey][2]Action
+	lossOrder  []lossKey
 }
 
 func (c *compiler) errorf(at Pos, format string, args ...any) {
@@ -147,6 +152,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 
 	// Expand every rule into per-syscall cases, in rule order.
 	cases := map[string][]syscallCase{}
+	explicit := map[string]bool{} // named by the document itself, not through a group
 	var order []string
 	for i := range c.p.Rules {
 		r := &c.p.Rules[i]
@@ -156,6 +162,11 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 		if r.Action.Kind == Errno && r.Action.Ret == 0 {
 			c.errorf(r.ActionPos, "%v", ErrZeroErrno)
+		}
+		for _, n := range r.Syscalls {
+			if !strings.HasPrefix(n.Name, "@") {
+				explicit[n.Name] = true
+			}
 		}
 		for _, name := range c.expand(r.Syscalls, arches) {
 			if r.Action.Kind == Notify && name == "write" {
@@ -167,20 +178,63 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			cases[name] = append(cases[name], syscallCase{action: r.Action, when: when, rule: r})
 		}
 	}
-	var shadowed []string
-	for _, name := range order {
-		if kept, ok := c.resolveConflicts(name, cases[name], def); !ok {
-			cases[name] = kept
-			shadowed = append(shadowed, name)
+
+	// A base's rules for a syscall the document reaches only through a
+	// group take part in the precedence: a group does not lift a denial
+	// of the base. A syscall the document names itself is the
+	// document's alone.
+	var baseRules []*Rule
+	c.base = map[*Rule]bool{}
+	c.losses, c.lossAction = map[lossKey][]string{}, map[lossKey][2]Action{}
+	if base != nil {
+		bp, err := FromSeccomp(base)
+		if err != nil {
+			c.errorf(c.p.ExtendsPos, "extends %q: %v", c.p.Extends, err)
+		} else {
+			for i := range bp.Rules {
+				r := &bp.Rules[i]
+				baseRules = append(baseRules, r)
+				c.base[r] = true
+				if r.Action == def {
+					continue // runc drops it
+				}
+				for _, n := range r.Syscalls {
+					if _, decided := cases[n.Name]; decided && !explicit[n.Name] {
+						cases[n.Name] = append([]syscallCase{{action: r.Action, when: r.When, rule: r}}, cases[n.Name]...)
+					}
+				}
+			}
 		}
 	}
+
+	shared := map[*Rule]bool{} // rules that share a syscall with another rule
+	for _, name := range order {
+		for _, sc := range cases[name] {
+			shared[sc.rule] = shared[sc.rule] || len(cases[name]) > 1
+		}
+	}
+	var shadowed []string
+	for _, name := range order {
+		cs := cases[name]
+		if !slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.rule.Pos.IsValid() }) {
+			// A converted profile keeps the meaning it has under runc.
+			if kept, ok := c.resolveConflicts(name, cs, def); !ok {
+				cases[name] = kept
+				shadowed = append(shadowed, name)
+			}
+			continue
+		}
+		if kept, ok := c.precedence(name, cs, def); ok {
+			cases[name] = kept
+		}
+	}
+	c.reportLosses()
 	if len(shadowed) > 0 {
 		c.warnf(Pos{}, "%d syscalls have an unconditional rule and other rules; libseccomp keeps the first unconditional one and drops the rest, and so does this conversion: %s",
 			len(shadowed), strings.Join(shadowed, ", "))
 	}
 
 	// A base's rules come first, minus every syscall this profile decides.
-	fromBase := map[string]bool{}
 	if base != nil {
 		for _, sc := range base.Syscalls {
 			var keep []string
@@ -188,7 +242,6 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				if _, overridden := cases[n]; !overridden {
 					keep = append(keep, n)
 				}
-				fromBase[n] = true
 			}
 			if len(keep) > 0 {
 				sc.Names = keep
@@ -197,35 +250,42 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 
-	// One OCI rule per source rule, listing the syscalls that kept it.
+	// One OCI rule per source rule and set of conditions, listing the
+	// syscalls that kept it; a base's rules first.
+	sources := baseRules
 	for i := range c.p.Rules {
-		r := &c.p.Rules[i]
-		var names []string
-		var when []Cond
+		sources = append(sources, &c.p.Rules[i])
+	}
+	for _, r := range sources {
+		var keys []string
+		byWhen := map[string][]string{}
+		whens := map[string][]Cond{}
 		for _, name := range order {
 			for _, sc := range cases[name] {
-				if sc.rule == r {
-					names, when = append(names, name), sc.when
+				if sc.rule != r || sc.action == def {
+					continue
 				}
+				k := condsKey(sc.when)
+				if _, ok := byWhen[k]; !ok {
+					keys = append(keys, k)
+					whens[k] = sc.when
+				}
+				byWhen[k] = append(byWhen[k], name)
 			}
 		}
-		if len(names) == 0 {
-			continue
-		}
-		if r.Action == def {
-			// Such a rule still takes its syscalls away from the base.
-			if !slices.ContainsFunc(names, func(n string) bool { return fromBase[n] }) {
-				c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
+		for _, k := range keys {
+			names := byWhen[k]
+			sort.Strings(names)
+			act, ret := r.Action.Spec()
+			sys := specs.LinuxSyscall{Names: slices.Compact(names), Action: act, ErrnoRet: ret}
+			for _, w := range whens[k] {
+				sys.Args = append(sys.Args, w.Spec())
 			}
-			continue
+			out.Syscalls = append(out.Syscalls, sys)
 		}
-		sort.Strings(names)
-		act, ret := r.Action.Spec()
-		sys := specs.LinuxSyscall{Names: slices.Compact(names), Action: act, ErrnoRet: ret}
-		for _, w := range when {
-			sys.Args = append(sys.Args, w.Spec())
+		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" {
+			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
 		}
-		out.Syscalls = append(out.Syscalls, sys)
 	}
 	return out
 }

@@ -260,7 +260,7 @@ func TestHardenMasksIntArgs(t *testing.T) {
 rules:
   - {action: errno(EAFNOSUPPORT), syscalls: [socket], when: ["arg0 == AF_INET"]}
   - {action: errno(EPERM), syscalls: [kill], when: ["arg1 == -1"]}
-  - {action: errno(EPERM), syscalls: [socket, mmap], when: ["arg1 == 2"]}
+  - {action: errno(EAFNOSUPPORT), syscalls: [socket, mmap], when: ["arg1 == 2"]}
   - {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 < 5"]}
   - {action: errno(EPERM), syscalls: [setns], when: ["arg1 & 0xffffffffffffffff == CLONE_NEWUSER"]}
 `

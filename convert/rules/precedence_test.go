@@ -1,0 +1,269 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// intended is what a rules document means for a call: the strictest
+// action among the rules whose conditions all hold, else the default.
+func intended(p *Profile, name string, args [6]uint64) Action {
+	best, found := p.Default, false
+	for _, r := range p.Rules {
+		members := []string{}
+		for _, n := range r.Syscalls {
+			if strings.HasPrefix(n.Name, "@") {
+				m, _ := GroupMembers(n.Name, nil)
+				members = append(members, m...)
+			} else {
+				members = append(members, n.Name)
+			}
+		}
+		if !slices.Contains(members, name) {
+			continue
+		}
+		holds := true
+		for _, c := range r.When {
+			holds = holds && c.Matches(args[c.Arg])
+		}
+		if holds && (!found || Rank(r.Action) > Rank(best)) {
+			best, found = r.Action, true
+		}
+	}
+	return best
+}
+
+// underRunc is what runc and libseccomp do with a compiled profile: rules
+// with the default action dropped, a syscall's unconditional rule alone,
+// and otherwise the conditional rule that matches. Two matching
+// conditional rules with different actions are an error: their outcome
+// would hang on libseccomp's internals.
+func underRunc(d *Decisions, name string, args [6]uint64) (Action, error) {
+	var got []Action
+	for _, c := range d.Cases(name) {
+		holds := true
+		for _, w := range c.When {
+			holds = holds && w.Matches(args[w.Arg])
+		}
+		if holds && !slices.Contains(got, c.Action) {
+			got = append(got, c.Action)
+		}
+	}
+	switch len(got) {
+	case 0:
+		return d.Default, nil
+	case 1:
+		return got[0], nil
+	}
+	return Action{}, fmt.Errorf("%s%v: overlapping rules with actions %v", name, args, got)
+}
+
+// argVectors are the argument values worth trying for the conditions of
+// a profile: each operand, its neighbours, and the extremes.
+func argVectors(p *Profile) [][6]uint64 {
+	vals := map[uint][]uint64{}
+	add := func(arg uint, vs ...uint64) {
+		for _, v := range vs {
+			if !slices.Contains(vals[arg], v) {
+				vals[arg] = append(vals[arg], v)
+			}
+		}
+	}
+	for _, r := range p.Rules {
+		for _, c := range r.When {
+			add(c.Arg, 0, ^uint64(0), c.Value, c.Value+1, c.Value-1, c.Mask, c.Value|^c.Mask, c.Value^c.Mask)
+		}
+	}
+	out := [][6]uint64{{}}
+	for arg := uint(0); arg < 6; arg++ {
+		if len(vals[arg]) == 0 {
+			continue
+		}
+		var next [][6]uint64
+		for _, v := range out {
+			for _, x := range vals[arg] {
+				v[arg] = x
+				next = append(next, v)
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// TestPrecedence checks the class "several rules name one syscall": for
+// every document, syscall and argument vector worth trying, the compiled
+// profile under runc's reading does what the document means, and no two
+// compiled rules of different actions overlap (so libseccomp's order of
+// rules cannot matter).
+func TestPrecedence(t *testing.T) {
+	docs := map[string]string{
+		"deny equal to default beside a group allow": `default: errno(EPERM)
+rules:
+  - {action: allow, syscalls: ["@system-service"]}
+  - {action: errno(EPERM), syscalls: ["@network-connect"]}
+`,
+		"deny first, allow after": `default: errno(EPERM)
+rules:
+  - {action: errno(EPERM), syscalls: [openat]}
+  - {action: allow, syscalls: [openat, read]}
+`,
+		"stricter deny than the default beside an allow": `default: errno(EPERM)
+rules:
+  - {action: allow, syscalls: ["@network-io"]}
+  - {action: kill, syscalls: [connect]}
+`,
+		"allow beside a stricter default-less deny": `default: allow
+rules:
+  - {action: log, syscalls: [openat]}
+  - {action: errno(EACCES), syscalls: ["@file-open"]}
+`,
+		"conditional deny equal to the default beside an allow": `default: errno(EPERM)
+rules:
+  - {action: allow, syscalls: [socket, openat]}
+  - {action: errno(EPERM), syscalls: [socket], when: ["arg0 == AF_PACKET"]}
+  - {action: errno(EPERM), syscalls: [openat], when: ["arg2 & O_ACCMODE == O_WRONLY"]}
+`,
+		"conditional deny beside a conditional allow": `default: errno(EPERM)
+rules:
+  - {action: allow, syscalls: [socket], when: ["arg1 == 1"]}
+  - {action: errno(EPERM), syscalls: [socket], when: ["arg0 == 17"]}
+`,
+		"conditional deny with two conditions": `default: allow
+rules:
+  - {action: log, syscalls: [socket]}
+  - {action: kill, syscalls: [socket], when: ["arg0 == 17", "arg1 < 4"]}
+`,
+		"unconditional deny beats a conditional allow": `default: errno(EPERM)
+rules:
+  - {action: allow, syscalls: [personality], when: ["arg0 == 0"]}
+  - {action: errno(EPERM), syscalls: [personality]}
+  - {action: allow, syscalls: [clone], when: ["arg0 & 0x10000000 == 0"]}
+  - {action: trap, syscalls: [clone]}
+`,
+		"three levels": `default: allow
+rules:
+  - {action: log, syscalls: [kill]}
+  - {action: errno(EPERM), syscalls: [kill], when: ["arg1 == 9"]}
+  - {action: kill, syscalls: [kill], when: ["arg0 == 1"]}
+`,
+		"same errno through two rules": `default: allow
+rules:
+  - {action: errno(EPERM), syscalls: ["@file-open"]}
+  - {action: errno(EPERM), syscalls: [openat], when: ["arg0 == 3"]}
+`,
+		"disjoint errnos": `default: allow
+rules:
+  - {action: errno(EPERM), syscalls: [socket], when: ["arg0 == 1"]}
+  - {action: errno(EACCES), syscalls: [socket], when: ["arg0 == 2"]}
+`,
+	}
+	for name, src := range docs {
+		t.Run(name, func(t *testing.T) {
+			p, err := Parse("t.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := p.Compile(CompileOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := mustDecide(t, s)
+			var names []string
+			for _, r := range p.Rules {
+				for _, n := range r.Syscalls {
+					if strings.HasPrefix(n.Name, "@") {
+						m, _ := GroupMembers(n.Name, nil)
+						names = append(names, m...)
+					} else {
+						names = append(names, n.Name)
+					}
+				}
+			}
+			slices.Sort(names)
+			for _, n := range slices.Compact(names) {
+				for _, args := range argVectors(p) {
+					got, err := underRunc(d, n, args)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := intended(p, n, args); got != want {
+						t.Fatalf("%s%v: runc would apply %s, the rules say %s; compiled:\n%s", n, args, got, want, mustJSON(t, s))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPrecedenceRefusals: a document that no compiled profile can say
+// exactly is refused, naming both rules.
+func TestPrecedenceRefusals(t *testing.T) {
+	for _, src := range []string{
+		"default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [openat]}\n  - {action: errno(EACCES), syscalls: [\"@file-open\"]}\n",
+		"default: allow\nrules:\n  - {action: trace(1), syscalls: [openat]}\n  - {action: trace(2), syscalls: [openat], when: [\"arg0 == 1\"]}\n",
+		"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socket], when: [\"arg1 > 1\"]}\n  - {action: kill, syscalls: [socket], when: [\"arg1 == 5\"]}\n",
+	} {
+		_, err := compileString(t, src, CompileOptions{})
+		if err == nil {
+			t.Errorf("compiled:\n%s", src)
+			continue
+		}
+		if n := strings.Count(err.Error(), "t.yaml:"); n != 2 {
+			t.Errorf("error names %d positions, want both rules: %v", n, err)
+		}
+	}
+}
+
+// TestPrecedenceWarnings: what the precedence overrides is said.
+func TestPrecedenceWarnings(t *testing.T) {
+	var warns []string
+	opt := CompileOptions{Warn: func(e *Error) { warns = append(warns, e.Error()) }}
+	src := "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [personality], when: [\"arg0 == 0\"]}\n  - {action: kill, syscalls: [personality]}\n"
+	if _, err := compileString(t, src, opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "t.yaml:3:14") || !strings.Contains(warns[0], "t.yaml:4:14") {
+		t.Errorf("warnings: %q", warns)
+	}
+
+	// A group does not lift a denial of the base; a name does.
+	base := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: u(1), Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"read", "write"}, Action: specs.ActAllow},
+		{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
+	}}
+	opt.Base = func(string, []string) (*specs.LinuxSeccomp, error) { return base, nil }
+	warns = nil
+	s, err := compileString(t, "extends: b\nrules:\n  - {action: allow, syscalls: [\"@process-inspect\"]}\n", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := mustDecide(t, s).Cases("ptrace"); len(a) != 1 || a[0].Action.Kind != KillProcess {
+		t.Errorf("ptrace through a group: %v, want the base's kill-process", a)
+	}
+	if len(warns) != 1 || !strings.Contains(warns[0], "a group does not lift") {
+		t.Errorf("warnings: %q", warns)
+	}
+	s, err = compileString(t, "extends: b\nrules:\n  - {action: allow, syscalls: [ptrace]}\n", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := mustDecide(t, s).Cases("ptrace"); len(a) != 1 || a[0].Action.Kind != Allow {
+		t.Errorf("ptrace by name: %v, want allow", a)
+	}
+}
+
+func u(v uint) *uint { return &v }
+
+func mustJSON(t *testing.T, s *specs.LinuxSeccomp) string {
+	t.Helper()
+	var b strings.Builder
+	for _, sc := range s.Syscalls {
+		fmt.Fprintf(&b, "%v %s %v %v\n", sc.Names, sc.Action, sc.ErrnoRet, sc.Args)
+	}
+	return b.String()
+}
