@@ -3,6 +3,7 @@ package lint
 import (
 	"fmt"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -256,7 +257,12 @@ func rawProfile(r *rawResult, file string, prof *node) {
 		}
 
 		a, err := rules.ActionFromSpec(specs.LinuxSeccompAction(act.str()), errnoOf(retNode, nameNode))
-		if err == nil && defErr == nil && a == defAct {
+		vanished := false
+		if err == nil && defErr == nil {
+			vanished = denyVanishes(r, file, calls, names, i, a, defAct, errnoOf)
+		}
+
+		if err == nil && defErr == nil && a == defAct && !vanished {
 			others := false
 			for j := range calls {
 				others = others || j != i && slices.ContainsFunc(names[j], func(n string) bool { return slices.Contains(names[i], n) })
@@ -296,6 +302,84 @@ func rawProfile(r *rawResult, file string, prof *node) {
 			r.add(f)
 		}
 	}
+}
+
+// denyVanishes reports a denial that runc and libseccomp never apply
+// because another rule lets the same call through: runc drops a rule
+// whose action is the default before libseccomp sees it, and libseccomp
+// keeps a syscall's first unconditional rule and ignores every other.
+func denyVanishes(r *rawResult, file string, calls []*node, names [][]string, i int, a, def rules.Action, errnoOf func(ret, name *node) *uint) bool {
+	if !a.IsDeny() {
+		return false
+	}
+	when := func(c *node) []rules.Cond {
+		var out []rules.Cond
+		for _, arg := range c.get("args").list() {
+			idx, _ := strconv.ParseUint(arg.get("index").str(), 0, 8)
+			v, _ := strconv.ParseUint(arg.get("value").str(), 0, 64)
+			v2, _ := strconv.ParseUint(arg.get("valueTwo").str(), 0, 64)
+			if cond, err := rules.CondFromSpec(specs.LinuxSeccompArg{Index: uint(idx), Value: v, ValueTwo: v2, Op: specs.LinuxSeccompOperator(arg.get("op").str())}); err == nil {
+				out = append(out, cond)
+			}
+		}
+		return out
+	}
+	mine := when(calls[i])
+	for j, other := range calls {
+		if j == i || !appliesByDefault(calls[i]) || !appliesByDefault(other) {
+			continue
+		}
+		b, err := rules.ActionFromSpec(specs.LinuxSeccompAction(other.get("action").str()), errnoOf(other.get("errnoRet"), other.get("errno")))
+		if err != nil || b.IsDeny() || b == def {
+			continue
+		}
+		var shared []string
+		for _, n := range names[i] {
+			if slices.Contains(names[j], n) {
+				shared = append(shared, n)
+			}
+		}
+		theirs := when(other)
+		if len(shared) == 0 || !rules.Overlap(mine, theirs) {
+			continue
+		}
+		var why string
+		switch {
+		case a == def:
+			why = fmt.Sprintf("its action is the default (%s), so runc drops it before libseccomp sees it, and the %s rule at %s decides alone", a, b, posText(file, other.get("action").pos))
+		case len(theirs) == 0 && (len(mine) > 0 || j < i):
+			why = fmt.Sprintf("libseccomp keeps the first unconditional rule for a syscall and ignores every other, so the %s rule at %s decides", b, posText(file, other.get("action").pos))
+		default:
+			continue
+		}
+		r.add(Finding{ID: "deny-vanishes", Severity: Error, File: file, Pos: calls[i].get("action").pos, Syscalls: shared,
+			Reason: fmt.Sprintf("the %s rule for %s never applies under runc: %s, letting the call through", a, strings.Join(shared, ", "), why),
+			Fix:    "take the syscalls out of the rule that lets them through (or give that rule conditions that exclude what is denied); oci-sbx rules do this for you: the stricter action wins"})
+		return true
+	}
+	return false
+}
+
+// appliesByDefault reports whether Docker keeps a rule for a container
+// with its default capabilities on this machine (minKernel aside).
+func appliesByDefault(c *node) bool {
+	has := func(list []*node, want func(string) bool) bool {
+		return slices.ContainsFunc(list, func(n *node) bool { return want(n.str()) })
+	}
+	defCap := func(s string) bool { return slices.Contains(convert.DockerDefaultCaps, s) }
+	thisArch := func(s string) bool { return s == runtime.GOARCH }
+	in, ex := c.get("includes"), c.get("excludes")
+	if caps := in.get("caps").list(); len(caps) > 0 && has(caps, func(s string) bool { return !defCap(s) }) {
+		return false
+	}
+	if arches := in.get("arches").list(); len(arches) > 0 && !has(arches, thisArch) {
+		return false
+	}
+	return !has(ex.get("caps").list(), defCap) && !has(ex.get("arches").list(), thisArch)
+}
+
+func posText(file string, p rules.Pos) string {
+	return fmt.Sprintf("%s:%d:%d", file, p.Line, max(p.Col, 1))
 }
 
 func firstOf(ns ...*node) *node {
@@ -360,12 +444,39 @@ func rawRules(r *rawResult, file string, data []byte) {
 	for _, rule := range p.Rules {
 		what := "the rule for " + ruleNames(rule)
 		ruleAction(r, file, rule.Action, rule.ActionPos, what)
-		if p.HasDefault && p.Extends == "" && rule.Action == p.Default {
+		if p.HasDefault && p.Extends == "" && rule.Action == p.Default && !sharesSyscall(p, rule) {
 			r.add(Finding{ID: "default-rule", Severity: Info, File: file, Pos: rule.ActionPos,
 				Reason: fmt.Sprintf("%s has the default action %s: it changes nothing (runc would drop it)", what, rule.Action),
 				Fix:    "remove the rule"})
 		}
 	}
+}
+
+// sharesSyscall reports whether another rule names one of the rule's
+// syscalls: then a rule with the default action takes them out of it.
+func sharesSyscall(p *rules.Profile, rule rules.Rule) bool {
+	members := func(r rules.Rule) []string {
+		var out []string
+		for _, n := range r.Syscalls {
+			if strings.HasPrefix(n.Name, "@") {
+				m, _ := rules.GroupMembers(n.Name, nil)
+				out = append(out, m...)
+			} else {
+				out = append(out, n.Name)
+			}
+		}
+		return out
+	}
+	mine := members(rule)
+	for _, other := range p.Rules {
+		if other.Pos == rule.Pos {
+			continue
+		}
+		if slices.ContainsFunc(members(other), func(n string) bool { return slices.Contains(mine, n) }) {
+			return true
+		}
+	}
+	return false
 }
 
 func ruleNames(r rules.Rule) string {

@@ -202,8 +202,10 @@ func conjoin(cs []Cond) (out []Cond, m meeting, bad [2]Cond) {
 	return out, meetOne, bad
 }
 
-// overlap reports whether some arguments satisfy both lists of
-// conditions, or might.
+// Overlap reports whether some arguments satisfy both lists of
+// conditions (each AND-ed), or might.
+func Overlap(a, b []Cond) bool { return overlap(a, b) }
+
 func overlap(a, b []Cond) bool {
 	_, m, _ := conjoin(append(slices.Clone(a), b...))
 	return m != meetNever
