@@ -527,6 +527,8 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 				} else {
 					r.errorf(ap+".op", "%v", rules.UnknownName("comparison operator", string(a.Op), seccompOps))
 				}
+			case a.ValueTwo != 0:
+				r.errorf(ap+".valueTwo", "%v", err)
 			default:
 				r.errorf(ap, "%v", err)
 			}

@@ -365,7 +365,7 @@ func TestParseLibseccompCErrors(t *testing.T) {
 		{"negative errno", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(-EPERM), SCMP_SYS(read), 0);"),
 			`t.c:4:39: seccomp_rule_add: errno -1 is negative; libseccomp takes a positive errno, as in SCMP_ACT_ERRNO(EPERM)`},
 		{"errno too big", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(5000), SCMP_SYS(read), 0);"),
-			`t.c:4:39: seccomp_rule_add: errno 5000 is out of range (1-4095)`},
+			`t.c:4:39: seccomp_rule_add: errno 5000 is out of range (1-4094): libseccomp refuses it`},
 		{"errno variable", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), SCMP_SYS(read), 0);"),
 			`t.c:4:39: seccomp_rule_add: cannot follow errno "err" (a variable); write a number, a named constant or a #define`},
 		{"trace too big", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_TRACE(70000), SCMP_SYS(read), 0);"),

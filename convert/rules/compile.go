@@ -376,6 +376,15 @@ func (c *compiler) lower(r *Rule) ([]Cond, bool) {
 	}
 	var out []Cond
 	ok := true
+	for _, w := range r.When {
+		if err := w.check(); err != nil {
+			c.errorf(w.Pos, "%v", err)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil, false
+	}
 	for _, a := range args {
 		merged, err := mergeConds(byArg[a])
 		if err != nil {
