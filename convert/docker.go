@@ -392,6 +392,21 @@ func (r *resolver) architectures() []specs.Arch {
 	}
 	r.primary = rules.NativeArch()
 	if len(doc.Architectures) > 0 {
+		var names []string
+		for _, a := range doc.Architectures {
+			if n, err := rules.ArchFromSpec(a); err == nil {
+				names = append(names, n)
+			}
+		}
+		if len(names) == len(doc.Architectures) {
+			if i, _, err := rules.CheckArchitectures(names, r.primary); err != nil {
+				path := "architectures"
+				if i >= 0 {
+					path = fmt.Sprintf("architectures[%d]", i)
+				}
+				r.errorf(path, "%v", err)
+			}
+		}
 		return slices.Clone(doc.Architectures)
 	}
 	if len(doc.ArchMap) == 0 {

@@ -270,6 +270,8 @@ func TestDockerErrors(t *testing.T) {
 			`x.json:1:144: masked equality "arg0 & 1 == 3" can never hold`},
 		{"valueTwo on a plain comparison", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 1, "valueTwo": 3, "op": "SCMP_CMP_EQ"}]}`), Options{},
 			`x.json:1:144: valueTwo 0x3 on SCMP_CMP_EQ: only SCMP_CMP_MASKED_EQ reads valueTwo`},
+		{"mixed byte orders", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_S390X"]}`, Options{},
+			`x.json:1:75: architecture "s390x" is big-endian and "x86_64" is not`},
 		{"errno zero by name", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errno": "0"}`), Options{}, "errno(0)"},
 		{"default errno zero", `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 0}`, Options{}, "x.json:1:56: errno(0)"},
 		{"errno name and number disagree", rule(`{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "errno": "ENOSYS"}`), Options{},

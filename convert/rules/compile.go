@@ -46,6 +46,8 @@ type compiler struct {
 	losses     map[lossKey][]string
 	lossAction map[lossKey][2]Action
 	lossOrder  []lossKey
+
+	wideForeign []string // syscalls of a converted profile with a 64-bit compare of a 32-bit argument
 }
 
 func (c *compiler) errorf(at Pos, format string, args ...any) {
@@ -105,6 +107,24 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	}
 	if len(c.targets()) == 1 && c.targets()[0].Name == Native {
 		arches, out.Architectures = nil, nil
+	}
+	primary := NativeArch()
+	if len(c.opt.Arches) > 0 {
+		primary = c.opt.Arches[0]
+	}
+	if len(c.opt.Arches) == 0 { // --arch names the machine: primary is its first
+		i, note, err := CheckArchitectures(arches, primary)
+		at := c.p.ArchitecturesPos
+		if i >= 0 && i < len(c.targets()) && c.targets()[i].Pos.IsValid() {
+			at = c.targets()[i].Pos
+		}
+		if err != nil {
+			c.errorf(at, "%v", err)
+		} else if note != "" {
+			c.warnf(at, "%s", note)
+		}
+	} else if _, _, err := CheckArchitectures(arches, primary); err != nil {
+		c.errorf(Pos{}, "--arch: %v", err)
 	}
 
 	var base *specs.LinuxSeccomp
@@ -168,7 +188,9 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				explicit[n.Name] = true
 			}
 		}
-		for _, name := range c.expand(r.Syscalls, arches) {
+		names := c.expand(r.Syscalls, arches)
+		c.noteWideCompares(r, when, names)
+		for _, name := range names {
 			if r.Action.Kind == Notify && name == "write" {
 				c.errorf(r.ActionPos, "notify on write: runc refuses it, because the runtime must be able to write while it waits for the listener")
 			}
@@ -212,6 +234,10 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		for _, sc := range cases[name] {
 			shared[sc.rule] = shared[sc.rule] || len(cases[name]) > 1
 		}
+	}
+	if len(c.wideForeign) > 0 {
+		c.warnf(Pos{}, "conditions on %s compare all 64 bits of an argument the kernel reads as 32 bits, so a caller that sets the upper half gets past them; oci-sbx lint lists them, and convert --harden masks them",
+			strings.Join(c.wideForeign, ", "))
 	}
 	var shadowed []string
 	for _, name := range order {
@@ -288,6 +314,45 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 	return out
+}
+
+// noteWideCompares says where a condition compares all 64 bits of an
+// argument the kernel reads as 32 so that it cannot do what it says: a
+// denial a caller slips past by setting the upper half, or a value
+// above 32 bits (AT_FDCWD sign-extended) that a caller passing an int
+// does not produce. A document's own conditions get a note each; a
+// converted profile's are summed up in one.
+func (c *compiler) noteWideCompares(r *Rule, when []Cond, names []string) {
+	for _, w := range when {
+		var hit []string
+		for _, n := range names {
+			wide := w.Op == OpEQ && w.Value > 0xffffffff
+			if IntArg(n, w.Arg) && (wide || escapable(r.Action, w)) {
+				hit = append(hit, n)
+			}
+		}
+		if len(hit) == 0 {
+			continue
+		}
+		if !r.Pos.IsValid() {
+			for _, n := range hit {
+				if !slices.Contains(c.wideForeign, n) {
+					c.wideForeign = append(c.wideForeign, n)
+				}
+			}
+			continue
+		}
+		fix := "compare the lower half only, with a mask (oci-sbx convert --harden does)"
+		if m, ok := LowerHalf(w); ok {
+			fix = fmt.Sprintf("write %q (oci-sbx convert --harden does)", m.String())
+		}
+		at := w.Pos
+		if !at.IsValid() {
+			at = r.Pos
+		}
+		c.warnf(at, "%s: %q compares all 64 bits of an argument the kernel reads as 32 bits, so it does not match what the kernel sees (a caller sets the upper half as it likes); %s",
+			strings.Join(hit, ", "), w.String(), fix)
+	}
 }
 
 // expand resolves syscall names and @groups for the target architectures

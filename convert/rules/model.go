@@ -394,7 +394,8 @@ type Profile struct {
 
 	// Architectures holds libseccomp names (x86_64, aarch64, …); empty or
 	// [native] means the host's own architecture only.
-	Architectures []Name
+	Architectures    []Name
+	ArchitecturesPos Pos
 
 	// Extends names a built-in base (docker-default, podman-default) or a
 	// file whose rules this profile starts from.

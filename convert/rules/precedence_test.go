@@ -267,3 +267,55 @@ func mustJSON(t *testing.T, s *specs.LinuxSeccomp) string {
 	}
 	return b.String()
 }
+
+// TestCheckArchitectures covers the class "an architecture list runc
+// cannot load or that means more than it says", for each machine kind.
+func TestCheckArchitectures(t *testing.T) {
+	tests := []struct {
+		list    []string
+		primary string
+		err     string // "" for none
+		note    bool
+	}{
+		{[]string{"x86_64", "x86", "x32"}, "x86_64", "", false},
+		{[]string{"x86"}, "x86_64", "name x86 but not x86_64", false},
+		{[]string{"x32"}, "x86_64", "name x32 but not x86_64", false},
+		{[]string{"arm"}, "aarch64", "name arm but not aarch64", false},
+		{[]string{"x86"}, "x86", "", false}, // a 32-bit machine
+		{[]string{"x86_64", "s390x"}, "x86_64", `"s390x" is big-endian`, false},
+		{[]string{"s390x", "s390"}, "x86_64", "", true},
+		{[]string{"s390x"}, "s390x", "", false},
+		{[]string{"aarch64", "arm"}, "x86_64", "", true},
+		{[]string{"ppc64le", "ppc64"}, "ppc64le", `"ppc64" is big-endian`, false},
+	}
+	for _, tt := range tests {
+		_, note, err := CheckArchitectures(tt.list, tt.primary)
+		switch {
+		case tt.err == "" && err != nil, tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%v on %s: error %v, want %q", tt.list, tt.primary, err, tt.err)
+		case (note != "") != tt.note:
+			t.Errorf("%v on %s: note %q, want one: %v", tt.list, tt.primary, note, tt.note)
+		}
+	}
+	if NativeArch() != "x86_64" {
+		return
+	}
+	_, err := compileString(t, "default: allow\narchitectures: [x86]\n", CompileOptions{})
+	if err == nil || !strings.HasPrefix(err.Error(), "t.yaml:2:17: ") {
+		t.Errorf("x86-only list: %v, want an error at the entry", err)
+	}
+}
+
+// TestWideCompareNote: a 64-bit comparison of a 32-bit argument is
+// written as asked, with a note that names the mask that fixes it.
+func TestWideCompareNote(t *testing.T) {
+	var warns []string
+	opt := CompileOptions{Warn: func(e *Error) { warns = append(warns, e.Error()) }}
+	src := "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [openat], when: [\"arg0 == AT_FDCWD\"]}\n  - {action: errno(EPERM), syscalls: [mmap], when: [\"arg0 == 0\"]}\n  - {action: errno(EPERM), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_PACKET\"]}\n"
+	if _, err := compileString(t, src, opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(warns) != 1 || !strings.HasPrefix(warns[0], "t.yaml:3:55: openat:") || !strings.Contains(warns[0], `"arg0 & 0xffffffff == 0xffffff9c"`) {
+		t.Errorf("warnings: %q", warns)
+	}
+}

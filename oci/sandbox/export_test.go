@@ -680,3 +680,20 @@ func TestExportUnprivileged(t *testing.T) {
 		t.Fatalf("unprivileged export: %v\n%s", err, out)
 	}
 }
+
+// TestExportErrnoLimit checks rules.MaxErrno against the libseccomp this
+// build links, through runc's loader in a child process: the largest
+// errno convert accepts loads, the next one does not.
+func TestExportErrnoLimit(t *testing.T) {
+	requireRoot(t)
+	profile := func(errno uint) *specs.LinuxSeccomp {
+		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: &errno}}}
+	}
+	if _, err := ExportBPF(context.Background(), profile(rules.MaxErrno)); err != nil {
+		t.Errorf("errno %d: %v", rules.MaxErrno, err)
+	}
+	if _, err := ExportBPF(context.Background(), profile(rules.MaxErrno+1)); err == nil {
+		t.Errorf("errno %d loaded; rules.MaxErrno is too small", rules.MaxErrno+1)
+	}
+}
