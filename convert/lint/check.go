@@ -119,6 +119,19 @@ func (c *checker) classes() {
 		if len(leaks) > 0 {
 			c.classLeak(in, leaks)
 		}
+		if len(cl.LocalFamilies) > 0 {
+			c.add(Finding{ID: "network-stays-open", Severity: Info, Syscalls: []string{"recvfrom", "recvmsg", "write"}, anchor: in.Trigger,
+				Reason: "even with every network call and family denied, a socket the process already holds keeps working (one inherited at start, or received over an AF_UNIX socket with SCM_RIGHTS): read, write and recvfrom on it look the same to seccomp as on a pipe; and an AF_UNIX socket reaches whatever listens on it, such as a proxy or an engine's socket mounted into the container",
+				Fix:    "start the process in its own network namespace (runc and Podman do by default; bwrap --unshare-net), close inherited descriptors, and mount no host sockets"})
+		}
+		if len(cl.LocalFamilies) > 0 && !c.denied("socket") {
+			if open := c.d.OpenFamilies(); len(open) > 0 {
+				c.add(Finding{ID: "network-socket-family", Severity: Error, Syscalls: []string{"socket"}, anchor: in.Trigger,
+					Reason: fmt.Sprintf("%s is denied (%s), but socket is allowed for %s: a socket of a network family needs no connect: socket(AF_PACKET, SOCK_RAW) + bind + write puts raw frames on the wire (CAP_NET_RAW, which docker run grants), and bind + recvfrom receives",
+						in.Trigger, in.Action, and(open)),
+					Fix: "allow socket only for the local families: arg0 & 0xffffffff == AF_UNIX (and AF_NETLINK), and deny the rest (oci-sbx convert --harden does)"})
+			}
+		}
 		if len(cl.Extra) > 0 {
 			extra := c.leaks(cl, func(m string) bool { return !slices.Contains(cl.Extra, m) })
 			if names := union(extra); len(names) > 0 {

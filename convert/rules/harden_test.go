@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"golang.org/x/sys/unix"
 	"slices"
 	"strings"
 	"testing"
@@ -148,12 +149,25 @@ func TestHardenDemo(t *testing.T) {
 	if d.Verdict("sendto") != Partly || !d.DeniesWhen("sendto", Cond{Arg: 4, Op: OpNE}) {
 		t.Errorf("sendto: verdict %d, cases %v; want denied when arg4 != 0 only", d.Verdict("sendto"), d.Cases("sendto"))
 	}
-	for _, m := range []string{"read", "write", "close", "getdents64", "newfstatat", "readlink", "socket", "recvfrom", "execve"} {
+	for _, m := range []string{"read", "write", "close", "getdents64", "newfstatat", "readlink", "recvfrom", "execve"} {
 		if d.Verdict(m) != Allowed {
 			t.Errorf("%s is no longer allowed", m)
 		}
 	}
-	if len(notes) != 3 || !strings.Contains(notes[0], "like openat") || !strings.Contains(notes[1], "sendto (when arg4 != 0)") {
+	// socket for the local families only, whatever the upper half says.
+	for _, tc := range []struct {
+		family uint64
+		allow  bool
+	}{{unix.AF_UNIX, true}, {unix.AF_NETLINK, true}, {unix.AF_UNIX | 1<<32, true}, {unix.AF_INET, false}, {unix.AF_INET6, false},
+		{unix.AF_PACKET, false}, {unix.AF_INET | 1<<32, false}, {0, false}, {unix.AF_VSOCK, false}, {0xffffffff, false}} {
+		if got := d.Allows("socket", [6]uint64{tc.family}); got != tc.allow {
+			t.Errorf("socket(%#x): allowed %v, want %v", tc.family, got, tc.allow)
+		}
+	}
+	if open := d.OpenFamilies(); len(open) != 0 {
+		t.Errorf("network families still open: %v", open)
+	}
+	if len(notes) != 4 || !strings.Contains(notes[3], "socket: denied with errno(EPERM) for every family but AF_UNIX and AF_NETLINK") || !strings.Contains(notes[0], "like openat") || !strings.Contains(notes[1], "sendto (when arg4 != 0)") {
 		t.Errorf("notes:\n%s", strings.Join(notes, "\n"))
 	}
 	// Hardening the hardened profile changes nothing.
@@ -305,7 +319,7 @@ func TestHardenKey(t *testing.T) {
 	if d := diffJSON(t, got, want); d != "" {
 		t.Errorf("harden: true differs from Harden:\n%s", d)
 	}
-	if len(warnings) != 3 || !strings.HasPrefix(warnings[0], "t.yaml: harden: ") {
+	if len(warnings) != 4 || !strings.HasPrefix(warnings[0], "t.yaml: harden: ") {
 		t.Errorf("warnings:\n%s", strings.Join(warnings, "\n"))
 	}
 	if s := p.String(); !strings.Contains(s, "\nharden: true\n") {

@@ -24,7 +24,7 @@ func TestLint(t *testing.T) {
 	}{
 		{name: "the demo has bypasses", args: []string{"lint", demo}, code: 1,
 			stdout: "demo.yaml:8:16: error [bypass-file-open] openat is denied (errno(EPERM)), but other calls open files as well: creat, open"},
-		{name: "a summary line", args: []string{"lint", demo}, code: 1, stdout: "demo.yaml: 3 errors, 5 warnings, 2 info\n"},
+		{name: "a summary line", args: []string{"lint", demo}, code: 1, stdout: "demo.yaml: 4 errors, 5 warnings, 3 info\n"},
 		{name: "warnings only", args: []string{"lint", clean}, code: 0, stdout: "0 errors, 1 warning, 1 info\n"},
 		{name: "standard input", stdin: "default: allow\nrules:\n  - {action: trace, syscalls: [ptrace]}\n", args: []string{"lint", "-"}, code: 1,
 			stdout: "<stdin>:3:14: error [trace-as-deny]"},
@@ -63,7 +63,7 @@ func TestLint(t *testing.T) {
 		Findings []struct{ ID, Severity string }
 		Errors   int
 	}
-	if err := json.Unmarshal([]byte(out), &report); err != nil || report.Errors != 3 || len(report.Findings) != 10 {
+	if err := json.Unmarshal([]byte(out), &report); err != nil || report.Errors != 4 || len(report.Findings) != 12 {
 		t.Errorf("json: %v, %d errors, %d findings", err, report.Errors, len(report.Findings))
 	}
 }
