@@ -13,7 +13,9 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // The document as written: what convert.Read normalises away, with the
@@ -213,7 +215,7 @@ func rawProfile(r *rawResult, file string, prof *node) {
 			return &u
 		}
 		for _, s := range []string{nameNode.str(), retNode.str()} { // Podman's and SPO's names
-			if n, err := rules.ParseErrno(s); err == nil && s != "" {
+			if n, err := syscalls.ParseErrno(s); err == nil && s != "" {
 				return &n
 			}
 		}
@@ -366,7 +368,7 @@ func appliesByDefault(c *node) bool {
 	has := func(list []*node, want func(string) bool) bool {
 		return slices.ContainsFunc(list, func(n *node) bool { return want(n.str()) })
 	}
-	defCap := func(s string) bool { return slices.Contains(convert.DockerDefaultCaps, s) }
+	defCap := func(s string) bool { return slices.Contains(docker.DefaultCaps, s) }
 	thisArch := func(s string) bool { return s == runtime.GOARCH }
 	in, ex := c.get("includes"), c.get("excludes")
 	if caps := in.get("caps").list(); len(caps) > 0 && has(caps, func(s string) bool { return !defCap(s) }) {

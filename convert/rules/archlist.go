@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // bigEndian lists the big-endian architectures libseccomp knows.
@@ -35,7 +37,7 @@ func CheckArchitectures(list []string, primary string) (at int, note string, err
 		return -1, "", nil
 	}
 	for i, a := range list {
-		if slices.Contains(SubArches(primary), a) {
+		if slices.Contains(syscalls.SubArches(primary), a) {
 			return i, "", fmt.Errorf("architectures [%s] name %s but not %s, which runc always adds on %s: the rules would filter %s calls too, which the list does not say; add %s (or convert with --arch %s for a machine whose own architecture is %s)",
 				strings.Join(list, ", "), a, primary, primary, primary, primary, strings.Join(list, ","), list[0])
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // CompileOptions steer Compile.
@@ -92,9 +94,9 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	for _, a := range c.targets() {
 		name := a.Name
 		if name == Native {
-			name = NativeArch()
+			name = syscalls.NativeArch()
 		}
-		spec, err := ArchSpec(name)
+		spec, err := syscalls.ArchSpec(name)
 		if err != nil {
 			c.errorf(a.Pos, "%v", err)
 			continue
@@ -108,7 +110,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	if len(c.targets()) == 1 && c.targets()[0].Name == Native {
 		arches, out.Architectures = nil, nil
 	}
-	primary := NativeArch()
+	primary := syscalls.NativeArch()
 	if len(c.opt.Arches) > 0 {
 		primary = c.opt.Arches[0]
 	}
@@ -374,11 +376,11 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 		}
 		check := arches
 		if check == nil {
-			check = []string{NativeArch()}
+			check = []string{syscalls.NativeArch()}
 		}
 		var missing []string
 		for _, a := range check {
-			if !HasSyscall(a, n.Name) {
+			if !syscalls.HasSyscall(a, n.Name) {
 				missing = append(missing, a)
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // intended is what a rules document means for a call: the strictest
@@ -297,7 +299,7 @@ func TestCheckArchitectures(t *testing.T) {
 			t.Errorf("%v on %s: note %q, want one: %v", tt.list, tt.primary, note, tt.note)
 		}
 	}
-	if NativeArch() != "x86_64" {
+	if syscalls.NativeArch() != "x86_64" {
 		return
 	}
 	_, err := compileString(t, "default: allow\narchitectures: [x86]\n", CompileOptions{})
