@@ -374,6 +374,15 @@ func Harden(s *specs.LinuxSeccomp, arches []string) (*specs.LinuxSeccomp, []stri
 			targets = append(targets, a.Name)
 		}
 	}
+	if len(targets) == 0 || len(targets) == 1 && targets[0] == Native {
+		// No list: the filter covers the host's own architecture only
+		// (the kernel answers every other with the bad-architecture
+		// action), so the class members are the host's; socketcall
+		// on x86_64 would be a name that does not exist there.
+		if n := syscalls.NativeArch(); n != "" {
+			targets = []string{n}
+		}
+	}
 	for _, a := range targets {
 		if _, err := syscalls.ArchSpec(a); err != nil && a != Native {
 			return nil, nil, fmt.Errorf("hardening: %w", err)
