@@ -5,11 +5,16 @@ package e2e
 import (
 	"encoding/json"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 // bypassAttempt is one of the suspicious app's extra attempts: its flag,
@@ -31,6 +36,12 @@ var bypassAttempts = []bypassAttempt{
 	{"udp-sendto", "udp_sendto", "sendto", false},
 	{"udp-sendmsg", "udp_sendmsg", "sendmsg", false},
 	{"tcp-fastopen", "tcp_fastopen", "sendto", false},
+	// A socket of a network family needs no connect: raw frames with
+	// write(2) on a bound AF_PACKET socket (CAP_NET_RAW), and datagrams
+	// from outside with bind + recvfrom. Only a rule on socket's family
+	// stops them.
+	{"raw-frame", "raw_frame", "socket", true},
+	{"udp-recv", "udp_recv", "socket", false},
 	// The demo lists no architectures, so the filter covers x86_64 only
 	// and answers i386 and x32 calls with the bad-architecture action
 	// (kill-thread); where the kernel has no IA-32 emulation, int 0x80
@@ -58,6 +69,39 @@ func TestBypass(t *testing.T) {
 	t.Run("matrix", func(t *testing.T) { testBypassMatrix(t, oci, app) })
 	t.Run("int-arg", func(t *testing.T) { testBypassIntArg(t, oci) })
 	t.Run("socketcall", func(t *testing.T) { testBypassSocketcall(t, oci) })
+	t.Run("runc", func(t *testing.T) { testBypassRunc(t, oci, app) })
+}
+
+// udpSender sends a datagram to 127.0.0.1:port every 20 ms, from outside
+// any filter, until the test ends: what the app's udp_recv attempt waits
+// for.
+func udpSender(t *testing.T) (port int) {
+	t.Helper()
+	l, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = l.LocalAddr().(*net.UDPAddr).Port
+	l.Close()
+	c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				c.Write([]byte("from outside"))
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done); c.Close() })
+	return port
 }
 
 // testBypassMatrix runs the suspicious app's attempts at its three goals
@@ -84,6 +128,7 @@ func testBypassMatrix(t *testing.T, oci, app string) {
 		}
 		args = append(args, "-"+a.flag)
 	}
+	args = append(args, "-udp-port", strconv.Itoa(udpSender(t)))
 
 	for _, run := range []struct {
 		name, profile string
@@ -252,5 +297,62 @@ rules:
 		if code, out, _ := runCmd(t, oci, "lint", hardened); code != 0 {
 			t.Errorf("%s hardened: lint exit status %d\n%s", name, code, out)
 		}
+	}
+}
+
+// testBypassRunc runs the raw-frame attempt in a runc container with the
+// capability docker run grants for it (CAP_NET_RAW), patched with the
+// demo and with the demo hardened (both in two stages, since they deny
+// openat): the demo lets the frame out, the hardened demo does not.
+func testBypassRunc(t *testing.T, ociBin, app string) {
+	requireRoot(t)
+	runc := requireTool(t, "runc")
+	// patch finds the late stage's static binary next to oci-sbx.
+	buildStatic(t, filepath.Join(filepath.Dir(ociBin), "oci-sbx-static"))
+	appData, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": appData})
+	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	hardened := filepath.Join(dir, "demo-hardened.json")
+	if code, _, stderr := runCmd(t, ociBin, "convert", "--harden", "-o", hardened, demo); code != 0 {
+		t.Fatalf("convert --harden: exit status %d\n%s", code, stderr)
+	}
+	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"}
+	withNetRaw := func(e *oci.Editor) error {
+		for _, set := range []string{"bounding", "effective", "permitted"} {
+			if err := e.Set(caps, "process", "capabilities", set); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, run := range []struct {
+		name, profile string
+		through       bool
+	}{{"demo", demo, true}, {"hardened", hardened, false}} {
+		t.Run(run.name, func(t *testing.T) {
+			bundle := filepath.Join(t.TempDir(), "bundle")
+			runcBundle(t, runc, bundle, rootfs, []string{"/suspicious-app", "-only", "-raw-frame"}, withNetRaw)
+			if code, out, stderr := runCmd(t, ociBin, "patch", "--profile", run.profile, bundle); code != 0 {
+				t.Fatalf("patch: exit status %d\n%s%s", code, out, stderr)
+			}
+			code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
+			t.Logf("runc run: exit status %d\n%s", code, out)
+			if timedOut || code != 0 {
+				t.Fatalf("runc run: exit status %d, timed out %v", code, timedOut)
+			}
+			switch through := strings.Contains(out, "=== raw_frame ok ==="); {
+			case run.through && !through:
+				t.Error("the raw frame did not get out under the demo: is CAP_NET_RAW missing, or is the attempt broken?")
+			case !run.through && through:
+				t.Error("the raw frame got out under the hardened demo")
+			case !run.through && !strings.Contains(out, "socket(AF_PACKET): operation not permitted"):
+				t.Error("the attempt failed, but not at socket(AF_PACKET) with the profile's EPERM")
+			}
+		})
 	}
 }

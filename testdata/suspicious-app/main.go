@@ -364,20 +364,25 @@ func tcpFastOpen() (string, error) {
 // write(2) on a bound AF_PACKET socket, and receives it on a second one:
 // the frame was on the wire, and no connect, sendto or sendmsg was made.
 func rawFrame() (string, error) {
-	lo, err := net.InterfaceByName("lo")
-	if err != nil {
-		return "", err
-	}
 	const etherType = 0x88b5                       // IEEE 802 local experimental
 	proto := int(etherType>>8 | etherType&0xff<<8) // network byte order
-	bind := func(fd int) error {
-		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: lo.Index})
-	}
 	rx, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
 		return "", fmt.Errorf("socket(AF_PACKET): %w", err)
 	}
 	defer unix.Close(rx)
+	// The interface's index by ioctl, not netlink: no sendto on the way.
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return "", err
+	}
+	if err := unix.IoctlIfreq(rx, unix.SIOCGIFINDEX, ifr); err != nil {
+		return "", fmt.Errorf("SIOCGIFINDEX lo: %w", err)
+	}
+	lo := int(ifr.Uint32())
+	bind := func(fd int) error {
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: lo})
+	}
 	if err := bind(rx); err != nil {
 		return "", fmt.Errorf("bind: %w", err)
 	}
