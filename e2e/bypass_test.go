@@ -70,6 +70,7 @@ func TestBypass(t *testing.T) {
 	t.Run("int-arg", func(t *testing.T) { testBypassIntArg(t, oci) })
 	t.Run("socketcall", func(t *testing.T) { testBypassSocketcall(t, oci) })
 	t.Run("runc", func(t *testing.T) { testBypassRunc(t, oci, app) })
+	t.Run("precedence", func(t *testing.T) { testBypassPrecedence(t, oci, app) })
 }
 
 // udpSender sends a datagram to 127.0.0.1:port every 20 ms, from outside
@@ -354,5 +355,82 @@ func testBypassRunc(t *testing.T, ociBin, app string) {
 				t.Error("the attempt failed, but not at socket(AF_PACKET) with the profile's EPERM")
 			}
 		})
+	}
+}
+
+// precedenceRules allow a group and deny part of it with the default's
+// own errno: runc would drop the denial and libseccomp keep the allow,
+// so the compiler takes the denied calls out of the allow.
+const precedenceRules = `default: errno(EPERM)
+rules:
+  - action: allow
+    syscalls: ["@system-service"]
+  - action: errno(EPERM)
+    syscalls: ["@network-connect"]
+`
+
+// precedenceOCI says the same to runc as an OCI profile: there the
+// denial vanishes, which convert keeps (that is what the file says to a
+// runtime) and lint reports.
+const precedenceOCI = `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "flags": [], "syscalls": [
+	{"names": ["connect", "socket", "read"], "action": "SCMP_ACT_ALLOW"},
+	{"names": ["connect"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+`
+
+// testBypassPrecedence: the suspicious app under the rules above can no
+// longer connect, through oci-sbx exec and through runc, and the program
+// runc loads says errno for every call the denial names.
+func testBypassPrecedence(t *testing.T, ociBin, app string) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "precedence.yaml")
+	ociProfile := filepath.Join(dir, "precedence.json")
+	if err := os.WriteFile(profile, []byte(precedenceRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ociProfile, []byte(precedenceOCI), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, ociBin, "exec", "--profile", profile, "--", app)
+	t.Logf("exec: exit status %d\n%s%s", code, out, stderr)
+	if code != 0 || !strings.Contains(out, "=== read_file ok ===") || !strings.Contains(out, "connect: operation not permitted") ||
+		!strings.Contains(out, "=== access_network fail ===") {
+		t.Error("under exec, the app connects (or does not start)")
+	}
+	if root := os.Geteuid() == 0; root {
+		for _, call := range []string{"connect", "sendto", "sendmsg", "sendmmsg", "io_uring_setup"} {
+			if code, out, stderr := runCmd(t, ociBin, "simulate", profile, call); code != 0 || strings.TrimSpace(out) != "errno(EPERM)" {
+				t.Errorf("simulate %s: exit status %d: %s%s", call, code, out, stderr)
+			}
+		}
+		// The OCI form keeps runc's meaning, and lint says the denial vanishes.
+		if code, out, stderr := runCmd(t, ociBin, "simulate", ociProfile, "connect"); code != 0 || strings.TrimSpace(out) != "allow" {
+			t.Errorf("simulate the OCI form: exit status %d: %s%s", code, out, stderr)
+		}
+	}
+	if code, out, _ := runCmd(t, ociBin, "lint", ociProfile); code != 1 || !strings.Contains(out, "error [deny-vanishes]") {
+		t.Errorf("lint of the OCI form: exit status %d\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, ociBin, "lint", profile); strings.Contains(out, "[deny-vanishes]") || strings.Contains(out, "changes nothing") {
+		t.Errorf("lint of the rules: exit status %d\n%s", code, out)
+	}
+
+	// runc loads it as linux.seccomp (runc can start under it).
+	requireRoot(t)
+	runc := requireTool(t, "runc")
+	appData, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": appData})
+	bundle := filepath.Join(dir, "bundle")
+	runcBundle(t, runc, bundle, rootfs, []string{"/suspicious-app"})
+	if code, out, stderr := runCmd(t, ociBin, "patch", "--profile", profile, bundle); code != 0 {
+		t.Fatalf("patch: exit status %d\n%s%s", code, out, stderr)
+	}
+	code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
+	t.Logf("runc run: exit status %d\n%s", code, out)
+	if timedOut || code != 0 || !strings.Contains(out, "connect: operation not permitted") || !strings.Contains(out, "=== read_file ok ===") {
+		t.Error("under runc, the app connects (or does not start)")
 	}
 }
