@@ -449,7 +449,7 @@ func (c *checker) runtimes() {
 		}
 		c.add(Finding{ID: "runc-cannot-start", Severity: Warning, Syscalls: names, anchor: names[0],
 			Reason: reason,
-			Fix:    "let oci-sbx patch put it in a bundle in two stages (runc loads a profile it can start under, oci-sbx loads this one inside the container; filters stack), or run a static program under oci-sbx exec"})
+			Fix:    "let oci-sbx patch put it in a bundle in two stages (runc loads a profile it can start under, oci-sbx loads this one inside the container; filters stack), or the Podman hook (oci-sbx hook config) do the same for podman run, or run a static program under oci-sbx exec"})
 	} else if pc, err := stage.Conflicts(c.s, stage.RuncPrivileged); err == nil && len(pc) > 0 {
 		var names []string
 		for _, cf := range pc {

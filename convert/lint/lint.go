@@ -269,3 +269,21 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// CannotStart returns lint's finding when no runc can start a container
+// whose linux.seccomp is the profile (runc itself still makes calls the
+// profile denies after loading it), so that whoever writes the profile for
+// an engine can say so before anyone tries.
+func CannotStart(name string, s *specs.LinuxSeccomp) (Finding, bool) {
+	for _, f := range check(name, s) {
+		if f.ID == "runc-cannot-start" {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+// String prints the finding as WriteText does, without its position.
+func (f Finding) String() string {
+	return fmt.Sprintf("[%s] %s Fix: %s", f.ID, oneLine(sentence(f.Reason)), oneLine(sentence(f.Fix)))
+}

@@ -5,12 +5,15 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
+	"github.com/oci-sbx/oci-sbx/convert/lint"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -53,6 +56,7 @@ Examples:
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
 			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT)"},
 			&cli.BoolFlag{Name: "harden", Usage: "widen each deny intent to every syscall that reaches the same goal (see oci-sbx lint); notes on stderr"},
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start (without it: a warning)"},
 		},
 		Action: runConvert,
 	}
@@ -87,6 +91,9 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 			return err
 		}
 	}
+	if err := checkStart(c, s, to, input); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	if err := writeOutput(ctx, c, &buf, s, to, opt); err != nil {
 		return fmt.Errorf("writing %s: %w", to, err)
@@ -101,6 +108,28 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	if to == convert.Kubernetes {
 		fmt.Fprint(c.Root().ErrWriter, kubernetes.Hint(opt.Name))
 	}
+	return nil
+}
+
+// engineOutputs are the formats a runtime loads as linux.seccomp, before
+// the container's process starts.
+var engineOutputs = []convert.Format{convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO}
+
+// checkStart says when no runc can start a container under the profile
+// (--strict: refuses). The warning is not a note about the conversion and
+// is never silenced: the profile as written does not run.
+func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input string) error {
+	if !slices.Contains(engineOutputs, to) {
+		return nil
+	}
+	f, bad := lint.CannotStart(input, s)
+	switch {
+	case !bad:
+		return nil
+	case c.Bool("strict"):
+		return fmt.Errorf("refusing to write %s output that no runc can start: %s", to, f)
+	}
+	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
 	return nil
 }
 

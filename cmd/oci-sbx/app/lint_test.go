@@ -84,11 +84,36 @@ func TestConvertHarden(t *testing.T) {
 		t.Errorf("rules output: exit %d\n%s", code, rulesOut)
 	}
 	// Read back, it names no syscall this host lacks (socketcall on x86_64).
-	if code, _, errOut := runCLIInput(t, rulesOut, "convert", "-"); code != 0 || errOut != "" {
+	if code, _, errOut := runCLIInput(t, rulesOut, "convert", "--to", "rules", "-"); code != 0 || errOut != "" {
 		t.Errorf("reading the hardened rules back: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = runCLI(t, "convert", "--harden", "--arch", "amd64", demo)
 	if code != 1 || !strings.Contains(errOut, `"amd64": did you mean "x86_64"?`) {
 		t.Errorf("bad arch: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestConvertCannotStart: engine output that no runc can start (the demo
+// denies openat, which runc calls after loading the filter) gets lint's
+// finding on stderr and still goes out; --strict refuses it; formats no
+// engine loads before the process starts, and profiles runc can start,
+// get no such word.
+func TestConvertCannotStart(t *testing.T) {
+	for _, to := range []string{"oci", "docker", "kubernetes", "spo"} {
+		code, out, errOut := runCLI(t, "convert", "--to", to, demo)
+		if code != 0 || out == "" || !strings.Contains(errOut, "oci-sbx: warning: "+to+" output: [runc-cannot-start]") || !strings.Contains(errOut, "oci-sbx patch") {
+			t.Errorf("--to %s: exit %d\n%s", to, code, errOut)
+		}
+		code, out, errOut = runCLI(t, "convert", "--strict", "--to", to, demo)
+		if code != 1 || out != "" || !strings.Contains(errOut, "refusing to write "+to+" output that no runc can start") {
+			t.Errorf("--strict --to %s: exit %d, %d bytes out\n%s", to, code, len(out), errOut)
+		}
+	}
+	if _, _, errOut := runCLI(t, "convert", "--to", "rules", demo); strings.Contains(errOut, "runc-cannot-start") {
+		t.Errorf("--to rules: %s", errOut)
+	}
+	code, _, errOut := runCLIInput(t, "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [connect]}\n", "convert", "--strict", "-")
+	if code != 0 || errOut != "" {
+		t.Errorf("a profile runc can start: exit %d\n%s", code, errOut)
 	}
 }
