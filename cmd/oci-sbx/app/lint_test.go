@@ -117,3 +117,47 @@ func TestConvertCannotStart(t *testing.T) {
 		t.Errorf("a profile runc can start: exit %d\n%s", code, errOut)
 	}
 }
+
+// TestConvertDockerCaps: docker output keeps Docker's capability
+// conditions for the engine; --cap-add adds to the default set for the
+// flattened formats, where --caps replaces it.
+func TestConvertDockerCaps(t *testing.T) {
+	src := "extends: docker-default\nrules:\n  - {action: errno(EPERM), syscalls: [ptrace]}\n"
+	code, out, errOut := runCLIInput(t, src, "convert", "--to", "docker", "-")
+	if code != 0 || !strings.Contains(out, `"includes": {`) || !strings.Contains(out, `"CAP_SYS_ADMIN"`) {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	code, flat, _ := runCLIInput(t, src, "convert", "--to", "docker", "--cap-add", "SYS_ADMIN", "-")
+	if code != 0 || strings.Contains(flat, `"includes"`) {
+		t.Errorf("--cap-add: exit %d, conditions kept", code)
+	}
+	allowed := func(args ...string) map[string]bool {
+		t.Helper()
+		_, out, errOut := runCLIInput(t, src, append([]string{"convert", "--to", "oci"}, append(args, "-")...)...)
+		var s struct {
+			Syscalls []struct {
+				Names  []string
+				Action string
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut)
+		}
+		m := map[string]bool{}
+		for _, r := range s.Syscalls {
+			for _, n := range r.Names {
+				m[n] = m[n] || r.Action == "SCMP_ACT_ALLOW"
+			}
+		}
+		return m
+	}
+	if a := allowed("--cap-add", "SYS_ADMIN"); !a["mount"] || !a["chroot"] {
+		t.Errorf("--cap-add SYS_ADMIN: mount %v, chroot %v; want both allowed", a["mount"], a["chroot"])
+	}
+	if a := allowed("--caps", "CAP_SYS_ADMIN"); !a["mount"] || a["chroot"] {
+		t.Errorf("--caps CAP_SYS_ADMIN: mount %v, chroot %v; want the set replaced", a["mount"], a["chroot"])
+	}
+	if a := allowed("--cap-drop", "SYS_CHROOT"); a["chroot"] {
+		t.Error("--cap-drop SYS_CHROOT: chroot allowed")
+	}
+}
