@@ -1328,6 +1328,10 @@ func (p *lscParser) cond(c lscCall, k int) (rules.Cond, bool) {
 	} else {
 		cond.Value = datum[0]
 	}
+	if err := cond.Check(); err != nil {
+		p.errorf(cond.Pos, "%s: %v", c.name, err)
+		return rules.Cond{}, false
+	}
 	return cond, true
 }
 

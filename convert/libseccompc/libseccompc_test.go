@@ -367,6 +367,8 @@ func TestParseErrors(t *testing.T) {
 			`t.c:4:39: seccomp_rule_add: errno -1 is negative; libseccomp takes a positive errno, as in SCMP_ACT_ERRNO(EPERM)`},
 		{"errno too big", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(5000), SCMP_SYS(read), 0);"),
 			`t.c:4:39: seccomp_rule_add: errno 5000 is out of range (1-4094): libseccomp refuses it`},
+		{"masked value outside its mask", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(openat), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, 1, 3));"),
+			`t.c:4:64: seccomp_rule_add: masked equality "arg2 & 1 == 3" can never hold: the value has bits outside the mask (2); libseccomp would mask the value and match "arg2 & 1 == 1" instead`},
 		{"errno variable", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), SCMP_SYS(read), 0);"),
 			`t.c:4:39: seccomp_rule_add: cannot follow errno "err" (a variable); write a number, a named constant or a #define`},
 		{"trace too big", lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_TRACE(70000), SCMP_SYS(read), 0);"),

@@ -444,7 +444,7 @@ func (c *compiler) lower(r *Rule) ([]Cond, bool) {
 	var out []Cond
 	ok := true
 	for _, w := range r.When {
-		if err := w.check(); err != nil {
+		if err := w.Check(); err != nil {
 			c.errorf(w.Pos, "%v", err)
 			ok = false
 		}

@@ -318,7 +318,7 @@ func CondFromSpec(a specs.LinuxSeccompArg) (Cond, error) {
 		}
 		if Op(op) == OpMaskedEQ {
 			c := Cond{Arg: a.Index, Op: OpMaskedEQ, Mask: a.Value, Value: a.ValueTwo}
-			if err := c.check(); err != nil {
+			if err := c.Check(); err != nil {
 				return Cond{}, err
 			}
 			return c, nil
@@ -331,10 +331,10 @@ func CondFromSpec(a specs.LinuxSeccompArg) (Cond, error) {
 	return Cond{}, fmt.Errorf("unknown comparison operator %q", a.Op)
 }
 
-// check refuses a condition that cannot mean what it says: a masked
+// Check refuses a condition that cannot mean what it says: a masked
 // equality whose value has bits outside its mask never holds as written,
 // and libseccomp masks the value, so it would match other values.
-func (c Cond) check() error {
+func (c Cond) Check() error {
 	if c.Op == OpMaskedEQ && c.Value&^c.Mask != 0 {
 		return fmt.Errorf("masked equality \"arg%d & %s == %s\" can never hold: the value has bits outside the mask (%s); libseccomp would mask the value and match \"arg%d & %s == %s\" instead",
 			c.Arg, formatValue(c.Mask), formatValue(c.Value), formatValue(c.Value&^c.Mask), c.Arg, formatValue(c.Mask), formatValue(c.Value&c.Mask))
