@@ -823,7 +823,8 @@ var lscFollowed = map[string]bool{
 var cStmtWords = map[string]bool{"return": true, "else": true, "do": true, "case": true, "sizeof": true}
 
 func (p *lscParser) follow() *rules.Profile {
-	st := &lscState{prof: &rules.Profile{File: p.file, HasDefault: true}}
+	// A C program's filter is libseccomp's: no stricter-wins precedence.
+	st := &lscState{prof: &rules.Profile{File: p.file, HasDefault: true, FirstWins: true}}
 	for i := 0; i+1 < len(p.toks); i++ {
 		t := p.toks[i]
 		if t.kind != cIdent || !p.toks[i+1].is("(") {

@@ -244,7 +244,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	var shadowed []string
 	for _, name := range order {
 		cs := cases[name]
-		if !slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.rule.Pos.IsValid() }) {
+		if c.p.FirstWins || !slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.rule.Pos.IsValid() }) {
 			// A converted profile keeps the meaning it has under runc.
 			if kept, ok := c.resolveConflicts(name, cs, def); !ok {
 				cases[name] = kept

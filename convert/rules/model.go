@@ -409,5 +409,12 @@ type Profile struct {
 	// (see Harden).
 	Harden bool
 
+	// FirstWins compiles the rules as libseccomp applies them, not by
+	// the rules language's precedence: a rule with the default action is
+	// dropped (libseccomp refuses it), and a syscall with an unconditional
+	// rule and rules of other actions is refused, naming both. For a
+	// program that builds its filter with libseccomp.
+	FirstWins bool
+
 	Rules []Rule
 }
