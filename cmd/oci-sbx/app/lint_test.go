@@ -53,8 +53,8 @@ func TestLint(t *testing.T) {
 			if tt.code == 1 && tt.stderr == "" && errOut != "" {
 				t.Errorf("findings are not an error message:\n%s", errOut)
 			}
-			if tt.code == 2 && !strings.Contains(errOut, "USAGE:") {
-				t.Errorf("a usage error shows no help:\n%s", errOut)
+			if tt.code == 2 {
+				checkUsageError(t, errOut)
 			}
 		})
 	}
@@ -108,6 +108,9 @@ func TestConvertCannotStart(t *testing.T) {
 		if code != 1 || out != "" || !strings.Contains(errOut, "refusing to write "+to+" output that no runc can start") {
 			t.Errorf("--strict --to %s: exit %d, %d bytes out\n%s", to, code, len(out), errOut)
 		}
+	}
+	if _, _, errOut := runCLI(t, "--quiet", "convert", "--to", "docker", demo); !strings.Contains(errOut, "[runc-cannot-start]") {
+		t.Errorf("--quiet silenced that no runc can start the profile: %q", errOut)
 	}
 	if _, _, errOut := runCLI(t, "convert", "--to", "rules", demo); strings.Contains(errOut, "runc-cannot-start") {
 		t.Errorf("--to rules: %s", errOut)
