@@ -164,3 +164,16 @@ func TestConvertDockerCaps(t *testing.T) {
 		t.Error("--cap-drop SYS_CHROOT: chroot allowed")
 	}
 }
+
+// TestLintCaps: lint reads the profile resolved for docker run's default
+// capabilities, changed by --cap-add as docker run changes them.
+func TestLintCaps(t *testing.T) {
+	src := `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "flags": [], "syscalls": [
+		{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+		{"names": ["bpf"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]}`
+	_, plain, _ := runCLIInput(t, src, "lint", "-")
+	_, added, _ := runCLIInput(t, src, "lint", "--cap-add", "SYS_ADMIN", "-")
+	if strings.Contains(plain, "allows bpf") || !strings.Contains(added, "allows bpf") {
+		t.Errorf("without --cap-add:\n%s\nwith --cap-add SYS_ADMIN:\n%s", plain, added)
+	}
+}
