@@ -68,12 +68,14 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./convert/libseccompc -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/filter -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/lint -run '^$$' -fuzz '^FuzzSource$$' -fuzztime $(FUZZ_N)
+	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@./testdata/demo.sh
 
-bench: ## measure what the sandbox costs (root, runc, cc -static): the table in docs/performance.md
+bench: ## measure what the sandbox costs (root, runc, cc -static), and that any input converts within bounds: docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/
+	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkBoundedInput$$' -benchtime 1x ./convert/
 
 lint: ## vet both builds and check formatting
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
