@@ -99,6 +99,9 @@ func WriteConditional(w io.Writer, variants []Variant, opt format.Options) error
 		return errors.New("writing docker output: no resolution for the default capabilities")
 	}
 	base := variants[0].Profile
+	if len(variants) == 1 {
+		return format.WriteJSON(w, base) // no capability decides anything
+	}
 	type entry struct {
 		a                  atom
 		includes, excludes []string

@@ -241,11 +241,17 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		c.warnf(Pos{}, "conditions on %s compare all 64 bits of an argument the kernel reads as 32 bits, so a caller that sets the upper half gets past them; oci-sbx lint lists them, and convert --harden masks them",
 			strings.Join(c.wideForeign, ", "))
 	}
-	var shadowed []string
+	var shadowed, vanished []string
 	for _, name := range order {
 		cs := cases[name]
 		if c.p.FirstWins || !slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.rule.Pos.IsValid() }) {
-			// A converted profile keeps the meaning it has under runc.
+			// A converted profile keeps the meaning it has under runc,
+			// where a denial with the default action beside a rule that
+			// lets the call through vanishes: say so.
+			if slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.action == def && def.IsDeny() }) &&
+				slices.ContainsFunc(cs, func(sc syscallCase) bool { return !sc.action.IsDeny() }) {
+				vanished = append(vanished, name)
+			}
 			if kept, ok := c.resolveConflicts(name, cs, def); !ok {
 				cases[name] = kept
 				shadowed = append(shadowed, name)
@@ -257,6 +263,10 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 	c.reportLosses()
+	if len(vanished) > 0 {
+		c.warnf(Pos{}, "a denial of %s with the default action %s is dropped (runc drops such a rule; libseccomp refuses it), so another rule lets the call through, as it does under runc (oci-sbx lint: deny-vanishes)",
+			strings.Join(vanished, ", "), def)
+	}
 	if len(shadowed) > 0 {
 		what := fmt.Sprintf("%d syscalls have", len(shadowed))
 		if len(shadowed) == 1 {
