@@ -299,6 +299,21 @@ rules:
 			t.Errorf("%s hardened: lint exit status %d\n%s", name, code, out)
 		}
 	}
+
+	// A conditional allow of socket by family becomes, through
+	// socketcall on x86, an allow of socket whatever the family: lint
+	// says so, and the loaded program agrees.
+	byFamily := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "multiplexed-args.yaml")
+	const sysSocket = "1"
+	if got := simulate(byFamily, "socketcall", sysSocket); got != "allow" {
+		t.Errorf("multiplexed-args.yaml: socketcall(SYS_SOCKET) is %s; is the finding still right?", got)
+	}
+	if got := simulate(byFamily, "socket", "2"); got != "errno(EPERM)" {
+		t.Errorf("multiplexed-args.yaml: the direct socket(AF_INET) is %s, want errno(EPERM)", got)
+	}
+	if code, out, _ := runCmd(t, oci, "lint", byFamily); code != 1 || !strings.Contains(out, "error [multiplexed-args] on x86, socket also goes through socketcall") {
+		t.Errorf("multiplexed-args.yaml: lint exit status %d\n%s", code, out)
+	}
 }
 
 // testBypassRunc runs the raw-frame attempt in a runc container with the

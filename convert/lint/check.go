@@ -50,6 +50,7 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 	c.dangerous()
 	c.args()
 	c.runtimes()
+	c.multiplexedArgs()
 	c.archList()
 	c.unresolvable()
 	c.cache()
@@ -547,4 +548,57 @@ func and(list []string) string {
 		return list[0]
 	}
 	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
+}
+
+// multiplexedArgs reports conditions libseccomp cannot check where a call
+// goes through a multiplexer (socket and friends through socketcall on
+// x86, s390 and ppc): the arguments are behind socketcall's pointer, so
+// libseccomp keeps the rule for socketcall with the call's number only,
+// whatever the conditions say. A conditional allow beside a denying
+// default then allows every call of that kind through socketcall; a
+// conditional denial denies every one.
+func (c *checker) multiplexedArgs() {
+	type hit struct{ arch, via string }
+	allows, denies := map[hit][]string{}, map[hit][]string{}
+	for _, arch := range c.arches {
+		for _, name := range c.d.Names() {
+			via := syscalls.SyscallMultiplexer(arch, name)
+			// An unconditional rule for the multiplexer wins over the
+			// translated ones (libseccomp keeps it alone).
+			if via == "" || slices.ContainsFunc(c.d.Cases(via), func(cs rules.Case) bool { return len(cs.When) == 0 }) {
+				continue
+			}
+			for _, cs := range c.d.Cases(name) {
+				if len(cs.When) == 0 {
+					continue
+				}
+				h := hit{arch, via}
+				switch {
+				case !cs.Action.IsDeny() && c.d.Default.IsDeny():
+					allows[h] = appendNew(allows[h], name)
+				case cs.Action.IsDeny() && !c.d.Default.IsDeny():
+					denies[h] = appendNew(denies[h], name)
+				}
+			}
+		}
+	}
+	for h, names := range allows {
+		c.add(Finding{ID: "multiplexed-args", Severity: Error, Syscalls: append(slices.Clone(names), h.via), anchor: names[0],
+			Reason: fmt.Sprintf("on %s, %s also %s through %s, whose arguments are behind a pointer seccomp cannot read: libseccomp keeps the conditional allow of %s for %s without its conditions, so %s lets every such call through, whatever its arguments (a socket of any family)",
+				h.arch, and(names), goGoes(names), h.via, and(names), h.via, h.via),
+			Fix: fmt.Sprintf("deny %s outright (oci-sbx convert --harden does); programs use the direct calls where the kernel has them (Linux 4.3 on x86)", h.via)})
+	}
+	for h, names := range denies {
+		c.add(Finding{ID: "multiplexed-args", Severity: Warning, Syscalls: append(slices.Clone(names), h.via), anchor: names[0],
+			Reason: fmt.Sprintf("on %s, %s also %s through %s, whose arguments are behind a pointer seccomp cannot read: libseccomp keeps the conditional denial of %s for %s without its conditions, so every such call through %s is denied, whatever its arguments",
+				h.arch, and(names), goGoes(names), h.via, and(names), h.via, h.via),
+			Fix: fmt.Sprintf("nothing, if denying more through %s is fine; a program that needs the call uses the direct one", h.via)})
+	}
+}
+
+func goGoes(names []string) string {
+	if len(names) == 1 {
+		return "goes"
+	}
+	return "go"
 }
