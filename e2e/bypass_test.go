@@ -308,8 +308,8 @@ rules:
 	if got := simulate(byFamily, "socketcall", sysSocket); got != "allow" {
 		t.Errorf("multiplexed-args.yaml: socketcall(SYS_SOCKET) is %s; is the finding still right?", got)
 	}
-	if got := simulate(byFamily, "socket", "2"); got != "errno(EPERM)" {
-		t.Errorf("multiplexed-args.yaml: the direct socket(AF_INET) is %s, want errno(EPERM)", got)
+	if got := simulate(byFamily, "socket", "2"); !strings.HasPrefix(got, "errno(") {
+		t.Errorf("multiplexed-args.yaml: the direct socket(AF_INET) is %s, want an errno", got)
 	}
 	if code, out, _ := runCmd(t, oci, "lint", byFamily); code != 1 || !strings.Contains(out, "error [multiplexed-args] on x86, socket also goes through socketcall") {
 		t.Errorf("multiplexed-args.yaml: lint exit status %d\n%s", code, out)
