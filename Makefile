@@ -13,7 +13,7 @@ VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown
 VERSION_LDFLAGS := -X github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app.Version=$(VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
-PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./internal/suggest ./internal/tree ./oci ./oci/stage ./hooks ./hooks/notify
+PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./convert/merge ./internal/suggest ./internal/tree ./oci ./oci/stage ./oci/annotation ./hooks ./hooks/notify
 
 .PHONY: help deps build build-pure install uninstall test test-readme test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
@@ -73,9 +73,10 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@./testdata/demo.sh
 
-bench: ## measure what the sandbox costs (root, runc, cc -static), and that any input converts within bounds: docs/performance.md
+bench: ## measure what the sandbox and recording cost (root, runc, cc -static, busybox): the tables in docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/
 	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkBoundedInput$$' -benchtime 1x ./convert/
+	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRecordFind$$' -benchtime 1x ./oci/record/
 
 lint: ## vet both builds and check formatting
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
