@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -320,4 +321,94 @@ func TestWideCompareNote(t *testing.T) {
 	if len(warns) != 1 || !strings.HasPrefix(warns[0], "t.yaml:3:55: openat:") || !strings.Contains(warns[0], `"arg0 & 0xffffffff == 0xffffff9c"`) {
 		t.Errorf("warnings: %q", warns)
 	}
+}
+
+// FuzzPrecedence builds documents of up to five rules for one syscall
+// from the fuzzer's bytes (actions, and up to two conditions each on two
+// arguments) and checks every one that compiles the way TestPrecedence
+// does: runc's reading of the output is what the document means, and no
+// two compiled rules of different actions overlap. A refusal is fine; a
+// wrong profile is not.
+func FuzzPrecedence(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 0, 0, 2, 0, 0, 1, 17, 5, 1, 1, 1, 2})
+	f.Add([]byte{3, 0, 1, 0, 9, 0, 6, 1, 6, 0, 3, 1, 0, 0, 1, 1})
+	f.Fuzz(func(t *testing.T, b []byte) { checkPrecedence(t, b) })
+}
+
+// TestPrecedenceRandom runs the fuzz check over many pseudo-random
+// documents on every test run, and makes sure most of them compile, so
+// that the check is not passed by refusing.
+func TestPrecedenceRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	compiled := 0
+	const n = 3000
+	for i := 0; i < n; i++ {
+		b := make([]byte, 32)
+		for j := range b {
+			b[j] = byte(r.UintN(256))
+		}
+		if checkPrecedence(t, b) {
+			compiled++
+		}
+	}
+	t.Logf("%d of %d documents compiled; the rest were refused", compiled, n)
+	if compiled < n/2 {
+		t.Errorf("only %d of %d documents compiled", compiled, n)
+	}
+}
+
+// checkPrecedence is FuzzPrecedence's check; it reports whether the
+// document compiled.
+func checkPrecedence(t *testing.T, b []byte) bool {
+	t.Helper()
+	next := func() byte {
+		if len(b) == 0 {
+			return 0
+		}
+		c := b[0]
+		b = b[1:]
+		return c
+	}
+	actions := []string{"allow", "log", "errno(EPERM)", "errno(EACCES)", "trap", "kill-process", "notify", "trace(1)"}
+	ops := []string{"==", "!=", "<", "<=", ">", ">=", "& 3 ==", "& 0xffffffff =="}
+	var src strings.Builder
+	fmt.Fprintf(&src, "default: %s\nrules:\n", actions[int(next())%3])
+	n := 1 + int(next())%5
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&src, "  - action: %s\n    syscalls: [kill]\n", actions[int(next())%len(actions)])
+		if k := int(next()) % 3; k > 0 {
+			src.WriteString("    when: [")
+			for j := 0; j < k; j++ {
+				op := ops[int(next())%len(ops)]
+				v := int(next()) % 4
+				if j > 0 {
+					src.WriteString(", ")
+				}
+				fmt.Fprintf(&src, "\"arg%d %s %d\"", int(next())%2, op, v)
+			}
+			src.WriteString("]\n")
+		}
+	}
+	p, err := Parse("f.yaml", []byte(src.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src.String())
+	}
+	s, err := p.Compile(CompileOptions{})
+	if err != nil {
+		return false
+	}
+	d, err := Decide(s)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, src.String())
+	}
+	for _, args := range argVectors(p) {
+		got, err := underRunc(d, "kill", args)
+		if err != nil {
+			t.Fatalf("%v\n%s\ncompiled:\n%s", err, src.String(), mustJSON(t, s))
+		}
+		if want := intended(p, "kill", args); got != want {
+			t.Fatalf("kill%v: runc would apply %s, the rules say %s\n%s\ncompiled:\n%s", args, got, want, src.String(), mustJSON(t, s))
+		}
+	}
+	return true
 }
