@@ -202,6 +202,40 @@ func conjoin(cs []Cond) (out []Cond, m meeting, bad [2]Cond) {
 	return out, meetOne, bad
 }
 
+// conjoinSplit ANDs neg onto conj. Where x != v cannot be ANDed with a
+// bound on the same argument, it tries x < v and x > v apart (an OR of
+// two cases, each one condition).
+func conjoinSplit(conj []Cond, neg Cond) (out [][]Cond, bad [2]Cond, ok bool) {
+	merged, m, bad := conjoin(append(slices.Clone(conj), neg))
+	switch m {
+	case meetOne:
+		return [][]Cond{merged}, bad, true
+	case meetNever:
+		return nil, bad, true
+	}
+	if neg.Op != OpNE {
+		return nil, bad, false
+	}
+	var halves []Cond
+	if neg.Value > 0 {
+		halves = append(halves, Cond{Arg: neg.Arg, Op: OpLT, Value: neg.Value, Pos: neg.Pos})
+	}
+	if neg.Value < ^uint64(0) {
+		halves = append(halves, Cond{Arg: neg.Arg, Op: OpGT, Value: neg.Value, Pos: neg.Pos})
+	}
+	for _, h := range halves {
+		merged, m, _ := conjoin(append(slices.Clone(conj), h))
+		switch m {
+		case meetNever:
+			continue
+		case meetUnknown:
+			return nil, bad, false // name the condition as the rule wrote it
+		}
+		out = append(out, merged)
+	}
+	return out, bad, true
+}
+
 // Overlap reports whether some arguments satisfy both lists of
 // conditions (each AND-ed), or might.
 func Overlap(a, b []Cond) bool { return overlap(a, b) }
@@ -267,16 +301,13 @@ func (c *compiler) precedence(name string, cs []syscallCase, def Action) ([]sysc
 			}
 			for _, neg := range negs {
 				for _, conj := range dnf {
-					merged, m, bad := conjoin(append(slices.Clone(conj), neg))
-					switch m {
-					case meetNever:
-						continue
-					case meetUnknown:
+					parts, bad, ok := conjoinSplit(conj, neg)
+					if !ok {
 						c.errorf(c.at(weak.rule), "%s: the %s here holds beside the stricter %s at %s only when %q and %q, which runc cannot AND on one argument: write conditions that never meet, or one rule",
 							name, weak.action, strong.action, c.where(strong.rule), bad[0].String(), bad[1].String())
 						return nil, false
 					}
-					next = append(next, merged)
+					next = append(next, parts...)
 				}
 			}
 			if len(next) > maxCases {

@@ -338,7 +338,12 @@ func FuzzPrecedence(f *testing.F) {
 // TestPrecedenceRandom runs the fuzz check over many pseudo-random
 // documents on every test run, and makes sure most of them compile, so
 // that the check is not passed by refusing.
+// refusals counts TestPrecedenceRandom's refusals by kind.
+var refusals map[string]int
+
 func TestPrecedenceRandom(t *testing.T) {
+	refusals = map[string]int{}
+	defer func() { refusals = nil }()
 	r := rand.New(rand.NewPCG(1, 2))
 	compiled := 0
 	const n = 3000
@@ -351,7 +356,7 @@ func TestPrecedenceRandom(t *testing.T) {
 			compiled++
 		}
 	}
-	t.Logf("%d of %d documents compiled; the rest were refused", compiled, n)
+	t.Logf("%d of %d documents compiled; the rest were refused: %v", compiled, n, refusals)
 	if compiled < n/2 {
 		t.Errorf("only %d of %d documents compiled", compiled, n)
 	}
@@ -395,6 +400,14 @@ func checkPrecedence(t *testing.T, b []byte) bool {
 	}
 	s, err := p.Compile(CompileOptions{})
 	if err != nil {
+		if refusals != nil {
+			msg := err.Error()
+			for _, k := range []string{"equally strict", "cannot AND", "more than", "runc would OR", "notify"} {
+				if strings.Contains(msg, k) {
+					refusals[k]++
+				}
+			}
+		}
 		return false
 	}
 	d, err := Decide(s)
