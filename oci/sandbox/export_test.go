@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -724,6 +725,31 @@ func TestExportPrecedence(t *testing.T) {
 		{"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [personality], when: [\"arg0 == 0\"]}\n  - {action: trap, syscalls: [personality]}\n  - {action: allow, syscalls: [socket], when: [\"arg1 == 1\"]}\n  - {action: errno(EACCES), syscalls: [socket], when: [\"arg0 == 17\"]}\n",
 			[]string{"personality", "socket"}},
 	}
+	// And pseudo-random ones: up to four rules for kill, each with an
+	// action and up to two conditions on two arguments.
+	r := rand.New(rand.NewPCG(3, 4))
+	actions := []string{"allow", "log", "errno(EPERM)", "errno(EACCES)", "trap", "kill-process", "trace(1)"}
+	ops := []string{"==", "!=", "<", "<=", ">", ">=", "& 3 =="}
+	for len(docs) < 60 {
+		var src strings.Builder
+		fmt.Fprintf(&src, "default: %s\nrules:\n", actions[r.IntN(3)])
+		for i := 0; i <= r.IntN(4); i++ {
+			fmt.Fprintf(&src, "  - action: %s\n    syscalls: [kill]\n", actions[r.IntN(len(actions))])
+			if r.IntN(3) > 0 {
+				fmt.Fprintf(&src, "    when: [\"arg%d %s %d\"]\n", r.IntN(2), ops[r.IntN(len(ops))], r.IntN(4))
+			}
+		}
+		p, err := rules.Parse("t.yaml", []byte(src.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Compile(rules.CompileOptions{}); err == nil {
+			docs = append(docs, struct {
+				src   string
+				calls []string
+			}{src.String(), []string{"kill"}})
+		}
+	}
 	for i, doc := range docs {
 		p, err := rules.Parse("t.yaml", []byte(doc.src))
 		if err != nil {
@@ -765,7 +791,7 @@ func TestExportPrecedence(t *testing.T) {
 			for _, args := range vectors {
 				got := prog.Run(filter.Data{Nr: int32(nr), Arch: auditX8664, Args: args}).Action()
 				if want := strictest(p, call, args); got != want {
-					t.Errorf("doc %d: %s%v: the loaded program says %s, the rules %s", i, call, args, got, want)
+					t.Errorf("doc %d: %s%v: the loaded program says %s, the rules %s\n%s", i, call, args, got, want, doc.src)
 				}
 			}
 		}
