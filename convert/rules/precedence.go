@@ -388,8 +388,12 @@ func (c *compiler) reportLosses() {
 			c.warnf(c.at(k.weak), "extends %q: %s keep the base's %s: a group does not lift a denial of the base (name a syscall itself to replace what the base says about it)",
 				c.p.Extends, strings.Join(names, ", "), acts[0])
 		case "conditional":
-			c.warnf(c.at(k.weak), "%s: this conditional %s never applies: the unconditional %s at %s is stricter and wins",
-				strings.Join(names, ", "), acts[1], acts[0], c.where(k.strong))
+			this := "this conditional " + acts[1]
+			if c.base[k.weak] {
+				this = fmt.Sprintf("the conditional %s of extends %q", acts[1], c.p.Extends)
+			}
+			c.warnf(c.at(k.weak), "%s: %s never applies: the unconditional %s at %s is stricter and wins",
+				strings.Join(names, ", "), this, acts[0], c.where(k.strong))
 		}
 	}
 }
