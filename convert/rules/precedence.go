@@ -388,7 +388,7 @@ func (c *compiler) reportLosses() {
 			c.warnf(c.at(k.weak), "extends %q: %s keep the base's %s: a group does not lift a denial of the base (name a syscall itself to replace what the base says about it)",
 				c.p.Extends, strings.Join(names, ", "), acts[0])
 		case "conditional":
-			this := "this conditional " + acts[1]
+			this := "this conditional " + acts[1].String()
 			if c.base[k.weak] {
 				this = fmt.Sprintf("the conditional %s of extends %q", acts[1], c.p.Extends)
 			}
