@@ -57,24 +57,6 @@ type Need struct {
 // Needs returns the measured table of a phase, sorted by syscall.
 func Needs(p Phase) []Need { return slices.Clone(needs[p]) }
 
-// Plan is how a profile goes into a bundle.
-type Plan struct {
-	// Early is the profile for linux.seccomp, which runc loads.
-	Early *specs.LinuxSeccomp
-	// Late is the profile the late stage loads inside the container
-	// before it execs the container's process; nil when runc can start
-	// under the whole profile and no late stage is needed.
-	Late *specs.LinuxSeccomp
-	// NoNewPrivileges: process.noNewPrivileges must be true, either
-	// because runc then loads late enough to start under the profile, or
-	// because the late stage loads without privileges.
-	NoNewPrivileges bool
-	// Conflicts are the profile's denials that runc could not start
-	// with, in the bundle as it is: the reason for NoNewPrivileges or
-	// for the late stage.
-	Conflicts []Conflict
-}
-
 // Conflict is a denial in a profile of a syscall a phase needs.
 type Conflict struct {
 	Syscall string
@@ -103,66 +85,6 @@ func (c Conflict) String() string {
 // through a syscall that the profile hands to a seccomp agent: the agent
 // is connected to runc's filter only.
 var ErrNotify = errors.New("a notify rule names a syscall the late stage must let through")
-
-// Split plans how profile p goes into a bundle whose
-// process.noNewPrivileges is noNewPrivileges:
-//
-//   - runc can start under p: p goes into linux.seccomp as it is;
-//   - runc can start under p only with noNewPrivileges (it then loads
-//     later): the same, with NoNewPrivileges set;
-//   - otherwise a late stage: Early lets through every syscall runc and
-//     the late stage need that p would deny, Late is p, and
-//     NoNewPrivileges is set.
-//
-// Conditions count as denials when any case denies: which arguments runc
-// passes is not part of the measurement.
-func Split(p *specs.LinuxSeccomp, noNewPrivileges bool) (*Plan, error) {
-	if p == nil {
-		return &Plan{}, nil
-	}
-	if p.DefaultAction == specs.ActNotify {
-		return nil, errors.New("splitting the profile: runc refuses notify as the default action")
-	}
-	phase := RuncPrivileged
-	if noNewPrivileges {
-		phase = RuncNoNewPrivileges
-	}
-	conflicts, err := Conflicts(p, phase)
-	if err != nil {
-		return nil, err
-	}
-	plan := &Plan{Early: p, Conflicts: conflicts}
-	if len(conflicts) == 0 {
-		return plan, nil
-	}
-	nnp, err := Conflicts(p, RuncNoNewPrivileges)
-	if err != nil {
-		return nil, err
-	}
-	plan.NoNewPrivileges = true
-	if len(nnp) == 0 {
-		return plan, nil
-	}
-	plan.Conflicts = nnp
-
-	// The late stage starts under the early profile: it must let
-	// through what runc needs and what the late stage needs.
-	pass := map[string]bool{}
-	for _, ph := range []Phase{RuncNoNewPrivileges, LateStart} {
-		cs, err := Conflicts(p, ph)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cs {
-			pass[c.Syscall] = true
-		}
-	}
-	if plan.Early, err = early(p, pass); err != nil {
-		return nil, err
-	}
-	plan.Late = late(p)
-	return plan, nil
-}
 
 // Conflicts lists the syscalls that phase needs and p denies, in the
 // order of the table.

@@ -63,7 +63,7 @@ func TestSplit(t *testing.T) {
 	t.Run("nothing runc needs", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, "connect"))
 		for _, nnp := range []bool{true, false} {
-			plan, err := Split(p, nnp)
+			plan, err := splitFor(p, nnp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,20 +74,20 @@ func TestSplit(t *testing.T) {
 	})
 	t.Run("needed only without noNewPrivileges", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, privOnly))
-		plan, err := Split(p, false)
+		plan, err := splitFor(p, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if plan.Early != p || plan.Late != nil || !plan.NoNewPrivileges || len(plan.Conflicts) != 1 || plan.Conflicts[0].Syscall != privOnly {
 			t.Errorf("%+v", plan)
 		}
-		if plan, _ := Split(p, true); plan.NoNewPrivileges || len(plan.Conflicts) > 0 {
+		if plan, _ := splitFor(p, true); plan.NoNewPrivileges || len(plan.Conflicts) > 0 {
 			t.Errorf("with noNewPrivileges already: %+v", plan)
 		}
 	})
 	t.Run("late stage", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, runcNeeds[0], "connect"))
-		plan, err := Split(p, false)
+		plan, err := splitFor(p, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestSplit(t *testing.T) {
 	t.Run("conditions count as denials", func(t *testing.T) {
 		r := rule(specs.ActErrno, runcNeeds[0])
 		r.Args = []specs.LinuxSeccompArg{{Index: 2, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}}
-		plan, err := Split(profile(specs.ActAllow, r), true)
+		plan, err := splitFor(profile(specs.ActAllow, r), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +116,7 @@ func TestSplit(t *testing.T) {
 	})
 	t.Run("allowlist", func(t *testing.T) {
 		p := profile(specs.ActErrno, rule(specs.ActAllow, "read", "exit_group"))
-		plan, err := Split(p, true)
+		plan, err := splitFor(p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestSplit(t *testing.T) {
 	t.Run("notify", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, runcNeeds[0]), rule(specs.ActNotify, "connect"))
 		p.ListenerPath = "/run/agent.sock"
-		plan, err := Split(p, true)
+		plan, err := splitFor(p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,10 +156,10 @@ func TestSplit(t *testing.T) {
 			}
 		}
 		bad := profile(specs.ActAllow, rule(specs.ActErrno, runcNeeds[0]), rule(specs.ActNotify, runcNeeds[0]))
-		if _, err := Split(bad, true); err == nil {
+		if _, err := splitFor(bad, true); err == nil {
 			t.Error("a notify rule for a syscall the late stage needs was accepted")
 		}
-		if _, err := Split(profile(specs.ActNotify), true); err == nil {
+		if _, err := splitFor(profile(specs.ActNotify), true); err == nil {
 			t.Error("notify as the default action was accepted")
 		}
 	})
@@ -200,7 +200,7 @@ func TestStackAnswersAsProfile(t *testing.T) {
 	}
 	for name, p := range tests {
 		t.Run(name, func(t *testing.T) {
-			plan, err := Split(p, true)
+			plan, err := splitFor(p, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,9 +267,6 @@ func answer(p *specs.LinuxSeccomp, arch string, nr int) rules.Action {
 	return def
 }
 
-// precedence orders actions as the kernel does, most restrictive first.
-var precedence = []rules.ActionKind{rules.KillProcess, rules.KillThread, rules.Trap, rules.Errno, rules.Notify, rules.Trace, rules.Log, rules.Allow}
-
 // stack is the answer of two stacked filters, late loaded after early.
 func stack(early, late rules.Action) rules.Action {
 	if slices.Index(precedence, early.Kind) < slices.Index(precedence, late.Kind) {
@@ -282,7 +279,7 @@ func stack(early, late rules.Action) rules.Action {
 // stage and the noNewPrivileges it set out again.
 func TestSpecOpts(t *testing.T) {
 	p := profile(specs.ActAllow, rule(specs.ActErrno, needed(RuncNoNewPrivileges)[0]))
-	plan, err := Split(p, false)
+	plan, err := Make(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,17 +287,21 @@ func TestSpecOpts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Apply(plan.SpecOpts("/host/dir", false)...); err != nil {
+	if err := plan.Apply(e, Place{Dir: "/host/dir", Binary: "/host/oci-sbx"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := e.Spec()
-	if want := append(slices.Clone(Prefix), "/app", "-x"); !slices.Equal(s.Process.Args, want) {
+	if want := append(plan.Late.Args(), "/app", "-x"); !slices.Equal(s.Process.Args, want) {
 		t.Errorf("args %q, want %q", s.Process.Args, want)
+	}
+	if name, ok := LateProfile(s.Process.Args); !ok || name != plan.Late.File.Name || !strings.HasPrefix(name, ProfilePrefix) {
+		t.Errorf("LateProfile %q %v, want %q", name, ok, plan.Late.File.Name)
 	}
 	if s.Annotations[NoNewPrivilegesAnnotation] != "true" || OriginalNoNewPrivileges(s) {
 		t.Errorf("noNewPrivileges set without recording that it was false: %v", s.Annotations)
 	}
-	if !s.Process.NoNewPrivileges || s.Linux.Seccomp == nil || len(s.Mounts) != 2 || s.Mounts[1].Source != "/host/dir" || s.Mounts[1].Destination != MountPoint {
+	if !s.Process.NoNewPrivileges || s.Linux.Seccomp == nil || len(s.Mounts) != 3 || s.Mounts[1].Source != "/host/dir" || s.Mounts[1].Destination != MountPoint ||
+		s.Mounts[2].Source != "/host/oci-sbx" || s.Mounts[2].Destination != BinaryPath {
 		t.Errorf("spec %+v %+v", s.Process, s.Mounts)
 	}
 	if orig, ok := OriginalArgs(s.Process.Args); !ok || !slices.Equal(orig, []string{"/app", "-x"}) {
@@ -313,4 +314,23 @@ func TestSpecOpts(t *testing.T) {
 		s.Process.NoNewPrivileges || len(s.Annotations) != 0 {
 		t.Errorf("after WithoutEarlierPatch: process %+v, mounts %+v, annotations %v", s.Process, s.Mounts, s.Annotations)
 	}
+}
+
+// split is a plan by Make, as the fields the split itself decides.
+type split struct {
+	Early, Late     *specs.LinuxSeccomp
+	NoNewPrivileges bool
+	Conflicts       []Conflict
+}
+
+func splitFor(p *specs.LinuxSeccomp, nnp bool) (*split, error) {
+	plan, err := Make(p, Options{NoNewPrivileges: nnp})
+	if err != nil {
+		return nil, err
+	}
+	s := &split{Early: plan.Seccomp, NoNewPrivileges: plan.SetNoNewPrivileges || nnp && plan.Late != nil, Conflicts: plan.Conflicts}
+	if plan.Late != nil {
+		s.Late = plan.Late.Profile
+	}
+	return s, nil
 }
