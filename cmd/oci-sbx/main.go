@@ -12,9 +12,19 @@ import (
 	"github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app"
 )
 
+// nriPluginSocket is set by a runtime that starts oci-sbx as an NRI
+// plugin from its plugin directory (NRI's api.PluginSocketEnvVar).
+const nriPluginSocket = "NRI_PLUGIN_SOCKET"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.New().Run(ctx, os.Args)
+	args := os.Args
+	if len(args) == 1 && os.Getenv(nriPluginSocket) != "" {
+		// containerd and CRI-O start the plugins in their NRI plugin
+		// directory without arguments, handing over the connection.
+		args = append(args, "nri")
+	}
+	err := app.New().Run(ctx, args)
 	stop()
 	var status *app.ExitStatus
 	if err != nil && !errors.As(err, &status) {

@@ -31,7 +31,7 @@ func New() *cli.Command {
 			patchCommand(), lateCommand(),
 			simulateCommand(),
 			diffCommand(),
-			hookCommand(), agentCommand(),
+			hookCommand(), agentCommand(), nriCommand(),
 			versionCommand(),
 		},
 		Action: func(_ context.Context, c *cli.Command) error {
