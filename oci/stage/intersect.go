@@ -71,12 +71,32 @@ func combine(engine, p rules.Action) rules.Action {
 	return p
 }
 
-// stubFree reports whether runc adds no ENOSYS stub to p's filter, so
-// that a syscall p names in no rule gets the default action whatever its
-// number.
-func stubFree(def rules.Action) bool {
-	return def.Kind == rules.Allow || def.Kind == rules.Log || def.Kind == rules.Trace ||
-		def.Kind == rules.Errno && def.Ret == uint(syscall.ENOSYS)
+// stubbed reports whether runc puts its ENOSYS stub in front of a
+// profile with this default action: a syscall numbered above the last one
+// the profile names then gets ENOSYS, whatever the rules say.
+func stubbed(def rules.Action) bool {
+	return def.Kind != rules.Allow && def.Kind != rules.Log && def.Kind != rules.Trace
+}
+
+var enosys = rules.Action{Kind: rules.Errno, Ret: uint(syscall.ENOSYS)}
+
+// lastNamed is the highest syscall number on arch that runc's stub takes
+// from p's rules: libseccomp resolves a call it filters through a
+// multiplexer (connect on x86) to a pseudo number, which does not count,
+// although its filter also matches the direct number.
+func lastNamed(p *specs.LinuxSeccomp, arch string) int {
+	last := 0
+	for _, r := range p.Syscalls {
+		for _, n := range r.Names {
+			if rules.SyscallMultiplexer(arch, n) != "" {
+				continue
+			}
+			if nr, ok := rules.SyscallNumber(arch, n); ok && nr > last {
+				last = nr
+			}
+		}
+	}
+	return last
 }
 
 // archSet is a profile's architectures as runc loads them: the native
@@ -132,10 +152,14 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 		return nil, "", fmt.Errorf("reading the default action: %w", err)
 	}
 	def := combine(edef, pdef)
-	if !stubFree(edef) || !stubFree(pdef) || !stubFree(def) {
-		// runc's ENOSYS stub answers syscalls past the last one a
-		// profile names; a result naming other syscalls moves it.
-		return nil, "a default action runc adds its ENOSYS stub to", nil
+	// runc's ENOSYS stub answers the syscalls past the last one a
+	// profile names. With a default of errno(ENOSYS) that is the default's
+	// answer anyway; the result names every syscall either profile
+	// names, so its stub starts past both.
+	for _, d := range []rules.Action{edef, pdef} {
+		if stubbed(d) && d != enosys {
+			return nil, fmt.Sprintf("runc's ENOSYS stub changes what a default action of %s answers", d), nil
+		}
 	}
 
 	names := map[string]bool{}
@@ -187,9 +211,6 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 		default:
 			return nil, fmt.Sprintf("both profiles, or the one that does not allow it, set conditions on %s", n), nil
 		}
-		if a == def {
-			continue
-		}
 		if _, ok := byAction[a]; !ok {
 			order = append(order, a)
 		}
@@ -199,5 +220,55 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 		act, ret := a.Spec()
 		out.Syscalls = append(out.Syscalls, specs.LinuxSyscall{Names: byAction[a], Action: act, ErrnoRet: ret})
 	}
+	if why, err := checkMultiplexed(engine, p, out, edef, pdef, sorted); why != "" || err != nil {
+		return nil, why, err
+	}
 	return out, "", nil
+}
+
+// checkMultiplexed makes sure the direct numbers of multiplexed calls
+// (connect on x86 is socketcall and 362) get the same answer from the
+// result as from the stack: libseccomp's filter matches them, but runc's
+// stub may answer them first, since they do not count as named.
+func checkMultiplexed(engine, p, out *specs.LinuxSeccomp, edef, pdef rules.Action, names []string) (string, error) {
+	arches, err := archSet(p)
+	if err != nil {
+		return "", err
+	}
+	odef, err := rules.ActionFromSpec(out.DefaultAction, out.DefaultErrnoRet)
+	if err != nil {
+		return "", err
+	}
+	for _, arch := range arches {
+		lastE, lastP, lastO := lastNamed(engine, arch), lastNamed(p, arch), lastNamed(out, arch)
+		for _, n := range names {
+			nr, ok := rules.SyscallNumber(arch, n)
+			if !ok || rules.SyscallMultiplexer(arch, n) == "" {
+				continue
+			}
+			answer := func(q *specs.LinuxSeccomp, def rules.Action, last int) (rules.Action, bool, error) {
+				if stubbed(def) && nr > last {
+					return enosys, true, nil
+				}
+				s, err := sideOf(q, def, n)
+				return s.action, s.cond == nil, err
+			}
+			ae, okE, err := answer(engine, edef, lastE)
+			if err != nil {
+				return "", err
+			}
+			ap, okP, err := answer(p, pdef, lastP)
+			if err != nil {
+				return "", err
+			}
+			ao, okO, err := answer(out, odef, lastO)
+			if err != nil {
+				return "", err
+			}
+			if !okE || !okP || !okO || combine(ae, ap) != ao {
+				return fmt.Sprintf("runc's ENOSYS stub answers %s's direct number on %s differently", n, arch), nil
+			}
+		}
+	}
+	return "", nil
 }
