@@ -81,7 +81,7 @@ func (p *Plugin) log(format string, args ...any) {
 // the runtime from its plugin directory, the connection the runtime
 // hands over) and serves it until ctx ends or the runtime goes away.
 func (p *Plugin) Run(ctx context.Context, socket string) error {
-	opts := []stub.Option{stub.WithOnClose(func() { p.log("the runtime closed the connection") })}
+	var opts []stub.Option
 	if os.Getenv(api.PluginSocketEnvVar) == "" {
 		// Started by hand or by a DaemonSet; the runtime names plugins
 		// it starts itself.
@@ -91,10 +91,20 @@ func (p *Plugin) Run(ctx context.Context, socket string) error {
 	if err != nil {
 		return fmt.Errorf("starting the NRI plugin: %w", err)
 	}
-	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("serving NRI on %s: %w", socket, err)
+	if err := s.Start(ctx); err != nil {
+		return fmt.Errorf("registering with the runtime on %s: %w", socket, err)
 	}
-	return nil
+	p.log("registered with the runtime")
+	done := make(chan struct{})
+	go func() { s.Wait(); close(done) }()
+	select {
+	case <-ctx.Done():
+		s.Stop()
+		<-done
+		return nil
+	case <-done:
+		return errors.New("the runtime closed the NRI connection")
+	}
 }
 
 // CreateContainer is NRI's call for a container about to be created: the
