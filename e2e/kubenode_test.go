@@ -354,9 +354,10 @@ state = %q
     conf_dir = %q
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
+    # runc's state stays in its default root, /run/containerd/runc/k8s.io,
+    # where oci-sbx agent finds a container's id as on a real node.
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
       BinaryName = %q
-      Root = %q
 
 [plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
@@ -370,7 +371,7 @@ state = %q
   plugin_registration_timeout = "5s"
   plugin_request_timeout = "5s"
 `, p("root"), p("state"), n.socket, n.socket+".ttrpc", p("opt"), nodeImage,
-		p("cni/bin"), p("cni/net.d"), n.bins.runc, p("state/runc"),
+		p("cni/bin"), p("cni/net.d"), n.bins.runc,
 		n.nriSocket, p("nri/plugins"), p("nri/conf.d"))
 }
 

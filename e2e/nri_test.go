@@ -91,7 +91,7 @@ const (
 	noOpenatRules  = "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat]\n"
 	// enosysRules returns ENOSYS for everything it does not allow, as
 	// Podman's default does; io_uring (@aio) is not allowed.
-	enosysRules = "default: errno(ENOSYS)\nrules:\n  - action: allow\n    syscalls: [\"@default\", \"@system-service\", \"@network-io\", \"@file-system\", \"@process\", \"@signal\", \"@io-event\", \"@basic-io\", \"@timer\", \"@ipc\", \"@sync\", \"@resources\", \"@sandbox\"]\n"
+	enosysRules = "default: errno(ENOSYS)\nrules:\n  - action: allow\n    syscalls: [\"@default\", \"@basic-io\", \"@file-system\", \"@io-event\", \"@ipc\", \"@network-io\", \"@process\", \"@signal\", \"@timer\", \"@sync\", \"@resources\", \"@sandbox\"]\n"
 )
 
 var allOK = map[string]bool{"read_file": true, "count_processes": true, "access_network": true}
@@ -179,11 +179,20 @@ func TestKubernetesNRI(t *testing.T) {
 		checkActivities(t, r.output, map[string]bool{"access_network": true}, "Summary: 1 succeed, 2 failed")
 	})
 
-	// containerd's RuntimeDefault and the demo: still every activity
-	// denied, whether intersected or stacked.
-	t.Run("runtime-default-kept", func(t *testing.T) {
+	// containerd's RuntimeDefault beneath the demo: the plan can neither
+	// intersect them exactly nor stack the demo on top (the late stage
+	// would start under RuntimeDefault's clone3 denial), so the container
+	// is refused, never started with less than the kubelet asked for;
+	// engine-profile: replace applies the demo alone.
+	t.Run("runtime-default", func(t *testing.T) {
+		runtimeDefault := &criSeccomp{Type: criRuntimeDefault}
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml"})
-		r := pod.run(t, kubeContainer{command: append(app, "-status"), seccomp: &criSeccomp{Type: criRuntimeDefault}})
+		_, err := pod.create(t, kubeContainer{command: app, seccomp: runtimeDefault})
+		if err == nil || !strings.Contains(err.Error(), "use engine-profile: replace to apply the profile alone") {
+			t.Fatalf("got %v, want a refusal that names engine-profile: replace", err)
+		}
+		pod = n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "replace"})
+		r := pod.run(t, kubeContainer{command: app, seccomp: runtimeDefault})
 		checkRun(t, r, 0)
 		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
 	})
@@ -226,7 +235,8 @@ func TestKubernetesNRI(t *testing.T) {
 				t.Fatalf("the container was created (%s)", id)
 			}
 			t.Logf("refused: %v", err)
-			if !strings.Contains(err.Error(), tt.want) {
+			// crictl quotes the runtime's message as a Go string.
+			if !strings.Contains(strings.ReplaceAll(err.Error(), `\"`, `"`), tt.want) {
 				t.Errorf("the refusal lacks %q", tt.want)
 			}
 		})
