@@ -350,4 +350,3 @@ func present(v *annotation.Values) []string {
 	}
 	return out
 }
-
