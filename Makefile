@@ -8,7 +8,7 @@ TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
 # sbx_start (oci/sandbox/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
 STATIC_LDFLAGS := -extldflags "-static -Wl,-e,sbx_start"
-PURE_PKGS   := ./convert ./convert/rules ./convert/filter ./convert/lint ./oci ./oci/stage ./hooks ./hooks/notify
+PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./internal/suggest ./internal/tree ./oci ./oci/stage ./hooks ./hooks/notify
 
 .PHONY: help deps build build-pure test test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
@@ -43,7 +43,7 @@ test-e2e: ## end-to-end tests through the built binary and real runtimes
 FUZZ_N ?= 100000x
 fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./convert/rules -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
-	$(PURE_ENV) $(GO) test ./convert -run '^$$' -fuzz '^FuzzParseLibseccompC$$' -fuzztime $(FUZZ_N)
+	$(PURE_ENV) $(GO) test ./convert/libseccompc -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/filter -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/lint -run '^$$' -fuzz '^FuzzSource$$' -fuzztime $(FUZZ_N)
 

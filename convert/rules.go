@@ -13,44 +13,45 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
+	"github.com/oci-sbx/oci-sbx/convert/oci"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
 
 // maxExtendsDepth bounds chains of extends, which also stops cycles.
 const maxExtendsDepth = 8
 
-func readRules(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
+func readRules(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error) {
 	p, err := rules.Parse(name, data)
 	if err != nil {
 		return nil, err
 	}
-	return compile(p, opt)
+	return compile(p, opt, depth)
 }
 
-func readLibseccompC(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
-	p, err := ParseLibseccompC(name, data)
+func readLibseccompC(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error) {
+	p, err := libseccompc.Parse(name, data)
 	if err != nil {
 		return nil, err
 	}
-	return compile(p, opt)
+	return compile(p, opt, depth)
 }
 
 // compile compiles rules with the options' architectures, resolving
 // extends against the built-in bases and files next to the profile.
-func compile(p *rules.Profile, opt Options) (*specs.LinuxSeccomp, error) {
+func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, error) {
 	return p.Compile(rules.CompileOptions{
 		Arches: opt.Arches,
-		Warn:   func(e *rules.Error) { opt.warn("%v", e) },
+		Warn:   func(e *rules.Error) { opt.Warnf("%v", e) },
 		Base: func(ref string, arches []string) (*specs.LinuxSeccomp, error) {
 			bopt := opt
 			bopt.Arches = arches
 			if slices.Contains(BuiltinNames(), ref) {
 				return Builtin(ref, bopt)
 			}
-			if opt.depth >= maxExtendsDepth {
+			if depth >= maxExtendsDepth {
 				return nil, fmt.Errorf("more than %d levels of extends (a cycle?)", maxExtendsDepth)
 			}
-			bopt.depth++
 			path := ref
 			if !filepath.IsAbs(path) && p.File != "" && p.File != "<stdin>" {
 				path = filepath.Join(filepath.Dir(p.File), ref)
@@ -63,7 +64,7 @@ func compile(p *rules.Profile, opt Options) (*specs.LinuxSeccomp, error) {
 				msg := fmt.Sprintf("not a built-in base (%v) and not a readable file: %v", BuiltinNames(), err)
 				return nil, errors.New(msg)
 			}
-			return Read(path, data, "", bopt)
+			return read(path, data, "", bopt, depth+1)
 		},
 	})
 }
@@ -112,7 +113,7 @@ func Sniff(data []byte) (Format, error) {
 	case trimmed[0] == '{':
 		var top map[string]json.RawMessage
 		if json.Unmarshal(trimmed, &top) == nil {
-			if isConfigJSON(top) {
+			if oci.IsConfig(top) {
 				return OCI, nil
 			}
 			if hasDockerKeys(top) {

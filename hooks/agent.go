@@ -20,7 +20,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks/notify"
 )
 
@@ -431,7 +431,7 @@ func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (Even
 		return ev, false
 	}
 	ev.Call, ev.Path, ev.Addr = call.Text, call.Path, call.Addr
-	ev.Answer = rules.ErrnoName(uint(e))
+	ev.Answer = syscalls.ErrnoName(uint(e))
 	return ev, true
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks/notify"
 )
 
@@ -80,7 +80,7 @@ func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []stri
 	var notes []string
 	if s.DefaultAction == specs.ActErrno {
 		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify for the default action",
-			rules.ErrnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
+			syscalls.ErrnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
 	}
 	var handover []string
 	for _, n := range []string{"read", "write"} {

@@ -47,7 +47,7 @@ func corpus(t *testing.T) []source {
 		{"demo.yaml", readFile(t, "../../testdata/demo.yaml")},
 		{"demo.c", readFile(t, "../../testdata/demo.c")},
 		{"docker-default.json", docker},
-		{"podman-default.json", readFile(t, "../builtin/podman-default.json")},
+		{"podman-default.json", readFile(t, "../docker/builtin/podman-default.json")},
 		{"demo-hardened.json", hardenedDemo(t)},
 	}
 	paths, _ := filepath.Glob("testdata/corpus/*")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // The document as written: what convert.Read normalises away, with the
@@ -212,7 +213,7 @@ func rawProfile(r *rawResult, file string, prof *node) {
 			return &u
 		}
 		for _, s := range []string{nameNode.str(), retNode.str()} { // Podman's and SPO's names
-			if n, err := rules.ParseErrno(s); err == nil && s != "" {
+			if n, err := syscalls.ParseErrno(s); err == nil && s != "" {
 				return &n
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // CompileOptions steer Compile.
@@ -85,9 +87,9 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	for _, a := range c.targets() {
 		name := a.Name
 		if name == Native {
-			name = NativeArch()
+			name = syscalls.NativeArch()
 		}
-		spec, err := ArchSpec(name)
+		spec, err := syscalls.ArchSpec(name)
 		if err != nil {
 			c.errorf(a.Pos, "%v", err)
 			continue
@@ -249,11 +251,11 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 		}
 		check := arches
 		if check == nil {
-			check = []string{NativeArch()}
+			check = []string{syscalls.NativeArch()}
 		}
 		var missing []string
 		for _, a := range check {
-			if !HasSyscall(a, n.Name) {
+			if !syscalls.HasSyscall(a, n.Name) {
 				missing = append(missing, a)
 			}
 		}

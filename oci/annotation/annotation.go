@@ -16,7 +16,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // The two namespaces, as oci-sbx writes them.
@@ -135,7 +135,7 @@ func check(key string, ns int, name string, allowInternal bool) (Key, error) {
 	i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
 	if i < 0 {
 		msg := fmt.Sprintf("%q: %v", key, ErrUnknown)
-		if s := rules.Suggest(strings.ToLower(name), names(false)); s != "" {
+		if s := suggest.Closest(strings.ToLower(name), names(false)); s != "" {
 			msg += fmt.Sprintf(": did you mean %q?", key[:ns]+s+key[ns+len(name):])
 		} else {
 			msg += fmt.Sprintf(" (known: %s)", strings.Join(names(false), ", "))

@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // precedence orders actions as the kernel does between stacked filters,
@@ -88,10 +89,10 @@ func lastNamed(p *specs.LinuxSeccomp, arch string) int {
 	last := 0
 	for _, r := range p.Syscalls {
 		for _, n := range r.Names {
-			if rules.SyscallMultiplexer(arch, n) != "" {
+			if syscalls.SyscallMultiplexer(arch, n) != "" {
 				continue
 			}
-			if nr, ok := rules.SyscallNumber(arch, n); ok && nr > last {
+			if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > last {
 				last = nr
 			}
 		}
@@ -102,9 +103,9 @@ func lastNamed(p *specs.LinuxSeccomp, arch string) int {
 // archSet is a profile's architectures as runc loads them: the native
 // one is always added.
 func archSet(p *specs.LinuxSeccomp) ([]string, error) {
-	set := []string{rules.NativeArch()}
+	set := []string{syscalls.NativeArch()}
 	for _, a := range p.Architectures {
-		n, err := rules.ArchFromSpec(a)
+		n, err := syscalls.ArchFromSpec(a)
 		if err != nil {
 			return nil, err
 		}
@@ -242,8 +243,8 @@ func checkMultiplexed(engine, p, out *specs.LinuxSeccomp, edef, pdef rules.Actio
 	for _, arch := range arches {
 		lastE, lastP, lastO := lastNamed(engine, arch), lastNamed(p, arch), lastNamed(out, arch)
 		for _, n := range names {
-			nr, ok := rules.SyscallNumber(arch, n)
-			if !ok || rules.SyscallMultiplexer(arch, n) == "" {
+			nr, ok := syscalls.SyscallNumber(arch, n)
+			if !ok || syscalls.SyscallMultiplexer(arch, n) == "" {
 				continue
 			}
 			answer := func(q *specs.LinuxSeccomp, def rules.Action, last int) (rules.Action, bool, error) {

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // A back-end that cannot set noNewPrivileges or defaultErrnoRet (NRI)
@@ -65,7 +66,7 @@ func TestMakeWithoutWhatTheBackEndCannotSet(t *testing.T) {
 						t.Errorf("nnp %v: linux.seccomp stops %s: %v", nnp, ph, cs)
 					}
 				}
-				arch := rules.NativeArch()
+				arch := syscalls.NativeArch()
 				for _, nr := range numbers(arch) {
 					early, late := answer(plan.Seccomp, arch, nr), answer(plan.Late.Profile, arch, nr)
 					if early.Kind == rules.Errno && late.Kind == rules.Errno {
@@ -95,12 +96,12 @@ func TestMakeEngine(t *testing.T) {
 		}
 		// The late stage loads the intersection: the engine's default,
 		// the demo's denials.
-		arch := rules.NativeArch()
+		arch := syscalls.NativeArch()
 		for name, want := range map[string]rules.Action{
 			"openat": {Kind: rules.Errno, Ret: 1}, "connect": {Kind: rules.Errno, Ret: 1},
 			"mkdir": {Kind: rules.Allow}, "keyctl": {Kind: rules.Errno, Ret: uint(syscall.ENOSYS)},
 		} {
-			nr, _ := rules.SyscallNumber(arch, name)
+			nr, _ := syscalls.SyscallNumber(arch, name)
 			if got := answer(plan.Late.Profile, arch, nr); got != want {
 				t.Errorf("%s: %v, want %v", name, got, want)
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Phase is a stretch of a container's start in which a filter is already
@@ -221,9 +222,9 @@ func enosysGap(p, e *specs.LinuxSeccomp) []string {
 	if p.DefaultErrnoRet != nil && *p.DefaultErrnoRet == uint(syscall.ENOSYS) {
 		return nil // runc adds no stub then
 	}
-	arches := []string{rules.NativeArch()}
+	arches := []string{syscalls.NativeArch()}
 	for _, a := range p.Architectures {
-		if name, err := rules.ArchFromSpec(a); err == nil && !slices.Contains(arches, name) {
+		if name, err := syscalls.ArchFromSpec(a); err == nil && !slices.Contains(arches, name) {
 			arches = append(arches, name)
 		}
 	}
@@ -240,12 +241,12 @@ func enosysGap(p, e *specs.LinuxSeccomp) []string {
 		// another architecture; go on until nothing changes.
 		lastE := lastNumbers(e.Syscalls, gap, arches)
 		added := false
-		for _, n := range rules.AllSyscalls() {
+		for _, n := range syscalls.AllSyscalls() {
 			if named[n] {
 				continue
 			}
 			for _, arch := range arches {
-				nr, ok := rules.SyscallNumber(arch, n)
+				nr, ok := syscalls.SyscallNumber(arch, n)
 				if ok && lastP[arch] > 0 && nr > lastP[arch] && nr <= lastE[arch] {
 					gap = append(gap, n)
 					named[n], added = true, true
@@ -266,7 +267,7 @@ func lastNumbers(rs []specs.LinuxSyscall, extra []string, arches []string) map[s
 	last := map[string]int{}
 	see := func(n string) {
 		for _, arch := range arches {
-			if nr, ok := rules.SyscallNumber(arch, n); ok && nr > last[arch] {
+			if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > last[arch] {
 				last[arch] = nr
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -207,9 +208,9 @@ func TestStackAnswersAsProfile(t *testing.T) {
 			if plan.Late == nil {
 				t.Fatal("no late stage")
 			}
-			arches := []string{rules.NativeArch()}
+			arches := []string{syscalls.NativeArch()}
 			for _, a := range p.Architectures {
-				n, _ := rules.ArchFromSpec(a)
+				n, _ := syscalls.ArchFromSpec(a)
 				arches = append(arches, n)
 			}
 			for _, arch := range arches {
@@ -223,8 +224,8 @@ func TestStackAnswersAsProfile(t *testing.T) {
 			}
 			// And the early profile lets runc and the late stage run.
 			for _, n := range needAll {
-				nr, _ := rules.SyscallNumber(rules.NativeArch(), n)
-				if a := answer(plan.Early, rules.NativeArch(), nr); a.Kind != rules.Allow && a.Kind != rules.Log {
+				nr, _ := syscalls.SyscallNumber(syscalls.NativeArch(), n)
+				if a := answer(plan.Early, syscalls.NativeArch(), nr); a.Kind != rules.Allow && a.Kind != rules.Log {
 					t.Errorf("early profile answers %s with %v", n, a)
 				}
 			}
@@ -237,8 +238,8 @@ func TestStackAnswersAsProfile(t *testing.T) {
 func numbers(arch string) []int {
 	var nrs []int
 	last := 0
-	for _, n := range rules.AllSyscalls() {
-		if nr, ok := rules.SyscallNumber(arch, n); ok {
+	for _, n := range syscalls.AllSyscalls() {
+		if nr, ok := syscalls.SyscallNumber(arch, n); ok {
 			nrs = append(nrs, nr)
 			last = max(last, nr)
 		}
@@ -252,7 +253,7 @@ func numbers(arch string) []int {
 func answer(p *specs.LinuxSeccomp, arch string, nr int) rules.Action {
 	for _, r := range p.Syscalls {
 		for _, n := range r.Names {
-			if got, ok := rules.SyscallNumber(arch, n); ok && got == nr {
+			if got, ok := syscalls.SyscallNumber(arch, n); ok && got == nr {
 				a, _ := rules.ActionFromSpec(r.Action, r.ErrnoRet)
 				return a
 			}

@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // Version is the oci-sbx version, set at link time.
@@ -42,7 +43,7 @@ func New() *cli.Command {
 			for _, sub := range c.Commands {
 				names = append(names, sub.Name)
 			}
-			if sug := rules.Suggest(c.Args().First(), names); sug != "" {
+			if sug := suggest.Closest(c.Args().First(), names); sug != "" {
 				return usageErrorf(c, "unknown command %q: did you mean %q?", c.Args().First(), sug)
 			}
 			return usageErrorf(c, "unknown command %q", c.Args().First())

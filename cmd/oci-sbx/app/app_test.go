@@ -52,7 +52,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"", "convert", "exec", "lint", "simulate", "diff", "version"} {
+	for _, cmd := range []string{"", "convert", "exec", "lint", "simulate", "diff", "nri", "version"} {
 		name := "help-" + cmd + ".txt"
 		args := []string{"--help"}
 		if cmd == "" {

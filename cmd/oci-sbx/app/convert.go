@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -98,7 +99,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 	if to == convert.Kubernetes {
-		fmt.Fprint(c.Root().ErrWriter, convert.KubernetesHint(opt.Name))
+		fmt.Fprint(c.Root().ErrWriter, kubernetes.Hint(opt.Name))
 	}
 	return nil
 }

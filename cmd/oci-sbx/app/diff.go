@@ -9,7 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func diffCommand() *cli.Command {
@@ -121,11 +121,11 @@ func uncovered(arch string, a, b *filter.Program, n int) (string, bool) {
 // first.
 func diffArches() []string {
 	var out []string
-	if native := rules.NativeArch(); native != "" {
+	if native := syscalls.NativeArch(); native != "" {
 		out = append(out, native)
-		out = append(out, rules.SubArches(native)...)
+		out = append(out, syscalls.SubArches(native)...)
 	}
-	for _, a := range rules.Arches() {
+	for _, a := range syscalls.Arches() {
 		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}

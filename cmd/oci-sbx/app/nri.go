@@ -43,9 +43,12 @@ the runtime's error and on standard error.
 Started by the runtime from its NRI plugin directory (as NN-oci-sbx), oci-sbx
 runs this command with the defaults. SIGINT or SIGTERM unregisters the plugin.
 
+The annotations are read when a container is created: set them in the pod's
+metadata (a Deployment's pod template), not on a running pod.
+
 Examples:
    oci-sbx nri --profiles /etc/oci-sbx/profiles
-   kubectl annotate pod ... oci-sbx.io/profile=demo.yaml`,
+   # and in a pod's metadata:  annotations: {oci-sbx.io/profile: demo.yaml}`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socket", Aliases: []string{"s"}, Value: DefaultNRISocket, Usage: "the runtime's NRI socket `PATH`"},
 			&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles annotations name beneath `DIR`"},

@@ -14,7 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -89,7 +89,7 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if arch := rules.NativeArch(); arch != stage.MeasuredArch {
+	if arch := syscalls.NativeArch(); arch != stage.MeasuredArch {
 		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", stage.MeasuredArch, arch)
 	}
 	dir := c.Args().First()

@@ -15,7 +15,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -68,9 +68,9 @@ func stubFamilies(s *specs.LinuxSeccomp) int {
 		return 0
 	}
 	families := map[uint32]bool{}
-	names := []string{rules.NativeArch()}
+	names := []string{syscalls.NativeArch()}
 	for _, a := range s.Architectures {
-		if name, err := rules.ArchFromSpec(a); err == nil {
+		if name, err := syscalls.ArchFromSpec(a); err == nil {
 			names = append(names, name)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func simulateCommand() *cli.Command {
@@ -58,7 +59,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 	}
 	arch := c.String("arch")
 	if arch == "" {
-		if arch = rules.NativeArch(); arch == "" {
+		if arch = syscalls.NativeArch(); arch == "" {
 			return usageErrorf(c, "cannot tell this machine's architecture: name it with --arch")
 		}
 	}

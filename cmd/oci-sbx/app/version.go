@@ -11,7 +11,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -32,7 +32,7 @@ func versionCommand() *cli.Command {
 			} else {
 				fmt.Fprintf(w, "libseccomp:    %s\n", v)
 			}
-			fmt.Fprintf(w, "native arch:   %s\n", rules.NativeArch())
+			fmt.Fprintf(w, "native arch:   %s\n", syscalls.NativeArch())
 			fmt.Fprintf(w, "inputs:        %s\n", formats(convert.InputFormats))
 			outputs := convert.OutputFormats
 			if sandbox.Supported {
