@@ -56,7 +56,7 @@ func lintRaw(name string, data []byte, from convert.Format) *rawResult {
 			prof = root.get("linux").get("seccomp")
 		}
 		if prof != nil && prof.kind == objectNode {
-			rawProfile(r, name, prof)
+			rawProfile(r, name, prof, from == convert.SPO)
 		}
 	}
 	return r
@@ -199,8 +199,8 @@ func scalarText(n ast.Node) string {
 }
 
 // rawProfile checks a linux.seccomp object, a Docker or Podman profile,
-// or an SPO spec as written.
-func rawProfile(r *rawResult, file string, prof *node) {
+// or an SPO spec (spo) as written.
+func rawProfile(r *rawResult, file string, prof *node, spo bool) {
 	at := func(n *node) rules.Pos {
 		if n == nil {
 			return prof.pos
@@ -224,7 +224,15 @@ func rawProfile(r *rawResult, file string, prof *node) {
 	if defNode == nil {
 		return // not a profile, or seccomp off: convert.Read says which
 	}
-	if prof.get("flags") == nil {
+	switch {
+	case prof.get("flags") != nil:
+	case spo:
+		// The resource cannot say "flags": [] (SPO's CRD drops an empty
+		// list), so advising it would be wrong.
+		r.add(Finding{ID: "flags-missing", Severity: Info, File: file, Pos: prof.pos,
+			Reason: "a SeccompProfile cannot carry an empty \"flags\" list: the operator installs the profile without a flags key, so runc 1.2 and later add SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
+			Fix:    "nothing in the resource changes this; a profile applied by oci-sbx nri's late stage is loaded without SPEC_ALLOW"})
+	default:
 		r.add(Finding{ID: "flags-missing", Severity: Warning, File: file, Pos: prof.pos,
 			Reason: "the profile has no \"flags\" key: runc then adds SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
 			Fix:    "write \"flags\": [] (oci-sbx convert always does)"})

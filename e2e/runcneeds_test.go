@@ -1,0 +1,405 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
+)
+
+var updateNeeds = flag.Bool("update", false, "measure again what runc needs after it loads a filter, and rewrite oci/stage/needs_gen.go")
+
+// needsRunTimeout bounds one container start; a normal one takes about
+// 0.1 s, and a start that cannot write its exec fifo hangs until killed.
+const needsRunTimeout = 5 * time.Second
+
+// TestRuncNeeds keeps oci/stage's table of the syscalls runc (and the late
+// stage) make after runc loads a container's filter true to the runc
+// installed here.
+//
+// With -update it measures the table: for every syscall of the native
+// table, a container whose profile allows everything but kills the
+// process on that syscall; a container that does not start means the
+// call is made. Each syscall that is made is then denied with EPERM to
+// see whether runc survives its failure. Repeated runs tell the calls
+// made every time from those made now and then (marked Sometimes: the
+// Go runtime's futex, signal returns, preemption). The container's
+// process is a tiny static program that prints a line and exits, so the
+// only calls that matter are runc's and the late stage's. This takes
+// about five minutes.
+//
+// Without -update (as in CI) it checks the committed table: each entry
+// not marked Sometimes still stops the start, and a profile that denies
+// every syscall but the table's still starts.
+func TestRuncNeeds(t *testing.T) {
+	requireRoot(t)
+	runc := requireTool(t, "runc")
+	tiny := tinyProgram(t)
+
+	dir := t.TempDir()
+	static := filepath.Join(dir, "oci-sbx-static")
+	buildStatic(t, static)
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"tiny": tiny})
+
+	m := &needsMeasurer{t: t, runc: runc, workers: runtime.NumCPU()}
+	m.configs[stage.RuncNoNewPrivileges] = m.template(filepath.Join(dir, "nnp"), rootfs, true, "")
+	m.configs[stage.RuncPrivileged] = m.template(filepath.Join(dir, "priv"), rootfs, false, "")
+	m.configs[stage.LateStart] = m.template(filepath.Join(dir, "late"), rootfs, true, static)
+
+	phases := []stage.Phase{stage.RuncNoNewPrivileges, stage.RuncPrivileged, stage.LateStart}
+	table := map[stage.Phase][]stage.Need{}
+	if *updateNeeds {
+		start := time.Now()
+		for _, ph := range phases {
+			table[ph] = m.measure(ph)
+		}
+		// The late stage runs after runc: what runc needs is listed there.
+		table[stage.LateStart] = slices.DeleteFunc(table[stage.LateStart], func(n stage.Need) bool {
+			i := slices.IndexFunc(table[stage.RuncNoNewPrivileges], func(r stage.Need) bool { return r.Syscall == n.Syscall })
+			return i >= 0 && (table[stage.RuncNoNewPrivileges][i].Errno || !n.Errno)
+		})
+		t.Logf("measured in %v", time.Since(start).Round(time.Second))
+	} else {
+		for _, ph := range phases {
+			table[ph] = stage.Needs(ph)
+		}
+	}
+	for _, ph := range phases {
+		var names []string
+		for _, n := range table[ph] {
+			names = append(names, n.Syscall)
+		}
+		t.Logf("%s: %s", ph, strings.Join(names, " "))
+	}
+
+	// Each entry not marked Sometimes still stops the start. An entry
+	// that lets the container start is tried twice more before it counts
+	// as stale: the Go runtime's calls vary from run to run, and a call
+	// runc makes only sometimes is still one it makes.
+	var jobs []needsJob
+	for _, ph := range phases {
+		for _, n := range table[ph] {
+			if !n.Sometimes {
+				jobs = append(jobs, needsJob{phase: ph, name: n.Syscall, errno: n.Errno})
+			}
+		}
+	}
+	for try := 0; try < 3 && len(jobs) > 0; try++ {
+		var again []needsJob
+		for i, r := range m.run(jobs) {
+			if r.started {
+				again = append(again, jobs[i])
+			}
+		}
+		jobs = again
+	}
+	for _, j := range jobs {
+		// The late stage's own needs are its Go runtime's, which vary with
+		// load (sched_yield, futex …); one it did not make this time is no
+		// sign of a stale table. runc's needs are its code's and must hold.
+		if j.phase == stage.LateStart {
+			t.Logf("%s: denying %s did not stop the start this time (a runtime call made only under some schedules)", j.phase, j.name)
+			continue
+		}
+		t.Errorf("%s: denying %s (errno %v) no longer stops the start: measure again with -update", j.phase, j.name, j.errno)
+	}
+
+	// Allowing just the table is enough: everything else fails with
+	// EPERM. The late stage starts after runc, so it gets runc's too.
+	allow := map[stage.Phase][]string{}
+	for _, ph := range phases {
+		for _, n := range table[ph] {
+			allow[ph] = append(allow[ph], n.Syscall)
+		}
+	}
+	allow[stage.LateStart] = append(allow[stage.LateStart], allow[stage.RuncNoNewPrivileges]...)
+	for _, ph := range phases {
+		p := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Flags: []specs.LinuxSeccompFlag{},
+			Syscalls: []specs.LinuxSyscall{{Names: allow[ph], Action: specs.ActAllow}}}
+		if r := m.start(ph, p); !r.started {
+			t.Errorf("%s: a profile that allows only the table's syscalls does not start: %s", ph, r.why)
+		}
+	}
+
+	if *updateNeeds && !t.Failed() {
+		writeNeeds(t, runc, table)
+	}
+}
+
+type needsMeasurer struct {
+	t       *testing.T
+	runc    string
+	workers int
+	configs [3][]byte // config.json per phase, without linux.seccomp
+}
+
+// template makes a bundle for a phase and returns its config.json: the
+// tiny program under runc, or, with a late binary, the late stage in front
+// of it as `oci-sbx patch` sets it up (stage.Plan.SpecOpts), loading the
+// demo's rules. The late stage's files are given by absolute path, so that
+// every worker's bundle can use them.
+func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []byte {
+	t := m.t
+	runcBundle(t, m.runc, dir, rootfs, []string{"/tiny"}, oci.WithNoNewPrivileges(nnp))
+	if late != "" {
+		files := filepath.Join(dir, stage.BundleDir)
+		bin, err := os.ReadFile(late)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(files, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		demo := `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["openat", "connect"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`
+		if err := os.WriteFile(filepath.Join(files, stage.BinaryName), bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(files, stage.ProfileName), []byte(demo), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		plan := &stage.Plan{Late: &specs.LinuxSeccomp{}, NoNewPrivileges: true}
+		editBundle(t, dir, plan.SpecOpts(files, nnp)...)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, oci.ConfigName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+type needsJob struct {
+	phase stage.Phase
+	name  string
+	errno bool // deny with EPERM; otherwise kill the process
+}
+
+type needsResult struct {
+	started bool
+	why     string // what runc printed, boiled down, when it did not start
+}
+
+// deny is the profile of a job: allow all, deny one syscall.
+func (j needsJob) profile() *specs.LinuxSeccomp {
+	rule := specs.LinuxSyscall{Names: []string{j.name}, Action: specs.ActKillProcess}
+	if j.errno {
+		eperm := uint(1)
+		rule = specs.LinuxSyscall{Names: []string{j.name}, Action: specs.ActErrno, ErrnoRet: &eperm}
+	}
+	return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{rule}}
+}
+
+// run starts a container per job, m.workers at a time.
+func (m *needsMeasurer) run(jobs []needsJob) []needsResult {
+	results := make([]needsResult, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range m.workers {
+		wg.Go(func() {
+			dir := m.t.TempDir()
+			for i := range next {
+				results[i] = m.startIn(dir, jobs[i].phase, jobs[i].profile())
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+func (m *needsMeasurer) start(ph stage.Phase, p *specs.LinuxSeccomp) needsResult {
+	return m.startIn(m.t.TempDir(), ph, p)
+}
+
+// startIn runs the phase's container under p in bundle dir.
+func (m *needsMeasurer) startIn(dir string, ph stage.Phase, p *specs.LinuxSeccomp) needsResult {
+	t := m.t
+	e, err := oci.ParseConfig(m.configs[ph])
+	if err == nil {
+		err = e.Apply(oci.WithSeccomp(p))
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, oci.ConfigName), e.Bytes(), 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, timedOut := runcRun(t, m.runc, dir, needsRunTimeout)
+	if strings.Contains(out, startedMarker) {
+		return needsResult{started: true}
+	}
+	return needsResult{why: runcError(out, code, timedOut)}
+}
+
+// measureReps is how often each candidate is denied again, to tell the
+// calls runc always makes from those the Go runtime makes now and then.
+const measureReps = 5
+
+// measure finds what a phase needs (see TestRuncNeeds). One sweep over
+// every native syscall finds candidates; the committed table adds those
+// an earlier measurement saw, so that a call made now and then does not
+// drop out because this sweep missed it. Each candidate is then killed
+// measureReps times, and each that was ever killed is failed with EPERM as
+// often.
+func (m *needsMeasurer) measure(ph stage.Phase) []stage.Need {
+	var names []string
+	for _, n := range syscalls.AllSyscalls() {
+		if _, ok := syscalls.SyscallNumber(syscalls.NativeArch(), n); ok {
+			names = append(names, n)
+		}
+	}
+	// sweep denies each name reps times and returns, per name, what was
+	// printed each time the start failed.
+	sweep := func(names []string, errno bool, reps int) map[string][]string {
+		var jobs []needsJob
+		for range reps {
+			for _, n := range names {
+				jobs = append(jobs, needsJob{phase: ph, name: n, errno: errno})
+			}
+		}
+		stopped := map[string][]string{}
+		for i, r := range m.run(jobs) {
+			if !r.started {
+				stopped[jobs[i].name] = append(stopped[jobs[i].name], r.why)
+			}
+		}
+		return stopped
+	}
+	found := sweep(names, false, 1)
+	known := stage.Needs(ph)
+	if ph == stage.LateStart {
+		known = append(known, stage.Needs(stage.RuncNoNewPrivileges)...) // measured together
+	}
+	cands := slices.Collect(maps.Keys(found))
+	for _, n := range known {
+		cands = append(cands, n.Syscall)
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+
+	killed := sweep(cands, false, measureReps)
+	for n, whys := range found {
+		killed[n] = append(killed[n], whys...)
+	}
+	made := slices.Sorted(maps.Keys(killed))
+	failed := sweep(made, true, measureReps)
+
+	var out []stage.Need
+	for _, n := range made {
+		need := stage.Need{Syscall: n, Kill: true, Sometimes: len(killed[n]) < measureReps, Error: killed[n][0]}
+		if whys, ok := failed[n]; ok {
+			need.Errno, need.Sometimes, need.Error = true, len(whys) < measureReps, whys[0]
+		}
+		out = append(out, need)
+	}
+	return out
+}
+
+var (
+	logLine  = regexp.MustCompile(`^time="[^"]*" level=(\w+) msg="((?:[^"\\]|\\.)*)"`)
+	runcNoun = regexp.MustCompile(`^(runc run failed: )?(unable to start container process: )?`)
+)
+
+// runcError boils down what runc printed when a container did not start:
+// the line the container's init wrote itself, else runc's error messages.
+func runcError(out string, code int, timedOut bool) string {
+	if timedOut {
+		return fmt.Sprintf("runc did not finish within %v", needsRunTimeout)
+	}
+	var plain, errs []string
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		m := logLine.FindStringSubmatch(line)
+		if m == nil {
+			plain = append(plain, line)
+			continue
+		}
+		if m[1] == "error" {
+			msg, err := strconv.Unquote(`"` + m[2] + `"`)
+			if err != nil {
+				msg = m[2]
+			}
+			errs = append(errs, runcNoun.ReplaceAllString(msg, ""))
+		}
+	}
+	switch {
+	case len(plain) > 0:
+		return plain[0]
+	case len(errs) > 0:
+		return strings.Join(errs, "; ")
+	case code > 128:
+		return fmt.Sprintf("killed by signal %d", code-128)
+	}
+	return fmt.Sprintf("exit status %d", code)
+}
+
+// writeNeeds writes the measured table as oci/stage/needs_gen.go.
+func writeNeeds(t *testing.T, runc string, table map[stage.Phase][]stage.Need) {
+	version, err := exec.Command(runc, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(strings.SplitN(string(version), "\n", 2)[0])
+	release, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	measured := fmt.Sprintf("runc %s, Linux %s, %s", fields[len(fields)-1], strings.TrimSpace(string(release)), syscalls.NativeArch())
+
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `// Code generated by go test -tags 'seccomp e2e' ./e2e -run TestRuncNeeds -update; DO NOT EDIT.
+
+package stage
+
+// Measured names what the table was measured with.
+const Measured = %q
+
+// MeasuredArch is the architecture the table was measured on; elsewhere
+// its names stand in, and calls that exist only there are missing.
+const MeasuredArch = %q
+
+var needs = [...][]Need{
+`, measured, syscalls.NativeArch())
+	for _, ph := range []stage.Phase{stage.RuncNoNewPrivileges, stage.RuncPrivileged, stage.LateStart} {
+		fmt.Fprintf(&b, "\t%s: {\n", map[stage.Phase]string{stage.RuncNoNewPrivileges: "RuncNoNewPrivileges", stage.RuncPrivileged: "RuncPrivileged", stage.LateStart: "LateStart"}[ph])
+		for _, n := range table[ph] {
+			fmt.Fprintf(&b, "\t\t{Syscall: %q, Errno: %v, Kill: %v, Sometimes: %v, Error: %q},\n", n.Syscall, n.Errno, n.Kill, n.Sometimes, n.Error)
+		}
+		b.WriteString("\t},\n")
+	}
+	b.WriteString("}\n")
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		t.Fatalf("formatting the table: %v\n%s", err, b.Bytes())
+	}
+	if err := oci.WriteFileAtomic(filepath.Join(repoRoot(t), "oci", "stage", "needs_gen.go"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote oci/stage/needs_gen.go (%s)", measured)
+}
