@@ -51,7 +51,7 @@ Examples:
 			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
 			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against (default: what docker run grants)"},
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
-			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT)"},
+			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT); picks the SeccompProfile to read from a file of several"},
 			&cli.BoolFlag{Name: "harden", Usage: "widen each deny intent to every syscall that reaches the same goal (see oci-sbx lint); notes on stderr"},
 		},
 		Action: runConvert,
@@ -75,6 +75,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	opt.Arches = splitList(c.StringSlice("arch"))
 	opt.Caps = splitList(c.StringSlice("caps"))
 	opt.Kernel, opt.Name = c.String("kernel"), c.String("name")
+	opt.Select = c.String("name")
 	if opt.Name == "" {
 		opt.Name = profileName(c.String("output"), input)
 	}
