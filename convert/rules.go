@@ -16,6 +16,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
 	"github.com/oci-sbx/oci-sbx/convert/oci"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // maxExtendsDepth bounds chains of extends, which also stops cycles.
@@ -30,7 +31,7 @@ func readRules(name string, data []byte, opt Options, depth int) (*specs.LinuxSe
 }
 
 func readLibseccompC(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error) {
-	p, err := libseccompc.Parse(name, data)
+	p, err := libseccompc.Parse(name, data, func(e *rules.Error) { opt.Warnf("%v", e) })
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +48,13 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 			bopt := opt
 			bopt.Arches = arches
 			if slices.Contains(BuiltinNames(), ref) {
+				if len(arches) == 0 && syscalls.NativeArch() != "" {
+					// The extending profile's architectures decide
+					// (native when it names none), not the base's
+					// archMap: a note on every run about what that
+					// archMap leaves out would change nothing.
+					bopt.Arches = []string{syscalls.NativeArch()}
+				}
 				return Builtin(ref, bopt)
 			}
 			if depth >= maxExtendsDepth {
@@ -99,7 +107,6 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 }
 
 var (
-	cCall      = regexp.MustCompile(`\bseccomp_(init|rule_add)\s*\(`)
 	spoKind    = regexp.MustCompile(`(?m)^kind:\s*["']?SeccompProfile\b`)
 	dockerKeys = []string{"archMap", "defaultErrno", "includes", "excludes", "comment", "name", "errno"}
 )
@@ -121,9 +128,9 @@ func Sniff(data []byte) (Format, error) {
 			}
 		}
 		return OCI, nil
-	case cCall.Match(data):
+	case hasCCall(data):
 		return LibseccompC, nil
-	case spoKind.Match(data):
+	case bytes.Contains(data, []byte("SeccompProfile")) && spoKind.Match(data):
 		return SPO, nil
 	case trimmed[0] == '#' && bytes.HasPrefix(trimmed, []byte("#include")):
 		return LibseccompC, nil
@@ -151,4 +158,32 @@ func hasDockerKeys(top map[string]json.RawMessage) bool {
 		}
 	}
 	return false
+}
+
+// hasCCall reports whether data calls seccomp_init or seccomp_rule_add
+// ("seccomp_init (" included). It looks for the literal name first: a
+// regular expression starting with \b would scan every byte slowly.
+func hasCCall(data []byte) bool {
+	for rest, off := data, 0; ; {
+		i := bytes.Index(rest, []byte("seccomp_"))
+		if i < 0 {
+			return false
+		}
+		at := off + i
+		if at == 0 || !isWordByte(data[at-1]) {
+			tail := data[at+len("seccomp_"):]
+			for _, name := range []string{"init", "rule_add"} {
+				if t, ok := bytes.CutPrefix(tail, []byte(name)); ok {
+					if t = bytes.TrimLeft(t, " \t\r\n"); len(t) > 0 && t[0] == '(' {
+						return true
+					}
+				}
+			}
+		}
+		rest, off = rest[i+1:], at+1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

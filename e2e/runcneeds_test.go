@@ -163,7 +163,7 @@ func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []by
 	t := m.t
 	runcBundle(t, m.runc, dir, rootfs, []string{"/tiny"}, oci.WithNoNewPrivileges(nnp))
 	if late != "" {
-		files := filepath.Join(dir, stage.BundleDir)
+		files := filepath.Join(dir, stage.DirName)
 		bin, err := os.ReadFile(late)
 		if err != nil {
 			t.Fatal(err)
@@ -175,11 +175,12 @@ func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []by
 		if err := os.WriteFile(filepath.Join(files, stage.BinaryName), bin, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(files, stage.ProfileName), []byte(demo), 0o644); err != nil {
+		late := &stage.Late{File: stage.File{Name: stage.ProfilePrefix + "demo.json", Data: []byte(demo)}}
+		if err := os.WriteFile(filepath.Join(files, late.File.Name), late.File.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		plan := &stage.Plan{Late: &specs.LinuxSeccomp{}, NoNewPrivileges: true}
-		editBundle(t, dir, plan.SpecOpts(files, nnp)...)
+		plan := &stage.Plan{Late: late, SetNoNewPrivileges: !nnp}
+		editBundle(t, dir, plan.SpecOpts(stage.Place{Dir: files})...)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, oci.ConfigName))
 	if err != nil {

@@ -209,10 +209,10 @@ func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn, stop *stopper
 	a.logf("container %s (pid %d%s): serving its notifications", st.State.ID, st.Pid, from)
 	n, err := a.serveListener(fd, st.State.ID, meta, stop)
 	if err != nil {
-		a.logf("container %s: %v (after %d calls)", st.State.ID, err, n)
+		a.logf("container %s: %v (after %d %s)", st.State.ID, err, n, calls(n))
 		return
 	}
-	a.logf("container %s: ended (%d calls denied)", st.State.ID, n)
+	a.logf("container %s: ended (%d %s denied)", st.State.ID, n, calls(n))
 }
 
 var errEmpty = errors.New("connection closed without a message")
@@ -486,4 +486,12 @@ func (s *stopper) fire() { s.once.Do(func() { unix.Close(s.w) }) }
 func (s *stopper) close() {
 	s.fire()
 	unix.Close(s.r)
+}
+
+// calls is "call" or "calls", as n says.
+func calls(n int) string {
+	if n == 1 {
+		return "call"
+	}
+	return "calls"
 }

@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -26,9 +24,6 @@ func main() {
 	}
 	err := app.New().Run(ctx, args)
 	stop()
-	var status *app.ExitStatus
-	if err != nil && !errors.As(err, &status) {
-		fmt.Fprintf(os.Stderr, "oci-sbx: %v\n", err)
-	}
+	app.PrintError(os.Stderr, err)
 	os.Exit(app.ExitCode(err))
 }

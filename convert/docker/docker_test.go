@@ -239,7 +239,7 @@ func TestDockerErrors(t *testing.T) {
 			"x.json:2:36: malformed JSON: invalid character ','"},
 		{"truncated", "{\n\t\"defaultAction\": ", format.Options{}, "x.json:2:19: malformed JSON: unexpected end of input"},
 		{"empty", "", format.Options{}, "x.json:1:1: the file is empty"},
-		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, format.Options{}, "x.json:1:38: unexpected data after the profile"},
+		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, format.Options{}, "x.json:1:37: unexpected data after the profile"},
 		{"duplicate key", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, format.Options{},
 			`x.json:1:37: duplicate key "defaultAction" (first given on line 1)`},
 		{"wrong type", rule(`{"names": "read", "action": "SCMP_ACT_ERRNO"}`), format.Options{},

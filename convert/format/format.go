@@ -46,6 +46,11 @@ type Options struct {
 	// Warn receives notes about the input and what a target format loses.
 	// It may be nil.
 	Warn func(msg string)
+	// Alert receives what makes the output unusable as it stands (no
+	// runtime can start under it): a caller shows it even where it
+	// silences Warn. A writer of such a note sends it to Warn when Alert
+	// is nil.
+	Alert func(msg string)
 	// OnFile, if set, is told each file Read reads besides its input (a
 	// base named by extends).
 	OnFile func(path string)

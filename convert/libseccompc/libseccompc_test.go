@@ -66,7 +66,7 @@ func readDemoC(t testing.TB) []byte {
 }
 
 func TestParseDemo(t *testing.T) {
-	p, err := Parse("demo.c", readDemoC(t))
+	p, err := Parse("demo.c", readDemoC(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,8 @@ func TestParse(t *testing.T) {
 			"\t    deny_connect(ctx) < 0) { seccomp_release(ctx); return 1; }\n" +
 			"\tfor (int i = 0; i < 3; i++) printf(\"%d\", i);\n" +
 			"\tseccomp_export_pfc(ctx, 1);\n\tseccomp_load(ctx);\n}\n",
-			lscShape{Default: allow, Rules: append(deny("connect"), deny("openat")...)}},
+			// In the order the program runs them.
+			lscShape{Default: allow, Rules: append(deny("openat"), deny("connect")...)}},
 
 		// Architectures and attributes
 		{"architectures", lscWrap("SCMP_ACT_ALLOW", "seccomp_arch_add(ctx, SCMP_ARCH_X86);", "seccomp_arch_add(ctx, SCMP_ARCH_X32);",
@@ -302,7 +303,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := Parse("t.c", []byte(tt.src))
+			p, err := Parse("t.c", []byte(tt.src), nil)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, tt.src)
 			}
@@ -321,7 +322,7 @@ func TestParse(t *testing.T) {
 func TestParsePositions(t *testing.T) {
 	src := lscWrap("SCMP_ACT_ALLOW", "seccomp_arch_add(ctx, SCMP_ARCH_X86);",
 		"seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET));")
-	p, err := Parse("t.c", []byte(src))
+	p, err := Parse("t.c", []byte(src), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +466,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("t.c", []byte(tt.src))
+			_, err := Parse("t.c", []byte(tt.src), nil)
 			if err == nil {
 				t.Fatalf("no error, want %s\n%s", tt.want, tt.src)
 			}
@@ -487,7 +488,7 @@ func TestParseReportsAllErrors(t *testing.T) {
 		"for (;;) seccomp_rule_add(ctx, SCMP_ACT_KILL, SCMP_SYS(read), 0);",
 		"seccomp_merge(ctx, other);",
 	)
-	_, err := Parse("t.c", []byte(src))
+	_, err := Parse("t.c", []byte(src), nil)
 	var list rules.ErrorList
 	if !errors.As(err, &list) {
 		t.Fatalf("got %v, want a rules.ErrorList", err)
@@ -572,7 +573,7 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
-		p, err := Parse("fuzz.c", src)
+		p, err := Parse("fuzz.c", src, nil)
 		if err != nil {
 			var list rules.ErrorList
 			if !errors.As(err, &list) || len(list) == 0 {
@@ -615,7 +616,7 @@ func TestParseGarbage(t *testing.T) {
 				}
 			}
 		}
-		p, err := Parse("garbage.c", src)
+		p, err := Parse("garbage.c", src, nil)
 		if err == nil {
 			checkLibseccompProfile(t, p)
 		}

@@ -177,8 +177,12 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 	if len(shadowed) > 0 {
-		c.warnf(Pos{}, "%d syscalls have an unconditional rule and other rules; libseccomp keeps the first unconditional one and drops the rest, and so does this conversion: %s",
-			len(shadowed), strings.Join(shadowed, ", "))
+		what := fmt.Sprintf("%d syscalls have", len(shadowed))
+		if len(shadowed) == 1 {
+			what = "1 syscall has"
+		}
+		c.warnf(Pos{}, "%s an unconditional rule and other rules; libseccomp keeps the first unconditional one and drops the rest, and so does this conversion: %s",
+			what, strings.Join(shadowed, ", "))
 	}
 
 	// A base's rules come first, minus every syscall this profile decides.

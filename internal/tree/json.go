@@ -17,8 +17,9 @@ func ParseJSON(data []byte) (*Node, error) {
 	p.dec.UseNumber()
 	n, err := p.value(1)
 	if err == nil {
+		off := p.start()
 		if _, err := p.dec.Token(); err != io.EOF {
-			return nil, p.errAt(p.start(), "unexpected data after the profile")
+			return nil, p.errAt(off, "unexpected data after the profile")
 		}
 		return n, nil
 	}
@@ -92,7 +93,9 @@ func (p *jsonParser) value(depth int) (*Node, error) {
 				}
 				key := k.(string)
 				if first, dup := seen[key]; dup {
-					return nil, p.errAt(koff, fmt.Sprintf("duplicate key %q (first given on line %d)", key, p.lines.pos(first).Line))
+					e := p.errAt(koff, fmt.Sprintf("duplicate key %q (first given on line %d)", key, p.lines.pos(first).Line))
+					e.First = p.lines.pos(first)
+					return nil, e
 				}
 				seen[key] = koff
 				kend := int(p.dec.InputOffset())
@@ -100,7 +103,7 @@ func (p *jsonParser) value(depth int) (*Node, error) {
 				if err != nil {
 					return nil, err
 				}
-				n.Members = append(n.Members, Member{Key: key, Pos: p.lines.pos(koff), Off: koff, KeyEnd: kend, Val: v})
+				n.Members = append(n.Members, Member{Key: key, Pos: p.lines.pos(koff), Off: koff, KeyEnd: kend, ValEnd: v.End, Val: v})
 			}
 		} else {
 			n.Kind = Array

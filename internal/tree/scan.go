@@ -7,9 +7,12 @@ package tree
 // comments, plus block levels (deeper indentation, and "- " entries that
 // open a sequence on the same line). It also refuses more than MaxValues
 // entries ("- ", "key: ", and flow commas), which bounds the parser's
-// memory for large flat documents. The count can only err on the side of
+// memory for large flat documents, as does a limit on the size. The count can only err on the side of
 // more: text that looks like a collection inside a plain scalar counts.
 func ScanYAML(data []byte) error {
+	if len(data) > MaxYAMLSize {
+		return tooLarge()
+	}
 	s := yamlScan{data: data}
 	return s.run()
 }
@@ -56,7 +59,7 @@ func (s *yamlScan) run() error {
 					for j += 2; j < len(data) && (data[j] == ' ' || data[j] == '\t'); j++ {
 					}
 				}
-				if len(s.indents) > MaxDepth {
+				if len(s.indents)-1 > MaxDepth {
 					return s.err(i, tooDeep)
 				}
 			}
@@ -78,8 +81,11 @@ func (s *yamlScan) run() error {
 			}
 		case '[', '{':
 			s.flow = append(s.flow, i)
-			if len(s.flow)+len(s.indents) > MaxDepth {
+			if len(s.flow)+max(len(s.indents)-1, 0) > MaxDepth {
 				return s.err(i, tooDeep)
+			}
+			if s.values++; s.values > MaxValues {
+				return s.err(i, tooMany)
 			}
 		case ']', '}':
 			if len(s.flow) > 0 {

@@ -6,12 +6,15 @@ import (
 )
 
 // Limits on a document. Real profiles and config.json files nest less
-// than ten levels and hold a few thousand values; the limits leave room
-// for a hundred times that while keeping every input of oci-sbx's 16 MiB
-// limit within a few hundred megabytes.
+// than ten levels and hold a few thousand values (Docker's default profile
+// about 2,000); the limits leave ten times that and more, while keeping
+// any input of oci-sbx's 16 MiB limit to well under a second and 256 MiB.
+// The YAML parser needs about 30 bytes of memory per byte it reads, so a
+// YAML document also has a size limit, far above any real profile's.
 const (
-	MaxDepth  = 100
-	MaxValues = 500_000
+	MaxDepth    = 100
+	MaxValues   = 50_000
+	MaxYAMLSize = 2 << 20
 )
 
 // Kind is the type of a value.
@@ -50,6 +53,9 @@ type Node struct {
 	YAML    bool   // the value was written in YAML: numbers follow its syntax (0x…)
 	Members []Member
 	Elems   []*Node
+
+	doc    *Doc // the document the value was read from, for edits
+	edited bool // an edit changed the keys or elements
 }
 
 // Member is one key of an object and its value.
@@ -58,7 +64,10 @@ type Member struct {
 	Pos    Pos // where the key starts
 	Off    int // offset of the key's first byte
 	KeyEnd int // offset just after the key as written (JSON only)
+	ValEnd int // offset just after the value read with the key (JSON only)
 	Val    *Node
+
+	doc *Doc // the document the key was read from, for edits
 }
 
 // Get returns the value of an object's key, or nil.
@@ -79,6 +88,7 @@ type Error struct {
 	Pos    Pos
 	Offset int
 	Msg    string
+	First  Pos // for a duplicate key: where the key was first given
 }
 
 func (e *Error) Error() string {
@@ -128,6 +138,10 @@ func PosOf(data []byte, off int) Pos {
 
 func tooDeep(p Pos, off int) *Error {
 	return &Error{Pos: p, Offset: off, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
+}
+
+func tooLarge() *Error {
+	return &Error{Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("a YAML document larger than %d MiB", MaxYAMLSize>>20)}
 }
 
 func tooMany(p Pos, off int) *Error {

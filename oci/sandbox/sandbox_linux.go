@@ -62,6 +62,7 @@ const (
 	msgListener = "listener " // fd number of the notify listener in the child
 	msgProbe    = "probe "    // errno of the probe call, 0 when allowed
 	msgError    = "error "    // the child failed before execve
+	msgExec     = "exec "     // execve failed: errno, then the path
 )
 
 // Check reports what runc would refuse in a profile, and deny rules naming
@@ -223,6 +224,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			repDone.Go(rep.serve)
 		case strings.HasPrefix(line, msgError):
 			initErr = errors.New(strings.TrimPrefix(line, msgError))
+		case strings.HasPrefix(line, msgExec):
+			initErr = execFailure(strings.TrimPrefix(line, msgExec))
 		default:
 			initErr = fmt.Errorf("init sent %q", line)
 		}
@@ -281,6 +284,16 @@ func errnoName(e uint) string {
 	return strconv.FormatUint(uint64(e), 10)
 }
 
+// execFailure reads the child's msgExec line: "ERRNO PATH".
+func execFailure(arg string) error {
+	num, path, _ := strings.Cut(arg, " ")
+	n, err := strconv.ParseUint(num, 10, 32)
+	if err != nil {
+		return fmt.Errorf("init sent a bad exec failure %q", arg)
+	}
+	return &ExecError{Op: "executing", Path: path, Err: syscall.Errno(n)}
+}
+
 // lookPath finds the program as the exec'd process would: in the PATH of
 // its own environment, relative to its own working directory.
 func lookPath(file string, env []string, dir string) (string, error) {
@@ -299,7 +312,7 @@ func lookPath(file string, env []string, dir string) (string, error) {
 	if strings.Contains(file, "/") {
 		p := abs(file)
 		if err := executable(p); err != nil {
-			return "", fmt.Errorf("finding %q: %w", file, err)
+			return "", &ExecError{Op: "finding", Path: file, Err: err}
 		}
 		return p, nil
 	}
@@ -318,7 +331,7 @@ func lookPath(file string, env []string, dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("finding %q: %w in the program's PATH %q", file, exec.ErrNotFound, pathEnv)
+	return "", &ExecError{Op: "finding", Path: file, Err: fmt.Errorf("%w in the program's PATH %q", exec.ErrNotFound, pathEnv)}
 }
 
 func executable(p string) error {

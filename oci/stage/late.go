@@ -167,3 +167,45 @@ func (p *Plan) Apply(e *oci.Editor, at Place) error {
 	}
 	return nil
 }
+
+// HostArgs returns the args that run a bundle's process on the host the
+// way runc runs it in the container, both stages: when process.args run a
+// late stage, its binary and profile, paths in the container, become the
+// host paths the bundle's mounts bind there (a relative source is
+// relative to the bundle at dir). late reports whether args run a late
+// stage.
+func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
+	if s.Process == nil || len(s.Process.Args) == 0 {
+		return nil, false, errors.New("the config has no process.args")
+	}
+	profile, orig, ok := lateArgs(s.Process.Args)
+	if !ok {
+		return s.Process.Args, false, nil
+	}
+	host := func(p string) (string, error) {
+		best := ""
+		src := ""
+		for _, m := range s.Mounts {
+			d := filepath.Clean(m.Destination)
+			if (p == d || strings.HasPrefix(p, d+"/")) && len(d) > len(best) {
+				best, src = d, m.Source
+			}
+		}
+		if best == "" {
+			return "", fmt.Errorf("no mount holds %s, which process.args runs", p)
+		}
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(dir, src)
+		}
+		return filepath.Join(src, strings.TrimPrefix(p, best)), nil
+	}
+	bin, err := host(BinaryPath)
+	if err != nil {
+		return nil, true, err
+	}
+	prof, err := host(profile)
+	if err != nil {
+		return nil, true, err
+	}
+	return append([]string{bin, "late", prof, "--"}, orig...), true, nil
+}

@@ -43,6 +43,8 @@ type PatchResult struct {
 	// LateBinaryErr is why no static oci-sbx was found, for a dry run
 	// of a plan with a late stage (a real run fails with it).
 	LateBinaryErr error
+	// Warnings are problems after the commit, which did not stop it.
+	Warnings []string
 }
 
 // ErrNeedsLate is returned by Patch with NoLate for a profile runc cannot
@@ -118,7 +120,9 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 	}
 	step("committed")
 	if err := collect(b, plan); err != nil {
-		return res, fmt.Errorf("patched %q, but: %w", dir, err)
+		// Committed: the bundle runs the new plan; what is left over
+		// goes with the next patch.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("removing files the patch no longer uses: %v", err))
 	}
 	return res, nil
 }

@@ -127,6 +127,9 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	for _, line := range res.Plan.Explain() {
 		note("%s", line)
 	}
+	for _, w := range res.Warnings {
+		note("warning: %s", w)
+	}
 	return nil
 }
 

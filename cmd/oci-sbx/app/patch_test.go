@@ -364,9 +364,10 @@ func TestPatchUsage(t *testing.T) {
 		{[]string{"patch", "--from", "yaml", "--profile", profile, bundle}, `--from: unknown format "yaml"`},
 	} {
 		code, _, stderr := runCLI(t, tt.args...)
-		if code != 2 || !strings.Contains(stderr, tt.stderr) || !strings.Contains(stderr, "USAGE:") {
+		if code != 2 || !strings.Contains(stderr, tt.stderr) {
 			t.Errorf("%q: exit %d\n%s", tt.args, code, stderr)
 		}
+		checkUsageError(t, stderr)
 	}
 	missing := filepath.Join(t.TempDir(), "nope")
 	if code, _, stderr := runCLI(t, "patch", "--profile", profile, missing); code != 1 || !strings.Contains(stderr, "no such file") {

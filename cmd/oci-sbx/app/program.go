@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -50,7 +51,11 @@ func writeOutput(ctx context.Context, c *cli.Command, w io.Writer, s *specs.Linu
 	}
 	for _, r := range s.Syscalls {
 		if r.Action == specs.ActNotify {
-			warn(fmt.Sprintf("%v return SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), those syscalls fail with ENOSYS", r.Names))
+			if len(r.Names) == 1 {
+				warn(fmt.Sprintf("%s returns SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), it fails with ENOSYS", r.Names[0]))
+			} else {
+				warn(fmt.Sprintf("%s return SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), they fail with ENOSYS", strings.Join(r.Names, ", ")))
+			}
 		}
 	}
 	if stubFamilies(s) > 1 {
