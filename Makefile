@@ -72,8 +72,10 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@./testdata/demo.sh
 
-bench: ## measure what the sandbox costs (root, runc, cc -static): the table in docs/performance.md
+bench: ## measure what the sandbox and the NRI plugin cost (root, runc, cc -static, containerd): the tables in docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/
+	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkAdjust$$' -benchtime 200x ./hooks/nri/
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -run '^$$' -bench '^BenchmarkNRI$$' -benchtime 1x ./e2e/
 
 lint: ## vet both builds and check formatting
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

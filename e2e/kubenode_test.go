@@ -87,8 +87,19 @@ func kubernetesNode(t *testing.T) *kubeNode {
 	if _, err := exec.LookPath("go"); err != nil {
 		missing(t, "this test builds containerd and crictl with go: %v", err)
 	}
+	return sharedNode(t)
+}
+
+// sharedNode starts the node once per test binary.
+func sharedNode(tb testing.TB) *kubeNode {
+	tb.Helper()
 	nodeOnce.Do(func() {
-		nodeUp, nodeErr = startKubeNode(repoRoot(t))
+		root, err := filepath.Abs("..") // the module, above this package
+		if err != nil {
+			nodeErr = err
+			return
+		}
+		nodeUp, nodeErr = startKubeNode(root)
 		if nodeErr == nil {
 			how := "cached"
 			if nodeUp.builtNow {
@@ -101,7 +112,7 @@ func kubernetesNode(t *testing.T) *kubeNode {
 		}
 	})
 	if nodeErr != nil {
-		t.Fatalf("starting containerd: %v", nodeErr)
+		tb.Fatalf("starting containerd: %v", nodeErr)
 	}
 	return nodeUp
 }

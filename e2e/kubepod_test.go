@@ -34,12 +34,26 @@ type kubePod struct {
 
 // runPod starts a pod with the annotations; it is removed when the test
 // ends.
-func (n *kubeNode) runPod(t *testing.T, annotations map[string]string) *kubePod {
+func (n *kubeNode) runPod(t testing.TB, annotations map[string]string) *kubePod {
 	t.Helper()
+	p, err := n.startPod(annotations)
+	if err != nil {
+		t.Fatalf("%v\ncontainerd's log:\n%s", err, n.logTail())
+	}
+	t.Cleanup(func() {
+		if _, err := n.crictl("rmp", "--force", p.id); err != nil {
+			t.Errorf("removing pod: %v", err)
+		}
+	})
+	return p
+}
+
+// startPod starts a pod with the annotations.
+func (n *kubeNode) startPod(annotations map[string]string) (*kubePod, error) {
 	name := fmt.Sprintf("sbx-%d-%d", os.Getpid(), podSeq.Add(1))
 	logDir := filepath.Join(n.dir, "pods", name)
 	if err := os.MkdirAll(logDir, 0o755); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	config := map[string]any{
 		"metadata":      map[string]any{"name": name, "namespace": "oci-sbx-e2e", "uid": name, "attempt": 0},
@@ -50,18 +64,14 @@ func (n *kubeNode) runPod(t *testing.T, annotations map[string]string) *kubePod 
 		}},
 	}
 	path := filepath.Join(logDir, "pod.json")
-	writeJSON(t, path, config)
+	if err := writeJSONFile(path, config); err != nil {
+		return nil, err
+	}
 	out, err := n.crictl("runp", path)
 	if err != nil {
-		t.Fatalf("running pod %v: %v\ncontainerd's log:\n%s", annotations, err, n.logTail())
+		return nil, fmt.Errorf("running pod %v: %w", annotations, err)
 	}
-	p := &kubePod{node: n, id: strings.TrimSpace(out), config: path, logDir: logDir}
-	t.Cleanup(func() {
-		if _, err := n.crictl("rmp", "--force", p.id); err != nil {
-			t.Errorf("removing pod: %v", err)
-		}
-	})
-	return p
+	return &kubePod{node: n, id: strings.TrimSpace(out), config: path, logDir: logDir}, nil
 }
 
 // kubeContainer is what a container asks for.
@@ -89,8 +99,12 @@ type containerResult struct {
 
 // create creates the container in the pod, and returns its id or the
 // error containerd gave.
-func (p *kubePod) create(t *testing.T, c kubeContainer) (string, error) {
+func (p *kubePod) create(t testing.TB, c kubeContainer) (string, error) {
 	t.Helper()
+	return p.createContainer(c)
+}
+
+func (p *kubePod) createContainer(c kubeContainer) (string, error) {
 	if c.name == "" {
 		c.name = "app"
 	}
@@ -107,7 +121,9 @@ func (p *kubePod) create(t *testing.T, c kubeContainer) (string, error) {
 		"linux":       map[string]any{"security_context": sc},
 	}
 	path := filepath.Join(p.logDir, c.name+".json")
-	writeJSON(t, path, config)
+	if err := writeJSONFile(path, config); err != nil {
+		return "", err
+	}
 	out, err := p.node.crictl("create", p.id, path, p.config)
 	return strings.TrimSpace(out), err
 }
@@ -185,13 +201,10 @@ func readCRILog(t *testing.T, path string) string {
 	return b.String()
 }
 
-func writeJSON(t *testing.T, path string, v any) {
-	t.Helper()
+func writeJSONFile(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return os.WriteFile(path, data, 0o644)
 }

@@ -37,7 +37,7 @@ func (p *nriPlugin) logText() string {
 
 // startNRI starts the plugin with the profiles given (name → content) in
 // its profiles directory; it is stopped when the test ends.
-func (n *kubeNode) startNRI(t *testing.T, profiles map[string]string) *nriPlugin {
+func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin {
 	t.Helper()
 	dir := t.TempDir()
 	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), done: make(chan error, 1)}
