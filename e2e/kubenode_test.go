@@ -381,6 +381,9 @@ state = %q
   plugin_config_path = %q
   plugin_registration_timeout = "5s"
   plugin_request_timeout = "5s"
+  # Pods can require plugins (required-plugins.noderesource.dev).
+  [plugins."io.containerd.nri.v1.nri".default_validator]
+    enable = true
 `, p("root"), p("state"), n.socket, n.socket+".ttrpc", p("opt"), nodeImage,
 		p("cni/bin"), p("cni/net.d"), n.bins.runc,
 		n.nriSocket, p("nri/plugins"), p("nri/conf.d"))

@@ -113,7 +113,7 @@ func TestKubernetesNRI(t *testing.T) {
 	// The demo denies openat, which runc needs after loading a filter:
 	// the late stage applies it, through NRI's mounts and args.
 	t.Run("demo-late-stage", func(t *testing.T) {
-		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml"})
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
 		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
 		checkRun(t, r, 0)
 		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
@@ -256,4 +256,21 @@ func TestKubernetesNRI(t *testing.T) {
 			{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
 		})
 	})
+}
+
+// requiredPlugins makes NRI's default validator refuse a container that
+// the named plugins did not see.
+const requiredPlugins = "required-plugins.noderesource.dev"
+
+// Without the plugin, an annotated pod starts without oci-sbx's profile
+// unless it requires the plugin: then containerd refuses it.
+func TestKubernetesNRIMissing(t *testing.T) {
+	n := kubernetesNode(t)
+	app := []string{"/suspicious-app"}
+	pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+	_, err := pod.create(t, kubeContainer{command: app, seccomp: &criSeccomp{Type: criUnconfined}})
+	if err == nil || !strings.Contains(err.Error(), "oci-sbx") {
+		t.Fatalf("got %v, want containerd to refuse a container the required plugin did not see", err)
+	}
+	t.Logf("refused: %v", err)
 }
