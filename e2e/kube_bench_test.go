@@ -58,14 +58,14 @@ func BenchmarkNRI(b *testing.B) {
 	}
 	fmt.Printf("\nMeasured %s, Linux %s, %d CPUs; containerd %s, runc %s; %d rounds; containerd's own time for CreateContainer and StartContainer, from its log; medians.\n\n",
 		time.Now().UTC().Format("2006-01-02"), kernelRelease(), runtime.NumCPU(), containerdVersion, runcVersion(), *nriRounds)
-	fmt.Println("| container | CreateContainer + StartContainer | over no annotation |")
+	fmt.Println("| container | CreateContainer + StartContainer | over no annotation (median, middle half of the rounds) |")
 	fmt.Println("|---|---:|---:|")
 	for i, v := range variants {
 		var excess []time.Duration
 		for r := range times[i] {
 			excess = append(excess, times[i][r]-times[0][r])
 		}
-		over := fmt.Sprintf("%+.1f ms", ms(median(excess)))
+		over := fmt.Sprintf("%+.1f ms (%+.1f … %+.1f)", ms(median(excess)), ms(quantile(excess, 0.25)), ms(quantile(excess, 0.75)))
 		if i == 0 {
 			over = "—"
 		}
@@ -135,10 +135,12 @@ func logTime(log []byte, s string) time.Time {
 	return time.Time{}
 }
 
-func median(ds []time.Duration) time.Duration {
+func median(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
+
+func quantile(ds []time.Duration, q float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	return s[len(s)/2]
+	return s[int(q*float64(len(s)-1)+0.5)]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
