@@ -3,6 +3,7 @@ module github.com/oci-sbx/oci-sbx
 go 1.26.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/containerd/nri v0.12.5
 	github.com/containers/common v0.64.2
 	github.com/goccy/go-yaml v1.19.2

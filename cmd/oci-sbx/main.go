@@ -8,6 +8,7 @@ import (
 	"syscall"
 
 	"github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app"
+	"github.com/oci-sbx/oci-sbx/oci/record"
 )
 
 // nriPluginSocket is set by a runtime that starts oci-sbx as an NRI
@@ -15,6 +16,11 @@ import (
 const nriPluginSocket = "NRI_PLUGIN_SOCKET"
 
 func main() {
+	// The recorder's init child: load the recording filter, exec the
+	// program. Nothing else of oci-sbx runs in it.
+	if record.IsInit() {
+		os.Exit(record.Init())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args
 	if len(args) == 1 && os.Getenv(nriPluginSocket) != "" {

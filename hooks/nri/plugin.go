@@ -219,7 +219,7 @@ func (p *Plugin) render(plan *stage.Plan, ctr *api.Container) (*api.ContainerAdj
 	if err != nil {
 		return nil, fmt.Errorf("applying the profile: it needs a late stage, and the late stage needs a static oci-sbx: %w", err)
 	}
-	dir, err := hooks.WriteLateDir(p.opt.LateDir, plan.Late)
+	dir, err := stage.WriteLateDir(p.opt.LateDir, plan.Late)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/hooks/nri"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // DefaultNRISocket is where containerd and CRI-O listen for NRI plugins.
@@ -75,7 +76,7 @@ func runNRI(ctx context.Context, c *cli.Command) error {
 	}
 	// Without a binary for the late stage the plugin still applies every
 	// profile runc can start under, and refuses the rest, saying why.
-	if bin, err := findLateBinary(c.String("late-binary")); err != nil {
+	if bin, err := stage.FindBinary(c.String("late-binary")); err != nil {
 		if c.IsSet("late-binary") {
 			return err
 		}
