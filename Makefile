@@ -54,8 +54,11 @@ test-pure: ## unit tests of the pure build (CGO_ENABLED=0)
 test-seccomp: ## unit tests of the seccomp build (cgo, libseccomp, runc's loader)
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' ./...
 
+# The first run on a machine also builds containerd and crictl for the
+# Kubernetes tests (minutes; cached by version afterwards): past go test's
+# default 10-minute limit on a loaded machine.
 test-e2e: ## end-to-end tests through the built binary and real runtimes
-	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 ./e2e/...
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -timeout 20m ./e2e/...
 
 test-readme: ## run the shell blocks of README.md and docs/*.md in order, from a copy of the checkout (part of test-e2e)
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -run '^TestReadme$$' -v ./e2e
