@@ -176,10 +176,8 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 		Cannot:        stage.NoNewPrivileges | stage.DefaultErrnoRet,
 		ReplaceEngine: replace,
 	}
-	if !replace {
-		if mo.Engine, err = engineProfile(ctr); err != nil {
-			return nil, nil, err
-		}
+	if mo.Engine, err = engineProfile(ctr); err != nil && !replace {
+		return nil, nil, err
 	}
 	if hasReport {
 		if !filepath.IsAbs(report) {
