@@ -5,8 +5,8 @@ package e2e
 import (
 	"flag"
 	"fmt"
-	"os"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"slices"
