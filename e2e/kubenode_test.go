@@ -147,14 +147,16 @@ func checkStatic(path string) error {
 }
 
 // e2eCacheDir is where built tools are kept between runs:
-// $OCI_SBX_E2E_CACHE, else the user's cache directory.
+// $OCI_SBX_E2E_CACHE, else the user's cache directory, else the temporary
+// directory.
 func e2eCacheDir() (string, error) {
 	if dir := os.Getenv("OCI_SBX_E2E_CACHE"); dir != "" {
 		return dir, nil
 	}
 	dir, err := os.UserCacheDir()
 	if err != nil {
-		return "", err
+		// No HOME: a run without one still caches, beside the temp files.
+		dir = os.TempDir()
 	}
 	return filepath.Join(dir, "oci-sbx-e2e"), nil
 }
