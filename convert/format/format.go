@@ -46,6 +46,9 @@ type Options struct {
 	Kernel string
 	// Name names the profile in outputs that carry one (spo, kubernetes).
 	Name string
+	// Select names the one profile to read from a file that holds several
+	// (SPO resources: by metadata.name); empty takes the only one.
+	Select string
 	// Warn receives notes about the input and what a target format loses.
 	// It may be nil.
 	Warn func(msg string)

@@ -45,14 +45,14 @@ func lintRaw(name string, data []byte, from convert.Format) *rawResult {
 	case doc.Rules != nil:
 		rawRules(r, name, doc.Rules)
 	case doc.Docker != nil:
-		rawProfile(r, name, doc.Docker)
+		rawProfile(r, name, doc.Docker, from == convert.SPO)
 	}
 	return r
 }
 
 // rawProfile checks a linux.seccomp object, a Docker or Podman profile,
-// or an SPO spec as written.
-func rawProfile(r *rawResult, file string, doc *docker.Doc) {
+// or an SPO spec (spo) as written.
+func rawProfile(r *rawResult, file string, doc *docker.Doc, spo bool) {
 	if doc.DefaultAction == "" {
 		return // not a profile, or seccomp off: convert.Read says which
 	}
@@ -66,7 +66,15 @@ func rawProfile(r *rawResult, file string, doc *docker.Doc) {
 		return nil
 	}
 	defAct, defErr := rules.ActionFromSpec(doc.DefaultAction, errnoOf(doc.DefaultErrnoRet, doc.DefaultErrno))
-	if !doc.Given("flags") {
+	switch {
+	case doc.Given("flags"):
+	case spo:
+		// The resource cannot say "flags": [] (SPO's CRD drops an empty
+		// list), so advising it would be wrong.
+		r.add(Finding{ID: "flags-missing", Severity: Info, File: file, Pos: doc.At(""),
+			Reason: "a SeccompProfile cannot carry an empty \"flags\" list: the operator installs the profile without a flags key, so runc 1.2 and later add SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
+			Fix:    "nothing in the resource changes this; a profile applied by oci-sbx nri's late stage is loaded without SPEC_ALLOW"})
+	default:
 		r.add(Finding{ID: "flags-missing", Severity: Warning, File: file, Pos: doc.At(""),
 			Reason: "the profile has no \"flags\" key: runc then adds SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
 			Fix:    "write \"flags\": [] (oci-sbx convert always does)"})
