@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
 
 // CheckFailed is the exit status of record --check when the program made
@@ -93,6 +94,7 @@ Examples:
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
+			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
 			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
 			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
 		},
@@ -102,6 +104,9 @@ Examples:
 
 func runRecord(ctx context.Context, c *cli.Command) error {
 	args := c.Args().Slice()
+	if c.IsSet("records") && !c.IsSet("listen") {
+		return usageErrorf(c, "--records goes with --listen")
+	}
 	if c.IsSet("listen") {
 		return recordContainer(ctx, c, args)
 	}
@@ -168,7 +173,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, Verify: c.Bool("verify"),
+		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run,
 		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  ")) },
 	}
 	out, err := record.Record(ctx, o)
@@ -215,6 +220,9 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 			return usageErrorf(c, "record --listen takes no --%s", f)
 		}
 	}
+	if c.IsSet("records") && c.String("output") == "" {
+		return usageErrorf(c, "--records needs -o NAME, the file beneath it")
+	}
 	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
 	if err != nil {
 		return usageErrorf(c, "--to: %v", err)
@@ -225,7 +233,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	}
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
-		Socket: c.String("listen"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
+		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
 		Format: to, Version: Version,
 		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
 	}
