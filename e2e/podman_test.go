@@ -82,6 +82,12 @@ func TestPodman(t *testing.T) {
 // is removed when the test ends.
 func podmanImport(t *testing.T, podman, dir, app, tag string) string {
 	t.Helper()
+	return podmanImportAs(t, podman, dir, app, "suspicious-app", tag)
+}
+
+// podmanImportAs is podmanImport with the program at /inside.
+func podmanImportAs(t *testing.T, podman, dir, app, inside, tag string) string {
+	t.Helper()
 	appData, err := os.ReadFile(app)
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +110,7 @@ func podmanImport(t *testing.T, podman, dir, app, tag string) string {
 		{"proc/", 0o555, nil},
 		{"sys/", 0o555, nil},
 		{"tmp/", 0o1777, nil},
-		{"suspicious-app", 0o755, appData},
+		{inside, 0o755, appData},
 	} {
 		hdr := &tar.Header{Name: e.name, Mode: e.mode, ModTime: mtime, Typeflag: tar.TypeReg, Size: int64(len(e.data))}
 		if strings.HasSuffix(e.name, "/") {
