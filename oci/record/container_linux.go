@@ -180,12 +180,15 @@ func PatchBundle(dir, socket string, backup bool) (unobserved []string, err erro
 	if err != nil {
 		return nil, err
 	}
-	nnp := spec.Process != nil && spec.Process.NoNewPrivileges
+	// An earlier oci-sbx patch is undone first (a late stage would load
+	// its profile on top of the recording), and noNewPrivileges is the
+	// container's own.
+	nnp := stage.OriginalNoNewPrivileges(spec)
 	s, unobserved, err := ContainerFilter(socket, nnp, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Apply(oci.WithSeccomp(s)); err != nil {
+	if err := e.Apply(stage.WithoutEarlierPatch(), oci.WithSeccomp(s)); err != nil {
 		return nil, fmt.Errorf("patching %q: %w", dir, err)
 	}
 	if _, err := b.WriteConfig(e, backup); err != nil {
