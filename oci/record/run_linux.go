@@ -87,7 +87,9 @@ type Result struct {
 	Notifications uint64
 	// Setup is the time spent before the program started: the init
 	// child, its filter and the handshake, or loading the eBPF programs.
-	Setup time.Duration
+	// Elapsed is the program's own time, from then until it exited; what
+	// came after (descendants, collecting, detaching) is neither.
+	Setup, Elapsed time.Duration
 }
 
 // Status is the exit status a shell would report.
@@ -219,6 +221,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	stop := context.AfterFunc(ctx, func() { _ = unix.Kill(pid, unix.SIGTERM) })
 	ws, werr := waitPid(pid)
 	stop()
+	elapsed := time.Since(began) - setup
 
 	var initErr error
 	for line := range drain(lines) {
@@ -228,7 +231,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 
 	// The program is gone; its descendants may not be.
-	res := &Result{Recording: rec.rec, Setup: setup}
+	res := &Result{Recording: rec.rec, Setup: setup, Elapsed: elapsed}
 	linger := c.Linger
 	if linger == 0 {
 		linger = 100 * time.Millisecond
