@@ -13,7 +13,7 @@ VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown
 VERSION_LDFLAGS := -X github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app.Version=$(VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
-PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./convert/merge ./oci/record ./internal/suggest ./internal/tree ./oci ./oci/stage ./hooks ./hooks/notify
+PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./convert/merge ./oci/record ./internal/suggest ./internal/tree ./oci ./oci/stage ./oci/annotation ./hooks ./hooks/notify
 
 .PHONY: help deps build build-pure install uninstall test test-readme test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
@@ -68,12 +68,14 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./convert/libseccompc -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/filter -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/lint -run '^$$' -fuzz '^FuzzSource$$' -fuzztime $(FUZZ_N)
+	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@./testdata/demo.sh
 
 bench: ## measure what the sandbox and recording cost (root, runc, cc -static, busybox): the tables in docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/
+	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkBoundedInput$$' -benchtime 1x ./convert/
 	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRecordFind$$' -benchtime 1x ./oci/record/
 
 lint: ## vet both builds and check formatting

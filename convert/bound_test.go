@@ -109,7 +109,8 @@ func macroChain(size int) string {
 
 // BenchmarkBoundedInput converts each hostile input in a child process
 // and checks it finished, or refused, within boundTime and boundMemory.
-// It reports the child's peak resident memory as maxrss-MiB. Run it with
+// It reports the child's peak resident memory as maxrss-MiB and its CPU
+// time as cpu-s. Run it with
 // -benchtime 1x: each input is as large as oci-sbx accepts.
 func BenchmarkBoundedInput(b *testing.B) {
 	dir := b.TempDir()
@@ -147,6 +148,7 @@ func BenchmarkBoundedInput(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(worstRSS)/(1<<20), "maxrss-MiB")
+			b.ReportMetric(worstTime.Seconds(), "cpu-s")
 			if worstTime > boundTime || worstRSS > boundMemory {
 				b.Errorf("%s took %v and %d MiB; the bound is %v and %d MiB", name, worstTime, worstRSS>>20, boundTime, boundMemory>>20)
 			}

@@ -13,7 +13,9 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
+	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
 	"github.com/oci-sbx/oci-sbx/convert/oci"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/spo"
 )
 
@@ -173,3 +175,46 @@ type DiffError = format.DiffError
 // Equal reports whether two profiles mean the same under runc; see
 // format.Equal.
 func Equal(a, b *specs.LinuxSeccomp) error { return format.Equal(a, b) }
+
+// Document is a profile as written, before anything is resolved or
+// compiled, with the position of every value: what lint reads beside the
+// profile Read returns. Exactly one of Rules and Docker is set.
+type Document struct {
+	Format Format
+	// Rules is a document of the rules language, or the rules a
+	// libseccomp C program adds on its way to seccomp_load.
+	Rules *rules.Profile
+	// Docker is a Docker, Podman, OCI or SPO profile.
+	Docker *docker.Doc
+}
+
+// Parse reads a profile as written (sniffing the format when from is
+// empty), through the same parsers as Read.
+func Parse(name string, data []byte, from Format) (*Document, error) {
+	if from == "" {
+		var err error
+		if from, err = Sniff(data); err != nil {
+			return nil, fmt.Errorf("reading %q: %w", name, err)
+		}
+	}
+	d := &Document{Format: from}
+	var err error
+	switch from {
+	case Rules:
+		d.Rules, err = rules.Parse(name, data)
+	case LibseccompC:
+		d.Rules, err = libseccompc.Parse(name, data, nil)
+	case Docker:
+		d.Docker, err = docker.Decode(name, data)
+	case OCI:
+		d.Docker, err = oci.Decode(name, data)
+	case SPO:
+		d.Docker, err = spo.Decode(name, data, Options{})
+	default:
+		return nil, fmt.Errorf("%w %q for input", ErrUnknownFormat, from)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}

@@ -77,20 +77,27 @@ func TestPodman(t *testing.T) {
 }
 
 // podmanImport makes an image without a registry: a rootfs tarball with
-// the static app at /suspicious-app, an /etc/passwd for it to read and the
-// empty directories the runtime mounts over, imported under tag. The image
-// is removed when the test ends.
-func podmanImport(t *testing.T, podman, dir, app, tag string) string {
-	t.Helper()
-	return podmanImportAs(t, podman, dir, app, "suspicious-app", tag)
-}
-
-// podmanImportAs is podmanImport with the program at /inside.
-func podmanImportAs(t *testing.T, podman, dir, app, inside, tag string) string {
+// the static app at /suspicious-app, any other programs at /NAME, an
+// /etc/passwd for it to read and the empty directories the runtime mounts
+// over, imported under tag. The image is removed when the test ends.
+func podmanImport(t *testing.T, podman, dir, app, tag string, programs ...string) string {
 	t.Helper()
 	appData, err := os.ReadFile(app)
 	if err != nil {
 		t.Fatal(err)
+	}
+	type entry struct {
+		name string
+		mode int64
+		data []byte
+	}
+	var extra []entry
+	for _, p := range programs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, entry{filepath.Base(p), 0o755, data})
 	}
 	tarball := filepath.Join(dir, "rootfs.tar")
 	f, err := os.Create(tarball)
@@ -99,19 +106,15 @@ func podmanImportAs(t *testing.T, podman, dir, app, inside, tag string) string {
 	}
 	tw := tar.NewWriter(f)
 	mtime := time.Unix(0, 0)
-	for _, e := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{
+	for _, e := range append([]entry{
 		{"dev/", 0o755, nil},
 		{"etc/", 0o755, nil},
 		{"etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n")},
 		{"proc/", 0o555, nil},
 		{"sys/", 0o555, nil},
 		{"tmp/", 0o1777, nil},
-		{inside, 0o755, appData},
-	} {
+		{"suspicious-app", 0o755, appData},
+	}, extra...) {
 		hdr := &tar.Header{Name: e.name, Mode: e.mode, ModTime: mtime, Typeflag: tar.TypeReg, Size: int64(len(e.data))}
 		if strings.HasSuffix(e.name, "/") {
 			hdr.Typeflag, hdr.Size = tar.TypeDir, 0

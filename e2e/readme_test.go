@@ -25,15 +25,23 @@ package e2e
 //
 //	oci-sbx lint testdata/demo.yaml   # exit status 1: it has errors
 //
-// and then any other status fails. Blocks share the working directory and
+// and then any other status fails. A command whose output the comment
+// quotes must print it (standard output and error together), with the
+// exit status 0 unless the comment says otherwise:
+//
+//	runc run --bundle mybundle demo   # prints "Summary: 0 succeed, 3 failed"
+//	oci-sbx convert bad.yaml          # exit status 1, prints "unknown syscall"
+//
+// Blocks share the working directory and
 // the exported variables, as commands typed into one terminal do; a
 // process a block leaves running in the background is killed when the
 // block ends.
 //
 // Where it runs, and the only ways it differs from a user's terminal:
-//   - the files git tracks (and untracked files not ignored), with the
-//     working tree's edits, copied to a scratch directory: what a fresh
-//     clone holds once the edits are committed;
+//   - a clone of the checkout in a scratch directory, with the working
+//     tree's edits (tracked files, and untracked files git does not
+//     ignore) copied over: what a fresh clone holds once they are
+//     committed;
 //   - `make install` installs into the scratch directory (PREFIX), and its
 //     bin comes first on PATH, so that the test does not touch the machine;
 //   - runc keeps its state (--root) and Podman its images and containers
@@ -62,9 +70,13 @@ import (
 // notRunMarker excludes the next block.
 var notRunMarker = regexp.MustCompile(`^<!--\s*not run:\s*(\S.*?)\s*-->$`)
 
-// expectStatus is a trailing comment giving a command's expected exit
-// status.
-var expectStatus = regexp.MustCompile(`^(.*\S)\s+#\s*exit status (\d+)\b.*$`)
+// expectation is a command with a trailing comment that says what it
+// does: its exit status, what it prints, or both.
+var (
+	expectation  = regexp.MustCompile(`^(.*\S)\s+#\s*((?:exit status \d+|prints ").*)$`)
+	expectStatus = regexp.MustCompile(`^exit status (\d+)\b`)
+	expectOutput = regexp.MustCompile(`\bprints "(.*)"[^"]*$`)
+)
 
 // shellBlock is one fenced shell block of a Markdown file.
 type shellBlock struct {
@@ -198,25 +210,35 @@ func TestReadme(t *testing.T) {
 	}
 }
 
-// copyCheckout copies what git tracks, and untracked files it does not
-// ignore, as they are in the working tree.
+// copyCheckout clones the checkout's commit and brings over the working
+// tree's edits: what git tracks and untracked files it does not ignore, as
+// they are, and the removal of deleted ones.
 func copyCheckout(t *testing.T, root, dst string) {
 	t.Helper()
+	if out, err := exec.Command("git", "clone", "--quiet", "--shared", root, dst).CombinedOutput(); err != nil {
+		missing(t, "cloning the checkout with git: %v\n%s", err, out)
+	}
 	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	cmd.Dir = root
 	out, err := cmd.Output()
 	if err != nil {
-		missing(t, "listing the checkout's files with git: %v", err)
+		t.Fatalf("listing the checkout's files: %v", err)
 	}
 	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
 		src := filepath.Join(root, name)
+		to := filepath.Join(dst, name)
 		fi, err := os.Lstat(src)
 		if errors.Is(err, fs.ErrNotExist) {
+			if err := os.Remove(to); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
 			continue // deleted in the working tree
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		to := filepath.Join(dst, name)
+		if err := os.RemoveAll(to); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -311,9 +333,15 @@ func cleanScratch(t *testing.T, scratch string, env []string) {
 // directory and exported variables the previous block left.
 const blockPrelude = `trap 'echo "${BASH_SOURCE[0]##*/} $LINENO" >&3' ERR
 __want() { if [ "$2" -ne "$1" ]; then echo "exit status $2, want $1" >&2; return 1; fi; }
+__show() { cat "$STATE.out"; }
+__has() { grep -qF -- "$1" "$STATE.out" || { echo "the output lacks: $1" >&2; return 1; }; }
 if [ -f "$STATE.env" ]; then . "$STATE.env"; fi
 cd "$(cat "$STATE.cwd")"
 PS4='@@readme ${BASH_SOURCE[0]##*/}:${LINENO}@@ '
+# The trace has a descriptor of its own, so that capturing a command's
+# output does not capture the trace.
+exec 4>&2
+BASH_XTRACEFD=4
 set -x
 `
 
@@ -329,20 +357,39 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 	body := append([]string(nil), b.lines...)
 	for i, line := range body {
 		// The line count stays the same, so that $LINENO is the block's.
-		m := expectStatus.FindStringSubmatch(line)
+		m := expectation.FindStringSubmatch(line)
 		if m == nil || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
+		}
+		status, prints := "0", ""
+		if st := expectStatus.FindStringSubmatch(m[2]); st != nil {
+			status = st[1]
+		}
+		if out := expectOutput.FindStringSubmatch(m[2]); out != nil {
+			prints = out[1]
 		}
 		first := i // the command's first line, before its continuations
 		for first > 0 && strings.HasSuffix(body[first-1], "\\") {
 			first--
 		}
-		if first == i {
-			m[1] = "if " + m[1]
-		} else {
-			body[first] = "if " + body[first]
+		start := "if "
+		if prints != "" {
+			// Into a file, not a variable: the trace would quote a
+			// variable's whole value.
+			start = "if { "
+			m[1] += `; } > "$STATE.out" 2>&1`
 		}
-		body[i] = fmt.Sprintf("%s; then __st=0; else __st=$?; fi; __want %s $__st", m[1], m[2])
+		if first == i {
+			m[1] = start + m[1]
+		} else {
+			body[first] = start + body[first]
+		}
+		show, check := "", ""
+		if prints != "" {
+			show = "; __show"
+			check = fmt.Sprintf("; __has '%s'", strings.ReplaceAll(prints, "'", `'\''`))
+		}
+		body[i] = fmt.Sprintf("%s; then __st=0; else __st=$?; fi%s; __want %s $__st%s", m[1], show, status, check)
 	}
 	script := filepath.Join(scratch, "block.sh")
 	prelude := filepath.Join(scratch, "prelude.sh")
@@ -391,8 +438,13 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 	if line < 1 || line > len(b.lines) {
 		return fmt.Sprintf("%v: the block failed (%v) outside its own lines\n%s", b, err, clean(out.String()))
 	}
-	return fmt.Sprintf("%s:%d: %s\n%v\n%s", b.file, b.line+line-1, strings.TrimSpace(b.lines[line-1]), err,
-		clean(outputOf(out.String(), line)))
+	// bash names a command's last line; the report, all of it.
+	first := line
+	for first > 1 && strings.HasSuffix(b.lines[first-2], "\\") {
+		first--
+	}
+	return fmt.Sprintf("%s:%d: %s\n(the block stopped there: bash %v)\n%s", b.file, b.line+first-1,
+		strings.TrimSpace(strings.Join(b.lines[first-1:line], "\n")), err, clean(outputOf(out.String(), first, line)))
 }
 
 // traceLine is the trace of one command: the marker with its file and
@@ -400,26 +452,26 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 // nesting), the command.
 var traceLine = regexp.MustCompile(`@+readme ([^:@]*):(\d+)@@ [^\n]*\n?`)
 
-// outputOf is what the block printed from the first trace of the line's
-// last run on.
-func outputOf(out string, line int) string {
+// outputOf is what the block printed from the first trace of the last
+// run of the command on lines first to last.
+func outputOf(out string, first, last int) string {
+	ours := func(l []int) bool { // a trace of the command's own lines
+		n, _ := strconv.Atoi(out[l[4]:l[5]])
+		return out[l[2]:l[3]] == "block.sh" && n >= first && n <= last
+	}
 	start := 0
 	locs := traceLine.FindAllStringSubmatchIndex(out, -1)
 	for i := len(locs) - 1; i >= 0; i-- {
-		l := locs[i]
-		n, _ := strconv.Atoi(out[l[4]:l[5]])
-		if out[l[2]:l[3]] == "block.sh" && n == line {
-			start = l[0]
-			// Back to the first trace of this run of the line.
-			for j := i - 1; j >= 0; j-- {
-				m, _ := strconv.Atoi(out[locs[j][4]:locs[j][5]])
-				if out[locs[j][2]:locs[j][3]] == "block.sh" && m != line {
-					break
-				}
-				start = locs[j][0]
-			}
-			break
+		if !ours(locs[i]) {
+			continue
 		}
+		start = locs[i][0]
+		// Back to the first trace of this run of the command; traces
+		// of the helpers it called (prelude.sh) belong to it.
+		for j := i - 1; j >= 0 && (ours(locs[j]) || out[locs[j][2]:locs[j][3]] != "block.sh"); j-- {
+			start = locs[j][0]
+		}
+		break
 	}
 	return out[start:]
 }
@@ -462,8 +514,24 @@ func TestRunBlock(t *testing.T) {
 		}
 	}
 	msg = run("true \\", "  --x   # exit status 1: a failure that does not come")
-	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "exit status 0, want 1") {
+	if !strings.Contains(msg, "x.md:10: true") || !strings.Contains(msg, "exit status 0, want 1") {
 		t.Errorf("a stated exit status is not held to:\n%s", msg)
+	}
+	// What a command is said to print, it prints (standard error too).
+	if msg := run(`sh -c 'echo "it'"'"'s \"fine\"" >&2; exit 3'   # exit status 3, prints "it's "fine"": quotes and all`,
+		"echo one \\", `  two   # prints "one two"`); msg != "" {
+		t.Errorf("output as said: %s", msg)
+	}
+	msg = run("echo first", `echo something else   # prints "Summary: 0 succeed"`)
+	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "the output lacks: Summary: 0 succeed") || !strings.Contains(msg, "something else") {
+		t.Errorf("output not as said:\n%s", msg)
+	}
+	// A command over several lines is reported whole, from its first
+	// line, with what it printed.
+	msg = run("echo first", "sh -c 'echo boom >&2; exit 3' \\", `  --x   # prints "Summary"`)
+	if !strings.Contains(msg, "x.md:11: sh -c 'echo boom >&2; exit 3' \\\n  --x") || !strings.Contains(msg, "exit status 3, want 0") ||
+		!strings.Contains(msg, "\nboom\n") || strings.Contains(msg, "first") || strings.Contains(msg, "@readme") {
+		t.Errorf("a command over two lines:\n%s", msg)
 	}
 }
 

@@ -121,7 +121,7 @@ func TestRecordPodman(t *testing.T) {
 		t.Fatalf("hook config: exit %d\n%s%s", code, out, stderr)
 	}
 	unique := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
-	image := podmanImportAs(t, podman, dir, busybox, "busybox", "localhost/oci-sbx-e2e-record:"+unique)
+	image := podmanImport(t, podman, dir, busybox, "localhost/oci-sbx-e2e-record:"+unique, busybox)
 	run := func(name string, args ...string) (int, string) {
 		t.Helper()
 		name = "oci-sbx-e2e-record-" + unique + "-" + name

@@ -75,6 +75,16 @@ var (
 // Read reads a Docker or Podman JSON profile and resolves it for the
 // target that opt describes.
 func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, error) {
+	doc, err := Decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return Resolve(name, doc, opt)
+}
+
+// Decode reads a Docker or Podman profile as written, with the position of
+// every value, and resolves nothing.
+func Decode(name string, data []byte) (*Doc, error) {
 	root, err := format.ParseJSON(name, data)
 	if err != nil {
 		return nil, err
@@ -84,7 +94,7 @@ func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, er
 	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
-	return Resolve(name, doc, opt)
+	return doc, nil
 }
 
 // Write writes the profile as Docker and Podman read it: the

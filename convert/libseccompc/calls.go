@@ -377,6 +377,11 @@ func (p *lscParser) attr(st *lscState, c lscCall) {
 		p.errorf(at, "seccomp_attr_set: SCMP_FLTATR_ACT_DEFAULT cannot be changed after seccomp_init (libseccomp returns EACCES); set the default in seccomp_init")
 		return
 	case "SCMP_FLTATR_ACT_BADARCH":
+		if a, ok := p.action(c, 2); ok && !a.IsDeny() {
+			p.errorf(c.argPos[2], "seccomp_attr_set: the bad-architecture action is %s: calls from every architecture the filter does not list (i386 int 0x80, x32) run unfiltered, and a profile cannot carry it",
+				joinText(strip(c.args[2])))
+			return
+		}
 		p.errorf(at, "seccomp_attr_set: SCMP_FLTATR_ACT_BADARCH sets the action for other architectures, which a profile cannot express")
 		return
 	case "SCMP_FLTATR_CTL_TSYNC":

@@ -433,6 +433,8 @@ func TestParseErrors(t *testing.T) {
 		{"#ifdef", lscWrap("SCMP_ACT_ALLOW", "\n#ifdef STRICT", "seccomp_rule_add(ctx, SCMP_ACT_KILL, SCMP_SYS(read), 0);", "\n#endif"),
 			`t.c:6:2: seccomp_rule_add: inside #if, #ifdef or #ifndef, so the filter depends on how the file is compiled; move the call out of the conditional`},
 		{"attr badarch", lscWrap("SCMP_ACT_ALLOW", "seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_LOG);"),
+			`t.c:4:49: seccomp_attr_set: the bad-architecture action is SCMP_ACT_LOG: calls from every architecture the filter does not list (i386 int 0x80, x32) run unfiltered, and a profile cannot carry it`},
+		{"attr badarch kill", lscWrap("SCMP_ACT_ALLOW", "seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);"),
 			`t.c:4:24: seccomp_attr_set: SCMP_FLTATR_ACT_BADARCH sets the action for other architectures, which a profile cannot express`},
 		{"attr tsync", lscWrap("SCMP_ACT_ALLOW", "seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);"),
 			`t.c:4:24: seccomp_attr_set: SCMP_FLTATR_CTL_TSYNC applies the filter to every thread of the process, which a profile cannot express (runtimes filter the thread that executes the container)`},

@@ -23,6 +23,15 @@ var (
 // Read reads a bare linux.seccomp object or a whole config.json, whose
 // other fields it leaves alone.
 func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, error) {
+	doc, err := Decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return docker.Resolve(name, doc, opt)
+}
+
+// Decode reads the profile as written, with the position of every value.
+func Decode(name string, data []byte) (*docker.Doc, error) {
 	root, err := format.ParseJSON(name, data)
 	if err != nil {
 		return nil, err
@@ -38,7 +47,7 @@ func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, er
 	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
-	return docker.Resolve(name, doc, opt)
+	return doc, nil
 }
 
 // Write writes the canonical linux.seccomp JSON.

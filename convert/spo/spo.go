@@ -60,6 +60,16 @@ var (
 // Read reads a SeccompProfile resource (YAML or JSON) and validates its
 // spec as the Docker reader validates a Docker profile.
 func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, error) {
+	doc, err := Decode(name, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return docker.Resolve(name, doc, opt)
+}
+
+// Decode reads a SeccompProfile resource into its spec as written, with
+// the position of every value; notes go to opt.Warn.
+func Decode(name string, data []byte, opt format.Options) (*docker.Doc, error) {
 	root, err := parseYAML(name, data)
 	if err != nil {
 		return nil, err
@@ -112,7 +122,7 @@ func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, er
 	if err := d.Errs.Err(); err != nil {
 		return nil, err
 	}
-	return docker.Resolve(name, doc, opt)
+	return doc, nil
 }
 
 func decodeSpec(d *docker.Decoder, spec *tree.Node, doc *docker.Doc, opt format.Options) {

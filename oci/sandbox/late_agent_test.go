@@ -84,7 +84,7 @@ func TestExecLateReport(t *testing.T) {
 		t.Fatalf("%v, output %q, want %q\nagent log:\n%s", err, out, want, logs.String())
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), "ended (1 calls denied)") {
+	for !strings.Contains(logs.String(), "ended (1 call denied)") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the agent did not see the program end:\n%s", logs.String())
 		}

@@ -18,6 +18,7 @@ var Version = "dev"
 
 // New returns the oci-sbx command line.
 func New() *cli.Command {
+	cli.ShowCommandHelp = showCommandHelp
 	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
 		return usageErrorf(c, "%v", err)
 	}
@@ -52,14 +53,7 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 			if c.NArg() == 0 {
 				return usageErrorf(c, "no command given")
 			}
-			var names []string
-			for _, sub := range c.Commands {
-				names = append(names, sub.Name)
-			}
-			if sug := suggest.Closest(c.Args().First(), names); sug != "" {
-				return usageErrorf(c, "unknown command %q: did you mean %q?", c.Args().First(), sug)
-			}
-			return usageErrorf(c, "unknown command %q", c.Args().First())
+			return unknownCommand(c, c.Args().First())
 		},
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no warnings or notes, except that no runtime can start a profile as written"},
@@ -73,6 +67,31 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 		sub.OnUsageError = onUsageError
 	}
 	return root
+}
+
+// showCommandHelp is urfave/cli's help for `help NAME`, with an unknown
+// NAME a usage error like an unknown command.
+func showCommandHelp(ctx context.Context, c *cli.Command, name string) error {
+	for _, sub := range c.Commands {
+		if sub.HasName(name) {
+			return cli.DefaultShowCommandHelp(ctx, c, name)
+		}
+	}
+	return unknownCommand(c, name)
+}
+
+// unknownCommand is the usage error for a command c does not have.
+func unknownCommand(c *cli.Command, name string) error {
+	var names []string
+	for _, sub := range c.Commands {
+		if !sub.Hidden {
+			names = append(names, sub.Name)
+		}
+	}
+	if sug := suggest.Closest(name, names); sug != "" {
+		return usageErrorf(c, "unknown command %q: did you mean %q?", name, sug)
+	}
+	return usageErrorf(c, "unknown command %q", name)
 }
 
 // UsageError is a mistake on the command line: exit status 2, the

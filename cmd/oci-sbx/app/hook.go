@@ -14,6 +14,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 func hookCommand() *cli.Command {
@@ -139,7 +140,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 		return fmt.Errorf("reading config.json from standard input: larger than %d MiB", oci.MaxConfigSize>>20)
 	}
 	opt := hooks.PrecreateOptions{
-		LateBinary: func() (string, error) { return findLateBinary("") },
+		LateBinary: func() (string, error) { return stage.FindBinary("") },
 		LateDir:    c.String("late-dir"),
 		Profiles:   c.String("profiles"),
 		Records:    c.String("records"),

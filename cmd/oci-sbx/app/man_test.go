@@ -77,6 +77,11 @@ func TestHelpCommand(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q\n%s\nwant what --help prints:\n%s", tt.help, code, errOut, viaHelp, viaFlag)
 		}
 	}
+	code, _, stderr := runCLI(t, "help", "cnvert")
+	if code != 2 || !strings.Contains(stderr, `unknown command "cnvert": did you mean "convert"?`) {
+		t.Errorf("help cnvert: exit %d\n%s", code, stderr)
+	}
+	checkUsageError(t, stderr)
 }
 
 func TestCompletion(t *testing.T) {
