@@ -46,7 +46,7 @@ type Config struct {
 	NoNewPrivileges bool
 	// Mode is how calls are observed: ModeNotify (the default) or
 	// ModeEBPF; ModeAuto takes eBPF where it loads (root, BTF, cgroup2)
-	// and notify elsewhere.
+	// when there is no base, and notify otherwise.
 	Mode Mode
 	// Linger is how long the recorder keeps answering descendants that
 	// outlive the program before it lets go of them (default 100ms).
@@ -132,7 +132,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	case ModeEBPF:
 		return runEBPF(ctx, c, base, path, env, began)
 	case ModeAuto:
-		if c.Check == nil && os.Geteuid() == 0 {
+		// With a base, notify is the faster: the kernel answers what the
+		// base allows, and only new calls cost a round trip, while the
+		// tracepoint costs every call something.
+		if c.Check == nil && c.Base == nil && os.Geteuid() == 0 {
 			res, err := runEBPF(ctx, c, base, path, env, began)
 			if !errors.Is(err, ErrEBPFUnsupported) {
 				return res, err

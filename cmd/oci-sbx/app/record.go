@@ -63,8 +63,9 @@ kernel with BTF and a cgroup2 hierarchy) counts calls in the kernel, from a
 program on the sys_enter tracepoint, for the processes in a cgroup CMD starts
 in: about as fast as the plain run, but it sees only calls no seccomp filter
 already denied, and a process that leaves the cgroup leaves the recording.
-auto (the default) takes ebpf where it loads and notify elsewhere; --check
-always uses notify.
+auto (the default) takes ebpf where it loads, except with --base: then notify
+is faster (the kernel itself answers what the base allows, and only new calls
+reach oci-sbx). --check always uses notify.
 
 Descendants still running when CMD exits are named, and their calls after that
 are no longer recorded; once oci-sbx lets go of them, their calls outside the
