@@ -113,7 +113,9 @@ func startRecorder(opt PrecreateOptions, socket, records, name string) error {
 		return fmt.Errorf("starting the recorder: %w", err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "record", "--listen", socket, "--records", records, "-o", name)
+	// A container whose creation fails before runc loads its filter never
+	// connects: the recorder then gives up rather than wait for ever.
+	cmd := exec.Command(bin, "record", "--listen", socket, "--listen-timeout", "10m", "--records", records, "-o", name)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

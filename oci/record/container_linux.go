@@ -216,7 +216,7 @@ type ContainerRecording struct {
 // listener runc hands over and records until every process of the
 // container has exited (or ctx ends). Calls base allows are not
 // recorded.
-func Listen(ctx context.Context, socket string, base *Base, ready func()) (*ContainerRecording, error) {
+func Listen(ctx context.Context, socket string, base *Base, ready func(), acceptTimeout time.Duration) (*ContainerRecording, error) {
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
@@ -236,6 +236,9 @@ func Listen(ctx context.Context, socket string, base *Base, ready func()) (*Cont
 		ready()
 	}
 	stop := context.AfterFunc(ctx, func() { l.Close() })
+	if acceptTimeout > 0 {
+		_ = l.SetDeadline(time.Now().Add(acceptTimeout))
+	}
 	conn, err := l.AcceptUnix()
 	stop()
 	if err != nil {
@@ -382,6 +385,10 @@ type ListenOptions struct {
 	Warn     func(string)
 	// Ready is called once the socket listens.
 	Ready func()
+	// AcceptTimeout, if set, bounds the wait for runc to connect: a
+	// container whose creation failed before runc loaded its filter never
+	// will.
+	AcceptTimeout time.Duration
 }
 
 // RecordContainer serves one container's listenerPath and writes its
@@ -396,7 +403,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	if format == "" {
 		format = convert.Rules
 	}
-	cr, err := Listen(ctx, o.Socket, o.Base, o.Ready)
+	cr, err := Listen(ctx, o.Socket, o.Base, o.Ready, o.AcceptTimeout)
 	if err != nil {
 		return nil, err
 	}

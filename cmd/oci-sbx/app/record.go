@@ -97,6 +97,7 @@ Examples:
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
 			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
 			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
+			&cli.DurationFlag{Name: "listen-timeout", Usage: "with --listen: give up when runc has not connected within `DURATION` (default: wait)"},
 			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
 		},
 		Action: runRecord,
@@ -235,7 +236,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
 		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version,
+		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"),
 		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
 	}
 	if o.BaseName != "" {
