@@ -183,6 +183,7 @@ spec:
 			in:   `{"apiVersion": "security-profiles-operator.x-k8s.io/v1beta1", "kind": "SeccompProfile", "metadata": {"name": "x"}, "spec": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 18446744073709551516, "op": "SCMP_CMP_EQ"}]}]}}`,
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
 				{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}},
+			warnings: []string{"conditions on ioctl compare all 64 bits of an argument the kernel reads as 32 bits"},
 		},
 	}
 	for _, tt := range tests {
