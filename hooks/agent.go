@@ -21,7 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // Limits on what the agent accepts from a peer before it gives up on the
@@ -203,7 +203,7 @@ func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn, stop *stopper
 		a.logf("container %s: %v; answering EPERM", st.State.ID, err)
 	}
 	from := ""
-	if st.State.Annotations[AnnotationHandover] == HandoverLate {
+	if st.State.Annotations[notify.AnnotationHandover] == notify.HandoverLate {
 		from = ", late stage"
 	}
 	a.logf("container %s (pid %d%s): serving its notifications", st.State.ID, st.Pid, from)
@@ -219,7 +219,7 @@ var errEmpty = errors.New("connection closed without a message")
 
 // receive reads a ContainerProcessState and its descriptors, and returns
 // the seccomp listener among them; the others are closed. The listener of
-// oci-sbx's late stage is taken from the peer instead (see LateHandover).
+// oci-sbx's late stage is taken from the peer instead (see notify.LateHandover).
 func (a *Agent) receive(conn *net.UnixConn) (_ *specs.ContainerProcessState, _ int, err error) {
 	_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
 	buf := make([]byte, 64<<10)
@@ -254,7 +254,7 @@ func (a *Agent) receive(conn *net.UnixConn) (_ *specs.ContainerProcessState, _ i
 	if err := dec.Decode(&st); err != nil {
 		return nil, -1, fmt.Errorf("decoding the container process state: %w", err)
 	}
-	if st.State.Annotations[AnnotationHandover] == HandoverLate && len(fds) == 0 {
+	if st.State.Annotations[notify.AnnotationHandover] == notify.HandoverLate && len(fds) == 0 {
 		return a.takeLate(conn, dec, &st)
 	}
 	name := st.State.ID
@@ -292,9 +292,9 @@ func (a *Agent) takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.Contai
 	if err != nil {
 		return nil, -1, fmt.Errorf("container %s: late stage: reading its listener's number: %w", name, err)
 	}
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), lateListenerPrefix))
-	if err != nil || !strings.HasPrefix(line, lateListenerPrefix) {
-		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, lateListenerPrefix)
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), notify.HandoverListener))
+	if err != nil || !strings.HasPrefix(line, notify.HandoverListener) {
+		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, notify.HandoverListener)
 	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
@@ -310,7 +310,7 @@ func (a *Agent) takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.Contai
 		unix.Close(fd)
 		return nil, -1, fmt.Errorf("container %s: late stage: %w", name, err)
 	}
-	if _, err := conn.Write([]byte{lateAck}); err != nil {
+	if _, err := conn.Write([]byte{notify.HandoverAck}); err != nil {
 		unix.Close(fd)
 		return nil, -1, fmt.Errorf("container %s: late stage: answering: %w", name, err)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // startAgent serves an agent on a socket in a temporary directory until the
@@ -301,7 +301,7 @@ func TestAgentLateHandover(t *testing.T) {
 	defer conn.Close()
 	st := processState("", 1, "")
 	st.Fds = []string{specs.SeccompFdName}
-	st.State.Annotations = map[string]string{AnnotationHandover: HandoverLate}
+	st.State.Annotations = map[string]string{notify.AnnotationHandover: notify.HandoverLate}
 	msg, _ := json.Marshal(st)
 	conn.Write(append(msg, []byte("listener 0\n")...)) // our stdin
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))

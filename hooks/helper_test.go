@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,9 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 // Filters are loaded only in children: the test binary started again with
@@ -124,6 +128,10 @@ func processState(id string, pid int, metadata string) *specs.ContainerProcessSt
 //	        getppid, which blocks until someone answers
 //	late:   as agent, but hand the listener over the way oci-sbx's late
 //	        stage does
+//	execlate: load with runc's loader (sandbox.ExecLate) a profile that
+//	        notifies getppid to the agent at $SOCKET with metadata $META,
+//	        and exec this binary in mode calls
+//	calls:  only make the calls
 //
 // With $WAIT set, the child first waits for a byte on descriptor 3.
 func child(mode string) error {
@@ -133,6 +141,20 @@ func child(mode string) error {
 			return err
 		}
 	}
+	switch mode {
+	case "execlate":
+		// runc's loader, as oci-sbx's late stage uses it: notify getppid
+		// to the agent at $SOCKET, then exec this binary in mode calls.
+		s := &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
+			ListenerPath: os.Getenv("SOCKET"), ListenerMetadata: os.Getenv("META"),
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActNotify}},
+		}
+		env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, childEnv+"=") }), childEnv+"=calls")
+		return sandbox.ExecLate(s, []string{os.Args[0]}, env)
+	case "calls":
+		return calls()
+	}
 	runtime.LockOSThread() // the filter covers this thread only
 	fd, err := loadNotifyFilter()
 	if err != nil {
@@ -140,7 +162,7 @@ func child(mode string) error {
 	}
 	switch mode {
 	case "late":
-		h, err := DialAgent(os.Getenv("SOCKET"), &specs.ContainerProcessState{Version: specs.Version, Pid: 1, Metadata: os.Getenv("META")})
+		h, err := notify.DialAgent(os.Getenv("SOCKET"), &specs.ContainerProcessState{Version: specs.Version, Pid: 1, Metadata: os.Getenv("META")})
 		if err != nil {
 			return err
 		}
@@ -163,7 +185,12 @@ func child(mode string) error {
 		return fmt.Errorf("unknown mode %q", mode)
 	}
 	unix.Close(fd)
+	return calls()
+}
 
+// calls makes the calls a child's filter notifies and prints how each
+// ended.
+func calls() error {
 	_, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
 	fmt.Printf("getppid: %s\n", errnoText(e))
 	path, err := unix.BytePtrFromString(os.Getenv("DIR") + "/denied")

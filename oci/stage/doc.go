@@ -9,7 +9,7 @@
 // loads even earlier, before it sets the user, the capabilities and the
 // working directory. A profile that denies one of those calls makes
 // `runc run` fail. The calls are not guessed: they are measured against the
-// real runc (see Needs and the e2e test that regenerates the table).
+// real runc (package convert/runtimes, whose table an e2e test regenerates).
 //
 // Split decides what to do with a profile. If runc can start under it, the
 // profile goes into linux.seccomp as it is, with process.noNewPrivileges

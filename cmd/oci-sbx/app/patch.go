@@ -18,6 +18,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -113,8 +114,8 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 		return fmt.Errorf("patching %q: config.json has no process.args", dir)
 	}
 
-	if arch := rules.NativeArch(); arch != stage.MeasuredArch {
-		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", stage.MeasuredArch, arch)
+	if arch, rt := rules.NativeArch(), runtimes.Default(); arch != rt.Arch {
+		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", rt.Arch, arch)
 	}
 	// As before any earlier patch, which patching again replaces.
 	nnp := stage.OriginalNoNewPrivileges(spec)
