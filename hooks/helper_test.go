@@ -17,9 +17,9 @@ import (
 	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
@@ -39,50 +39,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// nativeAudit is the AUDIT_ARCH value of this machine's own syscalls.
-var nativeAudit = map[string]uint32{
-	"amd64":   unix.AUDIT_ARCH_X86_64,
-	"arm64":   unix.AUDIT_ARCH_AARCH64,
-	"riscv64": unix.AUDIT_ARCH_RISCV64,
-	"ppc64le": unix.AUDIT_ARCH_PPC64LE,
-	"s390x":   unix.AUDIT_ARCH_S390X,
-}[runtime.GOARCH]
-
-// loadNotifyFilter loads, on the calling thread, a filter that notifies
-// getppid and mkdirat and allows everything else, and returns the listener.
-func loadNotifyFilter() (int, error) {
-	if nativeAudit == 0 {
-		return -1, fmt.Errorf("no AUDIT_ARCH known for %s", runtime.GOARCH)
-	}
-	prog, err := bpf.Assemble([]bpf.Instruction{
-		bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: nativeAudit, SkipTrue: 4},
-		bpf.LoadAbsolute{Off: 0, Size: 4}, // seccomp_data.nr
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_GETPPID, SkipTrue: 3},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_MKDIRAT, SkipTrue: 2},
-		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
-		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
-		bpf.RetConstant{Val: unix.SECCOMP_RET_USER_NOTIF},
-	})
-	if err != nil {
-		return -1, err
-	}
-	filter := make([]unix.SockFilter, len(prog))
-	for i, ins := range prog {
-		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return -1, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-	}
-	fd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(filter)
-	if e != 0 {
-		return -1, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", e)
-	}
-	return int(fd), nil
 }
 
 // sendState connects to socket and sends a ContainerProcessState with fds,
@@ -156,7 +112,7 @@ func child(mode string) error {
 		return calls()
 	}
 	runtime.LockOSThread() // the filter covers this thread only
-	fd, err := loadNotifyFilter()
+	fd, err := testutil.LoadNotifyFilter(unix.SYS_GETPPID, unix.SYS_MKDIRAT)
 	if err != nil {
 		return err
 	}

@@ -179,11 +179,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 
 	ic := initConfig{Seccomp: c.Seccomp, NoNewPrivileges: c.NoNewPrivileges, Path: path, Args: c.Args, Env: env}
-	var errnos map[string]uint
+	var errnos notify.Errnos
 	if c.Report != nil && c.Seccomp != nil {
-		var notes []string
-		ic.Seccomp, errnos, notes = notifyForm(c.Seccomp)
-		for _, n := range notes {
+		r, err := notify.ForReport(c.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		ic.Seccomp, errnos = r.Profile, r.Errnos
+		for _, n := range r.Notes {
 			fmt.Fprintf(c.Report, "note: %s\n", n)
 		}
 	}
@@ -205,10 +208,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		rep     *reporter
 		repDone sync.WaitGroup
 	)
+	// Descendants that outlive the program keep the filter alive; the
+	// report ends with the program.
+	repCtx, repStop := context.WithCancel(context.Background())
+	defer repStop()
 	for line := range p.lines() {
 		switch {
 		case strings.HasPrefix(line, msgListener):
-			if rep != nil || errnos == nil {
+			if rep != nil || len(errnos) == 0 {
 				initErr = errors.New("init sent an unexpected listener")
 				_ = p.cmd.Process.Kill() // it waits for an answer
 				break
@@ -220,7 +227,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 				break
 			}
 			rep.w, rep.errnos = c.Report, errnos
-			repDone.Go(rep.serve)
+			repDone.Go(func() { _ = notify.Serve(repCtx, rep.fd, rep.decide) })
 		case strings.HasPrefix(line, msgError):
 			initErr = errors.New(strings.TrimPrefix(line, msgError))
 		default:
@@ -231,7 +238,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if rep != nil {
 		// Descendants that outlive the program get ENOSYS for their
 		// notify rules once the listener is closed.
-		rep.stop.Store(true)
+		repStop()
 		repDone.Wait()
 		unix.Close(rep.fd)
 	}
@@ -243,35 +250,6 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, fmt.Errorf("waiting for %q: %w", path, waitErr)
 	}
 	return result(p.cmd.Process.Pid, ws, kmsg), nil
-}
-
-// notifyForm returns the profile to load for a report: errno rules become
-// notify rules, whose notifications the parent answers with the errno of
-// the rule (errnos, by syscall name). write stays as it is (runc refuses
-// notify for it), and so does read (the child needs it to hand over the
-// listener), and any syscall whose errno rules disagree on the errno.
-func notifyForm(s *specs.LinuxSeccomp) (*specs.LinuxSeccomp, map[string]uint, []string) {
-	errnos, mixed := notify.Errnos(s)
-	var notes, kept []string
-	if s.DefaultAction == specs.ActErrno {
-		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify as the default action", errnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
-	}
-	for _, n := range []string{"write", "read"} {
-		if _, ok := errnos[n]; ok {
-			kept = append(kept, n)
-		}
-	}
-	for n := range mixed {
-		kept = append(kept, n)
-	}
-	for _, n := range kept {
-		delete(errnos, n)
-	}
-	if len(kept) > 0 {
-		notes = append(notes, fmt.Sprintf("denials of %s are not reported: runc cannot use notify for write, the listener handover needs read, and a syscall whose rules return different errnos cannot be answered unambiguously", strings.Join(kept, ", ")))
-	}
-
-	return notify.Retarget(s, errnos, specs.ActNotify), errnos, notes
 }
 
 func errnoName(e uint) string {
