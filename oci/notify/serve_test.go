@@ -120,8 +120,8 @@ func TestServe(t *testing.T) {
 		got = append(got, strings.TrimSpace(line))
 	}
 	want := []string{
-		"getppid: -1 EACCES",                     // as answered
-		"getppid: -1 EPERM",                      // an answer of nothing denies
+		"getppid: -1 EACCES",                    // as answered
+		"getppid: -1 EPERM",                     // an answer of nothing denies
 		fmt.Sprintf("getppid: %d", os.Getpid()), // continue: the call ran
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
