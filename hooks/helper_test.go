@@ -16,12 +16,13 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/oci-sbx/oci-sbx/oci/late"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 // Filters are loaded only in children: the test binary started again with
@@ -84,7 +85,7 @@ func processState(id string, pid int, metadata string) *specs.ContainerProcessSt
 //	        getppid, which blocks until someone answers
 //	late:   as agent, but hand the listener over the way oci-sbx's late
 //	        stage does
-//	execlate: load with runc's loader (sandbox.ExecLate) a profile that
+//	execlate: load with runc's loader (late.ExecLate) a profile that
 //	        notifies getppid to the agent at $SOCKET with metadata $META,
 //	        and exec this binary in mode calls
 //	calls:  only make the calls
@@ -107,7 +108,7 @@ func child(mode string) error {
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActNotify}},
 		}
 		env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, childEnv+"=") }), childEnv+"=calls")
-		return sandbox.ExecLate(s, []string{os.Args[0]}, env)
+		return late.ExecLate(s, []string{os.Args[0]}, env)
 	case "calls":
 		return calls()
 	}

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestExecLateReport: the late stage (sandbox.ExecLate, runc's loader)
+// TestExecLateReport: the late stage (late.ExecLate, runc's loader)
 // hands its listener to the agent, which answers the program's call with
 // the profile's errno and reports it.
 func TestExecLateReport(t *testing.T) {

@@ -18,7 +18,10 @@ var Forbidden = map[string][]string{
 // link them, may depend on such code; every other package is pure Go
 // (its tests may compare it with libseccomp).
 var Cgo = []string{
-	"oci/sandbox",
+	"oci/loader",  // runc's loader: Check, LookPath
+	"oci/sandbox", // the runner, its program cache and the C launcher
+	"oci/program", // the program runc's loader builds, caught in a child
+	"oci/late",    // the late stage inside a container
 	// A generator (go generate), never linked: it reads libseccomp's
 	// syscall table.
 	"convert/rules/internal/mksyscalls",

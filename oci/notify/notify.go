@@ -3,6 +3,7 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"unsafe"
@@ -81,6 +82,27 @@ func Recv(fd int) (*Notif, error) {
 // has not died, so a pid read before the check named that task.
 func IDValid(fd int, id uint64) bool {
 	return ioctl(fd, ioctlIDValid, unsafe.Pointer(&id)) == nil
+}
+
+// ReadMemory reads len(b) bytes at addr of task pid's memory, through
+// /proc/PID/mem: what a process may do to a task it could trace, such as
+// its own child, or any task as root. The caller must check afterwards
+// that the notification is still valid (IDValid), or the pid may name
+// another task by then.
+func ReadMemory(pid int, addr uint64, b []byte) error {
+	mem, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mem")
+	if err != nil {
+		return err
+	}
+	defer mem.Close()
+	n, err := mem.ReadAt(b, int64(addr))
+	if n == len(b) {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("reading %d bytes at %#x of pid %d: %w", len(b), addr, pid, err)
 }
 
 // ErrNotListener is returned by CheckListener for any other descriptor.

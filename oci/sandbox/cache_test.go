@@ -26,6 +26,8 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/program"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -76,6 +78,20 @@ func readBack(pid int) ([]byte, uint64, error) {
 	}
 	_ = unix.PtraceDetach(pid)
 	return prog, md.Flags, nil
+}
+
+// readFilter reads the newest filter of a stopped tracee.
+func readFilter(pid int) ([]byte, error) {
+	n, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, 0, 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	buf := make([]byte, n*uintptr(unix.SizeofSockFilter))
+	m, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, uintptr(unsafe.Pointer(&buf[0])), 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:m*uintptr(unix.SizeofSockFilter)], nil
 }
 
 // useCache points Run at a cache directory: "" a fresh one, "off" none.
@@ -372,7 +388,7 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 		{"log flag", logged, unix.SECCOMP_FILTER_FLAG_LOG},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want, err := ExportBPF(context.Background(), tc.s)
+			want, err := program.Export(context.Background(), tc.s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -644,7 +660,7 @@ func TestAllowedSyscallsCached(t *testing.T) {
 	}
 	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": deny(unix.EPERM, "openat", "connect")} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := ExportBPF(context.Background(), s)
+			raw, err := program.Export(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,7 +3,6 @@
 package sandbox
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -18,11 +17,16 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 )
 
-// init enters the init mode before main runs, so every program that links
-// this package (oci-sbx, and test binaries) can serve as its own init.
-func init() {
+// Init enters the init mode when this process is the init child that Run
+// started, and then never returns: it loads the filter and execs the
+// program, like "runc init". Otherwise it returns at once. A binary that
+// calls Run calls Init first thing in main (or in TestMain), so that it
+// can serve as its own init child.
+func Init() {
 	if len(os.Args) != 1 || os.Args[0] != initArg0 {
 		return
 	}
@@ -30,8 +34,7 @@ func init() {
 	if !ok {
 		return
 	}
-	// Locked in init, the main goroutine stays on the main thread: the
-	// filter is loaded on this thread and execve runs on it too.
+	// The filter covers the thread that loads it: execve runs on it too.
 	runtime.LockOSThread()
 	os.Exit(initMain(v))
 }
@@ -65,7 +68,7 @@ func initRun(sock int) error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
-	} else if cfg.Seccomp != nil && !hasCapSysAdmin() {
+	} else if cfg.Seccomp != nil && !loader.HasCapSysAdmin() {
 		return fmt.Errorf("loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN, which uid %d lacks: set no_new_privs (noNewPrivileges)", os.Getuid())
 	}
 	// Nothing but stdio may reach the program. close_range marks the
@@ -133,44 +136,17 @@ func initRun(sock int) error {
 }
 
 func readInitConfig(sock int) (*initConfig, error) {
-	var data []byte
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := unix.Read(sock, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading the init config: %w", err)
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("reading the init config: %w", io.ErrUnexpectedEOF)
-		}
-		data = append(data, buf[:n]...)
-		if bytes.HasSuffix(data, []byte("\n")) {
-			break
-		}
+	var ic initConfig
+	if err := loader.ReadLine(sock, &ic); err != nil {
+		return nil, fmt.Errorf("reading the init config: %w", err)
 	}
-	cfg, err := decodeInitConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("decoding the init config: %w", err)
-	}
-	return cfg, nil
+	ic.Seccomp = ic.Spec()
+	return &ic, nil
 }
 
-// hasCapSysAdmin reports whether CAP_SYS_ADMIN is in the effective set.
 // atFdcwd is AT_FDCWD in a variable: a negative constant does not convert
 // to uintptr.
 var atFdcwd = unix.AT_FDCWD
-
-func hasCapSysAdmin() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
-}
 
 // cloexecFrom marks descriptors from min on close-on-exec one by one, for
 // kernels without close_range (before 5.11).

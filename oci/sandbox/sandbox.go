@@ -1,30 +1,19 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"syscall"
 
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // ErrUnsupported is returned by a build without cgo and the seccomp tag.
-var ErrUnsupported = errors.New("built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp")
+var ErrUnsupported = loader.ErrUnsupported
 
-// Errors for profiles runc would refuse or mishandle; Check wraps them with
-// the syscall concerned.
-var (
-	// ErrNotifyDefault: runc refuses SCMP_ACT_NOTIFY as the default action.
-	ErrNotifyDefault = errors.New("SCMP_ACT_NOTIFY cannot be the default action: runc refuses it, because its own write to the parent would wait for an agent")
-	// ErrNotifyWrite: runc refuses SCMP_ACT_NOTIFY for write.
-	ErrNotifyWrite = errors.New("SCMP_ACT_NOTIFY cannot be used for write: runc refuses it, because its own write to the parent would wait for an agent")
-	// ErrNotifyAgent: other notify rules need a seccomp agent.
-	ErrNotifyAgent = errors.New("SCMP_ACT_NOTIFY needs a seccomp agent (listenerPath), which oci-sbx exec does not run")
-	// ErrUnknownSyscall: runc silently skips a name libseccomp does not
-	// know, so a deny rule with a typo denies nothing.
-	ErrUnknownSyscall = errors.New("unknown syscall")
-)
+// Supported reports whether this build can load seccomp filters.
+const Supported = loader.Supported
 
 // Config describes one run.
 type Config struct {

@@ -11,11 +11,21 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/oci-sbx/oci-sbx/oci/program"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // runCLI runs the app in-process and prints errors as main does.
+func TestMain(m *testing.M) {
+	// The re-exec entry points, as main calls them: exec, simulate, diff
+	// and convert --to bpf start this binary again.
+	sandbox.Init()
+	program.Init()
+	os.Exit(m.Run())
+}
+
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	return runCLIInput(t, "", args...)

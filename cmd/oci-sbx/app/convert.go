@@ -34,7 +34,7 @@ Outputs (--to, default oci):
    spo           a SeccompProfile resource the Security Profiles Operator distributes
    rules         the rules language
    bpf           the raw program runc loads on this host (struct sock_filter[]), for
-                 bwrap --seccomp FD and crun's run.oci.seccomp_bpf_data; needs root
+                 bwrap --seccomp FD and crun's run.oci.seccomp_bpf_data
 
 Unknown syscall names, actions and errnos are errors, never skipped. Notes about
 what a format cannot carry go to standard error.

@@ -7,12 +7,13 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 func versionCommand() *cli.Command {
@@ -27,7 +28,7 @@ func versionCommand() *cli.Command {
 			fmt.Fprintf(w, "oci-sbx:       %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			fmt.Fprintf(w, "runtime-spec:  %s\n", specs.Version)
 			fmt.Fprintf(w, "runc:          %s (libcontainer/seccomp)\n", moduleVersion("github.com/opencontainers/runc"))
-			if v, err := sandbox.LibseccompVersion(); err != nil {
+			if v, err := loader.LibseccompVersion(); err != nil {
 				fmt.Fprintf(w, "libseccomp:    none: %v\n", err)
 			} else {
 				fmt.Fprintf(w, "libseccomp:    %s\n", v)
@@ -35,7 +36,7 @@ func versionCommand() *cli.Command {
 			fmt.Fprintf(w, "native arch:   %s\n", rules.NativeArch())
 			fmt.Fprintf(w, "inputs:        %s\n", formats(convert.InputFormats))
 			outputs := convert.OutputFormats
-			if sandbox.Supported {
+			if loader.Supported {
 				outputs = append(outputs[:len(outputs):len(outputs)], convert.BPF)
 			}
 			fmt.Fprintf(w, "outputs:       %s\n", formats(outputs))

@@ -1,6 +1,6 @@
 //go:build linux && cgo && seccomp
 
-package sandbox
+package late
 
 import (
 	"errors"
@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
@@ -35,10 +36,10 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	}
 	// Notify rules need an agent: with a listenerPath (see notify.ForReport)
 	// the listener goes to it.
-	if err := Check(s); err != nil && (s.ListenerPath == "" || !errors.Is(err, ErrNotifyAgent)) {
+	if err := loader.Check(s); err != nil && (s.ListenerPath == "" || !errors.Is(err, loader.ErrNotifyAgent)) {
 		return err
 	}
-	path, err := lookPath(args[0], env, "")
+	path, err := loader.LookPath(args[0], env, "")
 	if err != nil {
 		return err
 	}

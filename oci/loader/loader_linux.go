@@ -1,0 +1,192 @@
+//go:build linux && cgo && seccomp
+
+package loader
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+// Supported reports whether this build can load seccomp filters.
+const Supported = true
+
+// Check reports what runc would refuse in a profile, and deny rules naming
+// a syscall libseccomp does not know (runc skips those silently, so the
+// rule would deny nothing). Allow rules with unknown names are left alone:
+// skipping them only makes the profile stricter, as under runc.
+func Check(s *specs.LinuxSeccomp) error {
+	if s == nil {
+		return nil
+	}
+	if s.DefaultAction == specs.ActNotify {
+		return fmt.Errorf("checking the profile: %w", ErrNotifyDefault)
+	}
+	arches, err := filterArches(s)
+	if err != nil {
+		return fmt.Errorf("checking the profile: %w", err)
+	}
+	var agent string
+	for _, rule := range s.Syscalls {
+		for _, name := range rule.Names {
+			if rule.Action == specs.ActNotify {
+				if name == "write" {
+					return fmt.Errorf("checking the profile: %w", ErrNotifyWrite)
+				}
+				agent = name
+			}
+			if !Allows(rule.Action) && !knownSyscall(name, arches) {
+				maj, min, mic := libseccomp.GetLibraryVersion()
+				return fmt.Errorf("checking the profile: %w %q: libseccomp %d.%d.%d does not know it, and runc would skip the rule silently",
+					ErrUnknownSyscall, name, maj, min, mic)
+			}
+		}
+	}
+	if agent != "" {
+		return fmt.Errorf("checking the profile: rule for %q: %w", agent, ErrNotifyAgent)
+	}
+	// runc's own conversion checks actions, operators, flags and
+	// architectures; doing it here fails before anything starts.
+	if _, err := specconv.SetupSeccomp(s); err != nil {
+		return fmt.Errorf("checking the profile: %w", err)
+	}
+	return nil
+}
+
+// filterArches lists the architectures a filter covers: the profile's and
+// always the native one, as libseccomp adds it.
+func filterArches(s *specs.LinuxSeccomp) ([]libseccomp.ScmpArch, error) {
+	native, err := libseccomp.GetNativeArch()
+	if err != nil {
+		return nil, fmt.Errorf("getting the native architecture: %w", err)
+	}
+	arches := []libseccomp.ScmpArch{native}
+	for _, a := range s.Architectures {
+		name, err := seccomp.ConvertStringToArch(string(a))
+		if err != nil {
+			return nil, fmt.Errorf("converting architecture %q: %w", a, err)
+		}
+		arch, err := libseccomp.GetArchFromString(name)
+		if err != nil {
+			return nil, fmt.Errorf("converting architecture %q: %w", a, err)
+		}
+		arches = append(arches, arch)
+	}
+	return arches, nil
+}
+
+func knownSyscall(name string, arches []libseccomp.ScmpArch) bool {
+	for _, a := range arches {
+		if _, err := libseccomp.GetSyscallFromNameByArch(name, a); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// LibseccompVersion is the version of the libseccomp this build links.
+func LibseccompVersion() (string, error) {
+	major, minor, micro := seccomp.Version()
+	return fmt.Sprintf("%d.%d.%d", major, minor, micro), nil
+}
+
+// HasCapSysAdmin reports whether CAP_SYS_ADMIN is in the effective set.
+func HasCapSysAdmin() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
+}
+
+// LookPath finds the program as the exec'd process would, and as runc
+// finds process.args[0]: in the PATH of its own environment (env),
+// relative to its own working directory (dir, or the caller's when empty).
+func LookPath(file string, env []string, dir string) (string, error) {
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		if dir == "" {
+			if wd, err := os.Getwd(); err == nil {
+				return filepath.Join(wd, p)
+			}
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	if strings.Contains(file, "/") {
+		p := abs(file)
+		if err := executable(p); err != nil {
+			return "", fmt.Errorf("finding %q: %w", file, err)
+		}
+		return p, nil
+	}
+	pathEnv := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, d := range filepath.SplitList(pathEnv) {
+		if d == "" {
+			d = "."
+		}
+		p := abs(filepath.Join(d, file))
+		if executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("finding %q: %w in the program's PATH %q", file, exec.ErrNotFound, pathEnv)
+}
+
+func executable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", p)
+	}
+	if st.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s: %w", p, os.ErrPermission)
+	}
+	return nil
+}
+
+// ReadLine reads one JSON line from a socket descriptor into v with plain
+// read calls: a child reads its orders this way before it loads a filter,
+// without Go's poller.
+func ReadLine(fd int, v any) error {
+	var data []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return io.ErrUnexpectedEOF
+		}
+		data = append(data, buf[:n]...)
+		if bytes.HasSuffix(data, []byte("\n")) {
+			break
+		}
+	}
+	return json.Unmarshal(data, v)
+}
