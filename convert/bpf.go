@@ -7,7 +7,7 @@ import "errors"
 // is the program runc loads, libseccomp's filter behind runc's ENOSYS
 // stub, and no call of runc returns it: only the kernel can, once the
 // profile is loaded. So Write refuses it, and the seccomp build of the
-// command line exports it through oci/sandbox.ExportBPF.
+// command line exports it through oci/program.Export.
 const BPF Format = "bpf"
 
 // ErrBPFNeedsLoader is Write's answer for BPF.
