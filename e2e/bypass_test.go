@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // bypassAttempt is one of the suspicious app's extra attempts: its flag,
@@ -79,7 +81,7 @@ func testBypassMatrix(t *testing.T, oci, app string) {
 	args := []string{}
 	for _, a := range bypassAttempts {
 		if a.root && !root {
-			t.Run(a.name, func(t *testing.T) { requireRoot(t) })
+			t.Run(a.name, func(t *testing.T) { testutil.RequireRoot(t) })
 			continue
 		}
 		args = append(args, "-"+a.flag)
@@ -207,7 +209,7 @@ func testBypassIntArg(t *testing.T, oci string) {
 // conditional denial of sendto, each leave a way to a peer through
 // socketcall; the hardened profiles close it.
 func testBypassSocketcall(t *testing.T, oci string) {
-	requireRoot(t) // simulate reads the loaded program back
+	testutil.RequireRoot(t) // simulate reads the loaded program back
 	dir := t.TempDir()
 	outright := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "socketcall.yaml")
 	conditional := filepath.Join(dir, "conditional.yaml")

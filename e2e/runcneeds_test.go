@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"cmp"
-	"flag"
 	"fmt"
 	"go/format"
 	"maps"
@@ -25,11 +24,10 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
-
-var updateNeeds = flag.Bool("update", false, "measure again what runc needs after it loads a filter, and rewrite convert/runtimes/needs_gen.go")
 
 // needsRunTimeout bounds one container start; a normal one takes about
 // 0.1 s, and a start that cannot write its exec fifo hangs until killed.
@@ -54,7 +52,7 @@ const needsRunTimeout = 5 * time.Second
 // not marked Sometimes still stops the start, and a profile that denies
 // every syscall but the table's still starts.
 func TestRuncNeeds(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
 	tiny := tinyProgram(t)
 
@@ -67,7 +65,7 @@ func TestRuncNeeds(t *testing.T) {
 	version := runcVersion(t, runc)
 	known, err := runtimes.Lookup("runc", version)
 	if err != nil {
-		if !*updateNeeds {
+		if !testutil.Update() {
 			t.Fatalf("%v (the table is kept per runtime release)", err)
 		}
 		known = &runtimes.Runtime{Name: "runc", Version: version}
@@ -79,7 +77,7 @@ func TestRuncNeeds(t *testing.T) {
 
 	phases := []runtimes.Phase{runtimes.RuncNoNewPrivileges, runtimes.RuncPrivileged, runtimes.LateStart}
 	table := map[runtimes.Phase][]runtimes.Need{}
-	if *updateNeeds {
+	if testutil.Update() {
 		start := time.Now()
 		for _, ph := range phases {
 			table[ph] = m.measure(ph)
@@ -152,7 +150,7 @@ func TestRuncNeeds(t *testing.T) {
 		}
 	}
 
-	if *updateNeeds && !t.Failed() {
+	if testutil.Update() && !t.Failed() {
 		writeNeeds(t, m.known, table)
 	}
 }

@@ -3,14 +3,12 @@ package hooks
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+)
 
 func TestHooksD(t *testing.T) {
 	doc, err := NewHooksD("/usr/local/bin/oci-sbx")
@@ -21,19 +19,7 @@ func TestHooksD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "hooksd.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("got:\n%s\nwant (%s):\n%s", got, golden, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "hooksd.json"), got)
 	var back HooksD
 	dec := json.NewDecoder(bytes.NewReader(got))
 	dec.DisallowUnknownFields()

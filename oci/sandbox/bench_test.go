@@ -26,6 +26,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 
@@ -216,7 +217,7 @@ func newHarness(b *testing.B) *harness {
 	h.ocisbx = filepath.Join(h.dir, "oci-sbx")
 	h.build(root, h.probe, false, "./testdata/probe")
 	// As make build builds it: static.
-	h.build(root, h.ocisbx, true, "-tags", "seccomp netgo osusergo", "-ldflags", `-extldflags "-static -Wl,-e,sbx_start"`, "./cmd/oci-sbx")
+	h.build(root, h.ocisbx, true, append(testutil.StaticBuildArgs(b), "./cmd/oci-sbx")...)
 	h.strue = h.staticC("true", "int main(void) { return 0; }\n")
 	h.sexec = h.staticC("exec", noLibC+execC, "-nostdlib")
 	h.sload = h.staticC("loadexec", noLibC+loadExecC, "-nostdlib")

@@ -26,6 +26,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 
 	"github.com/oci-sbx/oci-sbx/convert"
@@ -152,7 +153,7 @@ func entries(t *testing.T, dir string) []string {
 // TestCacheColdWarm: the first run compiles and stores the program, the
 // second loads it without compiling, and both filter alike.
 func TestCacheColdWarm(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	dir := privateDir(t)
 	useCache(t, dir)
 	s := deny(unix.EPERM, "getppid")
@@ -184,7 +185,7 @@ func TestCacheColdWarm(t *testing.T) {
 // TestCacheTampered: an entry that fails any check is rebuilt, never
 // loaded, and the run still gets the right filter.
 func TestCacheTampered(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	other := deny(unix.EACCES, "getppid")
@@ -291,7 +292,7 @@ func edit(t *testing.T, path string, f func([]byte) []byte) {
 // TestCacheDirRefused: a cache directory others could write to, or
 // reached through a symlink, is not used; runs compile instead.
 func TestCacheDirRefused(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	for _, tc := range []struct {
@@ -370,7 +371,7 @@ func TestCacheDirRefused(t *testing.T) {
 // Docker's default profile back from the kernel: the warm start loads
 // exactly what runc's loader loads, with the same flags.
 func TestWarmProgramIsRuncs(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	docker, err := convert.Builtin("docker-default", convert.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -482,7 +483,7 @@ func loadedProgram(t *testing.T, s *specs.LinuxSeccomp) loaded {
 // process — seccomp mode, no_new_privs, user, descriptors, exit status,
 // a seccomp kill — is the same.
 func TestPathsAgree(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	leak, err := unix.Open(filepath.Join(t.TempDir(), "leak"), unix.O_RDWR|unix.O_CREAT, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -530,7 +531,7 @@ var pipeInode = regexp.MustCompile(`pipe:\[\d+\]`)
 // TestLoaderCheckFromProgram: with the program in hand, the loader check
 // runs it in userspace and comes to the probe child's verdicts.
 func TestLoaderCheckFromProgram(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	for _, dir := range []string{"", "off"} {
 		useCache(t, dir)
 		for _, tc := range []struct {
@@ -644,7 +645,7 @@ func seccompField(off uint32) string {
 // loads, so it never runs the filter; the ones that cannot are exactly
 // those allowed only under argument conditions.
 func TestAllowedSyscallsCached(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	native := rules.NativeArch()
 	audit, err := filter.AuditArch(native)
 	if err != nil {

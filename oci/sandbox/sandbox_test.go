@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -121,19 +122,6 @@ func helper(mode string) int {
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
 	return 2
-}
-
-// requireRoot skips a test that needs root, except under CI=true, where
-// a skip would hide a missing capability of the runner.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI=true turns the skip into a failure")
-	}
-	t.Skip("this test needs root")
 }
 
 func self(t *testing.T) string {
@@ -463,7 +451,7 @@ func TestEnosysStub(t *testing.T) {
 }
 
 func TestUnprivileged(t *testing.T) {
-	requireRoot(t) // to switch to nobody
+	testutil.RequireRoot(t) // to switch to nobody
 	// nobody must be able to reach the program: a copy in a directory
 	// anyone can search.
 	dir, err := os.MkdirTemp("", "sandbox-test-")

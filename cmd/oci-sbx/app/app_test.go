@@ -4,18 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // runCLI runs the app in-process and prints errors as main does.
 func TestMain(m *testing.M) {
@@ -46,19 +43,7 @@ func runCLIInput(t *testing.T, stdin string, args ...string) (code int, stdout, 
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func TestHelp(t *testing.T) {
