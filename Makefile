@@ -57,8 +57,9 @@ lint: ## vet both builds and check formatting
 	$(PURE_ENV) $(GO) vet ./...
 	$(SECCOMP_ENV) $(GO) vet -tags '$(TAGS)' ./...
 
-check-deps: ## prove the layers (convert < oci < hooks < cmd) and that only the cgo packages reach libseccomp or runc
+check-deps: ## prove the layers (convert < oci < hooks < cmd), the cgo fence, and a tidy go.mod
 	$(PURE_ENV) $(GO) test -count=1 ./internal/layers
+	$(GO) mod tidy -diff
 
 measure-runc: ## measure again which syscalls runc needs after loading a filter (about 5 minutes, root)
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -timeout 30m ./e2e -run TestRuncNeeds -update

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // TestBPF exports the demo's program with convert --to bpf and hands it to
@@ -20,7 +18,6 @@ import (
 // must stop the suspicious app exactly as oci-sbx exec does, and the app
 // must get through without it.
 func TestBPF(t *testing.T) {
-	testutil.RequireRoot(t) // reading the loaded program back needs CAP_SYS_ADMIN
 	bwrap := requireTool(t, "bwrap")
 	dir := t.TempDir()
 	oci, app := filepath.Join(dir, "oci-sbx"), filepath.Join(dir, "suspicious-app")

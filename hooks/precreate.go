@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -215,12 +215,9 @@ func readProfileFile(path string, opt convert.Options) (*specs.LinuxSeccomp, err
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", what, fi.Mode().Type())
 	}
-	data, err := io.ReadAll(io.LimitReader(f, convert.MaxInputSize+1))
+	data, err := bounded.ReadAll(f, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if len(data) > convert.MaxInputSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", what, convert.MaxInputSize>>20)
 	}
 	s, err := convert.Read(path, data, "", opt)
 	if err != nil {
