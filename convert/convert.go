@@ -9,28 +9,105 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/docker"
+	"github.com/oci-sbx/oci-sbx/convert/format"
+	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
+	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
+	"github.com/oci-sbx/oci-sbx/convert/oci"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/spo"
 )
 
 // Format names a profile format on the command line.
-type Format string
+type Format = format.Format
 
+// The formats; each lives in its own package under convert/.
 const (
-	Rules       Format = "rules"        // the rules language (YAML)
-	LibseccompC Format = "libseccomp-c" // C source calling libseccomp (input only)
-	Docker      Format = "docker"       // Docker and Podman JSON
-	OCI         Format = "oci"          // runtime-spec linux.seccomp, or a whole config.json (input)
-	SPO         Format = "spo"          // Security Profiles Operator SeccompProfile YAML
-	Kubernetes  Format = "kubernetes"   // flattened OCI JSON for a kubelet Localhost profile (output only)
+	Rules       = format.Rules
+	LibseccompC = format.LibseccompC
+	Docker      = format.Docker
+	OCI         = format.OCI
+	SPO         = format.SPO
+	Kubernetes  = format.Kubernetes
+	BPF         = format.BPF
 )
+
+// Options steer a conversion; see format.Options.
+type Options = format.Options
+
+// DefaultName names a profile in outputs that carry a name, when
+// Options.Name is empty.
+const DefaultName = format.DefaultName
+
+type (
+	reader func(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error)
+	writer func(w io.Writer, s *specs.LinuxSeccomp, opt Options) error
+)
+
+// readers and writers are the registry: one entry per format, in the
+// order the command line lists them. readers is a function because the
+// rules reader reads the bases its profiles extend through Read.
+func readers() []struct {
+	f    Format
+	read reader
+} {
+	return []struct {
+		f    Format
+		read reader
+	}{
+		{Rules, readRules},
+		{LibseccompC, readLibseccompC},
+		{Docker, foreign(docker.Read)},
+		{OCI, foreign(oci.Read)},
+		{SPO, foreign(spo.Read)},
+	}
+}
+
+var (
+	writers = []struct {
+		f     Format
+		write writer
+	}{
+		{OCI, oci.Write},
+		{Docker, docker.Write},
+		{Kubernetes, kubernetes.Write},
+		{SPO, spo.Write},
+		{Rules, writeRules},
+	}
+)
+
+// foreign adapts the reader of a format that has no extends.
+func foreign(read func(string, []byte, Options) (*specs.LinuxSeccomp, error)) reader {
+	return func(name string, data []byte, opt Options, _ int) (*specs.LinuxSeccomp, error) {
+		return read(name, data, opt)
+	}
+}
 
 // InputFormats and OutputFormats list what Read and Write accept.
 var (
-	InputFormats  = []Format{Rules, LibseccompC, Docker, OCI, SPO}
-	OutputFormats = []Format{OCI, Docker, Kubernetes, SPO, Rules}
+	InputFormats = func() (fs []Format) {
+		for _, r := range readers() {
+			fs = append(fs, r.f)
+		}
+		return fs
+	}()
+	OutputFormats = func() (fs []Format) {
+		for _, w := range writers {
+			fs = append(fs, w.f)
+		}
+		return fs
+	}()
 )
 
 // ErrUnknownFormat is returned for a format name Read or Write does not know.
 var ErrUnknownFormat = errors.New("unknown format")
+
+// ErrBPFNeedsLoader is Write's answer for BPF: the raw program is the one
+// runc loads — libseccomp's filter behind runc's ENOSYS stub — and no call
+// of runc returns it; only the kernel can, once the profile is loaded. The
+// seccomp build of the command line exports it through oci/sandbox.
+var ErrBPFNeedsLoader = errors.New("the bpf format is the program runc loads, which only the seccomp build can produce: use oci-sbx convert --to bpf")
 
 // ParseFormat checks a format name given by a user.
 func ParseFormat(s string, valid []Format) (Format, error) {
@@ -44,93 +121,100 @@ func ParseFormat(s string, valid []Format) (Format, error) {
 	return "", fmt.Errorf("%w %q (want one of %s)", ErrUnknownFormat, s, strings.Join(names, ", "))
 }
 
-// Options steer a conversion. The zero value converts for the host's own
-// architecture with Docker's default capabilities and the running kernel.
-type Options struct {
-	// Arches are the target architectures as libseccomp names (x86_64,
-	// aarch64, …). Empty keeps what the input says, and native when it
-	// says nothing.
-	Arches []string
-	// Caps is the capability set Docker's includes/excludes resolve
-	// against; nil means the set `docker run` grants by default.
-	Caps []string
-	// Kernel is the "major.minor" version Docker's minKernel filters are
-	// checked against; empty means the running kernel.
-	Kernel string
-	// Name names the profile in outputs that carry one (spo, kubernetes).
-	Name string
-	// Warn receives notes about the input and what a target format loses.
-	// It may be nil.
-	Warn func(msg string)
-	// OnFile, if set, is told each file Read reads besides its input (a
-	// base named by extends).
-	OnFile func(path string)
-
-	depth int // levels of extends followed so far
-}
-
-func (o *Options) warn(format string, args ...any) {
-	if o.Warn != nil {
-		o.Warn(fmt.Sprintf(format, args...))
-	}
-}
-
 // Read parses a profile in the given format (sniffed from the content when
 // from is empty). name is used in error messages.
 func Read(name string, data []byte, from Format, opt Options) (*specs.LinuxSeccomp, error) {
+	return read(name, data, from, opt, 0)
+}
+
+func read(name string, data []byte, from Format, opt Options, depth int) (*specs.LinuxSeccomp, error) {
 	if from == "" {
 		var err error
 		if from, err = Sniff(data); err != nil {
 			return nil, fmt.Errorf("reading %q: %w", name, err)
 		}
 	}
-	var (
-		s   *specs.LinuxSeccomp
-		err error
-	)
+	for _, r := range readers() {
+		if r.f == from {
+			return r.read(name, data, opt, depth)
+		}
+	}
+	return nil, fmt.Errorf("%w %q for input", ErrUnknownFormat, from)
+}
+
+// Write encodes a profile in the given format.
+func Write(w io.Writer, s *specs.LinuxSeccomp, to Format, opt Options) error {
+	if to == BPF {
+		return ErrBPFNeedsLoader
+	}
+	for _, e := range writers {
+		if e.f == to {
+			var buf bytes.Buffer
+			if err := e.write(&buf, s, opt); err != nil {
+				return err
+			}
+			_, err := w.Write(buf.Bytes())
+			return err
+		}
+	}
+	return fmt.Errorf("%w %q for output", ErrUnknownFormat, to)
+}
+
+// Builtin returns a built-in base profile resolved for the target that
+// opt describes; see docker.Builtin.
+func Builtin(name string, opt Options) (*specs.LinuxSeccomp, error) {
+	return docker.Builtin(name, opt)
+}
+
+// BuiltinNames lists the profiles Builtin knows, sorted.
+func BuiltinNames() []string { return docker.BuiltinNames() }
+
+// DiffError lists how two profiles differ in meaning; see Equal.
+type DiffError = format.DiffError
+
+// Equal reports whether two profiles mean the same under runc; see
+// format.Equal.
+func Equal(a, b *specs.LinuxSeccomp) error { return format.Equal(a, b) }
+
+// Document is a profile as written, before anything is resolved or
+// compiled, with the position of every value: what lint reads beside the
+// profile Read returns. Exactly one of Rules and Docker is set.
+type Document struct {
+	Format Format
+	// Rules is a document of the rules language, or the rules a
+	// libseccomp C program adds on its way to seccomp_load.
+	Rules *rules.Profile
+	// Docker is a Docker, Podman, OCI or SPO profile.
+	Docker *docker.Doc
+}
+
+// Parse reads a profile as written (sniffing the format when from is
+// empty), through the same parsers as Read.
+func Parse(name string, data []byte, from Format) (*Document, error) {
+	if from == "" {
+		var err error
+		if from, err = Sniff(data); err != nil {
+			return nil, fmt.Errorf("reading %q: %w", name, err)
+		}
+	}
+	d := &Document{Format: from}
+	var err error
 	switch from {
 	case Rules:
-		s, err = readRules(name, data, opt)
+		d.Rules, err = rules.Parse(name, data)
 	case LibseccompC:
-		s, err = readLibseccompC(name, data, opt)
+		d.Rules, err = libseccompc.Parse(name, data, nil)
 	case Docker:
-		s, err = readDocker(name, data, opt)
+		d.Docker, err = docker.Decode(name, data)
 	case OCI:
-		s, err = readOCI(name, data, opt)
+		d.Docker, err = oci.Decode(name, data)
 	case SPO:
-		s, err = readSPO(name, data, opt)
+		d.Docker, err = spo.Decode(name, data, Options{})
 	default:
 		return nil, fmt.Errorf("%w %q for input", ErrUnknownFormat, from)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s, nil
-}
-
-// Write encodes a profile in the given format.
-func Write(w io.Writer, s *specs.LinuxSeccomp, to Format, opt Options) error {
-	var buf bytes.Buffer
-	var err error
-	switch to {
-	case OCI:
-		err = writeOCI(&buf, s, opt)
-	case Docker:
-		err = writeDocker(&buf, s, opt)
-	case Kubernetes:
-		err = writeKubernetes(&buf, s, opt)
-	case SPO:
-		err = writeSPO(&buf, s, opt)
-	case Rules:
-		err = writeRules(&buf, s, opt)
-	case BPF:
-		return ErrBPFNeedsLoader
-	default:
-		return fmt.Errorf("%w %q for output", ErrUnknownFormat, to)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	return d, nil
 }

@@ -184,7 +184,7 @@ func TestOCIErrors(t *testing.T) {
 		{"case variant", `{"DefaultAction": "SCMP_ACT_ALLOW"}`, `x.json:1:2: unknown key "DefaultAction" in the profile: did you mean "defaultAction"?`},
 		{"duplicate", `{"defaultAction": "SCMP_ACT_ALLOW", "defaultAction": "SCMP_ACT_KILL"}`, `duplicate key "defaultAction"`},
 		{"syntax", "{\n\t\"defaultAction\": \"SCMP_ACT_ALLOW\",,\n}", "x.json:2:36: malformed JSON"},
-		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, "x.json:1:38: unexpected data after the profile"},
+		{"trailing data", `{"defaultAction": "SCMP_ACT_ALLOW"} {}`, "x.json:1:37: unexpected data after the profile"},
 		{"unknown syscall", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["opnat"], "action": "SCMP_ACT_ERRNO"}]}`, `x.json:1:61: unknown syscall "opnat" (runc would silently skip it): did you mean "openat"?`},
 		{"unknown action", `{"defaultAction": "SCMP_ACT_DENY"}`, `unknown seccomp action "SCMP_ACT_DENY"`},
 		{"errno zero", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 0}]}`, "errno(0)"},

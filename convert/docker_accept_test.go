@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/moby/profiles/seccomp"
+	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -42,10 +43,10 @@ func TestDockerAccept(t *testing.T) {
 				t.Fatalf("writing %s as docker: %v", path, err)
 			}
 			spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{
-				Bounding:    DockerDefaultCaps,
-				Effective:   DockerDefaultCaps,
-				Permitted:   DockerDefaultCaps,
-				Inheritable: DockerDefaultCaps,
+				Bounding:    docker.DefaultCaps,
+				Effective:   docker.DefaultCaps,
+				Permitted:   docker.DefaultCaps,
+				Inheritable: docker.DefaultCaps,
 			}}}
 			loaded, err := seccomp.LoadProfile(buf.String(), spec)
 			if err != nil {

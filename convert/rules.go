@@ -13,45 +13,54 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
+	"github.com/oci-sbx/oci-sbx/convert/oci"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
 )
 
 // maxExtendsDepth bounds chains of extends, which also stops cycles.
 const maxExtendsDepth = 8
 
-func readRules(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
+func readRules(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error) {
 	p, err := rules.Parse(name, data)
 	if err != nil {
 		return nil, err
 	}
-	return compile(p, opt)
+	return compile(p, opt, depth)
 }
 
-func readLibseccompC(name string, data []byte, opt Options) (*specs.LinuxSeccomp, error) {
-	p, err := ParseLibseccompC(name, data)
+func readLibseccompC(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error) {
+	p, err := libseccompc.Parse(name, data, func(e *rules.Error) { opt.Warnf("%v", e) })
 	if err != nil {
 		return nil, err
 	}
-	return compile(p, opt)
+	return compile(p, opt, depth)
 }
 
 // compile compiles rules with the options' architectures, resolving
 // extends against the built-in bases and files next to the profile.
-func compile(p *rules.Profile, opt Options) (*specs.LinuxSeccomp, error) {
+func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, error) {
 	return p.Compile(rules.CompileOptions{
 		Arches: opt.Arches,
-		Warn:   func(e *rules.Error) { opt.warn("%v", e) },
+		Warn:   func(e *rules.Error) { opt.Warnf("%v", e) },
 		Base: func(ref string, arches []string) (*specs.LinuxSeccomp, error) {
 			bopt := opt
 			bopt.Arches = arches
 			if slices.Contains(BuiltinNames(), ref) {
+				if len(arches) == 0 && syscalls.NativeArch() != "" {
+					// The extending profile's architectures decide
+					// (native when it names none), not the base's
+					// archMap: a note on every run about what that
+					// archMap leaves out would change nothing.
+					bopt.Arches = []string{syscalls.NativeArch()}
+				}
 				return Builtin(ref, bopt)
 			}
-			if opt.depth >= maxExtendsDepth {
+			if depth >= maxExtendsDepth {
 				return nil, fmt.Errorf("more than %d levels of extends (a cycle?)", maxExtendsDepth)
 			}
-			bopt.depth++
 			path := ref
 			if !filepath.IsAbs(path) && p.File != "" && p.File != "<stdin>" {
 				path = filepath.Join(filepath.Dir(p.File), ref)
@@ -64,7 +73,7 @@ func compile(p *rules.Profile, opt Options) (*specs.LinuxSeccomp, error) {
 				msg := fmt.Sprintf("not a built-in base (%v) and not a readable file: %v", BuiltinNames(), err)
 				return nil, errors.New(msg)
 			}
-			return Read(path, data, "", bopt)
+			return read(path, data, "", bopt, depth+1)
 		},
 	})
 }
@@ -96,7 +105,6 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 }
 
 var (
-	cCall      = regexp.MustCompile(`\bseccomp_(init|rule_add)\s*\(`)
 	spoKind    = regexp.MustCompile(`(?m)^kind:\s*["']?SeccompProfile\b`)
 	dockerKeys = []string{"archMap", "defaultErrno", "includes", "excludes", "comment", "name", "errno"}
 )
@@ -110,7 +118,7 @@ func Sniff(data []byte) (Format, error) {
 	case trimmed[0] == '{':
 		var top map[string]json.RawMessage
 		if json.Unmarshal(trimmed, &top) == nil {
-			if isConfigJSON(top) {
+			if oci.IsConfig(top) {
 				return OCI, nil
 			}
 			if hasDockerKeys(top) {
@@ -118,9 +126,9 @@ func Sniff(data []byte) (Format, error) {
 			}
 		}
 		return OCI, nil
-	case cCall.Match(data):
+	case hasCCall(data):
 		return LibseccompC, nil
-	case spoKind.Match(data):
+	case bytes.Contains(data, []byte("SeccompProfile")) && spoKind.Match(data):
 		return SPO, nil
 	case trimmed[0] == '#' && bytes.HasPrefix(trimmed, []byte("#include")):
 		return LibseccompC, nil
@@ -148,4 +156,32 @@ func hasDockerKeys(top map[string]json.RawMessage) bool {
 		}
 	}
 	return false
+}
+
+// hasCCall reports whether data calls seccomp_init or seccomp_rule_add
+// ("seccomp_init (" included). It looks for the literal name first: a
+// regular expression starting with \b would scan every byte slowly.
+func hasCCall(data []byte) bool {
+	for rest, off := data, 0; ; {
+		i := bytes.Index(rest, []byte("seccomp_"))
+		if i < 0 {
+			return false
+		}
+		at := off + i
+		if at == 0 || !isWordByte(data[at-1]) {
+			tail := data[at+len("seccomp_"):]
+			for _, name := range []string{"init", "rule_add"} {
+				if t, ok := bytes.CutPrefix(tail, []byte(name)); ok {
+					if t = bytes.TrimLeft(t, " \t\r\n"); len(t) > 0 && t[0] == '(' {
+						return true
+					}
+				}
+			}
+		}
+		rest, off = rest[i+1:], at+1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }

@@ -159,7 +159,7 @@ func testExecSeccompKill(t *testing.T, b execBins) {
 func testExecDynamicTarget(t *testing.T, b execBins) {
 	oci := b.oci
 	code, _, stderr := runCmd(t, oci, "exec", "--profile", execDemoProfile(t), "--", "cat", "/etc/passwd")
-	if code != 1 || !regexp.MustCompile(`cat is dynamically linked: its loader \S+ld-linux\S* opens libc with openat, which this profile denies \(errno EPERM\)`).MatchString(stderr) {
+	if code != 126 || !regexp.MustCompile(`cat is dynamically linked: its loader \S+ld-linux\S* opens libc with openat, which this profile denies \(errno EPERM\)`).MatchString(stderr) {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 	}
 }

@@ -22,8 +22,8 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -172,7 +172,7 @@ func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []by
 	t := m.t
 	runcBundle(t, m.runc, dir, rootfs, []string{"/tiny"}, oci.WithNoNewPrivileges(nnp))
 	if late != "" {
-		files := filepath.Join(dir, stage.BundleDir)
+		files := filepath.Join(dir, stage.DirName)
 		bin, err := os.ReadFile(late)
 		if err != nil {
 			t.Fatal(err)
@@ -184,11 +184,12 @@ func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []by
 		if err := os.WriteFile(filepath.Join(files, stage.BinaryName), bin, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(files, stage.ProfileName), []byte(demo), 0o644); err != nil {
+		late := &stage.Late{File: stage.File{Name: stage.ProfilePrefix + "demo.json", Data: []byte(demo)}}
+		if err := os.WriteFile(filepath.Join(files, late.File.Name), late.File.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		plan := &stage.Plan{Late: &specs.LinuxSeccomp{}, NoNewPrivileges: true}
-		editBundle(t, dir, plan.SpecOpts(files, nnp)...)
+		plan := &stage.Plan{Late: late, SetNoNewPrivileges: !nnp}
+		editBundle(t, dir, plan.SpecOpts(stage.Place{Dir: files})...)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, oci.ConfigName))
 	if err != nil {
@@ -275,8 +276,8 @@ const measureReps = 5
 // often.
 func (m *needsMeasurer) measure(ph runtimes.Phase) []runtimes.Need {
 	var names []string
-	for _, n := range rules.AllSyscalls() {
-		if _, ok := rules.SyscallNumber(rules.NativeArch(), n); ok {
+	for _, n := range syscalls.AllSyscalls() {
+		if _, ok := syscalls.SyscallNumber(syscalls.NativeArch(), n); ok {
 			names = append(names, n)
 		}
 	}
@@ -388,7 +389,7 @@ func writeNeeds(t *testing.T, rt *runtimes.Runtime, table map[runtimes.Phase][]r
 	if err != nil {
 		t.Fatal(err)
 	}
-	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: strings.TrimSpace(string(release)), Arch: rules.NativeArch(), Needs: table}
+	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: strings.TrimSpace(string(release)), Arch: syscalls.NativeArch(), Needs: table}
 	all := slices.DeleteFunc(runtimes.All(), func(r *runtimes.Runtime) bool { return r.Name == rt.Name && r.Version == rt.Version })
 	all = append(all, measured)
 	slices.SortFunc(all, func(a, b *runtimes.Runtime) int {

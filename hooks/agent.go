@@ -20,7 +20,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
@@ -203,10 +203,10 @@ func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn) {
 	a.logf("container %s (pid %d%s): serving its notifications", st.State.ID, st.Pid, from)
 	n, err := a.serveListener(ctx, fd, st.State.ID, meta)
 	if err != nil {
-		a.logf("container %s: %v (after %d calls)", st.State.ID, err, n)
+		a.logf("container %s: %v (after %d %s)", st.State.ID, err, n, calls(n))
 		return
 	}
-	a.logf("container %s: ended (%d calls denied)", st.State.ID, n)
+	a.logf("container %s: ended (%d %s denied)", st.State.ID, n, calls(n))
 }
 
 var errEmpty = errors.New("connection closed without a message")
@@ -402,7 +402,7 @@ func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (noti
 			if valid {
 				ev.Call, ev.Path, ev.Addr = call.Text, call.Path, call.Addr
 			}
-			ev.Answer = rules.ErrnoName(uint(e))
+			ev.Answer = syscalls.ErrnoName(uint(e))
 		case !errors.Is(err, unix.ENOENT):
 			ev.Answer = "none: " + err.Error()
 		case !taskAlive(int(n.Pid)):
@@ -440,4 +440,12 @@ func (a *Agent) emit(ev Event) {
 	if _, err := a.Events.Write(b.Bytes()); err != nil {
 		a.logf("writing an event: %v", err)
 	}
+}
+
+// calls is "call" or "calls", as n says.
+func calls(n int) string {
+	if n == 1 {
+		return "call"
+	}
+	return "calls"
 }

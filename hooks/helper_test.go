@@ -110,7 +110,7 @@ func child(mode string) error {
 		env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, childEnv+"=") }), childEnv+"=calls")
 		return late.ExecLate(s, []string{os.Args[0]}, env)
 	case "calls":
-		return calls()
+		return makeCalls()
 	}
 	runtime.LockOSThread() // the filter covers this thread only
 	fd, err := testutil.LoadNotifyFilter(unix.SYS_GETPPID, unix.SYS_MKDIRAT)
@@ -142,12 +142,12 @@ func child(mode string) error {
 		return fmt.Errorf("unknown mode %q", mode)
 	}
 	unix.Close(fd)
-	return calls()
+	return makeCalls()
 }
 
-// calls makes the calls a child's filter notifies and prints how each
+// makeCalls makes the calls a child's filter notifies and prints how each
 // ended.
-func calls() error {
+func makeCalls() error {
 	_, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
 	fmt.Printf("getppid: %s\n", errnoText(e))
 	path, err := unix.BytePtrFromString(os.Getenv("DIR") + "/denied")

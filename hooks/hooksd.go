@@ -7,19 +7,24 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
 )
 
-// The annotations the precreate hook reads.
-const (
-	// AnnotationProfile names a profile file on the host, in any format
-	// convert reads.
-	AnnotationProfile = "io.oci-sbx.profile"
+// The annotations the precreate hook reads, in the OCI namespace (see
+// package annotation for the whole table).
+var (
+	// AnnotationProfile names a profile file beneath the profiles
+	// directory, in any format convert reads.
+	AnnotationProfile = annotation.OCIKey(annotation.Profile)
 	// AnnotationRules holds the rules themselves (YAML), at most
 	// MaxInlineRules bytes.
-	AnnotationRules = "io.oci-sbx.rules"
+	AnnotationRules = annotation.OCIKey(annotation.Rules)
 	// AnnotationReport names the socket of a seccomp agent (oci-sbx
 	// agent): the profile's errno rules notify it (see ReportTo).
-	AnnotationReport = "io.oci-sbx.report"
+	AnnotationReport = annotation.OCIKey(annotation.Report)
+	// AnnotationEngineProfile is "keep" (the default) or "replace".
+	AnnotationEngineProfile = annotation.OCIKey(annotation.EngineProfile)
 )
 
 // HooksDFile is the name under which HooksD's document goes into a hooks
@@ -45,20 +50,27 @@ type When struct {
 }
 
 // NewHooksD returns the document that makes Podman run binary as its
-// precreate hook for every container with an io.oci-sbx.profile or
-// io.oci-sbx.rules annotation. binary must be an absolute path: Podman
-// does not search PATH.
-func NewHooksD(binary string) (*HooksD, error) {
+// precreate hook, reading profiles beneath the directory profiles, for
+// every container with an annotation in the io.oci-sbx. namespace, in any
+// case: the hook refuses a key that is not in the table, so a misspelt key
+// must reach it. binary and profiles must be absolute paths: Podman does
+// not search PATH, and the hook's working directory is Podman's.
+func NewHooksD(binary, profiles string) (*HooksD, error) {
 	if !filepath.IsAbs(binary) {
 		return nil, fmt.Errorf("registering the hook %q: its path must be absolute", binary)
 	}
+	if profiles == "" {
+		profiles = DefaultProfiles
+	}
+	if !filepath.IsAbs(profiles) {
+		return nil, fmt.Errorf("registering the hook: the profiles directory %q must be an absolute path", profiles)
+	}
 	return &HooksD{
 		Version: HooksDVersion,
-		Hook:    specs.Hook{Path: binary, Args: []string{"oci-sbx", "hook", "precreate"}},
+		Hook:    specs.Hook{Path: binary, Args: []string{"oci-sbx", "hook", "precreate", "--profiles", filepath.Clean(profiles)}},
 		When: When{Annotations: map[string]string{
-			// Anchored, so that io.oci-sbx.profile-old or
-			// x.io.oci-sbx.rules do not match.
-			`^io\.oci-sbx\.(profile|rules)$`: ".*",
+			// Anchored, so that x.io.oci-sbx.rules does not match.
+			annotation.OCIPattern(): ".*",
 		}},
 		Stages: []string{"precreate"},
 	}, nil

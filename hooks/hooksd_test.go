@@ -8,10 +8,11 @@ import (
 	"testing"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
 )
 
 func TestHooksD(t *testing.T) {
-	doc, err := NewHooksD("/usr/local/bin/oci-sbx")
+	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,15 +41,21 @@ func TestHooksD(t *testing.T) {
 		}
 		return false
 	}
-	for ann, want := range map[string]bool{
-		AnnotationProfile:         true,
-		AnnotationRules:           true,
-		AnnotationReport:          false, // a report without a profile: the hook has nothing to do
-		"io.oci-sbx.profile-old":  false,
+	wants := map[string]bool{
+		// The hook refuses every key of the namespace it does not
+		// know, so it must run for every one, in any case.
+		"io.oci-sbx.profile-old":  true,
+		"io.oci-sbx.profil":       true,
+		"io.oci-sbx.Profile":      true,
+		"IO.OCI-SBX.RULES":        true,
 		"x.io.oci-sbx.rules":      false,
 		"io_oci-sbx_profile":      false,
 		"io.podman.annotations.x": false,
-	} {
+	}
+	for _, k := range annotation.Keys {
+		wants[annotation.OCIKey(k.Name)] = true
+	}
+	for ann, want := range wants {
 		if got := matches(map[string]string{ann: "default: allow\nrules: []\n"}); got != want {
 			t.Errorf("annotation %s: hook runs = %v, want %v", ann, got, want)
 		}
@@ -57,7 +64,10 @@ func TestHooksD(t *testing.T) {
 		t.Error("an empty value does not run the hook (which would then fail on it)")
 	}
 
-	if _, err := NewHooksD("oci-sbx"); err == nil {
+	if _, err := NewHooksD("oci-sbx", ""); err == nil {
 		t.Error("a relative path was accepted")
+	}
+	if _, err := NewHooksD("/usr/bin/oci-sbx", "profiles"); err == nil {
+		t.Error("a relative profiles directory was accepted")
 	}
 }

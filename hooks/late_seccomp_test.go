@@ -17,7 +17,7 @@ func TestExecLateReport(t *testing.T) {
 	if err := waitChild(t, cmd); err != nil || !strings.HasPrefix(out.String(), "getppid: EACCES\n") {
 		t.Fatalf("%v\n%s\nagent log:\n%s", err, out, logs)
 	}
-	waitFor(t, "the program to end", func() bool { return strings.Contains(logs.String(), "ended (1 calls denied)") })
+	waitFor(t, "the program to end", func() bool { return strings.Contains(logs.String(), "ended (1 call denied)") })
 	evs := decodeEvents(t, events.String())
 	if len(evs) != 1 {
 		t.Fatalf("events:\n%s", events)

@@ -2,8 +2,6 @@ package hooks
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,34 +13,43 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
-// MaxInlineRules bounds the io.oci-sbx.rules annotation. Rules a person
-// writes are a few hundred bytes; a container's annotations travel in
-// every state runc hands to hooks and agents.
-const MaxInlineRules = 64 << 10
+// MaxInlineRules bounds the rules annotation (see annotation.MaxRules).
+const MaxInlineRules = annotation.MaxRules
 
 // LateAgentSocket is where the agent's socket is bound in a container
-// whose late stage reports, for the late stage to hand its listener over
-// (see ReportLate and LateHandover).
-const LateAgentSocket = stage.MountPoint + "/" + LateAgentSocketName
+// whose late stage reports (see ReportLate and LateHandover).
+const LateAgentSocket = stage.AgentSocketPath
 
 // LateAgentSocketName is the empty file in the late stage's directory that
 // the agent's socket is bound over.
-const LateAgentSocketName = "agent.sock"
+const LateAgentSocketName = stage.AgentSocketName
 
 // DefaultLateDir is where the precreate filter keeps the late stage's
 // files on the host: a directory per late profile, named by its hash.
 const DefaultLateDir = "/run/oci-sbx/late"
 
+// DefaultProfiles is the directory profile annotations name files in.
+const DefaultProfiles = "/etc/oci-sbx/profiles"
+
 // ErrNoProfile is returned for a report annotation without a profile.
 var ErrNoProfile = errors.New("no profile")
 
+// ErrOutside is wrapped by the error for a profile name that leads out of
+// the profiles directory.
+var ErrOutside = errors.New("outside the profiles directory")
+
 // PrecreateOptions steer the precreate filter.
 type PrecreateOptions struct {
+	// Profiles is the directory the profile annotation names files in;
+	// empty means DefaultProfiles.
+	Profiles string
 	// LateBinary finds a static oci-sbx with seccomp support on the host,
 	// to bind into containers whose profile runc cannot start with (see
 	// package stage). It is called only for such profiles; nil, or an
@@ -64,15 +71,18 @@ func (o *PrecreateOptions) note(format string, args ...any) {
 
 // Precreate is Podman's precreate hook: it takes a container's config.json
 // and returns the config to create the container with. A container
-// without an io.oci-sbx.profile or io.oci-sbx.rules annotation gets its
-// config back byte for byte. Otherwise linux.seccomp holds that profile
-// (replacing any other), applied the way `oci-sbx patch` applies it,
-// including a late stage for rules runc cannot start with; with
-// io.oci-sbx.report the profile's errno rules are reported to the agent
-// on that socket (see ReportTo).
+// without an oci-sbx annotation gets its config back byte for byte.
+// Otherwise the profile of io.oci-sbx.profile (a file beneath
+// opt.Profiles) or io.oci-sbx.rules is applied by stage.Make: never less
+// confining than the engine's linux.seccomp, unless
+// io.oci-sbx.engine-profile is "replace"; with a late stage for rules runc
+// cannot start with; with io.oci-sbx.report the profile's errno rules are
+// reported to the agent on that socket (see Report).
 //
 // Any error means the container must not be created: a container started
-// without the profile it asked for would run unconfined.
+// without the profile it asked for would run unconfined. So does any key
+// of the io.oci-sbx. namespace, in any case, that is not in the table of
+// package annotation.
 func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	var probe struct {
 		Annotations map[string]string `json:"annotations"`
@@ -80,27 +90,40 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if err := json.Unmarshal(config, &probe); err != nil {
 		return nil, fmt.Errorf("decoding config.json: %w", err)
 	}
-	ann := probe.Annotations
-	path, hasPath := ann[AnnotationProfile]
-	inline, hasInline := ann[AnnotationRules]
-	report, hasReport := ann[AnnotationReport]
-	switch {
-	case !hasPath && !hasInline && hasReport:
-		return nil, fmt.Errorf("annotation %s: %w to report on: add %s or %s", AnnotationReport, ErrNoProfile, AnnotationProfile, AnnotationRules)
-	case !hasPath && !hasInline:
+	ann, err := annotation.ParseOCI(probe.Annotations)
+	if err != nil {
+		return nil, fmt.Errorf("reading the annotations: %w", err)
+	}
+	if ann.Empty() {
 		return config, nil
+	}
+	path, hasPath := ann.Get(annotation.Profile)
+	inline, hasInline := ann.Get(annotation.Rules)
+	report, hasReport := ann.Get(annotation.Report)
+	engineMode, _ := ann.Get(annotation.EngineProfile)
+	if _, ok := ann.Get(annotation.Record); ok {
+		return nil, fmt.Errorf("annotation %s: recording is not done by the precreate hook", ann.Key(annotation.Record))
+	}
+	switch {
+	case !hasPath && !hasInline:
+		return nil, fmt.Errorf("annotations %v: %w: add %s or %s", presentKeys(ann), ErrNoProfile, annotation.OCIKey(annotation.Profile), annotation.OCIKey(annotation.Rules))
 	case hasPath && hasInline:
-		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", AnnotationProfile, AnnotationRules)
+		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
+	}
+	var replace bool
+	switch engineMode {
+	case "", annotation.EngineProfileKeep:
+	case annotation.EngineProfileReplace:
+		replace = true
+	default:
+		return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
 	}
 
-	var (
-		profile *specs.LinuxSeccomp
-		err     error
-	)
+	var profile *specs.LinuxSeccomp
 	if hasPath {
-		profile, err = readProfileFile(path, opt.Convert)
+		profile, err = readProfileFile(opt.Profiles, path, ann.Key(annotation.Profile), opt.Convert)
 	} else {
-		profile, err = readInlineRules(inline, opt.Convert)
+		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), opt.Convert)
 	}
 	if err != nil {
 		return nil, err
@@ -117,66 +140,49 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return nil, errors.New("reading config.json: it has no process.args")
 	}
-	nnp := stage.OriginalNoNewPrivileges(spec)
-	plan, err := stage.Split(profile, nnp)
+	mo := stage.Options{NoNewPrivileges: stage.OriginalNoNewPrivileges(spec), ReplaceEngine: replace}
+	if spec.Linux != nil {
+		mo.Engine = spec.Linux.Seccomp
+	}
+	if hasReport {
+		if !filepath.IsAbs(report) {
+			return nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
+		}
+		if err := checkSocket(report); err != nil {
+			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
+		}
+		mo.ReportTo, mo.Report = report, Report
+	}
+	plan, err := stage.Make(profile, mo)
 	if err != nil {
 		return nil, fmt.Errorf("applying the profile: %w", err)
 	}
-
-	var reportOpts []oci.SpecOpt
-	if hasReport {
-		var notes []string
-		if reportOpts, notes, err = ReportPlan(plan, report); err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", AnnotationReport, err)
+	var at stage.Place
+	if plan.Late != nil {
+		if at.Binary, err = lateBinary(opt.LateBinary); err != nil {
+			return nil, fmt.Errorf("applying the profile: it needs a late stage (%s), and the late stage needs a static oci-sbx: %w", conflicts(plan), err)
 		}
-		if err := checkSocket(report); err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", AnnotationReport, err)
-		}
-		for _, n := range notes {
-			opt.note("%s", n)
-		}
-	}
-	early, late := plan.Early, plan.Late
-	var lateDir, bin string
-	if late != nil {
-		if bin, err = lateBinary(opt.LateBinary); err != nil {
-			return nil, fmt.Errorf("applying the profile: runc cannot start under it (%s), and the late stage that would apply it needs a static oci-sbx: %w", conflicts(plan), err)
-		}
-		if lateDir, err = writeLateDir(opt.LateDir, late); err != nil {
+		if at.Dir, err = writeLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
 	}
-	// The same edits as oci-sbx patch, with the late stage's directory on
-	// the host instead of in a bundle.
-	opts := append([]oci.SpecOpt{stage.WithoutEarlierPatch(), WithoutAgentSocket()}, plan.SpecOpts(lateDir, nnp)...)
-	if plan.NoNewPrivileges && !nnp {
-		opt.note("set process.noNewPrivileges: runc must load the profile as late as it can (%s)", conflicts(plan))
+	if err := plan.Apply(ed, at); err != nil {
+		return nil, err
 	}
-	if late != nil {
-		// The binary is bound over its empty file in the directory,
-		// which is bound first; so is the agent's socket.
-		ro := []string{"bind", "ro", "nosuid", "nodev"}
-		opts = append(opts, oci.WithMount(specs.Mount{Destination: stage.Prefix[0], Type: "bind", Source: bin, Options: ro}))
-		opts = append(opts, reportOpts...)
-		opt.note("late stage: runc cannot start under this profile, so %s loads it right before the container's process (%s)", stage.Prefix[0], conflicts(plan))
+	for _, line := range plan.Explain() {
+		opt.note("%s", strings.TrimSpace(line))
 	}
-	if err := ed.Apply(opts...); err != nil {
-		return nil, fmt.Errorf("applying the profile: %w", err)
+	return ed.Bytes(), nil
+}
+
+func presentKeys(v *annotation.Values) []string {
+	var out []string
+	for _, k := range annotation.Keys {
+		if _, ok := v.Get(k.Name); ok {
+			out = append(out, v.Key(k.Name))
+		}
 	}
-	out := ed.Bytes()
-	// What runc will read must mean the profile: check the result the
-	// way runc decodes it.
-	got, err := ed.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("checking the result: %w", err)
-	}
-	if got.Linux == nil || got.Linux.Seccomp == nil {
-		return nil, errors.New("checking the result: linux.seccomp is missing")
-	}
-	if err := convert.Equal(got.Linux.Seccomp, early); err != nil {
-		return nil, fmt.Errorf("checking the result: runc would read another profile: %w", err)
-	}
-	return out, nil
+	return out
 }
 
 func lateBinary(find func() (string, error)) (string, error) {
@@ -191,22 +197,27 @@ func conflicts(plan *stage.Plan) string {
 	for _, c := range plan.Conflicts {
 		s = append(s, c.String())
 	}
+	if len(s) == 0 {
+		return plan.Engine.String() + " with the engine's profile"
+	}
 	return strings.Join(s, "; ")
 }
 
-// readProfileFile reads the profile an annotation names: a regular file,
-// by absolute path (the hook's working directory is Podman's business).
-func readProfileFile(path string, opt convert.Options) (*specs.LinuxSeccomp, error) {
-	what := fmt.Sprintf("annotation %s: reading %q", AnnotationProfile, path)
-	if !filepath.IsAbs(path) {
-		return nil, fmt.Errorf("%s: the path must be absolute", what)
+// readProfileFile reads the profile an annotation names: a regular file
+// beneath dir, resolved with openat2's RESOLVE_BENEATH, so that symlinks
+// inside dir work and none lead out. An absolute name must lie inside
+// dir. The content of a file that does not parse is never repeated (the
+// name may be /etc/shadow's), only where parsing stopped; nor are the
+// warnings of such a file.
+func readProfileFile(dir, name, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
+	if dir == "" {
+		dir = DefaultProfiles
 	}
-	// O_NONBLOCK: a FIFO must not hold up the container's creation.
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	what := fmt.Sprintf("annotation %s: reading %q", key, name)
+	f, err := openBeneath(dir, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
@@ -219,47 +230,109 @@ func readProfileFile(path string, opt convert.Options) (*specs.LinuxSeccomp, err
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	s, err := convert.Read(path, data, "", opt)
+	var warnings []string
+	quiet := opt
+	quiet.Warn = func(msg string) { warnings = append(warnings, msg) }
+	s, err := convert.Read(name, data, "", quiet)
 	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", AnnotationProfile, err)
+		return nil, fmt.Errorf("%s: not a profile oci-sbx reads%s; check it with oci-sbx lint", what, where(err))
+	}
+	if opt.Warn != nil {
+		for _, w := range warnings {
+			opt.Warn(w)
+		}
 	}
 	return s, nil
 }
 
-// readInlineRules reads the rules of the io.oci-sbx.rules annotation.
-func readInlineRules(src string, opt convert.Options) (*specs.LinuxSeccomp, error) {
+// where says where parsing stopped, without the message, which may quote
+// the file.
+func where(err error) string {
+	var list rules.ErrorList
+	if errors.As(err, &list) && len(list) > 0 && list[0].Pos.IsValid() {
+		return fmt.Sprintf(" (line %d, column %d)", list[0].Pos.Line, max(list[0].Pos.Col, 1))
+	}
+	var one *rules.Error
+	if errors.As(err, &one) && one.Pos.IsValid() {
+		return fmt.Sprintf(" (line %d, column %d)", one.Pos.Line, max(one.Pos.Col, 1))
+	}
+	return ""
+}
+
+// openBeneath opens name beneath dir for reading. An absolute name is
+// taken relative to dir when it lies inside it, lexically.
+func openBeneath(dir, name string) (*os.File, error) {
+	if name == "" {
+		return nil, errors.New("no name")
+	}
+	rel := name
+	if filepath.IsAbs(name) {
+		r, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(name))
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			return nil, fmt.Errorf("%w %q", ErrOutside, dir)
+		}
+		rel = r
+	}
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening the profiles directory: %w", err)
+	}
+	defer unix.Close(dfd)
+	// O_NONBLOCK: a FIFO must not hold up the container's creation.
+	fd, err := unix.Openat2(dfd, rel, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.EXDEV) {
+		return nil, fmt.Errorf("%w %q", ErrOutside, dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
+}
+
+// readInlineRules reads the rules of the rules annotation, key as written.
+func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
 	if len(src) > MaxInlineRules {
 		return nil, fmt.Errorf("annotation %s: %d bytes, more than %d KiB; put the rules in a file and name it with %s",
-			AnnotationRules, len(src), MaxInlineRules>>10, AnnotationProfile)
+			key, len(src), MaxInlineRules>>10, annotation.OCIKey(annotation.Profile))
 	}
 	if one := strings.TrimRight(src, "\n"); !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
 		return nil, fmt.Errorf("annotation %s: %q is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
 			"so this may be all that is left of longer rules; quote the whole option (--annotation '\"%s=...\"', doubling each \" inside), "+
-			"or write one-line rules in flow style ({extends: docker-default})", AnnotationRules, one, AnnotationRules)
+			"or write one-line rules in flow style ({extends: docker-default})", key, one, key)
 	}
-	s, err := convert.Read(AnnotationRules, []byte(src), convert.Rules, opt)
+	s, err := convert.Read(key, []byte(src), convert.Rules, opt)
 	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", AnnotationRules, err)
+		return nil, fmt.Errorf("annotation %s: %w", key, err)
 	}
 	return s, nil
 }
 
-// writeLateDir makes the late stage's directory for a late profile under
-// root: late.json, and empty files for the binary and the agent's socket
+// writeLateDir makes the late stage's directory for a plan under root:
+// the late profile, and empty files for the binary and the agent's socket
 // to be bound over. The directory is named by the profile's hash, so that
 // containers with the same profile share it and a directory in use never
 // changes; it is made under another name and renamed into place whole.
-func writeLateDir(root string, s *specs.LinuxSeccomp) (string, error) {
+func writeLateDir(root string, l *stage.Late) (string, error) {
 	if root == "" {
 		root = DefaultLateDir
 	}
-	var buf bytes.Buffer
-	if err := convert.Write(&buf, s, convert.OCI, convert.Options{}); err != nil {
-		return "", fmt.Errorf("writing the late stage's profile: %w", err)
+	sum := strings.TrimSuffix(strings.TrimPrefix(l.File.Name, stage.ProfilePrefix), ".json")
+	dir := filepath.Join(root, sum)
+	complete := func() bool {
+		old, err := os.ReadFile(filepath.Join(dir, l.File.Name))
+		if err != nil || !bytes.Equal(old, l.File.Data) {
+			return false
+		}
+		if l.AgentSocket == "" {
+			return true
+		}
+		_, err = os.Stat(filepath.Join(dir, stage.AgentSocketName))
+		return err == nil
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	dir := filepath.Join(root, hex.EncodeToString(sum[:16]))
-	if old, err := os.ReadFile(filepath.Join(dir, stage.ProfileName)); err == nil && bytes.Equal(old, buf.Bytes()) {
+	if complete() {
 		return dir, nil
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
@@ -270,9 +343,9 @@ func writeLateDir(root string, s *specs.LinuxSeccomp) (string, error) {
 		return "", fmt.Errorf("writing the late stage's files: %w", err)
 	}
 	defer os.RemoveAll(tmp) // gone after the rename
-	files := map[string][]byte{stage.ProfileName: buf.Bytes(), stage.BinaryName: nil}
-	if s.ListenerPath != "" {
-		files[LateAgentSocketName] = nil
+	files := map[string][]byte{l.File.Name: l.File.Data, stage.BinaryName: nil}
+	if l.AgentSocket != "" {
+		files[stage.AgentSocketName] = nil
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
@@ -284,7 +357,7 @@ func writeLateDir(root string, s *specs.LinuxSeccomp) (string, error) {
 	}
 	if err := os.Rename(tmp, dir); err != nil {
 		// Another container with the same profile was faster.
-		if old, rerr := os.ReadFile(filepath.Join(dir, stage.ProfileName)); rerr == nil && bytes.Equal(old, buf.Bytes()) {
+		if complete() {
 			return dir, nil
 		}
 		return "", fmt.Errorf("writing the late stage's files: %w", err)

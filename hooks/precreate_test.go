@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -56,7 +55,7 @@ func writeFile(t *testing.T, dir, name, data string) string {
 func TestPrecreatePassThrough(t *testing.T) {
 	for name, in := range map[string][]byte{
 		"no annotations":     podmanConfig(t, nil),
-		"other annotations":  podmanConfig(t, map[string]string{"io.podman.annotations.autoremove": "TRUE", "io.oci-sbx.profile-old": "/x"}),
+		"other annotations":  podmanConfig(t, map[string]string{"io.podman.annotations.autoremove": "TRUE", "x.io.oci-sbx.profile": "/x"}),
 		"odd formatting":     []byte("{\n  \"ociVersion\" : \"1.0.0\",\"process\":{\"args\":[\"sh\"]} , \"z\": 1e3 }\n\n"),
 		"annotations null":   []byte(`{"ociVersion":"1.0.0","annotations":null}`),
 		"duplicate keys too": []byte(`{"ociVersion":"1.0.0","ociVersion":"1.0.1"}`),
@@ -100,13 +99,15 @@ func TestPrecreateApplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, ann := range map[string]map[string]string{
-		"profile":     {AnnotationProfile: file},
-		"rules":       {AnnotationRules: denyConnect},
-		"flow on one": {AnnotationRules: "{default: allow, rules: [{action: errno(ECONNREFUSED), syscalls: [connect]}]}"},
+		"profile":                   {AnnotationProfile: file},
+		"relative":                  {AnnotationProfile: "deny-connect.yaml"},
+		"namespace in another case": {"IO.OCI-SBX.profile": "./deny-connect.yaml"},
+		"rules":                     {AnnotationRules: denyConnect},
+		"flow on one":               {AnnotationRules: "{default: allow, rules: [{action: errno(ECONNREFUSED), syscalls: [connect]}]}"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			in := podmanConfig(t, ann)
-			out, err := Precreate(in, PrecreateOptions{})
+			out, err := Precreate(in, PrecreateOptions{Profiles: dir})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,7 +115,8 @@ func TestPrecreateApplies(t *testing.T) {
 			if err := convert.Equal(got, want); err != nil {
 				t.Errorf("linux.seccomp is not the profile: %v", err)
 			}
-			if !bytes.Contains(out, []byte(`"flags": []`)) {
+			// The config comes back in its own layout: one line from Podman.
+			if !bytes.Contains(out, []byte(`"flags":[]`)) {
 				t.Errorf(`no "flags": [] (runc would add SPEC_ALLOW):\n%s`, out)
 			}
 			// Everything else is as it was, unknown fields included.
@@ -154,6 +156,10 @@ func TestPrecreateErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	notSocket := writeFile(t, dir, "not-a-socket", "")
+	writeFile(t, dir, "secret", "root:*:19000:0:99999:7:::\n")
+	if err := os.Symlink("/etc/shadow", filepath.Join(dir, "shadow")); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		config []byte
@@ -167,10 +173,26 @@ func TestPrecreateErrors(t *testing.T) {
 			"not a regular file (d---------)"},
 		{"fifo", podmanConfig(t, map[string]string{AnnotationProfile: fifo}),
 			"not a regular file (p---------)"},
-		{"relative path", podmanConfig(t, map[string]string{AnnotationProfile: "good.yaml"}),
-			`reading "good.yaml": the path must be absolute`},
+		{"absolute path outside", podmanConfig(t, map[string]string{AnnotationProfile: "/etc/passwd"}),
+			`reading "/etc/passwd": outside the profiles directory "` + dir + `"`},
+		{"relative path outside", podmanConfig(t, map[string]string{AnnotationProfile: "../../../../../../../etc/passwd"}),
+			`outside the profiles directory`},
+		{"symlink out", podmanConfig(t, map[string]string{AnnotationProfile: "shadow"}),
+			`reading "shadow": outside the profiles directory`},
 		{"invalid rules in a file", podmanConfig(t, map[string]string{AnnotationProfile: bad}),
-			bad + `:4:16: unknown syscall "opnat": did you mean "openat"?`},
+			`annotation io.oci-sbx.profile: reading "` + bad + `": not a profile oci-sbx reads (line 4, column 16); check it with oci-sbx lint`},
+		{"not a profile at all", podmanConfig(t, map[string]string{AnnotationProfile: "secret"}),
+			`reading "secret": not a profile oci-sbx reads`},
+		{"unknown key", podmanConfig(t, map[string]string{"io.oci-sbx.profil": good}),
+			`"io.oci-sbx.profil": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{"key in another case", podmanConfig(t, map[string]string{"io.oci-sbx.Profile": good}),
+			`"io.oci-sbx.Profile": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{"namespace and key in another case", podmanConfig(t, map[string]string{"IO.OCI-SBX.RULES": denyConnect}),
+			`"IO.OCI-SBX.RULES": unknown oci-sbx annotation: did you mean "IO.OCI-SBX.rules"?`},
+		{"a key only oci-sbx writes", podmanConfig(t, map[string]string{AnnotationRules: denyConnect, stage.NoNewPrivilegesAnnotation: "true"}),
+			`"io.oci-sbx.set-no-new-privileges": annotation written by oci-sbx only`},
+		{"engine-profile neither", podmanConfig(t, map[string]string{AnnotationRules: denyConnect, AnnotationEngineProfile: "Replace"}),
+			`annotation io.oci-sbx.engine-profile: "Replace" is neither "keep" nor "replace"`},
 		{"invalid inline rules", podmanConfig(t, map[string]string{AnnotationRules: "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"}),
 			`annotation io.oci-sbx.rules: io.oci-sbx.rules:4:16: unknown syscall "opnat": did you mean "openat"?`},
 		{"inline rules not YAML", podmanConfig(t, map[string]string{AnnotationRules: "{[}"}),
@@ -180,7 +202,7 @@ func TestPrecreateErrors(t *testing.T) {
 		{"two profiles", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationRules: denyConnect}),
 			"annotations io.oci-sbx.profile and io.oci-sbx.rules: give one profile, not two"},
 		{"report without a profile", podmanConfig(t, map[string]string{AnnotationReport: "/run/agent.sock"}),
-			"annotation io.oci-sbx.report: no profile to report on"},
+			"annotations [io.oci-sbx.report]: no profile: add io.oci-sbx.profile or io.oci-sbx.rules"},
 		{"report to a missing agent", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: filepath.Join(dir, "agent.sock")}),
 			"checking the agent's socket: stat " + dir + "/agent.sock: no such file or directory (start it with oci-sbx agent --socket " + dir + "/agent.sock)"},
 		{"report to a file", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: notSocket}),
@@ -194,9 +216,13 @@ func TestPrecreateErrors(t *testing.T) {
 			`annotation io.oci-sbx.rules: "extends: docker-default" is one line of rules: Podman keeps only the first line`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := Precreate(tc.config, PrecreateOptions{LateDir: t.TempDir()})
+			out, err := Precreate(tc.config, PrecreateOptions{LateDir: t.TempDir(), Profiles: dir})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
+			}
+			// Never a word of a file that did not parse.
+			if err != nil && (strings.Contains(err.Error(), "opnat") && !strings.Contains(tc.name, "inline") || strings.Contains(err.Error(), "root:")) {
+				t.Errorf("the error quotes the file: %v", err)
 			}
 			if out != nil {
 				t.Errorf("output despite the error:\n%s", out)
@@ -269,8 +295,9 @@ func TestPrecreateLateStage(t *testing.T) {
 	if err := json.Unmarshal(out, &spec); err != nil {
 		t.Fatal(err)
 	}
-	if want := append(slices.Clone(stage.Prefix), "/suspicious-app", "-x"); !cmp.Equal(spec.Process.Args, want) {
-		t.Errorf("process.args %q, want %q", spec.Process.Args, want)
+	lateName, ok := stage.LateProfile(spec.Process.Args)
+	if orig, _ := stage.OriginalArgs(spec.Process.Args); !ok || !cmp.Equal(orig, []string{"/suspicious-app", "-x"}) {
+		t.Errorf("process.args %q", spec.Process.Args)
 	}
 	if !spec.Process.NoNewPrivileges {
 		t.Error("process.noNewPrivileges is not set")
@@ -284,7 +311,7 @@ func TestPrecreateLateStage(t *testing.T) {
 	}
 	ro := []string{"bind", "ro", "nosuid", "nodev"}
 	if len(mounts) != 2 || mounts[0].Destination != stage.MountPoint || filepath.Dir(mounts[0].Source) != lateDir ||
-		mounts[1].Destination != stage.Prefix[0] || mounts[1].Source != bin || !cmp.Equal(mounts[0].Options, ro) || !cmp.Equal(mounts[1].Options, ro) {
+		mounts[1].Destination != stage.BinaryPath || mounts[1].Source != bin || !cmp.Equal(mounts[0].Options, ro) || !cmp.Equal(mounts[1].Options, ro) {
 		t.Fatalf("mounts: %+v", mounts)
 	}
 	for name, size := range map[string]int{stage.BinaryName: 0, LateAgentSocketName: -1} {
@@ -296,7 +323,7 @@ func TestPrecreateLateStage(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	lateFile := filepath.Join(mounts[0].Source, stage.ProfileName)
+	lateFile := filepath.Join(mounts[0].Source, lateName)
 	data, err := os.ReadFile(lateFile)
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +383,8 @@ func TestPrecreateLateReport(t *testing.T) {
 			}
 			socket = ""
 		case stage.MountPoint:
-			lateFile = filepath.Join(m.Source, stage.ProfileName)
+			name, _ := stage.LateProfile(spec.Process.Args)
+			lateFile = filepath.Join(m.Source, name)
 			if _, err := os.Stat(filepath.Join(m.Source, LateAgentSocketName)); err != nil {
 				t.Errorf("no file to bind the socket over: %v", err)
 			}

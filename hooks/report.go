@@ -9,9 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
-	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // Metadata is what ReportTo stores in a profile's listenerMetadata, which
@@ -121,37 +119,24 @@ func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSec
 	return notify.Retarget(early, m.Errnos, specs.ActAllow), l, notes, nil
 }
 
-// ReportPlan makes a plan for a container (package stage) report its
-// denials to the agent listening on socket, a path on the host: ReportTo
-// when runc applies the whole profile, ReportLate when a late stage does.
-// It returns the edits a config needs beyond plan.SpecOpts: in the second
-// case, the agent's socket bound into the container at LateAgentSocket,
-// over an empty file LateAgentSocketName in the late stage's directory,
-// which the caller provides.
-func ReportPlan(plan *stage.Plan, socket string) ([]oci.SpecOpt, []string, error) {
-	var notes []string
-	var err error
-	if plan.Late == nil {
-		if plan.Early, notes, err = ReportTo(plan.Early, socket); err != nil {
-			return nil, nil, err
-		}
-		return nil, notes, nil
-	}
+// Report is the policy with which a plan (stage.Make) reports a
+// profile's denials to the agent on socket, a path on the host:
+// ReportTo when runc applies the whole profile, ReportLate when a late
+// stage does (its filter notifies the agent through the socket bound at
+// stage.AgentSocketPath), and ReportTo on the late profile alone when the
+// engine's profile stays in linux.seccomp, which is not oci-sbx's to
+// change.
+func Report(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, *specs.LinuxSeccomp, []string, error) {
 	if !filepath.IsAbs(socket) {
-		return nil, nil, fmt.Errorf("reporting to %q: the agent's socket must be an absolute path", socket)
+		return nil, nil, nil, fmt.Errorf("reporting to %q: the agent's socket must be an absolute path", socket)
 	}
-	if plan.Early, plan.Late, notes, err = ReportLate(plan.Early, plan.Late, LateAgentSocket); err != nil {
-		return nil, nil, err
+	switch {
+	case late == nil:
+		e, notes, err := ReportTo(early, socket)
+		return e, nil, notes, err
+	case early == nil:
+		l, notes, err := ReportTo(late, LateAgentSocket)
+		return nil, l, notes, err
 	}
-	if plan.Late.ListenerPath == "" {
-		return nil, notes, nil
-	}
-	// connect needs no write access to the mount.
-	m := specs.Mount{Destination: LateAgentSocket, Type: "bind", Source: socket, Options: []string{"bind", "ro", "nosuid", "nodev"}}
-	return []oci.SpecOpt{oci.WithMount(m)}, notes, nil
+	return ReportLate(early, late, LateAgentSocket)
 }
-
-// WithoutAgentSocket removes the agent's socket from a config that an
-// earlier patch set up to report from a late stage; stage.WithoutEarlierPatch
-// removes the rest.
-func WithoutAgentSocket() oci.SpecOpt { return oci.WithoutMount(LateAgentSocket) }

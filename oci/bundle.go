@@ -282,3 +282,75 @@ func (b *Bundle) subdir(rel string, create bool) (*os.File, string, error) {
 	}
 	return os.NewFile(uintptr(fd), filepath.Join(b.path, sub)), base, nil
 }
+
+// Lock takes an exclusive flock on the file rel (in the bundle or one
+// directory below it, created as WriteFile creates it), waiting for it,
+// and returns the function that releases it. Writers of one bundle that
+// take the same lock are serialised; the lock file is never removed, so
+// that every writer locks the same inode.
+func (b *Bundle) Lock(rel string) (unlock func() error, err error) {
+	name := filepath.Join(b.path, rel)
+	dir, base, err := b.subdir(rel, true)
+	if err != nil {
+		return nil, fmt.Errorf("locking %q: %w", name, err)
+	}
+	defer dir.Close()
+	fd, err := unix.Openat(int(dir.Fd()), base, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking %q: %w", name, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("locking %q: %w: not a regular file", name, ErrUnsafe)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("locking %q: %w", name, err)
+	}
+	return func() error { return unix.Close(fd) }, nil
+}
+
+// ReadFile reads rel (as in WriteFile), a regular file of at most
+// MaxConfigSize bytes reached without symlinks.
+func (b *Bundle) ReadFile(rel string) ([]byte, error) {
+	name := filepath.Join(b.path, rel)
+	dir, base, err := b.subdir(rel, false)
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", name, err)
+	}
+	defer dir.Close()
+	sub := &Bundle{path: dir.Name(), dir: dir}
+	data, _, err := sub.readRegular(base)
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", name, err)
+	}
+	return data, nil
+}
+
+// List returns the names in sub, a directory directly below the bundle;
+// none when it does not exist.
+func (b *Bundle) List(sub string) ([]string, error) {
+	dir, _, err := b.subdir(filepath.Join(sub, "x"), false)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing %q: %w", filepath.Join(b.path, sub), err)
+	}
+	defer dir.Close()
+	names, err := readDirNames(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing %q: %w", filepath.Join(b.path, sub), err)
+	}
+	return names, nil
+}
+
+// Path is the bundle's path as it was opened.
+func (b *Bundle) Path() string { return b.path }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -16,7 +17,8 @@ import (
 // keys it is told to set, and nothing else. Fields it does not know are
 // kept exactly, in their order, with their numbers as written.
 type Editor struct {
-	root *node
+	doc  *tree.Doc
+	root *tree.Node
 	orig []byte
 	file *fileID // identity of the file read, when it came from a bundle
 }
@@ -32,11 +34,12 @@ type SpecOpt func(*Editor) error
 // "seccomp"), data after the object (runc ignores it), and anything runc's
 // decoder fails on.
 func ParseConfig(data []byte) (*Editor, error) {
-	root, err := parseTree(data)
+	doc, err := tree.ParseDoc(data)
 	if err != nil {
-		return nil, err
+		return nil, syntaxError(err)
 	}
-	if root.kind != kindObject {
+	root := doc.Root
+	if root.Kind != tree.Object {
 		return nil, &SyntaxError{Line: 1, Col: 1, Msg: "config.json is not a JSON object"}
 	}
 	if err := checkKeys(root, reflect.TypeFor[specs.Spec](), ""); err != nil {
@@ -46,7 +49,7 @@ func ParseConfig(data []byte) (*Editor, error) {
 		}
 		return nil, err
 	}
-	e := &Editor{root: root, orig: data}
+	e := &Editor{doc: doc, root: root, orig: data}
 	if _, err := e.Spec(); err != nil {
 		return nil, err
 	}
@@ -63,12 +66,12 @@ func (e *Editor) Spec() (*specs.Spec, error) {
 	return &s, nil
 }
 
-// Bytes returns the config as it stands, tab-indented like `runc spec`
-// writes it. It ends with a newline unless the original did not (as
-// `runc spec` writes it), so that an edit changes only the lines it means
-// to.
+// Bytes returns the config as it stands. Every byte an edit did not touch
+// is as it was read — indentation, line endings, key order, escapes,
+// numbers — and what an edit added is laid out like its neighbours, so a
+// diff shows only the change.
 func (e *Editor) Bytes() []byte {
-	return e.root.indented(bytes.HasSuffix(bytes.TrimRight(e.orig, " \t\r"), []byte("\n")))
+	return e.doc.Bytes()
 }
 
 // Original returns the bytes the config was parsed from.
@@ -76,12 +79,11 @@ func (e *Editor) Original() []byte { return e.orig }
 
 // Changed reports whether the edits changed anything but the layout.
 func (e *Editor) Changed() bool {
-	var orig, now bytes.Buffer
+	var orig bytes.Buffer
 	if err := json.Compact(&orig, e.orig); err != nil {
 		return true
 	}
-	e.root.encode(&now)
-	return !bytes.Equal(orig.Bytes(), now.Bytes())
+	return !bytes.Equal(orig.Bytes(), e.doc.Compact(e.root))
 }
 
 // Apply runs the edits in order; the first error stops it.
@@ -101,26 +103,26 @@ func (e *Editor) Apply(opts ...SpecOpt) error {
 // creating objects on the way where they are missing or null. v is encoded
 // with encoding/json.
 func (e *Editor) Set(v any, keys ...string) error {
-	n, err := treeOf(v)
+	n, err := tree.Of(v)
 	if err != nil {
 		return fmt.Errorf("setting %s: %w", strings.Join(keys, "."), err)
 	}
 	return e.setNode(n, keys...)
 }
 
-func (e *Editor) setNode(v *node, keys ...string) error {
+func (e *Editor) setNode(v *tree.Node, keys ...string) error {
 	obj := e.root
 	for i, k := range keys[:len(keys)-1] {
-		next := obj.get(k)
-		if next == nil || next.null {
-			next = &node{kind: kindObject}
-			obj.set(k, next)
-		} else if next.kind != kindObject {
+		next := obj.Get(k)
+		if next == nil || next.Kind == tree.Null {
+			next = &tree.Node{Kind: tree.Object}
+			obj.Set(k, next)
+		} else if next.Kind != tree.Object {
 			return fmt.Errorf("setting %s: %s is not an object", strings.Join(keys, "."), strings.Join(keys[:i+1], "."))
 		}
 		obj = next
 	}
-	obj.set(keys[len(keys)-1], v)
+	obj.Set(keys[len(keys)-1], v)
 	return nil
 }
 
@@ -128,11 +130,11 @@ func (e *Editor) setNode(v *node, keys ...string) error {
 func (e *Editor) Delete(keys ...string) {
 	obj := e.root
 	for _, k := range keys[:len(keys)-1] {
-		if obj = obj.get(k); obj == nil {
+		if obj = obj.Get(k); obj == nil {
 			return
 		}
 	}
-	obj.remove(keys[len(keys)-1])
+	obj.Remove(keys[len(keys)-1])
 }
 
 // WithSeccomp sets linux.seccomp, always with a "flags" key: without one
@@ -145,19 +147,19 @@ func WithSeccomp(s *specs.LinuxSeccomp) SpecOpt {
 			e.Delete("linux", "seccomp")
 			return nil
 		}
-		n, err := treeOf(s)
+		n, err := tree.Of(s)
 		if err != nil {
 			return fmt.Errorf("setting linux.seccomp: %w", err)
 		}
-		if n.get("flags") == nil {
+		if n.Get("flags") == nil {
 			// After the keys that come before flags in runtime-spec's order.
 			at := 0
-			for i, m := range n.members {
-				if m.key == "defaultAction" || m.key == "defaultErrnoRet" || m.key == "architectures" {
+			for i, m := range n.Members {
+				if m.Key == "defaultAction" || m.Key == "defaultErrnoRet" || m.Key == "architectures" {
 					at = i + 1
 				}
 			}
-			n.members = append(n.members[:at], append([]member{{key: "flags", rawKey: []byte(`"flags"`), val: &node{kind: kindArray}}}, n.members[at:]...)...)
+			n.Insert(at, "flags", &tree.Node{Kind: tree.Array})
 		}
 		return e.setNode(n, "linux", "seccomp")
 	}
@@ -190,19 +192,19 @@ func WithArgsPrefix(prefix ...string) SpecOpt {
 // WithMount adds a mount, replacing any mount at the same destination.
 func WithMount(m specs.Mount) SpecOpt {
 	return func(e *Editor) error {
-		n, err := treeOf(m)
+		n, err := tree.Of(m)
 		if err != nil {
 			return fmt.Errorf("adding mount %q: %w", m.Destination, err)
 		}
 		if err := WithoutMount(m.Destination)(e); err != nil {
 			return err
 		}
-		mounts := e.root.get("mounts")
-		if mounts == nil || mounts.null {
-			mounts = &node{kind: kindArray}
-			e.root.set("mounts", mounts)
+		mounts := e.root.Get("mounts")
+		if mounts == nil || mounts.Kind == tree.Null {
+			mounts = &tree.Node{Kind: tree.Array}
+			e.root.Set("mounts", mounts)
 		}
-		mounts.elems = append(mounts.elems, n)
+		mounts.SetElems(append(mounts.Elems, n))
 		return nil
 	}
 }
@@ -210,74 +212,70 @@ func WithMount(m specs.Mount) SpecOpt {
 // WithoutMount removes every mount at destination.
 func WithoutMount(destination string) SpecOpt {
 	return func(e *Editor) error {
-		mounts := e.root.get("mounts")
-		if mounts == nil || mounts.kind != kindArray {
+		mounts := e.root.Get("mounts")
+		if mounts == nil || mounts.Kind != tree.Array {
 			return nil
 		}
-		kept := mounts.elems[:0]
-		for _, el := range mounts.elems {
+		var kept []*tree.Node
+		for _, el := range mounts.Elems {
 			var m specs.Mount
-			if err := el.decode(&m); err != nil {
+			if err := json.Unmarshal(e.doc.Compact(el), &m); err != nil {
 				return fmt.Errorf("reading mounts: %w", err)
 			}
 			if path.Clean(m.Destination) != path.Clean(destination) {
 				kept = append(kept, el)
 			}
 		}
-		mounts.elems = kept
+		if len(kept) != len(mounts.Elems) {
+			mounts.SetElems(kept)
+		}
 		return nil
 	}
 }
 
-func (n *node) decode(v any) error {
-	var b bytes.Buffer
-	n.encode(&b)
-	return json.Unmarshal(b.Bytes(), v)
-}
-
 // caseError is a key that differs only in case from a runtime-spec field.
 type caseError struct {
-	at         *member
+	at         *tree.Member
 	path, want string
 }
 
 func (e *caseError) Error() string {
-	return fmt.Sprintf("key %s differs only in case from %q", e.at.rawKey, e.want)
+	return fmt.Sprintf("key %q differs only in case from %q", e.at.Key, e.want)
 }
 
 // checkKeys walks the tree along the runtime-spec types and refuses a key
 // that is not a field's exact name but matches one the way encoding/json
 // does (Unicode case folding, so "ſeccomp" counts too). Unknown keys are
 // fine: runc ignores them, and Editor keeps them.
-func checkKeys(n *node, t reflect.Type, path string) error {
+func checkKeys(n *tree.Node, t reflect.Type, path string) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch {
-	case n.kind == kindObject && t.Kind() == reflect.Struct:
+	case n.Kind == tree.Object && t.Kind() == reflect.Struct:
 		fields := jsonFields(t)
-		for i := range n.members {
-			m := &n.members[i]
-			if ft, ok := fields[m.key]; ok {
-				if err := checkKeys(m.val, ft, path+"."+m.key); err != nil {
+		for i := range n.Members {
+			m := &n.Members[i]
+			if ft, ok := fields[m.Key]; ok {
+				if err := checkKeys(m.Val, ft, path+"."+m.Key); err != nil {
 					return err
 				}
 				continue
 			}
 			for name := range fields {
-				if strings.EqualFold(name, m.key) {
-					return &caseError{at: m, path: strings.TrimPrefix(path+"."+m.key, "."), want: name}
+				if strings.EqualFold(name, m.Key) {
+					return &caseError{at: m, path: strings.TrimPrefix(path+"."+m.Key, "."), want: name}
 				}
 			}
 		}
-	case n.kind == kindObject && t.Kind() == reflect.Map:
-		for _, m := range n.members {
-			if err := checkKeys(m.val, t.Elem(), path+"."+m.key); err != nil {
+	case n.Kind == tree.Object && t.Kind() == reflect.Map:
+		for _, m := range n.Members {
+			if err := checkKeys(m.Val, t.Elem(), path+"."+m.Key); err != nil {
 				return err
 			}
 		}
-	case n.kind == kindArray && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
-		for i, el := range n.elems {
+	case n.Kind == tree.Array && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for i, el := range n.Elems {
 			if err := checkKeys(el, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
@@ -321,7 +319,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 
 // locate turns a caseError into a positioned error.
 func locate(data []byte, ce *caseError) error {
-	p := &treeParser{data: data}
-	return p.errAt(ce.at.off, fmt.Sprintf("key %s differs only in case from %q: runc's decoder would read it as %s",
-		ce.at.rawKey, ce.want, strings.TrimSuffix(ce.path, ce.at.key)+ce.want))
+	return &SyntaxError{Line: ce.at.Pos.Line, Col: ce.at.Pos.Col, Offset: ce.at.Off,
+		Msg: fmt.Sprintf("key %s differs only in case from %q: runc's decoder would read it as %s",
+			data[ce.at.Off:ce.at.KeyEnd], ce.want, strings.TrimSuffix(ce.path, ce.at.Key)+ce.want)}
 }

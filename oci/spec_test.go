@@ -121,8 +121,9 @@ func TestEditorKeepsUnknownFields(t *testing.T) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
-	if !bytes.HasSuffix(out, []byte("}\n")) || !bytes.Contains(out, []byte("\n\t\"process\": {\n\t\t\"args\"")) {
-		t.Errorf("output is not tab-indented with a trailing newline:\n%s", out)
+	// The layout is the file's own: untouched lines stay as they were.
+	if first := config[:strings.IndexByte(config, '\n')+1]; !bytes.HasPrefix(out, []byte(first)) || !bytes.HasSuffix(out, []byte("\t\t\"aa-last\": {}}\n")) {
+		t.Errorf("the edit changed the layout of lines it did not touch:\n%s", out)
 	}
 	s, err := e.Spec()
 	if err != nil {
@@ -172,7 +173,11 @@ func TestSpecOpts(t *testing.T) {
 	if err := e.Apply(WithNoNewPrivileges(true), WithSeccomp(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow})); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(e.Bytes()); !strings.Contains(got, `"noNewPrivileges": true`) || !strings.Contains(got, `"seccomp": {`) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, e.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if got := compact.String(); !strings.Contains(got, `"noNewPrivileges":true`) || !strings.Contains(got, `"seccomp":{`) {
 		t.Errorf("got %s", got)
 	}
 	e, _ = ParseConfig([]byte(`{"x": 1}`))
@@ -181,5 +186,66 @@ func TestSpecOpts(t *testing.T) {
 	}
 	if err := e.Apply(WithArgsPrefix("/stage")); err == nil {
 		t.Error("prefixing missing args succeeded")
+	}
+}
+
+// An edit keeps the file's own indentation and line endings, so a diff
+// shows only what changed.
+func TestEditorKeepsIndentationAndLineEndings(t *testing.T) {
+	for _, tt := range []struct{ name, nl, unit string }{
+		{"two spaces, LF", "\n", "  "},
+		{"tabs, CRLF", "\r\n", "\t"},
+		{"four spaces, CRLF", "\r\n", "    "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := []string{
+				"{",
+				tt.unit + `"ociVersion": "1.0.2",`,
+				tt.unit + `"process": {`,
+				tt.unit + tt.unit + `"args": [ "sh" ],`,
+				tt.unit + tt.unit + `"noNewPrivileges": false`,
+				tt.unit + `},`,
+				tt.unit + `"linux": {`,
+				tt.unit + tt.unit + `"namespaces": [ { "type": "pid" } ]`,
+				tt.unit + `}`,
+				"}",
+				"",
+			}
+			config := strings.Join(lines, tt.nl)
+			e, err := ParseConfig([]byte(config))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Apply(WithNoNewPrivileges(true), WithSeccomp(&specs.LinuxSeccomp{DefaultAction: specs.ActAllow})); err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Join([]string{
+				"{",
+				tt.unit + `"ociVersion": "1.0.2",`,
+				tt.unit + `"process": {`,
+				tt.unit + tt.unit + `"args": [ "sh" ],`,
+				tt.unit + tt.unit + `"noNewPrivileges": true`,
+				tt.unit + `},`,
+				tt.unit + `"linux": {`,
+				tt.unit + tt.unit + `"namespaces": [ { "type": "pid" } ],`,
+				tt.unit + tt.unit + `"seccomp": {`,
+				tt.unit + tt.unit + tt.unit + `"defaultAction": "SCMP_ACT_ALLOW",`,
+				tt.unit + tt.unit + tt.unit + `"flags": []`,
+				tt.unit + tt.unit + `}`,
+				tt.unit + `}`,
+				"}",
+				"",
+			}, tt.nl)
+			if got := string(e.Bytes()); got != want {
+				t.Errorf("got\n%q\nwant\n%q", got, want)
+			}
+			// Undoing the edits gives back the file byte for byte.
+			if err := e.Apply(WithNoNewPrivileges(false), WithSeccomp(nil)); err != nil {
+				t.Fatal(err)
+			}
+			if got := string(e.Bytes()); got != config {
+				t.Errorf("after undoing the edits got\n%q\nwant\n%q", got, config)
+			}
+		})
 	}
 }

@@ -9,8 +9,8 @@ rule() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 rule "The rules (testdata/demo.yaml)"
 cat testdata/demo.yaml
 
-rule "oci-sbx convert testdata/demo.yaml --to docker   (for docker/podman run --security-opt seccomp=FILE)"
-"$bin/oci-sbx" convert testdata/demo.yaml --to docker | tee "$bin/demo.json"
+rule "oci-sbx convert testdata/demo.yaml   (the rules as OCI linux.seccomp JSON)"
+"$bin/oci-sbx" convert testdata/demo.yaml
 
 rule "Without a sandbox: $bin/suspicious-app"
 "$bin/suspicious-app" || true

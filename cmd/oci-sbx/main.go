@@ -3,8 +3,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,9 +23,6 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := app.New().Run(ctx, os.Args)
 	stop()
-	var status *app.ExitStatus
-	if err != nil && !errors.As(err, &status) {
-		fmt.Fprintf(os.Stderr, "oci-sbx: %v\n", err)
-	}
+	app.PrintError(os.Stderr, err)
 	os.Exit(app.ExitCode(err))
 }

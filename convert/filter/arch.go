@@ -6,7 +6,8 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // auditArches maps libseccomp architecture names to the AUDIT_ARCH_*
@@ -61,7 +62,7 @@ func AuditArch(arch string) (uint32, error) {
 	if v, ok := auditArches[arch]; ok {
 		return v, nil
 	}
-	if _, err := rules.ArchSpec(arch); err != nil {
+	if _, err := syscalls.ArchSpec(arch); err != nil {
 		return 0, err
 	}
 	return 0, fmt.Errorf("no AUDIT_ARCH value known for %q", arch)
@@ -76,11 +77,11 @@ func NumberBase(arch string) uint32 {
 // syscallNames maps, per architecture, syscall numbers to names.
 var syscallNames = sync.OnceValue(func() map[string]map[uint32]string {
 	out := map[string]map[uint32]string{}
-	names := rules.AllSyscalls()
-	for _, arch := range rules.Arches() {
+	names := syscalls.AllSyscalls()
+	for _, arch := range syscalls.Arches() {
 		m := map[uint32]string{}
 		for _, name := range names {
-			if nr, ok := rules.SyscallNumber(arch, name); ok {
+			if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 				m[uint32(nr)] = name
 			}
 		}
@@ -98,16 +99,16 @@ func SyscallName(arch string, nr uint32) string {
 // Syscall returns the number of a syscall on an architecture, as
 // seccomp_data.nr carries it.
 func Syscall(arch, name string) (uint32, error) {
-	if nr, ok := rules.SyscallNumber(arch, name); ok {
+	if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 		return uint32(nr), nil
 	}
-	if via := rules.SyscallMultiplexer(arch, name); via != "" {
+	if via := syscalls.SyscallMultiplexer(arch, name); via != "" {
 		return 0, fmt.Errorf("%s has no syscall number of its own on %s: it is made through %s", name, arch, via)
 	}
-	if rules.IsSyscall(name) {
-		return 0, fmt.Errorf("%s is not a syscall on %s (it is on %s)", name, arch, listOrNone(rules.SyscallArches(name)))
+	if syscalls.IsSyscall(name) {
+		return 0, fmt.Errorf("%s is not a syscall on %s (it is on %s)", name, arch, listOrNone(syscalls.SyscallArches(name)))
 	}
-	return 0, rules.UnknownName("syscall", name, rules.AllSyscalls())
+	return 0, suggest.UnknownName("syscall", name, syscalls.AllSyscalls())
 }
 
 func listOrNone(s []string) string {

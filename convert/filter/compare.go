@@ -10,6 +10,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Case is one syscall to run a program on.
@@ -109,7 +110,7 @@ func argCandidates(arch string, profiles []*specs.LinuxSeccomp) map[uint32]*[6][
 		name  string
 		calls uint64
 	}{{"socketcall", 20}, {"ipc", 24}} {
-		if nr, ok := rules.SyscallNumber(arch, mux.name); ok {
+		if nr, ok := syscalls.SyscallNumber(arch, mux.name); ok {
 			c := get(uint32(nr))
 			for call := range mux.calls + 2 {
 				add(c, 0, call)
@@ -126,11 +127,11 @@ func argCandidates(arch string, profiles []*specs.LinuxSeccomp) map[uint32]*[6][
 			}
 			for _, name := range r.Names {
 				var targets []uint32
-				if nr, ok := rules.SyscallNumber(arch, name); ok {
+				if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 					targets = append(targets, uint32(nr))
 				}
-				if via := rules.SyscallMultiplexer(arch, name); via != "" {
-					if nr, ok := rules.SyscallNumber(arch, via); ok {
+				if via := syscalls.SyscallMultiplexer(arch, name); via != "" {
+					if nr, ok := syscalls.SyscallNumber(arch, via); ok {
 						targets = append(targets, uint32(nr))
 					}
 				}

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
@@ -338,7 +338,7 @@ func FuzzRun(f *testing.F) {
 }
 
 func TestNumbers(t *testing.T) {
-	for _, arch := range rules.Arches() {
+	for _, arch := range syscalls.Arches() {
 		nrs := Numbers(arch)
 		seen := map[uint32]bool{}
 		for i, nr := range nrs {
@@ -351,8 +351,8 @@ func TestNumbers(t *testing.T) {
 		// Every syscall of the table is tried, and nearly all lie in
 		// the range from the base.
 		outside := 0
-		for _, name := range rules.AllSyscalls() {
-			if nr, ok := rules.SyscallNumber(arch, name); ok {
+		for _, name := range syscalls.AllSyscalls() {
+			if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 				if !seen[uint32(nr)] {
 					t.Errorf("%s: %s (%d) is not tried", arch, name, nr)
 				}
@@ -385,7 +385,7 @@ func slicesContain(s []uint32, v uint32) bool {
 }
 
 func TestAuditArch(t *testing.T) {
-	for _, arch := range rules.Arches() {
+	for _, arch := range syscalls.Arches() {
 		if _, err := AuditArch(arch); err != nil {
 			t.Errorf("%s: %v", arch, err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // The profile as runc loads it.
@@ -34,14 +35,14 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 	}
 	c := &checker{file: file, s: s, d: d}
 	for _, a := range s.Architectures {
-		if name, err := rules.ArchFromSpec(a); err == nil {
+		if name, err := syscalls.ArchFromSpec(a); err == nil {
 			c.arches = append(c.arches, name)
 		}
 	}
 	if len(c.arches) == 0 {
 		// No list: the host's own architecture only; the kernel answers
 		// every other with the bad-architecture action.
-		c.arches = []string{rules.NativeArch()}
+		c.arches = []string{syscalls.NativeArch()}
 	}
 	c.classes()
 	c.actions()
@@ -99,7 +100,7 @@ func (c *checker) socketcallCovered(cl rules.Class, arch string) bool {
 	}
 	members, _ := cl.Members([]string{arch})
 	for _, m := range members {
-		if rules.SyscallMultiplexer(arch, m) == "socketcall" && !c.denied(m) && !slices.Contains(cl.Extra, m) {
+		if syscalls.SyscallMultiplexer(arch, m) == "socketcall" && !c.denied(m) && !slices.Contains(cl.Extra, m) {
 			return false
 		}
 	}
@@ -132,7 +133,7 @@ func (c *checker) classes() {
 		var left []string
 		for _, arch := range c.arches {
 			for _, m := range ioUring {
-				if rules.HasSyscall(arch, m) && !c.denied(m) && !slices.Contains(left, m) {
+				if syscalls.HasSyscall(arch, m) && !c.denied(m) && !slices.Contains(left, m) {
 					left = append(left, m)
 				}
 			}
@@ -272,7 +273,7 @@ func (c *checker) defaults() {
 	def := c.d.Default
 	if def.Kind == rules.Errno && def.Ret != enosys {
 		c.add(Finding{ID: "eperm-default", Severity: Warning,
-			Reason: fmt.Sprintf("the default action is %s: a syscall the profile does not know fails with %s, while programs fall back to an older call only on ENOSYS (clone3 to clone, faccessat2 to faccessat); runc's stub answers ENOSYS only above the highest syscall number the profile names", def, rules.ErrnoName(def.Ret)),
+			Reason: fmt.Sprintf("the default action is %s: a syscall the profile does not know fails with %s, while programs fall back to an older call only on ENOSYS (clone3 to clone, faccessat2 to faccessat); runc's stub answers ENOSYS only above the highest syscall number the profile names", def, syscalls.ErrnoName(def.Ret)),
 			Fix:    "default: errno(ENOSYS), as Podman's default does; or errno(ENOSYS) rules for the calls with fallbacks"})
 	}
 	if c.hasSyscall("clone3") && c.denied("clone3") && !c.denied("clone") {
@@ -315,7 +316,7 @@ const enosys = 38
 
 func (c *checker) hasSyscall(name string) bool {
 	for _, a := range c.arches {
-		if rules.HasSyscall(a, name) {
+		if syscalls.HasSyscall(a, name) {
 			return true
 		}
 	}
@@ -469,7 +470,7 @@ func (c *checker) archList() {
 func (c *checker) unresolvable() {
 	var names []string
 	for _, n := range c.d.Names() {
-		if len(rules.SyscallArches(n)) > 0 {
+		if len(syscalls.SyscallArches(n)) > 0 {
 			continue
 		}
 		for _, cs := range c.d.Cases(n) {

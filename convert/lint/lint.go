@@ -187,6 +187,8 @@ var readErrorKinds = []struct{ text, id, fix string }{
 		"fix the name: runc skips names libseccomp does not know without a word, so a denial with a typo denies nothing"},
 	{"runc would OR them", "or-conditions",
 		"write one condition (a mask, or a single bound), or one rule per case"},
+	{"the bad-architecture action is", "bad-arch-allow",
+		"keep the default bad-architecture action (kill), and add the architectures the program uses with seccomp_arch_add"},
 	{"conflicts with the rule at line", "conflicting-rules",
 		"give the syscall one unconditional rule, or only conditional ones"},
 }

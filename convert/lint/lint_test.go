@@ -47,7 +47,7 @@ func corpus(t *testing.T) []source {
 		{"demo.yaml", readFile(t, "../../testdata/demo.yaml")},
 		{"demo.c", readFile(t, "../../testdata/demo.c")},
 		{"docker-default.json", docker},
-		{"podman-default.json", readFile(t, "../builtin/podman-default.json")},
+		{"podman-default.json", readFile(t, "../docker/builtin/podman-default.json")},
 		{"demo-hardened.json", hardenedDemo(t)},
 	}
 	paths, _ := filepath.Glob("testdata/corpus/*")
@@ -306,4 +306,27 @@ func FuzzSource(f *testing.F) {
 			t.Errorf("text: %v\n%s", err, b.String())
 		}
 	})
+}
+
+// Lint reads the document convert reads, through the same parsers: what
+// the C preprocessor compiles out is out for lint too.
+func TestLintReadsWhatConvertReads(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		want bool
+	}{{"badarch.c", true}, {"badarch-if0.c", false}} {
+		data := readFile(t, filepath.Join("testdata", "corpus", tt.file))
+		r, err := Source(tt.file, data, "", convert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "bad-arch-allow" })
+		if got != tt.want {
+			t.Errorf("%s: bad-arch-allow found %v, want %v", tt.file, got, tt.want)
+		}
+		_, convErr := convert.Read(tt.file, data, "", convert.Options{})
+		if (convErr != nil) != tt.want {
+			t.Errorf("%s: convert refuses it: %v, while lint's bad-arch-allow is %v", tt.file, convErr, tt.want)
+		}
+	}
 }

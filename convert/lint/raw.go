@@ -2,17 +2,15 @@ package lint
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // The document as written: what convert.Read normalises away, with the
@@ -37,228 +35,78 @@ func (r *rawResult) name(n string, at rules.Pos) {
 
 func lintRaw(name string, data []byte, from convert.Format) *rawResult {
 	r := &rawResult{ids: map[string]bool{}, names: map[string]rules.Pos{}}
-	switch from {
-	case convert.Rules:
-		rawRules(r, name, data)
-	case convert.LibseccompC:
-		rawC(r, name, data)
-	case convert.OCI, convert.Docker, convert.SPO:
-		root := parseTree(data)
-		if root == nil {
-			break // convert.Read says what is wrong
-		}
-		prof := root
-		switch {
-		case from == convert.SPO:
-			prof = root.get("spec")
-		case root.get("linux") != nil || root.get("ociVersion") != nil:
-			prof = root.get("linux").get("seccomp")
-		}
-		if prof != nil && prof.kind == objectNode {
-			rawProfile(r, name, prof)
-		}
+	doc, err := convert.Parse(name, data, from)
+	if err != nil {
+		return r // convert.Read says what is wrong
+	}
+	switch {
+	case doc.Rules != nil:
+		rawRules(r, name, doc.Rules)
+	case doc.Docker != nil:
+		rawProfile(r, name, doc.Docker)
 	}
 	return r
 }
 
-// A node is a JSON or YAML value with where it was written.
-type node struct {
-	kind  nodeKind
-	pos   rules.Pos
-	keys  []string
-	vals  []*node
-	items []*node
-	text  string
-}
-
-type nodeKind int
-
-const (
-	nullNode nodeKind = iota
-	objectNode
-	arrayNode
-	scalarNode
-)
-
-func (n *node) get(key string) *node {
-	if n == nil {
-		return nil
-	}
-	for i, k := range n.keys {
-		if k == key {
-			return n.vals[i]
-		}
-	}
-	return nil
-}
-
-func (n *node) str() string {
-	if n == nil || n.kind != scalarNode {
-		return ""
-	}
-	return n.text
-}
-
-// list returns an array's items, or a scalar as a list of one.
-func (n *node) list() []*node {
-	switch {
-	case n == nil:
-		return nil
-	case n.kind == arrayNode:
-		return n.items
-	case n.kind == scalarNode:
-		return []*node{n}
-	}
-	return nil
-}
-
-// parseTree reads JSON or YAML (JSON is YAML) into nodes, or returns nil.
-func parseTree(data []byte) *node {
-	f, err := parser.ParseBytes(data, 0)
-	if err != nil || len(f.Docs) == 0 {
-		return nil
-	}
-	t := &treeBuilder{lines: strings.Split(string(data), "\n")}
-	return t.node(f.Docs[0].Body)
-}
-
-type treeBuilder struct{ lines []string }
-
-// pos is where a token starts. The YAML parser puts some quoted scalars
-// one column early, on the character before the quote; this moves them
-// onto it.
-func (t *treeBuilder) pos(n ast.Node) rules.Pos {
-	tok := n.GetToken()
-	if tok == nil {
-		return rules.Pos{}
-	}
-	p := rules.Pos{Line: tok.Position.Line, Col: tok.Position.Column}
-	if p.Line >= 1 && p.Line <= len(t.lines) && p.Col >= 1 {
-		line := t.lines[p.Line-1]
-		if p.Col < len(line) && line[p.Col-1] != '"' && line[p.Col] == '"' {
-			p.Col++
-		}
-	}
-	return p
-}
-
-func (t *treeBuilder) node(n ast.Node) *node {
-	if n == nil {
-		return &node{}
-	}
-	out := &node{pos: t.pos(n)}
-	switch n := n.(type) {
-	case *ast.TagNode:
-		return t.node(n.Value)
-	case *ast.AnchorNode:
-		return t.node(n.Value)
-	case *ast.MappingNode:
-		out.kind = objectNode
-		if !n.IsFlowStyle && len(n.Values) > 0 {
-			out.pos = t.pos(n.Values[0].Key) // a block mapping starts at its first key
-		}
-		for _, kv := range n.Values {
-			out.keys = append(out.keys, scalarText(kv.Key))
-			out.vals = append(out.vals, t.node(kv.Value))
-		}
-	case *ast.MappingValueNode:
-		out.kind = objectNode
-		out.pos = t.pos(n.Key)
-		out.keys = []string{scalarText(n.Key)}
-		out.vals = []*node{t.node(n.Value)}
-	case *ast.SequenceNode:
-		out.kind = arrayNode
-		for _, v := range n.Values {
-			out.items = append(out.items, t.node(v))
-		}
-	case *ast.NullNode, *ast.CommentGroupNode:
-		out.kind = nullNode
-	default:
-		out.kind = scalarNode
-		out.text = scalarText(n)
-	}
-	return out
-}
-
-func scalarText(n ast.Node) string {
-	switch t := n.(type) {
-	case *ast.StringNode:
-		return t.Value
-	case *ast.LiteralNode:
-		return t.Value.Value
-	case *ast.TagNode:
-		return scalarText(t.Value)
-	case nil:
-		return ""
-	}
-	if t := n.GetToken(); t != nil {
-		return t.Value
-	}
-	return ""
-}
-
 // rawProfile checks a linux.seccomp object, a Docker or Podman profile,
 // or an SPO spec as written.
-func rawProfile(r *rawResult, file string, prof *node) {
-	at := func(n *node) rules.Pos {
-		if n == nil {
-			return prof.pos
-		}
-		return n.pos
+func rawProfile(r *rawResult, file string, doc *docker.Doc) {
+	if doc.DefaultAction == "" {
+		return // not a profile, or seccomp off: convert.Read says which
 	}
-	errnoOf := func(retNode, nameNode *node) *uint {
-		if n, err := strconv.ParseUint(retNode.str(), 0, 32); err == nil {
-			u := uint(n)
-			return &u
+	errnoOf := func(ret *uint, name string) *uint {
+		if ret != nil {
+			return ret
 		}
-		for _, s := range []string{nameNode.str(), retNode.str()} { // Podman's and SPO's names
-			if n, err := rules.ParseErrno(s); err == nil && s != "" {
-				return &n
-			}
+		if n, err := syscalls.ParseErrno(name); err == nil && name != "" { // Podman's and SPO's names
+			return &n
 		}
 		return nil
 	}
-	defNode := prof.get("defaultAction")
-	defAct, defErr := rules.ActionFromSpec(specs.LinuxSeccompAction(defNode.str()), errnoOf(prof.get("defaultErrnoRet"), prof.get("defaultErrno")))
-	if defNode == nil {
-		return // not a profile, or seccomp off: convert.Read says which
-	}
-	if prof.get("flags") == nil {
-		r.add(Finding{ID: "flags-missing", Severity: Warning, File: file, Pos: prof.pos,
+	defAct, defErr := rules.ActionFromSpec(doc.DefaultAction, errnoOf(doc.DefaultErrnoRet, doc.DefaultErrno))
+	if !doc.Given("flags") {
+		r.add(Finding{ID: "flags-missing", Severity: Warning, File: file, Pos: doc.At(""),
 			Reason: "the profile has no \"flags\" key: runc then adds SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
 			Fix:    "write \"flags\": [] (oci-sbx convert always does)"})
 	}
-	actionFindings(r, file, defNode.str(), at(defNode), "the default action")
+	actionFindings(r, file, string(doc.DefaultAction), doc.At("defaultAction"), "the default action")
 
-	calls := prof.get("syscalls").list()
-	names := make([][]string, len(calls))
-	for i, c := range calls {
-		for _, n := range append(c.get("names").list(), c.get("name").list()...) {
-			names[i] = append(names[i], n.str())
-			r.name(n.str(), n.pos)
+	names := make([][]string, len(doc.Syscalls))
+	for i, c := range doc.Syscalls {
+		for j, n := range c.Names {
+			names[i] = append(names[i], n)
+			r.name(n, doc.At(fmt.Sprintf("syscalls[%d].names[%d]", i, j)))
+		}
+		if c.Name != "" {
+			names[i] = append(names[i], c.Name)
+			r.name(c.Name, doc.At(fmt.Sprintf("syscalls[%d].name", i)))
 		}
 	}
-	for i, c := range calls {
-		act := c.get("action")
-		actPos := at(act)
+	for i, c := range doc.Syscalls {
+		path := fmt.Sprintf("syscalls[%d]", i)
+		act := string(c.Action)
+		actPos := doc.At(path + ".action")
 		what := "the rule for " + strings.Join(names[i], ", ")
-		actionFindings(r, file, act.str(), actPos, what)
+		actionFindings(r, file, act, actPos, what)
 
-		retNode, nameNode := c.get("errnoRet"), c.get("errno")
-		if (retNode != nil || nameNode != nil) && act.str() != string(specs.ActErrno) && act.str() != string(specs.ActTrace) {
+		errno := ""
+		if i < len(doc.Errnos) {
+			errno = doc.Errnos[i]
+		}
+		if (doc.Given(path+".errnoRet") || doc.Given(path+".errno")) && act != string(specs.ActErrno) && act != string(specs.ActTrace) {
 			key := "errnoRet"
-			if retNode == nil {
+			if !doc.Given(path + ".errnoRet") {
 				key = "errno"
 			}
-			r.add(Finding{ID: "errno-ignored", Severity: Warning, File: file, Pos: at(firstOf(retNode, nameNode)), Syscalls: names[i],
-				Reason: fmt.Sprintf("%s: %s is ignored on %s; runc uses it only with SCMP_ACT_ERRNO and SCMP_ACT_TRACE", what, key, act.str()),
+			r.add(Finding{ID: "errno-ignored", Severity: Warning, File: file, Pos: doc.At(path + "." + key), Syscalls: names[i],
+				Reason: fmt.Sprintf("%s: %s is ignored on %s; runc uses it only with SCMP_ACT_ERRNO and SCMP_ACT_TRACE", what, key, act),
 				Fix:    fmt.Sprintf("drop %s, or make the action SCMP_ACT_ERRNO if an error was meant", key)})
 		}
 
-		a, err := rules.ActionFromSpec(specs.LinuxSeccompAction(act.str()), errnoOf(retNode, nameNode))
+		a, err := rules.ActionFromSpec(c.Action, errnoOf(c.ErrnoRet, errno))
 		if err == nil && defErr == nil && a == defAct {
 			others := false
-			for j := range calls {
+			for j := range doc.Syscalls {
 				others = others || j != i && slices.ContainsFunc(names[j], func(n string) bool { return slices.Contains(names[i], n) })
 			}
 			f := Finding{ID: "default-rule", Severity: Info, File: file, Pos: actPos, Syscalls: names[i],
@@ -272,39 +120,29 @@ func rawProfile(r *rawResult, file string, prof *node) {
 			r.add(f)
 		}
 
-		perArg := map[string][]*node{}
-		var order []string
-		for _, arg := range c.get("args").list() {
-			idx := arg.get("index").str()
-			if _, ok := perArg[idx]; !ok {
-				order = append(order, idx)
+		perArg := map[uint][]int{}
+		var order []uint
+		for j, arg := range c.Args {
+			if _, ok := perArg[arg.Index]; !ok {
+				order = append(order, arg.Index)
 			}
-			perArg[idx] = append(perArg[idx], arg)
+			perArg[arg.Index] = append(perArg[arg.Index], j)
 		}
 		for _, idx := range order {
 			args := perArg[idx]
 			if len(args) < 2 {
 				continue
 			}
-			f := Finding{ID: "or-conditions", Severity: Warning, File: file, Pos: args[1].pos, Syscalls: names[i],
-				Reason: fmt.Sprintf("%s has %d conditions on arg%s: runc ORs conditions on one argument (one rule per condition), so it matches when any of them holds and denies more than written", what, len(args), idx),
+			f := Finding{ID: "or-conditions", Severity: Warning, File: file, Pos: doc.At(fmt.Sprintf("%s.args[%d]", path, args[1])), Syscalls: names[i],
+				Reason: fmt.Sprintf("%s has %d conditions on arg%d: runc ORs conditions on one argument (one rule per condition), so it matches when any of them holds and denies more than written", what, len(args), idx),
 				Fix:    "write one condition (a mask, or a single bound), or one rule per case"}
 			if err == nil && !a.IsDeny() {
 				f.Severity = Error
-				f.Reason = fmt.Sprintf("%s has %d conditions on arg%s: runc ORs conditions on one argument (one rule per condition), so it lets the call through when any of them holds", what, len(args), idx)
+				f.Reason = fmt.Sprintf("%s has %d conditions on arg%d: runc ORs conditions on one argument (one rule per condition), so it lets the call through when any of them holds", what, len(args), idx)
 			}
 			r.add(f)
 		}
 	}
-}
-
-func firstOf(ns ...*node) *node {
-	for _, n := range ns {
-		if n != nil {
-			return n
-		}
-	}
-	return nil
 }
 
 // actionFindings reports actions that do not do what they say.
@@ -333,12 +171,9 @@ func traceAsDeny(file string, at rules.Pos, what string) Finding {
 		Fix:    "deny with errno(EPERM) or kill-process; use trace only under a tracer you control"}
 }
 
-// rawRules checks a rules document as written.
-func rawRules(r *rawResult, file string, data []byte) {
-	p, err := rules.Parse(file, data)
-	if err != nil {
-		return // convert.Read says what is wrong
-	}
+// rawRules checks a rules document, or the rules of a libseccomp C
+// program, as written.
+func rawRules(r *rawResult, file string, p *rules.Profile) {
 	for _, rule := range p.Rules {
 		for _, n := range rule.Syscalls {
 			if strings.HasPrefix(n.Name, "@") {
@@ -382,30 +217,5 @@ func ruleAction(r *rawResult, file string, a rules.Action, at rules.Pos, what st
 		r.add(killThread(file, at, what))
 	case rules.Trace:
 		r.add(traceAsDeny(file, at, what))
-	}
-}
-
-var (
-	cBadArch = regexp.MustCompile(`seccomp_attr_set\s*\(\s*[^,]+,\s*SCMP_FLTATR_ACT_BADARCH\s*,\s*(\w+)`)
-	cSys     = regexp.MustCompile(`SCMP_SYS\s*\(\s*(\w+)\s*\)`)
-)
-
-// rawC checks libseccomp C source for what a profile cannot carry.
-func rawC(r *rawResult, file string, data []byte) {
-	pos := func(off int) rules.Pos {
-		line := 1 + strings.Count(string(data[:off]), "\n")
-		return rules.Pos{Line: line, Col: off - strings.LastIndexByte(string(data[:off]), '\n')}
-	}
-	for _, m := range cSys.FindAllSubmatchIndex(data, -1) {
-		r.name(string(data[m[2]:m[3]]), pos(m[2]))
-	}
-	for _, m := range cBadArch.FindAllSubmatchIndex(data, -1) {
-		act := string(data[m[2]:m[3]])
-		switch act {
-		case "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE":
-			r.add(Finding{ID: "bad-arch-allow", Severity: Error, File: file, Pos: pos(m[2]),
-				Reason: "the bad-architecture action is " + act + ": calls from every architecture the filter does not list (i386 int 0x80, x32) run unfiltered",
-				Fix:    "keep the default bad-architecture action (kill), and add the architectures the program uses with seccomp_arch_add"})
-		}
 	}
 }

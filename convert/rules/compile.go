@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // CompileOptions steer Compile.
@@ -85,9 +87,9 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	for _, a := range c.targets() {
 		name := a.Name
 		if name == Native {
-			name = NativeArch()
+			name = syscalls.NativeArch()
 		}
-		spec, err := ArchSpec(name)
+		spec, err := syscalls.ArchSpec(name)
 		if err != nil {
 			c.errorf(a.Pos, "%v", err)
 			continue
@@ -175,8 +177,12 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 	if len(shadowed) > 0 {
-		c.warnf(Pos{}, "%d syscalls have an unconditional rule and other rules; libseccomp keeps the first unconditional one and drops the rest, and so does this conversion: %s",
-			len(shadowed), strings.Join(shadowed, ", "))
+		what := fmt.Sprintf("%d syscalls have", len(shadowed))
+		if len(shadowed) == 1 {
+			what = "1 syscall has"
+		}
+		c.warnf(Pos{}, "%s an unconditional rule and other rules; libseccomp keeps the first unconditional one and drops the rest, and so does this conversion: %s",
+			what, strings.Join(shadowed, ", "))
 	}
 
 	// A base's rules come first, minus every syscall this profile decides.
@@ -249,11 +255,11 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 		}
 		check := arches
 		if check == nil {
-			check = []string{NativeArch()}
+			check = []string{syscalls.NativeArch()}
 		}
 		var missing []string
 		for _, a := range check {
-			if !HasSyscall(a, n.Name) {
+			if !syscalls.HasSyscall(a, n.Name) {
 				missing = append(missing, a)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // FromSeccomp turns an OCI profile into rules, checking every action,
@@ -21,7 +23,7 @@ func FromSeccomp(s *specs.LinuxSeccomp) (*Profile, error) {
 		errorf("defaultAction: %v", err)
 	}
 	for _, a := range s.Architectures {
-		name, err := ArchFromSpec(a)
+		name, err := syscalls.ArchFromSpec(a)
 		if err != nil {
 			errorf("architectures: %v", err)
 			continue

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // A group names a set of syscalls, and may include other groups. The
@@ -181,7 +184,7 @@ var groups = map[string]group{
 		"sched_rr_get_interval_time64", "sendfile", "sendfile64", "setpgid", "setsid",
 		"splice", "sysinfo", "tee", "umask", "uname", "userfaultfd", "vmsplice",
 	}},
-	knownGroup: {"every syscall libseccomp " + libseccompVersion + " knows", nil},
+	knownGroup: {"every syscall libseccomp " + syscalls.LibseccompVersion + " knows", nil},
 
 	// Intent groups.
 	//
@@ -241,10 +244,10 @@ func GroupMembers(group string, arches []string) ([]string, error) {
 	targets := make([]string, 0, len(arches))
 	for _, a := range arches {
 		if a == Native {
-			a = NativeArch()
+			a = syscalls.NativeArch()
 		}
-		if _, ok := archSpecs[a]; !ok {
-			return nil, unknownArch(a)
+		if _, err := syscalls.ArchSpec(a); err != nil {
+			return nil, err
 		}
 		targets = append(targets, a)
 	}
@@ -256,13 +259,13 @@ func GroupMembers(group string, arches []string) ([]string, error) {
 		}
 		seen[name] = true
 		if len(targets) == 0 {
-			if IsSyscall(name) {
+			if syscalls.IsSyscall(name) {
 				out = append(out, name)
 			}
 			continue
 		}
 		for _, a := range targets {
-			if HasSyscall(a, name) {
+			if syscalls.HasSyscall(a, name) {
 				out = append(out, name)
 				break
 			}
@@ -281,7 +284,7 @@ func expandGroup(gs map[string]group, name string, seen map[string]bool) []strin
 	}
 	seen[name] = true
 	if name == knownGroup {
-		return allSyscalls()
+		return syscalls.AllSyscalls()
 	}
 	var out []string
 	for _, m := range gs[name].members {
@@ -295,11 +298,11 @@ func expandGroup(gs map[string]group, name string, seen map[string]bool) []strin
 }
 
 func unknownGroup(name string) error {
-	if sug := Suggest(name, Groups()); sug != "" {
+	if sug := suggest.Closest(name, Groups()); sug != "" {
 		return fmt.Errorf("unknown group %q: did you mean %q?", name, sug)
 	}
 	if !strings.HasPrefix(name, "@") {
-		if sug := Suggest("@"+name, Groups()); sug != "" {
+		if sug := suggest.Closest("@"+name, Groups()); sug != "" {
 			return fmt.Errorf("unknown group %q: did you mean %q?", name, sug)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Hardening: a denylist names the syscalls its author knew of, and every
@@ -104,13 +106,13 @@ func (c Class) Members(arches []string) ([]string, error) {
 
 func hasOn(name string, arches []string) bool {
 	if len(arches) == 0 {
-		return IsSyscall(name)
+		return syscalls.IsSyscall(name)
 	}
 	for _, a := range arches {
 		if a == Native {
-			a = NativeArch()
+			a = syscalls.NativeArch()
 		}
-		if HasSyscall(a, name) {
+		if syscalls.HasSyscall(a, name) {
 			return true
 		}
 	}
@@ -357,7 +359,7 @@ func Harden(s *specs.LinuxSeccomp, arches []string) (*specs.LinuxSeccomp, []stri
 		}
 	}
 	for _, a := range targets {
-		if _, err := ArchSpec(a); err != nil && a != Native {
+		if _, err := syscalls.ArchSpec(a); err != nil && a != Native {
 			return nil, nil, fmt.Errorf("hardening: %w", err)
 		}
 	}

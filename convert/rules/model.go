@@ -8,15 +8,14 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
 // Pos is a position in a source file; the zero Pos means "unknown".
-type Pos struct {
-	Line, Col int
-}
-
-// IsValid reports whether the position is known.
-func (p Pos) IsValid() bool { return p.Line > 0 }
+type Pos = tree.Pos
 
 // Error is one positioned problem in a source file. It prints as
 // "file:line:col: message", the form editors jump to.
@@ -135,7 +134,7 @@ func (a Action) IsDeny() bool {
 func (a Action) String() string {
 	switch a.Kind {
 	case Errno:
-		return "errno(" + ErrnoName(a.Ret) + ")"
+		return "errno(" + syscalls.ErrnoName(a.Ret) + ")"
 	case Trace:
 		return "trace(" + strconv.FormatUint(uint64(a.Ret), 10) + ")"
 	}
@@ -161,7 +160,7 @@ func ParseAction(s string) (Action, error) {
 		if !hasArg {
 			return Action{}, fmt.Errorf("action %q needs an errno, as in errno(EPERM)", s)
 		}
-		n, err := ParseErrno(arg)
+		n, err := syscalls.ParseErrno(arg)
 		if err != nil {
 			return Action{}, err
 		}
@@ -190,7 +189,7 @@ func ParseAction(s string) (Action, error) {
 		}
 	}
 	msg := fmt.Sprintf("unknown action %q (want allow, errno(NAME), kill-process, kill-thread, trap, log, notify or trace(N))", s)
-	if sug := Suggest(name, actionNames[:]); sug != "" {
+	if sug := suggest.Closest(name, actionNames[:]); sug != "" {
 		msg = fmt.Sprintf("unknown action %q: did you mean %q?", s, sug)
 	}
 	return Action{}, errors.New(msg)

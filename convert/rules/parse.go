@@ -10,6 +10,10 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
 var (
@@ -26,12 +30,16 @@ var (
 // Every problem found is reported, as an ErrorList sorted by position.
 func Parse(file string, src []byte) (*Profile, error) {
 	p := &parse{file: file}
+	if err := tree.ScanYAML(src); err != nil {
+		te := err.(*tree.Error)
+		return nil, ErrorList{{File: file, Pos: te.Pos, Msg: te.Msg}}.Err()
+	}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) && ye.GetToken() != nil {
 			pos := ye.GetToken().Position
-			return nil, ErrorList{{File: file, Pos: Pos{pos.Line, pos.Column}, Msg: "malformed YAML: " + ye.GetMessage()}}.Err()
+			return nil, ErrorList{{File: file, Pos: Pos{Line: pos.Line, Col: pos.Column}, Msg: "malformed YAML: " + ye.GetMessage()}}.Err()
 		}
 		return nil, ErrorList{{File: file, Msg: "malformed YAML: " + err.Error()}}.Err()
 	}
@@ -66,7 +74,7 @@ func pos(n ast.Node) Pos {
 		return Pos{}
 	}
 	tp := n.GetToken().Position
-	return Pos{tp.Line, tp.Column}
+	return Pos{Line: tp.Line, Col: tp.Column}
 }
 
 // unwrap skips tags and comments so "!!str x" reads as "x".
@@ -157,7 +165,7 @@ func (p *parse) key(kv *ast.MappingValueNode, known []string, where string) (str
 			return k, true
 		}
 	}
-	p.errorf(pos(kv.Key), "%v", UnknownKey(k, where, known))
+	p.errorf(pos(kv.Key), "%v", suggest.UnknownKey(k, where, known))
 	return "", false
 }
 
@@ -181,7 +189,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 			prof.Architectures = p.list(kv.Value, "architectures")
 			for _, a := range prof.Architectures {
 				if a.Name != Native {
-					if _, err := ArchSpec(a.Name); err != nil {
+					if _, err := syscalls.ArchSpec(a.Name); err != nil {
 						p.errorf(a.Pos, "%v", err)
 					}
 				}
@@ -192,7 +200,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 		case "flags":
 			for _, f := range p.list(kv.Value, "flags") {
 				if !contains(knownFlags, f.Name) {
-					p.errorf(f.Pos, "%v", UnknownName("flag", f.Name, knownFlags))
+					p.errorf(f.Pos, "%v", suggest.UnknownName("flag", f.Name, knownFlags))
 					continue
 				}
 				prof.Flags = append(prof.Flags, specs.LinuxSeccompFlag(f.Name))
@@ -225,7 +233,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 		}
 	}
 	if !prof.HasDefault && prof.Extends == "" && prof.DefaultPos == (Pos{}) {
-		p.errorf(Pos{1, 1}, "missing default: say what happens to syscalls no rule names, e.g. \"default: errno(EPERM)\" (or extend a base profile)")
+		p.errorf(Pos{Line: 1, Col: 1}, "missing default: say what happens to syscalls no rule names, e.g. \"default: errno(EPERM)\" (or extend a base profile)")
 	}
 }
 
@@ -291,11 +299,11 @@ func checkName(name string) error {
 		_, err := GroupMembers(name, nil)
 		return err
 	}
-	if IsSyscall(name) {
+	if syscalls.IsSyscall(name) {
 		return nil
 	}
 	msg := fmt.Sprintf("unknown syscall %q", name)
-	if sug := Suggest(name, AllSyscalls()); sug != "" {
+	if sug := suggest.Closest(name, syscalls.AllSyscalls()); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
 	return errors.New(msg)
@@ -396,11 +404,11 @@ func parseTerm(s string) (uint64, error) {
 		}
 		return n, nil
 	}
-	if n, ok := Constant(s); ok {
+	if n, ok := syscalls.Constant(s); ok {
 		return n, nil
 	}
 	msg := fmt.Sprintf("unknown constant %q", s)
-	if sug := Suggest(s, ConstantNames()); sug != "" {
+	if sug := suggest.Closest(s, syscalls.ConstantNames()); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
 	return 0, errors.New(msg)

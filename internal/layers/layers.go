@@ -24,7 +24,7 @@ var Cgo = []string{
 	"oci/late",    // the late stage inside a container
 	// A generator (go generate), never linked: it reads libseccomp's
 	// syscall table.
-	"convert/rules/internal/mksyscalls",
+	"convert/syscalls/internal/mksyscalls",
 }
 
 // CgoDeps are the import paths (prefixes) that mark cgo-only code.

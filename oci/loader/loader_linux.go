@@ -130,7 +130,7 @@ func LookPath(file string, env []string, dir string) (string, error) {
 	if strings.Contains(file, "/") {
 		p := abs(file)
 		if err := executable(p); err != nil {
-			return "", fmt.Errorf("finding %q: %w", file, err)
+			return "", &ExecError{Op: "finding", Path: file, Err: err}
 		}
 		return p, nil
 	}
@@ -149,7 +149,7 @@ func LookPath(file string, env []string, dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("finding %q: %w in the program's PATH %q", file, exec.ErrNotFound, pathEnv)
+	return "", &ExecError{Op: "finding", Path: file, Err: fmt.Errorf("%w in the program's PATH %q", exec.ErrNotFound, pathEnv)}
 }
 
 func executable(p string) error {

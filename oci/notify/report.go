@@ -9,7 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Errnos maps each syscall whose errno rules a Report turned into notify
@@ -74,7 +74,7 @@ func ForReport(s *specs.LinuxSeccomp) (*Report, error) {
 	var notes []string
 	if s.DefaultAction == specs.ActErrno {
 		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify for the default action",
-			rules.ErrnoName(ErrnoRet(s.DefaultErrnoRet))))
+			syscalls.ErrnoName(ErrnoRet(s.DefaultErrnoRet))))
 	}
 	var handover []string
 	for _, n := range []string{"read", "write"} {

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
@@ -135,7 +135,7 @@ func TestServe(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("Serve did not return once the child exited")
 	}
-	if len(seen) != 3 || seen[0] != rules.NativeArch()+" getppid" || len(dones) != 3 || dones[0] != nil || dones[2] != nil {
+	if len(seen) != 3 || seen[0] != syscalls.NativeArch()+" getppid" || len(dones) != 3 || dones[0] != nil || dones[2] != nil {
 		t.Errorf("decide saw %q, Done got %v", seen, dones)
 	}
 }

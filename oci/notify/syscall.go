@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // archByAudit maps the AUDIT_ARCH_* value of a notification to the
@@ -13,7 +13,7 @@ import (
 // x32 shares x86_64's value; its calls carry bit 30 in the number.
 var archByAudit = sync.OnceValue(func() map[uint32]string {
 	m := map[uint32]string{}
-	for _, arch := range rules.Arches() {
+	for _, arch := range syscalls.Arches() {
 		if v, err := filter.AuditArch(arch); err == nil && arch != "x32" {
 			m[v] = arch
 		}

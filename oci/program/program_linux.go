@@ -24,7 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
@@ -113,7 +113,7 @@ func childRun(sock int) error {
 // else runs. runc loads with seccomp(2), or with prctl when it passes no
 // flags.
 func catcher() ([]unix.SockFilter, error) {
-	audit, err := filter.AuditArch(rules.NativeArch())
+	audit, err := filter.AuditArch(syscalls.NativeArch())
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/program"
@@ -185,7 +186,7 @@ rules:
 // the profile means, computed from the profile and the syscall table
 // alone.
 func TestExportMeaning(t *testing.T) {
-	if rules.NativeArch() != "x86_64" {
+	if syscalls.NativeArch() != "x86_64" {
 		t.Skip("the expected verdicts are worked out for an x86_64 host")
 	}
 	for _, p := range exportProfiles(t) {
@@ -282,7 +283,7 @@ func newOracle(t *testing.T, s *specs.LinuxSeccomp) *oracle {
 	}
 	o := &oracle{def: def, arches: map[string]bool{"x86_64": true}, last: map[string]uint32{}, names: map[string]bool{}}
 	for _, a := range s.Architectures {
-		name, err := rules.ArchFromSpec(a)
+		name, err := syscalls.ArchFromSpec(a)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -311,7 +312,7 @@ func newOracle(t *testing.T, s *specs.LinuxSeccomp) *oracle {
 			o.names[name] = true
 			// The stub counts every rule, even one runc then drops.
 			for abi := range o.arches {
-				if nr, ok := rules.SyscallNumber(abi, name); ok && rules.SyscallMultiplexer(abi, name) == "" {
+				if nr, ok := syscalls.SyscallNumber(abi, name); ok && syscalls.SyscallMultiplexer(abi, name) == "" {
 					o.last[abi] = max(o.last[abi], uint32(nr))
 				}
 			}
@@ -383,14 +384,14 @@ func (o *oracle) verdict(audit, nr uint32, args [6]uint64) (rules.Action, error)
 	var matched []rules.Action
 	for _, r := range o.rules {
 		conds := r.conds
-		n, ok := rules.SyscallNumber(abi, r.name)
+		n, ok := syscalls.SyscallNumber(abi, r.name)
 		hit := ok && uint32(n) == nr
 		if !hit {
-			mux := rules.SyscallMultiplexer(abi, r.name)
+			mux := syscalls.SyscallMultiplexer(abi, r.name)
 			if mux == "" {
 				continue
 			}
-			if n, ok := rules.SyscallNumber(abi, mux); !ok || uint32(n) != nr {
+			if n, ok := syscalls.SyscallNumber(abi, mux); !ok || uint32(n) != nr {
 				continue
 			}
 			call, ok := muxCalls[r.name]
@@ -449,11 +450,11 @@ func (o *oracle) argCases(abi string, nr uint32) [][6]uint64 {
 		}
 	}
 	for _, r := range o.rules {
-		n, ok := rules.SyscallNumber(abi, r.name)
+		n, ok := syscalls.SyscallNumber(abi, r.name)
 		direct := ok && uint32(n) == nr
-		mux := rules.SyscallMultiplexer(abi, r.name)
+		mux := syscalls.SyscallMultiplexer(abi, r.name)
 		viaMux := false
-		if m, ok := rules.SyscallNumber(abi, mux); mux != "" && ok && uint32(m) == nr {
+		if m, ok := syscalls.SyscallNumber(abi, mux); mux != "" && ok && uint32(m) == nr {
 			viaMux = true
 			add(0, muxCalls[r.name], muxCalls[r.name]+1)
 		}
@@ -668,7 +669,7 @@ func TestExportErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nr, _ := rules.SyscallNumber("x86_64", "mkdir")
+	nr, _ := syscalls.SyscallNumber("x86_64", "mkdir")
 	if got := mustDecode(t, b).Run(filter.Data{Nr: int32(nr), Arch: auditX8664}).Action(); got.Kind != rules.Notify {
 		t.Errorf("mkdir: %v, want notify", got)
 	}

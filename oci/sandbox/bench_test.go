@@ -33,6 +33,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // BenchmarkCost measures what the sandbox costs and prints one markdown
@@ -108,7 +109,7 @@ func benchRead() (tables, read int64, err error) {
 		return 0, 0, err
 	}
 	start := time.Now()
-	rules.IsSyscall("read")
+	syscalls.IsSyscall("read")
 	tables = time.Since(start).Nanoseconds()
 	start = time.Now()
 	if _, err := convert.Read("profile", data, "", convert.Options{}); err != nil {
@@ -167,7 +168,7 @@ type call struct {
 }
 
 func (c call) data(arch uint32) filter.Data {
-	nr, _ := rules.SyscallNumber(rules.NativeArch(), c.name)
+	nr, _ := syscalls.SyscallNumber(syscalls.NativeArch(), c.name)
 	return filter.Data{Nr: int32(nr), Arch: arch, Args: c.args}
 }
 
@@ -226,7 +227,7 @@ func newHarness(b *testing.B) *harness {
 		b.Fatal(err)
 	}
 	b.Setenv(CacheEnv, cache)
-	if h.arch, err = filter.AuditArch(rules.NativeArch()); err != nil {
+	if h.arch, err = filter.AuditArch(syscalls.NativeArch()); err != nil {
 		b.Fatal(err)
 	}
 
@@ -250,7 +251,7 @@ func newHarness(b *testing.B) *harness {
 	if err != nil {
 		b.Fatal(err)
 	}
-	docker3, err := convert.Builtin("docker-default", convert.Options{Arches: append([]string{rules.NativeArch()}, rules.SubArches(rules.NativeArch())...)})
+	docker3, err := convert.Builtin("docker-default", convert.Options{Arches: append([]string{syscalls.NativeArch()}, syscalls.SubArches(syscalls.NativeArch())...)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -510,8 +511,8 @@ func (h *harness) syscallRows() []row {
 		// cannot.
 		allowed, cached := 0, 0
 		var not []string
-		for _, nr := range filter.Numbers(rules.NativeArch()) {
-			name := filter.SyscallName(rules.NativeArch(), nr)
+		for _, nr := range filter.Numbers(syscalls.NativeArch()) {
+			name := filter.SyscallName(syscalls.NativeArch(), nr)
 			if name == "" || p.prog.Run(filter.Data{Nr: int32(nr), Arch: h.arch}).Ret != filter.RetAllow {
 				continue
 			}

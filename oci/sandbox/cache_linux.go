@@ -26,6 +26,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 )
@@ -452,7 +453,7 @@ func loaderOutcome(p *compiled, name string) (outcome string, ok bool) {
 	if err != nil {
 		return "", false
 	}
-	arch, err := filter.AuditArch(rules.NativeArch())
+	arch, err := filter.AuditArch(syscalls.NativeArch())
 	if err != nil {
 		return "", false
 	}

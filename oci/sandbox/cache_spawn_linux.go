@@ -354,7 +354,7 @@ func spawn(c Config, path string, env []string, p *compiled, fds [3]int) (int, e
 		}
 		return 0, fmt.Errorf("loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN, which uid %d lacks: set no_new_privs (noNewPrivileges)", uid)
 	case stage == C.SBX_EXEC:
-		return 0, fmt.Errorf("executing %q: %w", path, errno)
+		return 0, &ExecError{Op: "executing", Path: path, Err: errno}
 	}
 	return 0, fmt.Errorf("starting %q: %s: %w", path, spawnStages[stage], errno)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // readbackEnv makes the test binary read the filter of a running process
@@ -646,7 +647,7 @@ func seccompField(off uint32) string {
 // those allowed only under argument conditions.
 func TestAllowedSyscallsCached(t *testing.T) {
 	testutil.RequireRoot(t)
-	native := rules.NativeArch()
+	native := syscalls.NativeArch()
 	audit, err := filter.AuditArch(native)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -52,6 +53,12 @@ func initMain(v string) int {
 	// place for it.
 	logrus.SetOutput(io.Discard)
 	if err := initRun(fd); err != nil {
+		var ee *ExecError
+		var errno unix.Errno
+		if errors.As(err, &ee) && errors.As(ee.Err, &errno) {
+			_, _ = unix.Write(fd, []byte(msgExec+strconv.Itoa(int(errno))+" "+ee.Path+"\n"))
+			return 125
+		}
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		_, _ = unix.Write(fd, []byte(msgError+msg+"\n"))
 		return 125
@@ -132,7 +139,7 @@ func initRun(sock int) error {
 			break
 		}
 	}
-	return fmt.Errorf("executing %q: %w", cfg.Path, err)
+	return &ExecError{Op: "executing", Path: cfg.Path, Err: err}
 }
 
 func readInitConfig(sock int) (*initConfig, error) {

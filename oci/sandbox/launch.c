@@ -550,9 +550,9 @@ static const char *errstr(long err, char *buf, size_t cap) {
 	return buf;
 }
 
-// fail reports as the Go code would — oci-sbx: VERB "PATH": [STAGE: ]ERROR
-// — and exits 1.
-static void fail(const char *verb, const char *path, const char *stage, long err) {
+// fail_status reports as the Go code would — oci-sbx: VERB "PATH":
+// [STAGE: ]ERROR — and exits with status.
+static void fail_status(const char *verb, const char *path, const char *stage, long err, int status) {
 	char msg[8192], e[32];
 	struct buf b = {msg, 0, sizeof msg, 0};
 	puts_(&b, "oci-sbx: ");
@@ -567,7 +567,12 @@ static void fail(const char *verb, const char *path, const char *stage, long err
 	puts_(&b, errstr(err, e, sizeof e));
 	puts_(&b, "\n");
 	sys(SYS_write, 2, msg, b.len);
-	sys(SYS_exit_group, 1, 0, 0);
+	sys(SYS_exit_group, status, 0, 0);
+}
+
+// fail is fail_status with exit status 1: oci-sbx itself failed.
+static void fail(const char *verb, const char *path, const char *stage, long err) {
+	fail_status(verb, path, stage, err, 1);
 }
 
 // Static, so that nothing needs an allocator; only the pages used are
@@ -660,7 +665,9 @@ static void launch(int argc, char **argv, char **envp, const ElfW(Phdr) *phdr, s
 	if (r != 0)
 		fail("starting", path.p, "loading the seccomp filter", -r);
 	r = sys(SYS_execve, path.p, cmd, envp);
-	fail("executing", path.p, "", -r);
+	// As env and sh: 127 when the program is not there, 126 when it is but
+	// does not run.
+	fail_status("executing", path.p, "", -r, -r == ENOENT ? 127 : 126);
 }
 
 static int sbx_tried;

@@ -249,13 +249,16 @@ func TestLaunchExecError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Run(context.Background(), Config{Seccomp: s, NoNewPrivileges: true, Args: []string{bad}})
-	if err == nil {
-		t.Fatal("Run executed a file that is not a program")
+	var ee *ExecError
+	if !errors.As(err, &ee) || ee.NotFound() {
+		t.Fatalf("Run: %v; want an ExecError for a program that does not run", err)
 	}
 	fileLaunchEntry(t, s, profile, Config{NoNewPrivileges: true})
+	// 126, as the command line exits for such an ExecError (env and sh
+	// do the same).
 	r := (&launcher{t: t}).run("--profile", profile, bad)
-	if want := "a note\noci-sbx: " + err.Error() + "\n"; r.code != 1 || r.stderr != want {
-		t.Errorf("launcher: exit %d, stderr %q; want exit 1, stderr %q", r.code, r.stderr, want)
+	if want := "a note\noci-sbx: " + err.Error() + "\n"; r.code != 126 || r.stderr != want {
+		t.Errorf("launcher: exit %d, stderr %q; want exit 126, stderr %q", r.code, r.stderr, want)
 	}
 }
 

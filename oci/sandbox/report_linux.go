@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
@@ -40,7 +40,7 @@ func (r *reporter) decide(n *notify.Notif) notify.Answer {
 	pid := notify.Tgid(int(n.Pid))
 	var b strings.Builder
 	fmt.Fprintf(&b, "denied pid=%d ", pid)
-	if arch := n.Data.ArchName(); arch != rules.NativeArch() {
+	if arch := n.Data.ArchName(); arch != syscalls.NativeArch() {
 		fmt.Fprintf(&b, "arch=%s ", arch)
 	}
 	fmt.Fprintf(&b, "%s = %s", call, errnoName(uint(e)))

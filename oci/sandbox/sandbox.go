@@ -110,6 +110,10 @@ func (r *Result) String() string {
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }
 
+// ExecError is the program failing to start (loader.ExecError): callers
+// exit 127 when it was not found and 126 when it could not run.
+type ExecError = loader.ExecError
+
 // LoaderError is returned before running a dynamically linked program whose
 // loader could not open its libraries under the profile.
 type LoaderError struct {

@@ -55,6 +55,7 @@ const (
 	msgListener = "listener " // fd number of the notify listener in the child
 	msgProbe    = "probe "    // errno of the probe call, 0 when allowed
 	msgError    = "error "    // the child failed before execve
+	msgExec     = "exec "     // execve failed: errno, then the path
 )
 
 // Run runs c.Args under c.Seccomp and waits for it. An error means the
@@ -143,6 +144,8 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 			repDone.Go(func() { _ = notify.Serve(repCtx, rep.fd, rep.decide) })
 		case strings.HasPrefix(line, msgError):
 			initErr = errors.New(strings.TrimPrefix(line, msgError))
+		case strings.HasPrefix(line, msgExec):
+			initErr = execFailure(strings.TrimPrefix(line, msgExec))
 		default:
 			initErr = fmt.Errorf("init sent %q", line)
 		}
@@ -170,6 +173,16 @@ func errnoName(e uint) string {
 		return n
 	}
 	return strconv.FormatUint(uint64(e), 10)
+}
+
+// execFailure reads the child's msgExec line: "ERRNO PATH".
+func execFailure(arg string) error {
+	num, path, _ := strings.Cut(arg, " ")
+	n, err := strconv.ParseUint(num, 10, 32)
+	if err != nil {
+		return fmt.Errorf("init sent a bad exec failure %q", arg)
+	}
+	return &ExecError{Op: "executing", Path: path, Err: syscall.Errno(n)}
 }
 
 // interpreter returns the ELF interpreter (PT_INTERP) the kernel would

@@ -1,41 +1,75 @@
 package stage
 
 import (
-	"slices"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
 )
 
-// The late stage in a container: a directory holding a static oci-sbx and
-// the late profile, bound read-only at MountPoint, and process.args
-// starting with Prefix.
+// The late stage in a container: a directory holding the late profiles
+// (and, in a bundle, the static oci-sbx) bound read-only at MountPoint,
+// and process.args starting with Late.Args.
 const (
-	MountPoint  = "/.oci-sbx"
-	BinaryName  = "oci-sbx"   // the static oci-sbx, in the directory
-	ProfileName = "late.json" // the late profile as OCI JSON, in the directory
-	// BundleDir is the directory `oci-sbx patch` uses, relative to the
+	MountPoint = "/.oci-sbx"
+	// BinaryName is the static oci-sbx in the directory.
+	BinaryName = "oci-sbx"
+	// BinaryPath is where the late stage's binary is in the container.
+	BinaryPath = MountPoint + "/" + BinaryName
+	// ProfilePrefix starts the name of a late profile in the directory;
+	// the SHA-256 of its bytes and ".json" follow.
+	ProfilePrefix = "profile-"
+	// AgentSocketName is the empty file in the directory that the
+	// agent's socket is bound over.
+	AgentSocketName = "agent.sock"
+	// AgentSocketPath is where the agent's socket is in the container.
+	AgentSocketPath = MountPoint + "/" + AgentSocketName
+	// DirName is the directory `oci-sbx patch` uses, relative to the
 	// bundle (runc resolves a relative bind source against the bundle).
-	BundleDir = ".oci-sbx"
+	DirName = ".oci-sbx"
+	// LockName is the file in DirName that patches of one bundle lock.
+	LockName = "lock"
+	// legacyProfileName is the late profile of patches made before the
+	// profiles were named by their hash; patching again still undoes it.
+	legacyProfileName = "late.json"
 )
 
-// Prefix is what process.args start with when the late stage runs: the
-// original args follow it.
-var Prefix = []string{MountPoint + "/" + BinaryName, "late", MountPoint + "/" + ProfileName, "--"}
-
-// OriginalArgs returns the args behind Prefix, and false when args do not
-// start with it.
-func OriginalArgs(args []string) ([]string, bool) {
-	if len(args) > len(Prefix) && slices.Equal(args[:len(Prefix)], Prefix) {
-		return args[len(Prefix):], true
+// lateArgs reports whether args start with a late stage's prefix, and
+// returns the profile's path in the container and the original args.
+func lateArgs(args []string) (profile string, orig []string, ok bool) {
+	if len(args) < 5 || args[0] != BinaryPath || args[1] != "late" || args[3] != "--" {
+		return "", nil, false
 	}
-	return nil, false
+	dir, name := filepath.Split(args[2])
+	if dir != MountPoint+"/" || !(strings.HasPrefix(name, ProfilePrefix) && strings.HasSuffix(name, ".json") || name == legacyProfileName) {
+		return "", nil, false
+	}
+	return args[2], args[4:], true
+}
+
+// OriginalArgs returns the args behind a late stage's prefix, and false
+// when args do not start with one.
+func OriginalArgs(args []string) ([]string, bool) {
+	_, orig, ok := lateArgs(args)
+	return orig, ok
+}
+
+// LateProfile returns the name of the late profile in the late stage's
+// directory that args run, and false when they run no late stage.
+func LateProfile(args []string) (string, bool) {
+	p, _, ok := lateArgs(args)
+	return filepath.Base(p), ok
 }
 
 // NoNewPrivilegesAnnotation marks a config whose process.noNewPrivileges
 // a patch set to true because the profile needed it; it was false before.
-const NoNewPrivilegesAnnotation = "io.oci-sbx.set-no-new-privileges"
+const NoNewPrivilegesAnnotation = annotation.OCI + annotation.SetNoNewPrivileges
 
 // OriginalNoNewPrivileges is process.noNewPrivileges as it was before any
 // patch.
@@ -48,7 +82,7 @@ func OriginalNoNewPrivileges(s *specs.Spec) bool {
 
 // WithoutEarlierPatch undoes what an earlier patch set up besides
 // linux.seccomp: the original process.args come back and the late stage's
-// mount goes, and so does a process.noNewPrivileges the patch set. It
+// mounts go, and so does a process.noNewPrivileges the patch set. It
 // changes nothing in a config without them.
 func WithoutEarlierPatch() oci.SpecOpt {
 	return func(e *oci.Editor) error {
@@ -66,27 +100,112 @@ func WithoutEarlierPatch() oci.SpecOpt {
 			if err := oci.WithArgs(orig)(e); err != nil {
 				return err
 			}
-			return oci.WithoutMount(MountPoint)(e)
+			for _, m := range []string{AgentSocketPath, BinaryPath, MountPoint} {
+				if err := oci.WithoutMount(m)(e); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}
 }
 
-// SpecOpts returns the edits that put the plan into a config whose
-// process.noNewPrivileges is noNewPrivileges: linux.seccomp, and where the
-// plan says so noNewPrivileges and the late stage, whose files are in the
-// directory source (absolute, or relative to the bundle).
-func (p *Plan) SpecOpts(source string, noNewPrivileges bool) []oci.SpecOpt {
-	opts := []oci.SpecOpt{oci.WithSeccomp(p.Early)}
-	if p.NoNewPrivileges && !noNewPrivileges {
-		opts = append(opts, oci.WithNoNewPrivileges(true), func(e *oci.Editor) error {
-			return e.Set("true", "annotations", NoNewPrivilegesAnnotation)
-		})
+// Place says where a back-end keeps the late stage's files: Dir is the
+// directory bound at MountPoint (on the host, or relative to a bundle),
+// Binary the static oci-sbx bound at BinaryPath, or empty when it is in
+// Dir.
+type Place struct {
+	Dir, Binary string
+}
+
+// SpecOpts returns the edits that put the plan into a config.json, in
+// order: an earlier patch undone, linux.seccomp, noNewPrivileges and its
+// annotation, and the late stage's mounts and args.
+func (p *Plan) SpecOpts(at Place) []oci.SpecOpt {
+	opts := []oci.SpecOpt{WithoutEarlierPatch(), oci.WithSeccomp(p.Seccomp)}
+	if p.SetNoNewPrivileges {
+		opts = append(opts, oci.WithNoNewPrivileges(true))
+	}
+	for k, v := range p.Annotations() {
+		opts = append(opts, func(e *oci.Editor) error { return e.Set(v, "annotations", k) })
 	}
 	if p.Late != nil {
-		opts = append(opts,
-			oci.WithMount(specs.Mount{Destination: MountPoint, Type: "bind", Source: source, Options: []string{"bind", "ro", "nosuid", "nodev"}}),
-			oci.WithArgsPrefix(Prefix...))
+		for _, m := range p.Late.Mounts(at.Dir, at.Binary) {
+			opts = append(opts, oci.WithMount(m))
+		}
+		opts = append(opts, oci.WithArgsPrefix(p.Late.Args()...))
 	}
 	return opts
+}
+
+// Apply renders the plan into a config.json and checks the result the way
+// runc decodes it: linux.seccomp must mean Seccomp exactly, with a
+// "flags" key (without one runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW).
+func (p *Plan) Apply(e *oci.Editor, at Place) error {
+	s, err := e.Spec()
+	if err != nil {
+		return err
+	}
+	if s.Process == nil || len(s.Process.Args) == 0 {
+		return errors.New("applying the profile: config.json has no process.args")
+	}
+	if err := e.Apply(p.SpecOpts(at)...); err != nil {
+		return fmt.Errorf("applying the profile: %w", err)
+	}
+	got, err := e.Spec()
+	if err != nil {
+		return fmt.Errorf("checking the result: %w", err)
+	}
+	if got.Linux == nil || got.Linux.Seccomp == nil {
+		return errors.New("checking the result: linux.seccomp is missing")
+	}
+	if got.Linux.Seccomp.Flags == nil {
+		return errors.New(`checking the result: linux.seccomp has no "flags", and runc would add SECCOMP_FILTER_FLAG_SPEC_ALLOW`)
+	}
+	if err := convert.Equal(got.Linux.Seccomp, p.Seccomp); err != nil {
+		return fmt.Errorf("checking the result: runc would read another profile: %w", err)
+	}
+	return nil
+}
+
+// HostArgs returns the args that run a bundle's process on the host the
+// way runc runs it in the container, both stages: when process.args run a
+// late stage, its binary and profile, paths in the container, become the
+// host paths the bundle's mounts bind there (a relative source is
+// relative to the bundle at dir). late reports whether args run a late
+// stage.
+func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
+	if s.Process == nil || len(s.Process.Args) == 0 {
+		return nil, false, errors.New("the config has no process.args")
+	}
+	profile, orig, ok := lateArgs(s.Process.Args)
+	if !ok {
+		return s.Process.Args, false, nil
+	}
+	host := func(p string) (string, error) {
+		best := ""
+		src := ""
+		for _, m := range s.Mounts {
+			d := filepath.Clean(m.Destination)
+			if (p == d || strings.HasPrefix(p, d+"/")) && len(d) > len(best) {
+				best, src = d, m.Source
+			}
+		}
+		if best == "" {
+			return "", fmt.Errorf("no mount holds %s, which process.args runs", p)
+		}
+		if !filepath.IsAbs(src) {
+			src = filepath.Join(dir, src)
+		}
+		return filepath.Join(src, strings.TrimPrefix(p, best)), nil
+	}
+	bin, err := host(BinaryPath)
+	if err != nil {
+		return nil, true, err
+	}
+	prof, err := host(profile)
+	if err != nil {
+		return nil, true, err
+	}
+	return append([]string{bin, "late", prof, "--"}, orig...), true, nil
 }

@@ -9,92 +9,13 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
-	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
-
-// Plan is how a profile goes into a bundle.
-type Plan struct {
-	// Early is the profile for linux.seccomp, which runc loads.
-	Early *specs.LinuxSeccomp
-	// Late is the profile the late stage loads inside the container
-	// before it execs the container's process; nil when runc can start
-	// under the whole profile and no late stage is needed.
-	Late *specs.LinuxSeccomp
-	// NoNewPrivileges: process.noNewPrivileges must be true, either
-	// because runc then loads late enough to start under the profile, or
-	// because the late stage loads without privileges.
-	NoNewPrivileges bool
-	// Conflicts are the profile's denials that runc could not start
-	// with, in the bundle as it is: the reason for NoNewPrivileges or
-	// for the late stage.
-	Conflicts []runtimes.Conflict
-}
 
 // ErrNotify is returned for a profile whose late stage would have to let
 // through a syscall that the profile hands to a seccomp agent: the agent
 // is connected to runc's filter only.
 var ErrNotify = errors.New("a notify rule names a syscall the late stage must let through")
-
-// Split plans how profile p goes into a bundle whose
-// process.noNewPrivileges is noNewPrivileges:
-//
-//   - runc can start under p: p goes into linux.seccomp as it is;
-//   - runc can start under p only with noNewPrivileges (it then loads
-//     later): the same, with NoNewPrivileges set;
-//   - otherwise a late stage: Early lets through every syscall runc and
-//     the late stage need that p would deny, Late is p, and
-//     NoNewPrivileges is set.
-//
-// Conditions count as denials when any case denies: which arguments runc
-// passes is not part of the measurement.
-func Split(p *specs.LinuxSeccomp, noNewPrivileges bool) (*Plan, error) {
-	if p == nil {
-		return &Plan{}, nil
-	}
-	if p.DefaultAction == specs.ActNotify {
-		return nil, errors.New("splitting the profile: runc refuses notify as the default action")
-	}
-	rt := runtimes.Default()
-	phase := runtimes.RuncPrivileged
-	if noNewPrivileges {
-		phase = runtimes.RuncNoNewPrivileges
-	}
-	conflicts, err := rt.Conflicts(p, phase)
-	if err != nil {
-		return nil, err
-	}
-	plan := &Plan{Early: p, Conflicts: conflicts}
-	if len(conflicts) == 0 {
-		return plan, nil
-	}
-	nnp, err := rt.Conflicts(p, runtimes.RuncNoNewPrivileges)
-	if err != nil {
-		return nil, err
-	}
-	plan.NoNewPrivileges = true
-	if len(nnp) == 0 {
-		return plan, nil
-	}
-	plan.Conflicts = nnp
-
-	// The late stage starts under the early profile: it must let
-	// through what runc needs and what the late stage needs.
-	pass := map[string]bool{}
-	for _, ph := range []runtimes.Phase{runtimes.RuncNoNewPrivileges, runtimes.LateStart} {
-		cs, err := rt.Conflicts(p, ph)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range cs {
-			pass[c.Syscall] = true
-		}
-	}
-	if plan.Early, err = early(p, pass); err != nil {
-		return nil, err
-	}
-	plan.Late = late(p)
-	return plan, nil
-}
 
 // killLike: the caller dies, or gets a SIGSYS the Go runtime does not
 // survive.
@@ -156,9 +77,9 @@ func enosysGap(p, e *specs.LinuxSeccomp) []string {
 	if p.DefaultErrnoRet != nil && *p.DefaultErrnoRet == uint(syscall.ENOSYS) {
 		return nil // runc adds no stub then
 	}
-	arches := []string{rules.NativeArch()}
+	arches := []string{syscalls.NativeArch()}
 	for _, a := range p.Architectures {
-		if name, err := rules.ArchFromSpec(a); err == nil && !slices.Contains(arches, name) {
+		if name, err := syscalls.ArchFromSpec(a); err == nil && !slices.Contains(arches, name) {
 			arches = append(arches, name)
 		}
 	}
@@ -175,12 +96,12 @@ func enosysGap(p, e *specs.LinuxSeccomp) []string {
 		// another architecture; go on until nothing changes.
 		lastE := lastNumbers(e.Syscalls, gap, arches)
 		added := false
-		for _, n := range rules.AllSyscalls() {
+		for _, n := range syscalls.AllSyscalls() {
 			if named[n] {
 				continue
 			}
 			for _, arch := range arches {
-				nr, ok := rules.SyscallNumber(arch, n)
+				nr, ok := syscalls.SyscallNumber(arch, n)
 				if ok && lastP[arch] > 0 && nr > lastP[arch] && nr <= lastE[arch] {
 					gap = append(gap, n)
 					named[n], added = true, true
@@ -201,7 +122,7 @@ func lastNumbers(rs []specs.LinuxSyscall, extra []string, arches []string) map[s
 	last := map[string]int{}
 	see := func(n string) {
 		for _, arch := range arches {
-			if nr, ok := rules.SyscallNumber(arch, n); ok && nr > last[arch] {
+			if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > last[arch] {
 				last[arch] = nr
 			}
 		}

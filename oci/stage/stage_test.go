@@ -10,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -64,7 +65,7 @@ func TestSplit(t *testing.T) {
 	t.Run("nothing runc needs", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, "connect"))
 		for _, nnp := range []bool{true, false} {
-			plan, err := Split(p, nnp)
+			plan, err := splitFor(p, nnp)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,20 +76,20 @@ func TestSplit(t *testing.T) {
 	})
 	t.Run("needed only without noNewPrivileges", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, privOnly))
-		plan, err := Split(p, false)
+		plan, err := splitFor(p, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if plan.Early != p || plan.Late != nil || !plan.NoNewPrivileges || len(plan.Conflicts) != 1 || plan.Conflicts[0].Syscall != privOnly {
 			t.Errorf("%+v", plan)
 		}
-		if plan, _ := Split(p, true); plan.NoNewPrivileges || len(plan.Conflicts) > 0 {
+		if plan, _ := splitFor(p, true); plan.NoNewPrivileges || len(plan.Conflicts) > 0 {
 			t.Errorf("with noNewPrivileges already: %+v", plan)
 		}
 	})
 	t.Run("late stage", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, runcNeeds[0], "connect"))
-		plan, err := Split(p, false)
+		plan, err := splitFor(p, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func TestSplit(t *testing.T) {
 	t.Run("conditions count as denials", func(t *testing.T) {
 		r := rule(specs.ActErrno, runcNeeds[0])
 		r.Args = []specs.LinuxSeccompArg{{Index: 2, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}}
-		plan, err := Split(profile(specs.ActAllow, r), true)
+		plan, err := splitFor(profile(specs.ActAllow, r), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +118,7 @@ func TestSplit(t *testing.T) {
 	})
 	t.Run("allowlist", func(t *testing.T) {
 		p := profile(specs.ActErrno, rule(specs.ActAllow, "read", "exit_group"))
-		plan, err := Split(p, true)
+		plan, err := splitFor(p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,7 +145,7 @@ func TestSplit(t *testing.T) {
 	t.Run("notify", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, runcNeeds[0]), rule(specs.ActNotify, "connect"))
 		p.ListenerPath = "/run/agent.sock"
-		plan, err := Split(p, true)
+		plan, err := splitFor(p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,10 +158,10 @@ func TestSplit(t *testing.T) {
 			}
 		}
 		bad := profile(specs.ActAllow, rule(specs.ActErrno, runcNeeds[0]), rule(specs.ActNotify, runcNeeds[0]))
-		if _, err := Split(bad, true); err == nil {
+		if _, err := splitFor(bad, true); err == nil {
 			t.Error("a notify rule for a syscall the late stage needs was accepted")
 		}
-		if _, err := Split(profile(specs.ActNotify), true); err == nil {
+		if _, err := splitFor(profile(specs.ActNotify), true); err == nil {
 			t.Error("notify as the default action was accepted")
 		}
 	})
@@ -201,16 +202,16 @@ func TestStackAnswersAsProfile(t *testing.T) {
 	}
 	for name, p := range tests {
 		t.Run(name, func(t *testing.T) {
-			plan, err := Split(p, true)
+			plan, err := splitFor(p, true)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if plan.Late == nil {
 				t.Fatal("no late stage")
 			}
-			arches := []string{rules.NativeArch()}
+			arches := []string{syscalls.NativeArch()}
 			for _, a := range p.Architectures {
-				n, _ := rules.ArchFromSpec(a)
+				n, _ := syscalls.ArchFromSpec(a)
 				arches = append(arches, n)
 			}
 			for _, arch := range arches {
@@ -224,8 +225,8 @@ func TestStackAnswersAsProfile(t *testing.T) {
 			}
 			// And the early profile lets runc and the late stage run.
 			for _, n := range needAll {
-				nr, _ := rules.SyscallNumber(rules.NativeArch(), n)
-				if a := answer(plan.Early, rules.NativeArch(), nr); a.Kind != rules.Allow && a.Kind != rules.Log {
+				nr, _ := syscalls.SyscallNumber(syscalls.NativeArch(), n)
+				if a := answer(plan.Early, syscalls.NativeArch(), nr); a.Kind != rules.Allow && a.Kind != rules.Log {
 					t.Errorf("early profile answers %s with %v", n, a)
 				}
 			}
@@ -238,8 +239,8 @@ func TestStackAnswersAsProfile(t *testing.T) {
 func numbers(arch string) []int {
 	var nrs []int
 	last := 0
-	for _, n := range rules.AllSyscalls() {
-		if nr, ok := rules.SyscallNumber(arch, n); ok {
+	for _, n := range syscalls.AllSyscalls() {
+		if nr, ok := syscalls.SyscallNumber(arch, n); ok {
 			nrs = append(nrs, nr)
 			last = max(last, nr)
 		}
@@ -253,7 +254,7 @@ func numbers(arch string) []int {
 func answer(p *specs.LinuxSeccomp, arch string, nr int) rules.Action {
 	for _, r := range p.Syscalls {
 		for _, n := range r.Names {
-			if got, ok := rules.SyscallNumber(arch, n); ok && got == nr {
+			if got, ok := syscalls.SyscallNumber(arch, n); ok && got == nr {
 				a, _ := rules.ActionFromSpec(r.Action, r.ErrnoRet)
 				return a
 			}
@@ -268,9 +269,6 @@ func answer(p *specs.LinuxSeccomp, arch string, nr int) rules.Action {
 	return def
 }
 
-// precedence orders actions as the kernel does, most restrictive first.
-var precedence = []rules.ActionKind{rules.KillProcess, rules.KillThread, rules.Trap, rules.Errno, rules.Notify, rules.Trace, rules.Log, rules.Allow}
-
 // stack is the answer of two stacked filters, late loaded after early.
 func stack(early, late rules.Action) rules.Action {
 	if slices.Index(precedence, early.Kind) < slices.Index(precedence, late.Kind) {
@@ -283,7 +281,7 @@ func stack(early, late rules.Action) rules.Action {
 // stage and the noNewPrivileges it set out again.
 func TestSpecOpts(t *testing.T) {
 	p := profile(specs.ActAllow, rule(specs.ActErrno, needed(runtimes.RuncNoNewPrivileges)[0]))
-	plan, err := Split(p, false)
+	plan, err := Make(p, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,17 +289,21 @@ func TestSpecOpts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Apply(plan.SpecOpts("/host/dir", false)...); err != nil {
+	if err := plan.Apply(e, Place{Dir: "/host/dir", Binary: "/host/oci-sbx"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _ := e.Spec()
-	if want := append(slices.Clone(Prefix), "/app", "-x"); !slices.Equal(s.Process.Args, want) {
+	if want := append(plan.Late.Args(), "/app", "-x"); !slices.Equal(s.Process.Args, want) {
 		t.Errorf("args %q, want %q", s.Process.Args, want)
+	}
+	if name, ok := LateProfile(s.Process.Args); !ok || name != plan.Late.File.Name || !strings.HasPrefix(name, ProfilePrefix) {
+		t.Errorf("LateProfile %q %v, want %q", name, ok, plan.Late.File.Name)
 	}
 	if s.Annotations[NoNewPrivilegesAnnotation] != "true" || OriginalNoNewPrivileges(s) {
 		t.Errorf("noNewPrivileges set without recording that it was false: %v", s.Annotations)
 	}
-	if !s.Process.NoNewPrivileges || s.Linux.Seccomp == nil || len(s.Mounts) != 2 || s.Mounts[1].Source != "/host/dir" || s.Mounts[1].Destination != MountPoint {
+	if !s.Process.NoNewPrivileges || s.Linux.Seccomp == nil || len(s.Mounts) != 3 || s.Mounts[1].Source != "/host/dir" || s.Mounts[1].Destination != MountPoint ||
+		s.Mounts[2].Source != "/host/oci-sbx" || s.Mounts[2].Destination != BinaryPath {
 		t.Errorf("spec %+v %+v", s.Process, s.Mounts)
 	}
 	if orig, ok := OriginalArgs(s.Process.Args); !ok || !slices.Equal(orig, []string{"/app", "-x"}) {
@@ -314,4 +316,23 @@ func TestSpecOpts(t *testing.T) {
 		s.Process.NoNewPrivileges || len(s.Annotations) != 0 {
 		t.Errorf("after WithoutEarlierPatch: process %+v, mounts %+v, annotations %v", s.Process, s.Mounts, s.Annotations)
 	}
+}
+
+// split is a plan by Make, as the fields the split itself decides.
+type split struct {
+	Early, Late     *specs.LinuxSeccomp
+	NoNewPrivileges bool
+	Conflicts       []runtimes.Conflict
+}
+
+func splitFor(p *specs.LinuxSeccomp, nnp bool) (*split, error) {
+	plan, err := Make(p, Options{NoNewPrivileges: nnp})
+	if err != nil {
+		return nil, err
+	}
+	s := &split{Early: plan.Seccomp, NoNewPrivileges: plan.SetNoNewPrivileges || nnp && plan.Late != nil, Conflicts: plan.Conflicts}
+	if plan.Late != nil {
+		s.Late = plan.Late.Profile
+	}
+	return s, nil
 }

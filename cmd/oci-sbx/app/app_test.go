@@ -3,9 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -34,11 +34,19 @@ func runCLIInput(t *testing.T, stdin string, args ...string) (code int, stdout, 
 	var out, errOut bytes.Buffer
 	a.Reader, a.Writer, a.ErrWriter = strings.NewReader(stdin), &out, &errOut
 	err := a.Run(context.Background(), append([]string{"oci-sbx"}, args...))
-	var es *ExitStatus
-	if err != nil && !errors.As(err, &es) {
-		errOut.WriteString("oci-sbx: " + err.Error() + "\n")
-	}
+	PrintError(&errOut, err)
 	return ExitCode(err), out.String(), errOut.String()
+}
+
+// checkUsageError asserts what a usage error prints: the mistake on one
+// line, then where to read more — never the whole help.
+func checkUsageError(t *testing.T, stderr string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "oci-sbx: ") ||
+		!regexp.MustCompile(`^Run 'oci-sbx( [a-z-]+)* --help' for more information\.$`).MatchString(lines[1]) {
+		t.Errorf("a usage error is not one line and where to read more:\n%s", stderr)
+	}
 }
 
 func golden(t *testing.T, name, got string) {
@@ -107,8 +115,8 @@ func TestConvert(t *testing.T) {
 			if !strings.Contains(errOut, tt.stderr) {
 				t.Errorf("stderr lacks %q:\n%s", tt.stderr, errOut)
 			}
-			if tt.code == 2 && !strings.Contains(errOut, "USAGE:") {
-				t.Errorf("a usage error shows no help:\n%s", errOut)
+			if tt.code == 2 {
+				checkUsageError(t, errOut)
 			}
 		})
 	}

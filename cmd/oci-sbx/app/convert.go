@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -33,8 +34,11 @@ Outputs (--to, default oci):
    kubernetes    JSON for a kubelet Localhost profile; where it goes is printed on stderr
    spo           a SeccompProfile resource the Security Profiles Operator distributes
    rules         the rules language
-   bpf           the raw program runc loads on this host (struct sock_filter[]), for
-                 bwrap --seccomp FD and crun's run.oci.seccomp_bpf_data
+   bpf           the raw program (struct sock_filter[]) that runc's loader builds for
+                 the profile on this host, for bwrap --seccomp FD and crun's
+                 run.oci.seccomp_bpf_data. It is the loader of the runc
+                 release linked into oci-sbx (oci-sbx version names it): an installed
+                 runc of another release may build other bytes, with the same verdicts
 
 Unknown syscall names, actions and errnos are errors, never skipped. Notes about
 what a format cannot carry go to standard error.
@@ -98,7 +102,9 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 	if to == convert.Kubernetes {
-		fmt.Fprint(c.Root().ErrWriter, convert.KubernetesHint(opt.Name))
+		if !quiet(c) {
+			fmt.Fprint(c.Root().ErrWriter, kubernetes.Hint(opt.Name))
+		}
 	}
 	return nil
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func diffCommand() *cli.Command {
@@ -30,6 +31,8 @@ each profile does to it. An architecture one profile does not cover at all is on
 line. A and B are any format convert reads, or raw programs (a file with a NUL
 byte); a raw program brings no argument values of its own.
 
+--format json writes the same as one JSON object (the schema is in docs/json.md).
+
 Exit status: 0 when the profiles act the same, 1 when they differ, 2 on trouble.
 
 Examples:
@@ -37,6 +40,7 @@ Examples:
    oci-sbx diff --arch x86_64 /usr/share/containers/seccomp.json docker.json`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "arch", Usage: "compare only these `ARCH`es (default: every architecture libseccomp knows)"},
+			formatFlag(),
 		},
 		Action: runDiff,
 	}
@@ -55,6 +59,10 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 	if len(arches) == 0 {
 		arches = diffArches()
 	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
 	errw := c.Root().ErrWriter
 	// Trouble exits 2, as for diff(1): 1 means "different".
 	trouble := func(err error) error {
@@ -71,6 +79,15 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 		return trouble(err)
 	}
 	diffs := filter.Compare(pa, pb, arches, sa, sb)
+	if format == "json" {
+		if err := writeJSON(c.Root().Writer, diffReport(c.Args().Get(0), c.Args().Get(1), pa, pb, diffs)); err != nil {
+			return trouble(err)
+		}
+		if len(diffs) > 0 {
+			return &ExitStatus{Code: 1}
+		}
+		return nil
+	}
 	if len(diffs) == 0 {
 		return nil
 	}
@@ -121,14 +138,74 @@ func uncovered(arch string, a, b *filter.Program, n int) (string, bool) {
 // first.
 func diffArches() []string {
 	var out []string
-	if native := rules.NativeArch(); native != "" {
+	if native := syscalls.NativeArch(); native != "" {
 		out = append(out, native)
-		out = append(out, rules.SubArches(native)...)
+		out = append(out, syscalls.SubArches(native)...)
 	}
-	for _, a := range rules.Arches() {
+	for _, a := range syscalls.Arches() {
 		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// diffJSON is diff --format json; docs/json.md documents it, and fields
+// are only ever added.
+type diffJSON struct {
+	A    string `json:"a"`
+	B    string `json:"b"`
+	Same bool   `json:"same"`
+	// Architectures that one program answers with a single action for
+	// every syscall (one it does not cover), where the other differs.
+	Architectures []diffArchJSON `json:"architectures"`
+	Syscalls      []diffCallJSON `json:"syscalls"`
+}
+
+type diffArchJSON struct {
+	Arch string `json:"arch"`
+	A    string `json:"a"` // an action, or "by syscall"
+	B    string `json:"b"`
+}
+
+type diffCallJSON struct {
+	Arch    string `json:"arch"`
+	Syscall string `json:"syscall"` // the name; "" for a number no syscall has
+	Label   string `json:"label"`   // as the text shows it: openat, sendto(arg4=1), #452-#1023
+	Nr      uint32 `json:"nr"`
+	Last    uint32 `json:"last"` // the last number of a run of numbers no syscall has; nr otherwise
+	// Args are the argument values tried (hexadecimal) when only some
+	// values differ; null when every value tried differs alike.
+	Args *[6]string `json:"args"`
+	A    string     `json:"a"`
+	B    string     `json:"b"`
+}
+
+func diffReport(nameA, nameB string, pa, pb *filter.Program, diffs []filter.Difference) diffJSON {
+	out := diffJSON{A: nameA, B: nameB, Same: len(diffs) == 0, Architectures: []diffArchJSON{}, Syscalls: []diffCallJSON{}}
+	for i := 0; i < len(diffs); {
+		arch := diffs[i].Case.Arch
+		j := i
+		for j < len(diffs) && diffs[j].Case.Arch == arch {
+			j++
+		}
+		if line, ok := uncovered(arch, pa, pb, j-i); ok {
+			a, b, _ := strings.Cut(line, "\t")
+			out.Architectures = append(out.Architectures, diffArchJSON{Arch: arch, A: a, B: b})
+		} else {
+			for _, d := range diffs[i:j] {
+				call := diffCallJSON{Arch: arch, Syscall: filter.SyscallName(arch, d.Case.Nr), Label: d.String(), Nr: d.Case.Nr, Last: d.Last, A: d.A.String(), B: d.B.String()}
+				if d.Case.Varied != 0 {
+					var args [6]string
+					for k, v := range d.Case.Args {
+						args[k] = fmt.Sprintf("%#x", v)
+					}
+					call.Args = &args
+				}
+				out.Syscalls = append(out.Syscalls, call)
+			}
+		}
+		i = j
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 var one = 1
@@ -29,11 +31,14 @@ func execCommand() *cli.Command {
 with its ENOSYS stub for syscalls newer than the profile): no_new_privs, descriptors
 above 2 closed, the filter loaded on one thread and CMD exec'd from it. The exit
 status of CMD passes through; a death by signal N exits 128+N, and a seccomp kill
-is reported with the syscall that caused it when the kernel log is readable.
+is reported with the syscall that caused it when the kernel log is readable. As
+with env and sh, exec exits 127 when CMD is not found and 126 when it cannot run.
 
 --profile takes any format convert reads. --bundle runs the process of a runc
 bundle (args, env, cwd, noNewPrivileges) under its linux.seccomp, on the host:
-the bundle's root, user, capabilities and namespaces are not applied.
+the bundle's root, user, capabilities and namespaces are not applied. A bundle
+that oci-sbx patch gave a late stage runs both stages, as runc would: its
+static oci-sbx from the bundle loads the late profile after linux.seccomp.
 
 --report prints each syscall the profile denies with an errno, as it happens,
 while the program still gets the errno. The filter notifies oci-sbx instead,
@@ -121,7 +126,17 @@ func runExec(ctx context.Context, c *cli.Command) error {
 	}
 
 	res, err := sandbox.Run(ctx, cfg)
-	if err != nil {
+	// As env and sh: 127 when CMD is not there, 126 when it is and
+	// cannot run (here, too, when its dynamic loader cannot under the
+	// profile).
+	var ee *sandbox.ExecError
+	var le *sandbox.LoaderError
+	switch {
+	case errors.As(err, &ee) && ee.NotFound():
+		return &StatusError{Err: err, Code: 127}
+	case errors.As(err, &ee), errors.As(err, &le):
+		return &StatusError{Err: err, Code: 126}
+	case err != nil:
 		return err
 	}
 	if res.SeccompKill {
@@ -138,6 +153,9 @@ func runExec(ctx context.Context, c *cli.Command) error {
 // nothing else (see sandbox.Launch).
 func launchForm(c *cli.Command) bool {
 	profile := c.String("profile")
+	if quiet(c) {
+		return false // the launcher repeats the warnings
+	}
 	for _, f := range []string{"from", "bundle", "report", "no-new-privs"} {
 		if c.IsSet(f) {
 			return false
@@ -155,7 +173,7 @@ func loadLaunch(c *cli.Command, path string) (*specs.LinuxSeccomp, *sandbox.Laun
 		return nil, nil, err
 	}
 	var notes bytes.Buffer
-	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes))
+	opt := warnTo(io.MultiWriter(c.Root().ErrWriter, &notes), false)
 	self := true
 	opt.OnFile = func(string) { self = false }
 	s, err := convert.Read(path, data, "", opt)
@@ -184,7 +202,17 @@ func fromBundle(cfg *sandbox.Config, dir string, withProfile bool, opt convert.O
 	if len(p.Args) == 0 {
 		return fmt.Errorf("running the bundle: %q has no process.args", path)
 	}
+	// A late stage runs as in the container: its binary and profile from
+	// the bundle, after linux.seccomp. With --profile instead of the
+	// bundle's linux.seccomp, the original process runs alone.
 	cfg.Args = p.Args
+	if withProfile {
+		if cfg.Args, _, err = stage.HostArgs(&spec, dir); err != nil {
+			return fmt.Errorf("running the bundle: %w", err)
+		}
+	} else if orig, ok := stage.OriginalArgs(p.Args); ok {
+		cfg.Args = orig
+	}
 	cfg.Env = append([]string{}, p.Env...) // exactly the bundle's, even when empty
 	cfg.Dir = p.Cwd
 	cfg.NoNewPrivileges = p.NoNewPrivileges

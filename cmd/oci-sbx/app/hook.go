@@ -26,11 +26,12 @@ func hookCommand() *cli.Command {
 		Description: `oci-sbx as an OCI runtime hook, for Podman (podman --hooks-dir DIR, or the
 system's /usr/share/containers/oci/hooks.d): a container started with
 
-   podman run --annotation io.oci-sbx.profile=/etc/oci-sbx/web.yaml ...
+   podman run --annotation io.oci-sbx.profile=web.yaml ...
    podman run --annotation "\"io.oci-sbx.rules=$(sed 's/"/""/g' rules.yaml)\"" ...
 
-gets that profile in linux.seccomp before its runtime starts it, applied as
-oci-sbx patch applies it. (Podman reads --annotation as CSV: unquoted, a value
+gets that profile (web.yaml beneath /etc/oci-sbx/profiles) before its runtime
+starts it, applied as oci-sbx patch applies it, and never less confining than
+the engine's own profile. (Podman reads --annotation as CSV: unquoted, a value
 ends at its first comma or newline, hence the quotes around the rules.)
 --annotation io.oci-sbx.report=SOCKET in addition sends the profile's denials
 to an oci-sbx agent listening on SOCKET.
@@ -43,14 +44,24 @@ to an oci-sbx agent listening on SOCKET.
 				Description: `Podman's precreate stage: the config.json Podman is about to create a container
 with comes in on standard input, and the config to use goes to standard output.
 
-The profile comes from the annotation io.oci-sbx.profile (an absolute path on
-the host, in any format convert reads) or io.oci-sbx.rules (the rules
-themselves, YAML, at most 64 KiB; one line only in flow style, {...}, since one
-line of block YAML is what Podman leaves of rules not quoted as CSV). It
-replaces linux.seccomp. Rules runc cannot
-start with go into a late stage: a static oci-sbx (oci-sbx-static next to this
-binary, or this binary if static) bound into the container at /.oci-sbx loads
-them right before the container's process; its profile is kept in --late-dir.
+The profile comes from the annotation io.oci-sbx.profile (a file beneath
+--profiles: a relative name inside it, an absolute one only inside it; symlinks
+inside it work, none lead out; any format convert reads) or io.oci-sbx.rules
+(the rules themselves, YAML, at most 64 KiB; one line only in flow style,
+{...}, since one line of block YAML is what Podman leaves of rules not quoted
+as CSV). A file that does not parse is never quoted, only where parsing stopped.
+
+The engine's linux.seccomp (Podman's default profile) stays in force: where the
+exact intersection of both profiles can be proved, linux.seccomp holds it;
+otherwise linux.seccomp keeps the engine's profile and the late stage loads the
+annotation's on top (filters stack: the stricter answer wins, and between two
+errnos the annotation's). io.oci-sbx.engine-profile=replace applies the
+annotation's profile alone. A process started later with podman exec gets
+linux.seccomp only: the intersection, or with stacking the engine's profile.
+Rules runc cannot start with go into a late stage: a static oci-sbx
+(oci-sbx-static next to this binary, or this binary if static) bound into the
+container at /.oci-sbx loads them right before the container's process; its
+profile is kept in --late-dir.
 
 io.oci-sbx.report=SOCKET turns the profile's errno rules into notifications for
 the oci-sbx agent on SOCKET, which reports each denied call and answers it with
@@ -59,12 +70,15 @@ unreported: read and write hand the listener to the agent, and runc cannot
 notify the default action. With a late stage, the late stage notifies, through
 the socket bound into the container at /.oci-sbx/agent.sock.
 
-A config without io.oci-sbx.profile or io.oci-sbx.rules passes through byte for
-byte. Any error is printed and exits non-zero, and Podman then refuses to create
-the container rather than start it without its profile. Podman (4.3) shows only
+A config without io.oci-sbx. annotations passes through byte for byte. Any
+other key in that namespace, in any case (io.oci-sbx.profil, IO.OCI-SBX.RULES),
+refuses the container with a suggestion: a typo must not start it unconfined.
+Any error is printed and exits non-zero, and Podman then refuses to create the
+container rather than start it without its profile. Podman (4.3) shows only
 "executing [oci-sbx hook precreate]: exit status 1", so the error also goes to
---log.`,
+--log (mode 0600).`,
 				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles that io.oci-sbx.profile names beneath `DIR`"},
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
 					&cli.StringFlag{Name: "log", Value: defaultHookLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
@@ -75,15 +89,17 @@ the container rather than start it without its profile. Podman (4.3) shows only
 				Name:  "config",
 				Usage: "print the hooks.d document that registers this oci-sbx as Podman's precreate hook",
 				Description: `Prints the hooks.d 1.0.0 document (JSON) that makes Podman run this oci-sbx,
-by its absolute path, as the precreate hook of every container with an
-io.oci-sbx.profile or io.oci-sbx.rules annotation. --dir writes it to
-DIR/oci-sbx.json instead, atomically.
+by its absolute path, as the precreate hook (reading profiles beneath
+--profiles) of every container with an annotation in the io.oci-sbx.
+namespace, in any case, so that the hook sees and refuses a misspelt key too.
+--dir writes it to DIR/oci-sbx.json instead, atomically.
 
 Examples:
    oci-sbx hook config --dir /etc/containers/oci/hooks.d
-   podman --hooks-dir "$dir" run --annotation io.oci-sbx.profile=/etc/oci-sbx/demo.yaml ...`,
+   podman --hooks-dir "$dir" run --annotation io.oci-sbx.profile=demo.yaml ...`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Usage: "write the document into `DIR` as oci-sbx.json"},
+					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "the hook reads the profiles annotations name beneath `DIR` (an absolute path)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookConfig,
@@ -109,6 +125,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	opt := hooks.PrecreateOptions{
 		LateBinary: func() (string, error) { return findLateBinary("") },
 		LateDir:    c.String("late-dir"),
+		Profiles:   c.String("profiles"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
 	}
 	out, err := hooks.Precreate(config, opt)
@@ -139,11 +156,16 @@ func logHookError(path string, err error) {
 	if fi, err := os.Lstat(path); err == nil && fi.Size() > maxHookLog {
 		flags |= os.O_TRUNC
 	}
-	f, ferr := os.OpenFile(path, flags, 0o644)
+	f, ferr := os.OpenFile(path, flags, 0o600)
 	if ferr != nil {
 		return
 	}
 	defer f.Close()
+	// A log made before it was kept private, or by someone else: errors
+	// name profiles and paths, so only root reads them.
+	if err := f.Chmod(0o600); err != nil {
+		return
+	}
 	fmt.Fprintf(f, "%s oci-sbx: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 }
 
@@ -155,7 +177,7 @@ func runHookConfig(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return fmt.Errorf("finding this oci-sbx: %w", err)
 	}
-	doc, err := hooks.NewHooksD(self)
+	doc, err := hooks.NewHooksD(self, c.String("profiles"))
 	if err != nil {
 		return err
 	}

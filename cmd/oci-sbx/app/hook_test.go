@@ -54,23 +54,36 @@ func TestHookPrecreate(t *testing.T) {
 	if s := spec.Linux.Seccomp; s == nil || s.DefaultAction != specs.ActAllow || len(s.Syscalls) != 1 || s.Syscalls[0].Names[0] != "connect" {
 		t.Errorf("linux.seccomp: %+v", spec.Linux.Seccomp)
 	}
-	if !strings.Contains(out, `"x-unknown": [`) {
+	if !strings.Contains(out, `"x-unknown":[1.0]`) {
 		t.Errorf("an unknown field was lost:\n%s", out)
 	}
 
 	// An error: a message, a non-zero exit and nothing on standard
 	// output, so that Podman does not create the container.
-	bad := strings.Replace(hookConfig, "%s", `,"annotations":{"io.oci-sbx.profile":"/nonexistent/profile.yaml"}`, 1)
+	profiles := t.TempDir()
+	bad := strings.Replace(hookConfig, "%s", `,"annotations":{"io.oci-sbx.profile":"/etc/shadow"}`, 1)
 	log := filepath.Join(t.TempDir(), "log", "precreate.log")
-	code, out, stderr = runCLIInput(t, bad, "hook", "precreate", "--log", log)
-	msg := `oci-sbx: hook precreate: annotation io.oci-sbx.profile: reading "/nonexistent/profile.yaml": no such file or directory` + "\n"
+	code, out, stderr = runCLIInput(t, bad, "hook", "precreate", "--profiles", profiles, "--log", log)
+	msg := `oci-sbx: hook precreate: annotation io.oci-sbx.profile: reading "/etc/shadow": outside the profiles directory "` + profiles + `"` + "\n"
 	if code != 1 || out != "" || stderr != msg {
 		t.Errorf("exit %d, stdout %q\nstderr %q\nwant   %q", code, out, stderr, msg)
 	}
-	// Podman discards the hook's standard error; the log keeps it.
+	// Podman discards the hook's standard error; the log keeps it, for
+	// root's eyes only.
 	data, err := os.ReadFile(log)
 	if err != nil || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ `+regexp.QuoteMeta(msg)+`$`).Match(data) {
 		t.Errorf("log %q, %v", data, err)
+	}
+	if fi, err := os.Stat(log); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("log mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	// A log left readable by an older version turns private.
+	if err := os.Chmod(log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runCLIInput(t, bad, "hook", "precreate", "--profiles", profiles, "--log", log)
+	if fi, err := os.Stat(log); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("log mode %v after a write, %v; want 0600", fi.Mode(), err)
 	}
 
 	if code, _, stderr := runCLI(t, "hook", "precreate", "extra"); code != 2 || !strings.Contains(stderr, "takes no arguments") {
@@ -91,8 +104,13 @@ func TestHookConfig(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Hook.Path != self || doc.Version != "1.0.0" || len(doc.Stages) != 1 || doc.Stages[0] != "precreate" {
+	if doc.Hook.Path != self || doc.Version != "1.0.0" || len(doc.Stages) != 1 || doc.Stages[0] != "precreate" ||
+		strings.Join(doc.Hook.Args, " ") != "oci-sbx hook precreate --profiles /etc/oci-sbx/profiles" {
 		t.Errorf("document:\n%s", out)
+	}
+	if code, out, _ := runCLI(t, "hook", "config", "--profiles", "/srv/profiles/"); code != 0 || !strings.Contains(out, `"--profiles",
+			"/srv/profiles"`) {
+		t.Errorf("--profiles: exit %d\n%s", code, out)
 	}
 
 	dir := t.TempDir()

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -45,7 +44,7 @@ Examples:
    oci-sbx convert --harden testdata/demo.yaml | oci-sbx lint -
    oci-sbx lint --format json /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
+			formatFlag(),
 			fromFlag(convert.InputFormats),
 			&cli.StringSliceFlag{Name: "arch", Usage: "lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"},
 		},
@@ -57,9 +56,9 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if c.NArg() != 1 {
 		return usageErrorf(c, "lint takes one FILE (or - for standard input), got %d", c.NArg())
 	}
-	format := c.String("format")
-	if format != "text" && format != "json" {
-		return usageErrorf(c, "--format: want text or json, not %q", format)
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
 	}
 	from, err := fromFormat(c, convert.InputFormats)
 	if err != nil {
@@ -100,7 +99,7 @@ func hardenProfile(c *cli.Command, s *specs.LinuxSeccomp, arches []string) (*spe
 		return nil, err
 	}
 	for _, n := range notes {
-		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: harden: %s\n", n)
+		notef(c, "harden: %s\n", n)
 	}
 	return h, nil
 }

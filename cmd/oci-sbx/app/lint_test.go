@@ -53,8 +53,8 @@ func TestLint(t *testing.T) {
 			if tt.code == 1 && tt.stderr == "" && errOut != "" {
 				t.Errorf("findings are not an error message:\n%s", errOut)
 			}
-			if tt.code == 2 && !strings.Contains(errOut, "USAGE:") {
-				t.Errorf("a usage error shows no help:\n%s", errOut)
+			if tt.code == 2 {
+				checkUsageError(t, errOut)
 			}
 		})
 	}

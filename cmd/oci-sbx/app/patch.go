@@ -1,11 +1,9 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,12 +11,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -88,178 +85,53 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	stderr := c.Root().ErrWriter
-	note := func(format string, args ...any) { fmt.Fprintf(stderr, "oci-sbx: "+format+"\n", args...) }
-	opt := warnOptions(c)
-	profile, err := loadProfile(c.Root().Reader, c.String("profile"), from, opt)
+	note := func(format string, args ...any) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format+"\n", args...) }
+	profile, err := loadProfile(c.Root().Reader, c.String("profile"), from, warnOptions(c))
 	if err != nil {
 		return err
 	}
-
-	dir := c.Args().First()
-	b, err := oci.OpenBundle(dir)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	ed, err := b.ReadConfig()
-	if err != nil {
-		return err
-	}
-	spec, err := ed.Spec()
-	if err != nil {
-		return err
-	}
-	if spec.Process == nil || len(spec.Process.Args) == 0 {
-		return fmt.Errorf("patching %q: config.json has no process.args", dir)
-	}
-
-	if arch, rt := rules.NativeArch(), runtimes.Default(); arch != rt.Arch {
+	if arch, rt := syscalls.NativeArch(), runtimes.Default(); arch != rt.Arch {
 		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", rt.Arch, arch)
 	}
-	// As before any earlier patch, which patching again replaces.
-	nnp := stage.OriginalNoNewPrivileges(spec)
-	plan, err := stage.Split(profile, nnp)
-	if err != nil {
-		return fmt.Errorf("patching %q: %w", dir, err)
+	dir := c.Args().First()
+	opt := stage.PatchOptions{
+		LateBinary: func() (string, error) { return findLateBinary(c.String("late-binary")) },
+		NoLate:     c.Bool("no-late"),
+		DryRun:     c.Bool("dry-run"),
+		Backup:     c.Bool("backup"),
 	}
-	if plan.Late != nil && c.Bool("no-late") {
-		return noLateError(dir, plan)
-	}
-	// An earlier late stage is undone first, so that patching again
-	// replaces it instead of wrapping it.
-	var reportOpts []oci.SpecOpt
 	if socket := c.String("report-to"); socket != "" {
-		var notes []string
-		if reportOpts, notes, err = hooks.ReportPlan(plan, socket); err != nil {
-			return fmt.Errorf("patching %q: %w", dir, err)
-		}
-		for _, n := range notes {
-			note("note: %s", n)
-		}
+		opt.ReportTo, opt.Report = socket, hooks.Report
 	}
-	opts := append([]oci.SpecOpt{stage.WithoutEarlierPatch(), hooks.WithoutAgentSocket()}, append(plan.SpecOpts(stage.BundleDir, nnp), reportOpts...)...)
-	if err := ed.Apply(opts...); err != nil {
-		return fmt.Errorf("patching %q: %w", dir, err)
-	}
-	if err := checkPatched(ed, plan.Early); err != nil {
-		return fmt.Errorf("patching %q: %w", dir, err)
-	}
-
-	var (
-		lateJSON []byte
-		lateBin  string
-		lateErr  error
-	)
-	if plan.Late != nil {
-		var buf bytes.Buffer
-		if err := convert.Write(&buf, plan.Late, convert.OCI, opt); err != nil {
-			return err
-		}
-		lateJSON = buf.Bytes()
-		lateBin, lateErr = findLateBinary(c.String("late-binary"))
-		if lateErr != nil && !c.Bool("dry-run") {
-			return fmt.Errorf("patching %q: the profile needs a late stage: %w", dir, lateErr)
-		}
-	}
-
-	configPath := filepath.Join(dir, oci.ConfigName)
-	if c.Bool("dry-run") {
-		fmt.Fprint(c.Root().Writer, oci.Diff(configPath, configPath+" (patched)", ed.Original(), ed.Bytes()))
-		if plan.Late != nil {
-			if lateErr != nil {
-				note("warning: the late stage needs a static oci-sbx: %v", lateErr)
-			}
-			note("would write %s and %s", filepath.Join(dir, stage.BundleDir, stage.ProfileName), filepath.Join(dir, stage.BundleDir, stage.BinaryName))
-		}
-		explain(note, plan, nnp)
-		return nil
-	}
-
-	if plan.Late != nil {
-		// The late stage's files go first: until config.json is
-		// replaced, nothing uses them.
-		bin, err := os.ReadFile(lateBin)
-		if err != nil {
-			return fmt.Errorf("reading the late stage binary: %w", err)
-		}
-		if err := b.WriteFile(filepath.Join(stage.BundleDir, stage.BinaryName), bin, 0o755); err != nil {
-			return err
-		}
-		if err := b.WriteFile(filepath.Join(stage.BundleDir, stage.ProfileName), lateJSON, 0o644); err != nil {
-			return err
-		}
-		if reportOpts != nil { // what the agent's socket is bound over
-			if err := b.WriteFile(filepath.Join(stage.BundleDir, hooks.LateAgentSocketName), nil, 0o644); err != nil {
-				return err
-			}
-		}
-	}
-	changed, err := b.WriteConfig(ed, c.Bool("backup"))
+	res, err := stage.Patch(dir, profile, opt)
 	if err != nil {
 		return err
 	}
-	if plan.Late == nil {
-		// Left over from an earlier patch with a late stage.
-		for _, f := range []string{stage.ProfileName, stage.BinaryName, hooks.LateAgentSocketName} {
-			if err := b.RemoveFile(filepath.Join(stage.BundleDir, f)); err != nil {
-				note("warning: %v", err)
-			}
+	configPath := filepath.Join(dir, oci.ConfigName)
+	if opt.DryRun {
+		fmt.Fprint(c.Root().Writer, oci.Diff(configPath, configPath+" (patched)", res.Original, res.Patched))
+		if res.LateBinaryErr != nil {
+			note("warning: the late stage needs a static oci-sbx: %v", res.LateBinaryErr)
 		}
-	}
-	if changed {
+		if len(res.Files) > 0 {
+			var files []string
+			for _, f := range res.Files {
+				files = append(files, filepath.Join(dir, f))
+			}
+			note("would write %s", strings.Join(files, " and "))
+		}
+	} else if res.Changed {
 		note("patched %s", configPath)
 	} else {
 		note("%s already holds this patch", configPath)
 	}
-	explain(note, plan, nnp)
-	return nil
-}
-
-// checkPatched reads the result as runc will and compares it with the
-// intended profile, so that nothing in the encoding changed its meaning.
-func checkPatched(ed *oci.Editor, want *specs.LinuxSeccomp) error {
-	got, err := ed.Spec()
-	if err != nil {
-		return err
+	for _, line := range res.Plan.Explain() {
+		note("%s", line)
 	}
-	if got.Linux == nil || got.Linux.Seccomp == nil {
-		return errors.New("checking the result: linux.seccomp is missing")
-	}
-	if got.Linux.Seccomp.Flags == nil {
-		return errors.New(`checking the result: linux.seccomp has no "flags", and runc would add SECCOMP_FILTER_FLAG_SPEC_ALLOW`)
-	}
-	if err := convert.Equal(got.Linux.Seccomp, want); err != nil {
-		return fmt.Errorf("checking the result: runc would read another profile: %w", err)
+	for _, w := range res.Warnings {
+		note("warning: %s", w)
 	}
 	return nil
-}
-
-// explain says what the patch did beyond setting linux.seccomp, and why.
-func explain(note func(string, ...any), plan *stage.Plan, nnp bool) {
-	if plan.NoNewPrivileges && !nnp && plan.Late == nil {
-		note("set process.noNewPrivileges: with it false, runc loads the filter before it sets the user and capabilities, and this profile denies what that needs:")
-		for _, c := range plan.Conflicts {
-			note("  %s", c)
-		}
-	}
-	if plan.Late != nil {
-		note("late stage: runc cannot start under this profile, so linux.seccomp lets through what runc and the late stage need, and %s loads the whole profile right before it execs the process (process.noNewPrivileges true):", stage.Prefix[0])
-		for _, c := range plan.Conflicts {
-			note("  %s", c)
-		}
-	}
-}
-
-// noLateError explains why a profile needs a late stage.
-func noLateError(dir string, plan *stage.Plan) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "refusing to patch %q: runc cannot start a container under this profile, and --no-late rules out the late stage:", dir)
-	for _, c := range plan.Conflicts {
-		fmt.Fprintf(&b, "\n\t%s", c)
-	}
-	b.WriteString("\nwithout --no-late, oci-sbx applies the profile in a late stage inside the container")
-	return errors.New(b.String())
 }
 
 // findLateBinary returns the static oci-sbx for the late stage.

@@ -67,12 +67,30 @@ func fromFormat(c *cli.Command, formats []convert.Format) (convert.Format, error
 	return from, nil
 }
 
-// warnOptions are conversion options whose notes go to standard error.
+// warnOptions are conversion options whose notes go to standard error,
+// unless --quiet; alerts always do.
 func warnOptions(c *cli.Command) convert.Options {
-	return warnTo(c.Root().ErrWriter)
+	return warnTo(c.Root().ErrWriter, quiet(c))
 }
 
 // warnTo is warnOptions writing to w.
-func warnTo(w io.Writer) convert.Options {
-	return convert.Options{Warn: func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }}
+func warnTo(w io.Writer, quiet bool) convert.Options {
+	alert := func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }
+	warn := alert
+	if quiet {
+		warn = func(string) {}
+	}
+	return convert.Options{Warn: warn, Alert: alert}
+}
+
+// quiet reports --quiet: no warnings or notes, except the alerts that say
+// the output cannot be used as it stands.
+func quiet(c *cli.Command) bool { return c.Root().Bool("quiet") }
+
+// notef prints a note (what harden changed, where a file goes) unless
+// --quiet.
+func notef(c *cli.Command, format string, args ...any) {
+	if !quiet(c) {
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format, args...)
+	}
 }

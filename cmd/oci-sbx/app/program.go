@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/oci-sbx/oci-sbx/oci/program"
 
@@ -17,7 +18,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -52,7 +53,11 @@ func writeOutput(ctx context.Context, c *cli.Command, w io.Writer, s *specs.Linu
 	}
 	for _, r := range s.Syscalls {
 		if r.Action == specs.ActNotify {
-			warn(fmt.Sprintf("%v return SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), those syscalls fail with ENOSYS", r.Names))
+			if len(r.Names) == 1 {
+				warn(fmt.Sprintf("%s returns SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), it fails with ENOSYS", r.Names[0]))
+			} else {
+				warn(fmt.Sprintf("%s return SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), they fail with ENOSYS", strings.Join(r.Names, ", ")))
+			}
 		}
 	}
 	if stubFamilies(s) > 1 {
@@ -70,9 +75,9 @@ func stubFamilies(s *specs.LinuxSeccomp) int {
 		return 0
 	}
 	families := map[uint32]bool{}
-	names := []string{rules.NativeArch()}
+	names := []string{syscalls.NativeArch()}
 	for _, a := range s.Architectures {
-		if name, err := rules.ArchFromSpec(a); err == nil {
+		if name, err := syscalls.ArchFromSpec(a); err == nil {
 			names = append(names, name)
 		}
 	}

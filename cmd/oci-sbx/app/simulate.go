@@ -10,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func simulateCommand() *cli.Command {
@@ -32,14 +33,19 @@ byte is taken as one). SYSCALL is a name or a number as seccomp_data carries it
 (x32 numbers carry bit 30). ARGs are numbers or constants joined with |, such as
 AT_FDCWD or O_RDONLY|O_CLOEXEC; missing ones are 0.
 
+--format json writes the question and the answer as one JSON object (the schema
+is in docs/json.md), with the instructions executed when --trace is given.
+
 Examples:
    oci-sbx simulate testdata/demo.yaml openat AT_FDCWD 0 O_RDONLY
    oci-sbx simulate /usr/share/containers/seccomp.json kexec_load
-   oci-sbx simulate --trace prog.bpf connect`,
+   oci-sbx simulate --trace prog.bpf connect
+   oci-sbx simulate --format json testdata/demo.yaml connect`,
 		Flags: []cli.Flag{
 			fromFlag(programInputs),
 			&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"},
 			&cli.BoolFlag{Name: "trace", Usage: "print every instruction executed, then the action"},
+			formatFlag(),
 		},
 		Action: runSimulate,
 	}
@@ -47,7 +53,7 @@ Examples:
 
 func runSimulate(ctx context.Context, c *cli.Command) error {
 	if c.NArg() < 2 {
-		return usageErrorf(c, "simulate takes a FILE and a SYSCALL, got %d arguments", c.NArg())
+		return usageErrorf(c, "simulate takes a FILE and a SYSCALL, got %s", count(c.NArg(), "argument"))
 	}
 	if c.NArg() > 8 {
 		return usageErrorf(c, "a syscall has at most 6 arguments, got %d", c.NArg()-2)
@@ -59,7 +65,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 	}
 	arch := c.String("arch")
 	if arch == "" {
-		if arch = rules.NativeArch(); arch == "" {
+		if arch = syscalls.NativeArch(); arch == "" {
 			return usageErrorf(c, "cannot tell this machine's architecture: name it with --arch")
 		}
 	}
@@ -78,12 +84,20 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 		}
 	}
 
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+
 	opt := warnOptions(c)
 	prog, _, err := loadProgram(ctx, c.Root().Reader, args[0], from, opt)
 	if err != nil {
 		return err
 	}
 	w := c.Root().Writer
+	if format == "json" {
+		return writeJSON(w, simulation(prog, arch, d, c.Bool("trace")))
+	}
 	if !c.Bool("trace") {
 		_, err := fmt.Fprintln(w, prog.Run(d))
 		return err
@@ -93,7 +107,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 	for _, pc := range pcs {
 		fmt.Fprintln(w, lines[pc])
 	}
-	_, err = fmt.Fprintf(w, "%v after %d instructions\n", r, r.Steps)
+	_, err = fmt.Fprintf(w, "%v after %s\n", r, count(r.Steps, "instruction"))
 	return err
 }
 
@@ -116,4 +130,49 @@ func syscallNumber(arch, s string) (uint32, error) {
 		return nr, nil
 	}
 	return filter.Syscall(arch, s)
+}
+
+// simulateJSON is simulate --format json; docs/json.md documents it, and
+// fields are only ever added.
+type simulateJSON struct {
+	Arch    string    `json:"arch"`
+	Syscall string    `json:"syscall"` // "" for a number no syscall has on arch
+	Nr      uint32    `json:"nr"`
+	Args    [6]string `json:"args"`   // hexadecimal, as 64-bit values do not fit a JSON number
+	Action  string    `json:"action"` // rules syntax: allow, errno(EPERM), kill-thread, …
+	Ret     string    `json:"ret"`    // the SECCOMP_RET_* value the program returned, hexadecimal
+	Steps   int       `json:"steps"`  // instructions executed
+	Trace   []string  `json:"trace,omitempty"`
+}
+
+func simulation(prog *filter.Program, arch string, d filter.Data, trace bool) simulateJSON {
+	r := prog.Run(d)
+	out := simulateJSON{
+		Arch:    arch,
+		Syscall: filter.SyscallName(arch, uint32(d.Nr)),
+		Nr:      uint32(d.Nr),
+		Action:  r.String(),
+		Ret:     fmt.Sprintf("0x%08x", r.Ret),
+		Steps:   r.Steps,
+	}
+	for i, a := range d.Args {
+		out.Args[i] = fmt.Sprintf("%#x", a)
+	}
+	if trace {
+		_, pcs := prog.Trace(d)
+		lines := strings.Split(prog.String(), "\n")
+		out.Trace = []string{}
+		for _, pc := range pcs {
+			out.Trace = append(out.Trace, lines[pc])
+		}
+	}
+	return out
+}
+
+// count says how many of a thing: "1 instruction", "2 instructions".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -2,7 +2,10 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -11,39 +14,122 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the versions of oci-sbx and what it is built with, and what this build supports",
-		Action: func(ctx context.Context, c *cli.Command) error {
-			if c.NArg() > 0 {
-				return usageErrorf(c, "version takes no arguments")
-			}
-			w := c.Root().Writer
-			fmt.Fprintf(w, "oci-sbx:       %s (%s, %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-			fmt.Fprintf(w, "runtime-spec:  %s\n", specs.Version)
-			fmt.Fprintf(w, "runc:          %s (libcontainer/seccomp)\n", moduleVersion("github.com/opencontainers/runc"))
-			if v, err := loader.LibseccompVersion(); err != nil {
-				fmt.Fprintf(w, "libseccomp:    none: %v\n", err)
-			} else {
-				fmt.Fprintf(w, "libseccomp:    %s\n", v)
-			}
-			fmt.Fprintf(w, "native arch:   %s\n", rules.NativeArch())
-			fmt.Fprintf(w, "inputs:        %s\n", formats(convert.InputFormats))
-			outputs := convert.OutputFormats
-			if loader.Supported {
-				outputs = append(outputs[:len(outputs):len(outputs)], convert.BPF)
-			}
-			fmt.Fprintf(w, "outputs:       %s\n", formats(outputs))
-			fmt.Fprintf(w, "bases:         %s\n", strings.Join(convert.BuiltinNames(), ", "))
-			return nil
-		},
+		Description: `Prints the version of oci-sbx (from git describe at make build), the Go, OCI
+runtime-spec, runc loader and libseccomp it was built with, and what this build and
+this kernel support: the formats, the built-in bases, the architectures and the
+seccomp actions.
+
+--format json writes the same as one JSON object, with the schema in docs/json.md.
+
+Examples:
+   oci-sbx version
+   oci-sbx version --format json | jq -r .libseccomp`,
+		Flags:  []cli.Flag{formatFlag()},
+		Action: runVersion,
 	}
+}
+
+// versionInfo is what oci-sbx version reports; docs/json.md documents its
+// JSON form, and fields are only ever added to it.
+type versionInfo struct {
+	Version     string     `json:"version"`
+	Go          string     `json:"go"`
+	Platform    string     `json:"platform"`
+	RuntimeSpec string     `json:"runtimeSpec"`
+	Runc        *string    `json:"runc"`       // the runc module whose loader this build links; null without one
+	Libseccomp  *string    `json:"libseccomp"` // null in a build without seccomp support
+	Seccomp     bool       `json:"seccomp"`    // exec and convert --to bpf work
+	NativeArch  string     `json:"nativeArch"`
+	Arches      []string   `json:"architectures"`
+	Inputs      []string   `json:"inputs"`
+	Outputs     []string   `json:"outputs"`
+	Bases       []string   `json:"bases"`
+	Kernel      kernelInfo `json:"kernel"`
+}
+
+type kernelInfo struct {
+	Release string `json:"release"`
+	// SeccompActions are the kernel's names from
+	// /proc/sys/kernel/seccomp/actions_avail; null when unreadable.
+	SeccompActions []string `json:"seccompActions"`
+}
+
+func runVersion(_ context.Context, c *cli.Command) error {
+	if c.NArg() > 0 {
+		return usageErrorf(c, "version takes no arguments")
+	}
+	format, err := outputFormat(c)
+	if err != nil {
+		return err
+	}
+	v := versionReport()
+	w := c.Root().Writer
+	if format == "json" {
+		return writeJSON(w, v)
+	}
+	lib, runc := "none: "+loader.ErrUnsupported.Error(), "not linked"
+	if v.Libseccomp != nil {
+		lib = *v.Libseccomp
+	}
+	if v.Runc != nil {
+		runc = *v.Runc
+	}
+	actions := "unknown"
+	if v.Kernel.SeccompActions != nil {
+		actions = strings.Join(v.Kernel.SeccompActions, ", ")
+	}
+	fmt.Fprintf(w, "oci-sbx:       %s (%s, %s)\n", v.Version, v.Go, v.Platform)
+	fmt.Fprintf(w, "runtime-spec:  %s\n", v.RuntimeSpec)
+	fmt.Fprintf(w, "runc:          %s (libcontainer/seccomp, the loader exec and convert --to bpf use)\n", runc)
+	fmt.Fprintf(w, "libseccomp:    %s\n", lib)
+	fmt.Fprintf(w, "kernel:        %s (seccomp actions: %s)\n", v.Kernel.Release, actions)
+	fmt.Fprintf(w, "native arch:   %s\n", v.NativeArch)
+	fmt.Fprintf(w, "inputs:        %s\n", strings.Join(v.Inputs, ", "))
+	fmt.Fprintf(w, "outputs:       %s\n", strings.Join(v.Outputs, ", "))
+	fmt.Fprintf(w, "bases:         %s\n", strings.Join(v.Bases, ", "))
+	return nil
+}
+
+func versionReport() versionInfo {
+	v := versionInfo{
+		Version:     Version,
+		Go:          runtime.Version(),
+		Platform:    runtime.GOOS + "/" + runtime.GOARCH,
+		RuntimeSpec: specs.Version,
+		Seccomp:     loader.Supported,
+		NativeArch:  syscalls.NativeArch(),
+		Arches:      syscalls.Arches(),
+		Inputs:      formats(convert.InputFormats),
+		Outputs:     formats(convert.OutputFormats),
+		Bases:       convert.BuiltinNames(),
+	}
+	if runc := moduleVersion("github.com/opencontainers/runc"); runc != "" {
+		v.Runc = &runc
+	}
+	if lib, err := loader.LibseccompVersion(); err == nil {
+		v.Libseccomp = &lib
+	}
+	if loader.Supported {
+		v.Outputs = append(v.Outputs, string(convert.BPF))
+	}
+	var uts unix.Utsname
+	if unix.Uname(&uts) == nil {
+		v.Kernel.Release = unix.ByteSliceToString(uts.Release[:])
+	}
+	if data, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail"); err == nil {
+		v.Kernel.SeccompActions = strings.Fields(string(data))
+	}
+	return v
 }
 
 // moduleVersion is the version of a module linked into this binary.
@@ -55,13 +141,40 @@ func moduleVersion(path string) string {
 			}
 		}
 	}
-	return "not linked"
+	return ""
 }
 
-func formats(fs []convert.Format) string {
+func formats(fs []convert.Format) []string {
 	s := make([]string, len(fs))
 	for i, f := range fs {
 		s[i] = string(f)
 	}
-	return strings.Join(s, ", ")
+	return s
+}
+
+// formatFlag is --format, for commands that report: text for people,
+// json for programs (docs/json.md).
+func formatFlag() cli.Flag {
+	return &cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (docs/json.md)"}
+}
+
+// outputFormat reads --format.
+func outputFormat(c *cli.Command) (string, error) {
+	switch f := c.String("format"); f {
+	case "text", "json":
+		return f, nil
+	default:
+		return "", usageErrorf(c, "--format: want text or json, not %q", f)
+	}
+}
+
+// writeJSON writes v as oci-sbx writes JSON everywhere: tab-indented, with
+// a trailing newline.
+func writeJSON(w io.Writer, v any) error {
+	data, err := json.MarshalIndent(v, "", "\t")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
 }

@@ -1,0 +1,196 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	docs "github.com/urfave/cli-docs/v3"
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/oci"
+)
+
+// manCommand writes the man pages; make install runs it, nobody types it.
+func manCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "man",
+		Usage:  "write the man pages oci-sbx.1 and oci-sbx-CMD.1 into a directory",
+		Hidden: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: ".", Usage: "write the pages into `DIR`"},
+		},
+		Action: func(_ context.Context, c *cli.Command) error {
+			if c.NArg() > 0 {
+				return usageErrorf(c, "man takes no arguments")
+			}
+			pages, err := ManPages(c.Root())
+			if err != nil {
+				return err
+			}
+			for _, p := range pages {
+				if err := oci.WriteFileAtomic(filepath.Join(c.String("dir"), p.Name), p.Text, 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// ManPage is one page of section 1.
+type ManPage struct {
+	Name string // oci-sbx.1, oci-sbx-convert.1, oci-sbx-hook-config.1, …
+	Text []byte // roff
+}
+
+// manTemplate is the Markdown each page is rendered from (cli-docs fills
+// in the flags, go-md2man writes the roff).
+const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }}
+
+# NAME
+
+{{ .Command.Name }} - {{ .Command.Usage }}
+
+# SYNOPSIS
+
+**{{ .Command.UsageText }}**
+{{ if .Command.Description }}
+# DESCRIPTION
+
+{{ .Command.Description }}
+{{ end }}{{ if .GlobalArgs }}
+# OPTIONS
+{{ range $v := .GlobalArgs }}
+{{ $v }}{{ end }}{{ end }}
+{{ index .Command.Metadata "commands" }}
+`
+
+// ManPages renders a page for the root command and one for each visible
+// command below it, from their definitions.
+func ManPages(root *cli.Command) ([]ManPage, error) {
+	docs.MarkdownDocTemplate = manTemplate
+	var pages []ManPage
+	var walk func(c *cli.Command, path []string) error
+	walk = func(c *cli.Command, path []string) error {
+		name := strings.Join(path, "-")
+		var subs, seeAlso []string
+		width := 0
+		for _, sub := range c.Commands {
+			width = max(width, len(sub.Name))
+		}
+		for _, sub := range c.Commands {
+			if sub.Hidden || sub.Name == "help" || c.Name == "completion" {
+				continue
+			}
+			subs = append(subs, fmt.Sprintf("**%s-%s**(1)", name, sub.Name))
+			seeAlso = append(seeAlso, fmt.Sprintf("    %s %-*s  %s", strings.Join(path, " "), width, sub.Name, sub.Usage))
+		}
+		var tail string
+		if len(seeAlso) > 0 {
+			tail += "\n# COMMANDS\n\n" + strings.Join(seeAlso, "\n") + "\n"
+		}
+		if len(path) > 1 {
+			subs = append([]string{"**oci-sbx**(1)"}, subs...)
+		}
+		if len(subs) > 0 {
+			tail += "\n# SEE ALSO\n\n" + strings.Join(subs, ", ") + "\n"
+		}
+		usage := strings.Join(path, " ")
+		if c.VisibleFlags() != nil {
+			usage += " [OPTIONS]"
+		}
+		if len(subs) > 1 && c.Action == nil || len(path) == 1 {
+			usage += " COMMAND"
+		} else if c.ArgsUsage != "" {
+			usage += " " + c.ArgsUsage
+		}
+		page := &cli.Command{
+			Name:        name,
+			Usage:       c.Usage,
+			UsageText:   usage,
+			Description: manText(c.Description),
+			Flags:       c.VisibleFlags(),
+			Metadata:    map[string]any{"commands": tail},
+		}
+		text, err := docs.ToManWithSection(page, 1)
+		if err != nil {
+			return fmt.Errorf("writing the man page of %s: %w", name, err)
+		}
+		pages = append(pages, ManPage{Name: name + ".1", Text: []byte(text)})
+		for _, sub := range c.Commands {
+			// The shells' completion commands share one page.
+			if sub.Hidden || sub.Name == "help" || c.Name == "completion" {
+				continue
+			}
+			if err := walk(sub, append(path[:len(path):len(path)], sub.Name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return pages, walk(root, []string{root.Name})
+}
+
+// manText turns a command's description, written for a terminal, into
+// Markdown: its indented lines (examples, lists) become blocks kept as
+// they are, and * and _ mean themselves.
+func manText(desc string) string {
+	var out []string
+	code := false
+	for _, line := range strings.Split(desc, "\n") {
+		indented := strings.HasPrefix(line, "   ")
+		switch {
+		case indented && !code:
+			if len(out) > 0 && out[len(out)-1] != "" {
+				out = append(out, "")
+			}
+			code = true
+		case !indented && code && line != "":
+			out = append(out, "")
+			code = false
+		}
+		if code {
+			out = append(out, "    "+line)
+		} else {
+			out = append(out, strings.NewReplacer(`*`, `\*`, `_`, `\_`, "`", "\\`").Replace(line))
+		}
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// configureCompletion shows the completion command, which urfave/cli
+// hides, in oci-sbx's words.
+func configureCompletion(c *cli.Command) {
+	c.Hidden = false
+	c.Usage = "print the shell completion script for bash, zsh or fish"
+	c.Description = `Prints a script that completes oci-sbx's commands and flags in the shell.
+make install installs them where each shell looks; to try one at once:
+
+   source <(oci-sbx completion bash)
+   source <(oci-sbx completion zsh)
+   oci-sbx completion fish > ~/.config/fish/completions/oci-sbx.fish`
+	var shells []*cli.Command
+	var names []string
+	for _, sub := range c.Commands {
+		if sub.Name != "pwsh" {
+			sub.Usage = "print the " + sub.Name + " completion script"
+			shells = append(shells, sub)
+			names = append(names, sub.Name)
+		}
+	}
+	c.Commands = shells
+	c.ArgsUsage = "SHELL"
+	// Reached only when no shell, or an unknown one, is named.
+	c.Action = func(_ context.Context, c *cli.Command) error {
+		if c.NArg() == 0 {
+			return usageErrorf(c, "completion needs a SHELL: %s", strings.Join(names, ", "))
+		}
+		if sug := suggest.Closest(c.Args().First(), names); sug != "" {
+			return usageErrorf(c, "no completion for %q: did you mean %q?", c.Args().First(), sug)
+		}
+		return usageErrorf(c, "no completion for %q: %s", c.Args().First(), strings.Join(names, ", "))
+	}
+}

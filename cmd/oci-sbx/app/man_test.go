@@ -1,0 +1,111 @@
+package app
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v3"
+)
+
+// Every visible command has a page, named after its path, that shows its
+// usage and each of its flags.
+func TestManPages(t *testing.T) {
+	root := New()
+	pages, err := ManPages(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]string{}
+	for _, p := range pages {
+		byName[p.Name] = string(p.Text)
+	}
+	var walk func(c *cli.Command, name string)
+	walk = func(c *cli.Command, name string) {
+		text, ok := byName[name+".1"]
+		if !ok {
+			t.Errorf("no page %s.1", name)
+			return
+		}
+		delete(byName, name+".1")
+		// Roff's escapes and fonts aside, the page says what --help says.
+		text = regexp.MustCompile(`\\f[BIPR]`).ReplaceAllString(strings.ReplaceAll(text, `\-`, "-"), "")
+		if !strings.Contains(text, ".TH "+name+" 1") {
+			t.Errorf("%s.1 is not a section 1 page:\n%.200s", name, text)
+		}
+		if !strings.Contains(text, c.Usage) {
+			t.Errorf("%s.1 lacks the usage %q", name, c.Usage)
+		}
+		for _, f := range c.VisibleFlags() {
+			if !strings.Contains(text, "--"+f.Names()[0]) {
+				t.Errorf("%s.1 lacks the flag --%s", name, f.Names()[0])
+			}
+		}
+		for _, sub := range c.Commands {
+			if sub.Hidden || sub.Name == "help" || c.Name == "completion" {
+				continue
+			}
+			if !strings.Contains(text, name+"-"+sub.Name+"(1)") {
+				t.Errorf("%s.1 does not point to %s-%s(1)", name, name, sub.Name)
+			}
+			walk(sub, name+"-"+sub.Name)
+		}
+	}
+	// Run the app once so that urfave/cli adds its help and completion
+	// commands, as in a real run.
+	if code, _, _ := runCLI(t, "version"); code != 0 {
+		t.Fatal("version failed")
+	}
+	walk(root, "oci-sbx")
+	for name := range byName {
+		t.Errorf("a page for no visible command: %s", name)
+	}
+}
+
+// oci-sbx help CMD (and oci-sbx CMD help SUB) print what --help prints.
+func TestHelpCommand(t *testing.T) {
+	for _, tt := range []struct{ help, flag []string }{
+		{[]string{"help", "convert"}, []string{"convert", "--help"}},
+		{[]string{"help", "hook"}, []string{"hook", "--help"}},
+		{[]string{"help", "completion"}, []string{"completion", "--help"}},
+		{[]string{"hook", "help", "config"}, []string{"hook", "config", "--help"}},
+	} {
+		code, viaHelp, errOut := runCLI(t, tt.help...)
+		_, viaFlag, _ := runCLI(t, tt.flag...)
+		name := "oci-sbx " + strings.Join(tt.flag[:len(tt.flag)-1], " ") + " - "
+		if code != 0 || viaHelp != viaFlag || !strings.Contains(viaHelp, name) {
+			t.Errorf("%v: exit %d, stderr %q\n%s\nwant what --help prints:\n%s", tt.help, code, errOut, viaHelp, viaFlag)
+		}
+	}
+	code, _, stderr := runCLI(t, "help", "cnvert")
+	if code != 2 || !strings.Contains(stderr, `unknown command "cnvert": did you mean "convert"?`) {
+		t.Errorf("help cnvert: exit %d\n%s", code, stderr)
+	}
+	checkUsageError(t, stderr)
+}
+
+func TestCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		code, out, errOut := runCLI(t, "completion", shell)
+		if code != 0 || !strings.Contains(out, "oci-sbx") || !strings.Contains(out, "generate-shell-completion") && shell != "fish" {
+			t.Errorf("completion %s: exit %d, stderr %q\n%s", shell, code, errOut, out)
+		}
+	}
+	// What the scripts ask for: a command's commands, then its flags. (At
+	// the root urfave/cli reads os.Args, which is the test binary's here.)
+	code, out, _ := runCLI(t, "hook", "--generate-shell-completion")
+	if code != 0 || !strings.Contains(out, "precreate:") || !strings.Contains(out, "config:") {
+		t.Errorf("completing hook's commands: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "convert", "-", "--generate-shell-completion")
+	if code != 0 || !strings.Contains(out, "--to") || !strings.Contains(out, "--harden") {
+		t.Errorf("completing convert's flags: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"completion", "tcsh"}, {"completion", "bsh"}, {"completion"}} {
+		code, _, errOut := runCLI(t, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+		checkUsageError(t, errOut)
+	}
+}

@@ -1,0 +1,165 @@
+package convert
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every input up to MaxInputSize is converted, or refused with a
+// positioned error, within these bounds: the CPU time and peak memory of
+// one conversion.
+const (
+	boundTime   = 2 * time.Second
+	boundMemory = 256 << 20
+)
+
+// childEnv makes the test binary convert one file and exit, so that the
+// benchmark measures one conversion's time and peak memory alone.
+const childEnv = "OCI_SBX_CONVERT_BOUND_CHILD"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(childEnv); path != "" {
+		err := convertFile(path)
+		// The peak of this process's own memory: VmHWM belongs to the
+		// address space exec made, where getrusage would also count the
+		// parent's, inherited across exec.
+		status, _ := os.ReadFile("/proc/self/status")
+		for line := range strings.Lines(string(status)) {
+			if strings.HasPrefix(line, "VmHWM:") {
+				fmt.Print(strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(line, "VmHWM:"), "kB\n")))
+			}
+		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func convertFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s, err := Read(path, data, "", Options{Kernel: "6.1"})
+	if err != nil {
+		return err
+	}
+	return Write(io.Discard, s, OCI, Options{})
+}
+
+// hostileInputs are the worst cases of each parser, each as large as the
+// input limit allows or, where a limit of the parser refuses it sooner,
+// just within that limit.
+func hostileInputs() map[string]string {
+	const size = MaxInputSize
+	rep := func(unit string, n int) string { return strings.Repeat(unit, n) }
+	fill := func(head, unit, tail string) string {
+		return head + rep(unit, (size-len(head)-len(tail))/len(unit)) + tail
+	}
+	rules := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: "
+	return map[string]string{
+		"yaml-nested-flow":   fill("", "[", ""),
+		"yaml-nested-block":  fill("", "- ", "x\n"),
+		"yaml-nested-indent": nestedIndent(size),
+		"json-nested":        fill("", `{"a":`, ""),
+		"json-nested-list":   fill(`{"defaultAction": "SCMP_ACT_ALLOW", "x": `, "[", ""),
+		"yaml-flow-values":   "[" + rep("0,", 49_990) + "0]\n",
+		"yaml-rules-names":   rules + "[" + rep("read, ", 49_000) + "read]\n",
+		"yaml-block-names":   rules + "\n" + rep("      - read\n", 49_000),
+		"yaml-long-scalar":   "default: allow\ncomment: \"" + rep("x", 2<<20-64) + "\"\n",
+		"yaml-too-large":     fill("default: allow\n# ", "x", "\n"),
+		"docker-names":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"read",`, 49_000) + `"read"]}]}`,
+		"docker-rules":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [` + rep(`{"names": ["read"], "action": "SCMP_ACT_ERRNO"},`, 16_000) + `{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]}`,
+		"docker-too-many":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
+		"oci-long-string":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
+		"spo-names":          "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
+		"c-rules":            fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
+		"c-nested-parens":    fill("#include <seccomp.h>\nint x = ", "(", ""),
+		"c-nested-braces":    fill("#include <seccomp.h>\nint main(void) ", "{", ""),
+		"c-macro-chain":      macroChain(size),
+		"c-comment":          fill("#include <seccomp.h>\n/*", " ", "*/\n"),
+		"c-conditions":       fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
+	}
+}
+
+func nestedIndent(size int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < size-2*i-8; i++ {
+		b.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	return b.String()
+}
+
+func macroChain(size int) string {
+	var b strings.Builder
+	b.WriteString("#include <seccomp.h>\n#define M0 1\n")
+	for i := 1; b.Len() < size-200; i++ {
+		fmt.Fprintf(&b, "#define M%d (M%d + M%d)\n", i, i-1, i-1)
+	}
+	b.WriteString("int main(void) { return seccomp_rule_add(0, SCMP_ACT_ERRNO(M4000), SCMP_SYS(read), 0); }\n")
+	return b.String()
+}
+
+// BenchmarkBoundedInput converts each hostile input in a child process
+// and checks it finished, or refused, within boundTime and boundMemory.
+// It reports the child's peak resident memory as maxrss-MiB and its CPU
+// time as cpu-s. Run it with
+// -benchtime 1x: each input is as large as oci-sbx accepts.
+func BenchmarkBoundedInput(b *testing.B) {
+	dir := b.TempDir()
+	for name, content := range hostileInputs() {
+		if len(content) > MaxInputSize {
+			b.Fatalf("%s is %d bytes, more than the input limit", name, len(content))
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var worstTime time.Duration
+			var worstRSS int64
+			for range b.N {
+				cmd := exec.Command(os.Args[0], "-test.run=^$")
+				cmd.Env = append(os.Environ(), childEnv+"="+path)
+				var out strings.Builder
+				cmd.Stderr = &out
+
+				hwm, err := cmd.Output()
+				if err != nil {
+					b.Fatalf("child: %v\n%s", err, out.String())
+				}
+				// CPU time, not wall time: the machines that run this are shared.
+
+				worstTime = max(worstTime, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
+				kb, err := strconv.ParseInt(string(hwm), 10, 64)
+				if err != nil {
+					b.Fatalf("child's VmHWM %q: %v", hwm, err)
+				}
+				worstRSS = max(worstRSS, kb<<10)
+				if b.N == 1 {
+					b.Logf("%s: %s", name, strings.TrimSpace(firstLine(out.String())))
+				}
+			}
+			b.ReportMetric(float64(worstRSS)/(1<<20), "maxrss-MiB")
+			b.ReportMetric(worstTime.Seconds(), "cpu-s")
+			if worstTime > boundTime || worstRSS > boundMemory {
+				b.Errorf("%s took %v and %d MiB; the bound is %v and %d MiB", name, worstTime, worstRSS>>20, boundTime, boundMemory>>20)
+			}
+		})
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	if len(line) > 160 {
+		line = line[:160] + "…"
+	}
+	return line
+}

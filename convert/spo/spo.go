@@ -1,0 +1,396 @@
+package spo
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/docker"
+	"github.com/oci-sbx/oci-sbx/convert/format"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
+)
+
+// Security Profiles Operator SeccompProfile resources.
+//
+// The operator (sigs.k8s.io/security-profiles-operator) stores a profile
+// as a SeccompProfile resource and writes its spec, as JSON, to every
+// node under /var/lib/kubelet/seccomp/operator/. The spec is an OCI
+// linux.seccomp without defaultErrnoRet, with errnoRet per rule, and with
+// the resource's own fields: baseProfileName (another profile merged in on
+// the cluster) and disabled (v1beta1 up to 0.10) or state (1.0).
+
+const spoGroup = "security-profiles-operator.x-k8s.io"
+
+// spoVersions are the API versions whose SeccompProfile spec Read
+// understands: v1alpha1 (errnoRet as a string), v1beta1 and v1 (1.0).
+var spoVersions = []string{"v1alpha1", "v1beta1", "v1"}
+
+var (
+	spoTopKeys     = []string{"apiVersion", "kind", "metadata", "spec", "status"}
+	spoSpecKeys    = []string{"baseProfileName", "defaultAction", "architectures", "listenerPath", "listenerMetadata", "syscalls", "flags", "disabled", "state"}
+	spoSyscallKeys = []string{"names", "action", "errnoRet", "args"}
+)
+
+// spoArches and spoFlags are the values the SeccompProfile CRD accepts.
+var (
+	spoArches = []string{
+		"SCMP_ARCH_NATIVE", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64",
+		"SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64",
+		"SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390",
+		"SCMP_ARCH_S390X", "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
+	}
+	spoFlags = []string{
+		"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+		"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+	}
+	// spoListenerPath is the listenerPath pattern of SPO 1.0's CRD.
+	spoListenerPath = regexp.MustCompile(`^/var/run/security-profiles-operator/[a-zA-Z0-9_\-\.]+$`)
+)
+
+// Read reads a SeccompProfile resource (YAML or JSON) and validates its
+// spec as the Docker reader validates a Docker profile.
+func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, error) {
+	doc, err := Decode(name, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return docker.Resolve(name, doc, opt)
+}
+
+// Decode reads a SeccompProfile resource into its spec as written, with
+// the position of every value; notes go to opt.Warn.
+func Decode(name string, data []byte, opt format.Options) (*docker.Doc, error) {
+	root, err := parseYAML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	d := &docker.Decoder{File: name}
+	doc := &docker.Doc{Pos: map[string]rules.Pos{"": root.Pos}}
+	var apiVersion, kind string
+	var spec *tree.Node
+	for _, m := range d.Members(root, "the resource", spoTopKeys) {
+		switch m.Key {
+		case "apiVersion":
+			apiVersion, _ = d.Str(m.Val, m.Key)
+			if apiVersion == "" {
+				break
+			}
+			group, version, _ := strings.Cut(apiVersion, "/")
+			switch {
+			case group != spoGroup:
+				d.Errorf(m.Val.Pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/v1beta1)", apiVersion, spoGroup)
+			case !slices.Contains(spoVersions, version):
+				d.Errorf(m.Val.Pos, "%v", suggest.UnknownName("SeccompProfile API version", version, spoVersions))
+			}
+		case "kind":
+			kind, _ = d.Str(m.Val, m.Key)
+			if kind != "" && kind != "SeccompProfile" {
+				d.Errorf(m.Val.Pos, "kind %q: want SeccompProfile", kind)
+			}
+		case "metadata":
+			// Any keys: kubectl writes many, and none changes the profile.
+			if m.Val.Kind != tree.Object && m.Val.Kind != tree.Null {
+				d.TypeErr(m.Val, m.Key, "an object")
+			}
+		case "status":
+			// Written by the operator; nothing in it changes the profile.
+		case "spec":
+			spec = m.Val
+		}
+	}
+	if apiVersion == "" {
+		d.Errorf(root.Pos, "apiVersion is missing (want %s/v1beta1)", spoGroup)
+	}
+	if kind == "" {
+		d.Errorf(root.Pos, "kind is missing (want SeccompProfile)")
+	}
+	if spec == nil {
+		d.Errorf(root.Pos, "spec is missing")
+	} else {
+		decodeSpec(d, spec, doc, opt)
+	}
+	if err := d.Errs.Err(); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func decodeSpec(d *docker.Decoder, spec *tree.Node, doc *docker.Doc, opt format.Options) {
+	doc.Pos[""] = spec.Pos
+	if spec.Kind == tree.Null {
+		d.Errorf(spec.Pos, "spec is empty")
+		return
+	}
+	for _, m := range d.Members(spec, "spec", spoSpecKeys) {
+		doc.Pos[m.Key] = m.Val.Pos
+		switch m.Key {
+		case "baseProfileName":
+			if base, _ := d.Str(m.Val, m.Key); base != "" {
+				d.Errorf(m.Val.Pos, "baseProfileName %q names a base profile (another SeccompProfile, or an oci:// artifact) that the operator merges in on the cluster; oci-sbx cannot resolve it offline. Merge the base into this profile first, or write rules with \"extends:\"", base)
+			}
+		case "disabled":
+			if m.Val.Kind != tree.Bool {
+				d.TypeErr(m.Val, m.Key, "true or false")
+			} else if m.Val.Text == "true" {
+				opt.Warnf("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.File, m.Val.Pos.Line, m.Val.Pos.Col)
+			}
+		case "state":
+			switch s, _ := d.Str(m.Val, m.Key); s {
+			case "", "Enabled":
+			case "Disabled":
+				opt.Warnf("%s:%d:%d: the profile is disabled: the operator does not install it on the nodes", d.File, m.Val.Pos.Line, m.Val.Pos.Col)
+			default:
+				d.Errorf(m.Val.Pos, "%v", suggest.UnknownName("state", s, []string{"Enabled", "Disabled"}))
+			}
+		case "defaultAction":
+			s, _ := d.Str(m.Val, m.Key)
+			doc.DefaultAction = specs.LinuxSeccompAction(s)
+		case "architectures":
+			for i, s := range d.StrList(m.Val, m.Key, doc.Pos) {
+				if s == "SCMP_ARCH_NATIVE" {
+					// runc does not accept it; the host's own is what it means.
+					native, err := syscalls.ArchSpec(syscalls.NativeArch())
+					if err != nil {
+						d.Errorf(doc.At(fmt.Sprintf("architectures[%d]", i)), "SCMP_ARCH_NATIVE: cannot tell this machine's architecture; name it")
+						continue
+					}
+					p := doc.At(fmt.Sprintf("architectures[%d]", i))
+					opt.Warnf("%s:%d:%d: SCMP_ARCH_NATIVE is written as %s, this machine's architecture (runc does not accept SCMP_ARCH_NATIVE)", d.File, p.Line, p.Col, native)
+					s = string(native)
+				}
+				doc.Architectures = append(doc.Architectures, specs.Arch(s))
+			}
+		case "listenerPath":
+			doc.ListenerPath, _ = d.Str(m.Val, m.Key)
+		case "listenerMetadata":
+			doc.ListenerMetadata, _ = d.Str(m.Val, m.Key)
+		case "flags":
+			for _, s := range d.StrList(m.Val, m.Key, doc.Pos) {
+				doc.Flags = append(doc.Flags, specs.LinuxSeccompFlag(s))
+			}
+		case "syscalls":
+			for i, e := range d.List(m.Val, m.Key) {
+				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, spoSyscallKeys)
+				doc.Syscalls = append(doc.Syscalls, call)
+				doc.Errnos = append(doc.Errnos, errno)
+			}
+		}
+	}
+}
+
+// The resource Write emits, in the field order of the operator's API.
+type (
+	spoResource struct {
+		APIVersion string      `yaml:"apiVersion"`
+		Kind       string      `yaml:"kind"`
+		Metadata   spoMetadata `yaml:"metadata"`
+		Spec       spoSpec     `yaml:"spec"`
+	}
+	spoMetadata struct {
+		Name string `yaml:"name"`
+	}
+	spoSpec struct {
+		DefaultAction    string       `yaml:"defaultAction"`
+		Architectures    []string     `yaml:"architectures,omitempty"`
+		Flags            []string     `yaml:"flags,omitempty"`
+		ListenerPath     string       `yaml:"listenerPath,omitempty"`
+		ListenerMetadata string       `yaml:"listenerMetadata,omitempty"`
+		Syscalls         []spoSyscall `yaml:"syscalls,omitempty"`
+	}
+	spoSyscall struct {
+		Names    []string `yaml:"names"`
+		Action   string   `yaml:"action"`
+		ErrnoRet *uint    `yaml:"errnoRet,omitempty"`
+		Args     []spoArg `yaml:"args,omitempty"`
+	}
+	spoArg struct {
+		Index    uint    `yaml:"index"`
+		Value    uint64  `yaml:"value"`
+		ValueTwo *uint64 `yaml:"valueTwo,omitempty"`
+		Op       string  `yaml:"op"`
+	}
+)
+
+var dns1123Label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
+var dns1123Subdomain = regexp.MustCompile(`^` + dns1123Label + `(\.` + dns1123Label + `)*$`)
+
+// checkK8sName reports whether name is a valid Kubernetes object name (a
+// DNS-1123 subdomain), with a corrected name to try when it is not.
+func checkK8sName(name string) error {
+	if len(name) <= 253 && dns1123Subdomain.MatchString(name) {
+		return nil
+	}
+	msg := fmt.Sprintf("profile name %q is not a valid Kubernetes name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", name)
+	fixed := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, name)
+	fixed = strings.Trim(fixed, "-.")
+	if len(fixed) > 253 {
+		fixed = strings.Trim(fixed[:253], "-.")
+	}
+	if fixed != "" && dns1123Subdomain.MatchString(fixed) {
+		msg += fmt.Sprintf(" (try %q)", fixed)
+	}
+	return errors.New(msg)
+}
+
+// Write writes the profile as a SeccompProfile resource. What the
+// resource cannot carry is refused when it would change the meaning, and
+// warned about otherwise.
+func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
+	if s == nil {
+		return errors.New("writing SeccompProfile: no profile")
+	}
+	name := opt.Name
+	if name == "" {
+		name = format.DefaultName
+	}
+	if err := checkK8sName(name); err != nil {
+		return fmt.Errorf("writing SeccompProfile: %w", err)
+	}
+	var errs, big []string
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	spec := spoSpec{
+		ListenerPath:     s.ListenerPath,
+		ListenerMetadata: s.ListenerMetadata,
+	}
+	// Actions are written as runc reads them: SCMP_ACT_KILL_THREAD for
+	// SCMP_ACT_KILL, an errno always explicit on a rule.
+	def, err := rules.ActionFromSpec(s.DefaultAction, s.DefaultErrnoRet)
+	if err != nil {
+		fail("defaultAction: %v", err)
+	} else if (def.Kind == rules.Errno || def.Kind == rules.Trace) && def.Ret != 1 {
+		fail("the default action %s cannot be carried: a SeccompProfile has no defaultErrnoRet, so the operator's profile would return EPERM instead of %s; make the default errno(EPERM), or deny with explicit rules", def, syscalls.ErrnoName(def.Ret))
+	} else {
+		act, _ := def.Spec()
+		spec.DefaultAction = string(act)
+	}
+	for _, a := range s.Architectures {
+		switch {
+		case !slices.Contains(spoArches, string(a)):
+			fail("architecture %s is not one the SeccompProfile schema accepts", a)
+		case !slices.Contains(spec.Architectures, string(a)):
+			spec.Architectures = append(spec.Architectures, string(a))
+		}
+	}
+	for _, f := range s.Flags {
+		switch {
+		case !slices.Contains(spoFlags, string(f)):
+			fail("flag %s is not one the SeccompProfile schema accepts", f)
+		case !slices.Contains(spec.Flags, string(f)):
+			spec.Flags = append(spec.Flags, string(f))
+		}
+	}
+	if len(s.Flags) == 0 {
+		opt.Warnf("a SeccompProfile cannot say \"flags\": [] — the operator writes the profile without a flags key, so runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW (Spectre mitigations off) unless flags are given")
+	}
+	if s.ListenerPath != "" && !spoListenerPath.MatchString(s.ListenerPath) {
+		opt.Warnf("listenerPath %q: the operator (1.0 and later) accepts only a socket directly under /var/run/security-profiles-operator/; the API server will refuse the resource", s.ListenerPath)
+	}
+
+	for i, sc := range s.Syscalls {
+		act, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet)
+		if err != nil {
+			fail("syscalls[%d]: %v", i, err)
+			continue
+		}
+		var names []string
+		for _, n := range sc.Names {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			continue // names nothing, means nothing
+		}
+		spAct, ret := act.Spec()
+		out := spoSyscall{Names: names, Action: string(spAct), ErrnoRet: ret}
+		for _, a := range sc.Args {
+			if _, err := rules.CondFromSpec(a); err != nil {
+				fail("syscalls[%d] (%s): %v", i, names[0], err)
+				continue
+			}
+			masked := a.Op == specs.OpMaskedEqual
+			if a.Value > math.MaxInt64 || (masked && a.ValueTwo > math.MaxInt64) {
+				big = append(big, names[0])
+			}
+			arg := spoArg{Index: a.Index, Value: a.Value, Op: string(a.Op)}
+			// valueTwo matters only to SCMP_CMP_MASKED_EQ; elsewhere it
+			// is kept as written when set.
+			if masked || a.ValueTwo != 0 {
+				v := a.ValueTwo
+				arg.ValueTwo = &v
+			}
+			out.Args = append(out.Args, arg)
+		}
+		if len(out.Args) <= 6 {
+			spec.Syscalls = append(spec.Syscalls, out)
+			continue
+		}
+		// The schema allows six conditions per rule. More than six means
+		// an argument index repeats, and then runc adds every condition
+		// as a rule of its own: write them that way.
+		for _, a := range out.Args {
+			one := out
+			one.Args = []spoArg{a}
+			spec.Syscalls = append(spec.Syscalls, one)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("writing SeccompProfile: %s", strings.Join(errs, "; "))
+	}
+	if len(big) > 0 {
+		// The file says it exactly, but Kubernetes keeps integers beyond
+		// int64 only as floats: the cluster would fail to install it
+		// rather than enforce another value.
+		opt.Warnf("argument values above %d (in rules for %s) are written exactly, but the Kubernetes API server stores them only approximately: SPO 1.0 refuses them and older operators fail to install the profile. Compare fewer bits (SCMP_CMP_MASKED_EQ) if you can", int64(math.MaxInt64), strings.Join(slices.Compact(big), ", "))
+	}
+
+	res := spoResource{
+		APIVersion: spoGroup + "/v1beta1",
+		Kind:       "SeccompProfile",
+		Metadata:   spoMetadata{Name: name},
+		Spec:       spec,
+	}
+	b, err := yaml.MarshalWithOptions(res, yaml.Indent(2), yaml.IndentSequence(true))
+	if err != nil {
+		return fmt.Errorf("writing SeccompProfile: %w", err)
+	}
+	if _, err := io.WriteString(w, "# Generated by oci-sbx. Apply with kubectl; the Security Profiles Operator installs it on every node.\n"); err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// parseYAML reads the one document of a resource.
+func parseYAML(name string, data []byte) (*tree.Node, error) {
+	docs, err := format.ParseYAML(name, data)
+	if err != nil {
+		return nil, err
+	}
+	switch len(docs) {
+	case 0:
+		return nil, &rules.Error{File: name, Msg: "the file holds no resource"}
+	case 1:
+		return docs[0], nil
+	}
+	return nil, &rules.Error{File: name, Pos: docs[1].Pos, Msg: fmt.Sprintf("expected one SeccompProfile; the file holds %d documents", len(docs))}
+}

@@ -1,0 +1,273 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+)
+
+// The calls the atomicity tests tell profiles apart by: profile i denies
+// atomicCalls[i] with EPERM, and all but the last deny openat too, which
+// needs a late stage.
+var atomicCalls = []string{"mkdirat", "unlinkat", "symlinkat", "linkat", "renameat2", "fchmodat", "fchownat", "mknodat", "faccessat"}
+
+type atomicEnv struct {
+	patchEnv
+	calls    string   // the calls program, on the host
+	profiles []string // rules files
+}
+
+// TestPatchAtomic checks that `oci-sbx patch` changes a bundle as a whole:
+// after concurrent patches, kills at random moments and writes that fail,
+// `runc run` runs the container under exactly one of the profiles asked
+// for, or as before — read from what the calls the container makes get,
+// not from the files.
+func TestPatchAtomic(t *testing.T) {
+	testutil.RequireRoot(t)
+	env := atomicEnv{patchEnv: patchEnv{runc: requireTool(t, "runc")}}
+	requireTool(t, "chattr")
+	dir := t.TempDir()
+	env.oci = filepath.Join(dir, "oci-sbx")
+	goBuild(t, env.oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
+	buildStatic(t, filepath.Join(dir, "oci-sbx-static"))
+	env.calls = filepath.Join(dir, "calls")
+	goBuild(t, env.calls, false, "./e2e/testdata/calls")
+	data, err := os.ReadFile(env.calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.rootfs = filepath.Join(dir, "rootfs")
+	writeRootfs(t, env.rootfs, map[string][]byte{"calls": data})
+	for i, c := range atomicCalls {
+		names := "[openat, " + c + "]"
+		if i == len(atomicCalls)-1 {
+			names = "[" + c + "]"
+		}
+		env.profiles = append(env.profiles, rulesFile(t, "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: "+names+"\n"))
+	}
+
+	t.Run("race", func(t *testing.T) { testPatchRace(t, env) })
+	t.Run("kill", func(t *testing.T) { testPatchKill(t, env) })
+	t.Run("immutable", func(t *testing.T) { testPatchImmutable(t, env) })
+	t.Run("read-only", func(t *testing.T) { testPatchReadOnly(t, env) })
+	t.Run("exec-bundle", func(t *testing.T) { testExecBundleLate(t, env) })
+}
+
+// newBundle makes a bundle that runs the calls program.
+func (env atomicEnv) newBundle(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "bundle")
+	runcBundle(t, env.runc, dir, env.rootfs, append([]string{"/calls", "openat"}, atomicCalls...))
+	return dir
+}
+
+// runsAs runs the bundle with runc and returns the profile the calls
+// were answered by: its index, or -1 for none. Anything else — a set of
+// denials no profile asked for, or a container that does not start —
+// fails the test.
+func (env atomicEnv) runsAs(t *testing.T, bundle string) int {
+	t.Helper()
+	code, out, timedOut := runcRun(t, env.runc, bundle, time.Minute)
+	if timedOut || code != 0 {
+		t.Fatalf("runc run: exit status %d (timed out %v)\n%s", code, timedOut, out)
+	}
+	var denied []string
+	for _, line := range strings.Split(out, "\n") {
+		if name, errno, ok := strings.Cut(line, " "); ok && errno == "EPERM" {
+			denied = append(denied, name)
+		}
+	}
+	if len(denied) == 0 {
+		return -1
+	}
+	slices.Sort(denied)
+	for i, c := range atomicCalls {
+		want := []string{c, "openat"}
+		if i == len(atomicCalls)-1 {
+			want = []string{c}
+		}
+		slices.Sort(want)
+		if slices.Equal(denied, want) {
+			return i
+		}
+	}
+	t.Fatalf("the container runs under no profile asked for: denied %v\n%s", denied, out)
+	return 0
+}
+
+// patchCmd is `oci-sbx patch --profile profiles[i] bundle`.
+func (env atomicEnv) patchCmd(bundle string, i int) *exec.Cmd {
+	return exec.Command(env.oci, "patch", "--profile", env.profiles[i], bundle)
+}
+
+// onlyFilesOf checks that the late stage's directory holds the lock and
+// the files of profile i's plan, nothing else.
+func (env atomicEnv) onlyFilesOf(t *testing.T, bundle string, i int) {
+	t.Helper()
+	entries, _ := os.ReadDir(filepath.Join(bundle, ".oci-sbx"))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := 1 // the lock
+	if i >= 0 && i < len(atomicCalls)-1 {
+		want = 3 // and the binary and one profile
+	}
+	if len(names) != want || !slices.Contains(names, "lock") {
+		t.Errorf("the late stage's directory holds %v", names)
+	}
+}
+
+// Ten rounds of nine concurrent patches, each with another profile.
+func testPatchRace(t *testing.T, env atomicEnv) {
+	seen := map[int]int{}
+	for round := range 10 {
+		bundle := env.newBundle(t)
+		var wg sync.WaitGroup
+		errs := make([]string, len(env.profiles))
+		for i := range env.profiles {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
+					errs[i] = fmt.Sprintf("patch %d: %v\n%s", i, err, out)
+				}
+			}()
+		}
+		wg.Wait()
+		if e := strings.Join(errs, ""); e != "" {
+			t.Fatalf("round %d: %s", round, e)
+		}
+		got := env.runsAs(t, bundle)
+		if got < 0 {
+			t.Fatalf("round %d: the container runs unconfined", round)
+		}
+		env.onlyFilesOf(t, bundle, got)
+		seen[got]++
+	}
+	t.Logf("10 rounds of %d concurrent patches: the container ran as profile (rounds) %v", len(env.profiles), seen)
+}
+
+// SIGKILL at a random moment of each of 40 patches, between profiles with
+// and without a late stage.
+func testPatchKill(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	start := time.Now()
+	if out, err := env.patchCmd(bundle, 0).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	span := time.Since(start)
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	seen := map[int]int{}
+	killed := 0
+	for k := range 40 {
+		to := []int{1, len(atomicCalls) - 1, 2}[k%3]
+		cmd := env.patchCmd(bundle, to)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(r.Int64N(int64(span))))
+		if cmd.Process.Signal(syscall.SIGKILL) == nil {
+			killed++
+		}
+		cmd.Wait()
+		seen[env.runsAs(t, bundle)]++
+	}
+	t.Logf("40 patches killed at random within %v (%d before they ended): the container ran as profile (times) %v", span, killed, seen)
+}
+
+// A patch of an immutable bundle fails, and the container runs as before;
+// so does one whose late stage's directory is immutable. The next patch
+// removes what the failed ones left.
+func testPatchImmutable(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	if out, err := env.patchCmd(bundle, 0).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// A profile each, whose late file is not there yet.
+	for i, target := range []string{bundle, filepath.Join(bundle, ".oci-sbx")} {
+		if out, err := exec.Command("chattr", "+i", target).CombinedOutput(); err != nil {
+			t.Fatalf("chattr +i: %v\n%s", err, out)
+		}
+		out, err := env.patchCmd(bundle, 1+i).CombinedOutput()
+		exec.Command("chattr", "-i", target).Run()
+		if err == nil {
+			t.Fatalf("patching %s immutable succeeded:\n%s", target, out)
+		}
+		t.Logf("patch with %s immutable: %v\n%s", target, err, out)
+		if got := env.runsAs(t, bundle); got != 0 {
+			t.Errorf("%s immutable: the container runs as %d after a failed patch, want 0", target, got)
+		}
+	}
+	if out, err := env.patchCmd(bundle, 3).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got := env.runsAs(t, bundle); got != 3 {
+		t.Errorf("runs as %d, want 3", got)
+	}
+	env.onlyFilesOf(t, bundle, 3)
+}
+
+// A patch of a bundle on a read-only bind mount fails, and changes
+// nothing.
+func testPatchReadOnly(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	if out, err := env.patchCmd(bundle, len(atomicCalls)-1).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"--bind", bundle, bundle}, {"-o", "remount,bind,ro", bundle}} {
+		if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+			t.Fatalf("mount %v: %v\n%s", args, err, out)
+		}
+	}
+	out, err := env.patchCmd(bundle, 3).CombinedOutput()
+	if uerr := exec.Command("umount", bundle).Run(); uerr != nil {
+		t.Fatalf("umount: %v", uerr)
+	}
+	if err == nil {
+		t.Fatalf("patching a read-only bundle succeeded:\n%s", out)
+	}
+	if !strings.Contains(string(out), "read-only file system") {
+		t.Errorf("patch: %s", out)
+	}
+	if got := env.runsAs(t, bundle); got != len(atomicCalls)-1 {
+		t.Errorf("runs as %d after a failed patch", got)
+	}
+}
+
+// exec --bundle runs a bundle with a late stage as runc does: the calls
+// are answered by the whole profile, openat included, which only the late
+// stage denies.
+func testExecBundleLate(t *testing.T, env atomicEnv) {
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	// On the host: the calls program by its host path.
+	runcBundle(t, env.runc, bundle, env.rootfs, append([]string{env.calls, "openat"}, atomicCalls...))
+	if out, err := env.patchCmd(bundle, 4).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	code, stdout, stderr := runCmd(t, env.oci, "exec", "--bundle", bundle)
+	if code != 0 {
+		t.Fatalf("exec --bundle: exit status %d\n%s%s", code, stdout, stderr)
+	}
+	for _, c := range append([]string{"openat"}, atomicCalls...) {
+		want := c + " EPERM"
+		if c != "openat" && c != atomicCalls[4] {
+			want = c + " E"
+		}
+		if !strings.Contains(stdout, want) || c != "openat" && c != atomicCalls[4] && strings.Contains(stdout, c+" EPERM") {
+			t.Errorf("%s: want %q in\n%s", c, want, stdout)
+		}
+	}
+}

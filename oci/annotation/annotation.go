@@ -1,0 +1,225 @@
+// Package annotation is the table of oci-sbx's annotation keys: the one
+// list the Podman hook, the NRI plugin, patch and the hooks.d document all
+// read, in both namespaces, io.oci-sbx.KEY (OCI annotations, Podman) and
+// oci-sbx.io/KEY (Kubernetes pod annotations).
+//
+// A key is matched case-insensitively for its namespace and exactly for
+// the key. Any other key in a namespace is refused with a suggestion:
+// failing closed is the point, a typo must not start a container without
+// the profile it asked for.
+package annotation
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
+)
+
+// The two namespaces, as oci-sbx writes them.
+const (
+	// OCI is the prefix of keys in OCI annotations (Podman's
+	// --annotation, config.json).
+	OCI = "io.oci-sbx."
+	// Kubernetes is the prefix of keys in a pod's annotations;
+	// oci-sbx.io/KEY.CONTAINER applies to one container where the key
+	// allows it.
+	Kubernetes = "oci-sbx.io/"
+)
+
+// Key is one entry of the table.
+type Key struct {
+	// Name is the key after the namespace's prefix.
+	Name string
+	// Value says what the value is, for documentation and errors.
+	Value string
+	// Internal: only oci-sbx writes it; a container that brings it in is
+	// refused.
+	Internal bool
+	// PerContainer: in the Kubernetes namespace, Name.CONTAINER applies
+	// to one container of the pod.
+	PerContainer bool
+}
+
+// The keys, by name.
+const (
+	Profile              = "profile"
+	Rules                = "rules"
+	EngineProfile        = "engine-profile"
+	Report               = "report"
+	Record               = "record"
+	SetNoNewPrivileges   = "set-no-new-privileges"
+	Handover             = "handover"
+	EngineProfileKeep    = "keep"
+	EngineProfileReplace = "replace"
+)
+
+// Keys is the table, in the order of the documentation.
+var Keys = []Key{
+	{Name: Profile, Value: "NAME, a file beneath the profiles directory", PerContainer: true},
+	{Name: Rules, Value: "inline rules, at most 64 KiB", PerContainer: true},
+	{Name: EngineProfile, Value: `"keep" (default) or "replace"`, PerContainer: true},
+	{Name: Report, Value: "path of the agent's socket", PerContainer: true},
+	{Name: Record, Value: "NAME, a file beneath the records directory", PerContainer: true},
+	{Name: SetNoNewPrivileges, Value: `"true"`, Internal: true},
+	{Name: Handover, Value: `"late"`, Internal: true},
+}
+
+// MaxRules bounds the rules key: rules a person writes are a few hundred
+// bytes, and a container's annotations travel in every state a runtime
+// hands to hooks and agents.
+const MaxRules = 64 << 10
+
+// OCIKey returns the key in the OCI namespace: OCIKey(Profile) is
+// "io.oci-sbx.profile".
+func OCIKey(name string) string { return OCI + name }
+
+// ErrUnknown is wrapped by the error for a key in a namespace that is not
+// in the table.
+var ErrUnknown = errors.New("unknown oci-sbx annotation")
+
+// ErrInternal is wrapped by the error for a key only oci-sbx writes.
+var ErrInternal = errors.New("annotation written by oci-sbx only")
+
+// Values are the table's keys found in a set of annotations, by name,
+// with the key as it was written (for messages).
+type Values struct {
+	vals map[string]string
+	keys map[string]string
+}
+
+// Get returns the value of a key by name and whether it is there.
+func (v *Values) Get(name string) (string, bool) {
+	s, ok := v.vals[name]
+	return s, ok
+}
+
+// Key returns the key as it was written, for messages; the OCI form when
+// the key is absent.
+func (v *Values) Key(name string) string {
+	if k, ok := v.keys[name]; ok {
+		return k
+	}
+	return OCIKey(name)
+}
+
+// Empty reports whether no key of the table was there.
+func (v *Values) Empty() bool { return len(v.vals) == 0 }
+
+// names of the keys that are not internal.
+func names(internal bool) []string {
+	var out []string
+	for _, k := range Keys {
+		if internal || !k.Internal {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// split returns the key's name after a namespace prefix matched
+// case-insensitively, and whether it is in a namespace at all.
+func split(key, prefix string) (string, bool) {
+	if len(key) >= len(prefix) && strings.EqualFold(key[:len(prefix)], prefix) {
+		return key[len(prefix):], true
+	}
+	return "", false
+}
+
+// check looks a name up in the table; key is the whole key as written,
+// which holds name right after its namespace, ns bytes long.
+func check(key string, ns int, name string, allowInternal bool) (Key, error) {
+	i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
+	if i < 0 {
+		msg := fmt.Sprintf("%q: %v", key, ErrUnknown)
+		if s := suggest.Closest(strings.ToLower(name), names(false)); s != "" {
+			msg += fmt.Sprintf(": did you mean %q?", key[:ns]+s+key[ns+len(name):])
+		} else {
+			msg += fmt.Sprintf(" (known: %s)", strings.Join(names(false), ", "))
+		}
+		return Key{}, errors.New(msg)
+	}
+	if Keys[i].Internal && !allowInternal {
+		return Key{}, fmt.Errorf("%q: %w", key, ErrInternal)
+	}
+	return Keys[i], nil
+}
+
+// ParseOCI reads the table's keys from OCI annotations (io.oci-sbx.KEY).
+// A key in the namespace that is not in the table, or one only oci-sbx
+// writes, is an error: the container must be refused.
+func ParseOCI(annotations map[string]string) (*Values, error) {
+	v := &Values{vals: map[string]string{}, keys: map[string]string{}}
+	var errs []error
+	for _, key := range sortedKeys(annotations) {
+		name, ok := split(key, OCI)
+		if !ok {
+			continue
+		}
+		if _, err := check(key, len(OCI), name, false); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		v.vals[name], v.keys[name] = annotations[key], key
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// ParseKubernetes reads the table's keys for one container from a pod's
+// annotations (oci-sbx.io/KEY, and oci-sbx.io/KEY.CONTAINER, which wins
+// for that container). A key in the namespace that is not in the table,
+// for any container, is an error.
+func ParseKubernetes(annotations map[string]string, container string) (*Values, error) {
+	v := &Values{vals: map[string]string{}, keys: map[string]string{}}
+	perContainer := map[string]bool{}
+	var errs []error
+	for _, key := range sortedKeys(annotations) {
+		rest, ok := split(key, Kubernetes)
+		if !ok {
+			continue
+		}
+		name, ctr, hasCtr := strings.Cut(rest, ".")
+		k, err := check(key, len(Kubernetes), name, false)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if hasCtr && !k.PerContainer {
+			errs = append(errs, fmt.Errorf("%q: %s applies to the whole pod, not one container", key, name))
+			continue
+		}
+		switch {
+		case hasCtr && ctr == container:
+			v.vals[name], v.keys[name] = annotations[key], key
+			perContainer[name] = true
+		case !hasCtr && !perContainer[name]:
+			v.vals[name], v.keys[name] = annotations[key], key
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// OCIPattern is the regular expression, in Go's (and Podman's) syntax,
+// that matches every key of the OCI namespace, in any case: a hooks.d
+// document registers the hook with it, so that Podman runs the hook for a
+// misspelt key too, and the hook refuses it. It is built from the table
+// only in that every key of the table matches it, which a test checks.
+func OCIPattern() string { return `(?i)^` + regexp.QuoteMeta(OCI) }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,118 @@
+package annotation
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestParseOCI(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   map[string]string
+		want map[string]string // name → value
+		err  string
+	}{
+		{name: "none", in: map[string]string{"io.podman.x": "1", "x.io.oci-sbx.profile": "a"}, want: map[string]string{}},
+		{name: "profile", in: map[string]string{"io.oci-sbx.profile": "a.yaml", "io.oci-sbx.engine-profile": "replace"},
+			want: map[string]string{Profile: "a.yaml", EngineProfile: "replace"}},
+		{name: "namespace in any case", in: map[string]string{"IO.OCI-SBX.rules": "r"}, want: map[string]string{Rules: "r"}},
+		{name: "typo", in: map[string]string{"io.oci-sbx.profil": "a"}, err: `"io.oci-sbx.profil": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{name: "key in another case", in: map[string]string{"io.oci-sbx.Rules": "a"}, err: `did you mean "io.oci-sbx.rules"?`},
+		{name: "nothing close", in: map[string]string{"io.oci-sbx.zzzzzzzzzz": "a"}, err: `unknown oci-sbx annotation (known: profile, rules, engine-profile, report, record)`},
+		{name: "empty key", in: map[string]string{"io.oci-sbx.": "a"}, err: `"io.oci-sbx.": unknown oci-sbx annotation`},
+		{name: "internal", in: map[string]string{"io.oci-sbx.handover": "late"}, err: "annotation written by oci-sbx only"},
+		{name: "every error", in: map[string]string{"io.oci-sbx.a": "1", "io.oci-sbx.profile": "p", "io.oci-sbx.b": "2"}, err: `"io.oci-sbx.a"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := ParseOCI(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				if v != nil {
+					t.Error("values despite the error")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range Keys {
+				got, ok := v.Get(k.Name)
+				want, wantOK := tc.want[k.Name]
+				if got != want || ok != wantOK {
+					t.Errorf("%s: %q %v, want %q %v", k.Name, got, ok, want, wantOK)
+				}
+			}
+			if v.Empty() != (len(tc.want) == 0) {
+				t.Errorf("Empty() = %v", v.Empty())
+			}
+		})
+	}
+	_, err := ParseOCI(map[string]string{"io.oci-sbx.a": "1", "io.oci-sbx.b": "2"})
+	if err == nil || !strings.Contains(err.Error(), `"io.oci-sbx.a"`) || !strings.Contains(err.Error(), `"io.oci-sbx.b"`) {
+		t.Errorf("both unknown keys are not named: %v", err)
+	}
+	_, err = ParseOCI(map[string]string{"io.oci-sbx.set-no-new-privileges": "true"})
+	if !errors.Is(err, ErrInternal) {
+		t.Errorf("internal key: %v", err)
+	}
+}
+
+func TestParseKubernetes(t *testing.T) {
+	ann := map[string]string{
+		"oci-sbx.io/profile":      "pod.yaml",
+		"oci-sbx.io/profile.web":  "web.yaml",
+		"oci-sbx.io/report.db":    "/run/agent.sock",
+		"io.kubernetes.cri-o.foo": "x",
+	}
+	for ctr, want := range map[string]map[string]string{
+		"web": {Profile: "web.yaml"},
+		"db":  {Profile: "pod.yaml", Report: "/run/agent.sock"},
+		"app": {Profile: "pod.yaml"},
+	} {
+		v, err := ParseKubernetes(ann, ctr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range Keys {
+			got, _ := v.Get(k.Name)
+			if got != want[k.Name] {
+				t.Errorf("container %s, %s: %q, want %q", ctr, k.Name, got, want[k.Name])
+			}
+		}
+	}
+	if v, _ := ParseKubernetes(ann, "web"); v.Key(Profile) != "oci-sbx.io/profile.web" {
+		t.Errorf("key %q", v.Key(Profile))
+	}
+	for key, msg := range map[string]string{
+		"oci-sbx.io/profil.web":                `did you mean "oci-sbx.io/profile`,
+		"OCI-SBX.IO/Rules":                     `did you mean "OCI-SBX.IO/rules"?`,
+		"oci-sbx.io/handover":                  "written by oci-sbx only",
+		"oci-sbx.io/set-no-new-privileges.web": "written by oci-sbx only",
+	} {
+		if _, err := ParseKubernetes(map[string]string{key: "x"}, "web"); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", key, err, msg)
+		}
+	}
+}
+
+// The hooks.d pattern matches every key of the table in the OCI
+// namespace, in any case, and nothing outside it.
+func TestOCIPattern(t *testing.T) {
+	re := regexp.MustCompile(OCIPattern())
+	for _, k := range Keys {
+		for _, key := range []string{OCIKey(k.Name), strings.ToUpper(OCIKey(k.Name)), OCIKey(k.Name) + "x"} {
+			if !re.MatchString(key) {
+				t.Errorf("%q does not match %s", key, re)
+			}
+		}
+	}
+	for _, key := range []string{"x.io.oci-sbx.profile", "io_oci-sbx.profile", "io.oci-sbxprofile", "oci-sbx.io/profile"} {
+		if re.MatchString(key) {
+			t.Errorf("%q matches %s", key, re)
+		}
+	}
+}
