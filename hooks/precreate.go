@@ -24,7 +24,7 @@ import (
 const MaxInlineRules = annotation.MaxRules
 
 // LateAgentSocket is where the agent's socket is bound in a container
-// whose late stage reports (see ReportLate and LateHandover).
+// whose late stage reports (see ReportLate and notify.LateHandover).
 const LateAgentSocket = stage.AgentSocketPath
 
 // LateAgentSocketName is the empty file in the late stage's directory that

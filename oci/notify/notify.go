@@ -49,9 +49,10 @@ var (
 // _IOW form is the one every kernel since 5.17 documents.)
 const ioctlIDValid = 0x40082102
 
-// FlagContinue (SECCOMP_USER_NOTIF_FLAG_CONTINUE) would let the call run.
-// This package never sets it: the arguments a task passes by pointer can
-// change between the check and the call, so "continue" decides nothing.
+// FlagContinue (SECCOMP_USER_NOTIF_FLAG_CONTINUE) lets the call run. It
+// decides nothing: the arguments a task passes by pointer can change
+// between the check and the call. Only an Answer that asks for it
+// (observing, never a policy) sets it.
 const FlagContinue = 1
 
 func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
