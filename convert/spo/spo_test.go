@@ -11,8 +11,8 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
-	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // spoProfile uses everything a SeccompProfile can carry.
