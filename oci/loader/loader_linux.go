@@ -10,12 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
 
@@ -189,4 +192,41 @@ func ReadLine(fd int, v any) error {
 		}
 	}
 	return json.Unmarshal(data, v)
+}
+
+// Child is a hidden mode of oci-sbx's own executable, in which a parent
+// starts it again to load a filter away from the parent (like "runc
+// init"): argv is exactly [Arg0], and the variable Env names the socket
+// descriptor the two talk over. Both must be present, and the descriptor
+// must be a socket, so a user cannot enter the mode by accident; the
+// profile itself travels over the socket, never through argv or the
+// environment.
+type Child struct {
+	Arg0 string // argv[0] of the mode
+	Env  string // the variable naming the socket's descriptor
+}
+
+// Enter runs the mode when this process was started in it, and exits
+// with run's status; otherwise it returns at once. The OS thread is
+// locked first: a filter covers the thread that loads it, and what
+// follows (execve, or the load a parent catches) must run on it.
+func (c Child) Enter(run func(sock int) int) {
+	if len(os.Args) != 1 || os.Args[0] != c.Arg0 {
+		return
+	}
+	v, ok := os.LookupEnv(c.Env)
+	if !ok {
+		return
+	}
+	runtime.LockOSThread()
+	fd, err := strconv.Atoi(v)
+	var st unix.Stat_t
+	if err != nil || fd < 3 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		fmt.Fprintf(os.Stderr, "%s: %s does not name a socket; this mode is for oci-sbx's own use\n", c.Arg0, c.Env)
+		os.Exit(125)
+	}
+	// runc's loader logs through logrus; the program's stderr is not the
+	// place for it.
+	logrus.SetOutput(io.Discard)
+	os.Exit(run(fd))
 }

@@ -9,10 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 	"unsafe"
@@ -20,7 +18,6 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
@@ -45,30 +42,13 @@ const (
 const errCaught = unix.ECANCELED
 
 // Init enters the export mode when this process is Export's child, and
-// then never returns; otherwise it returns at once.
-func Init() {
-	if len(os.Args) != 1 || os.Args[0] != childArg0 {
-		return
-	}
-	v, ok := os.LookupEnv(childEnv)
-	if !ok {
-		return
-	}
-	// Both filters cover the calling thread only: the one that notifies
-	// and runc's, whose load it catches.
-	runtime.LockOSThread()
-	os.Exit(childMain(v))
-}
+// then never returns; otherwise it returns at once. Both filters of the
+// child cover its calling thread only: the one that notifies, and runc's,
+// whose load it catches.
+func Init() { loader.Child{Arg0: childArg0, Env: childEnv}.Enter(childMain) }
 
-func childMain(v string) int {
-	fd, err := strconv.Atoi(v)
-	var st unix.Stat_t
-	if err != nil || fd < 3 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		fmt.Fprintf(os.Stderr, "oci-sbx export: %s does not name a socket; this mode is for oci-sbx's own use\n", childEnv)
-		return 125
-	}
-	logrus.SetOutput(io.Discard) // runc's loader logs
-	err = childRun(fd)
+func childMain(fd int) int {
+	err := childRun(fd)
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	_, _ = unix.Write(fd, []byte(msgError+msg+"\n"))
 	return 125

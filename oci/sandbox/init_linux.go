@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -16,7 +15,6 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/oci/loader"
@@ -27,31 +25,11 @@ import (
 // program, like "runc init". Otherwise it returns at once. A binary that
 // calls Run calls Init first thing in main (or in TestMain), so that it
 // can serve as its own init child.
-func Init() {
-	if len(os.Args) != 1 || os.Args[0] != initArg0 {
-		return
-	}
-	v, ok := os.LookupEnv(initEnv)
-	if !ok {
-		return
-	}
-	// The filter covers the thread that loads it: execve runs on it too.
-	runtime.LockOSThread()
-	os.Exit(initMain(v))
-}
+func Init() { loader.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
 
 // initMain loads the filter and execs the program; it returns only on
 // failure, with the exit status for the child.
-func initMain(v string) int {
-	fd, err := strconv.Atoi(v)
-	var st unix.Stat_t
-	if err != nil || fd < 3 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		fmt.Fprintf(os.Stderr, "oci-sbx init: %s does not name a socket; this mode is for oci-sbx's own use\n", initEnv)
-		return 125
-	}
-	// runc's loader logs through logrus; the program's stderr is not the
-	// place for it.
-	logrus.SetOutput(io.Discard)
+func initMain(fd int) int {
 	if err := initRun(fd); err != nil {
 		var ee *ExecError
 		var errno unix.Errno

@@ -28,8 +28,8 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 )
 
-// The hidden init mode: both the argv[0] and the variable must be present,
-// and the variable names a socket, so a user cannot enter it by accident.
+// The hidden init mode (a loader.Child): both the argv[0] and the variable
+// must be present, and the variable names a socket.
 // The profile itself travels over the socket, never through argv or the
 // environment.
 const (
