@@ -72,9 +72,10 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@./testdata/demo.sh
 
-bench: ## measure what the sandbox costs (root, runc, cc -static), and that any input converts within bounds: docs/performance.md
+bench: ## measure what the sandbox and recording cost (root, runc, cc -static, busybox): the tables in docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/
 	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkBoundedInput$$' -benchtime 1x ./convert/
+	$(PURE_ENV) $(GO) test -count=1 -run '^$$' -bench '^BenchmarkRecordFind$$' -benchtime 1x ./oci/record/
 
 lint: ## vet both builds and check formatting
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -29,7 +29,9 @@ type hooksEnv struct {
 	podman, runc string
 	oci          string // static, with seccomp support
 	app          string
+	calls        string // the calls program, /calls in the image
 	hooksDir     string
+	profiles     string // the hook reads profiles beneath it
 	image        string
 	unique       string
 	agent        *agentProc
@@ -46,19 +48,31 @@ func TestHooks(t *testing.T) {
 		runc:     runc,
 		oci:      filepath.Join(dir, "oci-sbx"),
 		app:      filepath.Join(dir, "suspicious-app"),
+		calls:    filepath.Join(dir, "calls"),
 		hooksDir: filepath.Join(dir, "hooks.d"),
+		profiles: filepath.Join(dir, "profiles"),
 		unique:   fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano()),
 	}
 	// Static: the same binary runs as the late stage inside containers.
 	buildStatic(t, env.oci)
 	goBuild(t, env.app, false, "./testdata/suspicious-app")
-	if err := os.Mkdir(env.hooksDir, 0o755); err != nil {
+	goBuild(t, env.calls, false, "./e2e/testdata/calls")
+	for _, d := range []string{env.hooksDir, env.profiles} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	demo, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "demo.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir); code != 0 {
+	if err := os.WriteFile(filepath.Join(env.profiles, "demo.yaml"), demo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir, "--profiles", env.profiles); code != 0 {
 		t.Fatalf("oci-sbx hook config: exit %d\n%s%s", code, out, stderr)
 	}
-	env.image = podmanImport(t, podman, dir, env.app, "localhost/oci-sbx-e2e-hooks:"+env.unique)
+	env.image = podmanImport(t, podman, dir, env.app, "localhost/oci-sbx-e2e-hooks:"+env.unique, env.calls)
 	env.agent = startAgentProc(t, env.oci, filepath.Join(dir, "agent.sock"))
 
 	t.Run("podman-without-annotation", func(t *testing.T) { testHookUnannotated(t, env) })
@@ -66,6 +80,9 @@ func TestHooks(t *testing.T) {
 	t.Run("podman-demo-late-stage", func(t *testing.T) { testHookDemo(t, env) })
 	t.Run("podman-invalid-rules", func(t *testing.T) { testHookInvalid(t, env) })
 	t.Run("podman-report", func(t *testing.T) { testHookReport(t, env) })
+	t.Run("podman-engine-profile", func(t *testing.T) { testHookEngineProfile(t, env) })
+	t.Run("podman-exec", func(t *testing.T) { testHookExec(t, env) })
+	t.Run("podman-refused", func(t *testing.T) { testHookRefused(t, env) })
 	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
 	t.Run("runc-report-no-late-stage", func(t *testing.T) { testRuncReportEarly(t, env) })
 	t.Run("agent-stops", func(t *testing.T) { env.agent.stop(t) })
@@ -76,6 +93,13 @@ func TestHooks(t *testing.T) {
 // the container is oci-sbx's doing) and the annotations given.
 func (env hooksEnv) run(t *testing.T, annotations map[string]string, appArgs ...string) (code int, output string) {
 	t.Helper()
+	return env.runWith(t, annotations, []string{"--security-opt", "seccomp=unconfined"}, append([]string{"/suspicious-app"}, appArgs...)...)
+}
+
+// runWith starts a container through Podman with the hooks directory, the
+// annotations, the options and the command given.
+func (env hooksEnv) runWith(t *testing.T, annotations map[string]string, options []string, command ...string) (code int, output string) {
+	t.Helper()
 	name := "oci-sbx-e2e-" + env.unique + "-" + strings.ReplaceAll(t.Name(), "/", "-")
 	t.Cleanup(func() { runCmd(t, env.podman, "rm", "--force", "--ignore", name) })
 	var args []string
@@ -84,8 +108,8 @@ func (env hooksEnv) run(t *testing.T, annotations map[string]string, appArgs ...
 		// newlines, commas and quotes.
 		args = append(args, "--annotation", `"`+strings.ReplaceAll(k+"="+v, `"`, `""`)+`"`)
 	}
-	args = append(args, "--security-opt", "seccomp=unconfined", env.image, "/suspicious-app")
-	args = append(args, appArgs...)
+	args = append(append(args, options...), env.image)
+	args = append(args, command...)
 	start := time.Now()
 	code, stdout, stderr := runCmd(t, env.podman, append([]string{"--hooks-dir", env.hooksDir}, podmanArgs(name, args...)...)...)
 	output = fmt.Sprintf("podman run %v: exit status %d after %v\nstdout:\n%s\nstderr:\n%s",
@@ -128,7 +152,7 @@ func testHookRules(t *testing.T, env hooksEnv) {
 // the filter: the hook applies it in a late stage, and every activity
 // fails.
 func testHookDemo(t *testing.T, env hooksEnv) {
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	const demo = "demo.yaml" // beneath the profiles directory
 	code, output := env.run(t, map[string]string{hooks.AnnotationProfile: demo})
 	if code != 0 {
 		t.Fatalf("exit status %d", code)
@@ -177,7 +201,7 @@ func testHookInvalid(t *testing.T, env hooksEnv) {
 // The demo reported: the late stage hands its listener to the agent,
 // which prints the denied openat and connect; the app still sees EPERM.
 func testHookReport(t *testing.T, env hooksEnv) {
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(env.profiles, "demo.yaml") // absolute, inside the directory
 	mark := env.agent.mark()
 	code, output := env.run(t, map[string]string{hooks.AnnotationProfile: demo, hooks.AnnotationReport: env.agent.socket})
 	if code != 0 {

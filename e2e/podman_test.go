@@ -79,14 +79,27 @@ func TestPodman(t *testing.T) {
 }
 
 // podmanImport makes an image without a registry: a rootfs tarball with
-// the static app at /suspicious-app, an /etc/passwd for it to read and the
-// empty directories the runtime mounts over, imported under tag. The image
-// is removed when the test ends.
-func podmanImport(t *testing.T, podman, dir, app, tag string) string {
+// the static app at /suspicious-app, any other programs at /NAME, an
+// /etc/passwd for it to read and the empty directories the runtime mounts
+// over, imported under tag. The image is removed when the test ends.
+func podmanImport(t *testing.T, podman, dir, app, tag string, programs ...string) string {
 	t.Helper()
 	appData, err := os.ReadFile(app)
 	if err != nil {
 		t.Fatal(err)
+	}
+	type entry struct {
+		name string
+		mode int64
+		data []byte
+	}
+	var extra []entry
+	for _, p := range programs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, entry{filepath.Base(p), 0o755, data})
 	}
 	tarball := filepath.Join(dir, "rootfs.tar")
 	f, err := os.Create(tarball)
@@ -95,11 +108,7 @@ func podmanImport(t *testing.T, podman, dir, app, tag string) string {
 	}
 	tw := tar.NewWriter(f)
 	mtime := time.Unix(0, 0)
-	for _, e := range []struct {
-		name string
-		mode int64
-		data []byte
-	}{
+	for _, e := range append([]entry{
 		{"dev/", 0o755, nil},
 		{"etc/", 0o755, nil},
 		{"etc/passwd", 0o644, []byte("root:x:0:0:root:/root:/bin/sh\n")},
@@ -107,7 +116,7 @@ func podmanImport(t *testing.T, podman, dir, app, tag string) string {
 		{"sys/", 0o555, nil},
 		{"tmp/", 0o1777, nil},
 		{"suspicious-app", 0o755, appData},
-	} {
+	}, extra...) {
 		hdr := &tar.Header{Name: e.name, Mode: e.mode, ModTime: mtime, Typeflag: tar.TypeReg, Size: int64(len(e.data))}
 		if strings.HasSuffix(e.name, "/") {
 			hdr.Typeflag, hdr.Size = tar.TypeDir, 0

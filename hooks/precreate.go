@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +31,8 @@ const LateAgentSocket = stage.AgentSocketPath
 const LateAgentSocketName = stage.AgentSocketName
 
 // DefaultLateDir is where the precreate filter keeps the late stage's
-// files on the host: a directory per late profile, named by its hash.
-const DefaultLateDir = "/run/oci-sbx/late"
+// files on the host (see stage.WriteLateDir).
+const DefaultLateDir = stage.DefaultLateDir
 
 // DefaultProfiles is the directory profile annotations name files in.
 const DefaultProfiles = "/etc/oci-sbx/profiles"
@@ -162,7 +161,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Binary, err = lateBinary(opt.LateBinary); err != nil {
 			return nil, fmt.Errorf("applying the profile: it needs a late stage (%s), and the late stage needs a static oci-sbx: %w", conflicts(plan), err)
 		}
-		if at.Dir, err = writeLateDir(opt.LateDir, plan.Late); err != nil {
+		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
 	}
@@ -308,61 +307,6 @@ func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp,
 		return nil, fmt.Errorf("annotation %s: %w", key, err)
 	}
 	return s, nil
-}
-
-// writeLateDir makes the late stage's directory for a plan under root:
-// the late profile, and empty files for the binary and the agent's socket
-// to be bound over. The directory is named by the profile's hash, so that
-// containers with the same profile share it and a directory in use never
-// changes; it is made under another name and renamed into place whole.
-func writeLateDir(root string, l *stage.Late) (string, error) {
-	if root == "" {
-		root = DefaultLateDir
-	}
-	sum := strings.TrimSuffix(strings.TrimPrefix(l.File.Name, stage.ProfilePrefix), ".json")
-	dir := filepath.Join(root, sum)
-	complete := func() bool {
-		old, err := os.ReadFile(filepath.Join(dir, l.File.Name))
-		if err != nil || !bytes.Equal(old, l.File.Data) {
-			return false
-		}
-		if l.AgentSocket == "" {
-			return true
-		}
-		_, err = os.Stat(filepath.Join(dir, stage.AgentSocketName))
-		return err == nil
-	}
-	if complete() {
-		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", fmt.Errorf("writing the late stage's files: %w", err)
-	}
-	tmp, err := os.MkdirTemp(root, ".tmp-")
-	if err != nil {
-		return "", fmt.Errorf("writing the late stage's files: %w", err)
-	}
-	defer os.RemoveAll(tmp) // gone after the rename
-	files := map[string][]byte{l.File.Name: l.File.Data, stage.BinaryName: nil}
-	if l.AgentSocket != "" {
-		files[stage.AgentSocketName] = nil
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
-			return "", fmt.Errorf("writing the late stage's files: %w", err)
-		}
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("writing the late stage's files: %w", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		// Another container with the same profile was faster.
-		if complete() {
-			return dir, nil
-		}
-		return "", fmt.Errorf("writing the late stage's files: %w", err)
-	}
-	return dir, nil
 }
 
 // checkSocket makes sure an agent listens at path, so that a missing agent

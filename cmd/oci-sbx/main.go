@@ -9,14 +9,19 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app"
 	"github.com/oci-sbx/oci-sbx/oci/program"
+	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 func main() {
-	// oci-sbx starts itself again to load a filter in a child (the init
-	// child of exec, like "runc init") and to catch the program runc's
-	// loader builds (simulate, diff, convert --to bpf). Each returns at
-	// once unless this process is such a child.
+	// oci-sbx starts itself again to load a filter in a child: the
+	// recorder's, the init child of exec (like "runc init"), and the child
+	// whose load of the program runc's loader builds is caught (simulate,
+	// diff, convert --to bpf). Each returns at once unless this process is
+	// such a child; nothing else of oci-sbx runs in one.
+	if record.IsInit() {
+		os.Exit(record.Init())
+	}
 	sandbox.Init()
 	program.Init()
 

@@ -22,6 +22,7 @@ var Cgo = []string{
 	"oci/sandbox", // the runner, its program cache and the C launcher
 	"oci/program", // the program runc's loader builds, caught in a child
 	"oci/late",    // the late stage inside a container
+	"oci/record",  // recording, whose replay runs under sandbox
 	// A generator (go generate), never linked: it reads libseccomp's
 	// syscall table.
 	"convert/syscalls/internal/mksyscalls",

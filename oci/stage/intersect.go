@@ -177,8 +177,18 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 	}
 	slices.Sort(sorted)
 
+	// On an architecture with socketcall or ipc, libseccomp turns a rule
+	// for a call it multiplexes (connect on x86) into a rule for the
+	// multiplexer too, where an unconditional rule for the multiplexer
+	// wins over it, and two such rules can clash. So such a group of
+	// calls is taken whole, in its order, from the one profile that
+	// says something about it, where the other allows all of it.
+	grouped, groupRules, why, err := multiplexed(engine, p, edef, pdef, def, sorted)
+	if why != "" || err != nil {
+		return nil, why, err
+	}
 	out := clone(p)
-	out.Syscalls = nil
+	out.Syscalls = groupRules
 	out.Architectures = slices.Clone(p.Architectures)
 	if len(engine.Architectures) > len(out.Architectures) {
 		out.Architectures = slices.Clone(engine.Architectures)
@@ -187,6 +197,9 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 	byAction := map[rules.Action][]string{}
 	var order []rules.Action
 	for _, n := range sorted {
+		if grouped[n] {
+			continue
+		}
 		es, err := sideOf(engine, edef, n)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading the engine's profile: %w", err)
@@ -225,6 +238,69 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 		return nil, why, err
 	}
 	return out, "", nil
+}
+
+// multiplexed returns the names that belong to a multiplexer's group on
+// one of the architectures, and the rules the result takes for them: the
+// rules of the profile that names any of them, in its order, when the
+// other allows every call of the group unconditionally.
+func multiplexed(engine, p *specs.LinuxSeccomp, edef, pdef, def rules.Action, names []string) (map[string]bool, []specs.LinuxSyscall, string, error) {
+	arches, err := archSet(p)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	grouped := map[string]bool{}
+	for _, arch := range arches {
+		for _, n := range names {
+			if m := syscalls.SyscallMultiplexer(arch, n); m != "" {
+				grouped[n], grouped[m] = true, true
+			}
+		}
+	}
+	if len(grouped) == 0 {
+		return grouped, nil, "", nil
+	}
+	allows := func(q *specs.LinuxSeccomp, def rules.Action) (bool, error) {
+		for n := range grouped {
+			s, err := sideOf(q, def, n)
+			if err != nil {
+				return false, err
+			}
+			if s.cond != nil || s.action.Kind != rules.Allow {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	from, fromDef := engine, edef
+	if ok, err := allows(engine, edef); err != nil {
+		return nil, nil, "", err
+	} else if ok {
+		from, fromDef = p, pdef
+	} else if ok, err := allows(p, pdef); err != nil {
+		return nil, nil, "", err
+	} else if !ok {
+		return nil, nil, "both profiles say something about calls socketcall or ipc multiplex", nil
+	}
+	if fromDef != def {
+		// A call of the group that the profile does not name would get
+		// the result's default instead of the profile's.
+		return nil, nil, "the profile that says something about calls socketcall or ipc multiplex has another default than the result", nil
+	}
+	var out []specs.LinuxSyscall
+	for _, r := range from.Syscalls {
+		var keep []string
+		for _, n := range r.Names {
+			if grouped[n] {
+				keep = append(keep, n)
+			}
+		}
+		if len(keep) > 0 {
+			r.Names = keep
+			out = append(out, r)
+		}
+	}
+	return grouped, out, "", nil
 }
 
 // checkMultiplexed makes sure the direct numbers of multiplexed calls

@@ -4,6 +4,7 @@ package stage_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -49,12 +50,20 @@ func TestIntersectIsTheStack(t *testing.T) {
 architectures: [x86_64, x86, x32]
 rules:
   - action: allow
-    syscalls: [read, write, openat, close, connect, mkdir, exit_group, execve, futex, mmap, epoll_pwait2]
+    syscalls: [read, write, openat, close, connect, mkdir, rmdir, exit_group, execve, futex, mmap, epoll_pwait2]
   - action: allow
     syscalls: [personality]
     when: ["arg0 == 0"]
   - action: errno(EPERM)
     syscalls: [keyctl, unshare]
+`
+	// Like the demo, but not connect, which libseccomp multiplexes on
+	// x86 (see "podman and the demo").
+	const denials = `default: allow
+architectures: [x86_64, x86, x32]
+rules:
+  - action: errno(EPERM)
+    syscalls: [openat, rmdir]
 `
 	const demo = `default: allow
 architectures: [x86_64, x86, x32]
@@ -62,17 +71,28 @@ rules:
   - action: errno(EPERM)
     syscalls: [openat, connect]
 `
+	// Podman's default profile as Podman 4.3.1 puts it into a
+	// container's config.json on x86_64 (saved by a precreate hook).
+	podmanJSON, err := os.ReadFile("testdata/podman-4.3.1-default.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	podman, err := convert.Read("podman", podmanJSON, convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, engine, profile string
 		exact                 bool
 	}{
-		{"podman-like and the demo", podmanLike, demo, true},
-		{"errno against errno: the profile's", podmanLike, demo + "  - action: errno(EACCES)\n    syscalls: [keyctl, mkdir]\n", true},
+		{"podman-like and denials", podmanLike, denials, true},
+		{"podman-like and the demo", podmanLike, demo, false},
+		{"errno against errno: the profile's", podmanLike, denials + "  - action: errno(EACCES)\n    syscalls: [keyctl, mkdir]\n", true},
 		// The condition's other case is the profile's allow, not the
 		// result's default: that needs an unconditional rule beside a
 		// conditional one, which libseccomp does not keep apart.
-		{"a condition where the engine allows", podmanLike, demo + "  - action: errno(EAFNOSUPPORT)\n    syscalls: [socket]\n    when: [\"arg0 == 17\"]\n", false},
-		{"a conditional allowlist", podmanLike, "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, exit_group]\n  - action: allow\n    syscalls: [mmap]\n    when: [\"arg2 == 3\"]\n", true},
+		{"a condition where the engine allows", podmanLike, denials + "  - action: errno(EAFNOSUPPORT)\n    syscalls: [socket]\n    when: [\"arg0 == 17\"]\n", false},
+		{"a conditional allowlist", podmanLike, "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, exit_group]\n  - action: allow\n    syscalls: [mmap]\n    when: [\"arg2 == 3\"]\n", false},
 		// socket is multiplexed on x86. The profile names nothing that
 		// high there, so its stub answers socket's direct number, which
 		// the engine's filter and the result answer by the condition.
@@ -84,20 +104,35 @@ rules:
 		{"a condition where the engine denies", strings.Replace(podmanLike, ", epoll_pwait2", "", 1), "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, exit_group]\n  - action: allow\n    syscalls: [socket]\n    when: [\"arg0 == 1\"]\n", false},
 		// The engine conditions socket, the profile allows it: the
 		// engine's rules, its direct number named by both.
-		{"the engine's condition on a multiplexed call", strings.Replace(podmanLike, "  - action: errno(EPERM)\n", "  - action: allow\n    syscalls: [socket]\n    when: [\"arg0 == 1\"]\n  - action: errno(EPERM)\n", 1), demo, true},
+		{"the engine's condition on a multiplexed call", strings.Replace(podmanLike, "  - action: errno(EPERM)\n", "  - action: allow\n    syscalls: [socket]\n    when: [\"arg0 == 1\"]\n  - action: errno(EPERM)\n", 1), denials, true},
 		// runc's stub answers connect's direct number on x86 in the
 		// engine's filter, which names nothing that high there.
-		{"the stub before a multiplexed call", strings.Replace(podmanLike, ", epoll_pwait2", "", 1), demo, false},
-		{"a default the stub changes", strings.Replace(podmanLike, "errno(ENOSYS)", "errno(EPERM)", 1), demo, false},
-		{"kill where the engine conditions", podmanLike, demo + "  - action: kill-process\n    syscalls: [personality]\n", true},
+		{"the stub before a multiplexed call", strings.Replace(podmanLike, ", epoll_pwait2", "", 1), denials + "  - action: errno(EPERM)\n    syscalls: [connect]\n", false},
+		{"a default the stub changes", strings.Replace(podmanLike, "errno(ENOSYS)", "errno(EPERM)", 1), denials, false},
+		{"kill where the engine conditions", podmanLike, denials + "  - action: kill-process\n    syscalls: [personality]\n", true},
 		{"both conditional", podmanLike, demo + "  - action: errno(EPERM)\n    syscalls: [personality]\n    when: [\"arg1 == 1\"]\n", false},
 		{"other architectures", podmanLike, "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat]\n", false},
 		{"an allowlist that kills", podmanLike, "default: kill-process\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read]\n", false},
-		{"allowlists of both", podmanLike, "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, mkdir, exit_group, getpid]\n", true},
+		// Podman's own: the demo denies connect, which Podman's profile
+		// multiplexes on x86 with conditions on socket.
+		{"podman and the demo", "podman", demo, false},
+		{"podman and denials of other calls", "podman", "default: allow\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: errno(EPERM)\n    syscalls: [mkdirat, unlinkat, add_key]\n", true},
+		{"podman and an allowlist", "podman", "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, exit_group, socket, socketcall, connect, futex]\n", false},
+		// Both deny connect (one by its default) and multiplex it on
+		// x86 differently: libseccomp's rules for socketcall are not
+		// worked out.
+		{"allowlists of both", podmanLike, "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, mkdir, exit_group, getpid]\n", false},
+		{"allowlists of both on x86_64 only", strings.Replace(podmanLike, "[x86_64, x86, x32]", "[x86_64]", 1), "default: errno(ENOSYS)\narchitectures: [x86_64]\nrules:\n  - action: allow\n    syscalls: [read, write, mkdir, exit_group, getpid]\n  - action: allow\n    syscalls: [mmap]\n    when: [\"arg2 == 3\"]\n", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			engine, p := rulesProfile(t, tc.engine), rulesProfile(t, tc.profile)
+			var engine *specs.LinuxSeccomp
+			if tc.engine == "podman" {
+				engine = podman
+			} else {
+				engine = rulesProfile(t, tc.engine)
+			}
+			p := rulesProfile(t, tc.profile)
 			x, why, err := stage.Intersect(engine, p)
 			if err != nil {
 				t.Fatal(err)

@@ -1,8 +1,10 @@
 package stage
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -208,4 +210,65 @@ func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 		return nil, true, err
 	}
 	return append([]string{bin, "late", prof, "--"}, orig...), true, nil
+}
+
+// DefaultLateDir is where a hook or an NRI plugin keeps late stages on the
+// host: a directory per late profile, named by its hash.
+const DefaultLateDir = "/run/oci-sbx/late"
+
+// WriteLateDir makes the directory of a late stage on the host, under root
+// (DefaultLateDir when empty), for back-ends that bind the binary from
+// elsewhere (Place.Binary): the late profile, and empty files for the
+// binary and the agent's socket to be bound over. The directory is named
+// by the profile's hash, so containers with the same profile share it and
+// a directory in use never changes; it is made under another name and
+// renamed into place whole. It returns the directory.
+func WriteLateDir(root string, l *Late) (string, error) {
+	if root == "" {
+		root = DefaultLateDir
+	}
+	sum := strings.TrimSuffix(strings.TrimPrefix(l.File.Name, ProfilePrefix), ".json")
+	dir := filepath.Join(root, sum)
+	complete := func() bool {
+		old, err := os.ReadFile(filepath.Join(dir, l.File.Name))
+		if err != nil || !bytes.Equal(old, l.File.Data) {
+			return false
+		}
+		if l.AgentSocket == "" {
+			return true
+		}
+		_, err = os.Stat(filepath.Join(dir, AgentSocketName))
+		return err == nil
+	}
+	if complete() {
+		return dir, nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
+	}
+	tmp, err := os.MkdirTemp(root, ".tmp-")
+	if err != nil {
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
+	}
+	defer os.RemoveAll(tmp) // gone after the rename
+	files := map[string][]byte{l.File.Name: l.File.Data, BinaryName: nil}
+	if l.AgentSocket != "" {
+		files[AgentSocketName] = nil
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
+			return "", fmt.Errorf("writing the late stage's files: %w", err)
+		}
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another container with the same profile was faster.
+		if complete() {
+			return dir, nil
+		}
+		return "", fmt.Errorf("writing the late stage's files: %w", err)
+	}
+	return dir, nil
 }

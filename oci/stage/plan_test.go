@@ -167,3 +167,34 @@ func TestLateFile(t *testing.T) {
 		t.Errorf("nil profile: %v", err)
 	}
 }
+
+// HostArgs maps a late stage's paths in the container to the host paths
+// the mounts bind there, as runc would find them.
+func TestHostArgs(t *testing.T) {
+	p := profile(specs.ActAllow, rule(specs.ActErrno, "openat"))
+	plan, err := Make(p, Options{NoNewPrivileges: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(plan.Late.Args(), "/app", "-x")
+	for name, tc := range map[string]struct {
+		mounts []specs.Mount
+		want   []string
+	}{
+		"a bundle": {plan.Late.Mounts(DirName, ""),
+			[]string{"/b/.oci-sbx/oci-sbx", "late", "/b/.oci-sbx/" + plan.Late.File.Name, "--", "/app", "-x"}},
+		"a hook": {plan.Late.Mounts("/run/oci-sbx/late/x", "/usr/bin/oci-sbx-static"),
+			[]string{"/usr/bin/oci-sbx-static", "late", "/run/oci-sbx/late/x/" + plan.Late.File.Name, "--", "/app", "-x"}},
+	} {
+		got, late, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: args}, Mounts: tc.mounts}, "/b")
+		if err != nil || !late || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q %v %v, want %q", name, got, late, err, tc.want)
+		}
+	}
+	if _, _, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: args}}, "/b"); err == nil {
+		t.Error("a late stage without its mount was run")
+	}
+	if got, late, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: []string{"/app"}}}, "/b"); err != nil || late || !slices.Equal(got, []string{"/app"}) {
+		t.Errorf("no late stage: %q %v %v", got, late, err)
+	}
+}

@@ -43,6 +43,7 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 			lintCommand(),
 			patchCommand(), lateCommand(),
 			simulateCommand(),
+			recordCommand(), mergeCommand(),
 			diffCommand(),
 			hookCommand(), agentCommand(),
 			versionCommand(),

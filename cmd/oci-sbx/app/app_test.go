@@ -11,18 +11,22 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
+	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
-// runCLI runs the app in-process and prints errors as main does.
+// TestMain calls the re-exec entry points as main does: record, exec,
+// simulate, diff and convert --to bpf start this binary again.
 func TestMain(m *testing.M) {
-	// The re-exec entry points, as main calls them: exec, simulate, diff
-	// and convert --to bpf start this binary again.
+	if record.IsInit() {
+		os.Exit(record.Init())
+	}
 	sandbox.Init()
 	program.Init()
 	os.Exit(m.Run())
 }
 
+// runCLI runs the app in-process and prints errors as main does.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	return runCLIInput(t, "", args...)
@@ -55,7 +59,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"", "convert", "exec", "lint", "simulate", "diff", "version"} {
+	for _, cmd := range []string{"", "convert", "exec", "lint", "simulate", "diff", "record", "merge", "version"} {
 		name := "help-" + cmd + ".txt"
 		args := []string{"--help"}
 		if cmd == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 func hookCommand() *cli.Command {
@@ -123,7 +124,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 		return fmt.Errorf("reading config.json from standard input: %w", err)
 	}
 	opt := hooks.PrecreateOptions{
-		LateBinary: func() (string, error) { return findLateBinary("") },
+		LateBinary: func() (string, error) { return stage.FindBinary("") },
 		LateDir:    c.String("late-dir"),
 		Profiles:   c.String("profiles"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},

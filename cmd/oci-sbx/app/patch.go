@@ -2,13 +2,8 @@ package app
 
 import (
 	"context"
-	"debug/buildinfo"
-	"debug/elf"
 	"fmt"
-	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -18,11 +13,9 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
-
-// staticName is the static oci-sbx looked for next to the running one.
-const staticName = "oci-sbx-static"
 
 func patchCommand() *cli.Command {
 	return &cli.Command{
@@ -51,11 +44,24 @@ stage need; filters stack, so the process runs under exactly the profile.
 Processes started later with runc exec get linux.seccomp only. --no-late
 refuses such profiles instead, naming the rules runc cannot start with.
 
+The bundle changes as a whole: the late profile is BUNDLE/.oci-sbx/profile-
+SHA256.json, named by the SHA-256 of its bytes and written before config.json,
+whose atomic rename is the one moment the bundle changes. Patches of one bundle
+wait for each other (flock on BUNDLE/.oci-sbx/lock) and remove, after their
+commit, the files config.json no longer uses.
+
 The late stage needs a static oci-sbx built with seccomp support (make build
 builds one): --late-binary, else oci-sbx-static next to this oci-sbx, else this
 oci-sbx itself when it is static. Patching again replaces an earlier patch,
 including a process.noNewPrivileges it set (the annotation
 io.oci-sbx.set-no-new-privileges records that).
+
+--record PATH puts in a recording filter instead of a profile: runc loads it
+where it would load the container's profile, and hands its listener over to
+PATH, where oci-sbx record --listen PATH -o FILE (started first) records every
+call of the container and writes FILE when the container has exited. write and
+what runc calls after loading run unobserved (runc cannot notify write, and
+nobody holds the listener yet); the recorded profile allows them, saying so.
 
 Examples:
    oci-sbx patch --profile testdata/demo.yaml mybundle
@@ -68,6 +74,7 @@ Examples:
 			&cli.BoolFlag{Name: "backup", Usage: "keep the original as config.json.orig (never replacing one)"},
 			&cli.BoolFlag{Name: "no-late", Usage: "refuse a profile runc cannot start with, instead of applying it in a late stage"},
 			&cli.StringFlag{Name: "late-binary", Usage: "static oci-sbx `FILE` for the late stage (default: oci-sbx-static next to oci-sbx, or oci-sbx itself if static)"},
+			&cli.StringFlag{Name: "record", Usage: "instead of a profile, put in a recording filter whose listener goes to the unix socket `PATH`, served by oci-sbx record --listen PATH"},
 			&cli.StringFlag{Name: "report-to", Usage: "report each call the profile denies with an errno to the oci-sbx agent on the unix socket `PATH` (see oci-sbx agent --help)"},
 		},
 		Action: runPatch,
@@ -78,8 +85,21 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 1 {
 		return usageErrorf(c, "patch takes one BUNDLE directory, got %d arguments", c.NArg())
 	}
+	if socket := c.String("record"); socket != "" {
+		if c.IsSet("profile") || c.IsSet("report-to") || c.IsSet("dry-run") {
+			return usageErrorf(c, "--record puts in a recording filter: it takes no --profile, --report-to or --dry-run")
+		}
+		unobserved, err := record.PatchBundle(c.Args().First(), socket, c.Bool("backup"))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: patched %s for recording; serve it with: oci-sbx record --listen %s -o FILE\n",
+			filepath.Join(c.Args().First(), oci.ConfigName), socket)
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: unobserved (runc calls them after loading the filter): %s\n", strings.Join(unobserved, ", "))
+		return nil
+	}
 	if c.String("profile") == "" {
-		return usageErrorf(c, "patch needs --profile FILE")
+		return usageErrorf(c, "patch needs --profile FILE (or --record PATH)")
 	}
 	from, err := fromFormat(c, convert.InputFormats)
 	if err != nil {
@@ -95,7 +115,7 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	}
 	dir := c.Args().First()
 	opt := stage.PatchOptions{
-		LateBinary: func() (string, error) { return findLateBinary(c.String("late-binary")) },
+		LateBinary: func() (string, error) { return stage.FindBinary(c.String("late-binary")) },
 		NoLate:     c.Bool("no-late"),
 		DryRun:     c.Bool("dry-run"),
 		Backup:     c.Bool("backup"),
@@ -130,63 +150,6 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	}
 	for _, w := range res.Warnings {
 		note("warning: %s", w)
-	}
-	return nil
-}
-
-// findLateBinary returns the static oci-sbx for the late stage.
-func findLateBinary(flag string) (string, error) {
-	if flag != "" {
-		if err := checkLateBinary(flag); err != nil {
-			return "", fmt.Errorf("--late-binary: %w", err)
-		}
-		return flag, nil
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("finding this oci-sbx: %w", err)
-	}
-	var why []string
-	for _, cand := range []string{filepath.Join(filepath.Dir(self), staticName), self} {
-		err := checkLateBinary(cand)
-		if err == nil {
-			return cand, nil
-		}
-		why = append(why, err.Error())
-	}
-	return "", fmt.Errorf("no static oci-sbx with seccomp support found (%s); build one with `make build`, or give --late-binary", strings.Join(why, "; "))
-}
-
-// checkLateBinary makes sure a file can serve as the late stage inside a
-// container: an oci-sbx for this architecture, built with seccomp support,
-// and static (a container's rootfs has no libseccomp, maybe no libc).
-func checkLateBinary(file string) error {
-	bi, err := buildinfo.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if bi.Path != "github.com/oci-sbx/oci-sbx/cmd/oci-sbx" {
-		return fmt.Errorf("%s is %s, not oci-sbx", file, bi.Path)
-	}
-	settings := map[string]string{}
-	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
-	}
-	if settings["GOARCH"] != runtime.GOARCH {
-		return fmt.Errorf("%s is built for %s, not %s", file, settings["GOARCH"], runtime.GOARCH)
-	}
-	if settings["CGO_ENABLED"] != "1" || !slices.Contains(strings.Split(settings["-tags"], ","), "seccomp") {
-		return fmt.Errorf("%s is built without seccomp support (CGO_ENABLED=1 and -tags seccomp)", file)
-	}
-	f, err := elf.Open(file)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked", file)
-		}
 	}
 	return nil
 }

@@ -1,13 +1,15 @@
-// Command calls makes each system call it is named with a NULL path, so
-// that an allowed call fails with EFAULT and a call a seccomp filter
-// denies fails with the filter's errno, and prints one line per call:
-// "NAME ERRNO-NAME". The e2e tests read from it which profile a
-// container runs under.
+// Command calls makes each system call it is named with arguments that
+// make an allowed call fail in the kernel (a NULL path, descriptor -1),
+// so that a call a seccomp filter denies stands out by the filter's
+// errno, and prints one line per call: "NAME ERRNO-NAME" ("NAME OK" when
+// it succeeded). The e2e tests read from it which profile a container
+// runs under. "calls wait" sleeps until it is killed, for podman exec.
 package main
 
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,12 +26,20 @@ var calls = map[string]uintptr{
 	"fchownat":  unix.SYS_FCHOWNAT,
 	"mknodat":   unix.SYS_MKNODAT,
 	"faccessat": unix.SYS_FACCESSAT,
+	// Not path calls: connect(-1, NULL, 0) fails with EBADF, add_key
+	// with a NULL type with EFAULT.
+	"connect": unix.SYS_CONNECT,
+	"add_key": unix.SYS_ADD_KEY,
 }
 
 // atFDCWD is AT_FDCWD as a register holds it.
 var atFDCWD = func() uintptr { fd := unix.AT_FDCWD; return uintptr(fd) }()
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "wait" {
+		time.Sleep(time.Hour)
+		return
+	}
 	status := 0
 	for _, name := range os.Args[1:] {
 		nr, ok := calls[name]
@@ -40,8 +50,17 @@ func main() {
 		}
 		// symlinkat takes the path first; NULL fails it the same way.
 		_, _, e := unix.Syscall6(nr, atFDCWD, 0, atFDCWD, 0, 0, 0)
-		if name == "symlinkat" {
+		switch name {
+		case "symlinkat":
 			_, _, e = unix.Syscall(nr, 0, atFDCWD, 0)
+		case "connect":
+			_, _, e = unix.Syscall(nr, ^uintptr(0), 0, 0)
+		case "add_key":
+			_, _, e = unix.Syscall6(nr, 0, 0, 0, 0, 0, 0)
+		}
+		if e == 0 {
+			fmt.Printf("%s OK\n", name)
+			continue
 		}
 		fmt.Printf("%s %s\n", name, unix.ErrnoName(e))
 	}

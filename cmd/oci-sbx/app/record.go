@@ -1,0 +1,247 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/record"
+)
+
+// CheckFailed is the exit status of record --check when the program made
+// a call the profile does not allow.
+const CheckFailed = 99
+
+func recordCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "record",
+		Usage:     "run a program and write the least-privilege profile of what it did",
+		ArgsUsage: "[--] CMD [ARGS...] | --listen SOCKET",
+		// Flags after CMD are CMD's own.
+		StopOnNthArg: &one,
+		Description: `Runs CMD and every process it starts under a recording filter, and writes a
+profile that denies by default and allows exactly the calls they made: per
+architecture the kernel reported, with the arguments that say what a call does
+(socket's family and type, the namespaces clone and unshare create, personality,
+prctl's option, ioctl's request, setns's type, socketcall's call) as masked
+compares. Each rule says how often, and by which executables, it was seen; the
+profile starts with where it came from. The exit status is CMD's.
+
+Recording is not a sandbox. Each call the base does not allow is sent to
+oci-sbx as a seccomp user notification and answered "continue": the call then
+runs with whatever its pointer arguments hold by then, which the program can
+change after oci-sbx looked (man seccomp_unotify). If oci-sbx dies, the
+program's notified calls fail with ENOSYS instead of waiting.
+
+--base PROFILE (any format convert reads, normally an earlier recording) lets
+what PROFILE allows run at full speed, unrecorded: the result is PROFILE plus
+what the run needed beyond it.
+
+--check PROFILE records nothing: it runs CMD with PROFILE as the base, lets
+every call run, and names each call PROFILE would not allow (syscall, the
+recorded arguments, executable). CMD's own exit status passes through, except
+that any such call makes the status 99, and a CMD that exits 99 by itself
+exits 1 (with a note), so 99 always means "PROFILE is not enough".
+
+--verify runs CMD a second time, under the recorded profile as oci-sbx exec
+runs it, with the default action made kill-process so that no missing call
+can pass unnoticed; a kill names the syscall and fails the command. Coverage is
+only what the runs exercised: record several runs and join them with merge.
+
+--mode picks how calls are observed. notify (above) works without privileges,
+on every architecture the kernel runs, from the first instruction; a notified
+call costs a round trip through oci-sbx (5-25 µs). ebpf (root, x86_64, a
+kernel with BTF and a cgroup2 hierarchy) counts calls in the kernel, from a
+program on the sys_enter tracepoint, for the processes in a cgroup CMD starts
+in: about as fast as the plain run, but it sees only calls no seccomp filter
+already denied, and a process that leaves the cgroup leaves the recording.
+auto (the default) takes ebpf where it loads and notify elsewhere; --check
+always uses notify.
+
+Descendants still running when CMD exits are named, and their calls after that
+are no longer recorded; once oci-sbx lets go of them, their calls outside the
+profile fail with ENOSYS.
+
+--listen SOCKET records a container instead of CMD: it serves the listenerPath
+that oci-sbx patch --record SOCKET BUNDLE puts into a bundle, takes the listener
+runc hands over once it has loaded the container's filter, records every
+process of the container from there on, and writes the profile when the last
+one has exited. write and what runc calls after loading (the measured table)
+run unobserved; the profile allows them, saying so, so that the same runc can
+start the container under it.
+
+Rules output (the default) carries the comments; JSON formats have no place for
+them, and spo gets the header only.
+
+Examples:
+   oci-sbx record -o ls.yaml -- ls /
+   oci-sbx record --base ls.yaml -o ls2.yaml -- ls -l /
+   oci-sbx record --check ls.yaml -- ls /tmp
+   oci-sbx record --verify --to docker -o app.json -- bin/suspicious-app`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
+			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
+			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
+			fromFlag(convert.InputFormats),
+			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
+			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
+			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
+			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
+		},
+		Action: runRecord,
+	}
+}
+
+func runRecord(ctx context.Context, c *cli.Command) error {
+	args := c.Args().Slice()
+	if c.IsSet("listen") {
+		return recordContainer(ctx, c, args)
+	}
+	if len(args) == 0 {
+		return usageErrorf(c, "record needs a command to run")
+	}
+	check := c.String("check")
+	if check != "" {
+		for _, f := range []string{"base", "output", "to", "verify"} {
+			if c.IsSet(f) {
+				return usageErrorf(c, "--check records nothing: it takes no --%s", f)
+			}
+		}
+	}
+	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	if err != nil {
+		return usageErrorf(c, "--to: %v", err)
+	}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
+	}
+	// The program's output and oci-sbx's notes share standard error.
+	errw := synced(c.Root().ErrWriter)
+	cfg := record.Config{
+		Args: args, NoNewPrivileges: c.Bool("no-new-privs"), Mode: record.Mode(c.String("mode")),
+		Stdin: c.Root().Reader, Stdout: c.Root().Writer, Stderr: errw,
+	}
+	baseFile := c.String("base")
+	if check != "" {
+		baseFile = check
+	}
+	if baseFile != "" {
+		s, err := loadProfile(c.Root().Reader, baseFile, from, warnOptions(c))
+		if err != nil {
+			return err
+		}
+		if cfg.Base, err = record.NewBase(s); err != nil {
+			return err
+		}
+	}
+	if check != "" {
+		var missing int
+		cfg.Check = func(call record.Call, exe string) {
+			missing++
+			fmt.Fprintf(errw, "oci-sbx: not in %s: %s by %s\n", check, call, exe)
+		}
+		res, err := record.Run(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		switch {
+		case missing > 0:
+			fmt.Fprintf(errw, "oci-sbx: %s made %d kind(s) of call that %s does not allow\n", args[0], missing, check)
+			return &ExitStatus{Code: CheckFailed}
+		case res.Status() == CheckFailed:
+			fmt.Fprintf(errw, "oci-sbx: %s exited %d by itself; record --check reports that as 1\n", args[0], CheckFailed)
+			return &ExitStatus{Code: 1}
+		case res.Status() != 0:
+			return &ExitStatus{Code: res.Status()}
+		}
+		return nil
+	}
+
+	o := record.Options{
+		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
+		Format: to, Version: Version, Verify: c.Bool("verify"),
+		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  ")) },
+	}
+	out, err := record.Record(ctx, o)
+	if err != nil {
+		if errors.Is(err, record.ErrReplay) {
+			return fmt.Errorf("verifying: %w", err)
+		}
+		return err
+	}
+	if code := out.Result.Status(); code != 0 {
+		return &ExitStatus{Code: code}
+	}
+	return nil
+}
+
+// synced makes a writer safe for the goroutine copying the program's
+// output and the recorder's notes at once; a file is that already, and
+// stays a file so that the program writes to it directly.
+func synced(w io.Writer) io.Writer {
+	if _, ok := w.(*os.File); ok {
+		return w
+	}
+	return &lockedWriter{w: w}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+// recordContainer is record --listen.
+func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf(c, "record --listen records a container: it takes no command")
+	}
+	for _, f := range []string{"check", "verify", "mode", "no-new-privs"} {
+		if c.IsSet(f) {
+			return usageErrorf(c, "record --listen takes no --%s", f)
+		}
+	}
+	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	if err != nil {
+		return usageErrorf(c, "--to: %v", err)
+	}
+	from, err := fromFormat(c, convert.InputFormats)
+	if err != nil {
+		return err
+	}
+	errw := c.Root().ErrWriter
+	o := record.ListenOptions{
+		Socket: c.String("listen"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
+		Format: to, Version: Version,
+		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
+	}
+	if o.BaseName != "" {
+		s, err := loadProfile(c.Root().Reader, o.BaseName, from, warnOptions(c))
+		if err != nil {
+			return err
+		}
+		if o.Base, err = record.NewBase(s); err != nil {
+			return err
+		}
+	}
+	cr, err := record.RecordContainer(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(errw, "oci-sbx: recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
+	return nil
+}

@@ -1,0 +1,322 @@
+// Package merge is the union of seccomp profiles by meaning: a call is
+// allowed by the merged profile when any of the inputs allows it.
+//
+// It is meant for recordings (oci-sbx record), which deny by default and
+// allow what a run did, so that several runs, replicas or containers give
+// one profile. The union is taken per syscall and per argument condition:
+// a syscall some input allows unconditionally is allowed unconditionally;
+// otherwise the merged profile allows each distinct condition any input
+// allows it under. Architectures are the union of the inputs'. A rule's
+// comment in the form record writes ("N calls by EXE (n), …") is summed
+// across inputs; other comments are joined.
+package merge
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+)
+
+// Input is one profile to merge, as read from a file.
+type Input struct {
+	Name string // for messages
+	Data []byte
+}
+
+// Options steer Merge.
+type Options struct {
+	// From is the inputs' format; empty guesses each one's.
+	From convert.Format
+	// Warn receives notes; it may be nil.
+	Warn func(string)
+}
+
+// Merge returns the union of the inputs. Each must deny by default: the
+// union of a denylist with anything cannot be written as one profile of
+// rules by name.
+func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
+	warn := func(format string, args ...any) {
+		if opt.Warn != nil {
+			opt.Warn(fmt.Sprintf(format, args...))
+		}
+	}
+	if len(inputs) == 0 {
+		return nil, fmt.Errorf("merging: no profiles")
+	}
+	out := &rules.Profile{HasDefault: true}
+	arches := map[string]bool{}
+	type cases struct {
+		uncond   bool
+		conds    map[string][]rules.Cond
+		comments map[string][]string // by condition key ("" unconditional)
+	}
+	allow := map[string]*cases{}
+	type deny struct {
+		rule rules.Rule
+		from string
+	}
+	denies := map[string][]deny{}
+
+	for i, in := range inputs {
+		s, err := convert.Read(in.Name, in.Data, opt.From, convert.Options{Warn: opt.Warn})
+		if err != nil {
+			return nil, fmt.Errorf("merging %q: %w", in.Name, err)
+		}
+		p, err := rules.FromSeccomp(s)
+		if err != nil {
+			return nil, fmt.Errorf("merging %q: %w", in.Name, err)
+		}
+		if lets(p.Default) {
+			return nil, fmt.Errorf("merging %q: its default action is %s: merge joins profiles that deny by default (recordings)", in.Name, p.Default)
+		}
+		if i == 0 {
+			out.Default = p.Default
+		} else if p.Default != out.Default {
+			warn("%s denies by default with %s, %s with %s: the merged profile uses %s", in.Name, p.Default, inputs[0].Name, out.Default, out.Default)
+		}
+		if len(p.Architectures) == 0 {
+			arches[syscalls.NativeArch()] = true
+		}
+		for _, a := range p.Architectures {
+			arches[a.Name] = true
+		}
+		comments := commentsOf(in, opt.From)
+		for _, r := range p.Rules {
+			for _, n := range r.Syscalls {
+				if !lets(r.Action) {
+					if r.Action != out.Default {
+						denies[n.Name] = append(denies[n.Name], deny{r, in.Name})
+					}
+					continue
+				}
+				c := allow[n.Name]
+				if c == nil {
+					c = &cases{conds: map[string][]rules.Cond{}, comments: map[string][]string{}}
+					allow[n.Name] = c
+				}
+				key := condKey(r.When)
+				if len(r.When) == 0 {
+					c.uncond = true
+				} else if _, ok := c.conds[key]; !ok {
+					c.conds[key] = r.When
+				}
+				if cm := comments[n.Name+"\x00"+key]; cm != "" {
+					c.comments[key] = append(c.comments[key], cm)
+				}
+			}
+		}
+	}
+
+	for a := range arches {
+		out.Architectures = append(out.Architectures, rules.Name{Name: a})
+	}
+	sort.Slice(out.Architectures, func(i, j int) bool { return out.Architectures[i].Name < out.Architectures[j].Name })
+
+	names := make([]string, 0, len(allow)+len(denies))
+	for n := range allow {
+		names = append(names, n)
+	}
+	for n := range denies {
+		if allow[n] == nil {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		c := allow[name]
+		if c == nil {
+			// Denied explicitly, allowed nowhere: the strictest deny.
+			ds := denies[name]
+			best := ds[0]
+			for _, d := range ds[1:] {
+				if rank(d.rule.Action) > rank(best.rule.Action) {
+					best = d
+				}
+			}
+			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: best.rule.Action, When: best.rule.When, Comment: best.rule.Comment})
+			continue
+		}
+		for _, d := range denies[name] {
+			warn("%s: %s's %s gives way to an allow of another input", name, d.from, d.rule.Action)
+		}
+		if c.uncond {
+			var all []string
+			for _, k := range sortedKeys(c.comments) {
+				all = append(all, c.comments[k]...)
+			}
+			cm := mergeComments(all)
+			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow}, Comment: cm})
+			continue
+		}
+		for _, k := range sortedKeys(c.conds) {
+			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow},
+				When: c.conds[k], Comment: mergeComments(c.comments[k])})
+		}
+	}
+	return out, nil
+}
+
+func lets(a rules.Action) bool { return a.Kind == rules.Allow || a.Kind == rules.Log }
+
+func rank(a rules.Action) int {
+	return slices.Index([]rules.ActionKind{rules.Allow, rules.Log, rules.Trace, rules.Notify, rules.Errno, rules.Trap, rules.KillThread, rules.KillProcess}, a.Kind)
+}
+
+// condKey is a condition list in a canonical order: the same conditions
+// written in another order are the same case.
+func condKey(cs []rules.Cond) string {
+	keys := make([]string, len(cs))
+	for i, c := range cs {
+		keys[i] = c.String()
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, " && ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// commentsOf reads the rule comments of a rules input, by syscall and
+// condition; other formats carry none.
+func commentsOf(in Input, from convert.Format) map[string]string {
+	if from == "" {
+		from, _ = convert.Sniff(in.Data)
+	}
+	out := map[string]string{}
+	if from != convert.Rules {
+		return out
+	}
+	p, err := rules.Parse(in.Name, in.Data)
+	if err != nil {
+		return out
+	}
+	for _, r := range p.Rules {
+		if r.Comment == "" {
+			continue
+		}
+		for _, n := range r.Syscalls {
+			out[n.Name+"\x00"+condKey(r.When)] = r.Comment
+		}
+	}
+	return out
+}
+
+// seenRE matches what record writes: "[CALL: ]N call(s) by EXES[ (…)]".
+var seenRE = regexp.MustCompile(`^(?:(.*?): )?(\d+) calls? by (.*?)(?: \((?:also on|on) [^)]*\))?$`)
+
+// mergeComments sums record's counts; comments it cannot read are joined.
+func mergeComments(cs []string) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	prefixes := map[string]bool{}
+	var total uint64
+	exes := map[string]uint64{}
+	var other []string
+	var pieces []string
+	for _, c := range cs {
+		pieces = append(pieces, strings.Split(c, "; ")...)
+	}
+	for _, c := range pieces {
+		m := seenRE.FindStringSubmatch(c)
+		if m == nil {
+			if !slices.Contains(other, c) {
+				other = append(other, c)
+			}
+			continue
+		}
+		prefixes[m[1]] = true
+		n, _ := strconv.ParseUint(m[2], 10, 64)
+		total += n
+		parts := strings.Split(m[3], ", ")
+		if len(parts) == 1 && !strings.HasSuffix(parts[0], ")") {
+			exes[parts[0]] += n
+			continue
+		}
+		for _, p := range parts {
+			i := strings.LastIndex(p, " (")
+			if i < 0 || !strings.HasSuffix(p, ")") {
+				continue // "N more"
+			}
+			k, _ := strconv.ParseUint(p[i+2:len(p)-1], 10, 64)
+			exes[p[:i]] += k
+		}
+	}
+	var out string
+	if total > 0 {
+		type ec struct {
+			exe string
+			n   uint64
+		}
+		list := make([]ec, 0, len(exes))
+		for e, n := range exes {
+			list = append(list, ec{e, n})
+		}
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].n != list[j].n {
+				return list[i].n > list[j].n
+			}
+			return list[i].exe < list[j].exe
+		})
+		var parts []string
+		for i, e := range list {
+			if i == 4 {
+				parts = append(parts, fmt.Sprintf("%d more", len(list)-4))
+				break
+			}
+			if len(list) == 1 {
+				parts = append(parts, e.exe)
+			} else {
+				parts = append(parts, fmt.Sprintf("%s (%d)", e.exe, e.n))
+			}
+		}
+		calls := "calls"
+		if total == 1 {
+			calls = "call"
+		}
+		out = fmt.Sprintf("%d %s by %s", total, calls, strings.Join(parts, ", "))
+		// A call's arguments head the count only when every count was
+		// of that one call.
+		for p := range prefixes {
+			if len(prefixes) == 1 && p != "" {
+				out = p + ": " + out
+			}
+		}
+	}
+	return joinNonEmpty(append([]string{out}, other...)...)
+}
+
+func joinNonEmpty(ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// Spec is the merged profile compiled for runc, for writing in formats
+// other than rules.
+func Spec(p *rules.Profile, warn func(string)) (*specs.LinuxSeccomp, error) {
+	return p.Compile(rules.CompileOptions{Warn: func(e *rules.Error) {
+		if warn != nil {
+			warn(e.Error())
+		}
+	}})
+}

@@ -1,0 +1,174 @@
+package merge
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const run1 = `default: errno(EPERM)
+architectures: [x86_64]
+rules:
+  - action: allow
+    syscalls: [read]
+    comment: "10 calls by /bin/a"
+  - action: allow
+    syscalls: [socket]
+    when: ["arg0 & 0xffffffff == 1", "arg1 & 15 == 1"]
+    comment: "socket(AF_UNIX, SOCK_STREAM): 2 calls by /bin/a"
+  - action: allow
+    syscalls: [ioctl]
+    when: ["arg1 & 0xffffffff == 0x5401"]
+    comment: "ioctl(TCGETS): 1 call by /bin/a"
+  - action: allow
+    syscalls: [clone3]
+    comment: "3 calls by /bin/a; clone3's flags are in struct clone_args behind a pointer"
+  - action: kill
+    syscalls: [ptrace]
+`
+
+const run2 = `default: errno(EPERM)
+architectures: [x86_64, x86]
+rules:
+  - action: allow
+    syscalls: [read]
+    comment: "5 calls by /bin/b (3), /bin/a (2) (also on x86)"
+  - action: allow
+    syscalls: [socket]
+    when: ["arg1 & 15 == 1", "arg0 & 0xffffffff == 1"]
+    comment: "socket(AF_UNIX, SOCK_STREAM): 1 call by /bin/b"
+  - action: allow
+    syscalls: [socket]
+    when: ["arg0 & 0xffffffff == 2", "arg1 & 15 == 2"]
+    comment: "socket(AF_INET, SOCK_DGRAM): 1 call by /bin/b"
+  - action: allow
+    syscalls: [ioctl]
+    comment: "more than 64 distinct arguments: allowed whatever they are; 900 calls by /bin/b"
+  - action: allow
+    syscalls: [clone3]
+    comment: "1 call by /bin/b; clone3's flags are in struct clone_args behind a pointer"
+`
+
+// A Docker profile (no comments) that allows ptrace: the union allows it.
+const run3 = `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["ptrace", "write"], "action": "SCMP_ACT_ALLOW"}]}`
+
+func TestMergeGolden(t *testing.T) {
+	var warnings []string
+	p, err := Merge([]Input{{"run1.yaml", []byte(run1)}, {"run2.yaml", []byte(run2)}, {"run3.json", []byte(run3)}},
+		Options{Warn: func(m string) { warnings = append(warnings, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.String() + "# warnings:\n# " + strings.Join(warnings, "\n# ") + "\n"
+	path := filepath.Join("testdata", "merged.yaml")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if d := cmp.Diff(string(want), got); d != "" {
+		t.Errorf("merged profile differs (-want +got):\n%s", d)
+	}
+}
+
+// TestMergeIsUnion checks the meaning: over every syscall and the argument
+// values the inputs' conditions make interesting, the merged profile
+// allows a call exactly when one of the inputs does (as rules read them).
+func TestMergeIsUnion(t *testing.T) {
+	ins := []Input{{"run1.yaml", []byte(run1)}, {"run2.yaml", []byte(run2)}, {"run3.json", []byte(run3)}}
+	p, err := Merge(ins, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := Spec(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp, err := rules.FromSeccomp(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs []*rules.Profile
+	for _, in := range ins {
+		s, err := convert.Read(in.Name, in.Data, "", convert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip, err := rules.FromSeccomp(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, ip)
+	}
+	checked := 0
+	for _, c := range filter.Cases("x86_64", merged) {
+		d := c.Data()
+		name := filter.SyscallName("x86_64", uint32(d.Nr))
+		if name == "" {
+			continue
+		}
+		want := false
+		for _, ip := range inputs {
+			want = want || allows(ip, name, d.Args)
+		}
+		if got := allows(mp, name, d.Args); got != want {
+			t.Errorf("%s: merged allows %v, inputs %v", c, got, want)
+		}
+		checked++
+	}
+	if checked < 300 {
+		t.Fatalf("only %d cases", checked)
+	}
+}
+
+// allows reads a deny-by-default profile of allow rules (and denies that
+// win) the way runc does for these shapes.
+func allows(p *rules.Profile, name string, args [6]uint64) bool {
+	ok := false
+	for _, r := range p.Rules {
+		if !containsName(r.Syscalls, name) {
+			continue
+		}
+		holds := true
+		for _, c := range r.When {
+			holds = holds && c.Matches(args[c.Arg])
+		}
+		if holds {
+			if !lets(r.Action) {
+				return false
+			}
+			ok = true
+		}
+	}
+	return ok
+}
+
+func containsName(ns []rules.Name, name string) bool {
+	for _, n := range ns {
+		if n.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMergeRefusesAllowDefault(t *testing.T) {
+	_, err := Merge([]Input{{"run1.yaml", []byte(run1)}, {"open.yaml", []byte("default: allow\n")}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `merging "open.yaml": its default action is allow`) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,99 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci"
+)
+
+// TestRecordContainer records a runc container through its listenerPath:
+// patch --record puts the recording filter into the bundle, record
+// --listen serves it while runc runs the container, and the profile it
+// writes, converted to Docker's format and patched in as the container's
+// profile, starts the same container under the same runc — while a
+// command the recording never saw is denied.
+func TestRecordContainer(t *testing.T) {
+	testutil.RequireRoot(t)
+	runc := requireTool(t, "runc")
+	busybox := requireTool(t, "busybox")
+	bb, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "oci-sbx")
+	buildStatic(t, bin)
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"busybox": bb})
+	bundle := filepath.Join(dir, "bundle")
+	runcBundle(t, runc, bundle, rootfs, []string{"/busybox", "ls", "/"})
+
+	socket := filepath.Join(dir, "record.sock")
+	if code, _, stderr := runCmd(t, bin, "patch", "--record", socket, bundle); code != 0 || !strings.Contains(stderr, "record --listen "+socket) {
+		t.Fatalf("patch --record: exit %d\n%s", code, stderr)
+	}
+
+	profile := filepath.Join(dir, "ls.yaml")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var recOut bytes.Buffer
+	rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", profile)
+	rec.Stdout, rec.Stderr = &recOut, &recOut
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
+	if code != 0 || timedOut || !strings.Contains(out, "busybox") {
+		rec.Process.Kill()
+		t.Fatalf("runc run under the recording filter: exit %d (timed out: %v)\n%s\nrecorder:\n%s", code, timedOut, out, recOut.String())
+	}
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("record --listen: %v\n%s", err, recOut.String())
+	}
+	data, err := os.ReadFile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, want := range []string{"syscalls: [newfstatat]", "allowed unobserved: runc calls these", "recorded from where runc loads the container's filter", "calls by /busybox"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the recorded profile lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "syscalls: [mkdir") {
+		t.Errorf("ls never called mkdir:\n%s", text)
+	}
+
+	// The recording, as Docker JSON, is the container's profile now.
+	docker := filepath.Join(dir, "ls.json")
+	if code, _, stderr := runCmd(t, bin, "convert", "--to", "docker", "-o", docker, profile); code != 0 {
+		t.Fatalf("convert: exit %d\n%s", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, bin, "patch", "--no-late", "--profile", docker, bundle); code != 0 {
+		t.Fatalf("patch --profile: exit %d\n%s", code, stderr)
+	}
+	if code, out, _ := runcRun(t, runc, bundle, time.Minute); code != 0 || !strings.Contains(out, "busybox") {
+		t.Fatalf("the recorded profile does not start the container it was recorded from: exit %d\n%s", code, out)
+	}
+	// Something it never did is denied.
+	editBundle(t, bundle, oci.WithArgs([]string{"/busybox", "mkdir", "/tmp/new"}))
+	if code, out, _ := runcRun(t, runc, bundle, time.Minute); code == 0 || !strings.Contains(out, "Operation not permitted") {
+		t.Errorf("mkdir under the profile of ls: exit %d\n%s", code, out)
+	}
+}

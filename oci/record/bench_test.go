@@ -1,0 +1,147 @@
+package record
+
+import (
+	"context"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+)
+
+var recordRounds = flag.Int("record-rounds", 7, "rounds of BenchmarkRecordFind")
+
+// BenchmarkRecordFind measures what recording costs on a syscall-heavy
+// program, busybox find /usr/share (Debian's busybox-static, about 74,000
+// syscalls), as ratios to the plain run taken side by side: each round
+// runs every variant once, in an order that rotates, and the figure is
+// the median of the rounds' ratios.
+//
+//	go test -run '^$' -bench RecordFind -benchtime 1x ./oci/record/
+//
+// Variants: plain (os/exec), notify (every call sent to the recorder),
+// notify with the previous recording as the base (only new calls sent),
+// and, as root, the eBPF recorder with and without the base. Each
+// recording's time includes its set-up (the init child and handshake for
+// notify; building, verifying and attaching the programs and the cgroup
+// for eBPF), reported on its own below.
+func BenchmarkRecordFind(b *testing.B) {
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		b.Skip("busybox is not installed (apt-get install busybox-static)")
+	}
+	args := []string{bb, "find", "/usr/share"}
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer null.Close()
+	ctx := context.Background()
+
+	// The base: one recording of the same command.
+	first, err := Run(ctx, Config{Args: args, Stdout: null})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, _, err := Profile(first.Recording, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	base, err := NewBase(readProfileB(b, p.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	type variant struct {
+		name string
+		run  func() (setup time.Duration, err error)
+	}
+	record := func(c Config) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
+			c.Args, c.Stdout = args, null
+			res, err := Run(ctx, c)
+			if err != nil {
+				return 0, err
+			}
+			if res.Status() != 0 {
+				return 0, fmt.Errorf("%s", status(res))
+			}
+			return res.Setup, nil
+		}
+	}
+	variants := []variant{
+		{"plain", func() (time.Duration, error) {
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Stdout = null
+			return 0, cmd.Run()
+		}},
+		{"notify", record(Config{})},
+		{"notify --base", record(Config{Base: base})},
+	}
+	if os.Geteuid() == 0 {
+		variants = append(variants,
+			variant{"ebpf", record(Config{Mode: ModeEBPF})},
+			variant{"ebpf --base", record(Config{Mode: ModeEBPF, Base: base})},
+		)
+	}
+	// times is the run without the set-up; setups the set-up alone.
+	times := make([][]time.Duration, len(variants))
+	setups := make([][]time.Duration, len(variants))
+	for round := range *recordRounds {
+		for k := range variants {
+			i := (k + round) % len(variants)
+			start := time.Now()
+			setup, err := variants[i].run()
+			if err != nil {
+				b.Fatalf("%s: %v", variants[i].name, err)
+			}
+			times[i] = append(times[i], time.Since(start)-setup)
+			setups[i] = append(setups[i], setup)
+		}
+	}
+	for b.Loop() { // the measurement above is the benchmark
+	}
+	fmt.Printf("\nRecording %v: %d rounds, medians of per-round ratios to the plain run; %d notifications without a base.\n\n",
+		args, *recordRounds, first.Notifications)
+	fmt.Println("| variant | median time (without set-up) | ratio to plain | median set-up |")
+	fmt.Println("|---|---|---|---|")
+	for i, v := range variants {
+		ratios := make([]float64, len(times[i]))
+		for r := range times[i] {
+			ratios[r] = float64(times[i][r]) / float64(times[0][r])
+		}
+		fmt.Printf("| %s | %.1f ms | %.2f× | %.1f ms |\n", v.name, ms(median(times[i])), medianF(ratios), ms(median(setups[i])))
+		b.ReportMetric(medianF(ratios), strings.NewReplacer(" ", "", "-", "").Replace(v.name)+"-x")
+	}
+}
+
+func readProfileB(b *testing.B, text string) *specs.LinuxSeccomp {
+	b.Helper()
+	s, err := convert.Read("recorded", []byte(text), convert.Rules, convert.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+func medianF(fs []float64) float64 {
+	s := append([]float64(nil), fs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}

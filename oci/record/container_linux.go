@@ -1,0 +1,379 @@
+package record
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/oci"
+)
+
+// Recording a container: its linux.seccomp becomes a recording filter
+// whose listenerPath is the recorder's socket. runc loads it exactly
+// where it loads the container's filter, connects to the socket and hands
+// the listener over with the container's state; from then on every call
+// of every process of the container reaches the recorder, as for `record
+// -- CMD`.
+//
+// runc refuses notify as the default action and for write, and a call
+// notified between runc's load and the handover would wait for a
+// listener nobody holds yet: write and the calls runc makes after its
+// load (the measured table in oci/stage) run unobserved. The recorded
+// profile allows them, saying so.
+
+// ContainerFilter is the recording filter for a container: notify every
+// syscall the kernel's ABIs have, except what runs unobserved — write,
+// what runc needs after loading (for the container's noNewPrivileges),
+// and what base allows whatever the arguments. Calls of syscalls no
+// table names fail with ENOSYS (the default), as on an older kernel.
+func ContainerFilter(socket string, noNewPrivileges bool, base *Base) (s *specs.LinuxSeccomp, unobserved []string, err error) {
+	if !filepath.IsAbs(socket) {
+		return nil, nil, fmt.Errorf("recording to %q: the recorder's socket must be an absolute path", socket)
+	}
+	native := syscalls.NativeArch()
+	arches := append([]string{native}, syscalls.SubArches(native)...)
+	unobserved = runcUnobserved(noNewPrivileges)
+	if base != nil {
+		for _, name := range syscalls.AllSyscalls() {
+			for _, a := range arches {
+				if nr, ok := syscalls.SyscallNumber(a, name); ok {
+					if v, _, _ := base.classify(a, uint32(nr)); v == always && !slices.Contains(unobserved, name) {
+						unobserved = append(unobserved, name)
+						break
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(unobserved)
+	var notify []string
+	for _, name := range syscalls.AllSyscalls() {
+		if slices.Contains(unobserved, name) {
+			continue
+		}
+		for _, a := range arches {
+			if _, ok := syscalls.SyscallNumber(a, name); ok {
+				notify = append(notify, name)
+				break
+			}
+		}
+	}
+	enosys := uint(unix.ENOSYS)
+	s = &specs.LinuxSeccomp{
+		DefaultAction: specs.ActErrno, DefaultErrnoRet: &enosys,
+		Flags:        []specs.LinuxSeccompFlag{},
+		ListenerPath: socket,
+		Syscalls: []specs.LinuxSyscall{
+			{Names: unobserved, Action: specs.ActAllow},
+			{Names: notify, Action: specs.ActNotify},
+		},
+	}
+	for _, a := range arches {
+		spec, err := syscalls.ArchSpec(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.Architectures = append(s.Architectures, spec)
+	}
+	return s, unobserved, nil
+}
+
+// runcUnobserved is write and what runc calls after loading its filter.
+func runcUnobserved(noNewPrivileges bool) []string {
+	phase := runtimes.RuncPrivileged
+	if noNewPrivileges {
+		phase = runtimes.RuncNoNewPrivileges
+	}
+	out := []string{"write"}
+	for _, n := range runtimes.Default().Phase(phase) {
+		if !slices.Contains(out, n.Syscall) {
+			out = append(out, n.Syscall)
+		}
+	}
+	return out
+}
+
+// PatchBundle puts the recording filter into a bundle's config.json
+// (atomically, the original kept as config.json.orig with backup), with
+// listenerPath the socket `oci-sbx record --listen SOCKET` serves.
+func PatchBundle(dir, socket string, backup bool) (unobserved []string, err error) {
+	b, err := oci.OpenBundle(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	e, err := b.ReadConfig()
+	if err != nil {
+		return nil, err
+	}
+	spec, err := e.Spec()
+	if err != nil {
+		return nil, err
+	}
+	nnp := spec.Process != nil && spec.Process.NoNewPrivileges
+	s, unobserved, err := ContainerFilter(socket, nnp, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Apply(oci.WithSeccomp(s)); err != nil {
+		return nil, fmt.Errorf("patching %q: %w", dir, err)
+	}
+	if _, err := b.WriteConfig(e, backup); err != nil {
+		return nil, err
+	}
+	return unobserved, nil
+}
+
+// ContainerRecording is what Listen saw of one container.
+type ContainerRecording struct {
+	ID, Bundle      string
+	Pid             int
+	NoNewPrivileges bool
+	Recording       *Recording
+	Notifications   uint64
+	// Unobserved are the syscalls the container's filter let run without
+	// a notification (see ContainerFilter).
+	Unobserved []string
+}
+
+// Listen serves one container's listenerPath at socket: it takes the
+// listener runc hands over and records until every process of the
+// container has exited (or ctx ends). Calls base allows are not
+// recorded.
+func Listen(ctx context.Context, socket string, base *Base, ready func()) (*ContainerRecording, error) {
+	if base == nil {
+		base, _ = NewBase(nil)
+	}
+	if st, err := os.Lstat(socket); err == nil && st.Mode()&os.ModeSocket != 0 {
+		os.Remove(socket) // a recorder before this one left it
+	}
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socket, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listening on %q: %w", socket, err)
+	}
+	defer os.Remove(socket)
+	defer l.Close()
+	if err := os.Chmod(socket, 0o600); err != nil {
+		return nil, fmt.Errorf("listening on %q: %w", socket, err)
+	}
+	if ready != nil {
+		ready()
+	}
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	conn, err := l.AcceptUnix()
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("waiting for runc on %q: %w", socket, ctx.Err())
+		}
+		return nil, fmt.Errorf("waiting for runc on %q: %w", socket, err)
+	}
+	st, fd, err := receiveState(conn)
+	conn.Close()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	cr := &ContainerRecording{ID: st.State.ID, Bundle: st.State.Bundle, Pid: st.State.Pid}
+	if cfg, err := os.ReadFile(filepath.Join(st.State.Bundle, "config.json")); err == nil {
+		var spec specs.Spec
+		if json.Unmarshal(cfg, &spec) == nil && spec.Process != nil {
+			cr.NoNewPrivileges = spec.Process.NoNewPrivileges
+			if spec.Linux != nil && spec.Linux.Seccomp != nil {
+				for _, r := range spec.Linux.Seccomp.Syscalls {
+					if r.Action == specs.ActAllow {
+						cr.Unobserved = append(cr.Unobserved, r.Names...)
+					}
+				}
+			}
+		}
+	}
+	// runc's execve runs unobserved: a process's executable can change
+	// unseen, so it is read for every call.
+	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
+	rec := &recorder{fd: fd, base: base, rec: NewRecording(), started: true,
+		exes: map[uint32]string{}, cacheExes: cache}
+	rec.ctx, rec.stop = context.WithCancel(context.Background())
+	defer rec.stop()
+	var served sync.WaitGroup
+	served.Go(rec.serve)
+	done := make(chan struct{})
+	go func() { served.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		rec.stop()
+		<-done
+	}
+	if rec.err != nil {
+		return nil, rec.err
+	}
+	cr.Recording, cr.Notifications = rec.rec, rec.count.Load()
+	return cr, nil
+}
+
+// receiveState reads runc's message: the ContainerProcessState as JSON,
+// with the listener among the descriptors it names.
+func receiveState(conn *net.UnixConn) (*specs.ContainerProcessState, int, error) {
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	buf := make([]byte, 1<<20)
+	oob := make([]byte, unix.CmsgSpace(4*8))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, -1, fmt.Errorf("reading runc's state: %w", err)
+	}
+	var fds []int
+	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+		for _, m := range msgs {
+			if got, err := unix.ParseUnixRights(&m); err == nil {
+				fds = append(fds, got...)
+			}
+		}
+	}
+	closeAll := func(keep int) {
+		for _, f := range fds {
+			if f != keep {
+				unix.Close(f)
+			}
+		}
+	}
+	var st specs.ContainerProcessState
+	if err := json.Unmarshal(buf[:n], &st); err != nil {
+		closeAll(-1)
+		return nil, -1, fmt.Errorf("decoding runc's state: %w", err)
+	}
+	i := slices.Index(st.Fds, specs.SeccompFdName)
+	if i < 0 || i >= len(fds) {
+		closeAll(-1)
+		return nil, -1, errors.New("runc's state carries no seccomp listener")
+	}
+	fd := fds[i]
+	closeAll(fd)
+	if notify.CheckListener(fd) != nil {
+		unix.Close(fd)
+		return nil, -1, errors.New("the descriptor runc sent is not a seccomp listener")
+	}
+	unix.CloseOnExec(fd)
+	return &st, fd, nil
+}
+
+// ContainerProfile writes the profile of a container's recording: what
+// it needed beyond base, plus what ran unobserved, marked so.
+func ContainerProfile(cr *ContainerRecording, base *Base) (*rules.Profile, []string, error) {
+	p, notes, err := Profile(cr.Recording, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	var names []string
+	for _, n := range cr.Unobserved {
+		if !slices.ContainsFunc(p.Rules, func(r rules.Rule) bool {
+			return len(r.When) == 0 && lets(r.Action) && slices.ContainsFunc(r.Syscalls, func(x rules.Name) bool { return x.Name == n })
+		}) && !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	// An unobserved syscall is allowed whatever its arguments: the
+	// conditions recorded for it say less.
+	p.Rules = slices.DeleteFunc(p.Rules, func(r rules.Rule) bool {
+		return len(r.When) > 0 && len(r.Syscalls) == 1 && slices.Contains(names, r.Syscalls[0].Name)
+	})
+	if len(names) > 0 {
+		rs := make([]rules.Name, len(names))
+		for i, n := range names {
+			rs[i] = rules.Name{Name: n}
+		}
+		p.Rules = append([]rules.Rule{{Syscalls: rs, Action: rules.Action{Kind: rules.Allow},
+			Comment: "allowed unobserved: runc calls these after loading the filter, before it hands the listener over (write: runc refuses to notify it)"}}, p.Rules...)
+	}
+	if len(p.Architectures) == 0 {
+		p.Architectures = []rules.Name{{Name: syscalls.NativeArch()}}
+	}
+	return p, notes, nil
+}
+
+// ListenOptions describe a container recording and where its profile
+// goes.
+type ListenOptions struct {
+	Socket   string
+	Base     *Base
+	BaseName string
+	Output   string
+	Stdout   io.Writer
+	Format   convert.Format
+	Version  string
+	Warn     func(string)
+	// Ready is called once the socket listens.
+	Ready func()
+}
+
+// RecordContainer serves one container's listenerPath and writes its
+// profile when the container has exited.
+func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording, error) {
+	warn := func(format string, args ...any) {
+		if o.Warn != nil {
+			o.Warn(fmt.Sprintf(format, args...))
+		}
+	}
+	format := o.Format
+	if format == "" {
+		format = convert.Rules
+	}
+	cr, err := Listen(ctx, o.Socket, o.Base, o.Ready)
+	if err != nil {
+		return nil, err
+	}
+	p, notes, err := ContainerProfile(cr, o.Base)
+	if err != nil {
+		return nil, err
+	}
+	nnp := "false: runc loaded the filter before it set up the process's user and capabilities"
+	if cr.NoNewPrivileges {
+		nnp = "true: runc loaded the filter right before the process's execve"
+	}
+	notes = append([]string{
+		fmt.Sprintf("recorded from where runc loads the container's filter; process.noNewPrivileges was %s", nnp),
+		fmt.Sprintf("ran unobserved (allowed, not recorded): %s", strings.Join(cr.Unobserved, ", ")),
+	}, notes...)
+	status := "until its last process exited"
+	if ctx.Err() != nil {
+		status = "stopped before the container exited"
+	}
+	h := Header{
+		Command: []string{"container", cr.ID, "(bundle " + cr.Bundle + ")"}, Kernel: kernel(),
+		Date: time.Now().UTC().Format(time.RFC3339), Version: o.Version, Base: o.BaseName, Status: status,
+		Notes: notes, Arches: observedArches(cr.Recording),
+	}
+	data, _, err := render(p, h, format, warn)
+	if err != nil {
+		return nil, err
+	}
+	if o.Output != "" {
+		return cr, oci.WriteFileAtomic(o.Output, data, 0o644)
+	}
+	if o.Stdout != nil {
+		if _, err := o.Stdout.Write(data); err != nil {
+			return nil, fmt.Errorf("writing the profile: %w", err)
+		}
+	}
+	return cr, nil
+}

@@ -1,0 +1,164 @@
+package record
+
+import (
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/filter"
+)
+
+func decode(t *testing.T, ins []unix.SockFilter) *filter.Program {
+	t.Helper()
+	raw := make([]byte, 0, 8*len(ins))
+	for _, i := range ins {
+		raw = binary.NativeEndian.AppendUint16(raw, i.Code)
+		raw = append(raw, i.Jt, i.Jf)
+		raw = binary.NativeEndian.AppendUint32(raw, i.K)
+	}
+	p, err := filter.Decode(raw)
+	if err != nil {
+		t.Fatalf("the kernel would refuse the recording filter: %v", err)
+	}
+	return p
+}
+
+func readProfile(t *testing.T, text string) *specs.LinuxSeccomp {
+	t.Helper()
+	s, err := convert.Read("test", []byte(text), "", convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestProgramSound runs the recording filter in the BPF interpreter over
+// every syscall number of every architecture, with the argument values the
+// base's conditions make interesting: the filter may allow a call only
+// where the base allows it, and must allow what the base allows whatever
+// the arguments (that is the fast path), and notify everything else.
+func TestProgramSound(t *testing.T) {
+	bases := map[string]string{
+		"none": "",
+		"recorded": `default: errno(EPERM)
+architectures: [x86_64, x86]
+rules:
+  - {action: allow, syscalls: [read, write, openat, close, exit_group]}
+  - {action: allow, syscalls: [socket], when: ["arg0 & 0xffffffff == AF_UNIX", "arg1 & 0xf == SOCK_STREAM"]}
+  - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}
+  - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5413"]}
+  - {action: allow, syscalls: [clone], when: ["arg0 & 0x7e020000 == 0"]}
+  - {action: allow, syscalls: [mmap], when: ["arg2 <= 3", "arg3 > 1", "arg4 != 5", "arg5 >= 0x100000000"]}
+  - {action: allow, syscalls: [prctl], when: ["arg0 < 16"]}
+`,
+		"conditional deny": `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+  {"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+  {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_LT"}]},
+  {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}`,
+		"docker-default": "extends: docker-default\n",
+		"allow by default": `default: allow
+rules:
+  - {action: errno(EPERM), syscalls: [ptrace]}
+  - {action: kill, syscalls: [socket], when: ["arg0 == AF_INET"]}
+`,
+	}
+	for name, text := range bases {
+		t.Run(name, func(t *testing.T) {
+			var s *specs.LinuxSeccomp
+			if text != "" {
+				s = readProfile(t, text)
+			}
+			b, err := NewBase(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins, err := Program(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ins) > maxInstructions {
+				t.Fatalf("%d instructions", len(ins))
+			}
+			prog := decode(t, ins)
+			fast := 0
+			for _, label := range []string{"x86_64", "x86", "x32", "aarch64"} {
+				var profiles []*specs.LinuxSeccomp
+				if s != nil {
+					profiles = append(profiles, s)
+				}
+				for _, c := range filter.Cases(label, profiles...) {
+					d := c.Data()
+					got := prog.Run(d).String()
+					// What the recorder makes of the call, as the
+					// filter does: by AUDIT_ARCH and number.
+					arch, _ := archOf(d.Arch, uint32(d.Nr))
+					allowed := b.Allows(arch, uint32(d.Nr), d.Args)
+					switch {
+					case got == "allow" && !allowed:
+						t.Errorf("%s: the filter allows a call the base does not", c)
+					case got != "allow" && got != "notify":
+						t.Errorf("%s: the filter returns %s", c, got)
+					case got == "allow":
+						fast++
+					}
+					if v, _, _ := b.classify(arch, uint32(d.Nr)); v == always && got != "allow" {
+						t.Errorf("%s: always allowed by the base, but the filter says %s", c, got)
+					}
+				}
+			}
+			if (text == "") != (fast == 0) {
+				t.Errorf("%d calls allowed in the kernel", fast)
+			}
+			// The handshake is notified whatever the base says.
+			if got := prog.Run(filter.Data{Nr: handshakeNr, Arch: 0xc000003e}).String(); got != "notify" {
+				t.Errorf("handshake: %s", got)
+			}
+		})
+	}
+}
+
+func TestBaseAction(t *testing.T) {
+	s := readProfile(t, `{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [
+  {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
+  {"names": ["personality"], "action": "SCMP_ACT_ALLOW"},
+  {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}`)
+	b, err := NewBase(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nr := func(arch, name string) uint32 {
+		n, err := filter.Syscall(arch, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		arch, name string
+		args       [6]uint64
+		want       bool
+	}{
+		{"x86_64", "socket", [6]uint64{unix.AF_UNIX}, true},
+		{"x86_64", "socket", [6]uint64{unix.AF_INET}, false},
+		// A 32-bit ABI compares the low half only, as libseccomp does.
+		{"x86", "socket", [6]uint64{1<<32 | unix.AF_UNIX}, true},
+		{"x86_64", "socket", [6]uint64{1<<32 | unix.AF_UNIX}, false},
+		{"x86_64", "personality", [6]uint64{0}, true},
+		// runc's libseccomp keeps the unconditional rule and drops the
+		// conditional one, and so does reading the profile.
+		{"x86_64", "personality", [6]uint64{8}, true},
+		{"x32", "personality", [6]uint64{0}, false}, // not an architecture of the base
+		{"x86_64", "ptrace", [6]uint64{}, false},
+	} {
+		if got := b.Allows(tc.arch, nr(tc.arch, tc.name), tc.args); got != tc.want {
+			t.Errorf("%s %s%v: allowed %v, want %v", tc.arch, tc.name, tc.args, got, tc.want)
+		}
+	}
+	if fmt.Sprint(b.Default()) != "errno(EPERM)" {
+		t.Errorf("default %v", b.Default())
+	}
+}

@@ -1,0 +1,184 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+)
+
+// Options describe a recording and where its profile goes.
+type Options struct {
+	Config
+	// BaseName names the base profile in the header.
+	BaseName string
+	// Output is the file the profile is written to, atomically; empty
+	// writes it to Stdout.
+	Output string
+	Stdout io.Writer
+	// Format is the profile's format (rules by default).
+	Format convert.Format
+	// Version is oci-sbx's, for the header.
+	Version string
+	// Verify runs the program again under the recorded profile.
+	Verify bool
+	// Warn receives notes for the user; it may be nil.
+	Warn func(string)
+}
+
+// Outcome is what Record did.
+type Outcome struct {
+	Result  *Result
+	Profile *specs.LinuxSeccomp
+	// Replay is how the verifying run ended (nil without Verify).
+	Replay *sandbox.Result
+}
+
+// ErrReplay is wrapped by the error of a replay that the recorded
+// profile did not let run.
+var ErrReplay = errors.New("the replay under the recorded profile failed")
+
+// Record runs the program with the recording filter, writes its profile
+// and, when asked, proves the profile by running the program again under
+// it.
+func Record(ctx context.Context, o Options) (*Outcome, error) {
+	warn := func(format string, args ...any) {
+		if o.Warn != nil {
+			o.Warn(fmt.Sprintf(format, args...))
+		}
+	}
+	format := o.Format
+	if format == "" {
+		format = convert.Rules
+	}
+	res, err := Run(ctx, o.Config)
+	if err != nil {
+		return nil, err
+	}
+	p, notes, err := Profile(res.Recording, o.Base)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range res.Leftovers {
+		warn("%s was still running when the command exited; its later calls are not recorded", l)
+	}
+	h := Header{
+		Command: o.Args, Kernel: kernel(), Date: time.Now().UTC().Format(time.RFC3339),
+		Version: o.Version, Base: o.BaseName, Status: status(res),
+		Leftovers: res.Leftovers, Notes: notes, Arches: observedArches(res.Recording),
+	}
+	data, s, err := render(p, h, format, warn)
+	if err != nil {
+		return nil, err
+	}
+	if o.Output != "" {
+		if err := oci.WriteFileAtomic(o.Output, data, 0o644); err != nil {
+			return nil, err
+		}
+	} else if o.Stdout != nil {
+		if _, err := o.Stdout.Write(data); err != nil {
+			return nil, fmt.Errorf("writing the profile: %w", err)
+		}
+	}
+	out := &Outcome{Result: res, Profile: s}
+	if !o.Verify {
+		return out, nil
+	}
+	out.Replay, err = Replay(ctx, o.Config, s)
+	if err != nil {
+		return out, err
+	}
+	if out.Replay.Status() != res.Status() {
+		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", out.Replay, status(res))
+	}
+	return out, nil
+}
+
+// render writes the profile in a format: rules with the header and each
+// rule's comment, other formats through the convert registry (the header
+// too where the format has comments).
+func render(p *rules.Profile, h Header, format convert.Format, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
+	text := h.String() + p.String()
+	// Read back what is written: the profile must mean what the
+	// recording says, in the language's own terms.
+	parsed, err := rules.Parse("<recorded profile>", []byte(text))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the recorded profile back: %w", err)
+	}
+	s, err := parsed.Compile(rules.CompileOptions{Warn: func(e *rules.Error) {
+		if !strings.Contains(e.Msg, "does not exist on") {
+			warn("%v", e)
+		}
+	}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("compiling the recorded profile: %w", err)
+	}
+	if format == convert.Rules {
+		return []byte(text), s, nil
+	}
+	var buf bytes.Buffer
+	if format == convert.SPO {
+		buf.WriteString(h.String())
+	}
+	if err := convert.Write(&buf, s, format, convert.Options{Name: "recorded", Warn: func(m string) { warn("%s", m) }}); err != nil {
+		return nil, nil, fmt.Errorf("writing the profile as %s: %w", format, err)
+	}
+	return buf.Bytes(), s, nil
+}
+
+// Replay runs the program again under a recorded profile, with oci-sbx
+// exec's machinery, and fails when the profile stopped a call. The default
+// action becomes kill-process for the replay: an errno could be swallowed
+// by the program, a kill cannot, and the kernel's audit record names the
+// syscall.
+func Replay(ctx context.Context, c Config, s *specs.LinuxSeccomp) (*sandbox.Result, error) {
+	strict := *s
+	strict.DefaultAction, strict.DefaultErrnoRet = specs.ActKillProcess, nil
+	sc := sandbox.Config{
+		Seccomp: &strict, NoNewPrivileges: c.NoNewPrivileges || !hasCapSysAdmin(),
+		Args: c.Args, Env: c.Env, Dir: c.Dir,
+	}
+	if c.Stdin != nil {
+		sc.Stdin = c.Stdin
+	}
+	if c.Stdout != nil {
+		sc.Stdout = c.Stdout
+	}
+	if c.Stderr != nil {
+		sc.Stderr = c.Stderr
+	}
+	r, err := sandbox.Run(ctx, sc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrReplay, err)
+	}
+	if r.SeccompKill {
+		return r, fmt.Errorf("%w: %s (the profile does not allow that call)", ErrReplay, r)
+	}
+	return r, nil
+}
+
+func status(r *Result) string {
+	if r.Signal != 0 {
+		return fmt.Sprintf("killed by signal %d (%v)", int(r.Signal), r.Signal)
+	}
+	return fmt.Sprintf("exit status %d", r.ExitCode)
+}
+
+func kernel() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%s %s %s", unix.ByteSliceToString(u.Sysname[:]), unix.ByteSliceToString(u.Release[:]), unix.ByteSliceToString(u.Machine[:]))
+}

@@ -1,0 +1,671 @@
+package record
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+)
+
+// Config describes one recorded run.
+type Config struct {
+	// Args is the command; Args[0] is looked up in the PATH of Env.
+	Args []string
+	// Env is the program's environment; nil means the caller's.
+	Env []string
+	// Dir is the working directory; empty means the caller's.
+	Dir string
+	// Stdin, Stdout and Stderr are the program's; nil means /dev/null.
+	// Anything but an *os.File goes through a pipe.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Base is what runs unrecorded; nil records every call.
+	Base *Base
+	// Check, if set, receives each call Base does not allow, once per
+	// kind of call, as it happens (record --check).
+	Check func(Call, string)
+	// NoNewPrivileges sets no_new_privs even when the caller could load
+	// the filter without it (as root). Without CAP_SYS_ADMIN it is
+	// always set.
+	NoNewPrivileges bool
+	// Mode is how calls are observed: ModeNotify (the default) or
+	// ModeEBPF; ModeAuto takes eBPF where it loads (root, BTF, cgroup2)
+	// and notify elsewhere.
+	Mode Mode
+	// Linger is how long the recorder keeps answering descendants that
+	// outlive the program before it lets go of them (default 100ms).
+	Linger time.Duration
+}
+
+// Mode is how a recording observes calls.
+type Mode string
+
+const (
+	ModeAuto   Mode = "auto"
+	ModeNotify Mode = "notify"
+	ModeEBPF   Mode = "ebpf"
+)
+
+// Process is a descendant still running when the program exited.
+type Process struct {
+	Pid  int
+	Comm string
+	Exe  string
+}
+
+func (p Process) String() string {
+	return fmt.Sprintf("pid %d (%s) %s", p.Pid, p.Comm, p.Exe)
+}
+
+// Result is how a recorded run ended and what it did.
+type Result struct {
+	// ExitCode is the program's exit status, or -1 when a signal ended it.
+	ExitCode int
+	Signal   syscall.Signal
+	// Recording holds the calls the base did not allow.
+	Recording *Recording
+	// Leftovers are the descendants that were still running when the
+	// program exited; their calls after that are not recorded.
+	Leftovers []Process
+	// Notifications counts the calls the recorder answered.
+	Notifications uint64
+	// Setup is the time spent before the program started: the init
+	// child, its filter and the handshake, or loading the eBPF programs.
+	Setup time.Duration
+}
+
+// Status is the exit status a shell would report.
+func (r *Result) Status() int {
+	if r.Signal != 0 {
+		return 128 + int(r.Signal)
+	}
+	return r.ExitCode
+}
+
+// ErrNoListener is returned when the init child loaded no filter the
+// recorder could take over.
+var ErrNoListener = errors.New("the recording filter's listener never appeared")
+
+// Run runs c.Args with the recording filter and waits for it. An error
+// means the program could not be recorded; how it ended is in the Result.
+//
+// Run makes the calling process a child subreaper, so that descendants
+// the program leaves behind become its children: it reaps the ones that
+// exit and names the ones still running. Call it from a process that runs
+// no other children meanwhile, such as the oci-sbx command.
+func Run(ctx context.Context, c Config) (*Result, error) {
+	if len(c.Args) == 0 {
+		return nil, errors.New("no command")
+	}
+	began := time.Now()
+	base := c.Base
+	if base == nil {
+		base, _ = NewBase(nil)
+	}
+	env := c.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	path, err := lookPath(c.Args[0], env, c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	switch c.Mode {
+	case ModeEBPF:
+		return runEBPF(ctx, c, base, path, env, began)
+	case ModeAuto:
+		if c.Check == nil && os.Geteuid() == 0 {
+			res, err := runEBPF(ctx, c, base, path, env, began)
+			if !errors.Is(err, ErrEBPFUnsupported) {
+				return res, err
+			}
+		}
+	case "", ModeNotify:
+	default:
+		return nil, fmt.Errorf("unknown recording mode %q (want auto, notify or ebpf)", c.Mode)
+	}
+	prog, err := Program(base)
+	if err != nil {
+		return nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding oci-sbx itself: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
+	}
+
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("creating the init socket: %w", err)
+	}
+	sock := os.NewFile(uintptr(pair[0]), "record-init")
+	childSock := os.NewFile(uintptr(pair[1]), "record-init-child")
+	defer sock.Close()
+
+	files, closeFiles, err := stdio(c.Stdin, c.Stdout, c.Stderr)
+	if err != nil {
+		childSock.Close()
+		return nil, err
+	}
+	defer closeFiles()
+	files = append(files, childSock)
+	proc, err := os.StartProcess(self, []string{initArg0}, &os.ProcAttr{
+		Dir:   c.Dir,
+		Env:   []string{initEnv + "=" + strconv.Itoa(initFd)},
+		Files: files,
+	})
+	childSock.Close()
+	for _, f := range files[:3] {
+		f.Close() // the child has them; a pipe's other end sees EOF with the child's
+	}
+	if err != nil {
+		return nil, fmt.Errorf("starting the recorder's init: %w", err)
+	}
+	pid := proc.Pid
+	kill := func() { _ = unix.Kill(pid, unix.SIGKILL) }
+
+	ic := initConfig{Program: prog, NoNewPrivileges: c.NoNewPrivileges, Path: path, Args: c.Args, Env: env}
+	msg, err := json.Marshal(ic)
+	if err == nil {
+		_, err = sock.Write(append(msg, '\n'))
+	}
+	if err != nil {
+		kill()
+		_, _ = waitPid(pid)
+		return nil, fmt.Errorf("sending the init config: %w", err)
+	}
+
+	lines := make(chan string, 4)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(sock)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	listener, err := takeListener(pid, lines)
+	if err != nil {
+		kill()
+		_, _ = waitPid(pid)
+		return nil, err
+	}
+
+	setup := time.Since(began)
+	rec := &recorder{
+		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid),
+		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
+	}
+	rec.ctx, rec.stop = context.WithCancel(context.Background())
+	defer rec.stop()
+	var served sync.WaitGroup
+	served.Go(rec.serve)
+
+	stop := context.AfterFunc(ctx, func() { _ = unix.Kill(pid, unix.SIGTERM) })
+	ws, werr := waitPid(pid)
+	stop()
+
+	var initErr error
+	for line := range drain(lines) {
+		if s, ok := strings.CutPrefix(line, msgError); ok {
+			initErr = errors.New(s)
+		}
+	}
+
+	// The program is gone; its descendants may not be.
+	res := &Result{Recording: rec.rec, Setup: setup}
+	linger := c.Linger
+	if linger == 0 {
+		linger = 100 * time.Millisecond
+	}
+	res.Leftovers = settle(rec, linger)
+	rec.stop()
+	served.Wait()
+	unix.Close(listener)
+	res.Notifications = rec.count.Load()
+	if rec.err != nil {
+		return nil, rec.err
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("waiting for %q: %w", path, werr)
+	}
+	if initErr != nil {
+		return nil, initErr
+	}
+	if ws.Signaled() {
+		res.ExitCode, res.Signal = -1, ws.Signal()
+	} else {
+		res.ExitCode = ws.ExitStatus()
+	}
+	return res, nil
+}
+
+// drain returns what is left on a channel once its sender is done.
+func drain(ch <-chan string) <-chan string {
+	out := make(chan string, 8)
+	go func() {
+		defer close(out)
+		timeout := time.After(time.Second)
+		for {
+			select {
+			case l, ok := <-ch:
+				if !ok {
+					return
+				}
+				out <- l
+			case <-timeout:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// takeListener copies the init child's listener into this process once
+// the child has loaded its filter.
+func takeListener(pid int, lines <-chan string) (int, error) {
+	var want int
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			return -1, fmt.Errorf("starting the recorder's init: %w", io.ErrUnexpectedEOF)
+		}
+		if s, ok := strings.CutPrefix(line, msgError); ok {
+			return -1, errors.New(s)
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(line, msgListener))
+		if err != nil || !strings.HasPrefix(line, msgListener) {
+			return -1, fmt.Errorf("the recorder's init sent %q", line)
+		}
+		want = n
+	case <-time.After(30 * time.Second):
+		return -1, fmt.Errorf("starting the recorder's init: no answer in 30s")
+	}
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, fmt.Errorf("opening a pidfd for the init child: %w", err)
+	}
+	defer unix.Close(pidfd)
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 10 * time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
+		fd, err := unix.PidfdGetfd(pidfd, want, 0)
+		if err == nil {
+			if notify.CheckListener(fd) == nil {
+				unix.CloseOnExec(fd)
+				return fd, nil
+			}
+			unix.Close(fd)
+		} else if err != unix.EBADF {
+			return -1, fmt.Errorf("taking the listener from the init child: pidfd_getfd: %w", err)
+		}
+		select {
+		case line, ok := <-lines:
+			if s, isErr := strings.CutPrefix(line, msgError); ok && isErr {
+				return -1, errors.New(s)
+			}
+			if !ok {
+				return -1, fmt.Errorf("%w: the init child ended", ErrNoListener)
+			}
+		default:
+		}
+		if time.Now().After(deadline) {
+			return -1, fmt.Errorf("%w within 10s", ErrNoListener)
+		}
+		time.Sleep(wait)
+	}
+}
+
+// waitPid waits for one child without touching the others.
+func waitPid(pid int) (unix.WaitStatus, error) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		return ws, err
+	}
+}
+
+// settle reaps the descendants that exited and were left to this process,
+// keeps answering the rest for linger after the last call, and names the
+// ones still running then.
+func settle(r *recorder, linger time.Duration) []Process {
+	deadline := time.Now().Add(linger)
+	for {
+		reapZombies()
+		if r.hup.Load() {
+			return nil // no task holds the filter any more
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	var out []Process
+	for _, pid := range descendants(os.Getpid()) {
+		p := Process{Pid: pid}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil {
+			p.Comm = strings.TrimSpace(string(b))
+		}
+		p.Exe, _ = os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if state(pid) != 'Z' {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// reapZombies collects the exit status of children that have ended; as a
+// subreaper this process inherits the program's orphans.
+func reapZombies() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+	}
+}
+
+func state(pid int) byte {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
+}
+
+// descendants lists every process below pid, from the kernel's children
+// lists.
+func descendants(pid int) []int {
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p))
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			for f := range strings.FieldsSeq(string(b)) {
+				if c, err := strconv.Atoi(f); err == nil {
+					out = append(out, c)
+					queue = append(queue, c)
+				}
+			}
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+// lookPath finds the program as the exec'd process would: in the PATH of
+// its own environment, relative to its own working directory.
+func lookPath(file string, env []string, dir string) (string, error) {
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return p
+		}
+		if dir == "" {
+			if wd, err := os.Getwd(); err == nil {
+				return filepath.Join(wd, p)
+			}
+		}
+		return filepath.Join(dir, p)
+	}
+	if strings.Contains(file, "/") {
+		p := abs(file)
+		if err := executable(p); err != nil {
+			return "", fmt.Errorf("finding %q: %w", file, err)
+		}
+		return p, nil
+	}
+	pathEnv := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			pathEnv = v
+		}
+	}
+	for _, d := range filepath.SplitList(pathEnv) {
+		if d == "" {
+			d = "."
+		}
+		if p := abs(filepath.Join(d, file)); executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("finding %q: %w in the program's PATH %q", file, exec.ErrNotFound, pathEnv)
+}
+
+func executable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s is a directory", p)
+	}
+	if st.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s: %w", p, os.ErrPermission)
+	}
+	return nil
+}
+
+// recorder answers the notifications of one listener.
+type recorder struct {
+	fd    int
+	base  *Base
+	rec   *Recording
+	check func(Call, string)
+	child int32 // the init child, until it execs the program
+
+	started   bool // the init child's handshake was seen
+	exes      map[uint32]string
+	cacheExes bool
+	checked   map[Call]bool
+
+	ctx   context.Context // done when stop is called
+	stop  context.CancelFunc
+	hup   atomic.Bool
+	count atomic.Uint64
+	err   error
+}
+
+// allowsExec reports whether the base lets execve or execveat run
+// unseen on some architecture: then an executable can change without the
+// recorder noticing, and it cannot cache who called.
+func (b *Base) allowsExec() bool {
+	for arch := range b.arches {
+		for _, name := range []string{"execve", "execveat"} {
+			if nr, ok := syscalls.SyscallNumber(arch, name); ok {
+				if v, _, _ := b.classify(arch, uint32(nr)); v != never {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// serve answers the notifications of the recording filter with notify's
+// one loop: every call runs (continue), after it is noted. It ends when no
+// task holds the filter any more (hup) or when stop is called.
+func (r *recorder) serve() {
+	err := notify.Serve(r.ctx, r.fd, func(n *notify.Notif) notify.Answer {
+		r.count.Add(1)
+		r.handle(n)
+		return notify.Answer{Continue: true, Done: func(err error) {
+			// ENOENT: the caller died meanwhile (a fatal signal), the
+			// normal end of that notification.
+			if err != nil && !errors.Is(err, unix.ENOENT) && r.err == nil {
+				r.err = fmt.Errorf("answering a notification: %w", err)
+				r.stop()
+			}
+		}}
+	})
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("receiving notifications: %w", err)
+	}
+	if r.ctx.Err() == nil {
+		r.hup.Store(true)
+	}
+}
+
+func (r *recorder) handle(n *notify.Notif) {
+	nr := uint32(n.Data.Nr)
+	arch, ok := archOf(n.Data.Arch, nr)
+	if !ok {
+		arch = fmt.Sprintf("audit-%#x", n.Data.Arch)
+	}
+	name := ""
+	if ok {
+		name = Call{Arch: arch, Nr: nr}.Name()
+	}
+	exec := name == "execve" || name == "execveat"
+	if !r.started {
+		// Until the init child's handshake, its calls are oci-sbx's own
+		// (a signal's return, say).
+		if int32(n.Pid) == r.child && nr == handshakeNr {
+			r.started = true
+		}
+		return
+	}
+	if r.base.Allows(arch, nr, n.Data.Args) {
+		return
+	}
+	exe := r.exe(n)
+	if r.check != nil {
+		c := Call{Arch: arch, Nr: nr}
+		for i, s := range chosenArgs[name] {
+			c.Values[i] = n.Data.Args[s.index] & s.mask
+		}
+		if r.checked == nil {
+			r.checked = map[Call]bool{}
+		}
+		if !r.checked[c] {
+			r.checked[c] = true
+			r.check(c, exe)
+		}
+	}
+	r.rec.Add(arch, nr, n.Data.Args, exe)
+	switch {
+	case exec:
+		// The caller's executable changes once the call runs.
+		clear(r.exes)
+	case name == "exit" || name == "exit_group":
+		delete(r.exes, n.Pid)
+	}
+}
+
+// exe names the executable of a notified caller.
+func (r *recorder) exe(n *notify.Notif) string {
+	if r.cacheExes {
+		if e, ok := r.exes[n.Pid]; ok {
+			return e
+		}
+	}
+	e, err := os.Readlink("/proc/" + strconv.FormatUint(uint64(n.Pid), 10) + "/exe")
+	if err != nil || !notify.IDValid(r.fd, n.ID) {
+		return "?"
+	}
+	if r.cacheExes {
+		if len(r.exes) > 1<<14 {
+			clear(r.exes)
+		}
+		r.exes[n.Pid] = e
+	}
+	return e
+}
+
+// stdio returns the program's standard descriptors as files: a file as
+// it is (duplicated), anything else through a pipe copied by a goroutine,
+// nil as /dev/null. The caller closes the returned files once the child
+// has started; wait waits, for a bounded time, until the output is copied
+// (a descendant left running may hold a pipe open).
+func stdio(in io.Reader, out, errw io.Writer) (files []*os.File, wait func(), err error) {
+	var copies sync.WaitGroup
+	dup := func(f *os.File) (*os.File, error) {
+		fd, err := unix.FcntlInt(f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), f.Name()), nil
+	}
+	add := func(f *os.File, err error) error {
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return fmt.Errorf("setting up the program's standard descriptors: %w", err)
+		}
+		files = append(files, f)
+		return nil
+	}
+	switch x := in.(type) {
+	case nil:
+		err = add(os.Open(os.DevNull))
+	case *os.File:
+		err = add(dup(x))
+	default:
+		r, w, perr := os.Pipe()
+		if perr == nil {
+			go func() { _, _ = io.Copy(w, x); w.Close() }()
+		}
+		err = add(r, perr)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, o := range []io.Writer{out, errw} {
+		switch x := o.(type) {
+		case nil:
+			err = add(os.OpenFile(os.DevNull, os.O_WRONLY, 0))
+		case *os.File:
+			err = add(dup(x))
+		default:
+			r, w, perr := os.Pipe()
+			if perr == nil {
+				copies.Go(func() { _, _ = io.Copy(x, r); r.Close() })
+			}
+			err = add(w, perr)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	wait = func() {
+		done := make(chan struct{})
+		go func() { copies.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+	}
+	return files, wait, nil
+}

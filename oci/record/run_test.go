@@ -1,0 +1,361 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	export "github.com/oci-sbx/oci-sbx/oci/program"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+)
+
+// The test binary is its own init child, as oci-sbx is, and a recorder
+// that a test can kill (helperEnv).
+const helperEnv = "OCI_SBX_RECORD_TEST_HELPER"
+
+var target string // the static marker program, built once
+
+func TestMain(m *testing.M) {
+	if IsInit() {
+		os.Exit(Init())
+	}
+	// Replay runs the profile with sandbox.Run, which starts this binary
+	// again as its init child or export child.
+	sandbox.Init()
+	export.Init()
+	if args, ok := os.LookupEnv(helperEnv); ok {
+		// Everything but ioctl runs unrecorded: once this recorder is
+		// gone, the target can still write what it saw.
+		s, err := convert.Read("base", []byte("default: allow\nrules: [{action: errno(EPERM), syscalls: [ioctl]}]\n"), "", convert.Options{})
+		if err != nil {
+			panic(err)
+		}
+		base, err := NewBase(s)
+		if err != nil {
+			panic(err)
+		}
+		_, err = Run(context.Background(), Config{Args: strings.Fields(args), Stderr: os.Stderr, Base: base})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	dir, err := os.MkdirTemp("", "record-target-")
+	if err != nil {
+		panic(err)
+	}
+	target = filepath.Join(dir, "record-target")
+	build := exec.Command("go", "build", "-o", target, "../../testdata/record-target")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the record target: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// The shape of testdata/record-target's process tree.
+const (
+	children      = 4
+	grandchildren = 2
+	mainThreads   = 8
+	childThreads  = 4
+	grandThreads  = 2
+)
+
+func marker(role, thread int) uint64 { return 0x5eed0000 | uint64(role)<<8 | uint64(thread) }
+
+// wantMarkers lists every marker request the target makes.
+func wantMarkers() []uint64 {
+	var out []uint64
+	for t := range mainThreads {
+		out = append(out, marker(0, t))
+	}
+	for c := 1; c <= children; c++ {
+		for t := range childThreads {
+			out = append(out, marker(c, t))
+		}
+		for g := range grandchildren {
+			for t := range grandThreads {
+				out = append(out, marker(16+2*(c-1)+g, t))
+			}
+		}
+	}
+	return out
+}
+
+func ioctlValues(t *testing.T, rec *Recording, arch string) map[uint64]Seen {
+	t.Helper()
+	nr, err := filter.Syscall(arch, "ioctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, seen := rec.Calls()
+	out := map[uint64]Seen{}
+	for _, c := range calls {
+		if c.Arch == arch && c.Nr == nr {
+			out[c.Values[0]] = seen[c]
+		}
+	}
+	return out
+}
+
+// TestNothingLost records a program whose threads, children and
+// grandchildren each make a marker call once, between hundreds of other
+// calls made at the same time, and finds every marker in the recording,
+// attributed to the target's executable, together with its i386 and x32
+// calls.
+func TestNothingLost(t *testing.T) {
+	for _, nnp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("no_new_privs=%v", nnp), func(t *testing.T) {
+			var stderr bytes.Buffer
+			res, err := Run(context.Background(), Config{Args: []string{target, "-load", "300"}, Stderr: &stderr, NoNewPrivileges: nnp})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status() != 0 {
+				t.Fatalf("target: %s\n%s", status(res), stderr.String())
+			}
+			got := ioctlValues(t, res.Recording, "x86_64")
+			for _, m := range wantMarkers() {
+				s, ok := got[m]
+				if !ok {
+					t.Errorf("marker %#x is missing", m)
+					continue
+				}
+				if s.Count != 1 || s.Exes[target] != 1 {
+					t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
+				}
+			}
+			// 40 markers and 2 kinds of load, far below the cap.
+			if len(got) != len(wantMarkers())+2 {
+				t.Errorf("%d distinct ioctl requests, want %d", len(got), len(wantMarkers())+2)
+			}
+			if runtime.GOARCH == "amd64" {
+				if s := ioctlValues(t, res.Recording, "x86")[0x5eedff00]; s.Count != 1 {
+					t.Errorf("the i386 ioctl was seen %d times, want 1", s.Count)
+				}
+				calls, _ := res.Recording.Calls()
+				x32 := false
+				for _, c := range calls {
+					x32 = x32 || c.Arch == "x32" && c.Name() == "getpid"
+				}
+				if !x32 {
+					t.Error("the x32 getpid is missing")
+				}
+			}
+			if res.Notifications < uint64(len(wantMarkers())*300) {
+				t.Errorf("only %d notifications: the load did not reach the recorder", res.Notifications)
+			}
+		})
+	}
+}
+
+// TestKilled: a program killed by a signal still yields what it did, and
+// its status says how it ended.
+func TestKilled(t *testing.T) {
+	res, err := Run(context.Background(), Config{Args: []string{target, "-load", "10", "-mode", "selfkill"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Signal != syscall.SIGKILL || res.Status() != 137 {
+		t.Fatalf("status %d (signal %v), want 137", res.Status(), res.Signal)
+	}
+	got := ioctlValues(t, res.Recording, "x86_64")
+	for _, m := range wantMarkers()[:mainThreads] {
+		if _, ok := got[m]; !ok {
+			t.Errorf("marker %#x is missing", m)
+		}
+	}
+	calls, _ := res.Recording.Calls()
+	killed := false
+	for _, c := range calls {
+		killed = killed || c.Name() == "kill"
+	}
+	if !killed {
+		t.Error("the kill call itself is missing")
+	}
+}
+
+// TestDaemon: a descendant that outlives the program is named, and the
+// recorder returns without waiting for it.
+func TestDaemon(t *testing.T) {
+	var out bytes.Buffer
+	start := time.Now()
+	res, err := Run(context.Background(), Config{Args: []string{target, "-load", "1", "-mode", "daemon"}, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(out.String()))
+	if err != nil {
+		t.Fatalf("target printed %q", out.String())
+	}
+	defer unix.Kill(pid, unix.SIGKILL)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Run took %v: it waited for the daemon", d)
+	}
+	if len(res.Leftovers) != 1 || res.Leftovers[0].Pid != pid || res.Leftovers[0].Exe != target {
+		t.Fatalf("leftovers %v, want pid %d (%s)", res.Leftovers, pid, target)
+	}
+	if res.Status() != 0 {
+		t.Errorf("status %d", res.Status())
+	}
+}
+
+// TestRecorderDies: when the recorder is killed, the program is not left
+// waiting: its notified calls fail with ENOSYS. (Here only ioctl is
+// notified; a program whose every call is notified cannot even exit then:
+// exit_group fails too.)
+func TestRecorderDies(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "flag")
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := exec.Command(self)
+	rec.Env = append(os.Environ(), helperEnv+"="+target+" -mode untilenosys "+flag)
+	rec.Stderr = os.Stderr
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(want string) bool {
+		for range 1000 {
+			if b, _ := os.ReadFile(flag); string(b) == want {
+				return true
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return false
+	}
+	if !waitFor("started\n") {
+		rec.Process.Kill()
+		rec.Wait()
+		t.Fatal("the target never started")
+	}
+	if err := rec.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	rec.Wait()
+	if !waitFor("ENOSYS\n") {
+		t.Fatal("the target never saw ENOSYS once the recorder was gone")
+	}
+}
+
+// TestBaseRunsUnrecorded: with an earlier recording as the base, a second
+// run is answered far less often and records only what is new.
+func TestBaseRunsUnrecorded(t *testing.T) {
+	first, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := Profile(first.Recording, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := readProfile(t, p.String())
+	base, err := NewBase(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the first run did is in the base; the Go runtime may make a
+	// call or two it did not make the first time.
+	if n := second.Recording.Len(); n > 3 {
+		calls, _ := second.Recording.Calls()
+		t.Errorf("%d kinds of call recorded again: %v", n, calls)
+	}
+	if second.Notifications*10 > first.Notifications {
+		t.Errorf("%d notifications with the base, %d without", second.Notifications, first.Notifications)
+	}
+
+	// A base lacking the markers of one child: exactly those are new.
+	var kept []string
+	for _, line := range strings.Split(p.String(), "\n") {
+		kept = append(kept, line)
+	}
+	text := strings.Join(kept, "\n")
+	for th := range childThreads {
+		text = strings.Replace(text, fmt.Sprintf("\"arg1 & 0xffffffff == %#x\"", marker(2, th)), "\"arg1 & 0xffffffff == 1\"", 1)
+	}
+	base, err = NewBase(readProfile(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked []Call
+	third, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base, Check: func(c Call, exe string) { checked = append(checked, c) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ioctlValues(t, third.Recording, "x86_64")
+	for th := range childThreads {
+		if _, ok := got[marker(2, th)]; !ok {
+			t.Errorf("the marker %#x the base lacks was not recorded", marker(2, th))
+		}
+	}
+	if len(got) != childThreads {
+		t.Errorf("ioctl requests recorded: %v, want only child 2's markers", got)
+	}
+	if len(checked) < childThreads {
+		t.Errorf("check saw %v", checked)
+	}
+}
+
+// TestEBPFNothingLost is TestNothingLost for the eBPF recorder.
+func TestEBPFNothingLost(t *testing.T) {
+	if os.Geteuid() != 0 {
+		testutil.Missing(t, "the eBPF recorder needs root")
+	}
+	var stderr bytes.Buffer
+	res, err := Run(context.Background(), Config{Args: []string{target, "-load", "300"}, Stderr: &stderr, Mode: ModeEBPF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status() != 0 {
+		t.Fatalf("target: %s\n%s", status(res), stderr.String())
+	}
+	got := ioctlValues(t, res.Recording, "x86_64")
+	for _, m := range wantMarkers() {
+		s, ok := got[m]
+		if !ok {
+			t.Errorf("marker %#x is missing", m)
+			continue
+		}
+		if s.Count != 1 || s.Exes[target] != 1 {
+			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
+		}
+	}
+	if s := got[0x5eedfe00]; s.Count < uint64(len(wantMarkers())*150) {
+		t.Errorf("the load's ioctl was counted %d times", s.Count)
+	}
+	if s := ioctlValues(t, res.Recording, "x86")[0x5eedff00]; s.Count != 1 {
+		t.Errorf("the i386 ioctl was seen %d times, want 1", s.Count)
+	}
+	calls, _ := res.Recording.Calls()
+	x32 := false
+	for _, c := range calls {
+		x32 = x32 || c.Arch == "x32" && c.Name() == "getpid"
+	}
+	if !x32 {
+		t.Error("the x32 getpid is missing")
+	}
+}

@@ -1,0 +1,143 @@
+// Command record-target makes distinct marker calls from many threads, its
+// children and its grandchildren, under load, so that a test can check that
+// a recording lost none of them.
+//
+// Every marker is ioctl(-1, Marker(role, thread)), which fails with EBADF;
+// the request is what the recorder keeps. Roles: 0 is the first process,
+// 1..Children its children, and 16+2*(c-1)+g child c's grandchild g.
+// On x86_64 it also makes one i386 call (int 0x80) and one x32 call.
+//
+// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The shape of the process tree.
+const (
+	Children        = 4
+	Grandchildren   = 2
+	MainThreads     = 8
+	ChildThreads    = 4
+	GrandThreads    = 2
+	markerBase      = 0x5eed0000
+	i386Marker      = 0x5eedff00
+	i386Ioctl       = 54 // ioctl on i386
+	x32Getpid       = 39 | 0x40000000
+	roleGrandOffset = 16
+)
+
+// Marker is the ioctl request of one thread of one role.
+func Marker(role, thread int) uint32 { return markerBase | uint32(role)<<8 | uint32(thread) }
+
+var load = flag.Int("load", 200, "extra calls per thread, to keep the recorder busy")
+
+func main() {
+	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, child, grand")
+	role := flag.Int("role", 0, "for child and grand")
+	flag.Parse()
+	switch *mode {
+	case "child":
+		markers(*role, ChildThreads)
+		spawn(Grandchildren, func(g int) []string {
+			return []string{"-mode", "grand", "-role", strconv.Itoa(roleGrandOffset + 2*(*role-1) + g)}
+		})
+	case "grand":
+		markers(*role, GrandThreads)
+	case "daemon":
+		markers(0, 1)
+		// A daemon that outlives the program: its own session, still
+		// running when the first process exits.
+		cmd := exec.Command("/proc/self/exe", "-mode", "sleep")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			fail(err)
+		}
+		fmt.Println(cmd.Process.Pid)
+	case "sleep":
+		time.Sleep(30 * time.Second)
+	case "untilenosys":
+		// Once the recorder is gone, a notified call fails with ENOSYS
+		// rather than waiting for ever.
+		if err := os.WriteFile(flag.Arg(0), []byte("started\n"), 0o644); err != nil {
+			fail(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(Marker(0, 0)), 0)
+			if e == unix.ENOSYS {
+				_ = os.WriteFile(flag.Arg(0), []byte("ENOSYS\n"), 0o644)
+				os.Exit(0)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		fail(errors.New("no ENOSYS within 20s"))
+	default:
+		markers(0, MainThreads)
+		otherABIs()
+		spawn(Children, func(c int) []string { return []string{"-mode", "child", "-role", strconv.Itoa(c + 1)} })
+		if *mode == "selfkill" {
+			_ = unix.Kill(os.Getpid(), unix.SIGKILL)
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+// markers makes one marker call from each of n threads, each thread its
+// own OS thread, all at once, with load calls around them.
+func markers(role, n int) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for t := range n {
+		wg.Go(func() {
+			runtime.LockOSThread() // a thread of its own, never handed back
+			<-start
+			for i := range *load {
+				// Calls the recorder has to answer, several of them
+				// the same kind.
+				unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(markerBase|0xfe00|i%2), 0)
+			}
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(Marker(role, t)), 0)
+			if e != unix.EBADF {
+				fail(fmt.Errorf("marker ioctl: %v, want EBADF", e))
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
+// spawn starts n copies of this program and waits for them.
+func spawn(n int, args func(i int) []string) {
+	var cmds []*exec.Cmd
+	for i := range n {
+		cmd := exec.Command("/proc/self/exe", append([]string{"-load", strconv.Itoa(*load)}, args(i)...)...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Start(); err != nil {
+			fail(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			fail(err)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "record-target:", err)
+	os.Exit(3)
+}
