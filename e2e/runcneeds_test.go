@@ -62,7 +62,7 @@ func TestRuncNeeds(t *testing.T) {
 	rootfs := filepath.Join(dir, "rootfs")
 	writeRootfs(t, rootfs, map[string][]byte{"tiny": tiny})
 
-	version := runcVersion(t, runc)
+	version := runcRelease(t, runc)
 	known, err := runtimes.Lookup("runc", version)
 	if err != nil {
 		if !testutil.Update() {
@@ -369,8 +369,8 @@ func runcError(out string, code int, timedOut bool) string {
 	return fmt.Sprintf("exit status %d", code)
 }
 
-// runcVersion is the version `runc --version` prints on its first line.
-func runcVersion(t *testing.T, runc string) string {
+// runcRelease is the version `runc --version` prints on its first line.
+func runcRelease(t *testing.T, runc string) string {
 	out, err := exec.Command(runc, "--version").Output()
 	if err != nil {
 		t.Fatal(err)

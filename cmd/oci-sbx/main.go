@@ -13,6 +13,10 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
+// nriPluginSocket is set by a runtime that starts oci-sbx as an NRI
+// plugin from its plugin directory (NRI's api.PluginSocketEnvVar).
+const nriPluginSocket = "NRI_PLUGIN_SOCKET"
+
 func main() {
 	// oci-sbx starts itself again to load a filter in a child: the
 	// recorder's, the init child of exec (like "runc init"), and the child
@@ -26,7 +30,13 @@ func main() {
 	program.Init()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := app.New().Run(ctx, os.Args)
+	args := os.Args
+	if len(args) == 1 && os.Getenv(nriPluginSocket) != "" {
+		// containerd and CRI-O start the plugins in their NRI plugin
+		// directory without arguments, handing over the connection.
+		args = append(args, "nri")
+	}
+	err := app.New().Run(ctx, args)
 	stop()
 	app.PrintError(os.Stderr, err)
 	os.Exit(app.ExitCode(err))

@@ -17,6 +17,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -102,6 +103,22 @@ func knownSyscall(name string, arches []libseccomp.ScmpArch) bool {
 func LibseccompVersion() (string, error) {
 	major, minor, micro := seccomp.Version()
 	return fmt.Sprintf("%d.%d.%d", major, minor, micro), nil
+}
+
+// Features is what the linked runc loader can put in a filter here, as
+// `runc features` reports it: the actions, operators and architectures it
+// knows, and the filter flags it knows and this kernel and libseccomp
+// support.
+func Features() *features.Seccomp {
+	enabled := true
+	return &features.Seccomp{
+		Enabled:        &enabled,
+		Actions:        seccomp.KnownActions(),
+		Operators:      seccomp.KnownOperators(),
+		Archs:          seccomp.KnownArchs(),
+		KnownFlags:     seccomp.KnownFlags(),
+		SupportedFlags: seccomp.SupportedFlags(),
+	}
 }
 
 // HasCapSysAdmin reports whether CAP_SYS_ADMIN is in the effective set.
