@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // TestInstall builds and installs with make install into a scratch
@@ -23,7 +25,7 @@ func TestInstall(t *testing.T) {
 	bash := requireTool(t, "bash")
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"
 	if _, err := os.Stat(bashCompletion); err != nil {
-		missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
+		testutil.Missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
 	}
 	requireTool(t, "git")
 	dir := t.TempDir()
