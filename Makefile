@@ -13,11 +13,7 @@ VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown
 VERSION_LDFLAGS := -X github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app.Version=$(VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
-<<<<<<< HEAD
-PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./convert/merge ./internal/suggest ./internal/tree ./oci ./oci/stage ./oci/annotation ./hooks ./hooks/notify ./hooks/nri
-=======
-PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./convert/merge ./oci/record ./internal/suggest ./internal/tree ./oci ./oci/stage ./oci/annotation ./hooks ./hooks/notify
->>>>>>> record
+PURE_PKGS   := ./convert ./convert/rules ./convert/syscalls ./convert/format ./convert/docker ./convert/oci ./convert/spo ./convert/kubernetes ./convert/libseccompc ./convert/filter ./convert/lint ./convert/merge ./internal/suggest ./internal/tree ./oci ./oci/stage ./oci/annotation ./hooks ./hooks/notify ./hooks/nri ./oci/record
 
 .PHONY: help deps build build-pure install uninstall test test-readme test-pure test-seccomp test-e2e fuzz demo bench lint check-deps measure-runc generate clean
 
