@@ -86,7 +86,7 @@ func (a *Agent) logf(format string, args ...any) {
 
 // DefaultRuntimeRoots is where runc keeps its containers' state when root
 // runs it, directly or under Podman.
-var DefaultRuntimeRoots = []string{"/run/runc"}
+var DefaultRuntimeRoots = []string{"/run/runc", "/run/containerd/runc/k8s.io"}
 
 // containerOf returns the id of the runc container whose init process is
 // pid, from runc's state.json files, or "pid-N".

@@ -8,12 +8,14 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
 )
 
 // AnnotationHandover marks the state that oci-sbx's late stage sends the
 // agent; its value is HandoverLate.
 const (
-	AnnotationHandover = "io.oci-sbx.handover"
+	AnnotationHandover = annotation.OCI + annotation.Handover
 	HandoverLate       = "late"
 )
 

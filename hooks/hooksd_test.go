@@ -15,7 +15,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestHooksD(t *testing.T) {
-	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles")
+	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +79,10 @@ func TestHooksD(t *testing.T) {
 		t.Error("an empty value does not run the hook (which would then fail on it)")
 	}
 
-	if _, err := NewHooksD("oci-sbx", ""); err == nil {
+	if _, err := NewHooksD("oci-sbx", "", ""); err == nil {
 		t.Error("a relative path was accepted")
 	}
-	if _, err := NewHooksD("/usr/bin/oci-sbx", "profiles"); err == nil {
+	if _, err := NewHooksD("/usr/bin/oci-sbx", "profiles", ""); err == nil {
 		t.Error("a relative profiles directory was accepted")
 	}
 }

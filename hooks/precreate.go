@@ -57,6 +57,13 @@ type PrecreateOptions struct {
 	// LateDir is where the late stage's files are kept; empty means
 	// DefaultLateDir.
 	LateDir string
+	// Records is the directory the record annotation names files in;
+	// empty means DefaultRecords. RecordRun keeps the recorders' sockets
+	// and logs; empty means DefaultRecordRun.
+	Records, RecordRun string
+	// Recorder finds the oci-sbx that records (record --listen); nil
+	// means this executable.
+	Recorder func() (string, error)
 	// Convert is passed to convert.Read; its Warn receives the profile's
 	// warnings, and notes about what the filter did.
 	Convert convert.Options
@@ -100,8 +107,11 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	inline, hasInline := ann.Get(annotation.Rules)
 	report, hasReport := ann.Get(annotation.Report)
 	engineMode, _ := ann.Get(annotation.EngineProfile)
-	if _, ok := ann.Get(annotation.Record); ok {
-		return nil, fmt.Errorf("annotation %s: recording is not done by the precreate hook", ann.Key(annotation.Record))
+	if name, ok := ann.Get(annotation.Record); ok {
+		if engineMode != "" && engineMode != annotation.EngineProfileKeep && engineMode != annotation.EngineProfileReplace {
+			return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+		}
+		return recordContainer(config, ann, name, engineMode == annotation.EngineProfileReplace, opt)
 	}
 	switch {
 	case !hasPath && !hasInline:
@@ -161,7 +171,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Binary, err = lateBinary(opt.LateBinary); err != nil {
 			return nil, fmt.Errorf("applying the profile: it needs a late stage (%s), and the late stage needs a static oci-sbx: %w", conflicts(plan), err)
 		}
-		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
+		if at.Dir, err = writeLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
 	}
@@ -324,3 +334,7 @@ func checkSocket(path string) error {
 	}
 	return nil
 }
+
+// writeLateDir makes the late stage's directory on the host (see
+// stage.WriteLateDir), for the back-ends of this package.
+func writeLateDir(root string, l *stage.Late) (string, error) { return stage.WriteLateDir(root, l) }

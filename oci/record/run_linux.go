@@ -46,7 +46,7 @@ type Config struct {
 	NoNewPrivileges bool
 	// Mode is how calls are observed: ModeNotify (the default) or
 	// ModeEBPF; ModeAuto takes eBPF where it loads (root, BTF, cgroup2)
-	// and notify elsewhere.
+	// when there is no base, and notify otherwise.
 	Mode Mode
 	// Linger is how long the recorder keeps answering descendants that
 	// outlive the program before it lets go of them (default 100ms).
@@ -87,7 +87,9 @@ type Result struct {
 	Notifications uint64
 	// Setup is the time spent before the program started: the init
 	// child, its filter and the handshake, or loading the eBPF programs.
-	Setup time.Duration
+	// Elapsed is the program's own time, from then until it exited; what
+	// came after (descendants, collecting, detaching) is neither.
+	Setup, Elapsed time.Duration
 }
 
 // Status is the exit status a shell would report.
@@ -130,7 +132,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	case ModeEBPF:
 		return runEBPF(ctx, c, base, path, env, began)
 	case ModeAuto:
-		if c.Check == nil && os.Geteuid() == 0 {
+		// With a base, notify is the faster: the kernel answers what the
+		// base allows, and only new calls cost a round trip, while the
+		// tracepoint costs every call something.
+		if c.Check == nil && c.Base == nil && os.Geteuid() == 0 {
 			res, err := runEBPF(ctx, c, base, path, env, began)
 			if !errors.Is(err, ErrEBPFUnsupported) {
 				return res, err
@@ -219,6 +224,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	stop := context.AfterFunc(ctx, func() { _ = unix.Kill(pid, unix.SIGTERM) })
 	ws, werr := waitPid(pid)
 	stop()
+	elapsed := time.Since(began) - setup
 
 	var initErr error
 	for line := range drain(lines) {
@@ -228,7 +234,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 
 	// The program is gone; its descendants may not be.
-	res := &Result{Recording: rec.rec, Setup: setup}
+	res := &Result{Recording: rec.rec, Setup: setup, Elapsed: elapsed}
 	linger := c.Linger
 	if linger == 0 {
 		linger = 100 * time.Millisecond

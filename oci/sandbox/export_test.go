@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -680,4 +681,146 @@ func TestExportUnprivileged(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "denied=true\n") || !strings.Contains(string(out), "CAP_SYS_ADMIN") {
 		t.Fatalf("unprivileged export: %v\n%s", err, out)
 	}
+}
+
+// TestExportErrnoLimit checks rules.MaxErrno against the libseccomp this
+// build links, through runc's loader in a child process: the largest
+// errno convert accepts loads, the next one does not.
+func TestExportErrnoLimit(t *testing.T) {
+	requireRoot(t)
+	profile := func(errno uint) *specs.LinuxSeccomp {
+		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: &errno}}}
+	}
+	if _, err := ExportBPF(context.Background(), profile(rules.MaxErrno)); err != nil {
+		t.Errorf("errno %d: %v", rules.MaxErrno, err)
+	}
+	if _, err := ExportBPF(context.Background(), profile(rules.MaxErrno+1)); err == nil {
+		t.Errorf("errno %d loaded; rules.MaxErrno is too small", rules.MaxErrno+1)
+	}
+}
+
+// TestExportPrecedence checks the rules language's precedence against the
+// program runc's loader builds (libseccomp, in a child process): for
+// documents whose rules for one syscall overlap, every argument vector
+// worth trying gets the strictest action among the rules that match it,
+// else the default, whatever libseccomp does with the rules' order.
+func TestExportPrecedence(t *testing.T) {
+	requireRoot(t)
+	if syscalls.NativeArch() != "x86_64" {
+		t.Skip("the probes use x86_64 syscall numbers")
+	}
+	docs := []struct {
+		src   string
+		calls []string
+	}{
+		{"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [\"@system-service\"]}\n  - {action: errno(EPERM), syscalls: [\"@network-connect\"]}\n",
+			[]string{"connect", "sendto", "sendmsg", "io_uring_setup", "read", "socket"}},
+		{"default: errno(EPERM)\nrules:\n  - {action: errno(EPERM), syscalls: [openat]}\n  - {action: allow, syscalls: [openat, read]}\n",
+			[]string{"openat", "read"}},
+		{"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socket, openat]}\n  - {action: errno(EPERM), syscalls: [socket], when: [\"arg0 == AF_PACKET\"]}\n  - {action: errno(EPERM), syscalls: [openat], when: [\"arg2 & O_ACCMODE == O_WRONLY\"]}\n",
+			[]string{"socket", "openat"}},
+		{"default: allow\nrules:\n  - {action: log, syscalls: [kill]}\n  - {action: errno(EPERM), syscalls: [kill], when: [\"arg1 == 9\"]}\n  - {action: kill, syscalls: [kill], when: [\"arg0 == 1\"]}\n",
+			[]string{"kill"}},
+		{"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [personality], when: [\"arg0 == 0\"]}\n  - {action: trap, syscalls: [personality]}\n  - {action: allow, syscalls: [socket], when: [\"arg1 == 1\"]}\n  - {action: errno(EACCES), syscalls: [socket], when: [\"arg0 == 17\"]}\n",
+			[]string{"personality", "socket"}},
+	}
+	// And pseudo-random ones: up to four rules for kill, each with an
+	// action and up to two conditions on two arguments.
+	r := rand.New(rand.NewPCG(3, 4))
+	actions := []string{"allow", "log", "errno(EPERM)", "errno(EACCES)", "trap", "kill-process", "trace(1)"}
+	ops := []string{"==", "!=", "<", "<=", ">", ">=", "& 3 =="}
+	for len(docs) < 60 {
+		var src strings.Builder
+		fmt.Fprintf(&src, "default: %s\nrules:\n", actions[r.IntN(3)])
+		for i := 0; i <= r.IntN(4); i++ {
+			fmt.Fprintf(&src, "  - action: %s\n    syscalls: [kill]\n", actions[r.IntN(len(actions))])
+			if r.IntN(3) > 0 {
+				fmt.Fprintf(&src, "    when: [\"arg%d %s %d\"]\n", r.IntN(2), ops[r.IntN(len(ops))], r.IntN(4))
+			}
+		}
+		p, err := rules.Parse("t.yaml", []byte(src.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Compile(rules.CompileOptions{}); err == nil {
+			docs = append(docs, struct {
+				src   string
+				calls []string
+			}{src.String(), []string{"kill"}})
+		}
+	}
+	for i, doc := range docs {
+		p, err := rules.Parse("t.yaml", []byte(doc.src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := p.Compile(rules.CompileOptions{})
+		if err != nil {
+			t.Fatalf("doc %d: %v", i, err)
+		}
+		b, err := ExportBPF(context.Background(), s)
+		if err != nil {
+			t.Fatalf("doc %d: %v", i, err)
+		}
+		prog := mustDecode(t, b)
+		vectors := [][6]uint64{{}}
+		for _, r := range p.Rules {
+			for _, c := range r.When {
+				for _, v := range []uint64{c.Value, c.Value + 1, c.Value - 1, c.Value | 1<<32, ^uint64(0)} {
+					var a [6]uint64
+					a[c.Arg] = v
+					vectors = append(vectors, a)
+					for _, o := range p.Rules {
+						for _, d := range o.When {
+							if d.Arg != c.Arg {
+								b := a
+								b[d.Arg] = d.Value
+								vectors = append(vectors, b)
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, call := range doc.calls {
+			nr, ok := syscalls.SyscallNumber("x86_64", call)
+			if !ok {
+				t.Fatalf("no number for %s", call)
+			}
+			for _, args := range vectors {
+				got := prog.Run(filter.Data{Nr: int32(nr), Arch: auditX8664, Args: args}).Action()
+				if want := strictest(p, call, args); got != want {
+					t.Errorf("doc %d: %s%v: the loaded program says %s, the rules %s\n%s", i, call, args, got, want, doc.src)
+				}
+			}
+		}
+	}
+}
+
+// strictest is what a rules document means for a call.
+func strictest(p *rules.Profile, call string, args [6]uint64) rules.Action {
+	best, found := p.Default, false
+	for _, r := range p.Rules {
+		var members []string
+		for _, n := range r.Syscalls {
+			if strings.HasPrefix(n.Name, "@") {
+				m, _ := rules.GroupMembers(n.Name, []string{"x86_64"})
+				members = append(members, m...)
+			} else {
+				members = append(members, n.Name)
+			}
+		}
+		if !slices.Contains(members, call) {
+			continue
+		}
+		holds := true
+		for _, c := range r.When {
+			holds = holds && c.Matches(args[c.Arg])
+		}
+		if holds && (!found || rules.Rank(r.Action) > rules.Rank(best)) {
+			best, found = r.Action, true
+		}
+	}
+	return best
 }

@@ -195,7 +195,7 @@ func early(p *specs.LinuxSeccomp, pass map[string]bool) (*specs.LinuxSeccomp, er
 		return nil, fmt.Errorf("reading the default action: %w", err)
 	}
 	if def.Kind == rules.Allow || def.Kind == rules.Log {
-		return e, nil
+		return e, pastTheStub(p, e)
 	}
 	names := make([]string, 0, len(pass))
 	for n := range pass {
@@ -203,84 +203,85 @@ func early(p *specs.LinuxSeccomp, pass map[string]bool) (*specs.LinuxSeccomp, er
 	}
 	slices.Sort(names)
 	e.Syscalls = append(e.Syscalls, specs.LinuxSyscall{Names: names, Action: specs.ActAllow})
+	if err := pastTheStub(p, e); err != nil {
+		return nil, err
+	}
 	if killLike(def) {
-		if gap := enosysGap(p, e); len(gap) > 0 {
-			enosys := uint(syscall.ENOSYS)
-			e.Syscalls = append(e.Syscalls, specs.LinuxSyscall{Names: gap, Action: specs.ActErrno, ErrnoRet: &enosys})
-		}
+		// runc's stub returns ENOSYS for a syscall past the last one a
+		// profile names, and the early profile names more than p, some
+		// on numbers no syscall table names (x32's gaps): where p's
+		// stub says ENOSYS, e's default would kill. With ENOSYS as e's
+		// default the stack answers as p: p's kill is the stricter
+		// answer, and between two ENOSYS there is nothing to choose.
+		enosys := uint(syscall.ENOSYS)
+		e.DefaultAction, e.DefaultErrnoRet = specs.ActErrno, &enosys
 	}
 	return e, nil
 }
 
-// enosysGap returns the syscalls that p answers with runc's ENOSYS stub
-// and e would answer with the default action: runc's stub returns ENOSYS
-// for every syscall numbered above the highest one a profile names, and
-// the early profile names more. Where p's default kills, e must answer
-// those with ENOSYS itself, or the stack would kill where p returns
-// ENOSYS.
-func enosysGap(p, e *specs.LinuxSeccomp) []string {
-	if p.DefaultErrnoRet != nil && *p.DefaultErrnoRet == uint(syscall.ENOSYS) {
-		return nil // runc adds no stub then
+// pastTheStub softens, in the early profile e, the rules that kill or
+// trap on a call libseccomp multiplexes (connect on x86) whose direct
+// number lies past the last one p names there: runc's stub answers that
+// number with ENOSYS in p's filter, before p's rule, but not in e's, which
+// names more. ENOSYS there instead keeps e from being stricter than p; the
+// stack still answers as p (p's kill or trap through the multiplexer is
+// the stricter answer, and ENOSYS meets ENOSYS at the direct number).
+func pastTheStub(p, e *specs.LinuxSeccomp) error {
+	def, err := rules.ActionFromSpec(p.DefaultAction, p.DefaultErrnoRet)
+	if err != nil {
+		return fmt.Errorf("reading the default action: %w", err)
 	}
-	arches := []string{syscalls.NativeArch()}
-	for _, a := range p.Architectures {
-		if name, err := syscalls.ArchFromSpec(a); err == nil && !slices.Contains(arches, name) {
-			arches = append(arches, name)
-		}
+	if !stubbed(def) {
+		return nil
 	}
-	named := map[string]bool{}
-	for _, r := range e.Syscalls {
-		for _, n := range r.Names {
-			named[n] = true
-		}
+	arches, err := archSet(p)
+	if err != nil {
+		return err
 	}
-	lastP := lastNumbers(p.Syscalls, nil, arches)
-	var gap []string
-	for {
-		// Each syscall added to the gap can raise e's last number on
-		// another architecture; go on until nothing changes.
-		lastE := lastNumbers(e.Syscalls, gap, arches)
-		added := false
-		for _, n := range syscalls.AllSyscalls() {
-			if named[n] {
+	past := func(n string) bool {
+		for _, arch := range arches {
+			last := lastNamed(p, arch)
+			if syscalls.SyscallMultiplexer(arch, n) == "" || last == 0 {
 				continue
 			}
-			for _, arch := range arches {
-				nr, ok := syscalls.SyscallNumber(arch, n)
-				if ok && lastP[arch] > 0 && nr > lastP[arch] && nr <= lastE[arch] {
-					gap = append(gap, n)
-					named[n], added = true, true
-					break
-				}
+			if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > last {
+				return true
 			}
 		}
-		if !added {
-			slices.Sort(gap)
-			return gap
-		}
+		return false
 	}
-}
-
-// lastNumbers returns, per architecture, the highest syscall number the
-// rules (and extra names) mention, as runc's stub computes it.
-func lastNumbers(rs []specs.LinuxSyscall, extra []string, arches []string) map[string]int {
-	last := map[string]int{}
-	see := func(n string) {
-		for _, arch := range arches {
-			if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > last[arch] {
-				last[arch] = nr
-			}
+	enosys := uint(syscall.ENOSYS)
+	var out []specs.LinuxSyscall
+	for _, r := range e.Syscalls {
+		a, err := rules.ActionFromSpec(r.Action, r.ErrnoRet)
+		if err != nil {
+			return err
 		}
-	}
-	for _, r := range rs {
+		if !killLike(a) {
+			out = append(out, r)
+			continue
+		}
+		var keep, soften []string
 		for _, n := range r.Names {
-			see(n)
+			if past(n) {
+				soften = append(soften, n)
+			} else {
+				keep = append(keep, n)
+			}
+		}
+		if len(keep) > 0 {
+			k := r
+			k.Names = keep
+			out = append(out, k)
+		}
+		if len(soften) > 0 {
+			s := r
+			s.Names, s.Action, s.ErrnoRet = soften, specs.ActErrno, &enosys
+			out = append(out, s)
 		}
 	}
-	for _, n := range extra {
-		see(n)
-	}
-	return last
+	e.Syscalls = out
+	return nil
 }
 
 // late returns the profile the late stage loads: p, without what only

@@ -335,3 +335,25 @@ func splitFor(p *specs.LinuxSeccomp, nnp bool) (*split, error) {
 	}
 	return s, nil
 }
+
+// lastNumbers returns, per architecture, the highest syscall number the
+// rules (and extra names) mention, as runc's stub computes it.
+func lastNumbers(rs []specs.LinuxSyscall, extra []string, arches []string) map[string]int {
+	last := map[string]int{}
+	see := func(n string) {
+		for _, arch := range arches {
+			if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > last[arch] {
+				last[arch] = nr
+			}
+		}
+	}
+	for _, r := range rs {
+		for _, n := range r.Names {
+			see(n)
+		}
+	}
+	for _, n := range extra {
+		see(n)
+	}
+	return last
+}

@@ -60,7 +60,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"", "convert", "exec", "lint", "simulate", "diff", "record", "merge", "version"} {
+	for _, cmd := range []string{"", "convert", "exec", "lint", "simulate", "diff", "record", "merge", "nri", "version"} {
 		name := "help-" + cmd + ".txt"
 		args := []string{"--help"}
 		if cmd == "" {

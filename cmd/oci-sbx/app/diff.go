@@ -38,10 +38,10 @@ Exit status: 0 when the profiles act the same, 1 when they differ, 2 on trouble.
 Examples:
    oci-sbx diff testdata/demo.yaml hardened.yaml
    oci-sbx diff --arch x86_64 /usr/share/containers/seccomp.json docker.json`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "arch", Usage: "compare only these `ARCH`es (default: every architecture libseccomp knows)"},
 			formatFlag(),
-		},
+		}, capFlags()...),
 		Action: runDiff,
 	}
 }
@@ -69,7 +69,7 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 		fmt.Fprintf(errw, "oci-sbx: %v\n", err)
 		return &ExitStatus{Code: 2}
 	}
-	opt := warnOptions(c)
+	opt := withCaps(c, warnOptions(c))
 	pa, sa, err := loadProgram(ctx, c.Root().Reader, c.Args().Get(0), "", opt)
 	if err != nil {
 		return trouble(err)

@@ -95,3 +95,20 @@ func notef(c *cli.Command, format string, args ...any) {
 		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format, args...)
 	}
 }
+
+// capFlags are --cap-add and --cap-drop for commands that read a profile
+// resolved for one capability set: Docker's includes and excludes by
+// capability resolve against the set docker run grants, changed as
+// docker run --cap-add and --cap-drop change it.
+func capFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "cap-add", Usage: "`CAP`s added to the set docker run grants, as docker run --cap-add, for Docker includes/excludes"},
+		&cli.StringSliceFlag{Name: "cap-drop", Usage: "`CAP`s dropped from the set docker run grants, as docker run --cap-drop"},
+	}
+}
+
+// withCaps sets the options' capability changes from capFlags.
+func withCaps(c *cli.Command, opt convert.Options) convert.Options {
+	opt.CapAdd, opt.CapDrop = splitList(c.StringSlice("cap-add")), splitList(c.StringSlice("cap-drop"))
+	return opt
+}

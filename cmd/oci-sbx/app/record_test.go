@@ -10,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -143,11 +144,11 @@ func TestVerifyFailsLoudly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := record.Replay(t.Context(), record.Config{Args: []string{bb, "ls", "/"}}, p)
+	res, err := replay.Run(t.Context(), record.Config{Args: []string{bb, "ls", "/"}}, p)
 	if err == nil || !errors.Is(err, record.ErrReplay) {
 		t.Fatalf("the replay without getdents64 passed: %v, %v", res, err)
 	}
-	if res == nil || !res.SeccompKill {
+	if !res.SeccompKill {
 		t.Fatalf("replay: %v, %v", res, err)
 	}
 	if os.Geteuid() == 0 && !strings.Contains(err.Error(), "getdents64") {

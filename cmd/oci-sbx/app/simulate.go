@@ -40,12 +40,12 @@ Examples:
    oci-sbx simulate /usr/share/containers/seccomp.json kexec_load
    oci-sbx simulate --trace prog.bpf connect
    oci-sbx simulate --format json testdata/demo.yaml connect`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			fromFlag(programInputs),
 			&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"},
 			&cli.BoolFlag{Name: "trace", Usage: "print every instruction executed, then the action"},
 			formatFlag(),
-		},
+		}, capFlags()...),
 		Action: runSimulate,
 	}
 }
@@ -88,7 +88,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 
-	opt := warnOptions(c)
+	opt := withCaps(c, warnOptions(c))
 	prog, _, err := loadProgram(ctx, c.Root().Reader, args[0], from, opt)
 	if err != nil {
 		return err
