@@ -567,7 +567,7 @@ func (r *recorder) handle(n *notify.Notif) {
 		return
 	}
 	exe := r.exe(n)
-	if r.child != 0 && int32(n.pid) == r.child {
+	if r.child != 0 && int32(n.Pid) == r.child {
 		// Between the handshake and its execve the init child is still
 		// oci-sbx (a preemption signal's rt_sigreturn can come then):
 		// only the execve itself is the program's.
