@@ -47,32 +47,9 @@ func useCache(t *testing.T, dir string) {
 	t.Helper()
 	testutil.RequireRoot(t) // the cache is root's only
 	if dir == "" {
-		dir = privateDir(t)
+		dir = testutil.PrivateDir(t)
 	}
 	t.Setenv(Env, dir)
-}
-
-// privateDir returns a new directory of root's with mode 0700.
-func privateDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	list, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range list {
-		names = append(names, e.Name())
-	}
-	return names
 }
 
 func (c Counts) minus(d Counts) Counts {
@@ -121,7 +98,7 @@ func TestCacheTampered(t *testing.T) {
 			// to this profile's name: valid, but for another key.
 			useCache(t, "")
 			get(t, other)
-			src := entries(t, os.Getenv(Env))[0]
+			src := testutil.Entries(t, os.Getenv(Env))[0]
 			data, err := os.ReadFile(filepath.Join(os.Getenv(Env), src))
 			if err != nil {
 				t.Fatal(err)
@@ -157,10 +134,10 @@ func TestCacheTampered(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			useCache(t, dir)
 			get(t, s)
-			entry := filepath.Join(dir, entries(t, dir)[0])
+			entry := filepath.Join(dir, testutil.Entries(t, dir)[0])
 			good, err := os.ReadFile(entry)
 			if err != nil {
 				t.Fatal(err)
@@ -251,7 +228,7 @@ func TestHostKey(t *testing.T) {
 // TestCacheTrimmed: a store keeps the newest cacheMaxEntries entries and
 // removes what writers killed mid-write left, once it is old.
 func TestCacheTrimmed(t *testing.T) {
-	dir := privateDir(t)
+	dir := testutil.PrivateDir(t)
 	old := time.Now().Add(-2 * time.Hour)
 	for i := range cacheMaxEntries + 4 {
 		name := filepath.Join(dir, fmt.Sprintf("%064x", i))
@@ -279,7 +256,7 @@ func TestCacheTrimmed(t *testing.T) {
 	if err := writeEntry(d, newest, encodeProgram([]byte("key"), make([]byte, 8))); err != nil {
 		t.Fatal(err)
 	}
-	names := entries(t, dir)
+	names := testutil.Entries(t, dir)
 	if len(names) != cacheMaxEntries {
 		t.Fatalf("%d files left, want %d", len(names), cacheMaxEntries)
 	}

@@ -99,19 +99,9 @@ func readFilter(pid int) ([]byte, error) {
 func useCache(t *testing.T, dir string) {
 	t.Helper()
 	if dir == "" {
-		dir = privateDir(t)
+		dir = testutil.PrivateDir(t)
 	}
 	t.Setenv(CacheEnv, dir)
-}
-
-// privateDir returns a new directory of root's with mode 0700.
-func privateDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 type counts struct{ hits, compiles, rejected, stores int64 }
@@ -138,24 +128,11 @@ func runSyscalls(t *testing.T, s *specs.LinuxSeccomp) string {
 	return out
 }
 
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	list, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range list {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // TestCacheColdWarm: the first run compiles and stores the program, the
 // second loads it without compiling, and both filter alike.
 func TestCacheColdWarm(t *testing.T) {
 	testutil.RequireRoot(t)
-	dir := privateDir(t)
+	dir := testutil.PrivateDir(t)
 	useCache(t, dir)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
@@ -167,7 +144,7 @@ func TestCacheColdWarm(t *testing.T) {
 	if got := cacheCounts().minus(before); got != (counts{compiles: 1, stores: 1}) {
 		t.Errorf("cold run: cache did %+v, want one compile and one store", got)
 	}
-	if names := entries(t, dir); len(names) != 1 {
+	if names := testutil.Entries(t, dir); len(names) != 1 {
 		t.Fatalf("cache holds %q, want one entry", names)
 	}
 
@@ -195,7 +172,7 @@ func TestCacheDirRefused(t *testing.T) {
 		msg   string
 	}{
 		{"symlink", func(t *testing.T) (string, string) {
-			real := privateDir(t)
+			real := testutil.PrivateDir(t)
 			link := filepath.Join(t.TempDir(), "cache")
 			if err := os.Symlink(real, link); err != nil {
 				t.Fatal(err)
@@ -214,21 +191,21 @@ func TestCacheDirRefused(t *testing.T) {
 			return filepath.Join(link, "cache"), filepath.Join(real, "cache")
 		}, "symlink"},
 		{"world-writable", func(t *testing.T) (string, string) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			if err := os.Chmod(dir, 0o777); err != nil {
 				t.Fatal(err)
 			}
 			return dir, dir
 		}, "mode 0777"},
 		{"group-readable", func(t *testing.T) (string, string) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			if err := os.Chmod(dir, 0o750); err != nil {
 				t.Fatal(err)
 			}
 			return dir, dir
 		}, "mode 0750"},
 		{"not root's", func(t *testing.T) (string, string) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			if err := os.Chown(dir, 65534, 65534); err != nil {
 				t.Fatal(err)
 			}
@@ -248,7 +225,7 @@ func TestCacheDirRefused(t *testing.T) {
 			if got := cacheCounts().minus(before); got != (counts{}) {
 				t.Errorf("cache did %+v, want nothing", got)
 			}
-			if names := entries(t, real); len(names) != 0 {
+			if names := testutil.Entries(t, real); len(names) != 0 {
 				t.Errorf("entries %q were written", names)
 			}
 		})

@@ -116,7 +116,7 @@ func writeProfile(t *testing.T, s *specs.LinuxSeccomp) string {
 // and every entry that fails a check, is left to the Go code.
 func TestLaunch(t *testing.T) {
 	testutil.RequireRoot(t)
-	cacheDir := privateDir(t)
+	cacheDir := testutil.PrivateDir(t)
 	useCache(t, cacheDir)
 	s := deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
@@ -249,7 +249,7 @@ func TestLaunchExecError(t *testing.T) {
 func launchEntry(t *testing.T, dir string) string {
 	t.Helper()
 	var found []string
-	for _, name := range entries(t, dir) {
+	for _, name := range testutil.Entries(t, dir) {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		if err == nil && strings.HasPrefix(string(data), launchEntryMagic) {
 			found = append(found, filepath.Join(dir, name))
