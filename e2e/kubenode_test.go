@@ -100,7 +100,7 @@ func sharedNode(tb testing.TB) *kubeNode {
 			nodeErr = err
 			return
 		}
-		nodeUp, nodeErr = startKubeNode(root)
+		nodeUp, nodeErr = startKubeNode(root, nil)
 		if nodeErr == nil {
 			how := "cached"
 			if nodeUp.builtNow {
@@ -243,7 +243,7 @@ func nodeBinaries() (bins nodeBins, built bool, err error) {
 // startKubeNode builds what the node needs, writes containerd's
 // configuration (version 3) into a directory of its own, starts it and
 // imports the image.
-func startKubeNode(root string) (n *kubeNode, err error) {
+func startKubeNode(root string, beforeStart func(*kubeNode) error) (n *kubeNode, err error) {
 	start := time.Now()
 	bins, built, err := nodeBinaries()
 	if err != nil {
@@ -286,6 +286,11 @@ func startKubeNode(root string) (n *kubeNode, err error) {
 	config := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(config, []byte(n.config()), 0o644); err != nil {
 		return n, err
+	}
+	if beforeStart != nil {
+		if err := beforeStart(n); err != nil {
+			return n, err
+		}
 	}
 	logf, err := os.Create(n.log)
 	if err != nil {

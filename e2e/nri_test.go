@@ -274,3 +274,46 @@ func TestKubernetesNRIMissing(t *testing.T) {
 	}
 	t.Logf("refused: %v", err)
 }
+
+// Installed in containerd's NRI plugin directory, oci-sbx is started by
+// containerd itself, without arguments, and configured by the plugin's
+// file in the configuration directory. This needs a node of its own:
+// containerd starts such plugins when it starts.
+func TestKubernetesNRIInstalled(t *testing.T) {
+	shared := kubernetesNode(t) // the checks, and the tools built
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles := t.TempDir()
+	if err := os.WriteFile(filepath.Join(profiles, "demo.yaml"), []byte(demoRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	late := t.TempDir()
+	n, err := startKubeNode(root, func(n *kubeNode) error {
+		bin, err := os.ReadFile(shared.oci)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(n.dir, "nri/plugins/10-oci-sbx"), bin, 0o755); err != nil {
+			return err
+		}
+		conf := "profiles: " + profiles + "\nlateDir: " + late + "\n"
+		return os.WriteFile(filepath.Join(n.dir, "nri/conf.d/10-oci-sbx.conf"), []byte(conf), 0o644)
+	})
+	if err != nil {
+		t.Fatalf("starting a node with oci-sbx installed: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+	r := pod.run(t, kubeContainer{command: []string{"/suspicious-app"}, seccomp: &criSeccomp{Type: criUnconfined}})
+	if r.err != nil {
+		t.Logf("containerd's log:\n%s", n.logTail())
+	}
+	checkRun(t, r, 0)
+	checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/containerd/nri/pkg/stub"
+	"github.com/goccy/go-yaml"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
@@ -105,6 +106,42 @@ func (p *Plugin) Run(ctx context.Context, socket string) error {
 	case <-done:
 		return errors.New("the runtime closed the NRI connection")
 	}
+}
+
+// Config is what a runtime's plugin configuration file
+// (NN-oci-sbx.conf in its NRI plugin configuration directory) may set for
+// a plugin the runtime starts itself, which gets no command line.
+type Config struct {
+	Profiles   string `yaml:"profiles"`
+	LateDir    string `yaml:"lateDir"`
+	LateBinary string `yaml:"lateBinary"`
+}
+
+// Configure is NRI's call when the plugin registers: the runtime's
+// configuration file for the plugin, if any, as YAML (Config). A key the
+// plugin does not know fails the registration.
+func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (stub.EventMask, error) {
+	p.log("configured by %s %s", runtime, version)
+	if strings.TrimSpace(config) == "" {
+		return 0, nil
+	}
+	var c Config
+	if err := yaml.UnmarshalWithOptions([]byte(config), &c, yaml.Strict()); err != nil {
+		err = fmt.Errorf("reading the plugin's configuration: %w", err)
+		p.log("%v", err)
+		return 0, err
+	}
+	if c.Profiles != "" {
+		p.opt.Profiles = c.Profiles
+	}
+	if c.LateDir != "" {
+		p.opt.LateDir = c.LateDir
+	}
+	if c.LateBinary != "" {
+		p.opt.LateBinary = c.LateBinary
+	}
+	p.log("profiles beneath %s, late stage's files in %s", p.opt.Profiles, p.opt.LateDir)
+	return 0, nil
 }
 
 // CreateContainer is NRI's call for a container about to be created: the

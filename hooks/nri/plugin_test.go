@@ -275,3 +275,21 @@ func BenchmarkAdjust(b *testing.B) {
 		})
 	}
 }
+
+// A plugin the runtime starts from its plugin directory takes its
+// settings from the runtime's configuration file for it.
+func TestConfigure(t *testing.T) {
+	p := New(Options{})
+	if _, err := p.Configure(t.Context(), "profiles: /srv/profiles\nlateDir: /run/x\n", "containerd", "2.4.2"); err != nil {
+		t.Fatal(err)
+	}
+	if p.opt.Profiles != "/srv/profiles" || p.opt.LateDir != "/run/x" {
+		t.Errorf("configured %+v", p.opt)
+	}
+	if _, err := p.Configure(t.Context(), "profile: /srv/profiles\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), "profile") {
+		t.Errorf("an unknown key: %v, want an error", err)
+	}
+	if _, err := p.Configure(t.Context(), "", "containerd", "2.4.2"); err != nil {
+		t.Errorf("no configuration: %v", err)
+	}
+}

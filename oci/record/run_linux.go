@@ -217,7 +217,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 
 	setup := time.Since(began)
 	rec := &recorder{
-		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid),
+		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid), self: selfPath(self),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
 	}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())
@@ -489,7 +489,8 @@ type recorder struct {
 	base  *Base
 	rec   *Recording
 	check func(Call, string)
-	child int32 // the init child, until it execs the program
+	child int32  // the init child, until it execs the program
+	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
 	started   bool // the init child's handshake was seen
 	exes      map[uint32]string
@@ -566,6 +567,15 @@ func (r *recorder) handle(n *notify.Notif) {
 		return
 	}
 	exe := r.exe(n)
+	if r.child != 0 && int32(n.Pid) == r.child {
+		// Between the handshake and its execve the init child is still
+		// oci-sbx (a preemption signal's rt_sigreturn can come then):
+		// only the execve itself is the program's.
+		if !exec && r.self != "" && exe == r.self {
+			return
+		}
+		r.child = 0 // its execve, or the program already runs
+	}
 	if r.check != nil {
 		c := Call{Arch: arch, Nr: nr}
 		for i, s := range chosenArgs[name] {
@@ -674,4 +684,12 @@ func stdio(in io.Reader, out, errw io.Writer) (files []*os.File, wait func(), er
 		}
 	}
 	return files, wait, nil
+}
+
+// selfPath is an executable's path as /proc/PID/exe shows it.
+func selfPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }

@@ -42,7 +42,9 @@ file or a profile that does not parse refuses the container, with the reason in
 the runtime's error and on standard error.
 
 Started by the runtime from its NRI plugin directory (as NN-oci-sbx), oci-sbx
-runs this command with the defaults. SIGINT or SIGTERM unregisters the plugin.
+runs this command with the defaults, which the runtime's configuration file for
+the plugin (NN-oci-sbx.conf) can change in YAML: profiles: DIR, lateDir: DIR,
+lateBinary: FILE. SIGINT or SIGTERM unregisters the plugin.
 
 The annotations are read when a container is created: set them in the pod's
 metadata (a Deployment's pod template), not on a running pod.
