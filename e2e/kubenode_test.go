@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -79,13 +80,13 @@ var (
 // busybox-static the test is skipped (a failure under CI=true).
 func kubernetesNode(t *testing.T) *kubeNode {
 	t.Helper()
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	requireTool(t, "runc")
 	if err := checkStatic(busyboxPath); err != nil {
-		missing(t, "this test needs a static busybox at %s (apt-get install -y busybox-static): %v", busyboxPath, err)
+		testutil.Missing(t, "this test needs a static busybox at %s (apt-get install -y busybox-static): %v", busyboxPath, err)
 	}
 	if _, err := exec.LookPath("go"); err != nil {
-		missing(t, "this test builds containerd and crictl with go: %v", err)
+		testutil.Missing(t, "this test builds containerd and crictl with go: %v", err)
 	}
 	return sharedNode(t)
 }

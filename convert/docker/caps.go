@@ -171,7 +171,7 @@ func WriteConditional(w io.Writer, variants []Variant, opt format.Options) error
 		return fmt.Errorf("writing docker output: %w", err)
 	}
 	for _, v := range variants {
-		vopt := v.Options(format.Options{Kernel: opt.Kernel})
+		vopt := v.Options(format.Options{Kernel: opt.Kernel, Arches: opt.Arches})
 		got, err := Read("docker output", data, vopt)
 		if err != nil {
 			return fmt.Errorf("%w: resolving the output: %v", ErrNotConditional, err)

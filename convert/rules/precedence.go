@@ -270,8 +270,12 @@ func (c *compiler) precedence(name string, cs []syscallCase, def Action) ([]sysc
 			if c.before(b.rule, a.rule) {
 				first, second = b, a
 			}
-			c.errorf(c.at(second.rule), "%s: %s here and %s at %s are equally strict and disagree: give %s one of them, or conditions that never overlap",
-				name, second.action, first.action, c.where(first.rule), name)
+			k := lossKey{first.rule, second.rule, "conflict"}
+			if _, seen := c.losses[k]; !seen {
+				c.lossOrder = append(c.lossOrder, k)
+			}
+			c.losses[k] = append(c.losses[k], name)
+			c.lossAction[k] = [2]Action{first.action, second.action}
 			return nil, false
 		}
 	}
@@ -384,6 +388,14 @@ func (c *compiler) reportLosses() {
 		names := slices.Compact(c.losses[k])
 		acts := c.lossAction[k]
 		switch k.kind {
+		case "conflict":
+			list := strings.Join(names, ", ")
+			one := "it"
+			if len(names) > 1 {
+				one = "each"
+			}
+			c.errorf(c.at(k.weak), "%s: %s here and %s at %s are equally strict and disagree: give %s one of them, or conditions that never overlap",
+				list, acts[1], acts[0], c.where(k.strong), one)
 		case "base":
 			c.warnf(c.at(k.weak), "extends %q: %s keep the base's %s: a group does not lift a denial of the base (name a syscall itself to replace what the base says about it)",
 				c.p.Extends, strings.Join(names, ", "), acts[0])

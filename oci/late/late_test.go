@@ -1,6 +1,6 @@
 //go:build linux && cgo && seccomp
 
-package sandbox
+package late
 
 import (
 	"fmt"
@@ -9,28 +9,62 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
 // lateEnv makes the test binary call ExecLate before any test runs; it
-// then execs itself in the package's helper mode (helperEnv), so the
-// filter is loaded only in that child, never in the test process.
-const lateEnv = "SANDBOX_TEST_LATE"
+// then execs itself in helper mode (helperEnv), so the filter is loaded
+// only in that child, never in the test process.
+const (
+	lateEnv   = "LATE_TEST_LATE"
+	helperEnv = "LATE_TEST_HELPER"
+)
 
-func init() {
-	mode, ok := os.LookupEnv(lateEnv)
-	if !ok {
-		return
+func TestMain(m *testing.M) {
+	if mode, ok := os.LookupEnv(helperEnv); ok {
+		os.Exit(helper(mode))
 	}
+	if mode, ok := os.LookupEnv(lateEnv); ok {
+		os.Exit(late(mode))
+	}
+	os.Exit(m.Run())
+}
+
+// helper is the program the late stage execs: it calls getppid, or
+// prints what the kernel says about its seccomp state.
+func helper(mode string) int {
+	switch mode {
+	case "syscalls":
+		_, _, errno := unix.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+		fmt.Printf("%d errno=%d\n", unix.SYS_GETPPID, errno)
+	case "status":
+		status, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "Seccomp:") || strings.HasPrefix(line, "NoNewPrivs:") {
+				fmt.Println(strings.Join(strings.Fields(line), " "))
+			}
+		}
+	}
+	return 0
+}
+
+func late(mode string) int {
 	os.Unsetenv(lateEnv)
 	args := []string{os.Args[0]}
 	if mode == "missing" {
 		args = []string{"no-such-program"}
 	}
-	err := ExecLate(deny(unix.EPERM, "getppid"), args, append(os.Environ(), helperEnv+"="+mode,
-		fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)))
+	eperm := uint(unix.EPERM)
+	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: &eperm}}}
+	err := ExecLate(s, args, append(os.Environ(), helperEnv+"="+mode))
 	fmt.Println("ExecLate:", err)
-	os.Exit(3)
+	return 3
 }
 
 func execLate(t *testing.T, mode string) (string, int) {

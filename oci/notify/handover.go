@@ -1,4 +1,4 @@
-package hooks
+package notify
 
 import (
 	"encoding/json"
@@ -20,11 +20,11 @@ const (
 )
 
 // The late stage's part of the conversation after the state: the
-// listener's descriptor number, and the agent's answer once it holds a
-// copy.
+// listener's descriptor number after HandoverListener, on one line, and
+// the agent's answer HandoverAck once it holds a copy.
 const (
-	lateListenerPrefix = "listener "
-	lateAck            = 'y'
+	HandoverListener = "listener "
+	HandoverAck      = 'y'
 )
 
 // LateHandover hands the listener of a filter that oci-sbx's late stage
@@ -35,7 +35,7 @@ const (
 // stage connects and sends its state before it loads the filter, and
 // afterwards only writes the listener's number and reads the agent's
 // answer; the agent copies the listener with pidfd_getfd. write and read
-// are the two calls ReportTo never turns into notifications, as for runc.
+// are the two calls ForReport never turns into notifications, as for runc.
 type LateHandover struct {
 	fd  int
 	buf []byte
@@ -74,7 +74,7 @@ func DialAgent(socket string, st *specs.ContainerProcessState) (*LateHandover, e
 // way: the filter is loaded by then, and any other call might be one the
 // filter hands to the agent that does not have it yet.
 func (h *LateHandover) Send(listener int) error {
-	b := append(h.buf[:0], lateListenerPrefix...)
+	b := append(h.buf[:0], HandoverListener...)
 	b = strconv.AppendInt(b, int64(listener), 10)
 	b = append(b, '\n')
 	if err := h.write(b); err != nil {
@@ -89,7 +89,7 @@ func (h *LateHandover) Send(listener int) error {
 		if err != nil {
 			return fmt.Errorf("handing the listener to the agent: read: %w", err)
 		}
-		if n != 1 || ack[0] != lateAck {
+		if n != 1 || ack[0] != HandoverAck {
 			return errors.New("handing the listener to the agent: the agent refused it (see its log)")
 		}
 		return nil

@@ -3,11 +3,11 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"unsafe"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,9 +49,10 @@ var (
 // _IOW form is the one every kernel since 5.17 documents.)
 const ioctlIDValid = 0x40082102
 
-// FlagContinue (SECCOMP_USER_NOTIF_FLAG_CONTINUE) would let the call run.
-// This package never sets it: the arguments a task passes by pointer can
-// change between the check and the call, so "continue" decides nothing.
+// FlagContinue (SECCOMP_USER_NOTIF_FLAG_CONTINUE) lets the call run. It
+// decides nothing: the arguments a task passes by pointer can change
+// between the check and the call. Only an Answer that asks for it
+// (observing, never a policy) sets it.
 const FlagContinue = 1
 
 func ioctl(fd int, req uintptr, arg unsafe.Pointer) error {
@@ -84,17 +85,25 @@ func IDValid(fd int, id uint64) bool {
 	return ioctl(fd, ioctlIDValid, unsafe.Pointer(&id)) == nil
 }
 
-// Deny answers a notification: the call fails with errno e without
-// running. e must not be 0 (that would report success).
-func Deny(fd int, id uint64, e unix.Errno) error {
-	if e == 0 {
-		return errors.New("answering a notification: errno 0 would report success without running the call")
+// ReadMemory reads len(b) bytes at addr of task pid's memory, through
+// /proc/PID/mem: what a process may do to a task it could trace, such as
+// its own child, or any task as root. The caller must check afterwards
+// that the notification is still valid (IDValid), or the pid may name
+// another task by then.
+func ReadMemory(pid int, addr uint64, b []byte) error {
+	mem, err := os.Open("/proc/" + strconv.Itoa(pid) + "/mem")
+	if err != nil {
+		return err
 	}
-	r := Resp{ID: id, Error: -int32(e)}
-	if err := ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&r)); err != nil {
-		return &os.SyscallError{Syscall: "ioctl(SECCOMP_IOCTL_NOTIF_SEND)", Err: err}
+	defer mem.Close()
+	n, err := mem.ReadAt(b, int64(addr))
+	if n == len(b) {
+		return nil
 	}
-	return nil
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("reading %d bytes at %#x of pid %d: %w", len(b), addr, pid, err)
 }
 
 // ErrNotListener is returned by CheckListener for any other descriptor.
@@ -111,65 +120,4 @@ func CheckListener(fd int) error {
 		return fmt.Errorf("checking descriptor %d (%s): %w", fd, link, ErrNotListener)
 	}
 	return nil
-}
-
-// ErrnoRet is runc's errno for an errno action: EPERM unless set.
-func ErrnoRet(p *uint) uint {
-	if p == nil {
-		return uint(unix.EPERM)
-	}
-	return *p
-}
-
-// Errnos collects, per syscall, the errno its errno rules return; mixed
-// holds the syscalls whose rules disagree, which no single answer fits.
-func Errnos(s *specs.LinuxSeccomp) (errnos map[string]uint, mixed map[string]bool) {
-	errnos, mixed = map[string]uint{}, map[string]bool{}
-	for _, r := range s.Syscalls {
-		if r.Action != specs.ActErrno {
-			continue
-		}
-		e := ErrnoRet(r.ErrnoRet)
-		for _, n := range r.Names {
-			if old, ok := errnos[n]; ok && old != e {
-				mixed[n] = true
-			}
-			errnos[n] = e
-		}
-	}
-	return errnos, mixed
-}
-
-// Retarget returns s with the errno rules of the syscalls in names given
-// action instead: notify, for a listener to answer with the errno, or
-// allow, for a filter stacked behind one that notifies. Every other rule
-// stays as it is.
-func Retarget(s *specs.LinuxSeccomp, names map[string]uint, action specs.LinuxSeccompAction) *specs.LinuxSeccomp {
-	out := *s
-	out.Syscalls = nil
-	for _, rule := range s.Syscalls {
-		if rule.Action != specs.ActErrno {
-			out.Syscalls = append(out.Syscalls, rule)
-			continue
-		}
-		var moved, keep []string
-		for _, n := range rule.Names {
-			if _, ok := names[n]; ok {
-				moved = append(moved, n)
-			} else {
-				keep = append(keep, n)
-			}
-		}
-		if len(keep) > 0 {
-			r := rule
-			r.Names = keep
-			out.Syscalls = append(out.Syscalls, r)
-		}
-		if len(moved) > 0 {
-			r := rule
-			r.Names, r.Action, r.ErrnoRet = moved, action, nil
-			out.Syscalls = append(out.Syscalls, r)
-		}
-	}
-	return &out
 }

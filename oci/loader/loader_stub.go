@@ -1,8 +1,17 @@
 //go:build !(linux && cgo && seccomp)
 
-package sandbox
+package loader
 
-import "github.com/opencontainers/runtime-spec/specs-go/features"
+import (
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+)
+
+// Supported reports whether this build can load seccomp filters.
+const Supported = false
+
+// Check needs libseccomp; this build has none.
+func Check(*specs.LinuxSeccomp) error { return ErrUnsupported }
 
 // LibseccompVersion reports that this build links no libseccomp.
 func LibseccompVersion() (string, error) { return "", ErrUnsupported }

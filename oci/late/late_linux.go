@@ -1,6 +1,6 @@
 //go:build linux && cgo && seccomp
 
-package sandbox
+package late
 
 import (
 	"errors"
@@ -15,7 +15,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // ExecLate loads s into the calling process and replaces the process with
@@ -33,12 +34,12 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	if len(args) == 0 {
 		return errors.New("no command")
 	}
-	// Notify rules need an agent: with a listenerPath (hooks.ReportLate)
+	// Notify rules need an agent: with a listenerPath (see notify.ForReport)
 	// the listener goes to it.
-	if err := Check(s); err != nil && (s.ListenerPath == "" || !errors.Is(err, ErrNotifyAgent)) {
+	if err := loader.Check(s); err != nil && (s.ListenerPath == "" || !errors.Is(err, loader.ErrNotifyAgent)) {
 		return err
 	}
-	path, err := lookPath(args[0], env, "")
+	path, err := loader.LookPath(args[0], env, "")
 	if err != nil {
 		return err
 	}
@@ -47,10 +48,10 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 		return fmt.Errorf("converting the profile: %w", err)
 	}
 	logrus.SetOutput(io.Discard) // runc's loader logs; the program's stderr is not the place
-	var agent *hooks.LateHandover
+	var agent *notify.LateHandover
 	if s.ListenerPath != "" {
 		st := &specs.ContainerProcessState{Version: specs.Version, Pid: os.Getpid(), Metadata: s.ListenerMetadata}
-		if agent, err = hooks.DialAgent(s.ListenerPath, st); err != nil {
+		if agent, err = notify.DialAgent(s.ListenerPath, st); err != nil {
 			return err
 		}
 	}

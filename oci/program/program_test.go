@@ -1,10 +1,11 @@
 //go:build linux && cgo && seccomp
 
-package sandbox
+package program_test
 
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -28,22 +30,29 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/program"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
-// exportHelperEnv makes the test binary run a profile's program through
-// Run in a child; the export tests trace its grandchild. It is checked in
-// init, before TestMain.
+// exportHelperEnv makes the test binary a helper child: "run" runs a
+// profile's program through sandbox.Run (the export tests trace its
+// grandchild); "export" prints the hex of the exported programs of the
+// profiles in $SANDBOX_EXPORT_TEST_PROFILES.
 const exportHelperEnv = "SANDBOX_EXPORT_TEST_HELPER"
 
-func init() {
+func TestMain(m *testing.M) {
+	// The re-exec entry points of the packages under test.
+	sandbox.Init()
+	program.Init()
 	switch os.Getenv(exportHelperEnv) {
 	case "run":
 		os.Exit(exportHelperRun())
-	case "unprivileged":
-		_, err := ExportBPF(context.Background(), &specs.LinuxSeccomp{DefaultAction: specs.ActAllow})
-		fmt.Printf("denied=%v\n%v\n", errors.Is(err, ErrReadBackDenied), err)
-		os.Exit(0)
+	case "export":
+		os.Exit(exportHelperExport())
 	}
+	os.Exit(m.Run())
 }
 
 func exportHelperRun() int {
@@ -53,12 +62,30 @@ func exportHelperRun() int {
 		return 2
 	}
 	s.Flags = []specs.LinuxSeccompFlag{}
-	r, err := Run(context.Background(), Config{Seccomp: &s, NoNewPrivileges: true, Args: []string{os.Getenv("SANDBOX_EXPORT_TEST_PROG")}})
+	r, err := sandbox.Run(context.Background(), sandbox.Config{Seccomp: &s, NoNewPrivileges: true, Args: []string{os.Getenv("SANDBOX_EXPORT_TEST_PROG")}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Fprintln(os.Stderr, "the spinner ended:", r) // the test kills it with SIGKILL
+	return 0
+}
+
+func exportHelperExport() int {
+	var profiles []*specs.LinuxSeccomp
+	if err := json.Unmarshal([]byte(os.Getenv("SANDBOX_EXPORT_TEST_PROFILES")), &profiles); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Printf("uid=%d\n", os.Getuid())
+	for _, s := range profiles {
+		b, err := program.Export(context.Background(), s)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println(hex.EncodeToString(b))
+	}
 	return 0
 }
 
@@ -160,13 +187,12 @@ rules:
 // the profile means, computed from the profile and the syscall table
 // alone.
 func TestExportMeaning(t *testing.T) {
-	requireRoot(t)
 	if syscalls.NativeArch() != "x86_64" {
 		t.Skip("the expected verdicts are worked out for an x86_64 host")
 	}
 	for _, p := range exportProfiles(t) {
 		t.Run(p.name, func(t *testing.T) {
-			b, err := ExportBPF(context.Background(), p.s)
+			b, err := program.Export(context.Background(), p.s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -462,11 +488,11 @@ func (o *oracle) argCases(abi string, nr uint32) [][6]uint64 {
 // profile: a static program that spins without a syscall is traced after
 // its execve and its filter read back.
 func TestExportEqualsExec(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t) // reading the filter back from the kernel
 	spin := buildSpinner(t)
 	for _, p := range exportProfiles(t) {
 		t.Run(p.name, func(t *testing.T) {
-			exported, err := ExportBPF(context.Background(), p.s)
+			exported, err := program.Export(context.Background(), p.s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -543,7 +569,7 @@ func execFilter(t *testing.T, s *specs.LinuxSeccomp, spin string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(self(t))
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), exportHelperEnv+"=run", "SANDBOX_EXPORT_TEST_PROFILE="+string(profile), "SANDBOX_EXPORT_TEST_PROG="+spin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -629,16 +655,15 @@ func findChild(parent int, comm string) int {
 
 // TestExportErrors checks the refusals.
 func TestExportErrors(t *testing.T) {
-	requireRoot(t)
-	if _, err := ExportBPF(context.Background(), &specs.LinuxSeccomp{}); !errors.Is(err, ErrNoFilter) {
+	if _, err := program.Export(context.Background(), &specs.LinuxSeccomp{}); !errors.Is(err, program.ErrNoFilter) {
 		t.Errorf("empty profile: got %v, want ErrNoFilter", err)
 	}
-	_, err := ExportBPF(context.Background(), &specs.LinuxSeccomp{DefaultAction: specs.ActNotify})
-	if !errors.Is(err, ErrNotifyDefault) {
+	_, err := program.Export(context.Background(), &specs.LinuxSeccomp{DefaultAction: specs.ActNotify})
+	if !errors.Is(err, loader.ErrNotifyDefault) {
 		t.Errorf("notify default: got %v, want ErrNotifyDefault", err)
 	}
 	// A notify rule needs an agent to run, not to be exported.
-	b, err := ExportBPF(context.Background(), &specs.LinuxSeccomp{
+	b, err := program.Export(context.Background(), &specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
 		Syscalls:      []specs.LinuxSyscall{{Names: []string{"mkdir"}, Action: specs.ActNotify}},
 	})
@@ -651,18 +676,37 @@ func TestExportErrors(t *testing.T) {
 	}
 }
 
-// TestExportUnprivileged checks that a process without CAP_SYS_ADMIN is
-// told why it cannot read the program back.
+// TestExportUnprivileged: a user without any capability exports the same
+// program as root, byte for byte (up to the order of runc's stub sections,
+// see TestExportEqualsExec).
 func TestExportUnprivileged(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t) // to switch to nobody
+	var profiles []*specs.LinuxSeccomp
+	for _, p := range exportProfiles(t) {
+		if len(p.s.Architectures) == 0 { // one stub section: a stable order
+			profiles = append(profiles, p.s)
+		}
+	}
+	if len(profiles) < 2 {
+		t.Fatalf("%d profiles to compare", len(profiles))
+	}
+	var want []string
+	for _, s := range profiles {
+		b, err := program.Export(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, hex.EncodeToString(b))
+	}
+
 	// A copy of the test binary that nobody can run.
 	dir, err := os.MkdirTemp("", "export-test-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "sandbox.test")
-	data, err := os.ReadFile(self(t))
+	bin := filepath.Join(dir, "program.test")
+	data, err := os.ReadFile(os.Args[0])
 	if err == nil {
 		err = os.WriteFile(bin, data, 0o755)
 	}
@@ -672,14 +716,28 @@ func TestExportUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	js, err := json.Marshal(profiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin)
-	cmd.Env = append(os.Environ(), exportHelperEnv+"=unprivileged")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), exportHelperEnv+"=export", "SANDBOX_EXPORT_TEST_PROFILES="+string(js))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "denied=true\n") || !strings.Contains(string(out), "CAP_SYS_ADMIN") {
-		t.Fatalf("unprivileged export: %v\n%s", err, out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("unprivileged export: %v\n%s", err, stderr.String())
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(got) == 0 || got[0] != "uid=65534" {
+		t.Fatalf("the helper did not run as nobody: %q", got)
+	}
+	if d := cmp.Diff(want, got[1:]); d != "" {
+		t.Errorf("unprivileged export differs from root's (-root +nobody):\n%s", d)
 	}
 }
 
@@ -687,15 +745,14 @@ func TestExportUnprivileged(t *testing.T) {
 // build links, through runc's loader in a child process: the largest
 // errno convert accepts loads, the next one does not.
 func TestExportErrnoLimit(t *testing.T) {
-	requireRoot(t)
 	profile := func(errno uint) *specs.LinuxSeccomp {
 		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: &errno}}}
 	}
-	if _, err := ExportBPF(context.Background(), profile(rules.MaxErrno)); err != nil {
+	if _, err := program.Export(context.Background(), profile(rules.MaxErrno)); err != nil {
 		t.Errorf("errno %d: %v", rules.MaxErrno, err)
 	}
-	if _, err := ExportBPF(context.Background(), profile(rules.MaxErrno+1)); err == nil {
+	if _, err := program.Export(context.Background(), profile(rules.MaxErrno+1)); err == nil {
 		t.Errorf("errno %d loaded; rules.MaxErrno is too small", rules.MaxErrno+1)
 	}
 }
@@ -706,7 +763,6 @@ func TestExportErrnoLimit(t *testing.T) {
 // worth trying gets the strictest action among the rules that match it,
 // else the default, whatever libseccomp does with the rules' order.
 func TestExportPrecedence(t *testing.T) {
-	requireRoot(t)
 	if syscalls.NativeArch() != "x86_64" {
 		t.Skip("the probes use x86_64 syscall numbers")
 	}
@@ -759,7 +815,7 @@ func TestExportPrecedence(t *testing.T) {
 		if err != nil {
 			t.Fatalf("doc %d: %v", i, err)
 		}
-		b, err := ExportBPF(context.Background(), s)
+		b, err := program.Export(context.Background(), s)
 		if err != nil {
 			t.Fatalf("doc %d: %v", i, err)
 		}

@@ -1,7 +1,4 @@
-// Package golden is the golden-file check of the convert tests: output is
-// compared with a file under testdata, and rewritten there when the tests
-// run with -update.
-package golden
+package testutil
 
 import (
 	"bytes"
@@ -13,11 +10,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = flag.Bool("update", false, "rewrite golden files (and, in e2e, measure the runc-needs table again)")
 
-// Check compares got with the file at path, or writes it there under
-// -update.
-func Check(t testing.TB, path string, got []byte) {
+// Update reports whether the tests run with -update: golden files are
+// rewritten rather than compared, and generated tables measured again.
+func Update() bool { return *update }
+
+// Golden compares got with the file at path, or writes it there under
+// -update. Golden files are what a user reads: JSON, YAML, errors, help.
+func Golden(t testing.TB, path string, got []byte) {
 	t.Helper()
 	if *update {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
