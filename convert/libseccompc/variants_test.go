@@ -1,6 +1,7 @@
 package libseccompc
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -51,7 +52,7 @@ func TestStraightWayVariants(t *testing.T) {
 			"t.c:4:71: seccomp_rule_add: an operand of && (line 4) whose left side is 0 when the calls before succeed, so it never runs"}},
 		{"|| after == 0", wrapA("\t" + denyOpen + " == 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0);"), []string{
 			"t.c:4:76: seccomp_rule_add: an operand of || (line 4) whose left side is 1 when the calls before succeed, so it never runs"}},
-		{"|| after a helper that returns 1", prog(hdr, "static int add(scmp_filter_ctx ctx) { " + denyOpen + "; return 1; }", "int main(void) {",
+		{"|| after a helper that returns 1", prog(hdr, "static int add(scmp_filter_ctx ctx) { "+denyOpen+"; return 1; }", "int main(void) {",
 			"\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);", "\tadd(ctx) || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0);", load, "}"), []string{
 			"t.c:5:14: seccomp_rule_add: an operand of || (line 5) whose left side is 1 when the calls before succeed, so it never runs"}},
 		{"digraph braces", wrapA("\tif (argc > 1) <% argc = 2; " + denyOpen + "; %>"), []string{
@@ -103,3 +104,23 @@ func TestMaskedValue(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 }
+
+// TestCallTreeOnce: a function called many times, through a tree of
+// calls 2^60 paths deep, is walked once and its rule taken once.
+func TestCallTreeOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(hdr + "\nstatic void f0(scmp_filter_ctx ctx) { " + denyOpen + "; }\n")
+	for i := 1; i <= 60; i++ {
+		b.WriteString("static void f" + itoa(i) + "(scmp_filter_ctx ctx) { f" + itoa(i-1) + "(ctx); f" + itoa(i-1) + "(ctx); }\n")
+	}
+	b.WriteString("int main(void) { scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW); f60(ctx); return seccomp_load(ctx); }\n")
+	p, err := Parse("t.c", []byte(b.String()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := shapeOf(p).Rules, []lscRuleShape{{"openat", errnoAct(1), nil}}; !sameShapes(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

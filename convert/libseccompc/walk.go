@@ -60,6 +60,12 @@ type walker struct {
 	refused  map[int]bool      // calls refused outright, reported once
 	condRet  map[string]bool   // functions with a return in a branch
 	condLoad int               // a seccomp_load in a branch, or -1
+	done     map[string]bool   // functions walked to their end
+	marked   map[string]bool   // functions whose calls markFunc has marked
+	whyNext  []int             // painting: the next token at or after i that markRange has not given a reason
+	poisNext []int             // the same for poison
+	fnAt     []int             // fnAt[i]: the function whose body holds token i (index into fnList), or -1
+	fnList   []cFunc
 }
 
 // cTruth is an integer value the walk knows, or does not.
@@ -70,7 +76,7 @@ type cTruth struct {
 
 func (p *lscParser) newWalker(s *stmtScanner) *walker {
 	w := &walker{p: p, s: s, funcs: map[string]cFunc{}, isTak: map[int]bool{}, why: map[int]string{}, poison: map[int]string{}, load: -1, walked: map[string]bool{},
-		ctxs: map[string]bool{}, retval: map[string]cTruth{}, refused: map[int]bool{}, condRet: map[string]bool{}, condLoad: -1}
+		ctxs: map[string]bool{}, retval: map[string]cTruth{}, refused: map[int]bool{}, condRet: map[string]bool{}, condLoad: -1, done: map[string]bool{}, marked: map[string]bool{}}
 	toks := p.toks
 	for i, t := range toks {
 		switch {
@@ -101,6 +107,20 @@ func (p *lscParser) newWalker(s *stmtScanner) *walker {
 			depth++
 		case t.is("}"):
 			depth = max(depth-1, 0)
+		}
+	}
+	w.whyNext, w.poisNext = make([]int, len(toks)+2), make([]int, len(toks)+2)
+	for i := range w.whyNext {
+		w.whyNext[i], w.poisNext[i] = i, i
+	}
+	w.fnAt = make([]int, len(toks))
+	for i := range w.fnAt {
+		w.fnAt[i] = -1
+	}
+	for _, f := range w.funcs {
+		w.fnList = append(w.fnList, f)
+		for k := f.open; k < f.close; k++ {
+			w.fnAt[k] = len(w.fnList) - 1
 		}
 	}
 	w.builds, w.loads = make([]int, len(toks)+1), make([]int, len(toks)+1)
@@ -178,6 +198,12 @@ func (w *walker) call(name string, at int) stop {
 			return goOn
 		}
 	}
+	if w.done[name] {
+		// Walked before to its end: a second call adds the same rules,
+		// which libseccomp keeps once. Walking it again would cost time
+		// exponential in the depth of calls.
+		return goOn
+	}
 	w.walked[name] = true
 	saved, savedDos := w.labels, w.dos
 	w.labels, w.dos = w.findLabels(f.open, f.close), nil
@@ -197,6 +223,7 @@ func (w *walker) call(name string, at int) stop {
 	default:
 		w.retval[name] = cTruth{}
 	}
+	w.done[name] = true
 	return goOn
 }
 
@@ -608,7 +635,10 @@ func (w *walker) setWhy(k int, reason string) {
 // called there.
 func (w *walker) markRange(from, to int, reason string) {
 	toks := w.p.toks
-	for k := from; k+1 < to && k+1 < len(toks); k++ {
+	for k := paintFind(w.whyNext, max(from, 0)); k+1 < to && k+1 < len(toks); k = paintFind(w.whyNext, k+1) {
+		if !w.isTak[k] {
+			w.whyNext[k] = k + 1 // each token gets its first reason once
+		}
 		t := toks[k]
 		if t.kind != cIdent || !toks[k+1].is("(") {
 			continue
@@ -622,10 +652,10 @@ func (w *walker) markRange(from, to int, reason string) {
 }
 
 func (w *walker) markFunc(name, reason string, seen map[string]bool) {
-	if seen[name] {
+	if seen[name] || w.marked[name] {
 		return
 	}
-	seen[name] = true
+	seen[name], w.marked[name] = true, true
 	f := w.funcs[name]
 	toks := w.p.toks
 	for k := f.open; k+1 < f.close; k++ {
@@ -673,10 +703,8 @@ func (w *walker) reason(k int) string {
 	if r, ok := w.why[k]; ok {
 		return r
 	}
-	for _, f := range w.funcs {
-		if f.open < k && k < f.close && !w.walked[f.name] {
-			return fmt.Sprintf("in %s, which is not called on the way to seccomp_load", f.name)
-		}
+	if f := w.fnAt[k]; f >= 0 && !w.walked[w.fnList[f].name] {
+		return fmt.Sprintf("in %s, which is not called on the way to seccomp_load", w.fnList[f].name)
 	}
 	if w.load >= 0 {
 		return "not on the way to seccomp_load"
@@ -701,13 +729,7 @@ func (w *walker) condGotos(from, to int) {
 		if !ok || target <= to || w.errorPath(to, target) {
 			continue
 		}
-		for j := to; j+1 < target; j++ {
-			if toks[j].kind == cIdent && toks[j+1].is("(") {
-				if _, seen := w.poison[j]; !seen {
-					w.poison[j] = fmt.Sprintf("jumped over by the goto at line %d when its condition holds", toks[k].pos.Line)
-				}
-			}
-		}
+		w.poisonRange(to, target, fmt.Sprintf("jumped over by the goto at line %d when its condition holds", toks[k].pos.Line))
 	}
 }
 
@@ -718,15 +740,7 @@ func (w *walker) condGotos(from, to int) {
 // without the calls after it, so those depend on the condition too.
 func (w *walker) condExits(from, to int) {
 	toks := w.p.toks
-	poison := func(end int, reason string) {
-		for j := to; j+1 < end; j++ {
-			if toks[j].kind == cIdent && toks[j+1].is("(") {
-				if _, seen := w.poison[j]; !seen {
-					w.poison[j] = reason
-				}
-			}
-		}
-	}
+	poison := func(end int, reason string) { w.poisonRange(to, end, reason) }
 	broke, returned := false, false
 	for k := from; k < to; k++ {
 		t := toks[k]
@@ -748,6 +762,36 @@ func (w *walker) condExits(from, to int) {
 			poison(w.funcs[name].close, fmt.Sprintf("skipped by the return at line %d in %s when its condition holds", t.pos.Line, name))
 		}
 	}
+}
+
+// poisonRange gives the calls in [from, to) that have none the reason
+// why they may not run. Each token is visited once over the whole walk.
+func (w *walker) poisonRange(from, to int, reason string) {
+	toks := w.p.toks
+	for j := paintFind(w.poisNext, max(from, 0)); j+1 < to && j+1 < len(toks); j = paintFind(w.poisNext, j+1) {
+		w.poisNext[j] = j + 1
+		if toks[j].kind == cIdent && toks[j+1].is("(") {
+			if _, seen := w.poison[j]; !seen {
+				w.poison[j] = reason
+			}
+		}
+	}
+}
+
+// paintFind returns the first index at or after i that next has not
+// passed over, compressing the paths it follows.
+func paintFind(next []int, i int) int {
+	if i >= len(next) {
+		return len(next) - 1
+	}
+	r := i
+	for next[r] != r {
+		r = next[r]
+	}
+	for next[i] != r {
+		next[i], i = r, next[i]
+	}
+	return r
 }
 
 // errorPath reports whether a jump from before to to target leaves the
