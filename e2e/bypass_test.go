@@ -5,11 +5,19 @@ package e2e
 import (
 	"encoding/json"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 // bypassAttempt is one of the suspicious app's extra attempts: its flag,
@@ -31,6 +39,12 @@ var bypassAttempts = []bypassAttempt{
 	{"udp-sendto", "udp_sendto", "sendto", false},
 	{"udp-sendmsg", "udp_sendmsg", "sendmsg", false},
 	{"tcp-fastopen", "tcp_fastopen", "sendto", false},
+	// A socket of a network family needs no connect: raw frames with
+	// write(2) on a bound AF_PACKET socket (CAP_NET_RAW), and datagrams
+	// from outside with bind + recvfrom. Only a rule on socket's family
+	// stops them.
+	{"raw-frame", "raw_frame", "socket", true},
+	{"udp-recv", "udp_recv", "socket", false},
 	// The demo lists no architectures, so the filter covers x86_64 only
 	// and answers i386 and x32 calls with the bad-architecture action
 	// (kill-thread); where the kernel has no IA-32 emulation, int 0x80
@@ -58,6 +72,40 @@ func TestBypass(t *testing.T) {
 	t.Run("matrix", func(t *testing.T) { testBypassMatrix(t, oci, app) })
 	t.Run("int-arg", func(t *testing.T) { testBypassIntArg(t, oci) })
 	t.Run("socketcall", func(t *testing.T) { testBypassSocketcall(t, oci) })
+	t.Run("runc", func(t *testing.T) { testBypassRunc(t, oci, app) })
+	t.Run("precedence", func(t *testing.T) { testBypassPrecedence(t, oci, app) })
+}
+
+// udpSender sends a datagram to 127.0.0.1:port every 20 ms, from outside
+// any filter, until the test ends: what the app's udp_recv attempt waits
+// for.
+func udpSender(t *testing.T) (port int) {
+	t.Helper()
+	l, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = l.LocalAddr().(*net.UDPAddr).Port
+	l.Close()
+	c, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				c.Write([]byte("from outside"))
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done); c.Close() })
+	return port
 }
 
 // testBypassMatrix runs the suspicious app's attempts at its three goals
@@ -79,11 +127,12 @@ func testBypassMatrix(t *testing.T, oci, app string) {
 	args := []string{}
 	for _, a := range bypassAttempts {
 		if a.root && !root {
-			t.Run(a.name, func(t *testing.T) { requireRoot(t) })
+			t.Run(a.name, func(t *testing.T) { testutil.RequireRoot(t) })
 			continue
 		}
 		args = append(args, "-"+a.flag)
 	}
+	args = append(args, "-udp-port", strconv.Itoa(udpSender(t)))
 
 	for _, run := range []struct {
 		name, profile string
@@ -207,7 +256,6 @@ func testBypassIntArg(t *testing.T, oci string) {
 // conditional denial of sendto, each leave a way to a peer through
 // socketcall; the hardened profiles close it.
 func testBypassSocketcall(t *testing.T, oci string) {
-	requireRoot(t) // simulate reads the loaded program back
 	dir := t.TempDir()
 	outright := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "socketcall.yaml")
 	conditional := filepath.Join(dir, "conditional.yaml")
@@ -252,5 +300,154 @@ rules:
 		if code, out, _ := runCmd(t, oci, "lint", hardened); code != 0 {
 			t.Errorf("%s hardened: lint exit status %d\n%s", name, code, out)
 		}
+	}
+
+	// A conditional allow of socket by family becomes, through
+	// socketcall on x86, an allow of socket whatever the family: lint
+	// says so, and the loaded program agrees.
+	byFamily := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "multiplexed-args.yaml")
+	const sysSocket = "1"
+	if got := simulate(byFamily, "socketcall", sysSocket); got != "allow" {
+		t.Errorf("multiplexed-args.yaml: socketcall(SYS_SOCKET) is %s; is the finding still right?", got)
+	}
+	if got := simulate(byFamily, "socket", "2"); !strings.HasPrefix(got, "errno(") {
+		t.Errorf("multiplexed-args.yaml: the direct socket(AF_INET) is %s, want an errno", got)
+	}
+	if code, out, _ := runCmd(t, oci, "lint", byFamily); code != 1 || !strings.Contains(out, "error [multiplexed-args] on x86, socket also goes through socketcall") {
+		t.Errorf("multiplexed-args.yaml: lint exit status %d\n%s", code, out)
+	}
+}
+
+// testBypassRunc runs the raw-frame attempt in a runc container with the
+// capability docker run grants for it (CAP_NET_RAW), patched with the
+// demo and with the demo hardened (both in two stages, since they deny
+// openat): the demo lets the frame out, the hardened demo does not.
+func testBypassRunc(t *testing.T, ociBin, app string) {
+	testutil.RequireRoot(t)
+	runc := requireTool(t, "runc")
+	// patch finds the late stage's static binary next to oci-sbx.
+	buildStatic(t, filepath.Join(filepath.Dir(ociBin), "oci-sbx-static"))
+	appData, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": appData})
+	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	hardened := filepath.Join(dir, "demo-hardened.json")
+	if code, _, stderr := runCmd(t, ociBin, "convert", "--harden", "-o", hardened, demo); code != 0 {
+		t.Fatalf("convert --harden: exit status %d\n%s", code, stderr)
+	}
+	caps := []string{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_NET_RAW"}
+	withNetRaw := func(e *oci.Editor) error {
+		for _, set := range []string{"bounding", "effective", "permitted"} {
+			if err := e.Set(caps, "process", "capabilities", set); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, run := range []struct {
+		name, profile string
+		through       bool
+	}{{"demo", demo, true}, {"hardened", hardened, false}} {
+		t.Run(run.name, func(t *testing.T) {
+			bundle := filepath.Join(t.TempDir(), "bundle")
+			runcBundle(t, runc, bundle, rootfs, []string{"/suspicious-app", "-only", "-raw-frame"}, withNetRaw)
+			if code, out, stderr := runCmd(t, ociBin, "patch", "--profile", run.profile, bundle); code != 0 {
+				t.Fatalf("patch: exit status %d\n%s%s", code, out, stderr)
+			}
+			code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
+			t.Logf("runc run: exit status %d\n%s", code, out)
+			if timedOut || code != 0 {
+				t.Fatalf("runc run: exit status %d, timed out %v", code, timedOut)
+			}
+			switch through := strings.Contains(out, "=== raw_frame ok ==="); {
+			case run.through && !through:
+				t.Error("the raw frame did not get out under the demo: is CAP_NET_RAW missing, or is the attempt broken?")
+			case !run.through && through:
+				t.Error("the raw frame got out under the hardened demo")
+			case !run.through && !strings.Contains(out, "socket(AF_PACKET): operation not permitted"):
+				t.Error("the attempt failed, but not at socket(AF_PACKET) with the profile's EPERM")
+			}
+		})
+	}
+}
+
+// precedenceRules allow a group and deny part of it with the default's
+// own errno: runc would drop the denial and libseccomp keep the allow,
+// so the compiler takes the denied calls out of the allow.
+const precedenceRules = `default: errno(EPERM)
+rules:
+  - action: allow
+    syscalls: ["@system-service"]
+  - action: errno(EPERM)
+    syscalls: ["@network-connect"]
+`
+
+// precedenceOCI says the same to runc as an OCI profile: there the
+// denial vanishes, which convert keeps (that is what the file says to a
+// runtime) and lint reports.
+const precedenceOCI = `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "flags": [], "syscalls": [
+	{"names": ["connect", "socket", "read"], "action": "SCMP_ACT_ALLOW"},
+	{"names": ["connect"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+`
+
+// testBypassPrecedence: the suspicious app under the rules above can no
+// longer connect, through oci-sbx exec and through runc, and the program
+// runc loads says errno for every call the denial names.
+func testBypassPrecedence(t *testing.T, ociBin, app string) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "precedence.yaml")
+	ociProfile := filepath.Join(dir, "precedence.json")
+	if err := os.WriteFile(profile, []byte(precedenceRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ociProfile, []byte(precedenceOCI), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, stderr := runCmd(t, ociBin, "exec", "--profile", profile, "--", app)
+	t.Logf("exec: exit status %d\n%s%s", code, out, stderr)
+	if code != 0 || !strings.Contains(out, "=== read_file ok ===") || !strings.Contains(out, "connect: operation not permitted") ||
+		!strings.Contains(out, "=== access_network fail ===") {
+		t.Error("under exec, the app connects (or does not start)")
+	}
+	if root := os.Geteuid() == 0; root {
+		for _, call := range []string{"connect", "sendto", "sendmsg", "sendmmsg", "io_uring_setup"} {
+			if code, out, stderr := runCmd(t, ociBin, "simulate", profile, call); code != 0 || strings.TrimSpace(out) != "errno(EPERM)" {
+				t.Errorf("simulate %s: exit status %d: %s%s", call, code, out, stderr)
+			}
+		}
+		// The OCI form keeps runc's meaning, and lint says the denial vanishes.
+		if code, out, stderr := runCmd(t, ociBin, "simulate", ociProfile, "connect"); code != 0 || strings.TrimSpace(out) != "allow" {
+			t.Errorf("simulate the OCI form: exit status %d: %s%s", code, out, stderr)
+		}
+	}
+	if code, out, _ := runCmd(t, ociBin, "lint", ociProfile); code != 1 || !strings.Contains(out, "error [deny-vanishes]") {
+		t.Errorf("lint of the OCI form: exit status %d\n%s", code, out)
+	}
+	if code, out, _ := runCmd(t, ociBin, "lint", profile); strings.Contains(out, "[deny-vanishes]") || strings.Contains(out, "changes nothing") {
+		t.Errorf("lint of the rules: exit status %d\n%s", code, out)
+	}
+
+	// runc loads it as linux.seccomp (runc can start under it).
+	testutil.RequireRoot(t)
+	runc := requireTool(t, "runc")
+	appData, err := os.ReadFile(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": appData})
+	bundle := filepath.Join(dir, "bundle")
+	runcBundle(t, runc, bundle, rootfs, []string{"/suspicious-app"})
+	if code, out, stderr := runCmd(t, ociBin, "patch", "--profile", profile, bundle); code != 0 {
+		t.Fatalf("patch: exit status %d\n%s%s", code, out, stderr)
+	}
+	code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
+	t.Logf("runc run: exit status %d\n%s", code, out)
+	if timedOut || code != 0 || !strings.Contains(out, "connect: operation not permitted") || !strings.Contains(out, "=== read_file ok ===") {
+		t.Error("under runc, the app connects (or does not start)")
 	}
 }

@@ -50,6 +50,20 @@ func testHookEngineProfile(t *testing.T, env hooksEnv) {
 		}
 		checkActivities(t, out, nil, "Summary: 0 succeed, 3 failed")
 	})
+	// Reported, on top of Podman's profile: the late stage's filter
+	// notifies the agent, Podman's stays as it is.
+	t.Run("kept-report", func(t *testing.T) {
+		mark := env.agent.mark()
+		code, out := env.runWith(t, map[string]string{hooks.AnnotationProfile: "demo.yaml", hooks.AnnotationReport: env.agent.socket}, nil, "/suspicious-app")
+		if code != 0 {
+			t.Fatalf("exit status %d", code)
+		}
+		checkActivities(t, out, nil, "Summary: 0 succeed, 3 failed")
+		env.agent.expect(t, mark, []eventWant{
+			{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
+			{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
+		})
+	})
 	t.Run("replaced", func(t *testing.T) {
 		code, out := env.runWith(t, map[string]string{hooks.AnnotationProfile: "demo.yaml", hooks.AnnotationEngineProfile: "replace"}, nil,
 			append([]string{"/calls"}, engineCalls...)...)

@@ -8,9 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // TestInstall builds and installs with make install into a scratch
@@ -21,9 +24,10 @@ func TestInstall(t *testing.T) {
 	requireTool(t, "make")
 	requireTool(t, "man")
 	bash := requireTool(t, "bash")
+	zshShell, fishShell := requireTool(t, "zsh"), requireTool(t, "fish")
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"
 	if _, err := os.Stat(bashCompletion); err != nil {
-		missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
+		testutil.Missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
 	}
 	requireTool(t, "git")
 	dir := t.TempDir()
@@ -79,10 +83,22 @@ func TestInstall(t *testing.T) {
 			t.Errorf("man -l %s: exit %d, stderr %q\n%.300s", page, code, stderr, text)
 		}
 	}
-	for _, f := range []string{"share/zsh/site-functions/_oci-sbx", "share/fish/vendor_completions.d/oci-sbx.fish"} {
-		if data, err := os.ReadFile(filepath.Join(root, f)); err != nil || !strings.Contains(string(data), "oci-sbx") {
-			t.Errorf("%s: %v\n%.200s", f, err, data)
-		}
+	path := "PATH=" + filepath.Join(root, "bin") + ":" + os.Getenv("PATH")
+	// fish completes a command and a flag by asking the installed binary.
+	fish := exec.Command(fishShell, "--no-config", "-c", `source $argv[1]; complete -C 'oci-sbx con'; complete -C 'oci-sbx convert --har'`,
+		filepath.Join(root, "share", "fish", "vendor_completions.d", "oci-sbx.fish"))
+	fish.Env = append(os.Environ(), path)
+	if got, err := fish.CombinedOutput(); err != nil || !regexp.MustCompile("(?m)^convert\t.*\n--harden\t").Match(got) {
+		t.Errorf("fish completion: %v\n%s\nwant convert, then --harden", err, got)
+	}
+	// zsh's completion system takes the function for oci-sbx. (Driving
+	// zsh's completion itself takes a terminal; the function asks the
+	// binary as bash's does.)
+	zsh := exec.Command(zshShell, "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1" && print -r -- ${_comps[oci-sbx]}`,
+		"zsh", filepath.Join(root, "share", "zsh", "site-functions", "_oci-sbx"))
+	zsh.Env = append(os.Environ(), path)
+	if got, err := zsh.CombinedOutput(); err != nil || string(got) != "_oci-sbx\n" {
+		t.Errorf("zsh completion: %v, %q; want the function _oci-sbx registered", err, got)
 	}
 	// Bash completes a command, and a command's flag, by asking the
 	// installed binary.
@@ -93,7 +109,7 @@ complete_words oci-sbx con
 complete_words oci-sbx convert --har
 `
 	cmd := exec.Command(bash, "--noprofile", "--norc", "-c", script, "bash", filepath.Join(root, "share", "bash-completion", "completions", "oci-sbx"))
-	cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, "bin")+":"+os.Getenv("PATH"))
+	cmd.Env = append(os.Environ(), path)
 	got, err := cmd.CombinedOutput()
 	if err != nil || string(got) != "convert\n--harden\n" {
 		t.Errorf("bash completion: %v\n%s\nwant convert, then --harden", err, got)

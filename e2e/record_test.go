@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -22,7 +24,7 @@ import (
 // profile, starts the same container under the same runc — while a
 // command the recording never saw is denied.
 func TestRecordContainer(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
 	busybox := requireTool(t, "busybox")
 	bb, err := os.ReadFile(busybox)
@@ -93,6 +95,68 @@ func TestRecordContainer(t *testing.T) {
 	// Something it never did is denied.
 	editBundle(t, bundle, oci.WithArgs([]string{"/busybox", "mkdir", "/tmp/new"}))
 	if code, out, _ := runcRun(t, runc, bundle, time.Minute); code == 0 || !strings.Contains(out, "Operation not permitted") {
+		t.Errorf("mkdir under the profile of ls: exit %d\n%s", code, out)
+	}
+}
+
+// TestRecordPodman records a Podman container through the precreate hook
+// (the annotation io.oci-sbx.record), within Podman's default profile,
+// converts the recording to Docker's format and runs the same container
+// under it with Podman: it works, and an action the recording never saw
+// is denied.
+func TestRecordPodman(t *testing.T) {
+	testutil.RequireRoot(t)
+	podman := requireTool(t, "podman")
+	requireTool(t, "runc")
+	busybox := requireTool(t, "busybox")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "oci-sbx")
+	buildStatic(t, bin)
+	hooksDir, records := filepath.Join(dir, "hooks.d"), filepath.Join(dir, "records")
+	for _, d := range []string{hooksDir, records} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, stderr := runCmd(t, bin, "hook", "config", "--dir", hooksDir, "--records", records); code != 0 {
+		t.Fatalf("hook config: exit %d\n%s%s", code, out, stderr)
+	}
+	unique := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
+	image := podmanImport(t, podman, dir, busybox, "localhost/oci-sbx-e2e-record:"+unique, busybox)
+	run := func(name string, args ...string) (int, string) {
+		t.Helper()
+		name = "oci-sbx-e2e-record-" + unique + "-" + name
+		t.Cleanup(func() { runCmd(t, podman, "rm", "--force", "--ignore", name) })
+		code, stdout, stderr := runCmd(t, podman, append([]string{"--hooks-dir", hooksDir}, podmanArgs(name, args...)...)...)
+		return code, stdout + stderr
+	}
+
+	code, out := run("recorded", "--annotation", "io.oci-sbx.record=ls.yaml", image, "/busybox", "ls", "/")
+	if code != 0 || !strings.Contains(out, "busybox") {
+		t.Fatalf("podman run with io.oci-sbx.record: exit %d\n%s", code, out)
+	}
+	profile := filepath.Join(records, "ls.yaml")
+	var data []byte
+	for range 200 { // the recorder writes once the container is gone
+		if data, _ = os.ReadFile(profile); len(data) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	text := string(data)
+	for _, want := range []string{"the engine's profile stayed in force", "allowed unobserved: runc calls these", "syscalls: [getuid]", "calls by /busybox"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the recorded profile lacks %q:\n%s", want, text)
+		}
+	}
+	docker := filepath.Join(dir, "ls.json")
+	if code, _, stderr := runCmd(t, bin, "convert", "--to", "docker", "-o", docker, profile); code != 0 {
+		t.Fatalf("convert: exit %d\n%s", code, stderr)
+	}
+	if code, out := run("replayed", "--security-opt", "seccomp="+docker, image, "/busybox", "ls", "/"); code != 0 || !strings.Contains(out, "busybox") {
+		t.Errorf("podman run under the recorded profile: exit %d\n%s", code, out)
+	}
+	if code, out := run("denied", "--security-opt", "seccomp="+docker, image, "/busybox", "mkdir", "/tmp/new"); code == 0 || !strings.Contains(out, "Operation not permitted") {
 		t.Errorf("mkdir under the profile of ls: exit %d\n%s", code, out)
 	}
 }

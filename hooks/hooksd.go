@@ -50,12 +50,13 @@ type When struct {
 }
 
 // NewHooksD returns the document that makes Podman run binary as its
-// precreate hook, reading profiles beneath the directory profiles, for
+// precreate hook, reading profiles beneath the directory profiles (and
+// writing recordings beneath records, when not the default), for
 // every container with an annotation in the io.oci-sbx. namespace, in any
 // case: the hook refuses a key that is not in the table, so a misspelt key
 // must reach it. binary and profiles must be absolute paths: Podman does
 // not search PATH, and the hook's working directory is Podman's.
-func NewHooksD(binary, profiles string) (*HooksD, error) {
+func NewHooksD(binary, profiles, records string) (*HooksD, error) {
 	if !filepath.IsAbs(binary) {
 		return nil, fmt.Errorf("registering the hook %q: its path must be absolute", binary)
 	}
@@ -65,9 +66,16 @@ func NewHooksD(binary, profiles string) (*HooksD, error) {
 	if !filepath.IsAbs(profiles) {
 		return nil, fmt.Errorf("registering the hook: the profiles directory %q must be an absolute path", profiles)
 	}
+	args := []string{"oci-sbx", "hook", "precreate", "--profiles", filepath.Clean(profiles)}
+	if records != "" && filepath.Clean(records) != DefaultRecords {
+		if !filepath.IsAbs(records) {
+			return nil, fmt.Errorf("registering the hook: the records directory %q must be an absolute path", records)
+		}
+		args = append(args, "--records", filepath.Clean(records))
+	}
 	return &HooksD{
 		Version: HooksDVersion,
-		Hook:    specs.Hook{Path: binary, Args: []string{"oci-sbx", "hook", "precreate", "--profiles", filepath.Clean(profiles)}},
+		Hook:    specs.Hook{Path: binary, Args: args},
 		When: When{Annotations: map[string]string{
 			// Anchored, so that x.io.oci-sbx.rules does not match.
 			annotation.OCIPattern(): ".*",

@@ -3,19 +3,16 @@ package hooks
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func TestHooksD(t *testing.T) {
-	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles")
+	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,19 +20,7 @@ func TestHooksD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "hooksd.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("got:\n%s\nwant (%s):\n%s", got, golden, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "hooksd.json"), got)
 	var back HooksD
 	dec := json.NewDecoder(bytes.NewReader(got))
 	dec.DisallowUnknownFields()
@@ -79,10 +64,10 @@ func TestHooksD(t *testing.T) {
 		t.Error("an empty value does not run the hook (which would then fail on it)")
 	}
 
-	if _, err := NewHooksD("oci-sbx", ""); err == nil {
+	if _, err := NewHooksD("oci-sbx", "", ""); err == nil {
 		t.Error("a relative path was accepted")
 	}
-	if _, err := NewHooksD("/usr/bin/oci-sbx", "profiles"); err == nil {
+	if _, err := NewHooksD("/usr/bin/oci-sbx", "profiles", ""); err == nil {
 		t.Error("a relative profiles directory was accepted")
 	}
 }

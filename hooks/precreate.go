@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -23,7 +23,7 @@ import (
 const MaxInlineRules = annotation.MaxRules
 
 // LateAgentSocket is where the agent's socket is bound in a container
-// whose late stage reports (see ReportLate and LateHandover).
+// whose late stage reports (see ReportLate and notify.LateHandover).
 const LateAgentSocket = stage.AgentSocketPath
 
 // LateAgentSocketName is the empty file in the late stage's directory that
@@ -57,6 +57,13 @@ type PrecreateOptions struct {
 	// LateDir is where the late stage's files are kept; empty means
 	// DefaultLateDir.
 	LateDir string
+	// Records is the directory the record annotation names files in;
+	// empty means DefaultRecords. RecordRun keeps the recorders' sockets
+	// and logs; empty means DefaultRecordRun.
+	Records, RecordRun string
+	// Recorder finds the oci-sbx that records (record --listen); nil
+	// means this executable.
+	Recorder func() (string, error)
 	// Convert is passed to convert.Read; its Warn receives the profile's
 	// warnings, and notes about what the filter did.
 	Convert convert.Options
@@ -100,8 +107,11 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	inline, hasInline := ann.Get(annotation.Rules)
 	report, hasReport := ann.Get(annotation.Report)
 	engineMode, _ := ann.Get(annotation.EngineProfile)
-	if _, ok := ann.Get(annotation.Record); ok {
-		return nil, fmt.Errorf("annotation %s: recording is not done by the precreate hook", ann.Key(annotation.Record))
+	if name, ok := ann.Get(annotation.Record); ok {
+		if engineMode != "" && engineMode != annotation.EngineProfileKeep && engineMode != annotation.EngineProfileReplace {
+			return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+		}
+		return recordContainer(config, ann, name, engineMode == annotation.EngineProfileReplace, opt)
 	}
 	switch {
 	case !hasPath && !hasInline:
@@ -161,7 +171,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Binary, err = lateBinary(opt.LateBinary); err != nil {
 			return nil, fmt.Errorf("applying the profile: it needs a late stage (%s), and the late stage needs a static oci-sbx: %w", conflicts(plan), err)
 		}
-		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
+		if at.Dir, err = writeLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
 	}
@@ -225,12 +235,9 @@ func readProfileFile(dir, name, key string, opt convert.Options) (*specs.LinuxSe
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", what, fi.Mode().Type())
 	}
-	data, err := io.ReadAll(io.LimitReader(f, convert.MaxInputSize+1))
+	data, err := bounded.ReadAll(f, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if len(data) > convert.MaxInputSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", what, convert.MaxInputSize>>20)
 	}
 	var warnings []string
 	quiet := opt
@@ -324,3 +331,7 @@ func checkSocket(path string) error {
 	}
 	return nil
 }
+
+// writeLateDir makes the late stage's directory on the host (see
+// stage.WriteLateDir), for the back-ends of this package.
+func writeLateDir(root string, l *stage.Late) (string, error) { return stage.WriteLateDir(root, l) }

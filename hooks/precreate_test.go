@@ -249,7 +249,7 @@ func TestPrecreateReport(t *testing.T) {
 	_, socket := agentSocket(t)
 	var warnings []string
 	opt := PrecreateOptions{Convert: convert.Options{Warn: func(m string) { warnings = append(warnings, m) }}}
-	rules := denyConnect + "  - action: errno(EROFS)\n    syscalls: [mkdir]\n  - action: errno(EPERM)\n    syscalls: [umount2]\n    when: [\"arg1 == 0\"]\n"
+	rules := denyConnect + "  - action: errno(EROFS)\n    syscalls: [mkdir]\n  - action: errno(EPERM)\n    syscalls: [umount2]\n    when: [\"arg1 & 0xffffffff == 0\"]\n"
 	out, err := Precreate(podmanConfig(t, map[string]string{AnnotationRules: rules, AnnotationReport: socket}), opt)
 	if err != nil {
 		t.Fatal(err)

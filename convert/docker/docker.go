@@ -226,6 +226,21 @@ func (r *resolver) architectures() []specs.Arch {
 	}
 	r.primary = syscalls.NativeArch()
 	if len(doc.Architectures) > 0 {
+		var names []string
+		for _, a := range doc.Architectures {
+			if n, err := syscalls.ArchFromSpec(a); err == nil {
+				names = append(names, n)
+			}
+		}
+		if len(names) == len(doc.Architectures) {
+			if i, _, err := rules.CheckArchitectures(names, r.primary); err != nil {
+				path := "architectures"
+				if i >= 0 {
+					path = fmt.Sprintf("architectures[%d]", i)
+				}
+				r.errorf(path, "%v", err)
+			}
+		}
 		return slices.Clone(doc.Architectures)
 	}
 	if len(doc.ArchMap) == 0 {
@@ -265,20 +280,48 @@ func (r *resolver) capabilities() {
 	if caps == nil {
 		caps = DefaultCaps
 	}
-	r.caps = map[string]bool{}
-	for _, c := range caps {
-		if strings.EqualFold(c, "ALL") {
-			for _, k := range linuxCaps {
-				r.caps[k] = true
+	canon := func(list []string) (out []string, all bool) {
+		for _, c := range list {
+			if strings.EqualFold(c, "ALL") {
+				all = true
+				continue
 			}
-			continue
+			n, err := CanonicalCap(c)
+			if err != nil {
+				r.errs = append(r.errs, &rules.Error{Msg: err.Error()})
+				continue
+			}
+			out = append(out, n)
 		}
-		canon, err := CanonicalCap(c)
-		if err != nil {
-			r.errs = append(r.errs, &rules.Error{Msg: err.Error()})
-			continue
+		return out, all
+	}
+	base, baseAll := canon(caps)
+	add, addAll := canon(r.opt.CapAdd)
+	drop, dropAll := canon(r.opt.CapDrop)
+	if baseAll {
+		base = linuxCaps
+	}
+	// As docker run combines them (moby's caps.TweakCapabilities): --cap-add
+	// ALL is every capability but the dropped ones, --cap-drop ALL leaves
+	// only the added ones, and otherwise the default set loses the
+	// dropped and gains the added.
+	r.caps = map[string]bool{}
+	switch {
+	case addAll:
+		for _, c := range linuxCaps {
+			r.caps[c] = !slices.Contains(drop, c)
 		}
-		r.caps[canon] = true
+	case dropAll:
+		for _, c := range add {
+			r.caps[c] = true
+		}
+	default:
+		for _, c := range base {
+			r.caps[c] = !slices.Contains(drop, c)
+		}
+		for _, c := range add {
+			r.caps[c] = true
+		}
 	}
 }
 
@@ -361,6 +404,8 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 				} else {
 					r.errorf(ap+".op", "%v", suggest.UnknownName("comparison operator", string(a.Op), seccompOps))
 				}
+			case a.ValueTwo != 0:
+				r.errorf(ap+".valueTwo", "%v", err)
 			default:
 				r.errorf(ap, "%v", err)
 			}
@@ -415,6 +460,9 @@ func (r *resolver) checkFilter(path string, f *seccomp.Filter) {
 	}
 	for i, c := range f.Caps {
 		if slices.Contains(linuxCaps, c) {
+			if r.opt.OnCap != nil {
+				r.opt.OnCap(c)
+			}
 			continue
 		}
 		p := fmt.Sprintf("%s.caps[%d]", path, i)

@@ -46,8 +46,8 @@ func TestEqualSame(t *testing.T) {
 		{"nil and empty flags (documented)",
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}}},
-		{"valueTwo ignored outside SCMP_CMP_MASKED_EQ, errnoRet ignored outside ERRNO and TRACE",
-			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow, ErrnoRet: uintp(5), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, ValueTwo: 9, Op: specs.OpEqualTo}}}}},
+		{"errnoRet ignored outside ERRNO and TRACE",
+			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow, ErrnoRet: uintp(5), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, Op: specs.OpEqualTo}}}}},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, Op: specs.OpEqualTo}}}}}},
 	}
 	for _, tt := range tests {

@@ -35,19 +35,23 @@ type Options struct {
 	// Caps is the capability set Docker's includes/excludes resolve
 	// against; nil means the set `docker run` grants by default.
 	Caps []string
+	// CapAdd and CapDrop change that set as docker run's --cap-add and
+	// --cap-drop do ("ALL" for every capability).
+	CapAdd, CapDrop []string
+	// OnCap, if set, is told each capability an includes or excludes
+	// filter of the input (or of a base it extends) names.
+	OnCap func(cap string)
 	// Kernel is the "major.minor" version Docker's minKernel filters are
 	// checked against; empty means the running kernel.
 	Kernel string
 	// Name names the profile in outputs that carry one (spo, kubernetes).
 	Name string
+	// Select names the one profile to read from a file that holds several
+	// (SPO resources: by metadata.name); empty takes the only one.
+	Select string
 	// Warn receives notes about the input and what a target format loses.
 	// It may be nil.
 	Warn func(msg string)
-	// Alert receives what makes the output unusable as it stands (no
-	// runtime can start under it): a caller shows it even where it
-	// silences Warn. A writer of such a note sends it to Warn when Alert
-	// is nil.
-	Alert func(msg string)
 	// OnFile, if set, is told each file Read reads besides its input (a
 	// base named by extends).
 	OnFile func(path string)

@@ -24,20 +24,34 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 	return format.WriteJSON(w, s)
 }
 
-// Hint tells where a Localhost profile named name goes on a node
-// and how a pod refers to it, for the CLI to print after writing one. An
-// empty name means DefaultName; a ".json" suffix is optional.
+// SeccompDir is the kubelet's seccomp directory with its default
+// --root-dir: a Localhost profile's localhostProfile is resolved beneath
+// it.
+const SeccompDir = "/var/lib/kubelet/seccomp"
+
+// Hint tells where a Localhost profile named name goes on a node and how
+// a pod refers to it, for the CLI to print after writing one, and what
+// Podman's kube play wants instead. An empty name means
+// format.DefaultName; a ".json" suffix is optional.
 func Hint(name string) string {
 	if name == "" {
 		name = format.DefaultName
 	}
 	file := strings.TrimSuffix(name, ".json") + ".json"
 	var b strings.Builder
-	fmt.Fprintf(&b, "Copy the profile to /var/lib/kubelet/seccomp/profiles/%s on every node that may run the pod, and refer to it in the pod's or container's securityContext:\n", file)
+	fmt.Fprintf(&b, "The kubelet resolves a Localhost profile beneath its seccomp directory, %s (ROOT/seccomp for --root-dir ROOT).\n", SeccompDir)
+	fmt.Fprintf(&b, "Copy the profile to every node that may run the pod, as %s/profiles/%s, and name it\n", SeccompDir, file)
+	b.WriteString("in the pod's securityContext (every container) or in a container's (that one), with the seccompProfile field\n")
+	b.WriteString("(GA since Kubernetes 1.19; the seccomp annotations it replaced are deprecated):\n")
 	b.WriteString("  securityContext:\n")
 	b.WriteString("    seccompProfile:\n")
 	b.WriteString("      type: Localhost\n")
 	fmt.Fprintf(&b, "      localhostProfile: profiles/%s\n", file)
+	fmt.Fprintf(&b, "The kubelet hands the runtime the absolute path, %s/profiles/%s.\n", SeccompDir, file)
+	b.WriteString("podman kube play (Podman 4.3) ignores seccompProfile. It reads the annotation\n")
+	fmt.Fprintf(&b, "  seccomp.security.alpha.kubernetes.io/pod: localhost/%s\n", file)
+	b.WriteString("(container.seccomp.security.alpha.kubernetes.io/CONTAINER for one container), and takes only the first\n")
+	fmt.Fprintf(&b, "path element after localhost/: put the file directly in --seccomp-profile-root (default %s), not in profiles/.\n", SeccompDir)
 	b.WriteString("To have the Security Profiles Operator install it on every node instead, convert with --to spo and apply the resource with kubectl.\n")
 	return b.String()
 }

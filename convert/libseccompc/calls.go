@@ -103,8 +103,8 @@ func (p *lscParser) errnoAction(c lscCall, inner []cTok) (rules.Action, bool) {
 	case n == 0:
 		p.errorf(at, "%s: %v", c.name, rules.ErrZeroErrno)
 		return rules.Action{}, false
-	case n > 4095:
-		p.errorf(at, "%s: errno %d is out of range (1-4095)", c.name, n)
+	case n > rules.MaxErrno:
+		p.errorf(at, "%s: errno %d is out of range (1-%d): libseccomp refuses it", c.name, n, rules.MaxErrno)
 		return rules.Action{}, false
 	}
 	return rules.Action{Kind: rules.Errno, Ret: uint(n)}, true
@@ -297,6 +297,10 @@ func (p *lscParser) cond(c lscCall, k int) (rules.Cond, bool) {
 		}
 	} else {
 		cond.Value = datum[0]
+	}
+	if err := cond.Check(); err != nil {
+		p.errorf(cond.Pos, "%s: %v", c.name, err)
+		return rules.Cond{}, false
 	}
 	return cond, true
 }

@@ -41,7 +41,8 @@ var lscFollowed = map[string]bool{
 var cStmtWords = map[string]bool{"return": true, "else": true, "do": true, "case": true, "sizeof": true}
 
 func (p *lscParser) follow() *rules.Profile {
-	st := &lscState{prof: &rules.Profile{File: p.file, HasDefault: true}}
+	// A C program's filter is libseccomp's: no stricter-wins precedence.
+	st := &lscState{prof: &rules.Profile{File: p.file, HasDefault: true, FirstWins: true}}
 	w := p.newWalker(p.scanner)
 	w.run()
 	for _, i := range p.followedCalls() {

@@ -9,8 +9,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // The profile as runc loads it.
@@ -50,6 +50,7 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 	c.dangerous()
 	c.args()
 	c.runtimes()
+	c.multiplexedArgs()
 	c.archList()
 	c.unresolvable()
 	c.cache()
@@ -119,6 +120,19 @@ func (c *checker) classes() {
 		leaks := c.leaks(cl, func(m string) bool { return slices.Contains(ioUring, m) || slices.Contains(cl.Extra, m) })
 		if len(leaks) > 0 {
 			c.classLeak(in, leaks)
+		}
+		if len(cl.LocalFamilies) > 0 {
+			c.add(Finding{ID: "network-stays-open", Severity: Info, Syscalls: []string{"recvfrom", "recvmsg", "write"}, anchor: in.Trigger,
+				Reason: "even with every network call and family denied, a socket the process already holds keeps working (one inherited at start, or received over an AF_UNIX socket with SCM_RIGHTS): read, write and recvfrom on it look the same to seccomp as on a pipe; and an AF_UNIX socket reaches whatever listens on it, such as a proxy or an engine's socket mounted into the container",
+				Fix:    "start the process in its own network namespace (runc and Podman do by default; bwrap --unshare-net), close inherited descriptors, and mount no host sockets"})
+		}
+		if len(cl.LocalFamilies) > 0 && !c.denied("socket") {
+			if open := c.d.OpenFamilies(); len(open) > 0 {
+				c.add(Finding{ID: "network-socket-family", Severity: Error, Syscalls: []string{"socket"}, anchor: in.Trigger,
+					Reason: fmt.Sprintf("%s is denied (%s), but socket is allowed for %s: a socket of a network family needs no connect: socket(AF_PACKET, SOCK_RAW) + bind + write puts raw frames on the wire (CAP_NET_RAW, which docker run grants), and bind + recvfrom receives",
+						in.Trigger, in.Action, and(open)),
+					Fix: "allow socket only for the local families: arg0 & 0xffffffff == AF_UNIX (and AF_NETLINK), and deny the rest (oci-sbx convert --harden does)"})
+			}
 		}
 		if len(cl.Extra) > 0 {
 			extra := c.leaks(cl, func(m string) bool { return !slices.Contains(cl.Extra, m) })
@@ -422,7 +436,7 @@ func pointerArg(name string, arg uint) bool { return slices.Contains(pointerArgs
 var loaderNeeds = []string{"arch_prctl", "close", "mmap", "mprotect", "newfstatat", "openat", "pread64", "read"}
 
 func (c *checker) runtimes() {
-	conflicts, err := stage.Conflicts(c.s, stage.RuncNoNewPrivileges)
+	conflicts, err := runtimes.Default().Conflicts(c.s, runtimes.RuncNoNewPrivileges)
 	if err == nil && len(conflicts) > 0 {
 		var names []string
 		sure := false
@@ -436,8 +450,8 @@ func (c *checker) runtimes() {
 		}
 		c.add(Finding{ID: "runc-cannot-start", Severity: Warning, Syscalls: names, anchor: names[0],
 			Reason: reason,
-			Fix:    "let oci-sbx patch put it in a bundle in two stages (runc loads a profile it can start under, oci-sbx loads this one inside the container; filters stack), or run a static program under oci-sbx exec"})
-	} else if pc, err := stage.Conflicts(c.s, stage.RuncPrivileged); err == nil && len(pc) > 0 {
+			Fix:    "let oci-sbx patch put it in a bundle in two stages (runc loads a profile it can start under, oci-sbx loads this one inside the container; filters stack), or the Podman hook (oci-sbx hook config) do the same for podman run, or run a static program under oci-sbx exec"})
+	} else if pc, err := runtimes.Default().Conflicts(c.s, runtimes.RuncPrivileged); err == nil && len(pc) > 0 {
 		var names []string
 		for _, cf := range pc {
 			names = appendNew(names, cf.Syscall)
@@ -534,4 +548,57 @@ func and(list []string) string {
 		return list[0]
 	}
 	return strings.Join(list[:len(list)-1], ", ") + " and " + list[len(list)-1]
+}
+
+// multiplexedArgs reports conditions libseccomp cannot check where a call
+// goes through a multiplexer (socket and friends through socketcall on
+// x86, s390 and ppc): the arguments are behind socketcall's pointer, so
+// libseccomp keeps the rule for socketcall with the call's number only,
+// whatever the conditions say. A conditional allow beside a denying
+// default then allows every call of that kind through socketcall; a
+// conditional denial denies every one.
+func (c *checker) multiplexedArgs() {
+	type hit struct{ arch, via string }
+	allows, denies := map[hit][]string{}, map[hit][]string{}
+	for _, arch := range c.arches {
+		for _, name := range c.d.Names() {
+			via := syscalls.SyscallMultiplexer(arch, name)
+			// An unconditional rule for the multiplexer wins over the
+			// translated ones (libseccomp keeps it alone).
+			if via == "" || slices.ContainsFunc(c.d.Cases(via), func(cs rules.Case) bool { return len(cs.When) == 0 }) {
+				continue
+			}
+			for _, cs := range c.d.Cases(name) {
+				if len(cs.When) == 0 {
+					continue
+				}
+				h := hit{arch, via}
+				switch {
+				case !cs.Action.IsDeny() && c.d.Default.IsDeny():
+					allows[h] = appendNew(allows[h], name)
+				case cs.Action.IsDeny() && !c.d.Default.IsDeny():
+					denies[h] = appendNew(denies[h], name)
+				}
+			}
+		}
+	}
+	for h, names := range allows {
+		c.add(Finding{ID: "multiplexed-args", Severity: Error, Syscalls: append(slices.Clone(names), h.via), anchor: names[0],
+			Reason: fmt.Sprintf("on %s, %s also %s through %s, whose arguments are behind a pointer seccomp cannot read: libseccomp keeps the conditional allow of %s for %s without its conditions, so %s lets every such call through, whatever its arguments (a socket of any family)",
+				h.arch, and(names), goGoes(names), h.via, and(names), h.via, h.via),
+			Fix: fmt.Sprintf("deny %s outright (oci-sbx convert --harden does); programs use the direct calls where the kernel has them (Linux 4.3 on x86)", h.via)})
+	}
+	for h, names := range denies {
+		c.add(Finding{ID: "multiplexed-args", Severity: Warning, Syscalls: append(slices.Clone(names), h.via), anchor: names[0],
+			Reason: fmt.Sprintf("on %s, %s also %s through %s, whose arguments are behind a pointer seccomp cannot read: libseccomp keeps the conditional denial of %s for %s without its conditions, so every such call through %s is denied, whatever its arguments",
+				h.arch, and(names), goGoes(names), h.via, and(names), h.via, h.via),
+			Fix: fmt.Sprintf("nothing, if denying more through %s is fine; a program that needs the call uses the direct one", h.via)})
+	}
+}
+
+func goGoes(names []string) string {
+	if len(names) == 1 {
+		return "goes"
+	}
+	return "go"
 }

@@ -6,11 +6,13 @@
 // "bypass-file-open", a reason and a fix. Source lints a document in any
 // format convert reads, looking at the document as written (a missing
 // "flags" key, SCMP_ACT_KILL, errnoRet on a non-errno action, a rule runc
-// drops, conditions runc ORs: what reading normalises away) and at the
-// profile as runc loads it (bypass classes per architecture, unmasked
-// 32-bit arguments, denials runc or a dynamic loader cannot start with,
+// drops, conditions runc ORs, a denial that vanishes under runc: what
+// reading normalises away) and at the profile as runc loads it (bypass
+// classes per architecture, network socket families beside a denied
+// connect, conditions socketcall cannot carry, unmasked 32-bit
+// arguments, denials runc or a dynamic loader cannot start with,
 // dangerous syscalls an allowlist lets through, pitfalls of the default
-// action). A profile that convert refuses is reported with its errors as
+// action, and what stays open whatever the filter says). A profile that convert refuses is reported with its errors as
 // error findings, not as a failure.
 //
 // The classes of syscalls that reach one goal come from the rules

@@ -189,8 +189,26 @@ var readErrorKinds = []struct{ text, id, fix string }{
 		"write one condition (a mask, or a single bound), or one rule per case"},
 	{"the bad-architecture action is", "bad-arch-allow",
 		"keep the default bad-architecture action (kill), and add the architectures the program uses with seccomp_arch_add"},
+	{"cannot load: libseccomp refuses an errno", "errno-range",
+		"use an errno from 1 to 4094, such as EPERM"},
+	{"out of range (1-4094)", "errno-range",
+		"use an errno from 1 to 4094, such as EPERM"},
+	{"can never hold: the value has bits outside the mask", "mask-value",
+		"clear the value's bits outside the mask, or widen the mask"},
+	{"only SCMP_CMP_MASKED_EQ reads valueTwo", "value-two-ignored",
+		"drop valueTwo, or compare with SCMP_CMP_MASKED_EQ (value is the mask, valueTwo the result)"},
+	{"libseccomp cannot put both in one filter", "arch-list",
+		"write one profile per byte order"},
+	{"which runc always adds", "arch-list",
+		"list the machine's own architecture first, with its compat ABIs after it"},
 	{"conflicts with the rule at line", "conflicting-rules",
-		"give the syscall one unconditional rule, or only conditional ones"},
+		"give the syscall one unconditional rule, or only conditional ones (libseccomp keeps the first unconditional one)"},
+	{"are equally strict and disagree", "conflicting-rules",
+		"give the syscall one of the two actions, or conditions that never overlap"},
+	{"cannot AND on one argument", "conflicting-rules",
+		"write the weaker rule with conditions that never meet the stricter one's"},
+	{"takes more than", "conflicting-rules",
+		"write the weaker rule with conditions that never meet the stricter one's"},
 }
 
 // WriteText writes one line per finding and a summary line.
@@ -266,4 +284,22 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// CannotStart returns lint's finding when no runc can start a container
+// whose linux.seccomp is the profile (runc itself still makes calls the
+// profile denies after loading it), so that whoever writes the profile for
+// an engine can say so before anyone tries.
+func CannotStart(name string, s *specs.LinuxSeccomp) (Finding, bool) {
+	for _, f := range check(name, s) {
+		if f.ID == "runc-cannot-start" {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+// String prints the finding as WriteText does, without its position.
+func (f Finding) String() string {
+	return fmt.Sprintf("[%s] %s Fix: %s", f.ID, oneLine(sentence(f.Reason)), oneLine(sentence(f.Fix)))
 }

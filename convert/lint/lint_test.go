@@ -13,8 +13,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // opts make findings independent of the host's kernel (Docker's minKernel).
@@ -96,8 +96,8 @@ func TestGolden(t *testing.T) {
 			if err := r.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			golden.Check(t, filepath.Join("testdata", "golden", src.name+".txt"), text.Bytes())
-			golden.Check(t, filepath.Join("testdata", "golden", src.name+".json"), js.Bytes())
+			testutil.Golden(t, filepath.Join("testdata", "golden", src.name+".txt"), text.Bytes())
+			testutil.Golden(t, filepath.Join("testdata", "golden", src.name+".json"), js.Bytes())
 			if err := lintSource(t, src).WriteJSON(&again); err != nil || !bytes.Equal(again.Bytes(), js.Bytes()) {
 				t.Errorf("a second run differs: %v", err)
 			}
@@ -121,7 +121,7 @@ func TestGolden(t *testing.T) {
 // depends on the measured runc table) shows up in the corpus.
 var ids = []string{
 	"arch-untranslated", "bad-arch-allow", "bypass-file-open", "bypass-io-uring", "bypass-network",
-	"bypass-process-inspect", "clone3-eperm", "conflicting-rules", "dangerous-allowed", "default-allow",
+	"bypass-process-inspect", "clone3-eperm", "conflicting-rules", "dangerous-allowed", "deny-vanishes", "network-socket-family", "network-stays-open", "errno-range", "mask-value", "value-two-ignored", "arch-list", "multiplexed-args", "default-allow",
 	"default-rule", "dynamic-binary", "eperm-default", "errno-ignored", "errno-zero", "flags-missing",
 	"invalid-profile", "kill-thread", "network-accept", "not-cached", "notify-continue", "notify-default", "notify-write",
 	"or-conditions", "pointer-arg", "runc-cannot-start", "seccomp-cannot-path", "seccomp-cannot-proc",

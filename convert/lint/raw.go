@@ -2,9 +2,11 @@ package lint
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
@@ -43,14 +45,14 @@ func lintRaw(name string, data []byte, from convert.Format) *rawResult {
 	case doc.Rules != nil:
 		rawRules(r, name, doc.Rules)
 	case doc.Docker != nil:
-		rawProfile(r, name, doc.Docker)
+		rawProfile(r, name, doc.Docker, from == convert.SPO)
 	}
 	return r
 }
 
 // rawProfile checks a linux.seccomp object, a Docker or Podman profile,
-// or an SPO spec as written.
-func rawProfile(r *rawResult, file string, doc *docker.Doc) {
+// or an SPO spec (spo) as written.
+func rawProfile(r *rawResult, file string, doc *docker.Doc, spo bool) {
 	if doc.DefaultAction == "" {
 		return // not a profile, or seccomp off: convert.Read says which
 	}
@@ -64,7 +66,15 @@ func rawProfile(r *rawResult, file string, doc *docker.Doc) {
 		return nil
 	}
 	defAct, defErr := rules.ActionFromSpec(doc.DefaultAction, errnoOf(doc.DefaultErrnoRet, doc.DefaultErrno))
-	if !doc.Given("flags") {
+	switch {
+	case doc.Given("flags"):
+	case spo:
+		// The resource cannot say "flags": [] (SPO's CRD drops an empty
+		// list), so advising it would be wrong.
+		r.add(Finding{ID: "flags-missing", Severity: Info, File: file, Pos: doc.At(""),
+			Reason: "a SeccompProfile cannot carry an empty \"flags\" list: the operator installs the profile without a flags key, so runc 1.2 and later add SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
+			Fix:    "nothing in the resource changes this; a profile applied by oci-sbx nri's late stage is loaded without SPEC_ALLOW"})
+	default:
 		r.add(Finding{ID: "flags-missing", Severity: Warning, File: file, Pos: doc.At(""),
 			Reason: "the profile has no \"flags\" key: runc then adds SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns off the kernel's Speculative Store Bypass mitigation for the container",
 			Fix:    "write \"flags\": [] (oci-sbx convert always does)"})
@@ -104,7 +114,11 @@ func rawProfile(r *rawResult, file string, doc *docker.Doc) {
 		}
 
 		a, err := rules.ActionFromSpec(c.Action, errnoOf(c.ErrnoRet, errno))
-		if err == nil && defErr == nil && a == defAct {
+		vanished := false
+		if err == nil && defErr == nil {
+			vanished = denyVanishes(r, file, doc, names, i, a, defAct, errnoOf)
+		}
+		if err == nil && defErr == nil && a == defAct && !vanished {
 			others := false
 			for j := range doc.Syscalls {
 				others = others || j != i && slices.ContainsFunc(names[j], func(n string) bool { return slices.Contains(names[i], n) })
@@ -143,6 +157,89 @@ func rawProfile(r *rawResult, file string, doc *docker.Doc) {
 			r.add(f)
 		}
 	}
+}
+
+// denyVanishes reports a denial that runc and libseccomp never apply
+// because another rule lets the same call through: runc drops a rule
+// whose action is the default before libseccomp sees it, and libseccomp
+// keeps a syscall's first unconditional rule and ignores every other.
+func denyVanishes(r *rawResult, file string, doc *docker.Doc, names [][]string, i int, a, def rules.Action, errnoOf func(*uint, string) *uint) bool {
+	if !a.IsDeny() || !appliesByDefault(doc.Syscalls[i]) {
+		return false
+	}
+	when := func(c *seccomp.Syscall) []rules.Cond {
+		var out []rules.Cond
+		for _, arg := range c.Args {
+			if cond, err := rules.CondFromSpec(arg); err == nil {
+				out = append(out, cond)
+			}
+		}
+		return out
+	}
+	mine := when(doc.Syscalls[i])
+	for j, other := range doc.Syscalls {
+		if j == i || other == nil || !appliesByDefault(other) {
+			continue
+		}
+		errno := ""
+		if j < len(doc.Errnos) {
+			errno = doc.Errnos[j]
+		}
+		b, err := rules.ActionFromSpec(other.Action, errnoOf(other.ErrnoRet, errno))
+		if err != nil || b.IsDeny() || b == def {
+			continue
+		}
+		var shared []string
+		for _, n := range names[i] {
+			if slices.Contains(names[j], n) {
+				shared = append(shared, n)
+			}
+		}
+		theirs := when(other)
+		if len(shared) == 0 || !rules.Overlap(mine, theirs) {
+			continue
+		}
+		at := doc.At(fmt.Sprintf("syscalls[%d].action", j))
+		where := fmt.Sprintf("%s:%d:%d", file, at.Line, max(at.Col, 1))
+		var why string
+		switch {
+		case a == def:
+			why = fmt.Sprintf("its action is the default (%s), so runc drops it before libseccomp sees it, and the %s rule at %s decides alone", a, b, where)
+		case len(theirs) == 0 && (len(mine) > 0 || j < i):
+			why = fmt.Sprintf("libseccomp keeps the first unconditional rule for a syscall and ignores every other, so the %s rule at %s decides", b, where)
+		default:
+			continue
+		}
+		r.add(Finding{ID: "deny-vanishes", Severity: Error, File: file, Pos: doc.At(fmt.Sprintf("syscalls[%d].action", i)), Syscalls: shared,
+			Reason: fmt.Sprintf("the %s rule for %s never applies under runc: %s, letting the call through", a, strings.Join(shared, ", "), why),
+			Fix:    "take the syscalls out of the rule that lets them through (or give that rule conditions that exclude what is denied); oci-sbx rules do this for you: the stricter action wins"})
+		return true
+	}
+	return false
+}
+
+// appliesByDefault reports whether Docker keeps a rule for a container
+// with its default capabilities on this machine (minKernel aside).
+func appliesByDefault(c *seccomp.Syscall) bool {
+	if c == nil {
+		return false
+	}
+	defCap := func(s string) bool { return slices.Contains(docker.DefaultCaps, s) }
+	thisArch := func(s string) bool { return s == runtime.GOARCH }
+	if in := c.Includes; in != nil {
+		if slices.ContainsFunc(in.Caps, func(s string) bool { return !defCap(s) }) {
+			return false
+		}
+		if len(in.Arches) > 0 && !slices.ContainsFunc(in.Arches, thisArch) {
+			return false
+		}
+	}
+	if ex := c.Excludes; ex != nil {
+		if slices.ContainsFunc(ex.Caps, defCap) || slices.ContainsFunc(ex.Arches, thisArch) {
+			return false
+		}
+	}
+	return true
 }
 
 // actionFindings reports actions that do not do what they say.
@@ -195,12 +292,39 @@ func rawRules(r *rawResult, file string, p *rules.Profile) {
 	for _, rule := range p.Rules {
 		what := "the rule for " + ruleNames(rule)
 		ruleAction(r, file, rule.Action, rule.ActionPos, what)
-		if p.HasDefault && p.Extends == "" && rule.Action == p.Default {
+		if p.HasDefault && p.Extends == "" && rule.Action == p.Default && !sharesSyscall(p, rule) {
 			r.add(Finding{ID: "default-rule", Severity: Info, File: file, Pos: rule.ActionPos,
 				Reason: fmt.Sprintf("%s has the default action %s: it changes nothing (runc would drop it)", what, rule.Action),
 				Fix:    "remove the rule"})
 		}
 	}
+}
+
+// sharesSyscall reports whether another rule names one of the rule's
+// syscalls: then a rule with the default action takes them out of it.
+func sharesSyscall(p *rules.Profile, rule rules.Rule) bool {
+	members := func(r rules.Rule) []string {
+		var out []string
+		for _, n := range r.Syscalls {
+			if strings.HasPrefix(n.Name, "@") {
+				m, _ := rules.GroupMembers(n.Name, nil)
+				out = append(out, m...)
+			} else {
+				out = append(out, n.Name)
+			}
+		}
+		return out
+	}
+	mine := members(rule)
+	for _, other := range p.Rules {
+		if other.Pos == rule.Pos {
+			continue
+		}
+		if slices.ContainsFunc(members(other), func(n string) bool { return slices.Contains(mine, n) }) {
+			return true
+		}
+	}
+	return false
 }
 
 func ruleNames(r rules.Rule) string {

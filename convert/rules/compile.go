@@ -43,6 +43,13 @@ type compiler struct {
 	p    *Profile
 	opt  CompileOptions
 	errs ErrorList
+
+	base       map[*Rule]bool // rules that came from the extended base
+	losses     map[lossKey][]string
+	lossAction map[lossKey][2]Action
+	lossOrder  []lossKey
+
+	wideForeign []string // syscalls of a converted profile with a 64-bit compare of a 32-bit argument
 }
 
 func (c *compiler) errorf(at Pos, format string, args ...any) {
@@ -103,6 +110,24 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	if len(c.targets()) == 1 && c.targets()[0].Name == Native {
 		arches, out.Architectures = nil, nil
 	}
+	primary := syscalls.NativeArch()
+	if len(c.opt.Arches) > 0 {
+		primary = c.opt.Arches[0]
+	}
+	if len(c.opt.Arches) == 0 { // --arch names the machine: primary is its first
+		i, note, err := CheckArchitectures(arches, primary)
+		at := c.p.ArchitecturesPos
+		if i >= 0 && i < len(c.targets()) && c.targets()[i].Pos.IsValid() {
+			at = c.targets()[i].Pos
+		}
+		if err != nil {
+			c.errorf(at, "%v", err)
+		} else if note != "" {
+			c.warnf(at, "%s", note)
+		}
+	} else if _, _, err := CheckArchitectures(arches, primary); err != nil {
+		c.errorf(Pos{}, "--arch: %v", err)
+	}
 
 	var base *specs.LinuxSeccomp
 	if c.p.Extends != "" {
@@ -149,6 +174,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 
 	// Expand every rule into per-syscall cases, in rule order.
 	cases := map[string][]syscallCase{}
+	explicit := map[string]bool{} // named by the document itself, not through a group
 	var order []string
 	for i := range c.p.Rules {
 		r := &c.p.Rules[i]
@@ -159,7 +185,14 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		if r.Action.Kind == Errno && r.Action.Ret == 0 {
 			c.errorf(r.ActionPos, "%v", ErrZeroErrno)
 		}
-		for _, name := range c.expand(r.Syscalls, arches) {
+		for _, n := range r.Syscalls {
+			if !strings.HasPrefix(n.Name, "@") {
+				explicit[n.Name] = true
+			}
+		}
+		names := c.expand(r.Syscalls, arches)
+		c.noteWideCompares(r, when, names)
+		for _, name := range names {
 			if r.Action.Kind == Notify && name == "write" {
 				c.errorf(r.ActionPos, "notify on write: runc refuses it, because the runtime must be able to write while it waits for the listener")
 			}
@@ -169,12 +202,70 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			cases[name] = append(cases[name], syscallCase{action: r.Action, when: when, rule: r})
 		}
 	}
-	var shadowed []string
-	for _, name := range order {
-		if kept, ok := c.resolveConflicts(name, cases[name], def); !ok {
-			cases[name] = kept
-			shadowed = append(shadowed, name)
+
+	// A base's rules for a syscall the document reaches only through a
+	// group take part in the precedence: a group does not lift a denial
+	// of the base. A syscall the document names itself is the
+	// document's alone.
+	var baseRules []*Rule
+	c.base = map[*Rule]bool{}
+	c.losses, c.lossAction = map[lossKey][]string{}, map[lossKey][2]Action{}
+	if base != nil {
+		bp, err := FromSeccomp(base)
+		if err != nil {
+			c.errorf(c.p.ExtendsPos, "extends %q: %v", c.p.Extends, err)
+		} else {
+			for i := range bp.Rules {
+				r := &bp.Rules[i]
+				baseRules = append(baseRules, r)
+				c.base[r] = true
+				if r.Action == def {
+					continue // runc drops it
+				}
+				for _, n := range r.Syscalls {
+					if _, decided := cases[n.Name]; decided && !explicit[n.Name] {
+						cases[n.Name] = append([]syscallCase{{action: r.Action, when: r.When, rule: r}}, cases[n.Name]...)
+					}
+				}
+			}
 		}
+	}
+
+	shared := map[*Rule]bool{} // rules that share a syscall with another rule
+	for _, name := range order {
+		for _, sc := range cases[name] {
+			shared[sc.rule] = shared[sc.rule] || len(cases[name]) > 1
+		}
+	}
+	if len(c.wideForeign) > 0 {
+		c.warnf(Pos{}, "conditions on %s compare all 64 bits of an argument the kernel reads as 32 bits, so a caller that sets the upper half gets past them; oci-sbx lint lists them, and convert --harden masks them",
+			strings.Join(c.wideForeign, ", "))
+	}
+	var shadowed, vanished []string
+	for _, name := range order {
+		cs := cases[name]
+		if c.p.FirstWins || !slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.rule.Pos.IsValid() }) {
+			// A converted profile keeps the meaning it has under runc,
+			// where a denial with the default action beside a rule that
+			// lets the call through vanishes: say so.
+			if slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.action == def && def.IsDeny() }) &&
+				slices.ContainsFunc(cs, func(sc syscallCase) bool { return !sc.action.IsDeny() }) {
+				vanished = append(vanished, name)
+			}
+			if kept, ok := c.resolveConflicts(name, cs, def); !ok {
+				cases[name] = kept
+				shadowed = append(shadowed, name)
+			}
+			continue
+		}
+		if kept, ok := c.precedence(name, cs, def); ok {
+			cases[name] = kept
+		}
+	}
+	c.reportLosses()
+	if len(vanished) > 0 {
+		c.warnf(Pos{}, "a denial of %s with the default action %s is dropped (runc drops such a rule; libseccomp refuses it), so another rule lets the call through, as it does under runc (oci-sbx lint: deny-vanishes)",
+			strings.Join(vanished, ", "), def)
 	}
 	if len(shadowed) > 0 {
 		what := fmt.Sprintf("%d syscalls have", len(shadowed))
@@ -186,7 +277,6 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	}
 
 	// A base's rules come first, minus every syscall this profile decides.
-	fromBase := map[string]bool{}
 	if base != nil {
 		for _, sc := range base.Syscalls {
 			var keep []string
@@ -194,7 +284,6 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				if _, overridden := cases[n]; !overridden {
 					keep = append(keep, n)
 				}
-				fromBase[n] = true
 			}
 			if len(keep) > 0 {
 				sc.Names = keep
@@ -203,37 +292,83 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 
-	// One OCI rule per source rule, listing the syscalls that kept it.
+	// One OCI rule per source rule and set of conditions, listing the
+	// syscalls that kept it; a base's rules first.
+	sources := baseRules
 	for i := range c.p.Rules {
-		r := &c.p.Rules[i]
-		var names []string
-		var when []Cond
+		sources = append(sources, &c.p.Rules[i])
+	}
+	for _, r := range sources {
+		var keys []string
+		byWhen := map[string][]string{}
+		whens := map[string][]Cond{}
 		for _, name := range order {
 			for _, sc := range cases[name] {
-				if sc.rule == r {
-					names, when = append(names, name), sc.when
+				if sc.rule != r || sc.action == def {
+					continue
 				}
+				k := condsKey(sc.when)
+				if _, ok := byWhen[k]; !ok {
+					keys = append(keys, k)
+					whens[k] = sc.when
+				}
+				byWhen[k] = append(byWhen[k], name)
 			}
 		}
-		if len(names) == 0 {
-			continue
-		}
-		if r.Action == def {
-			// Such a rule still takes its syscalls away from the base.
-			if !slices.ContainsFunc(names, func(n string) bool { return fromBase[n] }) {
-				c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
+		for _, k := range keys {
+			names := byWhen[k]
+			sort.Strings(names)
+			act, ret := r.Action.Spec()
+			sys := specs.LinuxSyscall{Names: slices.Compact(names), Action: act, ErrnoRet: ret}
+			for _, w := range whens[k] {
+				sys.Args = append(sys.Args, w.Spec())
 			}
-			continue
+			out.Syscalls = append(out.Syscalls, sys)
 		}
-		sort.Strings(names)
-		act, ret := r.Action.Spec()
-		sys := specs.LinuxSyscall{Names: slices.Compact(names), Action: act, ErrnoRet: ret}
-		for _, w := range when {
-			sys.Args = append(sys.Args, w.Spec())
+		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" {
+			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
 		}
-		out.Syscalls = append(out.Syscalls, sys)
 	}
 	return out
+}
+
+// noteWideCompares says where a condition compares all 64 bits of an
+// argument the kernel reads as 32 so that it cannot do what it says: a
+// denial a caller slips past by setting the upper half, or a value
+// above 32 bits (AT_FDCWD sign-extended) that a caller passing an int
+// does not produce. A document's own conditions get a note each; a
+// converted profile's are summed up in one.
+func (c *compiler) noteWideCompares(r *Rule, when []Cond, names []string) {
+	for _, w := range when {
+		var hit []string
+		for _, n := range names {
+			wide := w.Op == OpEQ && w.Value > 0xffffffff
+			if IntArg(n, w.Arg) && (wide || escapable(r.Action, w)) {
+				hit = append(hit, n)
+			}
+		}
+		if len(hit) == 0 {
+			continue
+		}
+		if !r.Pos.IsValid() {
+			for _, n := range hit {
+				if !slices.Contains(c.wideForeign, n) {
+					c.wideForeign = append(c.wideForeign, n)
+				}
+			}
+			continue
+		}
+		fix := "compare the lower half only, with a mask (oci-sbx convert --harden does)"
+		if m, ok := LowerHalf(w); ok {
+			fix = fmt.Sprintf("write %q (oci-sbx convert --harden does)", m.String())
+		}
+		at := w.Pos
+		if !at.IsValid() {
+			at = r.Pos
+		}
+		c.warnf(at, "%s: %q compares all 64 bits of an argument the kernel reads as 32 bits, so it does not match what the kernel sees (a caller sets the upper half as it likes); %s",
+			strings.Join(hit, ", "), w.String(), fix)
+	}
 }
 
 // expand resolves syscall names and @groups for the target architectures
@@ -322,6 +457,15 @@ func (c *compiler) lower(r *Rule) ([]Cond, bool) {
 	}
 	var out []Cond
 	ok := true
+	for _, w := range r.When {
+		if err := w.Check(); err != nil {
+			c.errorf(w.Pos, "%v", err)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil, false
+	}
 	for _, a := range args {
 		merged, err := mergeConds(byArg[a])
 		if err != nil {

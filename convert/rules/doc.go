@@ -35,10 +35,42 @@
 //   - An unknown syscall name is an error (runc would skip it silently,
 //     turning a typo into a bypass). A name missing on one target
 //     architecture is a warning; inside a group it is simply left out there.
-//   - Rules for a syscall replace what an extended base says about it, so
-//     "the base minus one syscall" means the same under runc and crun.
-//     Within one document, a syscall gets one unconditional action.
-//   - errno(0) is refused: the call would report success without running.
+//   - Between rules for one syscall (on one architecture) the stricter
+//     action wins, ranked as the kernel ranks stacked filters:
+//     kill-process > kill-thread > trap > errno > notify > trace > log >
+//     allow; order, groups and names do not matter. runc drops a rule
+//     whose action is the default and libseccomp keeps a syscall's first
+//     unconditional rule, so the compiler writes the winner's meaning out:
+//     a weaker rule keeps only the arguments no stricter rule matches,
+//     said with negated conditions (a masked equality negates bit by
+//     bit), and a rule equal to the default takes its syscalls out of
+//     every allow. Where that cannot be said exactly the document is
+//     refused naming both rules, as are two denials of one rank with
+//     different values (errno(EPERM) and errno(EACCES)). An unconditional
+//     denial beats a conditional allow with a warning naming both.
+//   - Rules for a syscall the document names itself replace what an
+//     extended base says about it, so "the base minus one syscall" means
+//     the same under runc and crun. A group in the document does not
+//     lift a denial of the base: the stricter wins there too, with a note.
+//   - Profiles read from Docker, OCI or SPO JSON keep the meaning they have
+//     under runc (that is what the file says to a runtime); lint reports
+//     each denial that vanishes there (deny-vanishes).
+//   - errno(0) is refused: the call would report success without running,
+//     and so is an errno above MaxErrno (4094), which libseccomp refuses.
+//   - What cannot mean what it says is refused with its position: a masked
+//     equality whose value has bits outside its mask, valueTwo on a plain
+//     comparison, an architecture list that mixes byte orders or names a
+//     compat ABI without the machine's own architecture (runc always adds
+//     it). A 64-bit comparison of an argument the kernel reads as 32 bits
+//     is written with a note naming the mask that fixes it.
+//   - "No network" is an intent, not a group: @network-connect names the
+//     calls that reach a peer from a socket (connect, sendto, sendmsg,
+//     sendmmsg, socketcall, io_uring); a socket of a network family needs
+//     none of them (a bound AF_PACKET socket sends raw frames with write,
+//     a bound UDP socket receives with recvfrom), so hardening the intent
+//     also limits socket to AF_UNIX and AF_NETLINK with masked 32-bit
+//     comparisons of its family, and on i386, where socketcall carries
+//     the family behind a pointer, denies socketcall whole.
 //   - architectures [native] compiles to an empty OCI list, which runtimes
 //     read as the host's own architecture; groups then keep every member
 //     that exists on any architecture.

@@ -199,8 +199,11 @@ var groups = map[string]group{
 	// A peer is reached by connect, by sendto/sendmsg/sendmmsg (UDP, or
 	// TCP Fast Open with MSG_FASTOPEN, which connects without connect),
 	// by socketcall where the architecture multiplexes them, and by
-	// io_uring's IORING_OP_CONNECT and IORING_OP_SENDMSG.
-	"@network-connect": {"every way to reach a network peer: connect, sendto, sendmsg, sendmmsg (TCP Fast Open), socketcall, and io_uring", []string{
+	// io_uring's IORING_OP_CONNECT and IORING_OP_SENDMSG. A socket of a
+	// network family needs none of them (raw AF_PACKET frames go out with
+	// write, a bound UDP socket receives): that takes a rule on socket's
+	// family, which hardening the network intent adds (see Class).
+	"@network-connect": {"the calls that reach a network peer from a socket: connect, sendto, sendmsg, sendmmsg (TCP Fast Open), socketcall, and io_uring; raw and inbound sockets need a rule on socket's family", []string{
 		"@io-uring",
 		"connect", "sendmmsg", "sendmsg", "sendto", "socketcall",
 	}},

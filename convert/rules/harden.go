@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
@@ -35,6 +36,12 @@ type Class struct {
 	// Enough holds members for which a conditional denial closes the
 	// way: sendto reaches a peer only with a destination address.
 	Enough map[string]Cond
+	// LocalFamilies, when set, are the only socket families (socket's
+	// arg0, an int) the intent leaves open: AF_UNIX, and AF_NETLINK,
+	// which talks to the kernel only. Every other family is denied by
+	// masked 32-bit comparisons, since the kernel ignores the upper
+	// half of the argument.
+	LocalFamilies []uint64
 }
 
 var classes = []Class{
@@ -51,12 +58,20 @@ var classes = []Class{
 		// new; with an address it connects (UDP, TCP Fast Open).
 		// sendmsg and sendmmsg carry the address inside struct msghdr,
 		// which seccomp cannot read, so they are denied whole.
-		Name:     "network",
-		Goal:     "reach a network peer",
-		Group:    "@network-connect",
-		Extra:    []string{"accept", "accept4"},
-		Triggers: []string{"connect"},
-		Enough:   map[string]Cond{"sendto": {Arg: 4, Op: OpNE, Value: 0}},
+		//
+		// The calls reach a peer from a socket; a socket of a network
+		// family needs none of them to use the network: a bound
+		// AF_PACKET socket puts raw frames on the wire with write(2)
+		// (CAP_NET_RAW, which docker run grants), and a bound UDP
+		// socket receives with recvfrom. So the intent also limits
+		// socket to the local families (see LocalFamilies).
+		Name:          "network",
+		Goal:          "reach a network peer",
+		Group:         "@network-connect",
+		Extra:         []string{"accept", "accept4"},
+		Triggers:      []string{"connect"},
+		Enough:        map[string]Cond{"sendto": {Arg: 4, Op: OpNE, Value: 0}},
+		LocalFamilies: []uint64{unix.AF_UNIX, unix.AF_NETLINK},
 	},
 	{
 		// A filtered process that may ptrace an unfiltered one of the
@@ -76,6 +91,7 @@ func Classes() []Class {
 	out := make([]Class, len(classes))
 	for i, c := range classes {
 		c.Extra, c.Triggers, c.ImpliedBy = slices.Clone(c.Extra), slices.Clone(c.Triggers), slices.Clone(c.ImpliedBy)
+		c.LocalFamilies = slices.Clone(c.LocalFamilies)
 		if c.Enough != nil {
 			m := make(map[string]Cond, len(c.Enough))
 			for k, v := range c.Enough {
@@ -358,6 +374,15 @@ func Harden(s *specs.LinuxSeccomp, arches []string) (*specs.LinuxSeccomp, []stri
 			targets = append(targets, a.Name)
 		}
 	}
+	if len(targets) == 0 || len(targets) == 1 && targets[0] == Native {
+		// No list: the filter covers the host's own architecture only
+		// (the kernel answers every other with the bad-architecture
+		// action), so the class members are the host's; socketcall
+		// on x86_64 would be a name that does not exist there.
+		if n := syscalls.NativeArch(); n != "" {
+			targets = []string{n}
+		}
+	}
 	for _, a := range targets {
 		if _, err := syscalls.ArchSpec(a); err != nil && a != Native {
 			return nil, nil, fmt.Errorf("hardening: %w", err)
@@ -471,6 +496,42 @@ func harden(p *Profile, arches []string) ([]string, error) {
 		}
 	}
 
+	// Socket families: the intent leaves only the local ones open.
+	var families *familyRule
+	for _, in := range d.Intents() {
+		if len(in.Class.LocalFamilies) == 0 || !hasOn("socket", arches) {
+			continue
+		}
+		if _, done := deny["socket"]; done || d.Verdict("socket") == Denied || d.DeniesFamilies(in.Class.LocalFamilies) {
+			continue
+		}
+		fr := &familyRule{action: in.Action, local: in.Class.LocalFamilies, allow: Action{Kind: Allow}}
+		cases := d.cases["socket"]
+		switch {
+		case len(cases) == 0:
+			fr.allow = p.Default
+		case len(cases) == 1 && len(cases[0].When) == 0:
+			fr.allow = cases[0].Action
+		default:
+			// Its own conditions cannot be kept apart from the
+			// families': the families decide, allowed as the least
+			// strict of its rules allowed.
+			fr.allow = p.Default
+			for _, c := range cases {
+				if !c.Action.IsDeny() && (fr.allow.IsDeny() || Rank(c.Action) < Rank(fr.allow)) {
+					fr.allow = c.Action
+				}
+			}
+			if fr.allow.IsDeny() {
+				fr.allow = Action{Kind: Allow}
+			}
+			notef("socket: its own conditions gave way to the families'")
+		}
+		families = fr
+		notef("socket: denied with %s for every family but %s: a socket of a network family reaches the network without connect (socket(AF_PACKET) + bind + write sends raw frames, bind + recvfrom receives); %s", in.Action, familyNames(fr.local), "the comparisons are masked to the 32 bits the kernel reads")
+		break
+	}
+
 	// Take the syscalls out of the rules that said otherwise.
 	var kept []Rule
 	for _, r := range p.Rules {
@@ -479,7 +540,7 @@ func harden(p *Profile, arches []string) ([]string, error) {
 		for _, n := range r.Syscalls {
 			_, whole := deny[n.Name]
 			_, cond := partial[n.Name]
-			if whole || cond {
+			if whole || cond || families != nil && n.Name == "socket" {
 				if !r.Action.IsDeny() {
 					dropped = append(dropped, n.Name)
 				}
@@ -531,8 +592,139 @@ func harden(p *Profile, arches []string) ([]string, error) {
 		}
 	}
 
+	if families != nil {
+		p.Rules = append(p.Rules, families.rules(p.Default)...)
+	}
+
 	notes = append(notes, maskIntArgs(p)...)
 	return notes, nil
+}
+
+// familyRule lets socket create sockets of the local families only.
+type familyRule struct {
+	action Action   // for every other family
+	allow  Action   // for the local ones
+	local  []uint64 // sorted
+}
+
+// rules returns one rule per case, none overlapping: the local families
+// with the allow action, and every other value of the lower 32 bits, as
+// aligned blocks, with the deny action. Rules with the default action are
+// left out; the default says the same.
+func (f *familyRule) rules(def Action) []Rule {
+	var out []Rule
+	add := func(a Action, c Cond) {
+		if a != def {
+			out = append(out, Rule{Syscalls: []Name{{Name: "socket"}}, Action: a, When: []Cond{c}})
+		}
+	}
+	for _, v := range f.local {
+		add(f.allow, Cond{Arg: 0, Op: OpMaskedEQ, Mask: 0xffffffff, Value: v})
+	}
+	next := uint64(0)
+	for _, v := range append(slices.Clone(f.local), 1<<32) {
+		for _, c := range alignedBlocks(0, next, v-1) {
+			add(f.action, c)
+		}
+		next = v + 1
+	}
+	return out
+}
+
+// alignedBlocks covers [lo, hi] of an argument's lower 32 bits with
+// masked equalities, each matching an aligned power-of-two block.
+func alignedBlocks(arg uint, lo, hi uint64) []Cond {
+	var out []Cond
+	for lo <= hi && hi < 1<<32 {
+		size := uint64(1)
+		for lo%(size*2) == 0 && lo+size*2-1 <= hi {
+			size *= 2
+		}
+		out = append(out, Cond{Arg: arg, Op: OpMaskedEQ, Mask: 0xffffffff &^ (size - 1), Value: lo})
+		lo += size
+		if lo == 0 {
+			break
+		}
+	}
+	return out
+}
+
+func familyNames(fs []uint64) string {
+	var names []string
+	for _, f := range fs {
+		switch f {
+		case unix.AF_UNIX:
+			names = append(names, "AF_UNIX")
+		case unix.AF_NETLINK:
+			names = append(names, "AF_NETLINK")
+		default:
+			names = append(names, fmt.Sprint(f))
+		}
+	}
+	return strings.Join(names, " and ")
+}
+
+// Allows reports whether the profile may let a call with these arguments
+// run: some case that lets it through matches (whatever libseccomp would
+// pick among overlapping ones), or none matches and the default does.
+func (d *Decisions) Allows(name string, args [6]uint64) bool {
+	matched := false
+	for _, c := range d.cases[name] {
+		holds := true
+		for _, w := range c.When {
+			holds = holds && w.Matches(args[w.Arg])
+		}
+		if holds {
+			if !c.Action.IsDeny() {
+				return true
+			}
+			matched = true
+		}
+	}
+	return !matched && !d.Default.IsDeny()
+}
+
+// NetworkFamilies are socket families that reach the network, with the
+// names lint reports them by.
+var NetworkFamilies = []struct {
+	Name  string
+	Value uint64
+}{{"AF_INET", unix.AF_INET}, {"AF_INET6", unix.AF_INET6}, {"AF_PACKET", unix.AF_PACKET}}
+
+// OpenFamilies returns the network families socket lets through, as
+// written or with garbage in the upper half the kernel ignores.
+func (d *Decisions) OpenFamilies() []string {
+	var out []string
+	for _, f := range NetworkFamilies {
+		for _, v := range []uint64{f.Value, f.Value | 1<<32} {
+			if d.Allows("socket", [6]uint64{v}) {
+				out = append(out, f.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// DeniesFamilies reports whether socket is denied for every family but
+// the local ones, checked at each boundary of the families and with
+// garbage in the upper half.
+func (d *Decisions) DeniesFamilies(local []uint64) bool {
+	probe := []uint64{0, 2, 3, 9, 10, 15, 17, 44, 45, 46, 255, 1 << 16, 1<<31 + 2, 0xffffffff}
+	for _, l := range local {
+		probe = append(probe, l-1, l+1, l|1<<32)
+	}
+	for _, v := range probe {
+		if slices.Contains(local, v&0xffffffff) {
+			continue
+		}
+		for _, hi := range []uint64{0, 1 << 32, 0xffffffff << 32} {
+			if d.Allows("socket", [6]uint64{v&0xffffffff | hi}) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func ruleNames(r Rule) string {

@@ -145,6 +145,15 @@ func (a Action) String() string {
 // without having run.
 var ErrZeroErrno = errors.New("errno(0) makes the syscall report success without running it; use allow, or a real errno such as EPERM")
 
+// MaxErrno is the largest errno a rule can return: libseccomp 2.5.4
+// refuses SCMP_ACT_ERRNO(4095) and above (seccomp_rule_add and
+// seccomp_init return -EINVAL), so such a profile never loads.
+const MaxErrno = 4094
+
+func errnoRange(n uint) error {
+	return fmt.Errorf("errno %d cannot load: libseccomp refuses an errno above %d (it fails with \"two checks on same syscall argument\" in runc)", n, MaxErrno)
+}
+
 // ParseAction parses an action in rules syntax. "kill" means kill-process.
 func ParseAction(s string) (Action, error) {
 	s = strings.TrimSpace(s)
@@ -166,6 +175,9 @@ func ParseAction(s string) (Action, error) {
 		}
 		if n == 0 {
 			return Action{}, ErrZeroErrno
+		}
+		if n > MaxErrno {
+			return Action{}, errnoRange(n)
 		}
 		return Action{Kind: Errno, Ret: n}, nil
 	case "trace":
@@ -225,8 +237,8 @@ func ActionFromSpec(act specs.LinuxSeccompAction, ret *uint) (Action, error) {
 				}
 				a.Ret = *ret
 			}
-			if a.Ret > 4095 {
-				return Action{}, fmt.Errorf("errno %d is out of range (1-4095)", a.Ret)
+			if a.Ret > MaxErrno {
+				return Action{}, errnoRange(a.Ret)
 			}
 		case Trace:
 			a.Ret = 1 // EPERM, as runc defaults it
@@ -301,14 +313,33 @@ func CondFromSpec(a specs.LinuxSeccompArg) (Cond, error) {
 		return Cond{}, fmt.Errorf("argument index %d is out of range (0-5)", a.Index)
 	}
 	for op, s := range opSpecs {
-		if s == a.Op {
-			if Op(op) == OpMaskedEQ {
-				return Cond{Arg: a.Index, Op: OpMaskedEQ, Mask: a.Value, Value: a.ValueTwo}, nil
-			}
-			return Cond{Arg: a.Index, Op: Op(op), Value: a.Value}, nil
+		if s != a.Op {
+			continue
 		}
+		if Op(op) == OpMaskedEQ {
+			c := Cond{Arg: a.Index, Op: OpMaskedEQ, Mask: a.Value, Value: a.ValueTwo}
+			if err := c.Check(); err != nil {
+				return Cond{}, err
+			}
+			return c, nil
+		}
+		if a.ValueTwo != 0 {
+			return Cond{}, fmt.Errorf("valueTwo %#x on %s: only SCMP_CMP_MASKED_EQ reads valueTwo; runc ignores it here, so the condition is not the one written (drop valueTwo, or use SCMP_CMP_MASKED_EQ with value as the mask)", a.ValueTwo, a.Op)
+		}
+		return Cond{Arg: a.Index, Op: Op(op), Value: a.Value}, nil
 	}
 	return Cond{}, fmt.Errorf("unknown comparison operator %q", a.Op)
+}
+
+// Check refuses a condition that cannot mean what it says: a masked
+// equality whose value has bits outside its mask never holds as written,
+// and libseccomp masks the value, so it would match other values.
+func (c Cond) Check() error {
+	if c.Op == OpMaskedEQ && c.Value&^c.Mask != 0 {
+		return fmt.Errorf("masked equality \"arg%d & %s == %s\" can never hold: the value has bits outside the mask (%s); libseccomp would mask the value and match \"arg%d & %s == %s\" instead",
+			c.Arg, formatValue(c.Mask), formatValue(c.Value), formatValue(c.Value&^c.Mask), c.Arg, formatValue(c.Mask), formatValue(c.Value&c.Mask))
+	}
+	return nil
 }
 
 // Matches reports whether an argument value satisfies the condition.
@@ -362,7 +393,8 @@ type Profile struct {
 
 	// Architectures holds libseccomp names (x86_64, aarch64, …); empty or
 	// [native] means the host's own architecture only.
-	Architectures []Name
+	Architectures    []Name
+	ArchitecturesPos Pos
 
 	// Extends names a built-in base (docker-default, podman-default) or a
 	// file whose rules this profile starts from.
@@ -376,6 +408,13 @@ type Profile struct {
 	// Harden widens each deny intent to its whole class when compiling
 	// (see Harden).
 	Harden bool
+
+	// FirstWins compiles the rules as libseccomp applies them, not by
+	// the rules language's precedence: a rule with the default action is
+	// dropped (libseccomp refuses it), and a syscall with an unconditional
+	// rule and rules of other actions is refused, naming both. For a
+	// program that builds its filter with libseccomp.
+	FirstWins bool
 
 	Rules []Rule
 }

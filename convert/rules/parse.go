@@ -186,6 +186,7 @@ func (p *parse) profile(prof *Profile, m []*ast.MappingValueNode) {
 				}
 			}
 		case "architectures":
+			prof.ArchitecturesPos = pos(kv.Key)
 			prof.Architectures = p.list(kv.Value, "architectures")
 			for _, a := range prof.Architectures {
 				if a.Name != Native {

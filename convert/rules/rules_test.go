@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -155,7 +155,8 @@ func TestErrors(t *testing.T) {
 		{"unknown key", "default: allow\nrule:\n  - {action: errno(EPERM), syscalls: [openat]}\n"},
 		{"malformed yaml", "default: allow\nrules:\n  - action: [errno(EPERM)\n"},
 		{"missing default", "rules: []\n"},
-		{"conflict", "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [openat]}\n  - {action: kill, syscalls: [openat]}\n"},
+		{"equally strict denials", "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [\"@file-open\"]}\n  - {action: errno(EACCES), syscalls: [openat]}\n"},
+		{"lowering needs two conditions on one argument", "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socket], when: [\"arg1 > 1\"]}\n  - {action: kill, syscalls: [socket], when: [\"arg1 == 5\"]}\n"},
 		{"notify on write", "default: allow\nrules:\n  - {action: notify, syscalls: [write]}\n"},
 		{"notify default", "default: notify\n"},
 		{"several errors", "default: allw\nrules:\n  - {action: errno(EPERM), syscalls: [opnat, conect]}\n  - {syscalls: [read]}\n"},
@@ -181,7 +182,7 @@ func TestErrors(t *testing.T) {
 		}
 		out.WriteString("# " + c.name + "\n" + err.Error() + "\n\n")
 	}
-	golden.Check(t, "testdata/errors.golden", []byte(out.String()))
+	testutil.Golden(t, "testdata/errors.golden", []byte(out.String()))
 }
 
 // TestRoundTrip checks that a profile prints in rules syntax that parses

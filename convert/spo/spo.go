@@ -7,6 +7,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -30,6 +31,10 @@ import (
 // the cluster) and disabled (v1beta1 up to 0.10) or state (1.0).
 
 const spoGroup = "security-profiles-operator.x-k8s.io"
+
+// Version is the API version Write emits: served and stored by the
+// operator since 1.0 (v1beta1 is deprecated).
+const Version = "v1"
 
 // spoVersions are the API versions whose SeccompProfile spec Read
 // understands: v1alpha1 (errnoRet as a string), v1beta1 and v1 (1.0).
@@ -70,7 +75,7 @@ func Read(name string, data []byte, opt format.Options) (*specs.LinuxSeccomp, er
 // Decode reads a SeccompProfile resource into its spec as written, with
 // the position of every value; notes go to opt.Warn.
 func Decode(name string, data []byte, opt format.Options) (*docker.Doc, error) {
-	root, err := parseYAML(name, data)
+	root, err := selectDoc(name, data, opt.Select)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +93,7 @@ func Decode(name string, data []byte, opt format.Options) (*docker.Doc, error) {
 			group, version, _ := strings.Cut(apiVersion, "/")
 			switch {
 			case group != spoGroup:
-				d.Errorf(m.Val.Pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/v1beta1)", apiVersion, spoGroup)
+				d.Errorf(m.Val.Pos, "apiVersion %q is not a Security Profiles Operator resource (want %s/%s)", apiVersion, spoGroup, Version)
 			case !slices.Contains(spoVersions, version):
 				d.Errorf(m.Val.Pos, "%v", suggest.UnknownName("SeccompProfile API version", version, spoVersions))
 			}
@@ -109,7 +114,7 @@ func Decode(name string, data []byte, opt format.Options) (*docker.Doc, error) {
 		}
 	}
 	if apiVersion == "" {
-		d.Errorf(root.Pos, "apiVersion is missing (want %s/v1beta1)", spoGroup)
+		d.Errorf(root.Pos, "apiVersion is missing (want %s/%s)", spoGroup, Version)
 	}
 	if kind == "" {
 		d.Errorf(root.Pos, "kind is missing (want SeccompProfile)")
@@ -302,7 +307,7 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 		opt.Warnf("a SeccompProfile cannot say \"flags\": [] — the operator writes the profile without a flags key, so runc adds SECCOMP_FILTER_FLAG_SPEC_ALLOW (Spectre mitigations off) unless flags are given")
 	}
 	if s.ListenerPath != "" && !spoListenerPath.MatchString(s.ListenerPath) {
-		opt.Warnf("listenerPath %q: the operator (1.0 and later) accepts only a socket directly under /var/run/security-profiles-operator/; the API server will refuse the resource", s.ListenerPath)
+		fail("listenerPath %q: the SeccompProfile schema accepts only a socket directly under /var/run/security-profiles-operator/, so the API server would refuse the resource", s.ListenerPath)
 	}
 
 	for i, sc := range s.Syscalls {
@@ -327,10 +332,16 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 				fail("syscalls[%d] (%s): %v", i, names[0], err)
 				continue
 			}
-			masked := a.Op == specs.OpMaskedEqual
-			if a.Value > math.MaxInt64 || (masked && a.ValueTwo > math.MaxInt64) {
-				big = append(big, names[0])
+			if a.Value > math.MaxInt64 || a.ValueTwo > math.MaxInt64 {
+				m, ok := masked32(a)
+				if !ok {
+					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, names[0], a.Index, condString(a), int64(math.MaxInt64))
+					continue
+				}
+				big = append(big, fmt.Sprintf("%s arg%d %s 0x%x became arg%d & 0x%x == 0x%x", names[0], a.Index, opSymbol(a.Op), a.Value, a.Index, m.Value, m.ValueTwo))
+				a = m
 			}
+			masked := a.Op == specs.OpMaskedEqual
 			arg := spoArg{Index: a.Index, Value: a.Value, Op: string(a.Op)}
 			// valueTwo matters only to SCMP_CMP_MASKED_EQ; elsewhere it
 			// is kept as written when set.
@@ -357,14 +368,13 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 		return fmt.Errorf("writing SeccompProfile: %s", strings.Join(errs, "; "))
 	}
 	if len(big) > 0 {
-		// The file says it exactly, but Kubernetes keeps integers beyond
-		// int64 only as floats: the cluster would fail to install it
-		// rather than enforce another value.
-		opt.Warnf("argument values above %d (in rules for %s) are written exactly, but the Kubernetes API server stores them only approximately: SPO 1.0 refuses them and older operators fail to install the profile. Compare fewer bits (SCMP_CMP_MASKED_EQ) if you can", int64(math.MaxInt64), strings.Join(slices.Compact(big), ", "))
+		opt.Warnf("the SeccompProfile schema types argument values as int64, so 64-bit compares of negative 32-bit values are written as 32-bit masked compares (%s): "+
+			"where the kernel reads the argument as 32 bits (a file descriptor such as AT_FDCWD, an int flag, an ioctl request) this means the same and also matches the zero-extended form; for a 64-bit argument it also matches values that differ only in the upper 32 bits",
+			strings.Join(big, "; "))
 	}
 
 	res := spoResource{
-		APIVersion: spoGroup + "/v1beta1",
+		APIVersion: spoGroup + "/" + Version,
 		Kind:       "SeccompProfile",
 		Metadata:   spoMetadata{Name: name},
 		Spec:       spec,
@@ -380,17 +390,129 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 	return err
 }
 
-// parseYAML reads the one document of a resource.
-func parseYAML(name string, data []byte) (*tree.Node, error) {
+// otherKinds are the operator's resources that are not seccomp profiles,
+// with what each is instead.
+var otherKinds = map[string]string{
+	"ProfileRecording":               "it asks the operator to record a profile from running pods; convert the SeccompProfile the recording produces",
+	"ProfileBinding":                 "it binds a profile to the containers of an image; convert the SeccompProfile it names",
+	"SelinuxProfile":                 "it is an SELinux policy",
+	"RawSelinuxProfile":              "it is an SELinux policy",
+	"AppArmorProfile":                "it is an AppArmor profile",
+	"SecurityProfileNodeStatus":      "it is the operator's status of a profile on one node",
+	"SecurityProfilesOperatorDaemon": "it configures the operator's daemon",
+}
+
+// selectDoc returns the SeccompProfile of a file that may hold several
+// documents: the one named sel, or the only one. The operator's other
+// kinds are skipped, and refused with what they are when nothing else is
+// there.
+func selectDoc(name string, data []byte, sel string) (*tree.Node, error) {
 	docs, err := format.ParseYAML(name, data)
 	if err != nil {
 		return nil, err
 	}
-	switch len(docs) {
-	case 0:
+	if len(docs) == 0 {
 		return nil, &rules.Error{File: name, Msg: "the file holds no resource"}
-	case 1:
+	}
+	if len(docs) == 1 && sel == "" {
+		if err := notAProfile(name, docs[0]); err != nil {
+			return nil, err
+		}
 		return docs[0], nil
 	}
-	return nil, &rules.Error{File: name, Pos: docs[1].Pos, Msg: fmt.Sprintf("expected one SeccompProfile; the file holds %d documents", len(docs))}
+	var profiles []*tree.Node
+	var names []string
+	var first error
+	for _, d := range docs {
+		if err := notAProfile(name, d); err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		profiles = append(profiles, d)
+		names = append(names, text(d.Get("metadata").Get("name")))
+	}
+	switch {
+	case len(profiles) == 0:
+		return nil, first
+	case sel != "":
+		i := slices.Index(names, sel)
+		if i < 0 {
+			return nil, &rules.Error{File: name, Msg: fmt.Sprintf("no SeccompProfile named %q; the file holds %s", sel, strings.Join(quoted(names), ", "))}
+		}
+		if j := slices.Index(names[i+1:], sel); j >= 0 {
+			return nil, &rules.Error{File: name, Pos: profiles[i+1+j].Pos, Msg: fmt.Sprintf("two SeccompProfiles named %q", sel)}
+		}
+		return profiles[i], nil
+	case len(profiles) > 1:
+		return nil, &rules.Error{File: name, Pos: profiles[1].Pos, Msg: fmt.Sprintf("the file holds %d SeccompProfiles (%s): choose one with --name", len(profiles), strings.Join(quoted(names), ", "))}
+	}
+	return profiles[0], nil
+}
+
+// notAProfile refuses a document of the operator's that is not a
+// SeccompProfile, saying what it is; anything else is left to Read.
+func notAProfile(file string, doc *tree.Node) error {
+	kind := doc.Get("kind")
+	group, _, _ := strings.Cut(text(doc.Get("apiVersion")), "/")
+	if kind == nil || kind.Kind != tree.String || kind.Text == "SeccompProfile" {
+		return nil
+	}
+	if what, ok := otherKinds[kind.Text]; ok && group == spoGroup {
+		return &rules.Error{File: file, Pos: kind.Pos, Msg: fmt.Sprintf("kind %s is not a profile: %s", kind.Text, what)}
+	}
+	return nil
+}
+
+// text is a node's text, "" for none.
+func text(n *tree.Node) string {
+	if n == nil {
+		return ""
+	}
+	return n.Text
+}
+
+func quoted(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strconv.Quote(n)
+	}
+	return out
+}
+
+// masked32 rewrites a compare that SPO cannot carry, arg == V with V a
+// negative 32-bit value sign-extended to 64 bits (AT_FDCWD as
+// 0xffffffffffffff9c), or the same as a masked compare of all 64 bits, as
+// arg & 0xffffffff == the low 32 bits of V. ok is false for every other
+// compare beyond int64.
+func masked32(a specs.LinuxSeccompArg) (specs.LinuxSeccompArg, bool) {
+	const low = 0xffffffff
+	v := a.Value
+	switch {
+	case a.Op == specs.OpEqualTo:
+	case a.Op == specs.OpMaskedEqual && a.Value == math.MaxUint64:
+		v = a.ValueTwo
+	default:
+		return a, false
+	}
+	if v>>32 != low || v&0x80000000 == 0 {
+		return a, false
+	}
+	return specs.LinuxSeccompArg{Index: a.Index, Op: specs.OpMaskedEqual, Value: low, ValueTwo: v & low}, true
+}
+
+var opSymbols = map[specs.LinuxSeccompOperator]string{
+	specs.OpNotEqual: "!=", specs.OpLessThan: "<", specs.OpLessEqual: "<=", specs.OpEqualTo: "==",
+	specs.OpGreaterEqual: ">=", specs.OpGreaterThan: ">", specs.OpMaskedEqual: "&",
+}
+
+func opSymbol(op specs.LinuxSeccompOperator) string { return opSymbols[op] }
+
+// condString prints a compare as the rules language does.
+func condString(a specs.LinuxSeccompArg) string {
+	if a.Op == specs.OpMaskedEqual {
+		return fmt.Sprintf("arg%d & 0x%x == 0x%x", a.Index, a.Value, a.ValueTwo)
+	}
+	return fmt.Sprintf("arg%d %s 0x%x", a.Index, opSymbol(a.Op), a.Value)
 }

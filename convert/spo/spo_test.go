@@ -11,8 +11,8 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // spoProfile uses everything a SeccompProfile can carry.
@@ -72,7 +72,7 @@ func TestSPORoundTrip(t *testing.T) {
 				t.Errorf("output lacks the leading comment:\n%s", out.String())
 			}
 			if tt.golden != "" {
-				golden.Check(t, filepath.Join("testdata", "golden", tt.golden), out.Bytes())
+				testutil.Golden(t, filepath.Join("testdata", "golden", tt.golden), out.Bytes())
 			}
 			back, err := Read("back.yaml", out.Bytes(), format.Options{})
 			if err != nil {
@@ -183,6 +183,7 @@ spec:
 			in:   `{"apiVersion": "security-profiles-operator.x-k8s.io/v1beta1", "kind": "SeccompProfile", "metadata": {"name": "x"}, "spec": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 18446744073709551516, "op": "SCMP_CMP_EQ"}]}]}}`,
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
 				{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}},
+			warnings: []string{"conditions on ioctl compare all 64 bits of an argument the kernel reads as 32 bits"},
 		},
 	}
 	for _, tt := range tests {
@@ -203,7 +204,12 @@ func TestSPOErrors(t *testing.T) {
 		{"baseProfileName", head + "spec:\n  baseProfileName: runc-v1.1.5\n  defaultAction: SCMP_ACT_ERRNO\n",
 			`p.yaml:4:20: baseProfileName "runc-v1.1.5" names a base profile (another SeccompProfile, or an oci:// artifact) that the operator merges in on the cluster; oci-sbx cannot resolve it offline. Merge the base into this profile first, or write rules with "extends:"`},
 		{"another kind", "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SelinuxProfile\nspec: {}\n",
-			`p.yaml:2:7: kind "SelinuxProfile": want SeccompProfile`},
+			`p.yaml:2:7: kind SelinuxProfile is not a profile: it is an SELinux policy`},
+		{"a recording", "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileRecording\nmetadata: {name: rec}\nspec: {kind: SeccompProfile, recorder: logs}\n",
+			`p.yaml:2:7: kind ProfileRecording is not a profile: it asks the operator to record a profile from running pods; convert the SeccompProfile the recording produces`},
+		{"a binding", "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileBinding\nmetadata: {name: b}\nspec: {profileRef: {kind: SeccompProfile, name: web}, image: nginx}\n",
+			`p.yaml:2:7: kind ProfileBinding is not a profile: it binds a profile to the containers of an image; convert the SeccompProfile it names`},
+		{"a kind of another group", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", `p.yaml:1:13: apiVersion "v1" is not a Security Profiles Operator resource`},
 		{"another group", "apiVersion: v1\nkind: SeccompProfile\nspec: {defaultAction: SCMP_ACT_ALLOW}\n",
 			`p.yaml:1:13: apiVersion "v1" is not a Security Profiles Operator resource`},
 		{"unknown version", "apiVersion: security-profiles-operator.x-k8s.io/v1beta2\nkind: SeccompProfile\nspec: {defaultAction: SCMP_ACT_ALLOW}\n",
@@ -217,8 +223,8 @@ func TestSPOErrors(t *testing.T) {
 		{"Docker key in SPO", head + "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n    - {names: [read], action: SCMP_ACT_ALLOW, includes: {caps: [CAP_SYS_ADMIN]}}\n",
 			`p.yaml:6:47: unknown key "includes" in a syscall rule`},
 		{"syntax", head + "spec:\n  defaultAction: [SCMP_ACT_ALLOW\n", "p.yaml:4:18: malformed YAML"},
-		{"two documents", head + "spec: {defaultAction: SCMP_ACT_ALLOW}\n---\n" + head + "spec: {defaultAction: SCMP_ACT_ALLOW}\n",
-			"p.yaml:5:1: expected one SeccompProfile; the file holds 2 documents"},
+		{"two documents", head + "metadata: {name: a}\nspec: {defaultAction: SCMP_ACT_ALLOW}\n---\n" + head + "metadata: {name: b}\nspec: {defaultAction: SCMP_ACT_ALLOW}\n",
+			`p.yaml:6:1: the file holds 2 SeccompProfiles ("a", "b"): choose one with --name`},
 		{"anchors", head + "spec:\n  defaultAction: &a SCMP_ACT_ALLOW\n", "YAML anchors, aliases and merge keys are not supported"},
 		{"duplicate key", head + "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  defaultAction: SCMP_ACT_KILL\n", `p.yaml:5:3: malformed YAML: mapping key "defaultAction" already defined at [4:3]`},
 		{"unknown syscall", head + "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n    - names: [opnat]\n      action: SCMP_ACT_ERRNO\n",
@@ -271,11 +277,23 @@ func TestSPOWrite(t *testing.T) {
 		}), format.Options{}, "syscalls[0]: errno(0)", nil},
 		{"empty flags", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, format.Options{}, "",
 			[]string{`cannot say "flags": []`, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}},
-		{"values beyond int64", allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"ioctl"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 1, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}
-		}), format.Options{}, "", []string{"argument values above 9223372036854775807 (in rules for ioctl) are written exactly"}},
-		{"listenerPath outside the operator's directory", allow(func(s *specs.LinuxSeccomp) { s.ListenerPath = "/run/agent.sock" }), format.Options{}, "",
-			[]string{`listenerPath "/run/agent.sock"`}},
+		{"AT_FDCWD as a 64-bit value", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}
+		}), format.Options{}, "", []string{"openat arg0 == 0xffffffffffffff9c became arg0 & 0xffffffff == 0xffffff9c"}},
+		{"a 64-bit compare other than ==", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpNotEqual}}}}
+		}), format.Options{}, "syscalls[0] (openat): argument 0 compares arg0 != 0xffffffffffffff9c, above 9223372036854775807: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", nil},
+		{"a 64-bit value that is no negative int", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"lseek"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 1 << 63, Op: specs.OpEqualTo}}}}
+		}), format.Options{}, "no 32-bit compare means the same", nil},
+		{"listenerPath outside the operator's directory", allow(func(s *specs.LinuxSeccomp) { s.ListenerPath = "/run/agent.sock" }), format.Options{},
+			`listenerPath "/run/agent.sock": the SeccompProfile schema accepts only a socket directly under /var/run/security-profiles-operator/`, nil},
+	}
+	// What reading the output gives, where it is not the profile written.
+	backs := map[string]*specs.LinuxSeccomp{
+		"AT_FDCWD as a 64-bit value": allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
+		}),
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,7 +316,11 @@ func TestSPOWrite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := format.Equal(tt.s, back); err != nil {
+				want := tt.s
+				if b, ok := backs[tt.name]; ok {
+					want = b
+				}
+				if err := format.Equal(want, back); err != nil {
 					t.Error(err)
 				}
 			}
@@ -358,5 +380,42 @@ func (w warnings) check(t *testing.T, got, want *specs.LinuxSeccomp, expect []st
 	}
 	if len(expect) == 0 && len(w) > 0 {
 		t.Errorf("unexpected warnings: %q", w)
+	}
+}
+
+// A file of several documents (what kubectl get -o yaml and a recording
+// leave): the SeccompProfile named by Select, the only one, or a clear
+// error.
+func TestSPOSelect(t *testing.T) {
+	const head = "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\n"
+	file := head + "metadata: {name: web}\nspec: {defaultAction: SCMP_ACT_ALLOW, syscalls: [{names: [connect], action: SCMP_ACT_ERRNO, errnoRet: 13}]}\n---\n" +
+		"apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileBinding\nmetadata: {name: bind}\nspec: {profileRef: {kind: SeccompProfile, name: web}, image: nginx}\n---\n" +
+		head + "metadata: {name: db}\nspec: {defaultAction: SCMP_ACT_ALLOW, syscalls: [{names: [ptrace], action: SCMP_ACT_ERRNO, errnoRet: 1}]}\n"
+	for _, tt := range []struct{ sel, want, err string }{
+		{"web", "connect", ""},
+		{"db", "ptrace", ""},
+		{"", "", `the file holds 2 SeccompProfiles ("web", "db"): choose one with --name`},
+		{"bind", "", `no SeccompProfile named "bind"; the file holds "web", "db"`},
+	} {
+		t.Run("select "+tt.sel, func(t *testing.T) {
+			s, err := Read("p.yaml", []byte(file), format.Options{Select: tt.sel})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(s.Syscalls) != 1 || s.Syscalls[0].Names[0] != tt.want {
+				t.Errorf("read %+v, want the rule for %s", s.Syscalls, tt.want)
+			}
+		})
+	}
+	// One profile beside other kinds needs no --name.
+	one := file[:strings.LastIndex(file, "---\n")]
+	if s, err := Read("p.yaml", []byte(one), format.Options{}); err != nil || s.Syscalls[0].Names[0] != "connect" {
+		t.Errorf("one SeccompProfile and a binding: %v, %v", s, err)
 	}
 }

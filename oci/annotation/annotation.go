@@ -174,7 +174,8 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 // ParseKubernetes reads the table's keys for one container from a pod's
 // annotations (oci-sbx.io/KEY, and oci-sbx.io/KEY.CONTAINER, which wins
 // for that container). A key in the namespace that is not in the table,
-// for any container, is an error.
+// for any container, is an error. Kubernetes allows 63 characters after
+// the prefix: profile.CONTAINER fits container names of up to 55.
 func ParseKubernetes(annotations map[string]string, container string) (*Values, error) {
 	v := &Values{vals: map[string]string{}, keys: map[string]string{}}
 	perContainer := map[string]bool{}

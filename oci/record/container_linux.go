@@ -18,11 +18,14 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
-	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // Recording a container: its linux.seccomp becomes a recording filter
@@ -95,14 +98,67 @@ func ContainerFilter(socket string, noNewPrivileges bool, base *Base) (s *specs.
 	return s, unobserved, nil
 }
 
+// MetadataWithinEngine is the listenerMetadata of a recording filter made
+// from an engine's profile (ContainerFilterWithin): the recorder says in
+// the profile that it saw only what that profile allowed.
+const MetadataWithinEngine = "oci-sbx record: within the engine's profile"
+
+// ContainerFilterWithin is the recording filter for a container whose
+// engine's profile stays in force: the engine's rules as they are, except
+// that what they allow is notified (under the same conditions) — apart
+// from write and what runc needs after loading, which stay allowed,
+// unobserved. Calls the engine's profile denies stay denied, and unseen.
+func ContainerFilterWithin(engine *specs.LinuxSeccomp, socket string, noNewPrivileges bool) (*specs.LinuxSeccomp, []string, error) {
+	if !filepath.IsAbs(socket) {
+		return nil, nil, fmt.Errorf("recording to %q: the recorder's socket must be an absolute path", socket)
+	}
+	if engine.DefaultAction == specs.ActAllow || engine.DefaultAction == specs.ActLog {
+		return nil, nil, fmt.Errorf("recording within the engine's profile: it allows by default (%s), which runc cannot turn into notifications", engine.DefaultAction)
+	}
+	needs := runcUnobserved(noNewPrivileges)
+	out := *engine
+	out.ListenerPath, out.ListenerMetadata = socket, MetadataWithinEngine
+	out.Syscalls = nil
+	var unobserved []string
+	for _, r := range engine.Syscalls {
+		if r.Action != specs.ActAllow && r.Action != specs.ActLog {
+			out.Syscalls = append(out.Syscalls, r)
+			continue
+		}
+		var keep, notify []string
+		for _, n := range r.Names {
+			if slices.Contains(needs, n) {
+				keep = append(keep, n)
+				if !slices.Contains(unobserved, n) {
+					unobserved = append(unobserved, n)
+				}
+			} else {
+				notify = append(notify, n)
+			}
+		}
+		if len(keep) > 0 {
+			k := r
+			k.Names = keep
+			out.Syscalls = append(out.Syscalls, k)
+		}
+		if len(notify) > 0 {
+			n := r
+			n.Names, n.Action, n.ErrnoRet = notify, specs.ActNotify, nil
+			out.Syscalls = append(out.Syscalls, n)
+		}
+	}
+	sort.Strings(unobserved)
+	return &out, unobserved, nil
+}
+
 // runcUnobserved is write and what runc calls after loading its filter.
 func runcUnobserved(noNewPrivileges bool) []string {
-	phase := stage.RuncPrivileged
+	phase := runtimes.RuncPrivileged
 	if noNewPrivileges {
-		phase = stage.RuncNoNewPrivileges
+		phase = runtimes.RuncNoNewPrivileges
 	}
 	out := []string{"write"}
-	for _, n := range stage.Needs(phase) {
+	for _, n := range runtimes.Default().Phase(phase) {
 		if !slices.Contains(out, n.Syscall) {
 			out = append(out, n.Syscall)
 		}
@@ -112,14 +168,16 @@ func runcUnobserved(noNewPrivileges bool) []string {
 
 // PatchBundle puts the recording filter into a bundle's config.json
 // (atomically, the original kept as config.json.orig with backup), with
-// listenerPath the socket `oci-sbx record --listen SOCKET` serves.
+// listenerPath the socket `oci-sbx record --listen SOCKET` serves. It is
+// stage.Patch, the way every profile goes into a bundle: an earlier
+// patch, a late stage included, is undone, under the bundle's lock.
 func PatchBundle(dir, socket string, backup bool) (unobserved []string, err error) {
 	b, err := oci.OpenBundle(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer b.Close()
 	e, err := b.ReadConfig()
+	b.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -127,15 +185,13 @@ func PatchBundle(dir, socket string, backup bool) (unobserved []string, err erro
 	if err != nil {
 		return nil, err
 	}
-	nnp := spec.Process != nil && spec.Process.NoNewPrivileges
-	s, unobserved, err := ContainerFilter(socket, nnp, nil)
+	// As before any earlier patch, which this one replaces.
+	s, unobserved, err := ContainerFilter(socket, stage.OriginalNoNewPrivileges(spec), nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Apply(oci.WithSeccomp(s)); err != nil {
-		return nil, fmt.Errorf("patching %q: %w", dir, err)
-	}
-	if _, err := b.WriteConfig(e, backup); err != nil {
+	// The filter lets through what runc needs: no late stage.
+	if _, err := stage.Patch(dir, s, stage.PatchOptions{Backup: backup, NoLate: true}); err != nil {
 		return nil, err
 	}
 	return unobserved, nil
@@ -151,13 +207,16 @@ type ContainerRecording struct {
 	// Unobserved are the syscalls the container's filter let run without
 	// a notification (see ContainerFilter).
 	Unobserved []string
+	// WithinEngine: the engine's profile stayed in force, so what it
+	// denies was never seen (see ContainerFilterWithin).
+	WithinEngine bool
 }
 
 // Listen serves one container's listenerPath at socket: it takes the
 // listener runc hands over and records until every process of the
 // container has exited (or ctx ends). Calls base allows are not
 // recorded.
-func Listen(ctx context.Context, socket string, base *Base, ready func()) (*ContainerRecording, error) {
+func Listen(ctx context.Context, socket string, base *Base, ready func(), acceptTimeout time.Duration) (*ContainerRecording, error) {
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
@@ -177,6 +236,9 @@ func Listen(ctx context.Context, socket string, base *Base, ready func()) (*Cont
 		ready()
 	}
 	stop := context.AfterFunc(ctx, func() { l.Close() })
+	if acceptTimeout > 0 {
+		_ = l.SetDeadline(time.Now().Add(acceptTimeout))
+	}
 	conn, err := l.AcceptUnix()
 	stop()
 	if err != nil {
@@ -191,7 +253,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func()) (*Cont
 		return nil, err
 	}
 	defer unix.Close(fd)
-	cr := &ContainerRecording{ID: st.State.ID, Bundle: st.State.Bundle, Pid: st.State.Pid}
+	cr := &ContainerRecording{ID: st.State.ID, Bundle: st.State.Bundle, Pid: st.State.Pid, WithinEngine: st.Metadata == MetadataWithinEngine}
 	if cfg, err := os.ReadFile(filepath.Join(st.State.Bundle, "config.json")); err == nil {
 		var spec specs.Spec
 		if json.Unmarshal(cfg, &spec) == nil && spec.Process != nil {
@@ -210,6 +272,8 @@ func Listen(ctx context.Context, socket string, base *Base, ready func()) (*Cont
 	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
 	rec := &recorder{fd: fd, base: base, rec: NewRecording(), started: true,
 		exes: map[uint32]string{}, cacheExes: cache}
+	rec.ctx, rec.stop = context.WithCancel(context.Background())
+	defer rec.stop()
 	var served sync.WaitGroup
 	served.Go(rec.serve)
 	done := make(chan struct{})
@@ -217,7 +281,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func()) (*Cont
 	select {
 	case <-done:
 	case <-ctx.Done():
-		rec.stop.Store(true)
+		rec.stop()
 		<-done
 	}
 	if rec.err != nil {
@@ -264,7 +328,7 @@ func receiveState(conn *net.UnixConn) (*specs.ContainerProcessState, int, error)
 	}
 	fd := fds[i]
 	closeAll(fd)
-	if !isListener(fd) {
+	if notify.CheckListener(fd) != nil {
 		unix.Close(fd)
 		return nil, -1, errors.New("the descriptor runc sent is not a seccomp listener")
 	}
@@ -310,7 +374,10 @@ func ContainerProfile(cr *ContainerRecording, base *Base) (*rules.Profile, []str
 // ListenOptions describe a container recording and where its profile
 // goes.
 type ListenOptions struct {
-	Socket   string
+	Socket string
+	// Records, if set, is the directory Output is a name beneath: the
+	// file is written there and nowhere else, whatever symlinks it holds.
+	Records  string
 	Base     *Base
 	BaseName string
 	Output   string
@@ -320,6 +387,10 @@ type ListenOptions struct {
 	Warn     func(string)
 	// Ready is called once the socket listens.
 	Ready func()
+	// AcceptTimeout, if set, bounds the wait for runc to connect: a
+	// container whose creation failed before runc loaded its filter never
+	// will.
+	AcceptTimeout time.Duration
 }
 
 // RecordContainer serves one container's listenerPath and writes its
@@ -334,7 +405,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	if format == "" {
 		format = convert.Rules
 	}
-	cr, err := Listen(ctx, o.Socket, o.Base, o.Ready)
+	cr, err := Listen(ctx, o.Socket, o.Base, o.Ready, o.AcceptTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -345,6 +416,9 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	nnp := "false: runc loaded the filter before it set up the process's user and capabilities"
 	if cr.NoNewPrivileges {
 		nnp = "true: runc loaded the filter right before the process's execve"
+	}
+	if cr.WithinEngine {
+		notes = append([]string{"the engine's profile stayed in force: calls it denies stayed denied and unseen, so this is what the container needs within that profile"}, notes...)
 	}
 	notes = append([]string{
 		fmt.Sprintf("recorded from where runc loads the container's filter; process.noNewPrivileges was %s", nnp),
@@ -363,13 +437,71 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	if err != nil {
 		return nil, err
 	}
-	if o.Output != "" {
+	switch {
+	case o.Records != "":
+		return cr, WriteBeneath(o.Records, o.Output, data)
+	case o.Output != "":
 		return cr, oci.WriteFileAtomic(o.Output, data, 0o644)
-	}
-	if o.Stdout != nil {
+	case o.Stdout != nil:
 		if _, err := o.Stdout.Write(data); err != nil {
 			return nil, fmt.Errorf("writing the profile: %w", err)
 		}
 	}
 	return cr, nil
+}
+
+// ErrOutside is wrapped by the error for a name that leads out of the
+// records directory.
+var ErrOutside = errors.New("outside the records directory")
+
+// OpenRecordsDir opens the directory a record name's file goes in,
+// beneath dir (openat2's RESOLVE_BENEATH: symlinks inside dir work, none
+// lead out), and returns it with the file's own name. A name is relative
+// to dir, or absolute and lexically inside it.
+func OpenRecordsDir(dir, name string) (*os.File, string, error) {
+	rel := name
+	if filepath.IsAbs(name) {
+		r, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(name))
+		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
+			return nil, "", fmt.Errorf("record name %q: %w %q", name, ErrOutside, dir)
+		}
+		rel = r
+	}
+	parent, base := filepath.Split(filepath.Clean(rel))
+	if base == "" || base == "." || base == ".." || rel == "" {
+		return nil, "", fmt.Errorf("record name %q: not a file name", name)
+	}
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, "", fmt.Errorf("opening the records directory: %w", err)
+	}
+	defer unix.Close(dfd)
+	if parent == "" {
+		parent = "."
+	}
+	fd, err := unix.Openat2(dfd, parent, &unix.OpenHow{
+		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	if errors.Is(err, unix.EXDEV) {
+		return nil, "", fmt.Errorf("record name %q: %w %q", name, ErrOutside, dir)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("record name %q: %w", name, err)
+	}
+	return os.NewFile(uintptr(fd), parent), base, nil
+}
+
+// WriteBeneath writes data as name beneath dir, atomically, never
+// following a symlink out of dir or at the name itself.
+func WriteBeneath(dir, name string, data []byte) error {
+	d, base, err := OpenRecordsDir(dir, name)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := oci.WriteFileAt(d, base, data, 0o644); err != nil {
+		return fmt.Errorf("writing %q beneath %q: %w", name, dir, err)
+	}
+	return nil
 }

@@ -1,17 +1,28 @@
-// Package record is the recorder: it runs a program under a seccomp filter
-// that lets through, at full speed, what a base profile already allows and
-// sends every other system call to the recorder as a seccomp user
-// notification, notes the call (architecture, number, the arguments that
-// matter, the calling executable) and answers "continue", so the call runs
-// as if nothing had been in between. From the calls seen it writes the
-// least-privilege profile: deny by default, allow what ran.
+// Package record is the recorder: it observes every system call a program
+// (or a container) and everything it starts makes, and writes the
+// least-privilege profile of what ran — deny by default, allow each kind of
+// call seen, per architecture, with the arguments that say what a call does
+// as masked compares, and comments saying how often and by which
+// executable each was seen.
 //
-// The filter is loaded by a re-executed oci-sbx (Init, called from main
-// before anything else) on the thread that then execs the program, so it
-// covers every thread and every descendant by inheritance, from the
-// program's first instruction. It covers every architecture the kernel
-// can run: calls whose architecture or number the filter does not know are
-// notified too, so nothing passes unseen.
+// Two ways of observing:
+//
+//   - Seccomp user notification (Run with ModeNotify; rootless). A
+//     re-executed oci-sbx (Init, called from main before anything else)
+//     loads the recording filter (Program) on the thread that then execs
+//     the program, so it covers every thread and descendant by
+//     inheritance, from the first instruction, on every architecture the
+//     kernel can run. What a base profile allows returns
+//     SECCOMP_RET_ALLOW; everything else is notified, noted, and answered
+//     "continue".
+//   - eBPF (ModeEBPF; root). Programs written with cilium/ebpf's asm
+//     package count calls in the kernel, for the processes of a cgroup the
+//     program starts in.
+//
+// For a container, its linux.seccomp becomes the recording filter
+// (ContainerFilter, ContainerFilterWithin) and Listen serves the
+// listenerPath runc hands the listener to, so the recording starts
+// exactly where runc loads the container's filter.
 //
 // Recording is not a sandbox. "Continue" lets the call run with arguments
 // the program can change between the check and the call (pointer

@@ -624,10 +624,11 @@ func runEBPF(ctx context.Context, c Config, base *Base, path string, env []strin
 	stop := context.AfterFunc(ctx, func() { _ = proc.Signal(unix.SIGTERM) })
 	ws, werr := waitPid(proc.Pid)
 	stop()
+	elapsed := time.Since(began) - setup
 	if werr != nil {
 		return nil, fmt.Errorf("waiting for %q: %w", path, werr)
 	}
-	res := &Result{Recording: NewRecording(), Setup: setup}
+	res := &Result{Recording: NewRecording(), Setup: setup, Elapsed: elapsed}
 	// Descendants: reap those that ended, name those still running.
 	linger := c.Linger
 	if linger == 0 {

@@ -155,6 +155,10 @@ func initRun(sock int) error {
 	return fmt.Errorf("executing %q: %w", cfg.Path, errno)
 }
 
+// HasCapSysAdmin reports whether this process may load a filter without
+// no_new_privs.
+func HasCapSysAdmin() bool { return hasCapSysAdmin() }
+
 func hasCapSysAdmin() bool {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData

@@ -80,7 +80,7 @@ func argOffsets(i uint) (lo, hi uint32) {
 	return lo, hi
 }
 
-// asm builds a program; jumps over long distances go through ja, whose
+// bpfAsm builds a program; jumps over long distances go through ja, whose
 // offset is 32 bits, and are resolved by label at the end.
 type bpfAsm struct {
 	ins    []unix.SockFilter

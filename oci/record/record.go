@@ -15,7 +15,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 // Options describe a recording and where its profile goes.
@@ -31,8 +30,10 @@ type Options struct {
 	Format convert.Format
 	// Version is oci-sbx's, for the header.
 	Version string
-	// Verify runs the program again under the recorded profile.
+	// Verify runs the program again under the recorded profile, with
+	// Replay (package replay's Run).
 	Verify bool
+	Replay func(ctx context.Context, c Config, s *specs.LinuxSeccomp) (ReplayResult, error)
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
 }
@@ -42,7 +43,14 @@ type Outcome struct {
 	Result  *Result
 	Profile *specs.LinuxSeccomp
 	// Replay is how the verifying run ended (nil without Verify).
-	Replay *sandbox.Result
+	Replay *ReplayResult
+}
+
+// ReplayResult is how a replay ended.
+type ReplayResult struct {
+	Status      int    // as a shell reports it
+	String      string // in words: "exit status 0", "killed by seccomp … for syscall x"
+	SeccompKill bool   // the profile killed it
 }
 
 // ErrReplay is wrapped by the error of a replay that the recorded
@@ -95,12 +103,16 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if !o.Verify {
 		return out, nil
 	}
-	out.Replay, err = Replay(ctx, o.Config, s)
+	if o.Replay == nil {
+		return out, fmt.Errorf("%w: this build cannot replay", ErrReplay)
+	}
+	rr, err := o.Replay(ctx, o.Config, s)
 	if err != nil {
 		return out, err
 	}
-	if out.Replay.Status() != res.Status() {
-		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", out.Replay, status(res))
+	out.Replay = &rr
+	if rr.Status != res.Status() {
+		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
 	return out, nil
 }
@@ -135,37 +147,6 @@ func render(p *rules.Profile, h Header, format convert.Format, warn func(string,
 		return nil, nil, fmt.Errorf("writing the profile as %s: %w", format, err)
 	}
 	return buf.Bytes(), s, nil
-}
-
-// Replay runs the program again under a recorded profile, with oci-sbx
-// exec's machinery, and fails when the profile stopped a call. The default
-// action becomes kill-process for the replay: an errno could be swallowed
-// by the program, a kill cannot, and the kernel's audit record names the
-// syscall.
-func Replay(ctx context.Context, c Config, s *specs.LinuxSeccomp) (*sandbox.Result, error) {
-	strict := *s
-	strict.DefaultAction, strict.DefaultErrnoRet = specs.ActKillProcess, nil
-	sc := sandbox.Config{
-		Seccomp: &strict, NoNewPrivileges: c.NoNewPrivileges || !hasCapSysAdmin(),
-		Args: c.Args, Env: c.Env, Dir: c.Dir,
-	}
-	if c.Stdin != nil {
-		sc.Stdin = c.Stdin
-	}
-	if c.Stdout != nil {
-		sc.Stdout = c.Stdout
-	}
-	if c.Stderr != nil {
-		sc.Stderr = c.Stderr
-	}
-	r, err := sandbox.Run(ctx, sc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrReplay, err)
-	}
-	if r.SeccompKill {
-		return r, fmt.Errorf("%w: %s (the profile does not allow that call)", ErrReplay, r)
-	}
-	return r, nil
 }
 
 func status(r *Result) string {

@@ -28,11 +28,12 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // The cache holds, per profile, the program runc's libcontainer/seccomp
 // loads for it on this host: read back from the kernel after a real load
-// (ExportBPF), so a warm start loads those exact instructions with the
+// (package program), so a warm start loads those exact instructions with the
 // flags runc would pass, without libseccomp compiling anything.
 //
 // What it guards against: a torn or corrupted file, an entry of another
@@ -66,8 +67,8 @@ const (
 	cacheMaxSize    = 1 << 20 // a 4096-instruction program and a large profile fit easily
 )
 
-// program is a filter ready to load as runc would load it.
-type program struct {
+// compiled is a filter ready to load as runc would load it.
+type compiled struct {
 	raw   []byte          // struct sock_filter[], host byte order
 	prog  *filter.Program // raw, decoded and checked
 	flags uint            // SECCOMP_FILTER_FLAG_* runc passes with it
@@ -138,7 +139,7 @@ func openCacheDir(dir string, create bool) (*os.File, error) {
 
 // cachedProgram returns the program for s from the cache, compiling and
 // storing it on a miss or a bad entry.
-func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error) {
+func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*compiled, error) {
 	flags, err := runcFlags(s)
 	if err != nil {
 		return nil, err
@@ -162,7 +163,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 	case err == nil:
 		if p, err := filter.Decode(raw); err == nil {
 			cacheStats.hits.Add(1)
-			return &program{raw: raw, prog: p, flags: flags}, nil
+			return &compiled{raw: raw, prog: p, flags: flags}, nil
 		}
 		cacheStats.rejected.Add(1)
 	case errors.Is(err, errCorrupt):
@@ -172,7 +173,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 	}
 
 	cacheStats.compiles.Add(1)
-	raw, err = ExportBPF(ctx, s)
+	raw, err = program.Export(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, error)
 	if writeEntry(d, name, encodeProgram(key.text, raw)) == nil {
 		cacheStats.stores.Add(1)
 	}
-	return &program{raw: raw, prog: p, flags: flags}, nil
+	return &compiled{raw: raw, prog: p, flags: flags}, nil
 }
 
 // runcFlags returns the flags runc's PatchAndLoad passes with the program
@@ -419,7 +420,7 @@ func writeEntry(dir *os.File, name string, entry []byte) error {
 // else the cached one. false means Run takes runc's loader in the init
 // child instead — no cache here, or a profile only runc's loader can
 // handle.
-func fastProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, bool) {
+func fastProgram(ctx context.Context, s *specs.LinuxSeccomp) (*compiled, bool) {
 	if s == nil {
 		return nil, true
 	}
@@ -430,7 +431,7 @@ func fastProgram(ctx context.Context, s *specs.LinuxSeccomp) (*program, bool) {
 // checkLoaderProgram is checkLoader with the program in hand: it runs the
 // loader's openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC) through the program
 // in userspace instead of a probe child.
-func checkLoaderProgram(p *program, path string) error {
+func checkLoaderProgram(p *compiled, path string) error {
 	if p == nil {
 		return nil
 	}
@@ -447,7 +448,7 @@ func checkLoaderProgram(p *program, path string) error {
 // loaderOutcome says what p does to a loader opening a library with the
 // syscall name: "" when it lets it, else "denies (errno …)" or "kills
 // (SIGSYS)". ok is false for a name the native architecture lacks.
-func loaderOutcome(p *program, name string) (outcome string, ok bool) {
+func loaderOutcome(p *compiled, name string) (outcome string, ok bool) {
 	nr, err := libseccomp.GetSyscallFromName(name)
 	if err != nil {
 		return "", false

@@ -179,7 +179,7 @@ var closeRangeCloexec = sync.OnceValue(func() bool {
 
 // runFast runs the program under p (nil: no filter) without the init
 // child.
-func runFast(ctx context.Context, c Config, path string, env []string, p *program) (*Result, error) {
+func runFast(ctx context.Context, c Config, path string, env []string, p *compiled) (*Result, error) {
 	kmsg := openKmsg()
 	defer kmsg.close()
 
@@ -250,7 +250,7 @@ func result(pid int, ws syscall.WaitStatus, k *kmsg) *Result {
 }
 
 // spawn starts path in a vfork child that loads p and execs.
-func spawn(c Config, path string, env []string, p *program, fds [3]int) (int, error) {
+func spawn(c Config, path string, env []string, p *compiled, fds [3]int) (int, error) {
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 		return 0, fmt.Errorf("starting %q: %w", path, err)

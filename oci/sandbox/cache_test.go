@@ -26,6 +26,9 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/program"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -77,6 +80,20 @@ func readBack(pid int) ([]byte, uint64, error) {
 	}
 	_ = unix.PtraceDetach(pid)
 	return prog, md.Flags, nil
+}
+
+// readFilter reads the newest filter of a stopped tracee.
+func readFilter(pid int) ([]byte, error) {
+	n, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, 0, 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	buf := make([]byte, n*uintptr(unix.SizeofSockFilter))
+	m, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, uintptr(unsafe.Pointer(&buf[0])), 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:m*uintptr(unix.SizeofSockFilter)], nil
 }
 
 // useCache points Run at a cache directory: "" a fresh one, "off" none.
@@ -137,7 +154,7 @@ func entries(t *testing.T, dir string) []string {
 // TestCacheColdWarm: the first run compiles and stores the program, the
 // second loads it without compiling, and both filter alike.
 func TestCacheColdWarm(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	dir := privateDir(t)
 	useCache(t, dir)
 	s := deny(unix.EPERM, "getppid")
@@ -169,7 +186,7 @@ func TestCacheColdWarm(t *testing.T) {
 // TestCacheTampered: an entry that fails any check is rebuilt, never
 // loaded, and the run still gets the right filter.
 func TestCacheTampered(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	other := deny(unix.EACCES, "getppid")
@@ -276,7 +293,7 @@ func edit(t *testing.T, path string, f func([]byte) []byte) {
 // TestCacheDirRefused: a cache directory others could write to, or
 // reached through a symlink, is not used; runs compile instead.
 func TestCacheDirRefused(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	for _, tc := range []struct {
@@ -355,7 +372,7 @@ func TestCacheDirRefused(t *testing.T) {
 // Docker's default profile back from the kernel: the warm start loads
 // exactly what runc's loader loads, with the same flags.
 func TestWarmProgramIsRuncs(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	docker, err := convert.Builtin("docker-default", convert.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +390,7 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 		{"log flag", logged, unix.SECCOMP_FILTER_FLAG_LOG},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want, err := ExportBPF(context.Background(), tc.s)
+			want, err := program.Export(context.Background(), tc.s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -467,7 +484,7 @@ func loadedProgram(t *testing.T, s *specs.LinuxSeccomp) loaded {
 // process — seccomp mode, no_new_privs, user, descriptors, exit status,
 // a seccomp kill — is the same.
 func TestPathsAgree(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	leak, err := unix.Open(filepath.Join(t.TempDir(), "leak"), unix.O_RDWR|unix.O_CREAT, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +532,7 @@ var pipeInode = regexp.MustCompile(`pipe:\[\d+\]`)
 // TestLoaderCheckFromProgram: with the program in hand, the loader check
 // runs it in userspace and comes to the probe child's verdicts.
 func TestLoaderCheckFromProgram(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	for _, dir := range []string{"", "off"} {
 		useCache(t, dir)
 		for _, tc := range []struct {
@@ -629,7 +646,7 @@ func seccompField(off uint32) string {
 // loads, so it never runs the filter; the ones that cannot are exactly
 // those allowed only under argument conditions.
 func TestAllowedSyscallsCached(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	native := syscalls.NativeArch()
 	audit, err := filter.AuditArch(native)
 	if err != nil {
@@ -645,7 +662,7 @@ func TestAllowedSyscallsCached(t *testing.T) {
 	}
 	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": deny(unix.EPERM, "openat", "connect")} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := ExportBPF(context.Background(), s)
+			raw, err := program.Export(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
 			}

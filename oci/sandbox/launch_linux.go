@@ -57,7 +57,7 @@ func launchKey(l *Launch) (*key, error) {
 
 // fileLaunch files p under c.Launch when the launcher would start the
 // program exactly as this run does. A run that cannot file it still runs.
-func fileLaunch(c Config, p *program) {
+func fileLaunch(c Config, p *compiled) {
 	if C.SBX_LAUNCHER == 0 || !launchable(c, p) {
 		return
 	}
@@ -95,7 +95,7 @@ func fileLaunch(c Config, p *program) {
 // defaults of the command line (no_new_privs, the caller's environment and
 // directory and user), no action whose outcome Run reports itself, and a
 // program that lets any dynamic loader open its libraries.
-func launchable(c Config, p *program) bool {
+func launchable(c Config, p *compiled) bool {
 	if c.Launch == nil || p == nil || !c.NoNewPrivileges || c.Env != nil || c.Dir != "" || c.Credential != nil || c.Report != nil {
 		return false
 	}

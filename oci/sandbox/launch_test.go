@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -131,7 +132,7 @@ func writeProfile(t *testing.T, s *specs.LinuxSeccomp) string {
 // before the Go runtime, in place of the Go code; every other command line,
 // and every entry that fails a check, is left to the Go code.
 func TestLaunch(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	cache := privateDir(t)
 	useCache(t, cache)
 	s := deny(unix.EPERM, "getppid")
@@ -212,7 +213,7 @@ func TestLaunch(t *testing.T) {
 // TestLaunchNotFiled: Run files no entry when the launcher would not run
 // the program as Run does.
 func TestLaunchNotFiled(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	useCache(t, "")
 	kill := deny(unix.EPERM, "getppid")
 	kill.Syscalls[0].Action = specs.ActKillProcess
@@ -239,7 +240,7 @@ func TestLaunchNotFiled(t *testing.T) {
 // TestLaunchExecError: a program the kernel refuses to execute fails the
 // same way through the launcher as through the Go code.
 func TestLaunchExecError(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	useCache(t, "")
 	s := deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)

@@ -1,32 +1,19 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os/exec"
 	"syscall"
 
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // ErrUnsupported is returned by a build without cgo and the seccomp tag.
-var ErrUnsupported = errors.New("built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp")
+var ErrUnsupported = loader.ErrUnsupported
 
-// Errors for profiles runc would refuse or mishandle; Check wraps them with
-// the syscall concerned.
-var (
-	// ErrNotifyDefault: runc refuses SCMP_ACT_NOTIFY as the default action.
-	ErrNotifyDefault = errors.New("SCMP_ACT_NOTIFY cannot be the default action: runc refuses it, because its own write to the parent would wait for an agent")
-	// ErrNotifyWrite: runc refuses SCMP_ACT_NOTIFY for write.
-	ErrNotifyWrite = errors.New("SCMP_ACT_NOTIFY cannot be used for write: runc refuses it, because its own write to the parent would wait for an agent")
-	// ErrNotifyAgent: other notify rules need a seccomp agent.
-	ErrNotifyAgent = errors.New("SCMP_ACT_NOTIFY needs a seccomp agent (listenerPath), which oci-sbx exec does not run")
-	// ErrUnknownSyscall: runc silently skips a name libseccomp does not
-	// know, so a deny rule with a typo denies nothing.
-	ErrUnknownSyscall = errors.New("unknown syscall")
-)
+// Supported reports whether this build can load seccomp filters.
+const Supported = loader.Supported
 
 // Config describes one run.
 type Config struct {
@@ -123,24 +110,9 @@ func (r *Result) String() string {
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }
 
-// ExecError is the program failing to start: not found, or found but not
-// runnable (a directory, no execute permission, not a binary the kernel
-// runs). Callers exit 127 for the first and 126 for the second, as env, sh,
-// Podman and Docker do.
-type ExecError struct {
-	Op   string // "finding" or "executing"
-	Path string // the program as given, or as found
-	Err  error
-}
-
-func (e *ExecError) Error() string { return fmt.Sprintf("%s %q: %v", e.Op, e.Path, e.Err) }
-func (e *ExecError) Unwrap() error { return e.Err }
-
-// NotFound reports whether the program does not exist, rather than
-// existing and failing to run.
-func (e *ExecError) NotFound() bool {
-	return errors.Is(e.Err, fs.ErrNotExist) || errors.Is(e.Err, exec.ErrNotFound)
-}
+// ExecError is the program failing to start (loader.ExecError): callers
+// exit 127 when it was not found and 126 when it could not run.
+type ExecError = loader.ExecError
 
 // LoaderError is returned before running a dynamically linked program whose
 // loader could not open its libraries under the profile.

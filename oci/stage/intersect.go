@@ -237,6 +237,15 @@ func Intersect(engine, p *specs.LinuxSeccomp) (*specs.LinuxSeccomp, string, erro
 	if why, err := checkMultiplexed(engine, p, out, edef, pdef, sorted); why != "" || err != nil {
 		return nil, why, err
 	}
+	// libseccomp's x86_64 filter without x32 kills a call with the x32
+	// bit, where runc's stub, when the filter has one, returns ENOSYS
+	// first: the result must have a stub only where both have one.
+	if slices.Contains(ea, "x86_64") && !slices.Contains(ea, "x32") {
+		stub := func(q *specs.LinuxSeccomp, def rules.Action) bool { return stubbed(def) && lastNamed(q, "x86_64") > 0 }
+		if stub(out, def) && !(stub(engine, edef) && stub(p, pdef)) {
+			return nil, "runc's ENOSYS stub would answer x32 numbers on x86_64 that libseccomp kills", nil
+		}
+	}
 	return out, "", nil
 }
 
@@ -323,7 +332,8 @@ func checkMultiplexed(engine, p, out *specs.LinuxSeccomp, edef, pdef rules.Actio
 			if !ok || syscalls.SyscallMultiplexer(arch, n) == "" {
 				continue
 			}
-			stub := func(def rules.Action, last int) bool { return stubbed(def) && nr > last }
+			// runc adds no stub for an architecture whose last number is 0.
+			stub := func(def rules.Action, last int) bool { return stubbed(def) && last > 0 && nr > last }
 			if !stub(edef, lastE) && !stub(pdef, lastP) && !stub(odef, lastO) {
 				continue // every filter answers it by its rules, as reasoned above
 			}

@@ -5,6 +5,8 @@ package stage_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -13,7 +15,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
@@ -27,18 +29,10 @@ func rulesProfile(t *testing.T, src string) *specs.LinuxSeccomp {
 	return s
 }
 
-// program is the filter runc loads for s, read back from the kernel.
-func program(t *testing.T, s *specs.LinuxSeccomp) *filter.Program {
+// loaded is the filter runc loads for s (program.Export).
+func loaded(t *testing.T, s *specs.LinuxSeccomp) *filter.Program {
 	t.Helper()
-	b, err := sandbox.ExportBPF(context.Background(), s)
-	if errors.Is(err, sandbox.ErrReadBackDenied) || os.Geteuid() != 0 {
-		// A skip on a laptop; under CI=true a runner without root
-		// must not pass.
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("reading a filter back needs root: %v", err)
-		}
-		t.Skipf("reading a filter back needs root: %v", err)
-	}
+	b, err := program.Export(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +149,7 @@ rules:
 				}
 				return
 			}
-			pe, pp, px := program(t, engine), program(t, p), program(t, x)
+			pe, pp, px := loaded(t, engine), loaded(t, p), loaded(t, x)
 			arches, _ := stage.ArchSet(p)
 			n := 0
 			for _, arch := range arches {
@@ -171,4 +165,133 @@ rules:
 			t.Logf("%d cases", n)
 		})
 	}
+}
+
+// TestIntersectRandom checks Intersect's claim of exactness on random
+// pairs of profiles, against runc's own filters, as above.
+func TestIntersectRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	random := func(arch string) string { return randomRules(r, arch) }
+	exact, checked := 0, 0
+	for i := range 400 {
+		arch := randomArches[r.IntN(len(randomArches))]
+		es, ps := random(arch), random(arch)
+		engine, err := convert.Read("engine.yaml", []byte(es), convert.Rules, convert.Options{})
+		if err != nil {
+			continue // a pair the rules language refuses (a conflict)
+		}
+		p, err := convert.Read("profile.yaml", []byte(ps), convert.Rules, convert.Options{})
+		if err != nil {
+			continue
+		}
+		checked++
+		x, _, err := stage.Intersect(engine, p)
+		if err != nil {
+			t.Fatalf("pair %d: %v\n%s\n%s", i, err, es, ps)
+		}
+		if x == nil {
+			continue
+		}
+		exact++
+		pe, pp, px := loaded(t, engine), loaded(t, p), loaded(t, x)
+		as, _ := stage.ArchSet(p)
+		for _, a := range as {
+			for _, c := range filter.Cases(a, engine, p, x) {
+				d := c.Data()
+				if got, want := px.Run(d).Action(), stage.Combine(pe.Run(d).Action(), pp.Run(d).Action()); got != want {
+					t.Fatalf("pair %d, %s %s: intersection %v, stack %v\nengine:\n%s\nprofile:\n%s", i, a, c, got, want, es, ps)
+				}
+			}
+		}
+	}
+	t.Logf("%d random pairs read, %d claimed exact and checked against runc's filters", checked, exact)
+	if exact == 0 {
+		t.Error("no pair was exact: the test checks nothing")
+	}
+}
+
+// The pools random profiles are drawn from.
+var (
+	randomPool = []string{"read", "write", "openat", "close", "connect", "socket", "socketcall", "mkdirat", "unlinkat", "getpid",
+		"personality", "keyctl", "add_key", "mmap", "epoll_pwait2", "exit_group", "futex", "ioctl", "clone", "bpf"}
+	randomActions  = []string{"allow", "errno(EPERM)", "errno(EACCES)", "errno(ENOSYS)", "kill-process", "trap", "log"}
+	randomDefaults = []string{"allow", "errno(ENOSYS)", "errno(ENOSYS)", "errno(EPERM)", "kill-process", "log"}
+	randomArches   = []string{"[x86_64, x86, x32]", "[x86_64]"}
+)
+
+// randomRules writes a random rules file: up to five rules over a pool of
+// syscalls, some with a condition.
+func randomRules(r *rand.Rand, arch string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "default: %s\narchitectures: %s\nrules:\n", randomDefaults[r.IntN(len(randomDefaults))], arch)
+	used := map[string]bool{}
+	for range 1 + r.IntN(5) {
+		var names []string
+		for range 1 + r.IntN(4) {
+			if n := randomPool[r.IntN(len(randomPool))]; !used[n] {
+				used[n] = true
+				names = append(names, n)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "  - action: %s\n    syscalls: [%s]\n", randomActions[r.IntN(len(randomActions))], strings.Join(names, ", "))
+		if r.IntN(4) == 0 && len(names) == 1 && names[0] != "socketcall" {
+			fmt.Fprintf(&b, "    when: [\"arg0 == %d\"]\n", r.IntN(3))
+		}
+	}
+	return b.String()
+}
+
+// TestSplitRandom checks the late stage on random profiles against runc's
+// filters: linux.seccomp and the late profile stacked answer every case
+// as the profile does, for the plans of patch (noNewPrivileges set) and
+// of NRI (neither noNewPrivileges nor defaultErrnoRet).
+func TestSplitRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	late, checked := 0, 0
+	n := 150
+	if testing.Short() {
+		n = 40
+	}
+	for i := range n {
+		src := "  - action: errno(EPERM)\n    syscalls: [openat]\n" // runc needs it: a late stage
+		if i%3 == 0 {
+			src = ""
+		}
+		rs := randomRules(r, randomArches[r.IntN(len(randomArches))])
+		if !strings.Contains(rs, "openat") {
+			rs += src
+		}
+		p, err := convert.Read("profile.yaml", []byte(rs), convert.Rules, convert.Options{})
+		if err != nil {
+			continue
+		}
+		checked++
+		for _, opt := range []stage.Options{{NoNewPrivileges: true}, {Cannot: stage.NoNewPrivileges | stage.DefaultErrnoRet}} {
+			plan, err := stage.Make(p, opt)
+			if errors.Is(err, stage.ErrNotify) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("profile %d: %v\n%s", i, err, rs)
+			}
+			if plan.Late == nil {
+				continue
+			}
+			late++
+			pe, pl, pp := loaded(t, plan.Seccomp), loaded(t, plan.Late.Profile), loaded(t, p)
+			as, _ := stage.ArchSet(p)
+			for _, a := range as {
+				for _, c := range filter.Cases(a, plan.Seccomp, p) {
+					d := c.Data()
+					if got, want := stage.Combine(pe.Run(d).Action(), pl.Run(d).Action()), pp.Run(d).Action(); got != want {
+						t.Fatalf("profile %d (%+v), %s %s: stacked %v (early %v), profile %v\n%s", i, opt, a, c, got, pe.Run(d).Action(), want, rs)
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d random profiles read, %d plans with a late stage checked against runc's filters", checked, late)
 }

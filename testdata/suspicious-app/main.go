@@ -55,6 +55,8 @@ var activities = []activity{
 	{name: "udp_sendto", flag: "udp-sendto", help: "send a UDP datagram with sendto(2), no connect", run: udpSendto},
 	{name: "udp_sendmsg", flag: "udp-sendmsg", help: "send a UDP datagram with sendmsg(2), no connect", run: udpSendmsg},
 	{name: "tcp_fastopen", flag: "tcp-fastopen", help: "open a TCP connection with sendto(MSG_FASTOPEN), no connect", run: tcpFastOpen},
+	{name: "raw_frame", flag: "raw-frame", help: "put an Ethernet frame on lo with socket(AF_PACKET) + bind + write(2), no connect (needs CAP_NET_RAW)", run: rawFrame},
+	{name: "udp_recv", flag: "udp-recv", help: "receive a UDP datagram with bind + recvfrom on 127.0.0.1:PORT (-udp-port), sent from outside", run: udpRecv},
 	{name: "int80_open", flag: "int80-open", help: "read " + secretFile + " with the i386 open through int 0x80 (amd64 only)", run: onOwnThread(int80Open)},
 	{name: "x32_open", flag: "x32-open", help: "read " + secretFile + " with the x32 open (syscall 2|0x40000000)", run: onOwnThread(x32Open)},
 }
@@ -66,6 +68,7 @@ func main() {
 			selected[a.name] = flag.Bool(a.flag, false, a.help)
 		}
 	}
+	flag.IntVar(&udpPort, "udp-port", 0, "the `PORT` -udp-recv listens on for a datagram from outside (0: any; then nothing arrives unless sent there)")
 	only := flag.Bool("only", false, "run only the selected attempts, not the three default activities")
 	status := flag.Bool("status", false, "first print this process's pid and the Seccomp and NoNewPrivs lines of its /proc/PID/status")
 	flag.Parse()
@@ -355,6 +358,92 @@ func tcpFastOpen() (string, error) {
 	case <-time.After(5 * time.Second):
 		return "", errors.New("the listener received nothing")
 	}
+}
+
+// rawFrame sends an Ethernet frame on the loopback interface with plain
+// write(2) on a bound AF_PACKET socket, and receives it on a second one:
+// the frame was on the wire, and no connect, sendto or sendmsg was made.
+func rawFrame() (string, error) {
+	const etherType = 0x88b5                       // IEEE 802 local experimental
+	proto := int(etherType>>8 | etherType&0xff<<8) // network byte order
+	rx, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		return "", fmt.Errorf("socket(AF_PACKET): %w", err)
+	}
+	defer unix.Close(rx)
+	// The interface's index by ioctl, not netlink: no sendto on the way.
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return "", err
+	}
+	if err := unix.IoctlIfreq(rx, unix.SIOCGIFINDEX, ifr); err != nil {
+		return "", fmt.Errorf("SIOCGIFINDEX lo: %w", err)
+	}
+	lo := int(ifr.Uint32())
+	bind := func(fd int) error {
+		return unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: lo})
+	}
+	if err := bind(rx); err != nil {
+		return "", fmt.Errorf("bind: %w", err)
+	}
+	tx, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("socket(AF_PACKET): %w", err)
+	}
+	defer unix.Close(tx)
+	if err := bind(tx); err != nil {
+		return "", fmt.Errorf("bind: %w", err)
+	}
+	payload := fmt.Sprintf("exfiltrated by %d", os.Getpid())
+	frame := make([]byte, 14, 14+len(payload)) // zero destination and source addresses
+	frame[12], frame[13] = etherType>>8, etherType&0xff
+	frame = append(frame, payload...)
+	n, err := unix.Write(tx, frame)
+	if err != nil {
+		return "", fmt.Errorf("write: %w", err)
+	}
+	if err := unix.SetsockoptTimeval(rx, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 3}); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 2048)
+	for {
+		m, err := unix.Read(rx, buf)
+		if err != nil {
+			return "", fmt.Errorf("receiving the frame: %w", err)
+		}
+		if bytes.HasSuffix(buf[:m], []byte(payload)) {
+			return fmt.Sprintf("wrote a %d-byte frame on lo with write(2) on an AF_PACKET socket, and received it: no connect", n), nil
+		}
+	}
+}
+
+// udpPort is where udpRecv listens (-udp-port).
+var udpPort int
+
+// udpRecv binds a UDP socket and waits for a datagram from a sender
+// outside the process: inbound traffic needs no connect or send at all.
+func udpRecv() (string, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "", fmt.Errorf("socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: udpPort, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return "", fmt.Errorf("bind: %w", err)
+	}
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 5}); err != nil {
+		return "", err
+	}
+	buf := make([]byte, 512)
+	n, from, err := unix.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return "", fmt.Errorf("recvfrom: %w", err)
+	}
+	sender := "?"
+	if in, ok := from.(*unix.SockaddrInet4); ok {
+		sender = fmt.Sprintf("%d.%d.%d.%d:%d", in.Addr[0], in.Addr[1], in.Addr[2], in.Addr[3], in.Port)
+	}
+	return fmt.Sprintf("received %q from %s with bind + recvfrom, no connect", buf[:n], sender), nil
 }
 
 // int80Open calls the i386 open through int 0x80. The i386 ABI passes

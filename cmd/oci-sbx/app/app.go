@@ -45,7 +45,7 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 			simulateCommand(),
 			recordCommand(), mergeCommand(),
 			diffCommand(),
-			hookCommand(), agentCommand(),
+			hookCommand(), agentCommand(), nriCommand(),
 			versionCommand(),
 			manCommand(),
 		},

@@ -3,14 +3,21 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
+	"github.com/oci-sbx/oci-sbx/convert/lint"
+	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -36,7 +43,7 @@ Outputs (--to, default oci):
    rules         the rules language
    bpf           the raw program (struct sock_filter[]) that runc's loader builds for
                  the profile on this host, for bwrap --seccomp FD and crun's
-                 run.oci.seccomp_bpf_data; needs root. It is the loader of the runc
+                 run.oci.seccomp_bpf_data. It is the loader of the runc
                  release linked into oci-sbx (oci-sbx version names it): an installed
                  runc of another release may build other bytes, with the same verdicts
 
@@ -45,17 +52,20 @@ what a format cannot carry go to standard error.
 
 Examples:
    oci-sbx convert testdata/demo.yaml --to docker -o demo.json
-   oci-sbx convert --from docker --arch x86_64,x86,x32 --caps CAP_SYS_ADMIN seccomp.json
+   oci-sbx convert --from docker --arch x86_64,x86,x32 --cap-add SYS_ADMIN seccomp.json
    oci-sbx convert --to rules /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
 			fromFlag(convert.InputFormats),
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
 			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
-			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against (default: what docker run grants)"},
+			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against, replacing the set docker run grants (flattens docker output)"},
+			&cli.StringSliceFlag{Name: "cap-add", Usage: "`CAP`s added to the set docker run grants, as docker run --cap-add (flattens docker output)"},
+			&cli.StringSliceFlag{Name: "cap-drop", Usage: "`CAP`s dropped from the set docker run grants, as docker run --cap-drop (flattens docker output)"},
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
-			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT)"},
+			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT); picks the SeccompProfile to read from a file of several"},
 			&cli.BoolFlag{Name: "harden", Usage: "widen each deny intent to every syscall that reaches the same goal (see oci-sbx lint); notes on stderr"},
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start (without it: a warning)"},
 		},
 		Action: runConvert,
 	}
@@ -77,22 +87,33 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	opt := warnOptions(c)
 	opt.Arches = splitList(c.StringSlice("arch"))
 	opt.Caps = splitList(c.StringSlice("caps"))
+	opt.CapAdd, opt.CapDrop = splitList(c.StringSlice("cap-add")), splitList(c.StringSlice("cap-drop"))
 	opt.Kernel, opt.Name = c.String("kernel"), c.String("name")
+	opt.Select = c.String("name")
 	if opt.Name == "" {
 		opt.Name = profileName(c.String("output"), input)
 	}
-	s, err := loadProfile(c.Root().Reader, input, from, opt)
-	if err != nil {
-		return err
-	}
-	if c.Bool("harden") {
-		if s, err = hardenProfile(c, s, opt.Arches); err != nil {
+	var buf bytes.Buffer
+	if to == convert.Docker && opt.Caps == nil && opt.CapAdd == nil && opt.CapDrop == nil {
+		if err := convertDocker(c, &buf, input, from, opt); err != nil {
 			return err
 		}
-	}
-	var buf bytes.Buffer
-	if err := writeOutput(ctx, c, &buf, s, to, opt); err != nil {
-		return fmt.Errorf("writing %s: %w", to, err)
+	} else {
+		s, err := loadProfile(c.Root().Reader, input, from, opt)
+		if err != nil {
+			return err
+		}
+		if c.Bool("harden") {
+			if s, err = hardenProfile(c, s, opt.Arches); err != nil {
+				return err
+			}
+		}
+		if err := checkStart(c, s, to, input); err != nil {
+			return err
+		}
+		if err := writeOutput(ctx, c, &buf, s, to, opt); err != nil {
+			return fmt.Errorf("writing %s: %w", to, err)
+		}
 	}
 	if out := c.String("output"); out != "" {
 		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
@@ -106,6 +127,67 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 			fmt.Fprint(c.Root().ErrWriter, kubernetes.Hint(opt.Name))
 		}
 	}
+	return nil
+}
+
+// convertDocker writes Docker/Podman JSON that keeps the input's
+// capability-conditional rules for the engine to resolve per container
+// (flattened, with a note, where they cannot be kept exactly).
+func convertDocker(c *cli.Command, w io.Writer, input string, from convert.Format, opt convert.Options) error {
+	data, err := readInput(c.Root().Reader, input)
+	if err != nil {
+		return err
+	}
+	name := input
+	if input == "-" {
+		name = "<stdin>"
+	}
+	variants, err := convert.ReadCapVariants(name, data, from, opt, func(s *specs.LinuxSeccomp, first bool) (*specs.LinuxSeccomp, error) {
+		if !c.Bool("harden") {
+			return s, nil
+		}
+		if first {
+			return hardenProfile(c, s, opt.Arches)
+		}
+		h, _, err := rules.Harden(s, opt.Arches)
+		return h, err
+	})
+	if err != nil {
+		return err
+	}
+	if err := checkStart(c, variants[0].Profile, convert.Docker, input); err != nil {
+		return err
+	}
+	err = docker.WriteConditional(w, variants, opt)
+	if errors.Is(err, docker.ErrNotConditional) {
+		opt.Warnf("%v; written for the capabilities docker run grants by default", err)
+		err = convert.Write(w, variants[0].Profile, convert.Docker, opt)
+	}
+	if err != nil {
+		return fmt.Errorf("writing docker: %w", err)
+	}
+	return nil
+}
+
+// engineOutputs are the formats a runtime loads as linux.seccomp, before
+// the container's process starts.
+var engineOutputs = []convert.Format{convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO}
+
+// checkStart says when no runc can start a container under the profile
+// (--strict: refuses). The warning is not a note about the conversion and
+// is never silenced: the profile as written does not run.
+func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input string) error {
+	if !slices.Contains(engineOutputs, to) {
+		return nil
+	}
+	f, bad := lint.CannotStart(input, s)
+	switch {
+	case !bad:
+		return nil
+	case c.Bool("strict"):
+		return fmt.Errorf("refusing to write %s output that no runc can start: %s", to, f)
+	}
+	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
 	return nil
 }
 

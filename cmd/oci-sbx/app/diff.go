@@ -19,7 +19,7 @@ func diffCommand() *cli.Command {
 		Usage:     "list the syscalls two profiles treat differently, by running their programs",
 		ArgsUsage: "A B",
 		Description: `Compares two profiles by what they do, not by how they are written: the program
-runc loads for each (see convert --to bpf; reading it back needs root) runs in a
+runc loads for each (see convert --to bpf; any user can get it) runs in a
 userspace BPF interpreter on every syscall number of every architecture — 1024
 numbers above each ABI's first, the numbers past its last syscall, and the edges
 of the 32-bit range — with all arguments 0 and, for a syscall that a condition of
@@ -38,10 +38,10 @@ Exit status: 0 when the profiles act the same, 1 when they differ, 2 on trouble.
 Examples:
    oci-sbx diff testdata/demo.yaml hardened.yaml
    oci-sbx diff --arch x86_64 /usr/share/containers/seccomp.json docker.json`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringSliceFlag{Name: "arch", Usage: "compare only these `ARCH`es (default: every architecture libseccomp knows)"},
 			formatFlag(),
-		},
+		}, capFlags()...),
 		Action: runDiff,
 	}
 }
@@ -69,7 +69,7 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 		fmt.Fprintf(errw, "oci-sbx: %v\n", err)
 		return &ExitStatus{Code: 2}
 	}
-	opt := warnOptions(c)
+	opt := withCaps(c, warnOptions(c))
 	pa, sa, err := loadProgram(ctx, c.Root().Reader, c.Args().Get(0), "", opt)
 	if err != nil {
 		return trouble(err)

@@ -184,6 +184,21 @@ func TestExecLaunchForm(t *testing.T) {
 			t.Errorf("%q: launch form %v, want %v", c.args, got, c.want)
 		}
 	}
+
+	// --quiet is not the launcher's form: it repeats the warnings reading
+	// the profile printed.
+	for _, args := range [][]string{{"--quiet", "exec", "-p", "p.json", "true"}, {"exec", "-q", "-p", "p.json", "true"}} {
+		root := New()
+		var got, ran bool
+		for _, sub := range root.Commands {
+			if sub.Name == "exec" {
+				sub.Action = func(_ context.Context, c *cli.Command) error { got, ran = launchForm(c), true; return nil }
+			}
+		}
+		if err := root.Run(context.Background(), append([]string{"oci-sbx"}, args...)); err != nil || !ran || got {
+			t.Errorf("%q: launch form %v (ran %v, %v), want false", args, got, ran, err)
+		}
+	}
 }
 
 // TestExecLoadLaunch: what the launcher gets to start the same command line

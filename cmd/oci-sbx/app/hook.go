@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -71,6 +71,17 @@ unreported: read and write hand the listener to the agent, and runc cannot
 notify the default action. With a late stage, the late stage notifies, through
 the socket bound into the container at /.oci-sbx/agent.sock.
 
+io.oci-sbx.record=NAME records the container instead: the hook starts oci-sbx
+record --listen on a fresh socket under /run/oci-sbx/record (in a session of
+its own; its log beside the socket) and gives the container a recording filter
+with that socket as listenerPath. runc hands the recorder the listener where it
+loads the container's filter; when the container has exited the recorder writes
+the profile to NAME beneath --records (a relative name inside it, an absolute
+one only inside it; symlinks inside it work, none lead out). The engine's
+profile stays in force unless io.oci-sbx.engine-profile=replace: the filter is
+that profile with its allows turned into notifications, so calls it denies stay
+denied and unseen, and the recording is what the container needs within it.
+
 A config without io.oci-sbx. annotations passes through byte for byte. Any
 other key in that namespace, in any case (io.oci-sbx.profil, IO.OCI-SBX.RULES),
 refuses the container with a suggestion: a typo must not start it unconfined.
@@ -81,6 +92,7 @@ container rather than start it without its profile. Podman (4.3) shows only
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles that io.oci-sbx.profile names beneath `DIR`"},
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
+					&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles that io.oci-sbx.record names beneath `DIR`"},
 					&cli.StringFlag{Name: "log", Value: defaultHookLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
 				OnUsageError: onUsageError,
@@ -101,6 +113,7 @@ Examples:
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Usage: "write the document into `DIR` as oci-sbx.json"},
 					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "the hook reads the profiles annotations name beneath `DIR` (an absolute path)"},
+					&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "the hook writes the recordings annotations name beneath `DIR` (an absolute path)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookConfig,
@@ -119,17 +132,15 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	if c.NArg() != 0 {
 		return usageErrorf(c, "hook precreate takes no arguments: the config comes on standard input")
 	}
-	config, err := io.ReadAll(io.LimitReader(c.Root().Reader, oci.MaxConfigSize+1))
+	config, err := bounded.ReadAll(c.Root().Reader, oci.MaxConfigSize)
 	if err != nil {
 		return fmt.Errorf("reading config.json from standard input: %w", err)
-	}
-	if len(config) > oci.MaxConfigSize {
-		return fmt.Errorf("reading config.json from standard input: larger than %d MiB", oci.MaxConfigSize>>20)
 	}
 	opt := hooks.PrecreateOptions{
 		LateBinary: func() (string, error) { return stage.FindBinary("") },
 		LateDir:    c.String("late-dir"),
 		Profiles:   c.String("profiles"),
+		Records:    c.String("records"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
 	}
 	out, err := hooks.Precreate(config, opt)
@@ -181,7 +192,7 @@ func runHookConfig(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return fmt.Errorf("finding this oci-sbx: %w", err)
 	}
-	doc, err := hooks.NewHooksD(self, c.String("profiles"))
+	doc, err := hooks.NewHooksD(self, c.String("profiles"), c.String("records"))
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"encoding/json"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -43,7 +45,7 @@ func TestVersionJSON(t *testing.T) {
 		t.Errorf("version --format json:\n%s", out)
 	}
 	// libseccomp and runc are those of the build: none without seccomp.
-	if lib, err := sandbox.LibseccompVersion(); err == nil {
+	if lib, err := loader.LibseccompVersion(); err == nil {
 		// (A test binary's build information lists no modules: the
 		// e2e test checks runc's in a real build.)
 		if v.Libseccomp == nil || *v.Libseccomp != lib || v.Runc != nil && !strings.HasPrefix(*v.Runc, "v1.") {
@@ -51,6 +53,23 @@ func TestVersionJSON(t *testing.T) {
 		}
 	} else if v.Libseccomp != nil || strings.Contains(out, `"libseccomp": "`) {
 		t.Errorf("a build without seccomp reports libseccomp %q", *v.Libseccomp)
+	}
+	// runc's features, as the linked loader reports them.
+	f := v.SeccompFeatures
+	if f == nil || f.Enabled == nil || *f.Enabled != sandbox.Supported {
+		t.Fatalf("seccompFeatures %+v in a build with seccomp support %v", f, sandbox.Supported)
+	}
+	if sandbox.Supported {
+		if !slices.Contains(f.Actions, "SCMP_ACT_KILL_PROCESS") || !slices.Contains(f.Operators, "SCMP_CMP_MASKED_EQ") || !slices.Contains(f.Archs, "SCMP_ARCH_X86_64") {
+			t.Errorf("seccompFeatures lack what every runc knows: %+v", f)
+		}
+		for _, flag := range f.SupportedFlags {
+			if !slices.Contains(f.KnownFlags, flag) {
+				t.Errorf("supported flag %s is not a known one: %+v", flag, f)
+			}
+		}
+	} else if f.Actions != nil || f.SupportedFlags != nil {
+		t.Errorf("a build without seccomp reports features: %+v", f)
 	}
 	// The kernel's own list: every kernel with seccomp filters has these.
 	for _, a := range []string{"kill_thread", "errno", "allow"} {
@@ -151,14 +170,6 @@ func TestQuiet(t *testing.T) {
 			t.Errorf("%v: the output changed", args)
 		}
 	}
-	// What no runtime can start is said even so.
-	var buf bytes.Buffer
-	opt := warnTo(&buf, true)
-	opt.Warn("a note")
-	opt.Alert("no runtime can start under it")
-	if buf.String() != "oci-sbx: warning: no runtime can start under it\n" {
-		t.Errorf("quiet options printed %q", buf.String())
-	}
 }
 
 // The README's example, extends: docker-default, reads without a note on
@@ -188,5 +199,98 @@ func TestPlurals(t *testing.T) {
 	_, _, stderr = runCLIInput(t, shadowed, "convert", "--to", "rules", "-")
 	if !strings.Contains(stderr, ": 1 syscall has an unconditional rule and other rules") {
 		t.Errorf("one shadowed syscall:\n%s", stderr)
+	}
+}
+
+// docFields reads docs/json.md: for each command's section, the field
+// names its tables document (the first column's names).
+func docFields(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	data, err := os.ReadFile("../../../docs/json.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]bool{}
+	var cur map[string]bool
+	heading := regexp.MustCompile("^## `oci-sbx ([a-z]+) ")
+	name := regexp.MustCompile("`([A-Za-z.]+)`")
+	for _, line := range strings.Split(string(data), "\n") {
+		if m := heading.FindStringSubmatch(line); m != nil {
+			cur = map[string]bool{}
+			out[m[1]] = cur
+			continue
+		}
+		if cur == nil || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		first := strings.Split(line, "|")[1]
+		for _, m := range name.FindAllStringSubmatch(first, -1) {
+			cur[m[1]] = true
+		}
+	}
+	return out
+}
+
+// jsonKeys lists the keys of a JSON document, nested ones as parent.key
+// (through arrays of objects, by the key alone).
+func jsonKeys(v any, prefix string, into map[string]bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, val := range v {
+			into[prefix+k] = true
+			if _, ok := val.(map[string]any); ok {
+				jsonKeys(val, prefix+k+".", into)
+			} else {
+				jsonKeys(val, "", into)
+			}
+		}
+	case []any:
+		for _, e := range v {
+			jsonKeys(e, "", into)
+		}
+	}
+}
+
+// Every field of every JSON output is documented in docs/json.md, and
+// every documented field is written (given input that has it).
+func TestJSONDocumented(t *testing.T) {
+	prog := writeProgram(t, "vsock.bpf", vsockProgram())
+	allow := writeProgram(t, "allow.bpf", []bpf.Instruction{bpf.RetConstant{Val: filter.RetAllow}})
+	docs := docFields(t)
+	for cmd, args := range map[string][]string{
+		"version":  {"version"},
+		"lint":     {"lint", demo},
+		"simulate": {"simulate", "--trace", prog, "socket", "AF_VSOCK"},
+		"diff":     {"diff", "--arch", "x86_64,x86", prog, allow},
+	} {
+		t.Run(cmd, func(t *testing.T) {
+			_, out, stderr := runCLI(t, append(args, "--format", "json")...)
+			var v any
+			if err := json.Unmarshal([]byte(out), &v); err != nil {
+				t.Fatalf("%v: %s\n%s", err, stderr, out)
+			}
+			keys := map[string]bool{}
+			jsonKeys(v, "", keys)
+			doc := docs[cmd]
+			if len(doc) == 0 {
+				t.Fatalf("docs/json.md has no section for %s", cmd)
+			}
+			for k := range keys {
+				// Documented itself, under a documented object, or as the
+				// object of documented fields (kernel for kernel.release).
+				documented := doc[k]
+				for d := range doc {
+					documented = documented || strings.HasPrefix(k, d+".") || strings.HasPrefix(d, k+".")
+				}
+				if !documented {
+					t.Errorf("%s --format json writes %q, which docs/json.md does not document", cmd, k)
+				}
+			}
+			for k := range doc {
+				if !keys[k] {
+					t.Errorf("docs/json.md documents %q for %s, which it does not write", k, cmd)
+				}
+			}
+		})
 	}
 }

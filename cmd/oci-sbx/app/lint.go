@@ -43,11 +43,11 @@ Examples:
    oci-sbx lint testdata/demo.yaml
    oci-sbx convert --harden testdata/demo.yaml | oci-sbx lint -
    oci-sbx lint --format json /usr/share/containers/seccomp.json`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			formatFlag(),
 			fromFlag(convert.InputFormats),
 			&cli.StringSliceFlag{Name: "arch", Usage: "lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"},
-		},
+		}, capFlags()...),
 		Action: runLint,
 	}
 }
@@ -73,7 +73,7 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if path == "-" {
 		name = "<stdin>"
 	}
-	r, err := lint.Source(name, data, from, convert.Options{Arches: splitList(c.StringSlice("arch"))})
+	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: splitList(c.StringSlice("arch"))}))
 	if err != nil {
 		return err
 	}

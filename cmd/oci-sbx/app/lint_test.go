@@ -24,7 +24,7 @@ func TestLint(t *testing.T) {
 	}{
 		{name: "the demo has bypasses", args: []string{"lint", demo}, code: 1,
 			stdout: "demo.yaml:8:16: error [bypass-file-open] openat is denied (errno(EPERM)), but other calls open files as well: creat, open"},
-		{name: "a summary line", args: []string{"lint", demo}, code: 1, stdout: "demo.yaml: 3 errors, 5 warnings, 2 info\n"},
+		{name: "a summary line", args: []string{"lint", demo}, code: 1, stdout: "demo.yaml: 4 errors, 5 warnings, 3 info\n"},
 		{name: "warnings only", args: []string{"lint", clean}, code: 0, stdout: "0 errors, 1 warning, 1 info\n"},
 		{name: "standard input", stdin: "default: allow\nrules:\n  - {action: trace, syscalls: [ptrace]}\n", args: []string{"lint", "-"}, code: 1,
 			stdout: "<stdin>:3:14: error [trace-as-deny]"},
@@ -63,7 +63,7 @@ func TestLint(t *testing.T) {
 		Findings []struct{ ID, Severity string }
 		Errors   int
 	}
-	if err := json.Unmarshal([]byte(out), &report); err != nil || report.Errors != 3 || len(report.Findings) != 10 {
+	if err := json.Unmarshal([]byte(out), &report); err != nil || report.Errors != 4 || len(report.Findings) != 12 {
 		t.Errorf("json: %v, %d errors, %d findings", err, report.Errors, len(report.Findings))
 	}
 }
@@ -83,8 +83,97 @@ func TestConvertHarden(t *testing.T) {
 	if code != 0 || !strings.Contains(rulesOut, "    syscalls: [sendto]\n    when: [\"arg4 != 0\"]\n") {
 		t.Errorf("rules output: exit %d\n%s", code, rulesOut)
 	}
+	// Read back, it names no syscall this host lacks (socketcall on x86_64).
+	if code, _, errOut := runCLIInput(t, rulesOut, "convert", "--to", "rules", "-"); code != 0 || errOut != "" {
+		t.Errorf("reading the hardened rules back: exit %d\n%s", code, errOut)
+	}
 	code, _, errOut = runCLI(t, "convert", "--harden", "--arch", "amd64", demo)
 	if code != 1 || !strings.Contains(errOut, `"amd64": did you mean "x86_64"?`) {
 		t.Errorf("bad arch: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestConvertCannotStart: engine output that no runc can start (the demo
+// denies openat, which runc calls after loading the filter) gets lint's
+// finding on stderr and still goes out; --strict refuses it; formats no
+// engine loads before the process starts, and profiles runc can start,
+// get no such word.
+func TestConvertCannotStart(t *testing.T) {
+	for _, to := range []string{"oci", "docker", "kubernetes", "spo"} {
+		code, out, errOut := runCLI(t, "convert", "--to", to, demo)
+		if code != 0 || out == "" || !strings.Contains(errOut, "oci-sbx: warning: "+to+" output: [runc-cannot-start]") || !strings.Contains(errOut, "oci-sbx patch") {
+			t.Errorf("--to %s: exit %d\n%s", to, code, errOut)
+		}
+		code, out, errOut = runCLI(t, "convert", "--strict", "--to", to, demo)
+		if code != 1 || out != "" || !strings.Contains(errOut, "refusing to write "+to+" output that no runc can start") {
+			t.Errorf("--strict --to %s: exit %d, %d bytes out\n%s", to, code, len(out), errOut)
+		}
+	}
+	if _, _, errOut := runCLI(t, "--quiet", "convert", "--to", "docker", demo); !strings.Contains(errOut, "[runc-cannot-start]") {
+		t.Errorf("--quiet silenced that no runc can start the profile: %q", errOut)
+	}
+	if _, _, errOut := runCLI(t, "convert", "--to", "rules", demo); strings.Contains(errOut, "runc-cannot-start") {
+		t.Errorf("--to rules: %s", errOut)
+	}
+	code, _, errOut := runCLIInput(t, "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [connect]}\n", "convert", "--strict", "-")
+	if code != 0 || errOut != "" {
+		t.Errorf("a profile runc can start: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestConvertDockerCaps: docker output keeps Docker's capability
+// conditions for the engine; --cap-add adds to the default set for the
+// flattened formats, where --caps replaces it.
+func TestConvertDockerCaps(t *testing.T) {
+	src := "extends: docker-default\nrules:\n  - {action: errno(EPERM), syscalls: [ptrace]}\n"
+	code, out, errOut := runCLIInput(t, src, "convert", "--to", "docker", "-")
+	if code != 0 || !strings.Contains(out, `"includes": {`) || !strings.Contains(out, `"CAP_SYS_ADMIN"`) {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	code, flat, _ := runCLIInput(t, src, "convert", "--to", "docker", "--cap-add", "SYS_ADMIN", "-")
+	if code != 0 || strings.Contains(flat, `"includes"`) {
+		t.Errorf("--cap-add: exit %d, conditions kept", code)
+	}
+	allowed := func(args ...string) map[string]bool {
+		t.Helper()
+		_, out, errOut := runCLIInput(t, src, append([]string{"convert", "--to", "oci"}, append(args, "-")...)...)
+		var s struct {
+			Syscalls []struct {
+				Names  []string
+				Action string
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut)
+		}
+		m := map[string]bool{}
+		for _, r := range s.Syscalls {
+			for _, n := range r.Names {
+				m[n] = m[n] || r.Action == "SCMP_ACT_ALLOW"
+			}
+		}
+		return m
+	}
+	if a := allowed("--cap-add", "SYS_ADMIN"); !a["mount"] || !a["chroot"] {
+		t.Errorf("--cap-add SYS_ADMIN: mount %v, chroot %v; want both allowed", a["mount"], a["chroot"])
+	}
+	if a := allowed("--caps", "CAP_SYS_ADMIN"); !a["mount"] || a["chroot"] {
+		t.Errorf("--caps CAP_SYS_ADMIN: mount %v, chroot %v; want the set replaced", a["mount"], a["chroot"])
+	}
+	if a := allowed("--cap-drop", "SYS_CHROOT"); a["chroot"] {
+		t.Error("--cap-drop SYS_CHROOT: chroot allowed")
+	}
+}
+
+// TestLintCaps: lint reads the profile resolved for docker run's default
+// capabilities, changed by --cap-add as docker run changes them.
+func TestLintCaps(t *testing.T) {
+	src := `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38, "flags": [], "syscalls": [
+		{"names": ["read", "write", "exit_group"], "action": "SCMP_ACT_ALLOW"},
+		{"names": ["bpf"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]}`
+	_, plain, _ := runCLIInput(t, src, "lint", "-")
+	_, added, _ := runCLIInput(t, src, "lint", "--cap-add", "SYS_ADMIN", "-")
+	if strings.Contains(plain, "allows bpf") || !strings.Contains(added, "allows bpf") {
+		t.Errorf("without --cap-add:\n%s\nwith --cap-add SYS_ADMIN:\n%s", plain, added)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 )
 
 // readInput reads a file, or standard input for "-".
@@ -23,12 +24,9 @@ func readInput(stdin io.Reader, path string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, convert.MaxInputSize+1))
+	data, err := bounded.ReadAll(r, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
-	}
-	if len(data) > convert.MaxInputSize {
-		return nil, fmt.Errorf("reading %q: larger than %d MiB", path, convert.MaxInputSize>>20)
 	}
 	return data, nil
 }
@@ -70,23 +68,22 @@ func fromFormat(c *cli.Command, formats []convert.Format) (convert.Format, error
 }
 
 // warnOptions are conversion options whose notes go to standard error,
-// unless --quiet; alerts always do.
+// unless --quiet.
 func warnOptions(c *cli.Command) convert.Options {
 	return warnTo(c.Root().ErrWriter, quiet(c))
 }
 
 // warnTo is warnOptions writing to w.
 func warnTo(w io.Writer, quiet bool) convert.Options {
-	alert := func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }
-	warn := alert
 	if quiet {
-		warn = func(string) {}
+		return convert.Options{Warn: func(string) {}}
 	}
-	return convert.Options{Warn: warn, Alert: alert}
+	return convert.Options{Warn: func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }}
 }
 
-// quiet reports --quiet: no warnings or notes, except the alerts that say
-// the output cannot be used as it stands.
+// quiet reports --quiet: no warnings or notes about the conversion. What
+// says a profile cannot be used as written (no runtime can start it) does
+// not go through these and is always printed.
 func quiet(c *cli.Command) bool { return c.Root().Bool("quiet") }
 
 // notef prints a note (what harden changed, where a file goes) unless
@@ -95,4 +92,21 @@ func notef(c *cli.Command, format string, args ...any) {
 	if !quiet(c) {
 		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format, args...)
 	}
+}
+
+// capFlags are --cap-add and --cap-drop for commands that read a profile
+// resolved for one capability set: Docker's includes and excludes by
+// capability resolve against the set docker run grants, changed as
+// docker run --cap-add and --cap-drop change it.
+func capFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "cap-add", Usage: "`CAP`s added to the set docker run grants, as docker run --cap-add, for Docker includes/excludes"},
+		&cli.StringSliceFlag{Name: "cap-drop", Usage: "`CAP`s dropped from the set docker run grants, as docker run --cap-drop"},
+	}
+}
+
+// withCaps sets the options' capability changes from capFlags.
+func withCaps(c *cli.Command, opt convert.Options) convert.Options {
+	opt.CapAdd, opt.CapDrop = splitList(c.StringSlice("cap-add")), splitList(c.StringSlice("cap-drop"))
+	return opt
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
 
 // CheckFailed is the exit status of record --check when the program made
@@ -62,8 +63,9 @@ kernel with BTF and a cgroup2 hierarchy) counts calls in the kernel, from a
 program on the sys_enter tracepoint, for the processes in a cgroup CMD starts
 in: about as fast as the plain run, but it sees only calls no seccomp filter
 already denied, and a process that leaves the cgroup leaves the recording.
-auto (the default) takes ebpf where it loads and notify elsewhere; --check
-always uses notify.
+auto (the default) takes ebpf where it loads, except with --base: then notify
+is faster (the kernel itself answers what the base allows, and only new calls
+reach oci-sbx). --check always uses notify.
 
 Descendants still running when CMD exits are named, and their calls after that
 are no longer recorded; once oci-sbx lets go of them, their calls outside the
@@ -84,7 +86,8 @@ Examples:
    oci-sbx record -o ls.yaml -- ls /
    oci-sbx record --base ls.yaml -o ls2.yaml -- ls -l /
    oci-sbx record --check ls.yaml -- ls /tmp
-   oci-sbx record --verify --to docker -o app.json -- bin/suspicious-app`,
+   oci-sbx record --verify --to docker -o ls.json -- busybox ls /
+   oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
@@ -93,8 +96,10 @@ Examples:
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
+			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
 			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
-			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
+			&cli.DurationFlag{Name: "listen-timeout", Usage: "with --listen: give up when runc has not connected within `DURATION` (0: wait)"},
+			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "`MODE` of observing calls: auto, notify or ebpf (see above)"},
 		},
 		Action: runRecord,
 	}
@@ -102,6 +107,9 @@ Examples:
 
 func runRecord(ctx context.Context, c *cli.Command) error {
 	args := c.Args().Slice()
+	if c.IsSet("records") && !c.IsSet("listen") {
+		return usageErrorf(c, "--records goes with --listen")
+	}
 	if c.IsSet("listen") {
 		return recordContainer(ctx, c, args)
 	}
@@ -168,8 +176,12 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, Verify: c.Bool("verify"),
-		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  ")) },
+		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run,
+		Warn: func(m string) {
+			if !quiet(c) {
+				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
+			}
+		},
 	}
 	out, err := record.Record(ctx, o)
 	if err != nil {
@@ -215,6 +227,9 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 			return usageErrorf(c, "record --listen takes no --%s", f)
 		}
 	}
+	if c.IsSet("records") && c.String("output") == "" {
+		return usageErrorf(c, "--records needs -o NAME, the file beneath it")
+	}
 	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
 	if err != nil {
 		return usageErrorf(c, "--to: %v", err)
@@ -225,9 +240,13 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	}
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
-		Socket: c.String("listen"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version,
-		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
+		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
+		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"),
+		Warn: func(m string) {
+			if !quiet(c) {
+				fmt.Fprintf(errw, "oci-sbx: %s\n", m)
+			}
+		},
 	}
 	if o.BaseName != "" {
 		s, err := loadProfile(c.Root().Reader, o.BaseName, from, warnOptions(c))
@@ -242,6 +261,6 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errw, "oci-sbx: recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
+	notef(c, "recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
 	return nil
 }

@@ -23,9 +23,10 @@ errno(EPERM), kill-process, kill-thread, trap, log, notify or trace(N).
 
 The answer comes from the program itself, not from reading the rules: the program
 runc loads for FILE on this host (libseccomp's filter behind runc's ENOSYS stub, as
-convert --to bpf exports it) runs in a userspace BPF interpreter. Reading that
-program back from the kernel needs root; a raw program that root exported once
-(oci-sbx convert --to bpf -o prog.bpf) simulates anywhere.
+convert --to bpf exports it) runs in a userspace BPF interpreter. A child builds
+the program with runc's loader and is caught as it loads it, which any user may
+do; a raw program exported once (oci-sbx convert --to bpf -o prog.bpf) simulates
+in any build.
 
 FILE is any format convert reads, or a raw program (--from bpf; a file with a NUL
 byte is taken as one). SYSCALL is a name or a number as seccomp_data carries it
@@ -40,12 +41,12 @@ Examples:
    oci-sbx simulate /usr/share/containers/seccomp.json kexec_load
    oci-sbx simulate --trace prog.bpf connect
    oci-sbx simulate --format json testdata/demo.yaml connect`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			fromFlag(programInputs),
 			&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"},
 			&cli.BoolFlag{Name: "trace", Usage: "print every instruction executed, then the action"},
 			formatFlag(),
-		},
+		}, capFlags()...),
 		Action: runSimulate,
 	}
 }
@@ -88,7 +89,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 
-	opt := warnOptions(c)
+	opt := withCaps(c, warnOptions(c))
 	prog, _, err := loadProgram(ctx, c.Root().Reader, args[0], from, opt)
 	if err != nil {
 		return err

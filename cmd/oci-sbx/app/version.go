@@ -10,13 +10,15 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 func versionCommand() *cli.Command {
@@ -25,8 +27,9 @@ func versionCommand() *cli.Command {
 		Usage: "print the versions of oci-sbx and what it is built with, and what this build supports",
 		Description: `Prints the version of oci-sbx (from git describe at make build), the Go, OCI
 runtime-spec, runc loader and libseccomp it was built with, and what this build and
-this kernel support: the formats, the built-in bases, the architectures and the
-seccomp actions.
+this kernel support: the formats, the built-in bases, the architectures, the
+kernel's seccomp actions and the filter flags the loader can set (the seccomp part
+of runc features).
 
 --format json writes the same as one JSON object, with the schema in docs/json.md.
 
@@ -54,6 +57,9 @@ type versionInfo struct {
 	Outputs     []string   `json:"outputs"`
 	Bases       []string   `json:"bases"`
 	Kernel      kernelInfo `json:"kernel"`
+	// SeccompFeatures is the seccomp part of `runc features`, from the
+	// linked loader: what it can put in a filter on this kernel.
+	SeccompFeatures *features.Seccomp `json:"seccompFeatures"`
 }
 
 type kernelInfo struct {
@@ -76,7 +82,7 @@ func runVersion(_ context.Context, c *cli.Command) error {
 	if format == "json" {
 		return writeJSON(w, v)
 	}
-	lib, runc := "none: "+sandbox.ErrUnsupported.Error(), "not linked"
+	lib, runc := "none: "+loader.ErrUnsupported.Error(), "not linked"
 	if v.Libseccomp != nil {
 		lib = *v.Libseccomp
 	}
@@ -92,6 +98,9 @@ func runVersion(_ context.Context, c *cli.Command) error {
 	fmt.Fprintf(w, "runc:          %s (libcontainer/seccomp, the loader exec and convert --to bpf use)\n", runc)
 	fmt.Fprintf(w, "libseccomp:    %s\n", lib)
 	fmt.Fprintf(w, "kernel:        %s (seccomp actions: %s)\n", v.Kernel.Release, actions)
+	if f := v.SeccompFeatures; f.Enabled != nil && *f.Enabled {
+		fmt.Fprintf(w, "filter flags:  %s supported (of %s)\n", orNone(f.SupportedFlags), orNone(f.KnownFlags))
+	}
 	fmt.Fprintf(w, "native arch:   %s\n", v.NativeArch)
 	fmt.Fprintf(w, "inputs:        %s\n", strings.Join(v.Inputs, ", "))
 	fmt.Fprintf(w, "outputs:       %s\n", strings.Join(v.Outputs, ", "))
@@ -105,20 +114,22 @@ func versionReport() versionInfo {
 		Go:          runtime.Version(),
 		Platform:    runtime.GOOS + "/" + runtime.GOARCH,
 		RuntimeSpec: specs.Version,
-		Seccomp:     sandbox.Supported,
+		Seccomp:     loader.Supported,
 		NativeArch:  syscalls.NativeArch(),
 		Arches:      syscalls.Arches(),
 		Inputs:      formats(convert.InputFormats),
 		Outputs:     formats(convert.OutputFormats),
 		Bases:       convert.BuiltinNames(),
+
+		SeccompFeatures: loader.Features(),
 	}
 	if runc := moduleVersion("github.com/opencontainers/runc"); runc != "" {
 		v.Runc = &runc
 	}
-	if lib, err := sandbox.LibseccompVersion(); err == nil {
+	if lib, err := loader.LibseccompVersion(); err == nil {
 		v.Libseccomp = &lib
 	}
-	if sandbox.Supported {
+	if loader.Supported {
 		v.Outputs = append(v.Outputs, string(convert.BPF))
 	}
 	var uts unix.Utsname
@@ -129,6 +140,13 @@ func versionReport() versionInfo {
 		v.Kernel.SeccompActions = strings.Fields(string(data))
 	}
 	return v
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
 }
 
 // moduleVersion is the version of a module linked into this binary.

@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+)
+
+// bigEndian lists the big-endian architectures libseccomp knows.
+var bigEndian = []string{"mips", "mips64", "mips64n32", "ppc", "ppc64", "s390", "s390x", "parisc", "parisc64", "sheb"}
+
+// CheckArchitectures refuses an architecture list runc cannot load or
+// that cannot mean what it says on a machine whose own architecture is
+// primary. runc always adds the machine's own architecture, and
+// libseccomp refuses to mix byte orders in one filter, so:
+//
+//   - a list mixing byte orders never loads: an error;
+//   - a list naming a compat ABI of primary but not primary itself (x86
+//     without x86_64 on x86_64) filters primary's calls too: an error;
+//   - a list for another machine (aarch64 on x86_64) means what it says
+//     only there: note says what happens here.
+//
+// It returns the index of the entry at fault (-1: the list as a whole).
+func CheckArchitectures(list []string, primary string) (at int, note string, err error) {
+	if len(list) == 0 {
+		return -1, "", nil
+	}
+	for i, a := range list {
+		if slices.Contains(bigEndian, a) != slices.Contains(bigEndian, list[0]) {
+			return i, "", fmt.Errorf("architecture %q is %s-endian and %q is not: libseccomp cannot put both in one filter, so runc fails to load it; write one profile per byte order",
+				a, endian(a), list[0])
+		}
+	}
+	if primary == "" || slices.Contains(list, primary) {
+		return -1, "", nil
+	}
+	for i, a := range list {
+		if slices.Contains(syscalls.SubArches(primary), a) {
+			return i, "", fmt.Errorf("architectures [%s] name %s but not %s, which runc always adds on %s: the rules would filter %s calls too, which the list does not say; add %s (or convert with --arch %s for a machine whose own architecture is %s)",
+				strings.Join(list, ", "), a, primary, primary, primary, primary, strings.Join(list, ","), list[0])
+		}
+	}
+	if slices.Contains(bigEndian, primary) != slices.Contains(bigEndian, list[0]) {
+		return -1, fmt.Sprintf("architectures [%s] are for another machine: runc adds the machine's own architecture, so on this one (%s) the profile fails to load (libseccomp cannot mix byte orders)",
+			strings.Join(list, ", "), primary), nil
+	}
+	return -1, fmt.Sprintf("architectures [%s] are for another machine: runc adds the machine's own architecture, so on this one (%s) the rules would filter %s calls too",
+		strings.Join(list, ", "), primary, primary), nil
+}
+
+func endian(arch string) string {
+	if slices.Contains(bigEndian, arch) {
+		return "big"
+	}
+	return "little"
+}

@@ -1,0 +1,319 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// nriPlugin is `oci-sbx nri` registered with the node's containerd.
+type nriPlugin struct {
+	cmd      *exec.Cmd
+	profiles string // the --profiles directory
+	mu       sync.Mutex
+	log      bytes.Buffer
+	done     chan error
+}
+
+func (p *nriPlugin) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.Write(b)
+}
+
+func (p *nriPlugin) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// startNRI starts the plugin with the profiles given (name → content) in
+// its profiles directory; it is stopped when the test ends.
+func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin {
+	t.Helper()
+	dir := t.TempDir()
+	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), done: make(chan error, 1)}
+	if err := os.Mkdir(p.profiles, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range profiles {
+		if err := os.WriteFile(filepath.Join(p.profiles, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles,
+		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-p.done:
+			if err != nil {
+				t.Errorf("oci-sbx nri: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.done
+			t.Error("oci-sbx nri did not stop on SIGTERM")
+		}
+		t.Logf("oci-sbx nri's log:\n%s", p.logText())
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.logText(), "oci-sbx nri: registered with the runtime") {
+		select {
+		case err := <-p.done:
+			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s\ncontainerd's log:\n%s", p.logText(), n.logTail())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return p
+}
+
+const (
+	demoRules      = "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat, connect]\n"
+	noConnectRules = "default: allow\nrules:\n  - action: errno(EACCES)\n    syscalls: [connect]\n"
+	noOpenatRules  = "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat]\n"
+	// enosysRules returns ENOSYS for everything it does not allow, as
+	// Podman's default does; io_uring (@aio) is not allowed.
+	enosysRules = "default: errno(ENOSYS)\nrules:\n  - action: allow\n    syscalls: [\"@default\", \"@basic-io\", \"@file-system\", \"@io-event\", \"@ipc\", \"@network-io\", \"@process\", \"@signal\", \"@timer\", \"@sync\", \"@resources\", \"@sandbox\"]\n"
+)
+
+var allOK = map[string]bool{"read_file": true, "count_processes": true, "access_network": true}
+
+// TestKubernetesNRI runs pods whose annotations name oci-sbx profiles
+// through containerd's CRI with `oci-sbx nri` registered.
+func TestKubernetesNRI(t *testing.T) {
+	n := kubernetesNode(t)
+	plugin := n.startNRI(t, map[string]string{
+		"demo.yaml":       demoRules,
+		"no-connect.yaml": noConnectRules,
+		"no-openat.yaml":  noOpenatRules,
+		"enosys.yaml":     enosysRules,
+		"bad.yaml":        "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n",
+	})
+	app := []string{"/suspicious-app"}
+	unconfined := &criSeccomp{Type: criUnconfined}
+
+	// The demo denies openat, which runc needs after loading a filter:
+	// the late stage applies it, through NRI's mounts and args.
+	t.Run("demo-late-stage", func(t *testing.T) {
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+		for _, want := range []string{"open /etc/passwd: operation not permitted", "open /proc: operation not permitted", "connect: operation not permitted"} {
+			if !strings.Contains(r.output, want) {
+				t.Errorf("output lacks %q", want)
+			}
+		}
+	})
+
+	// oci-sbx.io/profile.CONTAINER applies to that container only.
+	t.Run("per-container", func(t *testing.T) {
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile.confined": "no-connect.yaml"})
+		r := pod.run(t, kubeContainer{name: "confined", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"read_file": true, "count_processes": true}, "Summary: 2 succeed, 1 failed")
+		if !strings.Contains(r.output, "connect: permission denied") {
+			t.Error("connect did not fail with the profile's EACCES")
+		}
+		r = pod.run(t, kubeContainer{name: "other", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
+	})
+
+	// Inline rules; the container's own key wins over the pod's.
+	t.Run("per-container-key-wins", func(t *testing.T) {
+		pod := n.runPod(t, map[string]string{
+			"oci-sbx.io/profile":     "demo.yaml",
+			"oci-sbx.io/rules.mine":  noConnectRules,
+			"oci-sbx.io/profile.app": "no-openat.yaml",
+		})
+		r := pod.run(t, kubeContainer{name: "mine", command: app, seccomp: unconfined})
+		// Both keys for "mine": a profile from the pod, rules of its own.
+		if r.err == nil || !strings.Contains(r.err.Error(), "give one profile, not two") {
+			t.Errorf("a profile and rules for one container: got %v, want a refusal", r.err)
+		}
+		r = pod.run(t, kubeContainer{name: "app", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"access_network": true}, "Summary: 1 succeed, 2 failed")
+	})
+
+	// The kubelet's Localhost profile stays in force beneath the pod's:
+	// connect keeps the kubelet profile's EACCES, openat gets the
+	// annotation's EPERM. engine-profile: replace drops the kubelet's.
+	t.Run("kubelet-profile-kept", func(t *testing.T) {
+		ref := filepath.Join(t.TempDir(), "no-connect.json")
+		if code, _, stderr := runCmd(t, n.oci, "convert", "--to", "kubernetes", "-o", ref, filepath.Join(plugin.profiles, "no-connect.yaml")); code != 0 {
+			t.Fatalf("convert: %s", stderr)
+		}
+		localhost := &criSeccomp{Type: criLocalhost, LocalhostRef: ref}
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "no-openat.yaml"})
+		r := pod.run(t, kubeContainer{name: "kept", command: app, seccomp: localhost})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+		for _, want := range []string{"open /etc/passwd: operation not permitted", "connect: permission denied"} {
+			if !strings.Contains(r.output, want) {
+				t.Errorf("output lacks %q", want)
+			}
+		}
+		pod = n.runPod(t, map[string]string{"oci-sbx.io/profile": "no-openat.yaml", "oci-sbx.io/engine-profile": "replace"})
+		r = pod.run(t, kubeContainer{name: "replaced", command: app, seccomp: localhost})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"access_network": true}, "Summary: 1 succeed, 2 failed")
+	})
+
+	// containerd's RuntimeDefault beneath the demo: the plan can neither
+	// intersect them exactly nor stack the demo on top (the late stage
+	// would start under RuntimeDefault's clone3 denial), so the container
+	// is refused, never started with less than the kubelet asked for;
+	// engine-profile: replace applies the demo alone.
+	t.Run("runtime-default", func(t *testing.T) {
+		runtimeDefault := &criSeccomp{Type: criRuntimeDefault}
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml"})
+		_, err := pod.create(t, kubeContainer{command: app, seccomp: runtimeDefault})
+		if err == nil || !strings.Contains(err.Error(), "use engine-profile: replace to apply the profile alone") {
+			t.Fatalf("got %v, want a refusal that names engine-profile: replace", err)
+		}
+		pod = n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "replace"})
+		r := pod.run(t, kubeContainer{command: app, seccomp: runtimeDefault})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+	})
+
+	// NRI drops defaultErrnoRet; the late stage keeps ENOSYS.
+	t.Run("default-errno-kept", func(t *testing.T) {
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "enosys.yaml"})
+		r := pod.run(t, kubeContainer{command: append(app, "-only", "-io-uring-openat"), seccomp: unconfined})
+		checkRun(t, r, 0)
+		if !strings.Contains(r.output, "function not implemented") {
+			t.Error("io_uring_setup did not fail with the default action's ENOSYS")
+		}
+		if strings.Contains(r.output, "operation not permitted") {
+			t.Error("a call failed with EPERM, not the profile's ENOSYS")
+		}
+	})
+
+	// Every refusal: the container is not created, and the runtime's
+	// error says why.
+	for _, tt := range []struct {
+		name        string
+		annotations map[string]string
+		want        string
+	}{
+		{"unknown-key", map[string]string{"oci-sbx.io/profil": "demo.yaml"}, `"oci-sbx.io/profil": unknown oci-sbx annotation: did you mean "oci-sbx.io/profile"?`},
+		{"unknown-key-case", map[string]string{"OCI-SBX.IO/Profile": "demo.yaml"}, `"OCI-SBX.IO/Profile": unknown oci-sbx annotation: did you mean "OCI-SBX.IO/profile"?`},
+		{"parent-dir", map[string]string{"oci-sbx.io/profile": "../demo.yaml"}, "outside the profiles directory"},
+		{"absolute-outside", map[string]string{"oci-sbx.io/profile": "/etc/passwd"}, "outside the profiles directory"},
+		{"missing", map[string]string{"oci-sbx.io/profile": "nothere.yaml"}, "no such file or directory"},
+		{"bad-profile", map[string]string{"oci-sbx.io/profile": "bad.yaml"}, `annotation oci-sbx.io/profile: reading "bad.yaml": not a profile oci-sbx reads (line 4, column 16)`},
+		{"bad-rules", map[string]string{"oci-sbx.io/rules": "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"}, `unknown syscall "opnat": did you mean "openat"?`},
+		{"report-without-profile", map[string]string{"oci-sbx.io/report": "/run/none.sock"}, "no profile"},
+		{"engine-profile-typo", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "drop"}, `"drop" is neither "keep" nor "replace"`},
+		{"record", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x"}, "does not record"},
+	} {
+		t.Run("refuses-"+tt.name, func(t *testing.T) {
+			pod := n.runPod(t, tt.annotations)
+			id, err := pod.create(t, kubeContainer{command: app, seccomp: unconfined})
+			if err == nil {
+				t.Fatalf("the container was created (%s)", id)
+			}
+			t.Logf("refused: %v", err)
+			// crictl quotes the runtime's message as a Go string.
+			if !strings.Contains(strings.ReplaceAll(err.Error(), `\"`, `"`), tt.want) {
+				t.Errorf("the refusal lacks %q", tt.want)
+			}
+		})
+	}
+
+	// oci-sbx.io/report: the late stage hands its listener to the
+	// agent, which prints the denials; the app still sees EPERM.
+	t.Run("report", func(t *testing.T) {
+		agent := startAgentProc(t, n.oci, filepath.Join(t.TempDir(), "agent.sock"))
+		mark := agent.mark()
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": agent.socket})
+		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+		agent.expect(t, mark, []eventWant{
+			{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
+			{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
+		})
+	})
+}
+
+// requiredPlugins makes NRI's default validator refuse a container that
+// the named plugins did not see.
+const requiredPlugins = "required-plugins.noderesource.dev"
+
+// Without the plugin, an annotated pod starts without oci-sbx's profile
+// unless it requires the plugin: then containerd refuses it.
+func TestKubernetesNRIMissing(t *testing.T) {
+	n := kubernetesNode(t)
+	app := []string{"/suspicious-app"}
+	pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+	_, err := pod.create(t, kubeContainer{command: app, seccomp: &criSeccomp{Type: criUnconfined}})
+	if err == nil || !strings.Contains(err.Error(), "oci-sbx") {
+		t.Fatalf("got %v, want containerd to refuse a container the required plugin did not see", err)
+	}
+	t.Logf("refused: %v", err)
+}
+
+// Installed in containerd's NRI plugin directory, oci-sbx is started by
+// containerd itself, without arguments, and configured by the plugin's
+// file in the configuration directory. This needs a node of its own:
+// containerd starts such plugins when it starts.
+func TestKubernetesNRIInstalled(t *testing.T) {
+	shared := kubernetesNode(t) // the checks, and the tools built
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles := t.TempDir()
+	if err := os.WriteFile(filepath.Join(profiles, "demo.yaml"), []byte(demoRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	late := t.TempDir()
+	n, err := startKubeNode(root, func(n *kubeNode) error {
+		bin, err := os.ReadFile(shared.oci)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(n.dir, "nri/plugins/10-oci-sbx"), bin, 0o755); err != nil {
+			return err
+		}
+		conf := "profiles: " + profiles + "\nlateDir: " + late + "\n"
+		return os.WriteFile(filepath.Join(n.dir, "nri/conf.d/10-oci-sbx.conf"), []byte(conf), 0o644)
+	})
+	if err != nil {
+		t.Fatalf("starting a node with oci-sbx installed: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := n.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+	r := pod.run(t, kubeContainer{command: []string{"/suspicious-app"}, seccomp: &criSeccomp{Type: criUnconfined}})
+	if r.err != nil {
+		t.Logf("containerd's log:\n%s", n.logTail())
+	}
+	checkRun(t, r, 0)
+	checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+}

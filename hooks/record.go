@@ -1,0 +1,141 @@
+package hooks
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
+	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
+)
+
+// DefaultRecords is the directory record annotations name files in.
+const DefaultRecords = "/var/lib/oci-sbx/records"
+
+// DefaultRecordRun is where the recorders' sockets and logs are kept.
+const DefaultRecordRun = "/run/oci-sbx/record"
+
+// recordContainer is Precreate for the record annotation: it starts a
+// recorder (oci-sbx record --listen, in its own session, outliving the
+// hook) on a fresh socket and gives the container the recording filter
+// whose listenerPath is that socket. The recorder writes the profile to
+// name beneath the records directory when the container has exited.
+// With the engine's profile kept (the default), the filter is that
+// profile with its allows notified, so the recording is what the
+// container needs within it.
+func recordContainer(config []byte, v *annotation.Values, name string, replace bool, opt PrecreateOptions) ([]byte, error) {
+	key := v.Key(annotation.Record)
+	for _, other := range []string{annotation.Profile, annotation.Rules, annotation.Report} {
+		if _, ok := v.Get(other); ok {
+			return nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, v.Key(other))
+		}
+	}
+	records := opt.Records
+	if records == "" {
+		records = DefaultRecords
+	}
+	// The name is checked now, so that a bad one refuses the container
+	// instead of failing once it has run.
+	d, _, err := record.OpenRecordsDir(records, name)
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	d.Close()
+	ed, err := oci.ParseConfig(config)
+	if err != nil {
+		return nil, fmt.Errorf("reading config.json: %w", err)
+	}
+	spec, err := ed.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("reading config.json: %w", err)
+	}
+	run := opt.RecordRun
+	if run == "" {
+		run = DefaultRecordRun
+	}
+	if err := os.MkdirAll(run, 0o700); err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	var rnd [12]byte
+	if _, err := unix.Getrandom(rnd[:], 0); err != nil {
+		return nil, err
+	}
+	socket := filepath.Join(run, hex.EncodeToString(rnd[:])+".sock")
+	nnp := stage.OriginalNoNewPrivileges(spec)
+	s, unobserved, err := containerFilter(spec, socket, nnp, replace)
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	if err := startRecorder(opt, socket, records, name); err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	if err := ed.Apply(oci.WithSeccomp(s)); err != nil {
+		return nil, err
+	}
+	opt.note("recording to %s beneath %s; unobserved (runc calls them after loading the filter): %s", name, records, strings.Join(unobserved, ", "))
+	return ed.Bytes(), nil
+}
+
+// containerFilter is the recording filter: within the engine's profile
+// unless it is replaced or there is none.
+func containerFilter(spec *specs.Spec, socket string, nnp, replace bool) (*specs.LinuxSeccomp, []string, error) {
+	if !replace && spec.Linux != nil && spec.Linux.Seccomp != nil {
+		return record.ContainerFilterWithin(spec.Linux.Seccomp, socket, nnp)
+	}
+	return record.ContainerFilter(socket, nnp, nil)
+}
+
+// startRecorder starts oci-sbx record --listen in a session of its own,
+// so that it outlives the hook, and waits until it listens.
+func startRecorder(opt PrecreateOptions, socket, records, name string) error {
+	find := opt.Recorder
+	if find == nil {
+		find = os.Executable
+	}
+	bin, err := find()
+	if err != nil {
+		return fmt.Errorf("finding oci-sbx to record with: %w", err)
+	}
+	logPath := strings.TrimSuffix(socket, ".sock") + ".log"
+	logFile, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("starting the recorder: %w", err)
+	}
+	defer logFile.Close()
+	// A container whose creation fails before runc loads its filter never
+	// connects: the recorder then gives up rather than wait for ever.
+	cmd := exec.Command(bin, "record", "--listen", socket, "--listen-timeout", "10m", "--records", records, "-o", name)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("starting the recorder: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(10 * time.Second)
+	for {
+		if st, err := os.Lstat(socket); err == nil && st.Mode()&os.ModeSocket != 0 {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			out, _ := os.ReadFile(logPath)
+			return fmt.Errorf("the recorder exited before listening (%v): %s", err, strings.TrimSpace(string(out)))
+		case <-deadline:
+			_ = cmd.Process.Kill()
+			return errors.New("the recorder did not listen within 10s")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
