@@ -289,12 +289,6 @@ func (p *lscParser) cond(c lscCall, k int) (rules.Cond, bool) {
 	}
 	if op == rules.OpMaskedEQ {
 		cond.Mask, cond.Value = datum[0], datum[1]
-		if v := datum[1] & datum[0]; v != datum[1] {
-			// libseccomp masks the value too (seccomp_export_pfc shows
-			// it): the filter tests arg & mask == value & mask.
-			p.notef(values[1][0].pos, "%s: the value %#x has bits outside the mask %#x; libseccomp compares with %#x, the value under the mask, and so does this profile", c.name, datum[1], datum[0], v)
-			cond.Value = v
-		}
 	} else {
 		cond.Value = datum[0]
 	}

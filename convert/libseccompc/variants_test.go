@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
 
 // wrapA puts statements into main between seccomp_init with the allow
@@ -84,24 +82,6 @@ func TestStraightWayVariants(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s\n%s", got, want, tt.src)
 			}
 		})
-	}
-}
-
-// TestMaskedValue: libseccomp compares arg & mask with value & mask, so a
-// value with bits outside its mask is read masked, with a note.
-func TestMaskedValue(t *testing.T) {
-	src := wrapA("\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xff, 0x102));")
-	var notes []string
-	p, err := Parse("t.c", []byte(src), func(e *rules.Error) { notes = append(notes, e.Error()) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []lscRuleShape{{"socket", errnoAct(1), []rules.Cond{{Arg: 0, Op: rules.OpMaskedEQ, Mask: 0xff, Value: 2}}}}
-	if got := shapeOf(p).Rules; !sameShapes(got, want) {
-		t.Errorf("got  %+v\nwant %+v", got, want)
-	}
-	if len(notes) != 1 || !strings.Contains(notes[0], "t.c:4:102: seccomp_rule_add: the value 0x102 has bits outside the mask 0xff; libseccomp compares with 0x2") {
-		t.Errorf("notes %q", notes)
 	}
 }
 
