@@ -164,7 +164,7 @@ func rawProfile(r *rawResult, file string, doc *docker.Doc, spo bool) {
 // whose action is the default before libseccomp sees it, and libseccomp
 // keeps a syscall's first unconditional rule and ignores every other.
 func denyVanishes(r *rawResult, file string, doc *docker.Doc, names [][]string, i int, a, def rules.Action, errnoOf func(*uint, string) *uint) bool {
-	if !a.IsDeny() || !appliesByDefault(doc.Syscalls[i]) {
+	if !a.IsDeny() || !onThisArch(doc.Syscalls[i]) {
 		return false
 	}
 	when := func(c *seccomp.Syscall) []rules.Cond {
@@ -178,7 +178,11 @@ func denyVanishes(r *rawResult, file string, doc *docker.Doc, names [][]string, 
 	}
 	mine := when(doc.Syscalls[i])
 	for j, other := range doc.Syscalls {
-		if j == i || other == nil || !appliesByDefault(other) {
+		if j == i || other == nil || !onThisArch(other) {
+			continue
+		}
+		caps, together := capsForBoth(doc.Syscalls[i], other)
+		if !together {
 			continue
 		}
 		errno := ""
@@ -210,6 +214,9 @@ func denyVanishes(r *rawResult, file string, doc *docker.Doc, names [][]string, 
 		default:
 			continue
 		}
+		if caps != "" {
+			why += " in a container " + caps
+		}
 		r.add(Finding{ID: "deny-vanishes", Severity: Error, File: file, Pos: doc.At(fmt.Sprintf("syscalls[%d].action", i)), Syscalls: shared,
 			Reason: fmt.Sprintf("the %s rule for %s never applies under runc: %s, letting the call through", a, strings.Join(shared, ", "), why),
 			Fix:    "take the syscalls out of the rule that lets them through (or give that rule conditions that exclude what is denied); oci-sbx rules do this for you: the stricter action wins"})
@@ -218,28 +225,47 @@ func denyVanishes(r *rawResult, file string, doc *docker.Doc, names [][]string, 
 	return false
 }
 
-// appliesByDefault reports whether Docker keeps a rule for a container
-// with its default capabilities on this machine (minKernel aside).
-func appliesByDefault(c *seccomp.Syscall) bool {
-	if c == nil {
+// onThisArch reports whether Docker keeps a rule on this machine's
+// architecture.
+func onThisArch(c *seccomp.Syscall) bool {
+	this := func(s string) bool { return s == runtime.GOARCH }
+	if in := c.Includes; in != nil && len(in.Arches) > 0 && !slices.ContainsFunc(in.Arches, this) {
 		return false
 	}
-	defCap := func(s string) bool { return slices.Contains(docker.DefaultCaps, s) }
-	thisArch := func(s string) bool { return s == runtime.GOARCH }
-	if in := c.Includes; in != nil {
-		if slices.ContainsFunc(in.Caps, func(s string) bool { return !defCap(s) }) {
-			return false
+	return c.Excludes == nil || !slices.ContainsFunc(c.Excludes.Arches, this)
+}
+
+// capsForBoth reports whether some container's capabilities make Docker
+// keep both rules (a rule that clashes only once a capability is added is
+// a clash all the same: docker run --cap-add is one flag away), and, when
+// that set differs from the default, which capabilities it takes, for the
+// finding's reason.
+func capsForBoth(a, b *seccomp.Syscall) (string, bool) {
+	var need, ban []string
+	for _, c := range []*seccomp.Syscall{a, b} {
+		if c.Includes != nil {
+			need = append(need, c.Includes.Caps...)
 		}
-		if len(in.Arches) > 0 && !slices.ContainsFunc(in.Arches, thisArch) {
-			return false
+		if c.Excludes != nil {
+			ban = append(ban, c.Excludes.Caps...)
 		}
 	}
-	if ex := c.Excludes; ex != nil {
-		if slices.ContainsFunc(ex.Caps, defCap) || slices.ContainsFunc(ex.Arches, thisArch) {
-			return false
+	if slices.ContainsFunc(need, func(s string) bool { return slices.Contains(ban, s) }) {
+		return "", false
+	}
+	var how []string
+	for _, c := range need {
+		if !slices.Contains(docker.DefaultCaps, c) && !slices.Contains(how, "with "+c) {
+			how = append(how, "with "+c)
 		}
 	}
-	return true
+	for _, c := range ban {
+		if slices.Contains(docker.DefaultCaps, c) && !slices.Contains(how, "without "+c) {
+			how = append(how, "without "+c)
+		}
+	}
+	slices.Sort(how)
+	return strings.Join(how, " and "), true
 }
 
 // actionFindings reports actions that do not do what they say.
