@@ -59,7 +59,7 @@ func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin
 		}
 	}
 	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles,
-		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci, "--records", p.records)
+		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -58,6 +58,7 @@ Examples:
 			&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles annotations name beneath `DIR`"},
 			&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "keep the late stage's files in `DIR`, a host path"},
 			&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles oci-sbx.io/record records beneath `DIR`"},
+			&cli.StringFlag{Name: "record-run", Value: hooks.DefaultRecordRun, Usage: "keep the recorders' sockets and logs in `DIR`, a host path"},
 			&cli.StringFlag{Name: "late-binary", Usage: "a static oci-sbx with seccomp support for the late stage, `FILE` (default: this one, or oci-sbx-static beside it)"},
 		},
 		Action: runNRI,
@@ -73,11 +74,12 @@ func runNRI(ctx context.Context, c *cli.Command) error {
 		fmt.Fprintf(errw, "%s oci-sbx nri: %s\n", time.Now().UTC().Format(time.RFC3339), msg)
 	}
 	opt := nri.Options{
-		Profiles: c.String("profiles"),
-		LateDir:  c.String("late-dir"),
-		Records:  c.String("records"),
-		Convert:  convert.Options{Warn: logf},
-		Log:      logf,
+		Profiles:  c.String("profiles"),
+		LateDir:   c.String("late-dir"),
+		Records:   c.String("records"),
+		RecordRun: c.String("record-run"),
+		Convert:   convert.Options{Warn: logf},
+		Log:       logf,
 	}
 	// Without a binary for the late stage the plugin still applies every
 	// profile runc can start under, and refuses the rest, saying why.
