@@ -88,8 +88,23 @@ func (p *lscParser) newWalker(s *stmtScanner) *walker {
 			if j < len(toks) && toks[j].kind == cIdent {
 				w.ctxs[toks[j].text] = true
 			}
-		case t.is("seccomp_init") && i >= 2 && toks[i-1].is("=") && toks[i-2].kind == cIdent:
-			w.ctxs[toks[i-2].text] = true
+		case t.is("seccomp_init") && i >= 2 && toks[i-1].is("="):
+			// The context's name, and the structures that hold it:
+			// s.ctx, p->f.ctx, a[0].ctx.
+		back:
+			for j := i - 2; j >= 0; j-- {
+				switch u := toks[j]; {
+				case u.kind == cIdent:
+					w.ctxs[u.text] = true
+					continue
+				case u.is(".") || u.is("->") || u.is("*"):
+					continue
+				case u.is("]") && p.match[j] >= 0 && p.match[j] < j:
+					j = p.match[j]
+					continue
+				}
+				break back
+			}
 		}
 	}
 	depth := 0
