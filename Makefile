@@ -6,7 +6,7 @@ SECCOMP_ENV := CGO_ENABLED=1
 PURE_ENV    := CGO_ENABLED=0
 TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
-# sbx_start (oci/sandbox/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
+# sbx_start (oci/cache/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
 STATIC_LDFLAGS := -extldflags "-static -Wl,-e,sbx_start"
 # The version is the checkout's: a tag, or the commit, with -dirty for uncommitted edits.
 VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)

@@ -19,7 +19,8 @@ var Forbidden = map[string][]string{
 // (its tests may compare it with libseccomp).
 var Cgo = []string{
 	"oci/loader",  // runc's loader: Check, LookPath
-	"oci/sandbox", // the runner, its program cache and the C launcher
+	"oci/sandbox", // the runner
+	"oci/cache",   // compiled programs, and the C launcher that reads them
 	"oci/program", // the program runc's loader builds, caught in a child
 	"oci/late",    // the late stage inside a container
 	"oci/record",  // recording, whose replay runs under sandbox

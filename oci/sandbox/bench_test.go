@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 
@@ -146,12 +147,12 @@ func benchLoad(mode string) (int64, error) {
 		return time.Since(start).Nanoseconds(), nil
 	case "cache":
 		start := time.Now()
-		p, err := cachedProgram(context.Background(), ic.Seccomp)
+		p, err := cache.Get(context.Background(), ic.Seccomp)
 		if err != nil {
 			return 0, err
 		}
-		fprog := unix.SockFprog{Len: uint16(len(p.raw) / unix.SizeofSockFilter), Filter: (*unix.SockFilter)(unsafe.Pointer(&p.raw[0]))}
-		if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(p.flags), uintptr(unsafe.Pointer(&fprog))); e != 0 {
+		fprog := unix.SockFprog{Len: uint16(len(p.Raw) / unix.SizeofSockFilter), Filter: (*unix.SockFilter)(unsafe.Pointer(&p.Raw[0]))}
+		if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(p.Flags), uintptr(unsafe.Pointer(&fprog))); e != 0 {
 			return 0, e
 		}
 		return time.Since(start).Nanoseconds(), nil
@@ -583,7 +584,7 @@ func (h *harness) compileRows() []row {
 	}
 	// Warm: from the cache the harness filled while exporting.
 	for _, p := range []*profile{docker, h.docker3} {
-		if _, err := cachedProgram(context.Background(), p.s); err != nil {
+		if _, err := cache.Get(context.Background(), p.s); err != nil {
 			h.b.Fatal(err)
 		}
 		fns = append(fns, func() float64 { return h.benchLoadOnce("cache", p.s) })
@@ -763,7 +764,7 @@ func (h *harness) launchFiled() bool {
 	}
 	for _, e := range list {
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err == nil && bytes.HasPrefix(data, []byte(launchMagic)) {
+		if err == nil && bytes.HasPrefix(data, []byte(launchEntryMagic)) {
 			return true
 		}
 	}

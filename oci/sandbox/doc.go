@@ -14,12 +14,13 @@
 // and only a thread that loads and then execs hands it on reliably.
 //
 // As root, the program runc's loader produced (package program) is kept in
-// a cache (/var/cache/oci-sbx, root-owned, each entry verified before use); a warm
-// run loads that exact program from a small vfork'ed C child that does the
-// same steps in the same order, without starting Go or libseccomp again.
+// a cache (package cache: /var/cache/oci-sbx, root-owned, each entry
+// verified before use); a warm run loads that exact program from a small
+// vfork'ed C child that does the same steps in the same order, without
+// starting Go or libseccomp again.
 //
-// A binary that imports this package also starts with the launcher
-// (launch.c), a C constructor that runs before the Go runtime: for an
+// A binary that imports this package also starts with the cache's launcher
+// (launch.c), C code that runs before the Go runtime: for an
 // `exec --profile FILE [--] CMD` command line whose program the cache holds
 // under a launch entry, it does those steps in its own process and replaces
 // itself with CMD. Run files the launch entries (Config.Launch).

@@ -5,6 +5,7 @@ import (
 	"io"
 	"syscall"
 
+	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -50,8 +51,9 @@ type Config struct {
 
 // Launch is an `oci-sbx exec --profile FILE [--] CMD [ARG...]` command line,
 // with no other flag, as a binary importing this package sees it in its
-// arguments. Such a binary starts with the launcher (launch.c), which runs
-// before the Go runtime: when the cache holds the program for exactly this
+// arguments. Such a binary starts with the launcher (package cache's
+// launch.c), which runs before the Go runtime: when the cache holds the
+// program for exactly this
 // FILE (its name and bytes), this build, libseccomp and kernel, it sets
 // no_new_privs, marks descriptors above 2 close-on-exec, loads the program
 // as runc would and replaces itself with CMD, looked up as Run looks it up.
@@ -62,11 +64,14 @@ type Config struct {
 // profiles with a kill or trap action never launch this way (Run reports
 // the syscall behind a seccomp kill); nor do profiles that keep a dynamic
 // loader from opening libraries, or that read files besides FILE.
-type Launch struct {
-	Profile string // FILE as given
-	Data    []byte // what it held
-	Notes   []byte // what reading it wrote to standard error, repeated on a launch
-}
+type Launch = cache.Launch
+
+// The cache of compiled programs (package cache): CacheEnv moves it or
+// switches it off.
+const (
+	CacheEnv        = cache.Env
+	DefaultCacheDir = cache.DefaultDir
+)
 
 // Credential is a user to run as.
 type Credential struct {

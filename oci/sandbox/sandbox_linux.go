@@ -25,6 +25,7 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 )
 
@@ -78,9 +79,9 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	// Warm start: the program runc compiled for this profile before, from
 	// the cache, loaded by a vfork child instead of a second Go process
-	// (cache_linux.go). The report needs runc's loader for its listener.
+	// (warm_linux.go). The report needs runc's loader for its listener.
 	if c.Report == nil {
-		if p, ok := fastProgram(ctx, c.Seccomp); ok {
+		if p, ok := cache.Lookup(ctx, c.Seccomp); ok {
 			if err := checkLoaderProgram(p, path); err != nil {
 				return nil, err
 			}

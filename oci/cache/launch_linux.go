@@ -1,6 +1,6 @@
 //go:build linux && cgo && seccomp
 
-package sandbox
+package cache
 
 // #cgo pkg-config: libseccomp
 // #include <stdlib.h>
@@ -14,8 +14,6 @@ import (
 	"errors"
 	"strconv"
 	"unsafe"
-
-	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 const (
@@ -55,13 +53,15 @@ func launchKey(l *Launch) (*key, error) {
 	return k, nil
 }
 
-// fileLaunch files p under c.Launch when the launcher would start the
-// program exactly as this run does. A run that cannot file it still runs.
-func fileLaunch(c Config, p *compiled) {
-	if C.SBX_LAUNCHER == 0 || !launchable(c, p) {
+// FileLaunch files p under the command line l, so that the next run of
+// that command line starts in the launcher, before the Go runtime. The
+// caller files only what the launcher would start exactly as it does. A
+// run that cannot file it still runs.
+func FileLaunch(l *Launch, p *Program) {
+	if C.SBX_LAUNCHER == 0 || l == nil || p == nil {
 		return
 	}
-	k, err := launchKey(c.Launch)
+	k, err := launchKey(l)
 	if err != nil {
 		return
 	}
@@ -77,9 +77,9 @@ func fileLaunch(c Config, p *compiled) {
 	name := hex.EncodeToString(k.sum[:])
 	entry := encodeEntry(launchMagic,
 		entryField{"key", k.text},
-		entryField{"notes", c.Launch.Notes},
-		entryField{"flags", strconv.AppendUint(nil, uint64(p.flags), 10)},
-		entryField{"program", p.raw})
+		entryField{"notes", l.Notes},
+		entryField{"flags", strconv.AppendUint(nil, uint64(p.Flags), 10)},
+		entryField{"program", p.Raw})
 	if len(entry) >= C.SBX_MAX_LAUNCH {
 		return // larger than the launcher reads
 	}
@@ -89,37 +89,6 @@ func fileLaunch(c Config, p *compiled) {
 	if writeEntry(d, name, entry) == nil {
 		cacheStats.launches.Add(1)
 	}
-}
-
-// launchable reports whether the launcher would run c as Run does: the
-// defaults of the command line (no_new_privs, the caller's environment and
-// directory and user), no action whose outcome Run reports itself, and a
-// program that lets any dynamic loader open its libraries.
-func launchable(c Config, p *compiled) bool {
-	if c.Launch == nil || p == nil || !c.NoNewPrivileges || c.Env != nil || c.Dir != "" || c.Credential != nil || c.Report != nil {
-		return false
-	}
-	kills := func(a specs.LinuxSeccompAction) bool {
-		switch a {
-		case specs.ActKill, specs.ActKillProcess, specs.ActKillThread, specs.ActTrap:
-			return true
-		}
-		return false
-	}
-	if kills(c.Seccomp.DefaultAction) {
-		return false
-	}
-	for _, r := range c.Seccomp.Syscalls {
-		if kills(r.Action) {
-			return false
-		}
-	}
-	for _, name := range []string{"openat", "open"} {
-		if outcome, ok := loaderOutcome(p, name); ok && outcome != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // sha256C is launch.c's SHA-256, for its test.

@@ -1,6 +1,6 @@
 //go:build linux && cgo && seccomp
 
-package sandbox
+package cache
 
 import (
 	"bytes"
@@ -31,34 +31,26 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci/program"
 )
 
-// The cache holds, per profile, the program runc's libcontainer/seccomp
-// loads for it on this host: read back from the kernel after a real load
-// (package program), so a warm start loads those exact instructions with the
-// flags runc would pass, without libseccomp compiling anything.
-//
-// What it guards against: a torn or corrupted file, an entry of another
-// build, libseccomp, runc, kernel or architecture (all part of the key),
-// and anyone but root writing entries. It is kept only for root, in a
-// directory owned by root with no group or other permissions, reached
-// without following a symlink; entries are written atomically and checked
-// before every load — the key byte for byte, a SHA-256 over key and
-// program, and the program as the kernel checks one (filter.Decode).
-// Anything that fails is rebuilt, never loaded. A cache of a user's own
-// would be writable by every program that user runs under a profile, so
-// a confined program could loosen the next run's filter: non-root runs
-// compile every time instead.
-
 // Errors about the cache; Run falls back to compiling on any of them.
 var (
-	errCacheOff     = errors.New("switched off (" + CacheEnv + "=off)")
+	errCacheOff     = errors.New("switched off (" + Env + "=off)")
 	errCacheNotRoot = errors.New("kept only for root: a cache a user owns is writable by the programs that user confines")
 	errNotCacheable = errors.New("the profile needs runc's own loader")
 	errCorrupt      = errors.New("corrupt entry")
 )
 
-// cacheStats counts what the cache did, for tests.
+// cacheStats counts what the cache did.
 var cacheStats struct {
 	hits, compiles, rejected, stores, launches atomic.Int64
+}
+
+// Stats returns what the cache did in this process: hits, compiles,
+// entries rejected and stored, launch entries filed.
+func Stats() Counts {
+	return Counts{
+		Hits: cacheStats.hits.Load(), Compiles: cacheStats.compiles.Load(), Rejected: cacheStats.rejected.Load(),
+		Stores: cacheStats.stores.Load(), Launches: cacheStats.launches.Load(),
+	}
 }
 
 const (
@@ -67,17 +59,17 @@ const (
 	cacheMaxSize    = 1 << 20 // a 4096-instruction program and a large profile fit easily
 )
 
-// compiled is a filter ready to load as runc would load it.
-type compiled struct {
-	raw   []byte          // struct sock_filter[], host byte order
-	prog  *filter.Program // raw, decoded and checked
-	flags uint            // SECCOMP_FILTER_FLAG_* runc passes with it
+// Program is a filter ready to load as runc would load it.
+type Program struct {
+	Raw   []byte          // struct sock_filter[], host byte order
+	Prog  *filter.Program // Raw, decoded and checked
+	Flags uint            // SECCOMP_FILTER_FLAG_* runc passes with it
 }
 
-// CacheDir returns the directory of compiled programs Run uses, or why it
+// Dir returns the directory of compiled programs the cache uses, or why it
 // uses none: switched off, not root, or a directory that is not safe (a
 // symlink, not owned by root, open to group or others).
-func CacheDir() (string, error) {
+func Dir() (string, error) {
 	dir, err := cacheDirName()
 	if err != nil {
 		return "", err
@@ -91,14 +83,14 @@ func CacheDir() (string, error) {
 }
 
 func cacheDirName() (string, error) {
-	dir := os.Getenv(CacheEnv)
+	dir := os.Getenv(Env)
 	switch {
 	case dir == "off":
 		return "", errCacheOff
 	case dir == "":
-		dir = DefaultCacheDir
+		dir = DefaultDir
 	case !filepath.IsAbs(dir):
-		return "", fmt.Errorf("%s=%q is not an absolute path", CacheEnv, dir)
+		return "", fmt.Errorf("%s=%q is not an absolute path", Env, dir)
 	}
 	if os.Geteuid() != 0 {
 		return "", errCacheNotRoot
@@ -137,9 +129,9 @@ func openCacheDir(dir string, create bool) (*os.File, error) {
 	return os.NewFile(uintptr(fd), dir), nil
 }
 
-// cachedProgram returns the program for s from the cache, compiling and
-// storing it on a miss or a bad entry.
-func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*compiled, error) {
+// Get returns the program for s from the cache, compiling it (in a child,
+// package program) and storing it on a miss or a bad entry.
+func Get(ctx context.Context, s *specs.LinuxSeccomp) (*Program, error) {
 	flags, err := runcFlags(s)
 	if err != nil {
 		return nil, err
@@ -163,7 +155,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*compiled, error
 	case err == nil:
 		if p, err := filter.Decode(raw); err == nil {
 			cacheStats.hits.Add(1)
-			return &compiled{raw: raw, prog: p, flags: flags}, nil
+			return &Program{Raw: raw, Prog: p, Flags: flags}, nil
 		}
 		cacheStats.rejected.Add(1)
 	case errors.Is(err, errCorrupt):
@@ -185,7 +177,7 @@ func cachedProgram(ctx context.Context, s *specs.LinuxSeccomp) (*compiled, error
 	if writeEntry(d, name, encodeProgram(key.text, raw)) == nil {
 		cacheStats.stores.Add(1)
 	}
-	return &compiled{raw: raw, prog: p, flags: flags}, nil
+	return &Program{Raw: raw, Prog: p, Flags: flags}, nil
 }
 
 // runcFlags returns the flags runc's PatchAndLoad passes with the program
@@ -416,39 +408,25 @@ func writeEntry(dir *os.File, name string, entry []byte) error {
 	return nil
 }
 
-// fastProgram returns the program for a warm start: nil for no profile,
-// else the cached one. false means Run takes runc's loader in the init
-// child instead — no cache here, or a profile only runc's loader can
-// handle.
-func fastProgram(ctx context.Context, s *specs.LinuxSeccomp) (*compiled, bool) {
+// Lookup returns the program for a warm start: nil for no profile, else
+// the cached one. false means the caller takes runc's loader instead — no
+// cache here, or a profile only runc's loader can handle.
+func Lookup(ctx context.Context, s *specs.LinuxSeccomp) (*Program, bool) {
 	if s == nil {
 		return nil, true
 	}
-	p, err := cachedProgram(ctx, s)
+	p, err := Get(ctx, s)
 	return p, err == nil
 }
 
-// checkLoaderProgram is checkLoader with the program in hand: it runs the
-// loader's openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC) through the program
-// in userspace instead of a probe child.
-func checkLoaderProgram(p *compiled, path string) error {
-	if p == nil {
-		return nil
-	}
-	l, ok := loaderOf(path)
-	if !ok {
-		return nil
-	}
-	if outcome, ok := loaderOutcome(p, l.syscall); ok && outcome != "" {
-		return &LoaderError{Path: l.prog, Script: l.script, Interp: l.interp, Syscall: l.syscall, Outcome: outcome}
-	}
-	return nil
-}
+// atFdcwd is AT_FDCWD (-100) as a 64-bit syscall argument.
+const atFdcwd = uint64(1<<64 + unix.AT_FDCWD)
 
-// loaderOutcome says what p does to a loader opening a library with the
-// syscall name: "" when it lets it, else "denies (errno …)" or "kills
-// (SIGSYS)". ok is false for a name the native architecture lacks.
-func loaderOutcome(p *compiled, name string) (outcome string, ok bool) {
+// OpenOutcome says what p does to a dynamic loader opening a library with
+// the syscall name, openat(AT_FDCWD, path, O_RDONLY|O_CLOEXEC): "" when it
+// lets it, else "denies (errno …)" or "kills (SIGSYS)". ok is false for a
+// name the native architecture lacks.
+func (p *Program) OpenOutcome(name string) (outcome string, ok bool) {
 	nr, err := libseccomp.GetSyscallFromName(name)
 	if err != nil {
 		return "", false
@@ -459,12 +437,12 @@ func loaderOutcome(p *compiled, name string) (outcome string, ok bool) {
 	}
 	// The path pointer's value is the loader's business; any user address.
 	const pathPtr = 0x7f0000001000
-	d := filter.Data{Nr: int32(nr), Arch: arch, Args: [6]uint64{uint64(int64(atFdcwd)), pathPtr, unix.O_RDONLY | unix.O_CLOEXEC}}
-	switch a := p.prog.Run(d).Action(); a.Kind {
+	d := filter.Data{Nr: int32(nr), Arch: arch, Args: [6]uint64{atFdcwd, pathPtr, unix.O_RDONLY | unix.O_CLOEXEC}}
+	switch a := p.Prog.Run(d).Action(); a.Kind {
 	case rules.Errno:
-		return fmt.Sprintf("denies (errno %s)", errnoName(a.Ret)), true
+		return fmt.Sprintf("denies (errno %s)", syscalls.ErrnoName(a.Ret)), true
 	case rules.Trace: // no tracer: the call fails with ENOSYS
-		return fmt.Sprintf("denies (errno %s)", errnoName(uint(unix.ENOSYS))), true
+		return fmt.Sprintf("denies (errno %s)", syscalls.ErrnoName(uint(unix.ENOSYS))), true
 	case rules.KillProcess, rules.KillThread, rules.Trap:
 		return "kills (SIGSYS)", true
 	}

@@ -23,8 +23,7 @@
 #define SBX_MAX_KEY 16384
 #define SBX_MAX_INPUT (16 << 20)
 
-// For headers older than Linux 5.11; shared with the warm start's vfork
-// child (cache_spawn_linux.go).
+// For headers older than Linux 5.11.
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif

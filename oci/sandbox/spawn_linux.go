@@ -18,7 +18,13 @@ package sandbox
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-#include "launch.h" // SYS_close_range, CLOSE_RANGE_CLOEXEC on older headers
+// For headers older than Linux 5.11.
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 // Where the child failed; reported with errno through the error pipe.
 enum {
@@ -148,6 +154,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"golang.org/x/sys/unix"
 )
 
@@ -179,7 +186,7 @@ var closeRangeCloexec = sync.OnceValue(func() bool {
 
 // runFast runs the program under p (nil: no filter) without the init
 // child.
-func runFast(ctx context.Context, c Config, path string, env []string, p *compiled) (*Result, error) {
+func runFast(ctx context.Context, c Config, path string, env []string, p *cache.Program) (*Result, error) {
 	kmsg := openKmsg()
 	defer kmsg.close()
 
@@ -250,7 +257,7 @@ func result(pid int, ws syscall.WaitStatus, k *kmsg) *Result {
 }
 
 // spawn starts path in a vfork child that loads p and execs.
-func spawn(c Config, path string, env []string, p *compiled, fds [3]int) (int, error) {
+func spawn(c Config, path string, env []string, p *cache.Program, fds [3]int) (int, error) {
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 		return 0, fmt.Errorf("starting %q: %w", path, err)
@@ -305,11 +312,11 @@ func spawn(c Config, path string, env []string, p *compiled, fds [3]int) (int, e
 		s.max_fd = C.int(maxFd())
 	}
 	if p != nil {
-		prog := C.CBytes(p.raw)
+		prog := C.CBytes(p.Raw)
 		free = append(free, prog)
-		s.prog.len = C.ushort(len(p.raw) / unix.SizeofSockFilter)
+		s.prog.len = C.ushort(len(p.Raw) / unix.SizeofSockFilter)
 		s.prog.filter = (*C.struct_sock_filter)(prog)
-		s.flags = C.uint(p.flags)
+		s.flags = C.uint(p.Flags)
 	}
 
 	// Like os/exec: no descriptor may be half set up while a child forks.
