@@ -515,6 +515,9 @@ func (w *walker) getsContext(open int) bool {
 // integers, !, unary -, comparisons, && and ||, parentheses and an
 // assignment's right side; anything else is unknown.
 func (w *walker) value(from, to int) cTruth {
+	if to <= from {
+		return cTruth{}
+	}
 	e := &cTruthEval{w: w, toks: w.p.toks[from:to]}
 	v := e.or()
 	if e.i != len(e.toks) {
