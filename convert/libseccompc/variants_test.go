@@ -69,6 +69,11 @@ func TestStraightWayVariants(t *testing.T) {
 			"t.c:5:2: seccomp_rule_add: after the seccomp_load at line 4, which loads the filter without it when its condition holds"}},
 		{"a function of another file gets the context", wrapA("\tadd_denials(ctx);"), []string{
 			"t.c:4:2: add_denials: gets the filter context but is not defined in this file, so the rules it may add cannot be followed; define it in the file, or add the rules in it"}},
+		{"a function of another file gets the structure that holds the context", prog(hdr, "struct filter { int n; scmp_filter_ctx ctx; };", "int main(void) {",
+			"\tstruct filter f;", "\tf.ctx = seccomp_init(SCMP_ACT_ALLOW);", "\tadd_denials(&f);", "\treturn seccomp_load(f.ctx);", "}"), []string{
+			"t.c:6:2: add_denials: gets the filter context but is not defined in this file, so the rules it may add cannot be followed; define it in the file, or add the rules in it"}},
+		{"asm goto", wrapA("\tasm goto (\"\" :::: skip);", "\t"+denyOpen+";", "skip: ;"), []string{
+			"t.c:5:2: seccomp_rule_add: jumped over by the goto at line 4 when its condition holds"}},
 		{"#include inside a function", wrapA("#include \"denials.inc\""), []string{
 			"t.c:4:2: #include inside a function: the reader does not read other files, so the calls it brings cannot be followed; write them in this file"}},
 	}

@@ -88,8 +88,23 @@ func (p *lscParser) newWalker(s *stmtScanner) *walker {
 			if j < len(toks) && toks[j].kind == cIdent {
 				w.ctxs[toks[j].text] = true
 			}
-		case t.is("seccomp_init") && i >= 2 && toks[i-1].is("=") && toks[i-2].kind == cIdent:
-			w.ctxs[toks[i-2].text] = true
+		case t.is("seccomp_init") && i >= 2 && toks[i-1].is("="):
+			// The context's name, and the structures that hold it:
+			// s.ctx, p->f.ctx, a[0].ctx.
+		back:
+			for j := i - 2; j >= 0; j-- {
+				switch u := toks[j]; {
+				case u.kind == cIdent:
+					w.ctxs[u.text] = true
+					continue
+				case u.is(".") || u.is("->") || u.is("*"):
+					continue
+				case u.is("]") && p.match[j] >= 0 && p.match[j] < j:
+					j = p.match[j]
+					continue
+				}
+				break back
+			}
 		}
 	}
 	depth := 0
@@ -262,6 +277,10 @@ func (w *walker) block(from, to int) stop {
 				w.condGotos(body, e)
 				w.condExits(body, e)
 			}
+		case (t.is("asm") || t.is("__asm__") || t.is("__asm")) && w.asmGoto(i, e):
+			// An asm goto may jump to any label it lists: handled as a
+			// goto under a condition.
+			w.condGotos(i, e)
 		case t.is("do") && w.onceDo(i, e):
 			w.dos = append(w.dos, e)
 			st = w.block(i+1, e)
@@ -496,6 +515,9 @@ func (w *walker) getsContext(open int) bool {
 // integers, !, unary -, comparisons, && and ||, parentheses and an
 // assignment's right side; anything else is unknown.
 func (w *walker) value(from, to int) cTruth {
+	if to <= from {
+		return cTruth{}
+	}
 	e := &cTruthEval{w: w, toks: w.p.toks[from:to]}
 	v := e.or()
 	if e.i != len(e.toks) {
@@ -712,18 +734,34 @@ func (w *walker) reason(k int) string {
 	return "not on the way through the program"
 }
 
+// asmGoto reports whether the statement [i, e) is an asm goto.
+func (w *walker) asmGoto(i, e int) bool {
+	for k := i + 1; k < e && !w.p.toks[k].is("("); k++ {
+		if w.p.toks[k].is("goto") {
+			return true
+		}
+	}
+	return false
+}
+
 // condGotos handles the gotos in a branch [from, to): one that jumps
 // forward over calls to a label before seccomp_load makes those calls
 // conditional. A goto past seccomp_load is the program's error path.
 func (w *walker) condGotos(from, to int) {
 	toks := w.p.toks
+	asm := w.asmGoto(from, to) && (toks[from].is("asm") || toks[from].is("__asm__") || toks[from].is("__asm"))
 	for k := from; k+1 < to; k++ {
-		if !toks[k].is("goto") {
+		label := k + 1
+		switch {
+		case asm && toks[k].kind == cIdent && !toks[k].is("goto") && k > from:
+			// In asm goto, the labels are listed by name after the last colon.
+			label = k
+		case !toks[k].is("goto"):
 			continue
 		}
-		target, ok := w.labels[toks[k+1].text]
+		target, ok := w.labels[toks[label].text]
 		if ok && target < from {
-			w.untake(target, from, fmt.Sprintf("between label %s and the goto at line %d that may jump back to it, a loop, which cannot be followed; write one call per rule, outside loops", toks[k+1].text, toks[k].pos.Line))
+			w.untake(target, from, fmt.Sprintf("between label %s and the goto at line %d that may jump back to it, a loop, which cannot be followed; write one call per rule, outside loops", toks[label].text, toks[k].pos.Line))
 			continue
 		}
 		if !ok || target <= to || w.errorPath(to, target) {
