@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
 // Every input up to MaxInputSize is converted, or refused with a
@@ -65,28 +67,71 @@ func hostileInputs() map[string]string {
 	}
 	rules := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: "
 	return map[string]string{
-		"yaml-nested-flow":   fill("", "[", ""),
-		"yaml-nested-block":  fill("", "- ", "x\n"),
-		"yaml-nested-indent": nestedIndent(size),
-		"json-nested":        fill("", `{"a":`, ""),
-		"json-nested-list":   fill(`{"defaultAction": "SCMP_ACT_ALLOW", "x": `, "[", ""),
-		"yaml-flow-values":   "[" + rep("0,", 49_990) + "0]\n",
-		"yaml-rules-names":   rules + "[" + rep("read, ", 49_000) + "read]\n",
-		"yaml-block-names":   rules + "\n" + rep("      - read\n", 49_000),
-		"yaml-long-scalar":   "default: allow\ncomment: \"" + rep("x", 2<<20-64) + "\"\n",
-		"yaml-too-large":     fill("default: allow\n# ", "x", "\n"),
-		"docker-names":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"read",`, 49_000) + `"read"]}]}`,
-		"docker-rules":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [` + rep(`{"names": ["read"], "action": "SCMP_ACT_ERRNO"},`, 16_000) + `{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]}`,
-		"docker-too-many":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
-		"oci-long-string":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
-		"spo-names":          "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
-		"c-rules":            fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
-		"c-nested-parens":    fill("#include <seccomp.h>\nint x = ", "(", ""),
-		"c-nested-braces":    fill("#include <seccomp.h>\nint main(void) ", "{", ""),
-		"c-macro-chain":      macroChain(size),
-		"c-comment":          fill("#include <seccomp.h>\n/*", " ", "*/\n"),
-		"c-conditions":       fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
+		"yaml-nested-flow":    fill("", "[", ""),
+		"yaml-nested-block":   fill("", "- ", "x\n"),
+		"yaml-nested-indent":  nestedIndent(size),
+		"json-nested":         fill("", `{"a":`, ""),
+		"json-nested-list":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "x": `, "[", ""),
+		"yaml-flow-values":    "[" + rep("0,", 49_990) + "0]\n",
+		"yaml-rules-names":    rules + "[" + rep("read, ", 49_000) + "read]\n",
+		"yaml-block-names":    rules + "\n" + rep("      - read\n", 49_000),
+		"yaml-long-scalar":    "default: allow\ncomment: \"" + rep("x", 2<<20-64) + "\"\n",
+		"yaml-too-large":      fill("default: allow\n# ", "x", "\n"),
+		"docker-names":        `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"read",`, 49_000) + `"read"]}]}`,
+		"docker-rules":        `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [` + rep(`{"names": ["read"], "action": "SCMP_ACT_ERRNO"},`, 16_000) + `{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]}`,
+		"docker-too-many":     fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
+		"oci-long-string":     fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
+		"spo-names":           "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
+		"c-rules":             fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
+		"c-nested-parens":     fill("#include <seccomp.h>\nint x = ", "(", ""),
+		"c-nested-braces":     fill("#include <seccomp.h>\nint main(void) ", "{", ""),
+		"c-macro-chain":       macroChain(size),
+		"c-comment":           fill("#include <seccomp.h>\n/*", " ", "*/\n"),
+		"c-call-tree":         callTree(60),
+		"c-long-function":     longFunction(),
+		"c-gotos":             manyGotos(),
+		"c-conditional-rules": "#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n" + numbered("\tseccomp_rule_add(ctx,SCMP_ACT_ERRNO(1),SCMP_SYS(read),1,SCMP_A0(SCMP_CMP_EQ,%d));\n", 8_200) + "\treturn seccomp_load(ctx);\n}\n",
+		"yaml-tags":           "default: " + rep("!!str ", 49_990) + "allow\n",
+		"yaml-explicit-keys":  rep("? ", 49_990) + "x\n",
+		"yaml-documents":      rep("--- x\n", tree.MaxDocuments) + rep("# x\n", (tree.MaxYAMLSize-400)/4),
+		"yaml-anchors":        "default: allow\nrules:\n" + numbered("  - &a%d {action: allow, syscalls: [read]}\n", 12_000),
+		"c-conditions":        fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
 	}
+}
+
+// numbered repeats a format with one %d, counting from 0.
+func numbered(format string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
+}
+
+// callTree is a C file whose functions each call the one before twice: a
+// walk that followed every call would take 2^depth steps.
+func callTree(depth int) string {
+	var b strings.Builder
+	b.WriteString("#include <seccomp.h>\nstatic void f0(scmp_filter_ctx ctx) { seccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0); }\n")
+	for i := 1; i <= depth; i++ {
+		fmt.Fprintf(&b, "static void f%d(scmp_filter_ctx ctx) { f%d(ctx); f%d(ctx); }\n", i, i-1, i-1)
+	}
+	fmt.Fprintf(&b, "int main(void) { scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW); f%d(ctx); return seccomp_load(ctx); }\n", depth)
+	return b.String()
+}
+
+// longFunction calls a function of half the reader's token limit as many
+// times as the other half holds.
+func longFunction() string {
+	return "#include <seccomp.h>\nstatic void f(scmp_filter_ctx ctx) {\n" + strings.Repeat("\tx = 1;\n", 24_000) +
+		"}\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n" + strings.Repeat("\tf(ctx);\n", 19_000) + "\treturn seccomp_load(ctx);\n}\n"
+}
+
+// manyGotos jumps from many branches over many rules to many labels.
+func manyGotos() string {
+	return "#include <seccomp.h>\nint main(int argc, char **argv) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n" +
+		numbered("\tif (argc) goto L%d;\n", 12_000) + strings.Repeat("\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", 1_000) +
+		numbered("L%d:\n", 12_000) + "\treturn seccomp_load(ctx);\n}\n"
 }
 
 func nestedIndent(size int) string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -285,5 +285,5 @@ func TestRuncDropsDefaultRulesFirst(t *testing.T) {
 // checkGolden compares got with testdata/golden/NAME (see -update).
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	golden.Check(t, filepath.Join("testdata", "golden", name), got)
+	testutil.Golden(t, filepath.Join("testdata", "golden", name), got)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/oci"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 )
 
 // maxExtendsDepth bounds chains of extends, which also stops cycles.
@@ -87,14 +88,11 @@ func readFileLimited(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxInputSize+1))
-	if err != nil {
-		return nil, err
+	data, err := bounded.ReadAll(f, MaxInputSize)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, fmt.Errorf("%s is %w", path, err)
 	}
-	if len(data) > MaxInputSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB", path, MaxInputSize>>20)
-	}
-	return data, nil
+	return data, err
 }
 
 func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {

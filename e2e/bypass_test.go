@@ -12,7 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -124,7 +127,7 @@ func testBypassMatrix(t *testing.T, oci, app string) {
 	args := []string{}
 	for _, a := range bypassAttempts {
 		if a.root && !root {
-			t.Run(a.name, func(t *testing.T) { requireRoot(t) })
+			t.Run(a.name, func(t *testing.T) { testutil.RequireRoot(t) })
 			continue
 		}
 		args = append(args, "-"+a.flag)
@@ -253,7 +256,6 @@ func testBypassIntArg(t *testing.T, oci string) {
 // conditional denial of sendto, each leave a way to a peer through
 // socketcall; the hardened profiles close it.
 func testBypassSocketcall(t *testing.T, oci string) {
-	requireRoot(t) // simulate reads the loaded program back
 	dir := t.TempDir()
 	outright := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "socketcall.yaml")
 	conditional := filepath.Join(dir, "conditional.yaml")
@@ -321,7 +323,7 @@ rules:
 // demo and with the demo hardened (both in two stages, since they deny
 // openat): the demo lets the frame out, the hardened demo does not.
 func testBypassRunc(t *testing.T, ociBin, app string) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
 	// patch finds the late stage's static binary next to oci-sbx.
 	buildStatic(t, filepath.Join(filepath.Dir(ociBin), "oci-sbx-static"))
@@ -430,7 +432,7 @@ func testBypassPrecedence(t *testing.T, ociBin, app string) {
 	}
 
 	// runc loads it as linux.seccomp (runc can start under it).
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
 	appData, err := os.ReadFile(app)
 	if err != nil {

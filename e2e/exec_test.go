@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 type execBins struct{ oci, static, pure, app string }
@@ -111,7 +113,7 @@ func testExecMoreAttempts(t *testing.T, b execBins) {
 // under the demo (each succeeds) and then under the same intent written
 // with groups (each fails): the groups name every syscall of the class.
 func testExecGroups(t *testing.T, b execBins) {
-	requireRoot(t) // open_by_handle_at needs CAP_DAC_READ_SEARCH
+	testutil.RequireRoot(t) // open_by_handle_at needs CAP_DAC_READ_SEARCH
 	attempts := []string{"open", "creat", "openat2", "open_by_handle_at", "io_uring_openat", "io_uring_connect", "udp_sendto", "udp_sendmsg", "tcp_fastopen"}
 	args := []string{"-only"}
 	for _, a := range attempts {
@@ -148,7 +150,7 @@ func testExecSeccompKill(t *testing.T, b execBins) {
 	if code != 128+31 || !strings.Contains(stderr, "killed by seccomp") {
 		t.Fatalf("exit status %d, want 159; stderr:\n%s", code, stderr)
 	}
-	requireRoot(t) // the kernel log names the syscall only to root
+	testutil.RequireRoot(t) // the kernel log names the syscall only to root
 	if !strings.Contains(stderr, "for syscall getppid") {
 		t.Errorf("stderr does not name getppid:\n%s", stderr)
 	}
@@ -174,7 +176,7 @@ func testExecPureBuild(t *testing.T, b execBins) {
 // Go code, which runs the app in a child; warm, through the launcher, which
 // becomes the app. Both print the same, warnings included.
 func testExecWarmLaunch(t *testing.T, oci, app string) {
-	requireRoot(t) // the cache is root's only
+	testutil.RequireRoot(t) // the cache is root's only
 	cache := t.TempDir()
 	if err := os.Chmod(cache, 0o700); err != nil {
 		t.Fatal(err)

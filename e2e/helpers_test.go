@@ -6,34 +6,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
-
-// missing reports a prerequisite the machine lacks: a skip on a developer's
-// machine, a failure when CI=true, where a skip would hide a runner that
-// was not set up to run the test.
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s (CI=true turns this skip into a failure)", msg)
-	}
-	t.Skip(msg)
-}
-
-// requireRoot skips (fails under CI=true) a test that needs root.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		missing(t, "this test needs root")
-	}
-}
 
 // requireTool returns the path of the program name, or skips (fails under
 // CI=true) when it is not installed.
@@ -41,7 +22,7 @@ func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		missing(t, "this test needs %s: %v (apt-get install -y %s)", name, err, name)
+		testutil.Missing(t, "this test needs %s: %v (apt-get install -y %s)", name, err, name)
 	}
 	return path
 }
@@ -75,7 +56,7 @@ func goBuild(t *testing.T, out string, cgo bool, args ...string) {
 // launcher as the entry point.
 func buildStatic(t *testing.T, out string) {
 	t.Helper()
-	goBuild(t, out, true, "-tags", "seccomp netgo osusergo", "-ldflags", `-extldflags "-static -Wl,-e,sbx_start"`, "./cmd/oci-sbx")
+	goBuild(t, out, true, append(testutil.StaticBuildArgs(t), "./cmd/oci-sbx")...)
 }
 
 // runCmd runs a program for at most a minute and returns its exit status

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // hooksEnv is what the hook tests share: one static oci-sbx, which is
@@ -37,7 +38,7 @@ type hooksEnv struct {
 }
 
 func TestHooks(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	podman := requireTool(t, "podman")
 	runc := requireTool(t, "runc")
 

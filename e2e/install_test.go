@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // TestInstall builds and installs with make install into a scratch
@@ -25,7 +27,7 @@ func TestInstall(t *testing.T) {
 	zshShell, fishShell := requireTool(t, "zsh"), requireTool(t, "fish")
 	const bashCompletion = "/usr/share/bash-completion/bash_completion"
 	if _, err := os.Stat(bashCompletion); err != nil {
-		missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
+		testutil.Missing(t, "this test needs bash-completion: %v (apt-get install -y bash-completion)", err)
 	}
 	requireTool(t, "git")
 	dir := t.TempDir()

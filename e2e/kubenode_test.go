@@ -11,10 +11,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -61,6 +64,9 @@ type kubeNode struct {
 	// and starting containerd and importing the image.
 	buildTime, startTime time.Duration
 	builtNow             bool
+	// buildTook is what building (or finding) containerd and crictl took,
+	// which may have started before the first test asked for the node.
+	buildTook time.Duration
 }
 
 type nodeBins struct {
@@ -79,13 +85,13 @@ var (
 // busybox-static the test is skipped (a failure under CI=true).
 func kubernetesNode(t *testing.T) *kubeNode {
 	t.Helper()
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	requireTool(t, "runc")
 	if err := checkStatic(busyboxPath); err != nil {
-		missing(t, "this test needs a static busybox at %s (apt-get install -y busybox-static): %v", busyboxPath, err)
+		testutil.Missing(t, "this test needs a static busybox at %s (apt-get install -y busybox-static): %v", busyboxPath, err)
 	}
 	if _, err := exec.LookPath("go"); err != nil {
-		missing(t, "this test builds containerd and crictl with go: %v", err)
+		testutil.Missing(t, "this test builds containerd and crictl with go: %v", err)
 	}
 	return sharedNode(t)
 }
@@ -106,8 +112,8 @@ func sharedNode(tb testing.TB) *kubeNode {
 				how = "built now"
 			}
 			// The figure the CI log keeps: what the node costs the suite.
-			fmt.Printf("kubernetes node: containerd %s and crictl %s %s in %v; containerd up with the image imported in %v (%s)\n",
-				containerdVersion, crictlVersion, how, nodeUp.buildTime.Round(time.Millisecond),
+			fmt.Printf("kubernetes node: containerd %s and crictl %s %s in %v; oci-sbx built, and that waited for, in %v; containerd up with the image imported in %v (%s)\n",
+				containerdVersion, crictlVersion, how, nodeUp.buildTook.Round(time.Millisecond), nodeUp.buildTime.Round(time.Millisecond),
 				nodeUp.startTime.Round(time.Millisecond), nodeUp.dir)
 		}
 	})
@@ -159,6 +165,43 @@ func e2eCacheDir() (string, error) {
 		dir = os.TempDir()
 	}
 	return filepath.Join(dir, "oci-sbx-e2e"), nil
+}
+
+// nodeTools builds the node's binaries once per test binary: started
+// early by TestMain when Kubernetes tests will run (the build then overlaps
+// the other tests), waited for by the first node.
+var nodeTools = sync.OnceValues(func() (nodeBuild, error) {
+	start := time.Now()
+	bins, built, err := nodeBinaries()
+	return nodeBuild{bins, built, time.Since(start)}, err
+})
+
+type nodeBuild struct {
+	bins  nodeBins
+	built bool
+	took  time.Duration
+}
+
+// prebuildNode starts building the node's binaries in the background if
+// a test that needs them is selected by -run, as root.
+func prebuildNode() {
+	if os.Geteuid() != 0 {
+		return
+	}
+	run := ""
+	if f := flag.Lookup("test.run"); f != nil {
+		run, _, _ = strings.Cut(f.Value.String(), "/")
+	}
+	re, err := regexp.Compile(run)
+	if err != nil {
+		return
+	}
+	for _, name := range []string{"TestKubernetesLocalhost", "TestKubernetesNRI", "TestKubernetesNRIMissing", "TestKubernetesNRIInstalled"} {
+		if re.MatchString(name) {
+			go nodeTools()
+			return
+		}
+	}
 }
 
 // nodeBinaries returns containerd, its runc shim, ctr and crictl, built
@@ -244,10 +287,12 @@ func nodeBinaries() (bins nodeBins, built bool, err error) {
 // imports the image.
 func startKubeNode(root string, beforeStart func(*kubeNode) error) (n *kubeNode, err error) {
 	start := time.Now()
-	bins, built, err := nodeBinaries()
+	tools, err := nodeTools()
 	if err != nil {
 		return nil, fmt.Errorf("building containerd %s and crictl %s: %w", containerdVersion, crictlVersion, err)
 	}
+	bins, built := tools.bins, tools.built
+	buildTook := tools.took
 	// Short: socket paths are limited to 107 bytes.
 	dir, err := os.MkdirTemp("", "sbx-k8s-")
 	if err != nil {
@@ -263,6 +308,7 @@ func startKubeNode(root string, beforeStart func(*kubeNode) error) (n *kubeNode,
 		app:       filepath.Join(dir, "bin", "suspicious-app"),
 		log:       filepath.Join(dir, "containerd.log"),
 		builtNow:  built,
+		buildTook: buildTook,
 	}
 	defer func() {
 		if err != nil {

@@ -4,6 +4,10 @@ package e2e
 
 import (
 	"bytes"
+	"slices"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,12 +16,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/convert"
 )
 
 // nriPlugin is `oci-sbx nri` registered with the node's containerd.
 type nriPlugin struct {
 	cmd      *exec.Cmd
 	profiles string // the --profiles directory
+	records  string // the --records directory
 	mu       sync.Mutex
 	log      bytes.Buffer
 	done     chan error
@@ -40,9 +47,11 @@ func (p *nriPlugin) logText() string {
 func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin {
 	t.Helper()
 	dir := t.TempDir()
-	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), done: make(chan error, 1)}
-	if err := os.Mkdir(p.profiles, 0o755); err != nil {
-		t.Fatal(err)
+	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), records: filepath.Join(dir, "records"), done: make(chan error, 1)}
+	for _, d := range []string{p.profiles, p.records} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, content := range profiles {
 		if err := os.WriteFile(filepath.Join(p.profiles, name), []byte(content), 0o644); err != nil {
@@ -50,7 +59,7 @@ func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin
 		}
 	}
 	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles,
-		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci)
+		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci, "--records", p.records)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -226,7 +235,8 @@ func TestKubernetesNRI(t *testing.T) {
 		{"bad-rules", map[string]string{"oci-sbx.io/rules": "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"}, `unknown syscall "opnat": did you mean "openat"?`},
 		{"report-without-profile", map[string]string{"oci-sbx.io/report": "/run/none.sock"}, "no profile"},
 		{"engine-profile-typo", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "drop"}, `"drop" is neither "keep" nor "replace"`},
-		{"record", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x"}, "does not record"},
+		{"record-and-profile", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x.yaml"}, "a recorded container runs under the recording filter, not under oci-sbx.io/profile too"},
+		{"record-outside", map[string]string{"oci-sbx.io/record": "../x.yaml"}, "outside"},
 	} {
 		t.Run("refuses-"+tt.name, func(t *testing.T) {
 			pod := n.runPod(t, tt.annotations)
@@ -241,6 +251,41 @@ func TestKubernetesNRI(t *testing.T) {
 			}
 		})
 	}
+
+	// oci-sbx.io/record: the container runs under a recording filter,
+	// and the recorder writes what it called once it has exited.
+	t.Run("record", func(t *testing.T) {
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/record": "app.yaml"})
+		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
+		path := filepath.Join(plugin.records, "app.yaml")
+		deadline := time.Now().Add(30 * time.Second)
+		var data []byte
+		for {
+			var err error
+			if data, err = os.ReadFile(path); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no recording at %s: %v", path, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("recorded:\n%s", data)
+		s, err := convert.Read(path, data, convert.Rules, convert.Options{})
+		if err != nil {
+			t.Fatalf("the recording is not a profile: %v", err)
+		}
+		for _, call := range []string{"openat", "connect", "getdents64"} {
+			if !slices.ContainsFunc(s.Syscalls, func(r specs.LinuxSyscall) bool { return slices.Contains(r.Names, call) && r.Action == specs.ActAllow }) {
+				t.Errorf("the recording does not allow %s, which the app called", call)
+			}
+		}
+		if s.DefaultAction == specs.ActAllow {
+			t.Error("the recording allows by default")
+		}
+	})
 
 	// oci-sbx.io/report: the late stage hands its listener to the
 	// agent, which prints the denials; the app still sees EPERM.

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // The calls the atomicity tests tell profiles apart by: profile i denies
@@ -33,7 +35,7 @@ type atomicEnv struct {
 // for, or as before — read from what the calls the container makes get,
 // not from the files.
 func TestPatchAtomic(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	env := atomicEnv{patchEnv: patchEnv{runc: requireTool(t, "runc")}}
 	requireTool(t, "chattr")
 	dir := t.TempDir()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 type patchEnv struct {
@@ -21,7 +23,7 @@ type patchEnv struct {
 // runs them with the real runc: the suspicious app's report shows what
 // the profile stops.
 func TestPatch(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	env := patchEnv{runc: requireTool(t, "runc")}
 	dir := t.TempDir()
 	env.oci = filepath.Join(dir, "oci-sbx")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // podmanRun is how these tests start a container; each flag is needed on
@@ -55,7 +57,7 @@ type podmanEnv struct {
 // TestPodman proves that what `oci-sbx convert --to docker` writes is
 // accepted by Podman and enforced by runc inside a real container.
 func TestPodman(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	podman := requireTool(t, "podman")
 	requireTool(t, "runc")
 

@@ -65,6 +65,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // notRunMarker excludes the next block.
@@ -166,7 +168,7 @@ func TestShellBlocks(t *testing.T) {
 }
 
 func TestReadme(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	for _, tool := range []string{"git", "make", "runc", "podman", "bwrap", "jq"} {
 		requireTool(t, tool)
 	}
@@ -216,7 +218,7 @@ func TestReadme(t *testing.T) {
 func copyCheckout(t *testing.T, root, dst string) {
 	t.Helper()
 	if out, err := exec.Command("git", "clone", "--quiet", "--shared", root, dst).CombinedOutput(); err != nil {
-		missing(t, "cloning the checkout with git: %v\n%s", err, out)
+		testutil.Missing(t, "cloning the checkout with git: %v\n%s", err, out)
 	}
 	cmd := exec.Command("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
 	cmd.Dir = root

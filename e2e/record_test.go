@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -23,7 +24,7 @@ import (
 // profile, starts the same container under the same runc — while a
 // command the recording never saw is denied.
 func TestRecordContainer(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
 	busybox := requireTool(t, "busybox")
 	bb, err := os.ReadFile(busybox)
@@ -104,7 +105,7 @@ func TestRecordContainer(t *testing.T) {
 // under it with Podman: it works, and an action the recording never saw
 // is denied.
 func TestRecordPodman(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	podman := requireTool(t, "podman")
 	requireTool(t, "runc")
 	busybox := requireTool(t, "busybox")

@@ -4,7 +4,7 @@ package e2e
 
 import (
 	"bytes"
-	"flag"
+	"cmp"
 	"fmt"
 	"go/format"
 	"maps"
@@ -22,18 +22,18 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
-
-var updateNeeds = flag.Bool("update", false, "measure again what runc needs after it loads a filter, and rewrite oci/stage/needs_gen.go")
 
 // needsRunTimeout bounds one container start; a normal one takes about
 // 0.1 s, and a start that cannot write its exec fifo hangs until killed.
 const needsRunTimeout = 5 * time.Second
 
-// TestRuncNeeds keeps oci/stage's table of the syscalls runc (and the late
+// TestRuncNeeds keeps convert/runtimes' table of the syscalls runc (and the late
 // stage) make after runc loads a container's filter true to the runc
 // installed here.
 //
@@ -52,7 +52,7 @@ const needsRunTimeout = 5 * time.Second
 // not marked Sometimes still stops the start, and a profile that denies
 // every syscall but the table's still starts.
 func TestRuncNeeds(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
 	tiny := tinyProgram(t)
 
@@ -62,27 +62,35 @@ func TestRuncNeeds(t *testing.T) {
 	rootfs := filepath.Join(dir, "rootfs")
 	writeRootfs(t, rootfs, map[string][]byte{"tiny": tiny})
 
-	m := &needsMeasurer{t: t, runc: runc, workers: runtime.NumCPU()}
-	m.configs[stage.RuncNoNewPrivileges] = m.template(filepath.Join(dir, "nnp"), rootfs, true, "")
-	m.configs[stage.RuncPrivileged] = m.template(filepath.Join(dir, "priv"), rootfs, false, "")
-	m.configs[stage.LateStart] = m.template(filepath.Join(dir, "late"), rootfs, true, static)
+	version := runcRelease(t, runc)
+	known, err := runtimes.Lookup("runc", version)
+	if err != nil {
+		if !testutil.Update() {
+			t.Fatalf("%v (the table is kept per runtime release)", err)
+		}
+		known = &runtimes.Runtime{Name: "runc", Version: version}
+	}
+	m := &needsMeasurer{t: t, runc: runc, workers: runtime.NumCPU(), known: known}
+	m.configs[runtimes.RuncNoNewPrivileges] = m.template(filepath.Join(dir, "nnp"), rootfs, true, "")
+	m.configs[runtimes.RuncPrivileged] = m.template(filepath.Join(dir, "priv"), rootfs, false, "")
+	m.configs[runtimes.LateStart] = m.template(filepath.Join(dir, "late"), rootfs, true, static)
 
-	phases := []stage.Phase{stage.RuncNoNewPrivileges, stage.RuncPrivileged, stage.LateStart}
-	table := map[stage.Phase][]stage.Need{}
-	if *updateNeeds {
+	phases := []runtimes.Phase{runtimes.RuncNoNewPrivileges, runtimes.RuncPrivileged, runtimes.LateStart}
+	table := map[runtimes.Phase][]runtimes.Need{}
+	if testutil.Update() {
 		start := time.Now()
 		for _, ph := range phases {
 			table[ph] = m.measure(ph)
 		}
 		// The late stage runs after runc: what runc needs is listed there.
-		table[stage.LateStart] = slices.DeleteFunc(table[stage.LateStart], func(n stage.Need) bool {
-			i := slices.IndexFunc(table[stage.RuncNoNewPrivileges], func(r stage.Need) bool { return r.Syscall == n.Syscall })
-			return i >= 0 && (table[stage.RuncNoNewPrivileges][i].Errno || !n.Errno)
+		table[runtimes.LateStart] = slices.DeleteFunc(table[runtimes.LateStart], func(n runtimes.Need) bool {
+			i := slices.IndexFunc(table[runtimes.RuncNoNewPrivileges], func(r runtimes.Need) bool { return r.Syscall == n.Syscall })
+			return i >= 0 && (table[runtimes.RuncNoNewPrivileges][i].Errno || !n.Errno)
 		})
 		t.Logf("measured in %v", time.Since(start).Round(time.Second))
 	} else {
 		for _, ph := range phases {
-			table[ph] = stage.Needs(ph)
+			table[ph] = known.Phase(ph)
 		}
 	}
 	for _, ph := range phases {
@@ -118,7 +126,7 @@ func TestRuncNeeds(t *testing.T) {
 		// The late stage's own needs are its Go runtime's, which vary with
 		// load (sched_yield, futex …); one it did not make this time is no
 		// sign of a stale table. runc's needs are its code's and must hold.
-		if j.phase == stage.LateStart {
+		if j.phase == runtimes.LateStart {
 			t.Logf("%s: denying %s did not stop the start this time (a runtime call made only under some schedules)", j.phase, j.name)
 			continue
 		}
@@ -127,13 +135,13 @@ func TestRuncNeeds(t *testing.T) {
 
 	// Allowing just the table is enough: everything else fails with
 	// EPERM. The late stage starts after runc, so it gets runc's too.
-	allow := map[stage.Phase][]string{}
+	allow := map[runtimes.Phase][]string{}
 	for _, ph := range phases {
 		for _, n := range table[ph] {
 			allow[ph] = append(allow[ph], n.Syscall)
 		}
 	}
-	allow[stage.LateStart] = append(allow[stage.LateStart], allow[stage.RuncNoNewPrivileges]...)
+	allow[runtimes.LateStart] = append(allow[runtimes.LateStart], allow[runtimes.RuncNoNewPrivileges]...)
 	for _, ph := range phases {
 		p := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Flags: []specs.LinuxSeccompFlag{},
 			Syscalls: []specs.LinuxSyscall{{Names: allow[ph], Action: specs.ActAllow}}}
@@ -142,8 +150,8 @@ func TestRuncNeeds(t *testing.T) {
 		}
 	}
 
-	if *updateNeeds && !t.Failed() {
-		writeNeeds(t, runc, table)
+	if testutil.Update() && !t.Failed() {
+		writeNeeds(t, m.known, table)
 	}
 }
 
@@ -151,12 +159,13 @@ type needsMeasurer struct {
 	t       *testing.T
 	runc    string
 	workers int
-	configs [3][]byte // config.json per phase, without linux.seccomp
+	known   *runtimes.Runtime // the committed table of this runc, if any
+	configs [3][]byte         // config.json per phase, without linux.seccomp
 }
 
 // template makes a bundle for a phase and returns its config.json: the
 // tiny program under runc, or, with a late binary, the late stage in front
-// of it as `oci-sbx patch` sets it up (stage.Plan.SpecOpts), loading the
+// of it as `oci-sbx patch` sets it up (oci/stage's Plan.SpecOpts), loading the
 // demo's rules. The late stage's files are given by absolute path, so that
 // every worker's bundle can use them.
 func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []byte {
@@ -190,7 +199,7 @@ func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []by
 }
 
 type needsJob struct {
-	phase stage.Phase
+	phase runtimes.Phase
 	name  string
 	errno bool // deny with EPERM; otherwise kill the process
 }
@@ -231,12 +240,12 @@ func (m *needsMeasurer) run(jobs []needsJob) []needsResult {
 	return results
 }
 
-func (m *needsMeasurer) start(ph stage.Phase, p *specs.LinuxSeccomp) needsResult {
+func (m *needsMeasurer) start(ph runtimes.Phase, p *specs.LinuxSeccomp) needsResult {
 	return m.startIn(m.t.TempDir(), ph, p)
 }
 
 // startIn runs the phase's container under p in bundle dir.
-func (m *needsMeasurer) startIn(dir string, ph stage.Phase, p *specs.LinuxSeccomp) needsResult {
+func (m *needsMeasurer) startIn(dir string, ph runtimes.Phase, p *specs.LinuxSeccomp) needsResult {
 	t := m.t
 	e, err := oci.ParseConfig(m.configs[ph])
 	if err == nil {
@@ -265,7 +274,7 @@ const measureReps = 5
 // drop out because this sweep missed it. Each candidate is then killed
 // measureReps times, and each that was ever killed is failed with EPERM as
 // often.
-func (m *needsMeasurer) measure(ph stage.Phase) []stage.Need {
+func (m *needsMeasurer) measure(ph runtimes.Phase) []runtimes.Need {
 	var names []string
 	for _, n := range syscalls.AllSyscalls() {
 		if _, ok := syscalls.SyscallNumber(syscalls.NativeArch(), n); ok {
@@ -290,9 +299,9 @@ func (m *needsMeasurer) measure(ph stage.Phase) []stage.Need {
 		return stopped
 	}
 	found := sweep(names, false, 1)
-	known := stage.Needs(ph)
-	if ph == stage.LateStart {
-		known = append(known, stage.Needs(stage.RuncNoNewPrivileges)...) // measured together
+	known := m.known.Phase(ph)
+	if ph == runtimes.LateStart {
+		known = append(known, m.known.Phase(runtimes.RuncNoNewPrivileges)...) // measured together
 	}
 	cands := slices.Collect(maps.Keys(found))
 	for _, n := range known {
@@ -308,9 +317,9 @@ func (m *needsMeasurer) measure(ph stage.Phase) []stage.Need {
 	made := slices.Sorted(maps.Keys(killed))
 	failed := sweep(made, true, measureReps)
 
-	var out []stage.Need
+	var out []runtimes.Need
 	for _, n := range made {
-		need := stage.Need{Syscall: n, Kill: true, Sometimes: len(killed[n]) < measureReps, Error: killed[n][0]}
+		need := runtimes.Need{Syscall: n, Kill: true, Sometimes: len(killed[n]) < measureReps, Error: killed[n][0]}
 		if whys, ok := failed[n]; ok {
 			need.Errno, need.Sometimes, need.Error = true, len(whys) < measureReps, whys[0]
 		}
@@ -360,47 +369,58 @@ func runcError(out string, code int, timedOut bool) string {
 	return fmt.Sprintf("exit status %d", code)
 }
 
-// writeNeeds writes the measured table as oci/stage/needs_gen.go.
-func writeNeeds(t *testing.T, runc string, table map[stage.Phase][]stage.Need) {
-	version, err := exec.Command(runc, "--version").Output()
+// runcRelease is the version `runc --version` prints on its first line.
+func runcRelease(t *testing.T, runc string) string {
+	out, err := exec.Command(runc, "--version").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	fields := strings.Fields(strings.SplitN(string(version), "\n", 2)[0])
+	fields := strings.Fields(strings.SplitN(string(out), "\n", 2)[0])
+	if len(fields) == 0 {
+		t.Fatalf("runc --version printed %q", out)
+	}
+	return fields[len(fields)-1]
+}
+
+// writeNeeds writes the measured table of rt's release into
+// convert/runtimes/needs_gen.go, keeping the tables of other releases.
+func writeNeeds(t *testing.T, rt *runtimes.Runtime, table map[runtimes.Phase][]runtimes.Need) {
 	release, err := os.ReadFile("/proc/sys/kernel/osrelease")
 	if err != nil {
 		t.Fatal(err)
 	}
-	measured := fmt.Sprintf("runc %s, Linux %s, %s", fields[len(fields)-1], strings.TrimSpace(string(release)), syscalls.NativeArch())
+	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: strings.TrimSpace(string(release)), Arch: syscalls.NativeArch(), Needs: table}
+	all := slices.DeleteFunc(runtimes.All(), func(r *runtimes.Runtime) bool { return r.Name == rt.Name && r.Version == rt.Version })
+	all = append(all, measured)
+	slices.SortFunc(all, func(a, b *runtimes.Runtime) int {
+		return cmp.Or(cmp.Compare(a.Name, b.Name), cmp.Compare(a.Version, b.Version))
+	})
 
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `// Code generated by go test -tags 'seccomp e2e' ./e2e -run TestRuncNeeds -update; DO NOT EDIT.
+	b.WriteString(`// Code generated by go test -tags 'seccomp e2e' ./e2e -run TestRuncNeeds -update; DO NOT EDIT.
 
-package stage
+package runtimes
 
-// Measured names what the table was measured with.
-const Measured = %q
-
-// MeasuredArch is the architecture the table was measured on; elsewhere
-// its names stand in, and calls that exist only there are missing.
-const MeasuredArch = %q
-
-var needs = [...][]Need{
-`, measured, syscalls.NativeArch())
-	for _, ph := range []stage.Phase{stage.RuncNoNewPrivileges, stage.RuncPrivileged, stage.LateStart} {
-		fmt.Fprintf(&b, "\t%s: {\n", map[stage.Phase]string{stage.RuncNoNewPrivileges: "RuncNoNewPrivileges", stage.RuncPrivileged: "RuncPrivileged", stage.LateStart: "LateStart"}[ph])
-		for _, n := range table[ph] {
-			fmt.Fprintf(&b, "\t\t{Syscall: %q, Errno: %v, Kill: %v, Sometimes: %v, Error: %q},\n", n.Syscall, n.Errno, n.Kill, n.Sometimes, n.Error)
+var measured = []*Runtime{
+`)
+	for _, r := range all {
+		fmt.Fprintf(&b, "\t{\n\t\tName: %q, Version: %q, Kernel: %q, Arch: %q,\n\t\tNeeds: map[Phase][]Need{\n", r.Name, r.Version, r.Kernel, r.Arch)
+		for _, ph := range runtimes.Phases {
+			fmt.Fprintf(&b, "\t\t\t%#v: {\n", ph)
+			for _, n := range r.Needs[ph] {
+				fmt.Fprintf(&b, "\t\t\t\t{Syscall: %q, Errno: %v, Kill: %v, Sometimes: %v, Error: %q},\n", n.Syscall, n.Errno, n.Kill, n.Sometimes, n.Error)
+			}
+			b.WriteString("\t\t\t},\n")
 		}
-		b.WriteString("\t},\n")
+		b.WriteString("\t\t},\n\t},\n")
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		t.Fatalf("formatting the table: %v\n%s", err, b.Bytes())
 	}
-	if err := oci.WriteFileAtomic(filepath.Join(repoRoot(t), "oci", "stage", "needs_gen.go"), src, 0o644); err != nil {
+	if err := oci.WriteFileAtomic(filepath.Join(repoRoot(t), "convert", "runtimes", "needs_gen.go"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote oci/stage/needs_gen.go (%s)", measured)
+	t.Logf("wrote convert/runtimes/needs_gen.go (%s)", measured)
 }

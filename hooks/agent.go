@@ -21,7 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // Limits on what the agent accepts from a peer before it gives up on the
@@ -149,15 +149,9 @@ func Listen(path string) (*net.UnixListener, error) {
 // holds: the kernel fails the notify rules of containers still running
 // with ENOSYS, so a call is denied even when no agent answers.
 func (a *Agent) Serve(ctx context.Context, l *net.UnixListener) error {
-	stop, err := newStopper()
-	if err != nil {
-		return err
-	}
-	defer stop.close()
-	cancel := context.AfterFunc(ctx, func() {
-		l.Close()
-		stop.fire()
-	})
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	cancel := context.AfterFunc(ctx, func() { l.Close() })
 	defer cancel()
 
 	var wg sync.WaitGroup
@@ -176,15 +170,15 @@ func (a *Agent) Serve(ctx context.Context, l *net.UnixListener) error {
 				continue
 			}
 			l.Close()
-			stop.fire()
+			stop()
 			return fmt.Errorf("accepting on %q: %w", l.Addr(), err)
 		}
-		wg.Go(func() { a.serveConn(ctx, conn, stop) })
+		wg.Go(func() { a.serveConn(ctx, conn) })
 	}
 }
 
 // serveConn takes one container's message and then serves its listener.
-func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn, stop *stopper) {
+func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn) {
 	// A peer that sends nothing must not hold up the agent's stop.
 	unblock := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
 	st, fd, err := a.receive(conn)
@@ -203,11 +197,11 @@ func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn, stop *stopper
 		a.logf("container %s: %v; answering EPERM", st.State.ID, err)
 	}
 	from := ""
-	if st.State.Annotations[AnnotationHandover] == HandoverLate {
+	if st.State.Annotations[notify.AnnotationHandover] == notify.HandoverLate {
 		from = ", late stage"
 	}
 	a.logf("container %s (pid %d%s): serving its notifications", st.State.ID, st.Pid, from)
-	n, err := a.serveListener(fd, st.State.ID, meta, stop)
+	n, err := a.serveListener(ctx, fd, st.State.ID, meta)
 	if err != nil {
 		a.logf("container %s: %v (after %d %s)", st.State.ID, err, n, calls(n))
 		return
@@ -219,7 +213,7 @@ var errEmpty = errors.New("connection closed without a message")
 
 // receive reads a ContainerProcessState and its descriptors, and returns
 // the seccomp listener among them; the others are closed. The listener of
-// oci-sbx's late stage is taken from the peer instead (see LateHandover).
+// oci-sbx's late stage is taken from the peer instead (see notify.LateHandover).
 func (a *Agent) receive(conn *net.UnixConn) (_ *specs.ContainerProcessState, _ int, err error) {
 	_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
 	buf := make([]byte, 64<<10)
@@ -254,7 +248,7 @@ func (a *Agent) receive(conn *net.UnixConn) (_ *specs.ContainerProcessState, _ i
 	if err := dec.Decode(&st); err != nil {
 		return nil, -1, fmt.Errorf("decoding the container process state: %w", err)
 	}
-	if st.State.Annotations[AnnotationHandover] == HandoverLate && len(fds) == 0 {
+	if st.State.Annotations[notify.AnnotationHandover] == notify.HandoverLate && len(fds) == 0 {
 		return a.takeLate(conn, dec, &st)
 	}
 	name := st.State.ID
@@ -292,9 +286,9 @@ func (a *Agent) takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.Contai
 	if err != nil {
 		return nil, -1, fmt.Errorf("container %s: late stage: reading its listener's number: %w", name, err)
 	}
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), lateListenerPrefix))
-	if err != nil || !strings.HasPrefix(line, lateListenerPrefix) {
-		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, lateListenerPrefix)
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), notify.HandoverListener))
+	if err != nil || !strings.HasPrefix(line, notify.HandoverListener) {
+		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, notify.HandoverListener)
 	}
 	pidfd, err := unix.PidfdOpen(pid, 0)
 	if err != nil {
@@ -310,7 +304,7 @@ func (a *Agent) takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.Contai
 		unix.Close(fd)
 		return nil, -1, fmt.Errorf("container %s: late stage: %w", name, err)
 	}
-	if _, err := conn.Write([]byte{lateAck}); err != nil {
+	if _, err := conn.Write([]byte{notify.HandoverAck}); err != nil {
 		unix.Close(fd)
 		return nil, -1, fmt.Errorf("container %s: late stage: answering: %w", name, err)
 	}
@@ -362,48 +356,34 @@ func parseRights(oob []byte) ([]int, error) {
 // serveListener answers the notifications of one listener until no task
 // uses its filter any more, or the agent stops. It returns how many calls
 // it denied.
-func (a *Agent) serveListener(fd int, id string, meta *Metadata, stop *stopper) (int, error) {
+func (a *Agent) serveListener(ctx context.Context, fd int, id string, meta *Metadata) (int, error) {
 	denied := 0
-	for {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stop.r), Events: unix.POLLIN}}
-		if _, err := unix.Poll(pfd, -1); err != nil {
-			if err == unix.EINTR {
-				continue
+	err := notify.Serve(ctx, fd, func(n *notify.Notif) notify.Answer {
+		ans, ev := a.answer(fd, n, id, meta)
+		done := ans.Done
+		ans.Done = func(err error) {
+			done(err)
+			if err == nil {
+				denied++
 			}
-			return denied, fmt.Errorf("polling the listener: %w", err)
+			if ev.Answer != "" {
+				a.emit(*ev)
+			}
 		}
-		if pfd[1].Revents != 0 {
-			return denied, nil // the agent stops
-		}
-		if pfd[0].Revents&unix.POLLIN == 0 {
-			// POLLHUP: every task of the filter has exited.
-			return denied, nil
-		}
-		n, err := notify.Recv(fd)
-		if errors.Is(err, unix.ENOENT) {
-			continue // the task died before we got to it
-		}
-		if err != nil {
-			return denied, err
-		}
-		ev, ok := a.answer(fd, n, id, meta)
-		if ok {
-			denied++
-		}
-		if ev.Answer != "" {
-			a.emit(ev)
-		}
-	}
+		return ans
+	})
+	return denied, err
 }
 
-// answer denies one call and reports whether the answer reached it; the
-// event has no Answer when a signal interrupted the call. Path and
+// answer decides one call: always the profile's errno (meta.Errno), and
+// the event to report, which is complete once the answer is sent (Done).
+// The event has no Answer when a signal interrupted the call. Path and
 // address arguments are read while the task waits in the call; the
 // notification is checked afterwards, so that what was read belongs to
 // that task and not to one that reused its pid.
-func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (Event, bool) {
+func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (notify.Answer, *Event) {
 	name := n.Data.SyscallName()
-	ev := Event{
+	ev := &Event{
 		Container: id,
 		Pid:       notify.Tgid(int(n.Pid)),
 		Arch:      n.Data.ArchName(),
@@ -414,25 +394,21 @@ func (a *Agent) answer(fd int, n *notify.Notif, id string, meta *Metadata) (Even
 		ev.Args[i] = "0x" + strconv.FormatUint(v, 16)
 	}
 	call := notify.Describe(int(n.Pid), name, n.Data.Args[:])
+	valid := notify.IDValid(fd, n.ID)
 	e := meta.Errno(name)
-	if !notify.IDValid(fd, n.ID) {
-		if !taskAlive(int(n.Pid)) {
-			ev.Answer = AnswerGone
-		}
-		return ev, false
-	}
-	if err := notify.Deny(fd, n.ID, e); err != nil {
+	return notify.Answer{Errno: e, Done: func(err error) {
 		switch {
+		case err == nil:
+			if valid {
+				ev.Call, ev.Path, ev.Addr = call.Text, call.Path, call.Addr
+			}
+			ev.Answer = syscalls.ErrnoName(uint(e))
 		case !errors.Is(err, unix.ENOENT):
 			ev.Answer = "none: " + err.Error()
 		case !taskAlive(int(n.Pid)):
 			ev.Answer = AnswerGone
 		}
-		return ev, false
-	}
-	ev.Call, ev.Path, ev.Addr = call.Text, call.Path, call.Addr
-	ev.Answer = syscalls.ErrnoName(uint(e))
-	return ev, true
+	}}, ev
 }
 
 // taskAlive reports whether a thread still runs: it exists and is not a
@@ -464,28 +440,6 @@ func (a *Agent) emit(ev Event) {
 	if _, err := a.Events.Write(b.Bytes()); err != nil {
 		a.logf("writing an event: %v", err)
 	}
-}
-
-// stopper wakes every poll of the agent at once: closing the write end of
-// a pipe makes its read end readable (POLLHUP) for all of them.
-type stopper struct {
-	r, w int
-	once sync.Once
-}
-
-func newStopper() (*stopper, error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return nil, fmt.Errorf("creating the stop pipe: %w", err)
-	}
-	return &stopper{r: p[0], w: p[1]}, nil
-}
-
-func (s *stopper) fire() { s.once.Do(func() { unix.Close(s.w) }) }
-
-func (s *stopper) close() {
-	s.fire()
-	unix.Close(s.r)
 }
 
 // calls is "call" or "calls", as n says.

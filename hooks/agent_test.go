@@ -17,7 +17,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // startAgent serves an agent on a socket in a temporary directory until the
@@ -163,7 +164,7 @@ func TestAgentServesContainers(t *testing.T) {
 
 // notifyArch is the architecture name the agent gives native calls.
 func notifyArch(t *testing.T) string {
-	d := notify.Data{Arch: nativeAudit}
+	d := notify.Data{Arch: testutil.NativeAudit}
 	return d.ArchName()
 }
 
@@ -301,7 +302,7 @@ func TestAgentLateHandover(t *testing.T) {
 	defer conn.Close()
 	st := processState("", 1, "")
 	st.Fds = []string{specs.SeccompFdName}
-	st.State.Annotations = map[string]string{AnnotationHandover: HandoverLate}
+	st.State.Annotations = map[string]string{notify.AnnotationHandover: notify.HandoverLate}
 	msg, _ := json.Marshal(st)
 	conn.Write(append(msg, []byte("listener 0\n")...)) // our stdin
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -329,7 +330,7 @@ func TestAnswerDeadTask(t *testing.T) {
 	cmd.Process.Kill()
 	waitChild(t, cmd)
 	a := &Agent{}
-	ev, ok := a.answer(fd, n, "dead", nil)
+	ev, ok := answerNow(a, fd, n, "dead", nil)
 	if ok || ev.Answer != AnswerGone || ev.Call != "" || ev.Syscall != "getppid" || ev.Pid != cmd.Process.Pid {
 		t.Errorf("answer = %+v, %v; want getppid of pid %d, %q", ev, ok, cmd.Process.Pid, AnswerGone)
 	}
@@ -358,7 +359,7 @@ func TestAnswerInterruptedCall(t *testing.T) {
 	}
 	waitFor(t, "the notification to be abandoned", func() bool { return !notify.IDValid(fd, n.ID) })
 	a := &Agent{}
-	if ev, ok := a.answer(fd, n, "c", nil); ok || ev.Answer != "" {
+	if ev, ok := answerNow(a, fd, n, "c", nil); ok || ev.Answer != "" {
 		t.Errorf("answer to an interrupted call = %+v, %v; want no answer", ev, ok)
 	}
 	for _, want := range []string{"getppid", "mkdirat"} {
@@ -367,7 +368,7 @@ func TestAnswerInterruptedCall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev, ok := a.answer(fd, n, "c", nil)
+			ev, ok := answerNow(a, fd, n, "c", nil)
 			if ev.Answer == "" {
 				continue // interrupted again, by the runtime this time
 			}
@@ -380,6 +381,14 @@ func TestAnswerInterruptedCall(t *testing.T) {
 	if err := waitChild(t, cmd); err != nil || out.String() != "getppid: EPERM\nmkdirat: EPERM\n" {
 		t.Errorf("%v: %s", err, out)
 	}
+}
+
+// answerNow answers one notification as the agent's loop does, and
+// returns the event and whether the answer arrived.
+func answerNow(a *Agent, fd int, n *notify.Notif, id string, meta *Metadata) (Event, bool) {
+	ans, ev := a.answer(fd, n, id, meta)
+	err := notify.Respond(fd, n.ID, ans)
+	return *ev, err == nil
 }
 
 // startListener starts a child in mode "parent", which hands this test its

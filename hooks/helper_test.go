@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,9 +16,13 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/oci-sbx/oci-sbx/oci/late"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // Filters are loaded only in children: the test binary started again with
@@ -35,50 +40,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
-}
-
-// nativeAudit is the AUDIT_ARCH value of this machine's own syscalls.
-var nativeAudit = map[string]uint32{
-	"amd64":   unix.AUDIT_ARCH_X86_64,
-	"arm64":   unix.AUDIT_ARCH_AARCH64,
-	"riscv64": unix.AUDIT_ARCH_RISCV64,
-	"ppc64le": unix.AUDIT_ARCH_PPC64LE,
-	"s390x":   unix.AUDIT_ARCH_S390X,
-}[runtime.GOARCH]
-
-// loadNotifyFilter loads, on the calling thread, a filter that notifies
-// getppid and mkdirat and allows everything else, and returns the listener.
-func loadNotifyFilter() (int, error) {
-	if nativeAudit == 0 {
-		return -1, fmt.Errorf("no AUDIT_ARCH known for %s", runtime.GOARCH)
-	}
-	prog, err := bpf.Assemble([]bpf.Instruction{
-		bpf.LoadAbsolute{Off: 4, Size: 4}, // seccomp_data.arch
-		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: nativeAudit, SkipTrue: 4},
-		bpf.LoadAbsolute{Off: 0, Size: 4}, // seccomp_data.nr
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_GETPPID, SkipTrue: 3},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_MKDIRAT, SkipTrue: 2},
-		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
-		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
-		bpf.RetConstant{Val: unix.SECCOMP_RET_USER_NOTIF},
-	})
-	if err != nil {
-		return -1, err
-	}
-	filter := make([]unix.SockFilter, len(prog))
-	for i, ins := range prog {
-		filter[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
-	}
-	fprog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return -1, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
-	}
-	fd, _, e := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&fprog)))
-	runtime.KeepAlive(filter)
-	if e != 0 {
-		return -1, fmt.Errorf("seccomp(SECCOMP_SET_MODE_FILTER): %w", e)
-	}
-	return int(fd), nil
 }
 
 // sendState connects to socket and sends a ContainerProcessState with fds,
@@ -124,6 +85,10 @@ func processState(id string, pid int, metadata string) *specs.ContainerProcessSt
 //	        getppid, which blocks until someone answers
 //	late:   as agent, but hand the listener over the way oci-sbx's late
 //	        stage does
+//	execlate: load with runc's loader (late.ExecLate) a profile that
+//	        notifies getppid to the agent at $SOCKET with metadata $META,
+//	        and exec this binary in mode calls
+//	calls:  only make the calls
 //
 // With $WAIT set, the child first waits for a byte on descriptor 3.
 func child(mode string) error {
@@ -133,14 +98,28 @@ func child(mode string) error {
 			return err
 		}
 	}
+	switch mode {
+	case "execlate":
+		// runc's loader, as oci-sbx's late stage uses it: notify getppid
+		// to the agent at $SOCKET, then exec this binary in mode calls.
+		s := &specs.LinuxSeccomp{
+			DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
+			ListenerPath: os.Getenv("SOCKET"), ListenerMetadata: os.Getenv("META"),
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActNotify}},
+		}
+		env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, childEnv+"=") }), childEnv+"=calls")
+		return late.ExecLate(s, []string{os.Args[0]}, env)
+	case "calls":
+		return makeCalls()
+	}
 	runtime.LockOSThread() // the filter covers this thread only
-	fd, err := loadNotifyFilter()
+	fd, err := testutil.LoadNotifyFilter(unix.SYS_GETPPID, unix.SYS_MKDIRAT)
 	if err != nil {
 		return err
 	}
 	switch mode {
 	case "late":
-		h, err := DialAgent(os.Getenv("SOCKET"), &specs.ContainerProcessState{Version: specs.Version, Pid: 1, Metadata: os.Getenv("META")})
+		h, err := notify.DialAgent(os.Getenv("SOCKET"), &specs.ContainerProcessState{Version: specs.Version, Pid: 1, Metadata: os.Getenv("META")})
 		if err != nil {
 			return err
 		}
@@ -163,7 +142,12 @@ func child(mode string) error {
 		return fmt.Errorf("unknown mode %q", mode)
 	}
 	unix.Close(fd)
+	return makeCalls()
+}
 
+// makeCalls makes the calls a child's filter notifies and prints how each
+// ended.
+func makeCalls() error {
 	_, _, e := unix.Syscall(unix.SYS_GETPPID, 0, 0, 0)
 	fmt.Printf("getppid: %s\n", errnoText(e))
 	path, err := unix.BytePtrFromString(os.Getenv("DIR") + "/denied")

@@ -3,16 +3,13 @@ package hooks
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestHooksD(t *testing.T) {
 	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles", "")
@@ -23,19 +20,7 @@ func TestHooksD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "hooksd.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("got:\n%s\nwant (%s):\n%s", got, golden, want)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "hooksd.json"), got)
 	var back HooksD
 	dec := json.NewDecoder(bytes.NewReader(got))
 	dec.DisallowUnknownFields()

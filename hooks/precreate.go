@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -23,7 +23,7 @@ import (
 const MaxInlineRules = annotation.MaxRules
 
 // LateAgentSocket is where the agent's socket is bound in a container
-// whose late stage reports (see ReportLate and LateHandover).
+// whose late stage reports (see ReportLate and notify.LateHandover).
 const LateAgentSocket = stage.AgentSocketPath
 
 // LateAgentSocketName is the empty file in the late stage's directory that
@@ -235,12 +235,9 @@ func readProfileFile(dir, name, key string, opt convert.Options) (*specs.LinuxSe
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", what, fi.Mode().Type())
 	}
-	data, err := io.ReadAll(io.LimitReader(f, convert.MaxInputSize+1))
+	data, err := bounded.ReadAll(f, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if len(data) > convert.MaxInputSize {
-		return nil, fmt.Errorf("%s: larger than %d MiB", what, convert.MaxInputSize>>20)
 	}
 	var warnings []string
 	quiet := opt

@@ -2,24 +2,21 @@ package hooks
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // Metadata is what ReportTo stores in a profile's listenerMetadata, which
 // the runtime hands to the agent with each container: the errno the
 // profile gives each syscall it turned into a notification, by name.
 type Metadata struct {
-	Errnos map[string]uint `json:"errnos"`
+	Errnos notify.Errnos `json:"errnos"`
 }
 
 // ParseMetadata decodes the listenerMetadata that ReportTo wrote.
@@ -39,88 +36,44 @@ func ParseMetadata(s string) (*Metadata, error) {
 }
 
 // Errno returns the errno to answer a notified syscall with: the one the
-// profile configured, or EPERM for a syscall the metadata does not name.
+// profile configured, or EPERM for a syscall the metadata does not name
+// (notify.Errnos.Answer).
 func (m *Metadata) Errno(syscall string) unix.Errno {
-	if m != nil {
-		if e, ok := m.Errnos[syscall]; ok && e != 0 {
-			return unix.Errno(e)
-		}
+	if m == nil {
+		return unix.EPERM
 	}
-	return unix.EPERM
+	return m.Errnos.Answer(syscall)
 }
 
 // ErrReportConflict is returned by ReportTo for a profile that already
 // sends notifications somewhere.
-var ErrReportConflict = errors.New("the profile already uses seccomp notifications")
+var ErrReportConflict = notify.ErrReportConflict
 
 // ReportTo returns a copy of the profile whose errno rules are notify rules
 // sent to the seccomp agent listening on socket, with the errnos in
 // listenerMetadata, so that the agent reports each denied call and answers
 // it with the same errno: the program sees what it would have seen, and no
-// call the profile denies is ever let through.
-//
-// runc's limits hold: write and read keep their errno rules (runc refuses
-// notify for write, and both hand the listener over, runc's and the late
-// stage's, before the agent can answer anything), and so does the default
-// action, and so does a syscall whose errno rules disagree on the errno,
-// since the agent could not tell which rule matched. The notes say which
-// denials will not be reported. A profile without errno rules comes back
-// unchanged, without a listenerPath.
+// call the profile denies is ever let through. Which rules can be reported
+// is notify.ForReport's policy, the same as for `oci-sbx exec --report`;
+// the notes say which denials will not be reported. A profile without
+// errno rules to report comes back unchanged, without a listenerPath.
 func ReportTo(s *specs.LinuxSeccomp, socket string) (*specs.LinuxSeccomp, []string, error) {
 	if !filepath.IsAbs(socket) {
 		return nil, nil, fmt.Errorf("reporting to %q: the agent's socket must be an absolute path", socket)
 	}
-	if s.ListenerPath != "" || s.ListenerMetadata != "" || s.DefaultAction == specs.ActNotify {
-		return nil, nil, fmt.Errorf("reporting to %q: %w (listenerPath %q)", socket, ErrReportConflict, s.ListenerPath)
+	r, err := notify.ForReport(s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reporting to %q: %w", socket, err)
 	}
-	if err := noNotifyRules(s, socket); err != nil {
-		return nil, nil, err
+	if len(r.Errnos) == 0 {
+		return r.Profile, r.Notes, nil
 	}
-	errnos, mixed := notify.Errnos(s)
-	var notes []string
-	if s.DefaultAction == specs.ActErrno {
-		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify for the default action",
-			syscalls.ErrnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
-	}
-	var handover []string
-	for _, n := range []string{"read", "write"} {
-		if _, ok := errnos[n]; ok {
-			delete(errnos, n)
-			handover = append(handover, n)
-		}
-	}
-	if len(handover) > 0 {
-		notes = append(notes, fmt.Sprintf("denials of %s are not reported: the listener is handed to the agent with write and read (and runc refuses notify for write)",
-			strings.Join(handover, " and ")))
-	}
-	var kept []string
-	for n, e := range errnos {
-		if e == 0 {
-			// errno 0 reports success without running the call; the
-			// agent never answers that way, so the rule stays as it is.
-			mixed[n] = true
-		}
-	}
-	for n := range mixed {
-		delete(errnos, n)
-		kept = append(kept, n)
-	}
-	if len(kept) > 0 {
-		sort.Strings(kept)
-		notes = append(notes, fmt.Sprintf("denials of %s are not reported: their rules return different errnos, which the agent could not tell apart, or errno 0, which it never answers",
-			strings.Join(kept, ", ")))
-	}
-	if len(errnos) == 0 {
-		out := *s
-		return &out, append(notes, "the profile has no errno rules to report"), nil
-	}
-	out := notify.Retarget(s, errnos, specs.ActNotify)
-	meta, err := json.Marshal(Metadata{Errnos: errnos}) // map keys sorted: deterministic
+	meta, err := json.Marshal(Metadata{Errnos: r.Errnos}) // map keys sorted: deterministic
 	if err != nil {
 		return nil, nil, err
 	}
-	out.ListenerPath, out.ListenerMetadata = socket, string(meta)
-	return out, notes, nil
+	r.Profile.ListenerPath, r.Profile.ListenerMetadata = socket, string(meta)
+	return r.Profile, r.Notes, nil
 }
 
 // noNotifyRules refuses a profile that already notifies: its listener

@@ -143,7 +143,7 @@ func TestReportToNothing(t *testing.T) {
 	if out.ListenerPath != "" || out.ListenerMetadata != "" || !cmp.Equal(summary(out), summary(s)) {
 		t.Errorf("changed a profile with nothing to report: %+v", out)
 	}
-	if len(notes) != 2 || !strings.Contains(notes[0], "denials of mkdir are not reported") || notes[1] != "the profile has no errno rules to report" {
+	if len(notes) != 2 || !strings.Contains(notes[0], "calls of mkdir are not reported: errno 0") || notes[1] != "the profile has no errno rules to report" {
 		t.Errorf("notes %q", notes)
 	}
 }

@@ -3,11 +3,11 @@ package oci
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"golang.org/x/sys/unix"
 )
 
@@ -142,12 +142,12 @@ func (b *Bundle) readRegular(name string) ([]byte, *fileID, error) {
 	if st2.Dev != st.Dev || st2.Ino != st.Ino {
 		return nil, nil, fmt.Errorf("%w: the file was replaced while it was opened", ErrUnsafe)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigSize+1))
+	data, err := bounded.ReadAll(f, MaxConfigSize)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("%w: %w", ErrUnsafe, err)
+	}
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(data) > MaxConfigSize {
-		return nil, nil, fmt.Errorf("%w: larger than %d MiB", ErrUnsafe, MaxConfigSize>>20)
 	}
 	return data, idOf(&st2), nil
 }

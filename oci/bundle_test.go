@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -124,7 +125,7 @@ func TestReadConfigRefusesFiles(t *testing.T) {
 			return dir
 		}, "a FIFO, not a regular file"},
 		{"device", func(t *testing.T) string {
-			requireRoot(t)
+			testutil.RequireRoot(t)
 			dir := bundleWith(t, "")
 			os.Remove(filepath.Join(dir, ConfigName))
 			if err := unix.Mknod(filepath.Join(dir, ConfigName), unix.S_IFCHR|0o644, int(unix.Mkdev(1, 3))); err != nil {
@@ -354,17 +355,4 @@ func assertNoTemp(t *testing.T, dir string) {
 			t.Errorf("left behind %s", e.Name())
 		}
 	}
-}
-
-// requireRoot skips a test that needs root, except under CI=true, where a
-// skip would hide a runner without the privilege.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI=true turns the skip into a failure")
-	}
-	t.Skip("this test needs root")
 }

@@ -8,7 +8,9 @@ import (
 	"syscall"
 
 	"github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 // nriPluginSocket is set by a runtime that starts oci-sbx as an NRI
@@ -16,11 +18,17 @@ import (
 const nriPluginSocket = "NRI_PLUGIN_SOCKET"
 
 func main() {
-	// The recorder's init child: load the recording filter, exec the
-	// program. Nothing else of oci-sbx runs in it.
+	// oci-sbx starts itself again to load a filter in a child: the
+	// recorder's, the init child of exec (like "runc init"), and the child
+	// whose load of the program runc's loader builds is caught (simulate,
+	// diff, convert --to bpf). Each returns at once unless this process is
+	// such a child; nothing else of oci-sbx runs in one.
 	if record.IsInit() {
 		os.Exit(record.Init())
 	}
+	sandbox.Init()
+	program.Init()
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args
 	if len(args) == 1 && os.Getenv(nriPluginSocket) != "" {

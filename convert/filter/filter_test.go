@@ -10,8 +10,8 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // assemble encodes instructions with x/net/bpf's assembler, not this
@@ -215,7 +215,7 @@ func TestDisassembly(t *testing.T) {
 		bpf.RetA{},
 		bpf.RetConstant{Val: RetErrno | 38},
 	}
-	golden.Check(t, "testdata/disassembly.golden", []byte(decode(t, prog).String()))
+	testutil.Golden(t, "testdata/disassembly.golden", []byte(decode(t, prog).String()))
 }
 
 // xnetRun runs a program in x/net/bpf's VM, which reads words big-endian:

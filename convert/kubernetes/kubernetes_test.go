@@ -10,7 +10,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/format"
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 func TestWrite(t *testing.T) {
@@ -42,7 +42,7 @@ func TestWrite(t *testing.T) {
 
 // The hint is what a user copies: exact, as a golden file.
 func TestHint(t *testing.T) {
-	golden.Check(t, filepath.Join("testdata", "golden", "hint-web.txt"), []byte(Hint("web")))
+	testutil.Golden(t, filepath.Join("testdata", "golden", "hint-web.txt"), []byte(Hint("web")))
 	if !strings.Contains(Hint(""), "profiles/oci-sbx.json") || !strings.Contains(Hint("a.json"), "profiles/a.json\n") || strings.Contains(Hint("a.json"), ".json.json") {
 		t.Error("Hint: default name or .json suffix mishandled")
 	}

@@ -1,7 +1,9 @@
 package libseccompc
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
@@ -20,11 +22,13 @@ func (p *lscParser) asLibseccomp(rs []rules.Rule) []rules.Rule {
 	var out []rules.Rule
 	gone := map[int]bool{}
 	bySyscall := map[string][]int{} // indices into out
+	byConds := map[string]int{}     // syscall and condition set → the first conditional rule
+	uncond := map[string]int{}      // syscall → its unconditional rule
 	for _, r := range rs {
 		name := r.Syscalls[0].Name
 		prev := bySyscall[name]
-		if u := slices.IndexFunc(prev, func(i int) bool { return len(out[i].When) == 0 && !gone[i] }); u >= 0 {
-			first := out[prev[u]]
+		if u, ok := uncond[name]; ok {
+			first := out[u]
 			if r.Action != first.Action || len(r.When) > 0 {
 				p.notef(r.Pos, "seccomp_rule_add: changes nothing: libseccomp keeps the unconditional rule for %s at line %d (%s) and ignores this one", name, first.Pos.Line, first.Action)
 			}
@@ -40,13 +44,20 @@ func (p *lscParser) asLibseccomp(rs []rules.Rule) []rules.Rule {
 				}
 				gone[i] = true
 			}
-		} else if k := slices.IndexFunc(prev, func(i int) bool { return !gone[i] && sameCondSet(out[i].When, r.When) }); k >= 0 {
-			first := out[prev[k]]
+			bySyscall[name] = nil
+			uncond[name] = len(out)
+		} else if k, ok := byConds[condKey(name, r.When)]; ok && !gone[k] {
+			first := out[k]
 			if first.Action != r.Action {
 				p.errorf(r.Pos, "seccomp_rule_add: libseccomp refuses this rule (EEXIST): the call at line %d already gives %s the action %s under the same conditions. The filter keeps the first; a program that checks the result never loads it. Remove one of the two",
 					first.Pos.Line, name, first.Action)
 			}
 			continue
+		}
+		if len(r.When) > 0 {
+			if _, ok := byConds[condKey(name, r.When)]; !ok {
+				byConds[condKey(name, r.When)] = len(out)
+			}
 		}
 		bySyscall[name] = append(bySyscall[name], len(out))
 		out = append(out, r)
@@ -60,17 +71,13 @@ func (p *lscParser) asLibseccomp(rs []rules.Rule) []rules.Rule {
 	return kept
 }
 
-// sameCondSet reports whether two rules compare the same arguments the
-// same way, in any order.
-func sameCondSet(a, b []rules.Cond) bool {
-	if len(a) != len(b) {
-		return false
+// condKey names a syscall and a set of conditions, in any order, so that
+// two rules that compare the same arguments the same way share it.
+func condKey(name string, when []rules.Cond) string {
+	parts := make([]string, len(when))
+	for i, c := range when {
+		parts[i] = fmt.Sprintf("%d %d %d %d", c.Arg, c.Op, c.Mask, c.Value)
 	}
-	for _, x := range a {
-		x.Pos = rules.Pos{}
-		if !slices.ContainsFunc(b, func(y rules.Cond) bool { y.Pos = rules.Pos{}; return x == y }) {
-			return false
-		}
-	}
-	return true
+	slices.Sort(parts)
+	return name + "\x00" + strings.Join(parts, "\x00")
 }

@@ -38,8 +38,8 @@ func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >=
 func isIdentChar(c byte) bool  { return isIdentStart(c) || c >= '0' && c <= '9' }
 func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
 
-var cPuncts = []string{"<<=", ">>=", "...", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "->", "++", "--", "##",
-	"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^="}
+var cPuncts = []string{"%:%:", "<<=", ">>=", "...", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "->", "++", "--", "##",
+	"+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<:", ":>", "<%", "%>", "%:"}
 
 // Limits on C source, far above a real program that builds a filter (a
 // few thousand tokens), which keep the reader's time and memory linear
@@ -49,10 +49,64 @@ const (
 	maxNesting = 256
 )
 
+// splice joins the lines a backslash continues, as the compiler does
+// before it splits tokens, so that "seccomp_rule\<newline>_add" is one
+// name and "i\<newline>f" the keyword. Like gcc and clang it takes white
+// space between the backslash and the newline. at lists, in order, the
+// offsets in the result where a line was joined.
+func splice(src []byte) (out []byte, at []int) {
+	if bytes.IndexByte(src, '\\') < 0 {
+		return src, nil
+	}
+	out = make([]byte, 0, len(src))
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\\' {
+			j := i + 1
+			for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\r' || src[j] == '\f' || src[j] == '\v') {
+				j++
+			}
+			if j < len(src) && src[j] == '\n' {
+				at = append(at, len(out))
+				i = j
+				continue
+			}
+		}
+		out = append(out, src[i])
+	}
+	return out, at
+}
+
+// trigraph finds a trigraph (??< for {, ??/ for a backslash …), which
+// compilers replace in ISO modes and keep in GNU modes: the same file then
+// holds other tokens, so the reader refuses it.
+func trigraph(src []byte) (rules.Pos, string, bool) {
+	line, col := 1, 1
+	for i := 0; i+2 < len(src); i++ {
+		if src[i] == '?' && src[i+1] == '?' && strings.IndexByte("=(/)'<!>-", src[i+2]) >= 0 {
+			return rules.Pos{Line: line, Col: col}, string(src[i : i+3]), true
+		}
+		if src[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return rules.Pos{}, "", false
+}
+
+// digraphs are C's alternative spellings of brackets and #, which every
+// compiler reads as the tokens they stand for.
+var digraphs = map[string]string{"<:": "[", ":>": "]", "<%": "{", "%>": "}", "%:": "#", "%:%:": "##"}
+
 // lex splits C source into tokens. Comments become white space, a
 // backslash-newline joins lines, and every token knows whether it starts a
 // line, which is how the preprocessor finds its directives.
-func (p *lscParser) lex(src []byte) []cTok {
+func (p *lscParser) lex(orig []byte) []cTok {
+	if at, tri, ok := trigraph(orig); ok {
+		p.errorf(at, "trigraph %s: compilers read it as another character in ISO modes and leave it in GNU modes, so the program's tokens are not certain; write the character itself", tri)
+		return nil
+	}
+	src, splices := splice(orig)
 	var toks []cTok
 	line, col, i := 1, 1, 0
 	adv := func(n int) {
@@ -63,6 +117,10 @@ func (p *lscParser) lex(src []byte) []cTok {
 				col++
 			}
 			i++
+			for len(splices) > 0 && splices[0] == i {
+				line, col = line+1, 1
+				splices = splices[1:]
+			}
 		}
 	}
 	bol, space := true, false
@@ -85,13 +143,6 @@ func (p *lscParser) lex(src []byte) []cTok {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
 			space = true
 			adv(1)
-			continue
-		case c == '\\' && (next == '\n' || next == '\r' && i+2 < len(src) && src[i+2] == '\n'):
-			space = true
-			if next == '\r' {
-				adv(1)
-			}
-			adv(2)
 			continue
 		case c == '/' && next == '/':
 			for i < len(src) && src[i] != '\n' {
@@ -161,12 +212,15 @@ func (p *lscParser) lex(src []byte) []cTok {
 			kind = cPunct
 			n := 1
 			for _, op := range cPuncts {
-				if strings.HasPrefix(string(src[i:min(i+3, len(src))]), op) {
+				if strings.HasPrefix(string(src[i:min(i+4, len(src))]), op) {
 					n = len(op)
 					break
 				}
 			}
 			adv(n)
+			if d, ok := digraphs[string(src[start:i])]; ok {
+				text = d
+			}
 		}
 		if text == "" {
 			text = string(src[start:i])

@@ -568,6 +568,9 @@ func lscFuzzSeeds() []string {
 			"int main(void) { ctx = seccomp_init(SCMP_ACT_ALLOW); do { R(openat, 0); } while (0);\n" +
 			"#if 0\nx\n#elif 1\n R(connect, 1, SCMP_A0((SCMP_CMP_EQ), (int)'x'));\n#else\ny\n#endif\n}\n",
 		lscWrap("SCMP_ACT_ALLOW", "for (;;) { if (x) seccomp_rule_add(ctx, a, nr, n); }", "seccomp_merge(a, b);"),
+		lscWrap("SCMP_ACT_ALLOW", "do { if (x) break; (void)sizeof seccomp_rule_add(ctx, a, nr, 0); } while (0);",
+			"({ x && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0) == 0 || f(ctx); });", "exit(1);"),
+		lscWrap("SCMP_ACT_ALLOW", "i\\\n  f (x) <% seccomp_rule\\\n_add(ctx, SCMP_ACT_KILL, SCMP_SYS(read), 0); %>", "_Generic(x, int: 0);"),
 	}
 }
 

@@ -26,6 +26,7 @@ type cPre struct {
 	reported        bool
 	includesSeccomp bool
 	conds           []ppFrame
+	braces          int // how deep in braces the text so far ends
 }
 
 type ppState uint8
@@ -79,6 +80,12 @@ func (pp *cPre) run(toks []cTok) []cTok {
 			exp := pp.expand(toks[i:j], nil, 0)
 			for k := range exp {
 				exp[k].inIf = unknown
+				switch {
+				case exp[k].is("{"):
+					pp.braces++
+				case exp[k].is("}"):
+					pp.braces = max(pp.braces-1, 0)
+				}
 			}
 			out = append(out, exp...)
 		}
@@ -152,6 +159,9 @@ func (pp *cPre) directive(d []cTok) {
 	case "include":
 		if !skip && strings.Contains(joinText(d[1:]), "seccomp.h") {
 			pp.includesSeccomp = true
+		}
+		if !skip && pp.braces > 0 {
+			pp.p.errorf(d[0].pos, "#include inside a function: the reader does not read other files, so the calls it brings cannot be followed; write them in this file")
 		}
 	case "undef":
 		if !skip && len(d) > 1 {

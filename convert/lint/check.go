@@ -9,8 +9,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // The profile as runc loads it.
@@ -436,7 +436,7 @@ func pointerArg(name string, arg uint) bool { return slices.Contains(pointerArgs
 var loaderNeeds = []string{"arch_prctl", "close", "mmap", "mprotect", "newfstatat", "openat", "pread64", "read"}
 
 func (c *checker) runtimes() {
-	conflicts, err := stage.Conflicts(c.s, stage.RuncNoNewPrivileges)
+	conflicts, err := runtimes.Default().Conflicts(c.s, runtimes.RuncNoNewPrivileges)
 	if err == nil && len(conflicts) > 0 {
 		var names []string
 		sure := false
@@ -451,7 +451,7 @@ func (c *checker) runtimes() {
 		c.add(Finding{ID: "runc-cannot-start", Severity: Warning, Syscalls: names, anchor: names[0],
 			Reason: reason,
 			Fix:    "let oci-sbx patch put it in a bundle in two stages (runc loads a profile it can start under, oci-sbx loads this one inside the container; filters stack), or the Podman hook (oci-sbx hook config) do the same for podman run, or run a static program under oci-sbx exec"})
-	} else if pc, err := stage.Conflicts(c.s, stage.RuncPrivileged); err == nil && len(pc) > 0 {
+	} else if pc, err := runtimes.Default().Conflicts(c.s, runtimes.RuncPrivileged); err == nil && len(pc) > 0 {
 		var names []string
 		for _, cf := range pc {
 			names = appendNew(names, cf.Syscall)

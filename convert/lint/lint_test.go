@@ -13,8 +13,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // opts make findings independent of the host's kernel (Docker's minKernel).
@@ -96,8 +96,8 @@ func TestGolden(t *testing.T) {
 			if err := r.WriteJSON(&js); err != nil {
 				t.Fatal(err)
 			}
-			golden.Check(t, filepath.Join("testdata", "golden", src.name+".txt"), text.Bytes())
-			golden.Check(t, filepath.Join("testdata", "golden", src.name+".json"), js.Bytes())
+			testutil.Golden(t, filepath.Join("testdata", "golden", src.name+".txt"), text.Bytes())
+			testutil.Golden(t, filepath.Join("testdata", "golden", src.name+".json"), js.Bytes())
 			if err := lintSource(t, src).WriteJSON(&again); err != nil || !bytes.Equal(again.Bytes(), js.Bytes()) {
 				t.Errorf("a second run differs: %v", err)
 			}

@@ -1,20 +1,15 @@
 package merge
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 const run1 = `default: errno(EPERM)
 architectures: [x86_64]
@@ -70,19 +65,7 @@ func TestMergeGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := p.String() + "# warnings:\n# " + strings.Join(warnings, "\n# ") + "\n"
-	path := filepath.Join("testdata", "merged.yaml")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update writes it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("merged profile differs (-want +got):\n%s", d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "merged.yaml"), []byte(got))
 }
 
 // TestMergeIsUnion checks the meaning: over every syscall and the argument

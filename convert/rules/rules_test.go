@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -182,7 +182,7 @@ func TestErrors(t *testing.T) {
 		}
 		out.WriteString("# " + c.name + "\n" + err.Error() + "\n\n")
 	}
-	golden.Check(t, "testdata/errors.golden", []byte(out.String()))
+	testutil.Golden(t, "testdata/errors.golden", []byte(out.String()))
 }
 
 // TestRoundTrip checks that a profile prints in rules syntax that parses

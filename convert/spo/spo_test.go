@@ -11,8 +11,8 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
-	"github.com/oci-sbx/oci-sbx/convert/internal/golden"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // spoProfile uses everything a SeccompProfile can carry.
@@ -72,7 +72,7 @@ func TestSPORoundTrip(t *testing.T) {
 				t.Errorf("output lacks the leading comment:\n%s", out.String())
 			}
 			if tt.golden != "" {
-				golden.Check(t, filepath.Join("testdata", "golden", tt.golden), out.Bytes())
+				testutil.Golden(t, filepath.Join("testdata", "golden", tt.golden), out.Bytes())
 			}
 			back, err := Read("back.yaml", out.Bytes(), format.Options{})
 			if err != nil {

@@ -15,6 +15,9 @@
 // gets the exact intersection, or the kubelet's profile with oci-sbx's
 // loaded on top, unless the pod says oci-sbx.io/engine-profile: replace.
 //
+// oci-sbx.io/record runs the container under the recording filter of a
+// recorder the plugin starts for it, as the Podman hook does.
+//
 // Any problem — a key that is not in the table, a name that leads out of
 // the profiles directory, a missing file, a profile that does not parse —
 // refuses the container: a typo must not start it unconfined.

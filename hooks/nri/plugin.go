@@ -44,6 +44,13 @@ type Options struct {
 	// into LateDir, named by its hash, and binds that copy into the
 	// containers that need a late stage; empty refuses them.
 	LateBinary string
+	// Records is the directory oci-sbx.io/record names files in; empty
+	// means hooks.DefaultRecords. RecordRun keeps the recorders' sockets
+	// and logs; empty means hooks.DefaultRecordRun.
+	Records, RecordRun string
+	// Recorder finds the oci-sbx that records (record --listen); nil
+	// means this program.
+	Recorder func() (string, error)
 	// Convert is passed to convert.Read; its Warn receives the profiles'
 	// warnings.
 	Convert convert.Options
@@ -115,6 +122,7 @@ type Config struct {
 	Profiles   string `yaml:"profiles"`
 	LateDir    string `yaml:"lateDir"`
 	LateBinary string `yaml:"lateBinary"`
+	Records    string `yaml:"records"`
 }
 
 // Configure is NRI's call when the plugin registers: the runtime's
@@ -139,6 +147,9 @@ func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (
 	}
 	if c.LateBinary != "" {
 		p.opt.LateBinary = c.LateBinary
+	}
+	if c.Records != "" {
+		p.opt.Records = c.Records
 	}
 	p.log("profiles beneath %s, late stage's files in %s", p.opt.Profiles, p.opt.LateDir)
 	return 0, nil
@@ -179,22 +190,20 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	inline, hasInline := ann.Get(annotation.Rules)
 	report, hasReport := ann.Get(annotation.Report)
 	mode, _ := ann.Get(annotation.EngineProfile)
-	if _, ok := ann.Get(annotation.Record); ok {
-		return nil, nil, fmt.Errorf("annotation %s: the NRI plugin does not record containers", ann.Key(annotation.Record))
+	switch mode {
+	case "", annotation.EngineProfileKeep, annotation.EngineProfileReplace:
+	default:
+		return nil, nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), mode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+	}
+	replace := mode == annotation.EngineProfileReplace
+	if name, ok := ann.Get(annotation.Record); ok {
+		return p.record(ann, name, replace, ctr)
 	}
 	switch {
 	case !hasName && !hasInline:
 		return nil, nil, fmt.Errorf("annotations %s: %w: add %sprofile or %srules", strings.Join(present(ann), ", "), hooks.ErrNoProfile, annotation.Kubernetes, annotation.Kubernetes)
 	case hasName && hasInline:
 		return nil, nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
-	}
-	var replace bool
-	switch mode {
-	case "", annotation.EngineProfileKeep:
-	case annotation.EngineProfileReplace:
-		replace = true
-	default:
-		return nil, nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), mode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
 	}
 
 	var profile *specs.LinuxSeccomp
@@ -234,6 +243,37 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 		return nil, nil, err
 	}
 	return adj, plan.Explain(), nil
+}
+
+// record gives the container the recording filter of a recorder started
+// for it (see hooks.RecordFilter): within the kubelet's profile unless
+// engine-profile says replace. NRI shows no process.noNewPrivileges, so
+// the filter leaves unobserved what runc calls without it.
+func (p *Plugin) record(ann *annotation.Values, name string, replace bool, ctr *api.Container) (*api.ContainerAdjustment, []string, error) {
+	key := ann.Key(annotation.Record)
+	for _, other := range []string{annotation.Profile, annotation.Rules, annotation.Report} {
+		if _, ok := ann.Get(other); ok {
+			return nil, nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, ann.Key(other))
+		}
+	}
+	engine, err := engineProfile(ctr)
+	if err != nil && !replace {
+		return nil, nil, err
+	}
+	s, unobserved, err := hooks.RecordFilter(engine, name, replace, false, hooks.PrecreateOptions{Records: p.opt.Records, RecordRun: p.opt.RecordRun, Recorder: p.opt.Recorder})
+	if err != nil {
+		return nil, nil, fmt.Errorf("annotation %s: %w", key, err)
+	}
+	notes := []string{fmt.Sprintf("recording to %s; unobserved (runc calls them after loading the filter): %s", name, strings.Join(unobserved, ", "))}
+	if s.DefaultErrnoRet != nil && *s.DefaultErrnoRet != 1 && s.DefaultAction == specs.ActErrno {
+		// Recording is no security decision: a call the filter names
+		// nowhere (a number none of its tables knows, below the newest it
+		// names; runc's stub answers ENOSYS above that) gets EPERM.
+		notes = append(notes, fmt.Sprintf("containerd drops defaultErrnoRet: a syscall the recording filter does not name fails with EPERM, not errno %d", *s.DefaultErrnoRet))
+	}
+	adj := &api.ContainerAdjustment{}
+	adj.SetLinuxSeccompPolicy(api.FromOCILinuxSeccomp(s))
+	return adj, notes, nil
 }
 
 // render is the NRI back-end of a plan: the seccomp policy (left alone

@@ -95,6 +95,15 @@ func TestLimits(t *testing.T) {
 		{"yaml block mappings within the limit", blockMap(MaxDepth - 1), false, ""},
 		{"json with too many values", "[" + strings.Repeat("0,", MaxValues) + "0]", true, "more than 50000 values"},
 		{"yaml with too many values", "[" + strings.Repeat("0,", MaxValues) + "0]", false, "more than 50000 values"},
+		{"yaml tags count as values", "a: " + strings.Repeat("!!str ", MaxValues) + "x\n", false, "more than 50000 values"},
+		{"yaml anchors count as values", strings.Repeat("- &a x\n", MaxValues/2+1), false, "more than 50000 values"},
+		{"yaml aliases count as values", "[" + strings.Repeat("*a ,", MaxValues/2+1) + "]", false, "more than 50000 values"},
+		{"yaml explicit keys nest like dashes", strings.Repeat("? ", MaxDepth+1) + "x\n", false, "nesting deeper"},
+		{"yaml explicit keys count as values", strings.Repeat("? x\n", MaxValues+1), false, "more than 50000 values"},
+		{"yaml documents", strings.Repeat("--- x\n", MaxDocuments+1), false, "65:1: more than 64 YAML documents in one file"},
+		{"yaml documents within the limit", strings.Repeat("--- x\n", MaxDocuments), false, ""},
+		{"yaml directives count as values", strings.Repeat("%TAG !a! tag:a,2000:\n", MaxValues+1) + "--- x\n", false, "more than 50000 values"},
+		{"a question mark inside a scalar is no key", "a: what?\nb: x!y&z*w\n", false, ""},
 		{"yaml too large", "a: \"" + strings.Repeat("x", MaxYAMLSize) + "\"\n", false, "larger than 2 MiB"},
 	}
 	for _, tt := range tests {

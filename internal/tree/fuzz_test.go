@@ -10,7 +10,7 @@ import (
 // that reads comes back byte for byte when nothing is edited, and an edit
 // leaves valid JSON whose other values are unchanged.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{`{"a": [1, 2.50, "x"], "b": {"c": null}}`, "{\r\n  \"x\": true\r\n}\r\n", "[[[]]]", "a: [1, {b: c}]\n- x", `{"a":1,"a":2}`} {
+	for _, s := range []string{`{"a": [1, 2.50, "x"], "b": {"c": null}}`, "{\r\n  \"x\": true\r\n}\r\n", "[[[]]]", "a: [1, {b: c}]\n- x", `{"a":1,"a":2}`, "? ? !t &a x\n--- *a\n...\n%YAML 1.2\n--- [a?, b!]\n"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

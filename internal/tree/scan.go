@@ -1,14 +1,19 @@
 package tree
 
+import "strings"
+
 // ScanYAML bounds a YAML document before a YAML parser sees it. The
 // parser's memory grows with the square of the nesting depth (100,000
 // nested "[" took 15 GB), so the depth is measured here in one linear pass
 // over the bytes: flow collections ("[", "{") opened outside quotes and
 // comments, plus block levels (deeper indentation, and "- " entries that
-// open a sequence on the same line). It also refuses more than MaxValues
-// entries ("- ", "key: ", and flow commas), which bounds the parser's
-// memory for large flat documents, as does a limit on the size. The count can only err on the side of
-// more: text that looks like a collection inside a plain scalar counts.
+// open a sequence on the same line, "? " explicit keys likewise). It also
+// refuses more than MaxValues entries ("- ", "? ", "key: ", flow commas,
+// and the nodes the parser allocates without a value of their own: tags,
+// anchors, aliases, document markers and directives), which bounds the
+// parser's time and memory for large flat documents, as does a limit on
+// the size. The count can only err on the side of more: text that looks
+// like a collection inside a plain scalar counts.
 func ScanYAML(data []byte) error {
 	if len(data) > MaxYAMLSize {
 		return tooLarge()
@@ -22,6 +27,7 @@ type yamlScan struct {
 	flow    []int // offsets of open flow collections
 	indents []int // indentation of open block levels
 	values  int
+	docs    int
 }
 
 func (s *yamlScan) err(off int, e func(Pos, int) *Error) error {
@@ -50,8 +56,9 @@ func (s *yamlScan) run() error {
 					s.indents = s.indents[:len(s.indents)-1]
 				}
 				s.indents = append(s.indents, ind)
-				// "- - - x" opens a sequence per dash on one line.
-				for j := i; j+1 < len(data) && data[j] == '-' && (data[j+1] == ' ' || data[j+1] == '\t'); {
+				// "- - - x" opens a sequence per dash on one line, "? ? x"
+				// a mapping per explicit key.
+				for j := i; j+1 < len(data) && (data[j] == '-' || data[j] == '?') && (data[j+1] == ' ' || data[j+1] == '\t'); {
 					s.indents = append(s.indents, ind+j-i+2)
 					if s.values++; s.values > MaxValues {
 						return s.err(j, tooMany)
@@ -64,6 +71,17 @@ func (s *yamlScan) run() error {
 				}
 			}
 			prev = '\n'
+			// A document marker or a directive starts a document.
+			if c == '%' || hasMarker(data[i:], "---") || hasMarker(data[i:], "...") {
+				if s.values++; s.values > MaxValues {
+					return s.err(i, tooMany)
+				}
+			}
+			if hasMarker(data[i:], "---") {
+				if s.docs++; s.docs > MaxDocuments {
+					return s.err(i, tooManyDocs)
+				}
+			}
 		}
 		switch c {
 		case '\n':
@@ -95,6 +113,14 @@ func (s *yamlScan) run() error {
 			if s.values++; s.values > MaxValues {
 				return s.err(i, tooMany)
 			}
+		case '!', '&', '*', '?':
+			// A tag, an anchor, an alias or an explicit key, where a
+			// token starts.
+			if i == 0 || strings.IndexByte(" \t\n\r[{,", data[i-1]) >= 0 {
+				if s.values++; s.values > MaxValues {
+					return s.err(i, tooMany)
+				}
+			}
 		case ':':
 			if i+1 >= len(data) || data[i+1] == ' ' || data[i+1] == '\n' || data[i+1] == '\r' || data[i+1] == '\t' {
 				if s.values++; s.values > MaxValues {
@@ -107,6 +133,12 @@ func (s *yamlScan) run() error {
 		}
 	}
 	return nil
+}
+
+// hasMarker reports whether b starts with a document marker m followed by
+// white space or the end.
+func hasMarker(b []byte, m string) bool {
+	return len(b) >= 3 && string(b[:3]) == m && (len(b) == 3 || strings.IndexByte(" \t\r\n", b[3]) >= 0)
 }
 
 // skipQuoted returns the offset of the quote that closes the scalar

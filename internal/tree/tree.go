@@ -11,10 +11,14 @@ import (
 // any input of oci-sbx's 16 MiB limit to well under a second and 256 MiB.
 // The YAML parser needs about 30 bytes of memory per byte it reads, so a
 // YAML document also has a size limit, far above any real profile's.
+// The parser's time also grows with the square of the number of documents
+// in a stream (12,000 short documents took 3 s), and a profile is one
+// document (a few for a list of resources).
 const (
-	MaxDepth    = 100
-	MaxValues   = 50_000
-	MaxYAMLSize = 2 << 20
+	MaxDepth     = 100
+	MaxValues    = 50_000
+	MaxYAMLSize  = 2 << 20
+	MaxDocuments = 64
 )
 
 // Kind is the type of a value.
@@ -142,6 +146,10 @@ func tooDeep(p Pos, off int) *Error {
 
 func tooLarge() *Error {
 	return &Error{Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("a YAML document larger than %d MiB", MaxYAMLSize>>20)}
+}
+
+func tooManyDocs(p Pos, off int) *Error {
+	return &Error{Pos: p, Offset: off, Msg: fmt.Sprintf("more than %d YAML documents in one file", MaxDocuments)}
 }
 
 func tooMany(p Pos, off int) *Error {

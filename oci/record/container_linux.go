@@ -18,11 +18,14 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
-	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // Recording a container: its linux.seccomp becomes a recording filter
@@ -150,12 +153,12 @@ func ContainerFilterWithin(engine *specs.LinuxSeccomp, socket string, noNewPrivi
 
 // runcUnobserved is write and what runc calls after loading its filter.
 func runcUnobserved(noNewPrivileges bool) []string {
-	phase := stage.RuncPrivileged
+	phase := runtimes.RuncPrivileged
 	if noNewPrivileges {
-		phase = stage.RuncNoNewPrivileges
+		phase = runtimes.RuncNoNewPrivileges
 	}
 	out := []string{"write"}
-	for _, n := range stage.Needs(phase) {
+	for _, n := range runtimes.Default().Phase(phase) {
 		if !slices.Contains(out, n.Syscall) {
 			out = append(out, n.Syscall)
 		}
@@ -269,6 +272,8 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
 	rec := &recorder{fd: fd, base: base, rec: NewRecording(), started: true,
 		exes: map[uint32]string{}, cacheExes: cache}
+	rec.ctx, rec.stop = context.WithCancel(context.Background())
+	defer rec.stop()
 	var served sync.WaitGroup
 	served.Go(rec.serve)
 	done := make(chan struct{})
@@ -276,7 +281,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	select {
 	case <-done:
 	case <-ctx.Done():
-		rec.stop.Store(true)
+		rec.stop()
 		<-done
 	}
 	if rec.err != nil {
@@ -323,7 +328,7 @@ func receiveState(conn *net.UnixConn) (*specs.ContainerProcessState, int, error)
 	}
 	fd := fds[i]
 	closeAll(fd)
-	if !isListener(fd) {
+	if notify.CheckListener(fd) != nil {
 		unix.Close(fd)
 		return nil, -1, errors.New("the descriptor runc sent is not a seccomp listener")
 	}

@@ -20,6 +20,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
@@ -215,9 +217,11 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 
 	setup := time.Since(began)
 	rec := &recorder{
-		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid),
+		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid), self: selfPath(self),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
 	}
+	rec.ctx, rec.stop = context.WithCancel(context.Background())
+	defer rec.stop()
 	var served sync.WaitGroup
 	served.Go(rec.serve)
 
@@ -240,7 +244,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		linger = 100 * time.Millisecond
 	}
 	res.Leftovers = settle(rec, linger)
-	rec.stop.Store(true)
+	rec.stop()
 	served.Wait()
 	unix.Close(listener)
 	res.Notifications = rec.count.Load()
@@ -311,7 +315,7 @@ func takeListener(pid int, lines <-chan string) (int, error) {
 	for wait := 10 * time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
 		fd, err := unix.PidfdGetfd(pidfd, want, 0)
 		if err == nil {
-			if isListener(fd) {
+			if notify.CheckListener(fd) == nil {
 				unix.CloseOnExec(fd)
 				return fd, nil
 			}
@@ -485,14 +489,16 @@ type recorder struct {
 	base  *Base
 	rec   *Recording
 	check func(Call, string)
-	child int32 // the init child, until it execs the program
+	child int32  // the init child, until it execs the program
+	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
 	started   bool // the init child's handshake was seen
 	exes      map[uint32]string
 	cacheExes bool
 	checked   map[Call]bool
 
-	stop  atomic.Bool
+	ctx   context.Context // done when stop is called
+	stop  context.CancelFunc
 	hup   atomic.Bool
 	count atomic.Uint64
 	err   error
@@ -514,50 +520,35 @@ func (b *Base) allowsExec() bool {
 	return false
 }
 
+// serve answers the notifications of the recording filter with notify's
+// one loop: every call runs (continue), after it is noted. It ends when no
+// task holds the filter any more (hup) or when stop is called.
 func (r *recorder) serve() {
-	var n notif
-	pfd := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
-	for {
-		pfd[0].Revents = 0
-		k, err := unix.Poll(pfd, 50)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			r.err = fmt.Errorf("waiting for notifications: %w", err)
-			return
-		}
-		if k == 0 || pfd[0].Revents&unix.POLLIN == 0 {
-			if pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
-				r.hup.Store(true)
-				return
-			}
-			if r.stop.Load() {
-				return
-			}
-			continue
-		}
-		if err := recv(r.fd, &n); err != nil {
-			if err == unix.ENOENT || err == unix.EINTR {
-				continue // the caller died before we got to it
-			}
-			r.err = fmt.Errorf("receiving a notification: %w", err)
-			return
-		}
+	err := notify.Serve(r.ctx, r.fd, func(n *notify.Notif) notify.Answer {
 		r.count.Add(1)
-		r.handle(&n)
-		if err := proceed(r.fd, n.id); err != nil {
-			r.err = fmt.Errorf("answering a notification: %w", err)
-			return
-		}
+		r.handle(n)
+		return notify.Answer{Continue: true, Done: func(err error) {
+			// ENOENT: the caller died meanwhile (a fatal signal), the
+			// normal end of that notification.
+			if err != nil && !errors.Is(err, unix.ENOENT) && r.err == nil {
+				r.err = fmt.Errorf("answering a notification: %w", err)
+				r.stop()
+			}
+		}}
+	})
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("receiving notifications: %w", err)
+	}
+	if r.ctx.Err() == nil {
+		r.hup.Store(true)
 	}
 }
 
-func (r *recorder) handle(n *notif) {
-	nr := uint32(n.nr)
-	arch, ok := archOf(n.arch, nr)
+func (r *recorder) handle(n *notify.Notif) {
+	nr := uint32(n.Data.Nr)
+	arch, ok := archOf(n.Data.Arch, nr)
 	if !ok {
-		arch = fmt.Sprintf("audit-%#x", n.arch)
+		arch = fmt.Sprintf("audit-%#x", n.Data.Arch)
 	}
 	name := ""
 	if ok {
@@ -567,19 +558,28 @@ func (r *recorder) handle(n *notif) {
 	if !r.started {
 		// Until the init child's handshake, its calls are oci-sbx's own
 		// (a signal's return, say).
-		if int32(n.pid) == r.child && nr == handshakeNr {
+		if int32(n.Pid) == r.child && nr == handshakeNr {
 			r.started = true
 		}
 		return
 	}
-	if r.base.Allows(arch, nr, n.args) {
+	if r.base.Allows(arch, nr, n.Data.Args) {
 		return
 	}
 	exe := r.exe(n)
+	if r.child != 0 && int32(n.Pid) == r.child {
+		// Between the handshake and its execve the init child is still
+		// oci-sbx (a preemption signal's rt_sigreturn can come then):
+		// only the execve itself is the program's.
+		if !exec && r.self != "" && exe == r.self {
+			return
+		}
+		r.child = 0 // its execve, or the program already runs
+	}
 	if r.check != nil {
 		c := Call{Arch: arch, Nr: nr}
 		for i, s := range chosenArgs[name] {
-			c.Values[i] = n.args[s.index] & s.mask
+			c.Values[i] = n.Data.Args[s.index] & s.mask
 		}
 		if r.checked == nil {
 			r.checked = map[Call]bool{}
@@ -589,32 +589,32 @@ func (r *recorder) handle(n *notif) {
 			r.check(c, exe)
 		}
 	}
-	r.rec.Add(arch, nr, n.args, exe)
+	r.rec.Add(arch, nr, n.Data.Args, exe)
 	switch {
 	case exec:
 		// The caller's executable changes once the call runs.
 		clear(r.exes)
 	case name == "exit" || name == "exit_group":
-		delete(r.exes, n.pid)
+		delete(r.exes, n.Pid)
 	}
 }
 
 // exe names the executable of a notified caller.
-func (r *recorder) exe(n *notif) string {
+func (r *recorder) exe(n *notify.Notif) string {
 	if r.cacheExes {
-		if e, ok := r.exes[n.pid]; ok {
+		if e, ok := r.exes[n.Pid]; ok {
 			return e
 		}
 	}
-	e, err := os.Readlink("/proc/" + strconv.FormatUint(uint64(n.pid), 10) + "/exe")
-	if err != nil || !idValid(r.fd, n.id) {
+	e, err := os.Readlink("/proc/" + strconv.FormatUint(uint64(n.Pid), 10) + "/exe")
+	if err != nil || !notify.IDValid(r.fd, n.ID) {
 		return "?"
 	}
 	if r.cacheExes {
 		if len(r.exes) > 1<<14 {
 			clear(r.exes)
 		}
-		r.exes[n.pid] = e
+		r.exes[n.Pid] = e
 	}
 	return e
 }
@@ -684,4 +684,12 @@ func stdio(in io.Reader, out, errw io.Writer) (files []*os.File, wait func(), er
 		}
 	}
 	return files, wait, nil
+}
+
+// selfPath is an executable's path as /proc/PID/exe shows it.
+func selfPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return p
 }

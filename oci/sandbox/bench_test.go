@@ -26,6 +26,11 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/cache"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/program"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -38,7 +43,7 @@ import (
 // in an order that rotates from round to round, and the table shows the
 // median over the rounds of each round's ratio, so that the load of a
 // shared machine cancels out. Instruction counts come from the programs
-// runc loads (ExportBPF) run in filter's interpreter: deterministic.
+// runc loads (package program) run in filter's interpreter: deterministic.
 //
 //	go test -tags seccomp -run '^$' -bench Cost -benchtime 1x ./oci/sandbox/
 //
@@ -142,12 +147,12 @@ func benchLoad(mode string) (int64, error) {
 		return time.Since(start).Nanoseconds(), nil
 	case "cache":
 		start := time.Now()
-		p, err := cachedProgram(context.Background(), ic.Seccomp)
+		p, err := cache.Get(context.Background(), ic.Seccomp)
 		if err != nil {
 			return 0, err
 		}
-		fprog := unix.SockFprog{Len: uint16(len(p.raw) / unix.SizeofSockFilter), Filter: (*unix.SockFilter)(unsafe.Pointer(&p.raw[0]))}
-		if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(p.flags), uintptr(unsafe.Pointer(&fprog))); e != 0 {
+		fprog := unix.SockFprog{Len: uint16(len(p.Raw) / unix.SizeofSockFilter), Filter: (*unix.SockFilter)(unsafe.Pointer(&p.Raw[0]))}
+		if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, uintptr(p.Flags), uintptr(unsafe.Pointer(&fprog))); e != 0 {
 			return 0, e
 		}
 		return time.Since(start).Nanoseconds(), nil
@@ -214,7 +219,7 @@ func newHarness(b *testing.B) *harness {
 	h.ocisbx = filepath.Join(h.dir, "oci-sbx")
 	h.build(root, h.probe, false, "./testdata/probe")
 	// As make build builds it: static.
-	h.build(root, h.ocisbx, true, "-tags", "seccomp netgo osusergo", "-ldflags", `-extldflags "-static -Wl,-e,sbx_start"`, "./cmd/oci-sbx")
+	h.build(root, h.ocisbx, true, append(testutil.StaticBuildArgs(b), "./cmd/oci-sbx")...)
 	h.strue = h.staticC("true", "int main(void) { return 0; }\n")
 	h.sexec = h.staticC("exec", noLibC+execC, "-nostdlib")
 	h.sload = h.staticC("loadexec", noLibC+loadExecC, "-nostdlib")
@@ -363,7 +368,7 @@ func (h *harness) build(root, out string, cgo bool, args ...string) {
 // "flags": [], as the OCI files oci-sbx writes do.
 func (h *harness) profile(name string, s *specs.LinuxSeccomp, calls []call) *profile {
 	s.Flags = []specs.LinuxSeccompFlag{}
-	raw, err := ExportBPF(context.Background(), s)
+	raw, err := program.Export(context.Background(), s)
 	if err != nil {
 		h.b.Fatalf("%s: %v", name, err)
 	}
@@ -539,7 +544,7 @@ func (h *harness) target(ok bool, format string, args ...any) {
 
 // benchLoadOnce runs the helper child once and returns its nanoseconds.
 func (h *harness) benchLoadOnce(mode string, s *specs.LinuxSeccomp) float64 {
-	data, err := encodeInitConfig(&initConfig{Seccomp: s})
+	data, err := encodeInitConfig(&initConfig{Profile: loader.Wire(s)})
 	if err != nil {
 		h.b.Fatal(err)
 	}
@@ -579,7 +584,7 @@ func (h *harness) compileRows() []row {
 	}
 	// Warm: from the cache the harness filled while exporting.
 	for _, p := range []*profile{docker, h.docker3} {
-		if _, err := cachedProgram(context.Background(), p.s); err != nil {
+		if _, err := cache.Get(context.Background(), p.s); err != nil {
 			h.b.Fatal(err)
 		}
 		fns = append(fns, func() float64 { return h.benchLoadOnce("cache", p.s) })
@@ -759,7 +764,7 @@ func (h *harness) launchFiled() bool {
 	}
 	for _, e := range list {
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err == nil && bytes.HasPrefix(data, []byte(launchMagic)) {
+		if err == nil && bytes.HasPrefix(data, []byte(launchEntryMagic)) {
 			return true
 		}
 	}

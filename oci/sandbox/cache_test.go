@@ -19,12 +19,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/cache"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
@@ -79,29 +81,34 @@ func readBack(pid int) ([]byte, uint64, error) {
 	return prog, md.Flags, nil
 }
 
+// readFilter reads the newest filter of a stopped tracee.
+func readFilter(pid int) ([]byte, error) {
+	n, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, 0, 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	buf := make([]byte, n*uintptr(unix.SizeofSockFilter))
+	m, _, e := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SECCOMP_GET_FILTER, uintptr(pid), 0, uintptr(unsafe.Pointer(&buf[0])), 0, 0)
+	if e != 0 {
+		return nil, e
+	}
+	return buf[:m*uintptr(unix.SizeofSockFilter)], nil
+}
+
 // useCache points Run at a cache directory: "" a fresh one, "off" none.
 func useCache(t *testing.T, dir string) {
 	t.Helper()
 	if dir == "" {
-		dir = privateDir(t)
+		dir = testutil.PrivateDir(t)
 	}
 	t.Setenv(CacheEnv, dir)
-}
-
-// privateDir returns a new directory of root's with mode 0700.
-func privateDir(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.Chmod(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 type counts struct{ hits, compiles, rejected, stores int64 }
 
 func cacheCounts() counts {
-	return counts{cacheStats.hits.Load(), cacheStats.compiles.Load(), cacheStats.rejected.Load(), cacheStats.stores.Load()}
+	c := cache.Stats()
+	return counts{c.Hits, c.Compiles, c.Rejected, c.Stores}
 }
 
 func (c counts) minus(d counts) counts {
@@ -121,24 +128,11 @@ func runSyscalls(t *testing.T, s *specs.LinuxSeccomp) string {
 	return out
 }
 
-func entries(t *testing.T, dir string) []string {
-	t.Helper()
-	list, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range list {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
 // TestCacheColdWarm: the first run compiles and stores the program, the
 // second loads it without compiling, and both filter alike.
 func TestCacheColdWarm(t *testing.T) {
-	requireRoot(t)
-	dir := privateDir(t)
+	testutil.RequireRoot(t)
+	dir := testutil.PrivateDir(t)
 	useCache(t, dir)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
@@ -150,7 +144,7 @@ func TestCacheColdWarm(t *testing.T) {
 	if got := cacheCounts().minus(before); got != (counts{compiles: 1, stores: 1}) {
 		t.Errorf("cold run: cache did %+v, want one compile and one store", got)
 	}
-	if names := entries(t, dir); len(names) != 1 {
+	if names := testutil.Entries(t, dir); len(names) != 1 {
 		t.Fatalf("cache holds %q, want one entry", names)
 	}
 
@@ -161,122 +155,15 @@ func TestCacheColdWarm(t *testing.T) {
 	if got := cacheCounts().minus(before); got != (counts{hits: 1}) {
 		t.Errorf("warm run: cache did %+v, want one hit and no compile", got)
 	}
-	if got, err := CacheDir(); got != dir || err != nil {
-		t.Errorf("CacheDir() = %q, %v; want %q", got, err, dir)
-	}
-}
-
-// TestCacheTampered: an entry that fails any check is rebuilt, never
-// loaded, and the run still gets the right filter.
-func TestCacheTampered(t *testing.T) {
-	requireRoot(t)
-	s := deny(unix.EPERM, "getppid")
-	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
-	other := deny(unix.EACCES, "getppid")
-
-	for _, tc := range []struct {
-		name   string
-		tamper func(t *testing.T, dir, entry string)
-	}{
-		{"flipped byte", func(t *testing.T, dir, entry string) {
-			edit(t, entry, func(b []byte) []byte {
-				i := bytes.Index(b, []byte("\nprogram ")) + 20
-				b[i] ^= 0x40
-				return b
-			})
-		}},
-		{"truncated", func(t *testing.T, dir, entry string) {
-			edit(t, entry, func(b []byte) []byte { return b[:len(b)-30] })
-		}},
-		{"another profile's entry", func(t *testing.T, dir, entry string) {
-			// Compiled for a profile that denies with EACCES, renamed
-			// to this profile's name: valid, but for another key.
-			useCache(t, "")
-			runSyscalls(t, other)
-			src := entries(t, os.Getenv(CacheEnv))[0]
-			data, err := os.ReadFile(filepath.Join(os.Getenv(CacheEnv), src))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Setenv(CacheEnv, dir)
-			edit(t, entry, func([]byte) []byte { return data })
-		}},
-		{"consistent checksum, invalid program", func(t *testing.T, dir, entry string) {
-			k, err := cacheKey(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			// A jump past the end: the kernel would refuse it.
-			bad := make([]byte, 16)
-			binary.NativeEndian.PutUint16(bad[0:], 0x05) // ja
-			binary.NativeEndian.PutUint32(bad[4:], 7)
-			binary.NativeEndian.PutUint16(bad[8:], 0x06) // ret
-			edit(t, entry, func([]byte) []byte { return encodeProgram(k.text, bad) })
-		}},
-		{"symlink", func(t *testing.T, dir, entry string) {
-			target := filepath.Join(t.TempDir(), "entry")
-			if err := os.Rename(entry, target); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(target, entry); err != nil {
-				t.Fatal(err)
-			}
-		}},
-		{"readable by others", func(t *testing.T, dir, entry string) {
-			if err := os.Chmod(entry, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := privateDir(t)
-			useCache(t, dir)
-			runSyscalls(t, s)
-			entry := filepath.Join(dir, entries(t, dir)[0])
-			good, err := os.ReadFile(entry)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.tamper(t, dir, entry)
-
-			before := cacheCounts()
-			if out := runSyscalls(t, s); out != want {
-				t.Errorf("got %q, want %q", out, want)
-			}
-			if got := cacheCounts().minus(before); got != (counts{rejected: 1, compiles: 1, stores: 1}) {
-				t.Errorf("cache did %+v, want the entry rejected and rebuilt", got)
-			}
-			fi, err := os.Lstat(entry)
-			if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
-				t.Fatalf("rebuilt entry: %v, %v", fi, err)
-			}
-			k, err := cacheKey(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rebuilt, _ := os.ReadFile(entry)
-			if _, err := decodeProgram(rebuilt, k.text); err != nil || !bytes.Equal(rebuilt, good) {
-				t.Errorf("rebuilt entry differs from the first (%v)", err)
-			}
-		})
-	}
-}
-
-func edit(t *testing.T, path string, f func([]byte) []byte) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, f(data), 0o600); err != nil {
-		t.Fatal(err)
+	if got, err := cache.Dir(); got != dir || err != nil {
+		t.Errorf("cache.Dir() = %q, %v; want %q", got, err, dir)
 	}
 }
 
 // TestCacheDirRefused: a cache directory others could write to, or
 // reached through a symlink, is not used; runs compile instead.
 func TestCacheDirRefused(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	for _, tc := range []struct {
@@ -285,7 +172,7 @@ func TestCacheDirRefused(t *testing.T) {
 		msg   string
 	}{
 		{"symlink", func(t *testing.T) (string, string) {
-			real := privateDir(t)
+			real := testutil.PrivateDir(t)
 			link := filepath.Join(t.TempDir(), "cache")
 			if err := os.Symlink(real, link); err != nil {
 				t.Fatal(err)
@@ -304,21 +191,21 @@ func TestCacheDirRefused(t *testing.T) {
 			return filepath.Join(link, "cache"), filepath.Join(real, "cache")
 		}, "symlink"},
 		{"world-writable", func(t *testing.T) (string, string) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			if err := os.Chmod(dir, 0o777); err != nil {
 				t.Fatal(err)
 			}
 			return dir, dir
 		}, "mode 0777"},
 		{"group-readable", func(t *testing.T) (string, string) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			if err := os.Chmod(dir, 0o750); err != nil {
 				t.Fatal(err)
 			}
 			return dir, dir
 		}, "mode 0750"},
 		{"not root's", func(t *testing.T) (string, string) {
-			dir := privateDir(t)
+			dir := testutil.PrivateDir(t)
 			if err := os.Chown(dir, 65534, 65534); err != nil {
 				t.Fatal(err)
 			}
@@ -328,7 +215,7 @@ func TestCacheDirRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, real := tc.setup(t)
 			useCache(t, dir)
-			if _, err := CacheDir(); err == nil || !strings.Contains(err.Error(), tc.msg) {
+			if _, err := cache.Dir(); err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("CacheDir: %v, want an error saying %q", err, tc.msg)
 			}
 			before := cacheCounts()
@@ -338,15 +225,15 @@ func TestCacheDirRefused(t *testing.T) {
 			if got := cacheCounts().minus(before); got != (counts{}) {
 				t.Errorf("cache did %+v, want nothing", got)
 			}
-			if names := entries(t, real); len(names) != 0 {
+			if names := testutil.Entries(t, real); len(names) != 0 {
 				t.Errorf("entries %q were written", names)
 			}
 		})
 	}
 	t.Run("off", func(t *testing.T) {
 		useCache(t, "off")
-		if _, err := CacheDir(); !errors.Is(err, errCacheOff) {
-			t.Errorf("CacheDir: %v, want %v", err, errCacheOff)
+		if _, err := cache.Dir(); err == nil || !strings.Contains(err.Error(), "switched off") {
+			t.Errorf("cache.Dir: %v, want it switched off", err)
 		}
 	})
 }
@@ -355,7 +242,7 @@ func TestCacheDirRefused(t *testing.T) {
 // Docker's default profile back from the kernel: the warm start loads
 // exactly what runc's loader loads, with the same flags.
 func TestWarmProgramIsRuncs(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	docker, err := convert.Builtin("docker-default", convert.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +260,7 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 		{"log flag", logged, unix.SECCOMP_FILTER_FLAG_LOG},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			want, err := ExportBPF(context.Background(), tc.s)
+			want, err := program.Export(context.Background(), tc.s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -467,7 +354,7 @@ func loadedProgram(t *testing.T, s *specs.LinuxSeccomp) loaded {
 // process — seccomp mode, no_new_privs, user, descriptors, exit status,
 // a seccomp kill — is the same.
 func TestPathsAgree(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	leak, err := unix.Open(filepath.Join(t.TempDir(), "leak"), unix.O_RDWR|unix.O_CREAT, 0o600)
 	if err != nil {
 		t.Fatal(err)
@@ -515,7 +402,7 @@ var pipeInode = regexp.MustCompile(`pipe:\[\d+\]`)
 // TestLoaderCheckFromProgram: with the program in hand, the loader check
 // runs it in userspace and comes to the probe child's verdicts.
 func TestLoaderCheckFromProgram(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	for _, dir := range []string{"", "off"} {
 		useCache(t, dir)
 		for _, tc := range []struct {
@@ -534,27 +421,6 @@ func TestLoaderCheckFromProgram(t *testing.T) {
 			if !errors.As(err, &le) || le.Outcome != tc.outcome {
 				t.Errorf("cache %q: got %v, want a LoaderError that %s", dir, err, tc.outcome)
 			}
-		}
-	}
-}
-
-func TestEntryEncoding(t *testing.T) {
-	key := []byte("build x\nprofile {}\n")
-	prog := []byte("\x06\x00\x00\x00\x00\x00\xff\x7f")
-	entry := encodeProgram(key, prog)
-	if got, err := decodeProgram(entry, key); err != nil || !bytes.Equal(got, prog) {
-		t.Fatalf("round trip: %q, %v", got, err)
-	}
-	for name, bad := range map[string][]byte{
-		"empty":        {},
-		"other key":    encodeProgram([]byte("build y\nprofile {}\n"), prog),
-		"no newline":   entry[:len(entry)-1],
-		"extra byte":   append(append([]byte{}, entry...), 'x'),
-		"bad checksum": bytes.Replace(entry, prog, []byte("\x06\x00\x00\x00\x00\x00\xff\x7e"), 1),
-		"bad magic":    append([]byte("x"), entry...),
-	} {
-		if _, err := decodeProgram(bad, key); !errors.Is(err, errCorrupt) {
-			t.Errorf("%s: got %v, want errCorrupt", name, err)
 		}
 	}
 }
@@ -629,7 +495,7 @@ func seccompField(off uint32) string {
 // loads, so it never runs the filter; the ones that cannot are exactly
 // those allowed only under argument conditions.
 func TestAllowedSyscallsCached(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	native := syscalls.NativeArch()
 	audit, err := filter.AuditArch(native)
 	if err != nil {
@@ -645,7 +511,7 @@ func TestAllowedSyscallsCached(t *testing.T) {
 	}
 	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": deny(unix.EPERM, "openat", "connect")} {
 		t.Run(name, func(t *testing.T) {
-			raw, err := ExportBPF(context.Background(), s)
+			raw, err := program.Export(context.Background(), s)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -677,76 +543,5 @@ func TestAllowedSyscallsCached(t *testing.T) {
 				t.Fatal("no syscall allowed")
 			}
 		})
-	}
-}
-
-// TestBuildID: the build ID in the cache key is the one the go command
-// reads from the binary.
-// TestHostKey: launch.c reads this build's Go build ID from the mapped
-// notes as the toolchain wrote it, and names the libseccomp and kernel in use.
-func TestHostKey(t *testing.T) {
-	host, err := hostKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("go", "tool", "buildid", self(t)).Output()
-	if err != nil {
-		t.Fatalf("go tool buildid: %v", err)
-	}
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		t.Fatal(err)
-	}
-	major, minor, micro := libseccomp.GetLibraryVersion()
-	api, _ := libseccomp.GetAPI()
-	want := fmt.Sprintf("build %x\nlibseccomp %d.%d.%d\nkernel %s\nlibseccomp-api %d\n",
-		strings.TrimSpace(string(out)), major, minor, micro, unix.ByteSliceToString(uts.Release[:]), api)
-	if host != want {
-		t.Errorf("host key\n%s\nwant\n%s", host, want)
-	}
-}
-
-// TestCacheTrimmed: a store keeps the newest cacheMaxEntries entries and
-// removes what writers killed mid-write left, once it is old.
-func TestCacheTrimmed(t *testing.T) {
-	dir := privateDir(t)
-	old := time.Now().Add(-2 * time.Hour)
-	for i := range cacheMaxEntries + 4 {
-		name := filepath.Join(dir, fmt.Sprintf("%064x", i))
-		if err := os.WriteFile(name, []byte("x"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		at := old.Add(time.Duration(i) * time.Second) // 0 is the oldest
-		if err := os.Chtimes(name, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stale := filepath.Join(dir, fmt.Sprintf(".%064x.tmp-0123456789ab", 7))
-	if err := os.WriteFile(stale, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(stale, old, old); err != nil {
-		t.Fatal(err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	newest := fmt.Sprintf("%064x", 1<<20)
-	if err := writeEntry(d, newest, encodeProgram([]byte("key"), make([]byte, 8))); err != nil {
-		t.Fatal(err)
-	}
-	names := entries(t, dir)
-	if len(names) != cacheMaxEntries {
-		t.Fatalf("%d files left, want %d", len(names), cacheMaxEntries)
-	}
-	for _, gone := range []string{fmt.Sprintf("%064x", 0), fmt.Sprintf("%064x", 4), filepath.Base(stale)} {
-		if slices.Contains(names, gone) {
-			t.Errorf("%s is still there", gone)
-		}
-	}
-	if !slices.Contains(names, newest) || !slices.Contains(names, fmt.Sprintf("%064x", 5)) {
-		t.Errorf("the newest entries went")
 	}
 }

@@ -5,20 +5,22 @@
 // than the profile.
 //
 // The filter is loaded in a child process, never in the caller: Run starts
-// its own executable again in a hidden init mode (like "runc init"), sends
-// it the profile over a socket, and the child locks its OS thread, sets
+// its own executable again in a hidden init mode (like "runc init", entered
+// by Init, which the binary's main calls first), sends it the profile over
+// a socket, and the child locks its OS thread, sets
 // no_new_privs when asked, marks every inherited descriptor above 2
 // close-on-exec, loads the filter and calls execve on that same thread.
 // runc never loads with TSYNC, so the filter covers only the calling thread,
 // and only a thread that loads and then execs hands it on reliably.
 //
-// As root, the program runc's loader produced is kept in a cache
-// (/var/cache/oci-sbx, root-owned, each entry verified before use); a warm
-// run loads that exact program from a small vfork'ed C child that does the
-// same steps in the same order, without starting Go or libseccomp again.
+// As root, the program runc's loader produced (package program) is kept in
+// a cache (package cache: /var/cache/oci-sbx, root-owned, each entry
+// verified before use); a warm run loads that exact program from a small
+// vfork'ed C child that does the same steps in the same order, without
+// starting Go or libseccomp again.
 //
-// A binary that imports this package also starts with the launcher
-// (launch.c), a C constructor that runs before the Go runtime: for an
+// A binary that imports this package also starts with the cache's launcher
+// (launch.c), C code that runs before the Go runtime: for an
 // `exec --profile FILE [--] CMD` command line whose program the cache holds
 // under a launch entry, it does those steps in its own process and replaces
 // itself with CMD. Run files the launch entries (Config.Launch).
@@ -27,12 +29,13 @@
 // signal, a seccomp kill with the syscall that caused it (from the kernel's
 // audit record in /dev/kmsg when readable), and, with Config.Report, every
 // syscall the profile denies with an errno. For the report the errno rules
-// are loaded as SCMP_ACT_NOTIFY and the parent answers each notification
-// with the configured errno, never with "continue", so the decision cannot
-// be raced. runc's limits hold: neither write nor the default action can be
-// turned into notifications, so those denials are not reported.
+// are loaded as SCMP_ACT_NOTIFY (notify.ForReport, the policy the seccomp
+// agent follows too) and the parent answers each notification with the
+// configured errno in notify.Serve, never with "continue", so the decision
+// cannot be raced. runc's limits hold: neither write nor the default action
+// can be turned into notifications, so those denials are not reported.
 //
-// This is the only package of oci-sbx that uses cgo, libseccomp and runc's
-// libcontainer. It needs the seccomp build tag and cgo; without them Run
-// returns ErrUnsupported.
+// Like the other packages of oci-sbx that use cgo, libseccomp and runc's
+// libcontainer (loader, program, late), it needs the seccomp build tag and
+// cgo; without them Run returns ErrUnsupported.
 package sandbox

@@ -3,13 +3,11 @@
 package sandbox
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -17,38 +15,21 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
-	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 )
 
-// init enters the init mode before main runs, so every program that links
-// this package (oci-sbx, and test binaries) can serve as its own init.
-func init() {
-	if len(os.Args) != 1 || os.Args[0] != initArg0 {
-		return
-	}
-	v, ok := os.LookupEnv(initEnv)
-	if !ok {
-		return
-	}
-	// Locked in init, the main goroutine stays on the main thread: the
-	// filter is loaded on this thread and execve runs on it too.
-	runtime.LockOSThread()
-	os.Exit(initMain(v))
-}
+// Init enters the init mode when this process is the init child that Run
+// started, and then never returns: it loads the filter and execs the
+// program, like "runc init". Otherwise it returns at once. A binary that
+// calls Run calls Init first thing in main (or in TestMain), so that it
+// can serve as its own init child.
+func Init() { loader.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
 
 // initMain loads the filter and execs the program; it returns only on
 // failure, with the exit status for the child.
-func initMain(v string) int {
-	fd, err := strconv.Atoi(v)
-	var st unix.Stat_t
-	if err != nil || fd < 3 || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		fmt.Fprintf(os.Stderr, "oci-sbx init: %s does not name a socket; this mode is for oci-sbx's own use\n", initEnv)
-		return 125
-	}
-	// runc's loader logs through logrus; the program's stderr is not the
-	// place for it.
-	logrus.SetOutput(io.Discard)
+func initMain(fd int) int {
 	if err := initRun(fd); err != nil {
 		var ee *ExecError
 		var errno unix.Errno
@@ -72,7 +53,7 @@ func initRun(sock int) error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
-	} else if cfg.Seccomp != nil && !hasCapSysAdmin() {
+	} else if cfg.Seccomp != nil && !loader.HasCapSysAdmin() {
 		return fmt.Errorf("loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN, which uid %d lacks: set no_new_privs (noNewPrivileges)", os.Getuid())
 	}
 	// Nothing but stdio may reach the program. close_range marks the
@@ -140,44 +121,17 @@ func initRun(sock int) error {
 }
 
 func readInitConfig(sock int) (*initConfig, error) {
-	var data []byte
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := unix.Read(sock, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading the init config: %w", err)
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("reading the init config: %w", io.ErrUnexpectedEOF)
-		}
-		data = append(data, buf[:n]...)
-		if bytes.HasSuffix(data, []byte("\n")) {
-			break
-		}
+	var ic initConfig
+	if err := loader.ReadLine(sock, &ic); err != nil {
+		return nil, fmt.Errorf("reading the init config: %w", err)
 	}
-	cfg, err := decodeInitConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("decoding the init config: %w", err)
-	}
-	return cfg, nil
+	ic.Seccomp = ic.Spec()
+	return &ic, nil
 }
 
-// hasCapSysAdmin reports whether CAP_SYS_ADMIN is in the effective set.
 // atFdcwd is AT_FDCWD in a variable: a negative constant does not convert
 // to uintptr.
 var atFdcwd = unix.AT_FDCWD
-
-func hasCapSysAdmin() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
-}
 
 // cloexecFrom marks descriptors from min on close-on-exec one by one, for
 // kernels without close_range (before 5.11).

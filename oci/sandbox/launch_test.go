@@ -5,43 +5,27 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
 
+// launchEntryMagic starts a launch entry (launch.h's SBX_LAUNCH_MAGIC).
+const launchEntryMagic = "oci-sbx launch entry 1\n"
+
 // notLaunched is what this test binary prints when the launcher left a
 // command line to the Go code (TestMain).
 const notLaunched = "not launched"
-
-func TestLaunchCacheConfig(t *testing.T) {
-	if launchCacheEnv != CacheEnv || launchCacheDir != DefaultCacheDir {
-		t.Errorf("launch.h has %s=%s, cache_config.go %s=%s", launchCacheEnv, launchCacheDir, CacheEnv, DefaultCacheDir)
-	}
-}
-
-func TestLaunchSHA256(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range append([]int{0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 100_000}, r.IntN(5000), r.IntN(5000)) {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		if got, want := sha256C(b), sha256.Sum256(b); got != want {
-			t.Errorf("%d bytes: launch.c's SHA-256 %x, want %x", n, got, want)
-		}
-	}
-}
 
 // launcher runs this test binary as `exec ARGS…` — the launcher's command
 // line — with one descriptor it must not pass on. The program is this
@@ -131,21 +115,21 @@ func writeProfile(t *testing.T, s *specs.LinuxSeccomp) string {
 // before the Go runtime, in place of the Go code; every other command line,
 // and every entry that fails a check, is left to the Go code.
 func TestLaunch(t *testing.T) {
-	requireRoot(t)
-	cache := privateDir(t)
-	useCache(t, cache)
+	testutil.RequireRoot(t)
+	cacheDir := testutil.PrivateDir(t)
+	useCache(t, cacheDir)
 	s := deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
 	l := &launcher{t: t, profile: profile, env: []string{"SANDBOX_TEST_CODE=7"}}
 
 	l.notLaunched("cold", "--profile", profile, "--", self(t))
-	before := cacheStats.launches.Load()
+	before := cache.Stats().Launches
 	fileLaunchEntry(t, s, profile, Config{NoNewPrivileges: true})
-	if got := cacheStats.launches.Load() - before; got != 1 {
+	if got := cache.Stats().Launches - before; got != 1 {
 		t.Fatalf("Run filed %d launch entries, want 1", got)
 	}
 	fileLaunchEntry(t, s, profile, Config{NoNewPrivileges: true})
-	if got := cacheStats.launches.Load() - before; got != 1 {
+	if got := cache.Stats().Launches - before; got != 1 {
 		t.Errorf("Run filed the same launch entry again")
 	}
 
@@ -169,7 +153,7 @@ func TestLaunch(t *testing.T) {
 		l.dir = filepath.Dir(profile)
 		l.notLaunched("relative FILE", "--profile", filepath.Base(profile), self(t))
 	})
-	for _, v := range []string{"off", "relative/dir", filepath.Join(cache, "elsewhere")} {
+	for _, v := range []string{"off", "relative/dir", filepath.Join(cacheDir, "elsewhere")} {
 		t.Run(CacheEnv+"="+v, func(t *testing.T) {
 			l := *l
 			l.env = append(l.env, CacheEnv+"="+v)
@@ -177,7 +161,7 @@ func TestLaunch(t *testing.T) {
 		})
 	}
 
-	entry := launchEntry(t, cache)
+	entry := launchEntry(t, cacheDir)
 	changes := []struct {
 		what         string
 		change, undo func() error
@@ -188,7 +172,7 @@ func TestLaunch(t *testing.T) {
 		{"checksum byte flipped", func() error { return flipByte(entry, -5) }, func() error { return flipByte(entry, -5) }},
 		{"entry readable by others", func() error { return os.Chmod(entry, 0o644) }, func() error { return os.Chmod(entry, 0o600) }},
 		{"entry a symlink", func() error { return swapForSymlink(entry) }, func() error { return os.Rename(entry+".real", entry) }},
-		{"cache open to others", func() error { return os.Chmod(cache, 0o755) }, func() error { return os.Chmod(cache, 0o700) }},
+		{"cache open to others", func() error { return os.Chmod(cacheDir, 0o755) }, func() error { return os.Chmod(cacheDir, 0o700) }},
 		{"entry truncated", func() error { return truncateBy(entry, 100) }, nil},
 	}
 	for _, c := range changes {
@@ -212,7 +196,7 @@ func TestLaunch(t *testing.T) {
 // TestLaunchNotFiled: Run files no entry when the launcher would not run
 // the program as Run does.
 func TestLaunchNotFiled(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	useCache(t, "")
 	kill := deny(unix.EPERM, "getppid")
 	kill.Syscalls[0].Action = specs.ActKillProcess
@@ -228,9 +212,9 @@ func TestLaunchNotFiled(t *testing.T) {
 		{"an environment", deny(unix.EPERM, "getppid"), Config{NoNewPrivileges: true, Env: []string{"PATH=/usr/bin"}}},
 		{"a directory", deny(unix.EPERM, "getppid"), Config{NoNewPrivileges: true, Dir: "/"}},
 	} {
-		before := cacheStats.launches.Load()
+		before := cache.Stats().Launches
 		fileLaunchEntry(t, c.s, writeProfile(t, c.s), c.c)
-		if got := cacheStats.launches.Load() - before; got != 0 {
+		if got := cache.Stats().Launches - before; got != 0 {
 			t.Errorf("%s: Run filed a launch entry", c.what)
 		}
 	}
@@ -239,7 +223,7 @@ func TestLaunchNotFiled(t *testing.T) {
 // TestLaunchExecError: a program the kernel refuses to execute fails the
 // same way through the launcher as through the Go code.
 func TestLaunchExecError(t *testing.T) {
-	requireRoot(t)
+	testutil.RequireRoot(t)
 	useCache(t, "")
 	s := deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
@@ -262,13 +246,13 @@ func TestLaunchExecError(t *testing.T) {
 }
 
 // launchEntry is the one launch entry in the cache.
-func launchEntry(t *testing.T, cache string) string {
+func launchEntry(t *testing.T, dir string) string {
 	t.Helper()
 	var found []string
-	for _, name := range entries(t, cache) {
-		data, err := os.ReadFile(filepath.Join(cache, name))
-		if err == nil && strings.HasPrefix(string(data), launchMagic) {
-			found = append(found, filepath.Join(cache, name))
+	for _, name := range testutil.Entries(t, dir) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err == nil && strings.HasPrefix(string(data), launchEntryMagic) {
+			found = append(found, filepath.Join(dir, name))
 		}
 	}
 	if len(found) != 1 {

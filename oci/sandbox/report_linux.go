@@ -5,88 +5,51 @@ package sandbox
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
-	"sync/atomic"
 
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
-// reporter answers the notifications of the errno rules that notifyForm
-// turned into notify rules: always with the rule's errno, never with
-// "continue", and it prints one line per denial.
+// reporter decides the notifications of the errno rules that
+// notify.ForReport turned into notify rules: always the rule's errno,
+// never "continue", with one line per denial. notify.Serve runs it.
 type reporter struct {
 	fd      int // the notify listener
 	w       io.Writer
-	errnos  map[string]uint
+	errnos  notify.Errnos
 	initPid int
 	sock    int // the parent's end of the init socket
-	stop    atomic.Bool
 }
 
-func (r *reporter) serve() {
-	native, _ := libseccomp.GetNativeArch()
-	for {
-		pfd := []unix.PollFd{{Fd: int32(r.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(pfd, 100)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		if n == 0 {
-			if r.stop.Load() {
-				return
-			}
-			continue
-		}
-		if pfd[0].Revents&unix.POLLIN == 0 {
-			return // POLLHUP: no task uses the filter any more
-		}
-		req, err := libseccomp.NotifReceive(libseccomp.ScmpFd(r.fd))
-		if err != nil {
-			continue // ENOENT: the task died before we got to it
-		}
-		r.answer(req, native)
-	}
-}
-
-func (r *reporter) answer(req *libseccomp.ScmpNotifReq, native libseccomp.ScmpArch) {
-	name, err := req.Data.Syscall.GetNameByArch(req.Data.Arch)
-	if err != nil {
-		name = "syscall_" + strconv.Itoa(int(req.Data.Syscall))
-	}
-	e, ok := r.errnos[name]
-	if !ok {
-		e = uint(unix.EPERM) // cannot happen; still deny, never continue
-	}
+func (r *reporter) decide(n *notify.Notif) notify.Answer {
+	name := n.Data.SyscallName()
+	e := r.errnos.Answer(name)
 	// Read the arguments while the task is stopped in the call, then make
 	// sure the notification is still live, so that the pid was not reused
 	// while we read its memory.
-	call := notify.FormatCall(int(req.Pid), name, req.Data.Args)
-	if libseccomp.NotifIDValid(libseccomp.ScmpFd(r.fd), req.ID) != nil {
-		return
+	call := notify.FormatCall(int(n.Pid), name, n.Data.Args[:])
+	if !notify.IDValid(r.fd, n.ID) {
+		return notify.Answer{Errno: e} // too late: nothing to report
 	}
 	// The notification names the thread; the report names the process,
 	// as Result.Pid does. The line is written before the answer, so it
 	// comes before anything the program prints about the failed call.
-	pid := notify.Tgid(int(req.Pid))
+	pid := notify.Tgid(int(n.Pid))
 	var b strings.Builder
 	fmt.Fprintf(&b, "denied pid=%d ", pid)
-	if req.Data.Arch != native {
-		fmt.Fprintf(&b, "arch=%v ", req.Data.Arch)
+	if arch := n.Data.ArchName(); arch != syscalls.NativeArch() {
+		fmt.Fprintf(&b, "arch=%s ", arch)
 	}
-	fmt.Fprintf(&b, "%s = %s", call, errnoName(e))
+	fmt.Fprintf(&b, "%s = %s", call, errnoName(uint(e)))
 	if pid == r.initPid && !r.execDone() {
 		b.WriteString(" (oci-sbx init, before execve)")
 	}
 	b.WriteByte('\n')
 	_, _ = io.WriteString(r.w, b.String())
-	_ = libseccomp.NotifRespond(libseccomp.ScmpFd(r.fd), &libseccomp.ScmpNotifResp{ID: req.ID, Error: int32(e)})
+	return notify.Answer{Errno: e}
 }
 
 // execDone reports whether the init child has exec'd: its end of the init

@@ -1,32 +1,20 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os/exec"
 	"syscall"
 
+	"github.com/oci-sbx/oci-sbx/oci/cache"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // ErrUnsupported is returned by a build without cgo and the seccomp tag.
-var ErrUnsupported = errors.New("built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp")
+var ErrUnsupported = loader.ErrUnsupported
 
-// Errors for profiles runc would refuse or mishandle; Check wraps them with
-// the syscall concerned.
-var (
-	// ErrNotifyDefault: runc refuses SCMP_ACT_NOTIFY as the default action.
-	ErrNotifyDefault = errors.New("SCMP_ACT_NOTIFY cannot be the default action: runc refuses it, because its own write to the parent would wait for an agent")
-	// ErrNotifyWrite: runc refuses SCMP_ACT_NOTIFY for write.
-	ErrNotifyWrite = errors.New("SCMP_ACT_NOTIFY cannot be used for write: runc refuses it, because its own write to the parent would wait for an agent")
-	// ErrNotifyAgent: other notify rules need a seccomp agent.
-	ErrNotifyAgent = errors.New("SCMP_ACT_NOTIFY needs a seccomp agent (listenerPath), which oci-sbx exec does not run")
-	// ErrUnknownSyscall: runc silently skips a name libseccomp does not
-	// know, so a deny rule with a typo denies nothing.
-	ErrUnknownSyscall = errors.New("unknown syscall")
-)
+// Supported reports whether this build can load seccomp filters.
+const Supported = loader.Supported
 
 // Config describes one run.
 type Config struct {
@@ -63,8 +51,9 @@ type Config struct {
 
 // Launch is an `oci-sbx exec --profile FILE [--] CMD [ARG...]` command line,
 // with no other flag, as a binary importing this package sees it in its
-// arguments. Such a binary starts with the launcher (launch.c), which runs
-// before the Go runtime: when the cache holds the program for exactly this
+// arguments. Such a binary starts with the launcher (package cache's
+// launch.c), which runs before the Go runtime: when the cache holds the
+// program for exactly this
 // FILE (its name and bytes), this build, libseccomp and kernel, it sets
 // no_new_privs, marks descriptors above 2 close-on-exec, loads the program
 // as runc would and replaces itself with CMD, looked up as Run looks it up.
@@ -75,11 +64,14 @@ type Config struct {
 // profiles with a kill or trap action never launch this way (Run reports
 // the syscall behind a seccomp kill); nor do profiles that keep a dynamic
 // loader from opening libraries, or that read files besides FILE.
-type Launch struct {
-	Profile string // FILE as given
-	Data    []byte // what it held
-	Notes   []byte // what reading it wrote to standard error, repeated on a launch
-}
+type Launch = cache.Launch
+
+// The cache of compiled programs (package cache): CacheEnv moves it or
+// switches it off.
+const (
+	CacheEnv        = cache.Env
+	DefaultCacheDir = cache.DefaultDir
+)
 
 // Credential is a user to run as.
 type Credential struct {
@@ -123,24 +115,9 @@ func (r *Result) String() string {
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }
 
-// ExecError is the program failing to start: not found, or found but not
-// runnable (a directory, no execute permission, not a binary the kernel
-// runs). Callers exit 127 for the first and 126 for the second, as env, sh,
-// Podman and Docker do.
-type ExecError struct {
-	Op   string // "finding" or "executing"
-	Path string // the program as given, or as found
-	Err  error
-}
-
-func (e *ExecError) Error() string { return fmt.Sprintf("%s %q: %v", e.Op, e.Path, e.Err) }
-func (e *ExecError) Unwrap() error { return e.Err }
-
-// NotFound reports whether the program does not exist, rather than
-// existing and failing to run.
-func (e *ExecError) NotFound() bool {
-	return errors.Is(e.Err, fs.ErrNotExist) || errors.Is(e.Err, exec.ErrNotFound)
-}
+// ExecError is the program failing to start (loader.ExecError): callers
+// exit 127 when it was not found and 126 when it could not run.
+type ExecError = loader.ExecError
 
 // LoaderError is returned before running a dynamically linked program whose
 // loader could not open its libraries under the profile.

@@ -20,19 +20,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/oci-sbx/oci-sbx/hooks/notify"
-	"github.com/opencontainers/runc/libcontainer/seccomp"
-	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/cache"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 )
 
-// Supported reports whether this build can load seccomp filters.
-const Supported = true
-
-// The hidden init mode: both the argv[0] and the variable must be present,
-// and the variable names a socket, so a user cannot enter it by accident.
+// The hidden init mode (a loader.Child): both the argv[0] and the variable
+// must be present, and the variable names a socket.
 // The profile itself travels over the socket, never through argv or the
 // environment.
 const (
@@ -43,13 +41,9 @@ const (
 
 // initConfig is what the parent sends the init child, as one JSON line.
 type initConfig struct {
-	Probe   bool                `json:"probe,omitempty"` // load, try ProbeNr, report, exit
-	ProbeNr int                 `json:"probeNr,omitempty"`
-	Seccomp *specs.LinuxSeccomp `json:"seccomp,omitempty"`
-	// EmptyFlags keeps "flags": [] apart from no flags across JSON, which
-	// drops an empty slice: without flags runc adds
-	// SECCOMP_FILTER_FLAG_SPEC_ALLOW, which turns a Spectre mitigation off.
-	EmptyFlags      bool     `json:"emptyFlags,omitempty"`
+	Probe   bool `json:"probe,omitempty"` // load, try ProbeNr, report, exit
+	ProbeNr int  `json:"probeNr,omitempty"`
+	loader.Profile
 	NoNewPrivileges bool     `json:"noNewPrivileges,omitempty"`
 	Path            string   `json:"path"`
 	Args            []string `json:"args"`
@@ -65,86 +59,6 @@ const (
 	msgExec     = "exec "     // execve failed: errno, then the path
 )
 
-// Check reports what runc would refuse in a profile, and deny rules naming
-// a syscall libseccomp does not know (runc skips those silently, so the
-// rule would deny nothing). Allow rules with unknown names are left alone:
-// skipping them only makes the profile stricter, as under runc.
-func Check(s *specs.LinuxSeccomp) error {
-	if s == nil {
-		return nil
-	}
-	if s.DefaultAction == specs.ActNotify {
-		return fmt.Errorf("checking the profile: %w", ErrNotifyDefault)
-	}
-	arches, err := filterArches(s)
-	if err != nil {
-		return fmt.Errorf("checking the profile: %w", err)
-	}
-	var agent string
-	for _, rule := range s.Syscalls {
-		for _, name := range rule.Names {
-			if rule.Action == specs.ActNotify {
-				if name == "write" {
-					return fmt.Errorf("checking the profile: %w", ErrNotifyWrite)
-				}
-				agent = name
-			}
-			if !allows(rule.Action) && !knownSyscall(name, arches) {
-				maj, min, mic := libseccomp.GetLibraryVersion()
-				return fmt.Errorf("checking the profile: %w %q: libseccomp %d.%d.%d does not know it, and runc would skip the rule silently",
-					ErrUnknownSyscall, name, maj, min, mic)
-			}
-		}
-	}
-	if agent != "" {
-		return fmt.Errorf("checking the profile: rule for %q: %w", agent, ErrNotifyAgent)
-	}
-	// runc's own conversion checks actions, operators, flags and
-	// architectures; doing it here fails before anything starts.
-	if _, err := specconv.SetupSeccomp(s); err != nil {
-		return fmt.Errorf("checking the profile: %w", err)
-	}
-	return nil
-}
-
-// allows reports whether an action lets the call run. (SCMP_ACT_TRACE
-// does only with a tracer attached; without one the call fails with
-// ENOSYS.)
-func allows(a specs.LinuxSeccompAction) bool {
-	return a == specs.ActAllow || a == specs.ActLog
-}
-
-// filterArches lists the architectures a filter covers: the profile's and
-// always the native one, as libseccomp adds it.
-func filterArches(s *specs.LinuxSeccomp) ([]libseccomp.ScmpArch, error) {
-	native, err := libseccomp.GetNativeArch()
-	if err != nil {
-		return nil, fmt.Errorf("getting the native architecture: %w", err)
-	}
-	arches := []libseccomp.ScmpArch{native}
-	for _, a := range s.Architectures {
-		name, err := seccomp.ConvertStringToArch(string(a))
-		if err != nil {
-			return nil, fmt.Errorf("converting architecture %q: %w", a, err)
-		}
-		arch, err := libseccomp.GetArchFromString(name)
-		if err != nil {
-			return nil, fmt.Errorf("converting architecture %q: %w", a, err)
-		}
-		arches = append(arches, arch)
-	}
-	return arches, nil
-}
-
-func knownSyscall(name string, arches []libseccomp.ScmpArch) bool {
-	for _, a := range arches {
-		if _, err := libseccomp.GetSyscallFromNameByArch(name, a); err == nil {
-			return true
-		}
-	}
-	return false
-}
-
 // Run runs c.Args under c.Seccomp and waits for it. An error means the
 // program could not be started under the profile; how the program ended is
 // in the Result.
@@ -152,22 +66,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if len(c.Args) == 0 {
 		return nil, errors.New("no command")
 	}
-	if err := Check(c.Seccomp); err != nil {
+	if err := loader.Check(c.Seccomp); err != nil {
 		return nil, err
 	}
 	env := c.Env
 	if env == nil {
 		env = os.Environ()
 	}
-	path, err := lookPath(c.Args[0], env, c.Dir)
+	path, err := loader.LookPath(c.Args[0], env, c.Dir)
 	if err != nil {
 		return nil, err
 	}
 	// Warm start: the program runc compiled for this profile before, from
 	// the cache, loaded by a vfork child instead of a second Go process
-	// (cache_linux.go). The report needs runc's loader for its listener.
+	// (warm_linux.go). The report needs runc's loader for its listener.
 	if c.Report == nil {
-		if p, ok := fastProgram(ctx, c.Seccomp); ok {
+		if p, ok := cache.Lookup(ctx, c.Seccomp); ok {
 			if err := checkLoaderProgram(p, path); err != nil {
 				return nil, err
 			}
@@ -179,12 +93,15 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 
-	ic := initConfig{Seccomp: c.Seccomp, NoNewPrivileges: c.NoNewPrivileges, Path: path, Args: c.Args, Env: env}
-	var errnos map[string]uint
+	ic := initConfig{Profile: loader.Wire(c.Seccomp), NoNewPrivileges: c.NoNewPrivileges, Path: path, Args: c.Args, Env: env}
+	var errnos notify.Errnos
 	if c.Report != nil && c.Seccomp != nil {
-		var notes []string
-		ic.Seccomp, errnos, notes = notifyForm(c.Seccomp)
-		for _, n := range notes {
+		r, err := notify.ForReport(c.Seccomp)
+		if err != nil {
+			return nil, err
+		}
+		ic.Profile, errnos = loader.Wire(r.Profile), r.Errnos
+		for _, n := range r.Notes {
 			fmt.Fprintf(c.Report, "note: %s\n", n)
 		}
 	}
@@ -206,10 +123,14 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		rep     *reporter
 		repDone sync.WaitGroup
 	)
+	// Descendants that outlive the program keep the filter alive; the
+	// report ends with the program.
+	repCtx, repStop := context.WithCancel(context.Background())
+	defer repStop()
 	for line := range p.lines() {
 		switch {
 		case strings.HasPrefix(line, msgListener):
-			if rep != nil || errnos == nil {
+			if rep != nil || len(errnos) == 0 {
 				initErr = errors.New("init sent an unexpected listener")
 				_ = p.cmd.Process.Kill() // it waits for an answer
 				break
@@ -221,7 +142,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 				break
 			}
 			rep.w, rep.errnos = c.Report, errnos
-			repDone.Go(rep.serve)
+			repDone.Go(func() { _ = notify.Serve(repCtx, rep.fd, rep.decide) })
 		case strings.HasPrefix(line, msgError):
 			initErr = errors.New(strings.TrimPrefix(line, msgError))
 		case strings.HasPrefix(line, msgExec):
@@ -234,7 +155,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if rep != nil {
 		// Descendants that outlive the program get ENOSYS for their
 		// notify rules once the listener is closed.
-		rep.stop.Store(true)
+		repStop()
 		repDone.Wait()
 		unix.Close(rep.fd)
 	}
@@ -246,35 +167,6 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, fmt.Errorf("waiting for %q: %w", path, waitErr)
 	}
 	return result(p.cmd.Process.Pid, ws, kmsg), nil
-}
-
-// notifyForm returns the profile to load for a report: errno rules become
-// notify rules, whose notifications the parent answers with the errno of
-// the rule (errnos, by syscall name). write stays as it is (runc refuses
-// notify for it), and so does read (the child needs it to hand over the
-// listener), and any syscall whose errno rules disagree on the errno.
-func notifyForm(s *specs.LinuxSeccomp) (*specs.LinuxSeccomp, map[string]uint, []string) {
-	errnos, mixed := notify.Errnos(s)
-	var notes, kept []string
-	if s.DefaultAction == specs.ActErrno {
-		notes = append(notes, fmt.Sprintf("denials by the default action (errno %s) are not reported: runc cannot use notify as the default action", errnoName(notify.ErrnoRet(s.DefaultErrnoRet))))
-	}
-	for _, n := range []string{"write", "read"} {
-		if _, ok := errnos[n]; ok {
-			kept = append(kept, n)
-		}
-	}
-	for n := range mixed {
-		kept = append(kept, n)
-	}
-	for _, n := range kept {
-		delete(errnos, n)
-	}
-	if len(kept) > 0 {
-		notes = append(notes, fmt.Sprintf("denials of %s are not reported: runc cannot use notify for write, the listener handover needs read, and a syscall whose rules return different errnos cannot be answered unambiguously", strings.Join(kept, ", ")))
-	}
-
-	return notify.Retarget(s, errnos, specs.ActNotify), errnos, notes
 }
 
 func errnoName(e uint) string {
@@ -292,60 +184,6 @@ func execFailure(arg string) error {
 		return fmt.Errorf("init sent a bad exec failure %q", arg)
 	}
 	return &ExecError{Op: "executing", Path: path, Err: syscall.Errno(n)}
-}
-
-// lookPath finds the program as the exec'd process would: in the PATH of
-// its own environment, relative to its own working directory.
-func lookPath(file string, env []string, dir string) (string, error) {
-	abs := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		if dir == "" {
-			if wd, err := os.Getwd(); err == nil {
-				return filepath.Join(wd, p)
-			}
-			return p
-		}
-		return filepath.Join(dir, p)
-	}
-	if strings.Contains(file, "/") {
-		p := abs(file)
-		if err := executable(p); err != nil {
-			return "", &ExecError{Op: "finding", Path: file, Err: err}
-		}
-		return p, nil
-	}
-	pathEnv := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			pathEnv = v
-		}
-	}
-	for _, d := range filepath.SplitList(pathEnv) {
-		if d == "" {
-			d = "."
-		}
-		p := abs(filepath.Join(d, file))
-		if executable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", &ExecError{Op: "finding", Path: file, Err: fmt.Errorf("%w in the program's PATH %q", exec.ErrNotFound, pathEnv)}
-}
-
-func executable(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return fmt.Errorf("%s is a directory", p)
-	}
-	if st.Mode()&0o111 == 0 {
-		return fmt.Errorf("%s: %w", p, os.ErrPermission)
-	}
-	return nil
 }
 
 // interpreter returns the ELF interpreter (PT_INTERP) the kernel would
@@ -395,14 +233,9 @@ func interpreter(path string) (interp, prog, script string, err error) {
 	return "", prog, script, nil
 }
 
-// checkLoader refuses a dynamically linked program whose loader could not
-// open its libraries under the profile. Rather than modelling libseccomp
-// and runc's ENOSYS stub, it asks the real filter: a probe child loads the
-// profile exactly as the run would and makes the loader's call,
-// openat(AT_FDCWD, …, O_RDONLY|O_CLOEXEC).
-// loader is a dynamically linked program's ELF interpreter and the call
-// it opens libraries with.
-type loader struct {
+// dynLoader is a dynamically linked program's ELF interpreter and the
+// call it opens libraries with.
+type dynLoader struct {
 	interp, prog, script string
 	syscall              string
 	nr                   libseccomp.ScmpSyscall
@@ -410,7 +243,7 @@ type loader struct {
 
 // loaderOf finds the loader of the program at path; ok is false for a
 // static program, or when execve will report what is wrong with the file.
-func loaderOf(path string) (l loader, ok bool) {
+func loaderOf(path string) (l dynLoader, ok bool) {
 	interp, prog, script, err := interpreter(path)
 	if err != nil || interp == "" {
 		return l, false
@@ -425,21 +258,26 @@ func loaderOf(path string) (l loader, ok bool) {
 	if err != nil {
 		return l, false
 	}
-	return loader{interp: interp, prog: prog, script: script, syscall: name, nr: nr}, true
+	return dynLoader{interp: interp, prog: prog, script: script, syscall: name, nr: nr}, true
 }
 
+// checkLoader refuses a dynamically linked program whose loader could not
+// open its libraries under the profile. Rather than modelling libseccomp
+// and runc's ENOSYS stub, it asks the real filter: a probe child loads the
+// profile exactly as the run would and makes the loader's call,
+// openat(AT_FDCWD, …, O_RDONLY|O_CLOEXEC).
 func checkLoader(ctx context.Context, c Config, path string) error {
 	if c.Seccomp == nil {
 		return nil
 	}
 	l, ok := loaderOf(path)
-	if !ok || allows(c.Seccomp.DefaultAction) && !names(c.Seccomp, l.syscall) {
+	if !ok || loader.Allows(c.Seccomp.DefaultAction) && !names(c.Seccomp, l.syscall) {
 		return nil
 	}
 	interp, prog, script, name, nr := l.interp, l.prog, l.script, l.syscall, l.nr
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ic := initConfig{Probe: true, ProbeNr: int(nr), Seccomp: c.Seccomp, NoNewPrivileges: c.NoNewPrivileges}
+	ic := initConfig{Probe: true, ProbeNr: int(nr), Profile: loader.Wire(c.Seccomp), NoNewPrivileges: c.NoNewPrivileges}
 	p, err := startInit(c, &ic, nil, nil, nil)
 	if err != nil {
 		return err
@@ -534,7 +372,6 @@ func startInit(c Config, ic *initConfig, stdin io.Reader, stdout, stderr io.Writ
 
 // encodeInitConfig and decodeInitConfig carry the config as one JSON line.
 func encodeInitConfig(ic *initConfig) ([]byte, error) {
-	ic.EmptyFlags = ic.Seccomp != nil && ic.Seccomp.Flags != nil && len(ic.Seccomp.Flags) == 0
 	data, err := json.Marshal(ic)
 	return append(data, '\n'), err
 }
@@ -544,9 +381,7 @@ func decodeInitConfig(data []byte) (*initConfig, error) {
 	if err := json.Unmarshal(data, &ic); err != nil {
 		return nil, err
 	}
-	if ic.EmptyFlags && ic.Seccomp != nil {
-		ic.Seccomp.Flags = []specs.LinuxSeccompFlag{}
-	}
+	ic.Seccomp = ic.Spec()
 	return &ic, nil
 }
 

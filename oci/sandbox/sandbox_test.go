@@ -19,6 +19,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -30,6 +33,10 @@ import (
 const helperEnv = "SANDBOX_TEST_HELPER"
 
 func TestMain(m *testing.M) {
+	// The re-exec entry points, as cmd/oci-sbx's main calls them: Run's
+	// init child, and the export child of the cache's program.Export.
+	Init()
+	program.Init()
 	// Run as `exec …` to try the launcher (launch.c), which did not
 	// launch: say so rather than run the tests.
 	if len(os.Args) > 1 && os.Args[1] == "exec" {
@@ -115,19 +122,6 @@ func helper(mode string) int {
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper mode", mode)
 	return 2
-}
-
-// requireRoot skips a test that needs root, except under CI=true, where
-// a skip would hide a missing capability of the runner.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI=true turns the skip into a failure")
-	}
-	t.Skip("this test needs root")
 }
 
 func self(t *testing.T) string {
@@ -242,9 +236,9 @@ func TestStatusAndDescriptors(t *testing.T) {
 // kernel then leaves the speculative store bypass mitigation off.
 func TestFlags(t *testing.T) {
 	for _, flags := range [][]specs.LinuxSeccompFlag{nil, {}, {specs.LinuxSeccompFlagLog}} {
-		ic := &initConfig{Seccomp: deny(unix.EPERM, "getppid")}
-		ic.Seccomp.Flags = flags
-		data, err := encodeInitConfig(ic)
+		s := deny(unix.EPERM, "getppid")
+		s.Flags = flags
+		data, err := encodeInitConfig(&initConfig{Profile: loader.Wire(s)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -362,36 +356,20 @@ func TestDeniedErrno(t *testing.T) {
 	}
 }
 
-func TestNotifyForm(t *testing.T) {
-	s := &specs.LinuxSeccomp{
-		DefaultAction: specs.ActErrno,
-		Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"read", "openat"}, Action: specs.ActAllow},
-			{Names: []string{"write", "connect"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EIO)},
-			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES)},
-			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EROFS)},
-			{Names: []string{"getppid"}, Action: specs.ActKillProcess},
-		},
+// TestReportErrnoZero: an errno(0) rule makes the call return 0 without
+// running. The report keeps it an errno rule and says so, since a
+// listener never reports a success that did not happen.
+func TestReportErrnoZero(t *testing.T) {
+	var rep bytes.Buffer
+	r, out, err := run(t, deny(0, "getppid"), "syscalls", runOpts{report: &rep, env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, errnos, notes := notifyForm(s)
-	if want := map[string]uint{"connect": uint(unix.EIO)}; fmt.Sprint(errnos) != fmt.Sprint(want) {
-		t.Errorf("errnos %v, want %v", errnos, want)
+	if want := fmt.Sprintf("%d errno=0\n", unix.SYS_GETPPID); r.Status() != 0 || out != want {
+		t.Fatalf("got %v, output %q; want %q", r, out, want)
 	}
-	var got []string
-	for _, r := range out.Syscalls {
-		got = append(got, fmt.Sprintf("%v:%s", r.Names, r.Action))
-	}
-	want := []string{"[read openat]:SCMP_ACT_ALLOW", "[write]:SCMP_ACT_ERRNO", "[connect]:SCMP_ACT_NOTIFY",
-		"[mkdirat]:SCMP_ACT_ERRNO", "[mkdirat]:SCMP_ACT_ERRNO", "[getppid]:SCMP_ACT_KILL_PROCESS"}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("rules %v, want %v", got, want)
-	}
-	if len(notes) != 2 || !strings.HasPrefix(notes[0], "denials by the default action (errno EPERM) are not reported") ||
-		!strings.HasPrefix(notes[1], "denials of write, mkdirat are not reported") {
-		t.Errorf("notes %q", notes)
-	}
-	if s.Syscalls[1].Action != specs.ActErrno {
-		t.Error("notifyForm changed its input")
+	if strings.Contains(rep.String(), "denied") || !strings.Contains(rep.String(), "note: calls of getppid are not reported: errno 0") {
+		t.Errorf("report:\n%s", rep.String())
 	}
 }
 
@@ -473,7 +451,7 @@ func TestEnosysStub(t *testing.T) {
 }
 
 func TestUnprivileged(t *testing.T) {
-	requireRoot(t) // to switch to nobody
+	testutil.RequireRoot(t) // to switch to nobody
 	// nobody must be able to reach the program: a copy in a directory
 	// anyone can search.
 	dir, err := os.MkdirTemp("", "sandbox-test-")
@@ -543,32 +521,9 @@ func TestDynamicLoader(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
-	notify := func(name string) *specs.LinuxSeccomp {
-		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{name}, Action: specs.ActNotify}}}
-	}
-	for _, tc := range []struct {
-		name string
-		s    *specs.LinuxSeccomp
-		want error
-	}{
-		{"nil", nil, nil},
-		{"notify-default", &specs.LinuxSeccomp{DefaultAction: specs.ActNotify}, ErrNotifyDefault},
-		{"notify-write", notify("write"), ErrNotifyWrite},
-		{"notify-other", notify("openat"), ErrNotifyAgent},
-		{"unknown-deny", deny(unix.EPERM, "opnat"), ErrUnknownSyscall},
-		{"unknown-allow", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "no_such_call"}, Action: specs.ActAllow}}}, nil},
-		{"demo", deny(unix.EPERM, "openat", "connect"), nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			err := Check(tc.s)
-			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
-				t.Errorf("Check: %v, want %v", err, tc.want)
-			}
-		})
-	}
-	// Such profiles never reach a child.
-	if _, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, ErrUnknownSyscall) {
+// TestCheckRefuses: profiles runc would refuse never reach a child.
+func TestCheckRefuses(t *testing.T) {
+	if _, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, loader.ErrUnknownSyscall) {
 		t.Errorf("Run: %v, want ErrUnknownSyscall", err)
 	}
 }

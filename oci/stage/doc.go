@@ -11,7 +11,7 @@
 // loads even earlier, before it sets the user, the capabilities and the
 // working directory. A profile that denies one of those calls makes
 // `runc run` fail. The calls are not guessed: they are measured against the
-// real runc (see Needs and the e2e test that regenerates the table).
+// real runc (package convert/runtimes, whose table an e2e test regenerates).
 //
 // If runc can start under a profile, it goes into linux.seccomp as it is,
 // with process.noNewPrivileges set when that is what makes runc load late

@@ -20,6 +20,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // The helper mode of the test binary: patch the bundle in $patchEnv with
@@ -32,6 +33,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	program.Init() // the export child of program.Export (intersect_bpf_test.go)
 	if dir, ok := os.LookupEnv(patchEnv); ok {
 		os.Exit(patchHelper(dir))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 )
 
 // Reliance is a part of a container's config that a plan relies on and
@@ -81,6 +82,9 @@ type Options struct {
 	// NoNewPrivileges is process.noNewPrivileges as the container had it
 	// before any oci-sbx patch (see OriginalNoNewPrivileges).
 	NoNewPrivileges bool
+	// Runtime is the measured table of the runtime that starts the
+	// container; nil means runtimes.Default().
+	Runtime *runtimes.Runtime
 	// Engine is the engine's linux.seccomp (the hook, NRI); nil when
 	// there is none, or when the profile replaces whatever is there
 	// (patch).
@@ -120,7 +124,7 @@ type Plan struct {
 	Relies Reliance
 	// Conflicts are the profile's denials runc could not start with:
 	// the reason for SetNoNewPrivileges or for the late stage.
-	Conflicts []Conflict
+	Conflicts []runtimes.Conflict
 	// Notes say what else the plan did and why, one sentence each.
 	Notes []string
 }
@@ -217,7 +221,7 @@ func Make(p *specs.LinuxSeccomp, opt Options) (*Plan, error) {
 			return nil, err
 		}
 		if x == nil {
-			if err := plan.stack(opt.Engine, p, why); err != nil {
+			if err := plan.stack(opt.runtime(), opt.Engine, p, why); err != nil {
 				return nil, err
 			}
 			return plan.finish(opt)
@@ -231,10 +235,17 @@ func Make(p *specs.LinuxSeccomp, opt Options) (*Plan, error) {
 	return plan.finish(opt)
 }
 
+func (opt Options) runtime() *runtimes.Runtime {
+	if opt.Runtime != nil {
+		return opt.Runtime
+	}
+	return runtimes.Default()
+}
+
 // stack keeps the engine's profile in linux.seccomp and loads p on top in
 // the late stage, which starts under the engine's profile.
-func (plan *Plan) stack(engine, p *specs.LinuxSeccomp, why string) error {
-	cs, err := Conflicts(engine, LateStart)
+func (plan *Plan) stack(rt *runtimes.Runtime, engine, p *specs.LinuxSeccomp, why string) error {
+	cs, err := rt.Conflicts(engine, runtimes.LateStart)
 	if err != nil {
 		return err
 	}
@@ -258,11 +269,12 @@ func (plan *Plan) stack(engine, p *specs.LinuxSeccomp, why string) error {
 // late stage.
 func (plan *Plan) split(p *specs.LinuxSeccomp, opt Options) error {
 	canNNP := opt.Cannot&NoNewPrivileges == 0
-	phase := RuncPrivileged
+	rt := opt.runtime()
+	phase := runtimes.RuncPrivileged
 	if opt.NoNewPrivileges {
-		phase = RuncNoNewPrivileges
+		phase = runtimes.RuncNoNewPrivileges
 	}
-	conflicts, err := Conflicts(p, phase)
+	conflicts, err := rt.Conflicts(p, phase)
 	if err != nil {
 		return err
 	}
@@ -271,7 +283,7 @@ func (plan *Plan) split(p *specs.LinuxSeccomp, opt Options) error {
 	if len(conflicts) > 0 {
 		needLate = true
 		if !opt.NoNewPrivileges && canNNP {
-			nnp, err := Conflicts(p, RuncNoNewPrivileges)
+			nnp, err := rt.Conflicts(p, runtimes.RuncNoNewPrivileges)
 			if err != nil {
 				return err
 			}
@@ -296,11 +308,11 @@ func (plan *Plan) split(p *specs.LinuxSeccomp, opt Options) error {
 	// stage needs.
 	runcPhase := phase
 	if plan.SetNoNewPrivileges {
-		runcPhase = RuncNoNewPrivileges
+		runcPhase = runtimes.RuncNoNewPrivileges
 	}
 	pass := map[string]bool{}
-	for _, ph := range []Phase{runcPhase, LateStart} {
-		cs, err := Conflicts(p, ph)
+	for _, ph := range []runtimes.Phase{runcPhase, runtimes.LateStart} {
+		cs, err := rt.Conflicts(p, ph)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
@@ -18,8 +19,8 @@ import (
 // gets plans that rely on neither: the late stage does that work, and the
 // early and late stages together still answer as the profile.
 func TestMakeWithoutWhatTheBackEndCannotSet(t *testing.T) {
-	privOnly := onlyIn(t, RuncPrivileged, RuncNoNewPrivileges)
-	enosysDefault := profile(specs.ActErrno, rule(specs.ActAllow, needed(RuncPrivileged, RuncNoNewPrivileges, LateStart)...))
+	privOnly := onlyIn(t, runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges)
+	enosysDefault := profile(specs.ActErrno, rule(specs.ActAllow, needed(runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges, runtimes.LateStart)...))
 	enosysDefault.DefaultErrnoRet = errno(syscall.ENOSYS)
 	tests := map[string]*specs.LinuxSeccomp{
 		"demo":                    profile(specs.ActAllow, rule(specs.ActErrno, "openat", "connect")),
@@ -57,12 +58,12 @@ func TestMakeWithoutWhatTheBackEndCannotSet(t *testing.T) {
 					continue
 				}
 				// runc, in the phase it runs in, and the late stage start.
-				phase := RuncPrivileged
+				phase := runtimes.RuncPrivileged
 				if nnp {
-					phase = RuncNoNewPrivileges
+					phase = runtimes.RuncNoNewPrivileges
 				}
-				for _, ph := range []Phase{phase, LateStart} {
-					if cs, _ := Conflicts(plan.Seccomp, ph); len(cs) > 0 {
+				for _, ph := range []runtimes.Phase{phase, runtimes.LateStart} {
+					if cs, _ := runtimes.Default().Conflicts(plan.Seccomp, ph); len(cs) > 0 {
 						t.Errorf("nnp %v: linux.seccomp stops %s: %v", nnp, ph, cs)
 					}
 				}
@@ -83,7 +84,7 @@ func TestMakeWithoutWhatTheBackEndCannotSet(t *testing.T) {
 
 func TestMakeEngine(t *testing.T) {
 	demo := profile(specs.ActAllow, rule(specs.ActErrno, "openat", "connect"))
-	engine := profile(specs.ActErrno, rule(specs.ActAllow, append(needed(RuncPrivileged, RuncNoNewPrivileges, LateStart), "connect", "openat", "mkdir")...))
+	engine := profile(specs.ActErrno, rule(specs.ActAllow, append(needed(runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges, runtimes.LateStart), "connect", "openat", "mkdir")...))
 	engine.DefaultErrnoRet = errno(syscall.ENOSYS)
 
 	t.Run("intersected", func(t *testing.T) {

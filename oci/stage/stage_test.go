@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -29,10 +30,10 @@ func rule(act specs.LinuxSeccompAction, names ...string) specs.LinuxSyscall {
 
 // needed returns the table's syscalls of the phases, for tests that must
 // not depend on what the table holds today.
-func needed(phases ...Phase) []string {
+func needed(phases ...runtimes.Phase) []string {
 	var names []string
 	for _, ph := range phases {
-		for _, n := range needs[ph] {
+		for _, n := range runtimes.Default().Phase(ph) {
 			if n.Errno && !slices.Contains(names, n.Syscall) {
 				names = append(names, n.Syscall)
 			}
@@ -43,7 +44,7 @@ func needed(phases ...Phase) []string {
 
 // onlyIn returns a syscall the first phase needs (errno) and the second
 // does not.
-func onlyIn(t *testing.T, a, b Phase) string {
+func onlyIn(t *testing.T, a, b runtimes.Phase) string {
 	t.Helper()
 	for _, n := range needed(a) {
 		if !slices.Contains(needed(b), n) {
@@ -55,11 +56,11 @@ func onlyIn(t *testing.T, a, b Phase) string {
 }
 
 func TestSplit(t *testing.T) {
-	runcNeeds := needed(RuncNoNewPrivileges)
+	runcNeeds := needed(runtimes.RuncNoNewPrivileges)
 	if len(runcNeeds) == 0 {
 		t.Fatal("the table lists nothing runc needs")
 	}
-	privOnly := onlyIn(t, RuncPrivileged, RuncNoNewPrivileges)
+	privOnly := onlyIn(t, runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges)
 
 	t.Run("nothing runc needs", func(t *testing.T) {
 		p := profile(specs.ActAllow, rule(specs.ActErrno, "connect"))
@@ -127,7 +128,7 @@ func TestSplit(t *testing.T) {
 		// The early profile lets through all runc and the late stage
 		// need, and nothing else that p denies.
 		allowed := plan.Early.Syscalls[len(plan.Early.Syscalls)-1]
-		for _, n := range needed(RuncNoNewPrivileges, LateStart) {
+		for _, n := range needed(runtimes.RuncNoNewPrivileges, runtimes.LateStart) {
 			if n != "read" && !slices.Contains(allowed.Names, n) {
 				t.Errorf("the early profile does not allow %s", n)
 			}
@@ -136,7 +137,7 @@ func TestSplit(t *testing.T) {
 			t.Errorf("last early rule %+v", allowed)
 		}
 		for _, n := range allowed.Names {
-			if !slices.ContainsFunc(append(Needs(RuncNoNewPrivileges), Needs(LateStart)...), func(x Need) bool { return x.Syscall == n }) {
+			if !slices.ContainsFunc(append(runtimes.Default().Phase(runtimes.RuncNoNewPrivileges), runtimes.Default().Phase(runtimes.LateStart)...), func(x runtimes.Need) bool { return x.Syscall == n }) {
 				t.Errorf("the early profile allows %s, which neither runc nor the late stage needs", n)
 			}
 		}
@@ -185,7 +186,7 @@ func equalProfiles(a, b *specs.LinuxSeccomp) bool {
 // included. The kernel runs every filter and takes the most restrictive
 // action; among equal actions the newest filter's (the late one's) data.
 func TestStackAnswersAsProfile(t *testing.T) {
-	needAll := needed(RuncNoNewPrivileges, LateStart)
+	needAll := needed(runtimes.RuncNoNewPrivileges, runtimes.LateStart)
 	multi := []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
 	tests := map[string]*specs.LinuxSeccomp{
 		"demo":                profile(specs.ActAllow, rule(specs.ActErrno, "openat", "connect")),
@@ -279,7 +280,7 @@ func stack(early, late rules.Action) rules.Action {
 // SpecOpts puts a plan into a config, and WithoutEarlierPatch takes the late
 // stage and the noNewPrivileges it set out again.
 func TestSpecOpts(t *testing.T) {
-	p := profile(specs.ActAllow, rule(specs.ActErrno, needed(RuncNoNewPrivileges)[0]))
+	p := profile(specs.ActAllow, rule(specs.ActErrno, needed(runtimes.RuncNoNewPrivileges)[0]))
 	plan, err := Make(p, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +322,7 @@ func TestSpecOpts(t *testing.T) {
 type split struct {
 	Early, Late     *specs.LinuxSeccomp
 	NoNewPrivileges bool
-	Conflicts       []Conflict
+	Conflicts       []runtimes.Conflict
 }
 
 func splitFor(p *specs.LinuxSeccomp, nnp bool) (*split, error) {

@@ -3,17 +3,28 @@ package app
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/program"
+	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// TestMain calls the re-exec entry points as main does: record, exec,
+// simulate, diff and convert --to bpf start this binary again.
+func TestMain(m *testing.M) {
+	if record.IsInit() {
+		os.Exit(record.Init())
+	}
+	sandbox.Init()
+	program.Init()
+	os.Exit(m.Run())
+}
 
 // runCLI runs the app in-process and prints errors as main does.
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -44,19 +55,7 @@ func checkUsageError(t *testing.T, stderr string) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if d := cmp.Diff(string(want), got); d != "" {
-		t.Errorf("%s differs (-want +got):\n%s", path, d)
-	}
+	testutil.Golden(t, filepath.Join("testdata", name), []byte(got))
 }
 
 func TestHelp(t *testing.T) {

@@ -43,7 +43,7 @@ Outputs (--to, default oci):
    rules         the rules language
    bpf           the raw program (struct sock_filter[]) that runc's loader builds for
                  the profile on this host, for bwrap --seccomp FD and crun's
-                 run.oci.seccomp_bpf_data; needs root. It is the loader of the runc
+                 run.oci.seccomp_bpf_data. It is the loader of the runc
                  release linked into oci-sbx (oci-sbx version names it): an installed
                  runc of another release may build other bytes, with the same verdicts
 

@@ -19,7 +19,7 @@ func diffCommand() *cli.Command {
 		Usage:     "list the syscalls two profiles treat differently, by running their programs",
 		ArgsUsage: "A B",
 		Description: `Compares two profiles by what they do, not by how they are written: the program
-runc loads for each (see convert --to bpf; reading it back needs root) runs in a
+runc loads for each (see convert --to bpf; any user can get it) runs in a
 userspace BPF interpreter on every syscall number of every architecture — 1024
 numbers above each ABI's first, the numbers past its last syscall, and the edges
 of the 32-bit range — with all arguments 0 and, for a syscall that a condition of

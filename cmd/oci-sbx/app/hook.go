@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -132,12 +132,9 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	if c.NArg() != 0 {
 		return usageErrorf(c, "hook precreate takes no arguments: the config comes on standard input")
 	}
-	config, err := io.ReadAll(io.LimitReader(c.Root().Reader, oci.MaxConfigSize+1))
+	config, err := bounded.ReadAll(c.Root().Reader, oci.MaxConfigSize)
 	if err != nil {
 		return fmt.Errorf("reading config.json from standard input: %w", err)
-	}
-	if len(config) > oci.MaxConfigSize {
-		return fmt.Errorf("reading config.json from standard input: larger than %d MiB", oci.MaxConfigSize>>20)
 	}
 	opt := hooks.PrecreateOptions{
 		LateBinary: func() (string, error) { return stage.FindBinary("") },

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -44,7 +45,7 @@ func TestVersionJSON(t *testing.T) {
 		t.Errorf("version --format json:\n%s", out)
 	}
 	// libseccomp and runc are those of the build: none without seccomp.
-	if lib, err := sandbox.LibseccompVersion(); err == nil {
+	if lib, err := loader.LibseccompVersion(); err == nil {
 		// (A test binary's build information lists no modules: the
 		// e2e test checks runc's in a real build.)
 		if v.Libseccomp == nil || *v.Libseccomp != lib || v.Runc != nil && !strings.HasPrefix(*v.Runc, "v1.") {

@@ -9,10 +9,10 @@ import (
 	"os"
 	"os/exec"
 
+	"github.com/oci-sbx/oci-sbx/oci/late"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
-
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 // lateCommand is the late stage that `oci-sbx patch` puts in front of a
@@ -51,7 +51,7 @@ func runLate(_ context.Context, c *cli.Command) error {
 	if err := dec.Decode(&s); err != nil {
 		return fail(126, fmt.Errorf("decoding %q: %w", args[0], err))
 	}
-	err = sandbox.ExecLate(&s, args[2:], os.Environ())
+	err = late.ExecLate(&s, args[2:], os.Environ())
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 		return fail(127, err)
 	}

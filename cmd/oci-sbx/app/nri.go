@@ -28,6 +28,7 @@ creates, applies the seccomp profile the pod's annotations name:
    oci-sbx.io/rules: RULES               inline rules (at most 64 KiB)
    oci-sbx.io/engine-profile: replace    drop the kubelet's profile instead of keeping it
    oci-sbx.io/report: SOCKET             report the profile's errno denials to oci-sbx agent
+   oci-sbx.io/record: NAME               record the container to NAME beneath --records
    oci-sbx.io/KEY.CONTAINER              the same for one container of the pod
 
 The kubelet's profile (RuntimeDefault or Localhost) stays in force: the container
@@ -44,7 +45,7 @@ the runtime's error and on standard error.
 Started by the runtime from its NRI plugin directory (as NN-oci-sbx), oci-sbx
 runs this command with the defaults, which the runtime's configuration file for
 the plugin (NN-oci-sbx.conf) can change in YAML: profiles: DIR, lateDir: DIR,
-lateBinary: FILE. SIGINT or SIGTERM unregisters the plugin.
+lateBinary: FILE, records: DIR. SIGINT or SIGTERM unregisters the plugin.
 
 The annotations are read when a container is created: set them in the pod's
 metadata (a Deployment's pod template), not on a running pod.
@@ -56,6 +57,7 @@ Examples:
 			&cli.StringFlag{Name: "socket", Aliases: []string{"s"}, Value: DefaultNRISocket, Usage: "the runtime's NRI socket `PATH`"},
 			&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles annotations name beneath `DIR`"},
 			&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "keep the late stage's files in `DIR`, a host path"},
+			&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles oci-sbx.io/record records beneath `DIR`"},
 			&cli.StringFlag{Name: "late-binary", Usage: "a static oci-sbx with seccomp support for the late stage, `FILE` (default: this one, or oci-sbx-static beside it)"},
 		},
 		Action: runNRI,
@@ -73,6 +75,7 @@ func runNRI(ctx context.Context, c *cli.Command) error {
 	opt := nri.Options{
 		Profiles: c.String("profiles"),
 		LateDir:  c.String("late-dir"),
+		Records:  c.String("records"),
 		Convert:  convert.Options{Warn: logf},
 		Log:      logf,
 	}

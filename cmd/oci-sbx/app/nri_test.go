@@ -92,6 +92,9 @@ func TestDaemonSetManifest(t *testing.T) {
 	if v := volumeFor(flags["socket"]); v == nil || v.HostPath == nil {
 		t.Errorf("--socket %s is not on a hostPath volume", flags["socket"])
 	}
+	if v := volumeFor(flags["records"]); v == nil || v.HostPath == nil {
+		t.Errorf("--records %s is not on a hostPath volume: recordings would go with the pod", flags["records"])
+	}
 	if v := volumeFor(flags["late-dir"]); v == nil || v.HostPath == nil || !strings.HasPrefix(flags["late-dir"], v.HostPath["path"]) {
 		t.Errorf("--late-dir %s is not at the same path on the host", flags["late-dir"])
 	}

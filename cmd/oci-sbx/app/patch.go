@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
@@ -109,8 +110,8 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if arch := syscalls.NativeArch(); arch != stage.MeasuredArch {
-		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", stage.MeasuredArch, arch)
+	if arch, rt := syscalls.NativeArch(), runtimes.Default(); arch != rt.Arch {
+		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", rt.Arch, arch)
 	}
 	dir := c.Args().First()
 	opt := stage.PatchOptions{

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 )
 
 // readInput reads a file, or standard input for "-".
@@ -23,12 +24,9 @@ func readInput(stdin io.Reader, path string) ([]byte, error) {
 		defer f.Close()
 		r = f
 	}
-	data, err := io.ReadAll(io.LimitReader(r, convert.MaxInputSize+1))
+	data, err := bounded.ReadAll(r, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
-	}
-	if len(data) > convert.MaxInputSize {
-		return nil, fmt.Errorf("reading %q: larger than %d MiB", path, convert.MaxInputSize>>20)
 	}
 	return data, nil
 }

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/oci/program"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
@@ -90,12 +92,10 @@ func stubFamilies(s *specs.LinuxSeccomp) int {
 // exportProgram returns the program runc loads for a profile, with an
 // explanation where this build or this process cannot get it.
 func exportProgram(ctx context.Context, s *specs.LinuxSeccomp) ([]byte, error) {
-	prog, err := sandbox.ExportBPF(ctx, s)
+	prog, err := program.Export(ctx, s)
 	switch {
 	case errors.Is(err, sandbox.ErrUnsupported):
 		return nil, fmt.Errorf("exporting the program runc loads: %w; a raw program (oci-sbx convert --to bpf, from a seccomp build) simulates in any build", err)
-	case errors.Is(err, sandbox.ErrReadBackDenied):
-		return nil, fmt.Errorf("exporting the program runc loads: %w; or let root export it once (oci-sbx convert --to bpf -o prog.bpf) and use prog.bpf", err)
 	case err != nil:
 		return nil, fmt.Errorf("exporting the program runc loads: %w", err)
 	}

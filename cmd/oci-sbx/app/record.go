@@ -86,7 +86,8 @@ Examples:
    oci-sbx record -o ls.yaml -- ls /
    oci-sbx record --base ls.yaml -o ls2.yaml -- ls -l /
    oci-sbx record --check ls.yaml -- ls /tmp
-   oci-sbx record --verify --to docker -o app.json -- bin/suspicious-app`,
+   oci-sbx record --verify --to docker -o ls.json -- busybox ls /
+   oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
@@ -97,8 +98,8 @@ Examples:
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
 			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
 			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
-			&cli.DurationFlag{Name: "listen-timeout", Usage: "with --listen: give up when runc has not connected within `DURATION` (default: wait)"},
-			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "how calls are observed: `auto`, notify or ebpf (see above)"},
+			&cli.DurationFlag{Name: "listen-timeout", Usage: "with --listen: give up when runc has not connected within `DURATION` (0: wait)"},
+			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "`MODE` of observing calls: auto, notify or ebpf (see above)"},
 		},
 		Action: runRecord,
 	}
@@ -176,7 +177,11 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
 		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run,
-		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  ")) },
+		Warn: func(m string) {
+			if !quiet(c) {
+				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
+			}
+		},
 	}
 	out, err := record.Record(ctx, o)
 	if err != nil {
@@ -237,7 +242,11 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	o := record.ListenOptions{
 		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
 		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"),
-		Warn: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
+		Warn: func(m string) {
+			if !quiet(c) {
+				fmt.Fprintf(errw, "oci-sbx: %s\n", m)
+			}
+		},
 	}
 	if o.BaseName != "" {
 		s, err := loadProfile(c.Root().Reader, o.BaseName, from, warnOptions(c))
@@ -252,6 +261,6 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(errw, "oci-sbx: recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
+	notef(c, "recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
 	return nil
 }

@@ -9,28 +9,11 @@ import (
 	"testing"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
-
-// The test binary serves as the recorder's init child, as oci-sbx does.
-func TestMain(m *testing.M) {
-	if record.IsInit() {
-		os.Exit(record.Init())
-	}
-	os.Exit(m.Run())
-}
-
-// missing skips a test whose prerequisite this machine lacks; under
-// CI=true that is a failure.
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (CI=true turns this skip into a failure)", args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // busybox returns the static busybox (Debian's busybox-static), as
 // /proc/PID/exe names it: a program whose runs repeat call for call.
@@ -38,7 +21,7 @@ func busybox(t *testing.T) string {
 	t.Helper()
 	p, err := exec.LookPath("busybox")
 	if err != nil {
-		missing(t, "busybox is not installed (apt-get install busybox-static)")
+		testutil.Missing(t, "busybox is not installed (apt-get install busybox-static)")
 	}
 	if p, err = filepath.EvalSymlinks(p); err != nil {
 		t.Fatal(err)

@@ -23,9 +23,10 @@ errno(EPERM), kill-process, kill-thread, trap, log, notify or trace(N).
 
 The answer comes from the program itself, not from reading the rules: the program
 runc loads for FILE on this host (libseccomp's filter behind runc's ENOSYS stub, as
-convert --to bpf exports it) runs in a userspace BPF interpreter. Reading that
-program back from the kernel needs root; a raw program that root exported once
-(oci-sbx convert --to bpf -o prog.bpf) simulates anywhere.
+convert --to bpf exports it) runs in a userspace BPF interpreter. A child builds
+the program with runc's loader and is caught as it loads it, which any user may
+do; a raw program exported once (oci-sbx convert --to bpf -o prog.bpf) simulates
+in any build.
 
 FILE is any format convert reads, or a raw program (--from bpf; a file with a NUL
 byte is taken as one). SYSCALL is a name or a number as seccomp_data carries it

@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/urfave/cli/v3"
@@ -17,7 +19,6 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 func versionCommand() *cli.Command {
@@ -81,7 +82,7 @@ func runVersion(_ context.Context, c *cli.Command) error {
 	if format == "json" {
 		return writeJSON(w, v)
 	}
-	lib, runc := "none: "+sandbox.ErrUnsupported.Error(), "not linked"
+	lib, runc := "none: "+loader.ErrUnsupported.Error(), "not linked"
 	if v.Libseccomp != nil {
 		lib = *v.Libseccomp
 	}
@@ -113,22 +114,22 @@ func versionReport() versionInfo {
 		Go:          runtime.Version(),
 		Platform:    runtime.GOOS + "/" + runtime.GOARCH,
 		RuntimeSpec: specs.Version,
-		Seccomp:     sandbox.Supported,
+		Seccomp:     loader.Supported,
 		NativeArch:  syscalls.NativeArch(),
 		Arches:      syscalls.Arches(),
 		Inputs:      formats(convert.InputFormats),
 		Outputs:     formats(convert.OutputFormats),
 		Bases:       convert.BuiltinNames(),
 
-		SeccompFeatures: sandbox.Features(),
+		SeccompFeatures: loader.Features(),
 	}
 	if runc := moduleVersion("github.com/opencontainers/runc"); runc != "" {
 		v.Runc = &runc
 	}
-	if lib, err := sandbox.LibseccompVersion(); err == nil {
+	if lib, err := loader.LibseccompVersion(); err == nil {
 		v.Libseccomp = &lib
 	}
-	if sandbox.Supported {
+	if loader.Supported {
 		v.Outputs = append(v.Outputs, string(convert.BPF))
 	}
 	var uts unix.Utsname
