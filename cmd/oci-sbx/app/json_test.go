@@ -170,6 +170,13 @@ func TestQuiet(t *testing.T) {
 			t.Errorf("%v: the output changed", args)
 		}
 	}
+	// That no runc can start under the profile is said even so, alone.
+	for _, to := range []string{"docker", "oci"} {
+		code, _, stderr := runCLI(t, "convert", "--quiet", "--to", to, demo)
+		if code != 0 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "runc cannot start a container under this profile") {
+			t.Errorf("--quiet --to %s: exit %d, stderr:\n%s", to, code, stderr)
+		}
+	}
 }
 
 // The README's example, extends: docker-default, reads without a note on
