@@ -4,14 +4,12 @@ package loader
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	libseccomp "github.com/seccomp/libseccomp-golang"
-	"github.com/sirupsen/logrus"
 )
 
 // Supported reports whether this build can load seccomp filters.
@@ -111,7 +109,3 @@ func Features() *features.Seccomp {
 		SupportedFlags: seccomp.SupportedFlags(),
 	}
 }
-
-// quietLoaderLog sends runc's loader log (logrus) away: in a child, the
-// program's stderr is not the place for it.
-func quietLoaderLog() { logrus.SetOutput(io.Discard) }

@@ -22,6 +22,3 @@ func Features() *features.Seccomp {
 	enabled := false
 	return &features.Seccomp{Enabled: &enabled}
 }
-
-// quietLoaderLog has no loader log to quiet in this build.
-func quietLoaderLog() {}

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // The hidden init mode: argv[0] and the variable must both be present,
@@ -36,12 +36,12 @@ const (
 	msgError    = "error "
 )
 
-// Init is the recorder's init child, a loader.Child that main enters
+// Init is the recorder's init child, a reexec.Child that main enters
 // explicitly: it loads the recording filter on its own thread and execs
 // the program from that thread, so the filter covers the program and
 // everything it starts. It returns at once unless this process is that
 // child; the child itself exits, with 125 when it could not exec.
-func Init() { loader.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
+func Init() { reexec.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
 
 func initMain(sock int) int {
 	if err := initRun(sock); err != nil {
@@ -53,13 +53,13 @@ func initMain(sock int) int {
 
 func initRun(sock int) error {
 	var cfg initConfig
-	if err := loader.ReadLine(sock, &cfg); err != nil {
+	if err := reexec.ReadLine(sock, &cfg); err != nil {
 		return fmt.Errorf("reading the init config: %w", err)
 	}
 	if len(cfg.Program) == 0 || len(cfg.Program) > maxInstructions {
 		return fmt.Errorf("decoding the init config: a program of %d instructions", len(cfg.Program))
 	}
-	if cfg.NoNewPrivileges || !loader.HasCapSysAdmin() {
+	if cfg.NoNewPrivileges || !reexec.HasCapSysAdmin() {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}

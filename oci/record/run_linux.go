@@ -20,8 +20,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
-	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // Config describes one recorded run.
@@ -125,7 +125,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	path, err := loader.LookPath(c.Args[0], env, c.Dir)
+	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,6 @@
 //go:build linux
 
-package loader
+package reexec
 
 import (
 	"bytes"
@@ -14,12 +14,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 )
-
-// The child mode, LookPath and the capability check are pure Go: the
-// recorder's child, which loads its own program without libseccomp, uses
-// them in the pure build too.
 
 // HasCapSysAdmin reports whether CAP_SYS_ADMIN is in the effective set.
 func HasCapSysAdmin() bool {
@@ -142,6 +139,8 @@ func (c Child) Enter(run func(sock int) int) {
 		fmt.Fprintf(os.Stderr, "%s: %s does not name a socket; this mode is for oci-sbx's own use\n", c.Arg0, c.Env)
 		os.Exit(125)
 	}
-	quietLoaderLog()
+	// runc's loader logs through logrus; the program's stderr is not the
+	// place for it.
+	logrus.SetOutput(io.Discard)
 	os.Exit(run(fd))
 }
