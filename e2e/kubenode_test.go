@@ -365,12 +365,16 @@ func startKubeNode(root string, beforeStart func(*kubeNode) error) (n *kubeNode,
 // buildOwn builds the static oci-sbx (it is also the late stage inside
 // containers) and the suspicious app into the node's directory.
 func (n *kubeNode) buildOwn(root string) error {
+	static, err := testutil.StaticBuildFlags(root)
+	if err != nil {
+		return err
+	}
 	for _, b := range []struct {
 		out  string
 		cgo  bool
 		args []string
 	}{
-		{n.oci, true, []string{"-tags", "seccomp netgo osusergo", "-ldflags", `-extldflags "-static -Wl,-e,sbx_start"`, "./cmd/oci-sbx"}},
+		{n.oci, true, append(static, "./cmd/oci-sbx")},
 		{n.app, false, []string{"./testdata/suspicious-app"}},
 	} {
 		cmd := exec.Command("go", append([]string{"build", "-o", b.out}, b.args...)...)

@@ -2,7 +2,6 @@ package hooks
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -11,46 +10,29 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
-
-func errnoPtr(e unix.Errno) *uint { v := uint(e); return &v }
-
-// summary prints a profile's rules compactly: "[names]:ACTION(errno) args".
-func summary(s *specs.LinuxSeccomp) []string {
-	var out []string
-	for _, r := range s.Syscalls {
-		line := fmt.Sprintf("%v:%s", r.Names, r.Action)
-		if r.ErrnoRet != nil {
-			line += fmt.Sprintf("(%d)", *r.ErrnoRet)
-		}
-		if len(r.Args) > 0 {
-			line += fmt.Sprintf(" %v", r.Args)
-		}
-		out = append(out, line)
-	}
-	return out
-}
 
 func TestReportTo(t *testing.T) {
 	in := &specs.LinuxSeccomp{
 		DefaultAction:   specs.ActErrno,
-		DefaultErrnoRet: errnoPtr(unix.ENOSYS),
+		DefaultErrnoRet: testutil.Errno(unix.ENOSYS),
 		Architectures:   []specs.Arch{specs.ArchX86_64},
 		Flags:           []specs.LinuxSeccompFlag{},
 		Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"exit_group"}, Action: specs.ActAllow},
 			{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 99, Op: specs.OpEqualTo}}},
 			{Names: []string{"openat", "write"}, Action: specs.ActErrno}, // EPERM by default
-			{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.ECONNREFUSED)},
-			{Names: []string{"socket"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES),
+			{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.ECONNREFUSED)},
+			{Names: []string{"socket"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EACCES),
 				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.AF_INET, Op: specs.OpEqualTo}}},
-			{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EROFS),
+			{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EROFS),
 				Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0o777, Op: specs.OpEqualTo}}},
-			{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES)},
+			{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EACCES)},
 			{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
 		},
 	}
-	orig := summary(in)
+	orig := testutil.Rules(in)
 	out, notes, err := ReportTo(in, "/run/agent.sock")
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +48,7 @@ func TestReportTo(t *testing.T) {
 		"[mkdir]:SCMP_ACT_ERRNO(13)",
 		"[ptrace]:SCMP_ACT_KILL_PROCESS",
 	}
-	if d := cmp.Diff(want, summary(out)); d != "" {
+	if d := cmp.Diff(want, testutil.Rules(out)); d != "" {
 		t.Errorf("rules (-want +got):\n%s", d)
 	}
 	if out.ListenerPath != "/run/agent.sock" || out.ListenerMetadata != `{"errnos":{"connect":111,"openat":1,"socket":13}}` {
@@ -75,7 +57,7 @@ func TestReportTo(t *testing.T) {
 	if out.DefaultAction != specs.ActErrno || *out.DefaultErrnoRet != uint(unix.ENOSYS) || out.Flags == nil || len(out.Architectures) != 1 {
 		t.Errorf("the rest of the profile changed: %+v", out)
 	}
-	if d := cmp.Diff(orig, summary(in)); d != "" {
+	if d := cmp.Diff(orig, testutil.Rules(in)); d != "" {
 		t.Errorf("ReportTo changed its input:\n%s", d)
 	}
 	wantNotes := []string{
@@ -134,13 +116,13 @@ func TestReportToRefuses(t *testing.T) {
 func TestReportToNothing(t *testing.T) {
 	s := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
 		{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
-		{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(0)}, // "success" without running
+		{Names: []string{"mkdir"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(0)}, // "success" without running
 	}}
 	out, notes, err := ReportTo(s, "/a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.ListenerPath != "" || out.ListenerMetadata != "" || !cmp.Equal(summary(out), summary(s)) {
+	if out.ListenerPath != "" || out.ListenerMetadata != "" || !cmp.Equal(testutil.Rules(out), testutil.Rules(s)) {
 		t.Errorf("changed a profile with nothing to report: %+v", out)
 	}
 	if len(notes) != 2 || !strings.Contains(notes[0], "calls of mkdir are not reported: errno 0") || notes[1] != "the profile has no errno rules to report" {
@@ -162,25 +144,25 @@ func TestParseMetadata(t *testing.T) {
 
 func TestReportLate(t *testing.T) {
 	demo := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{
-		{Names: []string{"openat", "connect"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EPERM)},
+		{Names: []string{"openat", "connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EPERM)},
 		{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
 	}}
 	// What a split gives runc: openat let through for runc itself.
 	early := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{
-		{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EPERM)},
+		{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EPERM)},
 		{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
 	}}
 	e, l, notes, err := ReportLate(early, demo, LateAgentSocket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"[connect]:SCMP_ACT_ALLOW", "[ptrace]:SCMP_ACT_KILL_PROCESS"}, summary(e)); d != "" {
+	if d := cmp.Diff([]string{"[connect]:SCMP_ACT_ALLOW", "[ptrace]:SCMP_ACT_KILL_PROCESS"}, testutil.Rules(e)); d != "" {
 		t.Errorf("early (-want +got):\n%s", d)
 	}
 	if e.ListenerPath != "" || e.ListenerMetadata != "" {
 		t.Errorf("the early profile notifies: %q %q", e.ListenerPath, e.ListenerMetadata)
 	}
-	if d := cmp.Diff([]string{"[openat connect]:SCMP_ACT_NOTIFY", "[ptrace]:SCMP_ACT_KILL_PROCESS"}, summary(l)); d != "" {
+	if d := cmp.Diff([]string{"[openat connect]:SCMP_ACT_NOTIFY", "[ptrace]:SCMP_ACT_KILL_PROCESS"}, testutil.Rules(l)); d != "" {
 		t.Errorf("late (-want +got):\n%s", d)
 	}
 	if l.ListenerPath != LateAgentSocket || l.ListenerMetadata != `{"errnos":{"connect":1,"openat":1}}` {
@@ -189,7 +171,7 @@ func TestReportLate(t *testing.T) {
 	if len(notes) != 0 {
 		t.Errorf("notes %q", notes)
 	}
-	if d := cmp.Diff([]string{"[connect]:SCMP_ACT_ERRNO(1)", "[ptrace]:SCMP_ACT_KILL_PROCESS"}, summary(early)); d != "" {
+	if d := cmp.Diff([]string{"[connect]:SCMP_ACT_ERRNO(1)", "[ptrace]:SCMP_ACT_KILL_PROCESS"}, testutil.Rules(early)); d != "" {
 		t.Errorf("ReportLate changed its input:\n%s", d)
 	}
 }

@@ -23,9 +23,7 @@ func main() {
 	// whose load of the program runc's loader builds is caught (simulate,
 	// diff, convert --to bpf). Each returns at once unless this process is
 	// such a child; nothing else of oci-sbx runs in one.
-	if record.IsInit() {
-		os.Exit(record.Init())
-	}
+	record.Init()
 	sandbox.Init()
 	program.Init()
 

@@ -15,41 +15,11 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/format"
+	"github.com/oci-sbx/oci-sbx/convert/format/formattest"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
-
-// warnings collects what a conversion warns about.
-type warnings []string
-
-func (w *warnings) opt(o format.Options) format.Options {
-	o.Warn = func(msg string) { *w = append(*w, msg) }
-	return o
-}
-
-func (w warnings) contain(s string) bool {
-	return slices.ContainsFunc(w, func(m string) bool { return strings.Contains(m, s) })
-}
-
-// check compares a profile read with w collecting warnings against the
-// expected profile and warnings (none when expect is empty).
-func (w warnings) check(t *testing.T, got, want *specs.LinuxSeccomp, expect []string) {
-	t.Helper()
-	gotJSON, _ := format.MarshalJSON(format.ToOCIJSON(got))
-	wantJSON, _ := format.MarshalJSON(format.ToOCIJSON(want))
-	if !bytes.Equal(gotJSON, wantJSON) {
-		t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
-	}
-	for _, s := range expect {
-		if !w.contain(s) {
-			t.Errorf("no warning contains %q; warnings: %q", s, w)
-		}
-	}
-	if len(expect) == 0 && len(w) > 0 {
-		t.Errorf("unexpected warnings: %q", w)
-	}
-}
 
 func uintp(v uint) *uint { return &v }
 
@@ -110,8 +80,8 @@ func TestDockerDefaultMatchesMoby(t *testing.T) {
 	var results []*specs.LinuxSeccomp
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var w warnings
-			got, err := Read("default.json", data, w.opt(format.Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: tt.optCaps}))
+			var w formattest.Warnings
+			got, err := Read("default.json", data, w.Options(format.Options{Arches: []string{"x86_64", "x86", "x32"}, Caps: tt.optCaps}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -459,12 +429,12 @@ func TestDockerResolution(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var w warnings
-			got, err := Read("x.json", []byte(tt.in), w.opt(tt.opt))
+			var w formattest.Warnings
+			got, err := Read("x.json", []byte(tt.in), w.Options(tt.opt))
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.check(t, got, tt.want, tt.warnings)
+			w.Check(t, got, tt.want, tt.warnings)
 		})
 	}
 }
@@ -590,11 +560,11 @@ func TestBuiltin(t *testing.T) {
 	}
 
 	// The warning without --arch names the sub-architectures left out.
-	var w warnings
-	if _, err := Builtin("docker-default", w.opt(format.Options{Kernel: "6.1"})); err != nil {
+	var w formattest.Warnings
+	if _, err := Builtin("docker-default", w.Options(format.Options{Kernel: "6.1"})); err != nil {
 		t.Fatal(err)
 	}
-	if subs := syscalls.SubArches(syscalls.NativeArch()); len(subs) > 0 && !w.contain("--arch "+strings.Join(append([]string{syscalls.NativeArch()}, subs...), ",")) {
+	if subs := syscalls.SubArches(syscalls.NativeArch()); len(subs) > 0 && !w.Contain("--arch "+strings.Join(append([]string{syscalls.NativeArch()}, subs...), ",")) {
 		t.Errorf("warnings %q do not say how to keep the sub-architectures", w)
 	}
 }

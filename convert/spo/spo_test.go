@@ -3,7 +3,6 @@ package spo
 import (
 	"bytes"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
+	"github.com/oci-sbx/oci-sbx/convert/format/formattest"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
@@ -62,8 +62,8 @@ func TestSPORoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var w warnings
-			opt := w.opt(format.Options{Name: "web"})
+			var w formattest.Warnings
+			opt := w.Options(format.Options{Name: "web"})
 			var out bytes.Buffer
 			if err := Write(&out, tt.s, opt); err != nil {
 				t.Fatal(err)
@@ -98,7 +98,7 @@ func TestSPORoundTrip(t *testing.T) {
 			if tt.name != "seven conditions on one index" && !bytes.Equal(out.Bytes(), again.Bytes()) {
 				t.Errorf("writing what was read back gives other bytes:\n%s", again.String())
 			}
-			if flagsWarned := w.contain(`cannot say "flags": []`); flagsWarned != (len(tt.s.Flags) == 0) {
+			if flagsWarned := w.Contain(`cannot say "flags": []`); flagsWarned != (len(tt.s.Flags) == 0) {
 				t.Errorf("empty-flags warning = %v for flags %v; warnings %q", flagsWarned, tt.s.Flags, w)
 			}
 		})
@@ -188,12 +188,12 @@ spec:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var w warnings
-			got, err := Read("back.yaml", []byte(tt.in), w.opt(format.Options{}))
+			var w formattest.Warnings
+			got, err := Read("back.yaml", []byte(tt.in), w.Options(format.Options{}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			w.check(t, got, tt.want, tt.warnings)
+			w.Check(t, got, tt.want, tt.warnings)
 		})
 	}
 }
@@ -297,9 +297,9 @@ func TestSPOWrite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var w warnings
+			var w formattest.Warnings
 			var out bytes.Buffer
-			err := Write(&out, tt.s, w.opt(tt.opt))
+			err := Write(&out, tt.s, w.Options(tt.opt))
 			switch {
 			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
 				t.Errorf("error = %v\nwant it to contain %q", err, tt.err)
@@ -307,7 +307,7 @@ func TestSPOWrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, s := range tt.warnings {
-				if !w.contain(s) {
+				if !w.Contain(s) {
 					t.Errorf("no warning contains %q; warnings: %q", s, w)
 				}
 			}
@@ -351,37 +351,6 @@ func FuzzReadSPO(f *testing.F) {
 }
 
 func uintp(v uint) *uint { return &v }
-
-// warnings collects what a conversion warns about.
-type warnings []string
-
-func (w *warnings) opt(o format.Options) format.Options {
-	o.Warn = func(msg string) { *w = append(*w, msg) }
-	return o
-}
-
-func (w warnings) contain(s string) bool {
-	return slices.ContainsFunc(w, func(m string) bool { return strings.Contains(m, s) })
-}
-
-// check compares a profile read with w collecting warnings against the
-// expected profile and warnings (none when expect is empty).
-func (w warnings) check(t *testing.T, got, want *specs.LinuxSeccomp, expect []string) {
-	t.Helper()
-	gotJSON, _ := format.MarshalJSON(format.ToOCIJSON(got))
-	wantJSON, _ := format.MarshalJSON(format.ToOCIJSON(want))
-	if !bytes.Equal(gotJSON, wantJSON) {
-		t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
-	}
-	for _, s := range expect {
-		if !w.contain(s) {
-			t.Errorf("no warning contains %q; warnings: %q", s, w)
-		}
-	}
-	if len(expect) == 0 && len(w) > 0 {
-		t.Errorf("unexpected warnings: %q", w)
-	}
-}
 
 // A file of several documents (what kubectl get -o yaml and a recording
 // leave): the SeccompProfile named by Select, the only one, or a clear

@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,9 +34,19 @@ func Root(t testing.TB) string {
 // STATIC_LDFLAGS), their one definition.
 func StaticBuildArgs(t testing.TB) []string {
 	t.Helper()
-	mk, err := os.ReadFile(filepath.Join(Root(t), "Makefile"))
+	args, err := StaticBuildFlags(Root(t))
 	if err != nil {
 		t.Fatal(err)
+	}
+	return args
+}
+
+// StaticBuildFlags is StaticBuildArgs for the module at root, for code
+// that runs outside one test (a node several tests share).
+func StaticBuildFlags(root string) ([]string, error) {
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		return nil, fmt.Errorf("reading the static build flags: %w", err)
 	}
 	vars := map[string]string{}
 	for _, line := range strings.Split(string(mk), "\n") {
@@ -44,9 +56,9 @@ func StaticBuildArgs(t testing.TB) []string {
 	}
 	tags, ldflags := vars["STATIC_TAGS"], vars["STATIC_LDFLAGS"]
 	if tags == "" || ldflags == "" {
-		t.Fatal("the Makefile defines no STATIC_TAGS or STATIC_LDFLAGS")
+		return nil, errors.New("reading the static build flags: the Makefile defines no STATIC_TAGS or STATIC_LDFLAGS")
 	}
 	// make passes the value to the shell, which removes one level of
 	// quotes: -ldflags '-extldflags "-static …"'.
-	return []string{"-tags", tags, "-ldflags", ldflags}
+	return []string{"-tags", tags, "-ldflags", ldflags}, nil
 }

@@ -23,13 +23,7 @@
 #define SBX_MAX_KEY 16384
 #define SBX_MAX_INPUT (16 << 20)
 
-// For headers older than Linux 5.11.
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
+#include "close_range.h"
 
 void sbx_sha256(const void *data, size_t len, unsigned char out[32]);
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // ExecLate loads s into the calling process and replaces the process with
@@ -39,7 +40,7 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	if err := loader.Check(s); err != nil && (s.ListenerPath == "" || !errors.Is(err, loader.ErrNotifyAgent)) {
 		return err
 	}
-	path, err := loader.LookPath(args[0], env, "")
+	path, err := reexec.LookPath(args[0], env, "")
 	if err != nil {
 		return err
 	}

@@ -2,31 +2,15 @@ package notify
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
-
-func errnoPtr(e unix.Errno) *uint { v := uint(e); return &v }
-
-func rulesOf(s *specs.LinuxSeccomp) []string {
-	var out []string
-	for _, r := range s.Syscalls {
-		line := fmt.Sprintf("%v:%s", r.Names, r.Action)
-		if r.ErrnoRet != nil {
-			line += fmt.Sprintf("(%d)", *r.ErrnoRet)
-		}
-		if len(r.Args) > 0 {
-			line += fmt.Sprintf(" %v", r.Args)
-		}
-		out = append(out, line)
-	}
-	return out
-}
 
 // TestForReport is the one policy for turning errno rules into notify
 // rules, for `exec --report` and the agent alike.
@@ -36,17 +20,17 @@ func TestForReport(t *testing.T) {
 		Flags:         []specs.LinuxSeccompFlag{},
 		Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"exit_group", "openat"}, Action: specs.ActAllow},
-			{Names: []string{"write", "connect"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EIO)},
+			{Names: []string{"write", "connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EIO)},
 			{Names: []string{"read"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 99, Op: specs.OpEqualTo}}},
-			{Names: []string{"socket"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES),
+			{Names: []string{"socket"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EACCES),
 				Args: []specs.LinuxSeccompArg{{Index: 0, Value: unix.AF_INET, Op: specs.OpEqualTo}}},
-			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES)},
-			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EROFS)},
-			{Names: []string{"sync", "getppid"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(0)},
+			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EACCES)},
+			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EROFS)},
+			{Names: []string{"sync", "getppid"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(0)},
 			{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
 		},
 	}
-	before := rulesOf(in)
+	before := testutil.Rules(in)
 	r, err := ForReport(in)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +46,7 @@ func TestForReport(t *testing.T) {
 		"[sync getppid]:SCMP_ACT_ERRNO(0)",
 		"[ptrace]:SCMP_ACT_KILL_PROCESS",
 	}
-	if d := cmp.Diff(want, rulesOf(r.Profile)); d != "" {
+	if d := cmp.Diff(want, testutil.Rules(r.Profile)); d != "" {
 		t.Errorf("rules (-want +got):\n%s", d)
 	}
 	if d := cmp.Diff(Errnos{"connect": uint(unix.EIO), "socket": uint(unix.EACCES)}, r.Errnos); d != "" {
@@ -77,7 +61,7 @@ func TestForReport(t *testing.T) {
 	if d := cmp.Diff(wantNotes, r.Notes); d != "" {
 		t.Errorf("notes (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(before, rulesOf(in)); d != "" {
+	if d := cmp.Diff(before, testutil.Rules(in)); d != "" {
 		t.Errorf("ForReport changed its input:\n%s", d)
 	}
 	if r.Profile.Flags == nil || r.Profile.ListenerPath != "" {
@@ -101,7 +85,7 @@ func TestForReportNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Errnos) != 0 || !cmp.Equal(rulesOf(r.Profile), rulesOf(in)) || len(r.Notes) != 1 || r.Notes[0] != "the profile has no errno rules to report" {
+	if len(r.Errnos) != 0 || !cmp.Equal(testutil.Rules(r.Profile), testutil.Rules(in)) || len(r.Notes) != 1 || r.Notes[0] != "the profile has no errno rules to report" {
 		t.Errorf("%+v", r)
 	}
 }

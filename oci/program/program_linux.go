@@ -24,6 +24,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // The hidden export mode: both the argv[0] and the variable must be
@@ -45,7 +46,7 @@ const errCaught = unix.ECANCELED
 // then never returns; otherwise it returns at once. Both filters of the
 // child cover its calling thread only: the one that notifies, and runc's,
 // whose load it catches.
-func Init() { loader.Child{Arg0: childArg0, Env: childEnv}.Enter(childMain) }
+func Init() { reexec.Child{Arg0: childArg0, Env: childEnv}.Enter(childMain) }
 
 func childMain(fd int) int {
 	err := childRun(fd)
@@ -59,7 +60,7 @@ func childMain(fd int) int {
 // answers the load with errCaught, so childRun returns only errors.
 func childRun(sock int) error {
 	var p loader.Profile
-	if err := loader.ReadLine(sock, &p); err != nil {
+	if err := reexec.ReadLine(sock, &p); err != nil {
 		return fmt.Errorf("reading the profile: %w", err)
 	}
 	config, err := specconv.SetupSeccomp(p.Spec())

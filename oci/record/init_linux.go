@@ -1,18 +1,15 @@
 package record
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // The hidden init mode: argv[0] and the variable must both be present,
@@ -39,58 +36,30 @@ const (
 	msgError    = "error "
 )
 
-// IsInit reports whether this process was started as the recorder's init
-// child. main calls Init then, before anything else.
-func IsInit() bool {
-	_, ok := os.LookupEnv(initEnv)
-	return ok && len(os.Args) == 1 && os.Args[0] == initArg0
-}
+// Init is the recorder's init child, a reexec.Child that main enters
+// explicitly: it loads the recording filter on its own thread and execs
+// the program from that thread, so the filter covers the program and
+// everything it starts. It returns at once unless this process is that
+// child; the child itself exits, with 125 when it could not exec.
+func Init() { reexec.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
 
-// Init is the recorder's init child: it loads the recording filter on
-// its own thread and execs the program from that thread, so the filter
-// covers the program and everything it starts. It returns only when that
-// failed, with the exit status for the child.
-func Init() int {
-	// The filter covers the thread that loads it; execve must come from
-	// that same thread.
-	runtime.LockOSThread()
-	fd, err := strconv.Atoi(os.Getenv(initEnv))
-	var st unix.Stat_t
-	if err != nil || fd != initFd || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		fmt.Fprintf(os.Stderr, "oci-sbx record init: %s does not name a socket; this mode is for oci-sbx's own use\n", initEnv)
-		return 125
-	}
-	if err := initRun(fd); err != nil {
-		_, _ = unix.Write(fd, []byte(msgError+strings.ReplaceAll(err.Error(), "\n", " ")+"\n"))
+func initMain(sock int) int {
+	if err := initRun(sock); err != nil {
+		_, _ = unix.Write(sock, []byte(msgError+strings.ReplaceAll(err.Error(), "\n", " ")+"\n"))
 		return 125
 	}
 	return 0
 }
 
 func initRun(sock int) error {
-	var data []byte
-	buf := make([]byte, 64<<10)
-	for !bytes.HasSuffix(data, []byte("\n")) {
-		n, err := unix.Read(sock, buf)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading the init config: %w", err)
-		}
-		if n == 0 {
-			return fmt.Errorf("reading the init config: %w", io.ErrUnexpectedEOF)
-		}
-		data = append(data, buf[:n]...)
-	}
 	var cfg initConfig
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return fmt.Errorf("decoding the init config: %w", err)
+	if err := reexec.ReadLine(sock, &cfg); err != nil {
+		return fmt.Errorf("reading the init config: %w", err)
 	}
 	if len(cfg.Program) == 0 || len(cfg.Program) > maxInstructions {
 		return fmt.Errorf("decoding the init config: a program of %d instructions", len(cfg.Program))
 	}
-	if cfg.NoNewPrivileges || !hasCapSysAdmin() {
+	if cfg.NoNewPrivileges || !reexec.HasCapSysAdmin() {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
@@ -153,19 +122,6 @@ func initRun(sock int) error {
 	_, _, _ = unix.RawSyscall(handshakeNr, 0, 0, 0)
 	_, _, errno = unix.RawSyscall(unix.SYS_EXECVE, uintptr(unsafe.Pointer(path)), uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])))
 	return fmt.Errorf("executing %q: %w", cfg.Path, errno)
-}
-
-// HasCapSysAdmin reports whether this process may load a filter without
-// no_new_privs.
-func HasCapSysAdmin() bool { return hasCapSysAdmin() }
-
-func hasCapSysAdmin() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
 }
 
 // cStrings is a NULL-terminated array of C strings, for execve.

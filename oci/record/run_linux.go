@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -20,9 +19,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/oci/notify"
-
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // Config describes one recorded run.
@@ -126,7 +125,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	path, err := lookPath(c.Args[0], env, c.Dir)
+	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -429,58 +428,6 @@ func descendants(pid int) []int {
 	}
 	sort.Ints(out)
 	return out
-}
-
-// lookPath finds the program as the exec'd process would: in the PATH of
-// its own environment, relative to its own working directory.
-func lookPath(file string, env []string, dir string) (string, error) {
-	abs := func(p string) string {
-		if filepath.IsAbs(p) {
-			return p
-		}
-		if dir == "" {
-			if wd, err := os.Getwd(); err == nil {
-				return filepath.Join(wd, p)
-			}
-		}
-		return filepath.Join(dir, p)
-	}
-	if strings.Contains(file, "/") {
-		p := abs(file)
-		if err := executable(p); err != nil {
-			return "", fmt.Errorf("finding %q: %w", file, err)
-		}
-		return p, nil
-	}
-	pathEnv := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			pathEnv = v
-		}
-	}
-	for _, d := range filepath.SplitList(pathEnv) {
-		if d == "" {
-			d = "."
-		}
-		if p := abs(filepath.Join(d, file)); executable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("finding %q: %w in the program's PATH %q", file, exec.ErrNotFound, pathEnv)
-}
-
-func executable(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return err
-	}
-	if st.IsDir() {
-		return fmt.Errorf("%s is a directory", p)
-	}
-	if st.Mode()&0o111 == 0 {
-		return fmt.Errorf("%s: %w", p, os.ErrPermission)
-	}
-	return nil
 }
 
 // recorder answers the notifications of one listener.

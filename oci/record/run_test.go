@@ -30,9 +30,7 @@ const helperEnv = "OCI_SBX_RECORD_TEST_HELPER"
 var target string // the static marker program, built once
 
 func TestMain(m *testing.M) {
-	if IsInit() {
-		os.Exit(Init())
-	}
+	Init()
 	// Replay runs the profile with sandbox.Run, which starts this binary
 	// again as its init child or export child.
 	sandbox.Init()

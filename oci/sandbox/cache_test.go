@@ -413,7 +413,7 @@ func TestLoaderCheckFromProgram(t *testing.T) {
 			{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillProcess}}}, "kills (SIGSYS)"},
 			{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
-				Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EACCES),
+				Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EACCES),
 					Args: []specs.LinuxSeccompArg{{Index: 2, Value: unix.O_CLOEXEC, ValueTwo: unix.O_CLOEXEC, Op: specs.OpMaskedEqual}}}}}, "denies (errno EACCES)"},
 		} {
 			_, _, err := run(t, tc.profile, "exit", runOpts{})

@@ -17,7 +17,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/specconv"
 	"golang.org/x/sys/unix"
 
-	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
 // Init enters the init mode when this process is the init child that Run
@@ -25,7 +25,7 @@ import (
 // program, like "runc init". Otherwise it returns at once. A binary that
 // calls Run calls Init first thing in main (or in TestMain), so that it
 // can serve as its own init child.
-func Init() { loader.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
+func Init() { reexec.Child{Arg0: initArg0, Env: initEnv}.Enter(initMain) }
 
 // initMain loads the filter and execs the program; it returns only on
 // failure, with the exit status for the child.
@@ -53,7 +53,7 @@ func initRun(sock int) error {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return fmt.Errorf("setting no_new_privs: %w", err)
 		}
-	} else if cfg.Seccomp != nil && !loader.HasCapSysAdmin() {
+	} else if cfg.Seccomp != nil && !reexec.HasCapSysAdmin() {
 		return fmt.Errorf("loading a seccomp filter without no_new_privs needs CAP_SYS_ADMIN, which uid %d lacks: set no_new_privs (noNewPrivileges)", os.Getuid())
 	}
 	// Nothing but stdio may reach the program. close_range marks the
@@ -122,7 +122,7 @@ func initRun(sock int) error {
 
 func readInitConfig(sock int) (*initConfig, error) {
 	var ic initConfig
-	if err := loader.ReadLine(sock, &ic); err != nil {
+	if err := reexec.ReadLine(sock, &ic); err != nil {
 		return nil, fmt.Errorf("reading the init config: %w", err)
 	}
 	ic.Seccomp = ic.Spec()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -115,9 +116,9 @@ func (r *Result) String() string {
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }
 
-// ExecError is the program failing to start (loader.ExecError): callers
+// ExecError is the program failing to start (reexec.ExecError): callers
 // exit 127 when it was not found and 126 when it could not run.
-type ExecError = loader.ExecError
+type ExecError = reexec.ExecError
 
 // LoaderError is returned before running a dynamically linked program whose
 // loader could not open its libraries under the profile.

@@ -27,9 +27,10 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 )
 
-// The hidden init mode (a loader.Child): both the argv[0] and the variable
+// The hidden init mode (a reexec.Child): both the argv[0] and the variable
 // must be present, and the variable names a socket.
 // The profile itself travels over the socket, never through argv or the
 // environment.
@@ -73,7 +74,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	path, err := loader.LookPath(c.Args[0], env, c.Dir)
+	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
 	if err != nil {
 		return nil, err
 	}

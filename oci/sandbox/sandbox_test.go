@@ -133,18 +133,13 @@ func self(t *testing.T) string {
 	return exe
 }
 
-func errnoPtr(e syscall.Errno) *uint {
-	u := uint(e)
-	return &u
-}
-
 // deny returns a profile that allows everything but answers the named
 // syscalls with errno.
 func deny(errno syscall.Errno, names ...string) *specs.LinuxSeccomp {
 	return &specs.LinuxSeccomp{
 		DefaultAction: specs.ActAllow,
 		Flags:         []specs.LinuxSeccompFlag{},
-		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: errnoPtr(errno)}},
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: testutil.Errno(errno)}},
 	}
 }
 
@@ -320,7 +315,7 @@ func TestFilteredUnderLoad(t *testing.T) {
 func TestDeniedErrno(t *testing.T) {
 	dir := t.TempDir()
 	s := deny(unix.EACCES, "mkdirat", "mkdir")
-	s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: errnoPtr(unix.EXDEV)})
+	s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EXDEV)})
 	env := []string{"SANDBOX_TEST_DIR=" + filepath.Join(dir, "x")}
 
 	for _, report := range []bool{false, true} {

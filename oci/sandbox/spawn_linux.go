@@ -3,6 +3,7 @@
 package sandbox
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../cache
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -18,13 +19,7 @@ package sandbox
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
-// For headers older than Linux 5.11.
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
+#include "close_range.h" // shared with the launcher in oci/cache
 
 // Where the child failed; reported with errno through the error pipe.
 enum {

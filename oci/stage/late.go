@@ -213,7 +213,11 @@ func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 }
 
 // DefaultLateDir is where a hook or an NRI plugin keeps late stages on the
-// host: a directory per late profile, named by its hash.
+// host: a directory per late profile, named by its hash. Nothing removes
+// them: containers with the same profile share one, and a created or
+// stopped container needs it when it starts (again), which neither back-end
+// can see. They grow with the number of distinct profiles; /run is emptied
+// at boot.
 const DefaultLateDir = "/run/oci-sbx/late"
 
 // WriteLateDir makes the directory of a late stage on the host, under root

@@ -18,9 +18,7 @@ import (
 // TestMain calls the re-exec entry points as main does: record, exec,
 // simulate, diff and convert --to bpf start this binary again.
 func TestMain(m *testing.M) {
-	if record.IsInit() {
-		os.Exit(record.Init())
-	}
+	record.Init()
 	sandbox.Init()
 	program.Init()
 	os.Exit(m.Run())

@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/oci/record"
+	"github.com/oci-sbx/oci-sbx/oci/reexec"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -22,7 +23,7 @@ func Run(ctx context.Context, c record.Config, s *specs.LinuxSeccomp) (record.Re
 	strict := *s
 	strict.DefaultAction, strict.DefaultErrnoRet = specs.ActKillProcess, nil
 	sc := sandbox.Config{
-		Seccomp: &strict, NoNewPrivileges: c.NoNewPrivileges || !record.HasCapSysAdmin(),
+		Seccomp: &strict, NoNewPrivileges: c.NoNewPrivileges || !reexec.HasCapSysAdmin(),
 		Args: c.Args, Env: c.Env, Dir: c.Dir,
 		Stdin: c.Stdin, Stdout: c.Stdout, Stderr: c.Stderr,
 	}
