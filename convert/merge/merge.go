@@ -216,6 +216,43 @@ func commentsOf(in Input, from convert.Format) map[string]string {
 	return out
 }
 
+// CallsBy is the comment record writes on a rule: "12 calls by /bin/a
+// (10), /bin/b (2)", naming at most four executables, most frequent first.
+// mergeComments reads it back (seenRE) and sums it across inputs.
+func CallsBy(count uint64, exes map[string]uint64) string {
+	type ec struct {
+		exe string
+		n   uint64
+	}
+	list := make([]ec, 0, len(exes))
+	for e, n := range exes {
+		list = append(list, ec{e, n})
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].n != list[j].n {
+			return list[i].n > list[j].n
+		}
+		return list[i].exe < list[j].exe
+	})
+	var parts []string
+	for i, e := range list {
+		if i == 4 {
+			parts = append(parts, fmt.Sprintf("%d more", len(list)-4))
+			break
+		}
+		if len(list) == 1 {
+			parts = append(parts, e.exe)
+		} else {
+			parts = append(parts, fmt.Sprintf("%s (%d)", e.exe, e.n))
+		}
+	}
+	calls := "calls"
+	if count == 1 {
+		calls = "call"
+	}
+	return fmt.Sprintf("%d %s by %s", count, calls, strings.Join(parts, ", "))
+}
+
 // seenRE matches what record writes: "[CALL: ]N call(s) by EXES[ (…)]".
 var seenRE = regexp.MustCompile(`^(?:(.*?): )?(\d+) calls? by (.*?)(?: \((?:also on|on) [^)]*\))?$`)
 
@@ -259,37 +296,7 @@ func mergeComments(cs []string) string {
 	}
 	var out string
 	if total > 0 {
-		type ec struct {
-			exe string
-			n   uint64
-		}
-		list := make([]ec, 0, len(exes))
-		for e, n := range exes {
-			list = append(list, ec{e, n})
-		}
-		sort.Slice(list, func(i, j int) bool {
-			if list[i].n != list[j].n {
-				return list[i].n > list[j].n
-			}
-			return list[i].exe < list[j].exe
-		})
-		var parts []string
-		for i, e := range list {
-			if i == 4 {
-				parts = append(parts, fmt.Sprintf("%d more", len(list)-4))
-				break
-			}
-			if len(list) == 1 {
-				parts = append(parts, e.exe)
-			} else {
-				parts = append(parts, fmt.Sprintf("%s (%d)", e.exe, e.n))
-			}
-		}
-		calls := "calls"
-		if total == 1 {
-			calls = "call"
-		}
-		out = fmt.Sprintf("%d %s by %s", total, calls, strings.Join(parts, ", "))
+		out = CallsBy(total, exes)
 		// A call's arguments head the count only when every count was
 		// of that one call.
 		for p := range prefixes {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/convert/merge"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
@@ -185,41 +186,9 @@ func summarize(cs []Call, seen map[Call]Seen, multiArch bool) string {
 	return out
 }
 
-// describe prints "12 calls by /bin/a (10), /bin/b (2)", naming at most
-// four executables, most frequent first.
-func describe(s Seen) string {
-	type ec struct {
-		exe string
-		n   uint64
-	}
-	list := make([]ec, 0, len(s.Exes))
-	for e, n := range s.Exes {
-		list = append(list, ec{e, n})
-	}
-	sort.Slice(list, func(i, j int) bool {
-		if list[i].n != list[j].n {
-			return list[i].n > list[j].n
-		}
-		return list[i].exe < list[j].exe
-	})
-	calls := "calls"
-	if s.Count == 1 {
-		calls = "call"
-	}
-	var parts []string
-	for i, e := range list {
-		if i == 4 {
-			parts = append(parts, fmt.Sprintf("%d more", len(list)-4))
-			break
-		}
-		if len(list) == 1 {
-			parts = append(parts, e.exe)
-		} else {
-			parts = append(parts, fmt.Sprintf("%s (%d)", e.exe, e.n))
-		}
-	}
-	return fmt.Sprintf("%d %s by %s", s.Count, calls, strings.Join(parts, ", "))
-}
+// describe prints "12 calls by /bin/a (10), /bin/b (2)", the form merge
+// reads back.
+func describe(s Seen) string { return merge.CallsBy(s.Count, s.Exes) }
 
 // Header is the provenance a recorded profile carries as comments.
 type Header struct {
