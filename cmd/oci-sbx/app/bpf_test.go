@@ -110,16 +110,25 @@ func TestSimulateTrace(t *testing.T) {
 	golden(t, "simulate-trace.txt", out)
 }
 
-// TestDiffPrograms compares raw programs.
-func TestDiffPrograms(t *testing.T) {
-	a := writeProgram(t, "a.bpf", vsockProgram())
-	allow := writeProgram(t, "allow.bpf", []bpf.Instruction{
+// diffPrograms writes the raw programs the diff tests compare: a (the
+// vsock program), allow (allow on x86_64, kill-thread elsewhere) and i386
+// (allow everything).
+func diffPrograms(t *testing.T) (a, allow, i386 string) {
+	t.Helper()
+	a = writeProgram(t, "a.bpf", vsockProgram())
+	allow = writeProgram(t, "allow.bpf", []bpf.Instruction{
 		bpf.LoadAbsolute{Off: 4, Size: 4},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AUDIT_ARCH_X86_64, SkipFalse: 1},
 		bpf.RetConstant{Val: filter.RetAllow},
 		bpf.RetConstant{Val: filter.RetKillThread},
 	})
-	i386 := writeProgram(t, "i386.bpf", []bpf.Instruction{bpf.RetConstant{Val: filter.RetAllow}})
+	i386 = writeProgram(t, "i386.bpf", []bpf.Instruction{bpf.RetConstant{Val: filter.RetAllow}})
+	return a, allow, i386
+}
+
+// TestDiffPrograms compares raw programs.
+func TestDiffPrograms(t *testing.T) {
+	a, allow, i386 := diffPrograms(t)
 
 	code, out, stderr := runCLI(t, "diff", a, a)
 	if code != 0 || out != "" || stderr != "" {

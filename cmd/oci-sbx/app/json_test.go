@@ -11,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/net/bpf"
-	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
@@ -114,14 +113,7 @@ func TestSimulateJSON(t *testing.T) {
 }
 
 func TestDiffJSON(t *testing.T) {
-	a := writeProgram(t, "a.bpf", vsockProgram())
-	allow := writeProgram(t, "allow.bpf", []bpf.Instruction{
-		bpf.LoadAbsolute{Off: 4, Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.AUDIT_ARCH_X86_64, SkipFalse: 1},
-		bpf.RetConstant{Val: filter.RetAllow},
-		bpf.RetConstant{Val: filter.RetKillThread},
-	})
-	i386 := writeProgram(t, "i386.bpf", []bpf.Instruction{bpf.RetConstant{Val: filter.RetAllow}})
+	a, allow, i386 := diffPrograms(t)
 
 	code, out, _ := runCLI(t, "diff", "--format", "json", a, a)
 	var got diffJSON
