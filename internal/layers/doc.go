@@ -1,8 +1,9 @@
 // Package layers is the import layering of oci-sbx, stated as data: which
 // folders of the module may import which, and which packages may use cgo,
 // libseccomp and runc's libcontainer. Its test checks every package of the
-// module (tests included) against it, in the pure and the seccomp build;
-// `make check-deps` runs that test.
+// module (tests included) against it, in the pure and the seccomp build,
+// and that ARCHITECTURE.md, which draws these layers, names every package
+// and only paths that exist; `make check-deps` runs that test.
 //
 //	cmd/      the CLI: on top, may import anything
 //	hooks/    Podman's hook, the seccomp agent, the NRI plugin

@@ -135,3 +135,40 @@ func TestCgoFence(t *testing.T) {
 		}
 	}
 }
+
+// TestArchitectureNamesEveryPackage keeps ARCHITECTURE.md's map true: it
+// names each package of the module (outside e2e/ and testdata/) as
+// `path`, and every path it names is in the tree.
+func TestArchitectureNamesEveryPackage(t *testing.T) {
+	doc, err := os.ReadFile("../../ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, build := range []struct{ cgo, tags string }{{"0", ""}, {"1", "seccomp"}} {
+		for path := range list(t, build.cgo, build.tags, false) {
+			rel, ok := folder(path)
+			if !ok || seen[rel] || under(rel, "e2e") || under(rel, "testdata") {
+				continue
+			}
+			seen[rel] = true
+			if !bytes.Contains(doc, []byte("`"+rel+"`")) {
+				t.Errorf("ARCHITECTURE.md does not name the package `%s`", rel)
+			}
+		}
+	}
+	// Between backquotes, every other field is code: a path of the tree
+	// is one without spaces or placeholders under a top folder.
+	for i, field := range strings.Split(string(doc), "`") {
+		if i%2 == 0 || strings.ContainsAny(field, " <{},()") {
+			continue
+		}
+		for _, top := range []string{"cmd/", "convert/", "oci/", "hooks/", "internal/", "docs/"} {
+			if strings.HasPrefix(field, top) {
+				if _, err := os.Stat("../../" + field); err != nil {
+					t.Errorf("ARCHITECTURE.md names %s, which is not in the tree", field)
+				}
+			}
+		}
+	}
+}
