@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
@@ -155,24 +156,7 @@ func Retarget(s *specs.LinuxSeccomp, names Errnos, action specs.LinuxSeccompActi
 			out.Syscalls = append(out.Syscalls, rule)
 			continue
 		}
-		var moved, keep []string
-		for _, n := range rule.Names {
-			if _, ok := names[n]; ok {
-				moved = append(moved, n)
-			} else {
-				keep = append(keep, n)
-			}
-		}
-		if len(keep) > 0 {
-			r := rule
-			r.Names = keep
-			out.Syscalls = append(out.Syscalls, r)
-		}
-		if len(moved) > 0 {
-			r := rule
-			r.Names, r.Action, r.ErrnoRet = moved, action, nil
-			out.Syscalls = append(out.Syscalls, r)
-		}
+		out.Syscalls = append(out.Syscalls, format.SplitRule(rule, func(n string) bool { _, ok := names[n]; return ok }, action, nil)...)
 	}
 	return &out
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
@@ -125,27 +126,13 @@ func ContainerFilterWithin(engine *specs.LinuxSeccomp, socket string, noNewPrivi
 			out.Syscalls = append(out.Syscalls, r)
 			continue
 		}
-		var keep, notify []string
 		for _, n := range r.Names {
-			if slices.Contains(needs, n) {
-				keep = append(keep, n)
-				if !slices.Contains(unobserved, n) {
-					unobserved = append(unobserved, n)
-				}
-			} else {
-				notify = append(notify, n)
+			if slices.Contains(needs, n) && !slices.Contains(unobserved, n) {
+				unobserved = append(unobserved, n)
 			}
 		}
-		if len(keep) > 0 {
-			k := r
-			k.Names = keep
-			out.Syscalls = append(out.Syscalls, k)
-		}
-		if len(notify) > 0 {
-			n := r
-			n.Names, n.Action, n.ErrnoRet = notify, specs.ActNotify, nil
-			out.Syscalls = append(out.Syscalls, n)
-		}
+		notify := func(n string) bool { return !slices.Contains(needs, n) }
+		out.Syscalls = append(out.Syscalls, format.SplitRule(r, notify, specs.ActNotify, nil)...)
 	}
 	sort.Strings(unobserved)
 	return &out, unobserved, nil

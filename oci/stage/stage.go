@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
@@ -116,24 +117,7 @@ func pastTheStub(p, e *specs.LinuxSeccomp) error {
 			out = append(out, r)
 			continue
 		}
-		var keep, soften []string
-		for _, n := range r.Names {
-			if past(n) {
-				soften = append(soften, n)
-			} else {
-				keep = append(keep, n)
-			}
-		}
-		if len(keep) > 0 {
-			k := r
-			k.Names = keep
-			out = append(out, k)
-		}
-		if len(soften) > 0 {
-			s := r
-			s.Names, s.Action, s.ErrnoRet = soften, specs.ActErrno, &enosys
-			out = append(out, s)
-		}
+		out = append(out, format.SplitRule(r, past, specs.ActErrno, &enosys)...)
 	}
 	e.Syscalls = out
 	return nil
