@@ -5,6 +5,8 @@ package e2e
 import (
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"go/format"
 	"maps"
@@ -184,7 +186,8 @@ func (m *needsMeasurer) template(dir, rootfs string, nnp bool, late string) []by
 		if err := os.WriteFile(filepath.Join(files, stage.BinaryName), bin, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		late := &stage.Late{File: stage.File{Name: stage.ProfilePrefix + "demo.json", Data: []byte(demo)}}
+		sum := sha256.Sum256([]byte(demo))
+		late := &stage.Late{File: stage.File{Name: stage.ProfilePrefix + hex.EncodeToString(sum[:]) + ".json", Data: []byte(demo)}}
 		if err := os.WriteFile(filepath.Join(files, late.File.Name), late.File.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/oci/late"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 )
 
@@ -29,8 +26,8 @@ func lateCommand() *cli.Command {
 	}
 }
 
-// runLate loads PROFILE (OCI JSON as patch writes it) and execs CMD under
-// it. Like env(1), it exits 127 when CMD is not found and 126 for any
+// runLate loads PROFILE (OCI JSON as patch writes it, named by its
+// SHA-256, which is checked) and execs CMD under it. Like env(1), it exits 127 when CMD is not found and 126 for any
 // other failure, so the container's status tells it apart from CMD's own.
 func runLate(_ context.Context, c *cli.Command) error {
 	args := c.Args().Slice()
@@ -41,17 +38,11 @@ func runLate(_ context.Context, c *cli.Command) error {
 		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: late stage: %v\n", err)
 		return &ExitStatus{Code: code}
 	}
-	data, err := readInput(nil, args[0])
+	s, err := late.ReadProfile(args[0])
 	if err != nil {
 		return fail(126, err)
 	}
-	var s specs.LinuxSeccomp
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
-		return fail(126, fmt.Errorf("decoding %q: %w", args[0], err))
-	}
-	err = late.ExecLate(&s, args[2:], os.Environ())
+	err = late.ExecLate(s, args[2:], os.Environ())
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 		return fail(127, err)
 	}
