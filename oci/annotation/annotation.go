@@ -6,7 +6,11 @@
 // A key is matched case-insensitively for its namespace and exactly for
 // the key. Any other key in a namespace is refused with a suggestion:
 // failing closed is the point, a typo must not start a container without
-// the profile it asked for.
+// the profile it asked for. So is a key that only looks like one of a
+// namespace (white space, another hyphen or full stop, a letter of
+// another script that looks the same): its skeleton, with case, marks,
+// punctuation and confusable letters folded away, is compared with the
+// namespace's.
 package annotation
 
 import (
@@ -14,6 +18,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
@@ -134,18 +139,32 @@ func split(key, prefix string) (string, bool) {
 func check(key string, ns int, name string, allowInternal bool) (Key, error) {
 	i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
 	if i < 0 {
-		msg := fmt.Sprintf("%q: %v", key, ErrUnknown)
 		if s := suggest.Closest(strings.ToLower(name), names(false)); s != "" {
-			msg += fmt.Sprintf(": did you mean %q?", key[:ns]+s+key[ns+len(name):])
-		} else {
-			msg += fmt.Sprintf(" (known: %s)", strings.Join(names(false), ", "))
+			return Key{}, fmt.Errorf("%q: %w: did you mean %q?", key, ErrUnknown, key[:ns]+s+key[ns+len(name):])
 		}
-		return Key{}, errors.New(msg)
+		return Key{}, fmt.Errorf("%q: %w (known: %s)", key, ErrUnknown, strings.Join(names(false), ", "))
 	}
 	if Keys[i].Internal && !allowInternal {
 		return Key{}, fmt.Errorf("%q: %w", key, ErrInternal)
 	}
 	return Keys[i], nil
+}
+
+// checkLookAlike refuses a key outside the namespace prefix that only
+// looks like one of its keys (see skeleton): white space, another hyphen
+// or full stop, a letter of another script. Such a key would otherwise
+// pass as somebody else's annotation, and the container would start
+// without the profile it asked for.
+func checkLookAlike(key, prefix string) error {
+	meant, ok := lookAlike(key, prefix)
+	if !ok {
+		return nil
+	}
+	quoted := strconv.QuoteToASCII(key)
+	if meant != "" {
+		return fmt.Errorf("%s: %w: it only looks like the %s namespace; did you mean %q?", quoted, ErrUnknown, prefix, meant)
+	}
+	return fmt.Errorf("%s: %w: it only looks like the %s namespace (known keys: %s)", quoted, ErrUnknown, prefix, strings.Join(names(false), ", "))
 }
 
 // ParseOCI reads the table's keys from OCI annotations (io.oci-sbx.KEY).
@@ -157,6 +176,9 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 	for _, key := range sortedKeys(annotations) {
 		name, ok := split(key, OCI)
 		if !ok {
+			if err := checkLookAlike(key, OCI); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		if _, err := check(key, len(OCI), name, false); err != nil {
@@ -183,6 +205,9 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 	for _, key := range sortedKeys(annotations) {
 		rest, ok := split(key, Kubernetes)
 		if !ok {
+			if err := checkLookAlike(key, Kubernetes); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
 		name, ctr, hasCtr := strings.Cut(rest, ".")
