@@ -135,6 +135,12 @@ func testHookRefused(t *testing.T, env hooksEnv) {
 		{"typo", "io.oci-sbx.profil", "demo.yaml", `"io.oci-sbx.profil": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
 		{"key-case", "io.oci-sbx.Profile", "demo.yaml", `did you mean "io.oci-sbx.profile"?`},
 		{"namespace-case", "IO.OCI-SBX.RULES", "{default: allow}", `did you mean "IO.OCI-SBX.rules"?`},
+		// Keys that only look like the namespace: the hooks.d document
+		// runs the hook for every container, and the hook refuses them.
+		{"lookalike-hyphen", "io.oci\u2010sbx.profile", "demo.yaml", `"io.oci\u2010sbx.profile": unknown oci-sbx annotation: it only looks like the io.oci-sbx. namespace; did you mean "io.oci-sbx.profile"?`},
+		{"lookalike-cyrillic", "io.\u043eci-sbx.rules", "{default: allow}", `"io.\u043eci-sbx.rules": unknown oci-sbx annotation: it only looks like`},
+		{"lookalike-underscore", "io_oci-sbx.profile", "demo.yaml", `"io_oci-sbx.profile": unknown oci-sbx annotation: it only looks like`},
+		{"lookalike-space", "io.oci-sbx .profile", "demo.yaml", `did you mean "io.oci-sbx.profile"?`},
 		{"outside", hooks.AnnotationProfile, "/etc/shadow", `reading "/etc/shadow": outside the profiles directory`},
 		{"dot-dot", hooks.AnnotationProfile, "../../../../../../../etc/shadow", "outside the profiles directory"},
 		{"symlink-out", hooks.AnnotationProfile, "shadow", `reading "shadow": outside the profiles directory`},

@@ -43,19 +43,25 @@ type HooksD struct {
 	Stages  []string   `json:"stages"`
 }
 
-// When says which containers a hook is for. Podman matches each regexp
-// against any part of the annotation (they are not anchored).
+// When says which containers a hook is for: with Always, every one.
+// Podman matches each regexp of Annotations anywhere in an annotation's
+// key and value (they are not anchored).
 type When struct {
-	Annotations map[string]string `json:"annotations"`
+	Always      *bool             `json:"always,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // NewHooksD returns the document that makes Podman run binary as its
 // precreate hook, reading profiles beneath the directory profiles (and
-// writing recordings beneath records, when not the default), for
-// every container with an annotation in the io.oci-sbx. namespace, in any
-// case: the hook refuses a key that is not in the table, so a misspelt key
-// must reach it. binary and profiles must be absolute paths: Podman does
-// not search PATH, and the hook's working directory is Podman's.
+// writing recordings beneath records, when not the default), for every
+// container. The hook refuses a key that only looks like one of the
+// io.oci-sbx. namespace (another hyphen, a Cyrillic o, a space; see
+// package annotation), and no regexp in when.annotations can name every
+// such look-alike, so the hook must see every container; it hands a
+// config without oci-sbx annotations back byte for byte. The cost is one
+// exec of the hook per container. binary and profiles must be absolute
+// paths: Podman does not search PATH, and the hook's working directory is
+// Podman's.
 func NewHooksD(binary, profiles, records string) (*HooksD, error) {
 	if !filepath.IsAbs(binary) {
 		return nil, fmt.Errorf("registering the hook %q: its path must be absolute", binary)
@@ -73,14 +79,12 @@ func NewHooksD(binary, profiles, records string) (*HooksD, error) {
 		}
 		args = append(args, "--records", filepath.Clean(records))
 	}
+	always := true
 	return &HooksD{
 		Version: HooksDVersion,
 		Hook:    specs.Hook{Path: binary, Args: args},
-		When: When{Annotations: map[string]string{
-			// Anchored, so that x.io.oci-sbx.rules does not match.
-			annotation.OCIPattern(): ".*",
-		}},
-		Stages: []string{"precreate"},
+		When:    When{Always: &always},
+		Stages:  []string{"precreate"},
 	}, nil
 }
 

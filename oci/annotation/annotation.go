@@ -16,7 +16,6 @@ package annotation
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,13 +232,6 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 	}
 	return v, nil
 }
-
-// OCIPattern is the regular expression, in Go's (and Podman's) syntax,
-// that matches every key of the OCI namespace, in any case: a hooks.d
-// document registers the hook with it, so that Podman runs the hook for a
-// misspelt key too, and the hook refuses it. It is built from the table
-// only in that every key of the table matches it, which a test checks.
-func OCIPattern() string { return `(?i)^` + regexp.QuoteMeta(OCI) }
 
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))

@@ -2,7 +2,6 @@ package annotation
 
 import (
 	"errors"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -99,20 +98,3 @@ func TestParseKubernetes(t *testing.T) {
 	}
 }
 
-// The hooks.d pattern matches every key of the table in the OCI
-// namespace, in any case, and nothing outside it.
-func TestOCIPattern(t *testing.T) {
-	re := regexp.MustCompile(OCIPattern())
-	for _, k := range Keys {
-		for _, key := range []string{OCIKey(k.Name), strings.ToUpper(OCIKey(k.Name)), OCIKey(k.Name) + "x"} {
-			if !re.MatchString(key) {
-				t.Errorf("%q does not match %s", key, re)
-			}
-		}
-	}
-	for _, key := range []string{"x.io.oci-sbx.profile", "io_oci-sbx.profile", "io.oci-sbxprofile", "oci-sbx.io/profile"} {
-		if re.MatchString(key) {
-			t.Errorf("%q matches %s", key, re)
-		}
-	}
-}

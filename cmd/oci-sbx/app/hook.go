@@ -103,8 +103,11 @@ container rather than start it without its profile. Podman (4.3) shows only
 				Usage: "print the hooks.d document that registers this oci-sbx as Podman's precreate hook",
 				Description: `Prints the hooks.d 1.0.0 document (JSON) that makes Podman run this oci-sbx,
 by its absolute path, as the precreate hook (reading profiles beneath
---profiles) of every container with an annotation in the io.oci-sbx.
-namespace, in any case, so that the hook sees and refuses a misspelt key too.
+--profiles) of every container ("when": {"always": true}): the hook refuses
+a misspelt key and a key that only looks like the io.oci-sbx. namespace
+(another hyphen, a Cyrillic o, a space), which no annotation pattern could
+list. A container without oci-sbx annotations gets its config back
+unchanged; the cost is one exec of the hook per container.
 --dir writes it to DIR/oci-sbx.json instead, atomically.
 
 Examples:
