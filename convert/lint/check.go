@@ -386,6 +386,21 @@ func (c *checker) args() {
 	for _, n := range c.d.Names() {
 		for _, cs := range c.d.Cases(n) {
 			for _, cond := range cs.When {
+				if holds, ok := rules.Constant32(n, cond); ok {
+					key := "int " + n + cond.String()
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					fix := "write the value as the kernel reads it, in 32 bits (-1 is 0xffffffff), best as a masked equality (\"argN & 0xffffffff == V\")"
+					if masked, ok := rules.LowerHalf(cond); ok {
+						fix = fmt.Sprintf("compare the lower half only: %q (oci-sbx convert --harden does)", masked.String())
+					}
+					c.add(Finding{ID: "unmasked-int-arg", Severity: Error, Syscalls: []string{n}, anchor: n,
+						Reason: fmt.Sprintf("%s (%s): %s", n, cs.Action, rules.ConstantReason(cond, holds)),
+						Fix:    fix})
+					continue
+				}
 				if rules.Escapable(n, cs.Action, cond) {
 					key := "int " + n + cond.String()
 					if seen[key] {

@@ -334,16 +334,16 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 
 // noteWideCompares says where a condition compares all 64 bits of an
 // argument the kernel reads as 32 so that it cannot do what it says: a
-// denial a caller slips past by setting the upper half, or a value
-// above 32 bits (AT_FDCWD sign-extended) that a caller passing an int
-// does not produce. A document's own conditions get a note each; a
+// denial a caller slips past by setting the upper half, or a compare
+// whose answer is the same for every value a caller passing an int
+// produces (Constant32: "== AT_FDCWD" sign-extended, "> -1", "!= -1"). A document's own conditions get a note each; a
 // converted profile's are summed up in one.
 func (c *compiler) noteWideCompares(r *Rule, when []Cond, names []string) {
 	for _, w := range when {
 		var hit []string
+		holds, constant := constant32(w)
 		for _, n := range names {
-			wide := w.Op == OpEQ && w.Value > 0xffffffff
-			if IntArg(n, w.Arg) && (wide || escapable(r.Action, w)) {
+			if IntArg(n, w.Arg) && (constant || escapable(r.Action, w)) {
 				hit = append(hit, n)
 			}
 		}
@@ -365,6 +365,14 @@ func (c *compiler) noteWideCompares(r *Rule, when []Cond, names []string) {
 		at := w.Pos
 		if !at.IsValid() {
 			at = r.Pos
+		}
+		if constant {
+			fix := "write the value as the kernel reads it, in 32 bits (-1 is 0xffffffff), best as a masked equality (\"argN & 0xffffffff == V\")"
+			if m, ok := LowerHalf(w); ok {
+				fix = fmt.Sprintf("write %q (oci-sbx convert --harden does)", m.String())
+			}
+			c.warnf(at, "%s: %s; %s", strings.Join(hit, ", "), ConstantReason(w, holds), fix)
+			continue
 		}
 		c.warnf(at, "%s: %q compares all 64 bits of an argument the kernel reads as 32 bits, so it does not match what the kernel sees (a caller sets the upper half as it likes); %s",
 			strings.Join(hit, ", "), w.String(), fix)

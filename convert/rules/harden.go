@@ -829,6 +829,61 @@ func escapable(a Action, c Cond) bool {
 	return false
 }
 
+// Constant32 reports whether a condition on an argument the kernel reads
+// as 32 bits gives the same answer for every value a caller passing such
+// an int produces (0 to 0xffffffff: libseccomp compares all 64 bits), and
+// which answer: "arg0 > -1" never holds (-1 is 0xffffffffffffffff),
+// "arg0 != -1" always does, and so do "arg0 >= 0" and "arg0 <= 0xffffffff"
+// for every value at all. It is false for an argument that is not 32-bit.
+func Constant32(name string, c Cond) (holds, constant bool) {
+	if !IntArg(name, c.Arg) {
+		return false, false
+	}
+	return constant32(c)
+}
+
+func constant32(c Cond) (holds, constant bool) {
+	const top = 0xffffffff // the largest value a 32-bit argument carries
+	v := c.Value
+	switch c.Op {
+	case OpEQ:
+		return false, v > top
+	case OpNE:
+		return true, v > top
+	case OpGT:
+		return false, v >= top
+	case OpGE:
+		if v == 0 {
+			return true, true
+		}
+		return false, v > top
+	case OpLT:
+		if v == 0 {
+			return false, true
+		}
+		return true, v > top
+	case OpLE:
+		return true, v >= top
+	case OpMaskedEQ:
+		if (v&c.Mask)>>32 != 0 {
+			return false, true
+		}
+		if c.Mask&top == 0 {
+			return v&c.Mask == 0, true
+		}
+	}
+	return false, false
+}
+
+// ConstantReason says what a condition Constant32 found constant does to
+// its rule, for a note: the rule never applies, or applies to every call.
+func ConstantReason(c Cond, holds bool) string {
+	if holds {
+		return fmt.Sprintf("%q always holds for an argument the kernel reads as 32 bits (a caller passes 0 to 0xffffffff), so the condition lets every call through to the rule's action", c.String())
+	}
+	return fmt.Sprintf("%q never holds for an argument the kernel reads as 32 bits (a caller passes 0 to 0xffffffff; libseccomp compares all 64), so the rule never applies", c.String())
+}
+
 // Escapable reports whether a condition on a syscall argument can be
 // slipped past with garbage in the upper half of an argument the kernel
 // reads as 32 bits, for a rule with the given action.
