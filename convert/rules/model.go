@@ -150,6 +150,10 @@ var ErrZeroErrno = errors.New("errno(0) makes the syscall report success without
 // seccomp_init return -EINVAL), so such a profile never loads.
 const MaxErrno = 4094
 
+// MaxTrace is the largest message a trace action carries to the tracer
+// (SECCOMP_RET_DATA is 16 bits; runc truncates a larger errnoRet).
+const MaxTrace = 0xffff
+
 func errnoRange(n uint) error {
 	return fmt.Errorf("errno %d cannot load: libseccomp refuses an errno above %d (it fails with \"two checks on same syscall argument\" in runc)", n, MaxErrno)
 }
@@ -160,14 +164,14 @@ func ParseAction(s string) (Action, error) {
 	name, arg, hasArg := s, "", false
 	if i := strings.IndexByte(s, '('); i >= 0 {
 		if !strings.HasSuffix(s, ")") {
-			return Action{}, fmt.Errorf("action %q: missing closing parenthesis", s)
+			return Action{}, fmt.Errorf("action %s: missing closing parenthesis", suggest.Quote(s))
 		}
 		name, arg, hasArg = strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+1:len(s)-1]), true
 	}
 	switch name {
 	case "errno":
 		if !hasArg {
-			return Action{}, fmt.Errorf("action %q needs an errno, as in errno(EPERM)", s)
+			return Action{}, fmt.Errorf("action %s needs an errno, as in errno(EPERM)", suggest.Quote(s))
 		}
 		n, err := syscalls.ParseErrno(arg)
 		if err != nil {
@@ -185,7 +189,7 @@ func ParseAction(s string) (Action, error) {
 		if hasArg {
 			var err error
 			if n, err = strconv.ParseUint(arg, 0, 16); err != nil {
-				return Action{}, fmt.Errorf("action %q: trace takes a message number from 0 to 65535", s)
+				return Action{}, fmt.Errorf("action %s: trace takes a message number from 0 to %d", suggest.Quote(s), MaxTrace)
 			}
 		}
 		return Action{Kind: Trace, Ret: uint(n)}, nil
@@ -200,9 +204,9 @@ func ParseAction(s string) (Action, error) {
 			return Action{Kind: ActionKind(k)}, nil
 		}
 	}
-	msg := fmt.Sprintf("unknown action %q (want allow, errno(NAME), kill-process, kill-thread, trap, log, notify or trace(N))", s)
-	if sug := suggest.Closest(name, actionNames[:]); sug != "" {
-		msg = fmt.Sprintf("unknown action %q: did you mean %q?", s, sug)
+	msg := fmt.Sprintf("unknown action %s (want allow, errno(NAME), kill-process, kill-thread, trap, log, notify or trace(N))", suggest.Quote(s))
+	if sug := suggest.Closest(name, actionNames[:]); len(name) <= 4*suggest.MaxQuoted && sug != "" {
+		msg = fmt.Sprintf("unknown action %s: did you mean %q?", suggest.Quote(s), sug)
 	}
 	return Action{}, errors.New(msg)
 }
@@ -245,10 +249,13 @@ func ActionFromSpec(act specs.LinuxSeccompAction, ret *uint) (Action, error) {
 			if ret != nil {
 				a.Ret = *ret
 			}
+			if a.Ret > MaxTrace {
+				return Action{}, fmt.Errorf("trace message %d is out of range (0-%d): the kernel carries 16 bits, and runc would pass %d", a.Ret, MaxTrace, a.Ret&MaxTrace)
+			}
 		}
 		return a, nil
 	}
-	return Action{}, fmt.Errorf("unknown seccomp action %q", act)
+	return Action{}, fmt.Errorf("unknown seccomp action %s", suggest.Quote(string(act)))
 }
 
 // Op is a comparison operator of a condition.

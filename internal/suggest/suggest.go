@@ -2,8 +2,28 @@ package suggest
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
+
+// MaxQuoted is how many bytes of a value an error quotes: a name that is
+// none of the known ones may be megabytes long, and an error repeats it
+// into logs and terminals.
+const MaxQuoted = 64
+
+// Quote returns s quoted like %q, cut after MaxQuoted bytes (on a
+// character boundary) with "…" after the closing quote.
+func Quote(s string) string {
+	if len(s) <= MaxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := MaxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
+}
 
 // Closest returns the candidate closest to s, for "did you mean" hints: the
 // smallest case-insensitive edit distance (insertions, deletions,
@@ -70,10 +90,12 @@ func editDistance(a, b []rune, bound int) int {
 // An optional context ("in the profile") follows the name.
 func UnknownName(what, name string, known []string, context ...string) error {
 	ctx := strings.Join(context, "")
-	if sug := Closest(name, known); sug != "" {
-		return fmt.Errorf("unknown %s %q%s: did you mean %q?", what, name, ctx, sug)
+	if len(name) <= 4*MaxQuoted { // longer is no typo, and too long to compare
+		if sug := Closest(name, known); sug != "" {
+			return fmt.Errorf("unknown %s %s%s: did you mean %q?", what, Quote(name), ctx, sug)
+		}
 	}
-	return fmt.Errorf("unknown %s %q%s (want one of %s)", what, name, ctx, strings.Join(known, ", "))
+	return fmt.Errorf("unknown %s %s%s (want one of %s)", what, Quote(name), ctx, strings.Join(known, ", "))
 }
 
 // UnknownKey is UnknownName for a mapping key, saying where it was.
