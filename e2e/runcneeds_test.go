@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
@@ -135,6 +136,23 @@ func TestRuncNeeds(t *testing.T) {
 		t.Errorf("%s: denying %s (errno %v) no longer stops the start: measure again with -update", j.phase, j.name, j.errno)
 	}
 
+	// Each entry marked ENOSYSFallback starts when the call fails with
+	// ENOSYS: the plan lets such a profile stand beneath the late stage
+	// (containerd's RuntimeDefault fails clone3 with ENOSYS).
+	for _, ph := range phases {
+		for _, n := range table[ph] {
+			if !n.ENOSYSFallback {
+				continue
+			}
+			j := needsJob{phase: ph, name: n.Syscall, errno: true, enosys: true}
+			for i, r := range m.run([]needsJob{j, j, j}) {
+				if !r.started {
+					t.Errorf("%s: failing %s with ENOSYS stopped the start (run %d): %s; measure again with -update", ph, n.Syscall, i+1, r.why)
+				}
+			}
+		}
+	}
+
 	// Allowing just the table is enough: everything else fails with
 	// EPERM. The late stage starts after runc, so it gets runc's too.
 	allow := map[runtimes.Phase][]string{}
@@ -205,6 +223,8 @@ type needsJob struct {
 	phase runtimes.Phase
 	name  string
 	errno bool // deny with EPERM; otherwise kill the process
+	// enosys: deny with ENOSYS instead of EPERM (errno is set too).
+	enosys bool
 }
 
 type needsResult struct {
@@ -216,8 +236,11 @@ type needsResult struct {
 func (j needsJob) profile() *specs.LinuxSeccomp {
 	rule := specs.LinuxSyscall{Names: []string{j.name}, Action: specs.ActKillProcess}
 	if j.errno {
-		eperm := uint(1)
-		rule = specs.LinuxSyscall{Names: []string{j.name}, Action: specs.ActErrno, ErrnoRet: &eperm}
+		ret := uint(unix.EPERM)
+		if j.enosys {
+			ret = uint(unix.ENOSYS)
+		}
+		rule = specs.LinuxSyscall{Names: []string{j.name}, Action: specs.ActErrno, ErrnoRet: &ret}
 	}
 	return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{rule}}
 }
@@ -286,11 +309,11 @@ func (m *needsMeasurer) measure(ph runtimes.Phase) []runtimes.Need {
 	}
 	// sweep denies each name reps times and returns, per name, what was
 	// printed each time the start failed.
-	sweep := func(names []string, errno bool, reps int) map[string][]string {
+	sweep := func(names []string, errno, enosys bool, reps int) map[string][]string {
 		var jobs []needsJob
 		for range reps {
 			for _, n := range names {
-				jobs = append(jobs, needsJob{phase: ph, name: n, errno: errno})
+				jobs = append(jobs, needsJob{phase: ph, name: n, errno: errno, enosys: enosys})
 			}
 		}
 		stopped := map[string][]string{}
@@ -301,7 +324,7 @@ func (m *needsMeasurer) measure(ph runtimes.Phase) []runtimes.Need {
 		}
 		return stopped
 	}
-	found := sweep(names, false, 1)
+	found := sweep(names, false, false, 1)
 	known := m.known.Phase(ph)
 	if ph == runtimes.LateStart {
 		known = append(known, m.known.Phase(runtimes.RuncNoNewPrivileges)...) // measured together
@@ -313,18 +336,24 @@ func (m *needsMeasurer) measure(ph runtimes.Phase) []runtimes.Need {
 	slices.Sort(cands)
 	cands = slices.Compact(cands)
 
-	killed := sweep(cands, false, measureReps)
+	killed := sweep(cands, false, false, measureReps)
 	for n, whys := range found {
 		killed[n] = append(killed[n], whys...)
 	}
 	made := slices.Sorted(maps.Keys(killed))
-	failed := sweep(made, true, measureReps)
+	failed := sweep(made, true, false, measureReps)
+	// A call whose EPERM stops the start may still be one the caller
+	// falls back from on ENOSYS (clone3 to clone): fail it with ENOSYS.
+	eperm := slices.Sorted(maps.Keys(failed))
+	enosysFailed := sweep(eperm, true, true, measureReps)
 
 	var out []runtimes.Need
 	for _, n := range made {
 		need := runtimes.Need{Syscall: n, Kill: true, Sometimes: len(killed[n]) < measureReps, Error: killed[n][0]}
 		if whys, ok := failed[n]; ok {
 			need.Errno, need.Sometimes, need.Error = true, len(whys) < measureReps, whys[0]
+			_, stops := enosysFailed[n]
+			need.ENOSYSFallback = !stops
 		}
 		out = append(out, need)
 	}
@@ -411,7 +440,7 @@ var measured = []*Runtime{
 		for _, ph := range runtimes.Phases {
 			fmt.Fprintf(&b, "\t\t\t%#v: {\n", ph)
 			for _, n := range r.Needs[ph] {
-				fmt.Fprintf(&b, "\t\t\t\t{Syscall: %q, Errno: %v, Kill: %v, Sometimes: %v, Error: %q},\n", n.Syscall, n.Errno, n.Kill, n.Sometimes, n.Error)
+				fmt.Fprintf(&b, "\t\t\t\t{Syscall: %q, Errno: %v, Kill: %v, Sometimes: %v, ENOSYSFallback: %v, Error: %q},\n", n.Syscall, n.Errno, n.Kill, n.Sometimes, n.ENOSYSFallback, n.Error)
 			}
 			b.WriteString("\t\t\t},\n")
 		}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // Phase is a stretch of a container's start in which a filter is already
@@ -58,6 +60,12 @@ type Need struct {
 	// calls it now and then (futex under contention, rt_sigreturn after a
 	// signal), so a profile that denies it breaks the start now and then.
 	Sometimes bool
+	// ENOSYSFallback: failing the call with ENOSYS (rather than EPERM)
+	// does not stop the start: the caller takes ENOSYS for "not
+	// implemented here" and falls back to an older call (glibc's
+	// pthread_create goes from clone3 to clone). Measured, like Errno,
+	// and false where nobody measured it.
+	ENOSYSFallback bool
 	// Error is what the runtime printed when the call was denied.
 	Error string
 }
@@ -160,7 +168,7 @@ func (r *Runtime) Conflicts(p *specs.LinuxSeccomp, phase Phase) ([]Conflict, err
 			return nil, err
 		}
 		for _, o := range outs {
-			if errnoLike(o.action) && n.Errno || killLike(o.action) && n.Kill {
+			if errnoLike(o.action) && n.Errno && !fallsBack(n, o.action) || killLike(o.action) && n.Kill {
 				out = append(out, Conflict{Syscall: n.Syscall, Outcome: o.String(), Phase: phase, Need: n})
 				break
 			}
@@ -224,6 +232,21 @@ func outcomes(p *specs.LinuxSeccomp, name string) ([]outcome, error) {
 // errnoLike: the call fails with an error (trace does so when no tracer
 // is attached, with ENOSYS).
 func errnoLike(a rules.Action) bool { return a.Kind == rules.Errno || a.Kind == rules.Trace }
+
+// enosys is ENOSYS's number on this build's architecture.
+var enosys = sync.OnceValue(func() uint {
+	n, err := syscalls.ParseErrno("ENOSYS")
+	if err != nil {
+		panic(err)
+	}
+	return n
+})
+
+// fallsBack: the profile fails a call with ENOSYS, and the measurement
+// says the caller then falls back to an older call and goes on.
+func fallsBack(n Need, a rules.Action) bool {
+	return n.ENOSYSFallback && a.Kind == rules.Errno && a.Ret == enosys()
+}
 
 // killLike: the caller dies, or gets a SIGSYS the Go runtime does not
 // survive.

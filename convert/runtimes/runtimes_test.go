@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 func TestTables(t *testing.T) {
@@ -66,9 +67,15 @@ func TestConflicts(t *testing.T) {
 		RuncNoNewPrivileges: {
 			{Syscall: "openat", Errno: true, Kill: true, Error: "open exec fifo: operation not permitted"},
 			{Syscall: "getpid", Kill: true, Sometimes: true, Error: "killed by signal 31"},
+			{Syscall: "clone3", Errno: true, Kill: true, ENOSYSFallback: true, Error: "pthread_create failed: Operation not permitted"},
 		},
 	}}
 	eperm := uint(1)
+	enosys := uint(unix.ENOSYS)
+	eagain := uint(unix.EAGAIN)
+	clone3 := func(act specs.LinuxSeccompAction, ret *uint) *specs.LinuxSeccomp {
+		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"clone3"}, Action: act, ErrnoRet: ret}}}
+	}
 	for _, tc := range []struct {
 		name string
 		p    *specs.LinuxSeccomp
@@ -81,8 +88,22 @@ func TestConflicts(t *testing.T) {
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: &eperm}}},
 			[]string{`openat: the profile gives errno(EPERM); runc with noNewPrivileges true calls it after loading the filter and fails: "open exec fifo: operation not permitted"`}},
 		{"a killing default", &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess,
-			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActAllow}}},
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat", "clone3"}, Action: specs.ActAllow}}},
 			[]string{`getpid: the profile gives kill-process (the default action); runc with noNewPrivileges true calls it after loading the filter and can fail: "killed by signal 31"`}},
+		// The caller falls back from clone3 to clone on ENOSYS (measured),
+		// and only on ENOSYS.
+		{"ENOSYS on a call with a fallback", clone3(specs.ActErrno, &enosys), nil},
+		{"EPERM on a call with a fallback", clone3(specs.ActErrno, &eperm),
+			[]string{`clone3: the profile gives errno(EPERM); runc with noNewPrivileges true calls it after loading the filter and fails: "pthread_create failed: Operation not permitted"`}},
+		{"another errno on a call with a fallback", clone3(specs.ActErrno, &eagain),
+			[]string{`clone3: the profile gives errno(EAGAIN); runc with noNewPrivileges true calls it after loading the filter and fails: "pthread_create failed: Operation not permitted"`}},
+		{"trace on a call with a fallback", clone3(specs.ActTrace, &enosys),
+			[]string{`clone3: the profile gives trace(38); runc with noNewPrivileges true calls it after loading the filter and fails: "pthread_create failed: Operation not permitted"`}},
+		{"a killing default on a call with a fallback", &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat", "getpid"}, Action: specs.ActAllow}}},
+			[]string{`clone3: the profile gives kill-process (the default action); runc with noNewPrivileges true calls it after loading the filter and fails: "pthread_create failed: Operation not permitted"`}},
+		{"an ENOSYS default on a call with a fallback", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: &enosys,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat", "getpid"}, Action: specs.ActAllow}}}, nil},
 		{"a condition", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: &eperm,
 				Args: []specs.LinuxSeccompArg{{Index: 0, Value: 1, Op: specs.OpEqualTo}}}}},

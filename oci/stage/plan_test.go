@@ -132,6 +132,27 @@ func TestMakeEngine(t *testing.T) {
 		if !strings.Contains(strings.Join(plan.Explain(), "\n"), "get the engine's profile only") {
 			t.Errorf("explanation: %q", plan.Explain())
 		}
+		// containerd's RuntimeDefault fails clone3 with ENOSYS, from which
+		// the late stage falls back to clone (measured): the profile
+		// stacks on it. With EPERM it would not start, and is refused.
+		var rest []string
+		for _, n := range needed(runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges, runtimes.LateStart) {
+			if n != "clone3" {
+				rest = append(rest, n)
+			}
+		}
+		for ret, ok := range map[syscall.Errno]bool{syscall.ENOSYS: true, syscall.EPERM: false} {
+			clone3 := rule(specs.ActErrno, "clone3")
+			clone3.ErrnoRet = errno(ret)
+			def := profile(specs.ActErrno, rule(specs.ActAllow, append(rest, "connect", "openat")...), clone3)
+			plan, err := Make(&other, Options{Engine: def})
+			switch {
+			case ok && (err != nil || plan.Engine != Stacked):
+				t.Errorf("an engine that fails clone3 with %v: %v, want the profile stacked on it", ret, err)
+			case !ok && (err == nil || !strings.Contains(err.Error(), "clone3: the profile gives errno(EPERM)")):
+				t.Errorf("an engine that fails clone3 with %v: %v, want a refusal naming clone3", ret, err)
+			}
+		}
 		// An engine's profile the late stage cannot start under.
 		strict := profile(specs.ActErrno, rule(specs.ActAllow, "read"))
 		if _, err := Make(&other, Options{Engine: strict}); err == nil || !strings.Contains(err.Error(), "engine-profile: replace") {
