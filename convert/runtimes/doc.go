@@ -15,6 +15,11 @@
 // kernel and the architecture; without -update it checks the committed
 // table against the runtime, as CI does.
 //
+// A call whose EPERM stops the start is failed with ENOSYS too: where the
+// caller falls back to an older call (clone3 to clone), a profile that
+// answers ENOSYS (containerd's and Docker's default do for clone3) does
+// not stop it.
+//
 // Conflicts tells which needs a profile denies; lint reports them and
 // oci/stage plans around them. The package is data and pure Go.
 package runtimes
