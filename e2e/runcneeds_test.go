@@ -352,8 +352,10 @@ func (m *needsMeasurer) measure(ph runtimes.Phase) []runtimes.Need {
 		need := runtimes.Need{Syscall: n, Kill: true, Sometimes: len(killed[n]) < measureReps, Error: killed[n][0]}
 		if whys, ok := failed[n]; ok {
 			need.Errno, need.Sometimes, need.Error = true, len(whys) < measureReps, whys[0]
+			// Only a call EPERM stopped every time can show a fallback:
+			// one made now and then may just not have been made.
 			_, stops := enosysFailed[n]
-			need.ENOSYSFallback = !stops
+			need.ENOSYSFallback = !stops && !need.Sometimes
 		}
 		out = append(out, need)
 	}
