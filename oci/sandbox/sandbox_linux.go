@@ -450,13 +450,14 @@ func (k *kmsg) close() {
 }
 
 // seccompKill returns the syscall of the seccomp kill record for pid. The
-// kernel's audit thread writes the record asynchronously, so it waits a
-// little for it.
+// kernel's audit thread writes the record asynchronously, and on a busy
+// machine it was seen to take more than a second, so it waits up to five
+// (only after a seccomp kill, and only when the log is readable).
 func (k *kmsg) seccompKill(pid int) string {
 	if k == nil {
 		return ""
 	}
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	buf := make([]byte, 8192)
 	for {
 		n, err := unix.Read(k.fd, buf)
