@@ -166,6 +166,28 @@ func checkLookAlike(key, prefix string) error {
 	return fmt.Errorf("%s: %w: it only looks like the %s namespace (known keys: %s)", quoted, ErrUnknown, prefix, strings.Join(names(false), ", "))
 }
 
+// checkOtherNamespace refuses a key written in (or looking like) the
+// other namespace, other, where the parser reads only own: a Podman user
+// who writes the pod form oci-sbx.io/profile, or a pod that carries
+// io.oci-sbx.profile, asked for a profile and would start without one.
+func checkOtherNamespace(key, other, own string) error {
+	name, in := split(key, other)
+	if !in {
+		meant, ok := lookAlike(key, other)
+		if !ok {
+			return nil
+		}
+		name = strings.TrimPrefix(meant, other)
+	}
+	if other == Kubernetes {
+		name, _, _ = strings.Cut(name, ".") // OCI annotations are per container already
+	}
+	if name == "" {
+		return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; write %sKEY", strconv.QuoteToASCII(key), ErrUnknown, other, own)
+	}
+	return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; did you mean %q?", strconv.QuoteToASCII(key), ErrUnknown, other, own+name)
+}
+
 // ParseOCI reads the table's keys from OCI annotations (io.oci-sbx.KEY).
 // A key in the namespace that is not in the table, or one only oci-sbx
 // writes, is an error: the container must be refused.
@@ -176,6 +198,8 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 		name, ok := split(key, OCI)
 		if !ok {
 			if err := checkLookAlike(key, OCI); err != nil {
+				errs = append(errs, err)
+			} else if err := checkOtherNamespace(key, Kubernetes, OCI); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -205,6 +229,8 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 		rest, ok := split(key, Kubernetes)
 		if !ok {
 			if err := checkLookAlike(key, Kubernetes); err != nil {
+				errs = append(errs, err)
+			} else if err := checkOtherNamespace(key, OCI, Kubernetes); err != nil {
 				errs = append(errs, err)
 			}
 			continue

@@ -97,4 +97,3 @@ func TestParseKubernetes(t *testing.T) {
 		}
 	}
 }
-

@@ -93,3 +93,43 @@ func TestLookAlikeClass(t *testing.T) {
 		t.Errorf("ParseKubernetes(other tools' keys) = %v, %v; want nothing of ours and no error", v, err)
 	}
 }
+
+// TestOtherNamespace: a key written in the other namespace's form (the
+// pod form in Podman's annotations, the Podman form on a pod), exactly or
+// looking like it, asked for something oci-sbx reads only in the other
+// place: refused, pointing at the form this place reads.
+func TestOtherNamespace(t *testing.T) {
+	for _, tt := range []struct {
+		key, want string
+		kube      bool
+	}{
+		{"oci-sbx.io/profile", `did you mean "io.oci-sbx.profile"?`, false},
+		{"OCI-SBX.IO/rules", `did you mean "io.oci-sbx.rules"?`, false},
+		{"oci-sbx.io/profile.web", `did you mean "io.oci-sbx.profile"?`, false},
+		{"oci\u2010sbx.io/report", `did you mean "io.oci-sbx.report"?`, false},
+		{"io.oci-sbx.profile", `did you mean "oci-sbx.io/profile"?`, true},
+		{"IO.OCI-SBX.engine-profile", `did you mean "oci-sbx.io/engine-profile"?`, true},
+		{"io.\u043eci-sbx.record", `did you mean "oci-sbx.io/record"?`, true},
+	} {
+		t.Run(tt.key, func(t *testing.T) {
+			a := map[string]string{tt.key: "demo.yaml"}
+			var err error
+			if tt.kube {
+				_, err = ParseKubernetes(a, "web")
+			} else {
+				_, err = ParseOCI(a)
+			}
+			if !errors.Is(err, ErrUnknown) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%q: %v, want an error wrapping ErrUnknown with %s", tt.key, err, tt.want)
+			}
+		})
+	}
+	// Keys of other tools still pass in both places.
+	other := map[string]string{"io.kubernetes.cri.sandbox-id": "x", "io.podman.annotations.seccomp": "x", "run.oci.seccomp_bpf_data": "x"}
+	if _, err := ParseOCI(other); err != nil {
+		t.Errorf("ParseOCI(other tools' keys): %v", err)
+	}
+	if _, err := ParseKubernetes(other, "web"); err != nil {
+		t.Errorf("ParseKubernetes(other tools' keys): %v", err)
+	}
+}
