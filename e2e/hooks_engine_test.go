@@ -141,6 +141,7 @@ func testHookRefused(t *testing.T, env hooksEnv) {
 		{"lookalike-cyrillic", "io.\u043eci-sbx.rules", "{default: allow}", `"io.\u043eci-sbx.rules": unknown oci-sbx annotation: it only looks like`},
 		{"lookalike-underscore", "io_oci-sbx.profile", "demo.yaml", `"io_oci-sbx.profile": unknown oci-sbx annotation: it only looks like`},
 		{"lookalike-space", "io.oci-sbx .profile", "demo.yaml", `did you mean "io.oci-sbx.profile"?`},
+		{"pod-form", "oci-sbx.io/profile", "demo.yaml", `that is the oci-sbx.io/ namespace, which is not read here; did you mean "io.oci-sbx.profile"?`},
 		{"outside", hooks.AnnotationProfile, "/etc/shadow", `reading "/etc/shadow": outside the profiles directory`},
 		{"dot-dot", hooks.AnnotationProfile, "../../../../../../../etc/shadow", "outside the profiles directory"},
 		{"symlink-out", hooks.AnnotationProfile, "shadow", `reading "shadow": outside the profiles directory`},
