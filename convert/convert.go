@@ -36,10 +36,6 @@ const (
 // Options steer a conversion; see format.Options.
 type Options = format.Options
 
-// DefaultName names a profile in outputs that carry a name, when
-// Options.Name is empty.
-const DefaultName = format.DefaultName
-
 type (
 	reader func(name string, data []byte, opt Options, depth int) (*specs.LinuxSeccomp, error)
 	writer func(w io.Writer, s *specs.LinuxSeccomp, opt Options) error
@@ -169,11 +165,8 @@ func Builtin(name string, opt Options) (*specs.LinuxSeccomp, error) {
 // BuiltinNames lists the profiles Builtin knows, sorted.
 func BuiltinNames() []string { return docker.BuiltinNames() }
 
-// DiffError lists how two profiles differ in meaning; see Equal.
-type DiffError = format.DiffError
-
-// Equal reports whether two profiles mean the same under runc; see
-// format.Equal.
+// Equal reports whether two profiles mean the same under runc; when they
+// do not, the error is a *format.DiffError. See format.Equal.
 func Equal(a, b *specs.LinuxSeccomp) error { return format.Equal(a, b) }
 
 // Document is a profile as written, before anything is resolved or
