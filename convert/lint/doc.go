@@ -16,6 +16,6 @@
 // error findings, not as a failure.
 //
 // The classes of syscalls that reach one goal come from the rules
-// package (rules.Classes), so that lint and rules.Harden agree: the
+// package (Decisions.Intents), so that lint and rules.Harden agree: the
 // hardened form of a profile has no error-level bypass finding.
 package lint

@@ -85,25 +85,6 @@ var classes = []Class{
 	},
 }
 
-// Classes returns the classes Harden widens deny intents to, in the order
-// it applies them.
-func Classes() []Class {
-	out := make([]Class, len(classes))
-	for i, c := range classes {
-		c.Extra, c.Triggers, c.ImpliedBy = slices.Clone(c.Extra), slices.Clone(c.Triggers), slices.Clone(c.ImpliedBy)
-		c.LocalFamilies = slices.Clone(c.LocalFamilies)
-		if c.Enough != nil {
-			m := make(map[string]Cond, len(c.Enough))
-			for k, v := range c.Enough {
-				m[k] = v
-			}
-			c.Enough = m
-		}
-		out[i] = c
-	}
-	return out
-}
-
 // Members returns the class's syscalls that exist on at least one of the
 // architectures (none: any architecture), sorted.
 func (c Class) Members(arches []string) ([]string, error) {

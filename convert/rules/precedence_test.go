@@ -335,12 +335,12 @@ func FuzzPrecedence(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) { checkPrecedence(t, b) })
 }
 
-// TestPrecedenceRandom runs the fuzz check over many pseudo-random
-// documents on every test run, and makes sure most of them compile, so
-// that the check is not passed by refusing.
 // refusals counts TestPrecedenceRandom's refusals by kind.
 var refusals map[string]int
 
+// TestPrecedenceRandom runs the fuzz check over many pseudo-random
+// documents on every test run, and makes sure most of them compile, so
+// that the check is not passed by refusing.
 func TestPrecedenceRandom(t *testing.T) {
 	refusals = map[string]int{}
 	defer func() { refusals = nil }()
