@@ -70,8 +70,7 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 			}
 			data, err := readFileLimited(path)
 			if err != nil {
-				msg := fmt.Sprintf("not a built-in base (%v) and not a readable file: %v", BuiltinNames(), err)
-				return nil, errors.New(msg)
+				return nil, fmt.Errorf("not a built-in base (%v) and not a readable file: %w", BuiltinNames(), err)
 			}
 			return read(path, data, "", bopt, depth+1)
 		},
@@ -90,7 +89,7 @@ func readFileLimited(path string) ([]byte, error) {
 	defer f.Close()
 	data, err := bounded.ReadAll(f, MaxInputSize)
 	if errors.Is(err, bounded.ErrTooLarge) {
-		return nil, fmt.Errorf("%s is %w", path, err)
+		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	return data, err
 }
