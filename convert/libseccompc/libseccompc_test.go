@@ -592,7 +592,7 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// TestParseLibseccompCGarbage feeds random bytes and random mutations of
+// TestParseGarbage feeds random bytes and random mutations of
 // valid programs, which must never panic or hang.
 func TestParseGarbage(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))

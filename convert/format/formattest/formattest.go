@@ -33,8 +33,14 @@ func (w Warnings) Contain(s string) bool {
 // against w (no warning at all when expect is empty).
 func (w Warnings) Check(t testing.TB, got, want *specs.LinuxSeccomp, expect []string) {
 	t.Helper()
-	gotJSON, _ := format.MarshalJSON(format.ToOCIJSON(got))
-	wantJSON, _ := format.MarshalJSON(format.ToOCIJSON(want))
+	gotJSON, err := format.MarshalJSON(format.ToOCIJSON(got))
+	if err != nil {
+		t.Fatalf("encoding the profile read: %v", err)
+	}
+	wantJSON, err := format.MarshalJSON(format.ToOCIJSON(want))
+	if err != nil {
+		t.Fatalf("encoding the expected profile: %v", err)
+	}
 	if !bytes.Equal(gotJSON, wantJSON) {
 		t.Errorf("got\n%s\nwant\n%s", gotJSON, wantJSON)
 	}
