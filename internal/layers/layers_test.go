@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // pkg is what `go list -json` says about a package.
@@ -26,7 +28,7 @@ type pkg struct {
 func list(t *testing.T, cgo, tags string, test bool) map[string]*pkg {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command") // it is there wherever the tests build
+		testutil.Missing(t, "this test needs the go command: %v", err)
 	}
 	args := []string{"list", "-e", "-deps", "-json", "-tags", tags}
 	if test {
