@@ -340,7 +340,9 @@ func TestPatchBackup(t *testing.T) {
 		t.Error("config.json.orig is not the original")
 	}
 	patched, _ := os.ReadFile(filepath.Join(bundle, "config.json"))
-	os.WriteFile(profile, []byte("default: allow\n"), 0o644)
+	if err := os.WriteFile(profile, []byte("default: allow\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, _, stderr := runCLI(t, "patch", "--backup", "--profile", profile, bundle)
 	if code != 1 || !strings.Contains(stderr, "config.json.orig\" already exists") {
 		t.Errorf("second backup: exit %d\n%s", code, stderr)
