@@ -51,7 +51,7 @@ import (
 // (testdata/probe) and oci-sbx itself. -rounds sets the rounds.
 func BenchmarkCost(b *testing.B) {
 	if os.Geteuid() != 0 {
-		b.Skip("the measurement needs root: it reads programs back from the kernel and runs runc")
+		testutil.Missing(b, "the measurement needs root: it reads programs back from the kernel and runs runc")
 	}
 	h := newHarness(b)
 	var rows []row
