@@ -361,7 +361,10 @@ func patcher(dir string, pause bool) *exec.Cmd {
 
 func assertNoTemp(t *testing.T, dir string) {
 	t.Helper()
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("left behind %s", e.Name())
