@@ -67,12 +67,9 @@ type Config struct {
 // loader from opening libraries, or that read files besides FILE.
 type Launch = cache.Launch
 
-// The cache of compiled programs (package cache): CacheEnv moves it or
+// CacheEnv moves the cache of compiled programs (package cache) or
 // switches it off.
-const (
-	CacheEnv        = cache.Env
-	DefaultCacheDir = cache.DefaultDir
-)
+const CacheEnv = cache.Env
 
 // Credential is a user to run as.
 type Credential struct {
