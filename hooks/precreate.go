@@ -26,10 +26,6 @@ const MaxInlineRules = annotation.MaxRules
 // whose late stage reports (see ReportLate and notify.LateHandover).
 const LateAgentSocket = stage.AgentSocketPath
 
-// LateAgentSocketName is the empty file in the late stage's directory that
-// the agent's socket is bound over.
-const LateAgentSocketName = stage.AgentSocketName
-
 // DefaultLateDir is where the precreate filter keeps the late stage's
 // files on the host (see stage.WriteLateDir).
 const DefaultLateDir = stage.DefaultLateDir

@@ -67,10 +67,6 @@ type Config struct {
 // loader from opening libraries, or that read files besides FILE.
 type Launch = cache.Launch
 
-// CacheEnv moves the cache of compiled programs (package cache) or
-// switches it off.
-const CacheEnv = cache.Env
-
 // Credential is a user to run as.
 type Credential struct {
 	UID, GID uint32
