@@ -86,7 +86,7 @@ func TestConstant32(t *testing.T) {
 				}
 				seen := map[bool]bool{}
 				for _, v := range values {
-					seen[matches(c, v)] = true
+					seen[c.Matches(v)] = true
 				}
 				if constant && (len(seen) != 1 || !seen[holds]) || !constant && len(seen) != 2 {
 					t.Errorf("%q answers %v over the values a caller passes; Constant32 says %v, %v", tt.cond, seen, holds, constant)
@@ -105,26 +105,4 @@ func TestConstant32(t *testing.T) {
 	if _, constant := Constant32("mmap", Cond{Arg: 0, Op: OpGT, Value: ^uint64(0)}); constant {
 		t.Error("a 64-bit argument was taken for a 32-bit one")
 	}
-}
-
-// matches evaluates a condition on one argument value as libseccomp
-// does, on all 64 bits.
-func matches(c Cond, v uint64) bool {
-	switch c.Op {
-	case OpEQ:
-		return v == c.Value
-	case OpNE:
-		return v != c.Value
-	case OpLT:
-		return v < c.Value
-	case OpLE:
-		return v <= c.Value
-	case OpGT:
-		return v > c.Value
-	case OpGE:
-		return v >= c.Value
-	case OpMaskedEQ:
-		return v&c.Mask == c.Value
-	}
-	panic("unknown op")
 }
