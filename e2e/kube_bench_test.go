@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 var nriRounds = flag.Int("nri-rounds", 41, "rounds of BenchmarkNRI")
@@ -28,7 +30,7 @@ var nriRounds = flag.Int("nri-rounds", 41, "rounds of BenchmarkNRI")
 //	go test -tags 'seccomp e2e' -run '^$' -bench NRI -benchtime 1x ./e2e/
 func BenchmarkNRI(b *testing.B) {
 	if os.Geteuid() != 0 {
-		b.Skip("the measurement needs root: it runs containerd")
+		testutil.Missing(b, "the measurement needs root: it runs containerd")
 	}
 	n := sharedNode(b)
 	n.startNRI(b, map[string]string{

@@ -26,10 +26,6 @@ const MaxInlineRules = annotation.MaxRules
 // whose late stage reports (see ReportLate and notify.LateHandover).
 const LateAgentSocket = stage.AgentSocketPath
 
-// LateAgentSocketName is the empty file in the late stage's directory that
-// the agent's socket is bound over.
-const LateAgentSocketName = stage.AgentSocketName
-
 // DefaultLateDir is where the precreate filter keeps the late stage's
 // files on the host (see stage.WriteLateDir).
 const DefaultLateDir = stage.DefaultLateDir
@@ -130,7 +126,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 
 	var profile *specs.LinuxSeccomp
 	if hasPath {
-		profile, err = readProfileFile(opt.Profiles, path, ann.Key(annotation.Profile), opt.Convert)
+		profile, err = ReadProfile(opt.Profiles, path, ann.Key(annotation.Profile), opt.Convert)
 	} else {
 		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), opt.Convert)
 	}
@@ -157,7 +153,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if !filepath.IsAbs(report) {
 			return nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
 		}
-		if err := checkSocket(report); err != nil {
+		if err := CheckSocket(report); err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
 		}
 		mo.ReportTo, mo.Report = report, Report
@@ -171,7 +167,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Binary, err = lateBinary(opt.LateBinary); err != nil {
 			return nil, fmt.Errorf("applying the profile: it needs a late stage (%s), and the late stage needs a static oci-sbx: %w", conflicts(plan), err)
 		}
-		if at.Dir, err = writeLateDir(opt.LateDir, plan.Late); err != nil {
+		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
 	}
@@ -212,13 +208,13 @@ func conflicts(plan *stage.Plan) string {
 	return strings.Join(s, "; ")
 }
 
-// readProfileFile reads the profile an annotation names: a regular file
-// beneath dir, resolved with openat2's RESOLVE_BENEATH, so that symlinks
+// ReadProfile reads the profile an annotation (key, as written) names: a
+// regular file beneath dir (DefaultProfiles when empty), resolved with openat2's RESOLVE_BENEATH, so that symlinks
 // inside dir work and none lead out. An absolute name must lie inside
 // dir. The content of a file that does not parse is never repeated (the
 // name may be /etc/shadow's), only where parsing stopped; nor are the
 // warnings of such a file.
-func readProfileFile(dir, name, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
+func ReadProfile(dir, name, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
 	if dir == "" {
 		dir = DefaultProfiles
 	}
@@ -319,9 +315,9 @@ func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp,
 	return s, nil
 }
 
-// checkSocket makes sure an agent listens at path, so that a missing agent
+// CheckSocket makes sure an agent listens at path, so that a missing agent
 // fails the container's creation with this message rather than runc's.
-func checkSocket(path string) error {
+func CheckSocket(path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("checking the agent's socket: %w (start it with oci-sbx agent --socket %s)", err, path)
@@ -331,7 +327,3 @@ func checkSocket(path string) error {
 	}
 	return nil
 }
-
-// writeLateDir makes the late stage's directory on the host (see
-// stage.WriteLateDir), for the back-ends of this package.
-func writeLateDir(root string, l *stage.Late) (string, error) { return stage.WriteLateDir(root, l) }

@@ -314,7 +314,7 @@ func TestPrecreateLateStage(t *testing.T) {
 		mounts[1].Destination != stage.BinaryPath || mounts[1].Source != bin || !cmp.Equal(mounts[0].Options, ro) || !cmp.Equal(mounts[1].Options, ro) {
 		t.Fatalf("mounts: %+v", mounts)
 	}
-	for name, size := range map[string]int{stage.BinaryName: 0, LateAgentSocketName: -1} {
+	for name, size := range map[string]int{stage.BinaryName: 0, stage.AgentSocketName: -1} {
 		fi, err := os.Stat(filepath.Join(mounts[0].Source, name))
 		switch {
 		case size < 0 && err == nil:
@@ -385,7 +385,7 @@ func TestPrecreateLateReport(t *testing.T) {
 		case stage.MountPoint:
 			name, _ := stage.LateProfile(spec.Process.Args)
 			lateFile = filepath.Join(m.Source, name)
-			if _, err := os.Stat(filepath.Join(m.Source, LateAgentSocketName)); err != nil {
+			if _, err := os.Stat(filepath.Join(m.Source, stage.AgentSocketName)); err != nil {
 				t.Errorf("no file to bind the socket over: %v", err)
 			}
 		}

@@ -192,8 +192,12 @@ func TestWriteConfig(t *testing.T) {
 	}
 
 	// A change, with a backup of the original bytes; the mode is kept.
-	e, _ = b.ReadConfig()
-	e.Apply(WithSeccomp(testProfile))
+	if e, err = b.ReadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(WithSeccomp(testProfile)); err != nil {
+		t.Fatal(err)
+	}
 	if changed, err := b.WriteConfig(e, true); !changed || err != nil {
 		t.Fatalf("write: %v %v", changed, err)
 	}
@@ -209,8 +213,12 @@ func TestWriteConfig(t *testing.T) {
 
 	// An existing backup is never replaced, and then nothing is written.
 	before, _ := os.ReadFile(path)
-	e, _ = b.ReadConfig()
-	e.Apply(WithSeccomp(nil))
+	if e, err = b.ReadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(WithSeccomp(nil)); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.WriteConfig(e, true); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("second backup: %v", err)
 	}
@@ -222,8 +230,12 @@ func TestWriteConfig(t *testing.T) {
 	}
 
 	// A file replaced since it was read is not overwritten.
-	e, _ = b.ReadConfig()
-	e.Apply(WithNoNewPrivileges(true))
+	if e, err = b.ReadConfig(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Apply(WithNoNewPrivileges(true)); err != nil {
+		t.Fatal(err)
+	}
 	other := []byte(`{"process": {"args": ["/other"]}}`)
 	if err := WriteFileAtomic(path, other, 0o644); err != nil {
 		t.Fatal(err)
@@ -349,7 +361,10 @@ func patcher(dir string, pause bool) *exec.Cmd {
 
 func assertNoTemp(t *testing.T, dir string) {
 	t.Helper()
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("left behind %s", e.Name())

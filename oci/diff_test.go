@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // Diff prints what GNU diff -u prints, headers aside, for edits of the
@@ -15,7 +17,7 @@ import (
 func TestDiffLikeGNUDiff(t *testing.T) {
 	gnu, err := exec.LookPath("diff")
 	if err != nil {
-		t.Skip("GNU diff is not installed to compare with")
+		testutil.Missing(t, "GNU diff is not installed to compare with")
 	}
 	lines := func(n int) []string {
 		var l []string

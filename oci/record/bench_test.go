@@ -2,19 +2,19 @@ package record
 
 import (
 	"context"
-	"strings"
-
-	"github.com/opencontainers/runtime-spec/specs-go"
-
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 var recordRounds = flag.Int("record-rounds", 7, "rounds of BenchmarkRecordFind")
@@ -36,7 +36,7 @@ var recordRounds = flag.Int("record-rounds", 7, "rounds of BenchmarkRecordFind")
 func BenchmarkRecordFind(b *testing.B) {
 	bb, err := exec.LookPath("busybox")
 	if err != nil {
-		b.Skip("busybox is not installed (apt-get install busybox-static)")
+		testutil.Missing(b, "busybox is not installed (apt-get install busybox-static)")
 	}
 	args := []string{bb, "find", "/usr/share"}
 	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)

@@ -51,7 +51,7 @@ import (
 // (testdata/probe) and oci-sbx itself. -rounds sets the rounds.
 func BenchmarkCost(b *testing.B) {
 	if os.Geteuid() != 0 {
-		b.Skip("the measurement needs root: it reads programs back from the kernel and runs runc")
+		testutil.Missing(b, "the measurement needs root: it reads programs back from the kernel and runs runc")
 	}
 	h := newHarness(b)
 	var rows []row
@@ -223,11 +223,11 @@ func newHarness(b *testing.B) *harness {
 	h.strue = h.staticC("true", "int main(void) { return 0; }\n")
 	h.sexec = h.staticC("exec", noLibC+execC, "-nostdlib")
 	h.sload = h.staticC("loadexec", noLibC+loadExecC, "-nostdlib")
-	cache := filepath.Join(h.dir, "cache")
-	if err := os.Mkdir(cache, 0o700); err != nil {
+	cacheDir := filepath.Join(h.dir, "cache")
+	if err := os.Mkdir(cacheDir, 0o700); err != nil {
 		b.Fatal(err)
 	}
-	b.Setenv(CacheEnv, cache)
+	b.Setenv(cache.Env, cacheDir)
 	if h.arch, err = filter.AuditArch(syscalls.NativeArch()); err != nil {
 		b.Fatal(err)
 	}
@@ -670,8 +670,8 @@ func (h *harness) startupRows() []row {
 		{"oci-sbx exec, warm, through the Go code (--no-new-privs: not the launcher's command line)", func() float64 {
 			return timeCmd(nil, h.ocisbx, append([]string{"exec", "--no-new-privs"}, execArgs[1:]...)...)
 		}},
-		{"oci-sbx exec, no cache (" + CacheEnv + "=off: init child, runc's loader)", func() float64 {
-			return timeCmd([]string{CacheEnv + "=off"}, h.ocisbx, execArgs...)
+		{"oci-sbx exec, no cache (" + cache.Env + "=off: init child, runc's loader)", func() float64 {
+			return timeCmd([]string{cache.Env + "=off"}, h.ocisbx, execArgs...)
 		}},
 	}
 	// Where the CLI's time goes before Run: fresh processes reading the
@@ -757,7 +757,7 @@ func (h *harness) startupRows() []row {
 
 // launchFiled reports whether the cache holds a launch entry.
 func (h *harness) launchFiled() bool {
-	dir := os.Getenv(CacheEnv)
+	dir := os.Getenv(cache.Env)
 	list, err := os.ReadDir(dir)
 	if err != nil {
 		h.b.Fatal(err)

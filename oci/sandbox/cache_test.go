@@ -101,7 +101,7 @@ func useCache(t *testing.T, dir string) {
 	if dir == "" {
 		dir = testutil.PrivateDir(t)
 	}
-	t.Setenv(CacheEnv, dir)
+	t.Setenv(cache.Env, dir)
 }
 
 type counts struct{ hits, compiles, rejected, stores int64 }

@@ -154,10 +154,10 @@ func TestLaunch(t *testing.T) {
 		l.notLaunched("relative FILE", "--profile", filepath.Base(profile), self(t))
 	})
 	for _, v := range []string{"off", "relative/dir", filepath.Join(cacheDir, "elsewhere")} {
-		t.Run(CacheEnv+"="+v, func(t *testing.T) {
+		t.Run(cache.Env+"="+v, func(t *testing.T) {
 			l := *l
-			l.env = append(l.env, CacheEnv+"="+v)
-			l.notLaunched(CacheEnv+"="+v, "--profile", profile, self(t))
+			l.env = append(l.env, cache.Env+"="+v)
+			l.notLaunched(cache.Env+"="+v, "--profile", profile, self(t))
 		})
 	}
 

@@ -67,13 +67,6 @@ type Config struct {
 // loader from opening libraries, or that read files besides FILE.
 type Launch = cache.Launch
 
-// The cache of compiled programs (package cache): CacheEnv moves it or
-// switches it off.
-const (
-	CacheEnv        = cache.Env
-	DefaultCacheDir = cache.DefaultDir
-)
-
 // Credential is a user to run as.
 type Credential struct {
 	UID, GID uint32

@@ -79,7 +79,7 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 	defer b.Close()
 	// Everything that can refuse the patch runs before the lock, which
 	// creates DirName: a refused patch leaves the bundle as it was.
-	res, ed, bin, err := prepare(b, profile, opt)
+	res, _, _, err := prepare(b, profile, opt)
 	if err != nil || opt.DryRun {
 		return res, err
 	}
@@ -90,7 +90,8 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 	defer unlock()
 	step("locked")
 	// Again under the lock: another patch may have committed meanwhile.
-	if res, ed, bin, err = prepare(b, profile, opt); err != nil {
+	res, ed, bin, err := prepare(b, profile, opt)
+	if err != nil {
 		return nil, err
 	}
 	plan := res.Plan

@@ -156,11 +156,18 @@ func runsAs(dir, bin string) (int, error) {
 func leftovers(t *testing.T, dir string, want int) []string {
 	t.Helper()
 	keep := map[string]bool{LockName: true}
-	if plan, _ := Make(patchProfiles()[want], Options{NoNewPrivileges: true}); plan.Late != nil {
+	plan, err := Make(patchProfiles()[want], Options{NoNewPrivileges: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Late != nil {
 		keep[plan.Late.File.Name], keep[BinaryName] = true, true
 	}
 	var out []string
-	entries, _ := os.ReadDir(filepath.Join(dir, DirName))
+	entries, err := os.ReadDir(filepath.Join(dir, DirName))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		if !keep[e.Name()] {
 			out = append(out, e.Name())
