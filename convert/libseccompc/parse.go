@@ -6,25 +6,28 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
 
-// Parse reads C source that builds a seccomp filter with
-// libseccomp and returns the profile that filter enforces, as a rules
-// document whose positions point into the C file. file names the source in
-// error messages.
+// Parse reads C source that builds a seccomp filter with libseccomp and
+// returns the profile that filter enforces, as a rules document whose
+// positions point into the C file. file names the source in error
+// messages.
 //
 // It follows seccomp_init, seccomp_rule_add, seccomp_rule_add_exact,
-// seccomp_arch_add, seccomp_arch_remove and seccomp_attr_set wherever they
-// appear, with actions, syscalls and conditions written with libseccomp's
-// macros, integer constant expressions, named constants and the file's own
-// #define macros. Calls that only load, export, release or query the filter
-// are ignored. What it cannot follow exactly — a value held in a variable,
-// a call inside a loop, a branch or an #if, condition arrays, merged or
-// reset contexts — is an error naming the line and column; every such
-// error in the file is reported, as a rules.ErrorList. Consecutive calls
-// with the same action and conditions become one rule.
+// seccomp_arch_add, seccomp_arch_remove and seccomp_attr_set on the
+// program's straight way to seccomp_load (see walk.go): from main, into
+// the file's own functions, as the program runs when every call succeeds.
+// Actions, syscalls and conditions are written with libseccomp's macros,
+// integer constant expressions, named constants (the C library's too) and
+// the file's own #define macros. Calls that only load, export, release or
+// query the filter change nothing. What it cannot follow exactly — a call
+// off the straight way (in a branch, a loop, an uncalled function, after
+// a goto, return, exit or seccomp_load, an operand of &&, || or ?:), a
+// value held in a variable, an #if it cannot decide, condition arrays,
+// merged or reset contexts — is an error naming the line and column; every
+// such error in the file is reported, as a rules.ErrorList. Consecutive
+// calls with the same action and conditions become one rule.
 //
-// Only the calls on the program's straight way to seccomp_load count (see
-// walk.go), and they count as libseccomp counts them: for one syscall, the
-// first unconditional rule decides and later rules change nothing, an
+// The rules count as libseccomp counts them: for one syscall, the first
+// unconditional rule decides and later rules change nothing, an
 // unconditional rule replaces the conditional ones before it, and a second
 // conditional rule with the same conditions but another action is refused,
 // as libseccomp refuses it (EEXIST). warn, which may be nil, is told of
