@@ -124,11 +124,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 			}
 		}
 	}
-	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
-	if err != nil {
-		return usageErrorf(c, "--to: %v", err)
-	}
-	from, err := fromFormat(c, convert.InputFormats)
+	to, from, err := recordFormats(c)
 	if err != nil {
 		return err
 	}
@@ -217,6 +213,17 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
+// recordFormats reads --to, the recorded profile's format, and --from,
+// the base's.
+func recordFormats(c *cli.Command) (to, from convert.Format, err error) {
+	to, err = convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	if err != nil {
+		return "", "", usageErrorf(c, "--to: %v", err)
+	}
+	from, err = fromFormat(c, convert.InputFormats)
+	return to, from, err
+}
+
 // recordContainer is record --listen.
 func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if len(args) > 0 {
@@ -230,11 +237,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if c.IsSet("records") && c.String("output") == "" {
 		return usageErrorf(c, "--records needs -o NAME, the file beneath it")
 	}
-	to, err := convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
-	if err != nil {
-		return usageErrorf(c, "--to: %v", err)
-	}
-	from, err := fromFormat(c, convert.InputFormats)
+	to, from, err := recordFormats(c)
 	if err != nil {
 		return err
 	}
