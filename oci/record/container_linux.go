@@ -383,11 +383,7 @@ type ListenOptions struct {
 // RecordContainer serves one container's listenerPath and writes its
 // profile when the container has exited.
 func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording, error) {
-	warn := func(format string, args ...any) {
-		if o.Warn != nil {
-			o.Warn(fmt.Sprintf(format, args...))
-		}
-	}
+	warn := warner(o.Warn)
 	format := o.Format
 	if format == "" {
 		format = convert.Rules

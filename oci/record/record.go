@@ -57,15 +57,20 @@ type ReplayResult struct {
 // profile did not let run.
 var ErrReplay = errors.New("the replay under the recorded profile failed")
 
+// warner formats a note for w, which may be nil.
+func warner(w func(string)) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if w != nil {
+			w(fmt.Sprintf(format, args...))
+		}
+	}
+}
+
 // Record runs the program with the recording filter, writes its profile
 // and, when asked, proves the profile by running the program again under
 // it.
 func Record(ctx context.Context, o Options) (*Outcome, error) {
-	warn := func(format string, args ...any) {
-		if o.Warn != nil {
-			o.Warn(fmt.Sprintf(format, args...))
-		}
-	}
+	warn := warner(o.Warn)
 	format := o.Format
 	if format == "" {
 		format = convert.Rules
