@@ -94,25 +94,33 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 
 	tw := tabwriter.NewWriter(c.Root().Writer, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "ARCH\tSYSCALL\t%s\t%s\n", c.Args().Get(0), c.Args().Get(1))
+	byArch(diffs, func(arch string, run []filter.Difference) {
+		if line, ok := uncovered(arch, pa, pb, len(run)); ok {
+			fmt.Fprintf(tw, "%s\tevery syscall\t%s\n", arch, line)
+			return
+		}
+		for _, d := range run {
+			fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", arch, d, d.A, d.B)
+		}
+	})
+	if err := tw.Flush(); err != nil {
+		return trouble(err)
+	}
+	return &ExitStatus{Code: 1}
+}
+
+// byArch calls f with each run of diffs on one architecture; Compare
+// returns them grouped so.
+func byArch(diffs []filter.Difference, f func(arch string, run []filter.Difference)) {
 	for i := 0; i < len(diffs); {
 		arch := diffs[i].Case.Arch
 		j := i
 		for j < len(diffs) && diffs[j].Case.Arch == arch {
 			j++
 		}
-		if line, ok := uncovered(arch, pa, pb, j-i); ok {
-			fmt.Fprintf(tw, "%s\tevery syscall\t%s\n", arch, line)
-		} else {
-			for _, d := range diffs[i:j] {
-				fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", arch, d, d.A, d.B)
-			}
-		}
+		f(arch, diffs[i:j])
 		i = j
 	}
-	if err := tw.Flush(); err != nil {
-		return trouble(err)
-	}
-	return &ExitStatus{Code: 1}
 }
 
 // uncovered sums up an architecture that a program answers with a single
@@ -183,17 +191,12 @@ type diffCallJSON struct {
 
 func diffReport(nameA, nameB string, pa, pb *filter.Program, diffs []filter.Difference) diffJSON {
 	out := diffJSON{A: nameA, B: nameB, Same: len(diffs) == 0, Architectures: []diffArchJSON{}, Syscalls: []diffCallJSON{}}
-	for i := 0; i < len(diffs); {
-		arch := diffs[i].Case.Arch
-		j := i
-		for j < len(diffs) && diffs[j].Case.Arch == arch {
-			j++
-		}
-		if line, ok := uncovered(arch, pa, pb, j-i); ok {
+	byArch(diffs, func(arch string, run []filter.Difference) {
+		if line, ok := uncovered(arch, pa, pb, len(run)); ok {
 			a, b, _ := strings.Cut(line, "\t")
 			out.Architectures = append(out.Architectures, diffArchJSON{Arch: arch, A: a, B: b})
 		} else {
-			for _, d := range diffs[i:j] {
+			for _, d := range run {
 				call := diffCallJSON{Arch: arch, Syscall: filter.SyscallName(arch, d.Case.Nr), Label: d.String(), Nr: d.Case.Nr, Last: d.Last, A: d.A.String(), B: d.B.String()}
 				if d.Case.Varied != 0 {
 					var args [6]string
@@ -205,7 +208,6 @@ func diffReport(nameA, nameB string, pa, pb *filter.Program, diffs []filter.Diff
 				out.Syscalls = append(out.Syscalls, call)
 			}
 		}
-		i = j
-	}
+	})
 	return out
 }
