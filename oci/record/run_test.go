@@ -115,6 +115,37 @@ func ioctlValues(t *testing.T, rec *Recording, arch string) map[uint64]Seen {
 	return out
 }
 
+// checkMarkers finds every marker once in got, made by the target.
+func checkMarkers(t *testing.T, got map[uint64]Seen) {
+	t.Helper()
+	for _, m := range wantMarkers() {
+		s, ok := got[m]
+		if !ok {
+			t.Errorf("marker %#x is missing", m)
+			continue
+		}
+		if s.Count != 1 || s.Exes[target] != 1 {
+			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
+		}
+	}
+}
+
+// checkCompat finds the target's one i386 ioctl and its x32 getpid in rec.
+func checkCompat(t *testing.T, rec *Recording) {
+	t.Helper()
+	if s := ioctlValues(t, rec, "x86")[0x5eedff00]; s.Count != 1 {
+		t.Errorf("the i386 ioctl was seen %d times, want 1", s.Count)
+	}
+	calls, _ := rec.Calls()
+	x32 := false
+	for _, c := range calls {
+		x32 = x32 || c.Arch == "x32" && c.Name() == "getpid"
+	}
+	if !x32 {
+		t.Error("the x32 getpid is missing")
+	}
+}
+
 // TestNothingLost records a program whose threads, children and
 // grandchildren each make a marker call once, between hundreds of other
 // calls made at the same time, and finds every marker in the recording,
@@ -132,32 +163,13 @@ func TestNothingLost(t *testing.T) {
 				t.Fatalf("target: %s\n%s", status(res), stderr.String())
 			}
 			got := ioctlValues(t, res.Recording, "x86_64")
-			for _, m := range wantMarkers() {
-				s, ok := got[m]
-				if !ok {
-					t.Errorf("marker %#x is missing", m)
-					continue
-				}
-				if s.Count != 1 || s.Exes[target] != 1 {
-					t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
-				}
-			}
+			checkMarkers(t, got)
 			// 40 markers and 2 kinds of load, far below the cap.
 			if len(got) != len(wantMarkers())+2 {
 				t.Errorf("%d distinct ioctl requests, want %d", len(got), len(wantMarkers())+2)
 			}
 			if runtime.GOARCH == "amd64" {
-				if s := ioctlValues(t, res.Recording, "x86")[0x5eedff00]; s.Count != 1 {
-					t.Errorf("the i386 ioctl was seen %d times, want 1", s.Count)
-				}
-				calls, _ := res.Recording.Calls()
-				x32 := false
-				for _, c := range calls {
-					x32 = x32 || c.Arch == "x32" && c.Name() == "getpid"
-				}
-				if !x32 {
-					t.Error("the x32 getpid is missing")
-				}
+				checkCompat(t, res.Recording)
 			}
 			if res.Notifications < uint64(len(wantMarkers())*300) {
 				t.Errorf("only %d notifications: the load did not reach the recorder", res.Notifications)
@@ -332,28 +344,9 @@ func TestEBPFNothingLost(t *testing.T) {
 		t.Fatalf("target: %s\n%s", status(res), stderr.String())
 	}
 	got := ioctlValues(t, res.Recording, "x86_64")
-	for _, m := range wantMarkers() {
-		s, ok := got[m]
-		if !ok {
-			t.Errorf("marker %#x is missing", m)
-			continue
-		}
-		if s.Count != 1 || s.Exes[target] != 1 {
-			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
-		}
-	}
+	checkMarkers(t, got)
 	if s := got[0x5eedfe00]; s.Count < uint64(len(wantMarkers())*150) {
 		t.Errorf("the load's ioctl was counted %d times", s.Count)
 	}
-	if s := ioctlValues(t, res.Recording, "x86")[0x5eedff00]; s.Count != 1 {
-		t.Errorf("the i386 ioctl was seen %d times, want 1", s.Count)
-	}
-	calls, _ := res.Recording.Calls()
-	x32 := false
-	for _, c := range calls {
-		x32 = x32 || c.Arch == "x32" && c.Name() == "getpid"
-	}
-	if !x32 {
-		t.Error("the x32 getpid is missing")
-	}
+	checkCompat(t, res.Recording)
 }
