@@ -302,6 +302,20 @@ func probe(dst, src asm.Register, off uint32, size asm.Size, slot int16) asm.Ins
 	}
 }
 
+// insertNew adds the key at the stack slot key with the value at the slot
+// value to m unless m has the key already; R0 is the helper's result.
+func insertNew(m *ebpf.Map, key, value int16) asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, int32(key)),
+		asm.Mov.Reg(asm.R3, asm.R10),
+		asm.Add.Imm(asm.R3, int32(value)),
+		asm.Mov.Imm(asm.R4, bpfExist),
+		asm.FnMapUpdateElem.Call(),
+	}
+}
+
 // argRegs are the pt_regs fields holding a syscall's arguments, by ABI.
 var argRegs = map[string][6]string{
 	"x86_64": {"di", "si", "dx", "r10", "r8", "r9"},
@@ -411,13 +425,9 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 	in = append(in,
 		asm.Mov.Imm(asm.R1, 1).WithSymbol("insert"),
 		asm.StoreMem(asm.R10, one, asm.R1, asm.DWord),
-		asm.LoadMapPtr(asm.R1, e.counts.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, kArch),
-		asm.Mov.Reg(asm.R3, asm.R10),
-		asm.Add.Imm(asm.R3, one),
-		asm.Mov.Imm(asm.R4, bpfExist),
-		asm.FnMapUpdateElem.Call(),
+	)
+	in = append(in, insertNew(e.counts, kArch, one)...)
+	in = append(in,
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 		// Another thread inserted it first (EEXIST): add to that.
 		asm.JNE.Imm(asm.R0, -int32(unix.EEXIST), "lost"),
@@ -463,15 +473,11 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 		asm.Add.Imm(asm.R1, name),
 		asm.Mov.Imm(asm.R2, exeNameBytes),
 		asm.FnProbeReadKernelStr.Call(),
-		asm.LoadMapPtr(asm.R1, e.exes.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, ino),
-		asm.Mov.Reg(asm.R3, asm.R10),
-		asm.Add.Imm(asm.R3, name),
-		// The first name an executable was run by stays: a later
-		// "/proc/self/exe" says less.
-		asm.Mov.Imm(asm.R4, bpfExist),
-		asm.FnMapUpdateElem.Call(),
+	)
+	// The first name an executable was run by stays: a later
+	// "/proc/self/exe" says less.
+	in = append(in, insertNew(e.exes, ino, name)...)
+	in = append(in,
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
 	)
