@@ -114,3 +114,14 @@ func BenchmarkParseOCIForeign(b *testing.B) {
 		}
 	}
 }
+
+func TestPresent(t *testing.T) {
+	v, err := ParseKubernetes(map[string]string{"oci-sbx.io/report": "/s", "OCI-SBX.io/engine-profile": "keep", "other": "x"}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := strings.Join(v.Present(), " "), "OCI-SBX.io/engine-profile oci-sbx.io/report"
+	if got != want {
+		t.Errorf("Present() = %q, want %q (as written, in the table's order)", got, want)
+	}
+}
