@@ -205,15 +205,10 @@ func sameFrame(a, b *specs.LinuxSeccomp) bool {
 }
 
 // dockerJSON is a Docker profile as written: the OCI fields, with
-// includes and excludes per rule.
+// includes and excludes per rule (its Syscalls hides the embedded one).
 type dockerJSON struct {
-	DefaultAction    specs.LinuxSeccompAction `json:"defaultAction"`
-	DefaultErrnoRet  *uint                    `json:"defaultErrnoRet,omitempty"`
-	Architectures    []specs.Arch             `json:"architectures,omitempty"`
-	Flags            []specs.LinuxSeccompFlag `json:"flags"`
-	ListenerPath     string                   `json:"listenerPath,omitempty"`
-	ListenerMetadata string                   `json:"listenerMetadata,omitempty"`
-	Syscalls         []dockerRule             `json:"syscalls,omitempty"`
+	format.OCIJSON
+	Syscalls []dockerRule `json:"syscalls,omitempty"`
 }
 
 type dockerRule struct {
@@ -230,9 +225,7 @@ type capFilter struct {
 }
 
 func marshalConditional(base *specs.LinuxSeccomp, rs []*condRule) ([]byte, error) {
-	o := format.ToOCIJSON(base)
-	doc := dockerJSON{DefaultAction: o.DefaultAction, DefaultErrnoRet: o.DefaultErrnoRet, Architectures: o.Architectures,
-		Flags: o.Flags, ListenerPath: o.ListenerPath, ListenerMetadata: o.ListenerMetadata}
+	doc := dockerJSON{OCIJSON: format.ToOCIJSON(base)}
 	for _, r := range rs {
 		names := slices.Clone(r.sys.Names)
 		slices.Sort(names)

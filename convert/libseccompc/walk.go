@@ -661,14 +661,8 @@ func (w *walker) markRange(from, to int, reason string) {
 		if !w.isTak[k] {
 			w.whyNext[k] = k + 1 // each token gets its first reason once
 		}
-		t := toks[k]
-		if t.kind != cIdent || !toks[k+1].is("(") {
-			continue
-		}
-		if lscFollowed[t.text] || lscRefused[t.text] != "" || t.text == "seccomp_load" {
-			w.setWhy(k, reason)
-		} else if _, ok := w.funcs[t.text]; ok {
-			w.markFunc(t.text, fmt.Sprintf("in %s, called at line %d, %s", t.text, t.pos.Line, reason), map[string]bool{})
+		if fn := w.markCall(k, reason); fn != "" {
+			w.markFunc(fn, fmt.Sprintf("in %s, called at line %d, %s", fn, toks[k].pos.Line, reason), map[string]bool{})
 		}
 	}
 }
@@ -679,18 +673,28 @@ func (w *walker) markFunc(name, reason string, seen map[string]bool) {
 	}
 	seen[name], w.marked[name] = true, true
 	f := w.funcs[name]
-	toks := w.p.toks
 	for k := f.open; k+1 < f.close; k++ {
-		t := toks[k]
-		if t.kind != cIdent || !toks[k+1].is("(") {
-			continue
-		}
-		if lscFollowed[t.text] || lscRefused[t.text] != "" || t.text == "seccomp_load" {
-			w.setWhy(k, reason)
-		} else if _, ok := w.funcs[t.text]; ok {
-			w.markFunc(t.text, reason, seen)
+		if fn := w.markCall(k, reason); fn != "" {
+			w.markFunc(fn, reason, seen)
 		}
 	}
+}
+
+// markCall gives a libseccomp call at token k the reason; for a call of
+// one of the file's functions it returns that function's name, for the
+// caller to mark inside with its own reason.
+func (w *walker) markCall(k int, reason string) string {
+	toks := w.p.toks
+	t := toks[k]
+	if t.kind != cIdent || !toks[k+1].is("(") {
+		return ""
+	}
+	if lscFollowed[t.text] || lscRefused[t.text] != "" || t.text == "seccomp_load" {
+		w.setWhy(k, reason)
+	} else if _, ok := w.funcs[t.text]; ok {
+		return t.text
+	}
+	return ""
 }
 
 // untake withdraws the calls taken in [from, to): they run again.
