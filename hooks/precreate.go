@@ -111,7 +111,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	}
 	switch {
 	case !hasPath && !hasInline:
-		return nil, fmt.Errorf("annotations %v: %w: add %s or %s", presentKeys(ann), ErrNoProfile, annotation.OCIKey(annotation.Profile), annotation.OCIKey(annotation.Rules))
+		return nil, fmt.Errorf("annotations %v: %w: add %s or %s", ann.Present(), ErrNoProfile, annotation.OCIKey(annotation.Profile), annotation.OCIKey(annotation.Rules))
 	case hasPath && hasInline:
 		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
 	}
@@ -178,16 +178,6 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		opt.note("%s", strings.TrimSpace(line))
 	}
 	return ed.Bytes(), nil
-}
-
-func presentKeys(v *annotation.Values) []string {
-	var out []string
-	for _, k := range annotation.Keys {
-		if _, ok := v.Get(k.Name); ok {
-			out = append(out, v.Key(k.Name))
-		}
-	}
-	return out
 }
 
 func lateBinary(find func() (string, error)) (string, error) {

@@ -1,18 +1,15 @@
 package hooks
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
@@ -41,17 +38,6 @@ func recordContainer(config []byte, v *annotation.Values, name string, replace b
 			return nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, v.Key(other))
 		}
 	}
-	records := opt.Records
-	if records == "" {
-		records = DefaultRecords
-	}
-	// The name is checked now, so that a bad one refuses the container
-	// instead of failing once it has run.
-	d, _, err := record.OpenRecordsDir(records, name)
-	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", key, err)
-	}
-	d.Close()
 	ed, err := oci.ParseConfig(config)
 	if err != nil {
 		return nil, fmt.Errorf("reading config.json: %w", err)
@@ -60,25 +46,17 @@ func recordContainer(config []byte, v *annotation.Values, name string, replace b
 	if err != nil {
 		return nil, fmt.Errorf("reading config.json: %w", err)
 	}
-	run := opt.RecordRun
-	if run == "" {
-		run = DefaultRecordRun
+	var engine *specs.LinuxSeccomp
+	if spec.Linux != nil {
+		engine = spec.Linux.Seccomp
 	}
-	if err := os.MkdirAll(run, 0o700); err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", key, err)
-	}
-	var rnd [12]byte
-	if _, err := unix.Getrandom(rnd[:], 0); err != nil {
-		return nil, err
-	}
-	socket := filepath.Join(run, hex.EncodeToString(rnd[:])+".sock")
-	nnp := stage.OriginalNoNewPrivileges(spec)
-	s, unobserved, err := containerFilter(spec, socket, nnp, replace)
+	s, unobserved, err := RecordFilter(engine, name, replace, stage.OriginalNoNewPrivileges(spec), opt)
 	if err != nil {
 		return nil, fmt.Errorf("annotation %s: %w", key, err)
 	}
-	if err := startRecorder(opt, socket, records, name); err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", key, err)
+	records := opt.Records
+	if records == "" {
+		records = DefaultRecords
 	}
 	if err := ed.Apply(oci.WithSeccomp(s)); err != nil {
 		return nil, err

@@ -25,6 +25,8 @@ func RecordFilter(engine *specs.LinuxSeccomp, name string, replace, nnp bool, op
 	if records == "" {
 		records = DefaultRecords
 	}
+	// The name is checked now, so that a bad one refuses the container
+	// instead of failing once it has run.
 	d, _, err := record.OpenRecordsDir(records, name)
 	if err != nil {
 		return nil, nil, err

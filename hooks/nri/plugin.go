@@ -201,7 +201,7 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	}
 	switch {
 	case !hasName && !hasInline:
-		return nil, nil, fmt.Errorf("annotations %s: %w: add %sprofile or %srules", strings.Join(present(ann), ", "), hooks.ErrNoProfile, annotation.Kubernetes, annotation.Kubernetes)
+		return nil, nil, fmt.Errorf("annotations %s: %w: add %sprofile or %srules", strings.Join(ann.Present(), ", "), hooks.ErrNoProfile, annotation.Kubernetes, annotation.Kubernetes)
 	case hasName && hasInline:
 		return nil, nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
 	}
@@ -414,14 +414,4 @@ func toOCI(p *api.LinuxSeccomp) *specs.LinuxSeccomp {
 		s.Syscalls = append(s.Syscalls, r)
 	}
 	return s
-}
-
-func present(v *annotation.Values) []string {
-	var out []string
-	for _, k := range annotation.Keys {
-		if _, ok := v.Get(k.Name); ok {
-			out = append(out, v.Key(k.Name))
-		}
-	}
-	return out
 }

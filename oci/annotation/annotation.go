@@ -113,6 +113,18 @@ func (v *Values) Key(name string) string {
 // Empty reports whether no key of the table was there.
 func (v *Values) Empty() bool { return len(v.vals) == 0 }
 
+// Present returns the keys that were there, as written, in the table's
+// order, for messages.
+func (v *Values) Present() []string {
+	var out []string
+	for _, k := range Keys {
+		if key, ok := v.keys[k.Name]; ok {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
 // names of the keys that are not internal.
 func names(internal bool) []string {
 	var out []string

@@ -97,3 +97,31 @@ func TestParseKubernetes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseOCIForeign is the precreate hook's cost for a container
+// without oci-sbx annotations: only other engines' keys to look through.
+func BenchmarkParseOCIForeign(b *testing.B) {
+	ann := map[string]string{
+		"io.container.manager":                "libpod",
+		"io.podman.annotations.autoremove":    "TRUE",
+		"io.podman.annotations.init":          "FALSE",
+		"org.opencontainers.image.stopSignal": "15",
+		"org.systemd.property.KillSignal":     "15",
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseOCI(ann); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestPresent(t *testing.T) {
+	v, err := ParseKubernetes(map[string]string{"oci-sbx.io/report": "/s", "OCI-SBX.io/engine-profile": "keep", "other": "x"}, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := strings.Join(v.Present(), " "), "OCI-SBX.io/engine-profile oci-sbx.io/report"
+	if got != want {
+		t.Errorf("Present() = %q, want %q (as written, in the table's order)", got, want)
+	}
+}

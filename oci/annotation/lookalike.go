@@ -47,6 +47,10 @@ func skeleton(s string) string {
 	return b.String()
 }
 
+// prefixSkeletons holds the namespaces' skeletons, which every key
+// outside them is compared with.
+var prefixSkeletons = map[string]string{OCI: skeleton(OCI), Kubernetes: skeleton(Kubernetes)}
+
 // lookAlike reports whether key is not in the namespace prefix but looks
 // as if it were: its skeleton starts with the namespace's. It returns
 // the key as it was probably meant, when its skeleton names a key of the
@@ -55,7 +59,11 @@ func lookAlike(key, prefix string) (meant string, ok bool) {
 	if _, in := split(key, prefix); in {
 		return "", false
 	}
-	rest, ok := strings.CutPrefix(skeleton(key), skeleton(prefix))
+	sp, known := prefixSkeletons[prefix]
+	if !known {
+		sp = skeleton(prefix)
+	}
+	rest, ok := strings.CutPrefix(skeleton(key), sp)
 	if !ok {
 		return "", false
 	}

@@ -549,7 +549,7 @@ func TestParseKillRecord(t *testing.T) {
 func BenchmarkStart(b *testing.B) {
 	p, err := exec.LookPath("true")
 	if err != nil {
-		b.Skip(err)
+		testutil.Missing(b, "the benchmark runs true: %v", err)
 	}
 	b.Run("fork-exec", func(b *testing.B) {
 		for b.Loop() {

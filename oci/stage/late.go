@@ -13,6 +13,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
+	ocilate "github.com/oci-sbx/oci-sbx/oci/late"
 )
 
 // The late stage in a container: a directory holding the late profiles
@@ -25,8 +26,8 @@ const (
 	// BinaryPath is where the late stage's binary is in the container.
 	BinaryPath = MountPoint + "/" + BinaryName
 	// ProfilePrefix starts the name of a late profile in the directory;
-	// the SHA-256 of its bytes and ".json" follow.
-	ProfilePrefix = "profile-"
+	// the SHA-256 of its bytes and ".json" follow (late.ProfileName).
+	ProfilePrefix = ocilate.ProfilePrefix
 	// AgentSocketName is the empty file in the directory that the
 	// agent's socket is bound over.
 	AgentSocketName = "agent.sock"
