@@ -13,7 +13,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
-	ocilate "github.com/oci-sbx/oci-sbx/oci/late"
 )
 
 // The late stage in a container: a directory holding the late profiles
@@ -26,8 +25,8 @@ const (
 	// BinaryPath is where the late stage's binary is in the container.
 	BinaryPath = MountPoint + "/" + BinaryName
 	// ProfilePrefix starts the name of a late profile in the directory;
-	// the SHA-256 of its bytes and ".json" follow (late.ProfileName).
-	ProfilePrefix = ocilate.ProfilePrefix
+	// the SHA-256 of its bytes and ".json" follow.
+	ProfilePrefix = "profile-"
 	// AgentSocketName is the empty file in the directory that the
 	// agent's socket is bound over.
 	AgentSocketName = "agent.sock"

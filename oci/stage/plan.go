@@ -2,6 +2,8 @@ package stage
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
-	ocilate "github.com/oci-sbx/oci-sbx/oci/late"
 )
 
 // Reliance is a part of a container's config that a plan relies on and
@@ -370,7 +371,8 @@ func (plan *Plan) finish(opt Options) (*Plan, error) {
 		if err := convert.Write(&buf, plan.Late.Profile, convert.OCI, convert.Options{}); err != nil {
 			return nil, fmt.Errorf("writing the late stage's profile: %w", err)
 		}
-		plan.Late.File = File{Name: ocilate.ProfileName(buf.Bytes()), Data: buf.Bytes()}
+		sum := sha256.Sum256(buf.Bytes())
+		plan.Late.File = File{Name: ProfilePrefix + hex.EncodeToString(sum[:]) + ".json", Data: buf.Bytes()}
 	}
 	if plan.SetNoNewPrivileges {
 		plan.Relies |= NoNewPrivileges
