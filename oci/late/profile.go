@@ -15,22 +15,13 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
-
-// ProfilePrefix starts the name of a late profile; the hex SHA-256 of the
-// file's bytes and ".json" follow (package stage names them so).
-const ProfilePrefix = "profile-"
 
 // ErrProfileChanged reports a late profile whose bytes do not hash to the
 // name it is run by: it changed after it was written, and nobody asked
 // for what it says now.
 var ErrProfileChanged = errors.New("the profile's bytes do not match the SHA-256 in its name")
-
-// ProfileName returns the name of a late profile with these bytes.
-func ProfileName(data []byte) string {
-	sum := sha256.Sum256(data)
-	return ProfilePrefix + hex.EncodeToString(sum[:]) + ".json"
-}
 
 // ReadProfile reads the late profile at path and decodes it strictly.
 // The file is content-addressed, so a file whose bytes changed since it
@@ -39,13 +30,13 @@ func ProfileName(data []byte) string {
 // asked for.
 func ReadProfile(path string) (*specs.LinuxSeccomp, error) {
 	name := filepath.Base(path)
-	want, ok := strings.CutPrefix(name, ProfilePrefix)
+	want, ok := strings.CutPrefix(name, stage.ProfilePrefix)
 	want, ok2 := strings.CutSuffix(want, ".json")
 	if !ok || !ok2 || len(want) != 2*sha256.Size || strings.ToLower(want) != want {
-		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, ProfilePrefix)
+		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, stage.ProfilePrefix)
 	}
 	if _, err := hex.DecodeString(want); err != nil {
-		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, ProfilePrefix)
+		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, stage.ProfilePrefix)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -56,7 +47,7 @@ func ReadProfile(path string) (*specs.LinuxSeccomp, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
-	if ProfileName(data) != name {
+	if stage.ProfileName(data) != name {
 		return nil, fmt.Errorf("reading %q: %w (it changed after it was written); patch the bundle again", path, ErrProfileChanged)
 	}
 	var s specs.LinuxSeccomp

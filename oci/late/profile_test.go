@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 func TestReadProfile(t *testing.T) {
 	good := []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}` + "\n")
 	swapped := []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": []}` + "\n")
-	name := ProfileName(good)
+	name := stage.ProfileName(good)
 	tests := []struct {
 		name, file string
 		data       []byte
@@ -21,12 +23,12 @@ func TestReadProfile(t *testing.T) {
 		{"named by its hash", name, good, "", false},
 		{"bytes changed", name, swapped, "do not match the SHA-256", true},
 		{"one byte appended", name, append(append([]byte{}, good...), ' '), "do not match the SHA-256", true},
-		{"upper-case hash", strings.ToUpper(name[:len(ProfilePrefix)+64]) + ".json", good, "is not profile-<sha256>.json", false},
+		{"upper-case hash", strings.ToUpper(name[:len(stage.ProfilePrefix)+64]) + ".json", good, "is not profile-<sha256>.json", false},
 		{"legacy name", "late.json", good, "is not profile-<sha256>.json", false},
-		{"no hash", ProfilePrefix + "demo.json", good, "is not profile-<sha256>.json", false},
-		{"not hex", ProfilePrefix + strings.Repeat("g", 64) + ".json", good, "is not profile-<sha256>.json", false},
+		{"no hash", stage.ProfilePrefix + "demo.json", good, "is not profile-<sha256>.json", false},
+		{"not hex", stage.ProfilePrefix + strings.Repeat("g", 64) + ".json", good, "is not profile-<sha256>.json", false},
 		{"short hash", name[:len(name)-6] + ".json", good, "is not profile-<sha256>.json", false},
-		{"hash of other bytes", ProfileName(swapped), good, "do not match the SHA-256", true},
+		{"hash of other bytes", stage.ProfileName(swapped), good, "do not match the SHA-256", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,8 @@ package stage
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -275,4 +277,12 @@ func WriteLateDir(root string, l *Late) (string, error) {
 		return "", fmt.Errorf("writing the late stage's files: %w", err)
 	}
 	return dir, nil
+}
+
+// ProfileName returns the name of a late profile with these bytes: named by
+// their hash, a file never changes once written, and the late stage checks
+// the bytes against the name before it loads them.
+func ProfileName(data []byte) string {
+	sum := sha256.Sum256(data)
+	return ProfilePrefix + hex.EncodeToString(sum[:]) + ".json"
 }

@@ -2,8 +2,6 @@ package stage
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -371,8 +369,7 @@ func (plan *Plan) finish(opt Options) (*Plan, error) {
 		if err := convert.Write(&buf, plan.Late.Profile, convert.OCI, convert.Options{}); err != nil {
 			return nil, fmt.Errorf("writing the late stage's profile: %w", err)
 		}
-		sum := sha256.Sum256(buf.Bytes())
-		plan.Late.File = File{Name: ProfilePrefix + hex.EncodeToString(sum[:]) + ".json", Data: buf.Bytes()}
+		plan.Late.File = File{Name: ProfileName(buf.Bytes()), Data: buf.Bytes()}
 	}
 	if plan.SetNoNewPrivileges {
 		plan.Relies |= NoNewPrivileges
