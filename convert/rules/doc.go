@@ -52,6 +52,10 @@
 //     extended base says about it, so "the base minus one syscall" means
 //     the same under runc and crun. A group in the document does not
 //     lift a denial of the base: the stricter wins there too, with a note.
+//     That includes a base's denial with its own default action, which
+//     changes nothing in the base but is still what the base says about
+//     the syscall, at any depth of extends and whatever default the
+//     extending document sets.
 //   - Profiles read from Docker, OCI or SPO JSON keep the meaning they have
 //     under runc (that is what the file says to a runtime); lint reports
 //     each denial that vanishes there (deny-vanishes).
