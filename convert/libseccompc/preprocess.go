@@ -202,7 +202,7 @@ func (pp *cPre) directive(d []cTok) {
 }
 
 func isLibseccompName(name string) bool {
-	if strings.HasPrefix(name, "SCMP_") || strings.HasPrefix(name, "__NR_") || strings.HasPrefix(name, "__SNR_") {
+	if strings.HasPrefix(name, "SCMP_") || syscallMacro(name) != "" {
 		return true
 	}
 	if _, ok := libcConstants[name]; ok {
