@@ -19,6 +19,7 @@
 //	arch         = "native" | x86_64 | x86 | x32 | aarch64 | arm | riscv64 | ppc64le | s390x | …
 //	flag         = SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW
 //	             | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+//	             | SECCOMP_FILTER_FLAG_TSYNC             runc ignores it
 //	name         = syscall | "@" group                a group needs quotes in YAML: "@file-open"
 //	condition    = "arg" digit op value               digit 0-5; op: == != < <= > >=
 //	             | "arg" digit "&" value "==" value   masked equality
