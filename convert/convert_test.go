@@ -226,6 +226,9 @@ func TestOCIErrors(t *testing.T) {
 		// errnoRet written as a string; only SPO v1alpha1 writes one.
 		{"errnoRet as a number in a string", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": "1"}]}`, "x.json:1:112: errnoRet must be a non-negative integer, not a string"},
 		{"errnoRet as a name", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": "EACCES"}]}`, "x.json:1:112: errnoRet must be a non-negative integer, not a string"},
+		// runc reads a missing index as 0.
+		{"argument index missing", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"value": 2, "op": "SCMP_CMP_EQ"}]}]}`, `x.json:1:109: the argument index ("index") is missing; runc would compare arg0`},
+		{"docker argument index missing", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"value": 2, "op": "SCMP_CMP_EQ"}]}], "archMap": []}`, `x.json:1:109: the argument index ("index") is missing`},
 		{"docker errnoRet as a string", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": "EACCES"}], "archMap": []}`, "x.json:1:112: errnoRet must be a non-negative integer, not a string"},
 	}
 	for _, tt := range tests {

@@ -394,6 +394,12 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 	act, actOK := r.action(call.Action, ret, path+".action", path+".errnoRet", path+".errno")
 	for j, a := range call.Args {
 		ap := fmt.Sprintf("%s.args[%d]", path, j)
+		if r.doc.At(ap).IsValid() && !r.doc.Given(ap+".index") {
+			// runc reads a missing index as 0: a condition meant for
+			// another argument would silently test the first.
+			r.errorf(ap, "the argument index (\"index\") is missing; runc would compare arg0, which may not be the argument meant (write \"index\": 0 if it is)")
+			continue
+		}
 		if _, err := rules.CondFromSpec(a); err != nil {
 			switch {
 			case a.Index > 5:
