@@ -122,6 +122,7 @@ type resolver struct {
 	errs rules.ErrorList
 
 	primary   string          // libseccomp name of the architecture filters see
+	arches    []string        // the filter's architectures (nil: the native one)
 	caps      map[string]bool // canonical CAP_ names
 	kernel    *seccomp.KernelVersion
 	kerr      error
@@ -150,6 +151,11 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 		ListenerMetadata: doc.ListenerMetadata,
 	}
 	out.Architectures = r.architectures()
+	for _, a := range out.Architectures {
+		if n, err := syscalls.ArchFromSpec(a); err == nil {
+			r.arches = append(r.arches, n)
+		}
+	}
 	r.capabilities()
 
 	// The default action.
@@ -400,7 +406,11 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 			r.errorf(ap, "the argument index (\"index\") is missing; runc would compare arg0, which may not be the argument meant (write \"index\": 0 if it is)")
 			continue
 		}
-		if _, err := rules.CondFromSpec(a); err != nil {
+		if c, err := rules.CondFromSpec(a); err == nil {
+			if err := c.CheckWidth(r.arches); err != nil {
+				r.errorf(ap+".value", "%v", err)
+			}
+		} else {
 			switch {
 			case a.Index > 5:
 				r.errorf(ap+".index", "argument index %d is out of range (0-5)", a.Index)

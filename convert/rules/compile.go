@@ -188,6 +188,11 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		if !ok {
 			continue
 		}
+		for _, w := range when {
+			if err := w.CheckWidth(arches); err != nil {
+				c.errorf(w.Pos, "%v", err)
+			}
+		}
 		if r.Action.Kind == Errno && r.Action.Ret == 0 {
 			c.errorf(r.ActionPos, "%v", ErrZeroErrno)
 		}

@@ -66,7 +66,9 @@
 //     equality whose value has bits outside its mask, valueTwo on a plain
 //     comparison, an architecture list that mixes byte orders or names a
 //     compat ABI without the machine's own architecture (runc always adds
-//     it). A 64-bit comparison of an argument the kernel reads as 32 bits
+//     it), a value above 32 bits where the list names an architecture
+//     whose arguments libseccomp compares as 32 bits (x86, x32, arm …:
+//     it drops the upper half, so "arg1 > 0x100000000" tests "arg1 > 0"). A 64-bit comparison of an argument the kernel reads as 32 bits
 //     is written with a note naming the mask that fixes it.
 //   - "No network" is an intent, not a group: @network-connect names the
 //     calls that reach a peer from a socket (connect, sendto, sendmsg,
