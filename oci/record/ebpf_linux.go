@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,8 +67,8 @@ type kernelLayout struct {
 	regs                              map[string]uint32 // pt_regs
 }
 
-func loadLayout() (*kernelLayout, error) {
-	spec, err := btf.LoadKernelSpec()
+func loadLayout(kernelTypes *btf.Cache) (*kernelLayout, error) {
+	spec, err := kernelTypes.Kernel()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kernel's BTF: %w", err)
 	}
@@ -189,7 +191,10 @@ func startEBPF(base *Base) (_ *ebpfRecorder, err error) {
 	if runtime.GOARCH != "amd64" {
 		return nil, fmt.Errorf("%w: it is built for x86_64 only", ErrEBPFUnsupported)
 	}
-	layout, err := loadLayout()
+	// One parse of the kernel's BTF serves the layout and both programs'
+	// attach points; it is most of the set-up.
+	kernelTypes := btf.NewCache()
+	layout, err := loadLayout(kernelTypes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEBPFUnsupported, err)
 	}
@@ -249,24 +254,29 @@ func startEBPF(base *Base) (_ *ebpfRecorder, err error) {
 		}
 	}
 
-	for _, p := range []struct {
-		name, tp string
-		insns    asm.Instructions
+	progs := map[string]*ebpf.ProgramSpec{}
+	for name, p := range map[string]struct {
+		tp    string
+		insns asm.Instructions
 	}{
-		{"sbx_sys_enter", "sys_enter", sysEnterProgram(layout, cgid, e)},
-		{"sbx_exec", "sched_process_exec", execProgram(layout, cgid, e)},
+		"sbx_sys_enter": {"sys_enter", sysEnterProgram(layout, cgid, e)},
+		"sbx_exec":      {"sched_process_exec", execProgram(layout, cgid, e)},
 	} {
-		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
-			Name: p.name, Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: p.tp,
+		progs[name] = &ebpf.ProgramSpec{
+			Name: name, Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: p.tp,
 			Instructions: p.insns, License: "GPL",
-		})
-		if err != nil {
-			return nil, fmt.Errorf("%w: loading %s: %w", ErrEBPFUnsupported, p.name, err)
 		}
+	}
+	coll, err := ebpf.NewCollectionWithOptions(&ebpf.CollectionSpec{Programs: progs}, ebpf.CollectionOptions{Cache: kernelTypes})
+	if err != nil {
+		return nil, fmt.Errorf("%w: loading the programs: %w", ErrEBPFUnsupported, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(coll.Programs)) {
+		prog := coll.Programs[name]
 		e.progs = append(e.progs, prog)
 		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
 		if err != nil {
-			return nil, fmt.Errorf("%w: attaching to %s: %w", ErrEBPFUnsupported, p.tp, err)
+			return nil, fmt.Errorf("%w: attaching %s: %w", ErrEBPFUnsupported, name, err)
 		}
 		e.links = append(e.links, l)
 	}
