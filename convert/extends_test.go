@@ -3,6 +3,7 @@ package convert
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,9 +22,11 @@ func TestExtendsKeepsDenials(t *testing.T) {
 		"deny.yaml": "default: errno(EPERM)\nrules:\n  - {action: errno(EPERM), syscalls: [connect]}\n  - {action: allow, syscalls: [read, exit_group]}\n",
 		// The same denial reached through a group of the base itself.
 		"group.yaml": "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [\"@system-service\"]}\n  - {action: errno(EPERM), syscalls: [\"@network-connect\"]}\n",
-		"mid.yaml":   "extends: deny.yaml\nrules:\n  - {action: allow, syscalls: [getpid]}\n",
-		"mid2.yaml":  "extends: mid.yaml\n",
-		"c.c":        "#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(1));\n\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 0);\n\tseccomp_load(ctx);\n}\n",
+		// A conditional denial with the default action: writing only.
+		"cond.yaml": "default: errno(EPERM)\nrules:\n  - {action: errno(EPERM), syscalls: [openat], when: [\"arg2 & O_ACCMODE == O_WRONLY\"]}\n",
+		"mid.yaml":  "extends: deny.yaml\nrules:\n  - {action: allow, syscalls: [getpid]}\n",
+		"mid2.yaml": "extends: mid.yaml\n",
+		"c.c":       "#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(1));\n\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 0);\n\tseccomp_load(ctx);\n}\n",
 	}
 	tests := []struct {
 		name, top string
@@ -48,6 +51,9 @@ func TestExtendsKeepsDenials(t *testing.T) {
 		{"a default that turns to another errno keeps the base's denial",
 			"extends: mid.yaml\ndefault: errno(ENOSYS)\n",
 			map[string]string{"connect": "errno(EPERM)", "read": "allow", "getpid": "allow", "ptrace": "errno(ENOSYS)"}, ""},
+		{"a base's conditional denial with the default action stays beside a group's allow",
+			"extends: cond.yaml\nrules:\n  - {action: allow, syscalls: [\"@file-open\"]}\n",
+			map[string]string{"openat": "conditional", "openat2": "allow"}, ""},
 		{"naming the syscall replaces the base's denial",
 			"extends: mid.yaml\nrules:\n  - {action: allow, syscalls: [connect]}\n",
 			map[string]string{"connect": "allow"}, ""},
@@ -82,6 +88,17 @@ func TestExtendsKeepsDenials(t *testing.T) {
 				}
 				if got != want {
 					t.Errorf("%s: %s, want %s", name, got, want)
+				}
+			}
+			if cs := d.Cases("openat"); tt.want["openat"] == "conditional" {
+				// Allowed exactly where the base does not deny: not for O_WRONLY.
+				for _, flags := range []uint64{0, 1, 2} {
+					allowed := slices.ContainsFunc(cs, func(c rules.Case) bool {
+						return c.Action.Kind == rules.Allow && !slices.ContainsFunc(c.When, func(w rules.Cond) bool { return w.Arg == 2 && !w.Matches(flags) })
+					})
+					if allowed != (flags != 1) {
+						t.Errorf("openat with flags %d: allowed %v, want %v (cases %v)", flags, allowed, flags != 1, cs)
+					}
 				}
 			}
 			for _, sc := range s.Syscalls {
