@@ -113,19 +113,12 @@ var ErrNoListener = errors.New("the recording filter's listener never appeared")
 // exit and names the ones still running. Call it from a process that runs
 // no other children meanwhile, such as the oci-sbx command.
 func Run(ctx context.Context, c Config) (*Result, error) {
-	if len(c.Args) == 0 {
-		return nil, errors.New("no command")
-	}
 	began := time.Now()
 	base := c.Base
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
-	env := c.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
+	path, env, err := reexec.Resolve(c.Args, c.Env, c.Dir)
 	if err != nil {
 		return nil, err
 	}

@@ -70,11 +70,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := loader.Check(c.Seccomp); err != nil {
 		return nil, err
 	}
-	env := c.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
+	path, env, err := reexec.Resolve(c.Args, c.Env, c.Dir)
 	if err != nil {
 		return nil, err
 	}
