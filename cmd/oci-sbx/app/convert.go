@@ -138,10 +138,7 @@ func convertDocker(c *cli.Command, w io.Writer, input string, from convert.Forma
 	if err != nil {
 		return err
 	}
-	name := input
-	if input == "-" {
-		name = "<stdin>"
-	}
+	name := inputName(input)
 	variants, err := convert.ReadCapVariants(name, data, from, opt, func(s *specs.LinuxSeccomp, first bool) (*specs.LinuxSeccomp, error) {
 		if !c.Bool("harden") {
 			return s, nil

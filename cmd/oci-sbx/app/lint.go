@@ -69,10 +69,7 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	name := path
-	if path == "-" {
-		name = "<stdin>"
-	}
+	name := inputName(path)
 	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: splitList(c.StringSlice("arch"))}))
 	if err != nil {
 		return err

@@ -38,11 +38,15 @@ func loadProfile(stdin io.Reader, path string, from convert.Format, opt convert.
 	if err != nil {
 		return nil, err
 	}
-	name := path
+	return convert.Read(inputName(path), data, from, opt)
+}
+
+// inputName is how messages name an input: "<stdin>" for "-".
+func inputName(path string) string {
 	if path == "-" {
-		name = "<stdin>"
+		return "<stdin>"
 	}
-	return convert.Read(name, data, from, opt)
+	return path
 }
 
 // fromFlag is --from, for commands reading a profile in formats.
