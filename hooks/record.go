@@ -38,13 +38,9 @@ func recordContainer(config []byte, v *annotation.Values, name string, replace b
 			return nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, v.Key(other))
 		}
 	}
-	ed, err := oci.ParseConfig(config)
+	ed, spec, err := parseConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
-	}
-	spec, err := ed.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
+		return nil, err
 	}
 	var engine *specs.LinuxSeccomp
 	if spec.Linux != nil {

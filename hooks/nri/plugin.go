@@ -189,13 +189,10 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	name, hasName := ann.Get(annotation.Profile)
 	inline, hasInline := ann.Get(annotation.Rules)
 	report, hasReport := ann.Get(annotation.Report)
-	mode, _ := ann.Get(annotation.EngineProfile)
-	switch mode {
-	case "", annotation.EngineProfileKeep, annotation.EngineProfileReplace:
-	default:
-		return nil, nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), mode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+	replace, err := ann.ReplaceEngine()
+	if err != nil {
+		return nil, nil, err
 	}
-	replace := mode == annotation.EngineProfileReplace
 	if name, ok := ann.Get(annotation.Record); ok {
 		return p.record(ann, name, replace, ctr)
 	}

@@ -110,6 +110,20 @@ func (v *Values) Key(name string) string {
 	return OCIKey(name)
 }
 
+// ReplaceEngine reads the engine-profile key: whether the engine's profile
+// is replaced (EngineProfileReplace) rather than kept (EngineProfileKeep,
+// or no value).
+func (v *Values) ReplaceEngine() (bool, error) {
+	switch mode, _ := v.Get(EngineProfile); mode {
+	case "", EngineProfileKeep:
+		return false, nil
+	case EngineProfileReplace:
+		return true, nil
+	default:
+		return false, fmt.Errorf("annotation %s: %q is neither %q nor %q", v.Key(EngineProfile), mode, EngineProfileKeep, EngineProfileReplace)
+	}
+}
+
 // Empty reports whether no key of the table was there.
 func (v *Values) Empty() bool { return len(v.vals) == 0 }
 
