@@ -3,7 +3,6 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -20,7 +19,7 @@ import (
 // of linux.seccomp), the original process runs alone.
 func (c *Config) FromBundle(dir string, profile bool, opt convert.Options) error {
 	path := filepath.Join(dir, "config.json")
-	data, err := readConfig(path)
+	data, err := bounded.ReadFile(path, convert.MaxInputSize)
 	if err != nil {
 		return fmt.Errorf("reading the bundle: %w", err)
 	}
@@ -54,18 +53,4 @@ func (c *Config) FromBundle(dir string, profile bool, opt convert.Options) error
 	}
 	c.Seccomp, err = convert.Read(path, data, convert.OCI, opt)
 	return err
-}
-
-// readConfig reads a bundle's config.json up to the size convert reads.
-func readConfig(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := bounded.ReadAll(f, convert.MaxInputSize)
-	if err != nil {
-		return nil, fmt.Errorf("reading %q: %w", path, err)
-	}
-	return data, nil
 }

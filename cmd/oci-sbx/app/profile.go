@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -15,16 +14,10 @@ import (
 
 // readInput reads a file, or standard input for "-".
 func readInput(stdin io.Reader, path string) ([]byte, error) {
-	var r io.Reader = stdin
 	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+		return bounded.ReadFile(path, convert.MaxInputSize)
 	}
-	data, err := bounded.ReadAll(r, convert.MaxInputSize)
+	data, err := bounded.ReadAll(stdin, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
