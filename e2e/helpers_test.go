@@ -82,3 +82,37 @@ func runCmd(t *testing.T, name string, args ...string) (code int, stdout, stderr
 	}
 	return code, out.String(), errOut.String()
 }
+
+// checkDemoDenied checks the suspicious app's output under the demo
+// profile: every activity fails with EPERM.
+func checkDemoDenied(t *testing.T, output string) {
+	t.Helper()
+	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
+	for _, want := range []string{"open /etc/passwd: operation not permitted", "open /proc: operation not permitted", "connect: operation not permitted"} {
+		if !strings.Contains(output, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+// logMark is where the log file at path ends now (0 if there is none);
+// logSince reads what was written to it after the mark, or all of it if
+// the log started over since.
+func logMark(path string) int64 {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.Size()
+	}
+	return 0
+}
+
+func logSince(t *testing.T, path string, mark int64) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mark > int64(len(data)) {
+		mark = 0
+	}
+	return string(data[mark:])
+}
