@@ -25,12 +25,9 @@ var convertOutputs = append(slices.Clone(convert.OutputFormats), convert.BPF)
 // programs.
 var programInputs = append(slices.Clone(convert.InputFormats), convert.BPF)
 
-// writeOutput encodes the profile for convert --to: the text formats with
-// convert.Write, bpf as the program runc loads on this host.
-func writeOutput(ctx context.Context, c *cli.Command, w io.Writer, s *specs.LinuxSeccomp, to convert.Format, opt convert.Options) error {
-	if to != convert.BPF {
-		return convert.Write(w, s, to, opt)
-	}
+// writeBPF is convert --to bpf: the program runc loads on this host
+// (program.Write), never to a terminal.
+func writeBPF(ctx context.Context, c *cli.Command, w io.Writer, s *specs.LinuxSeccomp, opt convert.Options) error {
 	if c.String("output") == "" && isTerminal(c.Root().Writer) {
 		return errors.New("refusing to write a binary program to a terminal: use -o FILE or redirect standard output")
 	}
