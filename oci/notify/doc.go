@@ -13,7 +13,9 @@
 // the profile would give it. ListenSocket and Receive are the one way a
 // listenerPath is served — by the seccomp agent and by the container
 // recorder: runc's state and listener, or the late stage's handover, whose
-// own side is DialAgent and LateHandover.
+// own side is DialAgent and LateHandover. CopyListener is the one way a
+// listener is taken from another process by its number (the late stage,
+// the report's and the recorder's init children).
 //
 // It is pure Go (golang.org/x/sys/unix), so the seccomp agent builds
 // without cgo. Loading a filter is not its business.

@@ -144,18 +144,8 @@ func takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.ContainerProcessS
 	if err != nil || !strings.HasPrefix(line, HandoverListener) {
 		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, HandoverListener)
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
+	fd, err := CopyListener(pid, n)
 	if err != nil {
-		return nil, -1, fmt.Errorf("container %s: late stage: pidfd_open(%d): %w", name, pid, err)
-	}
-	fd, err := unix.PidfdGetfd(pidfd, n, 0)
-	unix.Close(pidfd)
-	if err != nil {
-		return nil, -1, fmt.Errorf("container %s: late stage: pidfd_getfd(%d, %d): %w", name, pid, n, err)
-	}
-	unix.CloseOnExec(fd)
-	if err := CheckListener(fd); err != nil {
-		unix.Close(fd)
 		return nil, -1, fmt.Errorf("container %s: late stage: %w", name, err)
 	}
 	if _, err := conn.Write([]byte{HandoverAck}); err != nil {

@@ -298,22 +298,14 @@ func takeListener(pid int, lines <-chan string) (int, error) {
 	case <-time.After(30 * time.Second):
 		return -1, fmt.Errorf("starting the recorder's init: no answer in 30s")
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return -1, fmt.Errorf("opening a pidfd for the init child: %w", err)
-	}
-	defer unix.Close(pidfd)
 	deadline := time.Now().Add(10 * time.Second)
 	for wait := 10 * time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
-		fd, err := unix.PidfdGetfd(pidfd, want, 0)
+		fd, err := notify.CopyListener(pid, want)
 		if err == nil {
-			if notify.CheckListener(fd) == nil {
-				unix.CloseOnExec(fd)
-				return fd, nil
-			}
-			unix.Close(fd)
-		} else if err != unix.EBADF {
-			return -1, fmt.Errorf("taking the listener from the init child: pidfd_getfd: %w", err)
+			return fd, nil
+		}
+		if !errors.Is(err, unix.EBADF) && !errors.Is(err, notify.ErrNotListener) {
+			return -1, fmt.Errorf("taking the listener from the init child: %w", err)
 		}
 		select {
 		case line, ok := <-lines:

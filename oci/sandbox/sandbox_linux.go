@@ -407,14 +407,9 @@ func (p *initProc) takeListener(arg string) (*reporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("init sent a bad listener %q", arg)
 	}
-	pidfd, err := unix.PidfdOpen(p.cmd.Process.Pid, 0)
+	fd, err := notify.CopyListener(p.cmd.Process.Pid, n)
 	if err != nil {
-		return nil, fmt.Errorf("taking the notify listener: pidfd_open: %w", err)
-	}
-	defer unix.Close(pidfd)
-	fd, err := unix.PidfdGetfd(pidfd, n, 0)
-	if err != nil {
-		return nil, fmt.Errorf("taking the notify listener: pidfd_getfd: %w", err)
+		return nil, fmt.Errorf("taking the notify listener: %w", err)
 	}
 	if _, err := p.sock.Write([]byte{'\n'}); err != nil {
 		unix.Close(fd)
