@@ -33,10 +33,8 @@ const DefaultRecordRun = "/run/oci-sbx/record"
 // container needs within it.
 func recordContainer(config []byte, v *annotation.Values, name string, replace bool, opt PrecreateOptions) ([]byte, error) {
 	key := v.Key(annotation.Record)
-	for _, other := range []string{annotation.Profile, annotation.Rules, annotation.Report} {
-		if _, ok := v.Get(other); ok {
-			return nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, v.Key(other))
-		}
+	if err := v.RecordAlone(); err != nil {
+		return nil, err
 	}
 	ed, spec, err := parseConfig(config)
 	if err != nil {

@@ -248,10 +248,8 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 // the filter leaves unobserved what runc calls without it.
 func (p *Plugin) record(ann *annotation.Values, name string, replace bool, ctr *api.Container) (*api.ContainerAdjustment, []string, error) {
 	key := ann.Key(annotation.Record)
-	for _, other := range []string{annotation.Profile, annotation.Rules, annotation.Report} {
-		if _, ok := ann.Get(other); ok {
-			return nil, nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, ann.Key(other))
-		}
+	if err := ann.RecordAlone(); err != nil {
+		return nil, nil, err
 	}
 	engine, err := engineProfile(ctr)
 	if err != nil && !replace {

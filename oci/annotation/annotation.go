@@ -110,6 +110,18 @@ func (v *Values) Key(name string) string {
 	return OCIKey(name)
 }
 
+// RecordAlone refuses the record key beside a profile, rules or a
+// report: a recorded container runs under the recording filter and
+// nothing else.
+func (v *Values) RecordAlone() error {
+	for _, other := range []string{Profile, Rules, Report} {
+		if _, ok := v.Get(other); ok {
+			return fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", v.Key(Record), v.Key(other))
+		}
+	}
+	return nil
+}
+
 // ReplaceEngine reads the engine-profile key: whether the engine's profile
 // is replaced (EngineProfileReplace) rather than kept (EngineProfileKeep,
 // or no value).

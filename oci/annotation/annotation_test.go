@@ -163,3 +163,25 @@ func TestReplaceEngine(t *testing.T) {
 		}
 	}
 }
+
+// The record key stands alone: beside a profile, rules or a report it
+// is refused, naming both keys as written.
+func TestRecordAlone(t *testing.T) {
+	alone, err := ParseOCI(map[string]string{"io.oci-sbx.record": "web.yaml", "io.oci-sbx.engine-profile": "keep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alone.RecordAlone(); err != nil {
+		t.Errorf("record with engine-profile: %v", err)
+	}
+	for _, other := range []string{"profile", "rules", "report"} {
+		v, err := ParseKubernetes(map[string]string{"oci-sbx.io/record": "web.yaml", "oci-sbx.io/" + other: "x"}, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = v.RecordAlone()
+		if err == nil || !strings.Contains(err.Error(), "annotation oci-sbx.io/record:") || !strings.Contains(err.Error(), "not under oci-sbx.io/"+other+" too") {
+			t.Errorf("record with %s: %v", other, err)
+		}
+	}
+}
