@@ -101,7 +101,6 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	}
 	path, hasPath := ann.Get(annotation.Profile)
 	inline, hasInline := ann.Get(annotation.Rules)
-	report, hasReport := ann.Get(annotation.Report)
 	if name, ok := ann.Get(annotation.Record); ok {
 		replace, err := ann.ReplaceEngine()
 		if err != nil {
@@ -141,14 +140,8 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if spec.Linux != nil {
 		mo.Engine = spec.Linux.Seccomp
 	}
-	if hasReport {
-		if !filepath.IsAbs(report) {
-			return nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
-		}
-		if err := CheckSocket(report); err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
-		}
-		mo.ReportTo, mo.Report = report, Report
+	if err := WithReport(&mo, ann); err != nil {
+		return nil, err
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {

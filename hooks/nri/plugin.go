@@ -188,7 +188,6 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	}
 	name, hasName := ann.Get(annotation.Profile)
 	inline, hasInline := ann.Get(annotation.Rules)
-	report, hasReport := ann.Get(annotation.Report)
 	replace, err := ann.ReplaceEngine()
 	if err != nil {
 		return nil, nil, err
@@ -222,14 +221,8 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if mo.Engine, err = engineProfile(ctr); err != nil && !replace {
 		return nil, nil, err
 	}
-	if hasReport {
-		if !filepath.IsAbs(report) {
-			return nil, nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
-		}
-		if err := hooks.CheckSocket(report); err != nil {
-			return nil, nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
-		}
-		mo.ReportTo, mo.Report = report, hooks.Report
+	if err := hooks.WithReport(&mo, ann); err != nil {
+		return nil, nil, err
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {
