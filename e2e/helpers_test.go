@@ -116,3 +116,25 @@ func logSince(t *testing.T, path string, mark int64) string {
 	}
 	return string(data[mark:])
 }
+
+// runcRelease is the version `runc --version` prints on its first line.
+func runcRelease(t testing.TB, runc string) string {
+	out, err := exec.Command(runc, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(strings.SplitN(string(out), "\n", 2)[0])
+	if len(fields) == 0 {
+		t.Fatalf("runc --version printed %q", out)
+	}
+	return fields[len(fields)-1]
+}
+
+// kernelRelease is the running kernel's release ("6.1.0-18-amd64").
+func kernelRelease(t testing.TB) string {
+	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -59,7 +58,7 @@ func BenchmarkNRI(b *testing.B) {
 	for b.Loop() { // the measurement above is the benchmark
 	}
 	fmt.Printf("\nMeasured %s, Linux %s, %d CPUs; containerd %s, runc %s; %d rounds; containerd's own time for CreateContainer and StartContainer, from its log; medians.\n\n",
-		time.Now().UTC().Format("2006-01-02"), kernelRelease(), runtime.NumCPU(), containerdVersion, runcVersion(), *nriRounds)
+		time.Now().UTC().Format("2006-01-02"), kernelRelease(b), runtime.NumCPU(), containerdVersion, runcRelease(b, "runc"), *nriRounds)
 	fmt.Println("| container | CreateContainer + StartContainer | over no annotation (median, middle half of the rounds) |")
 	fmt.Println("|---|---:|---:|")
 	for i, v := range variants {
@@ -146,21 +145,3 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func kernelRelease() string {
-	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		return "?"
-	}
-	return string(data[:len(data)-1])
-}
-
-func runcVersion() string {
-	out, err := exec.Command("runc", "--version").Output()
-	if err != nil {
-		return "?"
-	}
-	var v string
-	fmt.Sscanf(string(out), "runc version %s", &v)
-	return v
-}
