@@ -66,11 +66,11 @@ func BenchmarkNRI(b *testing.B) {
 		for r := range times[i] {
 			excess = append(excess, times[i][r]-times[0][r])
 		}
-		over := fmt.Sprintf("%+.1f ms (%+.1f … %+.1f)", ms(median(excess)), ms(quantile(excess, 0.25)), ms(quantile(excess, 0.75)))
+		over := fmt.Sprintf("%+.1f ms (%+.1f … %+.1f)", testutil.Ms(testutil.Median(excess)), testutil.Ms(quantile(excess, 0.25)), testutil.Ms(quantile(excess, 0.75)))
 		if i == 0 {
 			over = "—"
 		}
-		fmt.Printf("| %s | %.1f ms | %s |\n", v.name, ms(median(times[i])), over)
+		fmt.Printf("| %s | %.1f ms | %s |\n", v.name, testutil.Ms(testutil.Median(times[i])), over)
 	}
 }
 
@@ -136,12 +136,8 @@ func logTime(log []byte, s string) time.Time {
 	return time.Time{}
 }
 
-func median(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
-
 func quantile(ds []time.Duration, q float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[int(q*float64(len(s)-1)+0.5)]
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

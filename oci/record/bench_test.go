@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -123,8 +122,8 @@ func BenchmarkRecordFind(b *testing.B) {
 		for r := range times[i] {
 			ratios[r] = float64(times[i][r]) / float64(times[0][r])
 		}
-		fmt.Printf("| %s | %.1f ms | %.2f× | %.1f ms | %.1f ms |\n", v.name, ms(median(times[i])), medianF(ratios), ms(median(setups[i])), ms(median(rests[i])))
-		b.ReportMetric(medianF(ratios), strings.NewReplacer(" ", "", "-", "").Replace(v.name)+"-x")
+		fmt.Printf("| %s | %.1f ms | %.2f× | %.1f ms | %.1f ms |\n", v.name, testutil.Ms(testutil.Median(times[i])), testutil.Median(ratios), testutil.Ms(testutil.Median(setups[i])), testutil.Ms(testutil.Median(rests[i])))
+		b.ReportMetric(testutil.Median(ratios), strings.NewReplacer(" ", "", "-", "").Replace(v.name)+"-x")
 	}
 }
 
@@ -135,18 +134,4 @@ func readProfileB(b *testing.B, text string) *specs.LinuxSeccomp {
 		b.Fatal(err)
 	}
 	return s
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
-func medianF(fs []float64) float64 {
-	s := append([]float64(nil), fs...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }
