@@ -61,7 +61,11 @@ func Check(ctx context.Context, c Config, baseName string, note func(string)) (i
 	}
 	switch {
 	case missing > 0:
-		note(fmt.Sprintf("%s made %d kind(s) of call that %s does not allow", c.Args[0], missing, baseName))
+		kinds := "1 kind"
+		if missing != 1 {
+			kinds = fmt.Sprintf("%d kinds", missing)
+		}
+		note(fmt.Sprintf("%s made %s of call that %s does not allow", c.Args[0], kinds, baseName))
 		return CheckFailed, nil
 	case res.Status() == CheckFailed:
 		note(fmt.Sprintf("%s exited %d by itself; record --check reports that as 1", c.Args[0], CheckFailed))
@@ -188,7 +192,7 @@ func render(p *rules.Profile, h Header, format convert.Format, warn func(string,
 
 func status(r *Result) string {
 	if r.Signal != 0 {
-		return fmt.Sprintf("killed by signal %d (%v)", int(r.Signal), r.Signal)
+		return fmt.Sprintf("killed by signal %d (%s)", int(r.Signal), unix.SignalName(r.Signal))
 	}
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }
