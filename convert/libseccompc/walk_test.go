@@ -22,11 +22,30 @@ const (
 // TestStraightWayRefuses covers the class "a rule the C program never
 // runs, or runs only sometimes, becomes an unconditional rule": each such
 // call is refused at its line and column, and only those.
+// refusal is a program Parse refuses, with every error it must give, in
+// order.
+type refusal struct {
+	name, src string
+	want      []string
+}
+
+func checkRefusals(t *testing.T, tests []refusal) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("t.c", []byte(tt.src), nil)
+			if err == nil {
+				t.Fatalf("no error, want %q\n%s", tt.want, tt.src)
+			}
+			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("got\n%s\nwant\n%s\n%s", got, want, tt.src)
+			}
+		})
+	}
+}
+
 func TestStraightWayRefuses(t *testing.T) {
-	tests := []struct {
-		name, src string
-		want      []string // every error, in order
-	}{
+	tests := []refusal{
 		{"function never called", prog(hdr,
 			"static void extra(scmp_filter_ctx ctx) {",
 			allowPt,
@@ -95,17 +114,7 @@ func TestStraightWayRefuses(t *testing.T) {
 			"int main(void) {", initKP, "\tadd(ctx);", load, "}"),
 			[]string{"t.c:3:2: seccomp_rule_add: in add, which calls itself, so the calls may run any number of times"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("t.c", []byte(tt.src), nil)
-			if err == nil {
-				t.Fatalf("no error, want %q\n%s", tt.want, tt.src)
-			}
-			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
-				t.Errorf("got\n%s\nwant\n%s\n%s", got, want, tt.src)
-			}
-		})
-	}
+	checkRefusals(t, tests)
 }
 
 // TestStraightWayTakes covers what the program does run: error checks
