@@ -55,10 +55,10 @@ func TestFlagsLint(t *testing.T) {
 
 	testutil.RequireRoot(t)
 	runc := requireTool(t, "runc")
-	_, rv, _ := runCmd(t, runc, "--version")
-	v := regexp.MustCompile(`runc version (\d+)\.(\d+)`).FindStringSubmatch(rv)
+	rv := runcRelease(t, runc) // "1.1.5+ds1"
+	v := regexp.MustCompile(`^v?(\d+)\.(\d+)`).FindStringSubmatch(rv)
 	if v == nil {
-		t.Fatalf("runc --version: %s", rv)
+		t.Fatalf("runc release %q", rv)
 	}
 	before12 := v[1] == "1" && atoi(t, v[2]) < 2
 	rootfs := filepath.Join(dir, "rootfs")
