@@ -68,13 +68,46 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 			if opt.OnFile != nil {
 				opt.OnFile(path)
 			}
-			data, err := readFileLimited(path)
+			readFile := readFileLimited
+			if opt.ReadFile != nil {
+				readFile = opt.ReadFile
+			}
+			data, err := readFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("not a built-in base (%v) and not a readable file: %w", BuiltinNames(), err)
 			}
-			return read(path, data, "", bopt, depth+1)
+			if opt.ReadFile == nil {
+				return read(path, data, "", bopt, depth+1)
+			}
+			// The file's warnings and errors may quote it: say only where
+			// parsing stopped.
+			var warnings []string
+			bopt.Warn = func(msg string) { warnings = append(warnings, msg) }
+			s, err := read(path, data, "", bopt, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("%q: not a profile oci-sbx reads%s; check it with oci-sbx lint", path, Where(err))
+			}
+			for _, w := range warnings {
+				opt.Warnf("%s", w)
+			}
+			return s, nil
 		},
 	})
+}
+
+// Where says where reading a profile stopped, " (line L, column C)", or
+// nothing when err has no position: for an error about a file whose
+// content must not be repeated.
+func Where(err error) string {
+	var list rules.ErrorList
+	if errors.As(err, &list) && len(list) > 0 && list[0].Pos.IsValid() {
+		return fmt.Sprintf(" (line %d, column %d)", list[0].Pos.Line, max(list[0].Pos.Col, 1))
+	}
+	var one *rules.Error
+	if errors.As(err, &one) && one.Pos.IsValid() {
+		return fmt.Sprintf(" (line %d, column %d)", one.Pos.Line, max(one.Pos.Col, 1))
+	}
+	return ""
 }
 
 // MaxInputSize bounds what oci-sbx reads as one profile; real profiles are

@@ -160,6 +160,10 @@ func TestPrecreateErrors(t *testing.T) {
 	if err := os.Symlink("/etc/shadow", filepath.Join(dir, "shadow")); err != nil {
 		t.Fatal(err)
 	}
+	writeFile(t, dir, "extends-shadow.yaml", "extends: /etc/shadow\n")
+	if err := os.Chmod(writeFile(t, dir, "writable.yaml", denyConnect), 0o666); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		config []byte
@@ -170,9 +174,23 @@ func TestPrecreateErrors(t *testing.T) {
 		{"unreadable profile", podmanConfig(t, map[string]string{AnnotationProfile: good + "/x"}),
 			`reading "` + good + `/x": not a directory`},
 		{"directory", podmanConfig(t, map[string]string{AnnotationProfile: dir}),
-			"not a regular file (d---------)"},
+			"not a regular file (directory)"},
 		{"fifo", podmanConfig(t, map[string]string{AnnotationProfile: fifo}),
-			"not a regular file (p---------)"},
+			"not a regular file (FIFO)"},
+		{"a NUL in the name", podmanConfig(t, map[string]string{AnnotationProfile: "good.yaml\x00x"}),
+			`reading "good.yaml\x00x": a name with a NUL byte`},
+		{"a writable profile", podmanConfig(t, map[string]string{AnnotationProfile: "writable.yaml"}),
+			`or the profile in it: "writable.yaml": writable by others (mode 0666 lets anyone write)`},
+		{"inline rules extend a host file", podmanConfig(t, map[string]string{AnnotationRules: "{extends: /etc/shadow}"}),
+			`extends "/etc/shadow": not a built-in base ([docker-default podman-default]) and not a readable file: outside the profiles directory "` + dir + `"`},
+		{"inline rules extend out by ..", podmanConfig(t, map[string]string{AnnotationRules: "{extends: ../../../../../../etc/shadow}"}),
+			`outside the profiles directory`},
+		{"inline rules extend a file that is no profile", podmanConfig(t, map[string]string{AnnotationRules: "{extends: secret}"}),
+			`extends "secret": "secret": not a profile oci-sbx reads (line 1, column 1); check it with oci-sbx lint`},
+		{"inline rules extend a FIFO", podmanConfig(t, map[string]string{AnnotationRules: "{extends: fifo}"}),
+			`extends "fifo": not a built-in base ([docker-default podman-default]) and not a readable file: not a regular file (FIFO)`},
+		{"a profile extends a host file", podmanConfig(t, map[string]string{AnnotationProfile: "extends-shadow.yaml"}),
+			`reading "extends-shadow.yaml": not a profile oci-sbx reads (line 1, column 10)`},
 		{"absolute path outside", podmanConfig(t, map[string]string{AnnotationProfile: "/etc/passwd"}),
 			`reading "/etc/passwd": outside the profiles directory "` + dir + `"`},
 		{"relative path outside", podmanConfig(t, map[string]string{AnnotationProfile: "../../../../../../../etc/passwd"}),

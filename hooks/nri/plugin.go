@@ -210,7 +210,7 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if hasName {
 		profile, err = hooks.ReadProfile(p.opt.Profiles, name, ann.Key(annotation.Profile), p.opt.Convert)
 	} else {
-		profile, err = readRules(inline, ann.Key(annotation.Rules), p.opt.Convert)
+		profile, err = readRules(inline, ann.Key(annotation.Rules), hooks.Confine(p.opt.Profiles, p.opt.Convert))
 	}
 	if err != nil {
 		return nil, nil, err

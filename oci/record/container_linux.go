@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/beneath"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -440,39 +442,16 @@ var ErrOutside = errors.New("outside the records directory")
 // OpenRecordsDir opens the directory a record name's file goes in,
 // beneath dir (openat2's RESOLVE_BENEATH: symlinks inside dir work, none
 // lead out), and returns it with the file's own name. A name is relative
-// to dir, or absolute and lexically inside it.
+// to dir, or absolute and inside it (see package beneath).
 func OpenRecordsDir(dir, name string) (*os.File, string, error) {
-	rel := name
-	if filepath.IsAbs(name) {
-		r, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(name))
-		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			return nil, "", fmt.Errorf("record name %q: %w %q", name, ErrOutside, dir)
-		}
-		rel = r
-	}
-	parent, base := filepath.Split(filepath.Clean(rel))
-	if base == "" || base == "." || base == ".." || rel == "" {
-		return nil, "", fmt.Errorf("record name %q: not a file name", name)
-	}
-	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, "", fmt.Errorf("opening the records directory: %w", err)
-	}
-	defer unix.Close(dfd)
-	if parent == "" {
-		parent = "."
-	}
-	fd, err := unix.Openat2(dfd, parent, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if errors.Is(err, unix.EXDEV) {
-		return nil, "", fmt.Errorf("record name %q: %w %q", name, ErrOutside, dir)
+	d, base, err := beneath.OpenParent(dir, name)
+	if errors.Is(err, beneath.ErrOutside) {
+		return nil, "", fmt.Errorf("record name %s: %w %q", strconv.QuoteToASCII(name), ErrOutside, dir)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("record name %q: %w", name, err)
+		return nil, "", fmt.Errorf("record name %s: %w", strconv.QuoteToASCII(name), err)
 	}
-	return os.NewFile(uintptr(fd), parent), base, nil
+	return d, base, nil
 }
 
 // WriteBeneath writes data as name beneath dir, atomically, never
