@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v3"
@@ -150,7 +149,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		err = fmt.Errorf("hook precreate: %w", err)
 		if log := c.String("log"); log != "" {
-			logHookError(log, err)
+			logHookError(c, log, err)
 		}
 		return err
 	}
@@ -161,30 +160,13 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 // defaultHookLog is where the precreate hook leaves its errors.
 const defaultHookLog = "/run/oci-sbx/precreate.log"
 
-// maxHookLog bounds the log: past it, the log starts over.
-const maxHookLog = 1 << 20
-
 // logHookError appends err to the log file, best effort: the hook's
 // answer to Podman is its exit status either way.
-func logHookError(path string, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return
+func logHookError(c *cli.Command, path string, err error) {
+	line := fmt.Sprintf("%s oci-sbx: %v", time.Now().UTC().Format(time.RFC3339), err)
+	if lerr := hooks.AppendLog(path, line); lerr != nil {
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: not logging to %s: %v\n", path, lerr)
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
-	if fi, err := os.Lstat(path); err == nil && fi.Size() > maxHookLog {
-		flags |= os.O_TRUNC
-	}
-	f, ferr := os.OpenFile(path, flags, 0o600)
-	if ferr != nil {
-		return
-	}
-	defer f.Close()
-	// A log made before it was kept private, or by someone else: errors
-	// name profiles and paths, so only root reads them.
-	if err := f.Chmod(0o600); err != nil {
-		return
-	}
-	fmt.Fprintf(f, "%s oci-sbx: %v\n", time.Now().UTC().Format(time.RFC3339), err)
 }
 
 func runHookConfig(_ context.Context, c *cli.Command) error {
