@@ -246,8 +246,11 @@ func Confine(dir string, opt convert.Options) convert.Options {
 // readBeneath reads name beneath the profiles directory dir.
 func readBeneath(dir, name string) ([]byte, error) {
 	data, err := beneath.ReadFile(dir, name, convert.MaxInputSize)
-	if errors.Is(err, beneath.ErrOutside) {
+	if errors.Is(err, beneath.ErrLeadsOut) {
 		return nil, fmt.Errorf("%w %q (a symlink in it must be relative and stay inside it)", ErrOutside, dir)
+	}
+	if errors.Is(err, beneath.ErrOutside) {
+		return nil, fmt.Errorf("%w %q", ErrOutside, dir)
 	}
 	if errors.Is(err, beneath.ErrWritable) {
 		return nil, fmt.Errorf("the profiles directory %q or the profile in it: %w", dir, err)

@@ -24,6 +24,11 @@ import (
 // relative).
 var ErrOutside = errors.New("outside the directory")
 
+// ErrLeadsOut wraps ErrOutside for a name whose resolution leads out:
+// through a symlink (an absolute one counts, even to a place inside) or
+// `..`.
+var ErrLeadsOut = fmt.Errorf("%w through a symlink or ..", ErrOutside)
+
 // ErrWritable is wrapped by the error for a directory or file that
 // someone other than root (or this process's user) can change: whoever
 // can would choose the profile of every container that names it.
@@ -77,7 +82,7 @@ func Open(dir, name string) (*os.File, error) {
 func openAt(d *os.File, rel, name string, flags uint64) (*os.File, error) {
 	fd, err := unix.Openat2(int(d.Fd()), rel, how(flags))
 	if errors.Is(err, unix.EXDEV) {
-		return nil, ErrOutside
+		return nil, ErrLeadsOut
 	}
 	if err != nil {
 		return nil, err
