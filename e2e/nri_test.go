@@ -147,7 +147,8 @@ func TestKubernetesNRI(t *testing.T) {
 		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
 	})
 
-	// Inline rules; the container's own key wins over the pod's.
+	// Inline rules; the container's own key wins over the pod's, and its
+	// rules replace the pod's profile (both choose the profile).
 	t.Run("per-container-key-wins", func(t *testing.T) {
 		pod := n.runPod(t, map[string]string{
 			"oci-sbx.io/profile":     "demo.yaml",
@@ -155,13 +156,37 @@ func TestKubernetesNRI(t *testing.T) {
 			"oci-sbx.io/profile.app": "no-openat.yaml",
 		})
 		r := pod.run(t, kubeContainer{name: "mine", command: app, seccomp: unconfined})
-		// Both keys for "mine": a profile from the pod, rules of its own.
-		if r.err == nil || !strings.Contains(r.err.Error(), "give one profile, not two") {
-			t.Errorf("a profile and rules for one container: got %v, want a refusal", r.err)
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"read_file": true, "count_processes": true}, "Summary: 2 succeed, 1 failed")
+		if !strings.Contains(r.output, "connect: permission denied") {
+			t.Error("connect did not fail with the container's rules' EACCES")
 		}
 		r = pod.run(t, kubeContainer{name: "app", command: app, seccomp: unconfined})
 		checkRun(t, r, 0)
 		checkActivities(t, r.output, map[string]bool{"access_network": true}, "Summary: 1 succeed, 2 failed")
+		r = pod.run(t, kubeContainer{name: "other", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+	})
+
+	// A profile is read when a container is created: a container created
+	// after the file changed (a restart, another container of the pod)
+	// gets the new one.
+	t.Run("profile-read-at-container-creation", func(t *testing.T) {
+		path := filepath.Join(plugin.profiles, "changing.yaml")
+		if err := os.WriteFile(path, []byte(noConnectRules), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "changing.yaml"})
+		r := pod.run(t, kubeContainer{name: "before", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"read_file": true, "count_processes": true}, "Summary: 2 succeed, 1 failed")
+		if err := os.WriteFile(path, []byte(demoRules), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = pod.run(t, kubeContainer{name: "after", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
 	})
 
 	// The kubelet's Localhost profile stays in force beneath the pod's:
@@ -237,6 +262,17 @@ func TestKubernetesNRI(t *testing.T) {
 		{"engine-profile-typo", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "drop"}, `"drop" is neither "keep" nor "replace"`},
 		{"record-and-profile", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x.yaml"}, "a recorded container runs under the recording filter, not under oci-sbx.io/profile too"},
 		{"record-outside", map[string]string{"oci-sbx.io/record": "../x.yaml"}, "outside"},
+		// The container is "app": a key that only looks like its own.
+		{"container-name-case", map[string]string{"oci-sbx.io/profile.App": "demo.yaml"},
+			`"oci-sbx.io/profile.App": unknown oci-sbx annotation: it names container "App", not "app"; did you mean "oci-sbx.io/profile.app"?`},
+		{"container-name-cyrillic", map[string]string{"oci-sbx.io/profile.\u0430pp": "demo.yaml"},
+			`"oci-sbx.io/profile.\\u0430pp": unknown oci-sbx annotation: it names container "\\u0430pp", not "app"`},
+		{"one-key-two-values", map[string]string{"oci-sbx.io/profile": "demo.yaml", "OCI-SBX.IO/profile": "no-openat.yaml"},
+			`"OCI-SBX.IO/profile" and "oci-sbx.io/profile": conflicting oci-sbx annotations: one key written twice, with different values`},
+		// Inline rules extend files beneath the profiles directory only,
+		// and never quote one that is no profile.
+		{"rules-extend-host-file", map[string]string{"oci-sbx.io/rules": "{extends: /etc/shadow}"}, `extends "/etc/shadow": not a built-in base ([docker-default podman-default]) and not a readable file: outside the profiles directory`},
+		{"rules-extend-out", map[string]string{"oci-sbx.io/rules": "{extends: ../../../../../etc/shadow}"}, "outside the profiles directory"},
 	} {
 		t.Run("refuses-"+tt.name, func(t *testing.T) {
 			pod := n.runPod(t, tt.annotations)
@@ -248,6 +284,9 @@ func TestKubernetesNRI(t *testing.T) {
 			// crictl quotes the runtime's message as a Go string.
 			if !strings.Contains(strings.ReplaceAll(err.Error(), `\"`, `"`), tt.want) {
 				t.Errorf("the refusal lacks %q", tt.want)
+			}
+			if strings.Contains(err.Error(), "root:") {
+				t.Error("the refusal quotes a file")
 			}
 		})
 	}
