@@ -45,11 +45,13 @@ to an oci-sbx agent listening on SOCKET.
 with comes in on standard input, and the config to use goes to standard output.
 
 The profile comes from the annotation io.oci-sbx.profile (a file beneath
---profiles: a relative name inside it, an absolute one only inside it; symlinks
-inside it work, none lead out; any format convert reads) or io.oci-sbx.rules
-(the rules themselves, YAML, at most 64 KiB; one line only in flow style,
-{...}, since one line of block YAML is what Podman leaves of rules not quoted
-as CSV). A file that does not parse is never quoted, only where parsing stopped.
+--profiles: a relative name inside it, an absolute one only inside it; relative
+symlinks inside it work, none lead out; any format convert reads) or
+io.oci-sbx.rules (the rules themselves, YAML, at most 64 KiB; one line only in
+flow style, {...}, since one line of block YAML is what Podman leaves of rules
+not quoted as CSV). An extends in either reads beneath --profiles too. The
+directory and its profiles must be writable by root only. A file that does not
+parse is never quoted, only where parsing stopped.
 
 The engine's linux.seccomp (Podman's default profile) stays in force: where the
 exact intersection of both profiles can be proved, linux.seccomp holds it;
@@ -87,7 +89,8 @@ refuses the container with a suggestion: a typo must not start it unconfined.
 Any error is printed and exits non-zero, and Podman then refuses to create the
 container rather than start it without its profile. Podman (4.3) shows only
 "executing [oci-sbx hook precreate]: exit status 1", so the error also goes to
---log (mode 0600).`,
+--log (mode 0600; never through a symlink, to a FIFO or to a file with another
+link).`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles that io.oci-sbx.profile names beneath `DIR`"},
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},

@@ -38,8 +38,11 @@ under (one that denies openat) is applied by the late stage: a static oci-sbx
 (--late-binary, copied into --late-dir) bound read-only at /.oci-sbx that loads
 the profile and execs the container's process.
 
-Any other key in the oci-sbx.io/ namespace, a name outside --profiles, a missing
-file or a profile that does not parse refuses the container, with the reason in
+A container's own key wins over the pod's; its profile or rules replace the
+pod's profile or rules. Any other key in the oci-sbx.io/ namespace, a
+per-container key that only looks like the container's name, a name (or an
+extends) outside --profiles, a missing file, a profile writable by anyone but
+root or a profile that does not parse refuses the container, with the reason in
 the runtime's error and on standard error.
 
 Started by the runtime from its NRI plugin directory (as NN-oci-sbx), oci-sbx
