@@ -28,6 +28,7 @@ type nriPlugin struct {
 	mu       sync.Mutex
 	log      bytes.Buffer
 	done     chan error
+	stopOnce sync.Once
 }
 
 func (p *nriPlugin) Write(b []byte) (int, error) {
@@ -46,7 +47,18 @@ func (p *nriPlugin) logText() string {
 // its profiles directory; it is stopped when the test ends.
 func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin {
 	t.Helper()
+	return n.startNRIIn(t, profiles, "", true)
+}
+
+// startNRIIn starts the plugin with its late stage's files in lateDir (a
+// new directory when empty), and waits until it has registered if wait
+// is set.
+func (n *kubeNode) startNRIIn(t testing.TB, profiles map[string]string, lateDir string, wait bool) *nriPlugin {
+	t.Helper()
 	dir := t.TempDir()
+	if lateDir == "" {
+		lateDir = filepath.Join(dir, "late")
+	}
 	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), records: filepath.Join(dir, "records"), done: make(chan error, 1)}
 	for _, d := range []string{p.profiles, p.records} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -59,13 +71,40 @@ func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin
 		}
 	}
 	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles,
-		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
+		"--late-dir", lateDir, "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
+	t.Cleanup(func() { p.stop(t) })
+	if !wait {
+		return p
+	}
+	p.waitRegistered(t)
+	return p
+}
+
+// waitRegistered waits until the plugin has registered with the runtime.
+func (p *nriPlugin) waitRegistered(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.logText(), "oci-sbx nri: registered with the runtime") {
+		select {
+		case err := <-p.done:
+			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s", p.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop stops the plugin with SIGTERM, once, and logs what it printed.
+func (p *nriPlugin) stop(t testing.TB) {
+	p.stopOnce.Do(func() {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-p.done:
@@ -79,19 +118,6 @@ func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin
 		}
 		t.Logf("oci-sbx nri's log:\n%s", p.logText())
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(p.logText(), "oci-sbx nri: registered with the runtime") {
-		select {
-		case err := <-p.done:
-			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.logText())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s\ncontainerd's log:\n%s", p.logText(), n.logTail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return p
 }
 
 const (
@@ -400,4 +426,47 @@ func TestKubernetesNRIInstalled(t *testing.T) {
 	}
 	checkRun(t, r, 0)
 	checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+}
+
+// A restarted plugin (a DaemonSet's rolling update) takes over: a second
+// one started beside the first waits for the node's lock (two registered
+// plugins setting the same mount make containerd refuse the container,
+// measured), registers the moment the first stops, and an annotated
+// container gets its profile throughout; one that requires the plugin is
+// refused only while none is registered.
+func TestKubernetesNRIRestart(t *testing.T) {
+	n := kubernetesNode(t)
+	app := []string{"/suspicious-app"}
+	unconfined := &criSeccomp{Type: criUnconfined}
+	profiles := map[string]string{"demo.yaml": demoRules}
+	confined := func(t *testing.T, when string) {
+		t.Helper()
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		if r.err != nil {
+			t.Fatalf("%s: %v", when, r.err)
+		}
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+	}
+	late := t.TempDir() // the node's, shared by both as a DaemonSet's hostPath
+	first := n.startNRIIn(t, profiles, late, true)
+	confined(t, "one plugin")
+	second := n.startNRIIn(t, profiles, late, false)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(second.logText(), "waiting for it to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second plugin does not wait for the first:\n%s", second.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	confined(t, "a second plugin waiting")
+	first.stop(t)
+	second.waitRegistered(t)
+	confined(t, "the second plugin alone")
+	second.stop(t)
+	pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+	if id, err := pod.create(t, kubeContainer{command: app, seccomp: unconfined}); err == nil {
+		t.Errorf("with no plugin registered, a container that requires it was created (%s)", id)
+	}
 }

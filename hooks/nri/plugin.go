@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/containerd/nri/pkg/stub"
@@ -89,6 +91,14 @@ func (p *Plugin) log(format string, args ...any) {
 // the runtime from its plugin directory, the connection the runtime
 // hands over) and serves it until ctx ends or the runtime goes away.
 func (p *Plugin) Run(ctx context.Context, socket string) error {
+	unlock, err := p.lockInstance(ctx)
+	if err != nil {
+		return err
+	}
+	if unlock == nil {
+		return nil // stopped while waiting
+	}
+	defer unlock()
 	var opts []stub.Option
 	if os.Getenv(api.PluginSocketEnvVar) == "" {
 		// Started by hand or by a DaemonSet; the runtime names plugins
@@ -113,6 +123,49 @@ func (p *Plugin) Run(ctx context.Context, socket string) error {
 	case <-done:
 		return errors.New("the runtime closed the NRI connection")
 	}
+}
+
+// LockFile is the file in LateDir that one plugin on a node holds while
+// it is registered.
+const LockFile = "nri.lock"
+
+// lockInstance waits for the node's plugin lock (an flock on LockFile in
+// LateDir) and returns what releases it, or nil once ctx ends first. Two
+// instances registered at once (a DaemonSet's rolling update that starts
+// the new pod before the old one stops, a restart by hand) would both
+// adjust every container, and the runtime refuses a container two
+// plugins set the same mount or seccomp policy for (measured). A second
+// instance registers the moment the first is gone.
+func (p *Plugin) lockInstance(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(p.opt.LateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("locking the plugin: %w", err)
+	}
+	path := filepath.Join(p.opt.LateDir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking the plugin: %w", err)
+	}
+	for waiting := false; ; {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking the plugin %s: %w", path, err)
+		}
+		if !waiting {
+			p.log("another oci-sbx nri holds %s: waiting for it to stop", path)
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, nil
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return func() { f.Close() }, nil
 }
 
 // Config is what a runtime's plugin configuration file

@@ -1,11 +1,14 @@
 package nri
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -291,5 +294,53 @@ func TestConfigure(t *testing.T) {
 	}
 	if _, err := p.Configure(t.Context(), "", "containerd", "2.4.2"); err != nil {
 		t.Errorf("no configuration: %v", err)
+	}
+}
+
+// A second plugin on a node waits for the first to let go of the lock,
+// and a stop while waiting is a clean one.
+func TestLockInstance(t *testing.T) {
+	dir := t.TempDir()
+	first, second := New(Options{LateDir: dir}), New(Options{LateDir: dir})
+	unlock, err := first.lockInstance(context.Background())
+	if err != nil || unlock == nil {
+		t.Fatalf("first: %v", err)
+	}
+	got := make(chan func(), 1)
+	go func() {
+		u, err := second.lockInstance(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- u
+	}()
+	select {
+	case <-got:
+		t.Fatal("the second took the lock the first holds")
+	case <-time.After(300 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case u := <-got:
+		if u == nil {
+			t.Fatal("the second got no lock")
+		}
+		defer u()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second did not take the lock the first let go of")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		u, err := New(Options{LateDir: dir}).lockInstance(ctx)
+		if u != nil {
+			err = errors.New("a third took the lock the second holds")
+		}
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
 	}
 }
