@@ -171,3 +171,69 @@ func testHookRefused(t *testing.T, env hooksEnv) {
 		})
 	}
 }
+
+// An engine's profile with conditions, a log action and errnos of its
+// own (given to Podman with --security-opt seccomp=FILE), under an
+// annotation's profile: every call gets the stricter of the two answers,
+// in the container and, as the docs say, in a process podman exec
+// starts: the intersection where it is exact, else the engine's alone.
+func testHookEngineConditions(t *testing.T, env hooksEnv) {
+	engine := filepath.Join(t.TempDir(), "engine.json")
+	// mkdirat on descriptor 5: EACCES; symlinkat: logged; add_key: ENOSYS.
+	if err := os.WriteFile(engine, []byte(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 5, "op": "SCMP_CMP_EQ"}]},
+		{"names": ["symlinkat"], "action": "SCMP_ACT_LOG"},
+		{"names": ["add_key"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, rules string) {
+		if err := os.WriteFile(filepath.Join(env.profiles, name), []byte(rules), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Unconditional: the exact intersection goes into linux.seccomp.
+	write("deny-unlinkat.yaml", "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [unlinkat, add_key]\n")
+	// A condition on mkdirat too: no exact intersection, so the profiles
+	// stack and podman exec gets the engine's alone.
+	write("deny-mkdirat-6.yaml", "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [unlinkat, add_key]\n  - action: errno(EPERM)\n    syscalls: [mkdirat]\n    when: [\"arg0 == 6\"]\n")
+	probe := []string{"/calls", "mkdirat", "mkdirat@5", "mkdirat@6", "unlinkat", "add_key", "symlinkat"}
+	engineAlone := map[string]string{"mkdirat": "EFAULT", "mkdirat@5": "EACCES", "mkdirat@6": "EFAULT", "unlinkat": "EINVAL", "add_key": "ENOSYS", "symlinkat": "EFAULT"}
+	for _, tc := range []struct {
+		name, profile    string
+		container, exec_ map[string]string
+	}{
+		{"intersected", "deny-unlinkat.yaml",
+			map[string]string{"mkdirat": "EFAULT", "mkdirat@5": "EACCES", "mkdirat@6": "EFAULT", "unlinkat": "EPERM", "add_key": "EPERM", "symlinkat": "EFAULT"},
+			map[string]string{"mkdirat": "EFAULT", "mkdirat@5": "EACCES", "mkdirat@6": "EFAULT", "unlinkat": "EPERM", "add_key": "EPERM", "symlinkat": "EFAULT"}},
+		{"stacked", "deny-mkdirat-6.yaml",
+			map[string]string{"mkdirat": "EFAULT", "mkdirat@5": "EACCES", "mkdirat@6": "EPERM", "unlinkat": "EPERM", "add_key": "EPERM", "symlinkat": "EFAULT"},
+			engineAlone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			secopt := []string{"--security-opt", "seccomp=" + engine}
+			code, out := env.runWith(t, nil, secopt, probe...)
+			if code != 0 {
+				t.Fatalf("the engine's profile alone: exit status %d", code)
+			}
+			callsWant(t, out, engineAlone)
+			code, out = env.runWith(t, map[string]string{hooks.AnnotationProfile: tc.profile}, secopt, probe...)
+			if code != 0 {
+				t.Fatalf("exit status %d", code)
+			}
+			callsWant(t, out, tc.container)
+
+			name := "oci-sbx-e2e-" + env.unique + "-" + strings.ReplaceAll(t.Name(), "/", "-") + "-exec"
+			t.Cleanup(func() { runCmd(t, env.podman, "rm", "--force", "--ignore", name) })
+			args := append([]string{"--hooks-dir", env.hooksDir}, podmanArgs(name, append(secopt, "-d", "--annotation", hooks.AnnotationProfile+"="+tc.profile, env.image, "/calls", "wait")...)...)
+			if code, stdout, stderr := runCmd(t, env.podman, args...); code != 0 {
+				t.Fatalf("podman run -d: exit status %d\n%s%s", code, stdout, stderr)
+			}
+			code, stdout, stderr := runCmd(t, env.podman, append([]string{"--cgroup-manager", "cgroupfs", "--events-backend", "file", "exec", name}, probe...)...)
+			t.Logf("podman exec: exit status %d\n%s%s", code, stdout, stderr)
+			if code != 0 {
+				t.Fatalf("podman exec: exit status %d", code)
+			}
+			callsWant(t, "\n"+stdout, tc.exec_)
+		})
+	}
+}

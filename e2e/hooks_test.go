@@ -82,6 +82,7 @@ func TestHooks(t *testing.T) {
 	t.Run("podman-report", func(t *testing.T) { testHookReport(t, env) })
 	t.Run("podman-engine-profile", func(t *testing.T) { testHookEngineProfile(t, env) })
 	t.Run("podman-exec", func(t *testing.T) { testHookExec(t, env) })
+	t.Run("podman-engine-conditions", func(t *testing.T) { testHookEngineConditions(t, env) })
 	t.Run("podman-refused", func(t *testing.T) { testHookRefused(t, env) })
 	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
 	t.Run("runc-report-no-late-stage", func(t *testing.T) { testRuncReportEarly(t, env) })
