@@ -84,6 +84,8 @@ func TestHooks(t *testing.T) {
 	t.Run("podman-exec", func(t *testing.T) { testHookExec(t, env) })
 	t.Run("podman-engine-conditions", func(t *testing.T) { testHookEngineConditions(t, env) })
 	t.Run("podman-refused", func(t *testing.T) { testHookRefused(t, env) })
+	t.Run("podman-rules-extend", func(t *testing.T) { testHookRulesExtend(t, env) })
+	t.Run("log-planted", func(t *testing.T) { testHookLogPlanted(t, env) })
 	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
 	t.Run("runc-report-no-late-stage", func(t *testing.T) { testRuncReportEarly(t, env) })
 	t.Run("agent-stops", func(t *testing.T) { env.agent.stop(t) })
