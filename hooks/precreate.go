@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/beneath"
@@ -39,6 +40,14 @@ var ErrNoProfile = errors.New("no profile")
 // the profiles directory.
 var ErrOutside = errors.New("outside the profiles directory")
 
+// ErrOutsideAgents is wrapped by the error for a report annotation that
+// names a socket outside the agents directory.
+var ErrOutsideAgents = errors.New("outside the agents directory")
+
+// DefaultAgents is the directory report annotations name agents' sockets
+// in.
+const DefaultAgents = "/run/oci-sbx/agents"
+
 // PrecreateOptions steer the precreate filter.
 type PrecreateOptions struct {
 	// Profiles is the directory the profile annotation names files in;
@@ -52,6 +61,9 @@ type PrecreateOptions struct {
 	// LateDir is where the late stage's files are kept; empty means
 	// DefaultLateDir.
 	LateDir string
+	// Agents is the directory the report annotation names agents'
+	// sockets in; empty means DefaultAgents.
+	Agents string
 	// Records is the directory the record annotation names files in;
 	// empty means DefaultRecords. RecordRun keeps the recorders' sockets
 	// and logs; empty means DefaultRecordRun.
@@ -149,13 +161,11 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		mo.Engine = spec.Linux.Seccomp
 	}
 	if hasReport {
-		if !filepath.IsAbs(report) {
-			return nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
-		}
-		if err := CheckSocket(report); err != nil {
+		socket, err := AgentSocket(opt.Agents, report)
+		if err != nil {
 			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
 		}
-		mo.ReportTo, mo.Report = report, Report
+		mo.ReportTo, mo.Report = socket, Report
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {
@@ -276,15 +286,32 @@ func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp,
 	return s, nil
 }
 
-// CheckSocket makes sure an agent listens at path, so that a missing agent
-// fails the container's creation with this message rather than runc's.
-func CheckSocket(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("checking the agent's socket: %w (start it with oci-sbx agent --socket %s)", err, path)
+// AgentSocket returns the path of the agent's socket the report
+// annotation names: a socket beneath dir (DefaultAgents when empty),
+// resolved as profile names are (see ReadProfile), in a directory only
+// root can write. runc connects to that path as root and the late stage
+// binds it into the container, so a name anyone could choose
+// (/run/containerd/containerd.sock) would hand the host's services to the
+// container. A missing agent fails the container's creation with this
+// message rather than runc's.
+func AgentSocket(dir, name string) (string, error) {
+	if dir == "" {
+		dir = DefaultAgents
 	}
-	if fi.Mode().Type() != os.ModeSocket {
-		return fmt.Errorf("checking the agent's socket: %q is not a socket", path)
+	path, typ, err := beneath.Lookup(dir, name)
+	switch {
+	case errors.Is(err, beneath.ErrOutside):
+		return "", fmt.Errorf("reporting to %s: %w %q", strconv.QuoteToASCII(name), ErrOutsideAgents, dir)
+	case errors.Is(err, beneath.ErrWritable):
+		return "", fmt.Errorf("reporting to %s: the agents directory %q: %w", strconv.QuoteToASCII(name), dir, err)
+	case err != nil:
+		at := name
+		if !filepath.IsAbs(at) {
+			at = filepath.Join(dir, name)
+		}
+		return "", fmt.Errorf("reporting to %s: %w (start the agent with oci-sbx agent --socket %s)", strconv.QuoteToASCII(name), err, at)
+	case typ != unix.S_IFSOCK:
+		return "", fmt.Errorf("reporting to %s: not a socket", strconv.QuoteToASCII(name))
 	}
-	return nil
+	return path, nil
 }

@@ -37,6 +37,9 @@ type Options struct {
 	// Profiles is the directory oci-sbx.io/profile names files in; empty
 	// means hooks.DefaultProfiles.
 	Profiles string
+	// Agents is the directory oci-sbx.io/report names agents' sockets in;
+	// empty means hooks.DefaultAgents.
+	Agents string
 	// LateDir is where the late stage's files are kept on the host; empty
 	// means hooks.DefaultLateDir. The runtime binds them into containers,
 	// so it must be a host path (in a DaemonSet: a hostPath volume at the
@@ -176,6 +179,7 @@ type Config struct {
 	LateDir    string `yaml:"lateDir"`
 	LateBinary string `yaml:"lateBinary"`
 	Records    string `yaml:"records"`
+	Agents     string `yaml:"agents"`
 }
 
 // Configure is NRI's call when the plugin registers: the runtime's
@@ -203,6 +207,9 @@ func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (
 	}
 	if c.Records != "" {
 		p.opt.Records = c.Records
+	}
+	if c.Agents != "" {
+		p.opt.Agents = c.Agents
 	}
 	p.log("profiles beneath %s, late stage's files in %s", p.opt.Profiles, p.opt.LateDir)
 	return 0, nil
@@ -279,13 +286,11 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 		return nil, nil, err
 	}
 	if hasReport {
-		if !filepath.IsAbs(report) {
-			return nil, nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
-		}
-		if err := hooks.CheckSocket(report); err != nil {
+		socket, err := hooks.AgentSocket(p.opt.Agents, report)
+		if err != nil {
 			return nil, nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
 		}
-		mo.ReportTo, mo.Report = report, hooks.Report
+		mo.ReportTo, mo.Report = socket, hooks.Report
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {

@@ -42,7 +42,7 @@ func newPlugin(t testing.TB, files map[string]string) (*Plugin, string) {
 	if err := os.WriteFile(bin, []byte("a static oci-sbx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{Profiles: profiles, LateDir: filepath.Join(dir, "late"), LateBinary: bin}), dir
+	return New(Options{Profiles: profiles, Agents: t.TempDir(), LateDir: filepath.Join(dir, "late"), LateBinary: bin}), dir
 }
 
 func pod(annotations map[string]string) *api.PodSandbox {
@@ -223,8 +223,9 @@ func TestAdjustRefuses(t *testing.T) {
 		{"bad profile", map[string]string{"oci-sbx.io/profile": "bad.yaml"}, `reading "bad.yaml": not a profile oci-sbx reads (line 4, column 16)`},
 		{"rules too long", map[string]string{"oci-sbx.io/rules": big}, "more than 64 KiB"},
 		{"two profiles", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/rules": demo}, "give one profile, not two"},
-		{"relative report socket", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "agent.sock"}, "must be an absolute path"},
-		{"no agent", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/nonexistent/agent.sock"}, "checking the agent's socket"},
+		{"report socket outside", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/run/containerd/containerd.sock"}, `reporting to "/run/containerd/containerd.sock": outside the agents directory`},
+		{"report socket out by ..", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "../agent.sock"}, "outside the agents directory"},
+		{"no agent", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "agent.sock"}, `reporting to "agent.sock": no such file or directory (start the agent with oci-sbx agent --socket `},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			adj, _, err := p.Adjust(pod(tt.ann), container("app", nil))

@@ -152,6 +152,41 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 	return bounded.ReadAll(f, max)
 }
 
+// Lookup resolves name (see Rel) beneath dir without opening it for
+// reading, and returns the path it resolves to (symlinks resolved) and
+// its type (the unix.S_IFMT bits of its mode): for a name handed on to
+// another program (an agent's socket that runc connects to), which opens
+// it later. dir must be private as for ReadFile: only root may change
+// what the path leads to in between.
+func Lookup(dir, name string) (string, uint32, error) {
+	rel, err := Rel(dir, name)
+	if err != nil {
+		return "", 0, err
+	}
+	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return "", 0, err
+	}
+	defer d.Close()
+	if err := checkPrivate(dir, d); err != nil {
+		return "", 0, err
+	}
+	f, err := openAt(d, rel, name, unix.O_PATH)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return "", 0, err
+	}
+	path, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+	if err != nil {
+		return "", 0, err
+	}
+	return path, st.Mode & unix.S_IFMT, nil
+}
+
 // checkPrivate fails with ErrWritable when f, named path, can be
 // changed by a user other than root and this process's: owned by
 // another, writable by others, or writable by a group other than root's.

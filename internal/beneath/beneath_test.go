@@ -2,6 +2,7 @@ package beneath
 
 import (
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,5 +217,39 @@ func TestOpenParent(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestLookup(t *testing.T) {
+	dir, _ := tree(t)
+	l, err := net.Listen("unix", filepath.Join(dir, "sub", "agent.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.Symlink("sub/agent.sock", filepath.Join(dir, "agent-link")); err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "sub", "agent.sock")
+	for _, name := range []string{"sub/agent.sock", "agent-link", "sub-link/agent.sock", want} {
+		path, typ, err := Lookup(dir, name)
+		if err != nil || path != want || typ != syscall.S_IFSOCK {
+			t.Errorf("Lookup(%q) = %q, %o, %v; want %q, a socket", name, path, typ, err, want)
+		}
+	}
+	for _, name := range []string{"rel-out", "abs-out", "../outside/secret", "/run/x.sock"} {
+		if _, _, err := Lookup(dir, name); !errors.Is(err, ErrOutside) {
+			t.Errorf("Lookup(%q): %v; want %v", name, err, ErrOutside)
+		}
+	}
+	if _, typ, err := Lookup(dir, "fifo"); err != nil || typ != syscall.S_IFIFO {
+		t.Errorf("Lookup(fifo): %o, %v", typ, err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chmod(dir, 0o755)
+	if _, _, err := Lookup(dir, "sub/agent.sock"); !errors.Is(err, ErrWritable) {
+		t.Errorf("Lookup in a directory anyone writes: %v", err)
 	}
 }

@@ -27,7 +27,8 @@ creates, applies the seccomp profile the pod's annotations name:
    oci-sbx.io/profile: NAME              a file beneath --profiles, any format convert reads
    oci-sbx.io/rules: RULES               inline rules (at most 64 KiB)
    oci-sbx.io/engine-profile: replace    drop the kubelet's profile instead of keeping it
-   oci-sbx.io/report: SOCKET             report the profile's errno denials to oci-sbx agent
+   oci-sbx.io/report: SOCKET             report the profile's errno denials to oci-sbx agent,
+                                         whose socket is beneath --agents
    oci-sbx.io/record: NAME               record the container to NAME beneath --records
    oci-sbx.io/KEY.CONTAINER              the same for one container of the pod
 
@@ -63,6 +64,7 @@ Examples:
 			&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles annotations name beneath `DIR`"},
 			&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "keep the late stage's files in `DIR`, a host path"},
 			&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles oci-sbx.io/record records beneath `DIR`"},
+			&cli.StringFlag{Name: "agents", Value: hooks.DefaultAgents, Usage: "find the agents' sockets oci-sbx.io/report names beneath `DIR`, a host path"},
 			&cli.StringFlag{Name: "record-run", Value: hooks.DefaultRecordRun, Usage: "keep the recorders' sockets and logs in `DIR`, a host path"},
 			&cli.StringFlag{Name: "late-binary", Usage: "a static oci-sbx with seccomp support for the late stage, `FILE` (default: this one, or oci-sbx-static beside it)"},
 		},
@@ -82,6 +84,7 @@ func runNRI(ctx context.Context, c *cli.Command) error {
 		Profiles:  c.String("profiles"),
 		LateDir:   c.String("late-dir"),
 		Records:   c.String("records"),
+		Agents:    c.String("agents"),
 		RecordRun: c.String("record-run"),
 		Convert:   convert.Options{Warn: logf},
 		Log:       logf,
