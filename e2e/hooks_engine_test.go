@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,6 +136,13 @@ func testHookRefused(t *testing.T, env hooksEnv) {
 	if err := syscall.Mkfifo(filepath.Join(env.profiles, "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A host service's socket, outside the agents directory.
+	hostSocket := filepath.Join(t.TempDir(), "host.sock")
+	l, err := net.Listen("unix", hostSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
 	writable := filepath.Join(env.profiles, "writable.yaml")
 	if err := os.WriteFile(writable, []byte("default: allow\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -165,6 +173,10 @@ func testHookRefused(t *testing.T, env hooksEnv) {
 		// Inline rules extend files beneath the profiles directory only.
 		{"rules-extend-host-file", hooks.AnnotationRules, "{extends: /etc/shadow}", `extends "/etc/shadow": not a built-in base ([docker-default podman-default]) and not a readable file: outside the profiles directory`, nil},
 		{"rules-extend-fifo", hooks.AnnotationRules, "{extends: fifo}", `extends "fifo": not a built-in base ([docker-default podman-default]) and not a readable file: not a regular file (FIFO)`, nil},
+		// runc would connect to it, and the late stage bind it into the
+		// container.
+		{"report-to-a-host-socket", hooks.AnnotationProfile, "demo.yaml", `reporting to "` + hostSocket + `": outside the agents directory`,
+			map[string]string{hooks.AnnotationReport: hostSocket}},
 		{"one-key-two-values", hooks.AnnotationProfile, "demo.yaml", `"IO.OCI-SBX.profile" and "io.oci-sbx.profile": conflicting oci-sbx annotations: one key written twice, with different values`,
 			map[string]string{"IO.OCI-SBX.profile": "writable.yaml"}},
 	} {

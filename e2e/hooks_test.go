@@ -69,11 +69,15 @@ func TestHooks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(env.profiles, "demo.yaml"), demo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir, "--profiles", env.profiles); code != 0 {
+	agents := filepath.Join(dir, "agents")
+	if err := os.Mkdir(agents, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir, "--profiles", env.profiles, "--agents", agents); code != 0 {
 		t.Fatalf("oci-sbx hook config: exit %d\n%s%s", code, out, stderr)
 	}
 	env.image = podmanImport(t, podman, dir, env.app, "localhost/oci-sbx-e2e-hooks:"+env.unique, env.calls)
-	env.agent = startAgentProc(t, env.oci, filepath.Join(dir, "agent.sock"))
+	env.agent = startAgentProc(t, env.oci, filepath.Join(agents, "agent.sock"))
 
 	t.Run("podman-without-annotation", func(t *testing.T) { testHookUnannotated(t, env) })
 	t.Run("podman-rules", func(t *testing.T) { testHookRules(t, env) })

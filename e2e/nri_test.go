@@ -25,6 +25,7 @@ type nriPlugin struct {
 	cmd      *exec.Cmd
 	profiles string // the --profiles directory
 	records  string // the --records directory
+	agents   string // the --agents directory
 	mu       sync.Mutex
 	log      bytes.Buffer
 	done     chan error
@@ -70,7 +71,11 @@ func (n *kubeNode) startNRIIn(t testing.TB, profiles map[string]string, lateDir 
 			t.Fatal(err)
 		}
 	}
-	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles,
+	p.agents = filepath.Join(dir, "agents")
+	if err := os.Mkdir(p.agents, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles, "--agents", p.agents,
 		"--late-dir", lateDir, "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
@@ -285,6 +290,10 @@ func TestKubernetesNRI(t *testing.T) {
 		{"bad-profile", map[string]string{"oci-sbx.io/profile": "bad.yaml"}, `annotation oci-sbx.io/profile: reading "bad.yaml": not a profile oci-sbx reads (line 4, column 16)`},
 		{"bad-rules", map[string]string{"oci-sbx.io/rules": "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"}, `unknown syscall "opnat": did you mean "openat"?`},
 		{"report-without-profile", map[string]string{"oci-sbx.io/report": "/run/none.sock"}, "no profile"},
+		// containerd's own socket: runc would connect to it, and the late
+		// stage bind it into the container.
+		{"report-to-a-host-socket", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": n.socket},
+			`reporting to "` + n.socket + `": outside the agents directory`},
 		{"engine-profile-typo", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "drop"}, `"drop" is neither "keep" nor "replace"`},
 		{"record-and-profile", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x.yaml"}, "a recorded container runs under the recording filter, not under oci-sbx.io/profile too"},
 		{"record-outside", map[string]string{"oci-sbx.io/record": "../x.yaml"}, "outside"},
@@ -355,7 +364,7 @@ func TestKubernetesNRI(t *testing.T) {
 	// oci-sbx.io/report: the late stage hands its listener to the
 	// agent, which prints the denials; the app still sees EPERM.
 	t.Run("report", func(t *testing.T) {
-		agent := startAgentProc(t, n.oci, filepath.Join(t.TempDir(), "agent.sock"))
+		agent := startAgentProc(t, n.oci, filepath.Join(plugin.agents, "agent.sock"))
 		mark := agent.mark()
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": agent.socket})
 		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
