@@ -49,7 +49,8 @@ the runtime's error and on standard error.
 Started by the runtime from its NRI plugin directory (as NN-oci-sbx), oci-sbx
 runs this command with the defaults, which the runtime's configuration file for
 the plugin (NN-oci-sbx.conf) can change in YAML: profiles: DIR, lateDir: DIR,
-lateBinary: FILE, records: DIR. SIGINT or SIGTERM unregisters the plugin.
+lateBinary: FILE, records: DIR, agents: DIR. SIGINT or SIGTERM unregisters the
+plugin.
 One plugin registers per node at a time: it holds an flock on nri.lock in
 --late-dir, and a second one waits for it.
 
