@@ -137,8 +137,12 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 }
 
 var (
-	spoKind    = regexp.MustCompile(`(?m)^kind:\s*["']?SeccompProfile\b`)
-	dockerKeys = []string{"archMap", "defaultErrno", "includes", "excludes", "comment", "name", "errno"}
+	spoKind = regexp.MustCompile(`(?m)^kind:\s*["']?SeccompProfile\b`)
+	// A Kubernetes resource: apiVersion and kind at the top of a
+	// document, keys the rules language does not have.
+	k8sAPIVersion = regexp.MustCompile(`(?m)^apiVersion:[ \t]*\S`)
+	k8sKind       = regexp.MustCompile(`(?m)^kind:[ \t]*\S`)
+	dockerKeys    = []string{"archMap", "defaultErrno", "includes", "excludes", "comment", "name", "errno"}
 )
 
 // Sniff guesses the format of a profile from its content.
@@ -161,6 +165,11 @@ func Sniff(data []byte) (Format, error) {
 	case hasCCall(data):
 		return LibseccompC, nil
 	case bytes.Contains(data, []byte("SeccompProfile")) && spoKind.Match(data):
+		return SPO, nil
+	case k8sAPIVersion.Match(data) && k8sKind.Match(data):
+		// Another Kubernetes resource (SPO's ProfileRecording or
+		// ProfileBinding, a Pod): the SPO reader says what it is and
+		// that it is not a profile, where rules would list unknown keys.
 		return SPO, nil
 	case trimmed[0] == '#' && bytes.HasPrefix(trimmed, []byte("#include")):
 		return LibseccompC, nil
