@@ -3,7 +3,8 @@
 // container and opened by a hook running as root. Names resolve with
 // openat2's RESOLVE_BENEATH, so symlinks inside the directory work and
 // none lead out, and a file is read without blocking on a FIFO and up to
-// a limit.
+// a limit. A profile is read only through directories no one but root can
+// write, which is checked one element at a time.
 package beneath
 
 import (
@@ -118,9 +119,10 @@ func OpenParent(dir, name string) (*os.File, string, error) {
 }
 
 // ReadFile reads name (see Rel), a regular file beneath dir, up to max
-// bytes. Neither dir nor the file may be writable by anyone but root or
-// this process's user (unless it is on a read-only mount): a profile
-// anyone can change confines nothing.
+// bytes. Neither dir, nor a directory the name passes through (symlinks
+// included), nor the file may be writable by anyone but root or this
+// process's user (unless it is on a read-only mount): a profile anyone
+// can change or swap confines nothing.
 func ReadFile(dir, name string, max int64) ([]byte, error) {
 	rel, err := Rel(dir, name)
 	if err != nil {
@@ -131,10 +133,11 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer d.Close()
-	if err := checkPrivate(dir, d); err != nil {
+	real, err := resolvePrivate(d, dir, rel)
+	if err != nil {
 		return nil, err
 	}
-	f, err := openAt(d, rel, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	f, err := openResolved(d, real, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err != nil {
 		return nil, err
 	}
@@ -168,10 +171,11 @@ func Lookup(dir, name string) (string, uint32, error) {
 		return "", 0, err
 	}
 	defer d.Close()
-	if err := checkPrivate(dir, d); err != nil {
+	real, err := resolvePrivate(d, dir, rel)
+	if err != nil {
 		return "", 0, err
 	}
-	f, err := openAt(d, rel, name, unix.O_PATH)
+	f, err := openResolved(d, real, name, unix.O_PATH)
 	if err != nil {
 		return "", 0, err
 	}
@@ -185,6 +189,107 @@ func Lookup(dir, name string) (string, uint32, error) {
 		return "", 0, err
 	}
 	return path, st.Mode & unix.S_IFMT, nil
+}
+
+// maxLinks bounds the symlinks one resolution follows, as the kernel's
+// 40 does.
+const maxLinks = 40
+
+// resolvePrivate resolves rel beneath the directory d (named dir) one
+// element at a time and returns it with every symlink expanded: each
+// directory it passes through, d included, must be private (see
+// checkPrivate), since whoever can write one can put a symlink there and
+// choose the file; a symlink must be relative and stay beneath d. The
+// result is opened with openResolved, which follows no symlink at all,
+// so a symlink put in its way after the check is refused.
+func resolvePrivate(d *os.File, dir, rel string) (string, error) {
+	if err := checkPrivate(dir, d); err != nil {
+		return "", err
+	}
+	todo := strings.Split(rel, "/")
+	var done []string
+	for links := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			if len(done) == 0 {
+				return "", ErrLeadsOut
+			}
+			done = done[:len(done)-1]
+			continue
+		}
+		at := strings.Join(append(done[:len(done):len(done)], c), "/")
+		f, err := openResolved(d, at, at, unix.O_PATH|unix.O_NOFOLLOW)
+		if err != nil {
+			return "", err
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(int(f.Fd()), &st)
+		switch {
+		case err != nil:
+		case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+			var target string
+			if target, err = readlink(f); err == nil && strings.HasPrefix(target, "/") {
+				err = ErrLeadsOut
+			}
+			if links++; links > maxLinks {
+				err = unix.ELOOP
+			}
+			todo = append(strings.Split(target, "/"), todo...)
+		case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+			if err = checkPrivate(filepath.Join(dir, at), f); err == nil {
+				done = append(done, c)
+			}
+		default:
+			if len(todo) > 0 && strings.Trim(strings.Join(todo, "/"), "/") != "" {
+				err = unix.ENOTDIR
+			}
+			done = append(done, c)
+		}
+		f.Close()
+		if err != nil {
+			return "", err
+		}
+	}
+	if len(done) == 0 {
+		return ".", nil
+	}
+	return strings.Join(done, "/"), nil
+}
+
+// readlink reads the symlink f (opened O_PATH|O_NOFOLLOW) itself.
+func readlink(f *os.File) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(int(f.Fd()), "", buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+}
+
+// openResolved opens a name resolvePrivate returned, following no
+// symlink.
+func openResolved(d *os.File, rel, name string, flags uint64) (*os.File, error) {
+	fd, err := unix.Openat2(int(d.Fd()), rel, &unix.OpenHow{
+		Flags:   flags | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS,
+	})
+	switch {
+	case errors.Is(err, unix.EXDEV):
+		return nil, ErrLeadsOut
+	case errors.Is(err, unix.ELOOP):
+		return nil, fmt.Errorf("%s: a symlink appeared while it was resolved: %w", name, err)
+	case err != nil:
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), name), nil
 }
 
 // checkPrivate fails with ErrWritable when f, named path, can be

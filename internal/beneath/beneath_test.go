@@ -48,6 +48,15 @@ func tree(t *testing.T) (dir, outside string) {
 	link("rel-out", "chain-out")
 	link("rel-in", "chain-in")
 	link("sub", "sub-link")
+	link("loop", "loop")
+	// A ConfigMap volume's layout: each key a symlink through ..data to
+	// the current timestamped directory.
+	if err := os.Mkdir(filepath.Join(dir, "..2026_12_06_08_00_00.1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(filepath.Join(dir, "..2026_12_06_08_00_00.1", "cm.yaml"), "cm\n")
+	link("..2026_12_06_08_00_00.1", "..data")
+	link("..data/cm.yaml", "cm.yaml")
 	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +84,7 @@ func TestReadFile(t *testing.T) {
 		{name: "relative symlink inside", file: "rel-in", want: "in\n"},
 		{name: "relative symlink with dots inside", file: "rel-in-dots", want: "in\n"},
 		{name: "chain of symlinks inside", file: "chain-in", want: "in\n"},
+		{name: "a ConfigMap's key", file: "cm.yaml", want: "cm\n"},
 		{name: "directory through a symlink, absolute name through it", dir: viaLink, file: filepath.Join(viaLink, "a.yaml"), want: "in\n"},
 		{name: "directory through a symlink, absolute name resolved", dir: viaLink, file: filepath.Join(dir, "a.yaml"), want: "in\n"},
 		{name: "dot dot out", file: "../outside/secret", err: ErrOutside},
@@ -90,7 +100,9 @@ func TestReadFile(t *testing.T) {
 		{name: "absolute symlink in", file: "abs-in", err: ErrOutside},
 		{name: "chain of symlinks out", file: "chain-out", err: ErrOutside},
 		{name: "symlink to a device", file: "zero", err: ErrOutside},
-		{name: "proc magic link", dir: "/proc/self", file: "exe", want: "too many levels of symbolic links"},
+		{name: "proc magic link", dir: "/proc/self", file: "exe", err: ErrOutside},
+		{name: "symlink loop", file: "loop", want: "too many levels of symbolic links"},
+		{name: "a file as a directory", file: "a.yaml/x", want: "not a directory"},
 		{name: "NUL", file: "a.yaml\x00.x", want: "a name with a NUL byte"},
 		{name: "empty", file: "", want: "no name"},
 		{name: "FIFO", file: "fifo", want: "not a regular file (FIFO)"},
@@ -175,6 +187,43 @@ func TestReadFileWritable(t *testing.T) {
 		if _, err := ReadFile(dir, "a.yaml", 1<<16); err != nil {
 			t.Errorf("group root may write: %v", err)
 		}
+	}
+}
+
+// A directory others can write anywhere on the way to the file lets them
+// choose it: a file of theirs, a symlink to another profile.
+func TestReadFileWritableOnTheWay(t *testing.T) {
+	dir, _ := tree(t)
+	shared := filepath.Join(dir, "shared")
+	if err := os.Mkdir(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(shared, "web.yaml"), []byte("web\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("shared/web.yaml", filepath.Join(dir, "via-shared")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../a.yaml", filepath.Join(shared, "planted")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shared/web.yaml", "via-shared", "shared/planted"} {
+		if _, err := ReadFile(dir, name, 1<<16); err != nil {
+			t.Fatalf("ReadFile(%q) with a private directory: %v", name, err)
+		}
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"shared/web.yaml", "via-shared", "shared/planted", "sub-link/../shared/web.yaml"} {
+		_, err := ReadFile(dir, name, 1<<16)
+		if !errors.Is(err, ErrWritable) || !strings.Contains(err.Error(), filepath.Join(dir, "shared")+`": writable by others (mode 0777 lets anyone write)`) {
+			t.Errorf("ReadFile(%q) through a directory anyone writes: %v", name, err)
+		}
+	}
+	// What does not pass through it is not concerned.
+	if _, err := ReadFile(dir, "a.yaml", 1<<16); err != nil {
+		t.Errorf("ReadFile(a.yaml): %v", err)
 	}
 }
 
