@@ -112,13 +112,12 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	}
 	path, hasPath := ann.Get(annotation.Profile)
 	inline, hasInline := ann.Get(annotation.Rules)
-	report, hasReport := ann.Get(annotation.Report)
-	engineMode, _ := ann.Get(annotation.EngineProfile)
 	if name, ok := ann.Get(annotation.Record); ok {
-		if engineMode != "" && engineMode != annotation.EngineProfileKeep && engineMode != annotation.EngineProfileReplace {
-			return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+		replace, err := ann.ReplaceEngine()
+		if err != nil {
+			return nil, err
 		}
-		return recordContainer(config, ann, name, engineMode == annotation.EngineProfileReplace, opt)
+		return recordContainer(config, ann, name, replace, opt)
 	}
 	switch {
 	case !hasPath && !hasInline:
@@ -126,13 +125,9 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	case hasPath && hasInline:
 		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
 	}
-	var replace bool
-	switch engineMode {
-	case "", annotation.EngineProfileKeep:
-	case annotation.EngineProfileReplace:
-		replace = true
-	default:
-		return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+	replace, err := ann.ReplaceEngine()
+	if err != nil {
+		return nil, err
 	}
 
 	var profile *specs.LinuxSeccomp
@@ -145,13 +140,9 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		return nil, err
 	}
 
-	ed, err := oci.ParseConfig(config)
+	ed, spec, err := parseConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
-	}
-	spec, err := ed.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
+		return nil, err
 	}
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return nil, errors.New("reading config.json: it has no process.args")
@@ -160,12 +151,8 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if spec.Linux != nil {
 		mo.Engine = spec.Linux.Seccomp
 	}
-	if hasReport {
-		socket, err := AgentSocket(opt.Agents, report)
-		if err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
-		}
-		mo.ReportTo, mo.Report = socket, Report
+	if err := WithReport(&mo, ann, opt.Agents); err != nil {
+		return nil, err
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {
@@ -187,6 +174,19 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		opt.note("%s", strings.TrimSpace(line))
 	}
 	return ed.Bytes(), nil
+}
+
+// parseConfig reads the config Podman hands over, for editing.
+func parseConfig(config []byte) (*oci.Editor, *specs.Spec, error) {
+	ed, err := oci.ParseConfig(config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config.json: %w", err)
+	}
+	spec, err := ed.Spec()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config.json: %w", err)
+	}
+	return ed, spec, nil
 }
 
 func lateBinary(find func() (string, error)) (string, error) {

@@ -230,8 +230,8 @@ var (
 	randomActions  = []string{"allow", "errno(EPERM)", "errno(EACCES)", "errno(ENOSYS)", "kill-process", "kill-thread", "trap", "log", "trace(1)", "trace(7)"}
 	randomDefaults = []string{"allow", "errno(ENOSYS)", "errno(ENOSYS)", "errno(EPERM)", "kill-process", "kill-thread", "trap", "log", "trace(3)"}
 	// The conditions, on arguments 0 and 1, with every kind of compare.
-	randomConds = []string{"arg0 == %d", "arg0 != %d", "arg0 >= %d", "arg0 < %d", "arg1 == %d", "arg0 & 1 == %d"}
-	randomArches   = []string{"[x86_64, x86, x32]", "[x86_64]"}
+	randomConds  = []string{"arg0 == %d", "arg0 != %d", "arg0 >= %d", "arg0 < %d", "arg1 == %d", "arg0 & 1 == %d"}
+	randomArches = []string{"[x86_64, x86, x32]", "[x86_64]"}
 )
 
 // randomRules writes a random rules file: up to five rules over a pool of

@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
-	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -99,7 +97,7 @@ link).`,
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
 					&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles that io.oci-sbx.record names beneath `DIR`"},
 					&cli.StringFlag{Name: "agents", Value: hooks.DefaultAgents, Usage: "find the agents' sockets that io.oci-sbx.report names beneath `DIR`"},
-					&cli.StringFlag{Name: "log", Value: defaultHookLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
+					&cli.StringFlag{Name: "log", Value: hooks.DefaultLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookPrecreate,
@@ -142,10 +140,6 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	if c.NArg() != 0 {
 		return usageErrorf(c, "hook precreate takes no arguments: the config comes on standard input")
 	}
-	config, err := bounded.ReadAll(c.Root().Reader, oci.MaxConfigSize)
-	if err != nil {
-		return fmt.Errorf("reading config.json from standard input: %w", err)
-	}
 	opt := hooks.PrecreateOptions{
 		LateBinary: func() (string, error) { return stage.FindBinary("") },
 		LateDir:    c.String("late-dir"),
@@ -154,28 +148,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 		Agents:     c.String("agents"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
 	}
-	out, err := hooks.Precreate(config, opt)
-	if err != nil {
-		err = fmt.Errorf("hook precreate: %w", err)
-		if log := c.String("log"); log != "" {
-			logHookError(c, log, err)
-		}
-		return err
-	}
-	_, err = c.Root().Writer.Write(out)
-	return err
-}
-
-// defaultHookLog is where the precreate hook leaves its errors.
-const defaultHookLog = "/run/oci-sbx/precreate.log"
-
-// logHookError appends err to the log file, best effort: the hook's
-// answer to Podman is its exit status either way.
-func logHookError(c *cli.Command, path string, err error) {
-	line := fmt.Sprintf("%s oci-sbx: %v", time.Now().UTC().Format(time.RFC3339), err)
-	if lerr := hooks.AppendLog(path, line); lerr != nil {
-		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: not logging to %s: %v\n", path, lerr)
-	}
+	return hooks.RunPrecreate(c.Root().Reader, c.Root().Writer, c.String("log"), opt)
 }
 
 func runHookConfig(_ context.Context, c *cli.Command) error {
