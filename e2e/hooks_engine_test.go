@@ -314,7 +314,7 @@ func testHookLogPlanted(t *testing.T, env hooksEnv) {
 				t.Fatal("the hook blocked on its log")
 			}
 			t.Logf("stderr:\n%s", stderr.String())
-			if !strings.Contains(stderr.String(), "oci-sbx: not logging to "+log) {
+			if !strings.Contains(stderr.String(), "; not logging to "+log+": ") {
 				t.Error("the hook does not say it did not log")
 			}
 			if data, _ := os.ReadFile(other); string(data) != "someone's\n" {

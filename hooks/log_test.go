@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,4 +111,18 @@ func TestAppendLogPlanted(t *testing.T) {
 			t.Errorf("wrote %q", data)
 		}
 	})
+}
+
+// The hook's error says when it could not be logged, since Podman shows
+// only the exit status.
+func TestRunPrecreateLogRefused(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "precreate.log")
+	if err := syscall.Mkfifo(log, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	config := `{"ociVersion": "1.0.2", "process": {"args": ["sh"]}, "annotations": {"io.oci-sbx.profil": "x"}}`
+	err := RunPrecreate(strings.NewReader(config), io.Discard, log, PrecreateOptions{Profiles: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), `did you mean "io.oci-sbx.profile"?; not logging to `+log+": ") {
+		t.Errorf("RunPrecreate: %v", err)
+	}
 }
