@@ -20,6 +20,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -416,14 +417,16 @@ func engineProfile(ctr *api.Container) (*specs.LinuxSeccomp, error) {
 	case api.SecurityProfile_UNCONFINED:
 		return nil, nil
 	case api.SecurityProfile_LOCALHOST:
+		// The runtime has read it already; the plugin reads it bounded,
+		// and quotes none of it in an error, which the pod's author sees.
 		ref := req.GetLocalhostRef()
-		data, err := os.ReadFile(ref)
+		data, err := bounded.ReadFile(ref, convert.MaxInputSize)
 		if err != nil {
 			return nil, fmt.Errorf("reading the kubelet's Localhost profile: %w", err)
 		}
 		s, err := convert.Read(ref, data, convert.OCI, convert.Options{})
 		if err != nil {
-			return nil, fmt.Errorf("reading the kubelet's Localhost profile: %w", err)
+			return nil, fmt.Errorf("reading the kubelet's Localhost profile %q: not an OCI profile%s", ref, convert.Where(err))
 		}
 		return s, nil
 	}

@@ -206,6 +206,16 @@ func TestEngineProfileHidden(t *testing.T) {
 	if pol := toOCI(adj.GetLinux().GetSeccompPolicy()); !slices.ContainsFunc(pol.Syscalls, func(r specs.LinuxSyscall) bool { return slices.Contains(r.Names, "ptrace") }) {
 		t.Error("the Localhost profile read from its file is not kept")
 	}
+	// A file that is no profile is not quoted to the pod's author.
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("root:$6$secret:19000:0:99999:7:::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.Linux.SeccompProfile = &api.SecurityProfile{ProfileType: api.SecurityProfile_LOCALHOST, LocalhostRef: secret}
+	_, _, err = p.Adjust(pod(map[string]string{"oci-sbx.io/profile": "no-connect.yaml"}), c)
+	if err == nil || !strings.Contains(err.Error(), "not an OCI profile") || strings.Contains(err.Error(), "secret:") {
+		t.Errorf("a Localhost file that is no profile: %v", err)
+	}
 }
 
 func TestAdjustRefuses(t *testing.T) {
