@@ -323,6 +323,8 @@ type ListenOptions struct {
 	Format   convert.Format
 	Version  string
 	Warn     func(string)
+	// Program writes the raw program for convert.BPF (see Options).
+	Program ProgramWriter
 	// Ready is called once the socket listens.
 	Ready func()
 	// AcceptTimeout, if set, bounds the wait for runc to connect: a
@@ -367,7 +369,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 		Date: time.Now().UTC().Format(time.RFC3339), Version: o.Version, Base: o.BaseName, Status: status,
 		Notes: notes, Arches: observedArches(cr.Recording),
 	}
-	data, _, err := render(context.WithoutCancel(ctx), p, h, format, warn)
+	data, _, err := render(context.WithoutCancel(ctx), p, h, format, o.Program, warn)
 	if err != nil {
 		return nil, err
 	}
