@@ -8,8 +8,9 @@ TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
 # sbx_start (oci/cache/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
 STATIC_LDFLAGS := -extldflags "-static -Wl,-e,sbx_start"
-# The version is the checkout's: a tag, or the commit, with -dirty for uncommitted edits.
-VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The version is the checkout's: a tag, or the commit, with -dirty for uncommitted edits. Outside
+# a checkout of its own (a tarball from git archive) the binary finds it in the version file.
+VERSION     ?= $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && git describe --always --dirty)
 VERSION_LDFLAGS := -X github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app.Version=$(VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=

@@ -128,3 +128,30 @@ complete_words oci-sbx convert --har
 		t.Errorf("make uninstall left %q", left)
 	}
 }
+
+// TestVersionFromArchive builds from a tarball, as git archive makes one
+// and a user unpacks it: no git checkout to ask, yet oci-sbx --version
+// names the commit, as git describe does in the checkout.
+func TestVersionFromArchive(t *testing.T) {
+	requireTool(t, "make")
+	requireTool(t, "git")
+	root := repoRoot(t)
+	want, err := exec.Command("git", "-C", root, "describe", "--always").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	archive := exec.Command("sh", "-c", `git -C "$1" archive HEAD | tar -x -C "$2"`, "sh", root, dir)
+	if out, err := archive.CombinedOutput(); err != nil {
+		t.Fatalf("git archive | tar x: %v\n%s", err, out)
+	}
+	build := exec.Command("make", "build-pure")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build-pure in the unpacked tarball: %v\n%s", err, out)
+	}
+	_, out, _ := runCmd(t, filepath.Join(dir, "bin", "oci-sbx-pure"), "--version")
+	if out != "oci-sbx version "+string(want) {
+		t.Errorf("--version from a tarball: %q, want the commit %q", out, want)
+	}
+}

@@ -13,9 +13,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
-// Version is the oci-sbx version, set at link time.
-var Version = "dev"
-
 // New returns the oci-sbx command line.
 func New() *cli.Command {
 	cli.ShowCommandHelp = showCommandHelp
@@ -25,7 +22,7 @@ func New() *cli.Command {
 	root := &cli.Command{
 		Name:    "oci-sbx",
 		Usage:   "turn readable seccomp rules into every profile format, apply them, and prove them",
-		Version: Version,
+		Version: version(),
 		Description: `Reads seccomp rules a person can write (YAML), libseccomp C, Docker and Podman
 JSON, OCI config.json and Security Profiles Operator resources; writes each of
 them, and the raw program runc's loader builds. It puts a profile into a runc

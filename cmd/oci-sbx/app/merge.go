@@ -64,7 +64,7 @@ func runMerge(_ context.Context, c *cli.Command) error {
 		return err
 	}
 	var buf bytes.Buffer
-	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", Version, strings.Join(c.Args().Slice(), ", "))
+	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", version(), strings.Join(c.Args().Slice(), ", "))
 	if to == convert.Rules {
 		buf.WriteString(header + p.String())
 	} else {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 
@@ -39,6 +41,57 @@ Examples:
 		Flags:  []cli.Flag{formatFlag()},
 		Action: runVersion,
 	}
+}
+
+// Version is oci-sbx's version as make build stamps it at link time (git
+// describe --always --dirty); empty in any other build.
+var Version string
+
+// archived is version.txt, into which git archive writes "DESCRIBE HASH"
+// (export-subst, .gitattributes): a tarball has no git to ask.
+//
+//go:embed version.txt
+var archived string
+
+// version is oci-sbx's version, from the first of these that knows it:
+// make build's stamp; the commit git archive wrote into a tarball; the
+// module version go install records; the commit go build records in a
+// checkout; else "dev".
+var version = sync.OnceValue(func() string {
+	bi, _ := debug.ReadBuildInfo()
+	return resolveVersion(Version, archived, bi)
+})
+
+func resolveVersion(stamp, archived string, bi *debug.BuildInfo) string {
+	if stamp = strings.TrimSpace(stamp); stamp != "" {
+		return stamp
+	}
+	// Unsubstituted, the file still holds git's placeholders.
+	if f := strings.Fields(archived); len(f) > 0 && !strings.ContainsAny(archived, "$%") {
+		return f[0] // git describe's name, or the commit when nothing describes it
+	}
+	if bi == nil {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if len(rev) > 7 {
+		rev = rev[:7] // as git describe --always abbreviates it
+	}
+	if rev == "" {
+		return "dev"
+	}
+	return rev + dirty
 }
 
 // versionInfo is what oci-sbx version reports; docs/json.md documents its
@@ -110,7 +163,7 @@ func runVersion(_ context.Context, c *cli.Command) error {
 
 func versionReport() versionInfo {
 	v := versionInfo{
-		Version:     Version,
+		Version:     version(),
 		Go:          runtime.Version(),
 		Platform:    runtime.GOOS + "/" + runtime.GOARCH,
 		RuntimeSpec: specs.Version,
