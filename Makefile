@@ -74,7 +74,7 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
-	@./testdata/demo.sh
+	@BIN='$(BIN)' ./testdata/demo.sh
 
 bench: ## measure what the sandbox, recording and the NRI plugin cost (root, runc, cc -static, busybox, containerd): the tables in docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/

@@ -139,3 +139,41 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: exit %d\n%s", code, out)
 	}
 }
+
+// -o - is standard output, as - is standard input, for every command that
+// writes a profile; - names standard input once at most.
+func TestOutputDash(t *testing.T) {
+	abs, err := filepath.Abs(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	recorded := "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [read, exit_group]}\n"
+	if err := os.WriteFile("rec.yaml", []byte(recorded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"convert", "-q", "-o", "-", abs},
+		{"convert", "-q", "--to", "spo", "-o", "-", abs},
+		{"merge", "-o", "-", "rec.yaml"},
+	} {
+		code, out, stderr := runCLI(t, args...)
+		if code != 0 || !strings.Contains(out, "SCMP_ACT_") && !strings.Contains(out, "allow") {
+			t.Errorf("%v: exit %d, stderr %q\n%s", args, code, stderr, out)
+		}
+		if _, err := os.Stat("-"); err == nil {
+			t.Fatalf("%v wrote a file named -", args)
+		}
+	}
+	// The spo resource is named after the input, not after "-".
+	if _, out, _ := runCLI(t, "convert", "-q", "--to", "spo", "-o", "-", abs); !strings.Contains(out, "name: demo\n") {
+		t.Errorf("convert --to spo -o -:\n%s", out)
+	}
+	for _, args := range [][]string{{"diff", "-", "-"}, {"merge", "rec.yaml", "-", "-"}} {
+		code, _, stderr := runCLIInput(t, recorded, args...)
+		if code != 2 || !strings.Contains(stderr, "standard input (-) can be only one") {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr)
+		}
+		checkUsageError(t, stderr)
+	}
+}

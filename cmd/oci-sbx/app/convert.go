@@ -57,9 +57,9 @@ Examples:
 		Flags: []cli.Flag{
 			fromFlag(convert.InputFormats),
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
+			outputFlag("write to `FILE` (atomically) instead of standard output"),
 			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
-			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against, replacing the set docker run grants (flattens docker output)"},
+			&cli.StringSliceFlag{Name: "caps", Usage: "`CAP`s Docker includes/excludes resolve against, replacing the set docker run grants (flattens docker output)"},
 			&cli.StringSliceFlag{Name: "cap-add", Usage: "`CAP`s added to the set docker run grants, as docker run --cap-add (flattens docker output)"},
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "`CAP`s dropped from the set docker run grants, as docker run --cap-drop (flattens docker output)"},
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
@@ -91,7 +91,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	opt.Kernel, opt.Name = c.String("kernel"), c.String("name")
 	opt.Select = c.String("name")
 	if opt.Name == "" {
-		opt.Name = profileName(c.String("output"), input)
+		opt.Name = profileName(outputFile(c), input)
 	}
 	var buf bytes.Buffer
 	if to == convert.Docker && opt.Caps == nil && opt.CapAdd == nil && opt.CapDrop == nil {
@@ -115,7 +115,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 			return fmt.Errorf("writing %s: %w", to, err)
 		}
 	}
-	if out := c.String("output"); out != "" {
+	if out := outputFile(c); out != "" {
 		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
 			return err
 		}

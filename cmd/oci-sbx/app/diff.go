@@ -50,6 +50,9 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 2 {
 		return usageErrorf(c, "diff takes two profiles, A and B, got %d", c.NArg())
 	}
+	if err := stdinOnce(c); err != nil {
+		return err
+	}
 	arches := splitList(c.StringSlice("arch"))
 	for _, a := range arches {
 		if _, err := filter.AuditArch(a); err != nil {

@@ -38,7 +38,7 @@ func TestVersionJSON(t *testing.T) {
 	}
 	var v versionInfo
 	decodeStrict(t, out, &v)
-	if v.Version != Version || v.RuntimeSpec != specs.Version || v.Seccomp != sandbox.Supported ||
+	if v.Version != version() || v.RuntimeSpec != specs.Version || v.Seccomp != sandbox.Supported ||
 		!strings.HasPrefix(v.Platform, "linux/") || v.Kernel.Release == "" || len(v.Arches) < 10 ||
 		!strings.Contains(strings.Join(v.Inputs, ","), "rules,libseccomp-c,docker,oci,spo") {
 		t.Errorf("version --format json:\n%s", out)

@@ -30,7 +30,7 @@ Examples:
    oci-sbx merge -o app.yaml run1.yaml run2.yaml
    oci-sbx merge --to docker -o app.json run1.yaml run2.yaml`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
+			outputFlag("write to `FILE` (atomically) instead of standard output"),
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
 			fromFlag(convert.InputFormats),
 		},
@@ -41,6 +41,9 @@ Examples:
 func runMerge(_ context.Context, c *cli.Command) error {
 	if c.NArg() == 0 {
 		return usageErrorf(c, "merge needs at least one PROFILE")
+	}
+	if err := stdinOnce(c); err != nil {
+		return err
 	}
 	to, err := convert.ParseFormat(c.String("to"), convert.OutputFormats)
 	if err != nil {
@@ -79,7 +82,7 @@ func runMerge(_ context.Context, c *cli.Command) error {
 			return err
 		}
 	}
-	if out := c.String("output"); out != "" {
+	if out := outputFile(c); out != "" {
 		return oci.WriteFileAtomic(out, buf.Bytes(), 0o644)
 	}
 	_, err = c.Root().Writer.Write(buf.Bytes())

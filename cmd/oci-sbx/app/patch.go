@@ -83,7 +83,7 @@ Examples:
 
 func runPatch(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 1 {
-		return usageErrorf(c, "patch takes one BUNDLE directory, got %d arguments", c.NArg())
+		return usageErrorf(c, "patch takes one BUNDLE directory, got %s", count(c.NArg(), "argument"))
 	}
 	if socket := c.String("record"); socket != "" {
 		if c.IsSet("profile") || c.IsSet("report-to") || c.IsSet("dry-run") {

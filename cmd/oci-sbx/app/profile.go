@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -29,6 +30,16 @@ func readInput(stdin io.Reader, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	return data, nil
+}
+
+// stdinOnce is the usage error for naming standard input (-) more than
+// once: the second read would find it empty.
+func stdinOnce(c *cli.Command) error {
+	args := c.Args().Slice()
+	if i := slices.Index(args, "-"); i >= 0 && slices.Contains(args[i+1:], "-") {
+		return usageErrorf(c, "standard input (-) can be only one of the profiles")
+	}
+	return nil
 }
 
 // loadProfile reads a profile in any format convert reads, sniffing the
@@ -92,6 +103,28 @@ func notef(c *cli.Command, format string, args ...any) {
 	if !quiet(c) {
 		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format, args...)
 	}
+}
+
+// outputFlag is -o, for commands that write a profile: to FILE
+// atomically, or with - (or without -o) to standard output.
+func outputFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: usage + "; -o - writes to standard output"}
+}
+
+// outputFile is the file -o names, or "" for standard output.
+func outputFile(c *cli.Command) string {
+	if out := c.String("output"); out != "-" {
+		return out
+	}
+	return ""
+}
+
+// plural is "1 ONE" or "N MANY".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // capFlags are --cap-add and --cap-drop for commands that read a profile

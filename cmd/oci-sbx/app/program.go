@@ -36,7 +36,7 @@ func writeOutput(ctx context.Context, c *cli.Command, w io.Writer, s *specs.Linu
 	if to != convert.BPF {
 		return convert.Write(w, s, to, opt)
 	}
-	if c.String("output") == "" && isTerminal(c.Root().Writer) {
+	if outputFile(c) == "" && isTerminal(c.Root().Writer) {
 		return errors.New("refusing to write a binary program to a terminal: use -o FILE or redirect standard output")
 	}
 	prog, err := exportProgram(ctx, s)

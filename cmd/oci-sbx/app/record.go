@@ -89,7 +89,7 @@ Examples:
    oci-sbx record --verify --to docker -o ls.json -- busybox ls /
    oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
+			outputFlag("write the profile to `FILE` (atomically) instead of standard output"),
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
 			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
@@ -159,7 +159,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		}
 		switch {
 		case missing > 0:
-			fmt.Fprintf(errw, "oci-sbx: %s made %d kind(s) of call that %s does not allow\n", args[0], missing, check)
+			fmt.Fprintf(errw, "oci-sbx: %s made %s that %s does not allow\n", args[0], plural(missing, "kind of call", "kinds of call"), check)
 			return &ExitStatus{Code: CheckFailed}
 		case res.Status() == CheckFailed:
 			fmt.Fprintf(errw, "oci-sbx: %s exited %d by itself; record --check reports that as 1\n", args[0], CheckFailed)
@@ -171,7 +171,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	}
 
 	o := record.Options{
-		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
+		Config: cfg, BaseName: baseFile, Output: outputFile(c), Stdout: c.Root().Writer,
 		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run,
 		Warn: func(m string) {
 			if !quiet(c) {
@@ -234,7 +234,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 			return usageErrorf(c, "record --listen takes no --%s", f)
 		}
 	}
-	if c.IsSet("records") && c.String("output") == "" {
+	if c.IsSet("records") && outputFile(c) == "" {
 		return usageErrorf(c, "--records needs -o NAME, the file beneath it")
 	}
 	to, from, err := recordFormats(c)
@@ -243,7 +243,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	}
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
-		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
+		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: outputFile(c), Stdout: c.Root().Writer,
 		Format: to, Version: version(), AcceptTimeout: c.Duration("listen-timeout"),
 		Warn: func(m string) {
 			if !quiet(c) {
@@ -264,6 +264,6 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	notef(c, "recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
+	notef(c, "recorded container %s: %s\n", cr.ID, plural(cr.Recording.Len(), "kind of call", "kinds of call"))
 	return nil
 }

@@ -170,9 +170,4 @@ func simulation(prog *filter.Program, arch string, d filter.Data, trace bool) si
 }
 
 // count says how many of a thing: "1 instruction", "2 instructions".
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
-}
+func count(n int, thing string) string { return plural(n, thing, thing+"s") }
