@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
@@ -85,20 +87,36 @@ func TestInstall(t *testing.T) {
 	}
 	path := "PATH=" + filepath.Join(root, "bin") + ":" + os.Getenv("PATH")
 	// fish completes a command and a flag by asking the installed binary.
-	fish := exec.Command(fishShell, "--no-config", "-c", `source $argv[1]; complete -C 'oci-sbx con'; complete -C 'oci-sbx convert --har'`,
+	// fish completes a command, a flag, a flag's values and, where oci-sbx
+	// offers nothing, a file name (run in the repository: testdata/).
+	fish := exec.Command(fishShell, "--no-config", "-c", `source $argv[1]; complete -C 'oci-sbx con'; complete -C 'oci-sbx convert --har'
+echo ==; complete -C 'oci-sbx convert --to '; echo ==; complete -C 'oci-sbx convert testd'`,
 		filepath.Join(root, "share", "fish", "vendor_completions.d", "oci-sbx.fish"))
 	fish.Env = append(os.Environ(), path)
-	if got, err := fish.CombinedOutput(); err != nil || !regexp.MustCompile("(?m)^convert\t.*\n--harden\t").Match(got) {
-		t.Errorf("fish completion: %v\n%s\nwant convert, then --harden", err, got)
+	fish.Dir = repoRoot(t)
+	if got, err := fish.CombinedOutput(); err != nil ||
+		!regexp.MustCompile("(?m)^convert\t.*\n--harden\t.*\n==\n(?s:.*)^kubernetes\n(?s:.*)==\ntestdata/\n$").Match(got) {
+		t.Errorf("fish completion: %v\n%s\nwant convert, --harden, the formats, then testdata/", err, got)
 	}
-	// zsh's completion system takes the function for oci-sbx. (Driving
-	// zsh's completion itself takes a terminal; the function asks the
-	// binary as bash's does.)
-	zsh := exec.Command(zshShell, "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1" && print -r -- ${_comps[oci-sbx]}`,
-		"zsh", filepath.Join(root, "share", "zsh", "site-functions", "_oci-sbx"))
+	// zsh completes in a terminal: a zsh of its own, driven through a
+	// pseudo-terminal (zsh/zpty), types a command and a tab.
+	zsh := exec.Command(zshShell, "-f", "-c", `zmodload zsh/zpty || exit 3
+zpty z 'zsh -f -i'
+zpty -w z "PS1='> '; fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w -n z $'oci-sbx convert --to \t'
+zpty -r z out '*kubernetes*' && print -r -- completed`,
+		"zsh", filepath.Join(root, "share", "zsh", "site-functions"))
 	zsh.Env = append(os.Environ(), path)
-	if got, err := zsh.CombinedOutput(); err != nil || string(got) != "_oci-sbx\n" {
-		t.Errorf("zsh completion: %v, %q; want the function _oci-sbx registered", err, got)
+	zsh.WaitDelay = time.Second
+	done := make(chan struct{})
+	timer := time.AfterFunc(30*time.Second, func() { _ = zsh.Process.Kill(); close(done) })
+	got, err := zsh.CombinedOutput()
+	if !timer.Stop() {
+		<-done
+		err = fmt.Errorf("no completion offered kubernetes within 30s: %v", err)
+	}
+	if err != nil || !strings.HasSuffix(string(got), "completed\n") {
+		t.Errorf("zsh completion of convert --to: %v\n%q", err, got)
 	}
 	// Bash completes a command, and a command's flag, by asking the
 	// installed binary.
@@ -107,12 +125,15 @@ complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; CO
   __oci-sbx_bash_autocomplete; echo "${COMPREPLY[*]}"; }
 complete_words oci-sbx con
 complete_words oci-sbx convert --har
+complete_words oci-sbx convert --to ""
+complete_words oci-sbx convert ""
 `
 	cmd := exec.Command(bash, "--noprofile", "--norc", "-c", script, "bash", filepath.Join(root, "share", "bash-completion", "completions", "oci-sbx"))
 	cmd.Env = append(os.Environ(), path)
-	got, err := cmd.CombinedOutput()
-	if err != nil || string(got) != "convert\n--harden\n" {
-		t.Errorf("bash completion: %v\n%s\nwant convert, then --harden", err, got)
+	got, err = cmd.CombinedOutput()
+	// An empty answer lets bash complete file names (complete -o default).
+	if err != nil || string(got) != "convert\n--harden\noci docker kubernetes spo rules bpf\n\n" {
+		t.Errorf("bash completion: %v\n%s\nwant convert, --harden, the formats, then nothing", err, got)
 	}
 
 	makeTarget("uninstall")

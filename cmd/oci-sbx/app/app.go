@@ -16,6 +16,7 @@ import (
 // New returns the oci-sbx command line.
 func New() *cli.Command {
 	cli.ShowCommandHelp = showCommandHelp
+	cli.UsageCommandHelp = "show the commands, or one command's help"
 	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
 		return usageErrorf(c, "%v", err)
 	}
@@ -55,6 +56,7 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no warnings or notes, except that no runtime can start a profile as written"},
 		},
+		Before: setComplete,
 		// Errors are printed once, by main.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		OnUsageError:   onUsageError,

@@ -56,9 +56,9 @@ Examples:
    oci-sbx convert --to rules /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
 			fromFlag(convert.InputFormats),
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"},
+			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"}, formatNames(convertOutputs)...),
 			outputFlag("write to `FILE` (atomically) instead of standard output"),
-			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
+			archFlag("target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"),
 			&cli.StringSliceFlag{Name: "caps", Usage: "`CAP`s Docker includes/excludes resolve against, replacing the set docker run grants (flattens docker output)"},
 			&cli.StringSliceFlag{Name: "cap-add", Usage: "`CAP`s added to the set docker run grants, as docker run --cap-add (flattens docker output)"},
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "`CAP`s dropped from the set docker run grants, as docker run --cap-drop (flattens docker output)"},

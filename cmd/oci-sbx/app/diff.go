@@ -39,7 +39,7 @@ Examples:
    oci-sbx diff testdata/demo.yaml hardened.yaml
    oci-sbx diff --arch x86_64 /usr/share/containers/seccomp.json docker.json`,
 		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "arch", Usage: "compare only these `ARCH`es (default: every architecture libseccomp knows)"},
+			archFlag("compare only these `ARCH`es (default: every architecture libseccomp knows)"),
 			formatFlag(),
 		}, capFlags()...),
 		Action: runDiff,

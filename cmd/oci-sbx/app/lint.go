@@ -48,7 +48,7 @@ Examples:
 		Flags: append([]cli.Flag{
 			formatFlag(),
 			fromFlag(convert.InputFormats),
-			&cli.StringSliceFlag{Name: "arch", Usage: "lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"},
+			archFlag("lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"),
 		}, capFlags()...),
 		Action: runLint,
 	}

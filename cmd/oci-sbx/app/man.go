@@ -161,6 +161,20 @@ func manText(desc string) string {
 	return strings.TrimSpace(strings.Join(out, "\n"))
 }
 
+// withFishFiles adds file names to fish's completion where oci-sbx offers
+// nothing (an INPUT, -o FILE), as bash's and zsh's scripts do by
+// themselves: urfave/cli's fish script offers only what the binary prints.
+func withFishFiles(print cli.ActionFunc) cli.ActionFunc {
+	return func(ctx context.Context, c *cli.Command) error {
+		if err := print(ctx, c); err != nil {
+			return err
+		}
+		name := c.Root().Name
+		_, err := fmt.Fprintf(c.Root().Writer, "# Where %[1]s offers nothing (an argument, a file a flag names), complete file names.\ncomplete -c %[1]s -n 'test -z \"$(__%[1]s_perform_completion)\"' -F\n", name)
+		return err
+	}
+}
+
 // configureCompletion shows the completion command, which urfave/cli
 // hides, in oci-sbx's words.
 func configureCompletion(c *cli.Command) {
@@ -179,6 +193,9 @@ make install installs them where each shell looks; to try one at once:
 			sub.Usage = "print the " + sub.Name + " completion script"
 			shells = append(shells, sub)
 			names = append(names, sub.Name)
+		}
+		if sub.Name == "fish" {
+			sub.Action = withFishFiles(sub.Action)
 		}
 	}
 	c.Commands = shells

@@ -101,6 +101,41 @@ func TestCompletion(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "--to") || !strings.Contains(out, "--harden") {
 		t.Errorf("completing convert's flags: exit %d\n%s", code, out)
 	}
+	// What comes next: a command's commands, a flag's values, flags
+	// without help's backquotes, and nothing where a file name goes (the
+	// shells then complete file names).
+	for _, tt := range []struct {
+		args []string
+		want string // the words offered, in order
+	}{
+		{[]string{"help"}, "convert exec lint patch simulate record merge diff hook agent nri version completion"},
+		{[]string{"hook"}, "precreate config"},
+		{[]string{"completion"}, "bash zsh fish"},
+		{[]string{"convert"}, ""},
+		{[]string{"convert", "in.yaml"}, ""},
+		{[]string{"convert", "--to"}, "oci docker kubernetes spo rules bpf"},
+		{[]string{"convert", "-t"}, "oci docker kubernetes spo rules bpf"},
+		{[]string{"convert", "--to", "docker"}, ""},
+		{[]string{"convert", "-o"}, ""},
+		{[]string{"convert", "--ha"}, "--harden"},
+		{[]string{"record", "--to"}, "rules oci docker kubernetes spo"},
+		{[]string{"record", "--mode"}, "auto notify ebpf"},
+		{[]string{"simulate", "--from"}, "rules libseccomp-c docker oci spo bpf"},
+		{[]string{"lint", "--format"}, "text json"},
+		{[]string{"exec", "--report", "--", "ls"}, ""},
+		{[]string{"version", "-"}, "--format --help --quiet"},
+	} {
+		code, out, stderr := runCLI(t, append(tt.args, "--generate-shell-completion")...)
+		var words []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if word, _, _ := strings.Cut(line, ":"); word != "" {
+				words = append(words, word)
+			}
+		}
+		if got := strings.Join(words, " "); code != 0 || got != tt.want || strings.Contains(out, "`") {
+			t.Errorf("completing %v: exit %d, stderr %q\n%s\nwant %q", tt.args, code, stderr, out, tt.want)
+		}
+	}
 	for _, args := range [][]string{{"completion", "tcsh"}, {"completion", "bsh"}, {"completion"}} {
 		code, _, errOut := runCLI(t, args...)
 		if code != 2 {

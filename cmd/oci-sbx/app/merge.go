@@ -31,7 +31,7 @@ Examples:
    oci-sbx merge --to docker -o app.json run1.yaml run2.yaml`,
 		Flags: []cli.Flag{
 			outputFlag("write to `FILE` (atomically) instead of standard output"),
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"}, "rules", "oci", "docker", "kubernetes", "spo"),
 			fromFlag(convert.InputFormats),
 		},
 		Action: runMerge,

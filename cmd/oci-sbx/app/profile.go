@@ -62,7 +62,7 @@ func fromFlag(formats []convert.Format) cli.Flag {
 	for i, f := range formats {
 		names[i] = string(f)
 	}
-	return &cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: " + strings.Join(names, ", ") + " (default: guessed)"}
+	return oneOf(&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: " + strings.Join(names, ", ") + " (default: guessed)"}, names...)
 }
 
 // fromFormat reads --from: empty means "guess from the content".

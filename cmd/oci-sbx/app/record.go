@@ -90,7 +90,7 @@ Examples:
    oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
 			outputFlag("write the profile to `FILE` (atomically) instead of standard output"),
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"}, "rules", "oci", "docker", "kubernetes", "spo"),
 			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
@@ -99,7 +99,7 @@ Examples:
 			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
 			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
 			&cli.DurationFlag{Name: "listen-timeout", Usage: "with --listen: give up when runc has not connected within `DURATION` (0: wait)"},
-			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "`MODE` of observing calls: auto, notify or ebpf (see above)"},
+			oneOf(&cli.StringFlag{Name: "mode", Value: "auto", Usage: "`MODE` of observing calls: auto, notify or ebpf (see above)"}, "auto", "notify", "ebpf"),
 		},
 		Action: runRecord,
 	}

@@ -43,7 +43,7 @@ Examples:
    oci-sbx simulate --format json testdata/demo.yaml connect`,
 		Flags: append([]cli.Flag{
 			fromFlag(programInputs),
-			&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"},
+			oneOf(&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"}, syscalls.Arches()...),
 			&cli.BoolFlag{Name: "trace", Usage: "print every instruction executed, then the action"},
 			formatFlag(),
 		}, capFlags()...),

@@ -225,7 +225,7 @@ func formats(fs []convert.Format) []string {
 // formatFlag is --format, for commands that report: text for people,
 // json for programs (docs/json.md).
 func formatFlag() cli.Flag {
-	return &cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (docs/json.md)"}
+	return oneOf(&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (docs/json.md)"}, "text", "json")
 }
 
 // outputFormat reads --format.
