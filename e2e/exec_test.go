@@ -168,7 +168,7 @@ func testExecDynamicTarget(t *testing.T, b execBins) {
 func testExecPureBuild(t *testing.T, b execBins) {
 	pure, app := b.pure, b.app
 	code, _, stderr := runCmd(t, pure, "exec", "--profile", execDemoProfile(t), "--", app)
-	if code != 1 || !strings.Contains(stderr, "built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp") {
+	if code != 125 || !strings.Contains(stderr, "built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp") {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 	}
 }

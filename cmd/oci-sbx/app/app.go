@@ -64,8 +64,55 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 	// urfave/cli asks each command, not the root, about its usage errors.
 	for _, sub := range root.Commands {
 		sub.OnUsageError = onUsageError
+		// exec and record exit with CMD's status: their own failures get
+		// one CMD cannot be taken to have given.
+		if sub.Name == "exec" || sub.Name == "record" {
+			sub.Action, sub.OnUsageError = ownFailure(sub.Action), ownFailureOnUsage(onUsageError)
+		}
 	}
 	return root
+}
+
+// ExitStatuses are oci-sbx's exit statuses, for oci-sbx(1) and
+// docs/cli.md, which a test holds to this list.
+var ExitStatuses = []struct{ Status, Meaning string }{
+	{"0", "success; lint: no finding is an error; diff: the profiles act the same"},
+	{"1", "failure: a profile that does not parse or cannot be used, a file that cannot be written; lint: an error-level finding; diff: the profiles differ"},
+	{"2", "a usage error (an unknown command or flag, a missing argument): one line and where to read more; lint, diff: the profile cannot be read"},
+	{"99", "record --check: CMD made a call the profile does not allow"},
+	{"125", "exec, record: oci-sbx itself failed, a usage error included"},
+	{"126", "exec: CMD cannot run (not executable, or a dynamic program whose loader the profile stops); the late stage in a container: its profile cannot be loaded or was changed after patch"},
+	{"127", "exec: CMD is not found"},
+	{"128+N", "exec: CMD died of signal N"},
+	{"any other", "exec, record: CMD's own exit status"},
+}
+
+// OwnFailure is the exit status of exec and record when oci-sbx itself
+// fails, CMD having run or not: 125, as for env, podman run and docker run.
+const OwnFailure = 125
+
+// ownFailure gives the errors of an action that passes CMD's exit status
+// through the status OwnFailure, unless they carry one of their own (CMD's,
+// 126, 127).
+func ownFailure(action cli.ActionFunc) cli.ActionFunc {
+	return func(ctx context.Context, c *cli.Command) error {
+		return asOwnFailure(action(ctx, c))
+	}
+}
+
+func ownFailureOnUsage(f cli.OnUsageErrorFunc) cli.OnUsageErrorFunc {
+	return func(ctx context.Context, c *cli.Command, err error, isSub bool) error {
+		return asOwnFailure(f(ctx, c, err, isSub))
+	}
+}
+
+func asOwnFailure(err error) error {
+	var es *ExitStatus
+	var se *StatusError
+	if err == nil || errors.As(err, &es) || errors.As(err, &se) {
+		return err
+	}
+	return &StatusError{Err: err, Code: OwnFailure}
 }
 
 // showCommandHelp is urfave/cli's help for `help NAME`, with an unknown

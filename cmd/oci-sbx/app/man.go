@@ -95,6 +95,12 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 		if len(path) > 1 {
 			subs = append([]string{"**oci-sbx**(1)"}, subs...)
 		}
+		if len(path) == 1 {
+			tail += "\n# EXIT STATUS\n"
+			for _, e := range ExitStatuses {
+				tail += fmt.Sprintf("\n**%s**\n: %s\n", e.Status, e.Meaning)
+			}
+		}
 		if len(subs) > 0 {
 			tail += "\n# SEE ALSO\n\n" + strings.Join(subs, ", ") + "\n"
 		}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -142,5 +144,27 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
 		checkUsageError(t, errOut)
+	}
+}
+
+// docs/cli.md's table of exit statuses is the one oci-sbx(1) prints.
+func TestExitStatusesDocumented(t *testing.T) {
+	data, err := os.ReadFile("../../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want strings.Builder
+	for _, e := range ExitStatuses {
+		fmt.Fprintf(&want, "| %s | %s |\n", e.Status, e.Meaning)
+	}
+	if !strings.Contains(string(data), "| status | meaning |\n|---|---|\n"+want.String()) {
+		t.Errorf("docs/cli.md does not hold the table of exit statuses:\n%s", want.String())
+	}
+	pages, err := ManPages(New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := string(pages[0].Text); pages[0].Name != "oci-sbx.1" || !strings.Contains(text, ".SH EXIT STATUS") || !strings.Contains(text, "record --check: CMD made a call") {
+		t.Errorf("oci-sbx.1 has no EXIT STATUS section:\n%s", text)
 	}
 }
