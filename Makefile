@@ -43,8 +43,11 @@ install: build ## install bin/oci-sbx, man pages and bash/zsh/fish completions u
 	$(BIN)/oci-sbx completion zsh > '$(DEST)/share/zsh/site-functions/_oci-sbx'
 	$(BIN)/oci-sbx completion fish > '$(DEST)/share/fish/vendor_completions.d/oci-sbx.fish'
 
+# The directories go too when nothing else is left in them; PREFIX itself stays.
+DIRS        = share/bash-completion/completions share/bash-completion share/zsh/site-functions share/zsh share/fish/vendor_completions.d share/fish share/man/man1 share/man share bin
 uninstall: ## remove what make install installed under PREFIX
 	rm -f $(addprefix '$(DEST)'/,$(INSTALLED)) '$(DEST)'/share/man/man1/oci-sbx.1 '$(DEST)'/share/man/man1/oci-sbx-*.1
+	for d in $(DIRS); do rmdir '$(DEST)'/$$d 2>/dev/null || true; done
 
 test: deps check-deps test-pure test-seccomp test-e2e fuzz ## run every test (installs what it needs)
 

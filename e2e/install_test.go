@@ -138,8 +138,9 @@ complete_words oci-sbx convert ""
 
 	makeTarget("uninstall")
 	var left []string
-	_ = filepath.WalkDir(dest, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+	// Nothing, not even an empty directory, below PREFIX.
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && path != root {
 			left = append(left, path)
 		}
 		return nil
