@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -63,8 +62,8 @@ func TestRecordCheckVerify(t *testing.T) {
 	}
 	code, _, stderr = runCLI(t, "record", "--check", prof, "--", bb, "uname", "-a")
 	if code != CheckFailed || !strings.Contains(stderr, "not in "+prof+": x86_64 uname by "+bb) ||
-		!regexp.MustCompile(`made (1 kind|[0-9]+ kinds) of call that`).MatchString(stderr) {
-		t.Errorf("check of another run: exit %d, want %d naming uname\n%s", code, CheckFailed, stderr)
+		!strings.Contains(stderr, " made 1 kind of call that "+prof+" does not allow") {
+		t.Errorf("check of another run: exit %d, want %d naming uname, one kind of call\n%s", code, CheckFailed, stderr)
 	}
 	// A program's own 99 does not pass for a failed check.
 	code, _, stderr = runCLI(t, "record", "--check", prof, "--", bb, "sh", "-c", "exit 99")
