@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -18,7 +20,7 @@ func New() *cli.Command {
 	cli.ShowCommandHelp = showCommandHelp
 	cli.UsageCommandHelp = "show the commands, or one command's help"
 	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		return usageErrorf(c, "%v", err)
+		return flagError(c, err)
 	}
 	root := &cli.Command{
 		Name:    "oci-sbx",
@@ -124,6 +126,40 @@ func showCommandHelp(ctx context.Context, c *cli.Command, name string) error {
 		}
 	}
 	return unknownCommand(c, name)
+}
+
+// flagError is the usage error for a flag urfave/cli (Go's flag package)
+// refused, in the words the user typed: "--hardn", not "-hardn", and the
+// closest flag the command has.
+func flagError(c *cli.Command, err error) error {
+	const undefined = "flag provided but not defined: -"
+	msg := err.Error()
+	name, ok := strings.CutPrefix(msg, undefined)
+	if !ok {
+		return usageErrorf(c, "%s", dashes.ReplaceAllString(msg, "${1}--${2}"))
+	}
+	var names []string
+	for _, cmd := range []*cli.Command{c, c.Root()} {
+		for _, f := range cmd.VisibleFlags() {
+			names = append(names, f.Names()...)
+		}
+	}
+	if sug := suggest.Closest(name, names); sug != "" {
+		return usageErrorf(c, "unknown flag %s: did you mean %s?", flagName(name), flagName(sug))
+	}
+	return usageErrorf(c, "unknown flag %s", flagName(name))
+}
+
+// dashes finds a flag Go's flag package names with one dash ("for flag
+// -harden:"), to write it as typed.
+var dashes = regexp.MustCompile(`(flag )-([a-z][a-z-]+)`)
+
+// flagName writes a flag's name as it is typed: -q, --quiet.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // unknownCommand is the usage error for a command c does not have.

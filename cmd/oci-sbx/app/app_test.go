@@ -101,7 +101,10 @@ func TestConvert(t *testing.T) {
 		{name: "no input", args: []string{"convert"}, code: 2, stderr: "convert takes one INPUT"},
 		{name: "two inputs", args: []string{"convert", demo, demo}, code: 2, stderr: "got 2"},
 		{name: "unknown output format", args: []string{"convert", "--to", "yaml", demo}, code: 2, stderr: `unknown format "yaml"`},
-		{name: "unknown flag", args: []string{"convert", "--frm", "rules", demo}, code: 2, stderr: "frm"},
+		{name: "unknown flag", args: []string{"convert", "--frm", "rules", demo}, code: 2, stderr: "unknown flag --frm: did you mean --from?"},
+		{name: "unknown short flag", args: []string{"convert", "-x", demo}, code: 2, stderr: "unknown flag -x\n"},
+		{name: "unknown global flag", args: []string{"--quite", "convert", demo}, code: 2, stderr: "unknown flag --quite: did you mean --quiet?"},
+		{name: "a bad value", args: []string{"convert", "--harden=maybe", demo}, code: 2, stderr: `invalid value "maybe" for flag --harden`},
 		{name: "unwritable output", args: []string{"convert", "-o", filepath.Join(dir, "no/such/dir.json"), demo}, code: 1, stderr: "writing"},
 		{name: "unknown command", args: []string{"cnvert"}, code: 2, stderr: "cnvert"},
 	}
