@@ -51,7 +51,14 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 		},
 		Action: func(_ context.Context, c *cli.Command) error {
 			if c.NArg() == 0 {
-				return usageErrorf(c, "no command given")
+				// A first try without a command gets the commands, in a line.
+				var names []string
+				for _, sub := range c.Commands {
+					if !sub.Hidden && sub.Name != "help" {
+						names = append(names, sub.Name)
+					}
+				}
+				return usageErrorf(c, "no command given: one of %s", strings.Join(names, ", "))
 			}
 			return unknownCommand(c, c.Args().First())
 		},

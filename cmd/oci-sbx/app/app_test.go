@@ -107,6 +107,7 @@ func TestConvert(t *testing.T) {
 		{name: "a bad value", args: []string{"convert", "--harden=maybe", demo}, code: 2, stderr: `invalid value "maybe" for flag --harden`},
 		{name: "unwritable output", args: []string{"convert", "-o", filepath.Join(dir, "no/such/dir.json"), demo}, code: 1, stderr: "writing"},
 		{name: "unknown command", args: []string{"cnvert"}, code: 2, stderr: "cnvert"},
+		{name: "no command", args: []string{}, code: 2, stderr: "no command given: one of convert, exec, lint, patch, simulate, record, merge, diff, hook, agent, nri, version, completion\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
