@@ -459,7 +459,9 @@ func (c *checker) runtimes() {
 			names = appendNew(names, cf.Syscall)
 			sure = sure || !strings.Contains(cf.Outcome, " when ")
 		}
-		reason := fmt.Sprintf("runc cannot start a container under this profile: after loading the filter, runc itself still calls %s (it reopens its exec fifo through /proc/self/fd), and fails", and(names))
+		// What runc says is measured per call: the first one shows how it fails.
+		reason := fmt.Sprintf("runc cannot start a container under this profile: after loading the filter, runc itself still calls %s, and fails (denied %s, it stops with %q)",
+			and(names), conflicts[0].Syscall, conflicts[0].Need.Error)
 		if !sure {
 			reason = fmt.Sprintf("runc may fail to start a container under this profile: after loading the filter, runc itself still calls %s, which the profile denies under conditions; runc's own arguments decide", and(names))
 		}
