@@ -61,10 +61,7 @@ const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }}
 # DESCRIPTION
 
 {{ .Command.Description }}
-{{ end }}{{ if .GlobalArgs }}
-# OPTIONS
-{{ range $v := .GlobalArgs }}
-{{ $v }}{{ end }}{{ end }}
+{{ end }}{{ index .Command.Metadata "options" }}
 {{ index .Command.Metadata "commands" }}
 `
 
@@ -118,8 +115,7 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 			Usage:       c.Usage,
 			UsageText:   usage,
 			Description: manText(c.Description),
-			Flags:       c.VisibleFlags(),
-			Metadata:    map[string]any{"commands": tail},
+			Metadata:    map[string]any{"commands": tail, "options": manOptions(c.VisibleFlags())},
 		}
 		text, err := docs.ToManWithSection(page, 1)
 		if err != nil {
@@ -138,6 +134,26 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 		return nil
 	}
 	return pages, walk(root, []string{root.Name})
+}
+
+// manOptions is the OPTIONS section: each flag as --help shows it, its
+// placeholder (--from FORMAT, -f FORMAT) and its default included.
+func manOptions(flags []cli.Flag) string {
+	if len(flags) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n# OPTIONS\n")
+	for _, f := range flags {
+		term, usage, _ := strings.Cut(cli.FlagStringer(f), "\t")
+		fmt.Fprintf(&b, "\n**%s**\n: %s\n", markdownText(term), markdownText(usage))
+	}
+	return b.String()
+}
+
+// markdownText is text in which *, _, ` and [ mean themselves.
+func markdownText(s string) string {
+	return strings.NewReplacer(`*`, `\*`, `_`, `\_`, "`", "\\`", `[`, `\[`, `]`, `\]`).Replace(s)
 }
 
 // manText turns a command's description, written for a terminal, into
@@ -161,7 +177,7 @@ func manText(desc string) string {
 		if code {
 			out = append(out, "    "+line)
 		} else {
-			out = append(out, strings.NewReplacer(`*`, `\*`, `_`, `\_`, "`", "\\`").Replace(line))
+			out = append(out, markdownText(line))
 		}
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))

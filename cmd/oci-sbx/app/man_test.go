@@ -38,10 +38,15 @@ func TestManPages(t *testing.T) {
 		if !strings.Contains(text, c.Usage) {
 			t.Errorf("%s.1 lacks the usage %q", name, c.Usage)
 		}
+		// Each flag as --help shows it: placeholders, not Go's zero values.
 		for _, f := range c.VisibleFlags() {
-			if !strings.Contains(text, "--"+f.Names()[0]) {
-				t.Errorf("%s.1 lacks the flag --%s", name, f.Names()[0])
+			term, _, _ := strings.Cut(cli.FlagStringer(f), "\t")
+			if !strings.Contains(strings.ReplaceAll(text, `\[`, "["), term) {
+				t.Errorf("%s.1 lacks the flag %s", name, term)
 			}
+		}
+		if strings.Contains(text, `=""`) || strings.Contains(text, "(default: false)") {
+			t.Errorf("%s.1 shows flags with Go's zero values:\n%s", name, text)
 		}
 		for _, sub := range c.Commands {
 			if sub.Hidden || sub.Name == "help" || c.Name == "completion" {
