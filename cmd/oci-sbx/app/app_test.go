@@ -181,3 +181,28 @@ func TestOutputDash(t *testing.T) {
 		checkUsageError(t, stderr)
 	}
 }
+
+// Whatever oci-sbx itself writes on standard error, notes and warnings of
+// many lines included, starts each line with "oci-sbx:", so that it stands
+// apart from a program's own output and from the result.
+func TestStderrPrefixed(t *testing.T) {
+	for _, args := range [][]string{
+		{"convert", "--to", "kubernetes", demo},
+		{"convert", "--to", "spo", demo},
+		{"convert", "--harden", "--to", "rules", demo},
+		{"convert", "--to", "rules", "/usr/share/containers/seccomp.json"},
+		{"lint", "no-such.yaml"},
+		{"cnvert"},
+	} {
+		if _, err := os.Stat(args[len(args)-1]); err != nil && strings.HasPrefix(args[len(args)-1], "/usr") {
+			continue // Podman's profile is not installed here
+		}
+		_, _, stderr := runCLI(t, args...)
+		for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			if !strings.HasPrefix(line, "oci-sbx: ") && !strings.HasPrefix(line, "Run 'oci-sbx") {
+				t.Errorf("%v: a line of standard error without oci-sbx: %q\n%s", args, line, stderr)
+				break
+			}
+		}
+	}
+}

@@ -124,7 +124,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	}
 	if to == convert.Kubernetes {
 		if !quiet(c) {
-			fmt.Fprint(c.Root().ErrWriter, kubernetes.Hint(opt.Name))
+			fmt.Fprint(&prefixWriter{w: c.Root().ErrWriter, prefix: "oci-sbx: "}, kubernetes.Hint(opt.Name))
 		}
 	}
 	return nil
