@@ -19,6 +19,7 @@ import (
 func New() *cli.Command {
 	cli.ShowCommandHelp = showCommandHelp
 	cli.UsageCommandHelp = "show the commands, or one command's help"
+	cli.ArgsUsageCommandHelp = "[COMMAND]"
 	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
 		return flagError(c, err)
 	}

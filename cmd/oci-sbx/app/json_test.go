@@ -162,6 +162,17 @@ func TestQuiet(t *testing.T) {
 			t.Errorf("%v: the output changed", args)
 		}
 	}
+	// Commands that say what they did say nothing with --quiet.
+	bundle, profile := newBundle(t, "", denyConnect)
+	for _, args := range [][]string{
+		{"-q", "patch", "--profile", profile, bundle},
+		{"-q", "patch", "--dry-run", "--profile", demo, bundle}, // the late stage's note
+		{"-q", "hook", "config", "--dir", t.TempDir()},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != 0 || stderr != "" {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
 	// That no runc can start under the profile is said even so, alone.
 	for _, to := range []string{"docker", "oci"} {
 		code, _, stderr := runCLI(t, "convert", "--quiet", "--to", to, demo)
