@@ -375,9 +375,13 @@ func (c *checker) dangerous() {
 		if len(open) == 0 {
 			continue
 		}
+		them := "them"
+		if len(open) == 1 {
+			them = "it"
+		}
 		c.add(Finding{ID: "dangerous-allowed", Severity: Warning, Syscalls: open, anchor: open[0],
-			Reason: fmt.Sprintf("the profile allows %s, which means %s", and(open), dg.why),
-			Fix:    "leave them out of the allow rules unless the program needs them, and then allow them under conditions or with the capability that guards them"})
+			Reason: fmt.Sprintf("the profile allows %s: %s", and(open), dg.why),
+			Fix:    fmt.Sprintf("leave %[1]s out of the allow rules unless the program needs %[1]s, and then allow %[1]s under conditions or with the capability that guards %[1]s", them)})
 	}
 }
 

@@ -210,6 +210,10 @@ func TestPlurals(t *testing.T) {
 	if !strings.Contains(stderr, ": 1 syscall has an unconditional rule and other rules") {
 		t.Errorf("one shadowed syscall:\n%s", stderr)
 	}
+	_, out, _ = runCLIInput(t, "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [keyctl]}\n", "lint", "-")
+	if !strings.Contains(out, "allows keyctl: the kernel keyring") || !strings.Contains(out, "Fix: leave it out of the allow rules unless the program needs it,") {
+		t.Errorf("one dangerous syscall:\n%s", out)
+	}
 }
 
 // docFields reads docs/json.md: for each command's section, the field
