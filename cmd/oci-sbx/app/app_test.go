@@ -8,6 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
@@ -168,6 +171,31 @@ func TestOutputDash(t *testing.T) {
 		if _, err := os.Stat("-"); err == nil {
 			t.Fatalf("%v wrote a file named -", args)
 		}
+	}
+	// A device or a pipe is written into, not replaced.
+	if err := unix.Mkfifo("fifo", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		data, _ := os.ReadFile("fifo")
+		got <- data
+	}()
+	for _, args := range [][]string{{"convert", "-q", "-o", "/dev/null", abs}, {"merge", "-o", "/dev/null", "rec.yaml"}, {"convert", "-q", "-o", "fifo", abs}} {
+		if code, out, stderr := runCLI(t, args...); code != 0 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, stderr)
+		}
+	}
+	if fi, err := os.Lstat("fifo"); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("-o FIFO replaced the FIFO: %v, %v", fi, err)
+	}
+	select {
+	case data := <-got:
+		if !strings.Contains(string(data), "SCMP_ACT_ALLOW") {
+			t.Errorf("-o FIFO: the reader got %q", data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("-o FIFO: the reader got nothing")
 	}
 	// The spo resource is named after the input, not after "-".
 	if _, out, _ := runCLI(t, "convert", "-q", "--to", "spo", "-o", "-", abs); !strings.Contains(out, "name: demo\n") {

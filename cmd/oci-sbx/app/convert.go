@@ -18,7 +18,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
 	"github.com/oci-sbx/oci-sbx/convert/lint"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
-	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 func convertCommand() *cli.Command {
@@ -115,11 +114,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 			return fmt.Errorf("writing %s: %w", to, err)
 		}
 	}
-	if out := outputFile(c); out != "" {
-		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
-			return err
-		}
-	} else if _, err := c.Root().Writer.Write(buf.Bytes()); err != nil {
+	if err := writeOut(c, buf.Bytes()); err != nil {
 		return err
 	}
 	if to == convert.Kubernetes {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/merge"
-	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 func mergeCommand() *cli.Command {
@@ -82,9 +81,5 @@ func runMerge(_ context.Context, c *cli.Command) error {
 			return err
 		}
 	}
-	if out := outputFile(c); out != "" {
-		return oci.WriteFileAtomic(out, buf.Bytes(), 0o644)
-	}
-	_, err = c.Root().Writer.Write(buf.Bytes())
-	return err
+	return writeOut(c, buf.Bytes())
 }

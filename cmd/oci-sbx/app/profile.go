@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 // readInput reads a file, or standard input for "-".
@@ -117,6 +119,41 @@ func outputFile(c *cli.Command) string {
 		return out
 	}
 	return ""
+}
+
+// outputTo is where -o sends a command's output: a file to replace
+// atomically (path), or a writer: standard output, or a device or pipe
+// -o names (/dev/null, /dev/stdout, a shell's >(…)), which has nothing to
+// replace and is written into. done closes what outputTo opened.
+func outputTo(c *cli.Command) (path string, w io.Writer, done func() error, err error) {
+	out := outputFile(c)
+	if out == "" {
+		return "", c.Root().Writer, func() error { return nil }, nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.Mode()&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0 {
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return "", nil, nil, fmt.Errorf("writing %q: %w", out, err)
+		}
+		return "", f, f.Close, nil
+	}
+	return out, c.Root().Writer, func() error { return nil }, nil
+}
+
+// writeOut writes a command's whole output where -o says.
+func writeOut(c *cli.Command, data []byte) error {
+	path, w, done, err := outputTo(c)
+	if err != nil {
+		return err
+	}
+	if path != "" {
+		return oci.WriteFileAtomic(path, data, 0o644)
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = done()
+		return err
+	}
+	return done()
 }
 
 // plural is "1 ONE" or "N MANY".

@@ -170,8 +170,13 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		return nil
 	}
 
+	path, w, done, err := outputTo(c)
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := record.Options{
-		Config: cfg, BaseName: baseFile, Output: outputFile(c), Stdout: c.Root().Writer,
+		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
 		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run,
 		Warn: func(m string) {
 			if !quiet(c) {
