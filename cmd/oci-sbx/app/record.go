@@ -33,7 +33,8 @@ architecture the kernel reported, with the arguments that say what a call does
 (socket's family and type, the namespaces clone and unshare create, personality,
 prctl's option, ioctl's request, setns's type, socketcall's call) as masked
 compares. Each rule says how often, and by which executables, it was seen; the
-profile starts with where it came from. The exit status is CMD's.
+profile starts with where it came from. The exit status is CMD's; 125 when
+oci-sbx itself fails.
 
 Recording is not a sandbox. Each call the base does not allow is sent to
 oci-sbx as a seccomp user notification and answered "continue": the call then
