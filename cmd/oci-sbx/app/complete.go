@@ -89,7 +89,14 @@ func complete(_ context.Context, c *cli.Command) {
 		return
 	}
 	if len(args) > 0 {
-		return // past the command's name and flags: its arguments, file names mostly
+		// Past the command's name and flags: its arguments, file names
+		// but for simulate's SYSCALL and ARGs.
+		if c.Name == "simulate" {
+			for _, v := range simulateArgs(c, len(args)) {
+				fmt.Fprintln(w, v)
+			}
+		}
+		return
 	}
 	commands := c.Commands
 	if c.Name == "help" && c.Root() != c {
@@ -103,6 +110,25 @@ func complete(_ context.Context, c *cli.Command) {
 		}
 		fmt.Fprintf(w, "%s:%s\n", sub.Name, sub.Usage)
 	}
+}
+
+// simulateArgs completes simulate FILE SYSCALL [ARG…]: the syscalls of
+// --arch (default the native one), then named constants.
+func simulateArgs(c *cli.Command, n int) []string {
+	if n > 1 {
+		return syscalls.ConstantNames()
+	}
+	arch := c.String("arch")
+	if arch == "" {
+		arch = syscalls.NativeArch()
+	}
+	var names []string
+	for _, name := range syscalls.AllSyscalls() {
+		if syscalls.HasSyscall(arch, name) {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // lookupFlag finds c's flag, or a global one, named by arg (-x, --name).

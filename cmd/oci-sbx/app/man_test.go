@@ -130,6 +130,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"simulate", "--from"}, "rules libseccomp-c docker oci spo bpf"},
 		{[]string{"lint", "--format"}, "text json"},
 		{[]string{"exec", "--report", "--", "ls"}, ""},
+		{[]string{"simulate"}, ""},
 		{[]string{"version", "-"}, "--format --help --quiet"},
 	} {
 		code, out, stderr := runCLI(t, append(tt.args, "--generate-shell-completion")...)
@@ -141,6 +142,20 @@ func TestCompletion(t *testing.T) {
 		}
 		if got := strings.Join(words, " "); code != 0 || got != tt.want || strings.Contains(out, "`") {
 			t.Errorf("completing %v: exit %d, stderr %q\n%s\nwant %q", tt.args, code, stderr, out, tt.want)
+		}
+	}
+	// simulate FILE SYSCALL ARG…: the architecture's syscalls, then constants.
+	for _, tt := range []struct {
+		args      []string
+		has, lack string
+	}{
+		{[]string{"simulate", "p.yaml"}, "\nopenat\n", "\nsocketcall\n"},
+		{[]string{"simulate", "--arch", "x86", "p.yaml"}, "\nsocketcall\n", "\nnewfstatat\n"},
+		{[]string{"simulate", "p.yaml", "openat"}, "\nAT_FDCWD\n", "\nopenat\n"},
+	} {
+		_, out, _ := runCLI(t, append(tt.args, "--generate-shell-completion")...)
+		if out = "\n" + out; !strings.Contains(out, tt.has) || strings.Contains(out, tt.lack) {
+			t.Errorf("completing %v: want %q and no %q:\n%.300s", tt.args, tt.has, tt.lack, out)
 		}
 	}
 	for _, args := range [][]string{{"completion", "tcsh"}, {"completion", "bsh"}, {"completion"}} {
