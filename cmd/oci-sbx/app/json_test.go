@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
@@ -306,5 +307,29 @@ func TestJSONDocumented(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The agent's JSON lines are documented field by field, as the reports are.
+func TestAgentJSONDocumented(t *testing.T) {
+	data, err := json.Marshal(hooks.Event{Container: "c", Pid: 1, Arch: "x86_64", Syscall: "connect",
+		Args: make([]string, 6), Call: "connect(3, …)", Path: "/p", Addr: "127.0.0.1:1", Answer: "EPERM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	doc := docFields(t)["agent"]
+	for k := range v {
+		if !doc[k] {
+			t.Errorf("the agent writes %q, which docs/json.md does not document", k)
+		}
+	}
+	for k := range doc {
+		if _, ok := v[k]; !ok {
+			t.Errorf("docs/json.md documents %q, which the agent does not write", k)
+		}
 	}
 }
