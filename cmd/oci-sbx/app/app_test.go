@@ -212,7 +212,8 @@ func TestOutputDash(t *testing.T) {
 
 // Whatever oci-sbx itself writes on standard error, notes and warnings of
 // many lines included, starts each line with "oci-sbx:", so that it stands
-// apart from a program's own output and from the result.
+// apart from a program's own output and from the result; and no output
+// holds a terminal's escapes.
 func TestStderrPrefixed(t *testing.T) {
 	for _, args := range [][]string{
 		{"convert", "--to", "kubernetes", demo},
@@ -220,12 +221,17 @@ func TestStderrPrefixed(t *testing.T) {
 		{"convert", "--harden", "--to", "rules", demo},
 		{"convert", "--to", "rules", "/usr/share/containers/seccomp.json"},
 		{"lint", "no-such.yaml"},
+		{"lint", demo},
 		{"cnvert"},
 	} {
 		if _, err := os.Stat(args[len(args)-1]); err != nil && strings.HasPrefix(args[len(args)-1], "/usr") {
 			continue // Podman's profile is not installed here
 		}
-		_, _, stderr := runCLI(t, args...)
+		_, stdout, stderr := runCLI(t, args...)
+		// Plain text, terminal or not: nothing for NO_COLOR to switch off.
+		if strings.ContainsRune(stdout+stderr, 0x1b) {
+			t.Errorf("%v: a terminal escape in the output:\n%q", args, stdout+stderr)
+		}
 		for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
 			if !strings.HasPrefix(line, "oci-sbx: ") && !strings.HasPrefix(line, "Run 'oci-sbx") {
 				t.Errorf("%v: a line of standard error without oci-sbx: %q\n%s", args, line, stderr)
