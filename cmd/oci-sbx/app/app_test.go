@@ -233,7 +233,7 @@ func TestStderrPrefixed(t *testing.T) {
 			t.Errorf("%v: a terminal escape in the output:\n%q", args, stdout+stderr)
 		}
 		for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
-			if !strings.HasPrefix(line, "oci-sbx: ") && !strings.HasPrefix(line, "Run 'oci-sbx") {
+			if stderr != "" && !strings.HasPrefix(line, "oci-sbx: ") && !strings.HasPrefix(line, "Run 'oci-sbx") {
 				t.Errorf("%v: a line of standard error without oci-sbx: %q\n%s", args, line, stderr)
 				break
 			}
