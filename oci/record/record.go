@@ -38,6 +38,42 @@ type Options struct {
 	Warn func(string)
 }
 
+// CheckFailed is the exit status of a check (Check) whose program made a
+// call the base does not allow.
+const CheckFailed = 99
+
+// Check runs c.Args with c.Base as the base and records nothing: it lets
+// every call run, and tells note of each kind of call the base (named
+// baseName) does not allow, with the executable that made it. It returns
+// the status the check exits with: the program's, except that any such
+// call makes it CheckFailed, and a program that exits CheckFailed by
+// itself makes it 1, so that CheckFailed always means "the base is not
+// enough".
+func Check(ctx context.Context, c Config, baseName string, note func(string)) (int, error) {
+	var missing int
+	c.Check = func(call Call, exe string) {
+		missing++
+		note(fmt.Sprintf("not in %s: %s by %s", baseName, call, exe))
+	}
+	res, err := Run(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case missing > 0:
+		kinds := "1 kind"
+		if missing != 1 {
+			kinds = fmt.Sprintf("%d kinds", missing)
+		}
+		note(fmt.Sprintf("%s made %s of call that %s does not allow", c.Args[0], kinds, baseName))
+		return CheckFailed, nil
+	case res.Status() == CheckFailed:
+		note(fmt.Sprintf("%s exited %d by itself; record --check reports that as 1", c.Args[0], CheckFailed))
+		return 1, nil
+	}
+	return res.Status(), nil
+}
+
 // Outcome is what Record did.
 type Outcome struct {
 	Result  *Result

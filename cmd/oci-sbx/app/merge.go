@@ -67,19 +67,8 @@ func runMerge(_ context.Context, c *cli.Command) error {
 	}
 	var buf bytes.Buffer
 	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", version(), strings.Join(c.Args().Slice(), ", "))
-	if to == convert.Rules {
-		buf.WriteString(header + p.String())
-	} else {
-		s, err := merge.Spec(p, opt.Warn)
-		if err != nil {
-			return err
-		}
-		if to == convert.SPO {
-			buf.WriteString(header)
-		}
-		if err := convert.Write(&buf, s, to, opt); err != nil {
-			return err
-		}
+	if err := merge.Write(&buf, p, to, header, opt); err != nil {
+		return err
 	}
 	return writeOut(c, buf.Bytes())
 }

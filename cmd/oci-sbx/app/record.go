@@ -18,7 +18,7 @@ import (
 
 // CheckFailed is the exit status of record --check when the program made
 // a call the profile does not allow.
-const CheckFailed = 99
+const CheckFailed = record.CheckFailed
 
 func recordCommand() *cli.Command {
 	return &cli.Command{
@@ -139,34 +139,16 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	if check != "" {
 		baseFile = check
 	}
-	if baseFile != "" {
-		s, err := loadProfile(c.Root().Reader, baseFile, from, warnOptions(c))
-		if err != nil {
-			return err
-		}
-		if cfg.Base, err = record.NewBase(s); err != nil {
-			return err
-		}
+	if cfg.Base, err = loadBase(c, baseFile, from); err != nil {
+		return err
 	}
 	if check != "" {
-		var missing int
-		cfg.Check = func(call record.Call, exe string) {
-			missing++
-			fmt.Fprintf(errw, "oci-sbx: not in %s: %s by %s\n", check, call, exe)
-		}
-		res, err := record.Run(ctx, cfg)
+		code, err := record.Check(ctx, cfg, check, func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) })
 		if err != nil {
 			return err
 		}
-		switch {
-		case missing > 0:
-			fmt.Fprintf(errw, "oci-sbx: %s made %s that %s does not allow\n", args[0], plural(missing, "kind of call", "kinds of call"), check)
-			return &ExitStatus{Code: CheckFailed}
-		case res.Status() == CheckFailed:
-			fmt.Fprintf(errw, "oci-sbx: %s exited %d by itself; record --check reports that as 1\n", args[0], CheckFailed)
-			return &ExitStatus{Code: 1}
-		case res.Status() != 0:
-			return &ExitStatus{Code: res.Status()}
+		if code != 0 {
+			return &ExitStatus{Code: code}
 		}
 		return nil
 	}
@@ -219,6 +201,19 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
+// loadBase reads the profile a recording or a check starts from; none
+// without a path.
+func loadBase(c *cli.Command, path string, from convert.Format) (*record.Base, error) {
+	if path == "" {
+		return nil, nil
+	}
+	s, err := loadProfile(c.Root().Reader, path, from, warnOptions(c))
+	if err != nil {
+		return nil, err
+	}
+	return record.NewBase(s)
+}
+
 // recordFormats reads --to, the recorded profile's format, and --from,
 // the base's.
 func recordFormats(c *cli.Command) (to, from convert.Format, err error) {
@@ -257,14 +252,8 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 			}
 		},
 	}
-	if o.BaseName != "" {
-		s, err := loadProfile(c.Root().Reader, o.BaseName, from, warnOptions(c))
-		if err != nil {
-			return err
-		}
-		if o.Base, err = record.NewBase(s); err != nil {
-			return err
-		}
+	if o.Base, err = loadBase(c, o.BaseName, from); err != nil {
+		return err
 	}
 	cr, err := record.RecordContainer(ctx, o)
 	if err != nil {
