@@ -48,7 +48,7 @@ type ManPage struct {
 
 // manTemplate is the Markdown each page is rendered from (cli-docs fills
 // in the flags, go-md2man writes the roff).
-const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }}
+const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }} "" "oci-sbx {{ index .Command.Metadata "version" }}" "oci-sbx manual"
 
 # NAME
 
@@ -115,7 +115,7 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 			Usage:       c.Usage,
 			UsageText:   usage,
 			Description: manText(c.Description),
-			Metadata:    map[string]any{"commands": tail, "options": manOptions(c.VisibleFlags())},
+			Metadata:    map[string]any{"commands": tail, "options": manOptions(c.VisibleFlags()), "version": version()},
 		}
 		text, err := docs.ToManWithSection(page, 1)
 		if err != nil {
