@@ -27,7 +27,8 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the versions of oci-sbx and what it is built with, and what this build supports",
-		Description: `Prints the version of oci-sbx (from git describe at make build), the Go, OCI
+		Description: `Prints the version of oci-sbx (git describe at make build; from a tarball
+git archive made, its commit; after go install, the module version), the Go, OCI
 runtime-spec, runc loader and libseccomp it was built with, and what this build and
 this kernel support: the formats, the built-in bases, the architectures, the
 kernel's seccomp actions and the filter flags the loader can set (the seccomp part
