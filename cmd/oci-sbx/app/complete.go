@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -161,7 +162,7 @@ func flagValues(f cli.Flag) []string {
 
 // printFlags prints c's visible flags and the global ones that start as
 // the word being completed does, with their usage as help shows it.
-func printFlags(w interface{ Write([]byte) (int, error) }, c *cli.Command, word string) {
+func printFlags(w io.Writer, c *cli.Command, word string) {
 	cur := strings.TrimLeft(word, "-")
 	seen := map[string]bool{}
 	for _, cmd := range []*cli.Command{c, c.Root()} {
