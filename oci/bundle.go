@@ -67,6 +67,9 @@ func openDirNoFollow(path string) (*os.File, error) {
 		var st unix.Stat_t
 		if err := unix.Fstatat(fd, comp, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			unix.Close(fd)
+			if walked == clean {
+				return nil, err // the caller names the path
+			}
 			return nil, fmt.Errorf("%q: %w", walked, err)
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -28,6 +29,9 @@ func manCommand() *cli.Command {
 			}
 			pages, err := ManPages(c.Root())
 			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(c.String("dir"), 0o755); err != nil {
 				return err
 			}
 			for _, p := range pages {
