@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -74,7 +75,14 @@ func resolveVersion(stamp, archived string, bi *debug.BuildInfo) string {
 	if bi == nil {
 		return "dev"
 	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
+	// A release's tag (go install …@v1.2.0, or a build in a tagged
+	// checkout), else the commit go build recorded, as git describe names
+	// it, rather than the pseudo-version Go derives from it.
+	v := bi.Main.Version
+	if v == "(devel)" {
+		v = ""
+	}
+	if v != "" && !pseudoVersion.MatchString(v) {
 		return v
 	}
 	var rev, dirty string
@@ -89,11 +97,18 @@ func resolveVersion(stamp, archived string, bi *debug.BuildInfo) string {
 	if len(rev) > 7 {
 		rev = rev[:7] // as git describe --always abbreviates it
 	}
-	if rev == "" {
-		return "dev"
+	switch {
+	case rev != "":
+		return rev + dirty
+	case v != "":
+		return v
 	}
-	return rev + dirty
+	return "dev"
 }
+
+// pseudoVersion matches the version Go gives a commit no tag names
+// (v0.0.0-20260102150405-0123456789ab, …-0.2026…, +dirty).
+var pseudoVersion = regexp.MustCompile(`\d{14}-[0-9a-f]{12}(\+dirty)?$`)
 
 // versionInfo is what oci-sbx version reports; docs/json.md documents its
 // JSON form, and fields are only ever added to it.

@@ -22,6 +22,9 @@ func TestResolveVersion(t *testing.T) {
 		{"tarball of an untagged commit", "", " 0123456\n", nil, "0123456"},
 		{"go install", "", unfilled, &debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}}, "v1.2.0"},
 		{"go build in a checkout", "", unfilled, checkout, "0123456-dirty"},
+		{"go build in a checkout, Go's pseudo-version", "", unfilled, &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261206082937-0123456789ab+dirty"},
+			Settings: checkout.Settings}, "0123456-dirty"},
+		{"go build in a tagged checkout", "", unfilled, &debug.BuildInfo{Main: debug.Module{Version: "v1.2.0"}, Settings: checkout.Settings}, "v1.2.0"},
 		{"go build without git", "", unfilled, &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
 		{"an old git left a placeholder", "", "%(describe) 0123456\n", nil, "dev"},
 	} {
