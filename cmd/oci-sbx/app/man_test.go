@@ -126,7 +126,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"convert", "--to", "docker"}, ""},
 		{[]string{"convert", "-o"}, ""},
 		{[]string{"convert", "--ha"}, "--harden"},
-		{[]string{"record", "--to"}, "rules oci docker kubernetes spo"},
+		{[]string{"record", "--to"}, "rules oci docker kubernetes spo bpf"},
 		{[]string{"record", "--mode"}, "auto notify ebpf"},
 		{[]string{"simulate", "--from"}, "rules libseccomp-c docker oci spo bpf"},
 		{[]string{"lint", "--format"}, "text json"},
