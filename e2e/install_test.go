@@ -118,22 +118,25 @@ zpty -r z out '*kubernetes*' && print -r -- completed`,
 	if err != nil || !strings.HasSuffix(string(got), "completed\n") {
 		t.Errorf("zsh completion of convert --to: %v\n%q", err, got)
 	}
-	// Bash completes a command, and a command's flag, by asking the
-	// installed binary.
-	script := `source ` + bashCompletion + `; source "$1"
-complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+	// Bash completes a command, a flag and a flag's values by asking the
+	// installed binary, with the bash-completion package and without it
+	// (source <(oci-sbx completion bash) in a plain bash).
+	for _, setup := range []string{"source " + bashCompletion, "! declare -F _get_comp_words_by_ref"} {
+		script := setup + `; source "$1"
+complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
   __oci-sbx_bash_autocomplete; echo "${COMPREPLY[*]}"; }
 complete_words oci-sbx con
 complete_words oci-sbx convert --har
 complete_words oci-sbx convert --to ""
 complete_words oci-sbx convert ""
 `
-	cmd := exec.Command(bash, "--noprofile", "--norc", "-c", script, "bash", filepath.Join(root, "share", "bash-completion", "completions", "oci-sbx"))
-	cmd.Env = append(os.Environ(), path)
-	got, err = cmd.CombinedOutput()
-	// An empty answer lets bash complete file names (complete -o default).
-	if err != nil || string(got) != "convert\n--harden\noci docker kubernetes spo rules bpf\n\n" {
-		t.Errorf("bash completion: %v\n%s\nwant convert, --harden, the formats, then nothing", err, got)
+		cmd := exec.Command(bash, "--noprofile", "--norc", "-e", "-c", script, "bash", filepath.Join(root, "share", "bash-completion", "completions", "oci-sbx"))
+		cmd.Env = append(os.Environ(), path)
+		got, err = cmd.CombinedOutput()
+		// An empty answer lets bash complete file names (complete -o default).
+		if err != nil || string(got) != "convert\n--harden\noci docker kubernetes spo rules bpf\n\n" {
+			t.Errorf("bash completion (%s): %v\n%s\nwant convert, --harden, the formats, then nothing", setup, err, got)
+		}
 	}
 
 	makeTarget("uninstall")

@@ -201,6 +201,32 @@ func withFishFiles(print cli.ActionFunc) cli.ActionFunc {
 	}
 }
 
+// withBashWords lets bash's script work without the bash-completion
+// package too (source <(oci-sbx completion bash) in a plain bash): where
+// neither of that package's word splitters exists, it takes the words as
+// bash gives them.
+func withBashWords(print cli.ActionFunc) cli.ActionFunc {
+	return func(ctx context.Context, c *cli.Command) error {
+		if err := print(ctx, c); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.Root().Writer, `
+# Without the bash-completion package, the words as bash splits them.
+__%[1]s_init_completion() {
+  COMPREPLY=()
+  if declare -F _comp_initialize >/dev/null 2>&1; then
+    _comp_initialize "$@"
+  elif declare -F _get_comp_words_by_ref >/dev/null 2>&1; then
+    _get_comp_words_by_ref "$@" cur prev words cword
+  else
+    words=("${COMP_WORDS[@]}") cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  fi
+}
+`, c.Root().Name)
+		return err
+	}
+}
+
 // configureCompletion shows the completion command, which urfave/cli
 // hides, in oci-sbx's words.
 func configureCompletion(c *cli.Command) {
@@ -220,8 +246,11 @@ make install installs them where each shell looks; to try one at once:
 			shells = append(shells, sub)
 			names = append(names, sub.Name)
 		}
-		if sub.Name == "fish" {
+		switch sub.Name {
+		case "fish":
 			sub.Action = withFishFiles(sub.Action)
+		case "bash":
+			sub.Action = withBashWords(sub.Action)
 		}
 	}
 	c.Commands = shells
