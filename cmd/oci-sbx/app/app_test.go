@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
@@ -238,5 +239,29 @@ func TestStderrPrefixed(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// A one-letter flag means the same in every command (-b is --bundle, as
+// for runc; -f --from, -o --output, …).
+func TestShortFlagsAgree(t *testing.T) {
+	long := map[string]string{} // short → long
+	where := map[string]string{}
+	if err := New().Walk(func(c *cli.Command) error {
+		for _, f := range c.Flags {
+			names := f.Names()
+			for _, n := range names[1:] {
+				if len(n) != 1 {
+					continue
+				}
+				if prev, ok := long[n]; ok && prev != names[0] {
+					t.Errorf("-%s is --%s in %s but --%s in %s", n, prev, where[n], names[0], c.Name)
+				}
+				long[n], where[n] = names[0], c.Name
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

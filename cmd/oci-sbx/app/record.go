@@ -92,7 +92,7 @@ Examples:
 		Flags: []cli.Flag{
 			outputFlag("write the profile to `FILE` (atomically) instead of standard output"),
 			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo, bpf"}, "rules", "oci", "docker", "kubernetes", "spo", "bpf"),
-			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
+			&cli.StringFlag{Name: "base", Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
