@@ -44,9 +44,9 @@ Examples:
    oci-sbx convert --harden testdata/demo.yaml | oci-sbx lint -
    oci-sbx lint --format json /usr/share/containers/seccomp.json`,
 		Flags: append([]cli.Flag{
-			formatFlag(),
 			fromFlag(convert.InputFormats),
 			archFlag("lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"),
+			formatFlag(),
 		}, capFlags()...),
 		Action: runLint,
 	}
