@@ -114,12 +114,23 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 		} else if c.ArgsUsage != "" {
 			usage += " " + c.ArgsUsage
 		}
+		options := manOptions("OPTIONS", c.VisibleFlags())
+		if len(path) > 1 {
+			// As --help shows them: the root's flags that go after a command.
+			var global []cli.Flag
+			for _, f := range root.VisibleFlags() {
+				if f.Names()[0] == "quiet" {
+					global = append(global, f)
+				}
+			}
+			options += manOptions("GLOBAL OPTIONS", global)
+		}
 		page := &cli.Command{
 			Name:        name,
 			Usage:       c.Usage,
 			UsageText:   usage,
 			Description: manText(c.Description),
-			Metadata:    map[string]any{"commands": tail, "options": manOptions(c.VisibleFlags()), "version": version()},
+			Metadata:    map[string]any{"commands": tail, "options": options, "version": version()},
 		}
 		text, err := docs.ToManWithSection(page, 1)
 		if err != nil {
@@ -140,14 +151,14 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 	return pages, walk(root, []string{root.Name})
 }
 
-// manOptions is the OPTIONS section: each flag as --help shows it, its
+// manOptions is an OPTIONS section: each flag as --help shows it, its
 // placeholder (--from FORMAT, -f FORMAT) and its default included.
-func manOptions(flags []cli.Flag) string {
+func manOptions(heading string, flags []cli.Flag) string {
 	if len(flags) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("\n# OPTIONS\n")
+	b.WriteString("\n# " + heading + "\n")
 	for _, f := range flags {
 		term, usage, _ := strings.Cut(cli.FlagStringer(f), "\t")
 		fmt.Fprintf(&b, "\n**%s**\n: %s\n", markdownText(term), markdownText(usage))

@@ -46,6 +46,9 @@ func TestManPages(t *testing.T) {
 				t.Errorf("%s.1 lacks the flag %s", name, term)
 			}
 		}
+		if name != "oci-sbx" && !strings.Contains(text, ".SH GLOBAL OPTIONS") {
+			t.Errorf("%s.1 does not show --quiet, which goes after the command too", name)
+		}
 		if strings.Contains(text, `=""`) || strings.Contains(text, "(default: false)") {
 			t.Errorf("%s.1 shows flags with Go's zero values:\n%s", name, text)
 		}
