@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
@@ -160,7 +161,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	defer done()
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
-		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run,
+		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run, Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
@@ -248,7 +249,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
 		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: outputFile(c), Stdout: c.Root().Writer,
-		Format: to, Version: version(), AcceptTimeout: c.Duration("listen-timeout"),
+		Format: to, Version: version(), AcceptTimeout: c.Duration("listen-timeout"), Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", m)
