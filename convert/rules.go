@@ -44,6 +44,7 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 	return p.Compile(rules.CompileOptions{
 		Arches: opt.Arches,
 		Warn:   func(e *rules.Error) { opt.Warnf("%v", e) },
+		AsBase: depth > 0,
 		Base: func(ref string, arches []string) (*specs.LinuxSeccomp, error) {
 			bopt := opt
 			bopt.Arches = arches

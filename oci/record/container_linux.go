@@ -365,7 +365,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 		Date: time.Now().UTC().Format(time.RFC3339), Version: o.Version, Base: o.BaseName, Status: status,
 		Notes: notes, Arches: observedArches(cr.Recording),
 	}
-	data, _, err := render(p, h, format, warn)
+	data, _, err := render(context.WithoutCancel(ctx), p, h, format, warn)
 	if err != nil {
 		return nil, err
 	}

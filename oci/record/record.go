@@ -15,6 +15,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
+	bpfprogram "github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // Options describe a recording and where its profile goes.
@@ -127,7 +128,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		Version: o.Version, Base: o.BaseName, Status: status(res),
 		Leftovers: res.Leftovers, Notes: notes, Arches: observedArches(res.Recording),
 	}
-	data, s, err := render(p, h, format, warn)
+	data, s, err := render(ctx, p, h, format, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 // render writes the profile in a format: rules with the header and each
 // rule's comment, other formats through the convert registry (the header
 // too where the format has comments).
-func render(p *rules.Profile, h Header, format convert.Format, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
+func render(ctx context.Context, p *rules.Profile, h Header, format convert.Format, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
 	text := h.String() + p.String()
 	// Read back what is written: the profile must mean what the
 	// recording says, in the language's own terms.
@@ -181,6 +182,12 @@ func render(p *rules.Profile, h Header, format convert.Format, warn func(string,
 		return []byte(text), s, nil
 	}
 	var buf bytes.Buffer
+	if format == convert.BPF {
+		if err := bpfprogram.Write(ctx, &buf, s, func(m string) { warn("%s", m) }); err != nil {
+			return nil, nil, fmt.Errorf("writing the profile as %s: %w", format, err)
+		}
+		return buf.Bytes(), s, nil
+	}
 	if format == convert.SPO {
 		buf.WriteString(h.String())
 	}

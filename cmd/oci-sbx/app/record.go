@@ -90,7 +90,7 @@ Examples:
    oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo, bpf"},
 			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
@@ -211,9 +211,12 @@ func loadBase(c *cli.Command, path string, from convert.Format) (*record.Base, e
 // recordFormats reads --to, the recorded profile's format, and --from,
 // the base's.
 func recordFormats(c *cli.Command) (to, from convert.Format, err error) {
-	to, err = convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	to, err = convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO, convert.BPF})
 	if err != nil {
 		return "", "", usageErrorf(c, "--to: %v", err)
+	}
+	if to == convert.BPF && c.String("output") == "" && isTerminal(c.Root().Writer) {
+		return "", "", usageErrorf(c, "refusing to write a binary program to a terminal: use -o FILE or redirect standard output")
 	}
 	from, err = fromFormat(c, convert.InputFormats)
 	return to, from, err
