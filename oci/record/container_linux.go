@@ -327,6 +327,8 @@ type ListenOptions struct {
 	// container whose creation failed before runc loaded its filter never
 	// will.
 	AcceptTimeout time.Duration
+	// WriteProgram writes Format bpf (see Options.WriteProgram).
+	WriteProgram ProgramWriter
 }
 
 // RecordContainer serves one container's listenerPath and writes its
@@ -365,7 +367,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 		Date: time.Now().UTC().Format(time.RFC3339), Version: o.Version, Base: o.BaseName, Status: status,
 		Notes: notes, Arches: observedArches(cr.Recording),
 	}
-	data, _, err := render(context.WithoutCancel(ctx), p, h, format, warn)
+	data, _, err := render(context.WithoutCancel(ctx), p, h, format, o.WriteProgram, warn)
 	if err != nil {
 		return nil, err
 	}

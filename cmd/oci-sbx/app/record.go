@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
@@ -154,7 +155,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run,
+		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run, WriteProgram: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
@@ -242,7 +243,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
 		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"),
+		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"), WriteProgram: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", m)
