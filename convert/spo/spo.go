@@ -429,11 +429,13 @@ func selectDoc(name string, data []byte, sel string) (*tree.Node, error) {
 	var profiles []*tree.Node
 	var names []string
 	var first error
+	others := map[string]string{} // name → kind, of what is not a profile
 	for _, d := range docs {
 		if err := notAProfile(name, d); err != nil {
 			if first == nil {
 				first = err
 			}
+			others[text(d.Get("metadata").Get("name"))] = text(d.Get("kind"))
 			continue
 		}
 		profiles = append(profiles, d)
@@ -445,6 +447,9 @@ func selectDoc(name string, data []byte, sel string) (*tree.Node, error) {
 	case sel != "":
 		i := slices.Index(names, sel)
 		if i < 0 {
+			if kind, ok := others[sel]; ok {
+				return nil, &rules.Error{File: name, Msg: fmt.Sprintf("%q is a %s, not a profile; the file's SeccompProfiles: %s", sel, kind, strings.Join(quoted(names), ", "))}
+			}
 			return nil, &rules.Error{File: name, Msg: fmt.Sprintf("no SeccompProfile named %q; the file holds %s", sel, strings.Join(quoted(names), ", "))}
 		}
 		if j := slices.Index(names[i+1:], sel); j >= 0 {
@@ -467,6 +472,10 @@ func notAProfile(file string, doc *tree.Node) error {
 	}
 	if what, ok := otherKinds[kind.Text]; ok && group == spoGroup {
 		return &rules.Error{File: file, Pos: kind.Pos, Msg: fmt.Sprintf("kind %s is not a profile: %s", kind.Text, what)}
+	}
+	if api := doc.Get("apiVersion"); api != nil && api.Kind == tree.String {
+		// Another Kubernetes resource (a Pod, a ConfigMap).
+		return &rules.Error{File: file, Pos: kind.Pos, Msg: fmt.Sprintf("kind %s (%s) is not a profile: want a SeccompProfile (%s/v1)", kind.Text, api.Text, spoGroup)}
 	}
 	return nil
 }
