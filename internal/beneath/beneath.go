@@ -147,7 +147,7 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("not a regular file (%s)", typeName(st.Mode))
+		return nil, fmt.Errorf("not a regular file (%s)", TypeName(st.Mode))
 	}
 	if err := checkPrivate(name, f); err != nil {
 		return nil, err
@@ -319,10 +319,16 @@ func checkPrivate(path string, f *os.File) error {
 	return fmt.Errorf("%q: %w (%s)", path, ErrWritable, why)
 }
 
-func typeName(mode uint32) string {
+// TypeName names the type bits of a stat mode, for an error about what a
+// name turned out to be.
+func TypeName(mode uint32) string {
 	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "regular file"
 	case unix.S_IFDIR:
 		return "directory"
+	case unix.S_IFLNK:
+		return "symlink"
 	case unix.S_IFIFO:
 		return "FIFO"
 	case unix.S_IFCHR:
@@ -332,5 +338,5 @@ func typeName(mode uint32) string {
 	case unix.S_IFSOCK:
 		return "socket"
 	}
-	return fmt.Sprintf("mode %o", mode&unix.S_IFMT)
+	return fmt.Sprintf("file type %#o", mode&unix.S_IFMT)
 }
