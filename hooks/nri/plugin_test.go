@@ -294,11 +294,14 @@ func BenchmarkAdjust(b *testing.B) {
 // settings from the runtime's configuration file for it.
 func TestConfigure(t *testing.T) {
 	p := New(Options{})
-	if _, err := p.Configure(t.Context(), "profiles: /srv/profiles\nlateDir: /run/x\n", "containerd", "2.4.2"); err != nil {
+	if _, err := p.Configure(t.Context(), "profiles: /srv/profiles\nlateDir: /run/x\nagents: /run/agents\n", "containerd", "2.4.2"); err != nil {
 		t.Fatal(err)
 	}
-	if p.opt.Profiles != "/srv/profiles" || p.opt.LateDir != "/run/x" {
+	if p.opt.Profiles != "/srv/profiles" || p.opt.LateDir != "/run/x" || p.opt.Agents != "/run/agents" {
 		t.Errorf("configured %+v", p.opt)
+	}
+	if _, err := p.Configure(t.Context(), "agents: run/agents\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), `agents: "run/agents" is not an absolute path`) {
+		t.Errorf("a relative directory: %v, want an error", err)
 	}
 	if _, err := p.Configure(t.Context(), "profile: /srv/profiles\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), "profile") {
 		t.Errorf("an unknown key: %v, want an error", err)
