@@ -277,6 +277,9 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	} else {
 		profile, err = readRules(inline, ann.Key(annotation.Rules), hooks.Confine(p.opt.Profiles, p.opt.Convert))
 	}
+	if err == nil {
+		err = hooks.ConfineListener(profile, p.opt.Agents, ann)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

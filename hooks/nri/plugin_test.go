@@ -234,6 +234,8 @@ func TestAdjustRefuses(t *testing.T) {
 		{"rules too long", map[string]string{"oci-sbx.io/rules": big}, "more than 64 KiB"},
 		{"two profiles", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/rules": demo}, "give one profile, not two"},
 		{"report socket outside", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/run/containerd/containerd.sock"}, `reporting to "/run/containerd/containerd.sock": outside the agents directory`},
+		{"a listener outside", map[string]string{"oci-sbx.io/rules": "{default: allow, listenerPath: /run/containerd/containerd.sock, rules: [{action: notify, syscalls: [mkdir]}]}"},
+			`annotation oci-sbx.io/rules: the profile's listenerPath: reporting to "/run/containerd/containerd.sock": outside the agents directory`},
 		{"report socket out by ..", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "../agent.sock"}, "outside the agents directory"},
 		{"no agent", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "agent.sock"}, `reporting to "agent.sock": no such file or directory (start the agent with oci-sbx agent --socket `},
 	} {
