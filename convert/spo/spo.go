@@ -229,14 +229,11 @@ type (
 var dns1123Label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
 var dns1123Subdomain = regexp.MustCompile(`^` + dns1123Label + `(\.` + dns1123Label + `)*$`)
 
-// checkK8sName reports whether name is a valid Kubernetes object name (a
-// DNS-1123 subdomain), with a corrected name to try when it is not.
-func checkK8sName(name string) error {
-	if len(name) <= 253 && dns1123Subdomain.MatchString(name) {
-		return nil
-	}
-	msg := fmt.Sprintf("profile name %q is not a valid Kubernetes name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", name)
-	fixed := strings.Map(func(r rune) rune {
+// FoldName folds s towards a Kubernetes object name: letters made
+// lowercase, anything but letters, digits, '-' and '.' made '-', and no
+// '-' or '.' at either end. It can be empty.
+func FoldName(s string) string {
+	return strings.Trim(strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
 			return r
@@ -244,8 +241,17 @@ func checkK8sName(name string) error {
 			return r + 'a' - 'A'
 		}
 		return '-'
-	}, name)
-	fixed = strings.Trim(fixed, "-.")
+	}, s), "-.")
+}
+
+// checkK8sName reports whether name is a valid Kubernetes object name (a
+// DNS-1123 subdomain), with a corrected name to try when it is not.
+func checkK8sName(name string) error {
+	if len(name) <= 253 && dns1123Subdomain.MatchString(name) {
+		return nil
+	}
+	msg := fmt.Sprintf("profile name %q is not a valid Kubernetes name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", name)
+	fixed := FoldName(name)
 	if len(fixed) > 253 {
 		fixed = strings.Trim(fixed[:253], "-.")
 	}

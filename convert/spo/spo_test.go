@@ -389,3 +389,17 @@ func TestSPOSelect(t *testing.T) {
 		t.Errorf("one SeccompProfile and a binding: %v, %v", s, err)
 	}
 }
+
+func TestFoldName(t *testing.T) {
+	for in, want := range map[string]string{
+		"web":           "web",
+		"My_Profile.v2": "my-profile.v2",
+		"-._":           "",
+		"Über":          "ber",
+		"a b":           "a-b",
+	} {
+		if got := FoldName(in); got != want {
+			t.Errorf("FoldName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
