@@ -334,3 +334,37 @@ func TestReadFileReadOnlyMount(t *testing.T) {
 		t.Errorf("another user's file on a read-only mount: %v", err)
 	}
 }
+
+// BenchmarkReadFile is what the checks cost a hook per profile it reads:
+// ReadFile (a walk that checks each directory, through a ConfigMap's two
+// symlinks) beside a plain open and read of the same file.
+func BenchmarkReadFile(b *testing.B) {
+	dir := b.TempDir()
+	data := []byte(strings.Repeat("x", 2<<10))
+	ts := filepath.Join(dir, "..2026_12_06")
+	if err := os.Mkdir(ts, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ts, "web.yaml"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for target, name := range map[string]string{"..2026_12_06": "..data", "..data/web.yaml": "web.yaml"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("beneath", func(b *testing.B) {
+		for range b.N {
+			if _, err := ReadFile(dir, "web.yaml", 1<<20); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		for range b.N {
+			if _, err := bounded.ReadFile(filepath.Join(dir, "web.yaml"), 1<<20); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
