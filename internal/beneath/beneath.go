@@ -300,11 +300,14 @@ func checkPrivate(path string, f *os.File) error {
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return err
 	}
+	// The owner can change the file through another mount of it, even
+	// where this one is read-only: only the write bits are forgiven on a
+	// read-only mount (a ConfigMap volume, whose directory is 0777).
+	if owner := st.Uid; owner != 0 && owner != uint32(os.Geteuid()) {
+		return fmt.Errorf("%q: %w (owned by uid %d)", path, ErrWritable, owner)
+	}
 	var why string
-	euid := uint32(os.Geteuid())
 	switch {
-	case st.Uid != 0 && st.Uid != euid:
-		why = fmt.Sprintf("owned by uid %d", st.Uid)
 	case st.Mode&0o002 != 0:
 		why = fmt.Sprintf("mode %04o lets anyone write", st.Mode&0o7777)
 	case st.Mode&0o020 != 0 && st.Gid != 0:
@@ -314,7 +317,7 @@ func checkPrivate(path string, f *os.File) error {
 	}
 	var fs unix.Statfs_t
 	if unix.Fstatfs(int(f.Fd()), &fs) == nil && fs.Flags&unix.ST_RDONLY != 0 {
-		return nil // nobody writes a read-only mount (a ConfigMap volume)
+		return nil // nobody writes through a read-only mount
 	}
 	return fmt.Errorf("%q: %w (%s)", path, ErrWritable, why)
 }
