@@ -62,13 +62,10 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		comments map[string][]string // by condition key ("" unconditional)
 	}
 	allow := map[string]*cases{}
-	type deny struct {
-		rule rules.Rule
-		from string
-	}
 	denies := map[string][]deny{}
+	var defaults []deny
 
-	for i, in := range inputs {
+	for _, in := range inputs {
 		s, err := convert.Read(in.Name, in.Data, opt.From, convert.Options{Warn: opt.Warn})
 		if err != nil {
 			return nil, fmt.Errorf("merging %q: %w", in.Name, err)
@@ -80,11 +77,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		if lets(p.Default) {
 			return nil, fmt.Errorf("merging %q: its default action is %s: merge joins profiles that deny by default (recordings)", in.Name, p.Default)
 		}
-		if i == 0 {
-			out.Default = p.Default
-		} else if p.Default != out.Default {
-			warn("%s denies by default with %s, %s with %s: the merged profile uses %s", in.Name, p.Default, inputs[0].Name, out.Default, out.Default)
-		}
+		defaults = append(defaults, deny{rules.Rule{Action: p.Default}, in.Name})
 		if len(p.Architectures) == 0 {
 			arches[syscalls.NativeArch()] = true
 		}
@@ -95,7 +88,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		for _, r := range p.Rules {
 			for _, n := range r.Syscalls {
 				if !lets(r.Action) {
-					if r.Action != out.Default {
+					if r.Action != p.Default {
 						denies[n.Name] = append(denies[n.Name], deny{r, in.Name})
 					}
 					continue
@@ -118,6 +111,25 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		}
 	}
 
+	// The inputs' defaults may differ: the merged one is the strictest,
+	// as for an explicit denial, so that the order of the inputs does not
+	// matter.
+	out.Default = strictest(defaults).rule.Action
+	for _, d := range defaults {
+		if d.rule.Action != out.Default {
+			warn("%s denies by default with %s: the merged profile uses the strictest default of its inputs, %s", d.from, d.rule.Action, out.Default)
+		}
+	}
+	for name, ds := range denies {
+		// A denial that says what the merged default says adds nothing.
+		ds = slices.DeleteFunc(ds, func(d deny) bool { return len(d.rule.When) == 0 && d.rule.Action == out.Default })
+		if len(ds) == 0 {
+			delete(denies, name)
+		} else {
+			denies[name] = ds
+		}
+	}
+
 	for a := range arches {
 		out.Architectures = append(out.Architectures, rules.Name{Name: a})
 	}
@@ -137,17 +149,11 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		c := allow[name]
 		if c == nil {
 			// Denied explicitly, allowed nowhere: the strictest deny.
-			ds := denies[name]
-			best := ds[0]
-			for _, d := range ds[1:] {
-				if rank(d.rule.Action) > rank(best.rule.Action) {
-					best = d
-				}
-			}
+			best := strictest(denies[name])
 			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: best.rule.Action, When: best.rule.When, Comment: best.rule.Comment})
 			continue
 		}
-		for _, d := range denies[name] {
+		for _, d := range sortedDenies(denies[name]) {
 			warn("%s: %s's %s gives way to an allow of another input", name, d.from, d.rule.Action)
 		}
 		if c.uncond {
@@ -167,11 +173,46 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	return out, nil
 }
 
+// deny is an input's denial of a syscall (or its default: a rule without
+// syscalls).
+type deny struct {
+	rule rules.Rule
+	from string
+}
+
 func lets(a rules.Action) bool { return a.Kind == rules.Allow || a.Kind == rules.Log }
 
 func rank(a rules.Action) int {
 	return slices.Index([]rules.ActionKind{rules.Allow, rules.Log, rules.Trace, rules.Notify, rules.Errno, rules.Trap, rules.KillThread, rules.KillProcess}, a.Kind)
 }
+
+// sortedDenies orders denials strictest first, as the kernel ranks
+// actions; denials of one rank by the action's text (errno(EACCES) before
+// errno(EPERM)), then conditions, comment and input name, so that every
+// choice among them is the same whatever the order of the inputs.
+func sortedDenies(ds []deny) []deny {
+	out := slices.Clone(ds)
+	slices.SortStableFunc(out, func(a, b deny) int {
+		if ra, rb := rank(a.rule.Action), rank(b.rule.Action); ra != rb {
+			return rb - ra
+		}
+		for _, c := range [][2]string{
+			{a.rule.Action.String(), b.rule.Action.String()},
+			{condKey(a.rule.When), condKey(b.rule.When)},
+			{a.rule.Comment, b.rule.Comment},
+			{a.from, b.from},
+		} {
+			if c[0] != c[1] {
+				return strings.Compare(c[0], c[1])
+			}
+		}
+		return 0
+	})
+	return out
+}
+
+// strictest is the denial a merged profile keeps of several.
+func strictest(ds []deny) deny { return sortedDenies(ds)[0] }
 
 // condKey is a condition list in a canonical order: the same conditions
 // written in another order are the same case.
@@ -307,6 +348,9 @@ func mergeComments(cs []string) string {
 			}
 		}
 	}
+	// Comments of other kinds in a fixed order: the inputs' order does
+	// not show in the output.
+	sort.Strings(other)
 	return joinNonEmpty(append([]string{out}, other...)...)
 }
 
@@ -318,6 +362,15 @@ func joinNonEmpty(ss ...string) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// Header is the comment a merged profile starts with. It names the inputs
+// sorted, like everything else in the output: merging A and B writes the
+// same bytes as merging B and A.
+func Header(version string, names []string) string {
+	names = slices.Clone(names)
+	sort.Strings(names)
+	return fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", version, strings.Join(names, ", "))
 }
 
 // Spec is the merged profile compiled for runc, for writing in formats

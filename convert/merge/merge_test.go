@@ -189,3 +189,79 @@ func TestWrite(t *testing.T) {
 		}
 	}
 }
+
+// Inputs whose defaults and denials differ, with a comment of another
+// kind: what the merged profile keeps of them must not depend on their
+// order.
+const (
+	enosys = `default: errno(ENOSYS)
+rules:
+  - {action: allow, syscalls: [read, write], comment: "kept for the tests"}
+  - {action: errno(EACCES), syscalls: [openat, mkdir]}
+`
+	killer = `default: kill-process
+rules:
+  - {action: allow, syscalls: [read, openat], comment: "the loader"}
+  - {action: errno(EPERM), syscalls: [mkdir]}
+`
+)
+
+// TestMergeOrderIndependent merges every order of inputs whose defaults,
+// errno denials and comments differ, and gets the same bytes each time:
+// the strictest default, the strictest denial (errno(EACCES) before
+// errno(EPERM) at one rank), comments and the header's names sorted.
+func TestMergeOrderIndependent(t *testing.T) {
+	ins := []Input{{"run1.yaml", []byte(run1)}, {"enosys.yaml", []byte(enosys)}, {"killer.yaml", []byte(killer)}, {"run3.json", []byte(run3)}}
+	var first string
+	for _, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}, {1, 3, 0, 2}} {
+		var in []Input
+		var names []string
+		for _, i := range order {
+			in = append(in, ins[i])
+			names = append(names, ins[i].Name)
+		}
+		p, err := Merge(in, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := Header("v", names) + p.String()
+		if first == "" {
+			first = got
+			for _, want := range []string{"default: kill-process", "action: errno(EACCES)\n    syscalls: [mkdir]", "from enosys.yaml, killer.yaml, run1.yaml, run3.json"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("the merge lacks %q:\n%s", want, got)
+				}
+			}
+			continue
+		}
+		if got != first {
+			t.Errorf("order %v merges to\n%s\nwant\n%s", order, got, first)
+		}
+	}
+}
+
+// TestMergeIdempotent: a profile merged with itself allows what it
+// allows; only the counts of its comments add up (two runs).
+func TestMergeIdempotent(t *testing.T) {
+	for _, in := range []string{run1, enosys, killer} {
+		once, err := Merge([]Input{{"a", []byte(in)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		twice, err := Merge([]Input{{"a", []byte(in)}, {"a", []byte(in)}}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Spec(once, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Spec(twice, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := convert.Equal(a, b); err != nil {
+			t.Errorf("merge A A differs from A: %v\n%s", err, twice)
+		}
+	}
+}

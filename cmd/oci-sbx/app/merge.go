@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v3"
 
@@ -66,7 +64,7 @@ func runMerge(_ context.Context, c *cli.Command) error {
 		return err
 	}
 	var buf bytes.Buffer
-	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", version(), strings.Join(c.Args().Slice(), ", "))
+	header := merge.Header(version(), c.Args().Slice())
 	if err := merge.Write(&buf, p, to, header, opt); err != nil {
 		return err
 	}
