@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -79,6 +80,39 @@ func TestRecordContainer(t *testing.T) {
 	}
 	if strings.Contains(text, "syscalls: [mkdir") {
 		t.Errorf("ls never called mkdir:\n%s", text)
+	}
+
+	// A container created and deleted without being started never ran its
+	// program: the recorder says so and writes nothing, rather than a
+	// profile of runc's own calls that would pass for the container's.
+	never := filepath.Join(dir, "never.yaml")
+	var neverOut bytes.Buffer
+	rec = exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", never)
+	rec.Stdout, rec.Stderr = &neverOut, &neverOut
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	id := fmt.Sprintf("oci-sbx-e2e-record-never-%d", os.Getpid())
+	// Standard descriptors to /dev/null: the created process would hold
+	// a pipe open until it is deleted.
+	if err := exec.Command(runc, "create", "-b", bundle, id).Run(); err != nil {
+		rec.Process.Kill()
+		t.Fatalf("runc create: %v", err)
+	}
+	if out, err := exec.Command(runc, "delete", "-f", id).CombinedOutput(); err != nil {
+		t.Errorf("runc delete: %v\n%s", err, out)
+	}
+	if err := rec.Wait(); err == nil || !strings.Contains(neverOut.String(), "never started") {
+		t.Errorf("record --listen of a container never started: %v, want a failure naming it\n%s", err, neverOut.String())
+	}
+	if _, err := os.Stat(never); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a profile was written for a container that never started: %v", err)
 	}
 
 	// The recording, as Docker JSON, is the container's profile now.

@@ -198,7 +198,19 @@ type ContainerRecording struct {
 	// WithinEngine: the engine's profile stayed in force, so what it
 	// denies was never seen (see ContainerFilterWithin).
 	WithinEngine bool
+	// Ran: a process other than runc's init made a call the filter
+	// notified, so the container's own program ran. False when it was
+	// created and never started, or killed before its first such call.
+	Ran bool
 }
+
+// runcInit is the name runc's nsexec gives the container's init process
+// until it execs the container's program.
+const runcInit = "runc:[2:INIT]"
+
+// ErrNeverStarted is wrapped by RecordContainer's error for a container
+// whose program never ran.
+var ErrNeverStarted = errors.New("the container's process never started")
 
 // Listen serves one container's listenerPath at socket: it takes the
 // listener runc hands over and records until every process of the
@@ -254,7 +266,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	// unseen, so it is read for every call.
 	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
 	rec := &recorder{fd: fd, base: base, rec: NewRecording(), started: true,
-		exes: map[uint32]string{}, cacheExes: cache}
+		exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())
 	defer rec.stop()
 	var served sync.WaitGroup
@@ -270,7 +282,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	if rec.err != nil {
 		return nil, rec.err
 	}
-	cr.Recording, cr.Notifications = rec.rec, rec.count.Load()
+	cr.Recording, cr.Notifications, cr.Ran = rec.rec, rec.count.Load(), rec.ran.Load()
 	return cr, nil
 }
 
@@ -345,6 +357,18 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	if err != nil {
 		return nil, err
 	}
+	var neverRan string
+	if !cr.Ran && ctx.Err() == nil {
+		// Every program ends with exit or exit_group, which the filter
+		// notifies unless the base allows them: without a call of its
+		// own the program never ran (runc create, then runc delete; or
+		// killed before its first call), and a profile of runc's calls
+		// alone would pass for the container's.
+		if !o.Base.allowsExit() {
+			return cr, fmt.Errorf("recording container %s: %w (created but not started, or killed first): only runc's own calls were seen, so no profile is written", cr.ID, ErrNeverStarted)
+		}
+		neverRan = "no call of the container's own program was seen: the base allows all it did, or it never started"
+	}
 	p, notes, err := ContainerProfile(cr, o.Base)
 	if err != nil {
 		return nil, err
@@ -355,6 +379,10 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	}
 	if cr.WithinEngine {
 		notes = append([]string{"the engine's profile stayed in force: calls it denies stayed denied and unseen, so this is what the container needs within that profile"}, notes...)
+	}
+	if neverRan != "" {
+		notes = append([]string{neverRan}, notes...)
+		warn("%s", neverRan)
 	}
 	notes = append([]string{
 		fmt.Sprintf("recorded from where runc loads the container's filter; process.noNewPrivileges was %s", nnp),

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/convert"
 )
 
 // TestContainerFilter: everything is notified except write and what runc
@@ -89,5 +91,31 @@ func TestWriteBeneath(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
 		t.Errorf("files appeared outside: %v", entries)
+	}
+}
+
+// TestBaseAllowsExit: only a base that lets exit or exit_group through
+// can hide a container's whole run from the recorder, which then cannot
+// tell a program that ran from one that never started.
+func TestBaseAllowsExit(t *testing.T) {
+	for doc, want := range map[string]bool{
+		"": false,
+		"default: errno(EPERM)\nrules: [{action: allow, syscalls: [read]}]\n":       false,
+		"default: errno(EPERM)\nrules: [{action: allow, syscalls: [exit_group]}]\n": true,
+		"default: allow\nrules: [{action: errno(EPERM), syscalls: [ioctl]}]\n":      true,
+	} {
+		var base *Base
+		if doc != "" {
+			s, err := convert.Read("base", []byte(doc), "", convert.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if base, err = NewBase(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := base.allowsExit(); got != want {
+			t.Errorf("%q: allowsExit %v, want %v", doc, got, want)
+		}
 	}
 }

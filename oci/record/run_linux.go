@@ -430,7 +430,12 @@ type recorder struct {
 	child int32  // the init child, until it execs the program
 	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
-	started   bool // the init child's handshake was seen
+	started bool // the init child's handshake was seen
+	// runtime names the comm of the container runtime's init process
+	// (runc's "runc:[2:INIT]") while no call of anyone else was seen;
+	// ran is set at the first call of a process that is not the runtime.
+	runtime   string
+	ran       atomic.Bool
 	exes      map[uint32]string
 	cacheExes bool
 	checked   map[Call]bool
@@ -452,6 +457,24 @@ func (b *Base) allowsExec() bool {
 				if v, _, _ := b.classify(arch, uint32(nr)); v != never {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// allowsExit reports whether the base lets exit or exit_group run
+// unseen on the machine's architecture: then a program can run and end
+// without one notification.
+func (b *Base) allowsExit() bool {
+	if b == nil {
+		return false
+	}
+	arch := syscalls.NativeArch()
+	for _, name := range []string{"exit", "exit_group"} {
+		if nr, ok := syscalls.SyscallNumber(arch, name); ok {
+			if v, _, _ := b.classify(arch, uint32(nr)); v != never {
+				return true
 			}
 		}
 	}
@@ -505,6 +528,14 @@ func (r *recorder) handle(n *notify.Notif) {
 		return
 	}
 	exe := r.exe(n)
+	if r.runtime != "" && !r.ran.Load() {
+		// The comm is read while the caller waits, and trusted only if
+		// the notification is still valid (the pid was not reused).
+		comm, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(n.Pid), 10) + "/comm")
+		if err == nil && notify.IDValid(r.fd, n.ID) && strings.TrimSpace(string(comm)) != r.runtime {
+			r.ran.Store(true)
+		}
+	}
 	if r.child != 0 && int32(n.Pid) == r.child {
 		// Between the handshake and its execve the init child is still
 		// oci-sbx (a preemption signal's rt_sigreturn can come then):
