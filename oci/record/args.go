@@ -43,12 +43,19 @@ var chosenArgs = map[string][]argSpec{
 }
 
 // hiddenArgs says where a syscall's telling arguments are behind a
-// pointer, out of a filter's reach.
+// pointer, out of a filter's reach, or where a syscall lets a program do
+// more than the calls a filter or the recorder sees (io_uring).
 var hiddenArgs = map[string]string{
+	"io_uring_setup": ioURing,
+	"io_uring_enter": ioURing,
 	"clone3":     "clone3's flags are in struct clone_args behind a pointer: seccomp cannot check which namespaces it creates",
 	"socketcall": "socketcall's arguments are behind a pointer: seccomp cannot check the socket family; only which call is made",
 	"ipc":        "ipc's arguments are partly behind a pointer: only the call number could be checked",
 }
+
+// ioURing is the note on io_uring's calls: the operations a ring carries
+// out (open, connect, …) are not syscalls.
+const ioURing = "io_uring's operations (open, read, connect, …) run in the kernel without a syscall: seccomp and this recording see none of them, and the profile allows them all"
 
 // maxValues bounds the distinct argument values kept per syscall and
 // architecture. Past it the syscall is recorded unconditionally, with a

@@ -46,6 +46,7 @@ func TestProfileGolden(t *testing.T) {
 	add("x86_64", "clone", 4, "/bin/a", 0x3d0f00)      // a thread: no namespace
 	add("x86_64", "clone", 1, "/bin/a", 0x10000000|17) // CLONE_NEWUSER
 	add("x86_64", "clone3", 2, "/bin/a")
+	add("x86_64", "io_uring_setup", 1, "/bin/a", 8)
 	add("x86", "socketcall", 1, "/bin/b", 1)
 	add("x86_64", "prctl", 1, "/bin/a", 15)
 	add("x86_64", "ptrace", 1, "/bin/a")
