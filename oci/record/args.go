@@ -48,9 +48,9 @@ var chosenArgs = map[string][]argSpec{
 var hiddenArgs = map[string]string{
 	"io_uring_setup": ioURing,
 	"io_uring_enter": ioURing,
-	"clone3":     "clone3's flags are in struct clone_args behind a pointer: seccomp cannot check which namespaces it creates",
-	"socketcall": "socketcall's arguments are behind a pointer: seccomp cannot check the socket family; only which call is made",
-	"ipc":        "ipc's arguments are partly behind a pointer: only the call number could be checked",
+	"clone3":         "clone3's flags are in struct clone_args behind a pointer: seccomp cannot check which namespaces it creates",
+	"socketcall":     "socketcall's arguments are behind a pointer: seccomp cannot check the socket family; only which call is made",
+	"ipc":            "ipc's arguments are partly behind a pointer: only the call number could be checked",
 }
 
 // ioURing is the note on io_uring's calls: the operations a ring carries

@@ -68,6 +68,12 @@ func Check(ctx context.Context, c Config, baseName string, note func(string)) (i
 	if err != nil {
 		return 0, err
 	}
+	for _, l := range res.Leftovers {
+		note(fmt.Sprintf("%s was still running when the command exited; its later calls are not checked", l))
+	}
+	if n := unprivileged(res); n != "" {
+		note(n)
+	}
 	switch {
 	case missing > 0:
 		kinds := "1 kind"
@@ -81,6 +87,15 @@ func Check(ctx context.Context, c Config, baseName string, note func(string)) (i
 		return 1, nil
 	}
 	return res.Status(), nil
+}
+
+// unprivileged is the note on the set-ID executables a run under the
+// recorder's no_new_privs ran without their privileges; "" if none.
+func unprivileged(res *Result) string {
+	if len(res.Unprivileged) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s would raise privileges at execve (set-user-ID, set-group-ID or file capabilities), but the recorder set no_new_privs, so it ran without them: what was seen is that unprivileged run (as root, oci-sbx sets no no_new_privs)", strings.Join(res.Unprivileged, ", "))
 }
 
 // Outcome is what Record did.
@@ -130,6 +145,10 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	for _, l := range res.Leftovers {
 		warn("%s was still running when the command exited; its later calls are not recorded", l)
+	}
+	if n := unprivileged(res); n != "" {
+		warn("%s", n)
+		notes = append(notes, n)
 	}
 	h := Header{
 		Command: o.Args, Kernel: kernel(), Date: time.Now().UTC().Format(time.RFC3339),

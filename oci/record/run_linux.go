@@ -86,6 +86,11 @@ type Result struct {
 	Leftovers []Process
 	// Notifications counts the calls the recorder answered.
 	Notifications uint64
+	// Unprivileged lists the set-user-ID, set-group-ID or file-capability
+	// executables the program ran while the recorder had set
+	// no_new_privs: they ran without the privileges they would have had,
+	// so the recording covers that path, not the privileged one.
+	Unprivileged []string
 	// Setup is the time spent before the program started: the init
 	// child, its filter and the handshake, or loading the eBPF programs.
 	// Elapsed is the program's own time, from then until it exited; what
@@ -217,6 +222,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid), self: selfPath(self),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
 	}
+	if c.NoNewPrivileges || !reexec.HasCapSysAdmin() {
+		// The init child set no_new_privs (initMain's rule).
+		rec.setid = map[string]bool{}
+	}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())
 	defer rec.stop()
 	var served sync.WaitGroup
@@ -245,6 +254,12 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	served.Wait()
 	unix.Close(listener)
 	res.Notifications = rec.count.Load()
+	for e, yes := range rec.setid {
+		if yes {
+			res.Unprivileged = append(res.Unprivileged, e)
+		}
+	}
+	sort.Strings(res.Unprivileged)
 	if rec.err != nil {
 		return nil, rec.err
 	}
@@ -434,8 +449,12 @@ type recorder struct {
 	// runtime names the comm of the container runtime's init process
 	// (runc's "runc:[2:INIT]") while no call of anyone else was seen;
 	// ran is set at the first call of a process that is not the runtime.
-	runtime   string
-	ran       atomic.Bool
+	runtime string
+	ran     atomic.Bool
+	// setid, when the recorder set no_new_privs, notes of each executable
+	// whether it is set-ID or has file capabilities (see
+	// Result.Unprivileged); nil otherwise.
+	setid     map[string]bool
 	exes      map[uint32]string
 	cacheExes bool
 	checked   map[Call]bool
@@ -575,9 +594,13 @@ func (r *recorder) exe(n *notify.Notif) string {
 			return e
 		}
 	}
-	e, err := os.Readlink("/proc/" + strconv.FormatUint(uint64(n.Pid), 10) + "/exe")
+	link := "/proc/" + strconv.FormatUint(uint64(n.Pid), 10) + "/exe"
+	e, err := os.Readlink(link)
 	if err != nil || !notify.IDValid(r.fd, n.ID) {
 		return "?"
+	}
+	if _, known := r.setid[e]; r.setid != nil && !known {
+		r.setid[e] = privileged(link)
 	}
 	if r.cacheExes {
 		if len(r.exes) > 1<<14 {
@@ -586,6 +609,24 @@ func (r *recorder) exe(n *notify.Notif) string {
 		r.exes[n.Pid] = e
 	}
 	return e
+}
+
+// privileged reports whether the executable at path (a /proc/PID/exe
+// link, followed to the file itself) would raise privileges at execve:
+// set-user-ID, set-group-ID or file capabilities (security.capability).
+// no_new_privs keeps all three from taking effect.
+// A set-ID bit naming the user or group the recorder already runs as
+// changes nothing.
+func privileged(path string) bool {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return false
+	}
+	if st.Mode&unix.S_ISUID != 0 && int(st.Uid) != os.Geteuid() || st.Mode&unix.S_ISGID != 0 && int(st.Gid) != os.Getegid() {
+		return true
+	}
+	n, err := unix.Getxattr(path, "security.capability", nil)
+	return err == nil && n > 0
 }
 
 // stdio returns the program's standard descriptors as files: a file as

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -346,4 +347,35 @@ func TestEBPFNothingLost(t *testing.T) {
 		t.Errorf("the load's ioctl was counted %d times", s.Count)
 	}
 	checkCompat(t, res.Recording)
+}
+
+// TestSetIDUnderNoNewPrivs: a set-user-ID program recorded under the
+// no_new_privs the recorder sets runs without its privileges, and the
+// result names it; the same program without the bit is not named.
+func TestSetIDUnderNoNewPrivs(t *testing.T) {
+	testutil.RequireRoot(t)
+	data, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setuid := filepath.Join(t.TempDir(), "setuid-target")
+	if err := os.WriteFile(setuid, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Owned by another user: the bit would change who runs it.
+	if err := os.Chown(setuid, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(setuid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	for exe, want := range map[string][]string{setuid: {setuid}, target: nil} {
+		res, err := Run(context.Background(), Config{NoNewPrivileges: true, Args: []string{exe, "-mode", "grand", "-role", "1", "-load", "1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status() != 0 || !slices.Equal(res.Unprivileged, want) {
+			t.Errorf("%s: status %d, unprivileged %v, want %v", exe, res.Status(), res.Unprivileged, want)
+		}
+	}
 }
