@@ -63,6 +63,7 @@ var ErrEBPFUnsupported = errors.New("the eBPF recorder is not available")
 // kernelLayout holds the offsets the programs read at.
 type kernelLayout struct {
 	status, mm, exeFile, fInode, iIno uint32 // task_struct → … → inode.i_ino
+	vforkDone, realParent, tgid       uint32 // task_struct: the recorder's fork child
 	bprmFile, bprmFilename            uint32
 	regs                              map[string]uint32 // pt_regs
 }
@@ -99,6 +100,9 @@ func loadLayout(kernelTypes *btf.Cache) (*kernelLayout, error) {
 		{&l.exeFile, "mm_struct", []string{"exe_file"}},
 		{&l.fInode, "file", []string{"f_inode"}},
 		{&l.iIno, "inode", []string{"i_ino"}},
+		{&l.vforkDone, "task_struct", []string{"vfork_done"}},
+		{&l.realParent, "task_struct", []string{"real_parent"}},
+		{&l.tgid, "task_struct", []string{"tgid"}},
 		{&l.bprmFile, "linux_binprm", []string{"file"}},
 		{&l.bprmFilename, "linux_binprm", []string{"filename"}},
 	} {
@@ -398,12 +402,27 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 	in = append(in, asm.Mov.Imm(asm.R0, 0).WithSymbol("exe"))
 	in = append(in,
 		asm.LoadMem(asm.R1, asm.R9, int16(l.mm), asm.DWord),
-		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.JEq.Imm(asm.R1, 0, "fork"),
 		asm.LoadMem(asm.R1, asm.R1, int16(l.exeFile), asm.DWord),
-		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.JEq.Imm(asm.R1, 0, "fork"),
 		asm.LoadMem(asm.R1, asm.R1, int16(l.fInode), asm.DWord),
-		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.JEq.Imm(asm.R1, 0, "fork"),
 		asm.LoadMem(asm.R1, asm.R1, int16(l.iIno), asm.DWord),
+		asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord),
+	)
+	// The recorder's own fork child before it execs CMD: Go starts CMD
+	// with CLONE_VFORK, and task->vfork_done stays set until the execve.
+	// Its calls are oci-sbx's, whatever CMD is — CMD may be oci-sbx
+	// itself, so the executable cannot tell them apart — and are keyed
+	// with forkChildIno.
+	in = append(in,
+		asm.LoadMem(asm.R1, asm.R9, int16(l.vforkDone), asm.DWord).WithSymbol("fork"),
+		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.LoadMem(asm.R1, asm.R9, int16(l.realParent), asm.DWord),
+		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.LoadMem(asm.R1, asm.R1, int16(l.tgid), asm.Word),
+		asm.JNE.Imm32(asm.R1, int32(os.Getpid()), "count"),
+		asm.LoadImm(asm.R1, -1, asm.DWord),
 		asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord),
 	)
 	// Count: add to an existing entry, or insert one.
@@ -493,10 +512,13 @@ func sortedChosen() []string {
 	return names
 }
 
-// collect reads the counts into a recording. Calls made by oci-sbx's own
-// executable (the fork child before it execs CMD) are left out, except
-// the execve itself.
-func (e *ebpfRecorder) collect(rec *Recording, self uint64) error {
+// forkChildIno is the inode the sys_enter program keys the calls of the
+// recorder's own fork child with, before it execs CMD.
+const forkChildIno = ^uint64(0)
+
+// collect reads the counts into a recording. Calls made by the recorder's
+// fork child before it execs CMD are left out, except the execve itself.
+func (e *ebpfRecorder) collect(rec *Recording) error {
 	var lost uint64
 	if err := e.lost.Lookup(uint32(0), &lost); err != nil {
 		return fmt.Errorf("reading the eBPF counters: %w", err)
@@ -523,12 +545,12 @@ func (e *ebpfRecorder) collect(rec *Recording, self uint64) error {
 		}
 		arch := ebpfArches[k.Arch]
 		c := Call{Arch: arch, Nr: k.Nr, Values: k.Values}
-		if k.Ino == self && c.Name() != "execve" {
+		if k.Ino == forkChildIno && c.Name() != "execve" {
 			continue
 		}
 		exe, ok := names[k.Ino]
 		switch {
-		case k.Ino == self:
+		case k.Ino == forkChildIno:
 			exe = selfExe()
 		case !ok:
 			exe = "inode " + strconv.FormatUint(k.Ino, 10)
@@ -604,11 +626,6 @@ func runEBPF(ctx context.Context, c Config, base *Base, path string, env []strin
 		return nil, err
 	}
 	defer e.close()
-	var self uint64
-	var st unix.Stat_t
-	if unix.Stat("/proc/self/exe", &st) == nil {
-		self = st.Ino
-	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("becoming a child subreaper: %w", err)
 	}
@@ -663,7 +680,7 @@ func runEBPF(ctx context.Context, c Config, base *Base, path string, env []strin
 		l.Close()
 	}
 	e.links = nil
-	if err := e.collect(res.Recording, self); err != nil {
+	if err := e.collect(res.Recording); err != nil {
 		return nil, err
 	}
 	if ws.Signaled() {

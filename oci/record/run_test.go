@@ -379,3 +379,42 @@ func TestSetIDUnderNoNewPrivs(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsItsOwnExecutable: a program that is the recorder's own
+// executable (this test binary, run with no test) is recorded like any
+// other in both modes — its Go runtime's calls, not only its execve —
+// while the recorder's own calls before the execve are not.
+func TestRecordsItsOwnExecutable(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self = selfPath(self)
+	modes := []Mode{ModeNotify}
+	if os.Geteuid() == 0 {
+		modes = append(modes, ModeEBPF)
+	}
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			res, err := Run(context.Background(), Config{Mode: mode, Args: []string{self, "-test.run=^$"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status() != 0 {
+				t.Fatalf("status %d", res.Status())
+			}
+			calls, seen := res.Recording.Calls()
+			kinds := map[string]bool{}
+			for _, c := range calls {
+				if seen[c].Exes[self] > 0 {
+					kinds[c.Name()] = true
+				}
+			}
+			for _, want := range []string{"execve", "rt_sigaction", "mmap", "clone"} {
+				if !kinds[want] {
+					t.Errorf("%s by %s is missing; seen %v", want, self, kinds)
+				}
+			}
+		})
+	}
+}
