@@ -76,6 +76,11 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 	sort.Slice(p.Architectures, func(i, j int) bool { return p.Architectures[i].Name < p.Architectures[j].Name })
 	multiArch := len(p.Architectures) > 1
 
+	// The base's allow rules, by syscall and conditions: a recorded case
+	// the base already allows in the same words is not written twice (the
+	// eBPF recorder leaves only what the base always allows in the
+	// kernel, and counts the calls it allows under conditions).
+	inBase := map[string]bool{}
 	// The base's rules, without those that merely repeat the default and
 	// without the recorded syscalls in its deny rules.
 	for _, r := range kept {
@@ -98,6 +103,11 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 		}
 		r.Comment = joinComment("from the base", r.Comment)
 		p.Rules = append(p.Rules, r)
+		if lets(r.Action) {
+			for _, n := range r.Syscalls {
+				inBase[caseKey(n.Name, r.When)] = true
+			}
+		}
 	}
 
 	names := make([]string, 0, len(byName))
@@ -108,6 +118,9 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 	for _, name := range names {
 		g := byName[name]
 		hidden := hiddenArgs[name]
+		if inBase[caseKey(name, nil)] {
+			continue
+		}
 		if g.uncond {
 			comment := summarize(g.all, seen, multiArch)
 			if len(chosenArgs[name]) > 0 {
@@ -130,6 +143,9 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 			return vals[i][1] < vals[j][1]
 		})
 		for _, v := range vals {
+			if inBase[caseKey(name, conds(name, v))] {
+				continue
+			}
 			comment := name + formatArgs(name, v) + ": " + summarize(g.cases[v], seen, multiArch)
 			p.Rules = append(p.Rules, rules.Rule{
 				Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow},
@@ -138,6 +154,17 @@ func Profile(rec *Recording, base *Base) (p *rules.Profile, notes []string, err 
 		}
 	}
 	return p, notes, nil
+}
+
+// caseKey names an allow of a syscall under conditions, whatever their
+// order.
+func caseKey(name string, when []rules.Cond) string {
+	keys := make([]string, len(when))
+	for i, c := range when {
+		keys[i] = c.String()
+	}
+	sort.Strings(keys)
+	return name + "\x00" + strings.Join(keys, " && ")
 }
 
 func joinComment(a, b string) string {
@@ -213,7 +240,11 @@ func (h Header) String() string {
 	}
 	line("Recorded by oci-sbx %s on %s.", h.Version, h.Date)
 	line("Command: %s (%s)", shellQuote(h.Command), h.Status)
-	line("Kernel: %s; architectures seen: %s", h.Kernel, strings.Join(h.Arches, ", "))
+	seenOn := strings.Join(h.Arches, ", ")
+	if seenOn == "" {
+		seenOn = "none (no call was recorded)"
+	}
+	line("Kernel: %s; architectures seen: %s", h.Kernel, seenOn)
 	if h.Base != "" {
 		line("Base: %s. This profile is the base plus what the run needed beyond it.", h.Base)
 	}

@@ -48,7 +48,8 @@ func TestProfileGolden(t *testing.T) {
 	add("x86_64", "clone3", 2, "/bin/a")
 	add("x86_64", "io_uring_setup", 1, "/bin/a", 8)
 	add("x86", "socketcall", 1, "/bin/b", 1)
-	add("x86_64", "prctl", 1, "/bin/a", 15)
+	add("x86_64", "prctl", 1, "/bin/a", 15) // allowed by the base in the same words: once
+	add("x86_64", "prctl", 1, "/bin/a", 38) // PR_SET_NO_NEW_PRIVS: new
 	add("x86_64", "ptrace", 1, "/bin/a")
 	for i := range maxValues + 6 {
 		add("x86_64", "ioctl", 1, "/bin/c", 3, uint64(0x5400+i))
@@ -60,6 +61,7 @@ architectures: [x86_64]
 rules:
   - {action: allow, syscalls: [write]}
   - {action: errno(EACCES), syscalls: [ptrace, kcmp]}
+  - {action: allow, syscalls: [prctl], when: ["arg0 & 0xffffffff == 15"]}
 `))
 	if err != nil {
 		t.Fatal(err)
