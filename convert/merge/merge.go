@@ -105,7 +105,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 					c.conds[key] = r.When
 				}
 				if cm := comments[n.Name+"\x00"+key]; cm != "" {
-					c.comments[key] = append(c.comments[key], cm)
+					c.comments[key] = append(c.comments[key], withArches(cm, p.Architectures))
 				}
 			}
 		}
@@ -161,13 +161,13 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 			for _, k := range sortedKeys(c.comments) {
 				all = append(all, c.comments[k]...)
 			}
-			cm := mergeComments(all)
+			cm := mergeComments(all, len(out.Architectures) > 1)
 			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow}, Comment: cm})
 			continue
 		}
 		for _, k := range sortedKeys(c.conds) {
 			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow},
-				When: c.conds[k], Comment: mergeComments(c.comments[k])})
+				When: c.conds[k], Comment: mergeComments(c.comments[k], len(out.Architectures) > 1)})
 		}
 	}
 	return out, nil
@@ -297,14 +297,77 @@ func CallsBy(count uint64, exes map[string]uint64) string {
 }
 
 // seenRE matches what record writes: "[CALL: ]N call(s) by EXES[ (…)]".
-var seenRE = regexp.MustCompile(`^(?:(.*?): )?(\d+) calls? by (.*?)(?: \((?:also on|on) [^)]*\))?$`)
+var seenRE = regexp.MustCompile(`^(?:(.*?): )?(\d+) calls? by (.*?)(?: \(((?:also on|on) [^)]*)\))?$`)
 
-// mergeComments sums record's counts; comments it cannot read are joined.
-func mergeComments(cs []string) string {
+// withArches makes explicit where a comment record wrote says its calls
+// were seen: record leaves the machine's own architecture unsaid, and in
+// a profile of one architecture says none. Merged with a profile of
+// other architectures, that would read as "seen everywhere".
+func withArches(comment string, arches []rules.Name) string {
+	pieces := strings.Split(comment, "; ")
+	for i, p := range pieces {
+		m := seenRE.FindStringSubmatch(p)
+		if m == nil || m[4] != "" {
+			continue
+		}
+		on := syscalls.NativeArch()
+		if len(arches) == 1 {
+			on = arches[0].Name
+		}
+		pieces[i] = p + " (on " + on + " only)"
+	}
+	return strings.Join(pieces, "; ")
+}
+
+// seenOn reads the architectures of a comment's suffix (withArches makes
+// every one have it).
+func seenOn(suffix string, into map[string]bool) {
+	native := syscalls.NativeArch()
+	if list, ok := strings.CutPrefix(suffix, "also on "); ok {
+		into[native] = true
+		for a := range strings.SplitSeq(list, ", ") {
+			into[a] = true
+		}
+		return
+	}
+	if list, ok := strings.CutPrefix(suffix, "on "); ok {
+		for a := range strings.SplitSeq(strings.TrimSuffix(list, " only"), ", ") {
+			into[a] = true
+		}
+	}
+}
+
+// archSuffix says where calls were seen as record does: nothing when on
+// the machine's own architecture only or the profile has one.
+func archSuffix(on map[string]bool, multiArch bool) string {
+	if !multiArch || len(on) == 0 {
+		return ""
+	}
+	native := syscalls.NativeArch()
+	var others []string
+	for a := range on {
+		if a != native {
+			others = append(others, a)
+		}
+	}
+	sort.Strings(others)
+	switch {
+	case len(others) == 0:
+		return ""
+	case on[native]:
+		return " (also on " + strings.Join(others, ", ") + ")"
+	}
+	return " (on " + strings.Join(others, ", ") + " only)"
+}
+
+// mergeComments sums record's counts and joins where they were seen;
+// comments it cannot read are joined.
+func mergeComments(cs []string, multiArch bool) string {
 	if len(cs) == 0 {
 		return ""
 	}
 	prefixes := map[string]bool{}
+	on := map[string]bool{}
 	var total uint64
 	exes := map[string]uint64{}
 	var other []string
@@ -321,6 +384,7 @@ func mergeComments(cs []string) string {
 			continue
 		}
 		prefixes[m[1]] = true
+		seenOn(m[4], on)
 		n, _ := strconv.ParseUint(m[2], 10, 64)
 		total += n
 		parts := strings.Split(m[3], ", ")
@@ -339,7 +403,7 @@ func mergeComments(cs []string) string {
 	}
 	var out string
 	if total > 0 {
-		out = CallsBy(total, exes)
+		out = CallsBy(total, exes) + archSuffix(on, multiArch)
 		// A call's arguments head the count only when every count was
 		// of that one call.
 		for p := range prefixes {
