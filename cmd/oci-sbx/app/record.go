@@ -54,13 +54,17 @@ that any such call makes the status 99, and a CMD that exits 99 by itself
 exits 1 (with a note), so 99 always means "PROFILE is not enough".
 
 --verify runs CMD a second time, under the recorded profile as oci-sbx exec
-runs it, with the default action made kill-process so that no missing call
-can pass unnoticed; a kill names the syscall and fails the command. Coverage is
-only what the runs exercised: record several runs and join them with merge.
+runs it, so that no missing call can pass unnoticed: a call of a syscall the
+profile names nowhere is answered EPERM and named with its arguments (a seccomp
+filter CMD loads itself keeps its own answer), anything else it does not allow
+kills CMD; either fails the command. Coverage is only what the runs exercised:
+record several runs and join them with merge.
 
 --mode picks how calls are observed. notify (above) works without privileges,
 on every architecture the kernel runs, from the first instruction; a notified
-call costs a round trip through oci-sbx (5-25 µs). ebpf (root, x86_64, a
+call costs a round trip through oci-sbx (5-25 µs). Without CAP_SYS_ADMIN it
+sets no_new_privs, so a set-user-ID, set-group-ID or file-capability program
+runs without those privileges; the output names each one. ebpf (root, x86_64, a
 kernel with BTF and a cgroup2 hierarchy) counts calls in the kernel, from a
 program on the sys_enter tracepoint, for the processes in a cgroup CMD starts
 in: about as fast as the plain run, but it sees only calls no seccomp filter
@@ -79,7 +83,8 @@ runc hands over once it has loaded the container's filter, records every
 process of the container from there on, and writes the profile when the last
 one has exited. write and what runc calls after loading (the measured table)
 run unobserved; the profile allows them, saying so, so that the same runc can
-start the container under it.
+start the container under it. A container whose program never ran (created,
+then deleted) yields an error and no profile.
 
 Rules output (the default) carries the comments; JSON formats have no place for
 them, and spo gets the header only.
