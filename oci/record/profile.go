@@ -247,9 +247,11 @@ func (h Header) String() string {
 	line("Kernel: %s; architectures seen: %s", h.Kernel, seenOn)
 	if h.Base != "" {
 		line("Base: %s. This profile is the base plus what the run needed beyond it.", h.Base)
+		line("Deny by default: it allows what the base allows and the calls the run made, nothing else.")
+	} else {
+		line("Deny by default: it allows the calls the run made and nothing else.")
 	}
-	line("Deny by default: it allows the calls the run made and nothing else. Coverage is what")
-	line("the run exercised: record more runs and join them with oci-sbx merge.")
+	line("Coverage is what the run exercised: record more runs and join them with oci-sbx merge.")
 	if len(h.Leftovers) > 0 {
 		line("Still running when the command exited (their later calls are not recorded):")
 		for _, p := range h.Leftovers {
