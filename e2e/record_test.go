@@ -85,19 +85,24 @@ func TestRecordContainer(t *testing.T) {
 	// A container created and deleted without being started never ran its
 	// program: the recorder says so and writes nothing, rather than a
 	// profile of runc's own calls that would pass for the container's.
+	listen := func(out string, log *bytes.Buffer) *exec.Cmd {
+		t.Helper()
+		rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", out)
+		rec.Stdout, rec.Stderr = log, log
+		if err := rec.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for range 500 {
+			if _, err := os.Stat(socket); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return rec
+	}
 	never := filepath.Join(dir, "never.yaml")
 	var neverOut bytes.Buffer
-	rec = exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", never)
-	rec.Stdout, rec.Stderr = &neverOut, &neverOut
-	if err := rec.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for range 500 {
-		if _, err := os.Stat(socket); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rec = listen(never, &neverOut)
 	id := fmt.Sprintf("oci-sbx-e2e-record-never-%d", os.Getpid())
 	// Standard descriptors to /dev/null: the created process would hold
 	// a pipe open until it is deleted.
@@ -114,6 +119,31 @@ func TestRecordContainer(t *testing.T) {
 	if _, err := os.Stat(never); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a profile was written for a container that never started: %v", err)
 	}
+
+	// runc killed while the container runs: the container goes on, and
+	// the profile is written once its last process has exited, with what
+	// it did after runc was gone.
+	editBundle(t, bundle, oci.WithArgs([]string{"/busybox", "sh", "-c", "/busybox sleep 1; /busybox ls /"}))
+	orphan := filepath.Join(dir, "orphan.yaml")
+	var orphanOut bytes.Buffer
+	rec = listen(orphan, &orphanOut)
+	id = fmt.Sprintf("oci-sbx-e2e-record-orphan-%d", os.Getpid())
+	t.Cleanup(func() { _ = exec.Command(runc, "delete", "-f", id).Run() })
+	killed := exec.Command(runc, "run", "-b", bundle, id)
+	if err := killed.Start(); err != nil {
+		rec.Process.Kill()
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	_ = killed.Process.Kill()
+	_ = killed.Wait()
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("record --listen after runc was killed: %v\n%s", err, orphanOut.String())
+	}
+	if data, err := os.ReadFile(orphan); err != nil || !strings.Contains(string(data), "syscalls: [newfstatat]") || !strings.Contains(string(data), "nanosleep]") {
+		t.Errorf("the profile of a container whose runc was killed lacks what it did after (sleep, ls): %v\n%s", err, data)
+	}
+	editBundle(t, bundle, oci.WithArgs([]string{"/busybox", "ls", "/"}))
 
 	// The recording, as Docker JSON, is the container's profile now.
 	docker := filepath.Join(dir, "ls.json")
