@@ -353,6 +353,11 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 	if format == "" {
 		format = convert.Rules
 	}
+	if o.Records == "" {
+		if err := writable(o.Output); err != nil {
+			return nil, err
+		}
+	}
 	cr, err := Listen(ctx, o.Socket, o.Base, o.Ready, o.AcceptTimeout)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -135,6 +136,9 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if format == "" {
 		format = convert.Rules
 	}
+	if err := writable(o.Output); err != nil {
+		return nil, err
+	}
 	res, err := Run(ctx, o.Config)
 	if err != nil {
 		return nil, err
@@ -184,6 +188,19 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
 	return out, nil
+}
+
+// writable fails, before anything runs, when the output file's directory
+// cannot take it: finding out after the run would lose the recording.
+func writable(path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+		return fmt.Errorf("writing %q: its directory %q: %w", path, dir, err)
+	}
+	return nil
 }
 
 // render writes the profile in a format: rules with the header and each

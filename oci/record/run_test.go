@@ -418,3 +418,19 @@ func TestRecordsItsOwnExecutable(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordFailsBeforeRunning: an output file whose directory cannot
+// take it fails the recording before the program runs, not after.
+func TestRecordFailsBeforeRunning(t *testing.T) {
+	ran := filepath.Join(t.TempDir(), "ran")
+	_, err := Record(context.Background(), Options{
+		Output: filepath.Join(t.TempDir(), "missing", "p.yaml"),
+		Config: Config{Mode: ModeNotify, Args: []string{"/bin/sh", "-c", "echo > " + ran}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(ran); err == nil {
+		t.Error("the program ran although its recording could not be written")
+	}
+}

@@ -215,7 +215,7 @@ func loadBase(c *cli.Command, path string, from convert.Format) (*record.Base, e
 	}
 	s, err := loadProfile(c.Root().Reader, path, from, warnOptions(c))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the base %q: %w", path, err)
 	}
 	return record.NewBase(s)
 }
