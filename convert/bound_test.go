@@ -95,6 +95,12 @@ func hostileInputs() map[string]string {
 		"yaml-explicit-keys":  rep("? ", 49_990) + "x\n",
 		"yaml-documents":      rep("--- x\n", tree.MaxDocuments) + rep("# x\n", (tree.MaxYAMLSize-400)/4),
 		"yaml-anchors":        "default: allow\nrules:\n" + numbered("  - &a%d {action: allow, syscalls: [read]}\n", 12_000),
+		// Values that an error quotes back: the message must not grow with them.
+		"docker-long-name":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": ["`, "a", `"]}]}`),
+		"docker-long-number":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "errnoRet": `, "1", `, "names": ["read"]}]}`),
+		"docker-long-escapes": fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": ["`, `\u00e9`, `"]}]}`),
+		"yaml-long-name":      rules + "[" + rep("a", 2<<20-128) + "]\n",
+		"c-long-name":         fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(", "a", "), 0);\n\treturn seccomp_load(ctx);\n}\n"),
 		"c-conditions":        fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
 	}
 }
@@ -207,4 +213,22 @@ func firstLine(s string) string {
 		line = line[:160] + "…"
 	}
 	return line
+}
+
+// TestLongValueErrors: a refused value is quoted in part, so the error
+// stays a line or two whatever the input's size, and keeps its position.
+func TestLongValueErrors(t *testing.T) {
+	inputs := hostileInputs()
+	for _, name := range []string{"docker-long-name", "docker-long-number", "docker-long-escapes", "yaml-long-name", "c-long-name"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Read(name, []byte(inputs[name]), "", Options{Kernel: "6.1"})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if len(msg) > 2048 || !strings.HasPrefix(msg, name+":1:") && !strings.HasPrefix(msg, name+":3:") && !strings.HasPrefix(msg, name+":4:") {
+				t.Errorf("error of %d bytes: %.300s", len(msg), msg)
+			}
+		})
+	}
 }

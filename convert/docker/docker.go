@@ -709,7 +709,7 @@ func unknownSyscallMsg(name string) string {
 		return "empty syscall name"
 	}
 	cands := syscalls.AllSyscalls()
-	msg := fmt.Sprintf("unknown syscall %q (runc would silently skip it)", name)
+	msg := fmt.Sprintf("unknown syscall %s (runc would silently skip it)", suggest.Quote(name))
 	if sug := suggest.Closest(name, cands); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}
