@@ -14,6 +14,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -90,6 +91,13 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		Annotations map[string]string `json:"annotations"`
 	}
 	if err := json.Unmarshal(config, &probe); err != nil {
+		// encoding/json says only an offset (its nesting limit, 10,000
+		// levels, keeps time and memory linear).
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			p := tree.PosOf(config, int(syn.Offset))
+			return nil, fmt.Errorf("decoding config.json: %d:%d: %w", p.Line, p.Col, err)
+		}
 		return nil, fmt.Errorf("decoding config.json: %w", err)
 	}
 	ann, err := annotation.ParseOCI(probe.Annotations)

@@ -209,7 +209,8 @@ func TestPrecreateErrors(t *testing.T) {
 			"is not a socket"},
 		{"report to a relative path", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "agent.sock"}),
 			`reporting to "agent.sock": the agent's socket must be an absolute path`},
-		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: unexpected end of JSON input"},
+		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: 1:18: unexpected end of JSON input"},
+		{"nested too deep", []byte(`{"annotations": {}, "x": ` + strings.Repeat("[", 20000)), "decoding config.json: 1:"},
 		{"no process", []byte(`{"ociVersion":"1.0.0","annotations":{"io.oci-sbx.rules":"{default: allow}"}}`), "it has no process.args"},
 		// What Podman 4.3 leaves of an unquoted multi-line --annotation.
 		{"one line of block rules", podmanConfig(t, map[string]string{AnnotationRules: "extends: docker-default\n"}),
