@@ -65,7 +65,7 @@ Examples:
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
 			&cli.StringFlag{Name: "name", Usage: "profile `NAME` for spo and kubernetes output (default: from -o or INPUT); picks the SeccompProfile to read from a file of several"},
 			&cli.BoolFlag{Name: "harden", Usage: "widen each deny intent to every syscall that reaches the same goal (see oci-sbx lint); notes on stderr"},
-			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start (without it: a warning)"},
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start, and docker, kubernetes or spo output that runc starts only with no-new-privileges (without it: a warning)"},
 		},
 		Action: runConvert,
 	}
@@ -174,21 +174,42 @@ func convertDocker(c *cli.Command, w io.Writer, input string, from convert.Forma
 var engineOutputs = []convert.Format{convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO}
 
 // checkStart says when no runc can start a container under the profile
-// (--strict: refuses). The warning is not a note about the conversion and
-// is never silenced: the profile as written does not run.
+// (--strict: refuses), and when runc can start one only with
+// noNewPrivileges, which the engines that read docker, kubernetes and spo
+// output leave false by default (--strict: refuses those; oci output,
+// which goes into a config.json, is only warned about). The warning is not
+// a note about the conversion and is never silenced: the profile as
+// written does not run.
 func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input string) error {
 	if !slices.Contains(engineOutputs, to) {
 		return nil
 	}
 	f, bad := lint.CannotStart(input, s)
 	switch {
-	case !bad:
-		return nil
-	case c.Bool("strict"):
+	case bad && c.Bool("strict"):
 		return fmt.Errorf("refusing to write %s output that no runc can start: %s", to, f)
+	case bad:
+		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
+		return nil
+	}
+	f, nnp := lint.NeedsNoNewPrivileges(input, s)
+	if !nnp {
+		return nil
+	}
+	f.Fix = nnpFix[to]
+	if to != convert.OCI && c.Bool("strict") {
+		return fmt.Errorf("refusing to write %s output that runc cannot start with the engine's default noNewPrivileges (false): %s", to, f)
 	}
 	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
 	return nil
+}
+
+// nnpFix says, per output, how the consumer turns noNewPrivileges on.
+var nnpFix = map[convert.Format]string{
+	convert.OCI:        "set process.noNewPrivileges to true in config.json (runc spec does; oci-sbx patch does when the profile needs it)",
+	convert.Docker:     "run the container with --security-opt no-new-privileges (docker run, podman run), or put the profile in with oci-sbx patch or the Podman hook, which set it",
+	convert.Kubernetes: "set securityContext.allowPrivilegeEscalation: false on the container, which the kubelet turns into noNewPrivileges",
+	convert.SPO:        "set securityContext.allowPrivilegeEscalation: false on the containers that use the profile, which the kubelet turns into noNewPrivileges",
 }
 
 // splitList accepts both --arch a,b and --arch a --arch b.

@@ -121,6 +121,32 @@ func TestConvertCannotStart(t *testing.T) {
 	}
 }
 
+// TestConvertNeedsNoNewPrivileges: a profile runc can start only with
+// noNewPrivileges (it denies a call runc makes when it sets the user and
+// capabilities, after loading the filter, as it does when
+// noNewPrivileges is false) is said so for every engine output, --quiet
+// or not: docker run, podman run and the kubelet leave noNewPrivileges
+// false unless asked. --strict refuses docker, kubernetes and spo output;
+// oci output goes into a config.json whose noNewPrivileges is the user's.
+func TestConvertNeedsNoNewPrivileges(t *testing.T) {
+	for _, call := range []string{"capset", "setgroups", "chdir", "getcwd"} {
+		src := "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [" + call + "]}\n"
+		for _, to := range []string{"oci", "docker", "kubernetes", "spo"} {
+			code, out, errOut := runCLIInput(t, src, "--quiet", "convert", "--to", to, "-")
+			if code != 0 || out == "" || !strings.Contains(errOut, "oci-sbx: warning: "+to+" output: [runc-needs-nnp]") || !strings.Contains(errOut, call) {
+				t.Errorf("%s --to %s: exit %d\n%s", call, to, code, errOut)
+			}
+			code, out, errOut = runCLIInput(t, src, "convert", "--strict", "--to", to, "-")
+			if refuse := to != "oci"; refuse != (code == 1) || refuse != (out == "") || !strings.Contains(errOut, "runc-needs-nnp") {
+				t.Errorf("%s --strict --to %s: exit %d, %d bytes out\n%s", call, to, code, len(out), errOut)
+			}
+		}
+	}
+	if _, _, errOut := runCLIInput(t, "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [capset]}\n", "convert", "--to", "rules", "-"); strings.Contains(errOut, "runc-needs-nnp") {
+		t.Errorf("--to rules: %s", errOut)
+	}
+}
+
 // TestConvertDockerCaps: docker output keeps Docker's capability
 // conditions for the engine; --cap-add adds to the default set for the
 // flattened formats, where --caps replaces it.
