@@ -63,6 +63,7 @@ func TestPatchAtomic(t *testing.T) {
 	t.Run("immutable", func(t *testing.T) { testPatchImmutable(t, env) })
 	t.Run("read-only", func(t *testing.T) { testPatchReadOnly(t, env) })
 	t.Run("exec-bundle", func(t *testing.T) { testExecBundleLate(t, env) })
+	t.Run("created", func(t *testing.T) { testPatchCreated(t, env) })
 }
 
 // newBundle makes a bundle that runs the calls program.
@@ -83,6 +84,13 @@ func (env atomicEnv) runsAs(t *testing.T, bundle string) int {
 	if timedOut || code != 0 {
 		t.Fatalf("runc run: exit status %d (timed out %v)\n%s", code, timedOut, out)
 	}
+	return env.answeredBy(t, out)
+}
+
+// answeredBy reads the calls program's output: the profile whose
+// denials it shows, or -1 for none.
+func (env atomicEnv) answeredBy(t *testing.T, out string) int {
+	t.Helper()
 	var denied []string
 	for _, line := range strings.Split(out, "\n") {
 		if name, errno, ok := strings.Cut(line, " "); ok && errno == "EPERM" {
@@ -279,5 +287,64 @@ func testExecBundleLate(t *testing.T, env atomicEnv) {
 		if !strings.Contains(stdout, want) || c != "openat" && c != atomicCalls[4] && strings.Contains(stdout, c+" EPERM") {
 			t.Errorf("%s: want %q in\n%s", c, want, stdout)
 		}
+	}
+}
+
+// A container created (runc create) from a bundle with a late stage, and
+// patched twice before it starts — with another late profile, then with
+// one that needs none — still starts under the profile it was created
+// with: the files its config names stay while it has the late stage's
+// directory bound. The first patch after it is gone removes them.
+func testPatchCreated(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	if out, err := env.patchCmd(bundle, 0).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	id := fmt.Sprintf("oci-sbx-e2e-created-%d", os.Getpid())
+	log := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	create := exec.Command(env.runc, "create", "-b", bundle, id)
+	create.Stdout, create.Stderr = f, f
+	if err := create.Run(); err != nil {
+		data, _ := os.ReadFile(log)
+		t.Fatalf("runc create: %v\n%s", err, data)
+	}
+	defer exec.Command(env.runc, "delete", "-f", id).Run()
+	for _, i := range []int{3, len(atomicCalls) - 1} {
+		if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
+			t.Fatalf("patch %d: %v\n%s", i, err, out)
+		}
+	}
+	if out, err := exec.Command(env.runc, "start", id).CombinedOutput(); err != nil {
+		t.Fatalf("runc start: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, _ := exec.Command(env.runc, "state", id).Output()
+		if strings.Contains(string(out), `"status": "stopped"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container has not stopped:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	data, _ := os.ReadFile(log)
+	if got := env.answeredBy(t, string(data)); got != 0 {
+		t.Errorf("the created container ran as profile %d, want 0, the one it was created with\n%s", got, data)
+	}
+	if out, err := exec.Command(env.runc, "delete", id).CombinedOutput(); err != nil {
+		t.Fatalf("runc delete: %v\n%s", err, out)
+	}
+	if out, err := env.patchCmd(bundle, len(atomicCalls)-1).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	env.onlyFilesOf(t, bundle, len(atomicCalls)-1)
+	if got := env.runsAs(t, bundle); got != len(atomicCalls)-1 {
+		t.Errorf("runs as %d, want %d", got, len(atomicCalls)-1)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -207,11 +208,19 @@ func writeOnce(b *oci.Bundle, name string, data []byte, perm os.FileMode) error 
 // committed config does not use from the late stage's directory: other
 // profiles, the binary and the socket's file when there is no late stage,
 // and the temporary files of writers that were killed (only the lock's
-// holder writes there).
+// holder writes there). While a container made from an earlier config
+// still has the directory bound (created and not yet started, or
+// running), the files stay: runc start would exec the binary and the
+// profile that container's config names. The first patch after the last
+// such container is gone removes them.
 func collect(b *oci.Bundle, plan *Plan) error {
 	names, err := b.List(DirName)
 	if err != nil {
 		return err
+	}
+	inUse := false
+	if dev, ino, err := b.DirID(DirName); err == nil {
+		inUse = mountedInContainer(dev, ino)
 	}
 	keep := map[string]bool{LockName: true}
 	if plan.Late != nil {
@@ -224,10 +233,33 @@ func collect(b *oci.Bundle, plan *Plan) error {
 	for _, n := range names {
 		ours := strings.HasPrefix(n, ProfilePrefix) || n == legacyProfileName || n == BinaryName || n == AgentSocketName ||
 			strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")
-		if keep[n] || !ours {
+		temp := strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")
+		if keep[n] || !ours || inUse && !temp {
 			continue
 		}
 		errs = append(errs, b.RemoveFile(filepath.Join(DirName, n)))
 	}
 	return errors.Join(errs...)
+}
+
+// mountedInContainer reports whether some process has the directory
+// (dev, ino) at MountPoint in its root: a container runc made from this
+// bundle's config with a late stage. A process whose root this one may not
+// look into (another user's) is not counted: such a user could not start
+// a container from this bundle's config either.
+func mountedInContainer(dev, ino uint64) bool {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, p := range procs {
+		if p.Name()[0] < '1' || p.Name()[0] > '9' {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat("/proc/"+p.Name()+"/root"+MountPoint, &st) == nil && st.Dev == dev && st.Ino == ino {
+			return true
+		}
+	}
+	return false
 }
