@@ -64,6 +64,7 @@ func TestPatchAtomic(t *testing.T) {
 	t.Run("read-only", func(t *testing.T) { testPatchReadOnly(t, env) })
 	t.Run("exec-bundle", func(t *testing.T) { testExecBundleLate(t, env) })
 	t.Run("created", func(t *testing.T) { testPatchCreated(t, env) })
+	t.Run("while-running", func(t *testing.T) { testPatchWhileRunning(t, env) })
 }
 
 // newBundle makes a bundle that runs the calls program.
@@ -121,20 +122,34 @@ func (env atomicEnv) patchCmd(bundle string, i int) *exec.Cmd {
 }
 
 // onlyFilesOf checks that the late stage's directory holds the lock and
-// the files of profile i's plan, nothing else.
+// the files of profile i's plan, nothing else, after patching once more
+// with profile i: a patch keeps the files of the config it replaced (a
+// runc that read that config may still be setting up its container), and
+// the next one removes them.
 func (env atomicEnv) onlyFilesOf(t *testing.T, bundle string, i int) {
 	t.Helper()
-	entries, _ := os.ReadDir(filepath.Join(bundle, ".oci-sbx"))
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
+	names := func() []string {
+		entries, _ := os.ReadDir(filepath.Join(bundle, ".oci-sbx"))
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
 	}
 	want := 1 // the lock
 	if i >= 0 && i < len(atomicCalls)-1 {
 		want = 3 // and the binary and one profile
 	}
-	if len(names) != want || !slices.Contains(names, "lock") {
-		t.Errorf("the late stage's directory holds %v", names)
+	if got := names(); len(got) > want+2 {
+		t.Errorf("the late stage's directory holds %v, more than two configs' files", got)
+	}
+	if i >= 0 {
+		if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	if got := names(); len(got) != want || !slices.Contains(got, "lock") {
+		t.Errorf("the late stage's directory holds %v", got)
 	}
 }
 
@@ -347,4 +362,44 @@ func testPatchCreated(t *testing.T, env atomicEnv) {
 	if got := env.runsAs(t, bundle); got != len(atomicCalls)-1 {
 		t.Errorf("runs as %d, want %d", got, len(atomicCalls)-1)
 	}
+}
+
+// runc run while patches alternate between two late profiles: runc reads
+// config.json once, then sets up the container that execs the files it
+// names; the patch that replaced that config keeps them, so every run
+// starts under one of the two profiles.
+func testPatchWhileRunning(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	if out, err := env.patchCmd(bundle, 0).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	seen := map[int]int{}
+	for round := range 30 {
+		stop := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				if out, err := env.patchCmd(bundle, 1+k%2).CombinedOutput(); err != nil {
+					done <- fmt.Errorf("%v\n%s", err, out)
+					return
+				}
+			}
+		}()
+		got := env.runsAs(t, bundle)
+		close(stop)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got < 0 {
+			t.Fatalf("round %d: the container ran unconfined", round)
+		}
+		seen[got]++
+	}
+	t.Logf("30 runs while patches alternated: the container ran as profile (runs) %v", seen)
 }
