@@ -14,6 +14,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 	"github.com/oci-sbx/oci-sbx/internal/tree"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
@@ -302,9 +303,9 @@ func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp,
 			key, len(src), MaxInlineRules>>10, annotation.OCIKey(annotation.Profile))
 	}
 	if one := strings.TrimRight(src, "\n"); !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
-		return nil, fmt.Errorf("annotation %s: %q is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
+		return nil, fmt.Errorf("annotation %s: %s is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
 			"so this may be all that is left of longer rules; quote the whole option (--annotation '\"%s=...\"', doubling each \" inside), "+
-			"or write one-line rules in flow style ({extends: docker-default})", key, one, key)
+			"or write one-line rules in flow style ({extends: docker-default})", key, suggest.Quote(one), key)
 	}
 	s, err := convert.Read(key, []byte(src), convert.Rules, opt)
 	if err != nil {

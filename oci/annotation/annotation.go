@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
@@ -70,6 +71,37 @@ var Keys = []Key{
 	{Name: Record, Value: "NAME, a file beneath the records directory", PerContainer: true},
 	{Name: SetNoNewPrivileges, Value: `"true"`, Internal: true},
 	{Name: Handover, Value: `"late"`, Internal: true},
+}
+
+// MaxValue bounds the value of every key but Rules: a file name (PATH_MAX)
+// or a word. A longer value is refused without quoting it.
+const MaxValue = 4096
+
+// maxKey is how much of a key an error quotes: Kubernetes allows 317
+// bytes (a 253-byte prefix, "/", 63 bytes), an engine may pass longer
+// ones.
+const maxKey = 320
+
+// quoteKey quotes a key for an error, in ASCII so that a look-alike
+// letter shows, cut after maxKey bytes.
+func quoteKey(key string) string {
+	if len(key) <= maxKey {
+		return strconv.QuoteToASCII(key)
+	}
+	cut := maxKey
+	for cut > 0 && !utf8.RuneStart(key[cut]) {
+		cut--
+	}
+	return strconv.QuoteToASCII(key[:cut]) + "…"
+}
+
+// checkValue refuses a value longer than its key allows. The rules key
+// is bounded by MaxRules where it is read, with advice.
+func checkValue(key, name, value string) error {
+	if name != Rules && len(value) > MaxValue {
+		return fmt.Errorf("%s: a value of %d bytes, more than %d", quoteKey(key), len(value), MaxValue)
+	}
+	return nil
 }
 
 // MaxRules bounds the rules key: rules a person writes are a few hundred
@@ -151,12 +183,12 @@ func check(key string, ns int, name string, allowInternal bool) (Key, error) {
 	i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
 	if i < 0 {
 		if s := suggest.Closest(strings.ToLower(name), names(false)); s != "" {
-			return Key{}, fmt.Errorf("%q: %w: did you mean %q?", key, ErrUnknown, key[:ns]+s+key[ns+len(name):])
+			return Key{}, fmt.Errorf("%s: %w: did you mean %q?", quoteKey(key), ErrUnknown, key[:ns]+s+key[ns+len(name):])
 		}
-		return Key{}, fmt.Errorf("%q: %w (known: %s)", key, ErrUnknown, strings.Join(names(false), ", "))
+		return Key{}, fmt.Errorf("%s: %w (known: %s)", quoteKey(key), ErrUnknown, strings.Join(names(false), ", "))
 	}
 	if Keys[i].Internal && !allowInternal {
-		return Key{}, fmt.Errorf("%q: %w", key, ErrInternal)
+		return Key{}, fmt.Errorf("%s: %w", quoteKey(key), ErrInternal)
 	}
 	return Keys[i], nil
 }
@@ -171,7 +203,7 @@ func checkLookAlike(key, prefix string) error {
 	if !ok {
 		return nil
 	}
-	quoted := strconv.QuoteToASCII(key)
+	quoted := quoteKey(key)
 	if meant != "" {
 		return fmt.Errorf("%s: %w: it only looks like the %s namespace; did you mean %q?", quoted, ErrUnknown, prefix, meant)
 	}
@@ -195,9 +227,9 @@ func checkOtherNamespace(key, other, own string) error {
 		name, _, _ = strings.Cut(name, ".") // OCI annotations are per container already
 	}
 	if name == "" {
-		return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; write %sKEY", strconv.QuoteToASCII(key), ErrUnknown, other, own)
+		return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; write %sKEY", quoteKey(key), ErrUnknown, other, own)
 	}
-	return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; did you mean %q?", strconv.QuoteToASCII(key), ErrUnknown, other, own+name)
+	return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; did you mean %q?", quoteKey(key), ErrUnknown, other, own+name)
 }
 
 // ParseOCI reads the table's keys from OCI annotations (io.oci-sbx.KEY).
@@ -217,6 +249,10 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 			continue
 		}
 		if _, err := check(key, len(OCI), name, false); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := checkValue(key, name, annotations[key]); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -249,12 +285,15 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 		}
 		name, ctr, hasCtr := strings.Cut(rest, ".")
 		k, err := check(key, len(Kubernetes), name, false)
+		if err == nil {
+			err = checkValue(key, name, annotations[key])
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		if hasCtr && !k.PerContainer {
-			errs = append(errs, fmt.Errorf("%q: %s applies to the whole pod, not one container", key, name))
+			errs = append(errs, fmt.Errorf("%s: %s applies to the whole pod, not one container", quoteKey(key), name))
 			continue
 		}
 		switch {
