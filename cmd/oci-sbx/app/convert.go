@@ -108,7 +108,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 				return err
 			}
 		}
-		if err := checkStart(c, s, to, input); err != nil {
+		if err := checkStart(c, s, to, input, c.Bool("strict")); err != nil {
 			return err
 		}
 		if err := writeOutput(ctx, c, &buf, s, to, opt); err != nil {
@@ -155,7 +155,7 @@ func convertDocker(c *cli.Command, w io.Writer, input string, from convert.Forma
 	if err != nil {
 		return err
 	}
-	if err := checkStart(c, variants[0].Profile, convert.Docker, input); err != nil {
+	if err := checkStart(c, variants[0].Profile, convert.Docker, input, c.Bool("strict")); err != nil {
 		return err
 	}
 	err = docker.WriteConditional(w, variants, opt)
@@ -173,20 +173,21 @@ func convertDocker(c *cli.Command, w io.Writer, input string, from convert.Forma
 // the container's process starts.
 var engineOutputs = []convert.Format{convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO}
 
-// checkStart says when no runc can start a container under the profile
+// checkStart (convert, merge, record) says when no runc can start a
+// container under the profile
 // (--strict: refuses), and when runc can start one only with
 // noNewPrivileges, which the engines that read docker, kubernetes and spo
 // output leave false by default (--strict: refuses those; oci output,
 // which goes into a config.json, is only warned about). The warning is not
 // a note about the conversion and is never silenced: the profile as
 // written does not run.
-func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input string) error {
+func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input string, strict bool) error {
 	if !slices.Contains(engineOutputs, to) {
 		return nil
 	}
 	f, bad := lint.CannotStart(input, s)
 	switch {
-	case bad && c.Bool("strict"):
+	case bad && strict:
 		return fmt.Errorf("refusing to write %s output that no runc can start: %s", to, f)
 	case bad:
 		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
@@ -197,7 +198,7 @@ func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input 
 		return nil
 	}
 	f.Fix = nnpFix[to]
-	if to != convert.OCI && c.Bool("strict") {
+	if to != convert.OCI && strict {
 		return fmt.Errorf("refusing to write %s output that runc cannot start with the engine's default noNewPrivileges (false): %s", to, f)
 	}
 	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)

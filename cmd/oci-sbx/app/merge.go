@@ -24,7 +24,10 @@ union is taken per syscall and per argument condition (a syscall one PROFILE
 allows whatever its arguments is allowed so; otherwise each distinct condition
 is kept) over the union of the architectures. Counts in record's comments are
 summed. PROFILEs are in any format convert reads; a profile that allows by
-default is refused.
+default is refused. As with convert, oci, docker, kubernetes and spo output that
+runc cannot start under (a recording of a program run outside a container
+lacks what runc calls after loading the filter) is said so, never silenced, and
+--strict refuses it.
 
 Examples:
    oci-sbx merge -o app.yaml run1.yaml run2.yaml
@@ -33,6 +36,7 @@ Examples:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
 			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
 			fromFlag(convert.InputFormats),
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start, and docker, kubernetes or spo output that runc starts only with no-new-privileges (without it: a warning)"},
 		},
 		Action: runMerge,
 	}
@@ -70,6 +74,9 @@ func runMerge(_ context.Context, c *cli.Command) error {
 	} else {
 		s, err := merge.Spec(p, opt.Warn)
 		if err != nil {
+			return err
+		}
+		if err := checkStart(c, s, to, strings.Join(c.Args().Slice(), "+"), c.Bool("strict")); err != nil {
 			return err
 		}
 		if to == convert.SPO {

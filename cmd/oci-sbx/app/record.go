@@ -80,7 +80,11 @@ run unobserved; the profile allows them, saying so, so that the same runc can
 start the container under it.
 
 Rules output (the default) carries the comments; JSON formats have no place for
-them, and spo gets the header only.
+them, and spo gets the header only. A CMD recorded outside a container made
+none of the calls runc makes after loading a filter, so oci, docker, kubernetes
+and spo output of it gets convert's warning that runc cannot start under it
+(never silenced): record the container with --listen, or put the profile in
+with oci-sbx patch, which loads it in a second stage.
 
 Examples:
    oci-sbx record -o ls.yaml -- ls /
@@ -185,6 +189,13 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 			return fmt.Errorf("verifying: %w", err)
 		}
 		return err
+	}
+	if out.Profile != nil {
+		// A program recorded outside a container made none of the calls
+		// runc makes after loading the filter: said so for engine output.
+		if err := checkStart(c, out.Profile, to, "recorded profile", false); err != nil {
+			return err
+		}
 	}
 	if code := out.Result.Status(); code != 0 {
 		return &ExitStatus{Code: code}
