@@ -76,6 +76,7 @@ func TestBypass(t *testing.T) {
 	t.Run("socketcall", func(t *testing.T) { testBypassSocketcall(t, oci) })
 	t.Run("families", func(t *testing.T) { testBypassFamilies(t, oci) })
 	t.Run("i386", func(t *testing.T) { testBypassI386(t, oci) })
+	t.Run("socket-type", func(t *testing.T) { testBypassSocketType(t, oci) })
 	t.Run("runc", func(t *testing.T) { testBypassRunc(t, oci, app) })
 	t.Run("precedence", func(t *testing.T) { testBypassPrecedence(t, oci, app) })
 }
@@ -223,8 +224,9 @@ func main() {
 `
 
 // familiesProgram calls socket for every family number up to 63, each
-// with garbage in the upper half of the family and with a raw and a
-// datagram type carrying SOCK_NONBLOCK | SOCK_CLOEXEC, and prints the
+// with garbage in the upper half of the family and with a raw type, alone
+// and with SOCK_NONBLOCK | SOCK_CLOEXEC, and a datagram type with them,
+// and prints the
 // errno (0: a socket) for each, one line per call:
 // "FAMILY TYPE ERRNO", in hex, hex, decimal.
 const familiesProgram = `package main
@@ -237,7 +239,7 @@ import (
 func main() {
 	for f := uint64(0); f < 64; f++ {
 		for _, hi := range []uint64{0, 1 << 32, 0xffffffff << 32} {
-			for _, typ := range []uint64{syscall.SOCK_RAW, syscall.SOCK_DGRAM | syscall.SOCK_NONBLOCK | syscall.SOCK_CLOEXEC} {
+			for _, typ := range []uint64{syscall.SOCK_RAW, syscall.SOCK_RAW | syscall.SOCK_NONBLOCK | syscall.SOCK_CLOEXEC, syscall.SOCK_DGRAM | syscall.SOCK_NONBLOCK | syscall.SOCK_CLOEXEC} {
 				fd, _, errno := syscall.RawSyscall(syscall.SYS_SOCKET, uintptr(f|hi), uintptr(typ), 0)
 				if errno == 0 {
 					syscall.Close(int(fd))
@@ -282,8 +284,8 @@ func testBypassFamilies(t *testing.T, oci string) {
 		t.Fatalf("exec: exit status %d\n%s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 64*3*2 {
-		t.Fatalf("%d lines from the program, want %d", len(lines), 64*3*2)
+	if len(lines) != 64*3*3 {
+		t.Fatalf("%d lines from the program, want %d", len(lines), 64*3*3)
 	}
 	const exfull = "54"
 	for _, line := range lines {
@@ -390,6 +392,54 @@ func testBypassI386(t *testing.T, oci string) {
 	}
 	if code, out, stderr := runCmd(t, oci, "exec", "--profile", hardDemo, "--", prog); code != 128+int(syscall.SIGSYS) || out != "" {
 		t.Errorf("hardened demo: exit status %d, want %d (SIGSYS)\n%s%s", code, 128+int(syscall.SIGSYS), out, stderr)
+	}
+}
+
+// testBypassSocketType: raw sockets denied by type ("arg1 == SOCK_RAW")
+// let SOCK_RAW | SOCK_NONBLOCK through, as lint says; the hardened profile
+// compares the type's bits only, and the kernel then denies every raw
+// socket, flags or not, and no other type.
+func testBypassSocketType(t *testing.T, oci string) {
+	dir := t.TempDir()
+	prog, src := filepath.Join(dir, "families"), filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte(familiesProgram), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goBuild(t, prog, false, src)
+	profile := filepath.Join(dir, "no-raw.yaml")
+	if err := os.WriteFile(profile, []byte("default: allow\nrules:\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg1 == SOCK_RAW\"]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCmd(t, oci, "lint", profile); code != 1 || !strings.Contains(out, "[type-flags]") {
+		t.Errorf("lint: exit status %d\n%s", code, out)
+	}
+	hardened := filepath.Join(dir, "hardened.json")
+	if code, _, stderr := runCmd(t, oci, "convert", "--harden", "-o", hardened, profile); code != 0 {
+		t.Fatalf("convert --harden: exit status %d\n%s", code, stderr)
+	}
+	for _, run := range []struct {
+		profile  string
+		hardened bool
+	}{{profile, false}, {hardened, true}} {
+		code, out, stderr := runCmd(t, oci, "exec", "--profile", run.profile, "--", prog)
+		if code != 0 {
+			t.Fatalf("exec: exit status %d\n%s", code, stderr)
+		}
+		flagged := 0
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			fields := strings.Fields(line)
+			typ, _ := strconv.ParseUint(fields[1], 0, 64)
+			raw, denied := typ&0xf == syscall.SOCK_RAW, fields[2] == "54"
+			if raw && typ != syscall.SOCK_RAW && !denied {
+				flagged++
+			}
+			if run.hardened && raw != denied {
+				t.Errorf("hardened: socket(%s, %s): errno %s", fields[0], fields[1], fields[2])
+			}
+		}
+		if !run.hardened && flagged == 0 {
+			t.Errorf("as written: no raw socket with flags got past arg1 == SOCK_RAW; is lint's finding still right?")
+		}
 	}
 }
 

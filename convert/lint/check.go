@@ -409,11 +409,24 @@ func (c *checker) args() {
 					seen[key] = true
 					fix := "seccomp has no masked " + strings.Fields(cond.String())[1] + ": write the case as masked equalities (\"argN & 0xffffffff == V\"), or deny by default and allow the values wanted"
 					if masked, ok := rules.LowerHalf(cond); ok {
+						if typed, ok := rules.FlagEscapable(n, cs.Action, masked); ok {
+							masked = typed // the type's bits: no upper half, no flags
+						}
 						fix = fmt.Sprintf("compare the lower half only: %q (oci-sbx convert --harden does)", masked.String())
 					}
 					c.add(Finding{ID: "unmasked-int-arg", Severity: Error, Syscalls: []string{n}, anchor: n,
 						Reason: fmt.Sprintf("%s when %q (%s) compares all 64 bits of an argument the kernel reads as 32: a caller that sets the upper half slips past the condition and the kernel still sees the value", n, cond.String(), cs.Action),
 						Fix:    fix})
+				}
+				if typed, ok := rules.FlagEscapable(n, cs.Action, cond); ok {
+					key := "type " + n + cond.String()
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					c.add(Finding{ID: "type-flags", Severity: Error, Syscalls: []string{n}, anchor: n,
+						Reason: fmt.Sprintf("%s when %q (%s) compares the flags beside the type: SOCK_NONBLOCK or SOCK_CLOEXEC makes another number for the same socket type, which slips past the condition", n, cond.String(), cs.Action),
+						Fix:    fmt.Sprintf("compare the type's bits only: %q (oci-sbx convert --harden does)", typed.String())})
 				}
 				if pointerArg(n, cond.Arg) && !(cond.Value == 0 && (cond.Op == rules.OpEQ || cond.Op == rules.OpNE || cond.Op == rules.OpGT)) {
 					key := "ptr " + n + cond.String()

@@ -62,7 +62,9 @@
 //     comparison, an architecture list that mixes byte orders or names a
 //     compat ABI without the machine's own architecture (runc always adds
 //     it). A 64-bit comparison of an argument the kernel reads as 32 bits
-//     is written with a note naming the mask that fixes it.
+//     is written with a note naming the mask that fixes it. --harden
+//     compares a denied socket or socketpair type on the type's bits
+//     (arg1 & 0xf), since SOCK_NONBLOCK and SOCK_CLOEXEC sit beside it.
 //   - "No network" is an intent, not a group: @network-connect names the
 //     calls that reach a peer from a socket (connect, sendto, sendmsg,
 //     sendmmsg, socketcall, io_uring); a socket of a network family needs

@@ -585,6 +585,7 @@ func harden(p *Profile, arches []string) ([]string, error) {
 	}
 
 	notes = append(notes, maskIntArgs(p)...)
+	notes = append(notes, maskTypeArgs(p)...)
 	return notes, nil
 }
 

@@ -290,7 +290,7 @@ rules:
 `
 	h, notes := mustHarden(t, mustCompile(t, src))
 	want := map[string][]string{
-		"socket": {"arg0 & 0xffffffff == 38", "arg1 & 0xffffffff == 2"},
+		"socket": {"arg0 & 0xffffffff == 38", "arg1 & 15 == 2"}, // the type without its flags
 		"kill":   {"arg1 & 0xffffffff == 0xffffffff"},
 		"mmap":   {"arg1 == 2"}, // a 64-bit argument stays as it is
 		"ioctl":  {"arg1 < 5"},
@@ -423,5 +423,39 @@ func TestOpenFamilies(t *testing.T) {
 				t.Errorf("open %q, want %q among them", open, tc.want)
 			}
 		})
+	}
+}
+
+// TestFlagEscapable: a denial's comparison of socket's or socketpair's
+// type that includes the flag bits is slipped past with SOCK_NONBLOCK or
+// SOCK_CLOEXEC; one on the type's bits alone, an allow, or another
+// argument is not.
+func TestFlagEscapable(t *testing.T) {
+	deny := Action{Kind: Errno, Ret: 1}
+	for _, tc := range []struct {
+		name string
+		a    Action
+		c    Cond
+		want string // the condition on the type's bits; "" when not escapable
+	}{
+		{"socket", deny, Cond{Arg: 1, Op: OpEQ, Value: unix.SOCK_RAW}, "arg1 & 15 == 3"},
+		{"socketpair", deny, Cond{Arg: 1, Op: OpMaskedEQ, Mask: 0xffffffff, Value: unix.SOCK_DGRAM}, "arg1 & 15 == 2"},
+		{"socket", deny, Cond{Arg: 1, Op: OpMaskedEQ, Mask: 0xf, Value: unix.SOCK_RAW}, ""},
+		{"socket", deny, Cond{Arg: 1, Op: OpEQ, Value: unix.SOCK_RAW | unix.SOCK_NONBLOCK}, ""},
+		{"socket", Action{Kind: Allow}, Cond{Arg: 1, Op: OpEQ, Value: unix.SOCK_RAW}, ""},
+		{"socket", deny, Cond{Arg: 0, Op: OpEQ, Value: unix.AF_INET}, ""},
+		{"bind", deny, Cond{Arg: 1, Op: OpEQ, Value: 3}, ""},
+	} {
+		got, ok := FlagEscapable(tc.name, tc.a, tc.c)
+		if ok != (tc.want != "") || ok && got.String() != tc.want {
+			t.Errorf("%s %v %q: %q, %v; want %q", tc.name, tc.a, tc.c.String(), got.String(), ok, tc.want)
+		}
+		if ok {
+			for _, flags := range []uint64{0, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC, unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC} {
+				if !got.Matches(tc.c.Value&0xf | flags) {
+					t.Errorf("%q misses the type with flags %#x", got.String(), flags)
+				}
+			}
+		}
 	}
 }
