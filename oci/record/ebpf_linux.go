@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,7 +26,9 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
-// The eBPF recorder: a program on the raw tracepoint sys_enter counts the
+// The eBPF recorder: a program on the BTF-typed raw tracepoint sys_enter
+// (tp_btf, so the kernel structures are read by direct loads rather than
+// a helper call per field; the fast path runs on every call) counts the
 // calls of the processes in one cgroup by (architecture, number, chosen
 // arguments, executable's inode) in a kernel map; one on
 // sched_process_exec names the executables by inode. The program is
@@ -63,8 +67,8 @@ type kernelLayout struct {
 	regs                              map[string]uint32 // pt_regs
 }
 
-func loadLayout() (*kernelLayout, error) {
-	spec, err := btf.LoadKernelSpec()
+func loadLayout(kernelTypes *btf.Cache) (*kernelLayout, error) {
+	spec, err := kernelTypes.Kernel()
 	if err != nil {
 		return nil, fmt.Errorf("reading the kernel's BTF: %w", err)
 	}
@@ -187,7 +191,10 @@ func startEBPF(base *Base) (_ *ebpfRecorder, err error) {
 	if runtime.GOARCH != "amd64" {
 		return nil, fmt.Errorf("%w: it is built for x86_64 only", ErrEBPFUnsupported)
 	}
-	layout, err := loadLayout()
+	// One parse of the kernel's BTF serves the layout and both programs'
+	// attach points; it is most of the set-up.
+	kernelTypes := btf.NewCache()
+	layout, err := loadLayout(kernelTypes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEBPFUnsupported, err)
 	}
@@ -247,21 +254,29 @@ func startEBPF(base *Base) (_ *ebpfRecorder, err error) {
 		}
 	}
 
-	for _, p := range []struct {
-		name, tp string
-		insns    asm.Instructions
+	progs := map[string]*ebpf.ProgramSpec{}
+	for name, p := range map[string]struct {
+		tp    string
+		insns asm.Instructions
 	}{
-		{"sbx_sys_enter", "sys_enter", sysEnterProgram(layout, cgid, e)},
-		{"sbx_exec", "sched_process_exec", execProgram(layout, cgid, e)},
+		"sbx_sys_enter": {"sys_enter", sysEnterProgram(layout, cgid, e)},
+		"sbx_exec":      {"sched_process_exec", execProgram(layout, cgid, e)},
 	} {
-		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Name: p.name, Type: ebpf.RawTracepoint, Instructions: p.insns, License: "GPL"})
-		if err != nil {
-			return nil, fmt.Errorf("%w: loading %s: %w", ErrEBPFUnsupported, p.name, err)
+		progs[name] = &ebpf.ProgramSpec{
+			Name: name, Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp, AttachTo: p.tp,
+			Instructions: p.insns, License: "GPL",
 		}
+	}
+	coll, err := ebpf.NewCollectionWithOptions(&ebpf.CollectionSpec{Programs: progs}, ebpf.CollectionOptions{Cache: kernelTypes})
+	if err != nil {
+		return nil, fmt.Errorf("%w: loading the programs: %w", ErrEBPFUnsupported, err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(coll.Programs)) {
+		prog := coll.Programs[name]
 		e.progs = append(e.progs, prog)
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: p.tp, Program: prog})
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
 		if err != nil {
-			return nil, fmt.Errorf("%w: attaching to %s: %w", ErrEBPFUnsupported, p.tp, err)
+			return nil, fmt.Errorf("%w: attaching %s: %w", ErrEBPFUnsupported, name, err)
 		}
 		e.links = append(e.links, l)
 	}
@@ -285,22 +300,6 @@ const (
 	one      = -56
 	bpfExist = 1 // BPF_NOEXIST
 )
-
-// probe reads size bytes at src+off into the scratch slot and loads them
-// into dst; a NULL src leaves dst 0.
-func probe(dst, src asm.Register, off uint32, size asm.Size, slot int16) asm.Instructions {
-	return asm.Instructions{
-		asm.Mov.Imm(asm.R1, 0),
-		asm.StoreMem(asm.R10, slot, asm.R1, asm.DWord),
-		asm.Mov.Reg(asm.R3, src),
-		asm.Add.Imm(asm.R3, int32(off)),
-		asm.Mov.Reg(asm.R1, asm.R10),
-		asm.Add.Imm(asm.R1, int32(slot)),
-		asm.Mov.Imm(asm.R2, int32(size.Sizeof())),
-		asm.FnProbeReadKernel.Call(),
-		asm.LoadMem(dst, asm.R10, slot, size),
-	}
-}
 
 // insertNew adds the key at the stack slot key with the value at the slot
 // value to m unless m has the key already; R0 is the helper's result.
@@ -331,7 +330,7 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.JNE.Reg(asm.R0, asm.R1, "exit"),
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
 		asm.LoadMem(asm.R8, asm.R6, 0, asm.DWord), // struct pt_regs *
-		asm.FnGetCurrentTask.Call(),
+		asm.FnGetCurrentTaskBtf.Call(),
 		asm.Mov.Reg(asm.R9, asm.R0),
 		asm.Mov.Imm(asm.R1, 0),
 		asm.StoreMem(asm.R10, kArch, asm.R1, asm.DWord),
@@ -341,8 +340,8 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.StoreMem(asm.R10, kNr, asm.R7, asm.Word),
 	}
 	// The ABI: TS_COMPAT marks an i386 call; bit 30 of the number x32.
-	in = append(in, probe(asm.R1, asm.R9, l.status, asm.Word, scratch)...)
 	in = append(in,
+		asm.LoadMem(asm.R1, asm.R9, int16(l.status), asm.Word),
 		asm.And.Imm(asm.R1, tsCompat),
 		asm.JEq.Imm(asm.R1, 0, "native"),
 		asm.StoreImm(asm.R10, kArch, 1, asm.Word),
@@ -385,8 +384,8 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 				asm.JNE.Imm32(asm.R1, int32(nr), next),
 			)
 			for j, s := range chosenArgs[name] {
-				in = append(in, probe(asm.R1, asm.R8, l.regs[argRegs[arch][s.index]], asm.DWord, scratch)...)
 				in = append(in,
+					asm.LoadMem(asm.R1, asm.R8, int16(l.regs[argRegs[arch][s.index]]), asm.DWord),
 					asm.LoadImm(asm.R2, int64(s.mask), asm.DWord),
 					asm.And.Reg(asm.R1, asm.R2),
 					asm.StoreMem(asm.R10, kValues+int16(8*j), asm.R1, asm.DWord),
@@ -397,14 +396,16 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 	}
 	// The executable: task->mm->exe_file->f_inode->i_ino.
 	in = append(in, asm.Mov.Imm(asm.R0, 0).WithSymbol("exe"))
-	in = append(in, probe(asm.R1, asm.R9, l.mm, asm.DWord, scratch)...)
-	in = append(in, asm.JEq.Imm(asm.R1, 0, "count"), asm.Mov.Reg(asm.R6, asm.R1))
-	in = append(in, probe(asm.R1, asm.R6, l.exeFile, asm.DWord, scratch)...)
-	in = append(in, asm.JEq.Imm(asm.R1, 0, "count"), asm.Mov.Reg(asm.R6, asm.R1))
-	in = append(in, probe(asm.R1, asm.R6, l.fInode, asm.DWord, scratch)...)
-	in = append(in, asm.JEq.Imm(asm.R1, 0, "count"), asm.Mov.Reg(asm.R6, asm.R1))
-	in = append(in, probe(asm.R1, asm.R6, l.iIno, asm.DWord, scratch)...)
-	in = append(in, asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord))
+	in = append(in,
+		asm.LoadMem(asm.R1, asm.R9, int16(l.mm), asm.DWord),
+		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.LoadMem(asm.R1, asm.R1, int16(l.exeFile), asm.DWord),
+		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.LoadMem(asm.R1, asm.R1, int16(l.fInode), asm.DWord),
+		asm.JEq.Imm(asm.R1, 0, "count"),
+		asm.LoadMem(asm.R1, asm.R1, int16(l.iIno), asm.DWord),
+		asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord),
+	)
 	// Count: add to an existing entry, or insert one.
 	lookup := func(label string, m *ebpf.Map, key int16) asm.Instructions {
 		return asm.Instructions{
@@ -452,7 +453,6 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 	const (
 		name = -exeNameBytes
 		ino  = name - 8
-		tmp  = ino - 8
 	)
 	in := asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
@@ -461,14 +461,14 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 		asm.JNE.Reg(asm.R0, asm.R1, "exit"),
 		asm.LoadMem(asm.R7, asm.R6, 16, asm.DWord), // struct linux_binprm *
 	}
-	in = append(in, probe(asm.R1, asm.R7, l.bprmFile, asm.DWord, tmp)...)
-	in = append(in, asm.JEq.Imm(asm.R1, 0, "exit"), asm.Mov.Reg(asm.R8, asm.R1))
-	in = append(in, probe(asm.R1, asm.R8, l.fInode, asm.DWord, tmp)...)
-	in = append(in, asm.JEq.Imm(asm.R1, 0, "exit"), asm.Mov.Reg(asm.R8, asm.R1))
-	in = append(in, probe(asm.R1, asm.R8, l.iIno, asm.DWord, tmp)...)
-	in = append(in, asm.StoreMem(asm.R10, ino, asm.R1, asm.DWord))
-	in = append(in, probe(asm.R3, asm.R7, l.bprmFilename, asm.DWord, tmp)...)
 	in = append(in,
+		asm.LoadMem(asm.R1, asm.R7, int16(l.bprmFile), asm.DWord),
+		asm.JEq.Imm(asm.R1, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R1, int16(l.fInode), asm.DWord),
+		asm.JEq.Imm(asm.R1, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R1, int16(l.iIno), asm.DWord),
+		asm.StoreMem(asm.R10, ino, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R3, asm.R7, int16(l.bprmFilename), asm.DWord),
 		asm.Mov.Reg(asm.R1, asm.R10),
 		asm.Add.Imm(asm.R1, name),
 		asm.Mov.Imm(asm.R2, exeNameBytes),
@@ -628,13 +628,13 @@ func runEBPF(ctx context.Context, c Config, base *Base, path string, env []strin
 		return nil, fmt.Errorf("starting %q in the recorder's cgroup: %w", path, err)
 	}
 	stop := context.AfterFunc(ctx, func() { _ = proc.Signal(unix.SIGTERM) })
-	ws, werr := waitPid(proc.Pid)
+	ws, cpu, werr := waitPid(proc.Pid)
 	stop()
 	elapsed := time.Since(began) - setup
 	if werr != nil {
 		return nil, fmt.Errorf("waiting for %q: %w", path, werr)
 	}
-	res := &Result{Recording: NewRecording(), Setup: setup, Elapsed: elapsed}
+	res := &Result{Recording: NewRecording(), Setup: setup, Elapsed: elapsed, CPU: cpu}
 	// Descendants: reap those that ended, name those still running.
 	linger := c.Linger
 	if linger == 0 {

@@ -156,7 +156,7 @@ func render(p *rules.Profile, h Header, format convert.Format, warn func(string,
 
 func status(r *Result) string {
 	if r.Signal != 0 {
-		return fmt.Sprintf("killed by signal %d (%v)", int(r.Signal), r.Signal)
+		return fmt.Sprintf("killed by signal %d (%s)", int(r.Signal), unix.SignalName(r.Signal))
 	}
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }

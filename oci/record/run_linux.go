@@ -91,6 +91,11 @@ type Result struct {
 	// Elapsed is the program's own time, from then until it exited; what
 	// came after (descendants, collecting, detaching) is neither.
 	Setup, Elapsed time.Duration
+	// CPU is the program's CPU time (user and system, with the
+	// descendants it waited for): unlike Elapsed it hardly moves when
+	// other work shares the machine, and it holds what an eBPF program
+	// costs each call; what the recorder itself spends is not in it.
+	CPU time.Duration
 }
 
 // Status is the exit status a shell would report.
@@ -195,7 +200,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	if err != nil {
 		kill()
-		_, _ = waitPid(pid)
+		_, _, _ = waitPid(pid)
 		return nil, fmt.Errorf("sending the init config: %w", err)
 	}
 
@@ -210,7 +215,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	listener, err := takeListener(pid, lines)
 	if err != nil {
 		kill()
-		_, _ = waitPid(pid)
+		_, _, _ = waitPid(pid)
 		return nil, err
 	}
 
@@ -225,7 +230,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	served.Go(rec.serve)
 
 	stop := context.AfterFunc(ctx, func() { _ = unix.Kill(pid, unix.SIGTERM) })
-	ws, werr := waitPid(pid)
+	ws, cpu, werr := waitPid(pid)
 	stop()
 	elapsed := time.Since(began) - setup
 
@@ -237,7 +242,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 
 	// The program is gone; its descendants may not be.
-	res := &Result{Recording: rec.rec, Setup: setup, Elapsed: elapsed}
+	res := &Result{Recording: rec.rec, Setup: setup, Elapsed: elapsed, CPU: cpu}
 	linger := c.Linger
 	if linger == 0 {
 		linger = 100 * time.Millisecond
@@ -339,15 +344,16 @@ func takeListener(pid int, lines <-chan string) (int, error) {
 	}
 }
 
-// waitPid waits for one child without touching the others.
-func waitPid(pid int) (unix.WaitStatus, error) {
-	var ws unix.WaitStatus
+// waitPid waits for one child without touching the others; cpu is the
+// child's CPU time, its descendants' that it waited for included.
+func waitPid(pid int) (ws unix.WaitStatus, cpu time.Duration, err error) {
+	var ru unix.Rusage
 	for {
-		_, err := unix.Wait4(pid, &ws, 0, nil)
+		_, err = unix.Wait4(pid, &ws, 0, &ru)
 		if err == unix.EINTR {
 			continue
 		}
-		return ws, err
+		return ws, time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), err
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/reexec"
@@ -104,7 +106,7 @@ func (r *Result) String() string {
 	case r.SeccompKill:
 		return fmt.Sprintf("killed by seccomp (%v); the kernel log (audit type=1326) names the syscall", r.Signal)
 	case r.Signal != 0:
-		return fmt.Sprintf("killed by signal %d (%v)", int(r.Signal), r.Signal)
+		return fmt.Sprintf("killed by signal %d (%s)", int(r.Signal), unix.SignalName(r.Signal))
 	}
 	return fmt.Sprintf("exit status %d", r.ExitCode)
 }

@@ -163,7 +163,11 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		}
 		switch {
 		case missing > 0:
-			fmt.Fprintf(errw, "oci-sbx: %s made %d kind(s) of call that %s does not allow\n", args[0], missing, check)
+			kinds := "1 kind"
+			if missing != 1 {
+				kinds = fmt.Sprintf("%d kinds", missing)
+			}
+			fmt.Fprintf(errw, "oci-sbx: %s made %s of call that %s does not allow\n", args[0], kinds, check)
 			return &ExitStatus{Code: CheckFailed}
 		case res.Status() == CheckFailed:
 			fmt.Fprintf(errw, "oci-sbx: %s exited %d by itself; record --check reports that as 1\n", args[0], CheckFailed)

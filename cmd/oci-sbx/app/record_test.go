@@ -61,8 +61,9 @@ func TestRecordCheckVerify(t *testing.T) {
 		t.Errorf("check of the recorded run: exit %d\n%s", code, stderr)
 	}
 	code, _, stderr = runCLI(t, "record", "--check", prof, "--", bb, "uname", "-a")
-	if code != CheckFailed || !strings.Contains(stderr, "not in "+prof+": x86_64 uname by "+bb) {
-		t.Errorf("check of another run: exit %d, want %d naming uname\n%s", code, CheckFailed, stderr)
+	if code != CheckFailed || !strings.Contains(stderr, "not in "+prof+": x86_64 uname by "+bb) ||
+		!strings.Contains(stderr, " made 1 kind of call that "+prof+" does not allow") {
+		t.Errorf("check of another run: exit %d, want %d naming uname, one kind of call\n%s", code, CheckFailed, stderr)
 	}
 	// A program's own 99 does not pass for a failed check.
 	code, _, stderr = runCLI(t, "record", "--check", prof, "--", bb, "sh", "-c", "exit 99")
