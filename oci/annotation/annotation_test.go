@@ -148,7 +148,7 @@ func TestLongValuesAndKeys(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParseKubernetes(map[string]string{Kubernetes+Report: long}, "c"); err == nil || len(err.Error()) > 1024 {
+	if _, err := ParseKubernetes(map[string]string{Kubernetes + Report: long}, "c"); err == nil || len(err.Error()) > 1024 {
 		t.Errorf("kubernetes: %.200v", err)
 	}
 	// The rules key is bounded where it is read, with advice.
