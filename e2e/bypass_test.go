@@ -251,8 +251,8 @@ func main() {
 }
 `
 
-// testBypassFamilies: "no network" said by a family (socket denied for
-// AF_INET with an errno nothing else returns) is hardened into a denial of
+// testBypassFamilies: "no network" said by family (socket denied for
+// AF_INET and AF_INET6 with an errno nothing else returns) is hardened into a denial of
 // every family but AF_UNIX and AF_NETLINK. The kernel, running a program
 // that tries every family number with the upper half set and with the
 // type's flags, denies exactly those calls; simulate, asked the same
@@ -266,7 +266,7 @@ func testBypassFamilies(t *testing.T, oci string) {
 	}
 	goBuild(t, prog, false, src)
 	profile := filepath.Join(dir, "no-inet.yaml")
-	if err := os.WriteFile(profile, []byte("default: allow\nrules:\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n"), 0o644); err != nil {
+	if err := os.WriteFile(profile, []byte("default: allow\nrules:\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET6\"]}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, out, _ := runCmd(t, oci, "lint", profile); code != 1 || !strings.Contains(out, "[network-socket-family]") || !strings.Contains(out, "AF_PACKET, AF_XDP, AF_VSOCK") || !strings.Contains(out, "[bypass-network]") {

@@ -72,10 +72,10 @@
 //     a bound UDP socket receives with recvfrom), so hardening the intent
 //     also limits socket to AF_UNIX and AF_NETLINK with masked 32-bit
 //     comparisons of its family, and on i386, where socketcall carries
-//     the family behind a pointer, denies socketcall whole. A rule that
-//     denies socket for AF_INET, AF_INET6 or AF_PACKET states the same
-//     intent as a denied connect. AF_NETLINK stays open: it talks to the
-//     kernel, not to a peer.
+//     the family behind a pointer, denies socketcall whole. Rules that
+//     deny socket for both AF_INET and AF_INET6 state the same intent as
+//     a denied connect. AF_NETLINK stays open: it talks to the kernel, not
+//     to a peer.
 //   - architectures [native] compiles to an empty OCI list, which runtimes
 //     read as the host's own architecture; groups then keep every member
 //     that exists on any architecture.

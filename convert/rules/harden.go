@@ -310,8 +310,8 @@ func (d *Decisions) Intents() []Intent {
 			}
 		}
 		if len(c.LocalFamilies) > 0 && !ok {
-			// "No network" said by family: socket denied for AF_INET,
-			// AF_INET6 or AF_PACKET by a rule of its own.
+			// "No network" said by family: socket denied for AF_INET
+			// and AF_INET6 by rules of their own.
 			if a, denied := d.familyDenial(); denied {
 				in.Trigger, in.Action, ok = "socket", a, true
 			}
@@ -721,29 +721,38 @@ func (d *Decisions) OpenFamilies() []string {
 	return out
 }
 
-// familyDenial reports the action of a rule that denies socket for a
-// network family, with conditions on the family alone: a rule that says
-// "no network" by family (socket(AF_INET) denied) rather than by connect.
+// familyDenial reports the action of the rules that deny socket for both
+// IP families, AF_INET and AF_INET6, with conditions on the family alone:
+// "no network" said by family rather than by connect. A denial of one IP
+// family, or of AF_PACKET alone ("no raw frames"), says something
+// narrower.
 func (d *Decisions) familyDenial() (Action, bool) {
+	var first Action
+	for i, family := range []uint64{unix.AF_INET, unix.AF_INET6} {
+		a, ok := d.familyRuleDenies(family)
+		if !ok {
+			return Action{}, false
+		}
+		if i == 0 {
+			first = a
+		}
+	}
+	return first, true
+}
+
+// familyRuleDenies returns the action of a rule (not the default) that
+// denies socket for the family, with conditions on the family alone.
+func (d *Decisions) familyRuleDenies(family uint64) (Action, bool) {
 	for _, c := range d.cases["socket"] {
 		if !c.Action.IsDeny() {
 			continue
 		}
-		onFamily := true
+		holds := true
 		for _, w := range c.When {
-			onFamily = onFamily && w.Arg == 0
+			holds = holds && w.Arg == 0 && w.Matches(family)
 		}
-		if !onFamily {
-			continue
-		}
-		for _, f := range NetworkFamilies[:3] {
-			holds := true
-			for _, w := range c.When {
-				holds = holds && w.Matches(f.Value)
-			}
-			if holds {
-				return c.Action, true
-			}
+		if holds {
+			return c.Action, true
 		}
 	}
 	return Action{}, false

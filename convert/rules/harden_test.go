@@ -342,25 +342,32 @@ func TestHardenKey(t *testing.T) {
 	}
 }
 
-// TestHardenFamilyIntent: "no network" said by socket family (AF_INET,
-// AF_INET6 or AF_PACKET denied by a rule, the upper half masked or not)
-// is the network intent as much as a denied connect: every network family
-// and every call that reaches a peer is denied; a denial of a local family
-// or of a type says something narrower and stays as it is.
+// TestHardenFamilyIntent: "no network" said by socket family (AF_INET
+// and AF_INET6 denied by rules, the upper half masked or not) is the
+// network intent as much as a denied connect: every network family and
+// every call that reaches a peer is denied. One IP family, AF_PACKET alone
+// ("no raw frames"), a local family or a type says something narrower
+// and stays as it is.
 func TestHardenFamilyIntent(t *testing.T) {
 	for _, tc := range []struct {
-		name, when string
-		intent     bool
+		name   string
+		whens  []string
+		intent bool
 	}{
-		{"AF_INET", `"arg0 == AF_INET"`, true},
-		{"AF_INET6 masked", `"arg0 & 0xffffffff == AF_INET6"`, true},
-		{"AF_PACKET", `"arg0 == AF_PACKET"`, true},
-		{"not AF_UNIX", `"arg0 != AF_UNIX"`, true},
-		{"AF_ALG", `"arg0 == AF_ALG"`, false},
-		{"SOCK_RAW", `"arg1 == SOCK_RAW"`, false},
+		{"AF_INET and AF_INET6", []string{`"arg0 == AF_INET"`, `"arg0 & 0xffffffff == AF_INET6"`}, true},
+		{"not AF_UNIX", []string{`"arg0 != AF_UNIX"`}, true},
+		{"above AF_UNIX", []string{`"arg0 > AF_UNIX"`}, true},
+		{"AF_INET alone", []string{`"arg0 == AF_INET"`}, false},
+		{"AF_PACKET alone", []string{`"arg0 == AF_PACKET"`}, false},
+		{"AF_ALG", []string{`"arg0 == AF_ALG"`}, false},
+		{"SOCK_RAW", []string{`"arg1 == SOCK_RAW"`}, false},
+		{"AF_INET and a type", []string{`"arg0 == AF_INET", "arg1 == SOCK_RAW"`, `"arg0 == AF_INET6"`}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := "default: allow\nrules:\n  - {action: errno(EACCES), syscalls: [socket], when: [" + tc.when + "]}\n"
+			src := "default: allow\nrules:\n"
+			for _, w := range tc.whens {
+				src += "  - {action: errno(EACCES), syscalls: [socket], when: [" + w + "]}\n"
+			}
 			d := mustDecide(t, mustCompile(t, src))
 			var got []string
 			for _, in := range d.Intents() {
