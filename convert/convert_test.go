@@ -222,10 +222,19 @@ func TestOCIErrors(t *testing.T) {
 		{"wrong type", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": "openat", "action": "SCMP_ACT_ERRNO"}]}`, "x.json:1:60: syscalls[0].names must be a list, not a string"},
 		{"config without seccomp", `{"ociVersion": "1.0.2", "linux": {}}`, "config.json has no linux.seccomp"},
 		{"unknown arch", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_46"]}`, "SCMP_ARCH_X86_46"},
+		// runc's and Docker's decoders refuse the whole profile for an
+		// errnoRet written as a string; only SPO v1alpha1 writes one.
+		{"errnoRet as a number in a string", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": "1"}]}`, "x.json:1:112: errnoRet must be a non-negative integer, not a string"},
+		{"errnoRet as a name", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": "EACCES"}]}`, "x.json:1:112: errnoRet must be a non-negative integer, not a string"},
+		{"a value above 32 bits for x86", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 4294967296, "op": "SCMP_CMP_GT"}]}]}`, `x.json:1:185: "arg1 > 0x100000000" on x86: libseccomp compares x86 arguments as 32 bits`},
+		// runc reads a missing index as 0.
+		{"argument index missing", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"value": 2, "op": "SCMP_CMP_EQ"}]}]}`, `x.json:1:109: the argument index ("index") is missing; runc would compare arg0`},
+		{"docker argument index missing", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"value": 2, "op": "SCMP_CMP_EQ"}]}], "archMap": []}`, `x.json:1:109: the argument index ("index") is missing`},
+		{"docker errnoRet as a string", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": "EACCES"}], "archMap": []}`, "x.json:1:112: errnoRet must be a non-negative integer, not a string"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Read("x.json", []byte(tt.in), OCI, Options{})
+			_, err := Read("x.json", []byte(tt.in), "", Options{})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error = %v; want it to contain %q", err, tt.want)
 			}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -45,6 +44,7 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 	return p.Compile(rules.CompileOptions{
 		Arches: opt.Arches,
 		Warn:   func(e *rules.Error) { opt.Warnf("%v", e) },
+		AsBase: depth > 0,
 		Base: func(ref string, arches []string) (*specs.LinuxSeccomp, error) {
 			bopt := opt
 			bopt.Arches = arches
@@ -68,7 +68,7 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 			if opt.OnFile != nil {
 				opt.OnFile(path)
 			}
-			data, err := readFileLimited(path)
+			data, err := bounded.ReadFile(path, MaxInputSize)
 			if err != nil {
 				return nil, fmt.Errorf("not a built-in base (%v) and not a readable file: %w", BuiltinNames(), err)
 			}
@@ -80,19 +80,6 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 // MaxInputSize bounds what oci-sbx reads as one profile; real profiles are
 // tens of kilobytes.
 const MaxInputSize = 16 << 20
-
-func readFileLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := bounded.ReadAll(f, MaxInputSize)
-	if errors.Is(err, bounded.ErrTooLarge) {
-		return nil, fmt.Errorf("reading %q: %w", path, err)
-	}
-	return data, err
-}
 
 func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 	p, err := rules.FromSeccomp(s)

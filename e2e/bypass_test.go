@@ -619,9 +619,20 @@ const precedenceOCI = `{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
 	{"names": ["connect"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
 `
 
+// precedenceBases deny the same calls from a base two levels down, with
+// the base's own default action; the top file allows them through a group
+// (extends.yaml) or by turning the default to allow (allow.yaml).
+var precedenceBases = map[string]string{
+	"base.yaml":    "default: errno(EPERM)\nrules:\n  - action: errno(EPERM)\n    syscalls: [\"@network-connect\"]\n",
+	"mid.yaml":     "extends: base.yaml\nrules:\n  - action: allow\n    syscalls: [getpid]\n",
+	"extends.yaml": "extends: mid.yaml\nrules:\n  - action: allow\n    syscalls: [\"@system-service\"]\n",
+	"allow.yaml":   "extends: mid.yaml\ndefault: allow\n",
+}
+
 // testBypassPrecedence: the suspicious app under the rules above can no
 // longer connect, through oci-sbx exec and through runc, and the program
-// runc loads says errno for every call the denial names.
+// runc loads says errno for every call the denial names; nor when the
+// denial comes from a base.
 func testBypassPrecedence(t *testing.T, ociBin, app string) {
 	dir := t.TempDir()
 	profile := filepath.Join(dir, "precedence.yaml")
@@ -632,11 +643,18 @@ func testBypassPrecedence(t *testing.T, ociBin, app string) {
 	if err := os.WriteFile(ociProfile, []byte(precedenceOCI), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, stderr := runCmd(t, ociBin, "exec", "--profile", profile, "--", app)
-	t.Logf("exec: exit status %d\n%s%s", code, out, stderr)
-	if code != 0 || !strings.Contains(out, "=== read_file ok ===") || !strings.Contains(out, "connect: operation not permitted") ||
-		!strings.Contains(out, "=== access_network fail ===") {
-		t.Error("under exec, the app connects (or does not start)")
+	for name, data := range precedenceBases {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{profile, filepath.Join(dir, "extends.yaml"), filepath.Join(dir, "allow.yaml")} {
+		code, out, stderr := runCmd(t, ociBin, "exec", "--profile", p, "--", app)
+		t.Logf("exec %s: exit status %d\n%s%s", filepath.Base(p), code, out, stderr)
+		if code != 0 || !strings.Contains(out, "=== read_file ok ===") || !strings.Contains(out, "connect: operation not permitted") ||
+			!strings.Contains(out, "=== access_network fail ===") {
+			t.Errorf("under exec --profile %s, the app connects (or does not start)", filepath.Base(p))
+		}
 	}
 	if root := os.Geteuid() == 0; root {
 		for _, call := range []string{"connect", "sendto", "sendmsg", "sendmmsg", "io_uring_setup"} {

@@ -82,3 +82,59 @@ func runCmd(t *testing.T, name string, args ...string) (code int, stdout, stderr
 	}
 	return code, out.String(), errOut.String()
 }
+
+// checkDemoDenied checks the suspicious app's output under the demo
+// profile: every activity fails with EPERM.
+func checkDemoDenied(t *testing.T, output string) {
+	t.Helper()
+	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
+	for _, want := range []string{"open /etc/passwd: operation not permitted", "open /proc: operation not permitted", "connect: operation not permitted"} {
+		if !strings.Contains(output, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+// logMark is where the log file at path ends now (0 if there is none);
+// logSince reads what was written to it after the mark, or all of it if
+// the log started over since.
+func logMark(path string) int64 {
+	if fi, err := os.Stat(path); err == nil {
+		return fi.Size()
+	}
+	return 0
+}
+
+func logSince(t *testing.T, path string, mark int64) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mark > int64(len(data)) {
+		mark = 0
+	}
+	return string(data[mark:])
+}
+
+// runcRelease is the version `runc --version` prints on its first line.
+func runcRelease(t testing.TB, runc string) string {
+	out, err := exec.Command(runc, "--version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(strings.SplitN(string(out), "\n", 2)[0])
+	if len(fields) == 0 {
+		t.Fatalf("runc --version printed %q", out)
+	}
+	return fields[len(fields)-1]
+}
+
+// kernelRelease is the running kernel's release ("6.1.0-18-amd64").
+func kernelRelease(t testing.TB) string {
+	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}

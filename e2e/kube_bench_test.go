@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -59,7 +58,7 @@ func BenchmarkNRI(b *testing.B) {
 	for b.Loop() { // the measurement above is the benchmark
 	}
 	fmt.Printf("\nMeasured %s, Linux %s, %d CPUs; containerd %s, runc %s; %d rounds; containerd's own time for CreateContainer and StartContainer, from its log; medians.\n\n",
-		time.Now().UTC().Format("2006-01-02"), kernelRelease(), runtime.NumCPU(), containerdVersion, runcVersion(), *nriRounds)
+		time.Now().UTC().Format("2006-01-02"), kernelRelease(b), runtime.NumCPU(), containerdVersion, runcRelease(b, "runc"), *nriRounds)
 	fmt.Println("| container | CreateContainer + StartContainer | over no annotation (median, middle half of the rounds) |")
 	fmt.Println("|---|---:|---:|")
 	for i, v := range variants {
@@ -67,11 +66,11 @@ func BenchmarkNRI(b *testing.B) {
 		for r := range times[i] {
 			excess = append(excess, times[i][r]-times[0][r])
 		}
-		over := fmt.Sprintf("%+.1f ms (%+.1f … %+.1f)", ms(median(excess)), ms(quantile(excess, 0.25)), ms(quantile(excess, 0.75)))
+		over := fmt.Sprintf("%+.1f ms (%+.1f … %+.1f)", testutil.Ms(testutil.Median(excess)), testutil.Ms(quantile(excess, 0.25)), testutil.Ms(quantile(excess, 0.75)))
 		if i == 0 {
 			over = "—"
 		}
-		fmt.Printf("| %s | %.1f ms | %s |\n", v.name, ms(median(times[i])), over)
+		fmt.Printf("| %s | %.1f ms | %s |\n", v.name, testutil.Ms(testutil.Median(times[i])), over)
 	}
 }
 
@@ -137,30 +136,8 @@ func logTime(log []byte, s string) time.Time {
 	return time.Time{}
 }
 
-func median(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
-
 func quantile(ds []time.Duration, q float64) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[int(q*float64(len(s)-1)+0.5)]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func kernelRelease() string {
-	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		return "?"
-	}
-	return string(data[:len(data)-1])
-}
-
-func runcVersion() string {
-	out, err := exec.Command("runc", "--version").Output()
-	if err != nil {
-		return "?"
-	}
-	var v string
-	fmt.Sscanf(string(out), "runc version %s", &v)
-	return v
 }

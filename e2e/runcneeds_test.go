@@ -11,7 +11,6 @@ import (
 	"go/format"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -403,27 +402,10 @@ func runcError(out string, code int, timedOut bool) string {
 	return fmt.Sprintf("exit status %d", code)
 }
 
-// runcRelease is the version `runc --version` prints on its first line.
-func runcRelease(t *testing.T, runc string) string {
-	out, err := exec.Command(runc, "--version").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields := strings.Fields(strings.SplitN(string(out), "\n", 2)[0])
-	if len(fields) == 0 {
-		t.Fatalf("runc --version printed %q", out)
-	}
-	return fields[len(fields)-1]
-}
-
 // writeNeeds writes the measured table of rt's release into
 // convert/runtimes/needs_gen.go, keeping the tables of other releases.
 func writeNeeds(t *testing.T, rt *runtimes.Runtime, table map[runtimes.Phase][]runtimes.Need) {
-	release, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		t.Fatal(err)
-	}
-	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: strings.TrimSpace(string(release)), Arch: syscalls.NativeArch(), Needs: table}
+	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: kernelRelease(t), Arch: syscalls.NativeArch(), Needs: table}
 	all := slices.DeleteFunc(runtimes.All(), func(r *runtimes.Runtime) bool { return r.Name == rt.Name && r.Version == rt.Version })
 	all = append(all, measured)
 	slices.SortFunc(all, func(a, b *runtimes.Runtime) int {

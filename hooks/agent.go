@@ -1,7 +1,6 @@
 package hooks
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,27 +10,21 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
-// Limits on what the agent accepts from a peer before it gives up on the
-// connection: runc sends one message of a few hundred bytes plus the
-// container's annotations, with one descriptor, right after connecting.
-const (
-	maxMessage  = 1 << 20
-	maxFds      = 16
-	readTimeout = 10 * time.Second
-)
+// maxState bounds a runc state.json the agent reads.
+const maxState = 1 << 20
+
+// readTimeout bounds the wait for a peer's message.
+const readTimeout = 10 * time.Second
 
 // Event is one notified call, as the agent prints it: a JSON line.
 type Event struct {
@@ -106,7 +99,7 @@ func (a *Agent) containerOf(pid int) string {
 				ID             string `json:"id"`
 				InitProcessPid int    `json:"init_process_pid"`
 			}
-			err = json.NewDecoder(io.LimitReader(f, maxMessage)).Decode(&st)
+			err = json.NewDecoder(io.LimitReader(f, maxState)).Decode(&st)
 			f.Close()
 			if err == nil && st.InitProcessPid == pid && st.ID != "" {
 				return st.ID
@@ -116,36 +109,20 @@ func (a *Agent) containerOf(pid int) string {
 	return "pid-" + strconv.Itoa(pid)
 }
 
-// Listen creates the agent's socket at path, readable and writable by its
-// owner only. A socket left behind by an agent that crashed is replaced; a
-// live agent's is not, and neither is anything that is not a socket.
-func Listen(path string) (*net.UnixListener, error) {
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode().Type() != os.ModeSocket {
-			return nil, fmt.Errorf("listening on %q: it exists and is not a socket", path)
-		}
-		if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
-			c.Close()
-			return nil, fmt.Errorf("listening on %q: another agent is listening there", path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("removing the stale socket %q: %w", path, err)
-		}
-	}
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+// ListenAndServe creates the agent's socket at path (notify.ListenSocket:
+// mode 0600, a stale socket replaced, a live agent's not) and serves it.
+func (a *Agent) ListenAndServe(ctx context.Context, path string) error {
+	l, err := notify.ListenSocket(path)
 	if err != nil {
-		return nil, fmt.Errorf("listening on %q: %w", path, err)
+		return err
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return nil, fmt.Errorf("listening on %q: %w", path, err)
-	}
-	return l, nil
+	a.logf("listening on %s", path)
+	return a.Serve(ctx, l)
 }
 
 // Serve accepts connections on l until ctx is done, and serves each
 // container's notifications until the container ends. Then it closes l
-// (which removes a socket Listen created) and every listener descriptor it
+// (which removes a socket ListenSocket created) and every listener descriptor it
 // holds: the kernel fails the notify rules of containers still running
 // with ENOSYS, so a call is denied even when no agent answers.
 func (a *Agent) Serve(ctx context.Context, l *net.UnixListener) error {
@@ -181,11 +158,12 @@ func (a *Agent) Serve(ctx context.Context, l *net.UnixListener) error {
 func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn) {
 	// A peer that sends nothing must not hold up the agent's stop.
 	unblock := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
-	st, fd, err := a.receive(conn)
+	_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
+	st, fd, err := notify.Receive(conn, a.containerOf)
 	unblock()
 	conn.Close()
 	if err != nil {
-		if !errors.Is(err, errEmpty) {
+		if !errors.Is(err, notify.ErrNoMessage) {
 			a.logf("%v", err)
 		}
 		return
@@ -207,150 +185,6 @@ func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn) {
 		return
 	}
 	a.logf("container %s: ended (%d %s denied)", st.State.ID, n, calls(n))
-}
-
-var errEmpty = errors.New("connection closed without a message")
-
-// receive reads a ContainerProcessState and its descriptors, and returns
-// the seccomp listener among them; the others are closed. The listener of
-// oci-sbx's late stage is taken from the peer instead (see notify.LateHandover).
-func (a *Agent) receive(conn *net.UnixConn) (_ *specs.ContainerProcessState, _ int, err error) {
-	_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
-	buf := make([]byte, 64<<10)
-	oob := make([]byte, unix.CmsgSpace(maxFds*4))
-	// The descriptors travel with the first bytes.
-	n, oobn, flags, _, rerr := conn.ReadMsgUnix(buf, oob)
-	fds, ferr := parseRights(oob[:oobn])
-	keep := -1
-	defer func() {
-		for i, fd := range fds {
-			if i != keep {
-				unix.Close(fd)
-			}
-		}
-	}()
-	switch {
-	case n == 0 && len(fds) == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
-		return nil, -1, errEmpty
-	case rerr != nil:
-		return nil, -1, fmt.Errorf("receiving a message: %w", rerr)
-	case ferr != nil:
-		return nil, -1, fmt.Errorf("receiving a message: %w", ferr)
-	case flags&unix.MSG_CTRUNC != 0:
-		return nil, -1, fmt.Errorf("receiving a message: more than %d descriptors", maxFds)
-	}
-
-	// runc sends the whole state with one sendmsg, but a stream may
-	// deliver it in parts; decode exactly one JSON value, since runc 1.1
-	// keeps the connection open until it exits.
-	var st specs.ContainerProcessState
-	dec := json.NewDecoder(io.LimitReader(io.MultiReader(bytes.NewReader(buf[:n]), conn), maxMessage))
-	if err := dec.Decode(&st); err != nil {
-		return nil, -1, fmt.Errorf("decoding the container process state: %w", err)
-	}
-	if st.State.Annotations[notify.AnnotationHandover] == notify.HandoverLate && len(fds) == 0 {
-		return a.takeLate(conn, dec, &st)
-	}
-	name := st.State.ID
-	if name == "" {
-		name = "(no id)"
-	}
-	i := slices.Index(st.Fds, specs.SeccompFdName)
-	switch {
-	case i < 0:
-		return nil, -1, fmt.Errorf("container %s: the state lists no %q among its fds %q", name, specs.SeccompFdName, st.Fds)
-	case len(fds) != len(st.Fds):
-		return nil, -1, fmt.Errorf("container %s: the state lists %d fds, the message carried %d", name, len(st.Fds), len(fds))
-	}
-	if err := notify.CheckListener(fds[i]); err != nil {
-		return nil, -1, fmt.Errorf("container %s: %w", name, err)
-	}
-	keep = i
-	return &st, fds[i], nil
-}
-
-// takeLate takes the listener of oci-sbx's late stage: the peer names its
-// descriptor number once it has loaded the filter, the agent copies it with
-// pidfd_getfd from the peer (the process that connected, as the kernel
-// says, not as the message claims), and answers with one byte, after which
-// the late stage execs the container's process.
-func (a *Agent) takeLate(conn *net.UnixConn, dec *json.Decoder, st *specs.ContainerProcessState) (*specs.ContainerProcessState, int, error) {
-	pid, err := peerPid(conn)
-	if err != nil {
-		return nil, -1, fmt.Errorf("late stage: %w", err)
-	}
-	st.State.ID, st.Pid = a.containerOf(pid), pid
-	name := st.State.ID
-	r := bufio.NewReader(io.LimitReader(io.MultiReader(dec.Buffered(), conn), 32))
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return nil, -1, fmt.Errorf("container %s: late stage: reading its listener's number: %w", name, err)
-	}
-	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSuffix(line, "\n"), notify.HandoverListener))
-	if err != nil || !strings.HasPrefix(line, notify.HandoverListener) {
-		return nil, -1, fmt.Errorf("container %s: late stage: %q is not %q followed by a number", name, line, notify.HandoverListener)
-	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return nil, -1, fmt.Errorf("container %s: late stage: pidfd_open(%d): %w", name, pid, err)
-	}
-	fd, err := unix.PidfdGetfd(pidfd, n, 0)
-	unix.Close(pidfd)
-	if err != nil {
-		return nil, -1, fmt.Errorf("container %s: late stage: pidfd_getfd(%d, %d): %w", name, pid, n, err)
-	}
-	unix.CloseOnExec(fd)
-	if err := notify.CheckListener(fd); err != nil {
-		unix.Close(fd)
-		return nil, -1, fmt.Errorf("container %s: late stage: %w", name, err)
-	}
-	if _, err := conn.Write([]byte{notify.HandoverAck}); err != nil {
-		unix.Close(fd)
-		return nil, -1, fmt.Errorf("container %s: late stage: answering: %w", name, err)
-	}
-	return st, fd, nil
-}
-
-// peerPid is the process at the other end of a unix socket, in this
-// process's pid namespace.
-func peerPid(conn *net.UnixConn) (int, error) {
-	raw, err := conn.SyscallConn()
-	if err != nil {
-		return 0, err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); err != nil {
-		return 0, err
-	}
-	if cerr != nil {
-		return 0, fmt.Errorf("getting the peer's credentials: %w", cerr)
-	}
-	if cred.Pid <= 0 {
-		return 0, errors.New("the peer's pid is not visible here")
-	}
-	return int(cred.Pid), nil
-}
-
-// parseRights returns every descriptor of the SCM_RIGHTS messages in oob,
-// even when one of them is malformed, so that the caller can close them.
-func parseRights(oob []byte) ([]int, error) {
-	msgs, err := unix.ParseSocketControlMessage(oob)
-	if err != nil {
-		return nil, fmt.Errorf("parsing control messages: %w", err)
-	}
-	var fds []int
-	var errs []error
-	for _, m := range msgs {
-		if m.Header.Level != unix.SOL_SOCKET || m.Header.Type != unix.SCM_RIGHTS {
-			errs = append(errs, fmt.Errorf("unexpected control message (level %d, type %d)", m.Header.Level, m.Header.Type))
-			continue
-		}
-		f, err := unix.ParseUnixRights(&m)
-		fds = append(fds, f...)
-		errs = append(errs, err)
-	}
-	return fds, errors.Join(errs...)
 }
 
 // serveListener answers the notifications of one listener until no task

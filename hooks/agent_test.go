@@ -26,7 +26,7 @@ import (
 func startAgent(t *testing.T, roots ...string) (socket string, events, logs *syncBuffer, stop func() error) {
 	t.Helper()
 	socket = filepath.Join(t.TempDir(), "agent.sock")
-	l, err := Listen(socket)
+	l, err := notify.ListenSocket(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,50 +421,15 @@ func recvFd(t *testing.T, sock int) int {
 	if err != nil {
 		t.Fatalf("receiving the listener from the child: %v", err)
 	}
-	fds, err := parseRights(oob[:oobn])
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("receiving the listener from the child: %v, %d messages", err, len(msgs))
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) != 1 {
 		t.Fatalf("receiving the listener from the child: %v, %d fds", err, len(fds))
 	}
 	return fds[0]
-}
-
-func TestListen(t *testing.T) {
-	dir := t.TempDir()
-
-	// A socket left by a crashed agent is replaced.
-	stale := filepath.Join(dir, "stale.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.SetUnlinkOnClose(false)
-	l.Close()
-	l, err = Listen(stale)
-	if err != nil {
-		t.Fatalf("stale socket: %v", err)
-	}
-	fi, err := os.Stat(stale)
-	if err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("socket mode %v, %v; want 0600", fi.Mode(), err)
-	}
-
-	// A live one is not.
-	if _, err := Listen(stale); err == nil || !strings.Contains(err.Error(), "another agent is listening") {
-		t.Errorf("live socket: %v", err)
-	}
-	l.Close()
-
-	// Nor is a file.
-	file := filepath.Join(dir, "file")
-	if err := os.WriteFile(file, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Listen(file); err == nil || !strings.Contains(err.Error(), "is not a socket") {
-		t.Errorf("regular file: %v", err)
-	}
-	if _, err := os.Stat(file); err != nil {
-		t.Errorf("the file is gone: %v", err)
-	}
 }
 
 func TestEventFormat(t *testing.T) {

@@ -110,13 +110,12 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	}
 	path, hasPath := ann.Get(annotation.Profile)
 	inline, hasInline := ann.Get(annotation.Rules)
-	report, hasReport := ann.Get(annotation.Report)
-	engineMode, _ := ann.Get(annotation.EngineProfile)
 	if name, ok := ann.Get(annotation.Record); ok {
-		if engineMode != "" && engineMode != annotation.EngineProfileKeep && engineMode != annotation.EngineProfileReplace {
-			return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+		replace, err := ann.ReplaceEngine()
+		if err != nil {
+			return nil, err
 		}
-		return recordContainer(config, ann, name, engineMode == annotation.EngineProfileReplace, opt)
+		return recordContainer(config, ann, name, replace, opt)
 	}
 	switch {
 	case !hasPath && !hasInline:
@@ -124,13 +123,9 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	case hasPath && hasInline:
 		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
 	}
-	var replace bool
-	switch engineMode {
-	case "", annotation.EngineProfileKeep:
-	case annotation.EngineProfileReplace:
-		replace = true
-	default:
-		return nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), engineMode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+	replace, err := ann.ReplaceEngine()
+	if err != nil {
+		return nil, err
 	}
 
 	var profile *specs.LinuxSeccomp
@@ -143,13 +138,9 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		return nil, err
 	}
 
-	ed, err := oci.ParseConfig(config)
+	ed, spec, err := parseConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
-	}
-	spec, err := ed.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
+		return nil, err
 	}
 	if spec.Process == nil || len(spec.Process.Args) == 0 {
 		return nil, errors.New("reading config.json: it has no process.args")
@@ -158,14 +149,8 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if spec.Linux != nil {
 		mo.Engine = spec.Linux.Seccomp
 	}
-	if hasReport {
-		if !filepath.IsAbs(report) {
-			return nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
-		}
-		if err := CheckSocket(report); err != nil {
-			return nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
-		}
-		mo.ReportTo, mo.Report = report, Report
+	if err := WithReport(&mo, ann); err != nil {
+		return nil, err
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {
@@ -187,6 +172,19 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		opt.note("%s", strings.TrimSpace(line))
 	}
 	return ed.Bytes(), nil
+}
+
+// parseConfig reads the config Podman hands over, for editing.
+func parseConfig(config []byte) (*oci.Editor, *specs.Spec, error) {
+	ed, err := oci.ParseConfig(config)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config.json: %w", err)
+	}
+	spec, err := ed.Spec()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading config.json: %w", err)
+	}
+	return ed, spec, nil
 }
 
 func lateBinary(find func() (string, error)) (string, error) {

@@ -331,14 +331,7 @@ func TestPrecreateLateStage(t *testing.T) {
 		}
 	}
 	lateFile := filepath.Join(mounts[0].Source, lateName)
-	data, err := os.ReadFile(lateFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	late, err := convert.Read(lateFile, data, convert.OCI, convert.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	late := readLate(t, lateFile)
 	whole, err := convert.Read("demo", []byte(demo), convert.Rules, convert.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -400,15 +393,22 @@ func TestPrecreateLateReport(t *testing.T) {
 	if socket != "" {
 		t.Errorf("the agent's socket is not bound into the container: %+v", spec.Mounts)
 	}
-	data, err := os.ReadFile(lateFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	late, err := convert.Read(lateFile, data, convert.OCI, convert.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	late := readLate(t, lateFile)
 	if late.ListenerPath != LateAgentSocket || late.ListenerMetadata != `{"errnos":{"connect":1,"openat":1}}` {
 		t.Errorf("late profile: listenerPath %q, metadata %q", late.ListenerPath, late.ListenerMetadata)
 	}
+}
+
+// readLate reads a late profile the hook wrote.
+func readLate(t *testing.T, path string) *specs.LinuxSeccomp {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := convert.Read(path, data, convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

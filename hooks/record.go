@@ -33,18 +33,12 @@ const DefaultRecordRun = "/run/oci-sbx/record"
 // container needs within it.
 func recordContainer(config []byte, v *annotation.Values, name string, replace bool, opt PrecreateOptions) ([]byte, error) {
 	key := v.Key(annotation.Record)
-	for _, other := range []string{annotation.Profile, annotation.Rules, annotation.Report} {
-		if _, ok := v.Get(other); ok {
-			return nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, v.Key(other))
-		}
+	if err := v.RecordAlone(); err != nil {
+		return nil, err
 	}
-	ed, err := oci.ParseConfig(config)
+	ed, spec, err := parseConfig(config)
 	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
-	}
-	spec, err := ed.Spec()
-	if err != nil {
-		return nil, fmt.Errorf("reading config.json: %w", err)
+		return nil, err
 	}
 	var engine *specs.LinuxSeccomp
 	if spec.Linux != nil {

@@ -9,7 +9,9 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
+	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 // Metadata is what ReportTo stores in a profile's listenerMetadata, which
@@ -117,6 +119,25 @@ func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSec
 		return nil, nil, nil, err
 	}
 	return notify.Retarget(early, m.Errnos, specs.ActAllow), l, notes, nil
+}
+
+// WithReport reads the report annotation into a plan's options: the
+// agent's socket, which must be an absolute path where an agent listens
+// (CheckSocket), and Report as the policy. Without the annotation it
+// changes nothing.
+func WithReport(mo *stage.Options, ann *annotation.Values) error {
+	socket, ok := ann.Get(annotation.Report)
+	if !ok {
+		return nil
+	}
+	if !filepath.IsAbs(socket) {
+		return fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), socket)
+	}
+	if err := CheckSocket(socket); err != nil {
+		return fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
+	}
+	mo.ReportTo, mo.Report = socket, Report
+	return nil
 }
 
 // Report is the policy with which a plan (stage.Make) reports a

@@ -39,15 +39,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), []byte("x"), 0o644); err == nil {
 		t.Error("write into a missing directory succeeded")
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("left behind %s", e.Name())
-		}
-	}
+	assertNoTemp(t, dir)
 }
 
 // TestStaleTempsRemoved: the temporary files of writers killed before they

@@ -175,7 +175,7 @@ func (d *Decoder) Profile(root *tree.Node, profileKeys, ruleKeys []string) *Doc 
 			doc.ListenerMetadata, _ = d.Str(m.Val, m.Key)
 		case "syscalls":
 			for i, e := range d.List(m.Val, m.Key) {
-				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, ruleKeys)
+				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, ruleKeys, false)
 				doc.Syscalls = append(doc.Syscalls, call)
 				doc.Errnos = append(doc.Errnos, errno)
 			}
@@ -184,9 +184,11 @@ func (d *Decoder) Profile(root *tree.Node, profileKeys, ruleKeys []string) *Doc 
 	return doc
 }
 
-// Syscall decodes one rule. known lists the keys the format allows;
-// an "errnoRet" written as a string (SPO v1alpha1) is returned as errno.
-func (d *Decoder) Syscall(n *tree.Node, path string, pos map[string]rules.Pos, known []string) (*seccomp.Syscall, string) {
+// Syscall decodes one rule. known lists the keys the format allows.
+// Where stringErrno is set (SPO v1alpha1), an "errnoRet" written as a
+// string is returned as errno; elsewhere it is an error, as it is to
+// runc's and Docker's decoders, which refuse the whole profile.
+func (d *Decoder) Syscall(n *tree.Node, path string, pos map[string]rules.Pos, known []string, stringErrno bool) (*seccomp.Syscall, string) {
 	pos[path] = n.Pos
 	call := &seccomp.Syscall{}
 	var errno string
@@ -205,7 +207,7 @@ func (d *Decoder) Syscall(n *tree.Node, path string, pos map[string]rules.Pos, k
 			s, _ := d.Str(m.Val, m.Key)
 			call.Action = specs.LinuxSeccompAction(s)
 		case "errnoRet":
-			if m.Val.Kind == tree.String && !slices.Contains(known, "errno") {
+			if m.Val.Kind == tree.String && stringErrno {
 				errno = m.Val.Text
 				pos[path+".errno"] = m.Val.Pos
 				break

@@ -122,6 +122,7 @@ type resolver struct {
 	errs rules.ErrorList
 
 	primary   string          // libseccomp name of the architecture filters see
+	arches    []string        // the filter's architectures (nil: the native one)
 	caps      map[string]bool // canonical CAP_ names
 	kernel    *seccomp.KernelVersion
 	kerr      error
@@ -150,6 +151,11 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 		ListenerMetadata: doc.ListenerMetadata,
 	}
 	out.Architectures = r.architectures()
+	for _, a := range out.Architectures {
+		if n, err := syscalls.ArchFromSpec(a); err == nil {
+			r.arches = append(r.arches, n)
+		}
+	}
 	r.capabilities()
 
 	// The default action.
@@ -394,7 +400,17 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 	act, actOK := r.action(call.Action, ret, path+".action", path+".errnoRet", path+".errno")
 	for j, a := range call.Args {
 		ap := fmt.Sprintf("%s.args[%d]", path, j)
-		if _, err := rules.CondFromSpec(a); err != nil {
+		if r.doc.At(ap).IsValid() && !r.doc.Given(ap+".index") {
+			// runc reads a missing index as 0: a condition meant for
+			// another argument would silently test the first.
+			r.errorf(ap, "the argument index (\"index\") is missing; runc would compare arg0, which may not be the argument meant (write \"index\": 0 if it is)")
+			continue
+		}
+		if c, err := rules.CondFromSpec(a); err == nil {
+			if err := c.CheckWidth(r.arches); err != nil {
+				r.errorf(ap+".value", "%v", err)
+			}
+		} else {
 			switch {
 			case a.Index > 5:
 				r.errorf(ap+".index", "argument index %d is out of range (0-5)", a.Index)

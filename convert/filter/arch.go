@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
@@ -109,6 +110,27 @@ func Syscall(arch, name string) (uint32, error) {
 		return 0, fmt.Errorf("%s is not a syscall on %s (it is on %s)", name, arch, listOrNone(syscalls.SyscallArches(name)))
 	}
 	return 0, suggest.UnknownName("syscall", name, syscalls.AllSyscalls())
+}
+
+// ParseSyscall reads a syscall name or number for an architecture. A
+// number below bit 30 given for x32 gets the bit, as every x32 number
+// carries it.
+func ParseSyscall(arch, s string) (uint32, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty syscall")
+	}
+	if c := s[0]; c >= '0' && c <= '9' || c == '-' {
+		v, err := strconv.ParseInt(s, 0, 64)
+		if err != nil || v < -1<<31 || v > 1<<32-1 {
+			return 0, fmt.Errorf("syscall number %q is not a 32-bit number", s)
+		}
+		nr := uint32(v)
+		if arch == "x32" && nr < X32SyscallBit {
+			nr |= X32SyscallBit
+		}
+		return nr, nil
+	}
+	return Syscall(arch, s)
 }
 
 func listOrNone(s []string) string {

@@ -234,6 +234,22 @@ func (d Difference) String() string {
 	return d.Case.String()
 }
 
+// AllArches lists every architecture, the native one and its compat ABIs
+// first.
+func AllArches() []string {
+	var out []string
+	if native := syscalls.NativeArch(); native != "" {
+		out = append(out, native)
+		out = append(out, syscalls.SubArches(native)...)
+	}
+	for _, a := range syscalls.Arches() {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Compare runs both programs on every case of every architecture (see
 // Cases, which takes the argument values from the profiles) and returns
 // the cases whose actions differ, by architecture in the order given,

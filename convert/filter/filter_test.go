@@ -14,26 +14,9 @@ import (
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
-// assemble encodes instructions with x/net/bpf's assembler, not this
-// package's encoder.
-func assemble(t testing.TB, prog []bpf.Instruction) []byte {
-	t.Helper()
-	raw, err := bpf.Assemble(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for _, ins := range raw {
-		if err := binary.Write(&buf, binary.NativeEndian, unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return buf.Bytes()
-}
-
 func decode(t testing.TB, prog []bpf.Instruction) *Program {
 	t.Helper()
-	p, err := Decode(assemble(t, prog))
+	p, err := Decode(testutil.AssembleBPF(t, prog))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,18 +137,18 @@ func TestDecodeRefuses(t *testing.T) {
 	}{
 		{"empty", nil, "empty"},
 		{"partial instruction", make([]byte, 12), "not a whole number"},
-		{"too long", assemble(t, long), "more than the kernel's 4096"},
-		{"no return at the end", assemble(t, []bpf.Instruction{ret, bpf.LoadAbsolute{Off: 0, Size: 4}}), "is not a return"},
-		{"load past seccomp_data", assemble(t, []bpf.Instruction{bpf.LoadAbsolute{Off: 64, Size: 4}, ret}), "not a 32-bit word"},
-		{"unaligned load", assemble(t, []bpf.Instruction{bpf.LoadAbsolute{Off: 2, Size: 4}, ret}), "not a 32-bit word"},
-		{"half-word load", assemble(t, []bpf.Instruction{bpf.LoadAbsolute{Off: 0, Size: 2}, ret}), "does not allow"},
-		{"packet indirect load", assemble(t, []bpf.Instruction{bpf.LoadIndirect{Off: 0, Size: 4}, ret}), "does not allow"},
-		{"modulo", assemble(t, []bpf.Instruction{bpf.ALUOpConstant{Op: bpf.ALUOpMod, Val: 3}, ret}), "does not allow"},
-		{"division by zero", assemble(t, []bpf.Instruction{raw(0x04|0x30, 0, 0, 0), ret}), "divides by zero"},
-		{"shift too far", assemble(t, []bpf.Instruction{bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 32}, ret}), "shifts by 32"},
-		{"jump past the end", assemble(t, []bpf.Instruction{bpf.Jump{Skip: 1}, ret}), "past the end"},
-		{"conditional jump past the end", assemble(t, []bpf.Instruction{bpf.JumpIf{Cond: bpf.JumpEqual, SkipTrue: 1, SkipFalse: 0}, ret}), "past the end"},
-		{"scratch slot 16", assemble(t, []bpf.Instruction{raw(0x02, 0, 0, 16), ret}), "scratch slot 16"},
+		{"too long", testutil.AssembleBPF(t, long), "more than the kernel's 4096"},
+		{"no return at the end", testutil.AssembleBPF(t, []bpf.Instruction{ret, bpf.LoadAbsolute{Off: 0, Size: 4}}), "is not a return"},
+		{"load past seccomp_data", testutil.AssembleBPF(t, []bpf.Instruction{bpf.LoadAbsolute{Off: 64, Size: 4}, ret}), "not a 32-bit word"},
+		{"unaligned load", testutil.AssembleBPF(t, []bpf.Instruction{bpf.LoadAbsolute{Off: 2, Size: 4}, ret}), "not a 32-bit word"},
+		{"half-word load", testutil.AssembleBPF(t, []bpf.Instruction{bpf.LoadAbsolute{Off: 0, Size: 2}, ret}), "does not allow"},
+		{"packet indirect load", testutil.AssembleBPF(t, []bpf.Instruction{bpf.LoadIndirect{Off: 0, Size: 4}, ret}), "does not allow"},
+		{"modulo", testutil.AssembleBPF(t, []bpf.Instruction{bpf.ALUOpConstant{Op: bpf.ALUOpMod, Val: 3}, ret}), "does not allow"},
+		{"division by zero", testutil.AssembleBPF(t, []bpf.Instruction{raw(0x04|0x30, 0, 0, 0), ret}), "divides by zero"},
+		{"shift too far", testutil.AssembleBPF(t, []bpf.Instruction{bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 32}, ret}), "shifts by 32"},
+		{"jump past the end", testutil.AssembleBPF(t, []bpf.Instruction{bpf.Jump{Skip: 1}, ret}), "past the end"},
+		{"conditional jump past the end", testutil.AssembleBPF(t, []bpf.Instruction{bpf.JumpIf{Cond: bpf.JumpEqual, SkipTrue: 1, SkipFalse: 0}, ret}), "past the end"},
+		{"scratch slot 16", testutil.AssembleBPF(t, []bpf.Instruction{raw(0x02, 0, 0, 16), ret}), "scratch slot 16"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Decode(tc.data)
@@ -177,7 +160,7 @@ func TestDecodeRefuses(t *testing.T) {
 }
 
 func TestBytesRoundTrip(t *testing.T) {
-	b := assemble(t, denyOpenat)
+	b := testutil.AssembleBPF(t, denyOpenat)
 	p, err := Decode(b)
 	if err != nil {
 		t.Fatal(err)
@@ -185,7 +168,7 @@ func TestBytesRoundTrip(t *testing.T) {
 	if !bytes.Equal(p.Bytes(), b) || p.Len() != len(denyOpenat) {
 		t.Errorf("Bytes differs from the decoded input")
 	}
-	if again := assemble(t, p.Instructions()); !bytes.Equal(again, b) {
+	if again := testutil.AssembleBPF(t, p.Instructions()); !bytes.Equal(again, b) {
 		t.Errorf("Instructions do not assemble to the input")
 	}
 }
@@ -308,7 +291,7 @@ func TestAgainstXNetVM(t *testing.T) {
 // FuzzRun checks this VM against x/net/bpf's on any program the kernel
 // would load.
 func FuzzRun(f *testing.F) {
-	f.Add(assemble(f, denyOpenat), []byte{1, 1, 0, 0, 0x3e, 0, 0, 0xc0})
+	f.Add(testutil.AssembleBPF(f, denyOpenat), []byte{1, 1, 0, 0, 0x3e, 0, 0, 0xc0})
 	f.Fuzz(func(t *testing.T, prog, data []byte) {
 		p, err := Decode(prog)
 		if err != nil {

@@ -110,6 +110,19 @@ func (p *lscParser) errnoAction(c lscCall, inner []cTok) (rules.Action, bool) {
 	return rules.Action{Kind: rules.Errno, Ret: uint(n)}, true
 }
 
+// syscallMacro returns the syscall a C library's number macro names:
+// __NR_x and libseccomp's __SNR_x, and glibc's SYS_x (<sys/syscall.h>
+// defines each as __NR_x, in lower case, unlike SYS_SECCOMP and other
+// constants of the same prefix); "" for any other name.
+func syscallMacro(name string) string {
+	for _, prefix := range []string{"__NR_", "__SNR_", "SYS_"} {
+		if rest, ok := strings.CutPrefix(name, prefix); ok && rest != "" && (prefix != "SYS_" || rest == strings.ToLower(rest)) {
+			return rest
+		}
+	}
+	return ""
+}
+
 // syscall reads the syscall argument of a rule.
 func (p *lscParser) syscall(c lscCall, k int) (rules.Name, bool) {
 	toks := strip(c.args[k])
@@ -122,9 +135,9 @@ func (p *lscParser) syscall(c lscCall, k int) (rules.Name, bool) {
 		!strings.Contains(inner[0].text, `\`):
 		name = inner[0]
 		name.text = strings.Trim(name.text, `"`)
-	case len(toks) == 1 && toks[0].kind == cIdent && (strings.HasPrefix(toks[0].text, "__NR_") || strings.HasPrefix(toks[0].text, "__SNR_")):
+	case len(toks) == 1 && toks[0].kind == cIdent && syscallMacro(toks[0].text) != "":
 		name = toks[0]
-		name.text = name.text[strings.Index(name.text[2:], "_")+3:]
+		name.text = syscallMacro(name.text)
 	case len(toks) == 1 && toks[0].kind == cNumber:
 		p.errorf(at, "%s: cannot follow syscall number %s, which differs between architectures; write SCMP_SYS(name)", c.name, toks[0].text)
 		return rules.Name{}, false

@@ -28,12 +28,14 @@ var lscRefused = map[string]string{
 	"seccomp_transaction_reject":   "cannot follow a rejected transaction; add only the rules the filter keeps",
 }
 
-// Calls that are followed. Every other call, seccomp_load, _release,
+// Calls that are followed. Every other call, seccomp_load,
 // _export_*, _syscall_resolve_*, _syscall_priority … included, is ignored:
-// none changes what the filter decides.
+// none changes what the filter decides. seccomp_release matters only on
+// the straight way, where it frees the context seccomp_load then reads.
 var lscFollowed = map[string]bool{
 	"seccomp_init": true, "seccomp_rule_add": true, "seccomp_rule_add_exact": true,
 	"seccomp_arch_add": true, "seccomp_arch_remove": true, "seccomp_attr_set": true,
+	"seccomp_release": true,
 }
 
 // Words after which a name followed by "(" is still a call, not a
@@ -46,7 +48,7 @@ func (p *lscParser) follow() *rules.Profile {
 	w := p.newWalker(p.scanner)
 	w.run()
 	for _, i := range p.followedCalls() {
-		if !w.isTak[i] {
+		if !w.isTak[i] && p.toks[i].text != "seccomp_release" {
 			t := p.toks[i]
 			p.errorf(t.pos, "%s: %s", t.text, w.reason(i))
 		}
@@ -94,6 +96,11 @@ func (p *lscParser) follow() *rules.Profile {
 			p.arch(st, c)
 		case "seccomp_attr_set":
 			p.attr(st, c)
+		case "seccomp_release":
+			if w.load < 0 {
+				break // no load on the straight way: the end of a program that exports the filter
+			}
+			p.errorf(t.pos, "seccomp_release: frees the filter context before seccomp_load at line %d, which then reads freed memory; release it after loading", p.toks[w.load].pos.Line)
 		}
 	}
 	if !st.sawInit && len(p.errs) == 0 {

@@ -183,6 +183,13 @@ func (pp *cPre) directive(d []cTok) {
 			return
 		}
 		name := d[1].text
+		if lscFollowed[name] || lscRefused[name] != "" || name == "seccomp_load" {
+			// The compiler would call the macro's body, the reader
+			// libseccomp: what the program builds and loads is no
+			// longer what its calls say.
+			pp.p.errorf(d[1].pos, "#define %s: a macro in place of libseccomp's %s cannot be followed; call libseccomp's function, or give the macro another name", name, name)
+			return
+		}
 		if unknown && isLibseccompName(name) {
 			// A compatibility shim such as "#ifndef SCMP_ACT_KILL_PROCESS":
 			// libseccomp's own meaning of the name stands.
@@ -213,7 +220,7 @@ func (pp *cPre) directive(d []cTok) {
 }
 
 func isLibseccompName(name string) bool {
-	if strings.HasPrefix(name, "SCMP_") || strings.HasPrefix(name, "__NR_") || strings.HasPrefix(name, "__SNR_") {
+	if strings.HasPrefix(name, "SCMP_") || syscallMacro(name) != "" {
 		return true
 	}
 	if _, ok := libcConstants[name]; ok {

@@ -23,10 +23,7 @@ const denyOpen = "seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat),
 // backslash-newline, behind a conditional return or load, in a function
 // or an #include the reader cannot see.
 func TestStraightWayVariants(t *testing.T) {
-	tests := []struct {
-		name, src string
-		want      []string
-	}{
+	tests := []refusal{
 		{"after exit", wrapA("\texit(0);", "\t"+denyOpen+";"), []string{
 			"t.c:5:2: seccomp_rule_add: after the call to exit at line 4, which does not return, so it never runs",
 			"t.c:6:9: seccomp_load: after the call to exit at line 4, which does not return, so it never runs, so the program loads no filter on its straight way"}},
@@ -77,17 +74,7 @@ func TestStraightWayVariants(t *testing.T) {
 		{"#include inside a function", wrapA("#include \"denials.inc\""), []string{
 			"t.c:4:2: #include inside a function: the reader does not read other files, so the calls it brings cannot be followed; write them in this file"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("t.c", []byte(tt.src), nil)
-			if err == nil {
-				t.Fatalf("no error, want %q\n%s", tt.want, tt.src)
-			}
-			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
-				t.Errorf("got\n%s\nwant\n%s\n%s", got, want, tt.src)
-			}
-		})
-	}
+	checkRefusals(t, tests)
 }
 
 // TestCallTreeOnce: a function called many times, through a tree of

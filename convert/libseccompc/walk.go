@@ -144,7 +144,7 @@ func (p *lscParser) newWalker(s *stmtScanner) *walker {
 		if t.kind != cIdent || i+1 >= len(toks) || !toks[i+1].is("(") {
 			continue
 		}
-		if _, own := w.funcs[t.text]; own || lscFollowed[t.text] {
+		if _, own := w.funcs[t.text]; own || lscFollowed[t.text] && t.text != "seccomp_release" {
 			w.builds[i+1]++
 		}
 		if t.text == "seccomp_load" {

@@ -23,11 +23,30 @@ const (
 // TestStraightWayRefuses covers the class "a rule the C program never
 // runs, or runs only sometimes, becomes an unconditional rule": each such
 // call is refused at its line and column, and only those.
+// refusal is a program Parse refuses, with every error it must give, in
+// order.
+type refusal struct {
+	name, src string
+	want      []string
+}
+
+func checkRefusals(t *testing.T, tests []refusal) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("t.c", []byte(tt.src), nil)
+			if err == nil {
+				t.Fatalf("no error, want %q\n%s", tt.want, tt.src)
+			}
+			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
+				t.Errorf("got\n%s\nwant\n%s\n%s", got, want, tt.src)
+			}
+		})
+	}
+}
+
 func TestStraightWayRefuses(t *testing.T) {
-	tests := []struct {
-		name, src string
-		want      []string // every error, in order
-	}{
+	tests := []refusal{
 		{"function never called", prog(hdr,
 			"static void extra(scmp_filter_ctx ctx) {",
 			allowPt,
@@ -72,21 +91,21 @@ func TestStraightWayRefuses(t *testing.T) {
 			[]string{"t.c:3:9: seccomp_rule_add: in extra, called at line 7 as an operand of && (line 7), so it runs only when a run-time condition holds"}},
 		{"loop", prog(hdr, "int main(void) {", initKP, "\tfor (int i = 0; i < 2; i++)", "\t"+allowPt, load, "}"),
 			[]string{"t.c:5:3: seccomp_rule_add: inside a loop, which cannot be followed; write one call per rule, outside loops"}},
+		{"released before seccomp_load", prog(hdr, "int main(void) {", initKP, allowRd, "\tseccomp_release(ctx);", load, "}"),
+			[]string{"t.c:5:2: seccomp_release: frees the filter context before seccomp_load at line 6, which then reads freed memory; release it after loading"}},
+		{"released in a helper before seccomp_load", prog(hdr, "static void done(scmp_filter_ctx ctx) {", "\tseccomp_release(ctx);", "}",
+			"int main(void) {", initKP, allowRd, "\tdone(ctx);", load, "}"),
+			[]string{"t.c:3:2: seccomp_release: frees the filter context before seccomp_load at line 9, which then reads freed memory; release it after loading"}},
+		{"a macro in place of seccomp_load", prog(hdr, "#define seccomp_load(c) 0", "int main(void) {", initKP, allowRd, load, "}"),
+			[]string{"t.c:2:9: #define seccomp_load: a macro in place of libseccomp's seccomp_load cannot be followed; call libseccomp's function, or give the macro another name"}},
+		{"a macro in place of seccomp_rule_add", prog(hdr, "static int nothing(scmp_filter_ctx c, unsigned a, int s, unsigned n, ...) { return 0; }",
+			"#define seccomp_rule_add nothing", "int main(void) {", initKP, allowRd, load, "}"),
+			[]string{"t.c:3:9: #define seccomp_rule_add: a macro in place of libseccomp's seccomp_rule_add cannot be followed; call libseccomp's function, or give the macro another name"}},
 		{"recursion", prog(hdr, "static void add(scmp_filter_ctx ctx) {", allowPt, "\tadd(ctx);", "}",
 			"int main(void) {", initKP, "\tadd(ctx);", load, "}"),
 			[]string{"t.c:3:2: seccomp_rule_add: in add, which calls itself, so the calls may run any number of times"}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("t.c", []byte(tt.src), nil)
-			if err == nil {
-				t.Fatalf("no error, want %q\n%s", tt.want, tt.src)
-			}
-			if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
-				t.Errorf("got\n%s\nwant\n%s\n%s", got, want, tt.src)
-			}
-		})
-	}
+	checkRefusals(t, tests)
 }
 
 // TestStraightWayTakes covers what the program does run: error checks
@@ -270,6 +289,11 @@ func straightWayPrograms() []struct {
 			"\t({ seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 0); });",
 			"\tdo { if (sizeof(ctx) > 64) puts(\"big\"); seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(connect), 0); } while (0);", load, "}"),
 			[]lscRuleShape{{"openat", eperm, nil}, {"connect", eperm, nil}}},
+		{"glibc's SYS_ names, and a release on an error path before seccomp_load", prog(hdr, "#include <sys/syscall.h>", "int main(int argc, char **argv) {", initKP,
+			"\tif (argc > 9) { seccomp_release(ctx); return 1; }",
+			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SYS_write, 0);",
+			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, __NR_read, 0);", "\tseccomp_load(ctx);", "\tseccomp_release(ctx);", "\treturn 0;", "}"),
+			[]lscRuleShape{{"write", allow, nil}, {"read", allow, nil}}},
 		{"libc constants", prog(hdr, "#include <unistd.h>", "#include <limits.h>", "int main(void) {", initKP,
 			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, SCMP_A0(SCMP_CMP_EQ, STDOUT_FILENO));",
 			"\tseccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 2, SCMP_A0(SCMP_CMP_EQ, STDIN_FILENO), SCMP_A2(SCMP_CMP_LE, SSIZE_MAX));",

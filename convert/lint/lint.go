@@ -195,6 +195,8 @@ var readErrorKinds = []struct{ text, id, fix string }{
 		"use an errno from 1 to 4094, such as EPERM"},
 	{"can never hold: the value has bits outside the mask", "mask-value",
 		"clear the value's bits outside the mask, or widen the mask"},
+	{"arguments as 32 bits and drops the upper half", "arg-width",
+		"write a value that fits 32 bits (-1 is 0xffffffff), or one profile per architecture width"},
 	{"only SCMP_CMP_MASKED_EQ reads valueTwo", "value-two-ignored",
 		"drop valueTwo, or compare with SCMP_CMP_MASKED_EQ (value is the mask, valueTwo the result)"},
 	{"libseccomp cannot put both in one filter", "arch-list",

@@ -12,7 +12,9 @@
 package merge
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"sort"
@@ -326,4 +328,34 @@ func Spec(p *rules.Profile, warn func(string)) (*specs.LinuxSeccomp, error) {
 			warn(e.Error())
 		}
 	}})
+}
+
+// Write writes the merged profile in format to, after header (comment
+// lines): rules keep their comments (how often, by which executables);
+// the other formats get the profile compiled for runc (Spec), which
+// check (when not nil) may refuse first, and of them only spo, YAML, has a
+// place for the header.
+func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt convert.Options, check func(*specs.LinuxSeccomp) error) error {
+	if to == convert.Rules {
+		_, err := io.WriteString(w, header+p.String())
+		return err
+	}
+	s, err := Spec(p, opt.Warn)
+	if err != nil {
+		return err
+	}
+	if check != nil {
+		if err := check(s); err != nil {
+			return err
+		}
+	}
+	var buf bytes.Buffer
+	if to == convert.SPO {
+		buf.WriteString(header)
+	}
+	if err := convert.Write(&buf, s, to, opt); err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -153,5 +155,44 @@ func TestMergeRefusesAllowDefault(t *testing.T) {
 	_, err := Merge([]Input{{"run1.yaml", []byte(run1)}, {"open.yaml", []byte("default: allow\n")}}, Options{})
 	if err == nil || !strings.Contains(err.Error(), `merging "open.yaml": its default action is allow`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// Write puts the header where the format has room for comments (rules,
+// spo) and reads back as the merged profile in every format.
+func TestWrite(t *testing.T) {
+	p, err := Merge([]Input{{"run1.yaml", []byte(run1)}, {"run3.json", []byte(run3)}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Spec(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const header = "# Merged from run1.yaml, run3.json.\n"
+	for _, to := range convert.OutputFormats {
+		var b strings.Builder
+		var checked *specs.LinuxSeccomp
+		if err := Write(&b, p, to, header, convert.Options{}, func(s *specs.LinuxSeccomp) error { checked = s; return nil }); err != nil {
+			t.Fatalf("%s: %v", to, err)
+		}
+		// The check sees what is written, for every format but rules.
+		if (checked == nil) != (to == convert.Rules) {
+			t.Errorf("%s: checked %v", to, checked != nil)
+		}
+		hasHeader := strings.HasPrefix(b.String(), header)
+		if wantHeader := to == convert.Rules || to == convert.SPO; hasHeader != wantHeader {
+			t.Errorf("%s: header %v, want %v:\n%s", to, hasHeader, wantHeader, b.String())
+		}
+		if to == convert.Rules && !strings.Contains(b.String(), "10 calls by /bin/a") {
+			t.Errorf("rules lost the counts:\n%s", b.String())
+		}
+		got, err := convert.Read("merged", []byte(b.String()), "", convert.Options{}) // kubernetes reads as docker
+		if err != nil {
+			t.Fatalf("%s: reading it back: %v\n%s", to, err, b.String())
+		}
+		if err := convert.Equal(got, want); err != nil {
+			t.Errorf("%s: reads back as another profile: %v\n%s", to, err, b.String())
+		}
 	}
 }

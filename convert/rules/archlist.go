@@ -56,3 +56,33 @@ func endian(arch string) string {
 	}
 	return "little"
 }
+
+// narrowArches are the architectures whose syscall arguments libseccomp
+// compares as 32 bits (its ARCH_SIZE_32): in a filter for them it keeps
+// only the lower half of a condition's value and mask. Measured with
+// oci-sbx simulate against libseccomp 2.5.4 for x86, x32, arm and mipsel
+// (and that aarch64, riscv64 and ppc64le keep all 64 bits).
+var narrowArches = []string{"x86", "x32", "arm", "mips", "mipsel", "mips64n32", "mipsel64n32", "ppc", "s390", "parisc"}
+
+// CheckWidth refuses a condition that libseccomp reads differently in the
+// filter of one of the architectures (nil: the native one) because it
+// compares arguments there as 32 bits: "arg1 > 0x100000000", which no
+// 32-bit argument meets, becomes "arg1 > 0". A value that fits 32 bits
+// reads the same, and so do "<= -1" and "> -1", whose lower half keeps
+// their meaning.
+func (c Cond) CheckWidth(arches []string) error {
+	if len(arches) == 0 {
+		arches = []string{syscalls.NativeArch()}
+	}
+	i := slices.IndexFunc(arches, func(a string) bool { return slices.Contains(narrowArches, a) })
+	if i < 0 || c.Value>>32 == 0 {
+		return nil
+	}
+	low := c
+	low.Value, low.Mask = c.Value&0xffffffff, c.Mask&0xffffffff
+	if (c.Op == OpLE || c.Op == OpGT) && low.Value == 0xffffffff {
+		return nil
+	}
+	return fmt.Errorf("%q on %s: libseccomp compares %s arguments as 32 bits and drops the upper half of the value, so the filter tests %q there, which matches other calls than the condition written; write a value that fits 32 bits (-1 is 0xffffffff), or leave %s out of the architectures",
+		c.String(), arches[i], arches[i], low.String(), arches[i])
+}

@@ -20,6 +20,12 @@ type CompileOptions struct {
 	Base func(ref string, arches []string) (*specs.LinuxSeccomp, error)
 	// Warn receives problems that do not stop the conversion.
 	Warn func(*Error)
+	// AsBase compiles the profile as the base another one extends: a
+	// rule with the default action is written out, though runc would
+	// drop it, because the extending profile may change the default or
+	// reach the syscall through a group, and a denial written in the base
+	// must not vanish there.
+	AsBase bool
 }
 
 // Compile turns the profile into the OCI form runc consumes. The result
@@ -182,6 +188,11 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		if !ok {
 			continue
 		}
+		for _, w := range when {
+			if err := w.CheckWidth(arches); err != nil {
+				c.errorf(w.Pos, "%v", err)
+			}
+		}
 		if r.Action.Kind == Errno && r.Action.Ret == 0 {
 			c.errorf(r.ActionPos, "%v", ErrZeroErrno)
 		}
@@ -219,9 +230,9 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				r := &bp.Rules[i]
 				baseRules = append(baseRules, r)
 				c.base[r] = true
-				if r.Action == def {
-					continue // runc drops it
-				}
+				// A rule with the default action takes part too: runc
+				// drops it, but what it denies is what the base says,
+				// and a group here does not lift that.
 				for _, n := range r.Syscalls {
 					if _, decided := cases[n.Name]; decided && !explicit[n.Name] {
 						cases[n.Name] = append([]syscallCase{{action: r.Action, when: r.When, rule: r}}, cases[n.Name]...)
@@ -276,9 +287,14 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			what, strings.Join(shadowed, ", "))
 	}
 
-	// A base's rules come first, minus every syscall this profile decides.
+	// A base's rules come first, minus every syscall this profile decides
+	// and the rules runc would drop (kept in a base only for the
+	// precedence above), unless this profile is a base itself.
 	if base != nil {
 		for _, sc := range base.Syscalls {
+			if a, err := ActionFromSpec(sc.Action, sc.ErrnoRet); err == nil && a == def && !c.opt.AsBase {
+				continue
+			}
 			var keep []string
 			for _, n := range sc.Names {
 				if _, overridden := cases[n]; !overridden {
@@ -304,7 +320,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		whens := map[string][]Cond{}
 		for _, name := range order {
 			for _, sc := range cases[name] {
-				if sc.rule != r || sc.action == def {
+				if sc.rule != r || sc.action == def && !c.keepDefault() {
 					continue
 				}
 				k := condsKey(sc.when)
@@ -325,12 +341,17 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			}
 			out.Syscalls = append(out.Syscalls, sys)
 		}
-		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" {
+		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" && !c.keepDefault() {
 			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
 		}
 	}
 	return out
 }
+
+// keepDefault reports whether rules with the default action are written
+// out: in a rules document compiled as a base (libseccomp refuses such a
+// rule in C, so a C program's filter never had it).
+func (c *compiler) keepDefault() bool { return c.opt.AsBase && !c.p.FirstWins }
 
 // noteWideCompares says where a condition compares all 64 bits of an
 // argument the kernel reads as 32 so that it cannot do what it says: a

@@ -19,6 +19,7 @@
 //	arch         = "native" | x86_64 | x86 | x32 | aarch64 | arm | riscv64 | ppc64le | s390x | …
 //	flag         = SECCOMP_FILTER_FLAG_LOG | SECCOMP_FILTER_FLAG_SPEC_ALLOW
 //	             | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+//	             | SECCOMP_FILTER_FLAG_TSYNC             runc ignores it
 //	name         = syscall | "@" group                a group needs quotes in YAML: "@file-open"
 //	condition    = "arg" digit op value               digit 0-5; op: == != < <= > >=
 //	             | "arg" digit "&" value "==" value   masked equality
@@ -52,6 +53,10 @@
 //     extended base says about it, so "the base minus one syscall" means
 //     the same under runc and crun. A group in the document does not
 //     lift a denial of the base: the stricter wins there too, with a note.
+//     That includes a base's denial with its own default action, which
+//     changes nothing in the base but is still what the base says about
+//     the syscall, at any depth of extends and whatever default the
+//     extending document sets.
 //   - Profiles read from Docker, OCI or SPO JSON keep the meaning they have
 //     under runc (that is what the file says to a runtime); lint reports
 //     each denial that vanishes there (deny-vanishes).
@@ -61,7 +66,9 @@
 //     equality whose value has bits outside its mask, valueTwo on a plain
 //     comparison, an architecture list that mixes byte orders or names a
 //     compat ABI without the machine's own architecture (runc always adds
-//     it). A 64-bit comparison of an argument the kernel reads as 32 bits
+//     it), a value above 32 bits where the list names an architecture
+//     whose arguments libseccomp compares as 32 bits (x86, x32, arm …:
+//     it drops the upper half, so "arg1 > 0x100000000" tests "arg1 > 0"). A 64-bit comparison of an argument the kernel reads as 32 bits
 //     is written with a note naming the mask that fixes it. --harden
 //     compares a denied socket or socketpair type on the type's bits
 //     (arg1 & 0xf), since SOCK_NONBLOCK and SOCK_CLOEXEC sit beside it.

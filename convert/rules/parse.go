@@ -19,7 +19,10 @@ import (
 var (
 	profileKeys = []string{"default", "architectures", "extends", "flags", "listenerPath", "listenerMetadata", "harden", "rules"}
 	ruleKeys    = []string{"syscalls", "action", "when", "comment"}
-	knownFlags  = []string{
+	// The flags runc knows; the OCI formats list them all, TSYNC
+	// included, which runc ignores (lint says so).
+	knownFlags = []string{
+		"SECCOMP_FILTER_FLAG_TSYNC",
 		string(specs.LinuxSeccompFlagLog),
 		string(specs.LinuxSeccompFlagSpecAllow),
 		string(specs.LinuxSeccompFlagWaitKillableRecv),

@@ -397,8 +397,12 @@ func (c *compiler) reportLosses() {
 			c.errorf(c.at(k.weak), "%s: %s here and %s at %s are equally strict and disagree: give %s one of them, or conditions that never overlap",
 				list, acts[1], acts[0], c.where(k.strong), one)
 		case "base":
-			c.warnf(c.at(k.weak), "extends %q: %s keep the base's %s: a group does not lift a denial of the base (name a syscall itself to replace what the base says about it)",
-				c.p.Extends, strings.Join(names, ", "), acts[0])
+			verb := "keeps"
+			if len(names) > 1 {
+				verb = "keep"
+			}
+			c.warnf(c.at(k.weak), "extends %q: %s %s the base's %s: a group does not lift a denial of the base (name a syscall itself to replace what the base says about it)",
+				c.p.Extends, strings.Join(names, ", "), verb, acts[0])
 		case "conditional":
 			this := "this conditional " + acts[1].String()
 			if c.base[k.weak] {

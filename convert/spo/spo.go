@@ -185,7 +185,7 @@ func decodeSpec(d *docker.Decoder, spec *tree.Node, doc *docker.Doc, opt format.
 			}
 		case "syscalls":
 			for i, e := range d.List(m.Val, m.Key) {
-				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, spoSyscallKeys)
+				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, spoSyscallKeys, true)
 				doc.Syscalls = append(doc.Syscalls, call)
 				doc.Errnos = append(doc.Errnos, errno)
 			}

@@ -188,14 +188,10 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	}
 	name, hasName := ann.Get(annotation.Profile)
 	inline, hasInline := ann.Get(annotation.Rules)
-	report, hasReport := ann.Get(annotation.Report)
-	mode, _ := ann.Get(annotation.EngineProfile)
-	switch mode {
-	case "", annotation.EngineProfileKeep, annotation.EngineProfileReplace:
-	default:
-		return nil, nil, fmt.Errorf("annotation %s: %q is neither %q nor %q", ann.Key(annotation.EngineProfile), mode, annotation.EngineProfileKeep, annotation.EngineProfileReplace)
+	replace, err := ann.ReplaceEngine()
+	if err != nil {
+		return nil, nil, err
 	}
-	replace := mode == annotation.EngineProfileReplace
 	if name, ok := ann.Get(annotation.Record); ok {
 		return p.record(ann, name, replace, ctr)
 	}
@@ -225,14 +221,8 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if mo.Engine, err = engineProfile(ctr); err != nil && !replace {
 		return nil, nil, err
 	}
-	if hasReport {
-		if !filepath.IsAbs(report) {
-			return nil, nil, fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), report)
-		}
-		if err := hooks.CheckSocket(report); err != nil {
-			return nil, nil, fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
-		}
-		mo.ReportTo, mo.Report = report, hooks.Report
+	if err := hooks.WithReport(&mo, ann); err != nil {
+		return nil, nil, err
 	}
 	plan, err := stage.Make(profile, mo)
 	if err != nil {
@@ -251,10 +241,8 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 // the filter leaves unobserved what runc calls without it.
 func (p *Plugin) record(ann *annotation.Values, name string, replace bool, ctr *api.Container) (*api.ContainerAdjustment, []string, error) {
 	key := ann.Key(annotation.Record)
-	for _, other := range []string{annotation.Profile, annotation.Rules, annotation.Report} {
-		if _, ok := ann.Get(other); ok {
-			return nil, nil, fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", key, ann.Key(other))
-		}
+	if err := ann.RecordAlone(); err != nil {
+		return nil, nil, err
 	}
 	engine, err := engineProfile(ctr)
 	if err != nil && !replace {

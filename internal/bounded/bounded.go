@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // ErrTooLarge matches the error of ReadAll for input over its limit.
@@ -32,6 +33,21 @@ func ReadAll(r io.Reader, max int64) ([]byte, error) {
 	}
 	if int64(len(data)) > max {
 		return nil, tooLarge(max)
+	}
+	return data, nil
+}
+
+// ReadFile reads the file at path as ReadAll reads, naming the file in
+// an error of reading; an error of opening it names it already.
+func ReadFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := ReadAll(f, max)
+	if err != nil {
+		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	return data, nil
 }

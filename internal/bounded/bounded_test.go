@@ -2,6 +2,9 @@ package bounded
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -44,4 +47,23 @@ func (endless) Read(p []byte) (int, error) {
 		p[i] = 'x'
 	}
 	return len(p), nil
+}
+
+// ReadFile names the file when the file is too large, and fails as
+// os.Open does for one that is not there.
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "p")
+	if err := os.WriteFile(path, []byte("abcde"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadFile(path, 5); err != nil || string(got) != "abcde" {
+		t.Errorf("ReadFile(5): %q, %v", got, err)
+	}
+	if _, err := ReadFile(path, 4); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), strconv.Quote(path)) {
+		t.Errorf("ReadFile(4): %v; want ErrTooLarge naming %q", err, path)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "none"), 4); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing file: %v", err)
+	}
 }

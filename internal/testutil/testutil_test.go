@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStaticBuildArgs(t *testing.T) {
@@ -66,5 +67,25 @@ func TestMissing(t *testing.T) {
 		if len(r.errs) != 1 || r.errs[0] != want {
 			t.Errorf("CI=%q: %q, want %q", ci, r.errs, want)
 		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if got := Median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("odd: %v", got)
+	}
+	if got := Median([]time.Duration{4, 1, 3, 2}); got != 2 {
+		t.Errorf("even (durations, truncated): %v", got)
+	}
+	if got := Median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("even: %v", got)
+	}
+	xs := []float64{3, 1, 2}
+	Median(xs)
+	if xs[0] != 3 {
+		t.Error("Median sorted its argument")
+	}
+	if got := Ms(1500 * time.Microsecond); got != 1.5 {
+		t.Errorf("Ms: %v", got)
 	}
 }

@@ -142,6 +142,32 @@ func (v *Values) Key(name string) string {
 	return OCIKey(name)
 }
 
+// RecordAlone refuses the record key beside a profile, rules or a
+// report: a recorded container runs under the recording filter and
+// nothing else.
+func (v *Values) RecordAlone() error {
+	for _, other := range []string{Profile, Rules, Report} {
+		if _, ok := v.Get(other); ok {
+			return fmt.Errorf("annotation %s: a recorded container runs under the recording filter, not under %s too", v.Key(Record), v.Key(other))
+		}
+	}
+	return nil
+}
+
+// ReplaceEngine reads the engine-profile key: whether the engine's profile
+// is replaced (EngineProfileReplace) rather than kept (EngineProfileKeep,
+// or no value).
+func (v *Values) ReplaceEngine() (bool, error) {
+	switch mode, _ := v.Get(EngineProfile); mode {
+	case "", EngineProfileKeep:
+		return false, nil
+	case EngineProfileReplace:
+		return true, nil
+	default:
+		return false, fmt.Errorf("annotation %s: %q is neither %q nor %q", v.Key(EngineProfile), mode, EngineProfileKeep, EngineProfileReplace)
+	}
+}
+
 // Empty reports whether no key of the table was there.
 func (v *Values) Empty() bool { return len(v.vals) == 0 }
 

@@ -156,3 +156,63 @@ func TestLongValuesAndKeys(t *testing.T) {
 		t.Errorf("rules: %v", err)
 	}
 }
+
+// The engine-profile key reads alike in both namespaces: kept unless it
+// says replace, and an error names the key as the container wrote it.
+func TestReplaceEngine(t *testing.T) {
+	for _, tc := range []struct {
+		oci, kube string // the value; "" leaves the key out
+		want      bool
+		err       string
+	}{
+		{},
+		{oci: "keep", kube: "keep"},
+		{oci: "replace", kube: "replace", want: true},
+		{oci: "Replace", kube: "Replace", err: `"Replace" is neither "keep" nor "replace"`},
+	} {
+		ociIn, kubeIn := map[string]string{}, map[string]string{}
+		if tc.oci != "" {
+			ociIn["io.oci-sbx.engine-profile"] = tc.oci
+			kubeIn["oci-sbx.io/engine-profile.c"] = tc.kube
+		}
+		vo, err := ParseOCI(ociIn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vk, err := ParseKubernetes(kubeIn, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for key, v := range map[string]*Values{"io.oci-sbx.engine-profile": vo, "oci-sbx.io/engine-profile.c": vk} {
+			got, err := v.ReplaceEngine()
+			switch {
+			case tc.err == "" && (err != nil || got != tc.want):
+				t.Errorf("%s=%q: %v, %v; want %v", key, tc.oci, got, err, tc.want)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), key)):
+				t.Errorf("%s=%q: error %v; want one naming %s and saying %s", key, tc.oci, err, key, tc.err)
+			}
+		}
+	}
+}
+
+// The record key stands alone: beside a profile, rules or a report it
+// is refused, naming both keys as written.
+func TestRecordAlone(t *testing.T) {
+	alone, err := ParseOCI(map[string]string{"io.oci-sbx.record": "web.yaml", "io.oci-sbx.engine-profile": "keep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alone.RecordAlone(); err != nil {
+		t.Errorf("record with engine-profile: %v", err)
+	}
+	for _, other := range []string{"profile", "rules", "report"} {
+		v, err := ParseKubernetes(map[string]string{"oci-sbx.io/record": "web.yaml", "oci-sbx.io/" + other: "x"}, "c")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = v.RecordAlone()
+		if err == nil || !strings.Contains(err.Error(), "annotation oci-sbx.io/record:") || !strings.Contains(err.Error(), "not under oci-sbx.io/"+other+" too") {
+			t.Errorf("record with %s: %v", other, err)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,14 +37,9 @@ func ReadProfile(path string) (*specs.LinuxSeccomp, error) {
 	if _, err := hex.DecodeString(want); err != nil {
 		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, stage.ProfilePrefix)
 	}
-	f, err := os.Open(path)
+	data, err := bounded.ReadFile(path, convert.MaxInputSize)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := bounded.ReadAll(f, convert.MaxInputSize)
-	if err != nil {
-		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	if stage.ProfileName(data) != name {
 		return nil, fmt.Errorf("reading %q: %w (it changed after it was written); patch the bundle again", path, ErrProfileChanged)

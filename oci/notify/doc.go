@@ -10,8 +10,12 @@
 // runc's loader builds (package program). ForReport is the one policy that
 // turns a profile's errno rules into notify rules for such a report, so
 // that the listener answers each with the errno and the program sees what
-// the profile would give it. DialAgent and LateHandover are the late
-// stage's side of handing its listener to the agent.
+// the profile would give it. ListenSocket and Receive are the one way a
+// listenerPath is served — by the seccomp agent and by the container
+// recorder: runc's state and listener, or the late stage's handover, whose
+// own side is DialAgent and LateHandover. CopyListener is the one way a
+// listener is taken from another process by its number (the late stage,
+// the report's and the recorder's init children).
 //
 // It is pure Go (golang.org/x/sys/unix), so the seccomp agent builds
 // without cgo. Loading a filter is not its business.

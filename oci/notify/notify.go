@@ -121,3 +121,26 @@ func CheckListener(fd int) error {
 	}
 	return nil
 }
+
+// CopyListener copies descriptor n of process pid into this process with
+// pidfd_getfd (which needs ptrace access to pid: a child of this process,
+// or root) and makes sure the copy is a seccomp listener. That is how a
+// listener is taken from a process whose filter would notify sendmsg:
+// the process only names the number. The copy is close-on-exec.
+func CopyListener(pid, n int) (int, error) {
+	pidfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_open(%d): %w", pid, err)
+	}
+	defer unix.Close(pidfd)
+	fd, err := unix.PidfdGetfd(pidfd, n, 0)
+	if err != nil {
+		return -1, fmt.Errorf("pidfd_getfd(%d, %d): %w", pid, n, err)
+	}
+	unix.CloseOnExec(fd)
+	if err := CheckListener(fd); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}

@@ -1,7 +1,115 @@
 package program
 
-import "errors"
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/oci/loader"
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
 
 // ErrNoFilter is returned by Export for a profile with neither a default
 // action nor rules, which runc takes as "no seccomp".
 var ErrNoFilter = errors.New("the profile loads no filter: runc applies none when it has neither a default action nor rules")
+
+// Write writes the program runc loads for s on this host (Export) to w,
+// and tells warn what the raw program loses against the profile: its
+// flags, a listener for notify rules, and the same bytes from one export
+// to the next where runc's ENOSYS stub has more than one architecture
+// family.
+func Write(ctx context.Context, w io.Writer, s *specs.LinuxSeccomp, warn func(string)) error {
+	prog, err := export(ctx, s)
+	if err != nil {
+		return err
+	}
+	if warn == nil {
+		warn = func(string) {}
+	}
+	if len(s.Flags) > 0 {
+		warn(fmt.Sprintf("the program does not carry the profile's flags %v: a loader such as bwrap loads it without them", s.Flags))
+	}
+	for _, r := range s.Syscalls {
+		if r.Action == specs.ActNotify {
+			if len(r.Names) == 1 {
+				warn(fmt.Sprintf("%s returns SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), it fails with ENOSYS", r.Names[0]))
+			} else {
+				warn(fmt.Sprintf("%s return SECCOMP_RET_USER_NOTIF: loaded without a notify listener (bwrap), they fail with ENOSYS", strings.Join(r.Names, ", ")))
+			}
+		}
+	}
+	if stubFamilies(s) > 1 {
+		warn("runc's ENOSYS stub orders its architecture sections as Go map iteration happens to: the bytes of this program can differ from one export to the next, what it does cannot")
+	}
+	_, err = w.Write(prog)
+	return err
+}
+
+// stubFamilies counts the AUDIT_ARCH values runc's ENOSYS stub has a
+// section for: none when the default action lets calls run.
+func stubFamilies(s *specs.LinuxSeccomp) int {
+	switch s.DefaultAction {
+	case specs.ActAllow, specs.ActLog, specs.ActTrace:
+		return 0
+	}
+	families := map[uint32]bool{}
+	names := []string{syscalls.NativeArch()}
+	for _, a := range s.Architectures {
+		if name, err := syscalls.ArchFromSpec(a); err == nil {
+			names = append(names, name)
+		}
+	}
+	for _, name := range names {
+		if v, err := filter.AuditArch(name); err == nil {
+			families[v] = true
+		}
+	}
+	return len(families)
+}
+
+// export is Export, with an explanation where this build or this process
+// cannot get the program.
+func export(ctx context.Context, s *specs.LinuxSeccomp) ([]byte, error) {
+	prog, err := Export(ctx, s)
+	switch {
+	case errors.Is(err, loader.ErrUnsupported):
+		return nil, fmt.Errorf("exporting the program runc loads: %w; a raw program (oci-sbx convert --to bpf, from a seccomp build) simulates in any build", err)
+	case err != nil:
+		return nil, fmt.Errorf("exporting the program runc loads: %w", err)
+	}
+	return prog, nil
+}
+
+// Load reads the program a file means: a raw program (from is
+// convert.BPF, or the data holds a NUL byte, which no text format has),
+// or the program runc loads for a profile in any format convert reads.
+// The profile is nil for a raw program. name is the file's, as errors
+// show it.
+func Load(ctx context.Context, name string, data []byte, from convert.Format, opt convert.Options) (*filter.Program, *specs.LinuxSeccomp, error) {
+	if from == convert.BPF || (from == "" && bytes.IndexByte(data, 0) >= 0) {
+		p, err := filter.Decode(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading %q: %w", name, err)
+		}
+		return p, nil, nil
+	}
+	s, err := convert.Read(name, data, from, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	prog, err := export(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := filter.Decode(prog)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decoding the program of %q: %w", name, err)
+	}
+	return p, s, nil
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -130,10 +129,10 @@ func BenchmarkRecordFind(b *testing.B) {
 			cpus = append(cpus, float64(res.CPU)/float64(plain.CPU))
 			elapsed, setups = append(elapsed, res.Elapsed), append(setups, res.Setup)
 		}
-		fmt.Printf("| %s | %.1f ms | %.2f× | %.2f× | %.1f ms | %.1f ms |\n", v.name, ms(median(elapsed)), medianF(walls), medianF(cpus), ms(median(setups)), ms(median(rests[i])))
+		fmt.Printf("| %s | %.1f ms | %.2f× | %.2f× | %.1f ms | %.1f ms |\n", v.name, testutil.Ms(testutil.Median(elapsed)), testutil.Median(walls), testutil.Median(cpus), testutil.Ms(testutil.Median(setups)), testutil.Ms(testutil.Median(rests[i])))
 		metric := strings.NewReplacer(" ", "", "-", "").Replace(v.name)
-		b.ReportMetric(medianF(walls), metric+"-x")
-		b.ReportMetric(medianF(cpus), metric+"-cpu-x")
+		b.ReportMetric(testutil.Median(walls), metric+"-x")
+		b.ReportMetric(testutil.Median(cpus), metric+"-cpu-x")
 	}
 }
 
@@ -144,18 +143,4 @@ func readProfileB(b *testing.B, text string) *specs.LinuxSeccomp {
 		b.Fatal(err)
 	}
 	return s
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func median(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[len(s)/2]
-}
-
-func medianF(fs []float64) float64 {
-	s := append([]float64(nil), fs...)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -207,18 +206,12 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
-	if st, err := os.Lstat(socket); err == nil && st.Mode()&os.ModeSocket != 0 {
-		os.Remove(socket) // a recorder before this one left it
-	}
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: socket, Net: "unix"})
+	l, err := notify.ListenSocket(socket)
 	if err != nil {
-		return nil, fmt.Errorf("listening on %q: %w", socket, err)
+		return nil, err
 	}
 	defer os.Remove(socket)
 	defer l.Close()
-	if err := os.Chmod(socket, 0o600); err != nil {
-		return nil, fmt.Errorf("listening on %q: %w", socket, err)
-	}
 	if ready != nil {
 		ready()
 	}
@@ -234,7 +227,8 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 		}
 		return nil, fmt.Errorf("waiting for runc on %q: %w", socket, err)
 	}
-	st, fd, err := receiveState(conn)
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	st, fd, err := notify.Receive(conn, nil)
 	conn.Close()
 	if err != nil {
 		return nil, err
@@ -276,51 +270,6 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	}
 	cr.Recording, cr.Notifications = rec.rec, rec.count.Load()
 	return cr, nil
-}
-
-// receiveState reads runc's message: the ContainerProcessState as JSON,
-// with the listener among the descriptors it names.
-func receiveState(conn *net.UnixConn) (*specs.ContainerProcessState, int, error) {
-	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	buf := make([]byte, 1<<20)
-	oob := make([]byte, unix.CmsgSpace(4*8))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
-	if err != nil {
-		return nil, -1, fmt.Errorf("reading runc's state: %w", err)
-	}
-	var fds []int
-	if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
-		for _, m := range msgs {
-			if got, err := unix.ParseUnixRights(&m); err == nil {
-				fds = append(fds, got...)
-			}
-		}
-	}
-	closeAll := func(keep int) {
-		for _, f := range fds {
-			if f != keep {
-				unix.Close(f)
-			}
-		}
-	}
-	var st specs.ContainerProcessState
-	if err := json.Unmarshal(buf[:n], &st); err != nil {
-		closeAll(-1)
-		return nil, -1, fmt.Errorf("decoding runc's state: %w", err)
-	}
-	i := slices.Index(st.Fds, specs.SeccompFdName)
-	if i < 0 || i >= len(fds) {
-		closeAll(-1)
-		return nil, -1, errors.New("runc's state carries no seccomp listener")
-	}
-	fd := fds[i]
-	closeAll(fd)
-	if notify.CheckListener(fd) != nil {
-		unix.Close(fd)
-		return nil, -1, errors.New("the descriptor runc sent is not a seccomp listener")
-	}
-	unix.CloseOnExec(fd)
-	return &st, fd, nil
 }
 
 // ContainerProfile writes the profile of a container's recording: what
@@ -416,7 +365,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 		Date: time.Now().UTC().Format(time.RFC3339), Version: o.Version, Base: o.BaseName, Status: status,
 		Notes: notes, Arches: observedArches(cr.Recording),
 	}
-	data, _, err := render(p, h, format, warn)
+	data, _, err := render(context.WithoutCancel(ctx), p, h, format, warn)
 	if err != nil {
 		return nil, err
 	}

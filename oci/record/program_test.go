@@ -52,7 +52,7 @@ rules:
   - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}
   - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5413"]}
   - {action: allow, syscalls: [clone], when: ["arg0 & 0x7e020000 == 0"]}
-  - {action: allow, syscalls: [mmap], when: ["arg2 <= 3", "arg3 > 1", "arg4 != 5", "arg5 >= 0x100000000"]}
+  - {action: allow, syscalls: [mmap], when: ["arg2 <= 3", "arg3 > 1", "arg4 != 5", "arg5 >= 0x10000"]}
   - {action: allow, syscalls: [prctl], when: ["arg0 < 16"]}
 `,
 		"conditional deny": `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [

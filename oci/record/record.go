@@ -15,6 +15,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
+	bpfprogram "github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // Options describe a recording and where its profile goes.
@@ -36,6 +37,42 @@ type Options struct {
 	Replay func(ctx context.Context, c Config, s *specs.LinuxSeccomp) (ReplayResult, error)
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
+}
+
+// CheckFailed is the exit status of a check (Check) whose program made a
+// call the base does not allow.
+const CheckFailed = 99
+
+// Check runs c.Args with c.Base as the base and records nothing: it lets
+// every call run, and tells note of each kind of call the base (named
+// baseName) does not allow, with the executable that made it. It returns
+// the status the check exits with: the program's, except that any such
+// call makes it CheckFailed, and a program that exits CheckFailed by
+// itself makes it 1, so that CheckFailed always means "the base is not
+// enough".
+func Check(ctx context.Context, c Config, baseName string, note func(string)) (int, error) {
+	var missing int
+	c.Check = func(call Call, exe string) {
+		missing++
+		note(fmt.Sprintf("not in %s: %s by %s", baseName, call, exe))
+	}
+	res, err := Run(ctx, c)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case missing > 0:
+		kinds := "1 kind"
+		if missing != 1 {
+			kinds = fmt.Sprintf("%d kinds", missing)
+		}
+		note(fmt.Sprintf("%s made %s of call that %s does not allow", c.Args[0], kinds, baseName))
+		return CheckFailed, nil
+	case res.Status() == CheckFailed:
+		note(fmt.Sprintf("%s exited %d by itself; record --check reports that as 1", c.Args[0], CheckFailed))
+		return 1, nil
+	}
+	return res.Status(), nil
 }
 
 // Outcome is what Record did.
@@ -91,7 +128,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		Version: o.Version, Base: o.BaseName, Status: status(res),
 		Leftovers: res.Leftovers, Notes: notes, Arches: observedArches(res.Recording),
 	}
-	data, s, err := render(p, h, format, warn)
+	data, s, err := render(ctx, p, h, format, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +162,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 // render writes the profile in a format: rules with the header and each
 // rule's comment, other formats through the convert registry (the header
 // too where the format has comments).
-func render(p *rules.Profile, h Header, format convert.Format, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
+func render(ctx context.Context, p *rules.Profile, h Header, format convert.Format, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
 	text := h.String() + p.String()
 	// Read back what is written: the profile must mean what the
 	// recording says, in the language's own terms.
@@ -145,6 +182,12 @@ func render(p *rules.Profile, h Header, format convert.Format, warn func(string,
 		return []byte(text), s, nil
 	}
 	var buf bytes.Buffer
+	if format == convert.BPF {
+		if err := bpfprogram.Write(ctx, &buf, s, func(m string) { warn("%s", m) }); err != nil {
+			return nil, nil, fmt.Errorf("writing the profile as %s: %w", format, err)
+		}
+		return buf.Bytes(), s, nil
+	}
 	if format == convert.SPO {
 		buf.WriteString(h.String())
 	}

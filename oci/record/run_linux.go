@@ -118,19 +118,12 @@ var ErrNoListener = errors.New("the recording filter's listener never appeared")
 // exit and names the ones still running. Call it from a process that runs
 // no other children meanwhile, such as the oci-sbx command.
 func Run(ctx context.Context, c Config) (*Result, error) {
-	if len(c.Args) == 0 {
-		return nil, errors.New("no command")
-	}
 	began := time.Now()
 	base := c.Base
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
-	env := c.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
+	path, env, err := reexec.Resolve(c.Args, c.Env, c.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -310,22 +303,14 @@ func takeListener(pid int, lines <-chan string) (int, error) {
 	case <-time.After(30 * time.Second):
 		return -1, fmt.Errorf("starting the recorder's init: no answer in 30s")
 	}
-	pidfd, err := unix.PidfdOpen(pid, 0)
-	if err != nil {
-		return -1, fmt.Errorf("opening a pidfd for the init child: %w", err)
-	}
-	defer unix.Close(pidfd)
 	deadline := time.Now().Add(10 * time.Second)
 	for wait := 10 * time.Microsecond; ; wait = min(2*wait, time.Millisecond) {
-		fd, err := unix.PidfdGetfd(pidfd, want, 0)
+		fd, err := notify.CopyListener(pid, want)
 		if err == nil {
-			if notify.CheckListener(fd) == nil {
-				unix.CloseOnExec(fd)
-				return fd, nil
-			}
-			unix.Close(fd)
-		} else if err != unix.EBADF {
-			return -1, fmt.Errorf("taking the listener from the init child: pidfd_getfd: %w", err)
+			return fd, nil
+		}
+		if !errors.Is(err, unix.EBADF) && !errors.Is(err, notify.ErrNotListener) {
+			return -1, fmt.Errorf("taking the listener from the init child: %w", err)
 		}
 		select {
 		case line, ok := <-lines:

@@ -116,6 +116,25 @@ func ioctlValues(t *testing.T, rec *Recording, arch string) map[uint64]Seen {
 }
 
 // checkMarkers finds every marker once in got, made by the target.
+// recordLoad records the target under load (c's Args and Stderr are
+// set here), and checks that it succeeded and that every marker is in the
+// recording; it returns the result and the ioctl requests recorded.
+func recordLoad(t *testing.T, c Config) (*Result, map[uint64]Seen) {
+	t.Helper()
+	var stderr bytes.Buffer
+	c.Args, c.Stderr = []string{target, "-load", "300"}, &stderr
+	res, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status() != 0 {
+		t.Fatalf("target: %s\n%s", status(res), stderr.String())
+	}
+	got := ioctlValues(t, res.Recording, "x86_64")
+	checkMarkers(t, got)
+	return res, got
+}
+
 func checkMarkers(t *testing.T, got map[uint64]Seen) {
 	t.Helper()
 	for _, m := range wantMarkers() {
@@ -154,16 +173,7 @@ func checkCompat(t *testing.T, rec *Recording) {
 func TestNothingLost(t *testing.T) {
 	for _, nnp := range []bool{false, true} {
 		t.Run(fmt.Sprintf("no_new_privs=%v", nnp), func(t *testing.T) {
-			var stderr bytes.Buffer
-			res, err := Run(context.Background(), Config{Args: []string{target, "-load", "300"}, Stderr: &stderr, NoNewPrivileges: nnp})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Status() != 0 {
-				t.Fatalf("target: %s\n%s", status(res), stderr.String())
-			}
-			got := ioctlValues(t, res.Recording, "x86_64")
-			checkMarkers(t, got)
+			res, got := recordLoad(t, Config{NoNewPrivileges: nnp})
 			// 40 markers and 2 kinds of load, far below the cap.
 			if len(got) != len(wantMarkers())+2 {
 				t.Errorf("%d distinct ioctl requests, want %d", len(got), len(wantMarkers())+2)
@@ -331,16 +341,7 @@ func TestEBPFNothingLost(t *testing.T) {
 	if os.Geteuid() != 0 {
 		testutil.Missing(t, "the eBPF recorder needs root")
 	}
-	var stderr bytes.Buffer
-	res, err := Run(context.Background(), Config{Args: []string{target, "-load", "300"}, Stderr: &stderr, Mode: ModeEBPF})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Status() != 0 {
-		t.Fatalf("target: %s\n%s", status(res), stderr.String())
-	}
-	got := ioctlValues(t, res.Recording, "x86_64")
-	checkMarkers(t, got)
+	res, got := recordLoad(t, Config{Mode: ModeEBPF})
 	if s := got[0x5eedfe00]; s.Count < uint64(len(wantMarkers())*150) {
 		t.Errorf("the load's ioctl was counted %d times", s.Count)
 	}

@@ -5,6 +5,7 @@ package reexec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,6 +27,23 @@ func HasCapSysAdmin() bool {
 		return false
 	}
 	return data[unix.CAP_SYS_ADMIN/32].Effective&(1<<(unix.CAP_SYS_ADMIN%32)) != 0
+}
+
+// Resolve is how a run finds its program: args[0] looked up as runc looks
+// up process.args[0] (LookPath), in the PATH of env — this process's
+// environment when env is nil — from dir. It returns the program's path
+// and the environment it runs with.
+func Resolve(args, env []string, dir string) (path string, _ []string, err error) {
+	if len(args) == 0 {
+		return "", nil, errors.New("no command")
+	}
+	if env == nil {
+		env = os.Environ()
+	}
+	if path, err = LookPath(args[0], env, dir); err != nil {
+		return "", nil, err
+	}
+	return path, env, nil
 }
 
 // LookPath finds the program as the exec'd process would, and as runc

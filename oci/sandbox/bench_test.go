@@ -409,22 +409,13 @@ func rounds[T any](n int, variants []func() T) [][]T {
 	return out
 }
 
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // ratio is the median over rounds of a[i]/b[i].
 func ratio(a, b []float64) float64 {
 	r := make([]float64, len(a))
 	for i := range a {
 		r[i] = a[i] / b[i]
 	}
-	return median(r)
+	return testutil.Median(r)
 }
 
 // runProbe runs the probe under s (nil: unfiltered) through Run, and
@@ -496,7 +487,7 @@ func (h *harness) syscallRows() []row {
 			ref := p.oneRule[c.spec]
 			what := fmt.Sprintf("%s: %s", c.path, c.spec)
 			rows = append(rows,
-				row{"syscall", p.name, what, h.insns(p, c), fmt.Sprintf("%.3f×", ratio(mine, series(0, c.spec))), "unfiltered", fmt.Sprintf("%.0f ns", median(mine))},
+				row{"syscall", p.name, what, h.insns(p, c), fmt.Sprintf("%.3f×", ratio(mine, series(0, c.spec))), "unfiltered", fmt.Sprintf("%.0f ns", testutil.Median(mine))},
 				row{"syscall", p.name, what, h.insns(p, c), fmt.Sprintf("%.3f×", ratio(mine, series(index[ref], c.spec))),
 					fmt.Sprintf("one-rule filter (%s: %s)", ref.name, strings.TrimSuffix(h.insns(ref, c), fmt.Sprintf(" / %d", ref.prog.Len()))), ""})
 			r := ratio(mine, series(index[ref], c.spec))
@@ -590,7 +581,7 @@ func (h *harness) compileRows() []row {
 		fns = append(fns, func() float64 { return h.benchLoadOnce("cache", p.s) })
 	}
 	samples := rounds(*benchRounds, fns)
-	ms := func(i int) string { return fmt.Sprintf("%.2f ms", median(samples[i])/1e6) }
+	ms := func(i int) string { return fmt.Sprintf("%.2f ms", testutil.Median(samples[i])/1e6) }
 	var rows []row
 	for i, p := range all {
 		against, r := "one-rule filter (deny umount2)", ratio(samples[i], samples[0])
@@ -712,17 +703,17 @@ func (h *harness) startupRows() []row {
 	for i, v := range variants {
 		if i == at("oci-sbx exec, warm, through the Go code") {
 			rows = append(rows,
-				row{"start-up", "docker-default", "of which, in a fresh process: the rules package's syscall tables, built on first use", "", "", "", fmt.Sprintf("%.1f ms", median(tables)/1e6)},
-				row{"start-up", "docker-default", "of which, in a fresh process: reading the profile (convert.Read)", "", "", "", fmt.Sprintf("%.1f ms", median(read)/1e6)})
+				row{"start-up", "docker-default", "of which, in a fresh process: the rules package's syscall tables, built on first use", "", "", "", fmt.Sprintf("%.1f ms", testutil.Median(tables)/1e6)},
+				row{"start-up", "docker-default", "of which, in a fresh process: reading the profile (convert.Read)", "", "", "", fmt.Sprintf("%.1f ms", testutil.Median(read)/1e6)})
 		}
-		m := median(samples[i])
+		m := testutil.Median(samples[i])
 		delta := ""
 		if i > 0 {
 			var d []float64
 			for j := range samples[i] {
 				d = append(d, samples[i][j]-plain[j])
 			}
-			delta = fmt.Sprintf(", %+.2f ms", median(d)/1e6)
+			delta = fmt.Sprintf(", %+.2f ms", testutil.Median(d)/1e6)
 		}
 		rows = append(rows, row{"start-up", "docker-default", v.what, "", fmt.Sprintf("%.2f×", ratio(samples[i], plain)), "plain fork+exec", fmt.Sprintf("%.1f ms%s", m/1e6, delta)})
 	}
@@ -740,8 +731,8 @@ func (h *harness) startupRows() []row {
 		df = append(df, floor[j]-plain[j])
 	}
 	rows = append(rows, row{"start-up", "docker-default", "oci-sbx exec, warm (the launcher)", "", fmt.Sprintf("%.2f×", ratio(warm, floor)), "the floor of a launcher (read, load, exec)", ""})
-	h.target(median(d) <= 2e6, "warm oci-sbx exec with Docker's default (the launcher): %+.2f ms over a plain fork+exec (target ≤ 2 ms); the floor of a launcher that loads this program, here: %+.2f ms; the library's warm path (sandbox.Run): %+.2f ms",
-		median(d)/1e6, median(df)/1e6, median(dl)/1e6)
+	h.target(testutil.Median(d) <= 2e6, "warm oci-sbx exec with Docker's default (the launcher): %+.2f ms over a plain fork+exec (target ≤ 2 ms); the floor of a launcher that loads this program, here: %+.2f ms; the library's warm path (sandbox.Run): %+.2f ms",
+		testutil.Median(d)/1e6, testutil.Median(df)/1e6, testutil.Median(dl)/1e6)
 	if runcErr == nil {
 		viaRunc := samples[at("runc run")]
 		r, rl := ratio(viaRunc, warm), ratio(viaRunc, lib)

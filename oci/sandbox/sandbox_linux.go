@@ -70,11 +70,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	if err := loader.Check(c.Seccomp); err != nil {
 		return nil, err
 	}
-	env := c.Env
-	if env == nil {
-		env = os.Environ()
-	}
-	path, err := reexec.LookPath(c.Args[0], env, c.Dir)
+	path, env, err := reexec.Resolve(c.Args, c.Env, c.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -411,14 +407,9 @@ func (p *initProc) takeListener(arg string) (*reporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("init sent a bad listener %q", arg)
 	}
-	pidfd, err := unix.PidfdOpen(p.cmd.Process.Pid, 0)
+	fd, err := notify.CopyListener(p.cmd.Process.Pid, n)
 	if err != nil {
-		return nil, fmt.Errorf("taking the notify listener: pidfd_open: %w", err)
-	}
-	defer unix.Close(pidfd)
-	fd, err := unix.PidfdGetfd(pidfd, n, 0)
-	if err != nil {
-		return nil, fmt.Errorf("taking the notify listener: pidfd_getfd: %w", err)
+		return nil, fmt.Errorf("taking the notify listener: %w", err)
 	}
 	if _, err := p.sock.Write([]byte{'\n'}); err != nil {
 		unix.Close(fd)

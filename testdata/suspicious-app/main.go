@@ -152,16 +152,11 @@ func countProcesses() (string, error) {
 // outcome depends only on the sandbox, not on the network; net.Dial uses
 // connect.
 func accessNetwork() (string, error) {
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	ln, err := loopbackListener()
 	if err != nil {
-		return "", fmt.Errorf("listening: %w", err)
+		return "", err
 	}
 	defer ln.Close()
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			c.Close()
-		}
-	}()
 	c, err := net.DialTimeout("tcp4", ln.Addr().String(), 5*time.Second)
 	if err != nil {
 		return "", err
@@ -620,17 +615,28 @@ func ioUringOpenat() (string, error) {
 	return readFirstLine(int(res))
 }
 
-func ioUringConnect() (string, error) {
+// loopbackListener listens on the loopback and accepts (and closes) one
+// connection, so that connecting depends only on the sandbox, not on
+// the network.
+func loopbackListener() (net.Listener, error) {
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
-		return "", fmt.Errorf("listening: %w", err)
+		return nil, fmt.Errorf("listening: %w", err)
 	}
-	defer ln.Close()
 	go func() {
 		if c, err := ln.Accept(); err == nil {
 			c.Close()
 		}
 	}()
+	return ln, nil
+}
+
+func ioUringConnect() (string, error) {
+	ln, err := loopbackListener()
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return "", fmt.Errorf("socket: %w", err)

@@ -51,15 +51,10 @@ func runAgent(ctx context.Context, c *cli.Command) error {
 	if socket == "" {
 		return usageErrorf(c, "agent needs --socket PATH")
 	}
-	l, err := hooks.Listen(socket)
-	if err != nil {
-		return err
-	}
 	errw := c.Root().ErrWriter
 	a := &hooks.Agent{
 		Events: c.Root().Writer,
 		Log:    func(msg string) { fmt.Fprintf(errw, "oci-sbx agent: %s\n", msg) },
 	}
-	fmt.Fprintf(errw, "oci-sbx agent: listening on %s\n", socket)
-	return a.Serve(ctx, l)
+	return a.ListenAndServe(ctx, socket)
 }

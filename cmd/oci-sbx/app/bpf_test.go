@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -13,22 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
 // writeProgram assembles a raw program (x/net/bpf's assembler) into a file.
 func writeProgram(t *testing.T, name string, prog []bpf.Instruction) string {
 	t.Helper()
-	raw, err := bpf.Assemble(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for _, ins := range raw {
-		_ = binary.Write(&buf, binary.NativeEndian, unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K})
-	}
 	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(p, testutil.AssembleBPF(t, prog), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p

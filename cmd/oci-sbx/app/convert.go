@@ -3,21 +3,17 @@ package app
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/docker"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
-	"github.com/oci-sbx/oci-sbx/convert/lint"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -93,27 +89,21 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	if opt.Name == "" {
 		opt.Name = profileName(c.String("output"), input)
 	}
+	data, err := readInput(c.Root().Reader, input)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if to == convert.Docker && opt.Caps == nil && opt.CapAdd == nil && opt.CapDrop == nil {
-		if err := convertDocker(c, &buf, input, from, opt); err != nil {
-			return err
-		}
-	} else {
-		s, err := loadProfile(c.Root().Reader, input, from, opt)
-		if err != nil {
-			return err
-		}
-		if c.Bool("harden") {
-			if s, err = hardenProfile(c, s, opt.Arches); err != nil {
-				return err
-			}
-		}
-		if err := checkStart(c, s, to, input, c.Bool("strict")); err != nil {
-			return err
-		}
-		if err := writeOutput(ctx, c, &buf, s, to, opt); err != nil {
-			return fmt.Errorf("writing %s: %w", to, err)
-		}
+	err = conversion.Convert(&buf, inputName(input), data, conversion.Options{
+		Read: opt, From: from, To: to,
+		Harden: c.Bool("harden"), Note: func(m string) { notef(c, "%s\n", m) },
+		Strict: c.Bool("strict"), Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) },
+		Write: func(w io.Writer, s *specs.LinuxSeccomp, to convert.Format, opt convert.Options) error {
+			return writeBPF(ctx, c, w, s, opt)
+		},
+	})
+	if err != nil {
+		return err
 	}
 	if out := c.String("output"); out != "" {
 		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
@@ -130,90 +120,6 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	return nil
 }
 
-// convertDocker writes Docker/Podman JSON that keeps the input's
-// capability-conditional rules for the engine to resolve per container
-// (flattened, with a note, where they cannot be kept exactly).
-func convertDocker(c *cli.Command, w io.Writer, input string, from convert.Format, opt convert.Options) error {
-	data, err := readInput(c.Root().Reader, input)
-	if err != nil {
-		return err
-	}
-	name := input
-	if input == "-" {
-		name = "<stdin>"
-	}
-	variants, err := convert.ReadCapVariants(name, data, from, opt, func(s *specs.LinuxSeccomp, first bool) (*specs.LinuxSeccomp, error) {
-		if !c.Bool("harden") {
-			return s, nil
-		}
-		if first {
-			return hardenProfile(c, s, opt.Arches)
-		}
-		h, _, err := rules.Harden(s, opt.Arches)
-		return h, err
-	})
-	if err != nil {
-		return err
-	}
-	if err := checkStart(c, variants[0].Profile, convert.Docker, input, c.Bool("strict")); err != nil {
-		return err
-	}
-	err = docker.WriteConditional(w, variants, opt)
-	if errors.Is(err, docker.ErrNotConditional) {
-		opt.Warnf("%v; written for the capabilities docker run grants by default", err)
-		err = convert.Write(w, variants[0].Profile, convert.Docker, opt)
-	}
-	if err != nil {
-		return fmt.Errorf("writing docker: %w", err)
-	}
-	return nil
-}
-
-// engineOutputs are the formats a runtime loads as linux.seccomp, before
-// the container's process starts.
-var engineOutputs = []convert.Format{convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO}
-
-// checkStart (convert, merge, record) says when no runc can start a
-// container under the profile
-// (--strict: refuses), and when runc can start one only with
-// noNewPrivileges, which the engines that read docker, kubernetes and spo
-// output leave false by default (--strict: refuses those; oci output,
-// which goes into a config.json, is only warned about). The warning is not
-// a note about the conversion and is never silenced: the profile as
-// written does not run.
-func checkStart(c *cli.Command, s *specs.LinuxSeccomp, to convert.Format, input string, strict bool) error {
-	if !slices.Contains(engineOutputs, to) {
-		return nil
-	}
-	f, bad := lint.CannotStart(input, s)
-	switch {
-	case bad && strict:
-		return fmt.Errorf("refusing to write %s output that no runc can start: %s", to, f)
-	case bad:
-		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
-		return nil
-	}
-	f, nnp := lint.NeedsNoNewPrivileges(input, s)
-	if !nnp {
-		return nil
-	}
-	f.Fix = nnpFix[to]
-	if to != convert.OCI && strict {
-		return fmt.Errorf("refusing to write %s output that runc cannot start with the engine's default noNewPrivileges (false): %s", to, f)
-	}
-	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: warning: %s output: %s\n", to, f)
-	return nil
-}
-
-// nnpFix says, per output, how the consumer turns noNewPrivileges on.
-var nnpFix = map[convert.Format]string{
-	convert.OCI:        "set process.noNewPrivileges to true in config.json (runc spec does; oci-sbx patch does when the profile needs it)",
-	convert.Docker:     "run the container with --security-opt no-new-privileges (docker run, podman run), or put the profile in with oci-sbx patch or the Podman hook, which set it",
-	convert.Kubernetes: "set securityContext.allowPrivilegeEscalation: false on the container, which the kubelet turns into noNewPrivileges",
-	convert.SPO:        "set securityContext.allowPrivilegeEscalation: false on the containers that use the profile, which the kubelet turns into noNewPrivileges",
-}
-
-// splitList accepts both --arch a,b and --arch a --arch b.
 func splitList(vals []string) []string {
 	var out []string
 	for _, v := range vals {

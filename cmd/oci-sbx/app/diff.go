@@ -3,14 +3,12 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
-	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func diffCommand() *cli.Command {
@@ -57,7 +55,7 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 		}
 	}
 	if len(arches) == 0 {
-		arches = diffArches()
+		arches = filter.AllArches()
 	}
 	format, err := outputFormat(c)
 	if err != nil {
@@ -140,22 +138,6 @@ func uncovered(arch string, a, b *filter.Program, n int) (string, bool) {
 		return fmt.Sprintf("by syscall\t%v", ub), true
 	}
 	return "", false
-}
-
-// diffArches lists every architecture, the native one and its compat ABIs
-// first.
-func diffArches() []string {
-	var out []string
-	if native := syscalls.NativeArch(); native != "" {
-		out = append(out, native)
-		out = append(out, syscalls.SubArches(native)...)
-	}
-	for _, a := range syscalls.Arches() {
-		if !slices.Contains(out, a) {
-			out = append(out, a)
-		}
-	}
-	return out
 }
 
 // diffJSON is diff --format json; docs/json.md documents it, and fields

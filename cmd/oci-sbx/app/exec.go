@@ -3,11 +3,9 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
-	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
 var one = 1
@@ -99,7 +96,7 @@ func runExec(ctx context.Context, c *cli.Command) error {
 		Stderr:          c.Root().ErrWriter,
 	}
 	if bundle != "" {
-		if err := fromBundle(&cfg, bundle, profile == "", opt); err != nil {
+		if err := cfg.FromBundle(bundle, profile == "", opt); err != nil {
 			return err
 		}
 		if c.IsSet("no-new-privs") {
@@ -181,49 +178,6 @@ func loadLaunch(c *cli.Command, path string) (*specs.LinuxSeccomp, *sandbox.Laun
 		return s, nil, err
 	}
 	return s, &sandbox.Launch{Profile: path, Data: data, Notes: notes.Bytes()}, nil
-}
-
-// fromBundle fills cfg from a runc bundle's config.json: the process, and
-// the profile unless --profile replaces it.
-func fromBundle(cfg *sandbox.Config, dir string, withProfile bool, opt convert.Options) error {
-	path := filepath.Join(dir, "config.json")
-	data, err := readInput(nil, path)
-	if err != nil {
-		return fmt.Errorf("reading the bundle: %w", err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		return fmt.Errorf("decoding %q: %w", path, err)
-	}
-	p := spec.Process
-	if p == nil {
-		return fmt.Errorf("running the bundle: %q has no process", path)
-	}
-	if len(p.Args) == 0 {
-		return fmt.Errorf("running the bundle: %q has no process.args", path)
-	}
-	// A late stage runs as in the container: its binary and profile from
-	// the bundle, after linux.seccomp. With --profile instead of the
-	// bundle's linux.seccomp, the original process runs alone.
-	cfg.Args = p.Args
-	if withProfile {
-		if cfg.Args, _, err = stage.HostArgs(&spec, dir); err != nil {
-			return fmt.Errorf("running the bundle: %w", err)
-		}
-	} else if orig, ok := stage.OriginalArgs(p.Args); ok {
-		cfg.Args = orig
-	}
-	cfg.Env = append([]string{}, p.Env...) // exactly the bundle's, even when empty
-	cfg.Dir = p.Cwd
-	cfg.NoNewPrivileges = p.NoNewPrivileges
-	if !withProfile {
-		return nil
-	}
-	if spec.Linux == nil || spec.Linux.Seccomp == nil {
-		return fmt.Errorf("running the bundle: %q has no linux.seccomp; give --profile", path)
-	}
-	cfg.Seccomp, err = convert.Read(path, data, convert.OCI, opt)
-	return err
 }
 
 // prefixWriter starts every line with prefix.

@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
-	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -93,7 +90,7 @@ container rather than start it without its profile. Podman (4.3) shows only
 					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles that io.oci-sbx.profile names beneath `DIR`"},
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
 					&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles that io.oci-sbx.record names beneath `DIR`"},
-					&cli.StringFlag{Name: "log", Value: defaultHookLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
+					&cli.StringFlag{Name: "log", Value: hooks.DefaultLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookPrecreate,
@@ -135,10 +132,6 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 	if c.NArg() != 0 {
 		return usageErrorf(c, "hook precreate takes no arguments: the config comes on standard input")
 	}
-	config, err := bounded.ReadAll(c.Root().Reader, oci.MaxConfigSize)
-	if err != nil {
-		return fmt.Errorf("reading config.json from standard input: %w", err)
-	}
 	opt := hooks.PrecreateOptions{
 		LateBinary: func() (string, error) { return stage.FindBinary("") },
 		LateDir:    c.String("late-dir"),
@@ -146,45 +139,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 		Records:    c.String("records"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
 	}
-	out, err := hooks.Precreate(config, opt)
-	if err != nil {
-		err = fmt.Errorf("hook precreate: %w", err)
-		if log := c.String("log"); log != "" {
-			logHookError(log, err)
-		}
-		return err
-	}
-	_, err = c.Root().Writer.Write(out)
-	return err
-}
-
-// defaultHookLog is where the precreate hook leaves its errors.
-const defaultHookLog = "/run/oci-sbx/precreate.log"
-
-// maxHookLog bounds the log: past it, the log starts over.
-const maxHookLog = 1 << 20
-
-// logHookError appends err to the log file, best effort: the hook's
-// answer to Podman is its exit status either way.
-func logHookError(path string, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return
-	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND | syscall.O_NOFOLLOW
-	if fi, err := os.Lstat(path); err == nil && fi.Size() > maxHookLog {
-		flags |= os.O_TRUNC
-	}
-	f, ferr := os.OpenFile(path, flags, 0o600)
-	if ferr != nil {
-		return
-	}
-	defer f.Close()
-	// A log made before it was kept private, or by someone else: errors
-	// name profiles and paths, so only root reads them.
-	if err := f.Chmod(0o600); err != nil {
-		return
-	}
-	fmt.Fprintf(f, "%s oci-sbx: %v\n", time.Now().UTC().Format(time.RFC3339), err)
+	return hooks.RunPrecreate(c.Root().Reader, c.Root().Writer, c.String("log"), opt)
 }
 
 func runHookConfig(_ context.Context, c *cli.Command) error {

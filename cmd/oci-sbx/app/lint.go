@@ -3,12 +3,10 @@ package app
 import (
 	"context"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/lint"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
 )
 
 func lintCommand() *cli.Command {
@@ -69,10 +67,7 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	name := path
-	if path == "-" {
-		name = "<stdin>"
-	}
+	name := inputName(path)
 	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: splitList(c.StringSlice("arch"))}))
 	if err != nil {
 		return err
@@ -89,17 +84,4 @@ func runLint(_ context.Context, c *cli.Command) error {
 		return &ExitStatus{Code: 1}
 	}
 	return nil
-}
-
-// hardenProfile is convert --harden: the profile with each deny intent
-// widened to its class, and a note on standard error for each change.
-func hardenProfile(c *cli.Command, s *specs.LinuxSeccomp, arches []string) (*specs.LinuxSeccomp, error) {
-	h, notes, err := rules.Harden(s, arches)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range notes {
-		notef(c, "harden: %s\n", n)
-	}
-	return h, nil
 }

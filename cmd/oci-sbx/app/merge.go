@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/merge"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -69,22 +71,11 @@ func runMerge(_ context.Context, c *cli.Command) error {
 	}
 	var buf bytes.Buffer
 	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", Version, strings.Join(c.Args().Slice(), ", "))
-	if to == convert.Rules {
-		buf.WriteString(header + p.String())
-	} else {
-		s, err := merge.Spec(p, opt.Warn)
-		if err != nil {
-			return err
-		}
-		if err := checkStart(c, s, to, strings.Join(c.Args().Slice(), "+"), c.Bool("strict")); err != nil {
-			return err
-		}
-		if to == convert.SPO {
-			buf.WriteString(header)
-		}
-		if err := convert.Write(&buf, s, to, opt); err != nil {
-			return err
-		}
+	check := func(s *specs.LinuxSeccomp) error {
+		return conversion.CheckStart(s, to, strings.Join(c.Args().Slice(), "+"), c.Bool("strict"), func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) })
+	}
+	if err := merge.Write(&buf, p, to, header, opt, check); err != nil {
+		return err
 	}
 	if out := c.String("output"); out != "" {
 		return oci.WriteFileAtomic(out, buf.Bytes(), 0o644)

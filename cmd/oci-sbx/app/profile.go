@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -15,16 +14,10 @@ import (
 
 // readInput reads a file, or standard input for "-".
 func readInput(stdin io.Reader, path string) ([]byte, error) {
-	var r io.Reader = stdin
 	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+		return bounded.ReadFile(path, convert.MaxInputSize)
 	}
-	data, err := bounded.ReadAll(r, convert.MaxInputSize)
+	data, err := bounded.ReadAll(stdin, convert.MaxInputSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
@@ -38,11 +31,15 @@ func loadProfile(stdin io.Reader, path string, from convert.Format, opt convert.
 	if err != nil {
 		return nil, err
 	}
-	name := path
+	return convert.Read(inputName(path), data, from, opt)
+}
+
+// inputName is how messages name an input: "<stdin>" for "-".
+func inputName(path string) string {
 	if path == "-" {
-		name = "<stdin>"
+		return "<stdin>"
 	}
-	return convert.Read(name, data, from, opt)
+	return path
 }
 
 // fromFlag is --from, for commands reading a profile in formats.

@@ -12,13 +12,14 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
 
 // CheckFailed is the exit status of record --check when the program made
 // a call the profile does not allow.
-const CheckFailed = 99
+const CheckFailed = record.CheckFailed
 
 func recordCommand() *cli.Command {
 	return &cli.Command{
@@ -94,7 +95,7 @@ Examples:
    oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo, bpf"},
 			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
@@ -142,38 +143,16 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	if check != "" {
 		baseFile = check
 	}
-	if baseFile != "" {
-		s, err := loadProfile(c.Root().Reader, baseFile, from, warnOptions(c))
-		if err != nil {
-			return err
-		}
-		if cfg.Base, err = record.NewBase(s); err != nil {
-			return err
-		}
+	if cfg.Base, err = loadBase(c, baseFile, from); err != nil {
+		return err
 	}
 	if check != "" {
-		var missing int
-		cfg.Check = func(call record.Call, exe string) {
-			missing++
-			fmt.Fprintf(errw, "oci-sbx: not in %s: %s by %s\n", check, call, exe)
-		}
-		res, err := record.Run(ctx, cfg)
+		code, err := record.Check(ctx, cfg, check, func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) })
 		if err != nil {
 			return err
 		}
-		switch {
-		case missing > 0:
-			kinds := "1 kind"
-			if missing != 1 {
-				kinds = fmt.Sprintf("%d kinds", missing)
-			}
-			fmt.Fprintf(errw, "oci-sbx: %s made %s of call that %s does not allow\n", args[0], kinds, check)
-			return &ExitStatus{Code: CheckFailed}
-		case res.Status() == CheckFailed:
-			fmt.Fprintf(errw, "oci-sbx: %s exited %d by itself; record --check reports that as 1\n", args[0], CheckFailed)
-			return &ExitStatus{Code: 1}
-		case res.Status() != 0:
-			return &ExitStatus{Code: res.Status()}
+		if code != 0 {
+			return &ExitStatus{Code: code}
 		}
 		return nil
 	}
@@ -197,7 +176,8 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	if out.Profile != nil {
 		// A program recorded outside a container made none of the calls
 		// runc makes after loading the filter: said so for engine output.
-		if err := checkStart(c, out.Profile, to, "recorded profile", false); err != nil {
+		alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
+		if err := conversion.CheckStart(out.Profile, to, "recorded profile", false, alert); err != nil {
 			return err
 		}
 	}
@@ -228,12 +208,28 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
+// loadBase reads the profile a recording or a check starts from; none
+// without a path.
+func loadBase(c *cli.Command, path string, from convert.Format) (*record.Base, error) {
+	if path == "" {
+		return nil, nil
+	}
+	s, err := loadProfile(c.Root().Reader, path, from, warnOptions(c))
+	if err != nil {
+		return nil, err
+	}
+	return record.NewBase(s)
+}
+
 // recordFormats reads --to, the recorded profile's format, and --from,
 // the base's.
 func recordFormats(c *cli.Command) (to, from convert.Format, err error) {
-	to, err = convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO})
+	to, err = convert.ParseFormat(c.String("to"), []convert.Format{convert.Rules, convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO, convert.BPF})
 	if err != nil {
 		return "", "", usageErrorf(c, "--to: %v", err)
+	}
+	if to == convert.BPF && c.String("output") == "" && isTerminal(c.Root().Writer) {
+		return "", "", usageErrorf(c, "refusing to write a binary program to a terminal: use -o FILE or redirect standard output")
 	}
 	from, err = fromFormat(c, convert.InputFormats)
 	return to, from, err
@@ -266,14 +262,8 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 			}
 		},
 	}
-	if o.BaseName != "" {
-		s, err := loadProfile(c.Root().Reader, o.BaseName, from, warnOptions(c))
-		if err != nil {
-			return err
-		}
-		if o.Base, err = record.NewBase(s); err != nil {
-			return err
-		}
+	if o.Base, err = loadBase(c, o.BaseName, from); err != nil {
+		return err
 	}
 	cr, err := record.RecordContainer(ctx, o)
 	if err != nil {

@@ -104,6 +104,20 @@ func TestRecordCheckVerify(t *testing.T) {
 			t.Errorf("--to %s: default %s, %d rules", to, s.DefaultAction, len(s.Syscalls))
 		}
 	}
+
+	// The raw program: what ls made is allowed, what it never made not.
+	if sandbox.Supported {
+		out := filepath.Join(dir, "ls.bpf")
+		if code, _, stderr = runCLI(t, "record", "--to", "bpf", "-o", out, "--", bb, "ls", "/"); code != 0 {
+			t.Fatalf("record --to bpf: exit %d\n%s", code, stderr)
+		}
+		for call, want := range map[string]string{"getdents64": "allow", "uname": "errno(EPERM)"} {
+			code, stdout, stderr := runCLI(t, "simulate", out, call)
+			if code != 0 || !strings.Contains(stdout, want) {
+				t.Errorf("simulate %s of the recorded program: exit %d, want %s\n%s%s", call, code, want, stdout, stderr)
+			}
+		}
+	}
 }
 
 // TestRecordExitStatus: the exit status is the program's.

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -73,7 +72,7 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return usageErrorf(c, "--arch: %v", err)
 	}
-	nr, err := syscallNumber(arch, args[1])
+	nr, err := filter.ParseSyscall(arch, args[1])
 	if err != nil {
 		return usageErrorf(c, "%v", err)
 	}
@@ -109,27 +108,6 @@ func runSimulate(ctx context.Context, c *cli.Command) error {
 	}
 	_, err = fmt.Fprintf(w, "%v after %s\n", r, count(r.Steps, "instruction"))
 	return err
-}
-
-// syscallNumber reads a syscall name or number for an architecture. A
-// number below bit 30 given for x32 gets the bit, as every x32 number
-// carries it.
-func syscallNumber(arch, s string) (uint32, error) {
-	if s == "" {
-		return 0, fmt.Errorf("empty syscall")
-	}
-	if c := s[0]; c >= '0' && c <= '9' || c == '-' {
-		v, err := strconv.ParseInt(s, 0, 64)
-		if err != nil || v < -1<<31 || v > 1<<32-1 {
-			return 0, fmt.Errorf("syscall number %q is not a 32-bit number", s)
-		}
-		nr := uint32(v)
-		if arch == "x32" && nr < filter.X32SyscallBit {
-			nr |= filter.X32SyscallBit
-		}
-		return nr, nil
-	}
-	return filter.Syscall(arch, s)
 }
 
 // simulateJSON is simulate --format json; docs/json.md documents it, and
