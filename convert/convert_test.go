@@ -194,6 +194,11 @@ func TestSniff(t *testing.T) {
 		{"podman errno", `{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["x"],"action":"SCMP_ACT_ERRNO","errno":"ENOSYS"}]}`, Docker},
 		{"c", "#include <seccomp.h>\nint main(){seccomp_init(SCMP_ACT_ALLOW);}", LibseccompC},
 		{"spo", "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SeccompProfile\n", SPO},
+		// Other Kubernetes resources go to the SPO reader, which says
+		// what they are and that they are no profile.
+		{"spo recording", "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: ProfileRecording\n", SPO},
+		{"a pod", "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\n", SPO},
+		{"rules with a kind of comment", "# apiVersion: v1\nkind: x\ndefault: allow\n", Rules},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -68,13 +68,46 @@ func compile(p *rules.Profile, opt Options, depth int) (*specs.LinuxSeccomp, err
 			if opt.OnFile != nil {
 				opt.OnFile(path)
 			}
-			data, err := bounded.ReadFile(path, MaxInputSize)
+			readFile := func(path string) ([]byte, error) { return bounded.ReadFile(path, MaxInputSize) }
+			if opt.ReadFile != nil {
+				readFile = opt.ReadFile
+			}
+			data, err := readFile(path)
 			if err != nil {
 				return nil, fmt.Errorf("not a built-in base (%v) and not a readable file: %w", BuiltinNames(), err)
 			}
-			return read(path, data, "", bopt, depth+1)
+			if opt.ReadFile == nil {
+				return read(path, data, "", bopt, depth+1)
+			}
+			// The file's warnings and errors may quote it: say only where
+			// parsing stopped.
+			var warnings []string
+			bopt.Warn = func(msg string) { warnings = append(warnings, msg) }
+			s, err := read(path, data, "", bopt, depth+1)
+			if err != nil {
+				return nil, fmt.Errorf("%q: not a profile oci-sbx reads%s; check it with oci-sbx lint", path, Where(err))
+			}
+			for _, w := range warnings {
+				opt.Warnf("%s", w)
+			}
+			return s, nil
 		},
 	})
+}
+
+// Where says where reading a profile stopped, " (line L, column C)", or
+// nothing when err has no position: for an error about a file whose
+// content must not be repeated.
+func Where(err error) string {
+	var list rules.ErrorList
+	if errors.As(err, &list) && len(list) > 0 && list[0].Pos.IsValid() {
+		return fmt.Sprintf(" (line %d, column %d)", list[0].Pos.Line, max(list[0].Pos.Col, 1))
+	}
+	var one *rules.Error
+	if errors.As(err, &one) && one.Pos.IsValid() {
+		return fmt.Sprintf(" (line %d, column %d)", one.Pos.Line, max(one.Pos.Col, 1))
+	}
+	return ""
 }
 
 // MaxInputSize bounds what oci-sbx reads as one profile; real profiles are
@@ -91,8 +124,12 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 }
 
 var (
-	spoKind    = regexp.MustCompile(`(?m)^kind:\s*["']?SeccompProfile\b`)
-	dockerKeys = []string{"archMap", "defaultErrno", "includes", "excludes", "comment", "name", "errno"}
+	spoKind = regexp.MustCompile(`(?m)^kind:\s*["']?SeccompProfile\b`)
+	// A Kubernetes resource: apiVersion and kind at the top of a
+	// document, keys the rules language does not have.
+	k8sAPIVersion = regexp.MustCompile(`(?m)^apiVersion:[ \t]*\S`)
+	k8sKind       = regexp.MustCompile(`(?m)^kind:[ \t]*\S`)
+	dockerKeys    = []string{"archMap", "defaultErrno", "includes", "excludes", "comment", "name", "errno"}
 )
 
 // Sniff guesses the format of a profile from its content.
@@ -115,6 +152,11 @@ func Sniff(data []byte) (Format, error) {
 	case hasCCall(data):
 		return LibseccompC, nil
 	case bytes.Contains(data, []byte("SeccompProfile")) && spoKind.Match(data):
+		return SPO, nil
+	case k8sAPIVersion.Match(data) && k8sKind.Match(data):
+		// Another Kubernetes resource (SPO's ProfileRecording or
+		// ProfileBinding, a Pod): the SPO reader says what it is and
+		// that it is not a profile, where rules would list unknown keys.
 		return SPO, nil
 	case trimmed[0] == '#' && bytes.HasPrefix(trimmed, []byte("#include")):
 		return LibseccompC, nil

@@ -23,7 +23,7 @@ func TestValueRanges(t *testing.T) {
 		{"oci errno 4095", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4095}]}`, OCI, "errno 4095 cannot load"},
 		{"oci errno 70000", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO", "errnoRet": 70000}]}`, OCI, "errno 70000 cannot load"},
 		{"rules trace(70000)", "default: allow\nrules:\n  - {action: trace(70000), syscalls: [ptrace]}\n", Rules, "trace takes a message number from 0 to 65535"},
-		{"rules errno(70000)", "default: allow\nrules:\n  - {action: errno(70000), syscalls: [ptrace]}\n", Rules, `errno "70000" is not a number from 0 to`},
+		{"rules errno(70000)", "default: allow\nrules:\n  - {action: errno(70000), syscalls: [ptrace]}\n", Rules, `errno "70000" is not a number from 1 to`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

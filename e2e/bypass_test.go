@@ -477,9 +477,10 @@ func testBypassIntArg(t *testing.T, oci string) {
 
 // testBypassSocketcall checks lint's reading of libseccomp on i386, where
 // socket calls also go through socketcall, against the program runc loads
-// (oci-sbx simulate): a rule that allows socketcall outright, and a
-// conditional denial of sendto, each leave a way to a peer through
-// socketcall; the hardened profiles close it.
+// (oci-sbx simulate): a conditional denial of sendto leaves a way to a
+// peer through socketcall, which the hardened profile closes; a base's
+// allow of socketcall outright beside a denial of connect no longer does,
+// since the denial wins there too.
 func testBypassSocketcall(t *testing.T, oci string) {
 	dir := t.TempDir()
 	outright := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "socketcall.yaml")
@@ -500,12 +501,19 @@ rules:
 		}
 		return strings.TrimSpace(out)
 	}
-	const sysConnect, sysSendto = "3", "11" // socketcall's call numbers
+	const sysSocket, sysConnect, sysSendto = "1", "3", "11" // socketcall's call numbers
+	for call, want := range map[string]string{sysConnect: "errno(EACCES)", sysSendto: "errno(EACCES)", sysSocket: "allow"} {
+		if got := simulate(outright, "socketcall", call); got != want {
+			t.Errorf("socketcall.yaml: socketcall %s is %s, want %s", call, got, want)
+		}
+	}
+	if code, out, _ := runCmd(t, oci, "lint", outright); strings.Contains(out, "[arch-untranslated]") {
+		t.Errorf("socketcall.yaml: lint exit status %d\n%s", code, out)
+	}
 	for _, tc := range []struct {
 		profile string
 		call    []string
 	}{
-		{outright, []string{"socketcall", sysConnect}},
 		{conditional, []string{"socketcall", sysSendto}},
 	} {
 		name := filepath.Base(tc.profile)
@@ -531,7 +539,6 @@ rules:
 	// socketcall on x86, an allow of socket whatever the family: lint
 	// says so, and the loaded program agrees.
 	byFamily := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "multiplexed-args.yaml")
-	const sysSocket = "1"
 	if got := simulate(byFamily, "socketcall", sysSocket); got != "allow" {
 		t.Errorf("multiplexed-args.yaml: socketcall(SYS_SOCKET) is %s; is the finding still right?", got)
 	}

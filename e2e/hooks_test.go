@@ -69,11 +69,15 @@ func TestHooks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(env.profiles, "demo.yaml"), demo, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir, "--profiles", env.profiles); code != 0 {
+	agents := filepath.Join(dir, "agents")
+	if err := os.Mkdir(agents, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, stderr := runCmd(t, env.oci, "hook", "config", "--dir", env.hooksDir, "--profiles", env.profiles, "--agents", agents); code != 0 {
 		t.Fatalf("oci-sbx hook config: exit %d\n%s%s", code, out, stderr)
 	}
 	env.image = podmanImport(t, podman, dir, env.app, "localhost/oci-sbx-e2e-hooks:"+env.unique, env.calls)
-	env.agent = startAgentProc(t, env.oci, filepath.Join(dir, "agent.sock"))
+	env.agent = startAgentProc(t, env.oci, filepath.Join(agents, "agent.sock"))
 
 	t.Run("podman-without-annotation", func(t *testing.T) { testHookUnannotated(t, env) })
 	t.Run("podman-rules", func(t *testing.T) { testHookRules(t, env) })
@@ -82,7 +86,10 @@ func TestHooks(t *testing.T) {
 	t.Run("podman-report", func(t *testing.T) { testHookReport(t, env) })
 	t.Run("podman-engine-profile", func(t *testing.T) { testHookEngineProfile(t, env) })
 	t.Run("podman-exec", func(t *testing.T) { testHookExec(t, env) })
+	t.Run("podman-engine-conditions", func(t *testing.T) { testHookEngineConditions(t, env) })
 	t.Run("podman-refused", func(t *testing.T) { testHookRefused(t, env) })
+	t.Run("podman-rules-extend", func(t *testing.T) { testHookRulesExtend(t, env) })
+	t.Run("log-planted", func(t *testing.T) { testHookLogPlanted(t, env) })
 	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
 	t.Run("runc-report-no-late-stage", func(t *testing.T) { testRuncReportEarly(t, env) })
 	t.Run("agent-stops", func(t *testing.T) { env.agent.stop(t) })

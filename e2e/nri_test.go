@@ -25,9 +25,11 @@ type nriPlugin struct {
 	cmd      *exec.Cmd
 	profiles string // the --profiles directory
 	records  string // the --records directory
+	agents   string // the --agents directory
 	mu       sync.Mutex
 	log      bytes.Buffer
 	done     chan error
+	stopOnce sync.Once
 }
 
 func (p *nriPlugin) Write(b []byte) (int, error) {
@@ -46,7 +48,18 @@ func (p *nriPlugin) logText() string {
 // its profiles directory; it is stopped when the test ends.
 func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin {
 	t.Helper()
+	return n.startNRIIn(t, profiles, "", true)
+}
+
+// startNRIIn starts the plugin with its late stage's files in lateDir (a
+// new directory when empty), and waits until it has registered if wait
+// is set.
+func (n *kubeNode) startNRIIn(t testing.TB, profiles map[string]string, lateDir string, wait bool) *nriPlugin {
+	t.Helper()
 	dir := t.TempDir()
+	if lateDir == "" {
+		lateDir = filepath.Join(dir, "late")
+	}
 	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), records: filepath.Join(dir, "records"), done: make(chan error, 1)}
 	for _, d := range []string{p.profiles, p.records} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -58,14 +71,45 @@ func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin
 			t.Fatal(err)
 		}
 	}
-	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles,
-		"--late-dir", filepath.Join(dir, "late"), "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
+	p.agents = filepath.Join(dir, "agents")
+	if err := os.Mkdir(p.agents, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles, "--agents", p.agents,
+		"--late-dir", lateDir, "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
+	t.Cleanup(func() { p.stop(t) })
+	if !wait {
+		return p
+	}
+	p.waitRegistered(t)
+	return p
+}
+
+// waitRegistered waits until the plugin has registered with the runtime.
+func (p *nriPlugin) waitRegistered(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.logText(), "oci-sbx nri: registered with the runtime") {
+		select {
+		case err := <-p.done:
+			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.logText())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s", p.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop stops the plugin with SIGTERM, once, and logs what it printed.
+func (p *nriPlugin) stop(t testing.TB) {
+	p.stopOnce.Do(func() {
 		p.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case err := <-p.done:
@@ -79,19 +123,6 @@ func (n *kubeNode) startNRI(t testing.TB, profiles map[string]string) *nriPlugin
 		}
 		t.Logf("oci-sbx nri's log:\n%s", p.logText())
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(p.logText(), "oci-sbx nri: registered with the runtime") {
-		select {
-		case err := <-p.done:
-			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.logText())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s\ncontainerd's log:\n%s", p.logText(), n.logTail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return p
 }
 
 const (
@@ -147,7 +178,8 @@ func TestKubernetesNRI(t *testing.T) {
 		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
 	})
 
-	// Inline rules; the container's own key wins over the pod's.
+	// Inline rules; the container's own key wins over the pod's, and its
+	// rules replace the pod's profile (both choose the profile).
 	t.Run("per-container-key-wins", func(t *testing.T) {
 		pod := n.runPod(t, map[string]string{
 			"oci-sbx.io/profile":     "demo.yaml",
@@ -155,13 +187,37 @@ func TestKubernetesNRI(t *testing.T) {
 			"oci-sbx.io/profile.app": "no-openat.yaml",
 		})
 		r := pod.run(t, kubeContainer{name: "mine", command: app, seccomp: unconfined})
-		// Both keys for "mine": a profile from the pod, rules of its own.
-		if r.err == nil || !strings.Contains(r.err.Error(), "give one profile, not two") {
-			t.Errorf("a profile and rules for one container: got %v, want a refusal", r.err)
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"read_file": true, "count_processes": true}, "Summary: 2 succeed, 1 failed")
+		if !strings.Contains(r.output, "connect: permission denied") {
+			t.Error("connect did not fail with the container's rules' EACCES")
 		}
 		r = pod.run(t, kubeContainer{name: "app", command: app, seccomp: unconfined})
 		checkRun(t, r, 0)
 		checkActivities(t, r.output, map[string]bool{"access_network": true}, "Summary: 1 succeed, 2 failed")
+		r = pod.run(t, kubeContainer{name: "other", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+	})
+
+	// A profile is read when a container is created: a container created
+	// after the file changed (a restart, another container of the pod)
+	// gets the new one.
+	t.Run("profile-read-at-container-creation", func(t *testing.T) {
+		path := filepath.Join(plugin.profiles, "changing.yaml")
+		if err := os.WriteFile(path, []byte(noConnectRules), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "changing.yaml"})
+		r := pod.run(t, kubeContainer{name: "before", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, map[string]bool{"read_file": true, "count_processes": true}, "Summary: 2 succeed, 1 failed")
+		if err := os.WriteFile(path, []byte(demoRules), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r = pod.run(t, kubeContainer{name: "after", command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
 	})
 
 	// The kubelet's Localhost profile stays in force beneath the pod's:
@@ -234,9 +290,24 @@ func TestKubernetesNRI(t *testing.T) {
 		{"bad-profile", map[string]string{"oci-sbx.io/profile": "bad.yaml"}, `annotation oci-sbx.io/profile: reading "bad.yaml": not a profile oci-sbx reads (line 4, column 16)`},
 		{"bad-rules", map[string]string{"oci-sbx.io/rules": "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [opnat]\n"}, `unknown syscall "opnat": did you mean "openat"?`},
 		{"report-without-profile", map[string]string{"oci-sbx.io/report": "/run/none.sock"}, "no profile"},
+		// containerd's own socket: runc would connect to it, and the late
+		// stage bind it into the container.
+		{"report-to-a-host-socket", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": n.socket},
+			`reporting to "` + n.socket + `": outside the agents directory`},
 		{"engine-profile-typo", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "drop"}, `"drop" is neither "keep" nor "replace"`},
 		{"record-and-profile", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x.yaml"}, "a recorded container runs under the recording filter, not under oci-sbx.io/profile too"},
 		{"record-outside", map[string]string{"oci-sbx.io/record": "../x.yaml"}, "outside"},
+		// The container is "app": a key that only looks like its own.
+		{"container-name-case", map[string]string{"oci-sbx.io/profile.App": "demo.yaml"},
+			`"oci-sbx.io/profile.App": unknown oci-sbx annotation: it names container "App", not "app"; did you mean "oci-sbx.io/profile.app"?`},
+		{"container-name-cyrillic", map[string]string{"oci-sbx.io/profile.\u0430pp": "demo.yaml"},
+			`"oci-sbx.io/profile.\\u0430pp": unknown oci-sbx annotation: it names container "\\u0430pp", not "app"`},
+		{"one-key-two-values", map[string]string{"oci-sbx.io/profile": "demo.yaml", "OCI-SBX.IO/profile": "no-openat.yaml"},
+			`"OCI-SBX.IO/profile" and "oci-sbx.io/profile": conflicting oci-sbx annotations: one key written twice, with different values`},
+		// Inline rules extend files beneath the profiles directory only,
+		// and never quote one that is no profile.
+		{"rules-extend-host-file", map[string]string{"oci-sbx.io/rules": "{extends: /etc/shadow}"}, `extends "/etc/shadow": not a built-in base ([docker-default podman-default]) and not a readable file: outside the profiles directory`},
+		{"rules-extend-out", map[string]string{"oci-sbx.io/rules": "{extends: ../../../../../etc/shadow}"}, "outside the profiles directory"},
 	} {
 		t.Run("refuses-"+tt.name, func(t *testing.T) {
 			pod := n.runPod(t, tt.annotations)
@@ -248,6 +319,9 @@ func TestKubernetesNRI(t *testing.T) {
 			// crictl quotes the runtime's message as a Go string.
 			if !strings.Contains(strings.ReplaceAll(err.Error(), `\"`, `"`), tt.want) {
 				t.Errorf("the refusal lacks %q", tt.want)
+			}
+			if strings.Contains(err.Error(), "root:") {
+				t.Error("the refusal quotes a file")
 			}
 		})
 	}
@@ -290,7 +364,7 @@ func TestKubernetesNRI(t *testing.T) {
 	// oci-sbx.io/report: the late stage hands its listener to the
 	// agent, which prints the denials; the app still sees EPERM.
 	t.Run("report", func(t *testing.T) {
-		agent := startAgentProc(t, n.oci, filepath.Join(t.TempDir(), "agent.sock"))
+		agent := startAgentProc(t, n.oci, filepath.Join(plugin.agents, "agent.sock"))
 		mark := agent.mark()
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": agent.socket})
 		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
@@ -361,4 +435,47 @@ func TestKubernetesNRIInstalled(t *testing.T) {
 	}
 	checkRun(t, r, 0)
 	checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+}
+
+// A restarted plugin (a DaemonSet's rolling update) takes over: a second
+// one started beside the first waits for the node's lock (two registered
+// plugins setting the same mount make containerd refuse the container,
+// measured), registers the moment the first stops, and an annotated
+// container gets its profile throughout; one that requires the plugin is
+// refused only while none is registered.
+func TestKubernetesNRIRestart(t *testing.T) {
+	n := kubernetesNode(t)
+	app := []string{"/suspicious-app"}
+	unconfined := &criSeccomp{Type: criUnconfined}
+	profiles := map[string]string{"demo.yaml": demoRules}
+	confined := func(t *testing.T, when string) {
+		t.Helper()
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		if r.err != nil {
+			t.Fatalf("%s: %v", when, r.err)
+		}
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+	}
+	late := t.TempDir() // the node's, shared by both as a DaemonSet's hostPath
+	first := n.startNRIIn(t, profiles, late, true)
+	confined(t, "one plugin")
+	second := n.startNRIIn(t, profiles, late, false)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(second.logText(), "waiting for it to stop") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second plugin does not wait for the first:\n%s", second.logText())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	confined(t, "a second plugin waiting")
+	first.stop(t)
+	second.waitRegistered(t)
+	confined(t, "the second plugin alone")
+	second.stop(t)
+	pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml", requiredPlugins: `["oci-sbx"]`})
+	if id, err := pod.create(t, kubeContainer{command: app, seccomp: unconfined}); err == nil {
+		t.Errorf("with no plugin registered, a container that requires it was created (%s)", id)
+	}
 }

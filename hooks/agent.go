@@ -156,9 +156,10 @@ func (a *Agent) Serve(ctx context.Context, l *net.UnixListener) error {
 
 // serveConn takes one container's message and then serves its listener.
 func (a *Agent) serveConn(ctx context.Context, conn *net.UnixConn) {
-	// A peer that sends nothing must not hold up the agent's stop.
-	unblock := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
+	// A peer that sends nothing must not hold up the agent's stop (the
+	// deadline is set first, so that a stop already under way wins).
 	_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
+	unblock := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
 	st, fd, err := notify.Receive(conn, a.containerOf)
 	unblock()
 	conn.Close()

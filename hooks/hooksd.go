@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -51,33 +52,46 @@ type When struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
+// Dirs are the directories the hook reads and writes beneath; empty
+// means each one's default (DefaultProfiles, DefaultRecords,
+// DefaultAgents). Each must be an absolute path: the hook's working
+// directory is Podman's.
+type Dirs struct {
+	Profiles, Records, Agents string
+}
+
 // NewHooksD returns the document that makes Podman run binary as its
-// precreate hook, reading profiles beneath the directory profiles (and
-// writing recordings beneath records, when not the default), for every
-// container. The hook refuses a key that only looks like one of the
-// io.oci-sbx. namespace (another hyphen, a Cyrillic o, a space; see
-// package annotation), and no regexp in when.annotations can name every
-// such look-alike, so the hook must see every container; it hands a
-// config without oci-sbx annotations back byte for byte. The cost is one
-// exec of the hook per container. binary and profiles must be absolute
-// paths: Podman does not search PATH, and the hook's working directory is
-// Podman's.
-func NewHooksD(binary, profiles, records string) (*HooksD, error) {
+// precreate hook, reading profiles beneath dirs.Profiles (and writing
+// recordings beneath dirs.Records, and finding agents beneath
+// dirs.Agents, when not the defaults), for every container. The hook
+// refuses a key that only looks like one of the io.oci-sbx. namespace
+// (another hyphen, a Cyrillic o, a space; see package annotation), and no
+// regexp in when.annotations can name every such look-alike, so the hook
+// must see every container; it hands a config without oci-sbx annotations
+// back byte for byte. The cost is one exec of the hook per container.
+// binary must be an absolute path: Podman does not search PATH.
+func NewHooksD(binary string, dirs Dirs) (*HooksD, error) {
 	if !filepath.IsAbs(binary) {
 		return nil, fmt.Errorf("registering the hook %q: its path must be absolute", binary)
 	}
-	if profiles == "" {
-		profiles = DefaultProfiles
-	}
-	if !filepath.IsAbs(profiles) {
-		return nil, fmt.Errorf("registering the hook: the profiles directory %q must be an absolute path", profiles)
-	}
-	args := []string{"oci-sbx", "hook", "precreate", "--profiles", filepath.Clean(profiles)}
-	if records != "" && filepath.Clean(records) != DefaultRecords {
-		if !filepath.IsAbs(records) {
-			return nil, fmt.Errorf("registering the hook: the records directory %q must be an absolute path", records)
+	args := []string{"oci-sbx", "hook", "precreate"}
+	for _, d := range []struct{ flag, dir, def string }{
+		{"--profiles", dirs.Profiles, DefaultProfiles},
+		{"--records", dirs.Records, DefaultRecords},
+		{"--agents", dirs.Agents, DefaultAgents},
+	} {
+		dir := d.dir
+		if dir == "" {
+			dir = d.def
 		}
-		args = append(args, "--records", filepath.Clean(records))
+		if !filepath.IsAbs(dir) {
+			return nil, fmt.Errorf("registering the hook: the %s directory %q must be an absolute path", strings.TrimPrefix(d.flag, "--"), dir)
+		}
+		// The profiles directory is always written, so that the document
+		// says where the profiles come from.
+		if d.flag == "--profiles" || filepath.Clean(dir) != d.def {
+			args = append(args, d.flag, filepath.Clean(dir))
+		}
 	}
 	always := true
 	return &HooksD{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
@@ -12,7 +13,7 @@ import (
 )
 
 func TestHooksD(t *testing.T) {
-	doc, err := NewHooksD("/usr/local/bin/oci-sbx", "/etc/oci-sbx/profiles", "")
+	doc, err := NewHooksD("/usr/local/bin/oci-sbx", Dirs{Profiles: "/etc/oci-sbx/profiles"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +60,19 @@ func TestHooksD(t *testing.T) {
 		}
 	}
 
-	if _, err := NewHooksD("oci-sbx", "", ""); err == nil {
+	if _, err := NewHooksD("oci-sbx", Dirs{}); err == nil {
 		t.Error("a relative path was accepted")
 	}
-	if _, err := NewHooksD("/usr/bin/oci-sbx", "profiles", ""); err == nil {
-		t.Error("a relative profiles directory was accepted")
+	for _, dirs := range []Dirs{{Profiles: "profiles"}, {Records: "records"}, {Agents: "agents"}} {
+		if _, err := NewHooksD("/usr/bin/oci-sbx", dirs); err == nil {
+			t.Errorf("a relative directory was accepted: %+v", dirs)
+		}
+	}
+	doc, err = NewHooksD("/usr/bin/oci-sbx", Dirs{Agents: "/srv/agents/", Records: DefaultRecords})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(doc.Hook.Args, " "), "oci-sbx hook precreate --profiles /etc/oci-sbx/profiles --agents /srv/agents"; got != want {
+		t.Errorf("args %q, want %q", got, want)
 	}
 }

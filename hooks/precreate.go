@@ -4,16 +4,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/rules"
-	"github.com/oci-sbx/oci-sbx/internal/bounded"
+	"github.com/oci-sbx/oci-sbx/internal/beneath"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 	"github.com/oci-sbx/oci-sbx/internal/tree"
 	"github.com/oci-sbx/oci-sbx/oci"
@@ -42,6 +42,14 @@ var ErrNoProfile = errors.New("no profile")
 // the profiles directory.
 var ErrOutside = errors.New("outside the profiles directory")
 
+// ErrOutsideAgents is wrapped by the error for a report annotation that
+// names a socket outside the agents directory.
+var ErrOutsideAgents = errors.New("outside the agents directory")
+
+// DefaultAgents is the directory report annotations name agents' sockets
+// in.
+const DefaultAgents = "/run/oci-sbx/agents"
+
 // PrecreateOptions steer the precreate filter.
 type PrecreateOptions struct {
 	// Profiles is the directory the profile annotation names files in;
@@ -55,6 +63,9 @@ type PrecreateOptions struct {
 	// LateDir is where the late stage's files are kept; empty means
 	// DefaultLateDir.
 	LateDir string
+	// Agents is the directory the report annotation names agents'
+	// sockets in; empty means DefaultAgents.
+	Agents string
 	// Records is the directory the record annotation names files in;
 	// empty means DefaultRecords. RecordRun keeps the recorders' sockets
 	// and logs; empty means DefaultRecordRun.
@@ -132,7 +143,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if hasPath {
 		profile, err = ReadProfile(opt.Profiles, path, ann.Key(annotation.Profile), opt.Convert)
 	} else {
-		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), opt.Convert)
+		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), Confine(opt.Profiles, opt.Convert))
 	}
 	if err != nil {
 		return nil, err
@@ -149,7 +160,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if spec.Linux != nil {
 		mo.Engine = spec.Linux.Seccomp
 	}
-	if err := WithReport(&mo, ann); err != nil {
+	if err := WithReport(&mo, ann, opt.Agents); err != nil {
 		return nil, err
 	}
 	plan, err := stage.Make(profile, mo)
@@ -206,38 +217,29 @@ func conflicts(plan *stage.Plan) string {
 }
 
 // ReadProfile reads the profile an annotation (key, as written) names: a
-// regular file beneath dir (DefaultProfiles when empty), resolved with openat2's RESOLVE_BENEATH, so that symlinks
-// inside dir work and none lead out. An absolute name must lie inside
-// dir. The content of a file that does not parse is never repeated (the
-// name may be /etc/shadow's), only where parsing stopped; nor are the
-// warnings of such a file.
+// regular file beneath dir (DefaultProfiles when empty), resolved with
+// openat2's RESOLVE_BENEATH, so that symlinks inside dir work and none
+// lead out; an absolute name must lie inside dir. Neither dir nor the
+// file may be writable by anyone but root (see package beneath). The
+// content of a file that does not parse is never repeated (the name may
+// be /etc/shadow's), only where parsing stopped; nor are the warnings of
+// such a file. A file the profile extends is read the same way (see
+// Confine).
 func ReadProfile(dir, name, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
 	if dir == "" {
 		dir = DefaultProfiles
 	}
-	what := fmt.Sprintf("annotation %s: reading %q", key, name)
-	f, err := openBeneath(dir, name)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", what, fi.Mode().Type())
-	}
-	data, err := bounded.ReadAll(f, convert.MaxInputSize)
+	what := fmt.Sprintf("annotation %s: reading %s", key, strconv.QuoteToASCII(name))
+	data, err := readBeneath(dir, name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var warnings []string
-	quiet := opt
+	quiet := Confine(dir, opt)
 	quiet.Warn = func(msg string) { warnings = append(warnings, msg) }
 	s, err := convert.Read(name, data, "", quiet)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a profile oci-sbx reads%s; check it with oci-sbx lint", what, where(err))
+		return nil, fmt.Errorf("%s: not a profile oci-sbx reads%s; check it with oci-sbx lint", what, convert.Where(err))
 	}
 	if opt.Warn != nil {
 		for _, w := range warnings {
@@ -247,51 +249,32 @@ func ReadProfile(dir, name, key string, opt convert.Options) (*specs.LinuxSeccom
 	return s, nil
 }
 
-// where says where parsing stopped, without the message, which may quote
-// the file.
-func where(err error) string {
-	var list rules.ErrorList
-	if errors.As(err, &list) && len(list) > 0 && list[0].Pos.IsValid() {
-		return fmt.Sprintf(" (line %d, column %d)", list[0].Pos.Line, max(list[0].Pos.Col, 1))
+// Confine returns opt with the files a profile extends read beneath dir
+// (DefaultProfiles when empty), as ReadProfile reads the profile: an
+// annotation's profile, or its inline rules, must not read a file of the
+// host's (extends: /etc/shadow) or wait on a FIFO, and an error never
+// quotes such a file.
+func Confine(dir string, opt convert.Options) convert.Options {
+	if dir == "" {
+		dir = DefaultProfiles
 	}
-	var one *rules.Error
-	if errors.As(err, &one) && one.Pos.IsValid() {
-		return fmt.Sprintf(" (line %d, column %d)", one.Pos.Line, max(one.Pos.Col, 1))
-	}
-	return ""
+	opt.ReadFile = func(path string) ([]byte, error) { return readBeneath(dir, path) }
+	return opt
 }
 
-// openBeneath opens name beneath dir for reading. An absolute name is
-// taken relative to dir when it lies inside it, lexically.
-func openBeneath(dir, name string) (*os.File, error) {
-	if name == "" {
-		return nil, errors.New("no name")
+// readBeneath reads name beneath the profiles directory dir.
+func readBeneath(dir, name string) ([]byte, error) {
+	data, err := beneath.ReadFile(dir, name, convert.MaxInputSize)
+	if errors.Is(err, beneath.ErrLeadsOut) {
+		return nil, fmt.Errorf("%w %q (a symlink in it must be relative and stay inside it)", ErrOutside, dir)
 	}
-	rel := name
-	if filepath.IsAbs(name) {
-		r, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(name))
-		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			return nil, fmt.Errorf("%w %q", ErrOutside, dir)
-		}
-		rel = r
-	}
-	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("opening the profiles directory: %w", err)
-	}
-	defer unix.Close(dfd)
-	// O_NONBLOCK: a FIFO must not hold up the container's creation.
-	fd, err := unix.Openat2(dfd, rel, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if errors.Is(err, unix.EXDEV) {
+	if errors.Is(err, beneath.ErrOutside) {
 		return nil, fmt.Errorf("%w %q", ErrOutside, dir)
 	}
-	if err != nil {
-		return nil, err
+	if errors.Is(err, beneath.ErrWritable) {
+		return nil, fmt.Errorf("the profiles directory %q or the profile in it: %w", dir, err)
 	}
-	return os.NewFile(uintptr(fd), name), nil
+	return data, err
 }
 
 // readInlineRules reads the rules of the rules annotation, key as written.
@@ -312,15 +295,32 @@ func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp,
 	return s, nil
 }
 
-// CheckSocket makes sure an agent listens at path, so that a missing agent
-// fails the container's creation with this message rather than runc's.
-func CheckSocket(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("checking the agent's socket: %w (start it with oci-sbx agent --socket %s)", err, path)
+// AgentSocket returns the path of the agent's socket the report
+// annotation names: a socket beneath dir (DefaultAgents when empty),
+// resolved as profile names are (see ReadProfile), in a directory only
+// root can write. runc connects to that path as root and the late stage
+// binds it into the container, so a name anyone could choose
+// (/run/containerd/containerd.sock) would hand the host's services to the
+// container. A missing agent fails the container's creation with this
+// message rather than runc's.
+func AgentSocket(dir, name string) (string, error) {
+	if dir == "" {
+		dir = DefaultAgents
 	}
-	if fi.Mode().Type() != os.ModeSocket {
-		return fmt.Errorf("checking the agent's socket: %q is not a socket", path)
+	path, typ, err := beneath.Lookup(dir, name)
+	switch {
+	case errors.Is(err, beneath.ErrOutside):
+		return "", fmt.Errorf("reporting to %s: %w %q", strconv.QuoteToASCII(name), ErrOutsideAgents, dir)
+	case errors.Is(err, beneath.ErrWritable):
+		return "", fmt.Errorf("reporting to %s: the agents directory %q: %w", strconv.QuoteToASCII(name), dir, err)
+	case err != nil:
+		at := name
+		if !filepath.IsAbs(at) {
+			at = filepath.Join(dir, name)
+		}
+		return "", fmt.Errorf("reporting to %s: %w (start the agent with oci-sbx agent --socket %s)", strconv.QuoteToASCII(name), err, at)
+	case typ != unix.S_IFSOCK:
+		return "", fmt.Errorf("reporting to %s: not a socket", strconv.QuoteToASCII(name))
 	}
-	return nil
+	return path, nil
 }

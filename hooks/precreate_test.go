@@ -160,6 +160,14 @@ func TestPrecreateErrors(t *testing.T) {
 	if err := os.Symlink("/etc/shadow", filepath.Join(dir, "shadow")); err != nil {
 		t.Fatal(err)
 	}
+	writeFile(t, dir, "extends-shadow.yaml", "extends: /etc/shadow\n")
+	_, hostSocket := agentSocket(t) // a host service's socket, outside
+	if err := os.Symlink(hostSocket, filepath.Join(dir, "host.sock")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(writeFile(t, dir, "writable.yaml", denyConnect), 0o666); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		config []byte
@@ -170,9 +178,23 @@ func TestPrecreateErrors(t *testing.T) {
 		{"unreadable profile", podmanConfig(t, map[string]string{AnnotationProfile: good + "/x"}),
 			`reading "` + good + `/x": not a directory`},
 		{"directory", podmanConfig(t, map[string]string{AnnotationProfile: dir}),
-			"not a regular file (d---------)"},
+			"not a regular file (directory)"},
 		{"fifo", podmanConfig(t, map[string]string{AnnotationProfile: fifo}),
-			"not a regular file (p---------)"},
+			"not a regular file (FIFO)"},
+		{"a NUL in the name", podmanConfig(t, map[string]string{AnnotationProfile: "good.yaml\x00x"}),
+			`reading "good.yaml\x00x": a name with a NUL byte`},
+		{"a writable profile", podmanConfig(t, map[string]string{AnnotationProfile: "writable.yaml"}),
+			`or the profile in it: "writable.yaml": writable by others (mode 0666 lets anyone write)`},
+		{"inline rules extend a host file", podmanConfig(t, map[string]string{AnnotationRules: "{extends: /etc/shadow}"}),
+			`extends "/etc/shadow": not a built-in base ([docker-default podman-default]) and not a readable file: outside the profiles directory "` + dir + `"`},
+		{"inline rules extend out by ..", podmanConfig(t, map[string]string{AnnotationRules: "{extends: ../../../../../../etc/shadow}"}),
+			`outside the profiles directory`},
+		{"inline rules extend a file that is no profile", podmanConfig(t, map[string]string{AnnotationRules: "{extends: secret}"}),
+			`extends "secret": "secret": not a profile oci-sbx reads (line 1, column 1); check it with oci-sbx lint`},
+		{"inline rules extend a FIFO", podmanConfig(t, map[string]string{AnnotationRules: "{extends: fifo}"}),
+			`extends "fifo": not a built-in base ([docker-default podman-default]) and not a readable file: not a regular file (FIFO)`},
+		{"a profile extends a host file", podmanConfig(t, map[string]string{AnnotationProfile: "extends-shadow.yaml"}),
+			`reading "extends-shadow.yaml": not a profile oci-sbx reads (line 1, column 10)`},
 		{"absolute path outside", podmanConfig(t, map[string]string{AnnotationProfile: "/etc/passwd"}),
 			`reading "/etc/passwd": outside the profiles directory "` + dir + `"`},
 		{"relative path outside", podmanConfig(t, map[string]string{AnnotationProfile: "../../../../../../../etc/passwd"}),
@@ -204,11 +226,19 @@ func TestPrecreateErrors(t *testing.T) {
 		{"report without a profile", podmanConfig(t, map[string]string{AnnotationReport: "/run/agent.sock"}),
 			"annotations [io.oci-sbx.report]: no profile: add io.oci-sbx.profile or io.oci-sbx.rules"},
 		{"report to a missing agent", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: filepath.Join(dir, "agent.sock")}),
-			"checking the agent's socket: stat " + dir + "/agent.sock: no such file or directory (start it with oci-sbx agent --socket " + dir + "/agent.sock)"},
+			`annotation io.oci-sbx.report: reporting to "` + dir + `/agent.sock": no such file or directory (start the agent with oci-sbx agent --socket ` + dir + "/agent.sock)"},
 		{"report to a file", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: notSocket}),
-			"is not a socket"},
-		{"report to a relative path", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "agent.sock"}),
-			`reporting to "agent.sock": the agent's socket must be an absolute path`},
+			`reporting to "` + notSocket + `": not a socket`},
+		{"report to a FIFO", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "fifo"}),
+			`reporting to "fifo": not a socket`},
+		// runc would connect to it and the late stage bind it into the
+		// container: a host service's socket must not be named.
+		{"report to a socket outside", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: hostSocket}),
+			`annotation io.oci-sbx.report: reporting to "` + hostSocket + `": outside the agents directory "` + dir + `"`},
+		{"report through a symlink out", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "host.sock"}),
+			`reporting to "host.sock": outside the agents directory`},
+		{"report to a relative path out", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "../agent.sock"}),
+			`reporting to "../agent.sock": outside the agents directory`},
 		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: 1:18: unexpected end of JSON input"},
 		{"nested too deep", []byte(`{"annotations": {}, "x": ` + strings.Repeat("[", 20000)), "decoding config.json: 1:"},
 		{"no process", []byte(`{"ociVersion":"1.0.0","annotations":{"io.oci-sbx.rules":"{default: allow}"}}`), "it has no process.args"},
@@ -219,7 +249,7 @@ func TestPrecreateErrors(t *testing.T) {
 		{"a long report path", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: strings.Repeat("x", 1<<20)}), "more than 4096"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := Precreate(tc.config, PrecreateOptions{LateDir: t.TempDir(), Profiles: dir})
+			out, err := Precreate(tc.config, PrecreateOptions{LateDir: t.TempDir(), Profiles: dir, Agents: dir})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %.2000v\nwant it to contain %q", err, tc.want)
 			}
@@ -253,9 +283,9 @@ func agentSocket(t *testing.T) (dir, socket string) {
 }
 
 func TestPrecreateReport(t *testing.T) {
-	_, socket := agentSocket(t)
+	dir, socket := agentSocket(t)
 	var warnings []string
-	opt := PrecreateOptions{Convert: convert.Options{Warn: func(m string) { warnings = append(warnings, m) }}}
+	opt := PrecreateOptions{Agents: dir, Convert: convert.Options{Warn: func(m string) { warnings = append(warnings, m) }}}
 	rules := denyConnect + "  - action: errno(EROFS)\n    syscalls: [mkdir]\n  - action: errno(EPERM)\n    syscalls: [umount2]\n    when: [\"arg1 & 0xffffffff == 0\"]\n"
 	out, err := Precreate(podmanConfig(t, map[string]string{AnnotationRules: rules, AnnotationReport: socket}), opt)
 	if err != nil {
@@ -363,7 +393,7 @@ func TestPrecreateLateReport(t *testing.T) {
 	dir, socket := agentSocket(t)
 	demo := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat, connect]\n"
 	in := podmanConfig(t, map[string]string{AnnotationRules: demo, AnnotationReport: socket})
-	out, err := Precreate(in, PrecreateOptions{LateDir: dir, LateBinary: func() (string, error) { return "/oci-sbx-static", nil }})
+	out, err := Precreate(in, PrecreateOptions{Agents: dir, LateDir: dir, LateBinary: func() (string, error) { return "/oci-sbx-static", nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -44,7 +43,8 @@ func recordContainer(config []byte, v *annotation.Values, name string, replace b
 	if spec.Linux != nil {
 		engine = spec.Linux.Seccomp
 	}
-	s, unobserved, err := RecordFilter(engine, name, replace, stage.OriginalNoNewPrivileges(spec), opt)
+	nnp := stage.OriginalNoNewPrivileges(spec)
+	s, unobserved, err := RecordFilter(engine, name, replace, nnp, opt)
 	if err != nil {
 		return nil, fmt.Errorf("annotation %s: %w", key, err)
 	}
@@ -52,7 +52,16 @@ func recordContainer(config []byte, v *annotation.Values, name string, replace b
 	if records == "" {
 		records = DefaultRecords
 	}
-	if err := ed.Apply(oci.WithSeccomp(s)); err != nil {
+	// The filter holds the engine's profile already, where it is kept,
+	// and lets through what runc needs: the plan is linux.seccomp alone.
+	plan, err := stage.Make(s, stage.Options{NoNewPrivileges: nnp, ReplaceEngine: true})
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s: applying the recording filter: %w", key, err)
+	}
+	if plan.Late != nil {
+		return nil, fmt.Errorf("annotation %s: applying the recording filter: it would need a late stage (%s), where the recorder could not see from runc's load on", key, conflicts(plan))
+	}
+	if err := plan.Apply(ed, stage.Place{}); err != nil {
 		return nil, err
 	}
 	opt.note("recording to %s beneath %s; unobserved (runc calls them after loading the filter): %s", name, records, strings.Join(unobserved, ", "))

@@ -122,18 +122,16 @@ func ReportLate(early, late *specs.LinuxSeccomp, socket string) (*specs.LinuxSec
 }
 
 // WithReport reads the report annotation into a plan's options: the
-// agent's socket, which must be an absolute path where an agent listens
-// (CheckSocket), and Report as the policy. Without the annotation it
-// changes nothing.
-func WithReport(mo *stage.Options, ann *annotation.Values) error {
-	socket, ok := ann.Get(annotation.Report)
+// agent's socket, which must be a socket beneath the agents directory
+// agents (see AgentSocket), and Report as the policy. Without the
+// annotation it changes nothing.
+func WithReport(mo *stage.Options, ann *annotation.Values, agents string) error {
+	name, ok := ann.Get(annotation.Report)
 	if !ok {
 		return nil
 	}
-	if !filepath.IsAbs(socket) {
-		return fmt.Errorf("annotation %s: reporting to %q: the agent's socket must be an absolute path", ann.Key(annotation.Report), socket)
-	}
-	if err := CheckSocket(socket); err != nil {
+	socket, err := AgentSocket(agents, name)
+	if err != nil {
 		return fmt.Errorf("annotation %s: %w", ann.Key(annotation.Report), err)
 	}
 	mo.ReportTo, mo.Report = socket, Report

@@ -55,6 +55,13 @@ type Options struct {
 	// OnFile, if set, is told each file Read reads besides its input (a
 	// base named by extends).
 	OnFile func(path string)
+	// ReadFile, if set, reads those files instead of the file system as
+	// this process sees it: the Podman hook and the NRI plugin read them
+	// beneath their profiles directory, since whoever starts a container
+	// writes the extends. path is the reference joined to the directory
+	// of the file that names it. What such a file says is never quoted in
+	// an error, only where parsing stopped: it may be no profile at all.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Warnf passes a note to Warn, if set.

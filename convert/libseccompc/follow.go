@@ -57,6 +57,18 @@ func (p *lscParser) follow() *rules.Profile {
 		t := p.toks[loads[0]]
 		p.errorf(t.pos, "seccomp_load: %s, so the program loads no filter on its straight way", w.reason(loads[0]))
 	}
+	var ctx *ctxChecker
+	for _, i := range w.taken {
+		if p.toks[i].text == "seccomp_init" {
+			ctx = p.newCtxChecker(w, i)
+			break
+		}
+	}
+	if w.load >= 0 && p.match[w.load+1] > 0 {
+		if args, _ := p.splitArgs(w.load+1, p.match[w.load+1]); len(args) > 0 {
+			ctx.check(w.load, args[0], "the program does not load the filter the reader follows")
+		}
+	}
 	for _, i := range w.taken {
 		t := p.toks[i]
 		refusal, refused := lscRefused[t.text]
@@ -82,6 +94,13 @@ func (p *lscParser) follow() *rules.Profile {
 		}
 		args, argPos := p.splitArgs(i+1, close)
 		c := lscCall{name: t.text, pos: t.pos, args: args, argPos: argPos}
+		if t.text != "seccomp_init" && len(args) > 0 {
+			n := len(p.errs)
+			ctx.check(i, args[0], "what it does is not in the filter the program loads")
+			if len(p.errs) > n {
+				continue
+			}
+		}
 		switch t.text {
 		case "seccomp_init":
 			if !c.want(p, 1, "one argument, the default action") {

@@ -22,8 +22,10 @@ import (
 // off the straight way (in a branch, a loop, an uncalled function, after
 // a goto, return, exit or seccomp_load, an operand of &&, || or ?:), a
 // value held in a variable, an #if it cannot decide, condition arrays,
-// merged, reset or released contexts, a macro in place of one of the
-// libseccomp calls it follows — is an error naming the line and column; every
+// merged, reset or released contexts, a call on a context that is not
+// provably the one seccomp_init returned (see ctx.go), a macro in place of
+// one of the libseccomp calls it follows — is an error naming the line and
+// column; every
 // such error in the file is reported, as a rules.ErrorList. Consecutive
 // calls with the same action and conditions become one rule.
 //

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -85,6 +86,10 @@ type syscallCase struct {
 	action Action
 	when   []Cond
 	rule   *Rule
+	// derived: a multiplexer's case that libseccomp makes of the rule
+	// for a call it multiplexes; it takes part in the precedence, and
+	// libseccomp writes it itself.
+	derived bool
 }
 
 func (c *compiler) compile() *specs.LinuxSeccomp {
@@ -221,6 +226,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	var baseRules []*Rule
 	c.base = map[*Rule]bool{}
 	c.losses, c.lossAction = map[lossKey][]string{}, map[lossKey][2]Action{}
+	muxes := c.muxes(cases, arches)
 	if base != nil {
 		bp, err := FromSeccomp(base)
 		if err != nil {
@@ -233,14 +239,22 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				// A rule with the default action takes part too: runc
 				// drops it, but what it denies is what the base says,
 				// and a group here does not lift that.
+				// So does a base's rule for a multiplexer (socketcall)
+				// of a call the document decides: libseccomp filters
+				// that call there too.
 				for _, n := range r.Syscalls {
-					if _, decided := cases[n.Name]; decided && !explicit[n.Name] {
+					if _, decided := cases[n.Name]; (decided || muxes[n.Name]) && !explicit[n.Name] {
+						if !decided {
+							order = append(order, n.Name)
+						}
 						cases[n.Name] = append([]syscallCase{{action: r.Action, when: r.When, rule: r}}, cases[n.Name]...)
 					}
 				}
 			}
 		}
 	}
+
+	c.multiplexed(cases, arches)
 
 	shared := map[*Rule]bool{} // rules that share a syscall with another rule
 	for _, name := range order {
@@ -320,7 +334,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		whens := map[string][]Cond{}
 		for _, name := range order {
 			for _, sc := range cases[name] {
-				if sc.rule != r || sc.action == def && !c.keepDefault() {
+				if sc.rule != r || sc.derived || sc.action == def && !c.keepDefault() {
 					continue
 				}
 				k := condsKey(sc.when)
@@ -343,6 +357,88 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" && !c.keepDefault() {
 			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
+		}
+	}
+	return out
+}
+
+// multiplexed adds to a multiplexer's cases (socketcall, ipc) what the
+// document says about the calls it multiplexes, where the document gives
+// the multiplexer rules of its own: libseccomp filters a rule for connect
+// on x86 on socketcall with arg0 == SYS_CONNECT as well, beside the rules
+// for socketcall, and there too the stricter action wins. Without this,
+// "allow socketcall" beside a denial of connect with the default action
+// (which runc drops) lets connect through socketcall. Only unconditional
+// cases carry over: a condition on connect's arguments cannot be checked
+// through socketcall, whose arguments are behind a pointer.
+func (c *compiler) multiplexed(cases map[string][]syscallCase, arches []string) {
+	if c.p.FirstWins {
+		return // a C program's filter is libseccomp's
+	}
+	if len(arches) == 0 {
+		arches = []string{syscalls.NativeArch()}
+	}
+	names := slices.Sorted(maps.Keys(cases))
+	done := map[string]bool{}
+	for _, arch := range arches {
+		for _, name := range names {
+			mux, call, ok := syscalls.Subcall(arch, name)
+			if !ok || len(cases[mux]) == 0 || done[mux+" "+name] {
+				continue
+			}
+			done[mux+" "+name] = true
+			for _, sc := range cases[name] {
+				if len(sc.when) == 0 && !sc.derived && sc.rule.Pos.IsValid() {
+					cases[mux] = append(cases[mux], syscallCase{action: sc.action, when: []Cond{{Arg: 0, Op: OpEQ, Value: call, Pos: sc.rule.Pos}}, rule: sc.rule, derived: true})
+				}
+			}
+		}
+	}
+	// An unconditional rule for the multiplexer beside stricter ones for
+	// calls it carries keeps the other calls, one by one: "arg0 != 3"
+	// and "arg0 != 11" cannot be one condition under runc, which ORs the
+	// conditions on one argument. A call number the multiplexer does not
+	// know (the kernel answers EINVAL) gets the default.
+	for _, mux := range []string{"socketcall", "ipc"} {
+		var out []syscallCase
+		for _, sc := range cases[mux] {
+			var stricter []uint64
+			for _, d := range cases[mux] {
+				if d.derived && Rank(d.action) > Rank(sc.action) {
+					stricter = append(stricter, d.when[0].Value)
+				}
+			}
+			if sc.derived || len(sc.when) != 0 || len(stricter) == 0 {
+				out = append(out, sc)
+				continue
+			}
+			for _, k := range syscalls.Subcalls(mux) {
+				if !slices.Contains(stricter, k) {
+					out = append(out, syscallCase{action: sc.action, when: []Cond{{Arg: 0, Op: OpEQ, Value: k, Pos: sc.rule.Pos}}, rule: sc.rule})
+				}
+			}
+		}
+		if out != nil {
+			cases[mux] = out
+		}
+	}
+}
+
+// muxes returns the multiplexers through which libseccomp also filters a
+// call the document gives an unconditional rule (see multiplexed).
+func (c *compiler) muxes(cases map[string][]syscallCase, arches []string) map[string]bool {
+	out := map[string]bool{}
+	if c.p.FirstWins {
+		return out
+	}
+	if len(arches) == 0 {
+		arches = []string{syscalls.NativeArch()}
+	}
+	for name, cs := range cases {
+		for _, arch := range arches {
+			if mux, _, ok := syscalls.Subcall(arch, name); ok && slices.ContainsFunc(cs, func(sc syscallCase) bool { return len(sc.when) == 0 }) {
+				out[mux] = true
+			}
 		}
 	}
 	return out

@@ -48,7 +48,12 @@
 //     every allow. Where that cannot be said exactly the document is
 //     refused naming both rules, as are two denials of one rank with
 //     different values (errno(EPERM) and errno(EACCES)). An unconditional
-//     denial beats a conditional allow with a warning naming both.
+//     denial beats a conditional allow with a warning naming both. Where
+//     an architecture multiplexes calls (socketcall and ipc on x86 …),
+//     libseccomp filters a rule for connect on socketcall too, so the
+//     precedence holds there as well: an allow of socketcall beside a
+//     denial of connect keeps socketcall for the other calls, one call
+//     number each (runc ORs conditions on one argument).
 //   - Rules for a syscall the document names itself replace what an
 //     extended base says about it, so "the base minus one syscall" means
 //     the same under runc and crun. A group in the document does not

@@ -325,7 +325,7 @@ func (c *compiler) precedence(name string, cs []syscallCase, def Action) ([]sysc
 			}
 		}
 		for _, conj := range dnf {
-			out = append(out, syscallCase{action: weak.action, when: conj, rule: weak.rule})
+			out = append(out, syscallCase{action: weak.action, when: conj, rule: weak.rule, derived: weak.derived})
 		}
 	}
 
@@ -365,7 +365,7 @@ func (c *compiler) lost(strong, weak syscallCase, name string) {
 	switch {
 	case c.base[strong.rule] && !c.base[weak.rule]:
 		kind = "base"
-	case len(weak.when) > 0 && len(strong.when) == 0:
+	case len(weak.when) > 0 && len(strong.when) == 0 && !weak.derived:
 		kind = "conditional"
 	default:
 		return // the stricter rule wins, as documented

@@ -229,14 +229,11 @@ type (
 var dns1123Label = `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
 var dns1123Subdomain = regexp.MustCompile(`^` + dns1123Label + `(\.` + dns1123Label + `)*$`)
 
-// checkK8sName reports whether name is a valid Kubernetes object name (a
-// DNS-1123 subdomain), with a corrected name to try when it is not.
-func checkK8sName(name string) error {
-	if len(name) <= 253 && dns1123Subdomain.MatchString(name) {
-		return nil
-	}
-	msg := fmt.Sprintf("profile name %q is not a valid Kubernetes name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", name)
-	fixed := strings.Map(func(r rune) rune {
+// FoldName folds s towards a Kubernetes object name: letters made
+// lowercase, anything but letters, digits, '-' and '.' made '-', and no
+// '-' or '.' at either end. It can be empty.
+func FoldName(s string) string {
+	return strings.Trim(strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
 			return r
@@ -244,8 +241,17 @@ func checkK8sName(name string) error {
 			return r + 'a' - 'A'
 		}
 		return '-'
-	}, name)
-	fixed = strings.Trim(fixed, "-.")
+	}, s), "-.")
+}
+
+// checkK8sName reports whether name is a valid Kubernetes object name (a
+// DNS-1123 subdomain), with a corrected name to try when it is not.
+func checkK8sName(name string) error {
+	if len(name) <= 253 && dns1123Subdomain.MatchString(name) {
+		return nil
+	}
+	msg := fmt.Sprintf("profile name %q is not a valid Kubernetes name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit", name)
+	fixed := FoldName(name)
 	if len(fixed) > 253 {
 		fixed = strings.Trim(fixed[:253], "-.")
 	}
@@ -423,11 +429,13 @@ func selectDoc(name string, data []byte, sel string) (*tree.Node, error) {
 	var profiles []*tree.Node
 	var names []string
 	var first error
+	others := map[string]string{} // name → kind, of what is not a profile
 	for _, d := range docs {
 		if err := notAProfile(name, d); err != nil {
 			if first == nil {
 				first = err
 			}
+			others[text(d.Get("metadata").Get("name"))] = text(d.Get("kind"))
 			continue
 		}
 		profiles = append(profiles, d)
@@ -439,6 +447,9 @@ func selectDoc(name string, data []byte, sel string) (*tree.Node, error) {
 	case sel != "":
 		i := slices.Index(names, sel)
 		if i < 0 {
+			if kind, ok := others[sel]; ok {
+				return nil, &rules.Error{File: name, Msg: fmt.Sprintf("%q is a %s, not a profile; the file's SeccompProfiles: %s", sel, kind, strings.Join(quoted(names), ", "))}
+			}
 			return nil, &rules.Error{File: name, Msg: fmt.Sprintf("no SeccompProfile named %q; the file holds %s", sel, strings.Join(quoted(names), ", "))}
 		}
 		if j := slices.Index(names[i+1:], sel); j >= 0 {
@@ -461,6 +472,10 @@ func notAProfile(file string, doc *tree.Node) error {
 	}
 	if what, ok := otherKinds[kind.Text]; ok && group == spoGroup {
 		return &rules.Error{File: file, Pos: kind.Pos, Msg: fmt.Sprintf("kind %s is not a profile: %s", kind.Text, what)}
+	}
+	if api := doc.Get("apiVersion"); api != nil && api.Kind == tree.String {
+		// Another Kubernetes resource (a Pod, a ConfigMap).
+		return &rules.Error{File: file, Pos: kind.Pos, Msg: fmt.Sprintf("kind %s (%s) is not a profile: want a SeccompProfile (%s/v1)", kind.Text, api.Text, spoGroup)}
 	}
 	return nil
 }

@@ -209,7 +209,8 @@ func TestSPOErrors(t *testing.T) {
 			`p.yaml:2:7: kind ProfileRecording is not a profile: it asks the operator to record a profile from running pods; convert the SeccompProfile the recording produces`},
 		{"a binding", "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileBinding\nmetadata: {name: b}\nspec: {profileRef: {kind: SeccompProfile, name: web}, image: nginx}\n",
 			`p.yaml:2:7: kind ProfileBinding is not a profile: it binds a profile to the containers of an image; convert the SeccompProfile it names`},
-		{"a kind of another group", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", `p.yaml:1:13: apiVersion "v1" is not a Security Profiles Operator resource`},
+		{"a kind of another group", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", `p.yaml:2:7: kind ConfigMap (v1) is not a profile: want a SeccompProfile (security-profiles-operator.x-k8s.io/v1)`},
+		{"a Pod", "apiVersion: v1\nkind: Pod\nmetadata: {name: c}\nspec: {containers: []}\n", `p.yaml:2:7: kind Pod (v1) is not a profile`},
 		{"another group", "apiVersion: v1\nkind: SeccompProfile\nspec: {defaultAction: SCMP_ACT_ALLOW}\n",
 			`p.yaml:1:13: apiVersion "v1" is not a Security Profiles Operator resource`},
 		{"unknown version", "apiVersion: security-profiles-operator.x-k8s.io/v1beta2\nkind: SeccompProfile\nspec: {defaultAction: SCMP_ACT_ALLOW}\n",
@@ -364,7 +365,7 @@ func TestSPOSelect(t *testing.T) {
 		{"web", "connect", ""},
 		{"db", "ptrace", ""},
 		{"", "", `the file holds 2 SeccompProfiles ("web", "db"): choose one with --name`},
-		{"bind", "", `no SeccompProfile named "bind"; the file holds "web", "db"`},
+		{"bind", "", `"bind" is a ProfileBinding, not a profile; the file's SeccompProfiles: "web", "db"`},
 	} {
 		t.Run("select "+tt.sel, func(t *testing.T) {
 			s, err := Read("p.yaml", []byte(file), format.Options{Select: tt.sel})
@@ -386,5 +387,19 @@ func TestSPOSelect(t *testing.T) {
 	one := file[:strings.LastIndex(file, "---\n")]
 	if s, err := Read("p.yaml", []byte(one), format.Options{}); err != nil || s.Syscalls[0].Names[0] != "connect" {
 		t.Errorf("one SeccompProfile and a binding: %v, %v", s, err)
+	}
+}
+
+func TestFoldName(t *testing.T) {
+	for in, want := range map[string]string{
+		"web":           "web",
+		"My_Profile.v2": "my-profile.v2",
+		"-._":           "",
+		"Über":          "ber",
+		"a b":           "a-b",
+	} {
+		if got := FoldName(in); got != want {
+			t.Errorf("FoldName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -302,3 +302,40 @@ func SyscallArches(name string) []string {
 func AllSyscalls() []string {
 	return slices.Clone(allSyscalls())
 }
+
+// subcalls are the call numbers the multiplexers take in their first
+// argument, the same on every architecture that has them (the kernel's
+// include/uapi/linux/net.h SYS_* for socketcall, and the ipc calls
+// SEMOP … SHMCTL); libseccomp translates a rule for the call into a rule
+// on the multiplexer with arg0 equal to it.
+var subcalls = map[string]map[string]uint64{
+	"socketcall": {
+		"socket": 1, "bind": 2, "connect": 3, "listen": 4, "accept": 5, "getsockname": 6, "getpeername": 7,
+		"socketpair": 8, "send": 9, "recv": 10, "sendto": 11, "recvfrom": 12, "shutdown": 13, "setsockopt": 14,
+		"getsockopt": 15, "sendmsg": 16, "recvmsg": 17, "accept4": 18, "recvmmsg": 19, "sendmmsg": 20,
+	},
+	"ipc": {
+		"semop": 1, "semget": 2, "semctl": 3, "semtimedop": 4, "msgsnd": 11, "msgrcv": 12, "msgget": 13,
+		"msgctl": 14, "shmat": 21, "shmdt": 22, "shmget": 23, "shmctl": 24,
+	},
+}
+
+// Subcall returns the multiplexer through which libseccomp also filters
+// the named call on the architecture (see SyscallMultiplexer) and the
+// call's number in the multiplexer's first argument.
+func Subcall(arch, name string) (mux string, call uint64, ok bool) {
+	mux = SyscallMultiplexer(arch, name)
+	call, ok = subcalls[mux][name]
+	return mux, call, ok
+}
+
+// Subcalls returns the call numbers a multiplexer (socketcall, ipc)
+// knows, sorted.
+func Subcalls(mux string) []uint64 {
+	var out []uint64
+	for _, n := range subcalls[mux] {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}

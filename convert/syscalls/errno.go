@@ -45,7 +45,8 @@ func ParseErrno(s string) (uint, error) {
 	if s != "" && s[0] >= '0' && s[0] <= '9' {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n > maxErrno {
-			return 0, fmt.Errorf("errno %q is not a number from 0 to %d", s, maxErrno)
+			// 0 and 4095 parse, for their own messages; neither loads.
+			return 0, fmt.Errorf("errno %q is not a number from 1 to %d", s, maxErrno-1)
 		}
 		return uint(n), nil
 	}
@@ -55,7 +56,7 @@ func ParseErrno(s string) (uint, error) {
 	if sug := suggest.Closest(s, errnoNames()); sug != "" {
 		return 0, fmt.Errorf("unknown errno %q: did you mean %q?", s, sug)
 	}
-	return 0, fmt.Errorf("unknown errno %q (want a name such as EPERM, or a number from 0 to %d)", s, maxErrno)
+	return 0, fmt.Errorf("unknown errno %q (want a name such as EPERM, or a number from 1 to %d)", s, maxErrno-1)
 }
 
 // errnoNames is the sorted list of errno names, for suggestions.

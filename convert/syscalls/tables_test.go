@@ -250,7 +250,7 @@ func TestErrno(t *testing.T) {
 		{"0", 0, ""},
 		{"1", 1, ""},
 		{"4095", 4095, ""},
-		{"4096", 0, `errno "4096" is not a number from 0 to 4095`},
+		{"4096", 0, `errno "4096" is not a number from 1 to 4094`},
 		{"-1", 0, `unknown errno "-1"`},
 		{"0x1", 0, `errno "0x1" is not a number`},
 		{"EPRM", 0, `unknown errno "EPRM": did you mean "EPERM"?`},

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/containerd/nri/pkg/stub"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/hooks"
+	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -35,6 +38,9 @@ type Options struct {
 	// Profiles is the directory oci-sbx.io/profile names files in; empty
 	// means hooks.DefaultProfiles.
 	Profiles string
+	// Agents is the directory oci-sbx.io/report names agents' sockets in;
+	// empty means hooks.DefaultAgents.
+	Agents string
 	// LateDir is where the late stage's files are kept on the host; empty
 	// means hooks.DefaultLateDir. The runtime binds them into containers,
 	// so it must be a host path (in a DaemonSet: a hostPath volume at the
@@ -89,6 +95,14 @@ func (p *Plugin) log(format string, args ...any) {
 // the runtime from its plugin directory, the connection the runtime
 // hands over) and serves it until ctx ends or the runtime goes away.
 func (p *Plugin) Run(ctx context.Context, socket string) error {
+	unlock, err := p.lockInstance(ctx)
+	if err != nil {
+		return err
+	}
+	if unlock == nil {
+		return nil // stopped while waiting
+	}
+	defer unlock()
 	var opts []stub.Option
 	if os.Getenv(api.PluginSocketEnvVar) == "" {
 		// Started by hand or by a DaemonSet; the runtime names plugins
@@ -115,6 +129,49 @@ func (p *Plugin) Run(ctx context.Context, socket string) error {
 	}
 }
 
+// LockFile is the file in LateDir that one plugin on a node holds while
+// it is registered.
+const LockFile = "nri.lock"
+
+// lockInstance waits for the node's plugin lock (an flock on LockFile in
+// LateDir) and returns what releases it, or nil once ctx ends first. Two
+// instances registered at once (a DaemonSet's rolling update that starts
+// the new pod before the old one stops, a restart by hand) would both
+// adjust every container, and the runtime refuses a container two
+// plugins set the same mount or seccomp policy for (measured). A second
+// instance registers the moment the first is gone.
+func (p *Plugin) lockInstance(ctx context.Context) (func(), error) {
+	if err := os.MkdirAll(p.opt.LateDir, 0o755); err != nil {
+		return nil, fmt.Errorf("locking the plugin: %w", err)
+	}
+	path := filepath.Join(p.opt.LateDir, LockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("locking the plugin: %w", err)
+	}
+	for waiting := false; ; {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking the plugin %s: %w", path, err)
+		}
+		if !waiting {
+			p.log("another oci-sbx nri holds %s: waiting for it to stop", path)
+			waiting = true
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, nil
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return func() { f.Close() }, nil
+}
+
 // Config is what a runtime's plugin configuration file
 // (NN-oci-sbx.conf in its NRI plugin configuration directory) may set for
 // a plugin the runtime starts itself, which gets no command line.
@@ -123,6 +180,7 @@ type Config struct {
 	LateDir    string `yaml:"lateDir"`
 	LateBinary string `yaml:"lateBinary"`
 	Records    string `yaml:"records"`
+	Agents     string `yaml:"agents"`
 }
 
 // Configure is NRI's call when the plugin registers: the runtime's
@@ -150,6 +208,9 @@ func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (
 	}
 	if c.Records != "" {
 		p.opt.Records = c.Records
+	}
+	if c.Agents != "" {
+		p.opt.Agents = c.Agents
 	}
 	p.log("profiles beneath %s, late stage's files in %s", p.opt.Profiles, p.opt.LateDir)
 	return 0, nil
@@ -206,7 +267,7 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if hasName {
 		profile, err = hooks.ReadProfile(p.opt.Profiles, name, ann.Key(annotation.Profile), p.opt.Convert)
 	} else {
-		profile, err = readRules(inline, ann.Key(annotation.Rules), p.opt.Convert)
+		profile, err = readRules(inline, ann.Key(annotation.Rules), hooks.Confine(p.opt.Profiles, p.opt.Convert))
 	}
 	if err != nil {
 		return nil, nil, err
@@ -221,7 +282,7 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if mo.Engine, err = engineProfile(ctr); err != nil && !replace {
 		return nil, nil, err
 	}
-	if err := hooks.WithReport(&mo, ann); err != nil {
+	if err := hooks.WithReport(&mo, ann, p.opt.Agents); err != nil {
 		return nil, nil, err
 	}
 	plan, err := stage.Make(profile, mo)
@@ -356,14 +417,16 @@ func engineProfile(ctr *api.Container) (*specs.LinuxSeccomp, error) {
 	case api.SecurityProfile_UNCONFINED:
 		return nil, nil
 	case api.SecurityProfile_LOCALHOST:
+		// The runtime has read it already; the plugin reads it bounded,
+		// and quotes none of it in an error, which the pod's author sees.
 		ref := req.GetLocalhostRef()
-		data, err := os.ReadFile(ref)
+		data, err := bounded.ReadFile(ref, convert.MaxInputSize)
 		if err != nil {
 			return nil, fmt.Errorf("reading the kubelet's Localhost profile: %w", err)
 		}
 		s, err := convert.Read(ref, data, convert.OCI, convert.Options{})
 		if err != nil {
-			return nil, fmt.Errorf("reading the kubelet's Localhost profile: %w", err)
+			return nil, fmt.Errorf("reading the kubelet's Localhost profile %q: not an OCI profile%s", ref, convert.Where(err))
 		}
 		return s, nil
 	}

@@ -1,11 +1,14 @@
 package nri
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containerd/nri/pkg/api"
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -39,7 +42,7 @@ func newPlugin(t testing.TB, files map[string]string) (*Plugin, string) {
 	if err := os.WriteFile(bin, []byte("a static oci-sbx"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{Profiles: profiles, LateDir: filepath.Join(dir, "late"), LateBinary: bin}), dir
+	return New(Options{Profiles: profiles, Agents: t.TempDir(), LateDir: filepath.Join(dir, "late"), LateBinary: bin}), dir
 }
 
 func pod(annotations map[string]string) *api.PodSandbox {
@@ -203,6 +206,16 @@ func TestEngineProfileHidden(t *testing.T) {
 	if pol := toOCI(adj.GetLinux().GetSeccompPolicy()); !slices.ContainsFunc(pol.Syscalls, func(r specs.LinuxSyscall) bool { return slices.Contains(r.Names, "ptrace") }) {
 		t.Error("the Localhost profile read from its file is not kept")
 	}
+	// A file that is no profile is not quoted to the pod's author.
+	secret := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secret, []byte("root:$6$secret:19000:0:99999:7:::\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.Linux.SeccompProfile = &api.SecurityProfile{ProfileType: api.SecurityProfile_LOCALHOST, LocalhostRef: secret}
+	_, _, err = p.Adjust(pod(map[string]string{"oci-sbx.io/profile": "no-connect.yaml"}), c)
+	if err == nil || !strings.Contains(err.Error(), "not an OCI profile") || strings.Contains(err.Error(), "secret:") {
+		t.Errorf("a Localhost file that is no profile: %v", err)
+	}
 }
 
 func TestAdjustRefuses(t *testing.T) {
@@ -220,8 +233,9 @@ func TestAdjustRefuses(t *testing.T) {
 		{"bad profile", map[string]string{"oci-sbx.io/profile": "bad.yaml"}, `reading "bad.yaml": not a profile oci-sbx reads (line 4, column 16)`},
 		{"rules too long", map[string]string{"oci-sbx.io/rules": big}, "more than 64 KiB"},
 		{"two profiles", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/rules": demo}, "give one profile, not two"},
-		{"relative report socket", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "agent.sock"}, "must be an absolute path"},
-		{"no agent", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/nonexistent/agent.sock"}, "checking the agent's socket"},
+		{"report socket outside", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/run/containerd/containerd.sock"}, `reporting to "/run/containerd/containerd.sock": outside the agents directory`},
+		{"report socket out by ..", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "../agent.sock"}, "outside the agents directory"},
+		{"no agent", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "agent.sock"}, `reporting to "agent.sock": no such file or directory (start the agent with oci-sbx agent --socket `},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			adj, _, err := p.Adjust(pod(tt.ann), container("app", nil))
@@ -291,5 +305,53 @@ func TestConfigure(t *testing.T) {
 	}
 	if _, err := p.Configure(t.Context(), "", "containerd", "2.4.2"); err != nil {
 		t.Errorf("no configuration: %v", err)
+	}
+}
+
+// A second plugin on a node waits for the first to let go of the lock,
+// and a stop while waiting is a clean one.
+func TestLockInstance(t *testing.T) {
+	dir := t.TempDir()
+	first, second := New(Options{LateDir: dir}), New(Options{LateDir: dir})
+	unlock, err := first.lockInstance(context.Background())
+	if err != nil || unlock == nil {
+		t.Fatalf("first: %v", err)
+	}
+	got := make(chan func(), 1)
+	go func() {
+		u, err := second.lockInstance(context.Background())
+		if err != nil {
+			t.Error(err)
+		}
+		got <- u
+	}()
+	select {
+	case <-got:
+		t.Fatal("the second took the lock the first holds")
+	case <-time.After(300 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case u := <-got:
+		if u == nil {
+			t.Fatal("the second got no lock")
+		}
+		defer u()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second did not take the lock the first let go of")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		u, err := New(Options{LateDir: dir}).lockInstance(ctx)
+		if u != nil {
+			err = errors.New("a third took the lock the second holds")
+		}
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
 	}
 }

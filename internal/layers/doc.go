@@ -4,7 +4,8 @@
 // module (tests included) against it, in the pure and the seccomp build,
 // and every Go file whatever its build constraint (another architecture,
 // a tag no build here sets): its imports, that cgo, libseccomp and runc
-// stay behind `cgo && seccomp`, and that each fenced package has its stub;
+// stay behind `cgo && seccomp`, that each fenced package has its stub,
+// and that no hand-written file grows past maxLines;
 // and that ARCHITECTURE.md, which draws these layers, names every package
 // and only paths that exist; `make check-deps` runs that test.
 //

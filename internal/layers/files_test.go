@@ -1,11 +1,14 @@
 package layers
 
 import (
+	"bytes"
 	"go/build/constraint"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +22,10 @@ type goFile struct {
 	imports []string
 	expr    constraint.Expr // nil without a //go:build line
 	test    bool
+	lines   int
+	// generated: the file says so (go generate's "Code generated ... DO
+	// NOT EDIT." line).
+	generated bool
 }
 
 // goFiles parses the imports and build constraint of every Go file of
@@ -44,11 +51,16 @@ func goFiles(t *testing.T) []goFile {
 		if !strings.HasSuffix(rel, ".go") {
 			return nil
 		}
-		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly|parser.ParseComments)
+		src, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		gf := goFile{rel: rel, dir: filepath.ToSlash(filepath.Dir(rel)), test: strings.HasSuffix(rel, "_test.go")}
+		f, err := parser.ParseFile(token.NewFileSet(), path, src, parser.ImportsOnly|parser.ParseComments)
+		if err != nil {
+			return err
+		}
+		gf := goFile{rel: rel, dir: filepath.ToSlash(filepath.Dir(rel)), test: strings.HasSuffix(rel, "_test.go"),
+			lines: bytes.Count(src, []byte("\n")), generated: generated.MatchString(string(src))}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)
 			gf.imports = append(gf.imports, p)
@@ -75,6 +87,23 @@ func goFiles(t *testing.T) []goFile {
 		t.Fatal("no Go files found")
 	}
 	return files
+}
+
+// generated matches the line go generate's tools write into a file.
+var generated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
+
+// maxLines bounds a hand-written Go file: one about 900 lines long holds
+// more than one noun, and is split by noun before it reaches this.
+const maxLines = 1000
+
+// TestFileSize keeps hand-written Go files small enough to hold one
+// noun; generated tables are exempt.
+func TestFileSize(t *testing.T) {
+	for _, f := range goFiles(t) {
+		if !f.generated && f.lines > maxLines {
+			t.Errorf("%s has %d lines, more than %d: split it by noun", f.rel, f.lines, maxLines)
+		}
+	}
 }
 
 // builds reports whether a file with build constraint e is built where

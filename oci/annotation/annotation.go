@@ -16,6 +16,7 @@ package annotation
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,9 +83,10 @@ const MaxValue = 4096
 // ones.
 const maxKey = 320
 
-// quoteKey quotes a key for an error, in ASCII so that a look-alike
-// letter shows, cut after maxKey bytes.
-func quoteKey(key string) string {
+// quote quotes a key for an error so that every character that is not
+// plain ASCII shows (a Cyrillic о must not look like the o it imitates),
+// cut after maxKey bytes.
+func quote(key string) string {
 	if len(key) <= maxKey {
 		return strconv.QuoteToASCII(key)
 	}
@@ -99,7 +101,7 @@ func quoteKey(key string) string {
 // is bounded by MaxRules where it is read, with advice.
 func checkValue(key, name, value string) error {
 	if name != Rules && len(value) > MaxValue {
-		return fmt.Errorf("%s: a value of %d bytes, more than %d", quoteKey(key), len(value), MaxValue)
+		return fmt.Errorf("%s: a value of %d bytes, more than %d", quote(key), len(value), MaxValue)
 	}
 	return nil
 }
@@ -117,6 +119,17 @@ func OCIKey(name string) string { return OCI + name }
 // in the table.
 var ErrUnknown = errors.New("unknown oci-sbx annotation")
 
+// ErrConflict is wrapped by the error for one key written twice with
+// different values (its namespace in two cases).
+var ErrConflict = errors.New("conflicting oci-sbx annotations")
+
+// dnsLabel is what Kubernetes allows as a container's name (RFC 1123).
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// maxNameLen is what Kubernetes allows of an annotation's name after its
+// prefix.
+const maxNameLen = 63
+
 // ErrInternal is wrapped by the error for a key only oci-sbx writes.
 var ErrInternal = errors.New("annotation written by oci-sbx only")
 
@@ -125,6 +138,21 @@ var ErrInternal = errors.New("annotation written by oci-sbx only")
 type Values struct {
 	vals map[string]string
 	keys map[string]string
+}
+
+func newValues() *Values {
+	return &Values{vals: map[string]string{}, keys: map[string]string{}}
+}
+
+// set records key's value for name, refusing a name written twice (a
+// namespace in two cases) with two values: which one a reader takes
+// would be a guess.
+func (v *Values) set(name, key, val string) error {
+	if old, ok := v.vals[name]; ok && old != val {
+		return fmt.Errorf("%s and %s: %w: one key written twice, with different values", quote(v.keys[name]), quote(key), ErrConflict)
+	}
+	v.vals[name], v.keys[name] = val, key
+	return nil
 }
 
 // Get returns the value of a key by name and whether it is there.
@@ -209,12 +237,12 @@ func check(key string, ns int, name string, allowInternal bool) (Key, error) {
 	i := slices.IndexFunc(Keys, func(k Key) bool { return k.Name == name })
 	if i < 0 {
 		if s := suggest.Closest(strings.ToLower(name), names(false)); s != "" {
-			return Key{}, fmt.Errorf("%s: %w: did you mean %q?", quoteKey(key), ErrUnknown, key[:ns]+s+key[ns+len(name):])
+			return Key{}, fmt.Errorf("%s: %w: did you mean %s?", quote(key), ErrUnknown, quote(key[:ns]+s+key[ns+len(name):]))
 		}
-		return Key{}, fmt.Errorf("%s: %w (known: %s)", quoteKey(key), ErrUnknown, strings.Join(names(false), ", "))
+		return Key{}, fmt.Errorf("%s: %w (known: %s)", quote(key), ErrUnknown, strings.Join(names(false), ", "))
 	}
 	if Keys[i].Internal && !allowInternal {
-		return Key{}, fmt.Errorf("%s: %w", quoteKey(key), ErrInternal)
+		return Key{}, fmt.Errorf("%s: %w", quote(key), ErrInternal)
 	}
 	return Keys[i], nil
 }
@@ -229,7 +257,7 @@ func checkLookAlike(key, prefix string) error {
 	if !ok {
 		return nil
 	}
-	quoted := quoteKey(key)
+	quoted := quote(key)
 	if meant != "" {
 		return fmt.Errorf("%s: %w: it only looks like the %s namespace; did you mean %q?", quoted, ErrUnknown, prefix, meant)
 	}
@@ -253,16 +281,16 @@ func checkOtherNamespace(key, other, own string) error {
 		name, _, _ = strings.Cut(name, ".") // OCI annotations are per container already
 	}
 	if name == "" {
-		return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; write %sKEY", quoteKey(key), ErrUnknown, other, own)
+		return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; write %sKEY", quote(key), ErrUnknown, other, own)
 	}
-	return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; did you mean %q?", quoteKey(key), ErrUnknown, other, own+name)
+	return fmt.Errorf("%s: %w: that is the %s namespace, which is not read here; did you mean %q?", quote(key), ErrUnknown, other, own+name)
 }
 
 // ParseOCI reads the table's keys from OCI annotations (io.oci-sbx.KEY).
 // A key in the namespace that is not in the table, or one only oci-sbx
 // writes, is an error: the container must be refused.
 func ParseOCI(annotations map[string]string) (*Values, error) {
-	v := &Values{vals: map[string]string{}, keys: map[string]string{}}
+	v := newValues()
 	var errs []error
 	for _, key := range sortedKeys(annotations) {
 		name, ok := split(key, OCI)
@@ -282,7 +310,9 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 			errs = append(errs, err)
 			continue
 		}
-		v.vals[name], v.keys[name] = annotations[key], key
+		if err := v.set(name, key, annotations[key]); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -296,8 +326,7 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 // for any container, is an error. Kubernetes allows 63 characters after
 // the prefix: profile.CONTAINER fits container names of up to 55.
 func ParseKubernetes(annotations map[string]string, container string) (*Values, error) {
-	v := &Values{vals: map[string]string{}, keys: map[string]string{}}
-	perContainer := map[string]bool{}
+	v, pod := newValues(), newValues()
 	var errs []error
 	for _, key := range sortedKeys(annotations) {
 		rest, ok := split(key, Kubernetes)
@@ -319,21 +348,62 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 			continue
 		}
 		if hasCtr && !k.PerContainer {
-			errs = append(errs, fmt.Errorf("%s: %s applies to the whole pod, not one container", quoteKey(key), name))
+			errs = append(errs, fmt.Errorf("%s: %s applies to the whole pod, not one container", quote(key), name))
 			continue
 		}
-		switch {
-		case hasCtr && ctr == container:
-			v.vals[name], v.keys[name] = annotations[key], key
-			perContainer[name] = true
-		case !hasCtr && !perContainer[name]:
-			v.vals[name], v.keys[name] = annotations[key], key
+		if hasCtr && ctr != container {
+			if err := otherContainer(key, len(Kubernetes)+len(name)+1, ctr, container); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		dst := pod
+		if hasCtr {
+			dst = v
+		}
+		if err := dst.set(name, key, annotations[key]); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	// The container's own keys win over the pod's; profile and rules both
+	// choose the profile, so either of the container's replaces both of
+	// the pod's.
+	_, ownProfile := v.vals[Profile]
+	_, ownRules := v.vals[Rules]
+	for name, val := range pod.vals {
+		if _, own := v.vals[name]; own {
+			continue
+		}
+		if (name == Profile || name == Rules) && (ownProfile || ownRules) {
+			continue
+		}
+		v.vals[name], v.keys[name] = val, pod.keys[name]
+	}
 	return v, nil
+}
+
+// otherContainer refuses a per-container key, ctr the container it
+// names (from byte at of key), that the container being created,
+// container, was probably meant by: its name in another case, with a
+// look-alike letter or white space, or cut short to fit Kubernetes's 63
+// characters. Such a key would otherwise apply to no container, and this
+// one would start without the profile it asked for.
+func otherContainer(key string, at int, ctr, container string) error {
+	if container != "" && skeleton(ctr) == skeleton(container) {
+		return fmt.Errorf("%s: %w: it names container %s, not %s; did you mean %s?", quote(key), ErrUnknown, quote(ctr), quote(container), quote(key[:at]+container))
+	}
+	if !dnsLabel.MatchString(ctr) {
+		return fmt.Errorf("%s: %w: %s can be no container's name (Kubernetes names a container with lower-case letters, digits and '-', at most 63), so the key applies to none",
+			quote(key), ErrUnknown, quote(ctr))
+	}
+	if len(key)-len(Kubernetes) >= maxNameLen && strings.HasPrefix(container, ctr) {
+		return fmt.Errorf("%s: %w: it names container %s, the first part of %s: Kubernetes allows %d characters after %s, "+
+			"too few for this container's name; use the pod-wide key %s", quote(key), ErrUnknown, quote(ctr), quote(container), maxNameLen, Kubernetes, quote(key[:at-1]))
+	}
+	return nil
 }
 
 func sortedKeys(m map[string]string) []string {

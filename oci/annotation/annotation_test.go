@@ -23,6 +23,14 @@ func TestParseOCI(t *testing.T) {
 		{name: "nothing close", in: map[string]string{"io.oci-sbx.zzzzzzzzzz": "a"}, err: `unknown oci-sbx annotation (known: profile, rules, engine-profile, report, record)`},
 		{name: "empty key", in: map[string]string{"io.oci-sbx.": "a"}, err: `"io.oci-sbx.": unknown oci-sbx annotation`},
 		{name: "internal", in: map[string]string{"io.oci-sbx.handover": "late"}, err: "annotation written by oci-sbx only"},
+		{name: "namespace in two cases, one value", in: map[string]string{"io.oci-sbx.profile": "a", "IO.OCI-SBX.profile": "a"}, want: map[string]string{Profile: "a"}},
+		{name: "namespace in two cases, two values", in: map[string]string{"io.oci-sbx.profile": "strict.yaml", "IO.OCI-SBX.profile": "weak.yaml"},
+			err: `"IO.OCI-SBX.profile" and "io.oci-sbx.profile": conflicting oci-sbx annotations: one key written twice, with different values`},
+		{name: "Cyrillic o in the key", in: map[string]string{"io.oci-sbx.pr\u043efile": "a"}, err: `"io.oci-sbx.pr\u043efile": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{name: "zero-width joiner", in: map[string]string{"io.oci-sbx.profile\u200d": "a"}, err: `"io.oci-sbx.profile\u200d": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{name: "trailing space", in: map[string]string{"io.oci-sbx.profile ": "a"}, err: `"io.oci-sbx.profile ": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{name: "NUL", in: map[string]string{"io.oci-sbx.profile\x00": "a"}, err: `"io.oci-sbx.profile\x00": unknown oci-sbx annotation: did you mean "io.oci-sbx.profile"?`},
+		{name: "fullwidth full stop", in: map[string]string{"io.oci-sbx\uff0eprofile": "a"}, err: `"io.oci-sbx\uff0eprofile": unknown oci-sbx annotation: it only looks like the io.oci-sbx. namespace; did you mean "io.oci-sbx.profile"?`},
 		{name: "every error", in: map[string]string{"io.oci-sbx.a": "1", "io.oci-sbx.profile": "p", "io.oci-sbx.b": "2"}, err: `"io.oci-sbx.a"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +104,85 @@ func TestParseKubernetes(t *testing.T) {
 		if _, err := ParseKubernetes(map[string]string{key: "x"}, "web"); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: %v, want %q", key, err, msg)
 		}
+	}
+}
+
+// What one container of a pod gets from pod-wide and per-container keys,
+// and which keys refuse it.
+func TestParseKubernetesContainers(t *testing.T) {
+	long := "a-container-name-long-enough-that-profile-and-it-exceed-63-chars"
+	for _, tc := range []struct {
+		name      string
+		in        map[string]string
+		container string
+		want      map[string]string
+		err       string
+	}{
+		{name: "rules for the pod, a profile for the container", container: "web",
+			in:   map[string]string{"oci-sbx.io/rules": "{default: allow}", "oci-sbx.io/profile.web": "web.yaml", "oci-sbx.io/engine-profile": "replace"},
+			want: map[string]string{Profile: "web.yaml", EngineProfile: "replace"}},
+		{name: "rules for the pod, a profile for another container", container: "db",
+			in:   map[string]string{"oci-sbx.io/rules": "{default: allow}", "oci-sbx.io/profile.web": "web.yaml"},
+			want: map[string]string{Rules: "{default: allow}"}},
+		{name: "a profile for the pod, rules for the container", container: "web",
+			in:   map[string]string{"oci-sbx.io/profile": "pod.yaml", "oci-sbx.io/rules.web": "{default: allow}"},
+			want: map[string]string{Rules: "{default: allow}"}},
+		{name: "the container's own engine-profile wins", container: "web",
+			in:   map[string]string{"oci-sbx.io/profile": "pod.yaml", "oci-sbx.io/engine-profile": "replace", "oci-sbx.io/engine-profile.web": "keep"},
+			want: map[string]string{Profile: "pod.yaml", EngineProfile: "keep"}},
+		{name: "the pod's key in two cases, two values", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile": "strict.yaml", "OCI-SBX.IO/profile": "weak.yaml"},
+			err: `"OCI-SBX.IO/profile" and "oci-sbx.io/profile": conflicting oci-sbx annotations`},
+		{name: "the container's key in two cases, two values", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.web": "strict.yaml", "Oci-Sbx.Io/profile.web": "weak.yaml"},
+			err: `"Oci-Sbx.Io/profile.web" and "oci-sbx.io/profile.web": conflicting oci-sbx annotations`},
+		{name: "the container's name in another case", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.Web": "web.yaml"},
+			err: `"oci-sbx.io/profile.Web": unknown oci-sbx annotation: it names container "Web", not "web"; did you mean "oci-sbx.io/profile.web"?`},
+		{name: "the container's name with a Cyrillic e", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.w\u0435b": "web.yaml"},
+			err: `"oci-sbx.io/profile.w\u0435b": unknown oci-sbx annotation: it names container "w\u0435b", not "web"; did you mean "oci-sbx.io/profile.web"?`},
+		{name: "the container's name with another letter", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.w\u00e9b": "web.yaml"},
+			err: `"w\u00e9b" can be no container's name`},
+		{name: "the container's name with a trailing space", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.web ": "web.yaml"},
+			err: `it names container "web ", not "web"; did you mean "oci-sbx.io/profile.web"?`},
+		{name: "no container", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.": "web.yaml"},
+			err: `"" can be no container's name`},
+		{name: "a dot in the container's name", container: "web",
+			in:  map[string]string{"oci-sbx.io/profile.web.v2": "web.yaml"},
+			err: `"web.v2" can be no container's name`},
+		{name: "another container of the pod", container: "web",
+			in:   map[string]string{"oci-sbx.io/profile.db": "db.yaml"},
+			want: map[string]string{}},
+		{name: "a name cut short to fit 63 characters", container: long,
+			in:  map[string]string{"oci-sbx.io/profile." + long[:55]: "web.yaml"},
+			err: `Kubernetes allows 63 characters after oci-sbx.io/, too few for this container's name; use the pod-wide key "oci-sbx.io/profile"`},
+		{name: "a name of 55 characters fits", container: long[:55],
+			in:   map[string]string{"oci-sbx.io/profile." + long[:55]: "web.yaml"},
+			want: map[string]string{Profile: "web.yaml"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := ParseKubernetes(tc.in, tc.container)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v\nwant %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range Keys {
+				got, ok := v.Get(k.Name)
+				want, wantOK := tc.want[k.Name]
+				if got != want || ok != wantOK {
+					t.Errorf("%s: %q %v, want %q %v", k.Name, got, ok, want, wantOK)
+				}
+			}
+		})
 	}
 }
 

@@ -9,7 +9,8 @@ import (
 
 // confusable folds characters that look like a letter or digit of the
 // namespaces (i, o, c, s, b, x, and the digits and letters that pass for
-// them) to one representative each, after NFKC and lower-casing. It is
+// them), and letters of other scripts that look like Latin ones, to one
+// representative each, after NFKC and lower-casing. It is
 // deliberately wide: a key that only resembles a namespace is refused, so
 // a false match costs a refused container, and a miss an unconfined one.
 var confusable = map[rune]rune{
@@ -27,6 +28,10 @@ var confusable = map[rune]rune{
 	'ь': 'b', 'в': 'b', 'β': 'b', 'ƅ': 'b', 'ḃ': 'b', 'ɓ': 'b', '6': 'b', 'ß': 'b',
 	// x.
 	'х': 'x', 'χ': 'x', '×': 'x', 'ᕁ': 'x', 'ⅹ': 'x', 'ẋ': 'x',
+	// The other letters of Cyrillic and Greek that pass for Latin ones,
+	// for the container names of per-container keys.
+	'а': 'a', 'α': 'a', 'ɑ': 'a', 'е': 'e', 'ε': 'e', '℮': 'e', 'р': 'p', 'ρ': 'p', 'у': 'y', 'к': 'k', 'κ': 'k',
+	'ԁ': 'd', 'һ': 'h', 'ј': 'j', 'ԛ': 'q', 'ԝ': 'w', 'ѵ': 'v', 'ν': 'v', 'τ': 't', 'υ': 'u', 'ո': 'n', 'ɡ': 'g',
 }
 
 // skeleton is what a key looks like to a person: NFKC, lower case,

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/beneath"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -321,6 +323,8 @@ type ListenOptions struct {
 	Format   convert.Format
 	Version  string
 	Warn     func(string)
+	// Program writes the raw program for convert.BPF (see Options).
+	Program ProgramWriter
 	// Ready is called once the socket listens.
 	Ready func()
 	// AcceptTimeout, if set, bounds the wait for runc to connect: a
@@ -365,7 +369,7 @@ func RecordContainer(ctx context.Context, o ListenOptions) (*ContainerRecording,
 		Date: time.Now().UTC().Format(time.RFC3339), Version: o.Version, Base: o.BaseName, Status: status,
 		Notes: notes, Arches: observedArches(cr.Recording),
 	}
-	data, _, err := render(context.WithoutCancel(ctx), p, h, format, warn)
+	data, _, err := render(context.WithoutCancel(ctx), p, h, format, o.Program, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -389,39 +393,16 @@ var ErrOutside = errors.New("outside the records directory")
 // OpenRecordsDir opens the directory a record name's file goes in,
 // beneath dir (openat2's RESOLVE_BENEATH: symlinks inside dir work, none
 // lead out), and returns it with the file's own name. A name is relative
-// to dir, or absolute and lexically inside it.
+// to dir, or absolute and inside it (see package beneath).
 func OpenRecordsDir(dir, name string) (*os.File, string, error) {
-	rel := name
-	if filepath.IsAbs(name) {
-		r, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(name))
-		if err != nil || r == ".." || strings.HasPrefix(r, "../") {
-			return nil, "", fmt.Errorf("record name %q: %w %q", name, ErrOutside, dir)
-		}
-		rel = r
-	}
-	parent, base := filepath.Split(filepath.Clean(rel))
-	if base == "" || base == "." || base == ".." || rel == "" {
-		return nil, "", fmt.Errorf("record name %q: not a file name", name)
-	}
-	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, "", fmt.Errorf("opening the records directory: %w", err)
-	}
-	defer unix.Close(dfd)
-	if parent == "" {
-		parent = "."
-	}
-	fd, err := unix.Openat2(dfd, parent, &unix.OpenHow{
-		Flags:   unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if errors.Is(err, unix.EXDEV) {
-		return nil, "", fmt.Errorf("record name %q: %w %q", name, ErrOutside, dir)
+	d, base, err := beneath.OpenParent(dir, name)
+	if errors.Is(err, beneath.ErrOutside) {
+		return nil, "", fmt.Errorf("record name %s: %w %q", strconv.QuoteToASCII(name), ErrOutside, dir)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("record name %q: %w", name, err)
+		return nil, "", fmt.Errorf("record name %s: %w", strconv.QuoteToASCII(name), err)
 	}
-	return os.NewFile(uintptr(fd), parent), base, nil
+	return d, base, nil
 }
 
 // WriteBeneath writes data as name beneath dir, atomically, never

@@ -15,7 +15,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
-	bpfprogram "github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // Options describe a recording and where its profile goes.
@@ -35,9 +34,18 @@ type Options struct {
 	// Replay (package replay's Run).
 	Verify bool
 	Replay func(ctx context.Context, c Config, s *specs.LinuxSeccomp) (ReplayResult, error)
+	// Program writes the raw program for convert.BPF (program.Write).
+	Program ProgramWriter
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
 }
+
+// ProgramWriter writes the BPF program runc's loader builds for a
+// profile (package program's Write). The recorder takes it from its
+// caller, as Replay, so that it stays apart from runc's cgo code, which
+// the packages that start recorders (the hooks) must not link; nil
+// refuses the bpf format.
+type ProgramWriter func(ctx context.Context, w io.Writer, s *specs.LinuxSeccomp, warn func(string)) error
 
 // CheckFailed is the exit status of a check (Check) whose program made a
 // call the base does not allow.
@@ -128,7 +136,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		Version: o.Version, Base: o.BaseName, Status: status(res),
 		Leftovers: res.Leftovers, Notes: notes, Arches: observedArches(res.Recording),
 	}
-	data, s, err := render(ctx, p, h, format, warn)
+	data, s, err := render(ctx, p, h, format, o.Program, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +170,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 // render writes the profile in a format: rules with the header and each
 // rule's comment, other formats through the convert registry (the header
 // too where the format has comments).
-func render(ctx context.Context, p *rules.Profile, h Header, format convert.Format, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
+func render(ctx context.Context, p *rules.Profile, h Header, format convert.Format, program ProgramWriter, warn func(string, ...any)) ([]byte, *specs.LinuxSeccomp, error) {
 	text := h.String() + p.String()
 	// Read back what is written: the profile must mean what the
 	// recording says, in the language's own terms.
@@ -183,7 +191,10 @@ func render(ctx context.Context, p *rules.Profile, h Header, format convert.Form
 	}
 	var buf bytes.Buffer
 	if format == convert.BPF {
-		if err := bpfprogram.Write(ctx, &buf, s, func(m string) { warn("%s", m) }); err != nil {
+		if program == nil {
+			return nil, nil, fmt.Errorf("writing the profile as %s: no program writer", format)
+		}
+		if err := program(ctx, &buf, s, func(m string) { warn("%s", m) }); err != nil {
 			return nil, nil, fmt.Errorf("writing the profile as %s: %w", format, err)
 		}
 		return buf.Bytes(), s, nil

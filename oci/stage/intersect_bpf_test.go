@@ -125,6 +125,19 @@ rules:
 		// x86 differently: libseccomp's rules for socketcall are not
 		// worked out.
 		{"allowlists of both", podmanLike, "default: errno(ENOSYS)\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read, write, mkdir, exit_group, getpid]\n", false},
+		// The profile hands calls to an agent: a notification is weaker
+		// than the engine's errno and stricter than its allow.
+		{"the profile notifies", podmanLike, "default: allow\narchitectures: [x86_64, x86, x32]\nlistenerPath: /run/agent.sock\nrules:\n  - action: notify\n    syscalls: [mkdir, keyctl, add_key]\n", true},
+		{"the engine notifies", strings.Replace(podmanLike, "errno(EPERM)", "notify", 1) + "listenerPath: /run/agent.sock\n", denials, false},
+		// Actions that let a call through, and a tracer decide.
+		{"the engine logs and traces", strings.Replace(strings.Replace(podmanLike, "action: allow\n    syscalls: [read", "action: log\n    syscalls: [read", 1), "errno(EPERM)", "trace(5)", 1), denials, true},
+		{"the profile traces what the engine allows", podmanLike, denials + "  - action: trace(9)\n    syscalls: [mkdir, keyctl]\n", true},
+		// Flags say how the kernel loads the filter (rules write "flags":
+		// [] when they name none): the result would have one side's, so
+		// flags that differ stack.
+		{"flags of the engine", strings.Replace(podmanLike, "rules:", "flags: [SECCOMP_FILTER_FLAG_LOG]\nrules:", 1), denials, false},
+		{"flags of the profile", podmanLike, strings.Replace(denials, "rules:", "flags: [SECCOMP_FILTER_FLAG_LOG]\nrules:", 1), false},
+		{"the same flags", strings.Replace(podmanLike, "rules:", "flags: [SECCOMP_FILTER_FLAG_LOG]\nrules:", 1), strings.Replace(denials, "rules:", "flags: [SECCOMP_FILTER_FLAG_LOG]\nrules:", 1), true},
 		{"allowlists of both on x86_64 only", strings.Replace(podmanLike, "[x86_64, x86, x32]", "[x86_64]", 1), "default: errno(ENOSYS)\narchitectures: [x86_64]\nrules:\n  - action: allow\n    syscalls: [read, write, mkdir, exit_group, getpid]\n  - action: allow\n    syscalls: [mmap]\n    when: [\"arg2 == 3\"]\n", true},
 	}
 	for _, tc := range tests {
@@ -214,9 +227,11 @@ func TestIntersectRandom(t *testing.T) {
 var (
 	randomPool = []string{"read", "write", "openat", "close", "connect", "socket", "socketcall", "mkdirat", "unlinkat", "getpid",
 		"personality", "keyctl", "add_key", "mmap", "epoll_pwait2", "exit_group", "futex", "ioctl", "clone", "bpf"}
-	randomActions  = []string{"allow", "errno(EPERM)", "errno(EACCES)", "errno(ENOSYS)", "kill-process", "trap", "log"}
-	randomDefaults = []string{"allow", "errno(ENOSYS)", "errno(ENOSYS)", "errno(EPERM)", "kill-process", "log"}
-	randomArches   = []string{"[x86_64, x86, x32]", "[x86_64]"}
+	randomActions  = []string{"allow", "errno(EPERM)", "errno(EACCES)", "errno(ENOSYS)", "kill-process", "kill-thread", "trap", "log", "trace(1)", "trace(7)"}
+	randomDefaults = []string{"allow", "errno(ENOSYS)", "errno(ENOSYS)", "errno(EPERM)", "kill-process", "kill-thread", "trap", "log", "trace(3)"}
+	// The conditions, on arguments 0 and 1, with every kind of compare.
+	randomConds  = []string{"arg0 == %d", "arg0 != %d", "arg0 >= %d", "arg0 < %d", "arg1 == %d", "arg0 & 1 == %d"}
+	randomArches = []string{"[x86_64, x86, x32]", "[x86_64]"}
 )
 
 // randomRules writes a random rules file: up to five rules over a pool of
@@ -238,7 +253,7 @@ func randomRules(r *rand.Rand, arch string) string {
 		}
 		fmt.Fprintf(&b, "  - action: %s\n    syscalls: [%s]\n", randomActions[r.IntN(len(randomActions))], strings.Join(names, ", "))
 		if r.IntN(4) == 0 && len(names) == 1 && names[0] != "socketcall" {
-			fmt.Fprintf(&b, "    when: [\"arg0 == %d\"]\n", r.IntN(3))
+			fmt.Fprintf(&b, "    when: [\""+randomConds[r.IntN(len(randomConds))]+"\"]\n", r.IntN(2))
 		}
 	}
 	return b.String()

@@ -14,6 +14,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
+	"github.com/oci-sbx/oci-sbx/convert/spo"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -140,16 +141,7 @@ func profileName(output, input string) string {
 		}
 		base := filepath.Base(p)
 		base = strings.TrimSuffix(base, filepath.Ext(base))
-		name := strings.Trim(strings.Map(func(r rune) rune {
-			switch {
-			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
-				return r
-			case r >= 'A' && r <= 'Z':
-				return r + ('a' - 'A')
-			}
-			return '-'
-		}, base), "-.")
-		if name != "" {
+		if name := spo.FoldName(base); name != "" {
 			return name
 		}
 	}

@@ -32,7 +32,7 @@ starts it, applied as oci-sbx patch applies it, and never less confining than
 the engine's own profile. (Podman reads --annotation as CSV: unquoted, a value
 ends at its first comma or newline, hence the quotes around the rules.)
 --annotation io.oci-sbx.report=SOCKET in addition sends the profile's denials
-to an oci-sbx agent listening on SOCKET.
+to an oci-sbx agent listening on SOCKET, a socket beneath /run/oci-sbx/agents.
 
    oci-sbx hook config --dir /etc/containers/oci/hooks.d   # register the hook`,
 		Commands: []*cli.Command{
@@ -43,11 +43,13 @@ to an oci-sbx agent listening on SOCKET.
 with comes in on standard input, and the config to use goes to standard output.
 
 The profile comes from the annotation io.oci-sbx.profile (a file beneath
---profiles: a relative name inside it, an absolute one only inside it; symlinks
-inside it work, none lead out; any format convert reads) or io.oci-sbx.rules
-(the rules themselves, YAML, at most 64 KiB; one line only in flow style,
-{...}, since one line of block YAML is what Podman leaves of rules not quoted
-as CSV). A file that does not parse is never quoted, only where parsing stopped.
+--profiles: a relative name inside it, an absolute one only inside it; relative
+symlinks inside it work, none lead out; any format convert reads) or
+io.oci-sbx.rules (the rules themselves, YAML, at most 64 KiB; one line only in
+flow style, {...}, since one line of block YAML is what Podman leaves of rules
+not quoted as CSV). An extends in either reads beneath --profiles too. The
+directory, those a name passes through and the profile must be writable by root
+only. A file that does not parse is never quoted, only where parsing stopped.
 
 The engine's linux.seccomp (Podman's default profile) stays in force: where the
 exact intersection of both profiles can be proved, linux.seccomp holds it;
@@ -63,7 +65,10 @@ profile is kept in --late-dir.
 
 io.oci-sbx.report=SOCKET turns the profile's errno rules into notifications for
 the oci-sbx agent on SOCKET, which reports each denied call and answers it with
-the same errno. Denials by read, write and the default action stay as they are,
+the same errno. SOCKET is a socket beneath --agents (a relative name inside it,
+an absolute one only inside it), a directory only root can write: runc connects
+to it as root and the late stage binds it into the container, so no other
+socket of the host may be named. Denials by read, write and the default action stay as they are,
 unreported: read and write hand the listener to the agent, and runc cannot
 notify the default action. With a late stage, the late stage notifies, through
 the socket bound into the container at /.oci-sbx/agent.sock.
@@ -85,11 +90,13 @@ refuses the container with a suggestion: a typo must not start it unconfined.
 Any error is printed and exits non-zero, and Podman then refuses to create the
 container rather than start it without its profile. Podman (4.3) shows only
 "executing [oci-sbx hook precreate]: exit status 1", so the error also goes to
---log (mode 0600).`,
+--log (mode 0600; never through a symlink, to a FIFO or to a file with another
+link).`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles that io.oci-sbx.profile names beneath `DIR`"},
 					&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "host `DIR` for the profiles of late stages"},
 					&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles that io.oci-sbx.record names beneath `DIR`"},
+					&cli.StringFlag{Name: "agents", Value: hooks.DefaultAgents, Usage: "find the agents' sockets that io.oci-sbx.report names beneath `DIR`"},
 					&cli.StringFlag{Name: "log", Value: hooks.DefaultLog, Usage: "also append errors to `FILE`, where Podman, which discards a hook's standard error, leaves them (\"\" for none)"},
 				},
 				OnUsageError: onUsageError,
@@ -114,6 +121,7 @@ Examples:
 					&cli.StringFlag{Name: "dir", Usage: "write the document into `DIR` as oci-sbx.json"},
 					&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "the hook reads the profiles annotations name beneath `DIR` (an absolute path)"},
 					&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "the hook writes the recordings annotations name beneath `DIR` (an absolute path)"},
+					&cli.StringFlag{Name: "agents", Value: hooks.DefaultAgents, Usage: "the hook finds the agents' sockets annotations name beneath `DIR` (an absolute path)"},
 				},
 				OnUsageError: onUsageError,
 				Action:       runHookConfig,
@@ -137,6 +145,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 		LateDir:    c.String("late-dir"),
 		Profiles:   c.String("profiles"),
 		Records:    c.String("records"),
+		Agents:     c.String("agents"),
 		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }},
 	}
 	return hooks.RunPrecreate(c.Root().Reader, c.Root().Writer, c.String("log"), opt)
@@ -150,7 +159,7 @@ func runHookConfig(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return fmt.Errorf("finding this oci-sbx: %w", err)
 	}
-	doc, err := hooks.NewHooksD(self, c.String("profiles"), c.String("records"))
+	doc, err := hooks.NewHooksD(self, hooks.Dirs{Profiles: c.String("profiles"), Records: c.String("records"), Agents: c.String("agents")})
 	if err != nil {
 		return err
 	}

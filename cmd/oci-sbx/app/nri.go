@@ -27,7 +27,8 @@ creates, applies the seccomp profile the pod's annotations name:
    oci-sbx.io/profile: NAME              a file beneath --profiles, any format convert reads
    oci-sbx.io/rules: RULES               inline rules (at most 64 KiB)
    oci-sbx.io/engine-profile: replace    drop the kubelet's profile instead of keeping it
-   oci-sbx.io/report: SOCKET             report the profile's errno denials to oci-sbx agent
+   oci-sbx.io/report: SOCKET             report the profile's errno denials to oci-sbx agent,
+                                         whose socket is beneath --agents
    oci-sbx.io/record: NAME               record the container to NAME beneath --records
    oci-sbx.io/KEY.CONTAINER              the same for one container of the pod
 
@@ -38,14 +39,20 @@ under (one that denies openat) is applied by the late stage: a static oci-sbx
 (--late-binary, copied into --late-dir) bound read-only at /.oci-sbx that loads
 the profile and execs the container's process.
 
-Any other key in the oci-sbx.io/ namespace, a name outside --profiles, a missing
-file or a profile that does not parse refuses the container, with the reason in
+A container's own key wins over the pod's; its profile or rules replace the
+pod's profile or rules. Any other key in the oci-sbx.io/ namespace, a
+per-container key that only looks like the container's name, a name (or an
+extends) outside --profiles, a missing file, a profile writable by anyone but
+root or a profile that does not parse refuses the container, with the reason in
 the runtime's error and on standard error.
 
 Started by the runtime from its NRI plugin directory (as NN-oci-sbx), oci-sbx
 runs this command with the defaults, which the runtime's configuration file for
 the plugin (NN-oci-sbx.conf) can change in YAML: profiles: DIR, lateDir: DIR,
-lateBinary: FILE, records: DIR. SIGINT or SIGTERM unregisters the plugin.
+lateBinary: FILE, records: DIR, agents: DIR. SIGINT or SIGTERM unregisters the
+plugin.
+One plugin registers per node at a time: it holds an flock on nri.lock in
+--late-dir, and a second one waits for it.
 
 The annotations are read when a container is created: set them in the pod's
 metadata (a Deployment's pod template), not on a running pod.
@@ -58,6 +65,7 @@ Examples:
 			&cli.StringFlag{Name: "profiles", Value: hooks.DefaultProfiles, Usage: "read the profiles annotations name beneath `DIR`"},
 			&cli.StringFlag{Name: "late-dir", Value: hooks.DefaultLateDir, Usage: "keep the late stage's files in `DIR`, a host path"},
 			&cli.StringFlag{Name: "records", Value: hooks.DefaultRecords, Usage: "write the profiles oci-sbx.io/record records beneath `DIR`"},
+			&cli.StringFlag{Name: "agents", Value: hooks.DefaultAgents, Usage: "find the agents' sockets oci-sbx.io/report names beneath `DIR`, a host path"},
 			&cli.StringFlag{Name: "record-run", Value: hooks.DefaultRecordRun, Usage: "keep the recorders' sockets and logs in `DIR`, a host path"},
 			&cli.StringFlag{Name: "late-binary", Usage: "a static oci-sbx with seccomp support for the late stage, `FILE` (default: this one, or oci-sbx-static beside it)"},
 		},
@@ -77,6 +85,7 @@ func runNRI(ctx context.Context, c *cli.Command) error {
 		Profiles:  c.String("profiles"),
 		LateDir:   c.String("late-dir"),
 		Records:   c.String("records"),
+		Agents:    c.String("agents"),
 		RecordRun: c.String("record-run"),
 		Convert:   convert.Options{Warn: logf},
 		Log:       logf,

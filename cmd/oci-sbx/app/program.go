@@ -7,14 +7,13 @@ import (
 	"os"
 	"slices"
 
-	"github.com/oci-sbx/oci-sbx/oci/program"
-
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // convertOutputs are the formats convert --to takes: what convert.Write

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/conversion"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
@@ -159,7 +160,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run,
+		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run, Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
@@ -255,7 +256,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
 		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"),
+		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"), Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", m)

@@ -3,12 +3,16 @@
 // so that a call a seccomp filter denies stands out by the filter's
 // errno, and prints one line per call: "NAME ERRNO-NAME" ("NAME OK" when
 // it succeeded). The e2e tests read from it which profile a container
-// runs under. "calls wait" sleeps until it is killed, for podman exec.
+// runs under. NAME@N passes N as a path call's first argument (its
+// directory descriptor). "calls wait" sleeps until it is killed, for
+// podman exec.
 package main
 
 import (
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,7 +45,20 @@ func main() {
 		return
 	}
 	status := 0
-	for _, name := range os.Args[1:] {
+	for _, arg := range os.Args[1:] {
+		// NAME@N passes N as the first argument (a descriptor) instead of
+		// AT_FDCWD, to probe a filter's conditions on it.
+		name, fd, hasFD := strings.Cut(arg, "@")
+		arg0 := atFDCWD
+		if hasFD {
+			n, err := strconv.ParseInt(fd, 0, 64)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "calls: %q: %v\n", arg, err)
+				status = 2
+				continue
+			}
+			arg0 = uintptr(n)
+		}
 		nr, ok := calls[name]
 		if !ok {
 			fmt.Fprintf(os.Stderr, "calls: unknown call %q\n", name)
@@ -49,7 +66,7 @@ func main() {
 			continue
 		}
 		// symlinkat takes the path first; NULL fails it the same way.
-		_, _, e := unix.Syscall6(nr, atFDCWD, 0, atFDCWD, 0, 0, 0)
+		_, _, e := unix.Syscall6(nr, arg0, 0, atFDCWD, 0, 0, 0)
 		switch name {
 		case "symlinkat":
 			_, _, e = unix.Syscall(nr, 0, atFDCWD, 0)
@@ -59,10 +76,10 @@ func main() {
 			_, _, e = unix.Syscall6(nr, 0, 0, 0, 0, 0, 0)
 		}
 		if e == 0 {
-			fmt.Printf("%s OK\n", name)
+			fmt.Printf("%s OK\n", arg)
 			continue
 		}
-		fmt.Printf("%s %s\n", name, unix.ErrnoName(e))
+		fmt.Printf("%s %s\n", arg, unix.ErrnoName(e))
 	}
 	os.Exit(status)
 }
