@@ -8,8 +8,9 @@ TAGS        := seccomp
 STATIC_TAGS := seccomp netgo osusergo
 # sbx_start (oci/cache/launch.c) as the entry point: a warm `oci-sbx exec` starts before the C library.
 STATIC_LDFLAGS := -extldflags "-static -Wl,-e,sbx_start"
-# The version is the checkout's: a tag, or the commit, with -dirty for uncommitted edits.
-VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+# The version is the checkout's: a tag, or the commit, with -dirty for uncommitted edits. Outside
+# a checkout of its own (a tarball from git archive) the binary finds it in the version file.
+VERSION     ?= $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && git describe --always --dirty)
 VERSION_LDFLAGS := -X github.com/oci-sbx/oci-sbx/cmd/oci-sbx/app.Version=$(VERSION)
 PREFIX      ?= /usr/local
 DESTDIR     ?=
@@ -42,8 +43,11 @@ install: build ## install bin/oci-sbx, man pages and bash/zsh/fish completions u
 	$(BIN)/oci-sbx completion zsh > '$(DEST)/share/zsh/site-functions/_oci-sbx'
 	$(BIN)/oci-sbx completion fish > '$(DEST)/share/fish/vendor_completions.d/oci-sbx.fish'
 
+# The directories go too when nothing else is left in them; PREFIX itself stays.
+DIRS        = share/bash-completion/completions share/bash-completion share/zsh/site-functions share/zsh share/fish/vendor_completions.d share/fish share/man/man1 share/man share bin
 uninstall: ## remove what make install installed under PREFIX
 	rm -f $(addprefix '$(DEST)'/,$(INSTALLED)) '$(DEST)'/share/man/man1/oci-sbx.1 '$(DEST)'/share/man/man1/oci-sbx-*.1
+	for d in $(DIRS); do rmdir '$(DEST)'/$$d 2>/dev/null || true; done
 
 test: deps check-deps test-pure test-seccomp test-e2e fuzz ## run every test (installs what it needs)
 
@@ -73,7 +77,7 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
-	@./testdata/demo.sh
+	@BIN='$(BIN)' ./testdata/demo.sh
 
 bench: ## measure what the sandbox, recording and the NRI plugin cost (root, runc, cc -static, busybox, containerd): the tables in docs/performance.md
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -run '^$$' -bench '^BenchmarkCost$$' -benchtime 1x ./oci/sandbox/

@@ -35,6 +35,7 @@ func execBuild(t *testing.T, dir string) execBins {
 func TestExec(t *testing.T) {
 	b := execBuild(t, t.TempDir())
 	t.Run("demo", func(t *testing.T) { testExecDemo(t, b) })
+	t.Run("make-demo", func(t *testing.T) { testMakeDemo(t, b) })
 	t.Run("more-attempts", func(t *testing.T) { testExecMoreAttempts(t, b) })
 	t.Run("groups-close-bypasses", func(t *testing.T) { testExecGroups(t, b) })
 	t.Run("seccomp-kill", func(t *testing.T) { testExecSeccompKill(t, b) })
@@ -167,7 +168,7 @@ func testExecDynamicTarget(t *testing.T, b execBins) {
 func testExecPureBuild(t *testing.T, b execBins) {
 	pure, app := b.pure, b.app
 	code, _, stderr := runCmd(t, pure, "exec", "--profile", execDemoProfile(t), "--", app)
-	if code != 1 || !strings.Contains(stderr, "built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp") {
+	if code != 125 || !strings.Contains(stderr, "built without seccomp support: rebuild with CGO_ENABLED=1 -tags seccomp") {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 	}
 }
@@ -225,5 +226,29 @@ func testExecWarmLaunch(t *testing.T, oci, app string) {
 	numbers := regexp.MustCompile(`\d+`)
 	if warm.code != cold.code || warm.stderr != cold.stderr || numbers.ReplaceAllString(warm.stdout, "N") != numbers.ReplaceAllString(cold.stdout, "N") {
 		t.Errorf("warm run differs from cold run")
+	}
+}
+
+// testMakeDemo runs what make demo runs, its output into a pipe as in a
+// CI log: the app without and with the sandbox, and headings without a
+// terminal's escape sequences.
+func testMakeDemo(t *testing.T, b execBins) {
+	bin := t.TempDir()
+	for name, from := range map[string]string{"oci-sbx": b.static, "suspicious-app": b.app} {
+		if err := os.Symlink(from, filepath.Join(bin, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(filepath.Join(repoRoot(t), "testdata", "demo.sh"))
+	cmd.Env = append(os.Environ(), "BIN="+bin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo.sh: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`(?s)Summary: 3 succeed, 0 failed.*Summary: 0 succeed, 3 failed`).Match(out) {
+		t.Errorf("demo.sh does not show the app without, then with the sandbox:\n%s", out)
+	}
+	if bytes.ContainsRune(out, 0x1b) || !bytes.Contains(out, []byte("\n== The rules")) {
+		t.Errorf("demo.sh writes escape sequences, or no headings, into a pipe:\n%q", out)
 	}
 }

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
@@ -85,40 +87,63 @@ func TestInstall(t *testing.T) {
 	}
 	path := "PATH=" + filepath.Join(root, "bin") + ":" + os.Getenv("PATH")
 	// fish completes a command and a flag by asking the installed binary.
-	fish := exec.Command(fishShell, "--no-config", "-c", `source $argv[1]; complete -C 'oci-sbx con'; complete -C 'oci-sbx convert --har'`,
+	// fish completes a command, a flag, a flag's values and, where oci-sbx
+	// offers nothing, a file name (run in the repository: testdata/).
+	fish := exec.Command(fishShell, "--no-config", "-c", `source $argv[1]; complete -C 'oci-sbx con'; complete -C 'oci-sbx convert --har'
+echo ==; complete -C 'oci-sbx convert --to '; echo ==; complete -C 'oci-sbx convert testd'`,
 		filepath.Join(root, "share", "fish", "vendor_completions.d", "oci-sbx.fish"))
 	fish.Env = append(os.Environ(), path)
-	if got, err := fish.CombinedOutput(); err != nil || !regexp.MustCompile("(?m)^convert\t.*\n--harden\t").Match(got) {
-		t.Errorf("fish completion: %v\n%s\nwant convert, then --harden", err, got)
+	fish.Dir = repoRoot(t)
+	if got, err := fish.CombinedOutput(); err != nil ||
+		!regexp.MustCompile("(?m)^convert\t.*\n--harden\t.*\n==\n(?s:.*)^kubernetes\n(?s:.*)==\ntestdata/\n$").Match(got) {
+		t.Errorf("fish completion: %v\n%s\nwant convert, --harden, the formats, then testdata/", err, got)
 	}
-	// zsh's completion system takes the function for oci-sbx. (Driving
-	// zsh's completion itself takes a terminal; the function asks the
-	// binary as bash's does.)
-	zsh := exec.Command(zshShell, "-f", "-c", `autoload -U compinit && compinit -u -D && source "$1" && print -r -- ${_comps[oci-sbx]}`,
-		"zsh", filepath.Join(root, "share", "zsh", "site-functions", "_oci-sbx"))
+	// zsh completes in a terminal: a zsh of its own, driven through a
+	// pseudo-terminal (zsh/zpty), types a command and a tab.
+	zsh := exec.Command(zshShell, "-f", "-c", `zmodload zsh/zpty || exit 3
+zpty z 'zsh -f -i'
+zpty -w z "PS1='> '; fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w -n z $'oci-sbx convert --to \t'
+zpty -r z out '*kubernetes*' && print -r -- completed`,
+		"zsh", filepath.Join(root, "share", "zsh", "site-functions"))
 	zsh.Env = append(os.Environ(), path)
-	if got, err := zsh.CombinedOutput(); err != nil || string(got) != "_oci-sbx\n" {
-		t.Errorf("zsh completion: %v, %q; want the function _oci-sbx registered", err, got)
+	zsh.WaitDelay = time.Second
+	done := make(chan struct{})
+	timer := time.AfterFunc(30*time.Second, func() { _ = zsh.Process.Kill(); close(done) })
+	got, err := zsh.CombinedOutput()
+	if !timer.Stop() {
+		<-done
+		err = fmt.Errorf("no completion offered kubernetes within 30s: %v", err)
 	}
-	// Bash completes a command, and a command's flag, by asking the
-	// installed binary.
-	script := `source ` + bashCompletion + `; source "$1"
-complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+	if err != nil || !strings.HasSuffix(string(got), "completed\n") {
+		t.Errorf("zsh completion of convert --to: %v\n%q", err, got)
+	}
+	// Bash completes a command, a flag and a flag's values by asking the
+	// installed binary, with the bash-completion package and without it
+	// (source <(oci-sbx completion bash) in a plain bash).
+	for _, setup := range []string{"source " + bashCompletion, "! declare -F _get_comp_words_by_ref"} {
+		script := setup + `; source "$1"
+complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
   __oci-sbx_bash_autocomplete; echo "${COMPREPLY[*]}"; }
 complete_words oci-sbx con
 complete_words oci-sbx convert --har
+complete_words oci-sbx convert --to ""
+complete_words oci-sbx convert ""
 `
-	cmd := exec.Command(bash, "--noprofile", "--norc", "-c", script, "bash", filepath.Join(root, "share", "bash-completion", "completions", "oci-sbx"))
-	cmd.Env = append(os.Environ(), path)
-	got, err := cmd.CombinedOutput()
-	if err != nil || string(got) != "convert\n--harden\n" {
-		t.Errorf("bash completion: %v\n%s\nwant convert, then --harden", err, got)
+		cmd := exec.Command(bash, "--noprofile", "--norc", "-e", "-c", script, "bash", filepath.Join(root, "share", "bash-completion", "completions", "oci-sbx"))
+		cmd.Env = append(os.Environ(), path)
+		got, err = cmd.CombinedOutput()
+		// An empty answer lets bash complete file names (complete -o default).
+		if err != nil || string(got) != "convert\n--harden\noci docker kubernetes spo rules bpf\n\n" {
+			t.Errorf("bash completion (%s): %v\n%s\nwant convert, --harden, the formats, then nothing", setup, err, got)
+		}
 	}
 
 	makeTarget("uninstall")
 	var left []string
-	_ = filepath.WalkDir(dest, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+	// Nothing, not even an empty directory, below PREFIX.
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && path != root {
 			left = append(left, path)
 		}
 		return nil
@@ -126,5 +151,32 @@ complete_words oci-sbx convert --har
 	sort.Strings(left)
 	if len(left) > 0 {
 		t.Errorf("make uninstall left %q", left)
+	}
+}
+
+// TestVersionFromArchive builds from a tarball, as git archive makes one
+// and a user unpacks it: no git checkout to ask, yet oci-sbx --version
+// names the commit, as git describe does in the checkout.
+func TestVersionFromArchive(t *testing.T) {
+	requireTool(t, "make")
+	requireTool(t, "git")
+	root := repoRoot(t)
+	want, err := exec.Command("git", "-C", root, "describe", "--always").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	archive := exec.Command("sh", "-c", `git -C "$1" archive HEAD | tar -x -C "$2"`, "sh", root, dir)
+	if out, err := archive.CombinedOutput(); err != nil {
+		t.Fatalf("git archive | tar x: %v\n%s", err, out)
+	}
+	build := exec.Command("make", "build-pure")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("make build-pure in the unpacked tarball: %v\n%s", err, out)
+	}
+	_, out, _ := runCmd(t, filepath.Join(dir, "bin", "oci-sbx-pure"), "--version")
+	if out != "oci-sbx version "+string(want) {
+		t.Errorf("--version from a tarball: %q, want the commit %q", out, want)
 	}
 }

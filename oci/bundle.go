@@ -67,6 +67,9 @@ func openDirNoFollow(path string) (*os.File, error) {
 		var st unix.Stat_t
 		if err := unix.Fstatat(fd, comp, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			unix.Close(fd)
+			if walked == clean {
+				return nil, err // the caller names the path
+			}
 			return nil, fmt.Errorf("%q: %w", walked, err)
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -116,6 +119,21 @@ func (b *Bundle) ReadConfig() (*Editor, error) {
 }
 
 func (b *Bundle) readRegular(name string) ([]byte, *fileID, error) {
+	// A file replaced by a rename between the check and the open (a
+	// concurrent patch committing) is read again; one that keeps changing
+	// is refused.
+	for range 3 {
+		data, id, err := b.readRegularOnce(name)
+		if !errors.Is(err, errReplaced) {
+			return data, id, err
+		}
+	}
+	return nil, nil, fmt.Errorf("%w: %w", ErrUnsafe, errReplaced)
+}
+
+var errReplaced = errors.New("the file was replaced while it was opened")
+
+func (b *Bundle) readRegularOnce(name string) ([]byte, *fileID, error) {
 	dfd := int(b.dir.Fd())
 	var st unix.Stat_t
 	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
@@ -140,7 +158,7 @@ func (b *Bundle) readRegular(name string) ([]byte, *fileID, error) {
 		return nil, nil, err
 	}
 	if st2.Dev != st.Dev || st2.Ino != st.Ino {
-		return nil, nil, fmt.Errorf("%w: the file was replaced while it was opened", ErrUnsafe)
+		return nil, nil, errReplaced
 	}
 	data, err := bounded.ReadAll(f, MaxConfigSize)
 	if errors.Is(err, bounded.ErrTooLarge) {

@@ -39,7 +39,7 @@ func (c Case) String() string {
 	var args []string
 	for i, v := range c.Args {
 		if c.Varied&(1<<i) != 0 {
-			args = append(args, fmt.Sprintf("arg%d=%s", i, formatNumber(v)))
+			args = append(args, fmt.Sprintf("arg%d=%s", i, FormatNumber(v)))
 		}
 	}
 	return s + "(" + strings.Join(args, ", ") + ")"
@@ -49,11 +49,12 @@ func syscallLabel(arch string, nr uint32) string {
 	if name := SyscallName(arch, nr); name != "" {
 		return name
 	}
-	return "#" + formatNumber(uint64(nr))
+	return "#" + FormatNumber(uint64(nr))
 }
 
-// formatNumber prints small numbers in decimal and large ones in hex.
-func formatNumber(v uint64) string {
+// FormatNumber prints a syscall number or argument as the reports do: small
+// numbers in decimal, large ones in hex.
+func FormatNumber(v uint64) string {
 	if v < 0x10000 {
 		return strconv.FormatUint(v, 10)
 	}

@@ -161,7 +161,7 @@ func check(ins bpf.RawInstruction, i, n int) error {
 // return values decoded.
 func describe(ins bpf.RawInstruction, pc int) string {
 	k := ins.K
-	num := func(v uint32) string { return "#" + formatNumber(uint64(v)) }
+	num := func(v uint32) string { return "#" + FormatNumber(uint64(v)) }
 	target := func(skip uint32) string { return strconv.Itoa(pc + 1 + int(skip)) }
 	aluNames := map[uint16]string{aluADD: "add", aluSUB: "sub", aluMUL: "mul", aluDIV: "div", aluOR: "or",
 		aluAND: "and", aluLSH: "lsh", aluRSH: "rsh", aluXOR: "xor"}

@@ -376,9 +376,13 @@ func (c *checker) dangerous() {
 		if len(open) == 0 {
 			continue
 		}
+		them := "them"
+		if len(open) == 1 {
+			them = "it"
+		}
 		c.add(Finding{ID: "dangerous-allowed", Severity: Warning, Syscalls: open, anchor: open[0],
-			Reason: fmt.Sprintf("the profile allows %s, which means %s", and(open), dg.why),
-			Fix:    "leave them out of the allow rules unless the program needs them, and then allow them under conditions or with the capability that guards them"})
+			Reason: fmt.Sprintf("the profile allows %s: %s", and(open), dg.why),
+			Fix:    fmt.Sprintf("leave %[1]s out of the allow rules unless the program needs %[1]s, and then allow %[1]s under conditions or with the capability that guards %[1]s", them)})
 	}
 }
 
@@ -473,7 +477,9 @@ func (c *checker) runtimes() {
 			names = appendNew(names, cf.Syscall)
 			sure = sure || !strings.Contains(cf.Outcome, " when ")
 		}
-		reason := fmt.Sprintf("runc cannot start a container under this profile: after loading the filter, runc itself still calls %s (it reopens its exec fifo through /proc/self/fd), and fails", and(names))
+		// What runc says is measured per call: the first one shows how it fails.
+		reason := fmt.Sprintf("runc cannot start a container under this profile: after loading the filter, runc itself still calls %s, and fails (denied %s, it stops with %q)",
+			and(names), conflicts[0].Syscall, conflicts[0].Need.Error)
 		if !sure {
 			reason = fmt.Sprintf("runc may fail to start a container under this profile: after loading the filter, runc itself still calls %s, which the profile denies under conditions; runc's own arguments decide", and(names))
 		}

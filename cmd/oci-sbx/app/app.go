@@ -7,25 +7,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
-// Version is the oci-sbx version, set at link time.
-var Version = "dev"
-
 // New returns the oci-sbx command line.
 func New() *cli.Command {
 	cli.ShowCommandHelp = showCommandHelp
+	cli.UsageCommandHelp = "show the commands, or one command's help"
+	cli.ArgsUsageCommandHelp = "[COMMAND]"
 	onUsageError := func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		return usageErrorf(c, "%v", err)
+		return flagError(c, err)
 	}
 	root := &cli.Command{
 		Name:    "oci-sbx",
 		Usage:   "turn readable seccomp rules into every profile format, apply them, and prove them",
-		Version: Version,
+		Version: version(),
 		Description: `Reads seccomp rules a person can write (YAML), libseccomp C, Docker and Podman
 JSON, OCI config.json and Security Profiles Operator resources; writes each of
 them, and the raw program runc's loader builds. It puts a profile into a runc
@@ -51,13 +52,21 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 		},
 		Action: func(_ context.Context, c *cli.Command) error {
 			if c.NArg() == 0 {
-				return usageErrorf(c, "no command given")
+				// A first try without a command gets the commands, in a line.
+				var names []string
+				for _, sub := range c.Commands {
+					if !sub.Hidden && sub.Name != "help" {
+						names = append(names, sub.Name)
+					}
+				}
+				return usageErrorf(c, "no command given: one of %s", strings.Join(names, ", "))
 			}
 			return unknownCommand(c, c.Args().First())
 		},
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no warnings or notes, except that runc cannot start a profile as written (or only with no-new-privileges)"},
 		},
+		Before: setComplete,
 		// Errors are printed once, by main.
 		ExitErrHandler: func(context.Context, *cli.Command, error) {},
 		OnUsageError:   onUsageError,
@@ -65,8 +74,55 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 	// urfave/cli asks each command, not the root, about its usage errors.
 	for _, sub := range root.Commands {
 		sub.OnUsageError = onUsageError
+		// exec and record exit with CMD's status: their own failures get
+		// one CMD cannot be taken to have given.
+		if sub.Name == "exec" || sub.Name == "record" {
+			sub.Action, sub.OnUsageError = ownFailure(sub.Action), ownFailureOnUsage(onUsageError)
+		}
 	}
 	return root
+}
+
+// ExitStatuses are oci-sbx's exit statuses, for oci-sbx(1) and
+// docs/cli.md, which a test holds to this list.
+var ExitStatuses = []struct{ Status, Meaning string }{
+	{"0", "success; lint: no finding is an error; diff: the profiles act the same"},
+	{"1", "failure: a profile that does not parse or cannot be used, a file that cannot be written; lint: an error-level finding; diff: the profiles differ"},
+	{"2", "a usage error (an unknown command or flag, a missing argument): one line and where to read more; lint, diff: the profile cannot be read"},
+	{"99", "record --check: CMD made a call the profile does not allow"},
+	{"125", "exec, record: oci-sbx itself failed, a usage error included"},
+	{"126", "exec: CMD cannot run (not executable, or a dynamic program whose loader the profile stops); the late stage in a container: its profile cannot be loaded or was changed after patch"},
+	{"127", "exec: CMD is not found"},
+	{"128+N", "exec: CMD died of signal N"},
+	{"any other", "exec, record: CMD's own exit status"},
+}
+
+// OwnFailure is the exit status of exec and record when oci-sbx itself
+// fails, CMD having run or not: 125, as for env, podman run and docker run.
+const OwnFailure = 125
+
+// ownFailure gives the errors of an action that passes CMD's exit status
+// through the status OwnFailure, unless they carry one of their own (CMD's,
+// 126, 127).
+func ownFailure(action cli.ActionFunc) cli.ActionFunc {
+	return func(ctx context.Context, c *cli.Command) error {
+		return asOwnFailure(action(ctx, c))
+	}
+}
+
+func ownFailureOnUsage(f cli.OnUsageErrorFunc) cli.OnUsageErrorFunc {
+	return func(ctx context.Context, c *cli.Command, err error, isSub bool) error {
+		return asOwnFailure(f(ctx, c, err, isSub))
+	}
+}
+
+func asOwnFailure(err error) error {
+	var es *ExitStatus
+	var se *StatusError
+	if err == nil || errors.As(err, &es) || errors.As(err, &se) {
+		return err
+	}
+	return &StatusError{Err: err, Code: OwnFailure}
 }
 
 // showCommandHelp is urfave/cli's help for `help NAME`, with an unknown
@@ -78,6 +134,40 @@ func showCommandHelp(ctx context.Context, c *cli.Command, name string) error {
 		}
 	}
 	return unknownCommand(c, name)
+}
+
+// flagError is the usage error for a flag urfave/cli (Go's flag package)
+// refused, in the words the user typed: "--hardn", not "-hardn", and the
+// closest flag the command has.
+func flagError(c *cli.Command, err error) error {
+	const undefined = "flag provided but not defined: -"
+	msg := err.Error()
+	name, ok := strings.CutPrefix(msg, undefined)
+	if !ok {
+		return usageErrorf(c, "%s", dashes.ReplaceAllString(msg, "${1}--${2}"))
+	}
+	var names []string
+	for _, cmd := range []*cli.Command{c, c.Root()} {
+		for _, f := range cmd.VisibleFlags() {
+			names = append(names, f.Names()...)
+		}
+	}
+	if sug := suggest.Closest(name, names); sug != "" {
+		return usageErrorf(c, "unknown flag %s: did you mean %s?", flagName(name), flagName(sug))
+	}
+	return usageErrorf(c, "unknown flag %s", flagName(name))
+}
+
+// dashes finds a flag Go's flag package names with one dash ("for flag
+// -harden:"), to write it as typed.
+var dashes = regexp.MustCompile(`(flag )-([a-z][a-z-]+)`)
+
+// flagName writes a flag's name as it is typed: -q, --quiet.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // unknownCommand is the usage error for a command c does not have.

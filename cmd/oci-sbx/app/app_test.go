@@ -8,6 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/urfave/cli/v3"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
@@ -101,9 +105,13 @@ func TestConvert(t *testing.T) {
 		{name: "no input", args: []string{"convert"}, code: 2, stderr: "convert takes one INPUT"},
 		{name: "two inputs", args: []string{"convert", demo, demo}, code: 2, stderr: "got 2"},
 		{name: "unknown output format", args: []string{"convert", "--to", "yaml", demo}, code: 2, stderr: `unknown format "yaml"`},
-		{name: "unknown flag", args: []string{"convert", "--frm", "rules", demo}, code: 2, stderr: "frm"},
+		{name: "unknown flag", args: []string{"convert", "--frm", "rules", demo}, code: 2, stderr: "unknown flag --frm: did you mean --from?"},
+		{name: "unknown short flag", args: []string{"convert", "-x", demo}, code: 2, stderr: "unknown flag -x\n"},
+		{name: "unknown global flag", args: []string{"--quite", "convert", demo}, code: 2, stderr: "unknown flag --quite: did you mean --quiet?"},
+		{name: "a bad value", args: []string{"convert", "--harden=maybe", demo}, code: 2, stderr: `invalid value "maybe" for flag --harden`},
 		{name: "unwritable output", args: []string{"convert", "-o", filepath.Join(dir, "no/such/dir.json"), demo}, code: 1, stderr: "writing"},
 		{name: "unknown command", args: []string{"cnvert"}, code: 2, stderr: "cnvert"},
+		{name: "no command", args: []string{}, code: 2, stderr: "no command given: one of convert, exec, lint, patch, simulate, record, merge, diff, hook, agent, nri, version, completion\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,5 +145,123 @@ func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "version")
 	if code != 0 || !strings.Contains(out, "runtime-spec:  1.") || !strings.Contains(out, "inputs:        rules, libseccomp-c, docker, oci, spo") {
 		t.Errorf("version: exit %d\n%s", code, out)
+	}
+}
+
+// -o - is standard output, as - is standard input, for every command that
+// writes a profile; - names standard input once at most.
+func TestOutputDash(t *testing.T) {
+	abs, err := filepath.Abs(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	recorded := "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [read, exit_group]}\n"
+	if err := os.WriteFile("rec.yaml", []byte(recorded), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"convert", "-q", "-o", "-", abs},
+		{"convert", "-q", "--to", "spo", "-o", "-", abs},
+		{"merge", "-o", "-", "rec.yaml"},
+	} {
+		code, out, stderr := runCLI(t, args...)
+		if code != 0 || !strings.Contains(out, "SCMP_ACT_") && !strings.Contains(out, "allow") {
+			t.Errorf("%v: exit %d, stderr %q\n%s", args, code, stderr, out)
+		}
+		if _, err := os.Stat("-"); err == nil {
+			t.Fatalf("%v wrote a file named -", args)
+		}
+	}
+	// A device or a pipe is written into, not replaced.
+	if err := unix.Mkfifo("fifo", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte)
+	go func() {
+		data, _ := os.ReadFile("fifo")
+		got <- data
+	}()
+	for _, args := range [][]string{{"convert", "-q", "-o", "/dev/null", abs}, {"merge", "-o", "/dev/null", "rec.yaml"}, {"convert", "-q", "-o", "fifo", abs}} {
+		if code, out, stderr := runCLI(t, args...); code != 0 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, stderr)
+		}
+	}
+	if fi, err := os.Lstat("fifo"); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("-o FIFO replaced the FIFO: %v, %v", fi, err)
+	}
+	select {
+	case data := <-got:
+		if !strings.Contains(string(data), "SCMP_ACT_ALLOW") {
+			t.Errorf("-o FIFO: the reader got %q", data)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("-o FIFO: the reader got nothing")
+	}
+	// The spo resource is named after the input, not after "-".
+	if _, out, _ := runCLI(t, "convert", "-q", "--to", "spo", "-o", "-", abs); !strings.Contains(out, "name: demo\n") {
+		t.Errorf("convert --to spo -o -:\n%s", out)
+	}
+	for _, args := range [][]string{{"diff", "-", "-"}, {"merge", "rec.yaml", "-", "-"}} {
+		code, _, stderr := runCLIInput(t, recorded, args...)
+		if code != 2 || !strings.Contains(stderr, "standard input (-) can be only one") {
+			t.Errorf("%v: exit %d\n%s", args, code, stderr)
+		}
+		checkUsageError(t, stderr)
+	}
+}
+
+// Whatever oci-sbx itself writes on standard error, notes and warnings of
+// many lines included, starts each line with "oci-sbx:", so that it stands
+// apart from a program's own output and from the result; and no output
+// holds a terminal's escapes.
+func TestStderrPrefixed(t *testing.T) {
+	for _, args := range [][]string{
+		{"convert", "--to", "kubernetes", demo},
+		{"convert", "--to", "spo", demo},
+		{"convert", "--harden", "--to", "rules", demo},
+		{"convert", "--to", "rules", "/usr/share/containers/seccomp.json"},
+		{"lint", "no-such.yaml"},
+		{"lint", demo},
+		{"cnvert"},
+	} {
+		if _, err := os.Stat(args[len(args)-1]); err != nil && strings.HasPrefix(args[len(args)-1], "/usr") {
+			continue // Podman's profile is not installed here
+		}
+		_, stdout, stderr := runCLI(t, args...)
+		// Plain text, terminal or not: nothing for NO_COLOR to switch off.
+		if strings.ContainsRune(stdout+stderr, 0x1b) {
+			t.Errorf("%v: a terminal escape in the output:\n%q", args, stdout+stderr)
+		}
+		for _, line := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			if stderr != "" && !strings.HasPrefix(line, "oci-sbx: ") && !strings.HasPrefix(line, "Run 'oci-sbx") {
+				t.Errorf("%v: a line of standard error without oci-sbx: %q\n%s", args, line, stderr)
+				break
+			}
+		}
+	}
+}
+
+// A one-letter flag means the same in every command (-b is --bundle, as
+// for runc; -f --from, -o --output, …).
+func TestShortFlagsAgree(t *testing.T) {
+	long := map[string]string{} // short → long
+	where := map[string]string{}
+	if err := New().Walk(func(c *cli.Command) error {
+		for _, f := range c.Flags {
+			names := f.Names()
+			for _, n := range names[1:] {
+				if len(n) != 1 {
+					continue
+				}
+				if prev, ok := long[n]; ok && prev != names[0] {
+					t.Errorf("-%s is --%s in %s but --%s in %s", n, prev, where[n], names[0], c.Name)
+				}
+				long[n], where[n] = names[0], c.Name
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -217,4 +218,36 @@ func TestDiffProfiles(t *testing.T) {
 	if code, out, _ := runCLI(t, "diff", demo, demo); code != 0 || out != "" {
 		t.Errorf("a profile and itself: exit status %d\n%s", code, out)
 	}
+}
+
+// The values of one argument that differ alike share a line of text,
+// smallest first; JSON lists each.
+func TestDiffJoinsValues(t *testing.T) {
+	requireExport(t)
+	hardened := filepath.Join(t.TempDir(), "hardened.yaml")
+	if code, _, stderr := runCLI(t, "convert", "-q", "--harden", "--to", "rules", "-o", hardened, demo); code != 0 {
+		t.Fatalf("convert --harden: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr := runCLI(t, "diff", "--arch", "x86_64", demo, hardened)
+	if code != 1 {
+		t.Fatalf("exit status %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	socket := regexp.MustCompile(`(?m)^x86_64 +socket\(arg0=0,2,3,… (\d+) values\) +allow +errno\(EPERM\)$`).FindStringSubmatch(out)
+	if socket == nil || strings.Count(out, "socket") != 1 || len(lines) > 30 {
+		t.Errorf("socket's families are not one line, or the text is long (%d lines):\n%s", len(lines), out)
+	}
+	_, js, _ := runCLI(t, "diff", "--arch", "x86_64", "--format", "json", demo, hardened)
+	if socket != nil && strings.Count(js, `"syscall": "socket"`) != atoi(t, socket[1]) {
+		t.Errorf("JSON does not list each of the %s values of socket's arg0:\n%.2000s", socket[1], js)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

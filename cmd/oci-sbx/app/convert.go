@@ -15,7 +15,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
 	"github.com/oci-sbx/oci-sbx/convert/spo"
-	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 func convertCommand() *cli.Command {
@@ -53,10 +52,10 @@ Examples:
    oci-sbx convert --to rules /usr/share/containers/seccomp.json`,
 		Flags: []cli.Flag{
 			fromFlag(convert.InputFormats),
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
-			&cli.StringSliceFlag{Name: "arch", Usage: "target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"},
-			&cli.StringSliceFlag{Name: "caps", Usage: "capabilities Docker includes/excludes resolve against, replacing the set docker run grants (flattens docker output)"},
+			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "oci", Usage: "output `FORMAT`: oci, docker, kubernetes, spo, rules, bpf"}, formatNames(convertOutputs)...),
+			outputFlag("write to `FILE` (atomically) instead of standard output"),
+			archFlag("target `ARCH`es, e.g. x86_64,x86,x32 (default: as the input says, else native)"),
+			&cli.StringSliceFlag{Name: "caps", Usage: "`CAP`s Docker includes/excludes resolve against, replacing the set docker run grants (flattens docker output)"},
 			&cli.StringSliceFlag{Name: "cap-add", Usage: "`CAP`s added to the set docker run grants, as docker run --cap-add (flattens docker output)"},
 			&cli.StringSliceFlag{Name: "cap-drop", Usage: "`CAP`s dropped from the set docker run grants, as docker run --cap-drop (flattens docker output)"},
 			&cli.StringFlag{Name: "kernel", Usage: "kernel `VERSION` (major.minor) for Docker minKernel filters (default: the running kernel)"},
@@ -88,7 +87,7 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	opt.Kernel, opt.Name = c.String("kernel"), c.String("name")
 	opt.Select = c.String("name")
 	if opt.Name == "" {
-		opt.Name = profileName(c.String("output"), input)
+		opt.Name = profileName(outputFile(c), input)
 	}
 	data, err := readInput(c.Root().Reader, input)
 	if err != nil {
@@ -106,16 +105,12 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if out := c.String("output"); out != "" {
-		if err := oci.WriteFileAtomic(out, buf.Bytes(), 0o644); err != nil {
-			return err
-		}
-	} else if _, err := c.Root().Writer.Write(buf.Bytes()); err != nil {
+	if err := writeOut(c, buf.Bytes()); err != nil {
 		return err
 	}
 	if to == convert.Kubernetes {
 		if !quiet(c) {
-			fmt.Fprint(c.Root().ErrWriter, kubernetes.Hint(opt.Name))
+			fmt.Fprint(&prefixWriter{w: c.Root().ErrWriter, prefix: "oci-sbx: "}, kubernetes.Hint(opt.Name))
 		}
 	}
 	return nil

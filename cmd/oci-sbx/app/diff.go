@@ -1,8 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math/bits"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -25,9 +28,11 @@ either profile looks at, with the values around the condition's operands.
 
 Each line is an architecture, a syscall (with the argument values, when only some
 values differ; #N for a number no syscall has, #N-#M for a run of them) and what
-each profile does to it. An architecture one profile does not cover at all is one
-line. A and B are any format convert reads, or raw programs (a file with a NUL
-byte); a raw program brings no argument values of its own.
+each profile does to it. The values of one argument that differ alike share a
+line: the smallest few, and how many there are (--format json lists each). An
+architecture one profile does not cover at all is one line. A and B are any
+format convert reads, or raw programs (a file with a NUL byte); a raw program
+brings no argument values of its own.
 
 --format json writes the same as one JSON object (the schema is in docs/json.md).
 
@@ -37,7 +42,7 @@ Examples:
    oci-sbx diff testdata/demo.yaml hardened.yaml
    oci-sbx diff --arch x86_64 /usr/share/containers/seccomp.json docker.json`,
 		Flags: append([]cli.Flag{
-			&cli.StringSliceFlag{Name: "arch", Usage: "compare only these `ARCH`es (default: every architecture libseccomp knows)"},
+			archFlag("compare only these `ARCH`es (default: every architecture libseccomp knows)"),
 			formatFlag(),
 		}, capFlags()...),
 		Action: runDiff,
@@ -47,6 +52,9 @@ Examples:
 func runDiff(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 2 {
 		return usageErrorf(c, "diff takes two profiles, A and B, got %d", c.NArg())
+	}
+	if err := stdinOnce(c); err != nil {
+		return err
 	}
 	arches := splitList(c.StringSlice("arch"))
 	for _, a := range arches {
@@ -97,14 +105,58 @@ func runDiff(ctx context.Context, c *cli.Command) error {
 			fmt.Fprintf(tw, "%s\tevery syscall\t%s\n", arch, line)
 			return
 		}
-		for _, d := range run {
-			fmt.Fprintf(tw, "%s\t%v\t%v\t%v\n", arch, d, d.A, d.B)
+		for _, l := range diffLines(run) {
+			fmt.Fprintf(tw, "%s\t%s\t%v\t%v\n", arch, l.label, l.a, l.b)
 		}
 	})
 	if err := tw.Flush(); err != nil {
 		return trouble(err)
 	}
 	return &ExitStatus{Code: 1}
+}
+
+// diffLine is one line of diff's text: a syscall, or a syscall and the
+// values of one argument that all differ alike.
+type diffLine struct {
+	label string
+	a, b  filter.Result
+}
+
+// shownValues is how many values of an argument a line names before it
+// only counts the rest.
+const shownValues = 3
+
+// diffLines words one architecture's differences: the values of one
+// argument of a syscall that differ alike make one line, smallest first,
+// naming the first few and counting the rest (--format json lists each).
+func diffLines(run []filter.Difference) []diffLine {
+	var out []diffLine
+	for i := 0; i < len(run); {
+		d := run[i]
+		arg := bits.TrailingZeros8(d.Case.Varied)
+		j := i + 1
+		for d.Case.Varied != 0 && d.Case.Varied&(d.Case.Varied-1) == 0 && j < len(run) &&
+			run[j].Case.Nr == d.Case.Nr && run[j].Case.Varied == d.Case.Varied && run[j].A.Ret == d.A.Ret && run[j].B.Ret == d.B.Ret {
+			j++
+		}
+		group := slices.Clone(run[i:j])
+		slices.SortFunc(group, func(x, y filter.Difference) int { return cmp.Compare(x.Case.Args[arg], y.Case.Args[arg]) })
+		if len(group) <= shownValues {
+			for _, g := range group {
+				out = append(out, diffLine{g.String(), g.A, g.B})
+			}
+		} else {
+			var vals []string
+			for _, g := range group[:shownValues] {
+				vals = append(vals, filter.FormatNumber(g.Case.Args[arg]))
+			}
+			name := filter.Case{Arch: d.Case.Arch, Nr: d.Case.Nr}.String()
+			label := fmt.Sprintf("%s(arg%d=%s,… %d values)", name, arg, strings.Join(vals, ","), len(group))
+			out = append(out, diffLine{label, d.A, d.B})
+		}
+		i = j
+	}
+	return out
 }
 
 // byArch calls f with each run of diffs on one architecture; Compare

@@ -29,7 +29,8 @@ with its ENOSYS stub for syscalls newer than the profile): no_new_privs, descrip
 above 2 closed, the filter loaded on one thread and CMD exec'd from it. The exit
 status of CMD passes through; a death by signal N exits 128+N, and a seccomp kill
 is reported with the syscall that caused it when the kernel log is readable. As
-with env and sh, exec exits 127 when CMD is not found and 126 when it cannot run.
+with env and sh, exec exits 127 when CMD is not found and 126 when it cannot run;
+as with env, podman run and docker run, 125 when oci-sbx itself fails.
 
 --profile takes any format convert reads. --bundle runs the process of a runc
 bundle (args, env, cwd, noNewPrivileges) under its linux.seccomp, on the host:

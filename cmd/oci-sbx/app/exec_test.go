@@ -51,7 +51,7 @@ func TestExecNotRunnable(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, "exec", "--report", "--profile", profile, "--", tc.cmd)
 			if !sandbox.Supported {
-				tc.code, tc.want = 1, "built without seccomp support"
+				tc.code, tc.want = OwnFailure, "built without seccomp support"
 			}
 			if code != tc.code || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
 				t.Errorf("exit status %d, want %d; stderr (want one line with %q):\n%s", code, tc.code, tc.want, stderr)
@@ -76,29 +76,28 @@ func TestExecBadInput(t *testing.T) {
 		code int
 		want string // in stderr, when this build supports seccomp
 	}{
-		{"no-command", []string{"exec", "--profile", profile}, 2, "exec needs a command"},
-		{"no-profile", []string{"exec", "--", "true"}, 2, "exec needs --profile FILE or --bundle DIR"},
-		{"command-and-bundle", []string{"exec", "--bundle", noProcess, "--", "true"}, 2, "not both"},
-		{"bad-from", []string{"exec", "--from", "xml", "--profile", profile, "--", "true"}, 2, "--from"},
-		{"missing-profile", []string{"exec", "--profile", filepath.Join(t.TempDir(), "nope.json"), "--", "true"}, 1, "no such file"},
-		{"invalid-profile", []string{"exec", "--profile", garbage, "--", "true"}, 1, "g.json"},
-		{"bundle-without-process", []string{"exec", "--bundle", noProcess}, 1, "has no process"},
-		{"missing-bundle", []string{"exec", "--bundle", filepath.Join(t.TempDir(), "nope")}, 1, "config.json"},
-		{"notify-write", []string{"exec", "--profile", notifyWrite, "--", "true"}, 1, "notify on write"},
-		{"notify-default", []string{"exec", "--profile", notifyDefault, "--", "true"}, 1, "notify cannot be the default action"},
+		{"no-command", []string{"exec", "--profile", profile}, OwnFailure, "exec needs a command"},
+		{"no-profile", []string{"exec", "--", "true"}, OwnFailure, "exec needs --profile FILE or --bundle DIR"},
+		{"command-and-bundle", []string{"exec", "--bundle", noProcess, "--", "true"}, OwnFailure, "not both"},
+		{"bad-from", []string{"exec", "--from", "xml", "--profile", profile, "--", "true"}, OwnFailure, "--from"},
+		{"missing-profile", []string{"exec", "--profile", filepath.Join(t.TempDir(), "nope.json"), "--", "true"}, OwnFailure, "no such file"},
+		{"invalid-profile", []string{"exec", "--profile", garbage, "--", "true"}, OwnFailure, "g.json"},
+		{"bundle-without-process", []string{"exec", "--bundle", noProcess}, OwnFailure, "has no process"},
+		{"missing-bundle", []string{"exec", "--bundle", filepath.Join(t.TempDir(), "nope")}, OwnFailure, "config.json"},
+		{"notify-write", []string{"exec", "--profile", notifyWrite, "--", "true"}, OwnFailure, "notify on write"},
+		{"notify-default", []string{"exec", "--profile", notifyDefault, "--", "true"}, OwnFailure, "notify cannot be the default action"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tc.args...)
 			if code != tc.code {
 				t.Errorf("exit status %d, want %d; stderr:\n%s", code, tc.code, stderr)
 			}
-			if code == 2 && !strings.Contains(stderr, tc.want) {
+			// Usage errors come first; the rest, with seccomp support.
+			usage := strings.Contains(stderr, "Run 'oci-sbx exec --help'")
+			if (usage || sandbox.Supported) && !strings.Contains(stderr, tc.want) {
 				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
 			}
-			if code == 1 && sandbox.Supported && !strings.Contains(stderr, tc.want) {
-				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr)
-			}
-			if code == 1 && !sandbox.Supported && !strings.Contains(stderr, "built without seccomp support") {
+			if !usage && !sandbox.Supported && !strings.Contains(stderr, "built without seccomp support") {
 				t.Errorf("stderr lacks the unsupported-build error:\n%s", stderr)
 			}
 		})

@@ -176,6 +176,6 @@ func runHookConfig(_ context.Context, c *cli.Command) error {
 	if err := oci.WriteFileAtomic(path, data, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: wrote %s\n", path)
+	notef(c, "wrote %s\n", path)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/bpf"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
@@ -38,7 +39,7 @@ func TestVersionJSON(t *testing.T) {
 	}
 	var v versionInfo
 	decodeStrict(t, out, &v)
-	if v.Version != Version || v.RuntimeSpec != specs.Version || v.Seccomp != sandbox.Supported ||
+	if v.Version != version() || v.RuntimeSpec != specs.Version || v.Seccomp != sandbox.Supported ||
 		!strings.HasPrefix(v.Platform, "linux/") || v.Kernel.Release == "" || len(v.Arches) < 10 ||
 		!strings.Contains(strings.Join(v.Inputs, ","), "rules,libseccomp-c,docker,oci,spo") {
 		t.Errorf("version --format json:\n%s", out)
@@ -162,6 +163,17 @@ func TestQuiet(t *testing.T) {
 			t.Errorf("%v: the output changed", args)
 		}
 	}
+	// Commands that say what they did say nothing with --quiet.
+	bundle, profile := newBundle(t, "", denyConnect)
+	for _, args := range [][]string{
+		{"-q", "patch", "--profile", profile, bundle},
+		{"-q", "patch", "--dry-run", "--profile", demo, bundle}, // the late stage's note
+		{"-q", "hook", "config", "--dir", t.TempDir()},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != 0 || stderr != "" {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, code, stderr)
+		}
+	}
 	// That no runc can start under the profile is said even so, alone.
 	for _, to := range []string{"docker", "oci"} {
 		code, _, stderr := runCLI(t, "convert", "--quiet", "--to", to, demo)
@@ -198,6 +210,10 @@ func TestPlurals(t *testing.T) {
 	_, _, stderr = runCLIInput(t, shadowed, "convert", "--to", "rules", "-")
 	if !strings.Contains(stderr, ": 1 syscall has an unconditional rule and other rules") {
 		t.Errorf("one shadowed syscall:\n%s", stderr)
+	}
+	_, out, _ = runCLIInput(t, "default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [keyctl]}\n", "lint", "-")
+	if !strings.Contains(out, "allows keyctl: the kernel keyring") || !strings.Contains(out, "Fix: leave it out of the allow rules unless the program needs it,") {
+		t.Errorf("one dangerous syscall:\n%s", out)
 	}
 }
 
@@ -291,5 +307,29 @@ func TestJSONDocumented(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The agent's JSON lines are documented field by field, as the reports are.
+func TestAgentJSONDocumented(t *testing.T) {
+	data, err := json.Marshal(hooks.Event{Container: "c", Pid: 1, Arch: "x86_64", Syscall: "connect",
+		Args: make([]string, 6), Call: "connect(3, …)", Path: "/p", Addr: "127.0.0.1:1", Answer: "EPERM"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	doc := docFields(t)["agent"]
+	for k := range v {
+		if !doc[k] {
+			t.Errorf("the agent writes %q, which docs/json.md does not document", k)
+		}
+	}
+	for k := range doc {
+		if _, ok := v[k]; !ok {
+			t.Errorf("docs/json.md documents %q, which the agent does not write", k)
+		}
 	}
 }

@@ -22,8 +22,10 @@ than it reads, and what seccomp cannot enforce, one finding per line:
 
 Severities: error (a bypass, or a profile that does not load), warning (works,
 but not as it reads, or breaks programs), info. Ids are stable; --format json
-writes the same findings for programs. The exit status is 1 when there is an
-error-level finding, 0 otherwise.
+writes the same findings for programs.
+
+Exit status: 0 when no finding is an error, 1 when one is, 2 when the profile
+cannot be read (as for diff).
 
 Checks: deny intents and the classes they leave open (files: open, creat,
 openat2, open_by_handle_at; network: sendto, sendmsg, TCP Fast Open, socketcall;
@@ -42,9 +44,9 @@ Examples:
    oci-sbx convert --harden testdata/demo.yaml | oci-sbx lint -
    oci-sbx lint --format json /usr/share/containers/seccomp.json`,
 		Flags: append([]cli.Flag{
-			formatFlag(),
 			fromFlag(convert.InputFormats),
-			&cli.StringSliceFlag{Name: "arch", Usage: "lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"},
+			archFlag("lint the profile built for these `ARCH`es, e.g. x86_64,x86,x32 (default: as it says, else native)"),
+			formatFlag(),
 		}, capFlags()...),
 		Action: runLint,
 	}
@@ -62,15 +64,18 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	// Trouble exits 2, as diff's does: 1 means "has errors", which a
+	// profile that cannot be read must not be taken for.
+	trouble := func(err error) error { return &StatusError{Err: err, Code: 2} }
 	path := c.Args().First()
 	data, err := readInput(c.Root().Reader, path)
 	if err != nil {
-		return err
+		return trouble(err)
 	}
 	name := inputName(path)
 	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: splitList(c.StringSlice("arch"))}))
 	if err != nil {
-		return err
+		return trouble(err)
 	}
 	if format == "json" {
 		err = r.WriteJSON(c.Root().Writer)
@@ -78,7 +83,7 @@ func runLint(_ context.Context, c *cli.Command) error {
 		err = r.WriteText(c.Root().Writer)
 	}
 	if err != nil {
-		return err
+		return trouble(err)
 	}
 	if r.HasErrors() {
 		return &ExitStatus{Code: 1}

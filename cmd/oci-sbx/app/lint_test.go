@@ -21,6 +21,9 @@ func TestLint(t *testing.T) {
 		code   int
 		stdout string // substring
 		stderr string // substring
+		// trouble: exit status 2 for a profile that cannot be read, not
+		// for a mistake on the command line
+		trouble bool
 	}{
 		{name: "the demo has bypasses", args: []string{"lint", demo}, code: 1,
 			stdout: "demo.yaml:8:16: error [bypass-file-open] openat is denied (errno(EPERM)), but other calls open files as well: creat, open"},
@@ -30,10 +33,14 @@ func TestLint(t *testing.T) {
 			stdout: "<stdin>:3:14: error [trace-as-deny]"},
 		{name: "a profile convert refuses", stdin: "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [opnat]}\n", args: []string{"lint", "-"}, code: 1,
 			stdout: `<stdin>:3:39: error [unknown-syscall] unknown syscall "opnat": did you mean "openat"?`},
+		// What runc prints is the measured message of the call denied, not the demo's.
+		{name: "runc's own words", stdin: "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [fstatfs]}\n", args: []string{"lint", "-"}, code: 0,
+			stdout: `runc itself still calls fstatfs, and fails (denied fstatfs, it stops with "ensure /proc/self/fd is on procfs: operation not permitted")`},
 		{name: "architectures", args: []string{"lint", "--arch", "x86_64,x86,x32", demo}, code: 1, stdout: "[x32-listed]"},
 		{name: "json", args: []string{"lint", "--format", "json", demo}, code: 1, stdout: `"id": "bypass-network"`},
-		{name: "not a profile", stdin: "\n", args: []string{"lint", "-"}, code: 1, stderr: "the input is empty"},
-		{name: "missing file", args: []string{"lint", filepath.Join(dir, "nope.yaml")}, code: 1, stderr: "no such file"},
+		// Trouble is 2, never 1: a CI gate must not read "cannot lint" as "has errors".
+		{name: "not a profile", stdin: "\n", args: []string{"lint", "-"}, code: 2, stderr: "the input is empty", trouble: true},
+		{name: "missing file", args: []string{"lint", filepath.Join(dir, "nope.yaml")}, code: 2, stderr: "no such file", trouble: true},
 		{name: "no file", args: []string{"lint"}, code: 2, stderr: "lint takes one FILE"},
 		{name: "unknown format", args: []string{"lint", "--format", "xml", demo}, code: 2, stderr: `--format: want text or json, not "xml"`},
 		{name: "unknown input format", args: []string{"lint", "--from", "yaml", demo}, code: 2, stderr: `unknown format "yaml"`},
@@ -53,7 +60,7 @@ func TestLint(t *testing.T) {
 			if tt.code == 1 && tt.stderr == "" && errOut != "" {
 				t.Errorf("findings are not an error message:\n%s", errOut)
 			}
-			if tt.code == 2 {
+			if tt.code == 2 && !tt.trouble {
 				checkUsageError(t, errOut)
 			}
 		})

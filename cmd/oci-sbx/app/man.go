@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -30,6 +31,9 @@ func manCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := os.MkdirAll(c.String("dir"), 0o755); err != nil {
+				return err
+			}
 			for _, p := range pages {
 				if err := oci.WriteFileAtomic(filepath.Join(c.String("dir"), p.Name), p.Text, 0o644); err != nil {
 					return err
@@ -48,7 +52,7 @@ type ManPage struct {
 
 // manTemplate is the Markdown each page is rendered from (cli-docs fills
 // in the flags, go-md2man writes the roff).
-const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }}
+const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }} "" "oci-sbx {{ index .Command.Metadata "version" }}" "oci-sbx manual"
 
 # NAME
 
@@ -61,10 +65,7 @@ const manTemplate = `% {{ .Command.Name }} {{ .SectionNum }}
 # DESCRIPTION
 
 {{ .Command.Description }}
-{{ end }}{{ if .GlobalArgs }}
-# OPTIONS
-{{ range $v := .GlobalArgs }}
-{{ $v }}{{ end }}{{ end }}
+{{ end }}{{ index .Command.Metadata "options" }}
 {{ index .Command.Metadata "commands" }}
 `
 
@@ -95,6 +96,12 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 		if len(path) > 1 {
 			subs = append([]string{"**oci-sbx**(1)"}, subs...)
 		}
+		if len(path) == 1 {
+			tail += "\n# EXIT STATUS\n"
+			for _, e := range ExitStatuses {
+				tail += fmt.Sprintf("\n**%s**\n: %s\n", e.Status, e.Meaning)
+			}
+		}
 		if len(subs) > 0 {
 			tail += "\n# SEE ALSO\n\n" + strings.Join(subs, ", ") + "\n"
 		}
@@ -107,13 +114,23 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 		} else if c.ArgsUsage != "" {
 			usage += " " + c.ArgsUsage
 		}
+		options := manOptions("OPTIONS", c.VisibleFlags())
+		if len(path) > 1 {
+			// As --help shows them: the root's flags that go after a command.
+			var global []cli.Flag
+			for _, f := range root.VisibleFlags() {
+				if f.Names()[0] == "quiet" {
+					global = append(global, f)
+				}
+			}
+			options += manOptions("GLOBAL OPTIONS", global)
+		}
 		page := &cli.Command{
 			Name:        name,
 			Usage:       c.Usage,
 			UsageText:   usage,
 			Description: manText(c.Description),
-			Flags:       c.VisibleFlags(),
-			Metadata:    map[string]any{"commands": tail},
+			Metadata:    map[string]any{"commands": tail, "options": options, "version": version()},
 		}
 		text, err := docs.ToManWithSection(page, 1)
 		if err != nil {
@@ -132,6 +149,26 @@ func ManPages(root *cli.Command) ([]ManPage, error) {
 		return nil
 	}
 	return pages, walk(root, []string{root.Name})
+}
+
+// manOptions is an OPTIONS section: each flag as --help shows it, its
+// placeholder (--from FORMAT, -f FORMAT) and its default included.
+func manOptions(heading string, flags []cli.Flag) string {
+	if len(flags) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n# " + heading + "\n")
+	for _, f := range flags {
+		term, usage, _ := strings.Cut(cli.FlagStringer(f), "\t")
+		fmt.Fprintf(&b, "\n**%s**\n: %s\n", markdownText(term), markdownText(usage))
+	}
+	return b.String()
+}
+
+// markdownText is text in which *, _, ` and [ mean themselves.
+func markdownText(s string) string {
+	return strings.NewReplacer(`*`, `\*`, `_`, `\_`, "`", "\\`", `[`, `\[`, `]`, `\]`).Replace(s)
 }
 
 // manText turns a command's description, written for a terminal, into
@@ -155,10 +192,50 @@ func manText(desc string) string {
 		if code {
 			out = append(out, "    "+line)
 		} else {
-			out = append(out, strings.NewReplacer(`*`, `\*`, `_`, `\_`, "`", "\\`").Replace(line))
+			out = append(out, markdownText(line))
 		}
 	}
 	return strings.TrimSpace(strings.Join(out, "\n"))
+}
+
+// withFishFiles adds file names to fish's completion where oci-sbx offers
+// nothing (an INPUT, -o FILE), as bash's and zsh's scripts do by
+// themselves: urfave/cli's fish script offers only what the binary prints.
+func withFishFiles(print cli.ActionFunc) cli.ActionFunc {
+	return func(ctx context.Context, c *cli.Command) error {
+		if err := print(ctx, c); err != nil {
+			return err
+		}
+		name := c.Root().Name
+		_, err := fmt.Fprintf(c.Root().Writer, "# Where %[1]s offers nothing (an argument, a file a flag names), complete file names.\ncomplete -c %[1]s -n 'test -z \"$(__%[1]s_perform_completion)\"' -F\n", name)
+		return err
+	}
+}
+
+// withBashWords lets bash's script work without the bash-completion
+// package too (source <(oci-sbx completion bash) in a plain bash): where
+// neither of that package's word splitters exists, it takes the words as
+// bash gives them.
+func withBashWords(print cli.ActionFunc) cli.ActionFunc {
+	return func(ctx context.Context, c *cli.Command) error {
+		if err := print(ctx, c); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.Root().Writer, `
+# Without the bash-completion package, the words as bash splits them.
+__%[1]s_init_completion() {
+  COMPREPLY=()
+  if declare -F _comp_initialize >/dev/null 2>&1; then
+    _comp_initialize "$@"
+  elif declare -F _get_comp_words_by_ref >/dev/null 2>&1; then
+    _get_comp_words_by_ref "$@" cur prev words cword
+  else
+    words=("${COMP_WORDS[@]}") cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  fi
+}
+`, c.Root().Name)
+		return err
+	}
 }
 
 // configureCompletion shows the completion command, which urfave/cli
@@ -179,6 +256,12 @@ make install installs them where each shell looks; to try one at once:
 			sub.Usage = "print the " + sub.Name + " completion script"
 			shells = append(shells, sub)
 			names = append(names, sub.Name)
+		}
+		switch sub.Name {
+		case "fish":
+			sub.Action = withFishFiles(sub.Action)
+		case "bash":
+			sub.Action = withBashWords(sub.Action)
 		}
 	}
 	c.Commands = shells

@@ -12,7 +12,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/merge"
-	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 func mergeCommand() *cli.Command {
@@ -35,8 +34,8 @@ Examples:
    oci-sbx merge -o app.yaml run1.yaml run2.yaml
    oci-sbx merge --to docker -o app.json run1.yaml run2.yaml`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `FILE` (atomically) instead of standard output"},
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"},
+			outputFlag("write to `FILE` (atomically) instead of standard output"),
+			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"}, "rules", "oci", "docker", "kubernetes", "spo"),
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start, and docker, kubernetes or spo output that runc starts only with no-new-privileges (without it: a warning)"},
 		},
@@ -47,6 +46,9 @@ Examples:
 func runMerge(_ context.Context, c *cli.Command) error {
 	if c.NArg() == 0 {
 		return usageErrorf(c, "merge needs at least one PROFILE")
+	}
+	if err := stdinOnce(c); err != nil {
+		return err
 	}
 	to, err := convert.ParseFormat(c.String("to"), convert.OutputFormats)
 	if err != nil {
@@ -70,16 +72,12 @@ func runMerge(_ context.Context, c *cli.Command) error {
 		return err
 	}
 	var buf bytes.Buffer
-	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", Version, strings.Join(c.Args().Slice(), ", "))
+	header := fmt.Sprintf("# Merged by oci-sbx %s from %s: allows what any of them allows.\n", version(), strings.Join(c.Args().Slice(), ", "))
 	check := func(s *specs.LinuxSeccomp) error {
 		return conversion.CheckStart(s, to, strings.Join(c.Args().Slice(), "+"), c.Bool("strict"), func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) })
 	}
 	if err := merge.Write(&buf, p, to, header, opt, check); err != nil {
 		return err
 	}
-	if out := c.String("output"); out != "" {
-		return oci.WriteFileAtomic(out, buf.Bytes(), 0o644)
-	}
-	_, err = c.Root().Writer.Write(buf.Bytes())
-	return err
+	return writeOut(c, buf.Bytes())
 }

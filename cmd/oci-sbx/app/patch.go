@@ -85,7 +85,7 @@ Examples:
 
 func runPatch(ctx context.Context, c *cli.Command) error {
 	if c.NArg() != 1 {
-		return usageErrorf(c, "patch takes one BUNDLE directory, got %d arguments", c.NArg())
+		return usageErrorf(c, "patch takes one BUNDLE directory, got %s", count(c.NArg(), "argument"))
 	}
 	if socket := c.String("record"); socket != "" {
 		if c.IsSet("profile") || c.IsSet("report-to") || c.IsSet("dry-run") {
@@ -95,9 +95,9 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: patched %s for recording; serve it with: oci-sbx record --listen %s -o FILE\n",
+		notef(c, "patched %s for recording; serve it with: oci-sbx record --listen %s -o FILE\n",
 			filepath.Join(c.Args().First(), oci.ConfigName), socket)
-		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: unobserved (runc calls them after loading the filter): %s\n", strings.Join(unobserved, ", "))
+		notef(c, "unobserved (runc calls them after loading the filter): %s\n", strings.Join(unobserved, ", "))
 		return nil
 	}
 	if c.String("profile") == "" {
@@ -107,7 +107,7 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	note := func(format string, args ...any) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format+"\n", args...) }
+	note := func(format string, args ...any) { notef(c, format+"\n", args...) }
 	profile, err := loadProfile(c.Root().Reader, c.String("profile"), from, warnOptions(c))
 	if err != nil {
 		return err

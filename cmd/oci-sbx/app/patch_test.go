@@ -377,7 +377,12 @@ func TestPatchUsage(t *testing.T) {
 		checkUsageError(t, stderr)
 	}
 	missing := filepath.Join(t.TempDir(), "nope")
-	if code, _, stderr := runCLI(t, "patch", "--profile", profile, missing); code != 1 || !strings.Contains(stderr, "no such file") {
+	// The path is named once, and the missing part of a longer one too.
+	if code, _, stderr := runCLI(t, "patch", "--profile", profile, missing); code != 1 ||
+		stderr != "oci-sbx: opening bundle \""+missing+"\": no such file or directory\n" {
 		t.Errorf("missing bundle: exit %d\n%s", code, stderr)
+	}
+	if _, _, stderr := runCLI(t, "patch", "--profile", profile, filepath.Join(missing, "b")); !strings.Contains(stderr, "\": \""+missing+"\": no such file") {
+		t.Errorf("missing bundle's parent:\n%s", stderr)
 	}
 }

@@ -3,6 +3,9 @@ package app
 import (
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 // readInput reads a file, or standard input for "-".
@@ -22,6 +26,16 @@ func readInput(stdin io.Reader, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	return data, nil
+}
+
+// stdinOnce is the usage error for naming standard input (-) more than
+// once: the second read would find it empty.
+func stdinOnce(c *cli.Command) error {
+	args := c.Args().Slice()
+	if i := slices.Index(args, "-"); i >= 0 && slices.Contains(args[i+1:], "-") {
+		return usageErrorf(c, "standard input (-) can be only one of the profiles")
+	}
+	return nil
 }
 
 // loadProfile reads a profile in any format convert reads, sniffing the
@@ -48,7 +62,7 @@ func fromFlag(formats []convert.Format) cli.Flag {
 	for i, f := range formats {
 		names[i] = string(f)
 	}
-	return &cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: " + strings.Join(names, ", ") + " (default: guessed)"}
+	return oneOf(&cli.StringFlag{Name: "from", Aliases: []string{"f"}, Usage: "input `FORMAT`: " + strings.Join(names, ", ") + " (default: guessed)"}, names...)
 }
 
 // fromFormat reads --from: empty means "guess from the content".
@@ -89,6 +103,63 @@ func notef(c *cli.Command, format string, args ...any) {
 	if !quiet(c) {
 		fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: "+format, args...)
 	}
+}
+
+// outputFlag is -o, for commands that write a profile: to FILE
+// atomically, or with - (or without -o) to standard output.
+func outputFlag(usage string) cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: usage + "; -o - writes to standard output"}
+}
+
+// outputFile is the file -o names, or "" for standard output.
+func outputFile(c *cli.Command) string {
+	if out := c.String("output"); out != "-" {
+		return out
+	}
+	return ""
+}
+
+// outputTo is where -o sends a command's output: a file to replace
+// atomically (path), or a writer: standard output, or a device or pipe
+// -o names (/dev/null, /dev/stdout, a shell's >(…)), which has nothing to
+// replace and is written into. done closes what outputTo opened.
+func outputTo(c *cli.Command) (path string, w io.Writer, done func() error, err error) {
+	out := outputFile(c)
+	if out == "" {
+		return "", c.Root().Writer, func() error { return nil }, nil
+	}
+	if fi, err := os.Stat(out); err == nil && fi.Mode()&(fs.ModeCharDevice|fs.ModeNamedPipe) != 0 {
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return "", nil, nil, fmt.Errorf("writing %q: %w", out, err)
+		}
+		return "", f, f.Close, nil
+	}
+	return out, c.Root().Writer, func() error { return nil }, nil
+}
+
+// writeOut writes a command's whole output where -o says.
+func writeOut(c *cli.Command, data []byte) error {
+	path, w, done, err := outputTo(c)
+	if err != nil {
+		return err
+	}
+	if path != "" {
+		return oci.WriteFileAtomic(path, data, 0o644)
+	}
+	if _, err := w.Write(data); err != nil {
+		_ = done()
+		return err
+	}
+	return done()
+}
+
+// plural is "1 ONE" or "N MANY".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // capFlags are --cap-add and --cap-drop for commands that read a profile

@@ -27,7 +27,7 @@ var programInputs = append(slices.Clone(convert.InputFormats), convert.BPF)
 // writeBPF is convert --to bpf: the program runc loads on this host
 // (program.Write), never to a terminal.
 func writeBPF(ctx context.Context, c *cli.Command, w io.Writer, s *specs.LinuxSeccomp, opt convert.Options) error {
-	if c.String("output") == "" && isTerminal(c.Root().Writer) {
+	if outputFile(c) == "" && isTerminal(c.Root().Writer) {
 		return errors.New("refusing to write a binary program to a terminal: use -o FILE or redirect standard output")
 	}
 	return program.Write(ctx, w, s, opt.Warn)

@@ -35,7 +35,8 @@ architecture the kernel reported, with the arguments that say what a call does
 (socket's family and type, the namespaces clone and unshare create, personality,
 prctl's option, ioctl's request, setns's type, socketcall's call) as masked
 compares. Each rule says how often, and by which executables, it was seen; the
-profile starts with where it came from. The exit status is CMD's.
+profile starts with where it came from. The exit status is CMD's; 125 when
+oci-sbx itself fails.
 
 Recording is not a sandbox. Each call the base does not allow is sent to
 oci-sbx as a seccomp user notification and answered "continue": the call then
@@ -95,9 +96,9 @@ Examples:
    oci-sbx record --verify --to docker -o ls.json -- busybox ls /
    oci-sbx record --listen /run/rec.sock -o web.yaml`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the profile to `FILE` (atomically) instead of standard output"},
-			&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo, bpf"},
-			&cli.StringFlag{Name: "base", Aliases: []string{"b"}, Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
+			outputFlag("write the profile to `FILE` (atomically) instead of standard output"),
+			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo, bpf"}, "rules", "oci", "docker", "kubernetes", "spo", "bpf"),
+			&cli.StringFlag{Name: "base", Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
@@ -105,7 +106,7 @@ Examples:
 			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
 			&cli.StringFlag{Name: "listen", Usage: "record the container whose listenerPath is the unix socket `PATH` (see oci-sbx patch --record)"},
 			&cli.DurationFlag{Name: "listen-timeout", Usage: "with --listen: give up when runc has not connected within `DURATION` (0: wait)"},
-			&cli.StringFlag{Name: "mode", Value: "auto", Usage: "`MODE` of observing calls: auto, notify or ebpf (see above)"},
+			oneOf(&cli.StringFlag{Name: "mode", Value: "auto", Usage: "`MODE` of observing calls: auto, notify or ebpf (see above)"}, "auto", "notify", "ebpf"),
 		},
 		Action: runRecord,
 	}
@@ -158,9 +159,14 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		return nil
 	}
 
+	path, w, done, err := outputTo(c)
+	if err != nil {
+		return err
+	}
+	defer done()
 	o := record.Options{
-		Config: cfg, BaseName: baseFile, Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, Verify: c.Bool("verify"), Replay: replay.Run, Program: program.Write,
+		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
+		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run, Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
@@ -229,7 +235,7 @@ func recordFormats(c *cli.Command) (to, from convert.Format, err error) {
 	if err != nil {
 		return "", "", usageErrorf(c, "--to: %v", err)
 	}
-	if to == convert.BPF && c.String("output") == "" && isTerminal(c.Root().Writer) {
+	if to == convert.BPF && outputFile(c) == "" && isTerminal(c.Root().Writer) {
 		return "", "", usageErrorf(c, "refusing to write a binary program to a terminal: use -o FILE or redirect standard output")
 	}
 	from, err = fromFormat(c, convert.InputFormats)
@@ -246,7 +252,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 			return usageErrorf(c, "record --listen takes no --%s", f)
 		}
 	}
-	if c.IsSet("records") && c.String("output") == "" {
+	if c.IsSet("records") && outputFile(c) == "" {
 		return usageErrorf(c, "--records needs -o NAME, the file beneath it")
 	}
 	to, from, err := recordFormats(c)
@@ -255,8 +261,8 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	}
 	errw := c.Root().ErrWriter
 	o := record.ListenOptions{
-		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: c.String("output"), Stdout: c.Root().Writer,
-		Format: to, Version: Version, AcceptTimeout: c.Duration("listen-timeout"), Program: program.Write,
+		Socket: c.String("listen"), Records: c.String("records"), BaseName: c.String("base"), Output: outputFile(c), Stdout: c.Root().Writer,
+		Format: to, Version: version(), AcceptTimeout: c.Duration("listen-timeout"), Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", m)
@@ -270,6 +276,6 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	notef(c, "recorded container %s: %d kinds of call\n", cr.ID, cr.Recording.Len())
+	notef(c, "recorded container %s: %s\n", cr.ID, plural(cr.Recording.Len(), "kind of call", "kinds of call"))
 	return nil
 }

@@ -42,7 +42,7 @@ Examples:
    oci-sbx simulate --format json testdata/demo.yaml connect`,
 		Flags: append([]cli.Flag{
 			fromFlag(programInputs),
-			&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"},
+			oneOf(&cli.StringFlag{Name: "arch", Usage: "the caller's `ARCH`itecture: x86_64, x86, x32, aarch64, … (default: native)"}, syscalls.Arches()...),
 			&cli.BoolFlag{Name: "trace", Usage: "print every instruction executed, then the action"},
 			formatFlag(),
 		}, capFlags()...),
@@ -148,9 +148,4 @@ func simulation(prog *filter.Program, arch string, d filter.Data, trace bool) si
 }
 
 // count says how many of a thing: "1 instruction", "2 instructions".
-func count(n int, thing string) string {
-	if n == 1 {
-		return "1 " + thing
-	}
-	return fmt.Sprintf("%d %ss", n, thing)
-}
+func count(n int, thing string) string { return plural(n, thing, thing+"s") }

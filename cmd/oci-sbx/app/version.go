@@ -2,13 +2,16 @@ package app
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 
@@ -25,7 +28,8 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the versions of oci-sbx and what it is built with, and what this build supports",
-		Description: `Prints the version of oci-sbx (from git describe at make build), the Go, OCI
+		Description: `Prints the version of oci-sbx (git describe at make build; from a tarball
+git archive made, its commit; after go install, the module version), the Go, OCI
 runtime-spec, runc loader and libseccomp it was built with, and what this build and
 this kernel support: the formats, the built-in bases, the architectures, the
 kernel's seccomp actions and the filter flags the loader can set (the seccomp part
@@ -40,6 +44,71 @@ Examples:
 		Action: runVersion,
 	}
 }
+
+// Version is oci-sbx's version as make build stamps it at link time (git
+// describe --always --dirty); empty in any other build.
+var Version string
+
+// archived is version.txt, into which git archive writes "DESCRIBE HASH"
+// (export-subst, .gitattributes): a tarball has no git to ask.
+//
+//go:embed version.txt
+var archived string
+
+// version is oci-sbx's version, from the first of these that knows it:
+// make build's stamp; the commit git archive wrote into a tarball; the
+// module version go install records; the commit go build records in a
+// checkout; else "dev".
+var version = sync.OnceValue(func() string {
+	bi, _ := debug.ReadBuildInfo()
+	return resolveVersion(Version, archived, bi)
+})
+
+func resolveVersion(stamp, archived string, bi *debug.BuildInfo) string {
+	if stamp = strings.TrimSpace(stamp); stamp != "" {
+		return stamp
+	}
+	// Unsubstituted, the file still holds git's placeholders.
+	if f := strings.Fields(archived); len(f) > 0 && !strings.ContainsAny(archived, "$%") {
+		return f[0] // git describe's name, or the commit when nothing describes it
+	}
+	if bi == nil {
+		return "dev"
+	}
+	// A release's tag (go install …@v1.2.0, or a build in a tagged
+	// checkout), else the commit go build recorded, as git describe names
+	// it, rather than the pseudo-version Go derives from it.
+	v := bi.Main.Version
+	if v == "(devel)" {
+		v = ""
+	}
+	if v != "" && !pseudoVersion.MatchString(v) {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if len(rev) > 7 {
+		rev = rev[:7] // as git describe --always abbreviates it
+	}
+	switch {
+	case rev != "":
+		return rev + dirty
+	case v != "":
+		return v
+	}
+	return "dev"
+}
+
+// pseudoVersion matches the version Go gives a commit no tag names
+// (v0.0.0-20260102150405-0123456789ab, …-0.2026…, +dirty).
+var pseudoVersion = regexp.MustCompile(`\d{14}-[0-9a-f]{12}(\+dirty)?$`)
 
 // versionInfo is what oci-sbx version reports; docs/json.md documents its
 // JSON form, and fields are only ever added to it.
@@ -110,7 +179,7 @@ func runVersion(_ context.Context, c *cli.Command) error {
 
 func versionReport() versionInfo {
 	v := versionInfo{
-		Version:     Version,
+		Version:     version(),
 		Go:          runtime.Version(),
 		Platform:    runtime.GOOS + "/" + runtime.GOARCH,
 		RuntimeSpec: specs.Version,
@@ -172,7 +241,7 @@ func formats(fs []convert.Format) []string {
 // formatFlag is --format, for commands that report: text for people,
 // json for programs (docs/json.md).
 func formatFlag() cli.Flag {
-	return &cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (docs/json.md)"}
+	return oneOf(&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json (docs/json.md)"}, "text", "json")
 }
 
 // outputFormat reads --format.
