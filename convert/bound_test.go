@@ -99,6 +99,12 @@ func hostileInputs() map[string]string {
 		"yaml-explicit-keys":  rep("? ", 49_990) + "x\n",
 		"yaml-documents":      rep("--- x\n", tree.MaxDocuments) + rep("# x\n", (tree.MaxYAMLSize-400)/4),
 		"yaml-anchors":        "default: allow\nrules:\n" + numbered("  - &a%d {action: allow, syscalls: [read]}\n", 12_000),
+		// One syscall's rules are compared pairwise by precedence: as many
+		// as the value limit lets in, each pinning the argument to its own
+		// value, under two errnos of one rank and under allow beside kill.
+		"yaml-two-errnos": "default: allow\nrules:\n" + alternating("  - {action: errno(EPERM), syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", "  - {action: errno(EACCES), syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", 5_500),
+		"yaml-allow-kill": "default: errno(EPERM)\nrules:\n" +
+			alternating("  - {action: allow, syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", "  - {action: kill, syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", 5_500),
 		// Values that an error quotes back: the message must not grow with them.
 		"docker-long-name":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": ["`, "a", `"]}]}`),
 		"docker-long-number":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "errnoRet": `, "1", `, "names": ["read"]}]}`),
@@ -107,6 +113,20 @@ func hostileInputs() map[string]string {
 		"c-long-name":         fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(", "a", "), 0);\n\treturn seccomp_load(ctx);\n}\n"),
 		"c-conditions":        fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
 	}
+}
+
+// alternating repeats two formats with one %d in turn, n lines in all,
+// counting from 0.
+func alternating(even, odd string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		format := even
+		if i%2 == 1 {
+			format = odd
+		}
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }
 
 // numbered repeats a format with one %d, counting from 0.
