@@ -17,6 +17,8 @@ import (
 
 	"time"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 
 	"github.com/oci-sbx/oci-sbx/oci"
@@ -77,6 +79,7 @@ func TestBypass(t *testing.T) {
 	t.Run("families", func(t *testing.T) { testBypassFamilies(t, oci) })
 	t.Run("i386", func(t *testing.T) { testBypassI386(t, oci) })
 	t.Run("socket-type", func(t *testing.T) { testBypassSocketType(t, oci) })
+	t.Run("socketcall-eexist", func(t *testing.T) { testSocketcallEEXIST(t, oci) })
 	t.Run("runc", func(t *testing.T) { testBypassRunc(t, oci, app) })
 	t.Run("precedence", func(t *testing.T) { testBypassPrecedence(t, oci, app) })
 }
@@ -699,5 +702,53 @@ func testBypassPrecedence(t *testing.T, ociBin, app string) {
 	t.Logf("runc run: exit status %d\n%s", code, out)
 	if timedOut || code != 0 || !strings.Contains(out, "connect: operation not permitted") || !strings.Contains(out, "=== read_file ok ===") {
 		t.Error("under runc, the app connects (or does not start)")
+	}
+}
+
+// testSocketcallEEXIST pins what convert refuses on x86 to what runc
+// does: two conditional rules for socket whose conditions are on arg0
+// alone, with different actions, become one rule on socketcall to
+// libseccomp, which refuses the second (EEXIST), so runc cannot start the
+// container; rules apart on another argument load.
+func testSocketcallEEXIST(t *testing.T, ociBin string) {
+	dir := t.TempDir()
+	profiles := map[string]*specs.LinuxSeccomp{}
+	for name, other := range map[string]uint{"same": 0, "apart": 2} {
+		profiles[name] = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
+			Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+			Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"socket"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: other, Value: 10, Op: specs.OpEqualTo}}},
+				{Names: []string{"socket"}, Action: specs.ActKillProcess, Args: []specs.LinuxSeccompArg{{Index: other, Value: 17, Op: specs.OpEqualTo}}},
+			}}
+		data, err := json.Marshal(profiles[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCmd(t, ociBin, "convert", "--from", "oci", path)
+		if refused := code != 0 && strings.Contains(stderr, "(EEXIST)"); refused != (name == "same") {
+			t.Errorf("convert %s: exit status %d\n%s", name, code, stderr)
+		}
+	}
+
+	testutil.RequireRoot(t)
+	runc := requireTool(t, "runc")
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"tiny": tinyProgram(t)})
+	for name, s := range profiles {
+		bundle := filepath.Join(dir, "bundle-"+name)
+		runcBundle(t, runc, bundle, rootfs, []string{"/tiny"}, oci.WithSeccomp(s))
+		code, out, timedOut := runcRun(t, runc, bundle, 30*time.Second)
+		switch {
+		case timedOut:
+			t.Fatalf("%s: runc run timed out\n%s", name, out)
+		case name == "same" && (code == 0 || !strings.Contains(out, "file exists")):
+			t.Errorf("same: runc started the container (exit status %d); is the refusal still right?\n%s", code, out)
+		case name == "apart" && (code != 0 || !strings.Contains(out, startedMarker)):
+			t.Errorf("apart: exit status %d\n%s", code, out)
+		}
 	}
 }

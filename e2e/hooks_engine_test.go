@@ -177,6 +177,8 @@ func testHookRefused(t *testing.T, env hooksEnv) {
 		// container.
 		{"report-to-a-host-socket", hooks.AnnotationProfile, "demo.yaml", `reporting to "` + hostSocket + `": outside the agents directory`,
 			map[string]string{hooks.AnnotationReport: hostSocket}},
+		{"listener-to-a-host-socket", hooks.AnnotationRules, "{default: allow, listenerPath: " + hostSocket + ", rules: [{action: notify, syscalls: [mkdir]}]}",
+			`the profile's listenerPath: reporting to "` + hostSocket + `": outside the agents directory`, nil},
 		{"one-key-two-values", hooks.AnnotationProfile, "demo.yaml", `"IO.OCI-SBX.profile" and "io.oci-sbx.profile": conflicting oci-sbx annotations: one key written twice, with different values`,
 			map[string]string{"IO.OCI-SBX.profile": "writable.yaml"}},
 	} {

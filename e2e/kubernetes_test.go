@@ -32,7 +32,7 @@ func TestKubernetesLocalhost(t *testing.T) {
 		t.Fatalf("convert: exit %d\n%s", code, hint)
 	}
 	t.Logf("convert --to kubernetes said:\n%s", hint)
-	m := regexp.MustCompile(`(?m)^\s+localhostProfile: (\S+)$`).FindStringSubmatch(hint)
+	m := regexp.MustCompile(`(?m)^oci-sbx:\s+localhostProfile: (\S+)$`).FindStringSubmatch(hint)
 	if m == nil {
 		t.Fatalf("the hint gives no localhostProfile:\n%s", hint)
 	}

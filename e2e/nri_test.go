@@ -294,6 +294,8 @@ func TestKubernetesNRI(t *testing.T) {
 		// stage bind it into the container.
 		{"report-to-a-host-socket", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": n.socket},
 			`reporting to "` + n.socket + `": outside the agents directory`},
+		{"listener-to-a-host-socket", map[string]string{"oci-sbx.io/rules": "{default: allow, listenerPath: " + n.socket + ", rules: [{action: notify, syscalls: [mkdir]}]}"},
+			`the profile's listenerPath: reporting to "` + n.socket + `": outside the agents directory`},
 		{"engine-profile-typo", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/engine-profile": "drop"}, `"drop" is neither "keep" nor "replace"`},
 		{"record-and-profile", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/record": "x.yaml"}, "a recorded container runs under the recording filter, not under oci-sbx.io/profile too"},
 		{"record-outside", map[string]string{"oci-sbx.io/record": "../x.yaml"}, "outside"},

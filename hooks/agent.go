@@ -111,7 +111,13 @@ func (a *Agent) containerOf(pid int) string {
 
 // ListenAndServe creates the agent's socket at path (notify.ListenSocket:
 // mode 0600, a stale socket replaced, a live agent's not) and serves it.
+// A missing directory (the agents directory, DefaultAgents) is created
+// with mode 0755: made by root, root's alone to write, as the hook and
+// the NRI plugin require of it.
 func (a *Agent) ListenAndServe(ctx context.Context, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("listening on %q: %w", path, err)
+	}
 	l, err := notify.ListenSocket(path)
 	if err != nil {
 		return err

@@ -443,3 +443,30 @@ func TestEventFormat(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", b.String(), want)
 	}
 }
+
+// The agent makes a missing agents directory, root's alone to write, so
+// that the hook and the NRI plugin accept the socket in it.
+func TestAgentMakesItsDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "agents")
+	socket := filepath.Join(dir, "agent.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&Agent{Events: &syncBuffer{}}).ListenAndServe(ctx, socket) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(socket); err == nil && fi.Mode().Type() == os.ModeSocket {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no socket")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if path, err := AgentSocket(dir, "agent.sock"); err != nil || path != socket {
+		t.Errorf("AgentSocket: %q, %v", path, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Error(err)
+	}
+}

@@ -145,6 +145,9 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	} else {
 		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), Confine(opt.Profiles, opt.Convert))
 	}
+	if err == nil {
+		err = ConfineListener(profile, opt.Agents, ann)
+	}
 	if err != nil {
 		return nil, err
 	}

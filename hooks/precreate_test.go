@@ -237,6 +237,9 @@ func TestPrecreateErrors(t *testing.T) {
 			`annotation io.oci-sbx.report: reporting to "` + hostSocket + `": outside the agents directory "` + dir + `"`},
 		{"report through a symlink out", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "host.sock"}),
 			`reporting to "host.sock": outside the agents directory`},
+		// The same for a listener the rules name themselves.
+		{"a listener outside", podmanConfig(t, map[string]string{AnnotationRules: "{default: allow, listenerPath: " + hostSocket + ", rules: [{action: notify, syscalls: [mkdir]}]}"}),
+			`annotation io.oci-sbx.rules: the profile's listenerPath: reporting to "` + hostSocket + `": outside the agents directory "` + dir + `"`},
 		{"report to a relative path out", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "../agent.sock"}),
 			`reporting to "../agent.sock": outside the agents directory`},
 		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: 1:18: unexpected end of JSON input"},
@@ -384,6 +387,24 @@ func TestPrecreateLateStage(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(lateDir); len(entries) != 1 {
 		t.Errorf("%d files in the late directory, want 1", len(entries))
+	}
+}
+
+// A listener an annotation's rules name lies beneath the agents
+// directory, and linux.seccomp names the socket it resolves to.
+func TestPrecreateListener(t *testing.T) {
+	dir, socket := agentSocket(t)
+	rules := "{default: allow, listenerPath: agent.sock, rules: [{action: notify, syscalls: [mkdir]}]}"
+	out, err := Precreate(podmanConfig(t, map[string]string{AnnotationRules: rules}), PrecreateOptions{Agents: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(out, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := spec.Linux.Seccomp.ListenerPath; got != socket {
+		t.Errorf("listenerPath %q, want %q", got, socket)
 	}
 }
 

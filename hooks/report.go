@@ -138,6 +138,28 @@ func WithReport(mo *stage.Options, ann *annotation.Values, agents string) error 
 	return nil
 }
 
+// ConfineListener keeps the listener a profile an annotation chose names
+// (its listenerPath) to an agent's socket beneath the agents directory,
+// as the report annotation's (see AgentSocket): runc connects to it as
+// root and hands it the container's state and a notification descriptor,
+// so inline rules must not name any other socket of the host. The path
+// becomes the one it resolves to.
+func ConfineListener(s *specs.LinuxSeccomp, agents string, ann *annotation.Values) error {
+	if s == nil || s.ListenerPath == "" {
+		return nil
+	}
+	key := ann.Key(annotation.Rules)
+	if _, ok := ann.Get(annotation.Profile); ok {
+		key = ann.Key(annotation.Profile)
+	}
+	socket, err := AgentSocket(agents, s.ListenerPath)
+	if err != nil {
+		return fmt.Errorf("annotation %s: the profile's listenerPath: %w", key, err)
+	}
+	s.ListenerPath = socket
+	return nil
+}
+
 // Report is the policy with which a plan (stage.Make) reports a
 // profile's denials to the agent on socket, a path on the host:
 // ReportTo when runc applies the whole profile, ReportLate when a late

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/internal/beneath"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,7 +30,7 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 	defer d.Close()
 	var st unix.Stat_t
 	if err := unix.Fstatat(int(d.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("writing %q: not a regular file (%s)", path, fileType(st.Mode))
+		return fmt.Errorf("writing %q: not a regular file (%s)", path, beneath.TypeName(st.Mode))
 	}
 	if err := writeFileAt(d, base, data, writeOptions{perm: perm}); err != nil {
 		return fmt.Errorf("writing %q: %w", path, err)
@@ -165,25 +166,4 @@ func readDirNames(dir *os.File) ([]string, error) {
 	d := os.NewFile(uintptr(fd), ".")
 	defer d.Close()
 	return d.Readdirnames(-1)
-}
-
-// fileType names the type bits of a stat mode.
-func fileType(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFREG:
-		return "regular file"
-	case unix.S_IFDIR:
-		return "directory"
-	case unix.S_IFLNK:
-		return "symlink"
-	case unix.S_IFIFO:
-		return "FIFO"
-	case unix.S_IFCHR:
-		return "character device"
-	case unix.S_IFBLK:
-		return "block device"
-	case unix.S_IFSOCK:
-		return "socket"
-	}
-	return fmt.Sprintf("file type %#o", mode&unix.S_IFMT)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oci-sbx/oci-sbx/internal/beneath"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"golang.org/x/sys/unix"
 )
@@ -74,7 +75,7 @@ func openDirNoFollow(path string) (*os.File, error) {
 		}
 		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
 			unix.Close(fd)
-			return nil, fmt.Errorf("%w: %q is a %s, not a directory", ErrUnsafe, walked, fileType(st.Mode))
+			return nil, fmt.Errorf("%w: %q is a %s, not a directory", ErrUnsafe, walked, beneath.TypeName(st.Mode))
 		}
 		next, err := unix.Openat(fd, comp, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		unix.Close(fd)
@@ -172,7 +173,7 @@ func (b *Bundle) readRegularOnce(name string) ([]byte, *fileID, error) {
 
 func regular(st *unix.Stat_t) error {
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%w: a %s, not a regular file", ErrUnsafe, fileType(st.Mode))
+		return fmt.Errorf("%w: a %s, not a regular file", ErrUnsafe, beneath.TypeName(st.Mode))
 	}
 	if st.Size > MaxConfigSize {
 		return fmt.Errorf("%w: %d bytes, larger than %d MiB", ErrUnsafe, st.Size, MaxConfigSize>>20)
@@ -236,7 +237,7 @@ func (b *Bundle) WriteFile(rel string, data []byte, perm os.FileMode) error {
 	defer dir.Close()
 	var st unix.Stat_t
 	if err := unix.Fstatat(int(dir.Fd()), base, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("writing %q: %w: a %s, not a regular file", name, ErrUnsafe, fileType(st.Mode))
+		return fmt.Errorf("writing %q: %w: a %s, not a regular file", name, ErrUnsafe, beneath.TypeName(st.Mode))
 	}
 	if err := writeFileAt(dir, base, data, writeOptions{perm: perm}); err != nil {
 		return fmt.Errorf("writing %q: %w", name, err)

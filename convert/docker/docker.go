@@ -179,6 +179,7 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 	}
 	out.Flags = slices.Clone(doc.Flags)
 
+	var paths []string
 	for i, call := range doc.Syscalls {
 		errno := ""
 		if i < len(doc.Errnos) {
@@ -186,9 +187,66 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 		}
 		if sc, ok := r.syscall(fmt.Sprintf("syscalls[%d]", i), call, errno); ok {
 			out.Syscalls = append(out.Syscalls, sc)
+			paths = append(paths, fmt.Sprintf("syscalls[%d]", i))
 		}
 	}
+	r.multiplexed(out, paths)
 	return out
+}
+
+// multiplexed refuses a profile libseccomp cannot load on an architecture
+// that multiplexes calls (socket through socketcall on x86 …): there it
+// moves each rule for the call onto the multiplexer, where arg0 is the
+// call's number, so the rule's conditions on arg0 are lost (see
+// rules.MultiplexKey). Two conditional rules whose other conditions agree
+// become one condition with two actions, which libseccomp refuses
+// (EEXIST), and runc fails to start the container.
+func (r *resolver) multiplexed(out *specs.LinuxSeccomp, paths []string) {
+	def, err := rules.ActionFromSpec(out.DefaultAction, out.DefaultErrnoRet)
+	if err != nil {
+		return
+	}
+	arches := r.arches
+	if len(arches) == 0 {
+		arches = []string{syscalls.NativeArch()}
+	}
+	type first struct {
+		act  rules.Action
+		path string
+	}
+	seen := map[string]first{}
+	for i, sc := range out.Syscalls {
+		act, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet)
+		if err != nil || act == def || len(sc.Args) == 0 {
+			continue // runc drops a rule with the default action
+		}
+		var conds []rules.Cond
+		for _, a := range sc.Args {
+			if c, err := rules.CondFromSpec(a); err == nil {
+				conds = append(conds, c)
+			}
+		}
+		key := rules.MultiplexKey(conds)
+		for _, name := range sc.Names {
+			for _, arch := range arches {
+				mux, call, ok := syscalls.Subcall(arch, name)
+				if !ok {
+					continue
+				}
+				at := arch + " " + name + " " + key
+				f, dup := seen[at]
+				if !dup {
+					seen[at] = first{act, paths[i]}
+					continue
+				}
+				if f.act != act {
+					r.errorf(paths[i]+".action", "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: this %s and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, or leave %s out of the architectures",
+						name, arch, name, mux, call, act, f.act, r.where(f.path), name, arch)
+					seen[at] = first{act, paths[i]} // once per pair
+				}
+			}
+		}
+	}
 }
 
 // architectures picks the target architectures and the primary one that

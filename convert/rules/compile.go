@@ -288,6 +288,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 	c.reportLosses()
+	c.checkMultiplexed(cases, order, arches, def)
 	if len(vanished) > 0 {
 		c.warnf(Pos{}, "a denial of %s with the default action %s is dropped (runc drops such a rule; libseccomp refuses it), so another rule lets the call through, as it does under runc (oci-sbx lint: deny-vanishes)",
 			strings.Join(vanished, ", "), def)
@@ -422,6 +423,102 @@ func (c *compiler) multiplexed(cases map[string][]syscallCase, arches []string) 
 			cases[mux] = out
 		}
 	}
+}
+
+// checkMultiplexed refuses what libseccomp cannot say of a call it
+// multiplexes (socket through socketcall on x86 …): it turns each rule
+// for the call into a rule on the multiplexer with arg0 equal to the
+// call's number and without the rule's conditions, which it cannot read
+// behind the multiplexer's pointer. So conditional rules for the call
+// with two actions become two rules with one condition, which libseccomp
+// refuses (EEXIST: runc cannot load the profile), and a conditional
+// allow lets every such call through where the rules deny some (a
+// warning: recordings allow socket by family on x86 too, and lint
+// reports it as multiplexed-args). An unconditional rule of the
+// multiplexer's own decides every call through it, so a stricter
+// conditional rule for the call does not hold there: refused.
+func (c *compiler) checkMultiplexed(cases map[string][]syscallCase, order, arches []string, def Action) {
+	if c.p.FirstWins {
+		return // a C program's filter is libseccomp's
+	}
+	if len(arches) == 0 {
+		arches = []string{syscalls.NativeArch()}
+	}
+	done := map[string]bool{}
+	for _, arch := range arches {
+		for _, name := range order {
+			mux, call, ok := syscalls.Subcall(arch, name)
+			if !ok || done[name] {
+				continue
+			}
+			if u := slices.IndexFunc(cases[mux], func(sc syscallCase) bool {
+				return len(sc.when) == 0 && !sc.derived && sc.action != def
+			}); u >= 0 {
+				// The multiplexer's own unconditional rule decides every
+				// call through it: a stricter conditional rule for the
+				// call vanishes there.
+				own := cases[mux][u]
+				for _, sc := range cases[name] {
+					if len(sc.when) > 0 && !sc.derived && Rank(sc.action) > Rank(own.action) && sc.rule.Pos.IsValid() {
+						done[name] = true
+						c.errorf(c.at(sc.rule), "%s: on %s, %s also goes through %s (arg0 == %d), whose arguments seccomp cannot read, and the %s at %s lets every call through it: this conditional %s does not hold there; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+							name, arch, name, mux, call, own.action, c.where(own.rule), sc.action, mux, arch, arch)
+						break
+					}
+				}
+				continue
+			}
+			// Conditional rules runc keeps, by what libseccomp keeps of
+			// their conditions on the multiplexer.
+			byKey := map[string][]syscallCase{}
+			var keys []string
+			for _, sc := range cases[name] {
+				if len(sc.when) == 0 || sc.derived || sc.action == def || !sc.rule.Pos.IsValid() {
+					continue
+				}
+				k := MultiplexKey(sc.when)
+				if _, ok := byKey[k]; !ok {
+					keys = append(keys, k)
+				}
+				if !slices.ContainsFunc(byKey[k], func(o syscallCase) bool { return o.action == sc.action }) {
+					byKey[k] = append(byKey[k], sc)
+				}
+			}
+			for _, k := range keys {
+				conds := byKey[k]
+				switch {
+				case len(conds) > 1:
+					done[name] = true
+					c.errorf(c.at(conds[1].rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: the %s here and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+						name, arch, name, mux, call, conds[1].action, conds[0].action, c.where(conds[0].rule), name, mux, arch, arch)
+				case k == "" && Rank(conds[0].action) < Rank(def):
+					// What a recording writes (socket by family, on x86
+					// too): said, as lint does (multiplexed-args), not
+					// refused.
+					done[name] = true
+					c.warnf(c.at(conds[0].rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost, so this conditional %s lets every %s call through %s whatever its arguments; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+						name, arch, name, mux, call, conds[0].action, name, mux, mux, arch, arch)
+				}
+			}
+		}
+	}
+}
+
+// MultiplexKey is what libseccomp keeps of a rule's conditions when it
+// moves the rule onto a multiplexer (socket onto socketcall on x86):
+// arg0 becomes the call's number, so the conditions on arg0 are lost and
+// the others stay, though they read the multiplexer's arguments. Two
+// rules of one key and different actions are one rule to libseccomp,
+// which refuses the second (EEXIST).
+func MultiplexKey(cs []Cond) string {
+	var rest []string
+	for _, c := range cs {
+		if c.Arg != 0 {
+			rest = append(rest, c.String())
+		}
+	}
+	slices.Sort(rest)
+	return strings.Join(rest, ",")
 }
 
 // muxes returns the multiplexers through which libseccomp also filters a

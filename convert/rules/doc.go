@@ -73,7 +73,13 @@
 //     compat ABI without the machine's own architecture (runc always adds
 //     it), a value above 32 bits where the list names an architecture
 //     whose arguments libseccomp compares as 32 bits (x86, x32, arm …:
-//     it drops the upper half, so "arg1 > 0x100000000" tests "arg1 > 0"). A 64-bit comparison of an argument the kernel reads as 32 bits
+//     it drops the upper half, so "arg1 > 0x100000000" tests "arg1 > 0"),
+//     and conditional rules libseccomp cannot tell apart where it moves a
+//     multiplexed call onto socketcall or ipc (arg0 becomes the call's
+//     number, so conditions on arg0 are lost): two actions there are one
+//     rule to it, which it refuses (EEXIST), and a conditional denial
+//     beside an allow of socketcall does not hold there. A conditional
+//     allow there lets every such call through: a warning. A 64-bit comparison of an argument the kernel reads as 32 bits
 //     is written with a note naming the mask that fixes it. --harden
 //     compares a denied socket or socketpair type on the type's bits
 //     (arg1 & 0xf), since SOCK_NONBLOCK and SOCK_CLOEXEC sit beside it.

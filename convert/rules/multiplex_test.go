@@ -97,3 +97,55 @@ func TestMultiplexedPrecedence(t *testing.T) {
 		})
 	}
 }
+
+// TestMultiplexedUnloadable covers the class "what libseccomp makes of a
+// multiplexed call's conditional rules": it moves them onto socketcall,
+// where the conditions on arg0 are lost, so two with different actions
+// and the same other conditions cannot load (EEXIST), a conditional allow
+// lets every call through (a warning, as recordings write it), and a
+// conditional denial beside an allow of socketcall does not hold; each
+// at its position, and only on an architecture with the multiplexer.
+func TestMultiplexedUnloadable(t *testing.T) {
+	tests := []struct {
+		name, src string
+		err, warn string // "" for none
+	}{
+		{"two actions on arg0",
+			"default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [socket, read]}\n  - {action: errno(EACCES), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n",
+			"t.yaml:3:14: socket: on x86, libseccomp moves the rules for socket onto socketcall, where arg0 is the call's number (1) and the conditions on arg0 are lost: the allow here and the errno(EACCES) at t.yaml:4:14 become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST)", ""},
+		{"two actions apart on another argument",
+			"default: errno(ENOSYS)\nrules:\n  - {action: allow, syscalls: [socket], when: [\"arg2 == 0\"]}\n  - {action: errno(EACCES), syscalls: [socket], when: [\"arg2 == 9\"]}\n",
+			"", ""},
+		{"a conditional allow",
+			"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_UNIX\"]}\n",
+			"", "t.yaml:3:14: socket: on x86, libseccomp moves the rules for socket onto socketcall, where arg0 is the call's number (1) and the conditions on arg0 are lost, so this conditional allow lets every socket call through socketcall whatever its arguments"},
+		{"a conditional denial beside an allow of socketcall",
+			"default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [socketcall, read]}\n  - {action: errno(EACCES), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n",
+			"t.yaml:4:14: socket: on x86, socket also goes through socketcall (arg0 == 1), whose arguments seccomp cannot read, and the allow at t.yaml:3:14 lets every call through it: this conditional errno(EACCES) does not hold there", ""},
+		{"a conditional denial, socketcall left to the default",
+			"default: allow\nrules:\n  - {action: errno(EACCES), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n",
+			"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, arches := range [][]string{{"x86_64", "x86"}, {"x86_64"}} {
+				var warns []string
+				_, err := compileString(t, tt.src, CompileOptions{Arches: arches, Warn: func(e *Error) { warns = append(warns, e.Error()) }})
+				wantErr, wantWarn := tt.err, tt.warn
+				if len(arches) == 1 {
+					wantErr, wantWarn = "", "" // no multiplexer on x86_64
+				}
+				switch {
+				case wantErr == "" && err != nil:
+					t.Errorf("%v: error %v", arches, err)
+				case wantErr != "" && (err == nil || !strings.HasPrefix(err.Error(), wantErr)):
+					t.Errorf("%v: error %v\nwant %s…", arches, err, wantErr)
+				}
+				w := strings.Join(warns, "\n")
+				if (wantWarn == "") != !strings.Contains(w, "the conditions on arg0 are lost") || wantWarn != "" && !strings.Contains(w, wantWarn) {
+					t.Errorf("%v: warnings %q, want %q", arches, warns, wantWarn)
+				}
+			}
+		})
+	}
+}

@@ -197,6 +197,14 @@ func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (
 		p.log("%v", err)
 		return 0, err
 	}
+	for key, path := range map[string]string{"profiles": c.Profiles, "lateDir": c.LateDir, "lateBinary": c.LateBinary, "records": c.Records, "agents": c.Agents} {
+		// The plugin's working directory is the runtime's choice.
+		if path != "" && !filepath.IsAbs(path) {
+			err := fmt.Errorf("reading the plugin's configuration: %s: %q is not an absolute path", key, path)
+			p.log("%v", err)
+			return 0, err
+		}
+	}
 	if c.Profiles != "" {
 		p.opt.Profiles = c.Profiles
 	}
@@ -268,6 +276,9 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 		profile, err = hooks.ReadProfile(p.opt.Profiles, name, ann.Key(annotation.Profile), p.opt.Convert)
 	} else {
 		profile, err = readRules(inline, ann.Key(annotation.Rules), hooks.Confine(p.opt.Profiles, p.opt.Convert))
+	}
+	if err == nil {
+		err = hooks.ConfineListener(profile, p.opt.Agents, ann)
 	}
 	if err != nil {
 		return nil, nil, err

@@ -234,6 +234,8 @@ func TestAdjustRefuses(t *testing.T) {
 		{"rules too long", map[string]string{"oci-sbx.io/rules": big}, "more than 64 KiB"},
 		{"two profiles", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/rules": demo}, "give one profile, not two"},
 		{"report socket outside", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/run/containerd/containerd.sock"}, `reporting to "/run/containerd/containerd.sock": outside the agents directory`},
+		{"a listener outside", map[string]string{"oci-sbx.io/rules": "{default: allow, listenerPath: /run/containerd/containerd.sock, rules: [{action: notify, syscalls: [mkdir]}]}"},
+			`annotation oci-sbx.io/rules: the profile's listenerPath: reporting to "/run/containerd/containerd.sock": outside the agents directory`},
 		{"report socket out by ..", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "../agent.sock"}, "outside the agents directory"},
 		{"no agent", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "agent.sock"}, `reporting to "agent.sock": no such file or directory (start the agent with oci-sbx agent --socket `},
 	} {
@@ -294,11 +296,14 @@ func BenchmarkAdjust(b *testing.B) {
 // settings from the runtime's configuration file for it.
 func TestConfigure(t *testing.T) {
 	p := New(Options{})
-	if _, err := p.Configure(t.Context(), "profiles: /srv/profiles\nlateDir: /run/x\n", "containerd", "2.4.2"); err != nil {
+	if _, err := p.Configure(t.Context(), "profiles: /srv/profiles\nlateDir: /run/x\nagents: /run/agents\n", "containerd", "2.4.2"); err != nil {
 		t.Fatal(err)
 	}
-	if p.opt.Profiles != "/srv/profiles" || p.opt.LateDir != "/run/x" {
+	if p.opt.Profiles != "/srv/profiles" || p.opt.LateDir != "/run/x" || p.opt.Agents != "/run/agents" {
 		t.Errorf("configured %+v", p.opt)
+	}
+	if _, err := p.Configure(t.Context(), "agents: run/agents\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), `agents: "run/agents" is not an absolute path`) {
+		t.Errorf("a relative directory: %v, want an error", err)
 	}
 	if _, err := p.Configure(t.Context(), "profile: /srv/profiles\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), "profile") {
 		t.Errorf("an unknown key: %v, want an error", err)

@@ -147,7 +147,7 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("not a regular file (%s)", typeName(st.Mode))
+		return nil, fmt.Errorf("not a regular file (%s)", TypeName(st.Mode))
 	}
 	if err := checkPrivate(name, f); err != nil {
 		return nil, err
@@ -300,11 +300,14 @@ func checkPrivate(path string, f *os.File) error {
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return err
 	}
+	// The owner can change the file through another mount of it, even
+	// where this one is read-only: only the write bits are forgiven on a
+	// read-only mount (a ConfigMap volume, whose directory is 0777).
+	if owner := st.Uid; owner != 0 && owner != uint32(os.Geteuid()) {
+		return fmt.Errorf("%q: %w (owned by uid %d)", path, ErrWritable, owner)
+	}
 	var why string
-	euid := uint32(os.Geteuid())
 	switch {
-	case st.Uid != 0 && st.Uid != euid:
-		why = fmt.Sprintf("owned by uid %d", st.Uid)
 	case st.Mode&0o002 != 0:
 		why = fmt.Sprintf("mode %04o lets anyone write", st.Mode&0o7777)
 	case st.Mode&0o020 != 0 && st.Gid != 0:
@@ -314,15 +317,21 @@ func checkPrivate(path string, f *os.File) error {
 	}
 	var fs unix.Statfs_t
 	if unix.Fstatfs(int(f.Fd()), &fs) == nil && fs.Flags&unix.ST_RDONLY != 0 {
-		return nil // nobody writes a read-only mount (a ConfigMap volume)
+		return nil // nobody writes through a read-only mount
 	}
 	return fmt.Errorf("%q: %w (%s)", path, ErrWritable, why)
 }
 
-func typeName(mode uint32) string {
+// TypeName names the type bits of a stat mode, for an error about what a
+// name turned out to be.
+func TypeName(mode uint32) string {
 	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "regular file"
 	case unix.S_IFDIR:
 		return "directory"
+	case unix.S_IFLNK:
+		return "symlink"
 	case unix.S_IFIFO:
 		return "FIFO"
 	case unix.S_IFCHR:
@@ -332,5 +341,5 @@ func typeName(mode uint32) string {
 	case unix.S_IFSOCK:
 		return "socket"
 	}
-	return fmt.Sprintf("mode %o", mode&unix.S_IFMT)
+	return fmt.Sprintf("file type %#o", mode&unix.S_IFMT)
 }

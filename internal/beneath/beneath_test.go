@@ -302,3 +302,69 @@ func TestLookup(t *testing.T) {
 		t.Errorf("Lookup in a directory anyone writes: %v", err)
 	}
 }
+
+// A read-only mount forgives write bits (a ConfigMap volume's directory
+// is 0777), never another owner, who can write through another mount.
+func TestReadFileReadOnlyMount(t *testing.T) {
+	testutil.RequireRoot(t)
+	src, dir := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "p.yaml"), []byte("p\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(src, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount(src, dir, "", syscall.MS_BIND, ""); err != nil {
+		testutil.Missing(t, "bind-mounting %s: %v", src, err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	if _, err := ReadFile(dir, "p.yaml", 1<<16); !errors.Is(err, ErrWritable) {
+		t.Fatalf("a directory anyone writes, mounted read-write: %v", err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := ReadFile(dir, "p.yaml", 1<<16); err != nil || string(data) != "p\n" {
+		t.Fatalf("mounted read-only: %q, %v", data, err)
+	}
+	if err := os.Chown(filepath.Join(src, "p.yaml"), 65534, -1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(dir, "p.yaml", 1<<16); !errors.Is(err, ErrWritable) || !strings.Contains(err.Error(), "owned by uid 65534") {
+		t.Errorf("another user's file on a read-only mount: %v", err)
+	}
+}
+
+// BenchmarkReadFile is what the checks cost a hook per profile it reads:
+// ReadFile (a walk that checks each directory, through a ConfigMap's two
+// symlinks) beside a plain open and read of the same file.
+func BenchmarkReadFile(b *testing.B) {
+	dir := b.TempDir()
+	data := []byte(strings.Repeat("x", 2<<10))
+	ts := filepath.Join(dir, "..2026_12_06")
+	if err := os.Mkdir(ts, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ts, "web.yaml"), data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for target, name := range map[string]string{"..2026_12_06": "..data", "..data/web.yaml": "web.yaml"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("beneath", func(b *testing.B) {
+		for range b.N {
+			if _, err := ReadFile(dir, "web.yaml", 1<<20); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("plain", func(b *testing.B) {
+		for range b.N {
+			if _, err := bounded.ReadFile(filepath.Join(dir, "web.yaml"), 1<<20); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

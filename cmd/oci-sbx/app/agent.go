@@ -26,16 +26,20 @@ be read from the process, and the answer. Containers connecting, ending and
 sending something unusable are noted on standard error.
 
 Profiles for the agent come from oci-sbx patch --report-to SOCKET, or from the
-io.oci-sbx.report=SOCKET annotation with oci-sbx's Podman hook: they turn the
-errno rules into notify rules and put each syscall's errno in listenerMetadata.
-A syscall the metadata does not name is answered with EPERM.
+io.oci-sbx.report=NAME annotation with oci-sbx's Podman hook (or oci-sbx.io/report
+with its NRI plugin), which names a socket beneath their --agents directory,
+/run/oci-sbx/agents by default: they turn the errno rules into notify rules and
+put each syscall's errno in listenerMetadata. A syscall the metadata does not
+name is answered with EPERM. A missing directory of the socket is created
+(mode 0755).
 
 SIGINT or SIGTERM stops the agent and removes the socket. Containers still
 running then get ENOSYS for their notified calls: still denied.
 
 Examples:
-   oci-sbx agent --socket /run/oci-sbx/agent.sock > denials.jsonl
-   oci-sbx patch --report-to /run/oci-sbx/agent.sock --profile demo.yaml mybundle`,
+   oci-sbx agent --socket /run/oci-sbx/agents/agent.sock > denials.jsonl
+   oci-sbx patch --report-to /run/oci-sbx/agents/agent.sock --profile demo.yaml mybundle
+   podman run --annotation io.oci-sbx.profile=demo.yaml --annotation io.oci-sbx.report=agent.sock ...`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "socket", Aliases: []string{"s"}, Usage: "listen on the unix socket `PATH` (created mode 0600; a stale one is replaced)"},
 		},

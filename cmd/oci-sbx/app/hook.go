@@ -68,7 +68,7 @@ the oci-sbx agent on SOCKET, which reports each denied call and answers it with
 the same errno. SOCKET is a socket beneath --agents (a relative name inside it,
 an absolute one only inside it), a directory only root can write: runc connects
 to it as root and the late stage binds it into the container, so no other
-socket of the host may be named. Denials by read, write and the default action stay as they are,
+socket of the host may be named; nor may a listenerPath in the profile. Denials by read, write and the default action stay as they are,
 unreported: read and write hand the listener to the agent, and runc cannot
 notify the default action. With a late stage, the late stage notifies, through
 the socket bound into the container at /.oci-sbx/agent.sock.
