@@ -67,24 +67,28 @@ func hostileInputs() map[string]string {
 	}
 	rules := "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: "
 	return map[string]string{
-		"yaml-nested-flow":    fill("", "[", ""),
-		"yaml-nested-block":   fill("", "- ", "x\n"),
-		"yaml-nested-indent":  nestedIndent(size),
-		"json-nested":         fill("", `{"a":`, ""),
-		"json-nested-list":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "x": `, "[", ""),
-		"yaml-flow-values":    "[" + rep("0,", 49_990) + "0]\n",
-		"yaml-rules-names":    rules + "[" + rep("read, ", 49_000) + "read]\n",
-		"yaml-block-names":    rules + "\n" + rep("      - read\n", 49_000),
-		"yaml-long-scalar":    "default: allow\ncomment: \"" + rep("x", 2<<20-64) + "\"\n",
-		"yaml-too-large":      fill("default: allow\n# ", "x", "\n"),
-		"docker-names":        `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"read",`, 49_000) + `"read"]}]}`,
-		"docker-rules":        `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [` + rep(`{"names": ["read"], "action": "SCMP_ACT_ERRNO"},`, 16_000) + `{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]}`,
-		"docker-too-many":     fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
-		"oci-long-string":     fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
-		"spo-names":           "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
-		"c-rules":             fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
-		"c-nested-parens":     fill("#include <seccomp.h>\nint x = ", "(", ""),
-		"c-nested-braces":     fill("#include <seccomp.h>\nint main(void) ", "{", ""),
+		"yaml-nested-flow":   fill("", "[", ""),
+		"yaml-nested-block":  fill("", "- ", "x\n"),
+		"yaml-nested-indent": nestedIndent(size),
+		"json-nested":        fill("", `{"a":`, ""),
+		"json-nested-list":   fill(`{"defaultAction": "SCMP_ACT_ALLOW", "x": `, "[", ""),
+		"yaml-flow-values":   "[" + rep("0,", 49_990) + "0]\n",
+		"yaml-rules-names":   rules + "[" + rep("read, ", 49_000) + "read]\n",
+		"yaml-block-names":   rules + "\n" + rep("      - read\n", 49_000),
+		"yaml-long-scalar":   "default: allow\ncomment: \"" + rep("x", 2<<20-64) + "\"\n",
+		"yaml-too-large":     fill("default: allow\n# ", "x", "\n"),
+		"docker-names":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"read",`, 49_000) + `"read"]}]}`,
+		"docker-rules":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [` + rep(`{"names": ["read"], "action": "SCMP_ACT_ERRNO"},`, 16_000) + `{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]}`,
+		"docker-too-many":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
+		"oci-long-string":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
+		"spo-names":          "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
+		"c-rules":            fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
+		"c-nested-parens":    fill("#include <seccomp.h>\nint x = ", "(", ""),
+		"c-nested-braces":    fill("#include <seccomp.h>\nint main(void) ", "{", ""),
+		// Conditionals as deep as the token limit lets them nest (5 tokens
+		// an #if and its #endif): each line asks every enclosing one.
+		"c-nested-if":         "#include <seccomp.h>\n" + rep("#if 1\n", 39_990) + rep("#endif\n", 39_990) + "int main(void) { return 0; }\n",
+		"c-nested-ifdef":      "#include <seccomp.h>\n" + rep("#ifdef X\n", 39_990) + rep("#endif\n", 39_990) + "int main(void) { return 0; }\n",
 		"c-macro-chain":       macroChain(size),
 		"c-comment":           fill("#include <seccomp.h>\n/*", " ", "*/\n"),
 		"c-call-tree":         callTree(60),
@@ -95,8 +99,34 @@ func hostileInputs() map[string]string {
 		"yaml-explicit-keys":  rep("? ", 49_990) + "x\n",
 		"yaml-documents":      rep("--- x\n", tree.MaxDocuments) + rep("# x\n", (tree.MaxYAMLSize-400)/4),
 		"yaml-anchors":        "default: allow\nrules:\n" + numbered("  - &a%d {action: allow, syscalls: [read]}\n", 12_000),
+		// One syscall's rules are compared pairwise by precedence: as many
+		// as the value limit lets in, each pinning the argument to its own
+		// value, under two errnos of one rank and under allow beside kill.
+		"yaml-two-errnos": "default: allow\nrules:\n" + alternating("  - {action: errno(EPERM), syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", "  - {action: errno(EACCES), syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", 5_500),
+		"yaml-allow-kill": "default: errno(EPERM)\nrules:\n" +
+			alternating("  - {action: allow, syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", "  - {action: kill, syscalls: [read], when: [\"arg0 & 0xffffffff == %d\"]}\n", 5_500),
+		// Values that an error quotes back: the message must not grow with them.
+		"docker-long-name":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": ["`, "a", `"]}]}`),
+		"docker-long-number":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "errnoRet": `, "1", `, "names": ["read"]}]}`),
+		"docker-long-escapes": fill(`{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": ["`, `\u00e9`, `"]}]}`),
+		"yaml-long-name":      rules + "[" + rep("a", 2<<20-128) + "]\n",
+		"c-long-name":         fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(", "a", "), 0);\n\treturn seccomp_load(ctx);\n}\n"),
 		"c-conditions":        fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
 	}
+}
+
+// alternating repeats two formats with one %d in turn, n lines in all,
+// counting from 0.
+func alternating(even, odd string, n int) string {
+	var b strings.Builder
+	for i := range n {
+		format := even
+		if i%2 == 1 {
+			format = odd
+		}
+		fmt.Fprintf(&b, format, i)
+	}
+	return b.String()
 }
 
 // numbered repeats a format with one %d, counting from 0.
@@ -207,4 +237,22 @@ func firstLine(s string) string {
 		line = line[:160] + "…"
 	}
 	return line
+}
+
+// TestLongValueErrors: a refused value is quoted in part, so the error
+// stays a line or two whatever the input's size, and keeps its position.
+func TestLongValueErrors(t *testing.T) {
+	inputs := hostileInputs()
+	for _, name := range []string{"docker-long-name", "docker-long-number", "docker-long-escapes", "yaml-long-name", "c-long-name"} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Read(name, []byte(inputs[name]), "", Options{Kernel: "6.1"})
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if len(msg) > 2048 || !strings.HasPrefix(msg, name+":1:") && !strings.HasPrefix(msg, name+":3:") && !strings.HasPrefix(msg, name+":4:") {
+				t.Errorf("error of %d bytes: %.300s", len(msg), msg)
+			}
+		})
+	}
 }

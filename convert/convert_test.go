@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -235,6 +236,9 @@ func TestOCIErrors(t *testing.T) {
 		// On x86 libseccomp moves both onto socketcall with arg0 == 1 and
 		// nothing else: EEXIST, so runc cannot start the container.
 		{"two actions for socket that socketcall cannot tell apart", `{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}, {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 10, "op": "SCMP_CMP_EQ"}]}]}`, `x.json:1:246: socket: on x86, libseccomp moves the rules for socket onto socketcall, where arg0 is the call's number (1) and the conditions on arg0 are lost: this errno(EACCES) and the allow at x.json:1:`},
+		// socketcall's own unconditional rule after them does not help:
+		// the second rule for socket already fails.
+		{"two actions for socket before socketcall's own rule", `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}, {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 10, "op": "SCMP_CMP_EQ"}]}, {"names": ["socketcall"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`, "which libseccomp refuses (EEXIST)"},
 		// runc reads a missing index as 0.
 		{"argument index missing", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"value": 2, "op": "SCMP_CMP_EQ"}]}]}`, `x.json:1:109: the argument index ("index") is missing; runc would compare arg0`},
 		{"docker argument index missing", `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["socket"], "action": "SCMP_ACT_ERRNO", "args": [{"value": 2, "op": "SCMP_CMP_EQ"}]}], "archMap": []}`, `x.json:1:109: the argument index ("index") is missing`},
@@ -247,6 +251,34 @@ func TestOCIErrors(t *testing.T) {
 				t.Errorf("error = %v; want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSocketcallDecides: socketcall denied outright before the rules
+// for socket (as convert --harden writes for the network on x86) keeps
+// libseccomp from moving them onto it, so two actions for socket load
+// there (measured with runc's loader: e2e TestBypass/i386); the hardened
+// profile itself reads back.
+func TestSocketcallDecides(t *testing.T) {
+	in := `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"], "syscalls": [{"names": ["socketcall"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}, {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 2}]}, {"names": ["socket"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 4294967295, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 10}]}]}`
+	if _, err := Read("x.json", []byte(in), "", Options{}); err != nil {
+		t.Errorf("socketcall denied first: %v", err)
+	}
+	src := "extends: docker-default\narchitectures: [x86_64, x86]\nrules:\n  - {action: errno(EACCES), syscalls: [connect]}\n"
+	s, err := Read("no-connect.yaml", []byte(src), "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, err := rules.Harden(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, h, OCI, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read("hardened.json", out.Bytes(), "", Options{}); err != nil {
+		t.Errorf("the hardened profile does not read back: %v", err)
 	}
 }
 

@@ -63,6 +63,8 @@ func TestPatchAtomic(t *testing.T) {
 	t.Run("immutable", func(t *testing.T) { testPatchImmutable(t, env) })
 	t.Run("read-only", func(t *testing.T) { testPatchReadOnly(t, env) })
 	t.Run("exec-bundle", func(t *testing.T) { testExecBundleLate(t, env) })
+	t.Run("created", func(t *testing.T) { testPatchCreated(t, env) })
+	t.Run("while-running", func(t *testing.T) { testPatchWhileRunning(t, env) })
 }
 
 // newBundle makes a bundle that runs the calls program.
@@ -83,6 +85,13 @@ func (env atomicEnv) runsAs(t *testing.T, bundle string) int {
 	if timedOut || code != 0 {
 		t.Fatalf("runc run: exit status %d (timed out %v)\n%s", code, timedOut, out)
 	}
+	return env.answeredBy(t, out)
+}
+
+// answeredBy reads the calls program's output: the profile whose
+// denials it shows, or -1 for none.
+func (env atomicEnv) answeredBy(t *testing.T, out string) int {
+	t.Helper()
 	var denied []string
 	for _, line := range strings.Split(out, "\n") {
 		if name, errno, ok := strings.Cut(line, " "); ok && errno == "EPERM" {
@@ -113,20 +122,34 @@ func (env atomicEnv) patchCmd(bundle string, i int) *exec.Cmd {
 }
 
 // onlyFilesOf checks that the late stage's directory holds the lock and
-// the files of profile i's plan, nothing else.
+// the files of profile i's plan, nothing else, after patching once more
+// with profile i: a patch keeps the files of the config it replaced (a
+// runc that read that config may still be setting up its container), and
+// the next one removes them.
 func (env atomicEnv) onlyFilesOf(t *testing.T, bundle string, i int) {
 	t.Helper()
-	entries, _ := os.ReadDir(filepath.Join(bundle, ".oci-sbx"))
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
+	names := func() []string {
+		entries, _ := os.ReadDir(filepath.Join(bundle, ".oci-sbx"))
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
 	}
 	want := 1 // the lock
 	if i >= 0 && i < len(atomicCalls)-1 {
 		want = 3 // and the binary and one profile
 	}
-	if len(names) != want || !slices.Contains(names, "lock") {
-		t.Errorf("the late stage's directory holds %v", names)
+	if got := names(); len(got) > want+2 {
+		t.Errorf("the late stage's directory holds %v, more than two configs' files", got)
+	}
+	if i >= 0 {
+		if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	if got := names(); len(got) != want || !slices.Contains(got, "lock") {
+		t.Errorf("the late stage's directory holds %v", got)
 	}
 }
 
@@ -280,4 +303,103 @@ func testExecBundleLate(t *testing.T, env atomicEnv) {
 			t.Errorf("%s: want %q in\n%s", c, want, stdout)
 		}
 	}
+}
+
+// A container created (runc create) from a bundle with a late stage, and
+// patched twice before it starts — with another late profile, then with
+// one that needs none — still starts under the profile it was created
+// with: the files its config names stay while it has the late stage's
+// directory bound. The first patch after it is gone removes them.
+func testPatchCreated(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	if out, err := env.patchCmd(bundle, 0).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	id := fmt.Sprintf("oci-sbx-e2e-created-%d", os.Getpid())
+	log := filepath.Join(t.TempDir(), "out")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	create := exec.Command(env.runc, "create", "-b", bundle, id)
+	create.Stdout, create.Stderr = f, f
+	if err := create.Run(); err != nil {
+		data, _ := os.ReadFile(log)
+		t.Fatalf("runc create: %v\n%s", err, data)
+	}
+	defer exec.Command(env.runc, "delete", "-f", id).Run()
+	for _, i := range []int{3, len(atomicCalls) - 1} {
+		if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
+			t.Fatalf("patch %d: %v\n%s", i, err, out)
+		}
+	}
+	if out, err := exec.Command(env.runc, "start", id).CombinedOutput(); err != nil {
+		t.Fatalf("runc start: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, _ := exec.Command(env.runc, "state", id).Output()
+		if strings.Contains(string(out), `"status": "stopped"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the container has not stopped:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	data, _ := os.ReadFile(log)
+	if got := env.answeredBy(t, string(data)); got != 0 {
+		t.Errorf("the created container ran as profile %d, want 0, the one it was created with\n%s", got, data)
+	}
+	if out, err := exec.Command(env.runc, "delete", id).CombinedOutput(); err != nil {
+		t.Fatalf("runc delete: %v\n%s", err, out)
+	}
+	if out, err := env.patchCmd(bundle, len(atomicCalls)-1).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	env.onlyFilesOf(t, bundle, len(atomicCalls)-1)
+	if got := env.runsAs(t, bundle); got != len(atomicCalls)-1 {
+		t.Errorf("runs as %d, want %d", got, len(atomicCalls)-1)
+	}
+}
+
+// runc run while patches alternate between two late profiles: runc reads
+// config.json once, then sets up the container that execs the files it
+// names; the patch that replaced that config keeps them, so every run
+// starts under one of the two profiles.
+func testPatchWhileRunning(t *testing.T, env atomicEnv) {
+	bundle := env.newBundle(t)
+	if out, err := env.patchCmd(bundle, 0).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	seen := map[int]int{}
+	for round := range 30 {
+		stop := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				if out, err := env.patchCmd(bundle, 1+k%2).CombinedOutput(); err != nil {
+					done <- fmt.Errorf("%v\n%s", err, out)
+					return
+				}
+			}
+		}()
+		got := env.runsAs(t, bundle)
+		close(stop)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if got < 0 {
+			t.Fatalf("round %d: the container ran unconfined", round)
+		}
+		seen[got]++
+	}
+	t.Logf("30 runs while patches alternated: the container ran as profile (runs) %v", seen)
 }

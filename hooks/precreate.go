@@ -14,6 +14,8 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/beneath"
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
+	"github.com/oci-sbx/oci-sbx/internal/tree"
 	"github.com/oci-sbx/oci-sbx/oci"
 	"github.com/oci-sbx/oci-sbx/oci/annotation"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
@@ -101,6 +103,13 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		Annotations map[string]string `json:"annotations"`
 	}
 	if err := json.Unmarshal(config, &probe); err != nil {
+		// encoding/json says only an offset (its nesting limit, 10,000
+		// levels, keeps time and memory linear).
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			p := tree.PosOf(config, int(syn.Offset))
+			return nil, fmt.Errorf("decoding config.json: %d:%d: %w", p.Line, p.Col, err)
+		}
 		return nil, fmt.Errorf("decoding config.json: %w", err)
 	}
 	ann, err := annotation.ParseOCI(probe.Annotations)
@@ -278,9 +287,9 @@ func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp,
 			key, len(src), MaxInlineRules>>10, annotation.OCIKey(annotation.Profile))
 	}
 	if one := strings.TrimRight(src, "\n"); !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
-		return nil, fmt.Errorf("annotation %s: %q is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
+		return nil, fmt.Errorf("annotation %s: %s is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
 			"so this may be all that is left of longer rules; quote the whole option (--annotation '\"%s=...\"', doubling each \" inside), "+
-			"or write one-line rules in flow style ({extends: docker-default})", key, one, key)
+			"or write one-line rules in flow style ({extends: docker-default})", key, suggest.Quote(one), key)
 	}
 	s, err := convert.Read(key, []byte(src), convert.Rules, opt)
 	if err != nil {

@@ -242,16 +242,23 @@ func TestPrecreateErrors(t *testing.T) {
 			`annotation io.oci-sbx.rules: the profile's listenerPath: reporting to "` + hostSocket + `": outside the agents directory "` + dir + `"`},
 		{"report to a relative path out", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: "../agent.sock"}),
 			`reporting to "../agent.sock": outside the agents directory`},
-		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: unexpected end of JSON input"},
+		{"not JSON", []byte(`{"annotations": {`), "decoding config.json: 1:18: unexpected end of JSON input"},
+		{"nested too deep", []byte(`{"annotations": {}, "x": ` + strings.Repeat("[", 20000)), "decoding config.json: 1:"},
 		{"no process", []byte(`{"ociVersion":"1.0.0","annotations":{"io.oci-sbx.rules":"{default: allow}"}}`), "it has no process.args"},
 		// What Podman 4.3 leaves of an unquoted multi-line --annotation.
 		{"one line of block rules", podmanConfig(t, map[string]string{AnnotationRules: "extends: docker-default\n"}),
 			`annotation io.oci-sbx.rules: "extends: docker-default" is one line of rules: Podman keeps only the first line`},
+		{"one long line", podmanConfig(t, map[string]string{AnnotationRules: strings.Repeat("x", MaxInlineRules)}), `"xxxxxxxx`},
+		{"a long report path", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: strings.Repeat("x", 1<<20)}), "more than 4096"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := Precreate(tc.config, PrecreateOptions{LateDir: t.TempDir(), Profiles: dir, Agents: dir})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v\nwant it to contain %q", err, tc.want)
+				t.Errorf("error %.2000v\nwant it to contain %q", err, tc.want)
+			}
+			// An error quotes what it was given in part only.
+			if err != nil && len(err.Error()) > 2048 {
+				t.Errorf("an error of %d bytes", len(err.Error()))
 			}
 			// Never a word of a file that did not parse.
 			if err != nil && (strings.Contains(err.Error(), "opnat") && !strings.Contains(tc.name, "inline") || strings.Contains(err.Error(), "root:")) {

@@ -371,5 +371,21 @@ func (b *Bundle) List(sub string) ([]string, error) {
 	return names, nil
 }
 
+// DirID returns the device and inode of sub, a directory directly below
+// the bundle, so that a caller can tell whether a path elsewhere (inside a
+// container's root) is the same directory.
+func (b *Bundle) DirID(sub string) (dev, ino uint64, err error) {
+	dir, _, err := b.subdir(filepath.Join(sub, "x"), false)
+	if err != nil {
+		return 0, 0, fmt.Errorf("opening %q: %w", filepath.Join(b.path, sub), err)
+	}
+	defer dir.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(dir.Fd()), &st); err != nil {
+		return 0, 0, fmt.Errorf("opening %q: %w", filepath.Join(b.path, sub), err)
+	}
+	return st.Dev, st.Ino, nil
+}
+
 // Path is the bundle's path as it was opened.
 func (b *Bundle) Path() string { return b.path }

@@ -112,21 +112,44 @@ func harden(s *specs.LinuxSeccomp, arches []string, note func(string)) (*specs.L
 	return h, nil
 }
 
-// checkStart refuses (Strict) or alerts about output for an engine that
-// no runc can start under.
+// checkStart is CheckStart with the conversion's options.
 func checkStart(s *specs.LinuxSeccomp, o Options, name string) error {
-	if !slices.Contains(engineOutputs, o.To) {
+	return CheckStart(s, o.To, name, o.Strict, o.Alert)
+}
+
+// CheckStart refuses (strict) or alerts about output for an engine that
+// no runc can start under, and about docker, kubernetes and spo output
+// that runc starts only with noNewPrivileges, which docker run, podman run
+// and the kubelet leave false unless asked (oci output, which goes into a
+// config.json whose noNewPrivileges is the user's, is only alerted
+// about). The alert is not a note: it is told even when notes are not
+// wanted. merge and record write engine output too, and check it here.
+func CheckStart(s *specs.LinuxSeccomp, to convert.Format, name string, strict bool, alert func(string)) error {
+	if !slices.Contains(engineOutputs, to) {
 		return nil
 	}
 	f, bad := lint.CannotStart(name, s)
-	switch {
-	case !bad:
-		return nil
-	case o.Strict:
-		return fmt.Errorf("refusing to write %s output that no runc can start: %s", o.To, f)
+	if !bad {
+		if f, bad = lint.NeedsNoNewPrivileges(name, s); !bad {
+			return nil
+		}
+		f.Fix = nnpFix[to]
+		if strict && to != convert.OCI {
+			return fmt.Errorf("refusing to write %s output that runc cannot start with the engine's default noNewPrivileges (false): %s", to, f)
+		}
+	} else if strict {
+		return fmt.Errorf("refusing to write %s output that no runc can start: %s", to, f)
 	}
-	if o.Alert != nil {
-		o.Alert(fmt.Sprintf("warning: %s output: %s", o.To, f))
+	if alert != nil {
+		alert(fmt.Sprintf("warning: %s output: %s", to, f))
 	}
 	return nil
+}
+
+// nnpFix says, per output, how its consumer turns noNewPrivileges on.
+var nnpFix = map[convert.Format]string{
+	convert.OCI:        "set process.noNewPrivileges to true in config.json (runc spec does; oci-sbx patch does when the profile needs it)",
+	convert.Docker:     "run the container with --security-opt no-new-privileges (docker run, podman run), or put the profile in with oci-sbx patch or the Podman hook, which set it",
+	convert.Kubernetes: "set securityContext.allowPrivilegeEscalation: false on the container, which the kubelet turns into noNewPrivileges",
+	convert.SPO:        "set securityContext.allowPrivilegeEscalation: false on the containers that use the profile, which the kubelet turns into noNewPrivileges",
 }

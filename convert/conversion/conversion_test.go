@@ -54,6 +54,30 @@ func TestStartCheck(t *testing.T) {
 	}
 }
 
+// CheckStart: a profile runc starts only with noNewPrivileges (it denies
+// capset, which runc calls after loading the filter when noNewPrivileges
+// is false) is alerted about for every engine output, and refused by
+// strict for docker, kubernetes and spo, whose engines leave it false.
+func TestCheckStartNoNewPrivileges(t *testing.T) {
+	s, err := convert.Read("capset.yaml", []byte("default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [capset]}\n"), "", convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []convert.Format{convert.OCI, convert.Docker, convert.Kubernetes, convert.SPO, convert.Rules} {
+		var alerts []string
+		if err := CheckStart(s, to, "capset.yaml", false, func(m string) { alerts = append(alerts, m) }); err != nil {
+			t.Errorf("%s: %v", to, err)
+		}
+		if engine := to != convert.Rules; engine != (len(alerts) == 1 && strings.Contains(alerts[0], "[runc-needs-nnp]")) {
+			t.Errorf("%s: alerts %q", to, alerts)
+		}
+		err := CheckStart(s, to, "capset.yaml", true, nil)
+		if refuse := to == convert.Docker || to == convert.Kubernetes || to == convert.SPO; refuse != (err != nil) {
+			t.Errorf("%s strict: %v", to, err)
+		}
+	}
+}
+
 // Harden widens the profile and tells each change to Note, once, also
 // for Docker output read per capability set.
 func TestHarden(t *testing.T) {

@@ -215,6 +215,22 @@ func (r *resolver) multiplexed(out *specs.LinuxSeccomp, paths []string) {
 		path string
 	}
 	seen := map[string]first{}
+	// A multiplexer with an unconditional rule of its own (socketcall
+	// denied outright, as convert --harden writes for the network), added
+	// before the calls' rules: libseccomp keeps it and takes their rules,
+	// moved onto it later, as redundant, so they do not clash. runc adds
+	// the rules in the profile's order; the other way round the second
+	// call's rule already fails (EEXIST, measured with libseccomp 2.5.4).
+	own := map[string]int{}
+	for i, sc := range out.Syscalls {
+		if act, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet); err == nil && act != def && len(sc.Args) == 0 {
+			for _, n := range sc.Names {
+				if _, ok := own[n]; !ok {
+					own[n] = i
+				}
+			}
+		}
+	}
 	for i, sc := range out.Syscalls {
 		act, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet)
 		if err != nil || act == def || len(sc.Args) == 0 {
@@ -230,7 +246,7 @@ func (r *resolver) multiplexed(out *specs.LinuxSeccomp, paths []string) {
 		for _, name := range sc.Names {
 			for _, arch := range arches {
 				mux, call, ok := syscalls.Subcall(arch, name)
-				if !ok {
+				if first, has := own[mux]; !ok || has && first < i {
 					continue
 				}
 				at := arch + " " + name + " " + key
@@ -783,7 +799,7 @@ func unknownSyscallMsg(name string) string {
 		return "empty syscall name"
 	}
 	cands := syscalls.AllSyscalls()
-	msg := fmt.Sprintf("unknown syscall %q (runc would silently skip it)", name)
+	msg := fmt.Sprintf("unknown syscall %s (runc would silently skip it)", suggest.Quote(name))
 	if sug := suggest.Closest(name, cands); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}

@@ -149,7 +149,7 @@ func (p *lscParser) syscall(c lscCall, k int) (rules.Name, bool) {
 		return rules.Name{}, false
 	}
 	if !syscalls.IsSyscall(name.text) {
-		msg := fmt.Sprintf("%s: unknown syscall %q", c.name, name.text)
+		msg := fmt.Sprintf("%s: unknown syscall %s", c.name, suggest.Quote(name.text))
 		if s := suggest.Closest(name.text, syscalls.AllSyscalls()); s != "" {
 			msg += fmt.Sprintf(": did you mean %q?", s)
 		}

@@ -26,7 +26,8 @@ type cPre struct {
 	reported        bool
 	includesSeccomp bool
 	conds           []ppFrame
-	braces          int // how deep in braces the text so far ends
+	braces          int  // how deep in braces the text so far ends
+	tooDeep         bool // conditionals nest beyond maxNesting: reading stops
 }
 
 type ppState uint8
@@ -65,6 +66,9 @@ func (pp *cPre) run(toks []cTok) []cTok {
 				j++
 			}
 			pp.directive(toks[i+1 : j])
+			if pp.tooDeep {
+				return nil
+			}
 			i = j
 			continue
 		}
@@ -114,6 +118,13 @@ func (pp *cPre) directive(d []cTok) {
 	top := len(pp.conds) - 1
 	switch d[0].text {
 	case "if", "ifdef", "ifndef":
+		// Each line asks every enclosing conditional whether it is
+		// compiled: a bound on the depth keeps that linear.
+		if len(pp.conds) >= maxNesting {
+			pp.p.errorf(d[0].pos, "#%s nested deeper than %d levels", d[0].text, maxNesting)
+			pp.tooDeep = true
+			return
+		}
 		f := ppFrame{state: ppUnknown, anyUnknown: true}
 		if skip {
 			f = ppFrame{parentSkip: true, state: ppSkip}

@@ -1,6 +1,7 @@
 package libseccompc
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -229,6 +230,19 @@ func TestLimits(t *testing.T) {
 	_, err := Parse("t.c", []byte(deep), nil)
 	if err == nil || !strings.Contains(err.Error(), "t.c:3:") || !strings.Contains(err.Error(), "brackets nested deeper than 256 levels") {
 		t.Errorf("deep nesting: %v", err)
+	}
+	// Conditionals: each line asks every enclosing one whether it is
+	// compiled, so their depth is bounded too.
+	for _, d := range []string{"#if 1\n", "#ifdef X\n", "#ifndef X\n"} {
+		ifs := hdr + "\n" + strings.Repeat(d, maxNesting+1) + strings.Repeat("#endif\n", maxNesting+1) + "int main(void) { return 0; }\n"
+		line := 1 + maxNesting + 1
+		if _, err := Parse("t.c", []byte(ifs), nil); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("t.c:%d:2: #%s nested deeper than 256 levels", line, strings.Fields(d)[0][1:])) {
+			t.Errorf("%q nested %d deep: %v", d, maxNesting+1, err)
+		}
+		ok := hdr + "\n" + strings.Repeat(d, maxNesting) + strings.Repeat("#endif\n", maxNesting) + "int main(void) { return 0; }\n"
+		if _, err := Parse("t.c", []byte(ok), nil); err != nil && strings.Contains(err.Error(), "nested deeper") {
+			t.Errorf("%q nested %d deep: %v", d, maxNesting, err)
+		}
 	}
 	long := prog(hdr, "int main(void) {", strings.Repeat("\tx = 1;\n", maxTokens/4+1), "}")
 	if _, err := Parse("t.c", []byte(long), nil); err == nil || !strings.Contains(err.Error(), "more than 200000 tokens") {

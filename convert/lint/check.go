@@ -124,14 +124,14 @@ func (c *checker) classes() {
 		}
 		if len(cl.LocalFamilies) > 0 {
 			c.add(Finding{ID: "network-stays-open", Severity: Info, Syscalls: []string{"recvfrom", "recvmsg", "write"}, anchor: in.Trigger,
-				Reason: "even with every network call and family denied, a socket the process already holds keeps working (one inherited at start, or received over an AF_UNIX socket with SCM_RIGHTS): read, write and recvfrom on it look the same to seccomp as on a pipe; and an AF_UNIX socket reaches whatever listens on it, such as a proxy or an engine's socket mounted into the container",
+				Reason: "even with every network call and family denied, a socket the process already holds keeps working (one inherited at start, or received over an AF_UNIX socket with SCM_RIGHTS): read, write and recvfrom on it look the same to seccomp as on a pipe; an AF_UNIX socket reaches whatever listens on it, such as a proxy or an engine's socket mounted into the container; and AF_NETLINK stays open, for it talks to the kernel: with CAP_NET_ADMIN it changes the addresses, routes and firewall of the process's network namespace, the host's when it shares the host's",
 				Fix:    "start the process in its own network namespace (runc and Podman do by default; bwrap --unshare-net), close inherited descriptors, and mount no host sockets"})
 		}
 		if len(cl.LocalFamilies) > 0 && !c.denied("socket") {
 			if open := c.d.OpenFamilies(); len(open) > 0 {
 				c.add(Finding{ID: "network-socket-family", Severity: Error, Syscalls: []string{"socket"}, anchor: in.Trigger,
 					Reason: fmt.Sprintf("%s is denied (%s), but socket is allowed for %s: a socket of a network family needs no connect: socket(AF_PACKET, SOCK_RAW) + bind + write puts raw frames on the wire (CAP_NET_RAW, which docker run grants), and bind + recvfrom receives",
-						in.Trigger, in.Action, and(open)),
+						in.Trigger, in.Action, andMore(open, 6)),
 					Fix: "allow socket only for the local families: arg0 & 0xffffffff == AF_UNIX (and AF_NETLINK), and deny the rest (oci-sbx convert --harden does)"})
 			}
 		}
@@ -414,11 +414,24 @@ func (c *checker) args() {
 					seen[key] = true
 					fix := "seccomp has no masked " + strings.Fields(cond.String())[1] + ": write the case as masked equalities (\"argN & 0xffffffff == V\"), or deny by default and allow the values wanted"
 					if masked, ok := rules.LowerHalf(cond); ok {
+						if typed, ok := rules.FlagEscapable(n, cs.Action, masked); ok {
+							masked = typed // the type's bits: no upper half, no flags
+						}
 						fix = fmt.Sprintf("compare the lower half only: %q (oci-sbx convert --harden does)", masked.String())
 					}
 					c.add(Finding{ID: "unmasked-int-arg", Severity: Error, Syscalls: []string{n}, anchor: n,
 						Reason: fmt.Sprintf("%s when %q (%s) compares all 64 bits of an argument the kernel reads as 32: a caller that sets the upper half slips past the condition and the kernel still sees the value", n, cond.String(), cs.Action),
 						Fix:    fix})
+				}
+				if typed, ok := rules.FlagEscapable(n, cs.Action, cond); ok {
+					key := "type " + n + cond.String()
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					c.add(Finding{ID: "type-flags", Severity: Error, Syscalls: []string{n}, anchor: n,
+						Reason: fmt.Sprintf("%s when %q (%s) compares the flags beside the type: SOCK_NONBLOCK or SOCK_CLOEXEC makes another number for the same socket type, which slips past the condition", n, cond.String(), cs.Action),
+						Fix:    fmt.Sprintf("compare the type's bits only: %q (oci-sbx convert --harden does)", typed.String())})
 				}
 				if pointerArg(n, cond.Arg) && !(cond.Value == 0 && (cond.Op == rules.OpEQ || cond.Op == rules.OpNE || cond.Op == rules.OpGT)) {
 					key := "ptr " + n + cond.String()
@@ -596,6 +609,15 @@ func isAre(list []string) string {
 		return "is"
 	}
 	return "are"
+}
+
+// andMore joins the first n names as English and counts the rest:
+// "a, b and 3 more".
+func andMore(list []string, n int) string {
+	if len(list) <= n {
+		return and(list)
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(list[:n], ", "), len(list)-n)
 }
 
 // and joins names as English: "a", "a and b", "a, b and c".

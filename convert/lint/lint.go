@@ -305,6 +305,20 @@ func CannotStart(name string, s *specs.LinuxSeccomp) (Finding, bool) {
 	return Finding{}, false
 }
 
+// NeedsNoNewPrivileges returns lint's finding when runc can start a
+// container under the profile only with process.noNewPrivileges true:
+// without it runc loads the filter before it sets the user and the
+// capabilities, and the profile denies a call it makes for that. Docker,
+// Podman and Kubernetes leave noNewPrivileges false unless asked.
+func NeedsNoNewPrivileges(name string, s *specs.LinuxSeccomp) (Finding, bool) {
+	for _, f := range check(name, s) {
+		if f.ID == "runc-needs-nnp" {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
 // String prints the finding as WriteText does, without its position.
 func (f Finding) String() string {
 	return fmt.Sprintf("[%s] %s Fix: %s", f.ID, oneLine(sentence(f.Reason)), oneLine(sentence(f.Fix)))

@@ -449,9 +449,10 @@ func Spec(p *rules.Profile, warn func(string)) (*specs.LinuxSeccomp, error) {
 
 // Write writes the merged profile in format to, after header (comment
 // lines): rules keep their comments (how often, by which executables);
-// the other formats get the profile compiled for runc (Spec), and of
-// them only spo, YAML, has a place for the header.
-func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt convert.Options) error {
+// the other formats get the profile compiled for runc (Spec), which
+// check (when not nil) may refuse first, and of them only spo, YAML, has a
+// place for the header.
+func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt convert.Options, check func(*specs.LinuxSeccomp) error) error {
 	if to == convert.Rules {
 		_, err := io.WriteString(w, header+p.String())
 		return err
@@ -459,6 +460,11 @@ func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt 
 	s, err := Spec(p, opt.Warn)
 	if err != nil {
 		return err
+	}
+	if check != nil {
+		if err := check(s); err != nil {
+			return err
+		}
 	}
 	var buf bytes.Buffer
 	if to == convert.SPO {

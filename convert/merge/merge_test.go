@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -170,8 +172,13 @@ func TestWrite(t *testing.T) {
 	const header = "# Merged from run1.yaml, run3.json.\n"
 	for _, to := range convert.OutputFormats {
 		var b strings.Builder
-		if err := Write(&b, p, to, header, convert.Options{}); err != nil {
+		var checked *specs.LinuxSeccomp
+		if err := Write(&b, p, to, header, convert.Options{}, func(s *specs.LinuxSeccomp) error { checked = s; return nil }); err != nil {
 			t.Fatalf("%s: %v", to, err)
+		}
+		// The check sees what is written, for every format but rules.
+		if (checked == nil) != (to == convert.Rules) {
+			t.Errorf("%s: checked %v", to, checked != nil)
 		}
 		hasHeader := strings.HasPrefix(b.String(), header)
 		if wantHeader := to == convert.Rules || to == convert.SPO; hasHeader != wantHeader {

@@ -80,7 +80,9 @@
 //     rule to it, which it refuses (EEXIST), and a conditional denial
 //     beside an allow of socketcall does not hold there. A conditional
 //     allow there lets every such call through: a warning. A 64-bit comparison of an argument the kernel reads as 32 bits
-//     is written with a note naming the mask that fixes it.
+//     is written with a note naming the mask that fixes it. --harden
+//     compares a denied socket or socketpair type on the type's bits
+//     (arg1 & 0xf), since SOCK_NONBLOCK and SOCK_CLOEXEC sit beside it.
 //   - "No network" is an intent, not a group: @network-connect names the
 //     calls that reach a peer from a socket (connect, sendto, sendmsg,
 //     sendmmsg, socketcall, io_uring); a socket of a network family needs
@@ -88,7 +90,10 @@
 //     a bound UDP socket receives with recvfrom), so hardening the intent
 //     also limits socket to AF_UNIX and AF_NETLINK with masked 32-bit
 //     comparisons of its family, and on i386, where socketcall carries
-//     the family behind a pointer, denies socketcall whole.
+//     the family behind a pointer, denies socketcall whole. Rules that
+//     deny socket for both AF_INET and AF_INET6 state the same intent as
+//     a denied connect. AF_NETLINK stays open: it talks to the kernel, not
+//     to a peer.
 //   - architectures [native] compiles to an empty OCI list, which runtimes
 //     read as the host's own architecture; groups then keep every member
 //     that exists on any architecture.

@@ -69,7 +69,7 @@ var classes = []Class{
 		Goal:          "reach a network peer",
 		Group:         "@network-connect",
 		Extra:         []string{"accept", "accept4"},
-		Triggers:      []string{"connect"},
+		Triggers:      []string{"connect", "socket"},
 		Enough:        map[string]Cond{"sendto": {Arg: 4, Op: OpNE, Value: 0}},
 		LocalFamilies: []uint64{unix.AF_UNIX, unix.AF_NETLINK},
 	},
@@ -307,6 +307,13 @@ func (d *Decisions) Intents() []Intent {
 			if a, denied := d.RuleDenial(t); denied && d.Verdict(t) == Denied {
 				in.Trigger, in.Action, ok = t, a, true
 				break
+			}
+		}
+		if len(c.LocalFamilies) > 0 && !ok {
+			// "No network" said by family: socket denied for AF_INET
+			// and AF_INET6 by rules of their own.
+			if a, denied := d.familyDenial(); denied {
+				in.Trigger, in.Action, ok = "socket", a, true
 			}
 		}
 		for _, imp := range c.ImpliedBy {
@@ -578,6 +585,7 @@ func harden(p *Profile, arches []string) ([]string, error) {
 	}
 
 	notes = append(notes, maskIntArgs(p)...)
+	notes = append(notes, maskTypeArgs(p)...)
 	return notes, nil
 }
 
@@ -665,26 +673,89 @@ func (d *Decisions) Allows(name string, args [6]uint64) bool {
 	return !matched && !d.Default.IsDeny()
 }
 
-// NetworkFamilies are socket families that reach the network, with the
-// names lint reports them by.
+// NetworkFamilies are the socket families that reach beyond the machine,
+// with the names lint reports them by: every family the kernel knows but
+// the local ones (AF_UNIX; AF_NETLINK and AF_KEY, which talk to the
+// kernel; AF_ALG, its crypto) and the numbers no family uses. Raw frames
+// go out through AF_PACKET, AF_XDP and AF_LLC, the old SOCK_PACKET through
+// AF_INET; AF_VSOCK reaches the host of a virtual machine.
 var NetworkFamilies = []struct {
 	Name  string
 	Value uint64
-}{{"AF_INET", unix.AF_INET}, {"AF_INET6", unix.AF_INET6}, {"AF_PACKET", unix.AF_PACKET}}
+}{
+	{"AF_INET", unix.AF_INET}, {"AF_INET6", unix.AF_INET6}, {"AF_PACKET", unix.AF_PACKET},
+	{"AF_XDP", unix.AF_XDP}, {"AF_VSOCK", unix.AF_VSOCK}, {"AF_TIPC", unix.AF_TIPC}, {"AF_RDS", unix.AF_RDS},
+	{"AF_LLC", unix.AF_LLC}, {"AF_CAN", unix.AF_CAN}, {"AF_BLUETOOTH", unix.AF_BLUETOOTH},
+	{"AF_IEEE802154", unix.AF_IEEE802154}, {"AF_SMC", unix.AF_SMC}, {"AF_KCM", unix.AF_KCM},
+	{"AF_RXRPC", unix.AF_RXRPC}, {"AF_QIPCRTR", unix.AF_QIPCRTR}, {"AF_MCTP", unix.AF_MCTP},
+	{"AF_PHONET", unix.AF_PHONET}, {"AF_CAIF", unix.AF_CAIF}, {"AF_NFC", unix.AF_NFC},
+	{"AF_ISDN", unix.AF_ISDN}, {"AF_IUCV", unix.AF_IUCV}, {"AF_PPPOX", unix.AF_PPPOX},
+	{"AF_ATMPVC", unix.AF_ATMPVC}, {"AF_ATMSVC", unix.AF_ATMSVC}, {"AF_X25", unix.AF_X25},
+	{"AF_AX25", unix.AF_AX25}, {"AF_NETROM", unix.AF_NETROM}, {"AF_ROSE", unix.AF_ROSE},
+	{"AF_APPLETALK", unix.AF_APPLETALK}, {"AF_IPX", unix.AF_IPX}, {"AF_DECnet", unix.AF_DECnet},
+	{"AF_NETBEUI", unix.AF_NETBEUI}, {"AF_ECONET", unix.AF_ECONET}, {"AF_ASH", unix.AF_ASH},
+	{"AF_SNA", unix.AF_SNA}, {"AF_IRDA", unix.AF_IRDA}, {"AF_WANPIPE", unix.AF_WANPIPE},
+}
 
 // OpenFamilies returns the network families socket lets through, as
-// written or with garbage in the upper half the kernel ignores.
+// written or with garbage in the upper half the kernel ignores, each with
+// any socket type: the type argument carries SOCK_NONBLOCK and
+// SOCK_CLOEXEC beside the type, so a condition on the type alone is
+// slipped past by setting one of them.
 func (d *Decisions) OpenFamilies() []string {
+	types := []uint64{0, unix.SOCK_STREAM, unix.SOCK_DGRAM, unix.SOCK_RAW, unix.SOCK_RDM, unix.SOCK_SEQPACKET, unix.SOCK_DCCP, unix.SOCK_PACKET}
 	var out []string
 	for _, f := range NetworkFamilies {
-		for _, v := range []uint64{f.Value, f.Value | 1<<32} {
-			if d.Allows("socket", [6]uint64{v}) {
-				out = append(out, f.Name)
-				break
+	family:
+		for _, v := range []uint64{f.Value, f.Value | 1<<32, f.Value | 0xffffffff<<32} {
+			for _, t := range types {
+				for _, flags := range []uint64{0, unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC} {
+					if d.Allows("socket", [6]uint64{v, t | flags}) {
+						out = append(out, f.Name)
+						break family
+					}
+				}
 			}
 		}
 	}
 	return out
+}
+
+// familyDenial reports the action of the rules that deny socket for both
+// IP families, AF_INET and AF_INET6, with conditions on the family alone:
+// "no network" said by family rather than by connect. A denial of one IP
+// family, or of AF_PACKET alone ("no raw frames"), says something
+// narrower.
+func (d *Decisions) familyDenial() (Action, bool) {
+	var first Action
+	for i, family := range []uint64{unix.AF_INET, unix.AF_INET6} {
+		a, ok := d.familyRuleDenies(family)
+		if !ok {
+			return Action{}, false
+		}
+		if i == 0 {
+			first = a
+		}
+	}
+	return first, true
+}
+
+// familyRuleDenies returns the action of a rule (not the default) that
+// denies socket for the family, with conditions on the family alone.
+func (d *Decisions) familyRuleDenies(family uint64) (Action, bool) {
+	for _, c := range d.cases["socket"] {
+		if !c.Action.IsDeny() {
+			continue
+		}
+		holds := true
+		for _, w := range c.When {
+			holds = holds && w.Arg == 0 && w.Matches(family)
+		}
+		if holds {
+			return c.Action, true
+		}
+	}
+	return Action{}, false
 }
 
 // DeniesFamilies reports whether socket is denied for every family but

@@ -282,7 +282,7 @@ func TestHardenActions(t *testing.T) {
 func TestHardenMasksIntArgs(t *testing.T) {
 	src := `default: allow
 rules:
-  - {action: errno(EAFNOSUPPORT), syscalls: [socket], when: ["arg0 == AF_INET"]}
+  - {action: errno(EAFNOSUPPORT), syscalls: [socket], when: ["arg0 == AF_ALG"]}
   - {action: errno(EPERM), syscalls: [kill], when: ["arg1 == -1"]}
   - {action: errno(EAFNOSUPPORT), syscalls: [socket, mmap], when: ["arg1 == 2"]}
   - {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 < 5"]}
@@ -290,7 +290,7 @@ rules:
 `
 	h, notes := mustHarden(t, mustCompile(t, src))
 	want := map[string][]string{
-		"socket": {"arg0 & 0xffffffff == 2", "arg1 & 0xffffffff == 2"},
+		"socket": {"arg0 & 0xffffffff == 38", "arg1 & 15 == 2"}, // the type without its flags
 		"kill":   {"arg1 & 0xffffffff == 0xffffffff"},
 		"mmap":   {"arg1 == 2"}, // a 64-bit argument stays as it is
 		"ioctl":  {"arg1 < 5"},
@@ -339,5 +339,130 @@ func TestHardenKey(t *testing.T) {
 	}
 	if _, err := Parse("t.yaml", []byte("harden: yes\n"+demoRules)); err == nil || !strings.Contains(err.Error(), `t.yaml:1:9: harden: want true or false, not "yes"`) {
 		t.Errorf("harden: yes: %v", err)
+	}
+}
+
+// TestHardenFamilyIntent: "no network" said by socket family (AF_INET
+// and AF_INET6 denied by rules, the upper half masked or not) is the
+// network intent as much as a denied connect: every network family and
+// every call that reaches a peer is denied. One IP family, AF_PACKET alone
+// ("no raw frames"), a local family or a type says something narrower
+// and stays as it is.
+func TestHardenFamilyIntent(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		whens  []string
+		intent bool
+	}{
+		{"AF_INET and AF_INET6", []string{`"arg0 == AF_INET"`, `"arg0 & 0xffffffff == AF_INET6"`}, true},
+		{"not AF_UNIX", []string{`"arg0 != AF_UNIX"`}, true},
+		{"above AF_UNIX", []string{`"arg0 > AF_UNIX"`}, true},
+		{"AF_INET alone", []string{`"arg0 == AF_INET"`}, false},
+		{"AF_PACKET alone", []string{`"arg0 == AF_PACKET"`}, false},
+		{"AF_ALG", []string{`"arg0 == AF_ALG"`}, false},
+		{"SOCK_RAW", []string{`"arg1 == SOCK_RAW"`}, false},
+		{"AF_INET and a type", []string{`"arg0 == AF_INET", "arg1 == SOCK_RAW"`, `"arg0 == AF_INET6"`}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "default: allow\nrules:\n"
+			for _, w := range tc.whens {
+				src += "  - {action: errno(EACCES), syscalls: [socket], when: [" + w + "]}\n"
+			}
+			d := mustDecide(t, mustCompile(t, src))
+			var got []string
+			for _, in := range d.Intents() {
+				got = append(got, in.Class.Name+"/"+in.Trigger)
+			}
+			want := []string{"network/socket", "process-inspect/socket"}
+			if !tc.intent {
+				want = nil
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("intents %q, want %q", got, want)
+			}
+			if !tc.intent {
+				return
+			}
+			h, _ := mustHarden(t, mustCompile(t, src))
+			hd := mustDecide(t, h)
+			if !hd.DeniesFamilies([]uint64{unix.AF_UNIX, unix.AF_NETLINK}) || hd.Verdict("connect") != Denied || len(hd.OpenFamilies()) != 0 {
+				t.Errorf("hardened: connect %v, families open %q", hd.Verdict("connect"), hd.OpenFamilies())
+			}
+			if a, _ := hd.RuleDenial("connect"); a != (Action{Kind: Errno, Ret: uint(unix.EACCES)}) {
+				t.Errorf("connect denied with %v, want the family rule's errno(EACCES)", a)
+			}
+		})
+	}
+}
+
+// TestOpenFamilies: lint's question "which network families does socket
+// let through" is asked of every family, with the type's flags and the
+// argument's upper half set, so that no condition on one of them hides the
+// rest.
+func TestOpenFamilies(t *testing.T) {
+	for _, tc := range []struct {
+		name, rules string
+		want        []string
+	}{
+		{"three denied", `[{action: errno(EPERM), syscalls: [socket], when: ["arg0 & 0xffffffff == AF_INET"]}, {action: errno(EPERM), syscalls: [socket], when: ["arg0 & 0xffffffff == AF_INET6"]}, {action: errno(EPERM), syscalls: [socket], when: ["arg0 & 0xffffffff == AF_PACKET"]}]`, nil},
+		{"unmasked", `[{action: errno(EPERM), syscalls: [socket], when: ["arg0 == AF_INET"]}]`, []string{"AF_INET"}},
+		{"raw type only", `[{action: errno(EPERM), syscalls: [socket], when: ["arg1 & 0xffffffff == SOCK_RAW"]}]`, []string{"AF_INET"}},
+		{"unix only", `[{action: allow, syscalls: [socket], when: ["arg0 & 0xffffffff == AF_UNIX"]}]`, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			def := "allow"
+			if tc.name == "unix only" {
+				def = "errno(EPERM)"
+			}
+			d := mustDecide(t, mustCompile(t, "default: "+def+"\nrules: "+tc.rules+"\n"))
+			open := d.OpenFamilies()
+			if tc.want == nil {
+				if tc.name == "three denied" {
+					if slices.Contains(open, "AF_INET") || !slices.Contains(open, "AF_XDP") || !slices.Contains(open, "AF_VSOCK") {
+						t.Errorf("open %q, want AF_XDP and AF_VSOCK without AF_INET", open)
+					}
+				} else if len(open) != 0 {
+					t.Errorf("open %q, want none", open)
+				}
+				return
+			}
+			if !slices.Contains(open, tc.want[0]) {
+				t.Errorf("open %q, want %q among them", open, tc.want)
+			}
+		})
+	}
+}
+
+// TestFlagEscapable: a denial's comparison of socket's or socketpair's
+// type that includes the flag bits is slipped past with SOCK_NONBLOCK or
+// SOCK_CLOEXEC; one on the type's bits alone, an allow, or another
+// argument is not.
+func TestFlagEscapable(t *testing.T) {
+	deny := Action{Kind: Errno, Ret: 1}
+	for _, tc := range []struct {
+		name string
+		a    Action
+		c    Cond
+		want string // the condition on the type's bits; "" when not escapable
+	}{
+		{"socket", deny, Cond{Arg: 1, Op: OpEQ, Value: unix.SOCK_RAW}, "arg1 & 15 == 3"},
+		{"socketpair", deny, Cond{Arg: 1, Op: OpMaskedEQ, Mask: 0xffffffff, Value: unix.SOCK_DGRAM}, "arg1 & 15 == 2"},
+		{"socket", deny, Cond{Arg: 1, Op: OpMaskedEQ, Mask: 0xf, Value: unix.SOCK_RAW}, ""},
+		{"socket", deny, Cond{Arg: 1, Op: OpEQ, Value: unix.SOCK_RAW | unix.SOCK_NONBLOCK}, ""},
+		{"socket", Action{Kind: Allow}, Cond{Arg: 1, Op: OpEQ, Value: unix.SOCK_RAW}, ""},
+		{"socket", deny, Cond{Arg: 0, Op: OpEQ, Value: unix.AF_INET}, ""},
+		{"bind", deny, Cond{Arg: 1, Op: OpEQ, Value: 3}, ""},
+	} {
+		got, ok := FlagEscapable(tc.name, tc.a, tc.c)
+		if ok != (tc.want != "") || ok && got.String() != tc.want {
+			t.Errorf("%s %v %q: %q, %v; want %q", tc.name, tc.a, tc.c.String(), got.String(), ok, tc.want)
+		}
+		if ok {
+			for _, flags := range []uint64{0, unix.SOCK_NONBLOCK, unix.SOCK_CLOEXEC, unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC} {
+				if !got.Matches(tc.c.Value&0xf | flags) {
+					t.Errorf("%q misses the type with flags %#x", got.String(), flags)
+				}
+			}
+		}
 	}
 }

@@ -209,3 +209,79 @@ var intArgs = map[string][]uint{
 func IntArg(name string, arg uint) bool {
 	return slices.Contains(intArgs[name], arg)
 }
+
+// typeArgs are arguments that carry a value in their low bits and flags
+// above it, per syscall: the argument's index and the bits the kernel
+// reads as the value. socket and socketpair take the type in the bits of
+// SOCK_TYPE_MASK (0xf), with SOCK_NONBLOCK and SOCK_CLOEXEC beside it, so
+// "arg1 == SOCK_RAW" misses SOCK_RAW | SOCK_NONBLOCK, the same socket.
+var typeArgs = map[string]struct {
+	Arg  uint
+	Mask uint64
+}{
+	"socket":     {1, 0xf},
+	"socketpair": {1, 0xf},
+}
+
+// FlagEscapable reports whether a denial's condition on an argument of
+// typeArgs compares flag bits too, so that a caller slips past it by
+// setting a flag, and returns the condition on the value's bits alone.
+func FlagEscapable(name string, a Action, c Cond) (Cond, bool) {
+	t, ok := typeArgs[name]
+	if !ok || c.Arg != t.Arg || !a.IsDeny() {
+		return c, false
+	}
+	switch c.Op {
+	case OpEQ:
+		if c.Value&^t.Mask != 0 {
+			return c, false
+		}
+		return Cond{Arg: c.Arg, Op: OpMaskedEQ, Mask: t.Mask, Value: c.Value}, true
+	case OpMaskedEQ:
+		if c.Mask&^t.Mask == 0 || c.Value&^t.Mask != 0 || c.Mask&t.Mask != t.Mask {
+			return c, false
+		}
+		return Cond{Arg: c.Arg, Op: OpMaskedEQ, Mask: t.Mask, Value: c.Value}, true
+	}
+	return c, false
+}
+
+// maskTypeArgs rewrites a denial's equality on a type argument as one on
+// the type's bits alone (see typeArgs).
+func maskTypeArgs(p *Profile) []string {
+	var notes []string
+	var out []Rule
+	for _, r := range p.Rules {
+		var typed, rest []Name
+		for _, n := range r.Syscalls {
+			if slices.ContainsFunc(r.When, func(c Cond) bool { _, ok := FlagEscapable(n.Name, r.Action, c); return ok }) {
+				typed = append(typed, n)
+			} else {
+				rest = append(rest, n)
+			}
+		}
+		if len(typed) == 0 {
+			out = append(out, r)
+			continue
+		}
+		if len(rest) > 0 {
+			o := r
+			o.Syscalls = rest
+			out = append(out, o)
+		}
+		m := r
+		m.Syscalls = typed
+		m.When = slices.Clone(r.When)
+		var changed []string
+		for i, c := range m.When {
+			if tc, ok := FlagEscapable(typed[0].Name, r.Action, c); ok {
+				m.When[i] = tc
+				changed = append(changed, fmt.Sprintf("%q became %q", c.String(), tc.String()))
+			}
+		}
+		notes = append(notes, fmt.Sprintf("%s: %s: the type is the argument's low bits, and SOCK_NONBLOCK or SOCK_CLOEXEC beside it would slip past the comparison", ruleNames(m), strings.Join(changed, ", ")))
+		out = append(out, m)
+	}
+	p.Rules = out
+	return notes
+}

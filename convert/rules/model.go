@@ -39,7 +39,7 @@ func (e *Error) Error() string {
 	if b.Len() > 0 {
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	b.WriteString(suggest.Clip(e.Msg))
 	return b.String()
 }
 

@@ -306,7 +306,7 @@ func checkName(name string) error {
 	if syscalls.IsSyscall(name) {
 		return nil
 	}
-	msg := fmt.Sprintf("unknown syscall %q", name)
+	msg := fmt.Sprintf("unknown syscall %s", suggest.Quote(name))
 	if sug := suggest.Closest(name, syscalls.AllSyscalls()); sug != "" {
 		msg += fmt.Sprintf(": did you mean %q?", sug)
 	}

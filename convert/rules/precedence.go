@@ -241,8 +241,34 @@ func conjoinSplit(conj []Cond, neg Cond) (out [][]Cond, bad [2]Cond, ok bool) {
 func Overlap(a, b []Cond) bool { return overlap(a, b) }
 
 func overlap(a, b []Cond) bool {
+	if plainlyDisjoint(a, b) {
+		return false
+	}
 	_, m, _ := conjoin(append(slices.Clone(a), b...))
 	return m != meetNever
+}
+
+// plainlyDisjoint is the quick answer for the usual case, rules that pin
+// one argument to different values: an equality on an argument that a
+// condition of the other list on it does not admit, or two masked
+// equalities with one mask and different values. Anything else is left
+// to conjoin, which is exact and slower (a syscall may have thousands of
+// conditional rules, compared pairwise).
+func plainlyDisjoint(a, b []Cond) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if x.Arg != y.Arg {
+				continue
+			}
+			switch {
+			case x.Op == OpEQ && !y.Matches(x.Value), y.Op == OpEQ && !x.Matches(y.Value):
+				return true
+			case x.Op == OpMaskedEQ && y.Op == OpMaskedEQ && x.Mask == y.Mask && x.Value != y.Value:
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maxCases bounds the cases one syscall's lowering may produce.
@@ -252,18 +278,61 @@ const maxCases = 64
 // stricter action wins wherever two rules' conditions overlap. It returns
 // the cases to write, or reports an error and returns ok false.
 func (c *compiler) precedence(name string, cs []syscallCase, def Action) ([]syscallCase, bool) {
+	// The same case twice from one rule (a name repeated in its list)
+	// says nothing new; the comparisons below take time in the square of
+	// the cases.
+	seenCase := map[string]bool{}
+	uniq := cs[:0:0]
+	for _, sc := range cs {
+		key := fmt.Sprintf("%p|%v|%s|%s", sc.rule, sc.derived, sc.action.String(), condsKey(sc.when))
+		if !seenCase[key] {
+			seenCase[key] = true
+			uniq = append(uniq, sc)
+		}
+	}
+	cs = uniq
+	ranks := make([]int, len(cs))
 	order := make([]int, len(cs))
 	for i := range order {
-		order[i] = i
+		order[i], ranks[i] = i, Rank(cs[i].action)
 	}
-	sort.SliceStable(order, func(i, j int) bool { return Rank(cs[order[i]].action) > Rank(cs[order[j]].action) })
+	sort.SliceStable(order, func(i, j int) bool { return ranks[order[i]] > ranks[order[j]] })
+	// stronger[x]: how many cases, from the front of order, rank above
+	// order[x] (order is sorted by rank, strictest first); mixed[x]:
+	// whether the cases of order[x]'s rank hold more than one action, the
+	// only way two of them can conflict.
+	stronger := make([]int, len(order))
+	mixed := make([]bool, len(order))
+	for x := range order {
+		if x > 0 && ranks[order[x]] == ranks[order[x-1]] {
+			stronger[x] = stronger[x-1]
+		} else {
+			stronger[x] = x
+		}
+	}
+	for x := 0; x < len(order); {
+		end, m := x, false
+		for end < len(order) && stronger[end] == stronger[x] {
+			m = m || cs[order[end]].action != cs[order[x]].action
+			end++
+		}
+		for ; x < end; x++ {
+			mixed[x] = m
+		}
+	}
 
 	// Equally strict and different (errno(EPERM) beside errno(EACCES)):
 	// no ranking decides, so the author must.
 	for x, i := range order {
+		if !mixed[x] {
+			continue
+		}
 		for _, j := range order[x+1:] {
+			if ranks[i] != ranks[j] {
+				break // sorted by rank: no more of the same
+			}
 			a, b := cs[i], cs[j]
-			if Rank(a.action) != Rank(b.action) || a.action == b.action || !overlap(a.when, b.when) {
+			if a.action == b.action || !overlap(a.when, b.when) {
 				continue
 			}
 			first, second := a, b
@@ -288,9 +357,9 @@ func (c *compiler) precedence(name string, cs []syscallCase, def Action) ([]sysc
 			continue
 		}
 		dnf := [][]Cond{weak.when}
-		for _, i := range order[:x] {
+		for _, i := range order[:stronger[x]] {
 			strong := cs[i]
-			if Rank(strong.action) == Rank(weak.action) || !overlap(strong.when, weak.when) {
+			if !overlap(strong.when, weak.when) {
 				continue
 			}
 			if len(strong.when) == 0 {

@@ -425,3 +425,42 @@ func checkPrecedence(t *testing.T, b []byte) bool {
 	}
 	return true
 }
+
+// TestPlainlyDisjoint: the quick answer precedence gives for rules that
+// pin an argument never says two lists of conditions are disjoint when
+// some arguments satisfy both (checked by trying every value of small
+// arguments), and it finds the usual case, two equalities.
+func TestPlainlyDisjoint(t *testing.T) {
+	ops := []Op{OpEQ, OpNE, OpLT, OpLE, OpGT, OpGE, OpMaskedEQ}
+	r := rand.New(rand.NewPCG(3, 4))
+	cond := func() Cond {
+		c := Cond{Arg: uint(r.IntN(2)), Op: ops[r.IntN(len(ops))], Value: uint64(r.IntN(16))}
+		if c.Op == OpMaskedEQ {
+			c.Mask = uint64(r.IntN(16))
+			c.Value &= c.Mask
+		}
+		return c
+	}
+	found := 0
+	for range 20_000 {
+		a, b := []Cond{cond()}, []Cond{cond(), cond()}
+		if !plainlyDisjoint(a, b) {
+			continue
+		}
+		found++
+		for v0 := uint64(0); v0 < 16; v0++ {
+			for v1 := uint64(0); v1 < 16; v1++ {
+				all := true
+				for _, c := range append(slices.Clone(a), b...) {
+					all = all && c.Matches([]uint64{v0, v1}[c.Arg])
+				}
+				if all {
+					t.Fatalf("%v and %v: said disjoint, both hold for arg0=%d arg1=%d", a, b, v0, v1)
+				}
+			}
+		}
+	}
+	if found == 0 || !plainlyDisjoint([]Cond{{Arg: 0, Op: OpEQ, Value: 1}}, []Cond{{Arg: 0, Op: OpEQ, Value: 2}}) {
+		t.Errorf("found %d disjoint pairs; two equalities on one argument are not among them", found)
+	}
+}

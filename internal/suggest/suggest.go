@@ -32,6 +32,11 @@ func Quote(s string) string {
 // be a plausible typo: more than a third of the length of s (at least 1),
 // or as long as s itself.
 func Closest(s string, candidates []string) string {
+	if len(s) > 4*MaxQuoted {
+		// No name is that long, and the distance would cost time and
+		// memory in proportion to the input.
+		return ""
+	}
 	in := []rune(strings.ToLower(s))
 	limit := max(1, len(in)/3)
 	best, bestDist := "", limit+1
@@ -101,4 +106,27 @@ func UnknownName(what, name string, known []string, context ...string) error {
 // UnknownKey is UnknownName for a mapping key, saying where it was.
 func UnknownKey(key, where string, known []string) error {
 	return UnknownName("key", key, known, " in "+where)
+}
+
+// MaxMessage is how long a positioned error's message may be. A message
+// is a sentence or two; one longer than this repeats a value of the input
+// (a 16 MiB syscall name or number), which Clip cuts out of it.
+const MaxMessage = 1024
+
+// Clip returns msg, or, when it is longer than MaxMessage, its start and
+// end with the middle replaced by "…[N bytes]…", cut on character
+// boundaries. Every positioned error goes through it, whichever reader
+// quoted the value and however.
+func Clip(msg string) string {
+	if len(msg) <= MaxMessage {
+		return msg
+	}
+	head, tail := MaxMessage/2, len(msg)-MaxMessage/4
+	for head > 0 && !utf8.RuneStart(msg[head]) {
+		head--
+	}
+	for tail < len(msg) && !utf8.RuneStart(msg[tail]) {
+		tail++
+	}
+	return msg[:head] + fmt.Sprintf("…[%d bytes]…", tail-head) + msg[tail:]
 }

@@ -85,6 +85,7 @@ func TestLimits(t *testing.T) {
 	}{
 		{"json at the depth limit", ok, true, ""},
 		{"json beyond it", deep, true, "1:101: nesting deeper than 100 levels"},
+		{"json after a byte order mark", "\xef\xbb\xbf{}", true, "1:1: a byte order mark (EF BB BF) before the JSON, which runc refuses"},
 		{"yaml flow at the limit", ok, false, ""},
 		{"yaml flow beyond it", deep, false, "1:101: nesting deeper than 100 levels"},
 		{"yaml flow after a quoted bracket", "a: ['[[[', " + deep[:MaxDepth+1], false, "nesting deeper"},

@@ -14,6 +14,10 @@ import (
 // value, and documents beyond MaxDepth or MaxValues. Errors are *Error.
 func ParseJSON(data []byte) (*Node, error) {
 	p := &jsonParser{data: data, lines: newLines(data), dec: json.NewDecoder(bytes.NewReader(data))}
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		// Go's decoder, and so runc, read it as a stray character.
+		return nil, p.errAt(0, "a byte order mark (EF BB BF) before the JSON, which runc refuses: save the file without it")
+	}
 	p.dec.UseNumber()
 	n, err := p.value(1)
 	if err == nil {

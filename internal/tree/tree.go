@@ -3,6 +3,8 @@ package tree
 import (
 	"fmt"
 	"sort"
+
+	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
 // Limits on a document. Real profiles and config.json files nest less
@@ -97,9 +99,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Pos.IsValid() {
-		return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
+		return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, suggest.Clip(e.Msg))
 	}
-	return e.Msg
+	return suggest.Clip(e.Msg)
 }
 
 // Errors is every problem found in one document, in order of position.

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
@@ -73,6 +74,38 @@ var Keys = []Key{
 	{Name: Handover, Value: `"late"`, Internal: true},
 }
 
+// MaxValue bounds the value of every key but Rules: a file name (PATH_MAX)
+// or a word. A longer value is refused without quoting it.
+const MaxValue = 4096
+
+// maxKey is how much of a key an error quotes: Kubernetes allows 317
+// bytes (a 253-byte prefix, "/", 63 bytes), an engine may pass longer
+// ones.
+const maxKey = 320
+
+// quote quotes a key for an error so that every character that is not
+// plain ASCII shows (a Cyrillic о must not look like the o it imitates),
+// cut after maxKey bytes.
+func quote(key string) string {
+	if len(key) <= maxKey {
+		return strconv.QuoteToASCII(key)
+	}
+	cut := maxKey
+	for cut > 0 && !utf8.RuneStart(key[cut]) {
+		cut--
+	}
+	return strconv.QuoteToASCII(key[:cut]) + "…"
+}
+
+// checkValue refuses a value longer than its key allows. The rules key
+// is bounded by MaxRules where it is read, with advice.
+func checkValue(key, name, value string) error {
+	if name != Rules && len(value) > MaxValue {
+		return fmt.Errorf("%s: a value of %d bytes, more than %d", quote(key), len(value), MaxValue)
+	}
+	return nil
+}
+
 // MaxRules bounds the rules key: rules a person writes are a few hundred
 // bytes, and a container's annotations travel in every state a runtime
 // hands to hooks and agents.
@@ -121,10 +154,6 @@ func (v *Values) set(name, key, val string) error {
 	v.vals[name], v.keys[name] = val, key
 	return nil
 }
-
-// quote quotes a key so that every character that is not plain ASCII
-// shows: a Cyrillic о must not look like the o it imitates.
-func quote(key string) string { return strconv.QuoteToASCII(key) }
 
 // Get returns the value of a key by name and whether it is there.
 func (v *Values) Get(name string) (string, bool) {
@@ -277,6 +306,10 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if err := checkValue(key, name, annotations[key]); err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		if err := v.set(name, key, annotations[key]); err != nil {
 			errs = append(errs, err)
 		}
@@ -307,6 +340,9 @@ func ParseKubernetes(annotations map[string]string, container string) (*Values, 
 		}
 		name, ctr, hasCtr := strings.Cut(rest, ".")
 		k, err := check(key, len(Kubernetes), name, false)
+		if err == nil {
+			err = checkValue(key, name, annotations[key])
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -2,6 +2,7 @@ package annotation
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -210,6 +211,36 @@ func TestPresent(t *testing.T) {
 	got, want := strings.Join(v.Present(), " "), "OCI-SBX.io/engine-profile oci-sbx.io/report"
 	if got != want {
 		t.Errorf("Present() = %q, want %q (as written, in the table's order)", got, want)
+	}
+}
+
+// TestLongValuesAndKeys: a value longer than its key allows is refused,
+// and an error quotes a key or value only in part, whatever its size.
+func TestLongValuesAndKeys(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	for _, tc := range []struct {
+		name string
+		ann  map[string]string
+		want string
+	}{
+		{"long profile", map[string]string{OCIKey(Profile): long}, "a value of 1048576 bytes, more than 4096"},
+		{"long engine mode", map[string]string{OCIKey(EngineProfile): long}, "more than 4096"},
+		{"long unknown key", map[string]string{OCI + long: "x"}, "unknown"},
+		{"long look-alike key", map[string]string{"io_oci-sbx." + long: "x"}, "only looks like"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseOCI(tc.ann)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || len(err.Error()) > 1024 {
+				t.Errorf("error of %d bytes: %.200v", len(fmt.Sprint(err)), err)
+			}
+		})
+	}
+	if _, err := ParseKubernetes(map[string]string{Kubernetes + Report: long}, "c"); err == nil || len(err.Error()) > 1024 {
+		t.Errorf("kubernetes: %.200v", err)
+	}
+	// The rules key is bounded where it is read, with advice.
+	if _, err := ParseOCI(map[string]string{OCIKey(Rules): strings.Repeat("x", MaxRules)}); err != nil {
+		t.Errorf("rules: %v", err)
 	}
 }
 

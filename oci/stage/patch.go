@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -70,7 +71,8 @@ func step(s string) {
 // once written; config.json names the files it uses, so its atomic
 // rename is the one moment the bundle changes. Patches of one bundle are
 // serialised by a flock on DirName/LockName, and under the lock, after
-// the commit, the files the new config does not use are removed.
+// the commit, the files the new config does not use are removed (see
+// collect for the ones a runc may still need).
 func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchResult, error) {
 	b, err := oci.OpenBundle(dir)
 	if err != nil {
@@ -94,6 +96,7 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 	if err != nil {
 		return nil, err
 	}
+	replaced := lateFilesOf(ed)
 	plan := res.Plan
 	if plan.Late != nil {
 		// First the files, which nothing uses until config.json names
@@ -120,7 +123,7 @@ func Patch(dir string, profile *specs.LinuxSeccomp, opt PatchOptions) (*PatchRes
 		return nil, err
 	}
 	step("committed")
-	if err := collect(b, plan); err != nil {
+	if err := collect(b, plan, replaced); err != nil {
 		// Committed: the bundle runs the new plan; what is left over
 		// goes with the next patch.
 		res.Warnings = append(res.Warnings, fmt.Sprintf("removing files the patch no longer uses: %v", err))
@@ -207,13 +210,26 @@ func writeOnce(b *oci.Bundle, name string, data []byte, perm os.FileMode) error 
 // committed config does not use from the late stage's directory: other
 // profiles, the binary and the socket's file when there is no late stage,
 // and the temporary files of writers that were killed (only the lock's
-// holder writes there).
-func collect(b *oci.Bundle, plan *Plan) error {
+// holder writes there). The files of the config just replaced stay too:
+// a runc that read it a moment before the commit is still setting up the
+// container that will exec them. While a container made from an earlier config
+// still has the directory bound (created and not yet started, or
+// running), the files stay: runc start would exec the binary and the
+// profile that container's config names. The first patch after the last
+// such container is gone removes them.
+func collect(b *oci.Bundle, plan *Plan, replaced []string) error {
 	names, err := b.List(DirName)
 	if err != nil {
 		return err
 	}
+	inUse := false
+	if dev, ino, err := b.DirID(DirName); err == nil {
+		inUse = mountedInContainer(dev, ino)
+	}
 	keep := map[string]bool{LockName: true}
+	for _, n := range replaced {
+		keep[n] = true
+	}
 	if plan.Late != nil {
 		keep[plan.Late.File.Name], keep[BinaryName] = true, true
 		if plan.Late.AgentSocket != "" {
@@ -224,10 +240,52 @@ func collect(b *oci.Bundle, plan *Plan) error {
 	for _, n := range names {
 		ours := strings.HasPrefix(n, ProfilePrefix) || n == legacyProfileName || n == BinaryName || n == AgentSocketName ||
 			strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")
-		if keep[n] || !ours {
+		temp := strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")
+		if keep[n] || !ours || inUse && !temp {
 			continue
 		}
 		errs = append(errs, b.RemoveFile(filepath.Join(DirName, n)))
 	}
 	return errors.Join(errs...)
+}
+
+// mountedInContainer reports whether some process has the directory
+// (dev, ino) at MountPoint in its root: a container runc made from this
+// bundle's config with a late stage. A process whose root this one may not
+// look into (another user's) is not counted: such a user could not start
+// a container from this bundle's config either.
+func mountedInContainer(dev, ino uint64) bool {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return false
+	}
+	for _, p := range procs {
+		if p.Name()[0] < '1' || p.Name()[0] > '9' {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat("/proc/"+p.Name()+"/root"+MountPoint, &st) == nil && st.Dev == dev && st.Ino == ino {
+			return true
+		}
+	}
+	return false
+}
+
+// lateFilesOf returns the late stage's files the config being edited
+// names, as it was read: its profile and the binary; none without a late
+// stage.
+func lateFilesOf(ed *oci.Editor) []string {
+	spec, err := oci.ParseConfig(ed.Original())
+	if err != nil {
+		return nil
+	}
+	s, err := spec.Spec()
+	if err != nil || s.Process == nil {
+		return nil
+	}
+	name, ok := LateProfile(s.Process.Args)
+	if !ok {
+		return nil
+	}
+	return []string{name, BinaryName, AgentSocketName}
 }

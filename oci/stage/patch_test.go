@@ -176,6 +176,21 @@ func leftovers(t *testing.T, dir string, want int) []string {
 	return out
 }
 
+// replacedOnly reports whether leftovers can be the files of one config:
+// one profile, the binary and the socket's file.
+func replacedOnly(leftovers []string) bool {
+	profiles := 0
+	for _, n := range leftovers {
+		switch {
+		case strings.HasPrefix(n, ProfilePrefix):
+			profiles++
+		case n != BinaryName && n != AgentSocketName:
+			return false
+		}
+	}
+	return profiles <= 1
+}
+
 func patchChild(dir, bin string, profile int, killAt string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), patchEnv+"="+dir, patchProfileEnv+"="+strconv.Itoa(profile), patchBinEnv+"="+bin)
@@ -227,6 +242,13 @@ func TestPatchKilledAtEachStep(t *testing.T) {
 				if got, err := runsAs(dir, bin); err != nil || got != 2 {
 					t.Errorf("after the next patch: %d, %v", got, err)
 				}
+				if l := leftovers(t, dir, 2); !replacedOnly(l) {
+					t.Errorf("from %d to %d, killed at %q: left behind %v, more than the replaced config's profile", from, to, at, l)
+				}
+				// The replaced config's files stay one patch longer.
+				if out, err := patchChild(dir, bin, 2, "").CombinedOutput(); err != nil {
+					t.Fatalf("%v\n%s", err, out)
+				}
 				if l := leftovers(t, dir, 2); len(l) > 0 {
 					t.Errorf("from %d to %d, killed at %q: left behind %v", from, to, at, l)
 				}
@@ -264,7 +286,8 @@ func TestPatchKilledAnyMoment(t *testing.T) {
 }
 
 // Concurrent patches of one bundle with different profiles: the bundle
-// runs as exactly one of them, with only that one's files left.
+// runs as exactly one of them, with only that one's files left, and those
+// of the config its patch replaced, which the next patch removes.
 func TestPatchRace(t *testing.T) {
 	profiles := patchProfiles()
 	rounds := 8
@@ -291,6 +314,12 @@ func TestPatchRace(t *testing.T) {
 		got, err := runsAs(dir, bin)
 		if err != nil || got < 0 {
 			t.Fatalf("round %d: %d, %v", round, got, err)
+		}
+		if l := leftovers(t, dir, got); !replacedOnly(l) {
+			t.Errorf("round %d: left behind %v, more than the replaced config's files", round, l)
+		}
+		if out, err := patchChild(dir, bin, got, "").CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, out)
 		}
 		if l := leftovers(t, dir, got); len(l) > 0 {
 			t.Errorf("round %d: left behind %v", round, l)

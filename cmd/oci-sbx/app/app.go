@@ -64,7 +64,7 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 			return unknownCommand(c, c.Args().First())
 		},
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no warnings or notes, except that no runtime can start a profile as written"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no warnings or notes, except that runc cannot start a profile as written (or only with no-new-privileges)"},
 		},
 		Before: setComplete,
 		// Errors are printed once, by main.

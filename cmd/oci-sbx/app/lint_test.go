@@ -128,6 +128,56 @@ func TestConvertCannotStart(t *testing.T) {
 	}
 }
 
+// TestConvertNeedsNoNewPrivileges: a profile runc can start only with
+// noNewPrivileges (it denies a call runc makes when it sets the user and
+// capabilities, after loading the filter, as it does when
+// noNewPrivileges is false) is said so for every engine output, --quiet
+// or not: docker run, podman run and the kubelet leave noNewPrivileges
+// false unless asked. --strict refuses docker, kubernetes and spo output;
+// oci output goes into a config.json whose noNewPrivileges is the user's.
+func TestConvertNeedsNoNewPrivileges(t *testing.T) {
+	for _, call := range []string{"capset", "setgroups", "chdir", "getcwd"} {
+		src := "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [" + call + "]}\n"
+		for _, to := range []string{"oci", "docker", "kubernetes", "spo"} {
+			code, out, errOut := runCLIInput(t, src, "--quiet", "convert", "--to", to, "-")
+			if code != 0 || out == "" || !strings.Contains(errOut, "oci-sbx: warning: "+to+" output: [runc-needs-nnp]") || !strings.Contains(errOut, call) {
+				t.Errorf("%s --to %s: exit %d\n%s", call, to, code, errOut)
+			}
+			code, out, errOut = runCLIInput(t, src, "convert", "--strict", "--to", to, "-")
+			if refuse := to != "oci"; refuse != (code == 1) || refuse != (out == "") || !strings.Contains(errOut, "runc-needs-nnp") {
+				t.Errorf("%s --strict --to %s: exit %d, %d bytes out\n%s", call, to, code, len(out), errOut)
+			}
+		}
+	}
+	if _, _, errOut := runCLIInput(t, "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [capset]}\n", "convert", "--to", "rules", "-"); strings.Contains(errOut, "runc-needs-nnp") {
+		t.Errorf("--to rules: %s", errOut)
+	}
+}
+
+// TestMergeCannotStart: merge writes engine output with the same word as
+// convert: an allowlist of a program's own calls lacks what runc calls
+// after loading the filter.
+func TestMergeCannotStart(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec.yaml")
+	if err := os.WriteFile(rec, []byte("default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [read, write, exit_group, execve, brk, mmap]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{"oci", "docker", "kubernetes", "spo"} {
+		code, out, errOut := runCLI(t, "--quiet", "merge", "--to", to, rec, rec)
+		if code != 0 || out == "" || !strings.Contains(errOut, "oci-sbx: warning: "+to+" output: [runc-cannot-start]") {
+			t.Errorf("--to %s: exit %d\n%s", to, code, errOut)
+		}
+		code, out, errOut = runCLI(t, "merge", "--strict", "--to", to, rec, rec)
+		if code != 1 || out != "" || !strings.Contains(errOut, "refusing to write "+to+" output that no runc can start") {
+			t.Errorf("--strict --to %s: exit %d, %d bytes out\n%s", to, code, len(out), errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, "merge", "--strict", rec, rec); code != 0 || strings.Contains(errOut, "runc-cannot-start") {
+		t.Errorf("--to rules: exit %d\n%s", code, errOut)
+	}
+}
+
 // TestConvertDockerCaps: docker output keeps Docker's capability
 // conditions for the engine; --cap-add adds to the default set for the
 // flattened formats, where --caps replaces it.

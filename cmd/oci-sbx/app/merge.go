@@ -3,10 +3,14 @@ package app
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/merge"
 )
 
@@ -24,7 +28,10 @@ summed, and where the calls were seen is kept. Where the PROFILEs differ in
 what they deny with — their defaults, or errno values for a syscall none
 allows — the strictest wins, with a warning, so the order of the PROFILEs
 never changes the output. PROFILEs are in any format convert reads; a profile
-that allows by default is refused.
+that allows by default is refused. As with convert, oci, docker, kubernetes and
+spo output that runc cannot start under (a recording of a program run outside a
+container lacks what runc calls after loading the filter) is said so, never
+silenced, and --strict refuses it.
 
 Examples:
    oci-sbx merge -o app.yaml run1.yaml run2.yaml
@@ -33,6 +40,7 @@ Examples:
 			outputFlag("write to `FILE` (atomically) instead of standard output"),
 			oneOf(&cli.StringFlag{Name: "to", Aliases: []string{"t"}, Value: "rules", Usage: "output `FORMAT`: rules, oci, docker, kubernetes, spo"}, "rules", "oci", "docker", "kubernetes", "spo"),
 			fromFlag(convert.InputFormats),
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start, and docker, kubernetes or spo output that runc starts only with no-new-privileges (without it: a warning)"},
 		},
 		Action: runMerge,
 	}
@@ -68,7 +76,10 @@ func runMerge(_ context.Context, c *cli.Command) error {
 	}
 	var buf bytes.Buffer
 	header := merge.Header(version(), c.Args().Slice())
-	if err := merge.Write(&buf, p, to, header, opt); err != nil {
+	check := func(s *specs.LinuxSeccomp) error {
+		return conversion.CheckStart(s, to, strings.Join(c.Args().Slice(), "+"), c.Bool("strict"), func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) })
+	}
+	if err := merge.Write(&buf, p, to, header, opt, check); err != nil {
 		return err
 	}
 	return writeOut(c, buf.Bytes())

@@ -48,7 +48,9 @@ The bundle changes as a whole: the late profile is BUNDLE/.oci-sbx/profile-
 SHA256.json, named by the SHA-256 of its bytes and written before config.json,
 whose atomic rename is the one moment the bundle changes. Patches of one bundle
 wait for each other (flock on BUNDLE/.oci-sbx/lock) and remove, after their
-commit, the files config.json no longer uses.
+commit, the files config.json no longer uses: those of the config replaced with
+the next patch (a runc that read it may still be starting), and none while a
+container created from an earlier config still has them bound.
 
 The late stage needs a static oci-sbx built with seccomp support (make build
 builds one): --late-binary, else oci-sbx-static next to this oci-sbx, else this

@@ -324,7 +324,14 @@ func TestPatchReplacesLateStage(t *testing.T) {
 	if strings.Join(s.Process.Args, " ") != "/app -x" || len(s.Mounts) != 1 || s.Mounts[0].Destination != "/proc" {
 		t.Errorf("args %q, mounts %+v", s.Process.Args, s.Mounts)
 	}
-	// Only the lock is left.
+	// The replaced config's files stay for a runc that read it just
+	// before; the next patch leaves only the lock.
+	if entries, err := os.ReadDir(filepath.Join(bundle, ".oci-sbx")); err != nil || len(entries) != 3 {
+		t.Errorf("after one patch: %v %v", entries, err)
+	}
+	if code, _, stderr := runCLI(t, "patch", "--profile", profile, bundle); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
 	if entries, err := os.ReadDir(filepath.Join(bundle, ".oci-sbx")); err != nil || len(entries) != 1 || entries[0].Name() != "lock" {
 		t.Errorf("the late stage's files are still there: %v %v", entries, err)
 	}

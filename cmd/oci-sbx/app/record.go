@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
@@ -87,7 +88,11 @@ start the container under it. A container whose program never ran (created,
 then deleted) yields an error and no profile.
 
 Rules output (the default) carries the comments; JSON formats have no place for
-them, and spo gets the header only.
+them, and spo gets the header only. A CMD recorded outside a container made
+none of the calls runc makes after loading a filter, so oci, docker, kubernetes
+and spo output of it gets convert's warning that runc cannot start under it
+(never silenced): record the container with --listen, or put the profile in
+with oci-sbx patch, which loads it in a second stage.
 
 Examples:
    oci-sbx record -o ls.yaml -- ls /
@@ -179,6 +184,14 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 			return fmt.Errorf("verifying: %w", err)
 		}
 		return err
+	}
+	if out.Profile != nil {
+		// A program recorded outside a container made none of the calls
+		// runc makes after loading the filter: said so for engine output.
+		alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
+		if err := conversion.CheckStart(out.Profile, to, "recorded profile", false, alert); err != nil {
+			return err
+		}
 	}
 	if code := out.Result.Status(); code != 0 {
 		return &ExitStatus{Code: code}
