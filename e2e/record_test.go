@@ -73,7 +73,7 @@ func TestRecordContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(data)
-	for _, want := range []string{"syscalls: [newfstatat]", "allowed unobserved: runc calls these", "recorded from where runc loads the container's filter", "calls by /busybox"} {
+	for _, want := range []string{"syscalls: [newfstatat]", "allowed unobserved: runc calls these", "recorded from where runc loads the container's filter", "calls by /busybox", "by runc:[2:INIT]"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the recorded profile lacks %q:\n%s", want, text)
 		}

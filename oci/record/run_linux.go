@@ -551,8 +551,14 @@ func (r *recorder) handle(n *notify.Notif) {
 		// The comm is read while the caller waits, and trusted only if
 		// the notification is still valid (the pid was not reused).
 		comm, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(n.Pid), 10) + "/comm")
-		if err == nil && notify.IDValid(r.fd, n.ID) && strings.TrimSpace(string(comm)) != r.runtime {
-			r.ran.Store(true)
+		if err == nil && notify.IDValid(r.fd, n.ID) {
+			if strings.TrimSpace(string(comm)) != r.runtime {
+				r.ran.Store(true)
+			} else {
+				// runc's init runs from a copy of runc that /proc/PID/exe
+				// names, from the container's root, "/": say whose it is.
+				exe = r.runtime
+			}
 		}
 	}
 	if r.child != 0 && int32(n.Pid) == r.child {
