@@ -64,6 +64,11 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	allow := map[string]*cases{}
 	denies := map[string][]deny{}
 	var defaults []deny
+	type inArches struct {
+		name   string
+		arches []string
+	}
+	var inputArches []inArches
 
 	for _, in := range inputs {
 		s, err := convert.Read(in.Name, in.Data, opt.From, convert.Options{Warn: opt.Warn})
@@ -78,12 +83,18 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 			return nil, fmt.Errorf("merging %q: its default action is %s: merge joins profiles that deny by default (recordings)", in.Name, p.Default)
 		}
 		defaults = append(defaults, deny{rules.Rule{Action: p.Default}, in.Name})
-		if len(p.Architectures) == 0 {
-			arches[syscalls.NativeArch()] = true
+		own := []string{syscalls.NativeArch()}
+		if len(p.Architectures) > 0 {
+			own = own[:0]
+			for _, a := range p.Architectures {
+				own = append(own, a.Name)
+			}
 		}
-		for _, a := range p.Architectures {
-			arches[a.Name] = true
+		sort.Strings(own)
+		for _, a := range own {
+			arches[a] = true
 		}
+		inputArches = append(inputArches, inArches{in.Name, own})
 		comments := commentsOf(in, opt.From)
 		for _, r := range p.Rules {
 			for _, n := range r.Syscalls {
@@ -134,6 +145,22 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		out.Architectures = append(out.Architectures, rules.Name{Name: a})
 	}
 	sort.Slice(out.Architectures, func(i, j int) bool { return out.Architectures[i].Name < out.Architectures[j].Name })
+	// A rule by name applies on every architecture the profile lists:
+	// where the inputs list different ones, what one allowed on its own
+	// architectures the merged profile allows on the others too. Rules,
+	// OCI and Docker cannot say otherwise; the comments keep where each
+	// call was seen.
+	sort.Slice(inputArches, func(i, j int) bool { return inputArches[i].name < inputArches[j].name })
+	for _, ia := range inputArches {
+		if len(ia.arches) != len(out.Architectures) {
+			var all []string
+			for _, a := range out.Architectures {
+				all = append(all, a.Name)
+			}
+			warn("%s covers %s, the merged profile %s: its allows apply on every one of them (a rule names a syscall, not an architecture); the comments say where each call was seen",
+				ia.name, strings.Join(ia.arches, ", "), strings.Join(all, ", "))
+		}
+	}
 
 	names := make([]string, 0, len(allow)+len(denies))
 	for n := range allow {
