@@ -16,7 +16,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
-var recordRounds = flag.Int("record-rounds", 7, "rounds of BenchmarkRecordFind")
+var recordRounds = flag.Int("record-rounds", 15, "rounds of BenchmarkRecordFind")
 
 // BenchmarkRecordFind measures what recording costs on a syscall-heavy
 // program, busybox find /usr/share (Debian's busybox-static, about 74,000
