@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -316,43 +317,43 @@ func testPatchCreated(t *testing.T, env atomicEnv) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	id := fmt.Sprintf("oci-sbx-e2e-created-%d", os.Getpid())
-	log := filepath.Join(t.TempDir(), "out")
-	f, err := os.Create(log)
+	// The container's output comes through a pipe: read to its end, it
+	// is all the container wrote, once the container has exited.
+	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer r.Close()
 	create := exec.Command(env.runc, "create", "-b", bundle, id)
-	create.Stdout, create.Stderr = f, f
-	if err := create.Run(); err != nil {
-		data, _ := os.ReadFile(log)
-		t.Fatalf("runc create: %v\n%s", err, data)
+	create.Stdout, create.Stderr = w, w
+	err = create.Run()
+	w.Close()
+	if err != nil {
+		t.Fatalf("runc create: %v", err)
 	}
 	defer exec.Command(env.runc, "delete", "-f", id).Run()
+	output := make(chan []byte)
+	go func() { data, _ := io.ReadAll(r); output <- data }()
 	for _, i := range []int{3, len(atomicCalls) - 1} {
 		if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
 			t.Fatalf("patch %d: %v\n%s", i, err, out)
 		}
 	}
+	kept, _ := os.ReadDir(filepath.Join(bundle, ".oci-sbx"))
 	if out, err := exec.Command(env.runc, "start", id).CombinedOutput(); err != nil {
 		t.Fatalf("runc start: %v\n%s", err, out)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		out, _ := exec.Command(env.runc, "state", id).Output()
-		if strings.Contains(string(out), `"status": "stopped"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the container has not stopped:\n%s", out)
-		}
-		time.Sleep(50 * time.Millisecond)
+	var data []byte
+	select {
+	case data = <-output:
+	case <-time.After(time.Minute):
+		t.Fatal("the container has not ended")
 	}
-	data, _ := os.ReadFile(log)
+	state, _ := exec.Command(env.runc, "state", id).Output()
 	if got := env.answeredBy(t, string(data)); got != 0 {
-		t.Errorf("the created container ran as profile %d, want 0, the one it was created with\n%s", got, data)
+		t.Errorf("the created container ran as profile %d, want 0, the one it was created with\n%s\nthe late stage's directory at start: %v\n%s", got, data, kept, state)
 	}
-	if out, err := exec.Command(env.runc, "delete", id).CombinedOutput(); err != nil {
+	if out, err := exec.Command(env.runc, "delete", "-f", id).CombinedOutput(); err != nil {
 		t.Fatalf("runc delete: %v\n%s", err, out)
 	}
 	if out, err := env.patchCmd(bundle, len(atomicCalls)-1).CombinedOutput(); err != nil {
