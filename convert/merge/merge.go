@@ -364,9 +364,10 @@ func seenOn(suffix string, into map[string]bool) {
 	}
 }
 
-// archSuffix says where calls were seen as record does: nothing when on
-// the machine's own architecture only or the profile has one.
-func archSuffix(on map[string]bool, multiArch bool) string {
+// ArchSuffix says where calls were seen, as a recorded rule's comment
+// says it: " (also on x86)", " (on x86 only)", or nothing when on the
+// machine's own architecture only or the profile has one.
+func ArchSuffix(on map[string]bool, multiArch bool) string {
 	if !multiArch || len(on) == 0 {
 		return ""
 	}
@@ -430,7 +431,7 @@ func mergeComments(cs []string, multiArch bool) string {
 	}
 	var out string
 	if total > 0 {
-		out = CallsBy(total, exes) + archSuffix(on, multiArch)
+		out = CallsBy(total, exes) + ArchSuffix(on, multiArch)
 		// A call's arguments head the count only when every count was
 		// of that one call.
 		for p := range prefixes {

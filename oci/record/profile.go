@@ -190,27 +190,8 @@ func summarize(cs []Call, seen map[Call]Seen, multiArch bool) string {
 		}
 		on[c.Arch] = true
 	}
-	out := describe(Seen{Count: total, Exes: exes})
-	if !multiArch {
-		return out
-	}
-	// Name the other ABIs; the native one goes without saying.
-	native := syscalls.NativeArch()
-	var others []string
-	for a := range on {
-		if a != native {
-			others = append(others, a)
-		}
-	}
-	sort.Strings(others)
-	switch {
-	case len(others) == 0:
-	case on[native]:
-		out += " (also on " + strings.Join(others, ", ") + ")"
-	default:
-		out += " (on " + strings.Join(others, ", ") + " only)"
-	}
-	return out
+	// The other ABIs are named; the native one goes without saying.
+	return describe(Seen{Count: total, Exes: exes}) + merge.ArchSuffix(on, multiArch)
 }
 
 // describe prints "12 calls by /bin/a (10), /bin/b (2)", the form merge
