@@ -65,14 +65,24 @@ func how(flags uint64) *unix.OpenHow {
 	return &unix.OpenHow{Flags: flags | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS}
 }
 
+// openDir checks name (see Rel) and opens dir for the *at calls that
+// resolve it.
+func openDir(dir, name string) (*os.File, string, error) {
+	rel, err := Rel(dir, name)
+	if err != nil {
+		return nil, "", err
+	}
+	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, "", err
+	}
+	return d, rel, nil
+}
+
 // Open opens name (see Rel) beneath dir for reading. O_NONBLOCK: a FIFO
 // must not hold up the caller, who sees it is not a regular file.
 func Open(dir, name string) (*os.File, error) {
-	rel, err := Rel(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	d, rel, err := openDir(dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +134,7 @@ func OpenParent(dir, name string) (*os.File, string, error) {
 // process's user (unless it is on a read-only mount): a profile anyone
 // can change or swap confines nothing.
 func ReadFile(dir, name string, max int64) ([]byte, error) {
-	rel, err := Rel(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	d, rel, err := openDir(dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +168,7 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 // it later. dir must be private as for ReadFile: only root may change
 // what the path leads to in between.
 func Lookup(dir, name string) (string, uint32, error) {
-	rel, err := Rel(dir, name)
-	if err != nil {
-		return "", 0, err
-	}
-	d, err := os.OpenFile(dir, unix.O_PATH|unix.O_DIRECTORY, 0)
+	d, rel, err := openDir(dir, name)
 	if err != nil {
 		return "", 0, err
 	}
