@@ -72,13 +72,7 @@ func (p *parse) errorf(at Pos, format string, args ...any) {
 	p.errs.add(p.file, at, format, args...)
 }
 
-func pos(n ast.Node) Pos {
-	if n == nil || n.GetToken() == nil {
-		return Pos{}
-	}
-	tp := n.GetToken().Position
-	return Pos{Line: tp.Line, Col: tp.Column}
-}
+func pos(n ast.Node) Pos { return tree.YAMLPos(n) }
 
 // unwrap skips tags and comments so "!!str x" reads as "x".
 func unwrap(n ast.Node) ast.Node {
@@ -154,7 +148,11 @@ func describe(n ast.Node) string {
 	case *ast.MappingNode, *ast.MappingValueNode:
 		return "a mapping"
 	}
-	return "a " + strings.ToLower(n.Type().String())
+	t := strings.ToLower(n.Type().String())
+	if strings.ContainsRune("aeiou", rune(t[0])) {
+		return "an " + t
+	}
+	return "a " + t
 }
 
 // key reads a mapping key and checks it against the known ones.

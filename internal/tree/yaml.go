@@ -50,6 +50,17 @@ func YAMLError(err error) *Error {
 
 // YAMLPos is where a node of the YAML parser starts.
 func YAMLPos(n ast.Node) Pos {
+	if d, ok := n.(*ast.DocumentNode); ok {
+		// An empty document has no body to ask; its "---" has the place.
+		switch {
+		case d == nil:
+			return Pos{}
+		case d.Start != nil:
+			return Pos{Line: d.Start.Position.Line, Col: d.Start.Position.Column}
+		case d.Body == nil:
+			return Pos{}
+		}
+	}
 	if n == nil || n.GetToken() == nil {
 		return Pos{}
 	}
