@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,16 +91,7 @@ func TestRecordFilterWithinEngine(t *testing.T) {
 	if actions["kexec_load"] == "SCMP_ACT_NOTIFY" || actions["kexec_load"] == "SCMP_ACT_ALLOW" {
 		t.Errorf("kexec_load, which the engine denies, is %s", actions["kexec_load"])
 	}
-	if !contains(unobserved, "write") || !contains(unobserved, "capset") {
+	if !slices.Contains(unobserved, "write") || !slices.Contains(unobserved, "capset") {
 		t.Errorf("unobserved %v", unobserved)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -404,7 +405,7 @@ func allowlist(t *testing.T, max int, except ...string) *specs.LinuxSeccomp {
 	var names []string
 	for nr := range max + 1 {
 		name, err := libseccomp.ScmpSyscall(nr).GetName()
-		if err != nil || name == "" || contains(except, name) {
+		if err != nil || name == "" || slices.Contains(except, name) {
 			continue
 		}
 		names = append(names, name)
@@ -414,15 +415,6 @@ func allowlist(t *testing.T, max int, except ...string) *specs.LinuxSeccomp {
 		Flags:         []specs.LinuxSeccompFlag{},
 		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}},
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestEnosysStub: runc's loader answers syscalls numbered above the
