@@ -48,18 +48,24 @@ func TestRecordContainer(t *testing.T) {
 	profile := filepath.Join(dir, "ls.yaml")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var recOut bytes.Buffer
-	rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", profile)
-	rec.Stdout, rec.Stderr = &recOut, &recOut
-	if err := rec.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for range 500 {
-		if _, err := os.Stat(socket); err == nil {
-			break
+	// listen starts a recorder on the socket and waits for it to listen.
+	listen := func(out string, log *bytes.Buffer) *exec.Cmd {
+		t.Helper()
+		rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", out)
+		rec.Stdout, rec.Stderr = log, log
+		if err := rec.Start(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		for range 500 {
+			if _, err := os.Stat(socket); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return rec
 	}
+	var recOut bytes.Buffer
+	rec := listen(profile, &recOut)
 	code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
 	if code != 0 || timedOut || !strings.Contains(out, "busybox") {
 		rec.Process.Kill()
@@ -85,21 +91,6 @@ func TestRecordContainer(t *testing.T) {
 	// A container created and deleted without being started never ran its
 	// program: the recorder says so and writes nothing, rather than a
 	// profile of runc's own calls that would pass for the container's.
-	listen := func(out string, log *bytes.Buffer) *exec.Cmd {
-		t.Helper()
-		rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", out)
-		rec.Stdout, rec.Stderr = log, log
-		if err := rec.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for range 500 {
-			if _, err := os.Stat(socket); err == nil {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		return rec
-	}
 	never := filepath.Join(dir, "never.yaml")
 	var neverOut bytes.Buffer
 	rec = listen(never, &neverOut)
