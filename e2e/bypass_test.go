@@ -14,13 +14,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
 	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
-
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 

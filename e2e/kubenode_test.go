@@ -24,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // The Kubernetes node the e2e tests drive: containerd 2.x with its CRI and

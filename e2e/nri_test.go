@@ -4,18 +4,17 @@ package e2e
 
 import (
 	"bytes"
-	"slices"
-
-	"github.com/opencontainers/runtime-spec/specs-go"
-
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 )

@@ -16,12 +16,11 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/oci-sbx/oci-sbx/oci/late"
-
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/late"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
