@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
@@ -54,7 +51,7 @@ func BenchmarkRecordFind(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	base, err := NewBase(readProfileB(b, p.String()))
+	base, err := NewBase(readProfile(b, p.String()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,13 +131,4 @@ func BenchmarkRecordFind(b *testing.B) {
 		b.ReportMetric(testutil.Median(walls), metric+"-x")
 		b.ReportMetric(testutil.Median(cpus), metric+"-cpu-x")
 	}
-}
-
-func readProfileB(b *testing.B, text string) *specs.LinuxSeccomp {
-	b.Helper()
-	s, err := convert.Read("recorded", []byte(text), convert.Rules, convert.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return s
 }

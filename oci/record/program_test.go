@@ -27,7 +27,7 @@ func decode(t *testing.T, ins []unix.SockFilter) *filter.Program {
 	return p
 }
 
-func readProfile(t *testing.T, text string) *specs.LinuxSeccomp {
+func readProfile(t testing.TB, text string) *specs.LinuxSeccomp {
 	t.Helper()
 	s, err := convert.Read("test", []byte(text), "", convert.Options{})
 	if err != nil {
