@@ -261,11 +261,7 @@ func main() {
 // profile leaves open.
 func testBypassFamilies(t *testing.T, oci string) {
 	dir := t.TempDir()
-	prog, src := filepath.Join(dir, "families"), filepath.Join(dir, "main.go")
-	if err := os.WriteFile(src, []byte(familiesProgram), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	goBuild(t, prog, false, src)
+	prog := goBuildSource(t, dir, "families", familiesProgram)
 	profile := filepath.Join(dir, "no-inet.yaml")
 	if err := os.WriteFile(profile, []byte("default: allow\nrules:\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET\"]}\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg0 & 0xffffffff == AF_INET6\"]}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -402,11 +398,7 @@ func testBypassI386(t *testing.T, oci string) {
 // socket, flags or not, and no other type.
 func testBypassSocketType(t *testing.T, oci string) {
 	dir := t.TempDir()
-	prog, src := filepath.Join(dir, "families"), filepath.Join(dir, "main.go")
-	if err := os.WriteFile(src, []byte(familiesProgram), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	goBuild(t, prog, false, src)
+	prog := goBuildSource(t, dir, "families", familiesProgram)
 	profile := filepath.Join(dir, "no-raw.yaml")
 	if err := os.WriteFile(profile, []byte("default: allow\nrules:\n  - {action: errno(EXFULL), syscalls: [socket], when: [\"arg1 == SOCK_RAW\"]}\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -449,11 +441,7 @@ func testBypassSocketType(t *testing.T, oci string) {
 // comparison and stops both.
 func testBypassIntArg(t *testing.T, oci string) {
 	dir := t.TempDir()
-	prog, src := filepath.Join(dir, "high-bits"), filepath.Join(dir, "main.go")
-	if err := os.WriteFile(src, []byte(highBitsProgram), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	goBuild(t, prog, false, src)
+	prog := goBuildSource(t, dir, "high-bits", highBitsProgram)
 	profile := filepath.Join(dir, "socket.yaml")
 	if err := os.WriteFile(profile, []byte("default: allow\nrules:\n  - {action: errno(EAFNOSUPPORT), syscalls: [socket], when: [\"arg0 == AF_INET\"]}\n"), 0o644); err != nil {
 		t.Fatal(err)

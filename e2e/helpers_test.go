@@ -52,6 +52,18 @@ func goBuild(t *testing.T, out string, cgo bool, args ...string) {
 	}
 }
 
+// goBuildSource builds a one-file Go program from src into dir/name.
+func goBuildSource(t *testing.T, dir, name, src string) string {
+	t.Helper()
+	file := filepath.Join(dir, name+".go")
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prog := filepath.Join(dir, name)
+	goBuild(t, prog, false, file)
+	return prog
+}
+
 // buildStatic builds oci-sbx as make build does: static, with the
 // launcher as the entry point.
 func buildStatic(t *testing.T, out string) {
