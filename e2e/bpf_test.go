@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // TestBPF exports the demo's program with convert --to bpf and hands it to
@@ -23,7 +25,7 @@ func TestBPF(t *testing.T) {
 	oci, app := filepath.Join(dir, "oci-sbx"), filepath.Join(dir, "suspicious-app")
 	goBuild(t, oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
 	goBuild(t, app, false, "./testdata/suspicious-app")
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 
 	prog := filepath.Join(dir, "demo.bpf")
 	if code, _, stderr := runCmd(t, oci, "convert", "--to", "bpf", "-o", prog, demo); code != 0 {

@@ -123,7 +123,7 @@ func udpSender(t *testing.T) (port int) {
 // subtest of TestExec shows the same with a hand-written groups profile.
 func testBypassMatrix(t *testing.T, oci, app string) {
 	dir := t.TempDir()
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 	hardened := filepath.Join(dir, "demo-hardened.json")
 	if code, _, stderr := runCmd(t, oci, "convert", "--harden", "-o", hardened, demo); code != 0 || !strings.Contains(stderr, "oci-sbx: harden: ") {
 		t.Fatalf("convert --harden: exit status %d\n%s", code, stderr)
@@ -382,7 +382,7 @@ func testBypassI386(t *testing.T, oci string) {
 			t.Errorf("%s: simulate says %s, the kernel %s", name, strings.TrimSpace(verdict), got)
 		}
 	}
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 	hardDemo := filepath.Join(dir, "demo.json")
 	if code, _, stderr := runCmd(t, oci, "convert", "--harden", "-o", hardDemo, demo); code != 0 {
 		t.Fatalf("convert --harden: exit status %d\n%s", code, stderr)
@@ -472,7 +472,7 @@ func testBypassIntArg(t *testing.T, oci string) {
 // since the denial wins there too.
 func testBypassSocketcall(t *testing.T, oci string) {
 	dir := t.TempDir()
-	outright := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "socketcall.yaml")
+	outright := filepath.Join(testutil.Root(t), "convert", "lint", "testdata", "corpus", "socketcall.yaml")
 	conditional := filepath.Join(dir, "conditional.yaml")
 	if err := os.WriteFile(conditional, []byte(`default: allow
 architectures: [x86_64, x86]
@@ -527,7 +527,7 @@ rules:
 	// A conditional allow of socket by family becomes, through
 	// socketcall on x86, an allow of socket whatever the family: lint
 	// says so, and the loaded program agrees.
-	byFamily := filepath.Join(repoRoot(t), "convert", "lint", "testdata", "corpus", "multiplexed-args.yaml")
+	byFamily := filepath.Join(testutil.Root(t), "convert", "lint", "testdata", "corpus", "multiplexed-args.yaml")
 	if got := simulate(byFamily, "socketcall", sysSocket); got != "allow" {
 		t.Errorf("multiplexed-args.yaml: socketcall(SYS_SOCKET) is %s; is the finding still right?", got)
 	}
@@ -555,7 +555,7 @@ func testBypassRunc(t *testing.T, ociBin, app string) {
 	dir := t.TempDir()
 	rootfs := filepath.Join(dir, "rootfs")
 	writeRootfs(t, rootfs, map[string][]byte{"suspicious-app": appData})
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 	hardened := filepath.Join(dir, "demo-hardened.json")
 	if code, _, stderr := runCmd(t, ociBin, "convert", "--harden", "-o", hardened, demo); code != 0 {
 		t.Fatalf("convert --harden: exit status %d\n%s", code, stderr)

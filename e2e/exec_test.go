@@ -51,7 +51,7 @@ func TestExec(t *testing.T) {
 // JSON form of the same rules stands in where the file is missing.
 func execDemoProfile(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	p := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 	if _, err := os.Stat(p); err == nil {
 		return p
 	}
@@ -239,7 +239,7 @@ func testMakeDemo(t *testing.T, b execBins) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(filepath.Join(repoRoot(t), "testdata", "demo.sh"))
+	cmd := exec.Command(filepath.Join(testutil.Root(t), "testdata", "demo.sh"))
 	cmd.Env = append(os.Environ(), "BIN="+bin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

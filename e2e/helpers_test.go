@@ -27,22 +27,12 @@ func requireTool(t *testing.T, name string) string {
 	return path
 }
 
-// repoRoot is the module root, one level above this package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // goBuild runs `go build -o out args…` in the module root, with cgo on or
 // off.
 func goBuild(t *testing.T, out string, cgo bool, args ...string) {
 	t.Helper()
 	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
-	cmd.Dir = repoRoot(t)
+	cmd.Dir = testutil.Root(t)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if cgo {
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")

@@ -62,7 +62,7 @@ func TestHooks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	demo, err := os.ReadFile(filepath.Join(repoRoot(t), "testdata", "demo.yaml"))
+	demo, err := os.ReadFile(filepath.Join(testutil.Root(t), "testdata", "demo.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func testHookReport(t *testing.T, env hooksEnv) {
 // runc, with a bundle patched to report to the agent: the demo needs the
 // late stage here too, which hands its listener over.
 func testRuncReport(t *testing.T, env hooksEnv) {
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 	output := env.runcPatched(t, demo)
 	checkActivities(t, output, nil, "Summary: 0 succeed, 3 failed")
 	if !strings.Contains(output, "open /etc/passwd: operation not permitted") || !strings.Contains(output, "connect: operation not permitted") {

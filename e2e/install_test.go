@@ -39,7 +39,7 @@ func TestInstall(t *testing.T) {
 	makeTarget := func(target string) {
 		t.Helper()
 		cmd := exec.Command("make", target, "BIN="+bin, "PREFIX="+prefix, "DESTDIR="+dest)
-		cmd.Dir = repoRoot(t)
+		cmd.Dir = testutil.Root(t)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make %s: %v\n%s", target, err, out)
 		}
@@ -51,11 +51,11 @@ func TestInstall(t *testing.T) {
 		t.Fatalf("bin/oci-sbx: %v, %v", fi, err)
 	}
 	// The version is the checkout's, and the runc loader go.mod's.
-	describe, err := exec.Command("git", "-C", repoRoot(t), "describe", "--always", "--dirty").Output()
+	describe, err := exec.Command("git", "-C", testutil.Root(t), "describe", "--always", "--dirty").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	runcVersion, err := exec.Command("go", "list", "-C", repoRoot(t), "-m", "-f", "{{.Version}}", "github.com/opencontainers/runc").Output()
+	runcVersion, err := exec.Command("go", "list", "-C", testutil.Root(t), "-m", "-f", "{{.Version}}", "github.com/opencontainers/runc").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestInstall(t *testing.T) {
 echo ==; complete -C 'oci-sbx convert --to '; echo ==; complete -C 'oci-sbx convert testd'`,
 		filepath.Join(root, "share", "fish", "vendor_completions.d", "oci-sbx.fish"))
 	fish.Env = append(os.Environ(), path)
-	fish.Dir = repoRoot(t)
+	fish.Dir = testutil.Root(t)
 	if got, err := fish.CombinedOutput(); err != nil ||
 		!regexp.MustCompile("(?m)^convert\t.*\n--harden\t.*\n==\n(?s:.*)^kubernetes\n(?s:.*)==\ntestdata/\n$").Match(got) {
 		t.Errorf("fish completion: %v\n%s\nwant convert, --harden, the formats, then testdata/", err, got)
@@ -160,7 +160,7 @@ complete_words oci-sbx convert ""
 func TestVersionFromArchive(t *testing.T) {
 	requireTool(t, "make")
 	requireTool(t, "git")
-	root := repoRoot(t)
+	root := testutil.Root(t)
 	want, err := exec.Command("git", "-C", root, "describe", "--always").Output()
 	if err != nil {
 		t.Fatal(err)

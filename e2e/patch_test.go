@@ -116,7 +116,7 @@ func testPatchDenyConnect(t *testing.T, env patchEnv) {
 // The demo denies openat, which runc needs after it loads the filter:
 // patch sets up the late stage, and the app runs under the whole profile.
 func testPatchDemo(t *testing.T, env patchEnv) {
-	demo := filepath.Join(repoRoot(t), "testdata", "demo.yaml")
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
 	bundle := env.bundle(t)
 	env.patch(t, "--profile", demo, bundle)
 	code, out := env.run(t, bundle)
@@ -143,7 +143,7 @@ func testPatchNoLate(t *testing.T, env patchEnv) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCmd(t, env.oci, "patch", "--no-late", "--profile", filepath.Join(repoRoot(t), "testdata", "demo.yaml"), bundle)
+	code, _, stderr := runCmd(t, env.oci, "patch", "--no-late", "--profile", filepath.Join(testutil.Root(t), "testdata", "demo.yaml"), bundle)
 	if code != 1 || !strings.Contains(stderr, "--no-late rules out the late stage") || !strings.Contains(stderr, "openat: the profile gives errno(EPERM); runc with noNewPrivileges true calls it after loading the filter and fails") {
 		t.Errorf("exit status %d, stderr:\n%s", code, stderr)
 	}

@@ -250,7 +250,7 @@ var runcPostLoadOpen = regexp.MustCompile(`(exec fifo|open /proc/(self|thread-se
 // §5). Such rules need the second stage inside the container that `oci-sbx
 // patch` and the precreate hook set up (e2e/patch_test.go, hooks_test.go).
 func testPodmanDemo(t *testing.T, env podmanEnv) {
-	profile := env.convertFile(t, filepath.Join(repoRoot(t), "testdata", "demo.yaml"), filepath.Join(t.TempDir(), "demo.json"))
+	profile := env.convertFile(t, filepath.Join(testutil.Root(t), "testdata", "demo.yaml"), filepath.Join(t.TempDir(), "demo.json"))
 	code, output := env.run(t, profile)
 	if strings.Contains(output, "loading seccomp profile") {
 		t.Fatal("Podman could not parse the profile")

@@ -172,7 +172,7 @@ func TestReadme(t *testing.T) {
 	for _, tool := range []string{"git", "make", "runc", "podman", "bwrap", "jq"} {
 		requireTool(t, tool)
 	}
-	root := repoRoot(t)
+	root := testutil.Root(t)
 	var blocks []shellBlock
 	docs, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	sort.Strings(docs)
@@ -539,7 +539,7 @@ func TestRunBlock(t *testing.T) {
 
 // The Go release the README asks for is the one go.mod requires.
 func TestReadmeGoVersion(t *testing.T) {
-	mod, err := os.ReadFile(filepath.Join(repoRoot(t), "go.mod"))
+	mod, err := os.ReadFile(filepath.Join(testutil.Root(t), "go.mod"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +547,7 @@ func TestReadmeGoVersion(t *testing.T) {
 	if m == nil {
 		t.Fatal("go.mod has no go line")
 	}
-	readme, err := os.ReadFile(filepath.Join(repoRoot(t), "README.md"))
+	readme, err := os.ReadFile(filepath.Join(testutil.Root(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -435,7 +435,7 @@ var measured = []*Runtime{
 	if err != nil {
 		t.Fatalf("formatting the table: %v\n%s", err, b.Bytes())
 	}
-	if err := oci.WriteFileAtomic(filepath.Join(repoRoot(t), "convert", "runtimes", "needs_gen.go"), src, 0o644); err != nil {
+	if err := oci.WriteFileAtomic(filepath.Join(testutil.Root(t), "convert", "runtimes", "needs_gen.go"), src, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("wrote convert/runtimes/needs_gen.go (%s)", measured)
