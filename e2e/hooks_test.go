@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -273,31 +271,16 @@ func (env hooksEnv) runcPatched(t *testing.T, profile string, wants ...eventWant
 type agentProc struct {
 	cmd    *exec.Cmd
 	socket string
-	mu     sync.Mutex
-	out    bytes.Buffer // events
-	errOut bytes.Buffer // log
+	out    testutil.SyncBuffer // events
+	errOut testutil.SyncBuffer // log
 	done   chan error
-}
-
-func (a *agentProc) Write(p []byte) (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.out.Write(p)
-}
-
-type logWriter struct{ a *agentProc }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.a.mu.Lock()
-	defer w.a.mu.Unlock()
-	return w.a.errOut.Write(p)
 }
 
 func startAgentProc(t *testing.T, oci, socket string) *agentProc {
 	t.Helper()
 	a := &agentProc{socket: socket, done: make(chan error, 1)}
 	a.cmd = exec.Command(oci, "agent", "--socket", socket)
-	a.cmd.Stdout, a.cmd.Stderr = a, logWriter{a}
+	a.cmd.Stdout, a.cmd.Stderr = &a.out, &a.errOut
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -305,8 +288,6 @@ func startAgentProc(t *testing.T, oci, socket string) *agentProc {
 	t.Cleanup(func() {
 		_ = a.cmd.Process.Kill()
 		<-a.done
-		a.mu.Lock()
-		defer a.mu.Unlock()
 		t.Logf("agent events:\n%s\nagent log:\n%s", a.out.String(), a.errOut.String())
 	})
 	deadline := time.Now().Add(10 * time.Second)
@@ -323,9 +304,7 @@ func startAgentProc(t *testing.T, oci, socket string) *agentProc {
 
 // mark is where the events of the next container start.
 func (a *agentProc) mark() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.out.Len()
+	return len(a.out.String())
 }
 
 type eventWant struct{ syscall, call, path, answer string }
@@ -336,9 +315,7 @@ func (a *agentProc) expect(t *testing.T, mark int, wants []eventWant) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		a.mu.Lock()
 		out := a.out.String()[mark:]
-		a.mu.Unlock()
 		var evs []hooks.Event
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 			var ev hooks.Event

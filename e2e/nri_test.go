@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // nriPlugin is `oci-sbx nri` registered with the node's containerd.
@@ -25,22 +25,9 @@ type nriPlugin struct {
 	profiles string // the --profiles directory
 	records  string // the --records directory
 	agents   string // the --agents directory
-	mu       sync.Mutex
-	log      bytes.Buffer
+	log      testutil.SyncBuffer
 	done     chan error
 	stopOnce sync.Once
-}
-
-func (p *nriPlugin) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.Write(b)
-}
-
-func (p *nriPlugin) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
 }
 
 // startNRI starts the plugin with the profiles given (name → content) in
@@ -76,7 +63,7 @@ func (n *kubeNode) startNRIIn(t testing.TB, profiles map[string]string, lateDir 
 	}
 	p.cmd = exec.Command(n.oci, "nri", "--socket", n.nriSocket, "--profiles", p.profiles, "--agents", p.agents,
 		"--late-dir", lateDir, "--late-binary", n.oci, "--records", p.records, "--record-run", filepath.Join(dir, "record-run"))
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -93,14 +80,14 @@ func (n *kubeNode) startNRIIn(t testing.TB, profiles map[string]string, lateDir 
 func (p *nriPlugin) waitRegistered(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(p.logText(), "oci-sbx nri: registered with the runtime") {
+	for !strings.Contains(p.log.String(), "oci-sbx nri: registered with the runtime") {
 		select {
 		case err := <-p.done:
-			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.logText())
+			t.Fatalf("oci-sbx nri exited: %v\n%s", err, p.log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s", p.logText())
+			t.Fatalf("oci-sbx nri did not register within 20 s:\n%s", p.log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -120,7 +107,7 @@ func (p *nriPlugin) stop(t testing.TB) {
 			<-p.done
 			t.Error("oci-sbx nri did not stop on SIGTERM")
 		}
-		t.Logf("oci-sbx nri's log:\n%s", p.logText())
+		t.Logf("oci-sbx nri's log:\n%s", p.log.String())
 	})
 }
 
@@ -456,9 +443,9 @@ func TestKubernetesNRIRestart(t *testing.T) {
 	confined(t, "one plugin")
 	second := n.startNRIIn(t, profiles, late, false)
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(second.logText(), "waiting for it to stop") {
+	for !strings.Contains(second.log.String(), "waiting for it to stop") {
 		if time.Now().After(deadline) {
-			t.Fatalf("the second plugin does not wait for the first:\n%s", second.logText())
+			t.Fatalf("the second plugin does not wait for the first:\n%s", second.log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -23,14 +23,14 @@ import (
 
 // startAgent serves an agent on a socket in a temporary directory until the
 // test ends; stop stops it early and reports what Serve returned.
-func startAgent(t *testing.T, roots ...string) (socket string, events, logs *syncBuffer, stop func() error) {
+func startAgent(t *testing.T, roots ...string) (socket string, events, logs *testutil.SyncBuffer, stop func() error) {
 	t.Helper()
 	socket = filepath.Join(t.TempDir(), "agent.sock")
 	l, err := notify.ListenSocket(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, logs = &syncBuffer{}, &syncBuffer{}
+	events, logs = &testutil.SyncBuffer{}, &testutil.SyncBuffer{}
 	a := &Agent{Events: events, Log: func(msg string) { logs.Write([]byte(msg + "\n")) }, RuntimeRoots: roots}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -436,7 +436,7 @@ func TestEventFormat(t *testing.T) {
 	// Numbers are hex strings: exact for any reader.
 	ev := Event{Container: "c", Pid: 7, Arch: "x86_64", Syscall: "openat", Args: []string{"0xffffffffffffff9c", "0x1"},
 		Call: `openat(AT_FDCWD, "/a<b>", O_RDONLY)`, Path: "/a<b>", Answer: "EPERM"}
-	var b syncBuffer
+	var b testutil.SyncBuffer
 	(&Agent{Events: &b}).emit(ev)
 	want := `{"container":"c","pid":7,"arch":"x86_64","syscall":"openat","args":["0xffffffffffffff9c","0x1"],"call":"openat(AT_FDCWD, \"/a<b>\", O_RDONLY)","path":"/a<b>","answer":"EPERM"}` + "\n"
 	if b.String() != want {
@@ -451,7 +451,7 @@ func TestAgentMakesItsDirectory(t *testing.T) {
 	socket := filepath.Join(dir, "agent.sock")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- (&Agent{Events: &syncBuffer{}}).ListenAndServe(ctx, socket) }()
+	go func() { done <- (&Agent{Events: &testutil.SyncBuffer{}}).ListenAndServe(ctx, socket) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if fi, err := os.Stat(socket); err == nil && fi.Mode().Type() == os.ModeSocket {

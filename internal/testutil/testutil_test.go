@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -87,5 +88,36 @@ func TestMedian(t *testing.T) {
 	}
 	if got := Ms(1500 * time.Microsecond); got != 1.5 {
 		t.Errorf("Ms: %v", got)
+	}
+}
+
+// TestSyncBuffer: writes from several goroutines all arrive, whole, while
+// the buffer is read (go test -race checks the locking).
+func TestSyncBuffer(t *testing.T) {
+	var b SyncBuffer
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				fmt.Fprintf(&b, "writer %d\n", g)
+				_ = b.String()
+			}
+		}()
+	}
+	wg.Wait()
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 800 {
+		t.Fatalf("%d lines, want 800", len(lines))
+	}
+	counts := map[string]int{}
+	for _, l := range lines {
+		counts[l]++
+	}
+	for g := range 8 {
+		if n := counts[fmt.Sprintf("writer %d", g)]; n != 100 {
+			t.Errorf("writer %d: %d lines, want 100", g, n)
+		}
 	}
 }
