@@ -33,12 +33,7 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 	if err != nil {
 		return []Finding{{ID: "invalid-profile", Severity: Error, File: file, Reason: err.Error(), Fix: "fix the profile"}}
 	}
-	c := &checker{file: file, s: s, d: d}
-	for _, a := range s.Architectures {
-		if name, err := syscalls.ArchFromSpec(a); err == nil {
-			c.arches = append(c.arches, name)
-		}
-	}
+	c := &checker{file: file, s: s, d: d, arches: syscalls.ArchesFromSpec(s.Architectures)}
 	if len(c.arches) == 0 {
 		// No list: the host's own architecture only; the kernel answers
 		// every other with the bad-architecture action.
