@@ -184,7 +184,8 @@ type nodeBuild struct {
 }
 
 // prebuildNode starts building the node's binaries in the background if
-// a test that needs them is selected by -run, as root.
+// a test that needs them (each test calling kubernetesNode, listed below)
+// is selected by -run, as root.
 func prebuildNode() {
 	if os.Geteuid() != 0 {
 		return
@@ -197,7 +198,7 @@ func prebuildNode() {
 	if err != nil {
 		return
 	}
-	for _, name := range []string{"TestKubernetesLocalhost", "TestKubernetesNRI", "TestKubernetesNRIMissing", "TestKubernetesNRIInstalled"} {
+	for _, name := range []string{"TestKubernetesLocalhost", "TestKubernetesNRI", "TestKubernetesNRIMissing", "TestKubernetesNRIInstalled", "TestKubernetesNRIRestart"} {
 		if re.MatchString(name) {
 			go nodeTools()
 			return
