@@ -197,9 +197,9 @@ func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (
 		p.log("%v", err)
 		return 0, err
 	}
-	for key, path := range map[string]string{"profiles": c.Profiles, "lateDir": c.LateDir, "lateBinary": c.LateBinary, "records": c.Records, "agents": c.Agents} {
+	for _, kv := range [][2]string{{"profiles", c.Profiles}, {"lateDir", c.LateDir}, {"lateBinary", c.LateBinary}, {"records", c.Records}, {"agents", c.Agents}} {
 		// The plugin's working directory is the runtime's choice.
-		if path != "" && !filepath.IsAbs(path) {
+		if key, path := kv[0], kv[1]; path != "" && !filepath.IsAbs(path) {
 			err := fmt.Errorf("reading the plugin's configuration: %s: %q is not an absolute path", key, path)
 			p.log("%v", err)
 			return 0, err

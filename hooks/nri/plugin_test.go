@@ -305,6 +305,12 @@ func TestConfigure(t *testing.T) {
 	if _, err := p.Configure(t.Context(), "agents: run/agents\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), `agents: "run/agents" is not an absolute path`) {
 		t.Errorf("a relative directory: %v, want an error", err)
 	}
+	// Of two relative paths, always the first key's is named.
+	for range 20 {
+		if _, err := p.Configure(t.Context(), "agents: run/agents\nprofiles: srv\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), `profiles: "srv" is not an absolute path`) {
+			t.Fatalf("two relative directories: %v, want the error for profiles", err)
+		}
+	}
 	if _, err := p.Configure(t.Context(), "profile: /srv/profiles\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), "profile") {
 		t.Errorf("an unknown key: %v, want an error", err)
 	}
