@@ -452,7 +452,7 @@ func TestEventWriteFails(t *testing.T) {
 	}
 	r.Close()
 	w.Close()
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	a := &Agent{Events: w, Log: func(msg string) { logs.Write([]byte(msg + "\n")) }}
 	done := make(chan struct{})
 	go func() { a.emit(Event{Container: "c", Syscall: "openat", Answer: "EPERM"}); close(done) }()
