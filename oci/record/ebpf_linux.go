@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -371,22 +370,23 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.JNE.Imm(asm.R1, 0, "exit"),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("args"),
 	)
-	// The chosen arguments of the calls that have them.
+	// The chosen arguments of the calls that have them: the ABI is tested
+	// once, then the number (R7's low word) against each of its calls.
 	k := 0
 	for code, arch := range ebpfArches {
-		for _, name := range sortedChosen() {
+		otherArch := fmt.Sprintf("arch%d", code)
+		in = append(in,
+			asm.LoadMem(asm.R1, asm.R10, kArch, asm.Word),
+			asm.JNE.Imm(asm.R1, int32(code), otherArch),
+		)
+		for _, name := range slices.Sorted(maps.Keys(chosenArgs)) {
 			nr, ok := syscalls.SyscallNumber(arch, name)
 			if !ok {
 				continue
 			}
 			next := fmt.Sprintf("next%d", k)
 			k++
-			in = append(in,
-				asm.LoadMem(asm.R1, asm.R10, kArch, asm.Word),
-				asm.JNE.Imm(asm.R1, int32(code), next),
-				asm.LoadMem(asm.R1, asm.R10, kNr, asm.Word),
-				asm.JNE.Imm32(asm.R1, int32(nr), next),
-			)
+			in = append(in, asm.JNE.Imm32(asm.R7, int32(nr), next))
 			for j, s := range chosenArgs[name] {
 				in = append(in,
 					asm.LoadMem(asm.R1, asm.R8, int16(l.regs[argRegs[arch][s.index]]), asm.DWord),
@@ -397,6 +397,7 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 			}
 			in = append(in, asm.Ja.Label("exe"), asm.Mov.Imm(asm.R0, 0).WithSymbol(next))
 		}
+		in = append(in, asm.Ja.Label("exe"), asm.Mov.Imm(asm.R0, 0).WithSymbol(otherArch))
 	}
 	// The executable: task->mm->exe_file->f_inode->i_ino.
 	in = append(in, asm.Mov.Imm(asm.R0, 0).WithSymbol("exe"))
@@ -501,15 +502,6 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 		asm.Return(),
 	)
 	return in
-}
-
-func sortedChosen() []string {
-	names := make([]string, 0, len(chosenArgs))
-	for n := range chosenArgs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // forkChildIno is the inode the sys_enter program keys the calls of the
