@@ -325,12 +325,19 @@ var argRegs = map[string][6]string{
 	"x86":    {"bx", "cx", "dx", "si", "di", "bp"},
 }
 
-func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions {
-	in := asm.Instructions{
+// inCgroup starts a program: the context moves to R6, and a task outside
+// the recorded cgroup goes to "exit" at once.
+func inCgroup(cgid uint64) asm.Instructions {
+	return asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.FnGetCurrentCgroupId.Call(),
 		asm.LoadImm(asm.R1, int64(cgid), asm.DWord),
 		asm.JNE.Reg(asm.R0, asm.R1, "exit"),
+	}
+}
+
+func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions {
+	in := append(inCgroup(cgid),
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
 		asm.LoadMem(asm.R8, asm.R6, 0, asm.DWord), // struct pt_regs *
 		asm.FnGetCurrentTaskBtf.Call(),
@@ -341,7 +348,7 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.StoreMem(asm.R10, kValues+8, asm.R1, asm.DWord),
 		asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord),
 		asm.StoreMem(asm.R10, kNr, asm.R7, asm.Word),
-	}
+	)
 	// The ABI: TS_COMPAT marks an i386 call; bit 30 of the number x32.
 	in = append(in,
 		asm.LoadMem(asm.R1, asm.R9, int16(l.status), asm.Word),
@@ -474,14 +481,8 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 		name = -exeNameBytes
 		ino  = name - 8
 	)
-	in := asm.Instructions{
-		asm.Mov.Reg(asm.R6, asm.R1),
-		asm.FnGetCurrentCgroupId.Call(),
-		asm.LoadImm(asm.R1, int64(cgid), asm.DWord),
-		asm.JNE.Reg(asm.R0, asm.R1, "exit"),
+	in := append(inCgroup(cgid),
 		asm.LoadMem(asm.R7, asm.R6, 16, asm.DWord), // struct linux_binprm *
-	}
-	in = append(in,
 		asm.LoadMem(asm.R1, asm.R7, int16(l.bprmFile), asm.DWord),
 		asm.JEq.Imm(asm.R1, 0, "exit"),
 		asm.LoadMem(asm.R1, asm.R1, int16(l.fInode), asm.DWord),
