@@ -128,11 +128,11 @@ func CheckStart(s *specs.LinuxSeccomp, to convert.Format, name string, strict bo
 	if !slices.Contains(engineOutputs, to) {
 		return nil
 	}
-	f, bad := lint.CannotStart(name, s)
+	f, bad := lint.RuncStart(name, s)
 	if !bad {
-		if f, bad = lint.NeedsNoNewPrivileges(name, s); !bad {
-			return nil
-		}
+		return nil
+	}
+	if f.ID == "runc-needs-nnp" {
 		f.Fix = nnpFix[to]
 		if strict && to != convert.OCI {
 			return fmt.Errorf("refusing to write %s output that runc cannot start with the engine's default noNewPrivileges (false): %s", to, f)

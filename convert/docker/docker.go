@@ -151,11 +151,7 @@ func (r *resolver) resolve() *specs.LinuxSeccomp {
 		ListenerMetadata: doc.ListenerMetadata,
 	}
 	out.Architectures = r.architectures()
-	for _, a := range out.Architectures {
-		if n, err := syscalls.ArchFromSpec(a); err == nil {
-			r.arches = append(r.arches, n)
-		}
-	}
+	r.arches = syscalls.ArchesFromSpec(out.Architectures)
 	r.capabilities()
 
 	// The default action.
@@ -306,12 +302,7 @@ func (r *resolver) architectures() []specs.Arch {
 	}
 	r.primary = syscalls.NativeArch()
 	if len(doc.Architectures) > 0 {
-		var names []string
-		for _, a := range doc.Architectures {
-			if n, err := syscalls.ArchFromSpec(a); err == nil {
-				names = append(names, n)
-			}
-		}
+		names := syscalls.ArchesFromSpec(doc.Architectures)
 		if len(names) == len(doc.Architectures) {
 			if i, _, err := rules.CheckArchitectures(names, r.primary); err != nil {
 				path := "architectures"

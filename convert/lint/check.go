@@ -33,12 +33,7 @@ func check(file string, s *specs.LinuxSeccomp) []Finding {
 	if err != nil {
 		return []Finding{{ID: "invalid-profile", Severity: Error, File: file, Reason: err.Error(), Fix: "fix the profile"}}
 	}
-	c := &checker{file: file, s: s, d: d}
-	for _, a := range s.Architectures {
-		if name, err := syscalls.ArchFromSpec(a); err == nil {
-			c.arches = append(c.arches, name)
-		}
-	}
+	c := &checker{file: file, s: s, d: d, arches: syscalls.ArchesFromSpec(s.Architectures)}
 	if len(c.arches) == 0 {
 		// No list: the host's own architecture only; the kernel answers
 		// every other with the bad-architecture action.
@@ -387,16 +382,23 @@ func (c *checker) dangerous() {
 }
 
 func (c *checker) args() {
+	// Each finding once per syscall and condition, however many cases
+	// repeat it.
 	seen := map[string]bool{}
+	once := func(key string) bool {
+		if seen[key] {
+			return false
+		}
+		seen[key] = true
+		return true
+	}
 	for _, n := range c.d.Names() {
 		for _, cs := range c.d.Cases(n) {
 			for _, cond := range cs.When {
 				if holds, ok := rules.Constant32(n, cond); ok {
-					key := "int " + n + cond.String()
-					if seen[key] {
+					if !once("int " + n + cond.String()) {
 						continue
 					}
-					seen[key] = true
 					fix := "write the value as the kernel reads it, in 32 bits (-1 is 0xffffffff), best as a masked equality (\"argN & 0xffffffff == V\")"
 					if masked, ok := rules.LowerHalf(cond); ok {
 						fix = fmt.Sprintf("compare the lower half only: %q (oci-sbx convert --harden does)", masked.String())
@@ -407,11 +409,9 @@ func (c *checker) args() {
 					continue
 				}
 				if rules.Escapable(n, cs.Action, cond) {
-					key := "int " + n + cond.String()
-					if seen[key] {
+					if !once("int " + n + cond.String()) {
 						continue
 					}
-					seen[key] = true
 					fix := "seccomp has no masked " + strings.Fields(cond.String())[1] + ": write the case as masked equalities (\"argN & 0xffffffff == V\"), or deny by default and allow the values wanted"
 					if masked, ok := rules.LowerHalf(cond); ok {
 						if typed, ok := rules.FlagEscapable(n, cs.Action, masked); ok {
@@ -424,21 +424,17 @@ func (c *checker) args() {
 						Fix:    fix})
 				}
 				if typed, ok := rules.FlagEscapable(n, cs.Action, cond); ok {
-					key := "type " + n + cond.String()
-					if seen[key] {
+					if !once("type " + n + cond.String()) {
 						continue
 					}
-					seen[key] = true
 					c.add(Finding{ID: "type-flags", Severity: Error, Syscalls: []string{n}, anchor: n,
 						Reason: fmt.Sprintf("%s when %q (%s) compares the flags beside the type: SOCK_NONBLOCK or SOCK_CLOEXEC makes another number for the same socket type, which slips past the condition", n, cond.String(), cs.Action),
 						Fix:    fmt.Sprintf("compare the type's bits only: %q (oci-sbx convert --harden does)", typed.String())})
 				}
 				if pointerArg(n, cond.Arg) && !(cond.Value == 0 && (cond.Op == rules.OpEQ || cond.Op == rules.OpNE || cond.Op == rules.OpGT)) {
-					key := "ptr " + n + cond.String()
-					if seen[key] {
+					if !once("ptr " + n + cond.String()) {
 						continue
 					}
-					seen[key] = true
 					c.add(Finding{ID: "pointer-arg", Severity: Error, Syscalls: []string{n}, anchor: n,
 						Reason: fmt.Sprintf("%s when %q compares the address of what arg%d points to (a path, a buffer), not its contents: seccomp cannot read memory, so the rule cannot mean a file or an address", n, cond.String(), cond.Arg),
 						Fix:    "filter paths with a mount namespace, Landlock or file permissions; only a NULL test (== 0, != 0) means something on a pointer"})

@@ -292,27 +292,18 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return err
 }
 
-// CannotStart returns lint's finding when no runc can start a container
-// whose linux.seccomp is the profile (runc itself still makes calls the
-// profile denies after loading it), so that whoever writes the profile for
-// an engine can say so before anyone tries.
-func CannotStart(name string, s *specs.LinuxSeccomp) (Finding, bool) {
+// RuncStart returns lint's finding when runc cannot start a container
+// whose linux.seccomp is the profile ("runc-cannot-start": runc itself
+// still makes calls the profile denies after loading it), or can only
+// with process.noNewPrivileges true ("runc-needs-nnp": without it runc
+// loads the filter before it sets the user and the capabilities, and the
+// profile denies a call it makes for that), so that whoever writes the
+// profile for an engine can say so before anyone tries. Docker, Podman
+// and Kubernetes leave noNewPrivileges false unless asked. At most one of
+// the two is found.
+func RuncStart(name string, s *specs.LinuxSeccomp) (Finding, bool) {
 	for _, f := range check(name, s) {
-		if f.ID == "runc-cannot-start" {
-			return f, true
-		}
-	}
-	return Finding{}, false
-}
-
-// NeedsNoNewPrivileges returns lint's finding when runc can start a
-// container under the profile only with process.noNewPrivileges true:
-// without it runc loads the filter before it sets the user and the
-// capabilities, and the profile denies a call it makes for that. Docker,
-// Podman and Kubernetes leave noNewPrivileges false unless asked.
-func NeedsNoNewPrivileges(name string, s *specs.LinuxSeccomp) (Finding, bool) {
-	for _, f := range check(name, s) {
-		if f.ID == "runc-needs-nnp" {
+		if f.ID == "runc-cannot-start" || f.ID == "runc-needs-nnp" {
 			return f, true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -141,10 +142,10 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		}
 	}
 
-	for a := range arches {
+	all := slices.Sorted(maps.Keys(arches))
+	for _, a := range all {
 		out.Architectures = append(out.Architectures, rules.Name{Name: a})
 	}
-	sort.Slice(out.Architectures, func(i, j int) bool { return out.Architectures[i].Name < out.Architectures[j].Name })
 	// A rule by name applies on every architecture the profile lists:
 	// where the inputs list different ones, what one allowed on its own
 	// architectures the merged profile allows on the others too. Rules,
@@ -152,11 +153,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	// call was seen.
 	sort.Slice(inputArches, func(i, j int) bool { return inputArches[i].name < inputArches[j].name })
 	for _, ia := range inputArches {
-		if len(ia.arches) != len(out.Architectures) {
-			var all []string
-			for _, a := range out.Architectures {
-				all = append(all, a.Name)
-			}
+		if len(ia.arches) != len(all) {
 			warn("%s covers %s, the merged profile %s: its allows apply on every one of them (a rule names a syscall, not an architecture); the comments say where each call was seen",
 				ia.name, strings.Join(ia.arches, ", "), strings.Join(all, ", "))
 		}

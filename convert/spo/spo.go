@@ -334,17 +334,19 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 		spAct, ret := act.Spec()
 		out := spoSyscall{Names: names, Action: string(spAct), ErrnoRet: ret}
 		for _, a := range sc.Args {
-			if _, err := rules.CondFromSpec(a); err != nil {
+			c, err := rules.CondFromSpec(a)
+			if err != nil {
 				fail("syscalls[%d] (%s): %v", i, names[0], err)
 				continue
 			}
 			if a.Value > math.MaxInt64 || a.ValueTwo > math.MaxInt64 {
 				m, ok := masked32(a)
 				if !ok {
-					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, names[0], a.Index, condString(a), int64(math.MaxInt64))
+					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, names[0], a.Index, c, int64(math.MaxInt64))
 					continue
 				}
-				big = append(big, fmt.Sprintf("%s arg%d %s 0x%x became arg%d & 0x%x == 0x%x", names[0], a.Index, opSymbol(a.Op), a.Value, a.Index, m.Value, m.ValueTwo))
+				mc, _ := rules.CondFromSpec(m)
+				big = append(big, fmt.Sprintf("%s %s became %s", names[0], c, mc))
 				a = m
 			}
 			masked := a.Op == specs.OpMaskedEqual
@@ -515,19 +517,4 @@ func masked32(a specs.LinuxSeccompArg) (specs.LinuxSeccompArg, bool) {
 		return a, false
 	}
 	return specs.LinuxSeccompArg{Index: a.Index, Op: specs.OpMaskedEqual, Value: low, ValueTwo: v & low}, true
-}
-
-var opSymbols = map[specs.LinuxSeccompOperator]string{
-	specs.OpNotEqual: "!=", specs.OpLessThan: "<", specs.OpLessEqual: "<=", specs.OpEqualTo: "==",
-	specs.OpGreaterEqual: ">=", specs.OpGreaterThan: ">", specs.OpMaskedEqual: "&",
-}
-
-func opSymbol(op specs.LinuxSeccompOperator) string { return opSymbols[op] }
-
-// condString prints a compare as the rules language does.
-func condString(a specs.LinuxSeccompArg) string {
-	if a.Op == specs.OpMaskedEqual {
-		return fmt.Sprintf("arg%d & 0x%x == 0x%x", a.Index, a.Value, a.ValueTwo)
-	}
-	return fmt.Sprintf("arg%d %s 0x%x", a.Index, opSymbol(a.Op), a.Value)
 }

@@ -2,6 +2,7 @@ package spo
 
 import (
 	"bytes"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -281,6 +282,9 @@ func TestSPOWrite(t *testing.T) {
 		{"AT_FDCWD as a 64-bit value", allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}
 		}), format.Options{}, "", []string{"openat arg0 == 0xffffffffffffff9c became arg0 & 0xffffffff == 0xffffff9c"}},
+		{"AT_FDCWD as a masked compare of all 64 bits", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: 18446744073709551516, Op: specs.OpMaskedEqual}}}}
+		}), format.Options{}, "", []string{"openat arg0 & 0xffffffffffffffff == 0xffffffffffffff9c became arg0 & 0xffffffff == 0xffffff9c"}},
 		{"a 64-bit compare other than ==", allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpNotEqual}}}}
 		}), format.Options{}, "syscalls[0] (openat): argument 0 compares arg0 != 0xffffffffffffff9c, above 9223372036854775807: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", nil},
@@ -293,6 +297,9 @@ func TestSPOWrite(t *testing.T) {
 	// What reading the output gives, where it is not the profile written.
 	backs := map[string]*specs.LinuxSeccomp{
 		"AT_FDCWD as a 64-bit value": allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
+		}),
+		"AT_FDCWD as a masked compare of all 64 bits": allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
 		}),
 	}

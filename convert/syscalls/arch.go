@@ -117,6 +117,18 @@ func ArchFromSpec(a specs.Arch) (string, error) {
 	return "", fmt.Errorf("unknown architecture %q", a)
 }
 
+// ArchesFromSpec returns the libseccomp names of the OCI architectures
+// that have one, in order, leaving out those ArchFromSpec refuses.
+func ArchesFromSpec(list []specs.Arch) []string {
+	var out []string
+	for _, a := range list {
+		if name, err := ArchFromSpec(a); err == nil {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // goArches maps runtime.GOARCH to libseccomp names.
 var goArches = map[string]string{
 	"386":      "x86",

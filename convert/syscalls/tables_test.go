@@ -191,6 +191,14 @@ func TestArchSpec(t *testing.T) {
 			t.Errorf("ArchFromSpec(%q) succeeded", bad)
 		}
 	}
+	// A list keeps the order and leaves out what ArchFromSpec refuses.
+	list := []specs.Arch{specs.ArchX86, specs.ArchLOONGARCH64, specs.ArchX86_64, "SCMP_ARCH_NOPE", specs.ArchX32}
+	if got, want := ArchesFromSpec(list), []string{"x86", "x86_64", "x32"}; !slices.Equal(got, want) {
+		t.Errorf("ArchesFromSpec(%q) = %q, want %q", list, got, want)
+	}
+	if got := ArchesFromSpec(nil); got != nil {
+		t.Errorf("ArchesFromSpec(nil) = %q, want nil", got)
+	}
 }
 
 func TestArchNativeAndSub(t *testing.T) {
