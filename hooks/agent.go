@@ -277,8 +277,10 @@ func (a *Agent) emit(ev Event) {
 		return
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, err := a.Events.Write(b.Bytes()); err != nil {
+	_, err := a.Events.Write(b.Bytes())
+	a.mu.Unlock()
+	if err != nil {
+		// Logged once the lock is free: logf takes it too.
 		a.logf("writing an event: %v", err)
 	}
 }

@@ -444,6 +444,28 @@ func TestEventFormat(t *testing.T) {
 	}
 }
 
+// An event the agent cannot write is logged, and the agent goes on.
+func TestEventWriteFails(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.Close()
+	var logs syncBuffer
+	a := &Agent{Events: w, Log: func(msg string) { logs.Write([]byte(msg + "\n")) }}
+	done := make(chan struct{})
+	go func() { a.emit(Event{Container: "c", Syscall: "openat", Answer: "EPERM"}); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("emit did not return")
+	}
+	if !strings.Contains(logs.String(), "writing an event: ") {
+		t.Errorf("log %q does not say the event was not written", logs.String())
+	}
+}
+
 // The agent makes a missing agents directory, root's alone to write, so
 // that the hook and the NRI plugin accept the socket in it.
 func TestAgentMakesItsDirectory(t *testing.T) {

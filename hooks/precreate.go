@@ -280,16 +280,24 @@ func readBeneath(dir, name string) ([]byte, error) {
 	return data, err
 }
 
-// readInlineRules reads the rules of the rules annotation, key as written.
+// readInlineRules reads the rules of the rules annotation, key as written,
+// refusing what may be the first line of longer rules.
 func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
-	if len(src) > MaxInlineRules {
-		return nil, fmt.Errorf("annotation %s: %d bytes, more than %d KiB; put the rules in a file and name it with %s",
-			key, len(src), MaxInlineRules>>10, annotation.OCIKey(annotation.Profile))
-	}
-	if one := strings.TrimRight(src, "\n"); !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
+	if one := strings.TrimRight(src, "\n"); len(src) <= MaxInlineRules && !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
 		return nil, fmt.Errorf("annotation %s: %s is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
 			"so this may be all that is left of longer rules; quote the whole option (--annotation '\"%s=...\"', doubling each \" inside), "+
 			"or write one-line rules in flow style ({extends: docker-default})", key, suggest.Quote(one), key)
+	}
+	return ReadInlineRules(src, key, annotation.OCIKey(annotation.Profile), opt)
+}
+
+// ReadInlineRules reads the rules of a rules annotation (key, as written),
+// at most MaxInlineRules bytes; profileKey is the profile annotation's
+// key, advised for longer rules.
+func ReadInlineRules(src, key, profileKey string, opt convert.Options) (*specs.LinuxSeccomp, error) {
+	if len(src) > MaxInlineRules {
+		return nil, fmt.Errorf("annotation %s: %d bytes, more than %d KiB; put the rules in a file in the profiles directory and name it with %s",
+			key, len(src), MaxInlineRules>>10, profileKey)
 	}
 	s, err := convert.Read(key, []byte(src), convert.Rules, opt)
 	if err != nil {

@@ -220,7 +220,7 @@ func TestPrecreateErrors(t *testing.T) {
 		{"inline rules not YAML", podmanConfig(t, map[string]string{AnnotationRules: "{[}"}),
 			"annotation io.oci-sbx.rules: io.oci-sbx.rules:1:"},
 		{"oversized inline rules", podmanConfig(t, map[string]string{AnnotationRules: denyConnect + "# " + strings.Repeat("x", MaxInlineRules) + "\n"}),
-			"more than 64 KiB; put the rules in a file and name it with io.oci-sbx.profile"},
+			"more than 64 KiB; put the rules in a file in the profiles directory and name it with io.oci-sbx.profile"},
 		{"two profiles", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationRules: denyConnect}),
 			"annotations io.oci-sbx.profile and io.oci-sbx.rules: give one profile, not two"},
 		{"report without a profile", podmanConfig(t, map[string]string{AnnotationReport: "/run/agent.sock"}),
@@ -249,6 +249,7 @@ func TestPrecreateErrors(t *testing.T) {
 		{"one line of block rules", podmanConfig(t, map[string]string{AnnotationRules: "extends: docker-default\n"}),
 			`annotation io.oci-sbx.rules: "extends: docker-default" is one line of rules: Podman keeps only the first line`},
 		{"one long line", podmanConfig(t, map[string]string{AnnotationRules: strings.Repeat("x", MaxInlineRules)}), `"xxxxxxxx`},
+		{"one line too long", podmanConfig(t, map[string]string{AnnotationRules: strings.Repeat("x", MaxInlineRules+1)}), "more than 64 KiB"},
 		{"a long report path", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: strings.Repeat("x", 1<<20)}), "more than 4096"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,9 +70,9 @@ func recordContainer(config []byte, v *annotation.Values, name string, replace b
 
 // containerFilter is the recording filter: within the engine's profile
 // unless it is replaced or there is none.
-func containerFilter(spec *specs.Spec, socket string, nnp, replace bool) (*specs.LinuxSeccomp, []string, error) {
-	if !replace && spec.Linux != nil && spec.Linux.Seccomp != nil {
-		return record.ContainerFilterWithin(spec.Linux.Seccomp, socket, nnp)
+func containerFilter(engine *specs.LinuxSeccomp, socket string, nnp, replace bool) (*specs.LinuxSeccomp, []string, error) {
+	if !replace && engine != nil {
+		return record.ContainerFilterWithin(engine, socket, nnp)
 	}
 	return record.ContainerFilter(socket, nnp, nil)
 }

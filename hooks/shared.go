@@ -44,7 +44,7 @@ func RecordFilter(engine *specs.LinuxSeccomp, name string, replace, nnp bool, op
 		return nil, nil, err
 	}
 	socket := filepath.Join(run, hex.EncodeToString(rnd[:])+".sock")
-	s, unobserved, err := containerFilter(&specs.Spec{Linux: &specs.Linux{Seccomp: engine}}, socket, nnp, replace)
+	s, unobserved, err := containerFilter(engine, socket, nnp, replace)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -197,9 +197,9 @@ func (p *Plugin) Configure(_ context.Context, config, runtime, version string) (
 		p.log("%v", err)
 		return 0, err
 	}
-	for key, path := range map[string]string{"profiles": c.Profiles, "lateDir": c.LateDir, "lateBinary": c.LateBinary, "records": c.Records, "agents": c.Agents} {
+	for _, kv := range [][2]string{{"profiles", c.Profiles}, {"lateDir", c.LateDir}, {"lateBinary", c.LateBinary}, {"records", c.Records}, {"agents", c.Agents}} {
 		// The plugin's working directory is the runtime's choice.
-		if path != "" && !filepath.IsAbs(path) {
+		if key, path := kv[0], kv[1]; path != "" && !filepath.IsAbs(path) {
 			err := fmt.Errorf("reading the plugin's configuration: %s: %q is not an absolute path", key, path)
 			p.log("%v", err)
 			return 0, err
@@ -275,7 +275,7 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if hasName {
 		profile, err = hooks.ReadProfile(p.opt.Profiles, name, ann.Key(annotation.Profile), p.opt.Convert)
 	} else {
-		profile, err = readRules(inline, ann.Key(annotation.Rules), hooks.Confine(p.opt.Profiles, p.opt.Convert))
+		profile, err = hooks.ReadInlineRules(inline, ann.Key(annotation.Rules), annotation.Kubernetes+annotation.Profile, hooks.Confine(p.opt.Profiles, p.opt.Convert))
 	}
 	if err == nil {
 		err = hooks.ConfineListener(profile, p.opt.Agents, ann)
@@ -398,19 +398,6 @@ func installBinary(dir, src string) (string, error) {
 		return "", fmt.Errorf("installing the late stage's binary: %w", err)
 	}
 	return dst, nil
-}
-
-// readRules reads inline rules from an annotation, key as written.
-func readRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
-	if len(src) > annotation.MaxRules {
-		return nil, fmt.Errorf("annotation %s: %d bytes, more than %d KiB; put the rules in a file in the profiles directory and name it with %s%s",
-			key, len(src), annotation.MaxRules>>10, annotation.Kubernetes, annotation.Profile)
-	}
-	s, err := convert.Read(key, []byte(src), convert.Rules, opt)
-	if err != nil {
-		return nil, fmt.Errorf("annotation %s: %w", key, err)
-	}
-	return s, nil
 }
 
 // engineProfile is the profile the kubelet asked for, as the runtime

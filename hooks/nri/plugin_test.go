@@ -231,7 +231,7 @@ func TestAdjustRefuses(t *testing.T) {
 		{"outside", map[string]string{"oci-sbx.io/profile": "../x.yaml"}, "outside the profiles directory"},
 		{"missing", map[string]string{"oci-sbx.io/profile": "none.yaml"}, "no such file or directory"},
 		{"bad profile", map[string]string{"oci-sbx.io/profile": "bad.yaml"}, `reading "bad.yaml": not a profile oci-sbx reads (line 4, column 16)`},
-		{"rules too long", map[string]string{"oci-sbx.io/rules": big}, "more than 64 KiB"},
+		{"rules too long", map[string]string{"oci-sbx.io/rules": big}, "more than 64 KiB; put the rules in a file in the profiles directory and name it with oci-sbx.io/profile"},
 		{"two profiles", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/rules": demo}, "give one profile, not two"},
 		{"report socket outside", map[string]string{"oci-sbx.io/profile": "demo.yaml", "oci-sbx.io/report": "/run/containerd/containerd.sock"}, `reporting to "/run/containerd/containerd.sock": outside the agents directory`},
 		{"a listener outside", map[string]string{"oci-sbx.io/rules": "{default: allow, listenerPath: /run/containerd/containerd.sock, rules: [{action: notify, syscalls: [mkdir]}]}"},
@@ -304,6 +304,12 @@ func TestConfigure(t *testing.T) {
 	}
 	if _, err := p.Configure(t.Context(), "agents: run/agents\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), `agents: "run/agents" is not an absolute path`) {
 		t.Errorf("a relative directory: %v, want an error", err)
+	}
+	// Of two relative paths, always the first key's is named.
+	for range 20 {
+		if _, err := p.Configure(t.Context(), "agents: run/agents\nprofiles: srv\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), `profiles: "srv" is not an absolute path`) {
+			t.Fatalf("two relative directories: %v, want the error for profiles", err)
+		}
 	}
 	if _, err := p.Configure(t.Context(), "profile: /srv/profiles\n", "containerd", "2.4.2"); err == nil || !strings.Contains(err.Error(), "profile") {
 		t.Errorf("an unknown key: %v, want an error", err)

@@ -134,24 +134,11 @@ func OpenParent(dir, name string) (*os.File, string, error) {
 // process's user (unless it is on a read-only mount): a profile anyone
 // can change or swap confines nothing.
 func ReadFile(dir, name string, max int64) ([]byte, error) {
-	d, rel, err := openDir(dir, name)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	real, err := resolvePrivate(d, dir, rel)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openResolved(d, real, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	f, st, err := openPrivate(dir, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return nil, err
-	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("not a regular file (%s)", TypeName(st.Mode))
 	}
@@ -168,29 +155,41 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 // it later. dir must be private as for ReadFile: only root may change
 // what the path leads to in between.
 func Lookup(dir, name string) (string, uint32, error) {
-	d, rel, err := openDir(dir, name)
-	if err != nil {
-		return "", 0, err
-	}
-	defer d.Close()
-	real, err := resolvePrivate(d, dir, rel)
-	if err != nil {
-		return "", 0, err
-	}
-	f, err := openResolved(d, real, name, unix.O_PATH)
+	f, st, err := openPrivate(dir, name, unix.O_PATH)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return "", 0, err
-	}
 	path, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
 	if err != nil {
 		return "", 0, err
 	}
 	return path, st.Mode & unix.S_IFMT, nil
+}
+
+// openPrivate opens name (see Rel) beneath dir with flags, through
+// directories resolvePrivate found private, and returns it with its
+// status.
+func openPrivate(dir, name string, flags uint64) (*os.File, *unix.Stat_t, error) {
+	d, rel, err := openDir(dir, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer d.Close()
+	real, err := resolvePrivate(d, dir, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := openResolved(d, real, name, flags)
+	if err != nil {
+		return nil, nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, &st, nil
 }
 
 // maxLinks bounds the symlinks one resolution follows, as the kernel's

@@ -72,12 +72,13 @@ func (s *yamlScan) run() error {
 			}
 			prev = '\n'
 			// A document marker or a directive starts a document.
-			if c == '%' || hasMarker(data[i:], "---") || hasMarker(data[i:], "...") {
+			start := hasMarker(data[i:], "---")
+			if c == '%' || start || hasMarker(data[i:], "...") {
 				if s.values++; s.values > MaxValues {
 					return s.err(i, tooMany)
 				}
 			}
-			if hasMarker(data[i:], "---") {
+			if start {
 				if s.docs++; s.docs > MaxDocuments {
 					return s.err(i, tooManyDocs)
 				}

@@ -76,29 +76,46 @@ func TestDaemonSetManifest(t *testing.T) {
 		}
 		flags[name] = val
 	}
-	// Each path a flag names lies in a volume of the right kind.
-	volumeFor := func(path string) *volume {
+	// Each path a flag names, or its default, lies in a volume of the
+	// right kind.
+	value := func(name string) string {
+		if v, ok := flags[name]; ok {
+			return v
+		}
+		for _, f := range cmd.Flags {
+			if sf, ok := f.(*cli.StringFlag); ok && sf.Name == name {
+				return sf.Value
+			}
+		}
+		t.Fatalf("oci-sbx nri has no flag --%s", name)
+		return ""
+	}
+	volumeFor := func(path string) (*volume, mount) {
 		for _, m := range c.VolumeMounts {
 			if path == m.MountPath || strings.HasPrefix(path, m.MountPath+"/") {
 				for i, v := range ds.Spec.Template.Spec.Volumes {
 					if v.Name == m.Name {
-						return &ds.Spec.Template.Spec.Volumes[i]
+						return &ds.Spec.Template.Spec.Volumes[i], m
 					}
 				}
 			}
 		}
-		return nil
+		return nil, mount{}
 	}
-	if v := volumeFor(flags["socket"]); v == nil || v.HostPath == nil {
-		t.Errorf("--socket %s is not on a hostPath volume", flags["socket"])
+	for _, name := range []string{"socket", "records"} {
+		if v, _ := volumeFor(value(name)); v == nil || v.HostPath == nil {
+			t.Errorf("--%s %s is not on a hostPath volume", name, value(name))
+		}
 	}
-	if v := volumeFor(flags["records"]); v == nil || v.HostPath == nil {
-		t.Errorf("--records %s is not on a hostPath volume: recordings would go with the pod", flags["records"])
+	// The runtime on the host binds the late stage's files and connects
+	// to agents' and recorders' sockets: the paths the plugin gives it
+	// must be the same on the host.
+	for _, name := range []string{"late-dir", "agents", "record-run"} {
+		if v, m := volumeFor(value(name)); v == nil || v.HostPath == nil || v.HostPath["path"] != m.MountPath {
+			t.Errorf("--%s %s is not at the same path on the host", name, value(name))
+		}
 	}
-	if v := volumeFor(flags["late-dir"]); v == nil || v.HostPath == nil || !strings.HasPrefix(flags["late-dir"], v.HostPath["path"]) {
-		t.Errorf("--late-dir %s is not at the same path on the host", flags["late-dir"])
-	}
-	v := volumeFor(flags["profiles"])
+	v, _ := volumeFor(value("profiles"))
 	if v == nil || v.ConfigMap == nil {
 		t.Fatalf("--profiles %s is not a ConfigMap volume", flags["profiles"])
 	}

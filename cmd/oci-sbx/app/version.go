@@ -186,8 +186,8 @@ func versionReport() versionInfo {
 		Seccomp:     loader.Supported,
 		NativeArch:  syscalls.NativeArch(),
 		Arches:      syscalls.Arches(),
-		Inputs:      formats(convert.InputFormats),
-		Outputs:     formats(convert.OutputFormats),
+		Inputs:      formatNames(convert.InputFormats),
+		Outputs:     formatNames(convert.OutputFormats),
 		Bases:       convert.BuiltinNames(),
 
 		SeccompFeatures: loader.Features(),
@@ -228,14 +228,6 @@ func moduleVersion(path string) string {
 		}
 	}
 	return ""
-}
-
-func formats(fs []convert.Format) []string {
-	s := make([]string, len(fs))
-	for i, f := range fs {
-		s[i] = string(f)
-	}
-	return s
 }
 
 // formatFlag is --format, for commands that report: text for people,
