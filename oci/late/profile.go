@@ -31,10 +31,7 @@ func ReadProfile(path string) (*specs.LinuxSeccomp, error) {
 	name := filepath.Base(path)
 	want, ok := strings.CutPrefix(name, stage.ProfilePrefix)
 	want, ok2 := strings.CutSuffix(want, ".json")
-	if !ok || !ok2 || len(want) != 2*sha256.Size || strings.ToLower(want) != want {
-		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, stage.ProfilePrefix)
-	}
-	if _, err := hex.DecodeString(want); err != nil {
+	if _, err := hex.DecodeString(want); err != nil || !ok || !ok2 || len(want) != 2*sha256.Size || strings.ToLower(want) != want {
 		return nil, fmt.Errorf("reading %q: the name is not %s<sha256>.json, so its bytes cannot be checked; patch the bundle again", path, stage.ProfilePrefix)
 	}
 	data, err := bounded.ReadFile(path, convert.MaxInputSize)

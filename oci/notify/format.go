@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -48,7 +49,8 @@ func Describe(pid int, name string, args []uint64) Call {
 		}
 	}
 	var mem *os.File
-	if pid > 0 {
+	// Most calls have no argument in memory: they cost no open of it.
+	if pid > 0 && slices.ContainsFunc(kinds, func(k argKind) bool { return k == aPath || k == aSockaddr || k == aOpenHow }) {
 		mem, _ = os.Open("/proc/" + strconv.Itoa(pid) + "/mem")
 		if mem != nil {
 			defer mem.Close()

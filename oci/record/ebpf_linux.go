@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -326,12 +325,19 @@ var argRegs = map[string][6]string{
 	"x86":    {"bx", "cx", "dx", "si", "di", "bp"},
 }
 
-func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions {
-	in := asm.Instructions{
+// inCgroup starts a program: the context moves to R6, and a task outside
+// the recorded cgroup goes to "exit" at once.
+func inCgroup(cgid uint64) asm.Instructions {
+	return asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.FnGetCurrentCgroupId.Call(),
 		asm.LoadImm(asm.R1, int64(cgid), asm.DWord),
 		asm.JNE.Reg(asm.R0, asm.R1, "exit"),
+	}
+}
+
+func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions {
+	in := append(inCgroup(cgid),
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
 		asm.LoadMem(asm.R8, asm.R6, 0, asm.DWord), // struct pt_regs *
 		asm.FnGetCurrentTaskBtf.Call(),
@@ -342,7 +348,7 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.StoreMem(asm.R10, kValues+8, asm.R1, asm.DWord),
 		asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord),
 		asm.StoreMem(asm.R10, kNr, asm.R7, asm.Word),
-	}
+	)
 	// The ABI: TS_COMPAT marks an i386 call; bit 30 of the number x32.
 	in = append(in,
 		asm.LoadMem(asm.R1, asm.R9, int16(l.status), asm.Word),
@@ -371,22 +377,23 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.JNE.Imm(asm.R1, 0, "exit"),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("args"),
 	)
-	// The chosen arguments of the calls that have them.
+	// The chosen arguments of the calls that have them: the ABI is tested
+	// once, then the number (R7's low word) against each of its calls.
 	k := 0
 	for code, arch := range ebpfArches {
-		for _, name := range sortedChosen() {
+		otherArch := fmt.Sprintf("arch%d", code)
+		in = append(in,
+			asm.LoadMem(asm.R1, asm.R10, kArch, asm.Word),
+			asm.JNE.Imm(asm.R1, int32(code), otherArch),
+		)
+		for _, name := range slices.Sorted(maps.Keys(chosenArgs)) {
 			nr, ok := syscalls.SyscallNumber(arch, name)
 			if !ok {
 				continue
 			}
 			next := fmt.Sprintf("next%d", k)
 			k++
-			in = append(in,
-				asm.LoadMem(asm.R1, asm.R10, kArch, asm.Word),
-				asm.JNE.Imm(asm.R1, int32(code), next),
-				asm.LoadMem(asm.R1, asm.R10, kNr, asm.Word),
-				asm.JNE.Imm32(asm.R1, int32(nr), next),
-			)
+			in = append(in, asm.JNE.Imm32(asm.R7, int32(nr), next))
 			for j, s := range chosenArgs[name] {
 				in = append(in,
 					asm.LoadMem(asm.R1, asm.R8, int16(l.regs[argRegs[arch][s.index]]), asm.DWord),
@@ -397,6 +404,7 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 			}
 			in = append(in, asm.Ja.Label("exe"), asm.Mov.Imm(asm.R0, 0).WithSymbol(next))
 		}
+		in = append(in, asm.Ja.Label("exe"), asm.Mov.Imm(asm.R0, 0).WithSymbol(otherArch))
 	}
 	// The executable: task->mm->exe_file->f_inode->i_ino.
 	in = append(in, asm.Mov.Imm(asm.R0, 0).WithSymbol("exe"))
@@ -473,14 +481,8 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 		name = -exeNameBytes
 		ino  = name - 8
 	)
-	in := asm.Instructions{
-		asm.Mov.Reg(asm.R6, asm.R1),
-		asm.FnGetCurrentCgroupId.Call(),
-		asm.LoadImm(asm.R1, int64(cgid), asm.DWord),
-		asm.JNE.Reg(asm.R0, asm.R1, "exit"),
+	in := append(inCgroup(cgid),
 		asm.LoadMem(asm.R7, asm.R6, 16, asm.DWord), // struct linux_binprm *
-	}
-	in = append(in,
 		asm.LoadMem(asm.R1, asm.R7, int16(l.bprmFile), asm.DWord),
 		asm.JEq.Imm(asm.R1, 0, "exit"),
 		asm.LoadMem(asm.R1, asm.R1, int16(l.fInode), asm.DWord),
@@ -501,15 +503,6 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 		asm.Return(),
 	)
 	return in
-}
-
-func sortedChosen() []string {
-	names := make([]string, 0, len(chosenArgs))
-	for n := range chosenArgs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // forkChildIno is the inode the sys_enter program keys the calls of the

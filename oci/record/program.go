@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
-	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 // Return values of a seccomp program (linux/seccomp.h).
@@ -27,29 +26,6 @@ const handshakeNr = 0x0fffffff
 
 // maxInstructions is BPF_MAXINSNS, the longest program the kernel loads.
 const maxInstructions = 4096
-
-// archOf names the ABI of a call from what seccomp_data carries: the
-// AUDIT_ARCH_* value and, where two ABIs share it (x86_64 and x32), the
-// number's base. ok is false for an architecture libseccomp does not know.
-func archOf(audit, nr uint32) (arch string, ok bool) {
-	var best string
-	for _, a := range auditNames()[audit] {
-		if filter.NumberBase(a) <= nr && (best == "" || filter.NumberBase(a) > filter.NumberBase(best)) {
-			best = a
-		}
-	}
-	return best, best != ""
-}
-
-var auditNames = sync.OnceValue(func() map[uint32][]string {
-	m := map[uint32][]string{}
-	for _, a := range syscalls.Arches() {
-		if v, err := filter.AuditArch(a); err == nil {
-			m[v] = append(m[v], a)
-		}
-	}
-	return m
-})
 
 // BPF opcodes, as linux/filter.h composes them.
 const (
@@ -140,7 +116,7 @@ func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
 		arches []string // by ascending number base
 	}
 	var blocks []block
-	for audit, names := range auditNames() {
+	for audit, names := range notify.AuditArches() {
 		// Every ABI of a covered AUDIT_ARCH value gets its branch, the
 		// uncovered ones a branch that notifies: x32's numbers must not
 		// reach x86_64's comparisons.

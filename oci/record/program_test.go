@@ -10,6 +10,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
 func decode(t *testing.T, ins []unix.SockFilter) *filter.Program {
@@ -95,7 +96,7 @@ rules:
 					got := prog.Run(d).String()
 					// What the recorder makes of the call, as the
 					// filter does: by AUDIT_ARCH and number.
-					arch, _ := archOf(d.Arch, uint32(d.Nr))
+					arch, _ := notify.ArchOf(d.Arch, uint32(d.Nr))
 					allowed := b.Allows(arch, uint32(d.Nr), d.Args)
 					switch {
 					case got == "allow" && !allowed:

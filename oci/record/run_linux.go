@@ -526,7 +526,7 @@ func (r *recorder) serve() {
 
 func (r *recorder) handle(n *notify.Notif) {
 	nr := uint32(n.Data.Nr)
-	arch, ok := archOf(n.Data.Arch, nr)
+	arch, ok := notify.ArchOf(n.Data.Arch, nr)
 	if !ok {
 		arch = fmt.Sprintf("audit-%#x", n.Data.Arch)
 	}

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,9 +107,9 @@ func executable(p string) error {
 // without Go's poller.
 func ReadLine(fd int, v any) error {
 	var data []byte
-	buf := make([]byte, 64<<10)
 	for {
-		n, err := unix.Read(fd, buf)
+		data = slices.Grow(data, 64<<10) // read straight into data, no copy
+		n, err := unix.Read(fd, data[len(data):cap(data)])
 		if err == unix.EINTR {
 			continue
 		}
@@ -118,7 +119,7 @@ func ReadLine(fd int, v any) error {
 		if n == 0 {
 			return io.ErrUnexpectedEOF
 		}
-		data = append(data, buf[:n]...)
+		data = data[:len(data)+n]
 		if bytes.HasSuffix(data, []byte("\n")) {
 			break
 		}

@@ -43,6 +43,7 @@ type Config struct {
 
 	// Report, if set, receives one line per syscall the profile denies
 	// with an errno, and notes about denials that cannot be reported.
+	// Run writes no more once it returns.
 	Report io.Writer
 
 	// Launch, if set, is the command line that asked for this run. When

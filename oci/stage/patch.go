@@ -238,9 +238,8 @@ func collect(b *oci.Bundle, plan *Plan, replaced []string) error {
 	}
 	var errs []error
 	for _, n := range names {
-		ours := strings.HasPrefix(n, ProfilePrefix) || n == legacyProfileName || n == BinaryName || n == AgentSocketName ||
-			strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")
 		temp := strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp-")
+		ours := temp || strings.HasPrefix(n, ProfilePrefix) || n == legacyProfileName || n == BinaryName || n == AgentSocketName
 		if keep[n] || !ours || inUse && !temp {
 			continue
 		}

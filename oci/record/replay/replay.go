@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -26,7 +25,7 @@ import (
 // reported denial or a kill by seccomp.
 func Run(ctx context.Context, c record.Config, s *specs.LinuxSeccomp) (record.ReplayResult, error) {
 	strict, reported := Strict(s)
-	var report lockedBuffer
+	var report bytes.Buffer // sandbox.Run returns after its last write
 	sc := sandbox.Config{
 		Seccomp: strict, NoNewPrivileges: c.NoNewPrivileges || !reexec.HasCapSysAdmin(),
 		Args: c.Args, Env: c.Env, Dir: c.Dir,
@@ -105,23 +104,4 @@ func Strict(s *specs.LinuxSeccomp) (strict *specs.LinuxSeccomp, reported bool) {
 	eperm := uint(unix.EPERM)
 	out.Syscalls = append(slices.Clone(s.Syscalls), specs.LinuxSyscall{Names: rest, Action: specs.ActErrno, ErrnoRet: &eperm})
 	return &out, true
-}
-
-// lockedBuffer is the report's writer: the reporter writes from its own
-// goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
