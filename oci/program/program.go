@@ -59,12 +59,7 @@ func stubFamilies(s *specs.LinuxSeccomp) int {
 		return 0
 	}
 	families := map[uint32]bool{}
-	names := []string{syscalls.NativeArch()}
-	for _, a := range s.Architectures {
-		if name, err := syscalls.ArchFromSpec(a); err == nil {
-			names = append(names, name)
-		}
-	}
+	names := append([]string{syscalls.NativeArch()}, syscalls.ArchesFromSpec(s.Architectures)...)
 	for _, name := range names {
 		if v, err := filter.AuditArch(name); err == nil {
 			families[v] = true

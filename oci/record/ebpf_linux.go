@@ -22,6 +22,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
@@ -288,7 +289,7 @@ func startEBPF(base *Base) (_ *ebpfRecorder, err error) {
 
 func nrBase(arch string) uint32 {
 	if arch == "x32" {
-		return 0x40000000
+		return filter.X32SyscallBit
 	}
 	return 0
 }
@@ -357,14 +358,14 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.StoreImm(asm.R10, kArch, 1, asm.Word),
 		asm.Ja.Label("archdone"),
 		asm.Mov.Reg(asm.R1, asm.R7).WithSymbol("native"),
-		asm.And.Imm(asm.R1, 0x40000000),
+		asm.And.Imm(asm.R1, filter.X32SyscallBit),
 		asm.JEq.Imm(asm.R1, 0, "archdone"),
 		asm.StoreImm(asm.R10, kArch, 2, asm.Word),
 		// What the base always allows stops here.
 		asm.LoadMem(asm.R1, asm.R10, kArch, asm.Word).WithSymbol("archdone"),
 		asm.LSh.Imm(asm.R1, 10),
 		asm.Mov.Reg(asm.R2, asm.R7),
-		asm.And.Imm(asm.R2, 0x3fffffff),
+		asm.And.Imm(asm.R2, filter.X32SyscallBit-1),
 		asm.JGE.Imm(asm.R2, 1024, "args"),
 		asm.Add.Reg(asm.R1, asm.R2),
 		asm.StoreMem(asm.R10, scratch, asm.R1, asm.Word),

@@ -83,12 +83,7 @@ func Strict(s *specs.LinuxSeccomp) (strict *specs.LinuxSeccomp, reported bool) {
 	if !uncond["read"] || !uncond["write"] || s.ListenerPath != "" {
 		return &out, false
 	}
-	arches := []string{syscalls.NativeArch()}
-	for _, a := range s.Architectures {
-		if name, err := syscalls.ArchFromSpec(a); err == nil {
-			arches = append(arches, name)
-		}
-	}
+	arches := append([]string{syscalls.NativeArch()}, syscalls.ArchesFromSpec(s.Architectures)...)
 	var rest []string
 	for _, name := range syscalls.AllSyscalls() {
 		if named[name] {
