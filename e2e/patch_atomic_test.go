@@ -291,17 +291,24 @@ func testExecBundleLate(t *testing.T, env atomicEnv) {
 	if out, err := env.patchCmd(bundle, 4).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	code, stdout, stderr := runCmd(t, env.oci, "exec", "--bundle", bundle)
-	if code != 0 {
-		t.Fatalf("exec --bundle: exit status %d\n%s%s", code, stdout, stderr)
-	}
-	for _, c := range append([]string{"openat"}, atomicCalls...) {
-		want := c + " EPERM"
-		if c != "openat" && c != atomicCalls[4] {
-			want = c + " E"
+	// By its absolute path, and relative to the working directory (the
+	// process starts in process.cwd, elsewhere).
+	for _, name := range []string{bundle, "bundle"} {
+		if name == "bundle" {
+			t.Chdir(filepath.Dir(bundle))
 		}
-		if !strings.Contains(stdout, want) || c != "openat" && c != atomicCalls[4] && strings.Contains(stdout, c+" EPERM") {
-			t.Errorf("%s: want %q in\n%s", c, want, stdout)
+		code, stdout, stderr := runCmd(t, env.oci, "exec", "--bundle", name)
+		if code != 0 {
+			t.Fatalf("exec --bundle %s: exit status %d\n%s%s", name, code, stdout, stderr)
+		}
+		for _, c := range append([]string{"openat"}, atomicCalls...) {
+			want := c + " EPERM"
+			if c != "openat" && c != atomicCalls[4] {
+				want = c + " E"
+			}
+			if !strings.Contains(stdout, want) || c != "openat" && c != atomicCalls[4] && strings.Contains(stdout, c+" EPERM") {
+				t.Errorf("exec --bundle %s: %s: want %q in\n%s", name, c, want, stdout)
+			}
 		}
 	}
 }

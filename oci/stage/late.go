@@ -177,7 +177,8 @@ func (p *Plan) Apply(e *oci.Editor, at Place) error {
 // late stage, its binary and profile, paths in the container, become the
 // host paths the bundle's mounts bind there (a relative source is
 // relative to the bundle at dir). late reports whether args run a late
-// stage.
+// stage. The paths are absolute, as runc makes them: the process starts
+// in process.cwd, not where dir was named.
 func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 	if s.Process == nil || len(s.Process.Args) == 0 {
 		return nil, false, errors.New("the config has no process.args")
@@ -185,6 +186,9 @@ func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 	profile, orig, ok := lateArgs(s.Process.Args)
 	if !ok {
 		return s.Process.Args, false, nil
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, true, fmt.Errorf("finding the bundle: %w", err)
 	}
 	host := func(p string) (string, error) {
 		best := ""
