@@ -61,7 +61,9 @@ linux.seccomp only: the intersection, or with stacking the engine's profile.
 Rules runc cannot start with go into a late stage: a static oci-sbx
 (oci-sbx-static next to this binary, or this binary if static) bound into the
 container at /.oci-sbx loads them right before the container's process; its
-profile is kept in --late-dir.
+profile is kept in --late-dir, where the hook removes the profiles no created or
+running container holds and nobody used for ten minutes (Podman runs the hook
+again when it starts a stopped container).
 
 io.oci-sbx.report=SOCKET turns the profile's errno rules into notifications for
 the oci-sbx agent on SOCKET, which reports each denied call and answers it with
