@@ -48,8 +48,9 @@ symlinks inside it work, none lead out; any format convert reads) or
 io.oci-sbx.rules (the rules themselves, YAML, at most 64 KiB; one line only in
 flow style, {...}, since one line of block YAML is what Podman leaves of rules
 not quoted as CSV). An extends in either reads beneath --profiles too. The
-directory, those a name passes through and the profile must be writable by root
-only. A file that does not parse is never quoted, only where parsing stopped.
+directory, those on the way to it (a sticky one such as /tmp aside), those a
+name passes through and the profile must be writable by root only. A file that
+does not parse is never quoted, only where parsing stopped.
 
 The engine's linux.seccomp (Podman's default profile) stays in force: where the
 exact intersection of both profiles can be proved, linux.seccomp holds it;
