@@ -239,11 +239,15 @@ func WriteLateDir(root string, l *Late) (string, error) {
 	if root == "" {
 		root = DefaultLateDir
 	}
+	// On a read-only root nothing is collected, and nothing locked.
 	lock, err := lockLateRoot(root, unix.LOCK_SH)
-	if err != nil {
+	readOnly := errors.Is(err, unix.EROFS)
+	if err != nil && !readOnly {
 		return "", fmt.Errorf("writing the late stage's files: locking %q: %w", root, err)
 	}
-	defer lock.Close()
+	if lock != nil {
+		defer lock.Close()
+	}
 	sum := strings.TrimSuffix(strings.TrimPrefix(l.File.Name, ProfilePrefix), ".json")
 	dir := filepath.Join(root, sum)
 	complete := func() bool {
@@ -259,7 +263,7 @@ func WriteLateDir(root string, l *Late) (string, error) {
 	}
 	if complete() {
 		now := time.Now()
-		if err := os.Chtimes(dir, now, now); err != nil {
+		if err := os.Chtimes(dir, now, now); err != nil && !readOnly {
 			return "", fmt.Errorf("writing the late stage's files: %w", err)
 		}
 		return dir, nil
