@@ -25,9 +25,6 @@ var (
 	matrixCalls   = []string{"openat", "mkdirat", "mkdirat@6", "unlinkat", "unlinkat@5", "unlinkat@7", "symlinkat", "linkat", "add_key", "faccessat", "connect"}
 	filterErrnos  = map[string]bool{"EPERM": true, "EACCES": true, "ENOSYS": true, "EROFS": true, "EXDEV": true}
 	matrixEngines = map[string]string{
-		// Podman 4.3.1's default, as it puts it into config.json: an
-		// allowlist, default errno(ENOSYS), with conditions.
-		"podman-default": "",
 		// A Localhost denylist with its own errno.
 		"denylist-eacces": `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
 			{"names": ["mkdirat", "add_key"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}`,
@@ -74,10 +71,6 @@ func TestHookEngineMatrix(t *testing.T) {
 	}
 	rootfs := filepath.Join(dir, "rootfs")
 	writeRootfs(t, rootfs, map[string][]byte{"calls": data})
-	podman, err := os.ReadFile(filepath.Join(testutil.Root(t), "oci", "stage", "testdata", "podman-4.3.1-default.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	late := filepath.Join(dir, "late")
 
 	// run makes a bundle with the engine's profile (none for ""), passes
@@ -120,46 +113,22 @@ func TestHookEngineMatrix(t *testing.T) {
 		if code != 0 || timedOut {
 			t.Fatalf("runc run: exit status %d (timed out %v)\n%s", code, timedOut, out)
 		}
-		got := map[string]string{}
-		for _, line := range strings.Split(out, "\n") {
-			if call, errno, ok := strings.Cut(line, " "); ok {
-				got[call] = errno
-			}
-		}
-		for _, c := range matrixCalls {
-			if got[c] == "" {
-				t.Fatalf("no answer for %s in\n%s", c, out)
-			}
-		}
-		return got
+		return callAnswers(t, out)
 	}
 
+	engineProfiles := matrixEngineProfiles(t)
 	engines := map[string]map[string]string{}
-	for name, profile := range matrixEngines {
-		if name == "podman-default" {
-			profile = string(podman)
-		}
-		matrixEngines[name] = profile
+	for name, profile := range engineProfiles {
 		engines[name] = run(t, profile, "")
 	}
 	alone := map[string]map[string]string{}
 	for name, rules := range matrixAnnotations {
 		alone[name] = run(t, "", rules)
 	}
-	for en, engine := range matrixEngines {
+	for en, engine := range engineProfiles {
 		for an, rules := range matrixAnnotations {
 			t.Run(en+"×"+an, func(t *testing.T) {
-				got := run(t, engine, rules)
-				for _, c := range matrixCalls {
-					e, a := engines[en][c], alone[an][c]
-					want := e // the engine's denial, or the kernel's answer
-					if filterErrnos[a] {
-						want = a
-					}
-					if got[c] != want {
-						t.Errorf("%s: %s, want %s (engine alone %s, annotation alone %s)", c, got[c], want, e, a)
-					}
-				}
+				checkNeverWeaker(t, run(t, engine, rules), engines[en], alone[an])
 				if t.Failed() {
 					log, _ := os.ReadFile(filepath.Join(dir, "hook.log"))
 					t.Log(fmt.Sprintf("hook log:\n%s", log))
@@ -167,4 +136,57 @@ func TestHookEngineMatrix(t *testing.T) {
 			})
 		}
 	}
+}
+
+// matrixEngineProfiles returns matrixEngines and Podman 4.3.1's default,
+// as it puts it into config.json: an allowlist, default errno(ENOSYS),
+// with conditions.
+func matrixEngineProfiles(t *testing.T) map[string]string {
+	t.Helper()
+	podman, err := os.ReadFile(filepath.Join(testutil.Root(t), "oci", "stage", "testdata", "podman-4.3.1-default.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := map[string]string{"podman-default": string(podman)}
+	for name, p := range matrixEngines {
+		engines[name] = p
+	}
+	return engines
+}
+
+// checkNeverWeaker checks the answers of the calls under both profiles
+// against those under the engine's alone and the annotation's alone: a
+// call the annotation denies with an errno gets that errno (the newest
+// filter's, when both deny), any other the engine's answer — its denial,
+// or the kernel's answer to a call both let through.
+func checkNeverWeaker(t *testing.T, got, engine, annotation map[string]string) {
+	t.Helper()
+	for _, c := range matrixCalls {
+		e, a := engine[c], annotation[c]
+		want := e
+		if filterErrnos[a] {
+			want = a
+		}
+		if got[c] != want {
+			t.Errorf("%s: %s, want %s (engine alone %s, annotation alone %s)", c, got[c], want, e, a)
+		}
+	}
+}
+
+// callAnswers reads the calls program's output: each call's answer. A
+// call without one fails the test.
+func callAnswers(t *testing.T, out string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if call, errno, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			got[call] = errno
+		}
+	}
+	for _, c := range matrixCalls {
+		if got[c] == "" {
+			t.Fatalf("no answer for %s in\n%s", c, out)
+		}
+	}
+	return got
 }

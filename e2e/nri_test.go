@@ -278,6 +278,44 @@ func TestKubernetesNRI(t *testing.T) {
 	})
 
 	// NRI drops defaultErrnoRet; the late stage keeps ENOSYS.
+	// Every kubelet Localhost profile × annotation profile of the hook's
+	// matrix, through NRI (which drops defaultErrnoRet and empty flags
+	// from what it sets): never weaker than either, by the kernel's
+	// answers.
+	t.Run("engine-matrix", func(t *testing.T) {
+		calls := append([]string{"/calls"}, matrixCalls...)
+		engines := map[string]map[string]string{}
+		localhost := map[string]*criSeccomp{}
+		for name, profile := range matrixEngineProfiles(t) {
+			ref := filepath.Join(t.TempDir(), name+".json")
+			if err := os.WriteFile(ref, []byte(profile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			localhost[name] = &criSeccomp{Type: criLocalhost, LocalhostRef: ref}
+			r := n.runPod(t, nil).run(t, kubeContainer{command: calls, seccomp: localhost[name]})
+			checkRun(t, r, 0)
+			engines[name] = callAnswers(t, r.output)
+		}
+		alone := map[string]map[string]string{}
+		for name, rules := range matrixAnnotations {
+			r := n.runPod(t, map[string]string{"oci-sbx.io/rules": rules}).run(t, kubeContainer{command: calls, seccomp: unconfined})
+			checkRun(t, r, 0)
+			alone[name] = callAnswers(t, r.output)
+		}
+		for en := range engines {
+			for an, rules := range matrixAnnotations {
+				t.Run(en+"×"+an, func(t *testing.T) {
+					r := n.runPod(t, map[string]string{"oci-sbx.io/rules": rules}).run(t, kubeContainer{command: calls, seccomp: localhost[en]})
+					checkRun(t, r, 0)
+					checkNeverWeaker(t, callAnswers(t, r.output), engines[en], alone[an])
+					if t.Failed() {
+						t.Logf("plugin log:\n%s", plugin.log.String())
+					}
+				})
+			}
+		}
+	})
+
 	t.Run("default-errno-kept", func(t *testing.T) {
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "enosys.yaml"})
 		r := pod.run(t, kubeContainer{command: append(app, "-only", "-io-uring-openat"), seccomp: unconfined})
