@@ -276,7 +276,7 @@ func readBeneath(dir, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%w %q", ErrOutside, dir)
 	}
 	if errors.Is(err, beneath.ErrWritable) {
-		return nil, fmt.Errorf("the profiles directory %q or the profile in it: %w", dir, err)
+		return nil, fmt.Errorf("the profiles directory %q, the way to it or the profile in it: %w", dir, err)
 	}
 	return data, err
 }
