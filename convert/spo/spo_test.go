@@ -285,6 +285,9 @@ func TestSPOWrite(t *testing.T) {
 		{"AT_FDCWD as a masked compare of all 64 bits", allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: 18446744073709551516, Op: specs.OpMaskedEqual}}}}
 		}), format.Options{}, "", []string{"openat arg0 & 0xffffffffffffffff == 0xffffffffffffff9c became arg0 & 0xffffffff == 0xffffff9c"}},
+		{"a masked compare whose upper mask bits all match", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0xffffffffffff0000, ValueTwo: 0xffffffffff9c0000, Op: specs.OpMaskedEqual}}}}
+		}), format.Options{}, "", []string{"ioctl arg1 & 0xffffffffffff0000 == 0xffffffffff9c0000 became arg1 & 0xffff0000 == 0xff9c0000"}},
 		{"a 64-bit compare other than ==", allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpNotEqual}}}}
 		}), format.Options{}, "syscalls[0] (openat): argument 0 compares arg0 != 0xffffffffffffff9c, above 9223372036854775807: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", nil},
@@ -298,6 +301,9 @@ func TestSPOWrite(t *testing.T) {
 	backs := map[string]*specs.LinuxSeccomp{
 		"AT_FDCWD as a 64-bit value": allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
+		}),
+		"a masked compare whose upper mask bits all match": allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0xffff0000, ValueTwo: 0xff9c0000, Op: specs.OpMaskedEqual}}}}
 		}),
 		"AT_FDCWD as a masked compare of all 64 bits": allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
