@@ -12,11 +12,11 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/kernel"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
@@ -624,11 +624,10 @@ func (r *resolver) kernelAtLeast(min seccomp.KernelVersion) bool {
 func targetKernel(v string) (*seccomp.KernelVersion, error) {
 	what := fmt.Sprintf("kernel version %q", v)
 	if v == "" {
-		var uts unix.Utsname
-		if err := unix.Uname(&uts); err != nil {
+		var err error
+		if v, err = kernel.Release(); err != nil {
 			return nil, fmt.Errorf("reading the running kernel's version for minKernel: %w (name one with --kernel)", err)
 		}
-		v = unix.ByteSliceToString(uts.Release[:])
 		what = fmt.Sprintf("running kernel version %q", v)
 	}
 	var k seccomp.KernelVersion

@@ -42,16 +42,6 @@ func deny(errno unix.Errno, names ...string) *specs.LinuxSeccomp {
 		Syscalls: []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: &e}}}
 }
 
-// useCache points the cache at a directory: "" a fresh one, "off" none.
-func useCache(t *testing.T, dir string) {
-	t.Helper()
-	testutil.RequireRoot(t) // the cache is root's only
-	if dir == "" {
-		dir = testutil.PrivateDir(t)
-	}
-	t.Setenv(Env, dir)
-}
-
 func (c Counts) minus(d Counts) Counts {
 	return Counts{c.Hits - d.Hits, c.Compiles - d.Compiles, c.Rejected - d.Rejected, c.Stores - d.Stores, c.Launches - d.Launches}
 }
@@ -96,7 +86,8 @@ func TestCacheTampered(t *testing.T) {
 		{"another profile's entry", func(t *testing.T, dir, entry string) {
 			// Compiled for a profile that denies with EACCES, renamed
 			// to this profile's name: valid, but for another key.
-			useCache(t, "")
+			testutil.RequireRoot(t) // the cache is root's only
+			testutil.UseDir(t, Env, "")
 			get(t, other)
 			src := testutil.Entries(t, os.Getenv(Env))[0]
 			data, err := os.ReadFile(filepath.Join(os.Getenv(Env), src))
@@ -135,7 +126,8 @@ func TestCacheTampered(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := testutil.PrivateDir(t)
-			useCache(t, dir)
+			testutil.RequireRoot(t) // the cache is root's only
+			testutil.UseDir(t, Env, dir)
 			get(t, s)
 			entry := filepath.Join(dir, testutil.Entries(t, dir)[0])
 			good, err := os.ReadFile(entry)

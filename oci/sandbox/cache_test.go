@@ -95,15 +95,6 @@ func readFilter(pid int) ([]byte, error) {
 	return buf[:m*uintptr(unix.SizeofSockFilter)], nil
 }
 
-// useCache points Run at a cache directory: "" a fresh one, "off" none.
-func useCache(t *testing.T, dir string) {
-	t.Helper()
-	if dir == "" {
-		dir = testutil.PrivateDir(t)
-	}
-	t.Setenv(cache.Env, dir)
-}
-
 type counts struct{ hits, compiles, rejected, stores int64 }
 
 func cacheCounts() counts {
@@ -133,7 +124,7 @@ func runSyscalls(t *testing.T, s *specs.LinuxSeccomp) string {
 func TestCacheColdWarm(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := testutil.PrivateDir(t)
-	useCache(t, dir)
+	testutil.UseDir(t, cache.Env, dir)
 	s := deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 
@@ -214,7 +205,7 @@ func TestCacheDirRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, real := tc.setup(t)
-			useCache(t, dir)
+			testutil.UseDir(t, cache.Env, dir)
 			if _, err := cache.Dir(); err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("CacheDir: %v, want an error saying %q", err, tc.msg)
 			}
@@ -231,7 +222,7 @@ func TestCacheDirRefused(t *testing.T) {
 		})
 	}
 	t.Run("off", func(t *testing.T) {
-		useCache(t, "off")
+		testutil.UseDir(t, cache.Env, "off")
 		if _, err := cache.Dir(); err == nil || !strings.Contains(err.Error(), "switched off") {
 			t.Errorf("cache.Dir: %v, want it switched off", err)
 		}
@@ -264,11 +255,11 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			useCache(t, "")
+			testutil.UseDir(t, cache.Env, "")
 			before := cacheCounts()
 			cold := loadedProgram(t, tc.s)
 			warm := loadedProgram(t, tc.s)
-			useCache(t, "off")
+			testutil.UseDir(t, cache.Env, "off")
 			viaRunc := loadedProgram(t, tc.s)
 			if got := cacheCounts().minus(before); got.hits != 1 || got.compiles != 1 {
 				t.Errorf("cache did %+v, want one compile and one hit", got)
@@ -376,7 +367,7 @@ func TestPathsAgree(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]string
 			for i, dir := range []string{"", "off"} {
-				useCache(t, dir)
+				testutil.UseDir(t, cache.Env, dir)
 				r, out, err := run(t, tc.s, tc.mode, tc.opts)
 				if err != nil {
 					t.Fatal(err)
@@ -404,7 +395,7 @@ var pipeInode = regexp.MustCompile(`pipe:\[\d+\]`)
 func TestLoaderCheckFromProgram(t *testing.T) {
 	testutil.RequireRoot(t)
 	for _, dir := range []string{"", "off"} {
-		useCache(t, dir)
+		testutil.UseDir(t, cache.Env, dir)
 		for _, tc := range []struct {
 			profile *specs.LinuxSeccomp
 			outcome string

@@ -117,7 +117,7 @@ func writeProfile(t *testing.T, s *specs.LinuxSeccomp) string {
 func TestLaunch(t *testing.T) {
 	testutil.RequireRoot(t)
 	cacheDir := testutil.PrivateDir(t)
-	useCache(t, cacheDir)
+	testutil.UseDir(t, cache.Env, cacheDir)
 	s := deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
 	l := &launcher{t: t, profile: profile, env: []string{"SANDBOX_TEST_CODE=7"}}
@@ -197,7 +197,7 @@ func TestLaunch(t *testing.T) {
 // the program as Run does.
 func TestLaunchNotFiled(t *testing.T) {
 	testutil.RequireRoot(t)
-	useCache(t, "")
+	testutil.UseDir(t, cache.Env, "")
 	kill := deny(unix.EPERM, "getppid")
 	kill.Syscalls[0].Action = specs.ActKillProcess
 	for _, c := range []struct {
@@ -224,7 +224,7 @@ func TestLaunchNotFiled(t *testing.T) {
 // same way through the launcher as through the Go code.
 func TestLaunchExecError(t *testing.T) {
 	testutil.RequireRoot(t)
-	useCache(t, "")
+	testutil.UseDir(t, cache.Env, "")
 	s := deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
 	bad := filepath.Join(t.TempDir(), "not-a-program")
