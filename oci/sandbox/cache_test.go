@@ -368,9 +368,15 @@ func TestPathsAgree(t *testing.T) {
 			var got [2]string
 			for i, dir := range []string{"", "off"} {
 				testutil.UseDir(t, cache.Env, dir)
-				r, out, err := run(t, tc.s, tc.mode, tc.opts)
-				if err != nil {
-					t.Fatal(err)
+				var r *Result
+				var out string
+				if tc.s == kill {
+					r, out = runKill(t, tc.s, tc.mode, tc.opts)
+				} else {
+					var err error
+					if r, out, err = run(t, tc.s, tc.mode, tc.opts); err != nil {
+						t.Fatal(err)
+					}
 				}
 				// Pipes are new in every run, and the Go runtime's own
 				// descriptors differ in number; what they are does not.
