@@ -453,28 +453,6 @@ func (c *compiler) checkMultiplexed(cases map[string][]syscallCase, order, arche
 		}
 		return cases[mux][u], true
 	}
-	done := map[string]bool{}
-	for _, arch := range arches {
-		for _, name := range order {
-			mux, call, ok := syscalls.Subcall(arch, name)
-			if !ok || done[name] {
-				continue
-			}
-			// The multiplexer's own unconditional rule decides every
-			// call through it: a stricter conditional rule for the call
-			// vanishes there.
-			if own, ok := own(mux); ok {
-				for _, sc := range cases[name] {
-					if len(sc.when) > 0 && !sc.derived && Rank(sc.action) > Rank(own.action) && sc.rule.Pos.IsValid() {
-						done[name] = true
-						c.errorf(c.at(sc.rule), "%s: on %s, %s also goes through %s (arg0 == %d), whose arguments seccomp cannot read, and the %s at %s lets every call through it: this conditional %s does not hold there; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
-							name, arch, name, mux, call, own.action, c.where(own.rule), sc.action, mux, arch, arch)
-						break
-					}
-				}
-			}
-		}
-	}
 	// Conditional rules runc keeps, as libseccomp moves them onto the
 	// multiplexer: two actions for one set of conditions are refused.
 	var rs []MuxRule
@@ -487,9 +465,10 @@ func (c *compiler) checkMultiplexed(cases map[string][]syscallCase, order, arche
 			}
 		}
 	}
+	done := map[string]bool{}
 	clashAt := map[string]string{} // the architecture a call's clashes are said for
 	for _, cl := range MultiplexClashes(rs, arches, def, func(_ int, mux string) bool { _, ok := own(mux); return ok }) {
-		if at, ok := clashAt[cl.Name]; done[cl.Name] && (!ok || at != cl.Arch) {
+		if at, ok := clashAt[cl.Name]; ok && at != cl.Arch {
 			continue
 		}
 		done[cl.Name], clashAt[cl.Name] = true, cl.Arch
@@ -497,22 +476,34 @@ func (c *compiler) checkMultiplexed(cases map[string][]syscallCase, order, arche
 		c.errorf(c.at(second.rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: the %s here and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
 			cl.Name, cl.Arch, cl.Name, cl.Mux, cl.Call, second.action, first.action, c.where(first.rule), cl.Name, cl.Mux, cl.Arch, cl.Arch)
 	}
-	// What a recording writes (socket by family, on x86 too): said, as
-	// lint does (multiplexed-args), not refused.
 	for _, arch := range arches {
 		for _, name := range order {
 			mux, call, ok := syscalls.Subcall(arch, name)
 			if !ok || done[name] {
 				continue
 			}
-			if _, ok := own(mux); ok {
-				continue
-			}
+			own, ok := own(mux)
 			for _, sc := range cases[name] {
-				if len(sc.when) > 0 && !sc.derived && sc.action != def && sc.rule.Pos.IsValid() && MultiplexKey(sc.when) == "" && Rank(sc.action) < Rank(def) {
+				if len(sc.when) == 0 || sc.derived || !sc.rule.Pos.IsValid() {
+					continue
+				}
+				switch {
+				case ok && Rank(sc.action) > Rank(own.action):
+					// The multiplexer's own unconditional rule decides
+					// every call through it: a stricter conditional rule
+					// for the call vanishes there.
+					done[name] = true
+					c.errorf(c.at(sc.rule), "%s: on %s, %s also goes through %s (arg0 == %d), whose arguments seccomp cannot read, and the %s at %s lets every call through it: this conditional %s does not hold there; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+						name, arch, name, mux, call, own.action, c.where(own.rule), sc.action, mux, arch, arch)
+				case !ok && sc.action != def && MultiplexKey(sc.when) == "" && Rank(sc.action) < Rank(def):
+					// What a recording writes (socket by family, on x86
+					// too): said, as lint does (multiplexed-args), not
+					// refused.
 					done[name] = true
 					c.warnf(c.at(sc.rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost, so this conditional %s lets every %s call through %s whatever its arguments; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
 						name, arch, name, mux, call, sc.action, name, mux, mux, arch, arch)
+				}
+				if done[name] {
 					break
 				}
 			}
