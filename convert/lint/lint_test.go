@@ -322,7 +322,7 @@ func TestLintReadsWhatConvertReads(t *testing.T) {
 	for _, tt := range []struct {
 		file string
 		want bool
-	}{{"badarch.c", true}, {"badarch-if0.c", false}} {
+	}{{"badarch.c", true}, {"badarch-if0.c", false}, {"badarch-ifexpr.c", false}} {
 		data := readFile(t, filepath.Join("testdata", "corpus", tt.file))
 		r, err := Source(tt.file, data, "", convert.Options{})
 		if err != nil {
