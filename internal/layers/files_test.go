@@ -34,20 +34,8 @@ type goFile struct {
 // behind a tag no build here sets, could import across the layers unseen.
 func goFiles(t *testing.T) []goFile {
 	t.Helper()
-	root := "../.."
 	var files []goFile
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if name := d.Name(); rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || rel == "e2e") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	walkModule(t, func(path, rel string) error {
 		if !strings.HasSuffix(rel, ".go") {
 			return nil
 		}
@@ -80,13 +68,34 @@ func goFiles(t *testing.T) []goFile {
 		files = append(files, gf)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(files) == 0 {
 		t.Fatal("no Go files found")
 	}
 	return files
+}
+
+// walkModule calls fn with the path and module-relative path of every
+// file of the module outside e2e/, testdata/ and hidden folders.
+func walkModule(t *testing.T, fn func(path, rel string) error) {
+	t.Helper()
+	root := "../.."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if name := d.Name(); rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || rel == "e2e") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(path, rel)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // generated matches the line go generate's tools write into a file.
@@ -221,20 +230,8 @@ var cgoSources = []string{".c", ".cc", ".cpp", ".cxx", ".m", ".h", ".hh", ".hpp"
 // only included, carries the `linux && cgo && seccomp` constraint itself,
 // so that no build without seccomp compiles it.
 func TestCgoFenceSources(t *testing.T) {
-	root := "../.."
 	n := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if name := d.Name(); rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || rel == "e2e") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	walkModule(t, func(path, rel string) error {
 		ext := filepath.Ext(rel)
 		if !slices.Contains(cgoSources, ext) {
 			return nil
@@ -269,9 +266,6 @@ func TestCgoFenceSources(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if n == 0 {
 		t.Error("no C source found: the launcher, oci/cache/launch.c, should be")
 	}
