@@ -375,7 +375,7 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 		return fmt.Errorf("writing SeccompProfile: %s", strings.Join(errs, "; "))
 	}
 	if len(big) > 0 {
-		opt.Warnf("the SeccompProfile schema types argument values as int64, so 64-bit compares beyond int64 that fit the lower half (a negative 32-bit value, sign-extended) are written as 32-bit masked compares (rules.LowerHalf) (%s): "+
+		opt.Warnf("the SeccompProfile schema types argument values as int64, so 64-bit compares beyond int64 that the lower half decides (a negative 32-bit value, sign-extended) are written as 32-bit masked compares (%s): "+
 			"where the kernel reads the argument as 32 bits (a file descriptor such as AT_FDCWD, an int flag, an ioctl request) this means the same and also matches the zero-extended form; for a 64-bit argument it also matches values that differ only in the upper 32 bits",
 			strings.Join(big, "; "))
 	}
