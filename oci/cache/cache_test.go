@@ -21,12 +21,13 @@ import (
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
-	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // TestMain serves as the export child of program.Export, which compiles
@@ -34,12 +35,6 @@ import (
 func TestMain(m *testing.M) {
 	program.Init()
 	os.Exit(m.Run())
-}
-
-func deny(errno unix.Errno, names ...string) *specs.LinuxSeccomp {
-	e := uint(errno)
-	return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
-		Syscalls: []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: &e}}}
 }
 
 func (c Counts) minus(d Counts) Counts {
@@ -65,9 +60,9 @@ func get(t *testing.T, s *specs.LinuxSeccomp) string {
 // loaded, and the run still gets the right filter.
 func TestCacheTampered(t *testing.T) {
 	testutil.RequireRoot(t)
-	s := deny(unix.EPERM, "getppid")
+	s := testutil.Deny(unix.EPERM, "getppid")
 	want := "errno(EPERM)"
-	other := deny(unix.EACCES, "getppid")
+	other := testutil.Deny(unix.EACCES, "getppid")
 
 	for _, tc := range []struct {
 		name   string

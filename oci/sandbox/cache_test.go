@@ -125,7 +125,7 @@ func TestCacheColdWarm(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := testutil.PrivateDir(t)
 	testutil.UseDir(t, cache.Env, dir)
-	s := deny(unix.EPERM, "getppid")
+	s := testutil.Deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 
 	before := cacheCounts()
@@ -155,7 +155,7 @@ func TestCacheColdWarm(t *testing.T) {
 // reached through a symlink, is not used; runs compile instead.
 func TestCacheDirRefused(t *testing.T) {
 	testutil.RequireRoot(t)
-	s := deny(unix.EPERM, "getppid")
+	s := testutil.Deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	for _, tc := range []struct {
 		name  string
@@ -239,7 +239,7 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	docker.Flags = []specs.LinuxSeccompFlag{}
-	logged := deny(unix.EPERM, "getppid")
+	logged := testutil.Deny(unix.EPERM, "getppid")
 	logged.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
 
 	for _, tc := range []struct {
@@ -359,8 +359,8 @@ func TestPathsAgree(t *testing.T) {
 		mode string
 		opts runOpts
 	}{
-		{"status", deny(unix.EPERM, "getppid"), "status", runOpts{}},
-		{"exit status", deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}}},
+		{"status", testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{}},
+		{"exit status", testutil.Deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}}},
 		{"kill", kill, "syscalls", runOpts{env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}}},
 		{"no profile", nil, "status", runOpts{}},
 	} {
@@ -406,7 +406,7 @@ func TestLoaderCheckFromProgram(t *testing.T) {
 			profile *specs.LinuxSeccomp
 			outcome string
 		}{
-			{deny(unix.EPERM, "openat"), "denies (errno EPERM)"},
+			{testutil.Deny(unix.EPERM, "openat"), "denies (errno EPERM)"},
 			{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillProcess}}}, "kills (SIGSYS)"},
 			{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
@@ -502,11 +502,11 @@ func TestAllowedSyscallsCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hardened, _, err := rules.Harden(deny(unix.EPERM, "openat", "connect"), nil)
+	hardened, _, err := rules.Harden(testutil.Deny(unix.EPERM, "openat", "connect"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": deny(unix.EPERM, "openat", "connect")} {
+	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": testutil.Deny(unix.EPERM, "openat", "connect")} {
 		t.Run(name, func(t *testing.T) {
 			raw, err := program.Export(context.Background(), s)
 			if err != nil {

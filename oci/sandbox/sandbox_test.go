@@ -136,16 +136,6 @@ func self(t *testing.T) string {
 	return exe
 }
 
-// deny returns a profile that allows everything but answers the named
-// syscalls with errno.
-func deny(errno syscall.Errno, names ...string) *specs.LinuxSeccomp {
-	return &specs.LinuxSeccomp{
-		DefaultAction: specs.ActAllow,
-		Flags:         []specs.LinuxSeccompFlag{},
-		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: testutil.Errno(errno)}},
-	}
-}
-
 type runOpts struct {
 	env    []string
 	report io.Writer
@@ -210,7 +200,7 @@ func TestStatusAndDescriptors(t *testing.T) {
 		}
 	}
 
-	r, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{})
+	r, out, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +224,7 @@ func TestStatusAndDescriptors(t *testing.T) {
 // kernel then leaves the speculative store bypass mitigation off.
 func TestFlags(t *testing.T) {
 	for _, flags := range [][]specs.LinuxSeccompFlag{nil, {}, {specs.LinuxSeccompFlagLog}} {
-		s := deny(unix.EPERM, "getppid")
+		s := testutil.Deny(unix.EPERM, "getppid")
 		s.Flags = flags
 		data, err := encodeInitConfig(&initConfig{Profile: loader.Wire(s)})
 		if err != nil {
@@ -262,7 +252,7 @@ func TestFlags(t *testing.T) {
 		{[]specs.LinuxSeccompFlag{}, "Speculation_Store_Bypass: thread force mitigated\n"},
 		{nil, "Speculation_Store_Bypass: thread vulnerable\n"},
 	} {
-		s := deny(unix.EPERM, "getppid")
+		s := testutil.Deny(unix.EPERM, "getppid")
 		s.Flags = tc.flags
 		_, out, err := run(t, s, "status", runOpts{})
 		if err != nil {
@@ -299,7 +289,7 @@ func TestFilteredUnderLoad(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			_, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{})
+			_, out, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -317,7 +307,7 @@ func TestFilteredUnderLoad(t *testing.T) {
 
 func TestDeniedErrno(t *testing.T) {
 	dir := t.TempDir()
-	s := deny(unix.EACCES, "mkdirat", "mkdir")
+	s := testutil.Deny(unix.EACCES, "mkdirat", "mkdir")
 	s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EXDEV)})
 	env := []string{"SANDBOX_TEST_DIR=" + filepath.Join(dir, "x")}
 
@@ -359,7 +349,7 @@ func TestDeniedErrno(t *testing.T) {
 // listener never reports a success that did not happen.
 func TestReportErrnoZero(t *testing.T) {
 	var rep bytes.Buffer
-	r, out, err := run(t, deny(0, "getppid"), "syscalls", runOpts{report: &rep, env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
+	r, out, err := run(t, testutil.Deny(0, "getppid"), "syscalls", runOpts{report: &rep, env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +362,7 @@ func TestReportErrnoZero(t *testing.T) {
 }
 
 func TestExitStatus(t *testing.T) {
-	r, _, err := run(t, deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}})
+	r, _, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +505,7 @@ func TestUnprivileged(t *testing.T) {
 	}
 	nobody := &Credential{UID: 65534, GID: 65534}
 
-	r, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}})
+	r, out, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +517,7 @@ func TestUnprivileged(t *testing.T) {
 
 	// Without no_new_privs an unprivileged load must fail clearly.
 	no := false
-	_, _, err = run(t, deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}, nnp: &no})
+	_, _, err = run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}, nnp: &no})
 	if err == nil || !strings.Contains(err.Error(), "CAP_SYS_ADMIN") {
 		t.Errorf("got error %v, want one naming CAP_SYS_ADMIN", err)
 	}
@@ -541,7 +531,7 @@ func TestDynamicLoader(t *testing.T) {
 		profile *specs.LinuxSeccomp
 		outcome string
 	}{
-		{"errno", deny(unix.EPERM, "openat", "connect"), "denies (errno EPERM)"},
+		{"errno", testutil.Deny(unix.EPERM, "openat", "connect"), "denies (errno EPERM)"},
 		{"enosys-stub", allowlist(t, 200), "denies (errno ENOSYS)"},
 		{"kill", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillProcess}}}, "kills (SIGSYS)"},
@@ -559,20 +549,20 @@ func TestDynamicLoader(t *testing.T) {
 		})
 	}
 	// A profile that leaves openat alone passes.
-	if _, _, err := run(t, deny(unix.EPERM, "getppid"), "exit", runOpts{}); err != nil {
+	if _, _, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "exit", runOpts{}); err != nil {
 		t.Errorf("got %v", err)
 	}
 }
 
 // TestCheckRefuses: profiles runc would refuse never reach a child.
 func TestCheckRefuses(t *testing.T) {
-	if _, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, loader.ErrUnknownSyscall) {
+	if _, err := Run(context.Background(), Config{Seccomp: testutil.Deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, loader.ErrUnknownSyscall) {
 		t.Errorf("Run: %v, want ErrUnknownSyscall", err)
 	}
 }
 
 func TestNotFound(t *testing.T) {
-	_, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "getppid"), Args: []string{"no-such-program-here"}, Env: []string{"PATH=/nonexistent"}})
+	_, err := Run(context.Background(), Config{Seccomp: testutil.Deny(unix.EPERM, "getppid"), Args: []string{"no-such-program-here"}, Env: []string{"PATH=/nonexistent"}})
 	if err == nil || !strings.Contains(err.Error(), "no-such-program-here") {
 		t.Errorf("got %v", err)
 	}
@@ -635,7 +625,7 @@ func BenchmarkStart(b *testing.B) {
 	})
 	for _, report := range []bool{false, true} {
 		b.Run(fmt.Sprintf("sandbox-report=%v", report), func(b *testing.B) {
-			c := Config{Seccomp: deny(unix.EPERM, "getppid"), NoNewPrivileges: true, Args: []string{p}}
+			c := Config{Seccomp: testutil.Deny(unix.EPERM, "getppid"), NoNewPrivileges: true, Args: []string{p}}
 			if report {
 				c.Report = io.Discard
 			}
