@@ -338,3 +338,22 @@ func TestLintReadsWhatConvertReads(t *testing.T) {
 		}
 	}
 }
+
+// A format given by hand that the content contradicts is one finding that
+// says so, not one per line of the file.
+func TestSourceFromMismatch(t *testing.T) {
+	docker := `{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "comment": "x", "includes": {}}]}`
+	r, err := Source("x.json", []byte(docker), convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 {
+		t.Fatalf("%d findings, want 1: %+v", len(r.Findings), r.Findings)
+	}
+	f := r.Findings[0]
+	if f.ID != "invalid-profile" || f.Pos.Line != 1 || f.Pos.Col != 37 || strings.HasPrefix(f.Reason, "x.json") ||
+		!strings.HasSuffix(f.Reason, "(and 2 more errors; read as oci, as --from says; the content looks like docker)") ||
+		f.Fix != "leave --from out, or give --from docker" {
+		t.Errorf("finding: %+v", f)
+	}
+}
