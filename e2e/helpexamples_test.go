@@ -25,8 +25,9 @@ type helpExample struct {
 }
 
 // exampleLine is an example in a help text: a line indented deeper than
-// the text around it that starts with the program's name.
-var exampleLine = regexp.MustCompile(`^ {6,}(oci-sbx .*?)(?:\s+#.*)?$`)
+// the text around it that runs the program: oci-sbx itself, a shell
+// sourcing what it prints, or oci-sbx after the mkdir it needs.
+var exampleLine = regexp.MustCompile(`^ {6,}((?:oci-sbx|source <\(oci-sbx|mkdir -p \S+ && oci-sbx) .*?)(?:\s+#.*)?$`)
 
 // helpExamples collects the examples of every command's help, following
 // the COMMANDS sections down.
@@ -136,14 +137,15 @@ func TestHelpExamples(t *testing.T) {
 	}
 	setup := `set -e
 runc spec --bundle mybundle
-jq '.process.args = ["/app"] | .process.terminal = false' mybundle/config.json > c.json && mv c.json mybundle/config.json
+jq '.process.args = ["/bin/sh", "-c", "exit 0"] | .process.terminal = false' mybundle/config.json > c.json
+mv c.json mybundle/config.json
 oci-sbx patch -q --profile deny-connect.yaml mybundle
 oci-sbx convert -q --harden testdata/demo.yaml --to rules -o hardened.yaml
 oci-sbx convert -q --to docker -o docker.json seccomp.json
 oci-sbx convert -q --to bpf -o prog.bpf testdata/demo.yaml
 oci-sbx record -q -o ls.yaml -- ls / > /dev/null
 `
-	if out, err := shell(fixtures, env, setup, time.Minute); err != nil {
+	if out, err := shell(fixtures, env, []string{"bash", "-c"}, setup, time.Minute); err != nil {
 		t.Fatalf("preparing the examples' files: %v\n%s", err, out)
 	}
 
@@ -159,6 +161,7 @@ oci-sbx record -q -o ls.yaml -- ls / > /dev/null
 			if out, err := exec.Command("cp", "-a", fixtures, work).CombinedOutput(); err != nil {
 				t.Fatalf("copying the fixtures: %v\n%s", err, out)
 			}
+			t.Logf("oci-sbx help %s: %s", ex.help, ex.line)
 			line := strings.NewReplacer(" /run/", " "+work+"/run/", " /etc/", " "+work+"/etc/").Replace(ex.line)
 			want := []int{0}
 			if f := strings.Fields(ex.line); len(f) > 1 && answers[f[1]] != nil {
@@ -172,7 +175,20 @@ oci-sbx record -q -o ls.yaml -- ls / > /dev/null
 			if serves {
 				limit = 3 * time.Second
 			}
-			out, err := shell(work, env, line, limit)
+			sh := []string{"bash", "--noprofile", "--norc", "-o", "pipefail", "-c"}
+			if m := regexp.MustCompile(`completion (zsh|fish)\b`).FindStringSubmatch(line); m != nil {
+				// In the shell it is for; zsh's completion needs compinit,
+				// as the example says.
+				sh = []string{requireTool(t, m[1]), "-c"}
+				if m[1] == "zsh" {
+					sh = []string{sh[0], "-f", "-c"}
+					line = "autoload -U compinit && compinit -u && " + line
+				}
+			}
+			out, err := shell(work, env, sh, line, limit)
+			if strings.Contains(line, "source") && err == nil && out != "" {
+				t.Errorf("oci-sbx help %s: %s\nsourcing the script prints:\n%s", ex.help, line, out)
+			}
 			var ee *exec.ExitError
 			switch {
 			case serves && errors.Is(err, context.DeadlineExceeded):
@@ -195,13 +211,13 @@ oci-sbx record -q -o ls.yaml -- ls / > /dev/null
 	}
 }
 
-// shell runs a command line with bash -o pipefail in dir, for at most
+// shell runs a command line with the shell sh in dir, for at most
 // limit; a line still running then is killed with its children, and the
 // error is context.DeadlineExceeded.
-func shell(dir string, env []string, line string, limit time.Duration) (string, error) {
+func shell(dir string, env, sh []string, line string, limit time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-o", "pipefail", "-c", line)
+	cmd := exec.CommandContext(ctx, sh[0], append(sh[1:], line)...)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
