@@ -455,6 +455,12 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 			if err := c.CheckWidth(r.arches); err != nil {
 				r.errorf(ap+".value", "%v", err)
 			}
+			for _, n := range names {
+				if err := c.CheckTaken(n, r.arches); err != nil {
+					r.errorf(ap+".index", "%v", err)
+					break
+				}
+			}
 		} else {
 			switch {
 			case a.Index > 5:

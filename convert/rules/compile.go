@@ -207,6 +207,14 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			}
 		}
 		names := c.expand(r.Syscalls, arches)
+		for _, w := range when {
+			for _, name := range names {
+				if err := w.CheckTaken(name, arches); err != nil {
+					c.errorf(w.Pos, "%v", err)
+					break
+				}
+			}
+		}
 		c.noteWideCompares(r, when, names)
 		for _, name := range names {
 			if r.Action.Kind == Notify && name == "write" {
