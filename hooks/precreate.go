@@ -157,6 +157,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
+		CollectLate(opt.LateDir, opt.note)
 	}
 	if err := plan.Apply(ed, at); err != nil {
 		return nil, err
@@ -285,7 +286,7 @@ func readBeneath(dir, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%w %q", ErrOutside, dir)
 	}
 	if errors.Is(err, beneath.ErrWritable) {
-		return nil, fmt.Errorf("the profiles directory %q or the profile in it: %w", dir, err)
+		return nil, fmt.Errorf("the profiles directory %q, the way to it or the profile in it: %w", dir, err)
 	}
 	return data, err
 }
@@ -339,4 +340,18 @@ func AgentSocket(dir, name string) (string, error) {
 		return "", fmt.Errorf("reporting to %s: not a socket", strconv.QuoteToASCII(name))
 	}
 	return path, nil
+}
+
+// CollectLate removes the late stages' directories no container holds
+// (stage.CollectLateDirs), saying what it removed or why it could not. A
+// back-end outside the host's PID namespace collects nothing, silently:
+// that is how it is deployed, not a fault.
+func CollectLate(root string, note func(format string, args ...any)) {
+	removed, err := stage.CollectLateDirs(root)
+	if len(removed) > 0 {
+		note("removed the late stages no container holds any more: %s", strings.Join(removed, ", "))
+	}
+	if err != nil && !errors.Is(err, stage.ErrOtherPIDNamespace) {
+		note("%v", err)
+	}
 }

@@ -341,6 +341,7 @@ func (p *Plugin) render(plan *stage.Plan, ctr *api.Container) (*api.ContainerAdj
 	if err != nil {
 		return nil, err
 	}
+	hooks.CollectLate(p.opt.LateDir, p.log)
 	for _, m := range plan.Late.Mounts(dir, bin) {
 		adj.AddMount(&api.Mount{Destination: m.Destination, Type: m.Type, Source: m.Source, Options: m.Options})
 	}
