@@ -224,7 +224,7 @@ func TestPrecreateErrors(t *testing.T) {
 		{"two profiles", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationRules: denyConnect}),
 			"annotations io.oci-sbx.profile and io.oci-sbx.rules: give one profile, not two"},
 		{"report without a profile", podmanConfig(t, map[string]string{AnnotationReport: "/run/agent.sock"}),
-			"annotations [io.oci-sbx.report]: no profile: add io.oci-sbx.profile or io.oci-sbx.rules"},
+			"annotations io.oci-sbx.report: no profile: add io.oci-sbx.profile or io.oci-sbx.rules"},
 		{"report to a missing agent", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: filepath.Join(dir, "agent.sock")}),
 			`annotation io.oci-sbx.report: reporting to "` + dir + `/agent.sock": no such file or directory (start the agent with oci-sbx agent --socket ` + dir + "/agent.sock)"},
 		{"report to a file", podmanConfig(t, map[string]string{AnnotationProfile: good, AnnotationReport: notSocket}),

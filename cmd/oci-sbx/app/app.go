@@ -126,14 +126,24 @@ func asOwnFailure(err error) error {
 }
 
 // showCommandHelp is urfave/cli's help for `help NAME`, with an unknown
-// NAME a usage error like an unknown command.
+// NAME a usage error like an unknown command. `help hook config` is hook
+// config's help, as `hook config --help` is: urfave/cli hands over NAME
+// alone, and the words after it are the help command's.
 func showCommandHelp(ctx context.Context, c *cli.Command, name string) error {
-	for _, sub := range c.Commands {
-		if sub.HasName(name) {
-			return cli.DefaultShowCommandHelp(ctx, c, name)
+	parent, cmd := c, c.Command(name)
+	if cmd == nil {
+		return unknownCommand(c, name)
+	}
+	if h := c.Command("help"); h != nil && h.Args() != nil && h.Args().First() == name {
+		for _, word := range h.Args().Tail() {
+			next := cmd.Command(word)
+			if next == nil || next.Name == "help" {
+				return unknownCommand(cmd, word)
+			}
+			parent, cmd = cmd, next
 		}
 	}
-	return unknownCommand(c, name)
+	return cli.DefaultShowCommandHelp(ctx, parent, cmd.Name)
 }
 
 // flagError is the usage error for a flag urfave/cli (Go's flag package)
