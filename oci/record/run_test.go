@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -432,5 +433,57 @@ func TestRecordFailsBeforeRunning(t *testing.T) {
 	}
 	if _, err := os.Stat(ran); err == nil {
 		t.Error("the program ran although its recording could not be written")
+	}
+}
+
+// TestVerifyReportsArgumentMiss: a program that made only AF_UNIX sockets
+// gets no AF_INET socket under its recording, and a replay that makes one
+// names it — the call with its arguments, the executable — and fails,
+// without killing anything; a replay of the same run passes.
+func TestVerifyReportsArgumentMiss(t *testing.T) {
+	for _, mode := range []Mode{ModeNotify, ModeEBPF} {
+		t.Run(string(mode), func(t *testing.T) {
+			if mode == ModeEBPF && os.Geteuid() != 0 {
+				testutil.Missing(t, "eBPF recording needs root")
+			}
+			// What Go's runtime does only when the machine is busy (a
+			// preemption signal, a yield) comes from the base, so that
+			// the replays repeat the recorded run call for call.
+			base, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [sched_yield, getpid, gettid, tgkill, rt_sigreturn, futex, nanosleep, madvise, mmap, munmap, epoll_pwait]}]\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "socket.yaml")
+			o, err := Record(context.Background(), Options{Config: Config{Args: []string{target, "-mode", "socket", "unix"}, Mode: mode, Base: base}, Output: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(text, []byte("syscalls: [socket]")) || !bytes.Contains(text, []byte("AF_UNIX")) || bytes.Contains(text, []byte("AF_INET")) {
+				t.Fatalf("the recording of AF_UNIX sockets:\n%s", text)
+			}
+			var alerts []string
+			alert := func(m string) { alerts = append(alerts, m) }
+			if rr, err := Verify(context.Background(), Config{Args: []string{target, "-mode", "socket", "unix"}}, o.Profile, alert); err != nil || len(rr.Denied) != 0 {
+				t.Fatalf("the replay of the recorded run: %v (%v)", err, alerts)
+			}
+			rr, err := Verify(context.Background(), Config{Args: []string{target, "-mode", "socket", "unix", "inet"}}, o.Profile, alert)
+			if !errors.Is(err, ErrReplay) || rr == nil {
+				t.Fatalf("a replay making an AF_INET socket: %v", err)
+			}
+			if rr.Status != 0 {
+				t.Errorf("the replay ended with %s: a refused call must not kill", rr.String)
+			}
+			if len(rr.Denied) != 1 || rr.Denied[0].Call.Name() != "socket" || rr.Denied[0].Exe != target || rr.Denied[0].Errno != unix.EPERM ||
+				!strings.HasPrefix(rr.Denied[0].Text, "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC") {
+				t.Fatalf("denials %+v", rr.Denied)
+			}
+			if len(alerts) != 1 || !strings.Contains(alerts[0], "socket(AF_INET") || !strings.Contains(alerts[0], target) || !strings.Contains(err.Error(), "socket") {
+				t.Errorf("alerts %q, error %v", alerts, err)
+			}
+		})
 	}
 }

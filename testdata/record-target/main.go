@@ -7,7 +7,11 @@
 // 1..Children its children, and 16+2*(c-1)+g child c's grandchild g.
 // On x86_64 it also makes one i386 call (int 0x80) and one x32 call.
 //
-// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE]
+// Mode socket makes one socket of each family named (unix, inet, inet6)
+// and exits 0 even when that fails, as a program that swallows an errno
+// does.
+//
+// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...]
 package main
 
 import (
@@ -45,7 +49,7 @@ func Marker(role, thread int) uint32 { return markerBase | uint32(role)<<8 | uin
 var load = flag.Int("load", 200, "extra calls per thread, to keep the recorder busy")
 
 func main() {
-	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, child, grand")
+	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, socket, child, grand")
 	role := flag.Int("role", 0, "for child and grand")
 	flag.Parse()
 	switch *mode {
@@ -66,6 +70,13 @@ func main() {
 			fail(err)
 		}
 		fmt.Println(cmd.Process.Pid)
+	case "socket":
+		families := map[string]int{"unix": unix.AF_UNIX, "inet": unix.AF_INET, "inet6": unix.AF_INET6}
+		for _, f := range flag.Args() {
+			if fd, err := unix.Socket(families[f], unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0); err == nil {
+				unix.Close(fd)
+			}
+		}
 	case "sleep":
 		time.Sleep(30 * time.Second)
 	case "untilenosys":
