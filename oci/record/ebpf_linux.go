@@ -525,7 +525,7 @@ func (e *ebpfRecorder) collect(rec *Recording) error {
 	var name [exeNameBytes]byte
 	it := e.exes.Iterate()
 	for it.Next(&ino, &name) {
-		names[ino] = string(bytes.TrimRight(name[:bytes.IndexByte(append(name[:], 0), 0)], "\x00"))
+		names[ino] = canonical(string(bytes.TrimRight(name[:bytes.IndexByte(append(name[:], 0), 0)], "\x00")), ino)
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("reading the eBPF map of executables: %w", err)
@@ -555,6 +555,25 @@ func (e *ebpfRecorder) collect(rec *Recording) error {
 		return fmt.Errorf("reading the eBPF map of calls: %w", err)
 	}
 	return nil
+}
+
+// canonical names an executable as the notify recorder does, as
+// /proc/PID/exe names it (symlinks resolved: /usr/bin/true for a program
+// run as /bin/true), where the name the program was run by still leads
+// to the same inode; otherwise the name stays as it was run by.
+func canonical(name string, ino uint64) string {
+	if !filepath.IsAbs(name) {
+		return name
+	}
+	p, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return name
+	}
+	var st unix.Stat_t
+	if unix.Stat(p, &st) != nil || st.Ino != ino {
+		return name
+	}
+	return p
 }
 
 func selfExe() string {

@@ -78,6 +78,7 @@ const (
 	mainThreads   = 8
 	childThreads  = 4
 	grandThreads  = 2
+	execveatRole  = 30 // a child that replaces itself through execveat
 )
 
 func marker(role, thread int) uint64 { return 0x5eed0000 | uint64(role)<<8 | uint64(thread) }
@@ -97,6 +98,9 @@ func wantMarkers() []uint64 {
 				out = append(out, marker(16+2*(c-1)+g, t))
 			}
 		}
+	}
+	for t := range grandThreads {
+		out = append(out, marker(execveatRole, t))
 	}
 	return out
 }
@@ -118,14 +122,24 @@ func ioctlValues(t *testing.T, rec *Recording, arch string) map[uint64]Seen {
 }
 
 // checkMarkers finds every marker once in got, made by the target.
-// recordLoad records the target under load (c's Args and Stderr are
+// recordLoad records the target under load — its own calls, and every
+// core kept busy by the test (c's Args and Stderr are
 // set here), and checks that it succeeded and that every marker is in the
 // recording; it returns the result and the ioctl requests recorded.
 func recordLoad(t *testing.T, c Config) (*Result, map[uint64]Seen) {
 	t.Helper()
 	var stderr bytes.Buffer
 	c.Args, c.Stderr = []string{target, "-load", "300"}, &stderr
+	// Every core busy besides: threads get preempted, calls interleave.
+	burn, stop := context.WithCancel(context.Background())
+	for range runtime.NumCPU() {
+		go func() {
+			for burn.Err() == nil {
+			}
+		}()
+	}
 	res, err := Run(context.Background(), c)
+	stop()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +148,7 @@ func recordLoad(t *testing.T, c Config) (*Result, map[uint64]Seen) {
 	}
 	got := ioctlValues(t, res.Recording, "x86_64")
 	checkMarkers(t, got)
+	checkExecs(t, res.Recording)
 	return res, got
 }
 
@@ -147,6 +162,34 @@ func checkMarkers(t *testing.T, got map[uint64]Seen) {
 		}
 		if s.Count != 1 || s.Exes[target] != 1 {
 			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
+		}
+	}
+}
+
+// checkExecs finds the target's execveat, and the calls of the dynamic
+// loader of the program the target ran (/bin/true), attributed to it.
+func checkExecs(t *testing.T, rec *Recording) {
+	t.Helper()
+	dyn, err := filepath.EvalSymlinks("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, seen := rec.Calls()
+	var execveat bool
+	byDyn := map[string]bool{}
+	for _, c := range calls {
+		execveat = execveat || c.Name() == "execveat" && seen[c].Exes[target] > 0
+		if seen[c].Exes[dyn] > 0 {
+			byDyn[c.Name()] = true
+		}
+	}
+	if !execveat {
+		t.Error("the execveat is missing")
+	}
+	// ld.so maps libc (mmap, openat) and the program exits (exit_group).
+	for _, n := range []string{"openat", "mmap", "exit_group"} {
+		if !byDyn[n] {
+			t.Errorf("no %s by %s, the dynamic program: %v", n, dyn, byDyn)
 		}
 	}
 }
