@@ -511,8 +511,11 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 const forkChildIno = ^uint64(0)
 
 // collect reads the counts into a recording. Calls made by the recorder's
-// fork child before it execs CMD are left out, except the execve itself.
-func (e *ebpfRecorder) collect(rec *Recording) error {
+// fork child before it execs CMD are left out, except the execve itself,
+// and so are the calls the base allows under conditions on the arguments
+// the program keeps (the kernel skips only what it allows whatever the
+// arguments), as the notify recorder leaves them out.
+func (e *ebpfRecorder) collect(rec *Recording, base *Base) error {
 	var lost uint64
 	if err := e.lost.Lookup(uint32(0), &lost); err != nil {
 		return fmt.Errorf("reading the eBPF counters: %w", err)
@@ -539,7 +542,7 @@ func (e *ebpfRecorder) collect(rec *Recording) error {
 		}
 		arch := ebpfArches[k.Arch]
 		c := Call{Arch: arch, Nr: k.Nr, Values: k.Values}
-		if k.Ino == forkChildIno && c.Name() != "execve" {
+		if k.Ino == forkChildIno && c.Name() != "execve" || base.allowsSeen(c) {
 			continue
 		}
 		exe, ok := names[k.Ino]
@@ -693,7 +696,7 @@ func runEBPF(ctx context.Context, c Config, base *Base, path string, env []strin
 		l.Close()
 	}
 	e.links = nil
-	if err := e.collect(res.Recording); err != nil {
+	if err := e.collect(res.Recording, base); err != nil {
 		return nil, err
 	}
 	if ws.Signaled() {

@@ -324,7 +324,8 @@ func TestRecorderDies(t *testing.T) {
 }
 
 // TestBaseRunsUnrecorded: with an earlier recording as the base, a second
-// run is answered far less often and records only what is new.
+// run records only what is new — in every mode: notify answers it far
+// less often, and eBPF skips what the base allows in the kernel.
 func TestBaseRunsUnrecorded(t *testing.T) {
 	first, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}})
 	if err != nil {
@@ -339,45 +340,59 @@ func TestBaseRunsUnrecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What the first run did is in the base; the Go runtime may make a
-	// call or two it did not make the first time.
-	if n := second.Recording.Len(); n > 3 {
-		calls, _ := second.Recording.Calls()
-		t.Errorf("%d kinds of call recorded again: %v", n, calls)
-	}
-	if second.Notifications*10 > first.Notifications {
-		t.Errorf("%d notifications with the base, %d without", second.Notifications, first.Notifications)
-	}
-
 	// A base lacking the markers of one child: exactly those are new.
 	text := p.String()
 	for th := range childThreads {
 		text = strings.Replace(text, fmt.Sprintf("\"arg1 & 0xffffffff == %#x\"", marker(2, th)), "\"arg1 & 0xffffffff == 1\"", 1)
 	}
-	base, err = NewBase(readProfile(t, text))
+	lacking, err := NewBase(readProfile(t, text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var checked []Call
-	third, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base, Check: func(c Call, exe string) { checked = append(checked, c) }})
-	if err != nil {
-		t.Fatal(err)
+	modes := []Mode{ModeNotify}
+	if os.Geteuid() == 0 {
+		modes = append(modes, ModeEBPF)
+	} else if os.Getenv("CI") == "true" {
+		t.Error("the eBPF recorder needs root, which CI runs as")
 	}
-	got := ioctlValues(t, third.Recording, "x86_64")
-	for th := range childThreads {
-		if _, ok := got[marker(2, th)]; !ok {
-			t.Errorf("the marker %#x the base lacks was not recorded", marker(2, th))
-		}
-	}
-	if len(got) != childThreads {
-		t.Errorf("ioctl requests recorded: %v, want only child 2's markers", got)
-	}
-	if len(checked) < childThreads {
-		t.Errorf("check saw %v", checked)
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			second, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base, Mode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What the first run did is in the base; the Go runtime may
+			// make a call or two it did not make the first time.
+			if n := second.Recording.Len(); n > 3 {
+				calls, _ := second.Recording.Calls()
+				t.Errorf("%d kinds of call recorded again: %v", n, calls)
+			}
+			if mode == ModeNotify && second.Notifications*10 > first.Notifications {
+				t.Errorf("%d notifications with the base, %d without", second.Notifications, first.Notifications)
+			}
+
+			var checked []Call
+			c := Config{Args: []string{target, "-load", "50"}, Base: lacking, Mode: mode}
+			if mode == ModeNotify {
+				c.Check = func(c Call, exe string) { checked = append(checked, c) }
+			}
+			third, err := Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ioctlValues(t, third.Recording, "x86_64")
+			for th := range childThreads {
+				if s, ok := got[marker(2, th)]; !ok || s.Count != 1 {
+					t.Errorf("the marker %#x the base lacks was recorded %d times, want once", marker(2, th), s.Count)
+				}
+			}
+			if len(got) != childThreads {
+				t.Errorf("ioctl requests recorded: %v, want only child 2's markers", got)
+			}
+			if mode == ModeNotify && len(checked) < childThreads {
+				t.Errorf("check saw %v", checked)
+			}
+		})
 	}
 }
 
