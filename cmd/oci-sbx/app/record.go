@@ -56,7 +56,7 @@ exits 1 (with a note), so 99 always means "PROFILE is not enough".
 no missing call can pass unnoticed: every call the profile does not allow
 (another syscall, the same one with other arguments, another architecture)
 fails with the profile's errno without running and is named as it happens
-(syscall with all its arguments, pid, executable); nothing is killed, and a
+(syscall with all its arguments, pid, executable; the first of each kind); nothing is killed, and a
 seccomp filter CMD loads itself keeps its own answers. Any such call makes the
 exit status 99, and a CMD that exits 99 by itself exits 1. Coverage is only
 what the runs exercised: record several runs and join them with merge.
