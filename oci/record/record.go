@@ -162,6 +162,11 @@ func Verify(ctx context.Context, c Config, s *specs.LinuxSeccomp, alert func(str
 	rr := &ReplayResult{Denied: denied}
 	if res != nil {
 		rr.Status, rr.String = res.Status(), status(res)
+		for _, l := range res.Leftovers {
+			if alert != nil {
+				alert(fmt.Sprintf("%s was still running when the replayed command exited; its later calls are not checked", l))
+			}
+		}
 	}
 	if err != nil {
 		if len(denied) > 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -281,6 +282,33 @@ func TestDaemon(t *testing.T) {
 	}
 	if res.Status() != 0 {
 		t.Errorf("status %d", res.Status())
+	}
+}
+
+// TestVerifyDaemon: a replay whose program leaves a daemon says that the
+// daemon's later calls are not checked.
+func TestVerifyDaemon(t *testing.T) {
+	var out bytes.Buffer
+	o, err := Record(context.Background(), Options{Config: Config{Args: []string{target, "-load", "1", "-mode", "daemon"}, Stdout: &out}, Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var alerts []string
+	_, err = Verify(context.Background(), Config{Args: []string{target, "-load", "1", "-mode", "daemon"}, Stdout: &out}, o.Profile, func(m string) { alerts = append(alerts, m) })
+	for _, f := range strings.Fields(out.String()) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+	if err != nil && !errors.Is(err, ErrReplay) {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range alerts {
+		found = found || strings.Contains(a, target) && strings.HasSuffix(a, "was still running when the replayed command exited; its later calls are not checked")
+	}
+	if !found {
+		t.Errorf("alerts %q name no daemon", alerts)
 	}
 }
 
