@@ -176,11 +176,13 @@ func Verify(ctx context.Context, c Config, s *specs.LinuxSeccomp, alert func(str
 		return rr, fmt.Errorf("%w: %w", ErrReplay, err)
 	}
 	if len(denied) > 0 {
-		names := make([]string, len(denied))
-		for i, d := range denied {
-			names[i] = d.Call.String()
+		var names []string
+		for _, d := range denied {
+			if n := d.Call.String(); !slices.Contains(names, n) {
+				names = append(names, n)
+			}
 		}
-		return rr, fmt.Errorf("%w: it refused %s", ErrReplay, plural(len(denied), "kind of call", "kinds of call")+": "+strings.Join(slices.Compact(names), ", "))
+		return rr, fmt.Errorf("%w: it refused %s", ErrReplay, plural(len(names), "kind of call", "kinds of call")+": "+strings.Join(names, ", "))
 	}
 	return rr, nil
 }
