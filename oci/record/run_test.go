@@ -573,3 +573,37 @@ func TestVerifyReportsArgumentMiss(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyOtherArch: a replay's call on an architecture the profile
+// does not list (the target's one i386 ioctl) is refused and named with
+// its architecture, and the program goes on.
+func TestVerifyOtherArch(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the target makes an i386 call on amd64 only")
+	}
+	base, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [sched_yield, getpid, gettid, tgkill, rt_sigreturn, futex, nanosleep, madvise, mmap, munmap, epoll_pwait]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "p.yaml")
+	args := []string{target, "-load", "1"}
+	if _, err := Record(context.Background(), Options{Config: Config{Args: args, Base: base, Mode: ModeNotify}, Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.Replace(string(text), "architectures: [x32, x86, x86_64]", "architectures: [x32, x86_64]", 1)
+	if cut == string(text) {
+		t.Fatalf("the recording lists no i386:\n%s", text)
+	}
+	var alerts []string
+	rr, err := Verify(context.Background(), Config{Args: args}, readProfile(t, cut), func(m string) { alerts = append(alerts, m) })
+	if !errors.Is(err, ErrReplay) || rr == nil || rr.Status != 0 {
+		t.Fatalf("the replay without i386: %v (%+v)", err, rr)
+	}
+	if len(rr.Denied) != 1 || rr.Denied[0].Call.Arch != "x86" || rr.Denied[0].Call.Name() != "ioctl" || len(alerts) != 1 || !strings.Contains(alerts[0], ") on x86 = EPERM by pid ") {
+		t.Errorf("denials %+v, alerts %q", rr.Denied, alerts)
+	}
+}
