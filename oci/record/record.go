@@ -255,11 +255,11 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	// A program recorded outside a container made none of the calls runc
 	// makes after loading the filter: said so for engine output.
-	if err := conversion.CheckStart(s, format, "recorded profile", false, o.Alert); err != nil {
+	if err := checkStart(s, format, o.Alert); err != nil {
 		return out, err
 	}
 	if !o.Verify {
-		return out, checkStart(s, o)
+		return out, nil
 	}
 	rr, err := Verify(ctx, o.Config, s, o.Alert)
 	out.Replay = rr
@@ -269,19 +269,12 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if rr.Status != res.Status() {
 		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
-	return out, checkStart(s, o)
+	return out, nil
 }
 
 // checkStart alerts about engine output runc cannot start under.
-func checkStart(s *specs.LinuxSeccomp, o Options) error {
-	if s == nil {
-		return nil
-	}
-	alert := o.Alert
-	if alert == nil {
-		alert = func(string) {}
-	}
-	return conversion.CheckStart(s, o.Format, "recorded profile", false, alert)
+func checkStart(s *specs.LinuxSeccomp, format convert.Format, alert func(string)) error {
+	return conversion.CheckStart(s, format, "recorded profile", false, alert)
 }
 
 // writable fails, before anything runs, when the output file's directory
