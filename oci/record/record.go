@@ -130,7 +130,8 @@ type ReplayResult struct {
 var ErrReplay = errors.New("the replay under the recorded profile failed")
 
 // Verify runs c's program again with profile s enforced, and fails, with
-// an error wrapping ErrReplay, when s refused any call. The recorder's
+// an error wrapping ErrReplay, when s refused any call (with another error
+// when the replay itself could not run). The recorder's
 // filter enforces s (Config.Deny): what s allows runs untouched, under
 // the same argument conditions, checked in the kernel; every other call
 // fails with s's errno without running and is named as it happens, to
@@ -173,7 +174,8 @@ func Verify(ctx context.Context, c Config, s *specs.LinuxSeccomp, alert func(str
 			// The program could not even start: its execve was refused.
 			return rr, fmt.Errorf("%w: %w (the profile refused %s)", ErrReplay, err, denied[0].Call)
 		}
-		return rr, fmt.Errorf("%w: %w", ErrReplay, err)
+		// The replay itself failed: nothing says the profile is short.
+		return rr, fmt.Errorf("replaying under the recorded profile: %w", err)
 	}
 	if len(denied) > 0 {
 		var names []string
