@@ -607,3 +607,12 @@ func TestVerifyOtherArch(t *testing.T) {
 		t.Errorf("denials %+v, alerts %q", rr.Denied, alerts)
 	}
 }
+
+// TestVerifyCannotRun: a replay that cannot start is not a profile found
+// short.
+func TestVerifyCannotRun(t *testing.T) {
+	_, err := Verify(context.Background(), Config{Args: []string{"/nonexistent/program"}}, readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [execve]}]\n"), nil)
+	if err == nil || errors.Is(err, ErrReplay) {
+		t.Errorf("replaying a program that does not exist: %v", err)
+	}
+}
