@@ -75,6 +75,7 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./convert/filter -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/lint -run '^$$' -fuzz '^FuzzSource$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
+	$(PURE_ENV) $(GO) test ./convert/spo -run '^$$' -fuzz '^FuzzWritePassesSchema$$' -fuzztime $(FUZZ_N)
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@BIN='$(BIN)' ./testdata/demo.sh
@@ -98,7 +99,7 @@ check-deps: ## prove the layers (convert < oci < hooks < cmd), the cgo fence, an
 measure-runc: ## measure again which syscalls runc needs after loading a filter (about 5 minutes, root)
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -timeout 30m ./e2e -run TestRuncNeeds -update
 
-generate: ## regenerate the syscall table and the built-in Podman profile
+generate: ## regenerate the syscall tables (the argument counts need root) and the built-in Podman profile
 	$(SECCOMP_ENV) $(GO) generate -tags '$(TAGS)' ./convert/...
 
 clean: ## remove built binaries

@@ -157,6 +157,19 @@ func readErrors(name string, err error) ([]Finding, bool) {
 	default:
 		return nil, false
 	}
+	var mismatch *convert.MismatchError
+	if errors.As(err, &mismatch) {
+		// One finding: the rest follow from the format, not the profile.
+		f := Finding{ID: "invalid-profile", Severity: Error, File: list[0].File, Pos: list[0].Pos, Reason: mismatch.Error(),
+			Fix: fmt.Sprintf("leave --from out, or give --from %s", mismatch.Guess)}
+		if f.File == "" {
+			f.File = name
+		}
+		if first := list[0].Error(); strings.HasPrefix(f.Reason, first) {
+			f.Reason = list[0].Msg + f.Reason[len(first):]
+		}
+		return []Finding{f}, true
+	}
 	var out []Finding
 	for _, e := range list {
 		f := Finding{ID: "invalid-profile", Severity: Error, File: e.File, Pos: e.Pos, Reason: e.Msg,
@@ -201,6 +214,8 @@ var readErrorKinds = []struct{ text, id, fix string }{
 		"deny the multiplexer (socketcall) outright on that architecture (oci-sbx convert --harden does for the network), or leave the architecture out"},
 	{"arguments as 32 bits and drops the upper half", "arg-width",
 		"write a value that fits 32 bits (-1 is 0xffffffff), or one profile per architecture width"},
+	{"compares a register the kernel does not read", "arg-not-taken",
+		"drop the condition, or compare an argument the syscall takes (its man page's prototype lists them)"},
 	{"only SCMP_CMP_MASKED_EQ reads valueTwo", "value-two-ignored",
 		"drop valueTwo, or compare with SCMP_CMP_MASKED_EQ (value is the mask, valueTwo the result)"},
 	{"libseccomp cannot put both in one filter", "arch-list",

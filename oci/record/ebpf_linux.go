@@ -521,7 +521,11 @@ func (e *ebpfRecorder) collect(rec *Recording, base *Base) error {
 		return fmt.Errorf("reading the eBPF counters: %w", err)
 	}
 	if lost > 0 {
-		return fmt.Errorf("the eBPF map of calls filled up (%d kinds, %d calls not counted): record with --mode notify", maxEBPFKeys, lost)
+		calls := fmt.Sprintf("%d calls", lost)
+		if lost == 1 {
+			calls = "1 call"
+		}
+		return fmt.Errorf("the eBPF map of calls filled up (%d kinds, %s not counted): record with --mode notify", maxEBPFKeys, calls)
 	}
 	names := map[uint64]string{}
 	var ino uint64

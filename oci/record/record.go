@@ -256,8 +256,9 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		out.Status = 1
 	}
 	// A program recorded outside a container made none of the calls runc
-	// makes after loading the filter: said so for engine output.
-	if err := conversion.CheckStart(s, format, "recorded profile", false, o.Alert); err != nil {
+	// makes after loading the filter: said so for engine output, before
+	// the replay.
+	if err := checkStart(s, o); err != nil {
 		return out, err
 	}
 	if !o.Verify {
@@ -272,6 +273,18 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
 	return out, nil
+}
+
+// checkStart alerts about engine output runc cannot start under.
+func checkStart(s *specs.LinuxSeccomp, o Options) error {
+	if s == nil {
+		return nil
+	}
+	alert := o.Alert
+	if alert == nil {
+		alert = func(string) {}
+	}
+	return conversion.CheckStart(s, o.Format, "recorded profile", false, alert)
 }
 
 // writable fails, before anything runs, when the output file's directory

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
@@ -66,13 +65,13 @@ func runMerge(_ context.Context, c *cli.Command) error {
 		}
 		inputs = append(inputs, merge.Input{Name: path, Data: data})
 	}
-	var buf bytes.Buffer
-	err = merge.Profile(&buf, inputs, merge.Options{From: from, Warn: warnOptions(c).Warn}, merge.Output{
-		To: to, Version: version(), Strict: c.Bool("strict"),
-		Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) },
+	opt := warnOptions(c)
+	out, err := merge.Output(inputs, merge.OutputOptions{
+		Options: merge.Options{From: from, Warn: opt.Warn}, To: to, Version: version(), Strict: c.Bool("strict"),
+		Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) }, Convert: opt,
 	})
 	if err != nil {
 		return err
 	}
-	return writeOut(c, buf.Bytes())
+	return writeOut(c, out)
 }
