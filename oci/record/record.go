@@ -37,6 +37,9 @@ type Options struct {
 	Verify bool
 	// Program writes the raw program for convert.BPF (program.Write).
 	Program ProgramWriter
+	// Strict refuses, before writing anything, engine output that runc
+	// cannot start under (conversion.CheckStart), as convert --strict.
+	Strict bool
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
 	// Alert receives what is never silenced: each call the verifying run
@@ -241,6 +244,12 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A program recorded outside a container made none of the calls runc
+	// makes after loading the filter: said so for engine output, and
+	// with Strict not written.
+	if err := checkStart(s, o); err != nil {
+		return nil, err
+	}
 	if o.Output != "" {
 		if err := oci.WriteFileAtomic(o.Output, data, 0o644); err != nil {
 			return nil, err
@@ -254,12 +263,6 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if o.Verify && out.Status == CheckFailed {
 		warn("%s exited %d by itself; record --verify reports that as 1", o.Args[0], CheckFailed)
 		out.Status = 1
-	}
-	// A program recorded outside a container made none of the calls runc
-	// makes after loading the filter: said so for engine output, before
-	// the replay.
-	if err := checkStart(s, o); err != nil {
-		return out, err
 	}
 	if !o.Verify {
 		return out, nil
@@ -284,7 +287,7 @@ func checkStart(s *specs.LinuxSeccomp, o Options) error {
 	if alert == nil {
 		alert = func(string) {}
 	}
-	return conversion.CheckStart(s, o.Format, "recorded profile", false, alert)
+	return conversion.CheckStart(s, o.Format, "recorded profile", o.Strict, alert)
 }
 
 // writable fails, before anything runs, when the output file's directory
