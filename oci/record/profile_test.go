@@ -114,7 +114,7 @@ func TestCheckStart(t *testing.T) {
 		alert  bool
 	}{{convert.OCI, true}, {convert.Docker, true}, {convert.Rules, false}} {
 		var alerts []string
-		if err := checkStart(denyAll, tc.format, func(m string) { alerts = append(alerts, m) }); err != nil {
+		if err := checkStart(denyAll, Options{Format: tc.format, Alert: func(m string) { alerts = append(alerts, m) }}); err != nil {
 			t.Fatal(err)
 		}
 		if got := len(alerts) > 0 && strings.Contains(alerts[0], "runc-cannot-start"); got != tc.alert {
