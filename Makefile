@@ -99,7 +99,7 @@ check-deps: ## prove the layers (convert < oci < hooks < cmd), the cgo fence, an
 measure-runc: ## measure again which syscalls runc needs after loading a filter (about 5 minutes, root)
 	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS) e2e' -count=1 -timeout 30m ./e2e -run TestRuncNeeds -update
 
-generate: ## regenerate the syscall table and the built-in Podman profile
+generate: ## regenerate the syscall tables (the argument counts need root) and the built-in Podman profile
 	$(SECCOMP_ENV) $(GO) generate -tags '$(TAGS)' ./convert/...
 
 clean: ## remove built binaries

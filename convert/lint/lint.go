@@ -214,6 +214,8 @@ var readErrorKinds = []struct{ text, id, fix string }{
 		"deny the multiplexer (socketcall) outright on that architecture (oci-sbx convert --harden does for the network), or leave the architecture out"},
 	{"arguments as 32 bits and drops the upper half", "arg-width",
 		"write a value that fits 32 bits (-1 is 0xffffffff), or one profile per architecture width"},
+	{"compares a register the kernel does not read", "arg-not-taken",
+		"drop the condition, or compare an argument the syscall takes (its man page's prototype lists them)"},
 	{"only SCMP_CMP_MASKED_EQ reads valueTwo", "value-two-ignored",
 		"drop valueTwo, or compare with SCMP_CMP_MASKED_EQ (value is the mask, valueTwo the result)"},
 	{"libseccomp cannot put both in one filter", "arch-list",

@@ -25,6 +25,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
@@ -500,4 +501,49 @@ func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt 
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// OutputOptions steer Output.
+type OutputOptions struct {
+	Options
+	// To is the output's format; empty means rules.
+	To convert.Format
+	// Version is the oci-sbx version the header names.
+	Version string
+	// Strict refuses engine output that runc cannot start under; Alert,
+	// which may be nil, is told of it otherwise (conversion.CheckStart).
+	Strict bool
+	Alert  func(string)
+	// Convert is passed to convert.Write.
+	Convert convert.Options
+}
+
+// Output is `oci-sbx merge`: the union of the inputs (Merge), written in
+// opt.To after a header naming them, engine output checked as convert
+// checks it.
+func Output(inputs []Input, opt OutputOptions) ([]byte, error) {
+	p, err := Merge(inputs, opt.Options)
+	if err != nil {
+		return nil, err
+	}
+	to := opt.To
+	if to == "" {
+		to = convert.Rules
+	}
+	alert := opt.Alert
+	if alert == nil {
+		alert = func(string) {}
+	}
+	var names []string
+	for _, in := range inputs {
+		names = append(names, in.Name)
+	}
+	check := func(s *specs.LinuxSeccomp) error {
+		return conversion.CheckStart(s, to, strings.Join(names, "+"), opt.Strict, alert)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, p, to, Header(opt.Version, names), opt.Convert, check); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -78,7 +78,11 @@
 //     multiplexed call onto socketcall or ipc (arg0 becomes the call's
 //     number, so conditions on arg0 are lost): two actions there are one
 //     rule to it, which it refuses (EEXIST), and a conditional denial
-//     beside an allow of socketcall does not hold there. A conditional
+//     beside an allow of socketcall does not hold there; and a condition
+//     on an argument the syscall does not take (getpid: arg0, read: arg3),
+//     by the kernel's own declarations (syscalls.ArgCount): seccomp hands
+//     every call six registers, and one the kernel does not read is the
+//     caller's to set, so the rule would apply at its choice. A conditional
 //     allow there lets every such call through: a warning. A 64-bit comparison of an argument the kernel reads as 32 bits
 //     is written with a note naming the mask that fixes it. --harden
 //     compares a denied socket or socketpair type on the type's bits

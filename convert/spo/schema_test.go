@@ -18,6 +18,8 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // The operator's CRD, as released: every resource Write emits must pass
@@ -275,15 +277,15 @@ func TestWritePassesSchema(t *testing.T) {
 			}
 			// Write refuses Podman's ENOSYS default, which SPO
 			// cannot carry; its rules are what is checked here.
-			s.DefaultErrnoRet = uintp(1)
+			s.DefaultErrnoRet = testutil.Errno(1)
 			profiles = append(profiles, s)
 		}
 	}
 	atFDCWD := uint64(math.MaxUint64 - 99) // -100 sign-extended
 	profiles = append(profiles, spoProfile(),
 		&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"openat", "openat"}, Action: specs.ActErrno, ErrnoRet: uintp(13), Args: []specs.LinuxSeccompArg{{Index: 0, Value: atFDCWD, Op: specs.OpEqualTo}}},
-			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: atFDCWD, Op: specs.OpMaskedEqual}}},
+			{Names: []string{"openat", "openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(13), Args: []specs.LinuxSeccompArg{{Index: 0, Value: atFDCWD, Op: specs.OpEqualTo}}},
+			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: atFDCWD, Op: specs.OpMaskedEqual}}},
 		}})
 	for i, s := range profiles {
 		var out bytes.Buffer
@@ -325,10 +327,10 @@ func FuzzWritePassesSchema(f *testing.F) {
 			}},
 		}
 		if s.DefaultAction == specs.ActErrno {
-			s.DefaultErrnoRet = uintp(uint(errno))
+			s.DefaultErrnoRet = testutil.Errno(unix.Errno(errno))
 		}
 		if s.Syscalls[0].Action == specs.ActErrno {
-			s.Syscalls[0].ErrnoRet = uintp(uint(errno))
+			s.Syscalls[0].ErrnoRet = testutil.Errno(unix.Errno(errno))
 		}
 		var out bytes.Buffer
 		if err := Write(&out, s, format.Options{Name: "fuzz"}); err != nil {

@@ -1,6 +1,7 @@
 package syscalls
 
 //go:generate go run -tags seccomp ./internal/mksyscalls
+//go:generate go run ./internal/mkargs
 
 import (
 	"fmt"

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -39,6 +40,12 @@ type Options struct {
 	Program ProgramWriter
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
+	// Alert receives what is said even when notes are not wanted: that
+	// engine output is a profile runc cannot start under, or starts
+	// only with noNewPrivileges (conversion.CheckStart). A program
+	// recorded outside a container made none of the calls runc makes
+	// after loading the filter. It may be nil.
+	Alert func(string)
 }
 
 // ProgramWriter writes the BPF program runc's loader builds for a
@@ -174,7 +181,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	out := &Outcome{Result: res, Profile: s}
 	if !o.Verify {
-		return out, nil
+		return out, checkStart(s, o)
 	}
 	if o.Replay == nil {
 		return out, fmt.Errorf("%w: this build cannot replay", ErrReplay)
@@ -187,7 +194,19 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if rr.Status != res.Status() {
 		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
-	return out, nil
+	return out, checkStart(s, o)
+}
+
+// checkStart alerts about engine output runc cannot start under.
+func checkStart(s *specs.LinuxSeccomp, o Options) error {
+	if s == nil {
+		return nil
+	}
+	alert := o.Alert
+	if alert == nil {
+		alert = func(string) {}
+	}
+	return conversion.CheckStart(s, o.Format, "recorded profile", false, alert)
 }
 
 // writable fails, before anything runs, when the output file's directory

@@ -3,6 +3,8 @@ package stage
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -218,6 +220,16 @@ func TestHostArgs(t *testing.T) {
 		if err != nil || !late || !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %q %v %v, want %q", name, got, late, err, tc.want)
 		}
+	}
+	// A bundle named relative to the working directory: the process
+	// starts in process.cwd, so the paths must not be relative.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: args}, Mounts: plan.Late.Mounts(DirName, "")}, "b")
+	if want := filepath.Join(wd, "b", DirName, BinaryName); err != nil || len(got) == 0 || got[0] != want {
+		t.Errorf("a relative bundle: %q %v, want %s first", got, err, want)
 	}
 	if _, _, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: args}}, "/b"); err == nil {
 		t.Error("a late stage without its mount was run")

@@ -50,8 +50,9 @@ symlinks inside it work, none lead out; any format convert reads) or
 io.oci-sbx.rules (the rules themselves, YAML, at most 64 KiB; one line only in
 flow style, {...}, since one line of block YAML is what Podman leaves of rules
 not quoted as CSV). An extends in either reads beneath --profiles too. The
-directory, those a name passes through and the profile must be writable by root
-only. A file that does not parse is never quoted, only where parsing stopped.
+directory, those on the way to it (a sticky one such as /tmp aside), those a
+name passes through and the profile must be writable by root only. A file that
+does not parse is never quoted, only where parsing stopped.
 
 The engine's linux.seccomp (Podman's default profile) stays in force: where the
 exact intersection of both profiles can be proved, linux.seccomp holds it;
@@ -63,7 +64,9 @@ linux.seccomp only: the intersection, or with stacking the engine's profile.
 Rules runc cannot start with go into a late stage: a static oci-sbx
 (oci-sbx-static next to this binary, or this binary if static) bound into the
 container at /.oci-sbx loads them right before the container's process; its
-profile is kept in --late-dir.
+profile is kept in --late-dir, where the hook removes the profiles no created or
+running container holds and nobody used for ten minutes (Podman runs the hook
+again when it starts a stopped container).
 
 io.oci-sbx.report=SOCKET turns the profile's errno rules into notifications for
 the oci-sbx agent on SOCKET, which reports each denied call and answers it with

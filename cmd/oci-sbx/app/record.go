@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/record/replay"
@@ -177,6 +176,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
 			}
 		},
+		Alert: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
 	}
 	out, err := record.Record(ctx, o)
 	if err != nil {
@@ -184,14 +184,6 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 			return fmt.Errorf("verifying: %w", err)
 		}
 		return err
-	}
-	if out.Profile != nil {
-		// A program recorded outside a container made none of the calls
-		// runc makes after loading the filter: said so for engine output.
-		alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
-		if err := conversion.CheckStart(out.Profile, to, "recorded profile", false, alert); err != nil {
-			return err
-		}
 	}
 	if code := out.Result.Status(); code != 0 {
 		return &ExitStatus{Code: code}
