@@ -414,6 +414,22 @@ func TestKubernetesNRI(t *testing.T) {
 		if s.DefaultAction == specs.ActAllow {
 			t.Error("the recording allows by default")
 		}
+
+		// The recording started where runc loads the container's filter,
+		// so the same containerd and runc start the same container under
+		// it; a call it never saw (the raw open(2)) is denied.
+		if err := os.WriteFile(filepath.Join(plugin.profiles, "recorded-app.yaml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pod = n.runPod(t, map[string]string{"oci-sbx.io/profile": "recorded-app.yaml"})
+		r = pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
+		r = pod.run(t, kubeContainer{name: "open", command: []string{"/suspicious-app", "-only", "-open"}, seccomp: unconfined})
+		checkRun(t, r, 0)
+		if !strings.Contains(r.output, "=== open fail ===") || !strings.Contains(r.output, "operation not permitted") {
+			t.Errorf("the raw open(2), which the recording never saw, under the recording:\n%s", r.output)
+		}
 	})
 
 	// oci-sbx.io/report: the late stage hands its listener to the

@@ -473,6 +473,42 @@ func Spec(p *rules.Profile, warn func(string)) (*specs.LinuxSeccomp, error) {
 	}})
 }
 
+// Output says how Profile writes the union.
+type Output struct {
+	// To is the format (rules when empty); Version is oci-sbx's, for the
+	// header.
+	To      convert.Format
+	Version string
+	// Strict refuses engine output that runc cannot start under, rather
+	// than saying so (conversion.CheckStart).
+	Strict bool
+	// Alert hears what is never silenced: that runc cannot start under
+	// the output. It may be nil.
+	Alert func(string)
+}
+
+// Profile merges the inputs (Merge) and writes their union to w in o.To,
+// after a header naming them, refusing or alerting where runc could not
+// start under engine output.
+func Profile(w io.Writer, inputs []Input, opt Options, o Output) error {
+	p, err := Merge(inputs, opt)
+	if err != nil {
+		return err
+	}
+	to := o.To
+	if to == "" {
+		to = convert.Rules
+	}
+	names := make([]string, len(inputs))
+	for i, in := range inputs {
+		names[i] = in.Name
+	}
+	check := func(s *specs.LinuxSeccomp) error {
+		return conversion.CheckStart(s, to, strings.Join(names, "+"), o.Strict, o.Alert)
+	}
+	return Write(w, p, to, Header(o.Version, names), convert.Options{Warn: opt.Warn}, check)
+}
+
 // Write writes the merged profile in format to, after header (comment
 // lines): rules keep their comments (how often, by which executables);
 // the other formats get the profile compiled for runc (Spec), which
@@ -501,49 +537,4 @@ func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt 
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
-}
-
-// OutputOptions steer Output.
-type OutputOptions struct {
-	Options
-	// To is the output's format; empty means rules.
-	To convert.Format
-	// Version is the oci-sbx version the header names.
-	Version string
-	// Strict refuses engine output that runc cannot start under; Alert,
-	// which may be nil, is told of it otherwise (conversion.CheckStart).
-	Strict bool
-	Alert  func(string)
-	// Convert is passed to convert.Write.
-	Convert convert.Options
-}
-
-// Output is `oci-sbx merge`: the union of the inputs (Merge), written in
-// opt.To after a header naming them, engine output checked as convert
-// checks it.
-func Output(inputs []Input, opt OutputOptions) ([]byte, error) {
-	p, err := Merge(inputs, opt.Options)
-	if err != nil {
-		return nil, err
-	}
-	to := opt.To
-	if to == "" {
-		to = convert.Rules
-	}
-	alert := opt.Alert
-	if alert == nil {
-		alert = func(string) {}
-	}
-	var names []string
-	for _, in := range inputs {
-		names = append(names, in.Name)
-	}
-	check := func(s *specs.LinuxSeccomp) error {
-		return conversion.CheckStart(s, to, strings.Join(names, "+"), opt.Strict, alert)
-	}
-	var buf bytes.Buffer
-	if err := Write(&buf, p, to, Header(opt.Version, names), opt.Convert, check); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -37,6 +37,7 @@ type CompileOptions struct {
 func (p *Profile) Compile(opt CompileOptions) (*specs.LinuxSeccomp, error) {
 	c := &compiler{p: p, opt: opt}
 	out := c.compile()
+	c.foreignOnly.warn(c)
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -57,6 +58,41 @@ type compiler struct {
 	lossOrder  []lossKey
 
 	wideForeign []string // syscalls of a converted profile with a 64-bit compare of a 32-bit argument
+	foreignOnly missingNames
+}
+
+// missingNames collects the syscalls named in rules that exist on the
+// native architecture but not on some other listed one, by the
+// architectures they lack, for one warning each.
+type missingNames struct {
+	order []string // the lists of architectures, as first seen
+	names map[string][]string
+	at    map[string]Pos
+}
+
+func (m *missingNames) note(n Name, arches []string) {
+	key := strings.Join(arches, ", ")
+	if m.names == nil {
+		m.names, m.at = map[string][]string{}, map[string]Pos{}
+	}
+	if _, ok := m.names[key]; !ok {
+		m.order = append(m.order, key)
+		m.at[key] = n.Pos
+	}
+	if !slices.Contains(m.names[key], n.Name) {
+		m.names[key] = append(m.names[key], n.Name)
+	}
+}
+
+func (m *missingNames) warn(c *compiler) {
+	for _, key := range m.order {
+		names := m.names[key]
+		if len(names) == 1 {
+			c.warnf(m.at[key], "syscall %q does not exist on %s; the rule does nothing there", names[0], key)
+			continue
+		}
+		c.warnf(m.at[key], "%d syscalls named here and below do not exist on %s (%s); their rules do nothing there", len(names), key, strings.Join(names, ", "))
+	}
 }
 
 func (c *compiler) errorf(at Pos, format string, args ...any) {
@@ -619,8 +655,15 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 			}
 		}
 		// Only names a person wrote get the warning: converted profiles
-		// list names for every architecture on purpose.
-		if len(missing) > 0 && n.Pos.IsValid() {
+		// list names for every architecture on purpose. A name the
+		// native architecture has, missing only on other listed ones
+		// (newfstatat on x86), is what a profile of several
+		// architectures holds by nature: said once for all of them.
+		switch {
+		case len(missing) == 0 || !n.Pos.IsValid():
+		case arches != nil && !slices.Contains(missing, syscalls.NativeArch()):
+			c.foreignOnly.note(n, missing)
+		default:
 			c.warnf(n.Pos, "syscall %q does not exist on %s; the rule does nothing there", n.Name, strings.Join(missing, ", "))
 		}
 		out = append(out, n.Name)

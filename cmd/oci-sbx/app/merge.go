@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -65,13 +66,13 @@ func runMerge(_ context.Context, c *cli.Command) error {
 		}
 		inputs = append(inputs, merge.Input{Name: path, Data: data})
 	}
-	opt := warnOptions(c)
-	out, err := merge.Output(inputs, merge.OutputOptions{
-		Options: merge.Options{From: from, Warn: opt.Warn}, To: to, Version: version(), Strict: c.Bool("strict"),
-		Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) }, Convert: opt,
+	var buf bytes.Buffer
+	err = merge.Profile(&buf, inputs, merge.Options{From: from, Warn: warnOptions(c).Warn}, merge.Output{
+		To: to, Version: version(), Strict: c.Bool("strict"),
+		Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) },
 	})
 	if err != nil {
 		return err
 	}
-	return writeOut(c, out)
+	return writeOut(c, buf.Bytes())
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
-	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
 
 // CheckFailed is the exit status of record --check when the program made
@@ -53,12 +52,14 @@ recorded arguments, executable). CMD's own exit status passes through, except
 that any such call makes the status 99, and a CMD that exits 99 by itself
 exits 1 (with a note), so 99 always means "PROFILE is not enough".
 
---verify runs CMD a second time, under the recorded profile as oci-sbx exec
-runs it, so that no missing call can pass unnoticed: a call of a syscall the
-profile names nowhere is answered EPERM and named with its arguments (a seccomp
-filter CMD loads itself keeps its own answer), anything else it does not allow
-kills CMD; either fails the command. Coverage is only what the runs exercised:
-record several runs and join them with merge.
+--verify runs CMD a second time with the recorded profile enforced, so that
+no missing call can pass unnoticed: every call the profile does not allow
+(another syscall, the same one with other arguments, another architecture)
+fails with the profile's errno without running and is named as it happens
+(syscall with all its arguments, pid, executable; the first of each kind); nothing is killed, and a
+seccomp filter CMD loads itself keeps its own answers. Any such call makes the
+exit status 99, and a CMD that exits 99 by itself exits 1. Coverage is only
+what the runs exercised: record several runs and join them with merge.
 
 --mode picks how calls are observed. notify (above) works without privileges,
 on every architecture the kernel runs, from the first instruction; a notified
@@ -168,25 +169,26 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 	defer done()
+	alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
-		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run, Program: program.Write,
+		Format: to, Version: version(), Verify: c.Bool("verify"), Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
 			}
 		},
-		Alert: func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) },
+		Alert: alert,
 	}
 	out, err := record.Record(ctx, o)
+	if errors.Is(err, record.ErrReplay) {
+		return &StatusError{Err: fmt.Errorf("verifying: %w", err), Code: CheckFailed}
+	}
 	if err != nil {
-		if errors.Is(err, record.ErrReplay) {
-			return fmt.Errorf("verifying: %w", err)
-		}
 		return err
 	}
-	if code := out.Result.Status(); code != 0 {
-		return &ExitStatus{Code: code}
+	if out.Status != 0 {
+		return &ExitStatus{Code: out.Status}
 	}
 	return nil
 }
