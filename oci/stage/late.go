@@ -174,6 +174,11 @@ func (p *Plan) Apply(e *oci.Editor, at Place) error {
 	return nil
 }
 
+// AgentFlag, before the profile in the late stage's args, names the
+// agent's socket to use in place of AgentSocketPath: HostArgs sets it for
+// a run on the host, where nothing is bound at AgentSocketPath.
+const AgentFlag = "--agent"
+
 // HostArgs returns the args that run a bundle's process on the host the
 // way runc runs it in the container, both stages: when process.args run a
 // late stage, its binary and profile, paths in the container, become the
@@ -217,7 +222,19 @@ func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
-	return append([]string{bin, "late", prof, "--"}, orig...), true, nil
+	args = []string{bin, "late"}
+	for _, m := range s.Mounts {
+		// The late profile reports through the socket bound into the
+		// container; on the host, the socket the mount binds there.
+		if filepath.Clean(m.Destination) == AgentSocketPath {
+			sock, err := host(AgentSocketPath)
+			if err != nil {
+				return nil, true, err
+			}
+			args = append(args, AgentFlag, sock)
+		}
+	}
+	return append(append(args, prof, "--"), orig...), true, nil
 }
 
 // DefaultLateDir is where a hook or an NRI plugin keeps late stages on the
