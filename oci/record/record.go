@@ -37,6 +37,9 @@ type Options struct {
 	Verify bool
 	// Program writes the raw program for convert.BPF (program.Write).
 	Program ProgramWriter
+	// Strict refuses, before writing anything, engine output that runc
+	// cannot start under (conversion.CheckStart), as convert --strict.
+	Strict bool
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
 	// Alert receives what is never silenced: each call the verifying run
@@ -130,7 +133,8 @@ type ReplayResult struct {
 var ErrReplay = errors.New("the replay under the recorded profile failed")
 
 // Verify runs c's program again with profile s enforced, and fails, with
-// an error wrapping ErrReplay, when s refused any call. The recorder's
+// an error wrapping ErrReplay, when s refused any call (with another error
+// when the replay itself could not run). The recorder's
 // filter enforces s (Config.Deny): what s allows runs untouched, under
 // the same argument conditions, checked in the kernel; every other call
 // fails with s's errno without running and is named as it happens, to
@@ -173,7 +177,8 @@ func Verify(ctx context.Context, c Config, s *specs.LinuxSeccomp, alert func(str
 			// The program could not even start: its execve was refused.
 			return rr, fmt.Errorf("%w: %w (the profile refused %s)", ErrReplay, err, denied[0].Call)
 		}
-		return rr, fmt.Errorf("%w: %w", ErrReplay, err)
+		// The replay itself failed: nothing says the profile is short.
+		return rr, fmt.Errorf("replaying under the recorded profile: %w", err)
 	}
 	if len(denied) > 0 {
 		var names []string
@@ -239,6 +244,12 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A program recorded outside a container made none of the calls runc
+	// makes after loading the filter: said so for engine output, and
+	// with Strict not written.
+	if err := checkStart(s, o); err != nil {
+		return nil, err
+	}
 	if o.Output != "" {
 		if err := oci.WriteFileAtomic(o.Output, data, 0o644); err != nil {
 			return nil, err
@@ -253,13 +264,8 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 		warn("%s exited %d by itself; record --verify reports that as 1", o.Args[0], CheckFailed)
 		out.Status = 1
 	}
-	// A program recorded outside a container made none of the calls runc
-	// makes after loading the filter: said so for engine output.
-	if err := conversion.CheckStart(s, format, "recorded profile", false, o.Alert); err != nil {
-		return out, err
-	}
 	if !o.Verify {
-		return out, checkStart(s, o)
+		return out, nil
 	}
 	rr, err := Verify(ctx, o.Config, s, o.Alert)
 	out.Replay = rr
@@ -269,7 +275,7 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if rr.Status != res.Status() {
 		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
-	return out, checkStart(s, o)
+	return out, nil
 }
 
 // checkStart alerts about engine output runc cannot start under.
@@ -281,7 +287,7 @@ func checkStart(s *specs.LinuxSeccomp, o Options) error {
 	if alert == nil {
 		alert = func(string) {}
 	}
-	return conversion.CheckStart(s, o.Format, "recorded profile", false, alert)
+	return conversion.CheckStart(s, o.Format, "recorded profile", o.Strict, alert)
 }
 
 // writable fails, before anything runs, when the output file's directory

@@ -90,7 +90,7 @@ var ExitStatuses = []struct{ Status, Meaning string }{
 	{"1", "failure: a profile that does not parse or cannot be used, a file that cannot be written; convert, merge --strict: output no runc can start (or, for docker, kubernetes and spo, only with no-new-privileges), refused and not written; lint: an error-level finding; diff: the profiles differ"},
 	{"2", "a usage error (an unknown command or flag, a missing argument): one line and where to read more; lint, diff: the profile cannot be read"},
 	{"99", "record --check: CMD made a call the profile does not allow; record --verify: the replay made a call the recorded profile does not allow"},
-	{"125", "exec, record: oci-sbx itself failed, a usage error included"},
+	{"125", "exec, record: oci-sbx itself failed, a usage error included (record --strict: the output refused, as for convert)"},
 	{"126", "exec: CMD cannot run (not executable, or a dynamic program whose loader the profile stops); the late stage in a container: its profile cannot be loaded or was changed after patch"},
 	{"127", "exec: CMD is not found"},
 	{"128+N", "exec: CMD died of signal N"},

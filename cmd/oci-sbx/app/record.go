@@ -91,8 +91,9 @@ Rules output (the default) carries the comments; JSON formats have no place for
 them, and spo gets the header only. A CMD recorded outside a container made
 none of the calls runc makes after loading a filter, so oci, docker, kubernetes
 and spo output of it gets convert's warning that runc cannot start under it
-(never silenced): record the container with --listen, or put the profile in
-with oci-sbx patch, which loads it in a second stage.
+(never silenced), and --strict refuses it, writing nothing: record the
+container with --listen, or put the profile in with oci-sbx patch, which loads
+it in a second stage.
 
 Examples:
    oci-sbx record -o ls.yaml -- ls /
@@ -106,6 +107,7 @@ Examples:
 			&cli.StringFlag{Name: "base", Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start, and docker, kubernetes or spo output that runc starts only with no-new-privileges (without it: a warning)"},
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
 			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
@@ -130,7 +132,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	}
 	check := c.String("check")
 	if check != "" {
-		for _, f := range []string{"base", "output", "to", "verify"} {
+		for _, f := range []string{"base", "output", "to", "verify", "strict"} {
 			if c.IsSet(f) {
 				return usageErrorf(c, "--check records nothing: it takes no --%s", f)
 			}
@@ -172,7 +174,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
-		Format: to, Version: version(), Verify: c.Bool("verify"), Program: program.Write,
+		Format: to, Version: version(), Verify: c.Bool("verify"), Strict: c.Bool("strict"), Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
@@ -246,7 +248,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if len(args) > 0 {
 		return usageErrorf(c, "record --listen records a container: it takes no command")
 	}
-	for _, f := range []string{"check", "verify", "mode", "no-new-privs"} {
+	for _, f := range []string{"check", "verify", "mode", "no-new-privs", "strict"} {
 		if c.IsSet(f) {
 			return usageErrorf(c, "record --listen takes no --%s", f)
 		}

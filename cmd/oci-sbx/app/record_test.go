@@ -164,3 +164,22 @@ func TestVerifyFailsLoudly(t *testing.T) {
 		t.Errorf("the replay without getdents64: %s, denied %+v", res.String, res.Denied)
 	}
 }
+
+// TestRecordStrict: engine output of a program recorded outside a
+// container, which runc cannot start under, is refused with --strict and
+// not written (exit 125); rules output passes.
+func TestRecordStrict(t *testing.T) {
+	bb := busybox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ls.json")
+	code, _, stderr := runCLI(t, "record", "--strict", "--to", "docker", "-o", out, "--", bb, "true")
+	if code != 125 || !strings.Contains(stderr, "refusing to write docker output") {
+		t.Errorf("record --strict --to docker: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused output was written: %v", err)
+	}
+	if code, _, stderr = runCLI(t, "record", "--strict", "-o", filepath.Join(dir, "ls.yaml"), "--", bb, "true"); code != 0 {
+		t.Errorf("record --strict, rules output: exit %d\n%s", code, stderr)
+	}
+}
