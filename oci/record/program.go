@@ -84,10 +84,6 @@ func (a *bpfAsm) resolve() ([]unix.SockFilter, error) {
 	return a.ins, nil
 }
 
-// chunk bounds how many comparisons share one "ret allow", so that every
-// conditional jump to it stays within the 8 bits a jump offset has.
-const chunk = 200
-
 // Program returns the recording filter for a base: calls the base always
 // allows return SECCOMP_RET_ALLOW, calls it allows under argument
 // conditions are checked in the kernel where only allow rules speak, and
@@ -142,12 +138,6 @@ func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
 	}
 	a.emit(ret, 0, 0, retNotify)
 
-	type condBlock struct {
-		label string
-		arch  string
-		rules []rules.Rule
-	}
-	var conds []condBlock
 	for _, bl := range blocks {
 		a.label(fmt.Sprintf("audit-%x", bl.audit))
 		a.emit(ldAbs, 0, 0, offNr)
@@ -164,41 +154,13 @@ func program(b *Base, withConds bool) ([]unix.SockFilter, error) {
 				a.label(next)
 				continue
 			}
-			var allow []uint32
-			for _, nr := range filter.Numbers(arch) {
-				v, rs, pure := b.classify(arch, nr)
-				switch {
-				case v == always:
-					allow = append(allow, nr)
-				case v == depends && pure && withConds:
-					l := fmt.Sprintf("cond-%s-%d", arch, nr)
-					conds = append(conds, condBlock{l, arch, rs})
-					a.emit(jeq, 0, 1, nr)
-					a.jump(l)
-				}
-			}
-			for c := range slices.Chunk(allow, chunk) {
-				for j, nr := range c {
-					a.emit(jeq, uint8(len(c)-j), 0, nr)
-				}
-				a.emit(ja, 0, 0, 1)
-				a.emit(ret, 0, 0, retAllow)
-			}
-			a.emit(ret, 0, 0, retNotify)
-			a.label(next)
-		}
-	}
-	for _, cb := range conds {
-		a.label(cb.label)
-		narrow := is32(cb.arch)
-		for _, r := range cb.rules {
-			code := ruleCode(r.When, narrow)
-			if len(code) > 250 {
-				return nil, fmt.Errorf("building the recording filter: a rule of %d conditions", len(r.When))
+			code, err := searchTree(b, arch, withConds)
+			if err != nil {
+				return nil, err
 			}
 			a.ins = append(a.ins, code...)
+			a.label(next)
 		}
-		a.emit(ret, 0, 0, retNotify)
 	}
 	return a.resolve()
 }
@@ -288,4 +250,95 @@ func ruleCode(when []rules.Cond, narrow bool) []unix.SockFilter {
 		}
 	}
 	return ins
+}
+
+// span is a run of consecutive syscall numbers the filter treats alike:
+// from lo up to the next span's lo.
+type span struct {
+	lo   uint32
+	leaf []unix.SockFilter // what the filter does with them
+}
+
+// searchTree returns the code that decides one ABI's calls, the number in
+// A: a balanced binary search over the spans of numbers that share a
+// verdict, so that a call costs about log2 of their count in comparisons
+// rather than a scan of every allowed number. Only the number is read on
+// the way to a call the base allows whatever the arguments, which keeps
+// those calls in the kernel's action cache.
+func searchTree(b *Base, arch string, withConds bool) ([]unix.SockFilter, error) {
+	allow := []unix.SockFilter{{Code: ret, K: retAllow}}
+	notified := []unix.SockFilter{{Code: ret, K: retNotify}}
+	// A number outside filter.Numbers has no syscall: the base's default
+	// decides it, as it decides every number between them.
+	gap := notified
+	if lets(b.def) {
+		gap = allow
+	}
+	spans := []span{{0, gap}}
+	add := func(lo uint32, leaf []unix.SockFilter) {
+		last := &spans[len(spans)-1]
+		if last.lo == lo {
+			last.leaf = leaf
+		} else {
+			spans = append(spans, span{lo, leaf})
+		}
+	}
+	kind := func(leaf []unix.SockFilter) string {
+		switch {
+		case len(leaf) == 1 && leaf[0].K == retAllow:
+			return "allow"
+		case len(leaf) == 1 && leaf[0].K == retNotify:
+			return "notify"
+		}
+		return "cond"
+	}
+	nrs := slices.Compact(slices.Sorted(slices.Values(filter.Numbers(arch))))
+	for i, nr := range nrs {
+		leaf := notified
+		v, rs, pure := b.classify(arch, nr)
+		switch {
+		case v == always:
+			leaf = allow
+		case v == depends && pure && withConds:
+			leaf = nil
+			narrow := is32(arch)
+			for _, r := range rs {
+				code := ruleCode(r.When, narrow)
+				if len(code) > 250 {
+					return nil, fmt.Errorf("building the recording filter: a rule of %d conditions", len(r.When))
+				}
+				leaf = append(leaf, code...)
+			}
+			leaf = append(leaf, unix.SockFilter{Code: ret, K: retNotify})
+		}
+		// A span of one kind runs on while the numbers are consecutive;
+		// each conditional call is a span of its own.
+		k := kind(leaf)
+		if k == "cond" || k != kind(spans[len(spans)-1].leaf) {
+			add(nr, leaf)
+		}
+		if nr != ^uint32(0) && (i+1 == len(nrs) || nrs[i+1] != nr+1) && (k == "cond" || k != kind(gap)) {
+			add(nr+1, gap)
+		}
+	}
+	return tree(spans), nil
+}
+
+// tree lays out the search over spans: "jge" the middle span's first
+// number, the upper half inline after it, the lower half after that
+// (reached through "ja" when it is beyond a jump offset's 8 bits).
+func tree(spans []span) []unix.SockFilter {
+	if len(spans) == 1 {
+		return spans[0].leaf
+	}
+	mid := len(spans) / 2
+	upper, lower := tree(spans[mid:]), tree(spans[:mid])
+	if len(upper) <= 0xff {
+		out := []unix.SockFilter{{Code: jge, Jt: 0, Jf: uint8(len(upper)), K: spans[mid].lo}}
+		out = append(out, upper...)
+		return append(out, lower...)
+	}
+	out := []unix.SockFilter{{Code: jge, Jt: 1, Jf: 0, K: spans[mid].lo}, {Code: ja, K: uint32(len(upper))}}
+	out = append(out, upper...)
+	return append(out, lower...)
 }

@@ -3,9 +3,11 @@ package record
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
@@ -66,6 +68,18 @@ rules:
   - {action: errno(EPERM), syscalls: [ptrace]}
   - {action: kill, syscalls: [socket], when: ["arg0 == AF_INET"]}
 `,
+		// Runs of consecutive numbers, single numbers between them,
+		// conditions next to unconditional neighbours, every x86 ABI.
+		"three ABIs": `default: errno(EPERM)
+architectures: [x86_64, x86, x32]
+rules:
+  - {action: allow, syscalls: [read, write, open, close, stat, fstat, lstat, poll, mmap, exit_group, getppid, openat2]}
+  - {action: allow, syscalls: [lseek], when: ["arg2 & 0xffffffff == 1"]}
+  - {action: allow, syscalls: [mprotect], when: ["arg2 & 0xffffffff == 1"]}
+  - {action: allow, syscalls: [brk], when: ["arg0 == 0"]}
+  - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}
+  - {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5402"]}
+`,
 	}
 	for name, text := range bases {
 		t.Run(name, func(t *testing.T) {
@@ -85,15 +99,23 @@ rules:
 				t.Fatalf("%d instructions", len(ins))
 			}
 			prog := decode(t, ins)
+			insns := prog.Instructions()
 			fast := 0
 			for _, label := range []string{"x86_64", "x86", "x32", "aarch64"} {
 				var profiles []*specs.LinuxSeccomp
 				if s != nil {
 					profiles = append(profiles, s)
 				}
-				for _, c := range filter.Cases(label, profiles...) {
+				cases := filter.Cases(label, profiles...)
+				// The numbers next to each one too: a search that puts a
+				// boundary one off shows there.
+				for _, nr := range filter.Numbers(label) {
+					cases = append(cases, filter.Case{Arch: label, Nr: nr - 1}, filter.Case{Arch: label, Nr: nr + 1})
+				}
+				for _, c := range cases {
 					d := c.Data()
-					got := prog.Run(d).String()
+					res, pcs := prog.Trace(d)
+					got := res.String()
 					// What the recorder makes of the call, as the
 					// filter does: by AUDIT_ARCH and number.
 					arch, _ := notify.ArchOf(d.Arch, uint32(d.Nr))
@@ -106,8 +128,26 @@ rules:
 					case got == "allow":
 						fast++
 					}
-					if v, _, _ := b.classify(arch, uint32(d.Nr)); v == always && got != "allow" {
+					v, _, _ := b.classify(arch, uint32(d.Nr))
+					if v == always && got != "allow" {
 						t.Errorf("%s: always allowed by the base, but the filter says %s", c, got)
+					}
+					if v == never && got != "notify" {
+						t.Errorf("%s: never allowed by the base, but the filter says %s", c, got)
+					}
+					if v != depends {
+						// Decided by the number alone: the kernel's action
+						// cache takes what is allowed, and the search is
+						// logarithmic, not a scan of every number.
+						for _, pc := range pcs {
+							if i := insns[pc]; readsArgs(i) {
+								t.Errorf("%s: decided by its number, but the path reads %v", c, i)
+								break
+							}
+						}
+						if limit := 8 + 2*bits.Len(uint(len(ins))); len(pcs) > limit {
+							t.Errorf("%s: %d instructions run, more than %d", c, len(pcs), limit)
+						}
 					}
 				}
 			}
@@ -120,6 +160,13 @@ rules:
 			}
 		})
 	}
+}
+
+// readsArgs reports whether an instruction loads from seccomp_data past
+// the number and the architecture.
+func readsArgs(i bpf.Instruction) bool {
+	l, ok := i.(bpf.LoadAbsolute)
+	return ok && l.Off >= 8
 }
 
 func TestBaseAction(t *testing.T) {
