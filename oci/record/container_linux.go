@@ -265,7 +265,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	// runc's execve runs unobserved: a process's executable can change
 	// unseen, so it is read for every call.
 	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
-	rec := &recorder{fd: fd, base: base, rec: NewRecording(), started: true,
+	rec := &recorder{fd: fd, base: base, rec: NewRecording(),
 		exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())
 	defer rec.stop()

@@ -246,11 +246,27 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		return nil, err
 	}
 
+	// The set-up ends with the handshake answered, here rather than on
+	// the serving goroutine: the program starts with the execve that
+	// follows it.
+	answered, err := awaitHandshake(listener, pid)
+	if err != nil {
+		kill()
+		_, _, _ = waitPid(pid)
+		unix.Close(listener)
+		for line := range drain(lines) {
+			if s, ok := strings.CutPrefix(line, msgError); ok {
+				return nil, errors.New(s)
+			}
+		}
+		return nil, err
+	}
 	setup := time.Since(began)
 	rec := &recorder{
 		fd: listener, base: base, rec: NewRecording(), check: c.Check, deny: c.Deny, child: int32(pid), self: selfPath(self),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
 	}
+	rec.count.Add(answered)
 	if c.NoNewPrivileges || !reexec.HasCapSysAdmin() {
 		// The init child set no_new_privs (initMain's rule).
 		rec.setid = map[string]bool{}
@@ -373,6 +389,47 @@ func takeListener(pid int, lines <-chan string) (int, error) {
 	}
 }
 
+// awaitHandshake answers the init child's calls until its handshake, the
+// call it makes once the recorder holds the listener; until then its calls
+// are oci-sbx's own (a signal's return, say) and run. It returns how many
+// it answered.
+func awaitHandshake(fd, child int) (uint64, error) {
+	var answered uint64
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(pfd, 100)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return answered, fmt.Errorf("waiting for the init child's handshake: %w", err)
+		case n == 0 && time.Now().After(deadline):
+			return answered, fmt.Errorf("starting the recorder's init: no handshake in 30s")
+		case n == 0:
+			continue
+		case pfd[0].Revents&unix.POLLIN == 0:
+			// POLLHUP: no task holds the filter any more.
+			return answered, fmt.Errorf("starting the recorder's init: it ended before its handshake")
+		}
+		nf, err := notify.Recv(fd)
+		if errors.Is(err, unix.ENOENT) {
+			continue
+		}
+		if err != nil {
+			return answered, fmt.Errorf("waiting for the init child's handshake: %w", err)
+		}
+		answered++
+		done := int32(nf.Pid) == int32(child) && uint32(nf.Data.Nr) == handshakeNr
+		if err := notify.Respond(fd, nf.ID, notify.Answer{Continue: true}); err != nil && !errors.Is(err, unix.ENOENT) {
+			return answered, fmt.Errorf("answering the init child's handshake: %w", err)
+		}
+		if done {
+			return answered, nil
+		}
+	}
+}
+
 // waitPid waits for one child without touching the others; cpu is the
 // child's CPU time, its descendants' that it waited for included.
 func waitPid(pid int) (ws unix.WaitStatus, cpu time.Duration, err error) {
@@ -475,7 +532,6 @@ type recorder struct {
 	child int32  // the init child, until it execs the program
 	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
-	started bool // the init child's handshake was seen
 	// runtime names the comm of the container runtime's init process
 	// (runc's "runc:[2:INIT]") while no call of anyone else was seen;
 	// ran is set at the first call of a process that is not the runtime.
@@ -569,14 +625,6 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 		name = Call{Arch: arch, Nr: nr}.Name()
 	}
 	exec := name == "execve" || name == "execveat"
-	if !r.started {
-		// Until the init child's handshake, its calls are oci-sbx's own
-		// (a signal's return, say).
-		if int32(n.Pid) == r.child && nr == handshakeNr {
-			r.started = true
-		}
-		return cont
-	}
 	act := r.base.Action(arch, nr, n.Data.Args)
 	if lets(act) {
 		return cont
