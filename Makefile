@@ -75,6 +75,7 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./convert/filter -run '^$$' -fuzz '^FuzzRun$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/lint -run '^$$' -fuzz '^FuzzSource$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
+	$(PURE_ENV) $(GO) test ./convert/spo -run '^$$' -fuzz '^FuzzWritePassesSchema$$' -fuzztime $(FUZZ_N)
 
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@BIN='$(BIN)' ./testdata/demo.sh

@@ -124,7 +124,8 @@ func Read(name string, data []byte, from Format, opt Options) (*specs.LinuxSecco
 }
 
 func read(name string, data []byte, from Format, opt Options, depth int) (*specs.LinuxSeccomp, error) {
-	if from == "" {
+	given := from != ""
+	if !given {
 		var err error
 		if from, err = Sniff(data); err != nil {
 			return nil, fmt.Errorf("reading %q: %w", name, err)
@@ -132,11 +133,43 @@ func read(name string, data []byte, from Format, opt Options, depth int) (*specs
 	}
 	for _, r := range readers() {
 		if r.f == from {
-			return r.read(name, data, opt, depth)
+			s, err := r.read(name, data, opt, depth)
+			if err != nil && given {
+				// A format given by hand that the content contradicts:
+				// the parse errors alone would not say why, and there can
+				// be one per line of the file.
+				if guess, serr := Sniff(data); serr == nil && guess != from {
+					return nil, &MismatchError{err: err, From: from, Guess: guess}
+				}
+			}
+			return s, err
 		}
 	}
 	return nil, fmt.Errorf("%w %q for input", ErrUnknownFormat, from)
 }
+
+// MismatchError is the failure to read a profile in the format --from
+// names when its content looks like another: the first error, how many
+// followed, and the likely cause.
+type MismatchError struct {
+	err         error
+	From, Guess Format
+}
+
+func (e *MismatchError) Error() string {
+	first, rest, _ := strings.Cut(e.err.Error(), "\n")
+	why := fmt.Sprintf("read as %s, as --from says; the content looks like %s", e.From, e.Guess)
+	switch n := strings.Count(rest, "\n") + 1; {
+	case rest == "":
+	case n == 1:
+		why = "and 1 more error; " + why
+	default:
+		why = fmt.Sprintf("and %d more errors; %s", n, why)
+	}
+	return first + " (" + why + ")"
+}
+
+func (e *MismatchError) Unwrap() error { return e.err }
 
 // Write encodes a profile in the given format.
 func Write(w io.Writer, s *specs.LinuxSeccomp, to Format, opt Options) error {

@@ -211,6 +211,45 @@ func TestSniff(t *testing.T) {
 	if _, err := Sniff([]byte("  \n")); err == nil {
 		t.Error("empty input sniffed without error")
 	}
+	// What is not text is not read as YAML: a YAML error at 1:1 would
+	// not tell a user they gave the wrong file.
+	for _, tc := range []struct{ name, in, want string }{
+		{"an executable", "\x7fELF\x02\x01\x01\x00", "an executable, not a profile: oci-sbx record -- PROGRAM"},
+		{"a raw program", "\x20\x00\x00\x00\x04\x00\x00\x00", "binary data, not a profile"},
+		{"not UTF-8", "default: allow\n\xff\xfe", "binary data, not a profile"},
+	} {
+		if f, err := Sniff([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Sniff = %q, %v; want an error saying %q", tc.name, f, err, tc.want)
+		}
+	}
+}
+
+// A format given by hand that the content contradicts fails in one line:
+// the first error, how many followed, and what the content looks like.
+func TestReadFromMismatch(t *testing.T) {
+	docker := `{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "comment": "x", "includes": {}}]}`
+	for _, tc := range []struct {
+		name, in string
+		from     Format
+		want     string
+	}{
+		{"rules as docker", "# rules\ndefault: allow\n", Docker,
+			"x:1:1: malformed JSON: invalid character '#' looking for beginning of value (read as docker, as --from says; the content looks like rules)"},
+		{"docker as oci", docker, OCI,
+			`x:1:37: unknown key "archMap" in the profile (want one of defaultAction, defaultErrnoRet, architectures, flags, listenerPath, listenerMetadata, syscalls) (and 2 more errors; read as oci, as --from says; the content looks like docker)`},
+	} {
+		_, err := Read("x", []byte(tc.in), tc.from, Options{})
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s:\n got %v\nwant %s", tc.name, err, tc.want)
+		}
+	}
+	// The format guessed, or given and right, reads as before.
+	if _, err := Read("x", []byte(docker), Docker, Options{}); err != nil {
+		t.Errorf("--from docker on a Docker profile: %v", err)
+	}
+	if _, err := Read("x", []byte("default: allow\nrules: 3\n"), Rules, Options{}); err == nil || strings.Contains(err.Error(), "--from") {
+		t.Errorf("a broken rules file read as rules: %v, want the error alone", err)
+	}
 }
 
 func TestOCIErrors(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -138,6 +139,11 @@ func Sniff(data []byte) (Format, error) {
 	switch {
 	case len(trimmed) == 0:
 		return "", errors.New("the input is empty")
+	case bytes.HasPrefix(data, []byte("\x7fELF")):
+		return "", errors.New("an executable, not a profile: oci-sbx record -- PROGRAM writes the profile a program needs")
+	case bytes.IndexByte(data, 0) >= 0 || !utf8.Valid(data):
+		return "", errors.New("binary data, not a profile (rules, Docker or OCI JSON, SPO YAML, a libseccomp C program);" +
+			" only simulate and diff read a raw BPF program")
 	case trimmed[0] == '{':
 		var top map[string]json.RawMessage
 		if json.Unmarshal(trimmed, &top) == nil {

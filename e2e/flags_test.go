@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +43,7 @@ func TestFlagsLint(t *testing.T) {
 	if m == nil {
 		t.Fatalf("oci-sbx version names no libseccomp:\n%s", version)
 	}
-	old := m[1] == "2" && atoi(t, m[2]) < 6
+	old := m[1] == "2" && testutil.Atoi(t, m[2]) < 6
 	code, _, stderr := runCmd(t, ociBin, "exec", "--profile", waitKill, "--", "/bin/true")
 	switch {
 	case old && (code == 0 || !strings.Contains(stderr, "SetWaitKill requires libseccomp >= 2.6.0")):
@@ -60,7 +59,7 @@ func TestFlagsLint(t *testing.T) {
 	if v == nil {
 		t.Fatalf("runc release %q", rv)
 	}
-	before12 := v[1] == "1" && atoi(t, v[2]) < 2
+	before12 := v[1] == "1" && testutil.Atoi(t, v[2]) < 2
 	rootfs := filepath.Join(dir, "rootfs")
 	writeRootfs(t, rootfs, map[string][]byte{"tiny": tinyProgram(t)})
 	bundle := filepath.Join(dir, "bundle")
@@ -77,13 +76,4 @@ func TestFlagsLint(t *testing.T) {
 	case !before12 && (code != 0 || !strings.Contains(output, startedMarker)):
 		t.Errorf("runc %s.%s: exit status %d\n%s", v[1], v[2], code, output)
 	}
-}
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

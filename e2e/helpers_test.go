@@ -131,12 +131,3 @@ func runcRelease(t testing.TB, runc string) string {
 	}
 	return fields[len(fields)-1]
 }
-
-// kernelRelease is the running kernel's release ("6.1.0-18-amd64").
-func kernelRelease(t testing.TB) string {
-	data, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(string(data))
-}

@@ -90,6 +90,7 @@ func TestHooks(t *testing.T) {
 	t.Run("log-planted", func(t *testing.T) { testHookLogPlanted(t, env) })
 	t.Run("runc-report", func(t *testing.T) { testRuncReport(t, env) })
 	t.Run("runc-report-no-late-stage", func(t *testing.T) { testRuncReportEarly(t, env) })
+	t.Run("exec-bundle-report", func(t *testing.T) { testExecBundleReport(t, env) })
 	t.Run("agent-stops", func(t *testing.T) { env.agent.stop(t) })
 }
 
@@ -310,8 +311,15 @@ func (a *agentProc) mark() int {
 type eventWant struct{ syscall, call, path, answer string }
 
 // expect waits until the agent printed, after mark, an event for each
-// want, all of one container.
+// want, all of one container, which the agent found the id of.
 func (a *agentProc) expect(t *testing.T, mark int, wants []eventWant) {
+	t.Helper()
+	a.expectFrom(t, mark, wants, true)
+}
+
+// expectFrom is expect; a process that is no container (exec --bundle on
+// the host) has no id but its pid, and wantID is false.
+func (a *agentProc) expectFrom(t *testing.T, mark int, wants []eventWant, wantID bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -342,7 +350,7 @@ func (a *agentProc) expect(t *testing.T, mark int, wants []eventWant) {
 			}
 		}
 		if len(missing) == 0 {
-			if strings.HasPrefix(container, "pid-") {
+			if wantID && strings.HasPrefix(container, "pid-") {
 				t.Errorf("the agent did not find the container's id: %q", container)
 			}
 			return
@@ -370,5 +378,41 @@ func (a *agentProc) stop(t *testing.T) {
 	}
 	if _, err := os.Lstat(a.socket); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the socket is left after SIGTERM: %v", err)
+	}
+}
+
+// oci-sbx exec --bundle of a bundle patched with a late stage that
+// reports runs both stages on the host, as runc would, and the late
+// stage reports to the agent's socket the bundle binds into the container.
+func testExecBundleReport(t *testing.T, env hooksEnv) {
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "bundle")
+	// On the host: the app by its host path.
+	runcBundle(t, env.runc, bundle, filepath.Join(dir, "rootfs"), []string{env.app})
+	demo := filepath.Join(testutil.Root(t), "testdata", "demo.yaml")
+	if code, out, stderr := runCmd(t, env.oci, "patch", "--profile", demo, "--report-to", env.agent.socket, bundle); code != 0 {
+		t.Fatalf("oci-sbx patch --report-to: exit status %d\n%s%s", code, out, stderr)
+	}
+	mark := env.agent.mark()
+	code, out, stderr := runCmd(t, env.oci, "exec", "--bundle", bundle)
+	if code != 0 {
+		t.Fatalf("oci-sbx exec --bundle: exit status %d\n%s%s", code, out, stderr)
+	}
+	checkDemoDenied(t, out)
+	env.agent.expectFrom(t, mark, []eventWant{
+		{"openat", `^openat\(AT_FDCWD, "/etc/passwd", O_RDONLY\|O_CLOEXEC\)$`, "/etc/passwd", "EPERM"},
+		{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
+	}, false)
+
+	// Its agent gone, the late stage fails as itself (126), not as a
+	// command not found (127).
+	gone := startAgentProc(t, env.oci, filepath.Join(dir, "gone.sock"))
+	if code, out, stderr := runCmd(t, env.oci, "patch", "--profile", demo, "--report-to", gone.socket, bundle); code != 0 {
+		t.Fatalf("oci-sbx patch --report-to: exit status %d\n%s%s", code, out, stderr)
+	}
+	gone.stop(t)
+	code, out, stderr = runCmd(t, env.oci, "exec", "--bundle", bundle)
+	if code != 126 || !strings.Contains(stderr, "late stage") || strings.Contains(out, "Summary") {
+		t.Errorf("exec --bundle with its agent gone: exit status %d, want 126\n%s%s", code, out, stderr)
 	}
 }

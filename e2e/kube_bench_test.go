@@ -58,7 +58,7 @@ func BenchmarkNRI(b *testing.B) {
 	for b.Loop() { // the measurement above is the benchmark
 	}
 	fmt.Printf("\nMeasured %s, Linux %s, %d CPUs; containerd %s, runc %s; %d rounds; containerd's own time for CreateContainer and StartContainer, from its log; medians.\n\n",
-		time.Now().UTC().Format("2006-01-02"), kernelRelease(b), runtime.NumCPU(), containerdVersion, runcRelease(b, "runc"), *nriRounds)
+		time.Now().UTC().Format("2006-01-02"), testutil.KernelRelease(b), runtime.NumCPU(), containerdVersion, runcRelease(b, "runc"), *nriRounds)
 	fmt.Println("| container | CreateContainer + StartContainer | over no annotation (median, middle half of the rounds) |")
 	fmt.Println("|---|---:|---:|")
 	for i, v := range variants {

@@ -41,7 +41,8 @@ const (
 	// containerdTags leave out the snapshotters that need C libraries
 	// or kernel features this machine kind lacks.
 	containerdTags = "no_btrfs no_devmapper no_zfs"
-	// nodeImage is the one image: busybox, the suspicious app; it also
+	// nodeImage is the one image: busybox, the suspicious app, the calls
+	// program; it also
 	// stands in for the pause image (its command sleeps).
 	nodeImage = "localhost/oci-sbx-e2e:node"
 	// busyboxPath is Debian's busybox-static.
@@ -58,6 +59,7 @@ type kubeNode struct {
 	bins      nodeBins
 	oci       string // static oci-sbx with seccomp support
 	app       string // the static suspicious app
+	calls     string // the static calls program (e2e/testdata/calls)
 	cmd       *exec.Cmd
 	exited    chan struct{}
 	log       string
@@ -308,6 +310,7 @@ func startKubeNode(root string, beforeStart func(*kubeNode) error) (n *kubeNode,
 		bins:      bins,
 		oci:       filepath.Join(dir, "bin", "oci-sbx"),
 		app:       filepath.Join(dir, "bin", "suspicious-app"),
+		calls:     filepath.Join(dir, "bin", "calls"),
 		log:       filepath.Join(dir, "containerd.log"),
 		builtNow:  built,
 		buildTook: buildTook,
@@ -365,7 +368,8 @@ func startKubeNode(root string, beforeStart func(*kubeNode) error) (n *kubeNode,
 }
 
 // buildOwn builds the static oci-sbx (it is also the late stage inside
-// containers) and the suspicious app into the node's directory.
+// containers), the suspicious app and the calls program into the node's
+// directory.
 func (n *kubeNode) buildOwn(root string) error {
 	static, err := testutil.StaticBuildFlags(root)
 	if err != nil {
@@ -378,6 +382,7 @@ func (n *kubeNode) buildOwn(root string) error {
 	}{
 		{n.oci, true, append(static, "./cmd/oci-sbx")},
 		{n.app, false, []string{"./testdata/suspicious-app"}},
+		{n.calls, false, []string{"./e2e/testdata/calls"}},
 	} {
 		cmd := exec.Command("go", append([]string{"build", "-o", b.out}, b.args...)...)
 		cmd.Dir = root
@@ -501,8 +506,8 @@ func (n *kubeNode) run(name string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
-// importImage writes a single-layer OCI image layout (busybox and the
-// suspicious app) as a tar and imports it with ctr, as a node without a
+// importImage writes a single-layer OCI image layout (busybox, the
+// suspicious app and the calls program) as a tar and imports it with ctr, as a node without a
 // registry would.
 func (n *kubeNode) importImage() error {
 	busybox, err := os.ReadFile(busyboxPath)
@@ -510,6 +515,10 @@ func (n *kubeNode) importImage() error {
 		return err
 	}
 	app, err := os.ReadFile(n.app)
+	if err != nil {
+		return err
+	}
+	calls, err := os.ReadFile(n.calls)
 	if err != nil {
 		return err
 	}
@@ -538,6 +547,7 @@ func (n *kubeNode) importImage() error {
 	add(&tar.Header{Name: "etc/passwd", Mode: 0o644, Typeflag: tar.TypeReg}, []byte("root:x:0:0:root:/root:/bin/sh\n"))
 	add(&tar.Header{Name: "etc/group", Mode: 0o644, Typeflag: tar.TypeReg}, []byte("root:x:0:\n"))
 	add(&tar.Header{Name: "suspicious-app", Mode: 0o755, Typeflag: tar.TypeReg}, app)
+	add(&tar.Header{Name: "calls", Mode: 0o755, Typeflag: tar.TypeReg}, calls)
 	if err == nil {
 		err = tw.Close()
 	}

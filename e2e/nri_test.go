@@ -25,6 +25,7 @@ type nriPlugin struct {
 	profiles string // the --profiles directory
 	records  string // the --records directory
 	agents   string // the --agents directory
+	late     string // the --late-dir directory
 	log      testutil.SyncBuffer
 	done     chan error
 	stopOnce sync.Once
@@ -46,7 +47,7 @@ func (n *kubeNode) startNRIIn(t testing.TB, profiles map[string]string, lateDir 
 	if lateDir == "" {
 		lateDir = filepath.Join(dir, "late")
 	}
-	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), records: filepath.Join(dir, "records"), done: make(chan error, 1)}
+	p := &nriPlugin{profiles: filepath.Join(dir, "profiles"), records: filepath.Join(dir, "records"), late: lateDir, done: make(chan error, 1)}
 	for _, d := range []string{p.profiles, p.records} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
@@ -150,6 +151,42 @@ func TestKubernetesNRI(t *testing.T) {
 		}
 	})
 
+	// The plugin, in the host's PID namespace, removes the late stages no
+	// container holds once unused past the grace (aged here): the demo's
+	// container has exited, and the next late stage's creation removes
+	// its directory; a new pod with the demo gets it anew.
+	t.Run("late-collected", func(t *testing.T) {
+		entries, err := os.ReadDir(plugin.late)
+		if err != nil {
+			t.Fatal(err)
+		}
+		past := time.Now().Add(-time.Hour)
+		var before []string
+		for _, e := range entries {
+			if err := os.Chtimes(filepath.Join(plugin.late, e.Name()), past, past); err != nil {
+				t.Fatal(err)
+			}
+			if e.IsDir() {
+				before = append(before, e.Name())
+			}
+		}
+		if len(before) == 0 {
+			t.Fatalf("no late stage's directory in %v", entries)
+		}
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "no-openat.yaml"})
+		checkRun(t, pod.run(t, kubeContainer{command: app, seccomp: unconfined}), 0)
+		after, _ := os.ReadDir(plugin.late)
+		for _, e := range after {
+			if slices.Contains(before, e.Name()) {
+				t.Errorf("%s is still there, though no container holds it\n%s", e.Name(), plugin.log.String())
+			}
+		}
+		pod = n.runPod(t, map[string]string{"oci-sbx.io/profile": "demo.yaml"})
+		r := pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
+	})
+
 	// oci-sbx.io/profile.CONTAINER applies to that container only.
 	t.Run("per-container", func(t *testing.T) {
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile.confined": "no-connect.yaml"})
@@ -241,6 +278,44 @@ func TestKubernetesNRI(t *testing.T) {
 	})
 
 	// NRI drops defaultErrnoRet; the late stage keeps ENOSYS.
+	// Every kubelet Localhost profile × annotation profile of the hook's
+	// matrix, through NRI (which drops defaultErrnoRet and empty flags
+	// from what it sets): never weaker than either, by the kernel's
+	// answers.
+	t.Run("engine-matrix", func(t *testing.T) {
+		calls := append([]string{"/calls"}, matrixCalls...)
+		engines := map[string]map[string]string{}
+		localhost := map[string]*criSeccomp{}
+		for name, profile := range matrixEngineProfiles(t) {
+			ref := filepath.Join(t.TempDir(), name+".json")
+			if err := os.WriteFile(ref, []byte(profile), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			localhost[name] = &criSeccomp{Type: criLocalhost, LocalhostRef: ref}
+			r := n.runPod(t, nil).run(t, kubeContainer{command: calls, seccomp: localhost[name]})
+			checkRun(t, r, 0)
+			engines[name] = callAnswers(t, r.output)
+		}
+		alone := map[string]map[string]string{}
+		for name, rules := range matrixAnnotations {
+			r := n.runPod(t, map[string]string{"oci-sbx.io/rules": rules}).run(t, kubeContainer{command: calls, seccomp: unconfined})
+			checkRun(t, r, 0)
+			alone[name] = callAnswers(t, r.output)
+		}
+		for en := range engines {
+			for an, rules := range matrixAnnotations {
+				t.Run(en+"×"+an, func(t *testing.T) {
+					r := n.runPod(t, map[string]string{"oci-sbx.io/rules": rules}).run(t, kubeContainer{command: calls, seccomp: localhost[en]})
+					checkRun(t, r, 0)
+					checkNeverWeaker(t, callAnswers(t, r.output), engines[en], alone[an])
+					if t.Failed() {
+						t.Logf("plugin log:\n%s", plugin.log.String())
+					}
+				})
+			}
+		}
+	})
+
 	t.Run("default-errno-kept", func(t *testing.T) {
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "enosys.yaml"})
 		r := pod.run(t, kubeContainer{command: append(app, "-only", "-io-uring-openat"), seccomp: unconfined})
@@ -338,6 +413,22 @@ func TestKubernetesNRI(t *testing.T) {
 		}
 		if s.DefaultAction == specs.ActAllow {
 			t.Error("the recording allows by default")
+		}
+
+		// The recording started where runc loads the container's filter,
+		// so the same containerd and runc start the same container under
+		// it; a call it never saw (the raw open(2)) is denied.
+		if err := os.WriteFile(filepath.Join(plugin.profiles, "recorded-app.yaml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		pod = n.runPod(t, map[string]string{"oci-sbx.io/profile": "recorded-app.yaml"})
+		r = pod.run(t, kubeContainer{command: app, seccomp: unconfined})
+		checkRun(t, r, 0)
+		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
+		r = pod.run(t, kubeContainer{name: "open", command: []string{"/suspicious-app", "-only", "-open"}, seccomp: unconfined})
+		checkRun(t, r, 0)
+		if !strings.Contains(r.output, "=== open fail ===") || !strings.Contains(r.output, "operation not permitted") {
+			t.Errorf("the raw open(2), which the recording never saw, under the recording:\n%s", r.output)
 		}
 	})
 

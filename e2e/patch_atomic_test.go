@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci"
 )
 
 // The calls the atomicity tests tell profiles apart by: profile i denies
@@ -66,6 +67,7 @@ func TestPatchAtomic(t *testing.T) {
 	t.Run("exec-bundle", func(t *testing.T) { testExecBundleLate(t, env) })
 	t.Run("created", func(t *testing.T) { testPatchCreated(t, env) })
 	t.Run("while-running", func(t *testing.T) { testPatchWhileRunning(t, env) })
+	t.Run("hook-late-collected", func(t *testing.T) { testHookLateCollected(t, env) })
 }
 
 // newBundle makes a bundle that runs the calls program.
@@ -291,17 +293,24 @@ func testExecBundleLate(t *testing.T, env atomicEnv) {
 	if out, err := env.patchCmd(bundle, 4).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	code, stdout, stderr := runCmd(t, env.oci, "exec", "--bundle", bundle)
-	if code != 0 {
-		t.Fatalf("exec --bundle: exit status %d\n%s%s", code, stdout, stderr)
-	}
-	for _, c := range append([]string{"openat"}, atomicCalls...) {
-		want := c + " EPERM"
-		if c != "openat" && c != atomicCalls[4] {
-			want = c + " E"
+	// By its absolute path, and relative to the working directory (the
+	// process starts in process.cwd, elsewhere).
+	for _, name := range []string{bundle, "bundle"} {
+		if name == "bundle" {
+			t.Chdir(filepath.Dir(bundle))
 		}
-		if !strings.Contains(stdout, want) || c != "openat" && c != atomicCalls[4] && strings.Contains(stdout, c+" EPERM") {
-			t.Errorf("%s: want %q in\n%s", c, want, stdout)
+		code, stdout, stderr := runCmd(t, env.oci, "exec", "--bundle", name)
+		if code != 0 {
+			t.Fatalf("exec --bundle %s: exit status %d\n%s%s", name, code, stdout, stderr)
+		}
+		for _, c := range append([]string{"openat"}, atomicCalls...) {
+			want := c + " EPERM"
+			if c != "openat" && c != atomicCalls[4] {
+				want = c + " E"
+			}
+			if !strings.Contains(stdout, want) || c != "openat" && c != atomicCalls[4] && strings.Contains(stdout, c+" EPERM") {
+				t.Errorf("exec --bundle %s: %s: want %q in\n%s", name, c, want, stdout)
+			}
 		}
 	}
 }
@@ -403,4 +412,117 @@ func testPatchWhileRunning(t *testing.T, env atomicEnv) {
 		seen[got]++
 	}
 	t.Logf("30 runs while patches alternated: the container ran as profile (runs) %v", seen)
+}
+
+// The precreate hook's late stages are collected, but never one a
+// container holds: a container created (runc create) from the hook's
+// config, whose directory has been unused past the grace, keeps it while
+// other containers' creations collect, and starts under its profile; once
+// it is deleted, the next creation removes the directory, and the same
+// profile later gets it anew.
+func testHookLateCollected(t *testing.T, env atomicEnv) {
+	late := filepath.Join(t.TempDir(), "late")
+	// hooked makes a bundle whose config the hook gave profile i, as
+	// Podman would hand it to runc.
+	hooked := func(i int) string {
+		bundle := env.newBundle(t)
+		names := "openat, " + atomicCalls[i]
+		rules := "{default: allow, rules: [{action: errno(EPERM), syscalls: [" + names + "]}]}"
+		editBundle(t, bundle, func(e *oci.Editor) error { return e.Set(rules, "annotations", "io.oci-sbx.rules") })
+		config, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(env.oci, "hook", "precreate", "--late-dir", late, "--log", filepath.Join(t.TempDir(), "hook.log"))
+		cmd.Stdin = strings.NewReader(string(config))
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("hook precreate: %v\n%s", err, stderr.String())
+		}
+		if err := os.WriteFile(filepath.Join(bundle, "config.json"), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return bundle
+	}
+	// aged takes every directory and the collector's last run past their
+	// times (a test cannot wait ten minutes).
+	aged := func() []string {
+		entries, err := os.ReadDir(late)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dirs []string
+		past := time.Now().Add(-time.Hour)
+		for _, e := range entries {
+			if err := os.Chtimes(filepath.Join(late, e.Name()), past, past); err != nil {
+				t.Fatal(err)
+			}
+			if e.IsDir() {
+				dirs = append(dirs, e.Name())
+			}
+		}
+		return dirs
+	}
+	bundle := hooked(0)
+	held := aged()
+	if len(held) != 1 {
+		t.Fatalf("the hook left %v in its late directory", held)
+	}
+	id := fmt.Sprintf("oci-sbx-e2e-collect-%d", os.Getpid())
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	create := exec.Command(env.runc, "create", "-b", bundle, id)
+	create.Stdout, create.Stderr = w, w
+	err = create.Run()
+	w.Close()
+	if err != nil {
+		t.Fatalf("runc create: %v", err)
+	}
+	defer exec.Command(env.runc, "delete", "-f", id).Run()
+	output := make(chan []byte)
+	go func() { data, _ := io.ReadAll(r); output <- data }()
+
+	hooked(1) // collects: the created container holds profile 0's directory
+	if _, err := os.Stat(filepath.Join(late, held[0])); err != nil {
+		t.Fatalf("the directory of a created container was collected: %v", err)
+	}
+	if out, err := exec.Command(env.runc, "start", id).CombinedOutput(); err != nil {
+		t.Fatalf("runc start: %v\n%s", err, out)
+	}
+	select {
+	case data := <-output:
+		if got := env.answeredBy(t, string(data)); got != 0 {
+			t.Errorf("the created container ran as profile %d, want 0\n%s", got, data)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the container has not ended")
+	}
+	if out, err := exec.Command(env.runc, "delete", "-f", id).CombinedOutput(); err != nil {
+		t.Fatalf("runc delete: %v\n%s", err, out)
+	}
+
+	aged()
+	again := hooked(2) // collects both: no container holds them
+	entries, _ := os.ReadDir(late)
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if len(dirs) != 1 || slices.Contains(dirs, held[0]) {
+		t.Errorf("after the container was deleted the late directory holds %v, want only profile 2's", dirs)
+	}
+	if got := env.runsAs(t, again); got != 2 {
+		t.Errorf("runs as %d, want 2", got)
+	}
+	// The same profile as the collected one: its directory is made anew.
+	if got := env.runsAs(t, hooked(0)); got != 0 {
+		t.Errorf("runs as %d, want 0", got)
+	}
 }

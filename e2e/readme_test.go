@@ -18,8 +18,9 @@ package e2e
 // test` itself, `make bench`.
 //
 // How a block runs: with bash -e -o pipefail, so the first command that
-// fails stops the run; the test then names the file, the line and the
-// command, and prints what that command wrote. A command that is meant to
+// fails stops the run (in an && list too, which bash -e alone lets go on);
+// the test then names the file, the line and the command, and prints what
+// that command wrote. A command that is meant to
 // exit with another status says so in a trailing comment the reader sees
 // too:
 //
@@ -359,9 +360,22 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 	body := append([]string(nil), b.lines...)
 	for i, line := range body {
 		// The line count stays the same, so that $LINENO is the block's.
-		m := expectation.FindStringSubmatch(line)
-		if m == nil || strings.HasPrefix(strings.TrimSpace(line), "#") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
+		}
+		m := expectation.FindStringSubmatch(line)
+		if m == nil {
+			// bash -e goes on after a failing command that a later &&
+			// follows: such a list is held to exit status 0 as a whole.
+			code, _ := cutComment(line)
+			first := i
+			for first > 0 && strings.HasSuffix(body[first-1], "\\") {
+				first--
+			}
+			if strings.HasSuffix(line, "\\") || !strings.Contains(unquoted(strings.Join(append(body[first:i:i], code), "\n")), "&&") {
+				continue
+			}
+			m = []string{line, code, "exit status 0"}
 		}
 		status, prints := "0", ""
 		if st := expectStatus.FindStringSubmatch(m[2]); st != nil {
@@ -449,6 +463,41 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 		strings.TrimSpace(strings.Join(b.lines[first-1:line], "\n")), err, clean(outputOf(out.String(), first, line)))
 }
 
+// unquoted is s with what single and double quotes enclose blanked out,
+// the quotes kept: what bash reads as operators and comments stays.
+func unquoted(s string) string {
+	b := []byte(s)
+	var quote byte
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case quote == 0 && c == '\\' && i+1 < len(b):
+			b[i+1] = ' '
+			i++
+		case quote == 0 && (c == '\'' || c == '"'):
+			quote = c
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote == '"' && c == '\\' && i+1 < len(b):
+			b[i], b[i+1] = ' ', ' '
+			i++
+		case quote != 0:
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// cutComment splits a line into its code and a trailing comment.
+func cutComment(line string) (code, comment string) {
+	u := unquoted(line)
+	for i := 0; i < len(u); i++ {
+		if u[i] == '#' && (i == 0 || u[i-1] == ' ' || u[i-1] == '\t') {
+			return strings.TrimRight(line[:i], " \t"), line[i:]
+		}
+	}
+	return line, ""
+}
+
 // traceLine is the trace of one command: the marker with its file and
 // line (bash repeats the marker's first character once per level of
 // nesting), the command.
@@ -527,6 +576,16 @@ func TestRunBlock(t *testing.T) {
 	msg = run("echo first", `echo something else   # prints "Summary: 0 succeed"`)
 	if !strings.Contains(msg, "x.md:11:") || !strings.Contains(msg, "the output lacks: Summary: 0 succeed") || !strings.Contains(msg, "something else") {
 		t.Errorf("output not as said:\n%s", msg)
+	}
+	// bash -e goes on after the failing first command of an && list; the
+	// runner does not, and quoted && or # are not operators.
+	msg = run("echo first", "sh -c 'echo boom; exit 3' \\", "  > out.txt && cat out.txt   # cat does not run", "echo after")
+	if !strings.Contains(msg, "x.md:11: sh -c 'echo boom; exit 3'") || !strings.Contains(msg, "exit status 3, want 0") ||
+		strings.Contains(msg, "after") {
+		t.Errorf("an && list whose first command fails:\n%s", msg)
+	}
+	if msg := run("true && echo '&& # x' && test \"$(echo '#')\" = '#'   # all true", `echo "a && b"`); msg != "" {
+		t.Errorf("&& lists that work: %s", msg)
 	}
 	// A command over several lines is reported whole, from its first
 	// line, with what it printed.

@@ -217,3 +217,71 @@ func TestRecordPodman(t *testing.T) {
 		t.Errorf("mkdir under the profile of ls: exit %d\n%s", code, out)
 	}
 }
+
+// TestRecordRootless records, extends with --base, checks and verifies as
+// a user without privileges — once plainly (notify under no_new_privs, the
+// only mode there) and once as root of a user namespace of its own — with
+// the real kernel: the base's calls run unrecorded, the result is the base
+// plus what was new, and the check and the replay see every call.
+func TestRecordRootless(t *testing.T) {
+	testutil.RequireRoot(t) // to become the unprivileged user
+	setpriv := requireTool(t, "setpriv")
+	unshare := requireTool(t, "unshare")
+	busybox := requireTool(t, "busybox")
+	dir, err := os.MkdirTemp("", "oci-sbx-e2e-record-rootless-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "oci-sbx")
+	buildStatic(t, bin)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, wrap := range map[string][]string{"user": nil, "userns": {unshare, "--user", "--map-root-user"}} {
+		t.Run(name, func(t *testing.T) {
+			work := filepath.Join(dir, name)
+			if err := os.Mkdir(work, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(work, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			run := func(args ...string) (int, string) {
+				t.Helper()
+				argv := append([]string{"--reuid", "65534", "--regid", "65534", "--clear-groups"}, wrap...)
+				argv = append(append(argv, bin), args...)
+				code, _, stderr := runCmd(t, setpriv, argv...)
+				return code, stderr
+			}
+			a, b := filepath.Join(work, "a.yaml"), filepath.Join(work, "b.yaml")
+			if code, stderr := run("record", "-o", a, "--", busybox, "ls", "/"); code != 0 {
+				t.Fatalf("record: exit %d\n%s", code, stderr)
+			}
+			if code, stderr := run("record", "--check", a, "--", busybox, "ls", "-l", "/"); code != CheckFailedStatus ||
+				!strings.Contains(stderr, "not in "+a+": x86_64 read by ") {
+				t.Errorf("check of ls -l against the recording of ls: exit %d, want %d naming read\n%s", code, CheckFailedStatus, stderr)
+			}
+			if code, stderr := run("record", "--verify", "--base", a, "-o", b, "--", busybox, "ls", "-l", "/"); code != 0 {
+				t.Fatalf("record --verify --base: exit %d\n%s", code, stderr)
+			}
+			data, err := os.ReadFile(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := string(data)
+			for _, want := range []string{"# Base: " + a + ". This profile is the base plus what the run needed beyond it.", "syscalls: [getdents64]\n    comment: \"from the base\"", "syscalls: [read]\n    comment: \""} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the extended recording lacks %q:\n%s", want, text)
+				}
+			}
+			if code, stderr := run("record", "--check", b, "--", busybox, "ls", "-l", "/"); code != 0 {
+				t.Errorf("check against the extended recording: exit %d\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+// CheckFailedStatus is record --check's exit status for a call the
+// profile does not allow.
+const CheckFailedStatus = 99

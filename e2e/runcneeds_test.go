@@ -405,7 +405,7 @@ func runcError(out string, code int, timedOut bool) string {
 // writeNeeds writes the measured table of rt's release into
 // convert/runtimes/needs_gen.go, keeping the tables of other releases.
 func writeNeeds(t *testing.T, rt *runtimes.Runtime, table map[runtimes.Phase][]runtimes.Need) {
-	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: kernelRelease(t), Arch: syscalls.NativeArch(), Needs: table}
+	measured := &runtimes.Runtime{Name: rt.Name, Version: rt.Version, Kernel: testutil.KernelRelease(t), Arch: syscalls.NativeArch(), Needs: table}
 	all := slices.DeleteFunc(runtimes.All(), func(r *runtimes.Runtime) bool { return r.Name == rt.Name && r.Version == rt.Version })
 	all = append(all, measured)
 	slices.SortFunc(all, func(a, b *runtimes.Runtime) int {

@@ -119,35 +119,14 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 	if ann.Empty() {
 		return config, nil
 	}
-	path, hasPath := ann.Get(annotation.Profile)
-	inline, hasInline := ann.Get(annotation.Rules)
-	if name, ok := ann.Get(annotation.Record); ok {
-		replace, err := ann.ReplaceEngine()
-		if err != nil {
-			return nil, err
-		}
-		return recordContainer(config, ann, name, replace, opt)
-	}
-	switch {
-	case !hasPath && !hasInline:
-		return nil, fmt.Errorf("annotations %v: %w: add %s or %s", ann.Present(), ErrNoProfile, annotation.OCIKey(annotation.Profile), annotation.OCIKey(annotation.Rules))
-	case hasPath && hasInline:
-		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
-	}
 	replace, err := ann.ReplaceEngine()
 	if err != nil {
 		return nil, err
 	}
-
-	var profile *specs.LinuxSeccomp
-	if hasPath {
-		profile, err = ReadProfile(opt.Profiles, path, ann.Key(annotation.Profile), opt.Convert)
-	} else {
-		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), Confine(opt.Profiles, opt.Convert))
+	if name, ok := ann.Get(annotation.Record); ok {
+		return recordContainer(config, ann, name, replace, opt)
 	}
-	if err == nil {
-		err = ConfineListener(profile, opt.Agents, ann)
-	}
+	profile, err := AnnotatedProfile(ann, opt.Profiles, opt.Agents, opt.Convert)
 	if err != nil {
 		return nil, err
 	}
@@ -178,6 +157,7 @@ func Precreate(config []byte, opt PrecreateOptions) ([]byte, error) {
 		if at.Dir, err = stage.WriteLateDir(opt.LateDir, plan.Late); err != nil {
 			return nil, err
 		}
+		CollectLate(opt.LateDir, opt.note)
 	}
 	if err := plan.Apply(ed, at); err != nil {
 		return nil, err
@@ -217,6 +197,37 @@ func conflicts(plan *stage.Plan) string {
 		return plan.Engine.String() + " with the engine's profile"
 	}
 	return strings.Join(s, "; ")
+}
+
+// AnnotatedProfile is the input side of the apply plan, for Podman's hook
+// and the NRI plugin alike: the profile the annotations choose (the
+// profile key, a file read beneath profiles by ReadProfile, or the rules
+// key, inline rules whose extends are read beneath profiles too; one of
+// the two), converted, with its listener kept beneath agents
+// (ConfineListener). opt is passed to convert.Read.
+func AnnotatedProfile(ann *annotation.Values, profiles, agents string, opt convert.Options) (*specs.LinuxSeccomp, error) {
+	ns := ann.Namespace()
+	name, hasName := ann.Get(annotation.Profile)
+	inline, hasInline := ann.Get(annotation.Rules)
+	var profile *specs.LinuxSeccomp
+	var err error
+	switch {
+	case !hasName && !hasInline:
+		return nil, fmt.Errorf("annotations %s: %w: add %s or %s", strings.Join(ann.Present(), ", "), ErrNoProfile, ns+annotation.Profile, ns+annotation.Rules)
+	case hasName && hasInline:
+		return nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
+	case hasName:
+		profile, err = ReadProfile(profiles, name, ann.Key(annotation.Profile), opt)
+	default:
+		profile, err = readInlineRules(inline, ann.Key(annotation.Rules), ns, Confine(profiles, opt))
+	}
+	if err == nil {
+		err = ConfineListener(profile, agents, ann)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return profile, nil
 }
 
 // ReadProfile reads the profile an annotation (key, as written) names: a
@@ -275,29 +286,24 @@ func readBeneath(dir, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%w %q", ErrOutside, dir)
 	}
 	if errors.Is(err, beneath.ErrWritable) {
-		return nil, fmt.Errorf("the profiles directory %q or the profile in it: %w", dir, err)
+		return nil, fmt.Errorf("the profiles directory %q, the way to it or the profile in it: %w", dir, err)
 	}
 	return data, err
 }
 
-// readInlineRules reads the rules of the rules annotation, key as written,
-// refusing what may be the first line of longer rules.
-func readInlineRules(src, key string, opt convert.Options) (*specs.LinuxSeccomp, error) {
-	if one := strings.TrimRight(src, "\n"); len(src) <= MaxInlineRules && !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
+// readInlineRules reads the rules of a rules annotation (key, as written,
+// in namespace ns), at most MaxInlineRules bytes. In the OCI namespace,
+// which Podman's --annotation writes, it refuses what may be the first
+// line of longer rules.
+func readInlineRules(src, key, ns string, opt convert.Options) (*specs.LinuxSeccomp, error) {
+	if len(src) > MaxInlineRules {
+		return nil, fmt.Errorf("annotation %s: %d bytes, more than %d KiB; put the rules in a file in the profiles directory and name it with %s",
+			key, len(src), MaxInlineRules>>10, ns+annotation.Profile)
+	}
+	if one := strings.TrimRight(src, "\n"); ns == annotation.OCI && !strings.Contains(one, "\n") && !strings.HasPrefix(strings.TrimSpace(one), "{") {
 		return nil, fmt.Errorf("annotation %s: %s is one line of rules: Podman keeps only the first line of an --annotation value that is not quoted as CSV, "+
 			"so this may be all that is left of longer rules; quote the whole option (--annotation '\"%s=...\"', doubling each \" inside), "+
 			"or write one-line rules in flow style ({extends: docker-default})", key, suggest.Quote(one), key)
-	}
-	return ReadInlineRules(src, key, annotation.OCIKey(annotation.Profile), opt)
-}
-
-// ReadInlineRules reads the rules of a rules annotation (key, as written),
-// at most MaxInlineRules bytes; profileKey is the profile annotation's
-// key, advised for longer rules.
-func ReadInlineRules(src, key, profileKey string, opt convert.Options) (*specs.LinuxSeccomp, error) {
-	if len(src) > MaxInlineRules {
-		return nil, fmt.Errorf("annotation %s: %d bytes, more than %d KiB; put the rules in a file in the profiles directory and name it with %s",
-			key, len(src), MaxInlineRules>>10, profileKey)
 	}
 	s, err := convert.Read(key, []byte(src), convert.Rules, opt)
 	if err != nil {
@@ -334,4 +340,18 @@ func AgentSocket(dir, name string) (string, error) {
 		return "", fmt.Errorf("reporting to %s: not a socket", strconv.QuoteToASCII(name))
 	}
 	return path, nil
+}
+
+// CollectLate removes the late stages' directories no container holds
+// (stage.CollectLateDirs), saying what it removed or why it could not. A
+// back-end outside the host's PID namespace collects nothing, silently:
+// that is how it is deployed, not a fault.
+func CollectLate(root string, note func(format string, args ...any)) {
+	removed, err := stage.CollectLateDirs(root)
+	if len(removed) > 0 {
+		note("removed the late stages no container holds any more: %s", strings.Join(removed, ", "))
+	}
+	if err != nil && !errors.Is(err, stage.ErrOtherPIDNamespace) {
+		note("%v", err)
+	}
 }

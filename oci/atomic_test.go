@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,8 +37,9 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 
 	// A failed write leaves no temporary file behind.
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), []byte("x"), 0o644); err == nil {
-		t.Error("write into a missing directory succeeded")
+	missing := filepath.Join(dir, "missing", "x")
+	if err := WriteFileAtomic(missing, []byte("x"), 0o644); err == nil || err.Error() != fmt.Sprintf("writing %q: no such file or directory", missing) {
+		t.Errorf("write into a missing directory: %v", err)
 	}
 	assertNoTemp(t, dir)
 }

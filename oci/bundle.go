@@ -323,6 +323,12 @@ func (b *Bundle) Lock(rel string) (unlock func() error, err error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("locking %q: %w: not a regular file", name, ErrUnsafe)
 	}
+	// A file with another name (a hard link planted by whoever owns the
+	// bundle) would be opened for writing, and locked, wherever it is.
+	if st.Nlink != 1 {
+		unix.Close(fd)
+		return nil, fmt.Errorf("locking %q: %w: the file has %d links", name, ErrUnsafe, st.Nlink)
+	}
 	for {
 		err = unix.Flock(fd, unix.LOCK_EX)
 		if err != unix.EINTR {

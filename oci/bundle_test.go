@@ -280,6 +280,24 @@ func TestBundleFiles(t *testing.T) {
 	if err := b.RemoveFile(".stage/bin"); err != nil {
 		t.Errorf("removing a missing file: %v", err)
 	}
+
+	// The lock: made, then refused as a hard link to a file elsewhere.
+	unlock, err := b.Lock(".stage/lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	elsewhere := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(elsewhere, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, ".stage/lock"))
+	if err := os.Link(elsewhere, filepath.Join(dir, ".stage/lock")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Lock(".stage/lock"); !errors.Is(err, ErrUnsafe) {
+		t.Errorf("locked a hard link: %v", err)
+	}
 }
 
 // A patcher killed with SIGKILL after it wrote the new file and before the

@@ -12,11 +12,11 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/kernel"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
 )
 
@@ -207,11 +207,6 @@ func (r *resolver) multiplexed(out *specs.LinuxSeccomp, paths []string) {
 	if len(arches) == 0 {
 		arches = []string{syscalls.NativeArch()}
 	}
-	type first struct {
-		act  rules.Action
-		path string
-	}
-	seen := map[string]first{}
 	// A multiplexer with an unconditional rule of its own (socketcall
 	// denied outright, as convert --harden writes for the network), added
 	// before the calls' rules: libseccomp keeps it and takes their rules,
@@ -228,37 +223,22 @@ func (r *resolver) multiplexed(out *specs.LinuxSeccomp, paths []string) {
 			}
 		}
 	}
+	rs := make([]rules.MuxRule, len(out.Syscalls))
 	for i, sc := range out.Syscalls {
-		act, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet)
-		if err != nil || act == def || len(sc.Args) == 0 {
-			continue // runc drops a rule with the default action
+		rs[i] = rules.MuxRule{Names: sc.Names, Action: def} // an action runc refuses takes no part
+		if act, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet); err == nil {
+			rs[i].Action = act
 		}
-		var conds []rules.Cond
 		for _, a := range sc.Args {
 			if c, err := rules.CondFromSpec(a); err == nil {
-				conds = append(conds, c)
+				rs[i].When = append(rs[i].When, c)
 			}
 		}
-		key := rules.MultiplexKey(conds)
-		for _, name := range sc.Names {
-			for _, arch := range arches {
-				mux, call, ok := syscalls.Subcall(arch, name)
-				if first, has := own[mux]; !ok || has && first < i {
-					continue
-				}
-				at := arch + " " + name + " " + key
-				f, dup := seen[at]
-				if !dup {
-					seen[at] = first{act, paths[i]}
-					continue
-				}
-				if f.act != act {
-					r.errorf(paths[i]+".action", "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: this %s and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, or leave %s out of the architectures",
-						name, arch, name, mux, call, act, f.act, r.where(f.path), name, arch)
-					seen[at] = first{act, paths[i]} // once per pair
-				}
-			}
-		}
+	}
+	skip := func(i int, mux string) bool { first, has := own[mux]; return has && first < i }
+	for _, cl := range rules.MultiplexClashes(rs, arches, def, skip) {
+		r.errorf(paths[cl.Second]+".action", "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: this %s and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, or leave %s out of the architectures",
+			cl.Name, cl.Arch, cl.Name, cl.Mux, cl.Call, rs[cl.Second].Action, rs[cl.First].Action, r.where(paths[cl.First]), cl.Name, cl.Arch)
 	}
 }
 
@@ -658,11 +638,10 @@ func (r *resolver) kernelAtLeast(min seccomp.KernelVersion) bool {
 func targetKernel(v string) (*seccomp.KernelVersion, error) {
 	what := fmt.Sprintf("kernel version %q", v)
 	if v == "" {
-		var uts unix.Utsname
-		if err := unix.Uname(&uts); err != nil {
+		var err error
+		if v, err = kernel.Release(); err != nil {
 			return nil, fmt.Errorf("reading the running kernel's version for minKernel: %w (name one with --kernel)", err)
 		}
-		v = unix.ByteSliceToString(uts.Release[:])
 		what = fmt.Sprintf("running kernel version %q", v)
 	}
 	var k seccomp.KernelVersion

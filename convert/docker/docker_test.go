@@ -21,8 +21,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
-func uintp(v uint) *uint { return &v }
-
 // mobyDefaultJSON is Docker's default profile as moby's generator writes
 // default.json.
 func mobyDefaultJSON(t *testing.T) []byte {
@@ -349,7 +347,7 @@ func TestDockerResolution(t *testing.T) {
 				{"names": ["sync_file_range2"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm", "arm64"]}},
 				{"names": ["read"], "action": "SCMP_ACT_ALLOW", "excludes": {"arches": ["arm64"]}}]}`,
 			opt: format.Options{Arches: []string{"aarch64"}},
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1), Architectures: []specs.Arch{specs.ArchAARCH64},
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1), Architectures: []specs.Arch{specs.ArchAARCH64},
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"sync_file_range2"}, Action: specs.ActAllow}}},
 		},
 		{
@@ -359,7 +357,7 @@ func TestDockerResolution(t *testing.T) {
 				{"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN", "CAP_SYS_PTRACE"]}},
 				{"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "excludes": {"caps": ["CAP_SYS_PTRACE", "CAP_SYS_ADMIN"]}}]}`,
 			opt: format.Options{Caps: []string{"sys_admin", "Cap_Chown"}},
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"mount"}, Action: specs.ActAllow}}},
 		},
 		{
@@ -367,27 +365,27 @@ func TestDockerResolution(t *testing.T) {
 			in: `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
 				{"names": ["chroot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_CHROOT"]}},
 				{"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]}`,
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"chroot"}, Action: specs.ActAllow}}},
 		},
 		{
 			name: "empty caps mean none",
 			in:   `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["chroot"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_CHROOT"]}}]}`,
 			opt:  format.Options{Caps: []string{}},
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1)},
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1)},
 		},
 		{
 			name: "ALL grants every capability",
 			in:   `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["bpf"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_BPF", "CAP_SYS_ADMIN"]}}]}`,
 			opt:  format.Options{Caps: []string{"all"}},
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"bpf"}, Action: specs.ActAllow}}},
 		},
 		{
 			name: "minKernel met: no warning",
 			in:   `{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}}]}`,
 			opt:  format.Options{Kernel: "6.1.0-18-amd64"},
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1),
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1),
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}},
 		},
 		{
@@ -396,7 +394,7 @@ func TestDockerResolution(t *testing.T) {
 				{"names": ["read"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "6.2"}},
 				{"names": ["write"], "action": "SCMP_ACT_ALLOW", "excludes": {"minKernel": "5.10"}}]}`,
 			opt:      format.Options{Kernel: "6.1"},
-			want:     &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1)},
+			want:     &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1)},
 			warnings: []string{"for kernel 6.1", "Podman and CRI-O ignore minKernel", "x.json:2:5 (read) is dropped here, kept by Podman", "(write) is dropped here"},
 		},
 		{
@@ -407,8 +405,8 @@ func TestDockerResolution(t *testing.T) {
 				{"names": ["ptrace"], "action": "SCMP_ACT_KILL"},
 				{"names": ["read"], "action": "SCMP_ACT_ALLOW", "errnoRet": 5, "comment": "errnoRet is ignored here"}]}`,
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActKillThread, Syscalls: []specs.LinuxSyscall{
-				{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1)},
-				{Names: []string{"bind", "connect"}, Action: specs.ActErrno, ErrnoRet: uintp(111)},
+				{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1)},
+				{Names: []string{"bind", "connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(111)},
 				{Names: []string{"read"}, Action: specs.ActAllow},
 			}},
 			warnings: []string{"errnoRet on an action other than SCMP_ACT_ERRNO or SCMP_ACT_TRACE is ignored by runc; dropped at x.json:5:5"},
@@ -416,7 +414,7 @@ func TestDockerResolution(t *testing.T) {
 		{
 			name:     "deny rules for syscalls libseccomp 2.5 cannot filter",
 			in:       `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mseal", "openat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}`,
-			want:     &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mseal", "openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1)}}},
+			want:     &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"mseal", "openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1)}}},
 			warnings: []string{"does not know mseal"},
 		},
 		{

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 func TestEqualSame(t *testing.T) {
@@ -23,13 +26,13 @@ func TestEqualSame(t *testing.T) {
 			&specs.LinuxSeccomp{DefaultAction: specs.ActKillThread, Syscalls: []specs.LinuxSyscall{{Names: []string{"ptrace"}, Action: specs.ActKillThread}}}},
 		{"ERRNO without errnoRet is EPERM",
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno}}},
-			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1), Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1)}}}},
+			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1), Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1)}}}},
 		{"a rule with the default action is dropped",
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow}}},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow}},
 		{"errno rule equal to the default errno is dropped",
-			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(38), Syscalls: []specs.LinuxSyscall{{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: uintp(38)}}},
-			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(38)}},
+			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(38), Syscalls: []specs.LinuxSyscall{{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(38)}}},
+			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(38)}},
 		{"conditions on one index are ORed by runc",
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{eq(1), eq(10)}}}},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
@@ -40,14 +43,14 @@ func TestEqualSame(t *testing.T) {
 				{Names: []string{"openat", "open"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 1, Value: 1, Op: specs.OpEqualTo}, {Index: 2, Value: 3, Op: specs.OpNotEqual}}},
 				{Names: []string{"connect"}, Action: specs.ActErrno}}},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Architectures: []specs.Arch{specs.ArchX86, specs.ArchX86_64, specs.ArchX86}, Syscalls: []specs.LinuxSyscall{
-				{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: uintp(1)},
+				{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1)},
 				{Names: []string{"open"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 2, Value: 3, Op: specs.OpNotEqual}, {Index: 1, Value: 1, Op: specs.OpEqualTo}}},
 				{Names: []string{"openat"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 2, Value: 3, Op: specs.OpNotEqual}, {Index: 1, Value: 1, Op: specs.OpEqualTo}}}}}},
 		{"nil and empty flags (documented)",
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}}},
 		{"errnoRet ignored outside ERRNO and TRACE",
-			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow, ErrnoRet: uintp(5), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, Op: specs.OpEqualTo}}}}},
+			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow, ErrnoRet: testutil.Errno(5), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, Op: specs.OpEqualTo}}}}},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 3, Op: specs.OpEqualTo}}}}}},
 	}
 	for _, tt := range tests {
@@ -67,7 +70,7 @@ func TestEqualDifferences(t *testing.T) {
 		return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: rules}
 	}
 	errnoRule := func(name string, ret uint) specs.LinuxSyscall {
-		return specs.LinuxSyscall{Names: []string{name}, Action: specs.ActErrno, ErrnoRet: uintp(ret)}
+		return specs.LinuxSyscall{Names: []string{name}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.Errno(ret))}
 	}
 	arg := func(i uint, v uint64) specs.LinuxSeccompArg {
 		return specs.LinuxSeccompArg{Index: i, Value: v, Op: specs.OpEqualTo}
@@ -80,7 +83,7 @@ func TestEqualDifferences(t *testing.T) {
 		{"a denied syscall", base(errnoRule("openat", 1)), base(), []string{"openat: errno(EPERM) vs allow"}},
 		{"another errno", base(errnoRule("openat", 1)), base(errnoRule("openat", 13)), []string{"openat: errno(EPERM) vs errno(EACCES)"}},
 		{"default action",
-			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(38)},
+			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(38)},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno},
 			[]string{"default action: errno(ENOSYS) vs errno(EPERM)"}},
 		{"kill-process is not kill-thread",
@@ -146,7 +149,7 @@ func TestEqualInvalid(t *testing.T) {
 		want string
 	}{
 		{"unknown action", &specs.LinuxSeccomp{DefaultAction: "SCMP_ACT_DENY"}, `reading the second profile: defaultAction: unknown seccomp action "SCMP_ACT_DENY"`},
-		{"errno 0", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"x"}, Action: specs.ActErrno, ErrnoRet: uintp(0)}}}, "syscalls[0]: errno(0)"},
+		{"errno 0", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"x"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(0)}}}, "syscalls[0]: errno(0)"},
 		{"arg index", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"x"}, Action: specs.ActErrno, Args: []specs.LinuxSeccompArg{{Index: 6, Op: specs.OpEqualTo}}}}}, "syscalls[0].args[0]: argument index 6"},
 	}
 	for _, tt := range tests {
@@ -159,4 +162,3 @@ func TestEqualInvalid(t *testing.T) {
 		})
 	}
 }
-func uintp(v uint) *uint { return &v }

@@ -215,69 +215,116 @@ func castType(toks []cTok) (bits uint8, unsigned, ok bool) {
 	return 32, uns, true
 }
 
+// cEval evaluates a C expression of integers with C's types and
+// precedence. It serves three readers: the arguments of libseccomp's
+// calls, strictly (what it cannot evaluate is an error, said through
+// fail), and, leniently, the conditions of #if and the values of the
+// statements the walk follows (what it cannot evaluate makes the value
+// unknown).
 type cEval struct {
-	p     *lscParser
-	c     lscCall
-	what  string
 	toks  []cTok
 	i     int
 	depth int
-	err   bool
+	what  string // the expression in messages: "errno", "condition value" …
+	// fail reports what cannot be evaluated at token i; nil makes the
+	// evaluation lenient.
+	fail func(i int, format string, args ...any)
+	// ident gives the value of a name that is not called; nil: unknown.
+	ident func(e *cEval, i int) (cVal, bool)
+	// call gives the value of a call of a name; nil: unknown. An
+	// assignment's value is its right side where call is set (statements).
+	call func(name string) (cVal, bool)
+	err  bool // the expression cannot be read: its value is unknown
 }
 
-// eval evaluates an integer constant expression; what names it in
-// messages ("condition value", "errno" …).
+// eval evaluates an integer constant expression in a call's argument;
+// what names it in messages ("condition value", "errno" …).
 func (p *lscParser) eval(c lscCall, toks []cTok, what string) (cVal, bool) {
 	if len(toks) == 0 {
 		p.errorf(c.pos, "%s: missing %s", c.name, what)
 		return cVal{}, false
 	}
-	e := &cEval{p: p, c: c, what: what, toks: toks}
-	v := e.binary(0)
-	if !e.err && e.i < len(toks) {
-		e.fail(e.i, "cannot follow %s %s", what, describe(toks))
+	e := &cEval{toks: toks, what: what, ident: constant}
+	e.fail = func(i int, format string, args ...any) {
+		at := c.pos
+		if i < len(toks) {
+			at = toks[i].pos
+		} else if len(toks) > 0 {
+			at = toks[len(toks)-1].pos
+		}
+		p.errorf(at, "%s: %s", c.name, fmt.Sprintf(format, args...))
 	}
+	v, _ := e.run()
 	return v, !e.err
 }
 
-func (e *cEval) fail(i int, format string, args ...any) {
+// evalLenient evaluates toks where what cannot be evaluated only makes
+// the value unknown: an #if's condition (call nil), or a statement's
+// value when its calls return what call says.
+func evalLenient(toks []cTok, call func(name string) (cVal, bool)) (cVal, bool) {
+	if len(toks) == 0 {
+		return cVal{}, false
+	}
+	e := &cEval{toks: toks, call: call}
+	return e.run()
+}
+
+// run evaluates the whole expression.
+func (e *cEval) run() (cVal, bool) {
+	v, known := e.binary(0)
+	if !e.err && e.i < len(e.toks) {
+		e.failf(e.i, "cannot follow %s %s", e.what, describe(e.toks))
+	}
+	if e.err {
+		return cVal{}, false
+	}
+	return v, known
+}
+
+func (e *cEval) failf(i int, format string, args ...any) {
 	if e.err {
 		return
 	}
 	e.err = true
-	at := e.c.pos
-	if i < len(e.toks) {
-		at = e.toks[i].pos
-	} else if len(e.toks) > 0 {
-		at = e.toks[len(e.toks)-1].pos
+	if e.fail != nil {
+		e.fail(i, format, args...)
 	}
-	e.p.errorf(at, "%s: %s", e.c.name, fmt.Sprintf(format, args...))
 }
 
 // Binary operators by precedence, loosest first.
-var cBinaryLevels = [][]string{{"|"}, {"^"}, {"&"}, {"<<", ">>"}, {"+", "-"}, {"*", "/", "%"}}
+var cBinaryLevels = [][]string{{"||"}, {"&&"}, {"|"}, {"^"}, {"&"}, {"==", "!="}, {"<", ">", "<=", ">="}, {"<<", ">>"}, {"+", "-"}, {"*", "/", "%"}}
 
-func (e *cEval) binary(level int) cVal {
+func (e *cEval) binary(level int) (cVal, bool) {
 	if level == len(cBinaryLevels) {
 		return e.unary()
 	}
-	x := e.binary(level + 1)
+	x, known := e.binary(level + 1)
 	for !e.err && e.i < len(e.toks) && e.toks[e.i].kind == cPunct && contains(cBinaryLevels[level], e.toks[e.i].text) {
 		opAt, op := e.i, e.toks[e.i].text
 		e.i++
-		y := e.binary(level + 1)
+		y, yKnown := e.binary(level + 1)
 		if e.err {
-			return cVal{}
+			return cVal{}, false
 		}
-		x = e.apply(opAt, op, x, y)
+		if known = known && yKnown; known {
+			x = e.apply(opAt, op, x, y)
+		}
 	}
-	return x
+	return x, known
+}
+
+func truth(b bool) cVal {
+	if b {
+		return cVal{1, cInt}
+	}
+	return cVal{0, cInt}
 }
 
 func (e *cEval) apply(at int, op string, x, y cVal) cVal {
-	if op == "<<" || op == ">>" {
+	switch op {
+	case "<<", ">>":
 		if y.neg() || y.v >= uint64(x.t.bits) {
-			e.fail(at, "shift count %s is out of range for a %d-bit value", y, x.t.bits)
+			e.failf(at, "shift count %s is out of range for a %d-bit value", y, x.t.bits)
 			return cVal{}
 		}
 		if op == "<<" {
@@ -287,11 +334,33 @@ func (e *cEval) apply(at int, op string, x, y cVal) cVal {
 			return cVal{x.v >> y.v, x.t}
 		}
 		return cVal{norm(uint64(int64(x.v)>>y.v), x.t), x.t}
+	case "||":
+		return truth(x.v != 0 || y.v != 0)
+	case "&&":
+		return truth(x.v != 0 && y.v != 0)
 	}
 	t := commonType(x.t, y.t)
 	a, b := norm(x.v, t), norm(y.v, t)
+	less := func(a, b uint64) bool {
+		if t.unsigned {
+			return a < b
+		}
+		return int64(a) < int64(b)
+	}
 	var r uint64
 	switch op {
+	case "==":
+		return truth(a == b)
+	case "!=":
+		return truth(a != b)
+	case "<":
+		return truth(less(a, b))
+	case ">":
+		return truth(less(b, a))
+	case "<=":
+		return truth(!less(b, a))
+	case ">=":
+		return truth(!less(a, b))
 	case "|":
 		r = a | b
 	case "^":
@@ -306,7 +375,7 @@ func (e *cEval) apply(at int, op string, x, y cVal) cVal {
 		r = a * b
 	case "/", "%":
 		if b == 0 {
-			e.fail(at, "division by zero")
+			e.failf(at, "division by zero")
 			return cVal{}
 		}
 		switch {
@@ -323,57 +392,45 @@ func (e *cEval) apply(at int, op string, x, y cVal) cVal {
 	return cVal{norm(r, t), t}
 }
 
-func (e *cEval) unary() cVal {
+func (e *cEval) unary() (cVal, bool) {
 	if e.i >= len(e.toks) {
-		e.fail(e.i, "incomplete %s %s", e.what, describe(e.toks))
-		return cVal{}
+		e.failf(e.i, "incomplete %s %s", e.what, describe(e.toks))
+		return cVal{}, false
 	}
 	e.depth++
 	defer func() { e.depth-- }()
 	if e.depth > 200 {
-		e.fail(e.i, "%s nests too deeply", e.what)
-		return cVal{}
+		e.failf(e.i, "%s nests too deeply", e.what)
+		return cVal{}, false
 	}
 	t := e.toks[e.i]
 	switch {
 	case t.is("-"), t.is("+"), t.is("~"), t.is("!"):
 		e.i++
-		x := e.unary()
+		x, known := e.unary()
 		if e.err {
-			return cVal{}
+			return cVal{}, false
 		}
 		switch t.text {
 		case "-":
-			return cVal{norm(-x.v, x.t), x.t}
+			return cVal{norm(-x.v, x.t), x.t}, known
 		case "~":
-			return cVal{norm(^x.v, x.t), x.t}
+			return cVal{norm(^x.v, x.t), x.t}, known
 		case "!":
-			if x.v == 0 {
-				return cVal{1, cInt}
-			}
-			return cVal{0, cInt}
+			return truth(x.v == 0), known
 		}
-		return x
+		return x, known
 	case t.is("("):
-		close, depth := e.i, 0
-		for ; close < len(e.toks); close++ {
-			if e.toks[close].is("(") {
-				depth++
-			} else if e.toks[close].is(")") {
-				if depth--; depth == 0 {
-					break
-				}
-			}
-		}
+		close := e.match(e.i)
 		if close >= len(e.toks) {
-			e.fail(e.i, "unbalanced parentheses in %s", e.what)
-			return cVal{}
+			e.failf(e.i, "unbalanced parentheses in %s", e.what)
+			return cVal{}, false
 		}
 		if bits, uns, ok := castType(e.toks[e.i+1 : close]); ok {
 			e.i = close + 1
-			x := e.unary()
+			x, known := e.unary()
 			if e.err {
-				return cVal{}
+				return cVal{}, false
 			}
 			v := x.v
 			if bits < 64 {
@@ -383,60 +440,89 @@ func (e *cEval) unary() cVal {
 				}
 			}
 			if bits < 32 { // promoted to int
-				return cVal{v, cInt}
+				return cVal{v, cInt}, known
 			}
 			t := cType{bits, uns}
-			return cVal{norm(v, t), t}
+			return cVal{norm(v, t), t}, known
 		}
 		e.i++
-		x := e.binary(0)
+		x, known := e.binary(0)
 		if e.err {
-			return cVal{}
+			return cVal{}, false
 		}
 		if e.i != close {
-			e.fail(e.i, "cannot follow %s %s", e.what, describe(e.toks))
-			return cVal{}
+			e.failf(e.i, "cannot follow %s %s", e.what, describe(e.toks))
+			return cVal{}, false
 		}
 		e.i++
-		return x
+		return x, known
 	case t.kind == cNumber:
 		e.i++
 		v, msg := parseCInt(t.text)
 		if msg != "" {
-			e.fail(e.i-1, "%s: %s", e.what, msg)
+			e.failf(e.i-1, "%s: %s", e.what, msg)
 		}
-		return v
+		return v, true
 	case t.kind == cChar:
 		e.i++
 		v, ok := parseCChar(t.text)
 		if !ok {
-			e.fail(e.i-1, "cannot follow character constant %s", t.text)
+			e.failf(e.i-1, "cannot follow character constant %s", t.text)
 		}
-		return v
-	case t.kind == cIdent:
-		if e.i+1 < len(e.toks) && e.toks[e.i+1].is("(") {
-			e.fail(e.i, "cannot follow %s %s", e.what, describe(e.toks))
-			return cVal{}
+		return v, true
+	case t.kind == cIdent && e.call != nil && e.i+1 < len(e.toks) && e.toks[e.i+1].is("="):
+		e.i += 2 // an assignment: its value is its right side
+		return e.binary(0)
+	case t.kind == cIdent && e.i+1 < len(e.toks) && e.toks[e.i+1].is("("):
+		if e.call == nil {
+			e.failf(e.i, "cannot follow %s %s", e.what, describe(e.toks))
+			return cVal{}, false
 		}
-		e.i++
-		if v, ok := libcConstants[t.text]; ok {
-			return v
-		}
-		if v, ok := syscalls.Constant(t.text); ok {
-			return cVal{v, typeFor(v)}
-		}
-		if len(t.text) > 1 && t.text[0] == 'E' && !looksLikeVariable(t.text) {
-			if n, err := syscalls.ParseErrno(t.text); err == nil {
-				return cVal{uint64(n), cInt}
+		e.i = e.match(e.i+1) + 1
+		return e.call(t.text)
+	case t.kind == cIdent && e.ident != nil:
+		return e.ident(e, e.i)
+	}
+	e.failf(e.i, "cannot follow %s %s", e.what, describe(e.toks))
+	return cVal{}, false
+}
+
+// match returns the index of the ")" that closes the "(" at open, or
+// len(toks) when none does.
+func (e *cEval) match(open int) int {
+	depth := 0
+	for k := open; k < len(e.toks); k++ {
+		if e.toks[k].is("(") {
+			depth++
+		} else if e.toks[k].is(")") {
+			if depth--; depth == 0 {
+				return k
 			}
 		}
-		if looksLikeVariable(t.text) {
-			e.fail(e.i-1, "cannot follow %s %q (a variable); write a number, a named constant or a #define", e.what, t.text)
-		} else {
-			e.fail(e.i-1, "unknown constant %q in %s; #define it in this file or write the number", t.text, e.what)
-		}
-		return cVal{}
 	}
-	e.fail(e.i, "cannot follow %s %s", e.what, describe(e.toks))
-	return cVal{}
+	return len(e.toks)
+}
+
+// constant is the value of a named constant in a call's argument: one of
+// the C library's, of the syscall tables, or an errno name.
+func constant(e *cEval, i int) (cVal, bool) {
+	t := e.toks[i]
+	e.i++
+	if v, ok := libcConstants[t.text]; ok {
+		return v, true
+	}
+	if v, ok := syscalls.Constant(t.text); ok {
+		return cVal{v, typeFor(v)}, true
+	}
+	if len(t.text) > 1 && t.text[0] == 'E' && !looksLikeVariable(t.text) {
+		if n, err := syscalls.ParseErrno(t.text); err == nil {
+			return cVal{uint64(n), cInt}, true
+		}
+	}
+	if looksLikeVariable(t.text) {
+		e.failf(i, "cannot follow %s %q (a variable); write a number, a named constant or a #define", e.what, t.text)
+	} else {
+		e.failf(i, "unknown constant %q in %s; #define it in this file or write the number", t.text, e.what)
+	}
+	return cVal{}, false
 }

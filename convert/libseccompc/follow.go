@@ -190,7 +190,11 @@ type lscCall struct {
 // want checks the number of arguments of a call.
 func (c lscCall) want(p *lscParser, n int, what string) bool {
 	if len(c.args) != n {
-		p.errorf(c.pos, "%s: takes %s, not %d arguments", c.name, what, len(c.args))
+		given := fmt.Sprintf("%d arguments", len(c.args))
+		if len(c.args) == 1 {
+			given = "1 argument"
+		}
+		p.errorf(c.pos, "%s: takes %s, not %s", c.name, what, given)
 		return false
 	}
 	return true

@@ -382,6 +382,10 @@ func TestParseErrors(t *testing.T) {
 			`t.c:4:65: seccomp_rule_add: the condition count is 0 but 2 conditions follow`},
 		{"count variable", lscWrap("SCMP_ACT_ALLOW", rule("SCMP_SYS(openat), n")),
 			`t.c:4:65: seccomp_rule_add: cannot follow condition count "n" (a variable); write a number, a named constant or a #define`},
+		{"one argument too few", lscWrap("SCMP_ACT_ALLOW", "seccomp_arch_add(ctx);"),
+			`t.c:4:2: seccomp_arch_add: takes a filter context and an architecture, not 1 argument`},
+		{"one argument too many", lscWrap("SCMP_ACT_ALLOW", "seccomp_arch_add(ctx, SCMP_ARCH_X86, 1);"),
+			`t.c:4:2: seccomp_arch_add: takes a filter context and an architecture, not 3 arguments`},
 		{"too few arguments", lscWrap("SCMP_ACT_ALLOW", rule("SCMP_SYS(openat)")),
 			`t.c:4:2: seccomp_rule_add: takes a filter context, an action, a syscall and a condition count, then the conditions`},
 		{"condition variable", lscWrap("SCMP_ACT_ALLOW", rule("SCMP_SYS(read), 1, cmp")),
@@ -627,5 +631,47 @@ func TestParseGarbage(t *testing.T) {
 		if err == nil {
 			checkLibseccompProfile(t, p)
 		}
+	}
+}
+
+// TestIfConditions: an #if whose condition is an expression of literals
+// is decided by the evaluator the calls' arguments use, so a rule inside
+// a false one is not taken (nor seen by lint); a condition that names a
+// macro stays unknown, and a rule inside it is refused.
+func TestIfConditions(t *testing.T) {
+	for _, tc := range []struct {
+		cond string
+		want int // rules taken; -1: refused as depending on the build
+	}{
+		{"0", 0}, {"1", 1}, {"(0)", 0}, {"1 - 1", 0}, {"0 && 1", 0}, {"0 || 2", 1},
+		{"-1 < 0", 1}, {"0xffffffffu < 0", 0}, {"!1", 0}, {"1 << 3 == 8", 1},
+		{"FOO", -1}, {"defined(FOO)", -1}, {"0 && FOO", -1}, {"1 / 0", -1},
+	} {
+		src := lscWrap("SCMP_ACT_ALLOW", "\n#if "+tc.cond, "seccomp_rule_add(ctx, SCMP_ACT_KILL, SCMP_SYS(read), 0);", "\n#endif")
+		p, err := Parse("t.c", []byte(src), nil)
+		switch {
+		case tc.want < 0:
+			if err == nil || !strings.Contains(err.Error(), "inside #if") {
+				t.Errorf("#if %s: got %v, want the rule refused as inside #if", tc.cond, err)
+			}
+		case err != nil:
+			t.Errorf("#if %s: %v", tc.cond, err)
+		case len(p.Rules) != tc.want:
+			t.Errorf("#if %s: %d rules, want %d", tc.cond, len(p.Rules), tc.want)
+		}
+	}
+}
+
+// TestArgumentComparisons: a call's argument may compare and combine
+// values as C does (the result is an int, 0 or 1).
+func TestArgumentComparisons(t *testing.T) {
+	src := lscWrap("SCMP_ACT_ALLOW", "seccomp_rule_add(ctx, SCMP_ACT_KILL, SCMP_SYS(read), 1, SCMP_A0(SCMP_CMP_EQ, (2 > 1) + (-1 < 0u) + (3 && 0) * 4));")
+	p, err := Parse("t.c", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// -1 < 0u compares unsigned: 0.
+	if len(p.Rules) != 1 || len(p.Rules[0].When) != 1 || p.Rules[0].When[0].Value != 1 {
+		t.Errorf("got %+v, want read with arg0 == 1", p.Rules)
 	}
 }

@@ -98,16 +98,11 @@ func (pp *cPre) run(toks []cTok) []cTok {
 	return out
 }
 
-// ppLiteral evaluates an #if whose condition is a plain integer.
-func ppLiteral(toks []cTok) (value, known bool) {
-	if len(toks) != 1 || toks[0].kind != cNumber {
-		return false, false
-	}
-	v, msg := parseCInt(toks[0].text)
-	if msg != "" {
-		return false, false
-	}
-	return v.v != 0, true
+// ppCondition evaluates an #if's condition when it is an integer
+// expression of literals; a name (a macro, defined) makes it unknown.
+func ppCondition(toks []cTok) (value, known bool) {
+	v, known := evalLenient(toks, nil)
+	return v.v != 0, known
 }
 
 func (pp *cPre) directive(d []cTok) {
@@ -128,7 +123,7 @@ func (pp *cPre) directive(d []cTok) {
 		f := ppFrame{state: ppUnknown, anyUnknown: true}
 		if skip {
 			f = ppFrame{parentSkip: true, state: ppSkip}
-		} else if v, ok := ppLiteral(d[1:]); ok && d[0].text == "if" {
+		} else if v, ok := ppCondition(d[1:]); ok && d[0].text == "if" {
 			f = ppFrame{state: ppSkip}
 			if v {
 				f = ppFrame{state: ppActive, done: true}
@@ -140,7 +135,7 @@ func (pp *cPre) directive(d []cTok) {
 			return
 		}
 		f := &pp.conds[top]
-		switch v, ok := ppLiteral(d[1:]); {
+		switch v, ok := ppCondition(d[1:]); {
 		case f.parentSkip || f.done:
 			f.state = ppSkip
 		case !ok || f.anyUnknown && v:

@@ -511,133 +511,23 @@ func (w *walker) getsContext(open int) bool {
 
 // value evaluates the expression in [from, to) when every call in it
 // succeeds: libseccomp's calls that build the filter return 0, the file's
-// own functions what their walked return statement says. It knows
-// integers, !, unary -, comparisons, && and ||, parentheses and an
-// assignment's right side; anything else is unknown.
+// own functions what their walked return statement says; an assignment's
+// value is its right side. Anything else it cannot evaluate is unknown.
 func (w *walker) value(from, to int) cTruth {
 	if to <= from {
 		return cTruth{}
 	}
-	e := &cTruthEval{w: w, toks: w.p.toks[from:to]}
-	v := e.or()
-	if e.i != len(e.toks) {
-		return cTruth{}
-	}
-	return v
-}
-
-type cTruthEval struct {
-	w    *walker
-	toks []cTok
-	i    int
-}
-
-func (e *cTruthEval) peek(s string) bool { return e.i < len(e.toks) && e.toks[e.i].is(s) }
-
-func (e *cTruthEval) or() cTruth {
-	l := e.and()
-	for e.peek("||") {
-		e.i++
-		r := e.and()
-		l = cTruth{b2i(l.v != 0 || r.v != 0), l.known && r.known}
-	}
-	return l
-}
-
-func (e *cTruthEval) and() cTruth {
-	l := e.cmp()
-	for e.peek("&&") {
-		e.i++
-		r := e.cmp()
-		l = cTruth{b2i(l.v != 0 && r.v != 0), l.known && r.known}
-	}
-	return l
-}
-
-func (e *cTruthEval) cmp() cTruth {
-	l := e.unary()
-	for _, op := range []string{"==", "!=", "<=", ">=", "<", ">"} {
-		if !e.peek(op) {
-			continue
+	v, known := evalLenient(w.p.toks[from:to], func(name string) (cVal, bool) {
+		if name != "seccomp_init" && lscFollowed[name] {
+			return cVal{0, cInt}, true
 		}
-		e.i++
-		r := e.unary()
-		var b bool
-		switch op {
-		case "==":
-			b = l.v == r.v
-		case "!=":
-			b = l.v != r.v
-		case "<=":
-			b = l.v <= r.v
-		case ">=":
-			b = l.v >= r.v
-		case "<":
-			b = l.v < r.v
-		case ">":
-			b = l.v > r.v
-		}
-		return cTruth{b2i(b), l.known && r.known}
+		r := w.retval[name] // unknown unless walked
+		return cVal{norm(uint64(r.v), cInt), cInt}, r.known
+	})
+	if v.neg() {
+		return cTruth{int64(v.v), known}
 	}
-	return l
-}
-
-func (e *cTruthEval) unary() cTruth {
-	if e.i >= len(e.toks) {
-		return cTruth{}
-	}
-	t := e.toks[e.i]
-	switch {
-	case t.is("!"):
-		e.i++
-		v := e.unary()
-		return cTruth{b2i(v.v == 0), v.known}
-	case t.is("-"):
-		e.i++
-		v := e.unary()
-		return cTruth{-v.v, v.known}
-	case t.is("("):
-		e.i++
-		v := e.or()
-		if !e.peek(")") {
-			return cTruth{}
-		}
-		e.i++
-		return v
-	case t.kind == cNumber:
-		e.i++
-		v, msg := parseCInt(t.text)
-		return cTruth{int64(v.v), msg == "" && v.v <= math.MaxInt64}
-	case t.kind == cIdent && e.i+1 < len(e.toks) && e.toks[e.i+1].is("="):
-		e.i += 2
-		return e.or()
-	case t.kind == cIdent && e.i+1 < len(e.toks) && e.toks[e.i+1].is("("):
-		close := e.i + 1
-		for depth := 0; close < len(e.toks); close++ {
-			if e.toks[close].is("(") {
-				depth++
-			} else if e.toks[close].is(")") {
-				if depth--; depth == 0 {
-					break
-				}
-			}
-		}
-		e.i = close + 1
-		switch {
-		case t.text != "seccomp_init" && lscFollowed[t.text]:
-			return cTruth{0, true}
-		default:
-			return e.w.retval[t.text] // unknown unless walked
-		}
-	}
-	return cTruth{}
-}
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
+	return cTruth{int64(v.v), known && v.v <= math.MaxInt64}
 }
 
 // buildsFilter reports whether [from, to) calls a function that builds

@@ -312,7 +312,7 @@ func (c *checker) defaults() {
 		including := ""
 		switch {
 		case len(open) > 8:
-			including = fmt.Sprintf(", including %s and %d more dangerous ones", strings.Join(open[:8], ", "), len(open)-8)
+			including = fmt.Sprintf(", including %s and %s", strings.Join(open[:8], ", "), plural(len(open)-8, "more dangerous one"))
 		case len(open) > 0:
 			including = ", including " + and(open)
 		}

@@ -157,6 +157,19 @@ func readErrors(name string, err error) ([]Finding, bool) {
 	default:
 		return nil, false
 	}
+	var mismatch *convert.MismatchError
+	if errors.As(err, &mismatch) {
+		// One finding: the rest follow from the format, not the profile.
+		f := Finding{ID: "invalid-profile", Severity: Error, File: list[0].File, Pos: list[0].Pos, Reason: mismatch.Error(),
+			Fix: fmt.Sprintf("leave --from out, or give --from %s", mismatch.Guess)}
+		if f.File == "" {
+			f.File = name
+		}
+		if first := list[0].Error(); strings.HasPrefix(f.Reason, first) {
+			f.Reason = list[0].Msg + f.Reason[len(first):]
+		}
+		return []Finding{f}, true
+	}
 	var out []Finding
 	for _, e := range list {
 		f := Finding{ID: "invalid-profile", Severity: Error, File: e.File, Pos: e.Pos, Reason: e.Msg,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
@@ -322,7 +324,7 @@ func TestLintReadsWhatConvertReads(t *testing.T) {
 	for _, tt := range []struct {
 		file string
 		want bool
-	}{{"badarch.c", true}, {"badarch-if0.c", false}} {
+	}{{"badarch.c", true}, {"badarch-if0.c", false}, {"badarch-ifexpr.c", false}} {
 		data := readFile(t, filepath.Join("testdata", "corpus", tt.file))
 		r, err := Source(tt.file, data, "", convert.Options{})
 		if err != nil {
@@ -335,6 +337,64 @@ func TestLintReadsWhatConvertReads(t *testing.T) {
 		_, convErr := convert.Read(tt.file, data, "", convert.Options{})
 		if (convErr != nil) != tt.want {
 			t.Errorf("%s: convert refuses it: %v, while lint's bad-arch-allow is %v", tt.file, convErr, tt.want)
+		}
+	}
+}
+
+// A format given by hand that the content contradicts is one finding that
+// says so, not one per line of the file.
+func TestSourceFromMismatch(t *testing.T) {
+	docker := `{"defaultAction": "SCMP_ACT_ERRNO", "archMap": [], "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "comment": "x", "includes": {}}]}`
+	r, err := Source("x.json", []byte(docker), convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 {
+		t.Fatalf("%d findings, want 1: %+v", len(r.Findings), r.Findings)
+	}
+	f := r.Findings[0]
+	if f.ID != "invalid-profile" || f.Pos.Line != 1 || f.Pos.Col != 37 || strings.HasPrefix(f.Reason, "x.json") ||
+		!strings.HasSuffix(f.Reason, "(and 2 more errors; read as oci, as --from says; the content looks like docker)") ||
+		f.Fix != "leave --from out, or give --from docker" {
+		t.Errorf("finding: %+v", f)
+	}
+}
+
+// The default-allow finding counts what it does not list in English: one
+// more dangerous one, two more dangerous ones.
+func TestDefaultAllowCount(t *testing.T) {
+	var all []string
+	for _, dg := range dangerousSets {
+		for _, n := range dg.names {
+			if syscalls.HasSyscall("x86_64", n) && !slices.Contains(all, n) {
+				all = append(all, n)
+			}
+		}
+	}
+	sort.Strings(all)
+	for _, tc := range []struct {
+		open int
+		want string
+	}{{9, " and 1 more dangerous one;"}, {10, " and 2 more dangerous ones;"}} {
+		if len(all) < tc.open {
+			t.Fatalf("only %d dangerous syscalls", len(all))
+		}
+		src := "default: allow\narchitectures: [x86_64]\nrules:\n  - action: errno(EPERM)\n    syscalls: [" + strings.Join(all[tc.open:], ", ") + "]\n"
+		r, err := Source("x.yaml", []byte(src), convert.Rules, convert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range r.Findings {
+			if f.ID == "default-allow" {
+				found = true
+				if !strings.Contains(f.Reason, tc.want) {
+					t.Errorf("%d open: %s\nwant %q", tc.open, f.Reason, tc.want)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%d open: no default-allow finding", tc.open)
 		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
@@ -470,6 +471,42 @@ func Spec(p *rules.Profile, warn func(string)) (*specs.LinuxSeccomp, error) {
 			warn(e.Error())
 		}
 	}})
+}
+
+// Output says how Profile writes the union.
+type Output struct {
+	// To is the format (rules when empty); Version is oci-sbx's, for the
+	// header.
+	To      convert.Format
+	Version string
+	// Strict refuses engine output that runc cannot start under, rather
+	// than saying so (conversion.CheckStart).
+	Strict bool
+	// Alert hears what is never silenced: that runc cannot start under
+	// the output. It may be nil.
+	Alert func(string)
+}
+
+// Profile merges the inputs (Merge) and writes their union to w in o.To,
+// after a header naming them, refusing or alerting where runc could not
+// start under engine output.
+func Profile(w io.Writer, inputs []Input, opt Options, o Output) error {
+	p, err := Merge(inputs, opt)
+	if err != nil {
+		return err
+	}
+	to := o.To
+	if to == "" {
+		to = convert.Rules
+	}
+	names := make([]string, len(inputs))
+	for i, in := range inputs {
+		names[i] = in.Name
+	}
+	check := func(s *specs.LinuxSeccomp) error {
+		return conversion.CheckStart(s, to, strings.Join(names, "+"), o.Strict, o.Alert)
+	}
+	return Write(w, p, to, Header(o.Version, names), convert.Options{Warn: opt.Warn}, check)
 }
 
 // Write writes the merged profile in format to, after header (comment

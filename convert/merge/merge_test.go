@@ -272,3 +272,31 @@ func TestMergeIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// TestProfile: the one call the command makes writes the union under a
+// header naming the inputs, in order of name; engine output that runc
+// cannot start under (these recordings lack what runc calls after loading
+// a filter) is alerted of, and refused when strict.
+func TestProfile(t *testing.T) {
+	inputs := []Input{{"run2.yaml", []byte(run2)}, {"run1.yaml", []byte(run1)}}
+	var out strings.Builder
+	if err := Profile(&out, inputs, Options{}, Output{Version: "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "# Merged by oci-sbx v1 from run1.yaml, run2.yaml: allows what any of them allows.\ndefault: errno(EPERM)\n") {
+		t.Errorf("rules output:\n%s", out.String())
+	}
+	var alerts []string
+	out.Reset()
+	if err := Profile(&out, inputs, Options{}, Output{To: convert.Docker, Alert: func(m string) { alerts = append(alerts, m) }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 || !strings.Contains(alerts[0], "docker output: [runc-cannot-start]") || !strings.HasPrefix(out.String(), "{") {
+		t.Errorf("docker output: alerts %q\n%s", alerts, out.String())
+	}
+	out.Reset()
+	err := Profile(&out, inputs, Options{}, Output{To: convert.Docker, Strict: true})
+	if err == nil || !strings.Contains(err.Error(), "refusing to write docker output") || out.Len() != 0 {
+		t.Errorf("strict docker output: %v\n%s", err, out.String())
+	}
+}

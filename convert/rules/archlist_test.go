@@ -2,8 +2,11 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 // TestCheckWidth covers the class "a condition libseccomp reads
@@ -77,5 +80,45 @@ func TestCheckWidthMeaning(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMissingOnOtherArches: a profile of several architectures names
+// syscalls the native one has and another lacks by nature (newfstatat is
+// not i386's): one warning says so for all of them, at the first; a name
+// the native architecture lacks is still warned of on its own, where it
+// is written.
+func TestMissingOnOtherArches(t *testing.T) {
+	native := syscalls.NativeArch()
+	if native != "x86_64" {
+		t.Skipf("the cases are x86_64's; this machine is %s", native)
+	}
+	var foreign []string
+	for _, n := range syscalls.AllSyscalls() {
+		if syscalls.HasSyscall("x86_64", n) && !syscalls.HasSyscall("x86", n) && len(foreign) < 3 {
+			foreign = append(foreign, n)
+		}
+	}
+	if len(foreign) < 3 {
+		t.Fatalf("only %v exist on x86_64 and not on x86", foreign)
+	}
+	src := "default: errno(EPERM)\narchitectures: [x86_64, x86]\nrules:\n" +
+		"  - {action: allow, syscalls: [read, " + foreign[0] + "]}\n" +
+		"  - {action: allow, syscalls: [" + foreign[1] + ", " + foreign[2] + "]}\n" +
+		"  - {action: allow, syscalls: [" + foreign[0] + ", socketcall]}\n"
+	p, err := Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warnings []string
+	if _, err := p.Compile(CompileOptions{Warn: func(e *Error) { warnings = append(warnings, e.Error()) }}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		fmt.Sprintf(`t.yaml:6:%d: syscall "socketcall" does not exist on x86_64; the rule does nothing there`, len("  - {action: allow, syscalls: [, ")+len(foreign[0])+1),
+		fmt.Sprintf(`t.yaml:4:%d: 3 syscalls named here and below do not exist on x86 (%s); their rules do nothing there`, len("  - {action: allow, syscalls: [read, ")+1, strings.Join(foreign, ", ")),
+	}
+	if !slices.Equal(warnings, want) {
+		t.Errorf("warnings\n%s\nwant\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
 	}
 }

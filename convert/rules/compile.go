@@ -37,6 +37,7 @@ type CompileOptions struct {
 func (p *Profile) Compile(opt CompileOptions) (*specs.LinuxSeccomp, error) {
 	c := &compiler{p: p, opt: opt}
 	out := c.compile()
+	c.foreignOnly.warn(c)
 	if err := c.errs.Err(); err != nil {
 		return nil, err
 	}
@@ -57,6 +58,41 @@ type compiler struct {
 	lossOrder  []lossKey
 
 	wideForeign []string // syscalls of a converted profile with a 64-bit compare of a 32-bit argument
+	foreignOnly missingNames
+}
+
+// missingNames collects the syscalls named in rules that exist on the
+// native architecture but not on some other listed one, by the
+// architectures they lack, for one warning each.
+type missingNames struct {
+	order []string // the lists of architectures, as first seen
+	names map[string][]string
+	at    map[string]Pos
+}
+
+func (m *missingNames) note(n Name, arches []string) {
+	key := strings.Join(arches, ", ")
+	if m.names == nil {
+		m.names, m.at = map[string][]string{}, map[string]Pos{}
+	}
+	if _, ok := m.names[key]; !ok {
+		m.order = append(m.order, key)
+		m.at[key] = n.Pos
+	}
+	if !slices.Contains(m.names[key], n.Name) {
+		m.names[key] = append(m.names[key], n.Name)
+	}
+}
+
+func (m *missingNames) warn(c *compiler) {
+	for _, key := range m.order {
+		names := m.names[key]
+		if len(names) == 1 {
+			c.warnf(m.at[key], "syscall %q does not exist on %s; the rule does nothing there", names[0], key)
+			continue
+		}
+		c.warnf(m.at[key], "%d syscalls named here and below do not exist on %s (%s); their rules do nothing there", len(names), key, strings.Join(names, ", "))
+	}
 }
 
 func (c *compiler) errorf(at Pos, format string, args ...any) {
@@ -467,81 +503,71 @@ func (c *compiler) checkMultiplexed(cases map[string][]syscallCase, order, arche
 	if len(arches) == 0 {
 		arches = []string{syscalls.NativeArch()}
 	}
+	own := func(mux string) (syscallCase, bool) {
+		u := slices.IndexFunc(cases[mux], func(sc syscallCase) bool {
+			return len(sc.when) == 0 && !sc.derived && sc.action != def
+		})
+		if u < 0 {
+			return syscallCase{}, false
+		}
+		return cases[mux][u], true
+	}
+	// Conditional rules runc keeps, as libseccomp moves them onto the
+	// multiplexer: two actions for one set of conditions are refused.
+	var rs []MuxRule
+	var from []syscallCase
+	for _, name := range order {
+		for _, sc := range cases[name] {
+			if !sc.derived && sc.rule.Pos.IsValid() {
+				rs = append(rs, MuxRule{Names: []string{name}, Action: sc.action, When: sc.when})
+				from = append(from, sc)
+			}
+		}
+	}
 	done := map[string]bool{}
+	clashAt := map[string]string{} // the architecture a call's clashes are said for
+	for _, cl := range MultiplexClashes(rs, arches, def, func(_ int, mux string) bool { _, ok := own(mux); return ok }) {
+		if at, ok := clashAt[cl.Name]; ok && at != cl.Arch {
+			continue
+		}
+		done[cl.Name], clashAt[cl.Name] = true, cl.Arch
+		first, second := from[cl.First], from[cl.Second]
+		c.errorf(c.at(second.rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: the %s here and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+			cl.Name, cl.Arch, cl.Name, cl.Mux, cl.Call, second.action, first.action, c.where(first.rule), cl.Name, cl.Mux, cl.Arch, cl.Arch)
+	}
 	for _, arch := range arches {
 		for _, name := range order {
 			mux, call, ok := syscalls.Subcall(arch, name)
 			if !ok || done[name] {
 				continue
 			}
-			if u := slices.IndexFunc(cases[mux], func(sc syscallCase) bool {
-				return len(sc.when) == 0 && !sc.derived && sc.action != def
-			}); u >= 0 {
-				// The multiplexer's own unconditional rule decides every
-				// call through it: a stricter conditional rule for the
-				// call vanishes there.
-				own := cases[mux][u]
-				for _, sc := range cases[name] {
-					if len(sc.when) > 0 && !sc.derived && Rank(sc.action) > Rank(own.action) && sc.rule.Pos.IsValid() {
-						done[name] = true
-						c.errorf(c.at(sc.rule), "%s: on %s, %s also goes through %s (arg0 == %d), whose arguments seccomp cannot read, and the %s at %s lets every call through it: this conditional %s does not hold there; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
-							name, arch, name, mux, call, own.action, c.where(own.rule), sc.action, mux, arch, arch)
-						break
-					}
-				}
-				continue
-			}
-			// Conditional rules runc keeps, by what libseccomp keeps of
-			// their conditions on the multiplexer.
-			byKey := map[string][]syscallCase{}
-			var keys []string
+			own, ok := own(mux)
 			for _, sc := range cases[name] {
-				if len(sc.when) == 0 || sc.derived || sc.action == def || !sc.rule.Pos.IsValid() {
+				if len(sc.when) == 0 || sc.derived || !sc.rule.Pos.IsValid() {
 					continue
 				}
-				k := MultiplexKey(sc.when)
-				if _, ok := byKey[k]; !ok {
-					keys = append(keys, k)
-				}
-				if !slices.ContainsFunc(byKey[k], func(o syscallCase) bool { return o.action == sc.action }) {
-					byKey[k] = append(byKey[k], sc)
-				}
-			}
-			for _, k := range keys {
-				conds := byKey[k]
 				switch {
-				case len(conds) > 1:
+				case ok && Rank(sc.action) > Rank(own.action):
+					// The multiplexer's own unconditional rule decides
+					// every call through it: a stricter conditional rule
+					// for the call vanishes there.
 					done[name] = true
-					c.errorf(c.at(conds[1].rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost: the %s here and the %s at %s become two rules with the same conditions and different actions, which libseccomp refuses (EEXIST), so runc cannot load the profile; give %s one action, deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
-						name, arch, name, mux, call, conds[1].action, conds[0].action, c.where(conds[0].rule), name, mux, arch, arch)
-				case k == "" && Rank(conds[0].action) < Rank(def):
+					c.errorf(c.at(sc.rule), "%s: on %s, %s also goes through %s (arg0 == %d), whose arguments seccomp cannot read, and the %s at %s lets every call through it: this conditional %s does not hold there; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+						name, arch, name, mux, call, own.action, c.where(own.rule), sc.action, mux, arch, arch)
+				case !ok && sc.action != def && MultiplexKey(sc.when) == "" && Rank(sc.action) < Rank(def):
 					// What a recording writes (socket by family, on x86
 					// too): said, as lint does (multiplexed-args), not
 					// refused.
 					done[name] = true
-					c.warnf(c.at(conds[0].rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost, so this conditional %s lets every %s call through %s whatever its arguments; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
-						name, arch, name, mux, call, conds[0].action, name, mux, mux, arch, arch)
+					c.warnf(c.at(sc.rule), "%s: on %s, libseccomp moves the rules for %s onto %s, where arg0 is the call's number (%d) and the conditions on arg0 are lost, so this conditional %s lets every %s call through %s whatever its arguments; deny %s on %s outright (convert --harden does for the network), or leave %s out of the architectures",
+						name, arch, name, mux, call, sc.action, name, mux, mux, arch, arch)
+				}
+				if done[name] {
+					break
 				}
 			}
 		}
 	}
-}
-
-// MultiplexKey is what libseccomp keeps of a rule's conditions when it
-// moves the rule onto a multiplexer (socket onto socketcall on x86):
-// arg0 becomes the call's number, so the conditions on arg0 are lost and
-// the others stay, though they read the multiplexer's arguments. Two
-// rules of one key and different actions are one rule to libseccomp,
-// which refuses the second (EEXIST).
-func MultiplexKey(cs []Cond) string {
-	var rest []string
-	for _, c := range cs {
-		if c.Arg != 0 {
-			rest = append(rest, c.String())
-		}
-	}
-	slices.Sort(rest)
-	return strings.Join(rest, ",")
 }
 
 // muxes returns the multiplexers through which libseccomp also filters a
@@ -662,8 +688,15 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 			}
 		}
 		// Only names a person wrote get the warning: converted profiles
-		// list names for every architecture on purpose.
-		if len(missing) > 0 && n.Pos.IsValid() {
+		// list names for every architecture on purpose. A name the
+		// native architecture has, missing only on other listed ones
+		// (newfstatat on x86), is what a profile of several
+		// architectures holds by nature: said once for all of them.
+		switch {
+		case len(missing) == 0 || !n.Pos.IsValid():
+		case arches != nil && !slices.Contains(missing, syscalls.NativeArch()):
+			c.foreignOnly.note(n, missing)
+		default:
 			c.warnf(n.Pos, "syscall %q does not exist on %s; the rule does nothing there", n.Name, strings.Join(missing, ", "))
 		}
 		seen[n.Name] = true

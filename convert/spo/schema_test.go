@@ -17,6 +17,9 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert/docker"
 	"github.com/oci-sbx/oci-sbx/convert/format"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"golang.org/x/sys/unix"
 )
 
 // The operator's CRD, as released: every resource Write emits must pass
@@ -52,7 +55,7 @@ type crd struct {
 	served      map[string]*openAPISchema
 }
 
-func loadCRD(t *testing.T) *crd {
+func loadCRD(t testing.TB) *crd {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "crd", crdFile))
 	if err != nil {
@@ -274,15 +277,15 @@ func TestWritePassesSchema(t *testing.T) {
 			}
 			// Write refuses Podman's ENOSYS default, which SPO
 			// cannot carry; its rules are what is checked here.
-			s.DefaultErrnoRet = uintp(1)
+			s.DefaultErrnoRet = testutil.Errno(1)
 			profiles = append(profiles, s)
 		}
 	}
 	atFDCWD := uint64(math.MaxUint64 - 99) // -100 sign-extended
 	profiles = append(profiles, spoProfile(),
 		&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"openat", "openat"}, Action: specs.ActErrno, ErrnoRet: uintp(13), Args: []specs.LinuxSeccompArg{{Index: 0, Value: atFDCWD, Op: specs.OpEqualTo}}},
-			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: atFDCWD, Op: specs.OpMaskedEqual}}},
+			{Names: []string{"openat", "openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(13), Args: []specs.LinuxSeccompArg{{Index: 0, Value: atFDCWD, Op: specs.OpEqualTo}}},
+			{Names: []string{"mkdirat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: atFDCWD, Op: specs.OpMaskedEqual}}},
 		}})
 	for i, s := range profiles {
 		var out bytes.Buffer
@@ -293,4 +296,48 @@ func TestWritePassesSchema(t *testing.T) {
 			t.Errorf("profile %d: the API server would refuse it:\n%s", i, strings.Join(errs, "\n"))
 		}
 	}
+}
+
+// FuzzWritePassesSchema writes profiles of every shape a rule can take —
+// each action, errno, operator, argument index and value, default action
+// and architecture list — and holds Write to the schema: a resource it
+// writes, the API server accepts; what SPO cannot carry, it refuses.
+func FuzzWritePassesSchema(f *testing.F) {
+	c := loadCRD(f)
+	// Names come from the syscall table: readers refuse any other.
+	names := syscalls.AllSyscalls()
+	f.Add(uint8(0), uint8(1), uint16(1), uint8(0), uint8(2), uint64(math.MaxUint64-99), uint64(0), uint8(1), uint16(0), uint16(1))
+	f.Add(uint8(1), uint8(3), uint16(38), uint8(5), uint8(6), uint64(math.MaxUint64), uint64(1<<63), uint8(7), uint16(100), uint16(100))
+	f.Add(uint8(2), uint8(8), uint16(4095), uint8(3), uint8(0), uint64(0), uint64(0), uint8(0), uint16(7), uint16(300))
+	f.Fuzz(func(t *testing.T, def, action uint8, errno uint16, index, op uint8, value, valueTwo uint64, arches uint8, name1, name2 uint16) {
+		actions := []specs.LinuxSeccompAction{specs.ActAllow, specs.ActErrno, specs.ActKill, specs.ActKillProcess,
+			specs.ActKillThread, specs.ActTrap, specs.ActTrace, specs.ActLog, specs.ActNotify}
+		ops := []specs.LinuxSeccompOperator{specs.OpNotEqual, specs.OpLessThan, specs.OpLessEqual, specs.OpEqualTo,
+			specs.OpGreaterEqual, specs.OpGreaterThan, specs.OpMaskedEqual}
+		archSets := [][]specs.Arch{nil, {specs.ArchX86_64}, {specs.ArchX86_64, specs.ArchX86, specs.ArchX32},
+			{specs.ArchAARCH64, specs.ArchARM}, {specs.ArchRISCV64}, {specs.ArchS390X, specs.ArchS390},
+			{specs.ArchPPC64LE}, {specs.ArchX86_64, specs.ArchAARCH64}}
+		s := &specs.LinuxSeccomp{
+			DefaultAction: actions[int(def)%len(actions)],
+			Architectures: archSets[int(arches)%len(archSets)],
+			Syscalls: []specs.LinuxSyscall{{
+				Names:  []string{names[int(name1)%len(names)], names[int(name2)%len(names)]},
+				Action: actions[int(action)%len(actions)],
+				Args:   []specs.LinuxSeccompArg{{Index: uint(index % 8), Value: value, ValueTwo: valueTwo, Op: ops[int(op)%len(ops)]}},
+			}},
+		}
+		if s.DefaultAction == specs.ActErrno {
+			s.DefaultErrnoRet = testutil.Errno(unix.Errno(errno))
+		}
+		if s.Syscalls[0].Action == specs.ActErrno {
+			s.Syscalls[0].ErrnoRet = testutil.Errno(unix.Errno(errno))
+		}
+		var out bytes.Buffer
+		if err := Write(&out, s, format.Options{Name: "fuzz"}); err != nil {
+			return // refused, with the reason: never an invalid resource
+		}
+		if errs := c.validate(out.Bytes()); len(errs) > 0 {
+			t.Errorf("Write accepted %+v and wrote a resource the API server refuses:\n%s\n%s", s, strings.Join(errs, "\n"), out.Bytes())
+		}
+	})
 }

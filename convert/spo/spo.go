@@ -340,14 +340,13 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 				continue
 			}
 			if a.Value > math.MaxInt64 || a.ValueTwo > math.MaxInt64 {
-				m, ok := masked32(a)
+				m, ok := rules.LowerHalf(c)
 				if !ok {
 					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, names[0], a.Index, c, int64(math.MaxInt64))
 					continue
 				}
-				mc, _ := rules.CondFromSpec(m)
-				big = append(big, fmt.Sprintf("%s %s became %s", names[0], c, mc))
-				a = m
+				big = append(big, fmt.Sprintf("%s %s became %s", names[0], c, m))
+				a = m.Spec()
 			}
 			masked := a.Op == specs.OpMaskedEqual
 			arg := spoArg{Index: a.Index, Value: a.Value, Op: string(a.Op)}
@@ -376,7 +375,7 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 		return fmt.Errorf("writing SeccompProfile: %s", strings.Join(errs, "; "))
 	}
 	if len(big) > 0 {
-		opt.Warnf("the SeccompProfile schema types argument values as int64, so 64-bit compares of negative 32-bit values are written as 32-bit masked compares (%s): "+
+		opt.Warnf("the SeccompProfile schema types argument values as int64, so 64-bit compares beyond int64 that the lower half decides (a negative 32-bit value, sign-extended) are written as 32-bit masked compares (%s): "+
 			"where the kernel reads the argument as 32 bits (a file descriptor such as AT_FDCWD, an int flag, an ioctl request) this means the same and also matches the zero-extended form; for a 64-bit argument it also matches values that differ only in the upper 32 bits",
 			strings.Join(big, "; "))
 	}
@@ -496,25 +495,4 @@ func quoted(names []string) []string {
 		out[i] = strconv.Quote(n)
 	}
 	return out
-}
-
-// masked32 rewrites a compare that SPO cannot carry, arg == V with V a
-// negative 32-bit value sign-extended to 64 bits (AT_FDCWD as
-// 0xffffffffffffff9c), or the same as a masked compare of all 64 bits, as
-// arg & 0xffffffff == the low 32 bits of V. ok is false for every other
-// compare beyond int64.
-func masked32(a specs.LinuxSeccompArg) (specs.LinuxSeccompArg, bool) {
-	const low = 0xffffffff
-	v := a.Value
-	switch {
-	case a.Op == specs.OpEqualTo:
-	case a.Op == specs.OpMaskedEqual && a.Value == math.MaxUint64:
-		v = a.ValueTwo
-	default:
-		return a, false
-	}
-	if v>>32 != low || v&0x80000000 == 0 {
-		return a, false
-	}
-	return specs.LinuxSeccompArg{Index: a.Index, Op: specs.OpMaskedEqual, Value: low, ValueTwo: v & low}, true
 }

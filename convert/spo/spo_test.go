@@ -20,7 +20,7 @@ import (
 func spoProfile() *specs.LinuxSeccomp {
 	return &specs.LinuxSeccomp{
 		DefaultAction:    specs.ActErrno,
-		DefaultErrnoRet:  uintp(1),
+		DefaultErrnoRet:  testutil.Errno(1),
 		Architectures:    []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32},
 		Flags:            []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog},
 		ListenerPath:     "/var/run/security-profiles-operator/agent.sock",
@@ -29,14 +29,14 @@ func spoProfile() *specs.LinuxSeccomp {
 			{Names: []string{"read", "write", "exit_group", "futex"}, Action: specs.ActAllow},
 			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{
 				{Index: 0, Value: 1, Op: specs.OpEqualTo}, {Index: 0, Value: 10, Op: specs.OpEqualTo}}},
-			{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(13), Args: []specs.LinuxSeccompArg{
+			{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(13), Args: []specs.LinuxSeccompArg{
 				{Index: 2, Value: 3, ValueTwo: 0, Op: specs.OpMaskedEqual}}},
 			{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{
 				{Index: 0, Value: 9223372036854775807, Op: specs.OpLessEqual}}},
 			{Names: []string{"ptrace"}, Action: specs.ActKillProcess},
 			{Names: []string{"kill"}, Action: specs.ActKill},
 			{Names: []string{"mkdir"}, Action: specs.ActNotify},
-			{Names: []string{"uname"}, Action: specs.ActTrace, ErrnoRet: uintp(7)},
+			{Names: []string{"uname"}, Action: specs.ActTrace, ErrnoRet: testutil.Errno(7)},
 		},
 	}
 }
@@ -57,7 +57,7 @@ func TestSPORoundTrip(t *testing.T) {
 	}{
 		{"everything a SeccompProfile carries", spoProfile(), "web.yaml"},
 		{"the demo", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{
-			{Names: []string{"openat", "connect"}, Action: specs.ActErrno, ErrnoRet: uintp(1)}}}, "demo.yaml"},
+			{Names: []string{"openat", "connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1)}}}, "demo.yaml"},
 		{"docker-default", dockerDefault, ""},
 		{"seven conditions on one index", sevenConds, ""},
 	}
@@ -140,10 +140,10 @@ status:
   status: Installed
   localhostProfile: operator/default/web.json
 `,
-			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(1), Architectures: []specs.Arch{specs.ArchX86_64},
+			want: &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(1), Architectures: []specs.Arch{specs.ArchX86_64},
 				Syscalls: []specs.LinuxSyscall{
 					{Names: []string{"read", "write"}, Action: specs.ActAllow},
-					{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(13), Args: []specs.LinuxSeccompArg{{Index: 2, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}}},
+					{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(13), Args: []specs.LinuxSeccompArg{{Index: 2, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}}},
 				}},
 		},
 		{
@@ -157,8 +157,8 @@ spec:
     - {names: [connect], action: SCMP_ACT_ERRNO, errnoRet: ECONNREFUSED}
 `,
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-				{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(13)},
-				{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: uintp(111)},
+				{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(13)},
+				{Names: []string{"connect"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(111)},
 			}},
 		},
 		{
@@ -183,7 +183,7 @@ spec:
 			name: "JSON, as kubectl get -o json prints it",
 			in:   `{"apiVersion": "security-profiles-operator.x-k8s.io/v1beta1", "kind": "SeccompProfile", "metadata": {"name": "x"}, "spec": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 18446744073709551516, "op": "SCMP_CMP_EQ"}]}]}}`,
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-				{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}},
+				{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}},
 			warnings: []string{"conditions on ioctl compare all 64 bits of an argument the kernel reads as 32 bits"},
 		},
 	}
@@ -268,28 +268,31 @@ func TestSPOWrite(t *testing.T) {
 		{"invalid name", allow(func(*specs.LinuxSeccomp) {}), format.Options{Name: "My_Profile"},
 			`profile name "My_Profile" is not a valid Kubernetes name: use at most 253 lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (try "my-profile")`, nil},
 		{"name too long", allow(func(*specs.LinuxSeccomp) {}), format.Options{Name: strings.Repeat("a", 254)}, "is not a valid Kubernetes name", nil},
-		{"default errno other than EPERM", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(38)}, format.Options{},
+		{"default errno other than EPERM", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(38)}, format.Options{},
 			"the default action errno(ENOSYS) cannot be carried: a SeccompProfile has no defaultErrnoRet", nil},
 		{"architecture outside the schema", allow(func(s *specs.LinuxSeccomp) { s.Architectures = []specs.Arch{specs.ArchLOONGARCH64} }), format.Options{},
 			"architecture SCMP_ARCH_LOONGARCH64 is not one the SeccompProfile schema accepts", nil},
 		{"flag outside the schema", allow(func(s *specs.LinuxSeccomp) { s.Flags = []specs.LinuxSeccompFlag{"SECCOMP_FILTER_FLAG_NEW_LISTENER"} }), format.Options{},
 			"flag SECCOMP_FILTER_FLAG_NEW_LISTENER is not one the SeccompProfile schema accepts", nil},
 		{"invalid rule", allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"x"}, Action: specs.ActErrno, ErrnoRet: uintp(0)}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"x"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(0)}}
 		}), format.Options{}, "syscalls[0]: errno(0)", nil},
 		{"empty flags", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, format.Options{}, "",
 			[]string{`cannot say "flags": []`, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}},
 		{"AT_FDCWD as a 64-bit value", allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}
 		}), format.Options{}, "", []string{"openat arg0 == 0xffffffffffffff9c became arg0 & 0xffffffff == 0xffffff9c"}},
 		{"AT_FDCWD as a masked compare of all 64 bits", allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: 18446744073709551516, Op: specs.OpMaskedEqual}}}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: math.MaxUint64, ValueTwo: 18446744073709551516, Op: specs.OpMaskedEqual}}}}
 		}), format.Options{}, "", []string{"openat arg0 & 0xffffffffffffffff == 0xffffffffffffff9c became arg0 & 0xffffffff == 0xffffff9c"}},
+		{"a masked compare whose upper mask bits all match", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0xffffffffffff0000, ValueTwo: 0xffffffffff9c0000, Op: specs.OpMaskedEqual}}}}
+		}), format.Options{}, "", []string{"ioctl arg1 & 0xffffffffffff0000 == 0xffffffffff9c0000 became arg1 & 0xffff0000 == 0xff9c0000"}},
 		{"a 64-bit compare other than ==", allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpNotEqual}}}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpNotEqual}}}}
 		}), format.Options{}, "syscalls[0] (openat): argument 0 compares arg0 != 0xffffffffffffff9c, above 9223372036854775807: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", nil},
 		{"a 64-bit value that is no negative int", allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"lseek"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 1 << 63, Op: specs.OpEqualTo}}}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"lseek"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 1 << 63, Op: specs.OpEqualTo}}}}
 		}), format.Options{}, "no 32-bit compare means the same", nil},
 		{"listenerPath outside the operator's directory", allow(func(s *specs.LinuxSeccomp) { s.ListenerPath = "/run/agent.sock" }), format.Options{},
 			`listenerPath "/run/agent.sock": the SeccompProfile schema accepts only a socket directly under /var/run/security-profiles-operator/`, nil},
@@ -297,10 +300,13 @@ func TestSPOWrite(t *testing.T) {
 	// What reading the output gives, where it is not the profile written.
 	backs := map[string]*specs.LinuxSeccomp{
 		"AT_FDCWD as a 64-bit value": allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
+		}),
+		"a masked compare whose upper mask bits all match": allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0xffff0000, ValueTwo: 0xff9c0000, Op: specs.OpMaskedEqual}}}}
 		}),
 		"AT_FDCWD as a masked compare of all 64 bits": allow(func(s *specs.LinuxSeccomp) {
-			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, ValueTwo: 0xffffff9c, Op: specs.OpMaskedEqual}}}}
 		}),
 	}
 	for _, tt := range tests {
@@ -357,8 +363,6 @@ func FuzzReadSPO(f *testing.F) {
 		}
 	})
 }
-
-func uintp(v uint) *uint { return &v }
 
 // A file of several documents (what kubectl get -o yaml and a recording
 // leave): the SeccompProfile named by Select, the only one, or a clear

@@ -255,8 +255,6 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if ann.Empty() {
 		return nil, nil, nil
 	}
-	name, hasName := ann.Get(annotation.Profile)
-	inline, hasInline := ann.Get(annotation.Rules)
 	replace, err := ann.ReplaceEngine()
 	if err != nil {
 		return nil, nil, err
@@ -264,22 +262,7 @@ func (p *Plugin) Adjust(pod *api.PodSandbox, ctr *api.Container) (*api.Container
 	if name, ok := ann.Get(annotation.Record); ok {
 		return p.record(ann, name, replace, ctr)
 	}
-	switch {
-	case !hasName && !hasInline:
-		return nil, nil, fmt.Errorf("annotations %s: %w: add %sprofile or %srules", strings.Join(ann.Present(), ", "), hooks.ErrNoProfile, annotation.Kubernetes, annotation.Kubernetes)
-	case hasName && hasInline:
-		return nil, nil, fmt.Errorf("annotations %s and %s: give one profile, not two", ann.Key(annotation.Profile), ann.Key(annotation.Rules))
-	}
-
-	var profile *specs.LinuxSeccomp
-	if hasName {
-		profile, err = hooks.ReadProfile(p.opt.Profiles, name, ann.Key(annotation.Profile), p.opt.Convert)
-	} else {
-		profile, err = hooks.ReadInlineRules(inline, ann.Key(annotation.Rules), annotation.Kubernetes+annotation.Profile, hooks.Confine(p.opt.Profiles, p.opt.Convert))
-	}
-	if err == nil {
-		err = hooks.ConfineListener(profile, p.opt.Agents, ann)
-	}
+	profile, err := hooks.AnnotatedProfile(ann, p.opt.Profiles, p.opt.Agents, p.opt.Convert)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -358,6 +341,7 @@ func (p *Plugin) render(plan *stage.Plan, ctr *api.Container) (*api.ContainerAdj
 	if err != nil {
 		return nil, err
 	}
+	hooks.CollectLate(p.opt.LateDir, p.log)
 	for _, m := range plan.Late.Mounts(dir, bin) {
 		adj.AddMount(&api.Mount{Destination: m.Destination, Type: m.Type, Source: m.Source, Options: m.Options})
 	}

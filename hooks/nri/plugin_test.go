@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
@@ -163,7 +164,7 @@ func TestAdjustDefaultErrno(t *testing.T) {
 func TestAdjustKeepsEngine(t *testing.T) {
 	p, _ := newPlugin(t, map[string]string{"no-connect.yaml": noConnect})
 	kubelet := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-		{Names: []string{"ptrace"}, Action: specs.ActErrno, ErrnoRet: uintp(1)}}}
+		{Names: []string{"ptrace"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1)}}}
 	adj, _, err := p.Adjust(pod(map[string]string{"oci-sbx.io/profile": "no-connect.yaml"}), container("app", kubelet))
 	if err != nil {
 		t.Fatal(err)
@@ -255,17 +256,15 @@ func TestAdjustRefuses(t *testing.T) {
 
 func TestToOCIRoundTrip(t *testing.T) {
 	s := &specs.LinuxSeccomp{
-		DefaultAction: specs.ActErrno, DefaultErrnoRet: uintp(38), Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+		DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(38), Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
 		Flags: []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}, ListenerPath: "/run/a.sock", ListenerMetadata: "m",
-		Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: uintp(13),
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(13),
 			Args: []specs.LinuxSeccompArg{{Index: 2, Value: 3, ValueTwo: 1, Op: specs.OpMaskedEqual}}}},
 	}
 	if err := convert.Equal(s, toOCI(api.FromOCILinuxSeccomp(s))); err != nil {
 		t.Error(err)
 	}
 }
-
-func uintp(u uint) *uint { return &u }
 
 // BenchmarkAdjust is the plugin's own work per container, what containerd
 // waits for besides the ttrpc round trip: nothing asked, a profile runc

@@ -129,8 +129,9 @@ func OpenParent(dir, name string) (*os.File, string, error) {
 }
 
 // ReadFile reads name (see Rel), a regular file beneath dir, up to max
-// bytes. Neither dir, nor a directory the name passes through (symlinks
-// included), nor the file may be writable by anyone but root or this
+// bytes. Neither a directory on the way to dir (see checkWay), nor dir,
+// nor a directory the name passes through (symlinks included), nor the
+// file may be writable by anyone but root or this
 // process's user (unless it is on a read-only mount): a profile anyone
 // can change or swap confines nothing.
 func ReadFile(dir, name string, max int64) ([]byte, error) {
@@ -204,6 +205,9 @@ const maxLinks = 40
 // result is opened with openResolved, which follows no symlink at all,
 // so a symlink put in its way after the check is refused.
 func resolvePrivate(d *os.File, dir, rel string) (string, error) {
+	if err := checkWay(dir); err != nil {
+		return "", err
+	}
 	if err := checkPrivate(dir, d); err != nil {
 		return "", err
 	}
@@ -293,13 +297,87 @@ func openResolved(d *os.File, rel, name string, flags uint64) (*os.File, error) 
 	return os.NewFile(uintptr(fd), name), nil
 }
 
+// checkWay fails with ErrWritable when a user other than root and this
+// process's could change what the path dir leads to: when a directory on
+// the way from / to it, symlinks followed, is not private (see
+// checkPrivate), and a sticky one (/tmp) counts as private, since only
+// the owner of an entry may replace it there, and each entry's owner is
+// checked in turn. Whoever could rename a directory on the way could put
+// a profiles directory of their choice in its place.
+func checkWay(dir string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	cur := "/"
+	check := func(path string) error {
+		f, err := os.OpenFile(path, unix.O_PATH|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return checkMode(path, f, true)
+	}
+	if err := check(cur); err != nil {
+		return err
+	}
+	todo := strings.Split(abs, "/")
+	for links := 0; len(todo) > 0; {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = filepath.Dir(cur)
+			continue
+		}
+		next := filepath.Join(cur, c)
+		var st unix.Stat_t
+		if err := unix.Lstat(next, &st); err != nil {
+			return err
+		}
+		if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			target, err := os.Readlink(next)
+			if err != nil {
+				return err
+			}
+			if links++; links > maxLinks {
+				return unix.ELOOP
+			}
+			if strings.HasPrefix(target, "/") {
+				cur = "/"
+			}
+			todo = append(strings.Split(target, "/"), todo...)
+			continue
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			return unix.ENOTDIR
+		}
+		if err := check(next); err != nil {
+			return err
+		}
+		cur = next
+	}
+	return nil
+}
+
 // checkPrivate fails with ErrWritable when f, named path, can be
 // changed by a user other than root and this process's: owned by
 // another, writable by others, or writable by a group other than root's.
 func checkPrivate(path string, f *os.File) error {
+	return checkMode(path, f, false)
+}
+
+// checkMode is checkPrivate, with a directory's sticky bit forgiving its
+// write bits when sticky.
+func checkMode(path string, f *os.File, sticky bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return err
+	}
+	if sticky && st.Mode&unix.S_ISVTX != 0 && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		st.Mode &^= 0o022
 	}
 	// The owner can change the file through another mount of it, even
 	// where this one is read-only: only the write bits are forgiven on a

@@ -368,3 +368,58 @@ func BenchmarkReadFile(b *testing.B) {
 		}
 	})
 }
+
+// The way to the directory counts too: whoever can rename a directory on
+// it, or change a symlink on it, chooses the profiles directory. A sticky
+// directory (/tmp) is no such place for entries root owns.
+func TestReadFileWritableWayToDir(t *testing.T) {
+	testutil.RequireRoot(t)
+	top := t.TempDir()
+	mkdir := func(p string, mode uint32, uid int) string {
+		t.Helper()
+		if err := os.Mkdir(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := syscall.Chmod(p, mode); err != nil { // past the umask, with the sticky bit
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	profiles := func(parent string) string {
+		t.Helper()
+		dir := mkdir(filepath.Join(parent, "profiles"), 0o755, 0)
+		if err := os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("in\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	const nobody = 65534
+	sticky := profiles(mkdir(filepath.Join(top, "sticky"), 0o1777, 0))
+	users := profiles(mkdir(filepath.Join(top, "users"), 0o755, nobody))
+	open := profiles(mkdir(filepath.Join(top, "open"), 0o777, 0))
+	private := profiles(mkdir(filepath.Join(top, "private"), 0o755, 0))
+	linkTo := func(dir, target, name string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, dir := range []string{sticky, private, linkTo(filepath.Dir(private), private, "link-abs"), linkTo(filepath.Dir(private), "profiles", "link-rel")} {
+		if _, err := ReadFile(dir, "a.yaml", 1<<16); err != nil {
+			t.Errorf("ReadFile in %s: %v", dir, err)
+		}
+	}
+	for _, dir := range []string{users, open,
+		linkTo(filepath.Dir(private), users, "to-users"),
+		linkTo(filepath.Dir(users), private, "from-users"),
+	} {
+		if _, err := ReadFile(dir, "a.yaml", 1<<16); !errors.Is(err, ErrWritable) {
+			t.Errorf("ReadFile in %s: %v", dir, err)
+		}
+	}
+}

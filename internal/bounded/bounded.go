@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -47,6 +48,11 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	defer f.Close()
 	data, err := ReadAll(f, max)
 	if err != nil {
+		// The *PathError of read(2) would name the file a second time.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("reading %q: %w", path, err)
 	}
 	return data, nil

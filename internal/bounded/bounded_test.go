@@ -2,6 +2,7 @@ package bounded
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,5 +66,9 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(dir, "none"), 4); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a missing file: %v", err)
+	}
+	// A directory is named once.
+	if _, err := ReadFile(dir, 4); err == nil || err.Error() != fmt.Sprintf("reading %q: is a directory", dir) {
+		t.Errorf("a directory: %v", err)
 	}
 }

@@ -34,20 +34,8 @@ type goFile struct {
 // behind a tag no build here sets, could import across the layers unseen.
 func goFiles(t *testing.T) []goFile {
 	t.Helper()
-	root := "../.."
 	var files []goFile
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, path)
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if name := d.Name(); rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || rel == "e2e") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	walkModule(t, func(path, rel string) error {
 		if !strings.HasSuffix(rel, ".go") {
 			return nil
 		}
@@ -80,21 +68,42 @@ func goFiles(t *testing.T) []goFile {
 		files = append(files, gf)
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(files) == 0 {
 		t.Fatal("no Go files found")
 	}
 	return files
 }
 
+// walkModule calls fn with the path and module-relative path of every
+// file of the module outside e2e/, testdata/ and hidden folders.
+func walkModule(t *testing.T, fn func(path, rel string) error) {
+	t.Helper()
+	root := "../.."
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if name := d.Name(); rel != "." && (strings.HasPrefix(name, ".") || name == "testdata" || rel == "e2e") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(path, rel)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // generated matches the line go generate's tools write into a file.
 var generated = regexp.MustCompile(`(?m)^// Code generated .* DO NOT EDIT\.$`)
 
-// maxLines bounds a hand-written Go file: one about 900 lines long holds
-// more than one noun, and is split by noun before it reaches this.
-const maxLines = 1000
+// maxLines bounds a hand-written Go file: one longer holds more than one
+// noun, and is split by noun before it reaches this.
+const maxLines = 900
 
 // TestFileSize keeps hand-written Go files small enough to hold one
 // noun; generated tables are exempt.
@@ -207,5 +216,57 @@ func TestCgoFenceFiles(t *testing.T) {
 	}
 	if len(fencedPkgs) == 0 {
 		t.Error("no package has files behind the fence: is the constraint spelt differently now?")
+	}
+}
+
+// cgoSources are the endings of the files the go command hands to the C
+// compiler (or includes) in a package that uses cgo; .s is Go's own
+// assembler, and builds in any package.
+var cgoSources = []string{".c", ".cc", ".cpp", ".cxx", ".m", ".h", ".hh", ".hpp", ".hxx", ".S", ".sx", ".f", ".F", ".for", ".f90", ".swig", ".swigcxx"}
+
+// TestCgoFenceSources holds the fence for the C the go command compiles
+// (the launcher, oci/cache/launch.c, is cgo: its package imports "C"): a
+// C or C++ source is in a package of Cgo, and one that is compiled, not
+// only included, carries the `linux && cgo && seccomp` constraint itself,
+// so that no build without seccomp compiles it.
+func TestCgoFenceSources(t *testing.T) {
+	n := 0
+	walkModule(t, func(path, rel string) error {
+		ext := filepath.Ext(rel)
+		if !slices.Contains(cgoSources, ext) {
+			return nil
+		}
+		n++
+		dir := filepath.ToSlash(filepath.Dir(rel))
+		if !slices.ContainsFunc(Cgo, func(c string) bool { return under(dir, c) }) {
+			t.Errorf("%s is C the go command compiles with cgo: such code belongs in %v", rel, Cgo)
+		}
+		if strings.HasPrefix(ext, ".h") {
+			return nil // included, not compiled on its own
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var expr constraint.Expr
+		for _, line := range strings.Split(string(src), "\n") {
+			line = strings.TrimSpace(line)
+			if constraint.IsGoBuild(line) {
+				if expr, err = constraint.Parse(line); err != nil {
+					return err
+				}
+				break
+			}
+			if line != "" && !strings.HasPrefix(line, "//") {
+				break // the go command reads constraints only before the code
+			}
+		}
+		if !fenced(expr) {
+			t.Errorf("%s is compiled by cgo outside a `linux && cgo && seccomp` build constraint of its own", rel)
+		}
+		return nil
+	})
+	if n == 0 {
+		t.Error("no C source found: the launcher, oci/cache/launch.c, should be")
 	}
 }

@@ -23,7 +23,7 @@ var Cgo = []string{
 	"oci/cache",   // compiled programs, and the C launcher that reads them
 	"oci/program", // the program runc's loader builds, caught in a child
 	"oci/late",    // the late stage inside a container
-	"oci/record",  // recording, whose replay runs under sandbox
+	"oci/record",  // recording, and its replay
 	// A generator (go generate), never linked: it reads libseccomp's
 	// syscall table.
 	"convert/syscalls/internal/mksyscalls",

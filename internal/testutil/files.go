@@ -29,3 +29,14 @@ func Entries(t testing.TB, dir string) []string {
 	}
 	return names
 }
+
+// UseDir points the environment variable env at dir for the test: a
+// fresh private directory when dir is "", any other value as given (a
+// cache's "off", say).
+func UseDir(t testing.TB, env, dir string) {
+	t.Helper()
+	if dir == "" {
+		dir = PrivateDir(t)
+	}
+	t.Setenv(env, dir)
+}

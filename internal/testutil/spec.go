@@ -26,3 +26,13 @@ func Rules(s *specs.LinuxSeccomp) []string {
 
 // Errno is e as a rule's errnoRet.
 func Errno(e unix.Errno) *uint { v := uint(e); return &v }
+
+// Deny is a profile that allows everything but names, which fail with
+// errno.
+func Deny(errno unix.Errno, names ...string) *specs.LinuxSeccomp {
+	return &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Flags:         []specs.LinuxSeccompFlag{},
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: Errno(errno)}},
+	}
+}

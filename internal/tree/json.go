@@ -33,7 +33,13 @@ func ParseJSON(data []byte) (*Node, error) {
 	case errors.As(err, &te):
 		return nil, te
 	case errors.As(err, &se):
-		// Offset counts the bytes before the offending character.
+		// A Decoder's Offset is sometimes after the offending character
+		// and sometimes before it (the first token, a literal);
+		// Unmarshal's scanner counts it always: the character is its last.
+		var raw json.RawMessage
+		if errors.As(json.Unmarshal(data, &raw), &se) && se.Offset > 0 {
+			return nil, p.errAt(int(se.Offset)-1, "malformed JSON: "+se.Error())
+		}
 		return nil, p.errAt(int(se.Offset), "malformed JSON: "+se.Error())
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		if len(bytes.TrimSpace(data)) == 0 {

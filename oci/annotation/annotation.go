@@ -136,13 +136,18 @@ var ErrInternal = errors.New("annotation written by oci-sbx only")
 // Values are the table's keys found in a set of annotations, by name,
 // with the key as it was written (for messages).
 type Values struct {
+	ns   string // OCI or Kubernetes
 	vals map[string]string
 	keys map[string]string
 }
 
-func newValues() *Values {
-	return &Values{vals: map[string]string{}, keys: map[string]string{}}
+func newValues(ns string) *Values {
+	return &Values{ns: ns, vals: map[string]string{}, keys: map[string]string{}}
 }
+
+// Namespace returns the prefix of the namespace the values were read
+// from: OCI or Kubernetes.
+func (v *Values) Namespace() string { return v.ns }
 
 // set records key's value for name, refusing a name written twice (a
 // namespace in two cases) with two values: which one a reader takes
@@ -290,7 +295,7 @@ func checkOtherNamespace(key, other, own string) error {
 // A key in the namespace that is not in the table, or one only oci-sbx
 // writes, is an error: the container must be refused.
 func ParseOCI(annotations map[string]string) (*Values, error) {
-	v := newValues()
+	v := newValues(OCI)
 	var errs []error
 	for _, key := range sortedKeys(annotations) {
 		name, ok := split(key, OCI)
@@ -326,7 +331,7 @@ func ParseOCI(annotations map[string]string) (*Values, error) {
 // for any container, is an error. Kubernetes allows 63 characters after
 // the prefix: profile.CONTAINER fits container names of up to 55.
 func ParseKubernetes(annotations map[string]string, container string) (*Values, error) {
-	v, pod := newValues(), newValues()
+	v, pod := newValues(Kubernetes), newValues(Kubernetes)
 	var errs []error
 	for _, key := range sortedKeys(annotations) {
 		rest, ok := split(key, Kubernetes)

@@ -21,12 +21,13 @@ import (
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/program"
-	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 )
 
 // TestMain serves as the export child of program.Export, which compiles
@@ -34,22 +35,6 @@ import (
 func TestMain(m *testing.M) {
 	program.Init()
 	os.Exit(m.Run())
-}
-
-func deny(errno unix.Errno, names ...string) *specs.LinuxSeccomp {
-	e := uint(errno)
-	return &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
-		Syscalls: []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: &e}}}
-}
-
-// useCache points the cache at a directory: "" a fresh one, "off" none.
-func useCache(t *testing.T, dir string) {
-	t.Helper()
-	testutil.RequireRoot(t) // the cache is root's only
-	if dir == "" {
-		dir = testutil.PrivateDir(t)
-	}
-	t.Setenv(Env, dir)
 }
 
 func (c Counts) minus(d Counts) Counts {
@@ -75,9 +60,9 @@ func get(t *testing.T, s *specs.LinuxSeccomp) string {
 // loaded, and the run still gets the right filter.
 func TestCacheTampered(t *testing.T) {
 	testutil.RequireRoot(t)
-	s := deny(unix.EPERM, "getppid")
+	s := testutil.Deny(unix.EPERM, "getppid")
 	want := "errno(EPERM)"
-	other := deny(unix.EACCES, "getppid")
+	other := testutil.Deny(unix.EACCES, "getppid")
 
 	for _, tc := range []struct {
 		name   string
@@ -96,7 +81,8 @@ func TestCacheTampered(t *testing.T) {
 		{"another profile's entry", func(t *testing.T, dir, entry string) {
 			// Compiled for a profile that denies with EACCES, renamed
 			// to this profile's name: valid, but for another key.
-			useCache(t, "")
+			testutil.RequireRoot(t) // the cache is root's only
+			testutil.UseDir(t, Env, "")
 			get(t, other)
 			src := testutil.Entries(t, os.Getenv(Env))[0]
 			data, err := os.ReadFile(filepath.Join(os.Getenv(Env), src))
@@ -135,7 +121,8 @@ func TestCacheTampered(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := testutil.PrivateDir(t)
-			useCache(t, dir)
+			testutil.RequireRoot(t) // the cache is root's only
+			testutil.UseDir(t, Env, dir)
 			get(t, s)
 			entry := filepath.Join(dir, testutil.Entries(t, dir)[0])
 			good, err := os.ReadFile(entry)

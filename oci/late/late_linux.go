@@ -42,7 +42,7 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	}
 	path, err := reexec.LookPath(args[0], env, "")
 	if err != nil {
-		return err
+		return &CommandError{Err: err}
 	}
 	config, err := specconv.SetupSeccomp(s)
 	if err != nil {
@@ -82,7 +82,7 @@ func ExecLate(s *specs.LinuxSeccomp, args, env []string) error {
 	for {
 		err = unix.Exec(path, args, env)
 		if err != unix.EINTR {
-			return fmt.Errorf("executing %q: %w", path, err)
+			return &CommandError{Err: fmt.Errorf("executing %q: %w", path, err)}
 		}
 	}
 }

@@ -17,6 +17,14 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
 
+// CommandError is ExecLate's failure to find or execute the container's
+// command, told apart from a failure of the late stage itself (which a
+// missing file, such as the agent's socket, must not pass for).
+type CommandError struct{ Err error }
+
+func (e *CommandError) Error() string { return e.Err.Error() }
+func (e *CommandError) Unwrap() error { return e.Err }
+
 // ErrProfileChanged reports a late profile whose bytes do not hash to the
 // name it is run by: it changed after it was written, and nobody asked
 // for what it says now.

@@ -189,3 +189,44 @@ func (b *Base) classify(arch string, nr uint32) (verdict, []rules.Rule, bool) {
 	// a call through when one of them holds.
 	return depends, slices.Clone(allows), true
 }
+
+// allowsSeen reports whether the base allows every call a recorded kind of
+// call stands for, knowing only what the recording keeps of it: the
+// syscall, and the chosen arguments' bits (Call.Values). That is the case
+// when the base allows the syscall whatever its arguments, or when each of
+// its rules for the syscall reads only those bits (a masked compare within
+// the recorded mask, as an earlier recording's conditions are) and they
+// allow the call. When a rule reads more, the answer is no: the call is
+// recorded again, which adds nothing the program did not do.
+func (b *Base) allowsSeen(c Call) bool {
+	switch v, _, _ := b.classify(c.Arch, c.Nr); v {
+	case always:
+		return true
+	case never:
+		return false
+	}
+	name := c.Name()
+	specs := chosenArgs[name]
+	if c.AnyArgs || len(specs) == 0 {
+		return false
+	}
+	var args [6]uint64
+	known := map[uint]uint64{}
+	for i, s := range specs {
+		args[s.index], known[s.index] = c.Values[i], s.mask
+	}
+	narrow := is32(c.Arch)
+	for _, r := range b.rules[name] {
+		for _, cond := range r.When {
+			m, ok := known[cond.Arg]
+			mask := cond.Mask
+			if narrow {
+				mask &= 0xffffffff
+			}
+			if !ok || cond.Op != rules.OpMaskedEQ || mask&^m != 0 {
+				return false
+			}
+		}
+	}
+	return b.Allows(c.Arch, c.Nr, args)
+}

@@ -92,6 +92,24 @@ func TestWriteBeneath(t *testing.T) {
 	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
 		t.Errorf("files appeared outside: %v", entries)
 	}
+	// A symlink that stays inside works, and so does an absolute name
+	// inside the directory.
+	if err := os.Mkdir(filepath.Join(dir, "real"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real", filepath.Join(dir, "in")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"in/a.yaml", filepath.Join(dir, "real", "b.yaml")} {
+		if err := WriteBeneath(dir, name, []byte("y")); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for _, f := range []string{"a.yaml", "b.yaml"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, "real", f)); string(b) != "y" {
+			t.Errorf("real/%s holds %q", f, b)
+		}
+	}
 }
 
 // TestBaseAllowsExit: only a base that lets exit or exit_group through

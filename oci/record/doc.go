@@ -19,6 +19,11 @@
 //     package count calls in the kernel, for the processes of a cgroup the
 //     program starts in.
 //
+// The same notify machinery checks and proves a profile: Check names each
+// call a profile would not allow and lets it run; Verify enforces the
+// profile, answering every other call with its errno and naming it, so
+// that a replay fails on any call the recording lacks, killing nothing.
+//
 // For a container, its linux.seccomp becomes the recording filter
 // (ContainerFilter, ContainerFilterWithin) and Listen serves the
 // listenerPath runc hands the listener to, so the recording starts

@@ -511,21 +511,28 @@ func execProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instructions
 const forkChildIno = ^uint64(0)
 
 // collect reads the counts into a recording. Calls made by the recorder's
-// fork child before it execs CMD are left out, except the execve itself.
-func (e *ebpfRecorder) collect(rec *Recording) error {
+// fork child before it execs CMD are left out, except the execve itself,
+// and so are the calls the base allows under conditions on the arguments
+// the program keeps (the kernel skips only what it allows whatever the
+// arguments), as the notify recorder leaves them out.
+func (e *ebpfRecorder) collect(rec *Recording, base *Base) error {
 	var lost uint64
 	if err := e.lost.Lookup(uint32(0), &lost); err != nil {
 		return fmt.Errorf("reading the eBPF counters: %w", err)
 	}
 	if lost > 0 {
-		return fmt.Errorf("the eBPF map of calls filled up (%d kinds, %d calls not counted): record with --mode notify", maxEBPFKeys, lost)
+		calls := fmt.Sprintf("%d calls", lost)
+		if lost == 1 {
+			calls = "1 call"
+		}
+		return fmt.Errorf("the eBPF map of calls filled up (%d kinds, %s not counted): record with --mode notify", maxEBPFKeys, calls)
 	}
 	names := map[uint64]string{}
 	var ino uint64
 	var name [exeNameBytes]byte
 	it := e.exes.Iterate()
 	for it.Next(&ino, &name) {
-		names[ino] = string(bytes.TrimRight(name[:bytes.IndexByte(append(name[:], 0), 0)], "\x00"))
+		names[ino] = canonical(string(bytes.TrimRight(name[:bytes.IndexByte(append(name[:], 0), 0)], "\x00")), ino)
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("reading the eBPF map of executables: %w", err)
@@ -539,7 +546,7 @@ func (e *ebpfRecorder) collect(rec *Recording) error {
 		}
 		arch := ebpfArches[k.Arch]
 		c := Call{Arch: arch, Nr: k.Nr, Values: k.Values}
-		if k.Ino == forkChildIno && c.Name() != "execve" {
+		if k.Ino == forkChildIno && c.Name() != "execve" || base.allowsSeen(c) {
 			continue
 		}
 		exe, ok := names[k.Ino]
@@ -555,6 +562,25 @@ func (e *ebpfRecorder) collect(rec *Recording) error {
 		return fmt.Errorf("reading the eBPF map of calls: %w", err)
 	}
 	return nil
+}
+
+// canonical names an executable as the notify recorder does, as
+// /proc/PID/exe names it (symlinks resolved: /usr/bin/true for a program
+// run as /bin/true), where the name the program was run by still leads
+// to the same inode; otherwise the name stays as it was run by.
+func canonical(name string, ino uint64) string {
+	if !filepath.IsAbs(name) {
+		return name
+	}
+	p, err := filepath.EvalSymlinks(name)
+	if err != nil {
+		return name
+	}
+	var st unix.Stat_t
+	if unix.Stat(p, &st) != nil || st.Ino != ino {
+		return name
+	}
+	return p
 }
 
 func selfExe() string {
@@ -674,7 +700,7 @@ func runEBPF(ctx context.Context, c Config, base *Base, path string, env []strin
 		l.Close()
 	}
 	e.links = nil
-	if err := e.collect(res.Recording); err != nil {
+	if err := e.collect(res.Recording, base); err != nil {
 		return nil, err
 	}
 	if ws.Signaled() {

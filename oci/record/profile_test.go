@@ -3,7 +3,10 @@ package record
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
@@ -98,5 +101,24 @@ func TestProfileRefusesAllowingBase(t *testing.T) {
 	}
 	if _, _, err := Profile(NewRecording(), base); err == nil {
 		t.Fatal("no error")
+	}
+}
+
+// TestCheckStart: a recording written for an engine is checked as
+// convert checks engine output: a profile runc cannot start under is
+// alerted about (even when notes are not wanted), rules are not.
+func TestCheckStart(t *testing.T) {
+	denyAll := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{}, Flags: []specs.LinuxSeccompFlag{}}
+	for _, tc := range []struct {
+		format convert.Format
+		alert  bool
+	}{{convert.OCI, true}, {convert.Docker, true}, {convert.Rules, false}} {
+		var alerts []string
+		if err := checkStart(denyAll, Options{Format: tc.format, Alert: func(m string) { alerts = append(alerts, m) }}); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(alerts) > 0 && strings.Contains(alerts[0], "runc-cannot-start"); got != tc.alert {
+			t.Errorf("%s: alerts %q, want runc-cannot-start: %v", tc.format, alerts, tc.alert)
+		}
 	}
 }

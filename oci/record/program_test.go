@@ -163,3 +163,38 @@ func TestBaseAction(t *testing.T) {
 		t.Errorf("default %v", b.Default())
 	}
 }
+
+// TestBaseAllowsSeen: a recorded kind of call, known only by its syscall
+// and chosen arguments (as the eBPF recorder knows it), is the base's when
+// the base's conditions read only those bits and allow it; never when a
+// condition reads more.
+func TestBaseAllowsSeen(t *testing.T) {
+	ioctl := func(req uint64) Call {
+		return Call{Arch: "x86_64", Nr: 16, Values: [2]uint64{req}}
+	}
+	tests := []struct {
+		base string
+		call Call
+		want bool
+	}{
+		{`[{action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}]`, ioctl(0x5401), true},
+		{`[{action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}]`, ioctl(0x5402), false},
+		{`[{action: allow, syscalls: [ioctl], when: ["arg1 & 0xff == 0x01"]}]`, ioctl(0x5401), true},
+		{`[{action: allow, syscalls: [ioctl], when: ["arg1 == 0x5401"]}]`, ioctl(0x5401), false},    // reads the upper half too
+		{`[{action: allow, syscalls: [ioctl], when: ["arg2 == 0"]}]`, ioctl(0x5401), false},         // an argument not kept
+		{`[{action: allow, syscalls: [ioctl]}]`, Call{Arch: "x86_64", Nr: 16, AnyArgs: true}, true}, // whatever the arguments
+		{`[{action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}]`, Call{Arch: "x86_64", Nr: 16, AnyArgs: true}, false},
+		{`[{action: allow, syscalls: [socket], when: ["arg0 & 0xffffffff == 1", "arg1 & 15 == 1"]}]`, Call{Arch: "x86_64", Nr: 41, Values: [2]uint64{1, 1}}, true},
+		{`[{action: allow, syscalls: [socket], when: ["arg0 & 0xffffffff == 1", "arg1 & 15 == 1"]}]`, Call{Arch: "x86_64", Nr: 41, Values: [2]uint64{2, 1}}, false},
+		{`[{action: allow, syscalls: [ioctl]}, {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}]`, ioctl(0x5401), false},
+	}
+	for _, tt := range tests {
+		b, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: "+tt.base+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.allowsSeen(tt.call); got != tt.want {
+			t.Errorf("base %s, call %s: %v, want %v", tt.base, tt.call, got, tt.want)
+		}
+	}
+}

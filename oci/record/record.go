@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -31,14 +33,20 @@ type Options struct {
 	Format convert.Format
 	// Version is oci-sbx's, for the header.
 	Version string
-	// Verify runs the program again under the recorded profile, with
-	// Replay (package replay's Run).
+	// Verify runs the program again under the recorded profile (Verify).
 	Verify bool
-	Replay func(ctx context.Context, c Config, s *specs.LinuxSeccomp) (ReplayResult, error)
 	// Program writes the raw program for convert.BPF (program.Write).
 	Program ProgramWriter
+	// Strict refuses, before writing anything, engine output that runc
+	// cannot start under (conversion.CheckStart), as convert --strict.
+	Strict bool
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
+	// Alert receives what is never silenced: each call the verifying run
+	// was refused, and convert's warning that runc cannot start a
+	// container under engine output of a program recorded outside one.
+	// It may be nil.
+	Alert func(string)
 }
 
 // ProgramWriter writes the BPF program runc's loader builds for a
@@ -101,6 +109,10 @@ func unprivileged(res *Result) string {
 
 // Outcome is what Record did.
 type Outcome struct {
+	// Status is the exit status the command reports: the program's,
+	// except that under Verify a program that exits CheckFailed by itself
+	// makes it 1, since CheckFailed then means "the replay failed".
+	Status  int
 	Result  *Result
 	Profile *specs.LinuxSeccomp
 	// Replay is how the verifying run ended (nil without Verify).
@@ -109,14 +121,83 @@ type Outcome struct {
 
 // ReplayResult is how a replay ended.
 type ReplayResult struct {
-	Status      int    // as a shell reports it
-	String      string // in words: "exit status 0", "killed by seccomp … for syscall x"
-	SeccompKill bool   // the profile killed it
+	Status int    // as a shell reports it
+	String string // in words: "exit status 0", "killed by signal 9 (SIGKILL)"
+	// Denied lists each kind of call the profile refused, by executable,
+	// the first of each as it was made.
+	Denied []Denial
 }
 
 // ErrReplay is wrapped by the error of a replay that the recorded
 // profile did not let run.
 var ErrReplay = errors.New("the replay under the recorded profile failed")
+
+// Verify runs c's program again with profile s enforced, and fails, with
+// an error wrapping ErrReplay, when s refused any call (with another error
+// when the replay itself could not run). The recorder's
+// filter enforces s (Config.Deny): what s allows runs untouched, under
+// the same argument conditions, checked in the kernel; every other call
+// fails with s's errno without running and is named as it happens, to
+// alert, with all its arguments and the executable that made it. Nothing
+// is killed, so a refused call cannot hide behind a kill or behind a
+// program that swallows its errno, and a call that a seccomp filter of
+// the program's own denies keeps that filter's answer (the kernel ranks
+// an errno above a notification), as it would under s.
+func Verify(ctx context.Context, c Config, s *specs.LinuxSeccomp, alert func(string)) (*ReplayResult, error) {
+	base, err := NewBase(s)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var denied []Denial
+	c.Base, c.Mode, c.Check = base, ModeNotify, nil
+	c.Deny = func(d Denial) {
+		key := d.Call.String() + "\x00" + d.Exe
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		denied = append(denied, d)
+		if alert != nil {
+			alert("denied by the recorded profile: " + d.String())
+		}
+	}
+	res, err := Run(ctx, c)
+	rr := &ReplayResult{Denied: denied}
+	if res != nil {
+		rr.Status, rr.String = res.Status(), status(res)
+		for _, l := range res.Leftovers {
+			if alert != nil {
+				alert(fmt.Sprintf("%s was still running when the replayed command exited; its later calls are not checked", l))
+			}
+		}
+	}
+	if err != nil {
+		if len(denied) > 0 {
+			// The program could not even start: its execve was refused.
+			return rr, fmt.Errorf("%w: %w (the profile refused %s)", ErrReplay, err, denied[0].Call)
+		}
+		// The replay itself failed: nothing says the profile is short.
+		return rr, fmt.Errorf("replaying under the recorded profile: %w", err)
+	}
+	if len(denied) > 0 {
+		var names []string
+		for _, d := range denied {
+			if n := d.Call.String(); !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		return rr, fmt.Errorf("%w: it refused %s", ErrReplay, plural(len(names), "kind of call", "kinds of call")+": "+strings.Join(names, ", "))
+	}
+	return rr, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
 
 // warner formats a note for w, which may be nil.
 func warner(w func(string)) func(format string, args ...any) {
@@ -163,6 +244,12 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A program recorded outside a container made none of the calls runc
+	// makes after loading the filter: said so for engine output, and
+	// with Strict not written.
+	if err := checkStart(s, o); err != nil {
+		return nil, err
+	}
 	if o.Output != "" {
 		if err := oci.WriteFileAtomic(o.Output, data, 0o644); err != nil {
 			return nil, err
@@ -172,22 +259,35 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 			return nil, fmt.Errorf("writing the profile: %w", err)
 		}
 	}
-	out := &Outcome{Result: res, Profile: s}
+	out := &Outcome{Result: res, Profile: s, Status: res.Status()}
+	if o.Verify && out.Status == CheckFailed {
+		warn("%s exited %d by itself; record --verify reports that as 1", o.Args[0], CheckFailed)
+		out.Status = 1
+	}
 	if !o.Verify {
 		return out, nil
 	}
-	if o.Replay == nil {
-		return out, fmt.Errorf("%w: this build cannot replay", ErrReplay)
-	}
-	rr, err := o.Replay(ctx, o.Config, s)
+	rr, err := Verify(ctx, o.Config, s, o.Alert)
+	out.Replay = rr
 	if err != nil {
 		return out, err
 	}
-	out.Replay = &rr
 	if rr.Status != res.Status() {
 		warn("the replay ended with %s, the recorded run with %s: the program may have taken another path", rr.String, status(res))
 	}
 	return out, nil
+}
+
+// checkStart alerts about engine output runc cannot start under.
+func checkStart(s *specs.LinuxSeccomp, o Options) error {
+	if s == nil {
+		return nil
+	}
+	alert := o.Alert
+	if alert == nil {
+		alert = func(string) {}
+	}
+	return conversion.CheckStart(s, o.Format, "recorded profile", o.Strict, alert)
 }
 
 // writable fails, before anything runs, when the output file's directory
@@ -215,7 +315,9 @@ func render(ctx context.Context, p *rules.Profile, h Header, format convert.Form
 		return nil, nil, fmt.Errorf("reading the recorded profile back: %w", err)
 	}
 	s, err := parsed.Compile(rules.CompileOptions{Warn: func(e *rules.Error) {
-		if !strings.Contains(e.Msg, "does not exist on") {
+		// A rule by name lists every architecture seen; the syscalls
+		// some of them lack are said in each rule's comment instead.
+		if !strings.Contains(e.Msg, "does not exist on") && !strings.Contains(e.Msg, "do not exist on") {
 			warn("%v", e)
 		}
 	}})

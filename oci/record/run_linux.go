@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 	"github.com/oci-sbx/oci-sbx/oci/reexec"
@@ -41,6 +42,12 @@ type Config struct {
 	// Check, if set, receives each call Base does not allow, once per
 	// kind of call, as it happens (record --check).
 	Check func(Call, string)
+	// Deny, if set, makes the run enforce Base instead of observing it:
+	// every call Base does not allow fails with Base's errno (EPERM where
+	// Base would kill or trap, which a listener cannot do) without
+	// running, and Deny receives each one, as it happens (record
+	// --verify). Nothing is recorded then.
+	Deny func(Denial)
 	// NoNewPrivileges sets no_new_privs even when the caller could load
 	// the filter without it (as root). Without CAP_SYS_ADMIN it is
 	// always set.
@@ -52,6 +59,25 @@ type Config struct {
 	// Linger is how long the recorder keeps answering descendants that
 	// outlive the program before it lets go of them (default 100ms).
 	Linger time.Duration
+}
+
+// Denial is a call a run under Config.Deny was refused.
+type Denial struct {
+	Call Call
+	// Text is the call with all its arguments, as strace prints it.
+	Text string
+	Exe  string
+	Pid  int // the process (thread group) that made it
+	// Errno is what the call returned.
+	Errno unix.Errno
+}
+
+func (d Denial) String() string {
+	arch := ""
+	if d.Call.Arch != syscalls.NativeArch() {
+		arch = " on " + d.Call.Arch
+	}
+	return fmt.Sprintf("%s%s = %s by pid %d %s", d.Text, arch, unix.ErrnoName(d.Errno), d.Pid, d.Exe)
 }
 
 // Mode is how a recording observes calls.
@@ -134,12 +160,15 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	switch c.Mode {
 	case ModeEBPF:
+		if c.Deny != nil {
+			return nil, errors.New("an enforcing run needs notify: eBPF only observes")
+		}
 		return runEBPF(ctx, c, base, path, env, began)
 	case ModeAuto:
 		// With a base, notify is the faster: the kernel answers what the
 		// base allows, and only new calls cost a round trip, while the
 		// tracepoint costs every call something.
-		if c.Check == nil && c.Base == nil && os.Geteuid() == 0 {
+		if c.Check == nil && c.Deny == nil && c.Base == nil && os.Geteuid() == 0 {
 			res, err := runEBPF(ctx, c, base, path, env, began)
 			if !errors.Is(err, ErrEBPFUnsupported) {
 				return res, err
@@ -219,7 +248,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 
 	setup := time.Since(began)
 	rec := &recorder{
-		fd: listener, base: base, rec: NewRecording(), check: c.Check, child: int32(pid), self: selfPath(self),
+		fd: listener, base: base, rec: NewRecording(), check: c.Check, deny: c.Deny, child: int32(pid), self: selfPath(self),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
 	}
 	if c.NoNewPrivileges || !reexec.HasCapSysAdmin() {
@@ -442,6 +471,7 @@ type recorder struct {
 	base  *Base
 	rec   *Recording
 	check func(Call, string)
+	deny  func(Denial)
 	child int32  // the init child, until it execs the program
 	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
@@ -506,15 +536,16 @@ func (b *Base) allowsExit() bool {
 func (r *recorder) serve() {
 	err := notify.Serve(r.ctx, r.fd, func(n *notify.Notif) notify.Answer {
 		r.count.Add(1)
-		r.handle(n)
-		return notify.Answer{Continue: true, Done: func(err error) {
+		a := r.handle(n)
+		a.Done = func(err error) {
 			// ENOENT: the caller died meanwhile (a fatal signal), the
 			// normal end of that notification.
 			if err != nil && !errors.Is(err, unix.ENOENT) && r.err == nil {
 				r.err = fmt.Errorf("answering a notification: %w", err)
 				r.stop()
 			}
-		}}
+		}
+		return a
 	})
 	if err != nil && r.err == nil {
 		r.err = fmt.Errorf("receiving notifications: %w", err)
@@ -524,7 +555,10 @@ func (r *recorder) serve() {
 	}
 }
 
-func (r *recorder) handle(n *notify.Notif) {
+// handle notes a notified call and says how to answer it: let it run,
+// or, under Deny, refuse what the base does not allow.
+func (r *recorder) handle(n *notify.Notif) notify.Answer {
+	cont := notify.Answer{Continue: true}
 	nr := uint32(n.Data.Nr)
 	arch, ok := notify.ArchOf(n.Data.Arch, nr)
 	if !ok {
@@ -541,10 +575,11 @@ func (r *recorder) handle(n *notify.Notif) {
 		if int32(n.Pid) == r.child && nr == handshakeNr {
 			r.started = true
 		}
-		return
+		return cont
 	}
-	if r.base.Allows(arch, nr, n.Data.Args) {
-		return
+	act := r.base.Action(arch, nr, n.Data.Args)
+	if lets(act) {
+		return cont
 	}
 	exe := r.exe(n)
 	if r.runtime != "" && !r.ran.Load() {
@@ -566,15 +601,18 @@ func (r *recorder) handle(n *notify.Notif) {
 		// oci-sbx (a preemption signal's rt_sigreturn can come then):
 		// only the execve itself is the program's.
 		if !exec && r.self != "" && exe == r.self {
-			return
+			return cont
 		}
 		r.child = 0 // its execve, or the program already runs
 	}
+	c := Call{Arch: arch, Nr: nr}
+	for i, s := range chosenArgs[name] {
+		c.Values[i] = n.Data.Args[s.index] & s.mask
+	}
+	if r.deny != nil {
+		return r.refuse(n, c, name, act, exe)
+	}
 	if r.check != nil {
-		c := Call{Arch: arch, Nr: nr}
-		for i, s := range chosenArgs[name] {
-			c.Values[i] = n.Data.Args[s.index] & s.mask
-		}
 		if r.checked == nil {
 			r.checked = map[Call]bool{}
 		}
@@ -591,6 +629,26 @@ func (r *recorder) handle(n *notify.Notif) {
 	case name == "exit" || name == "exit_group":
 		delete(r.exes, n.Pid)
 	}
+	return cont
+}
+
+// refuse answers a call the base does not allow as the base would, with
+// its errno, and names it with all its arguments, read while the caller
+// waits: a listener cannot kill or trap, so those actions answer EPERM,
+// which fails the run all the same.
+func (r *recorder) refuse(n *notify.Notif, c Call, name string, act rules.Action, exe string) notify.Answer {
+	e := unix.EPERM
+	if act.Kind == rules.Errno && act.Ret != 0 {
+		e = unix.Errno(act.Ret)
+	}
+	if name == "" {
+		name = fmt.Sprintf("syscall_%d", c.Nr)
+	}
+	text := notify.FormatCall(int(n.Pid), name, n.Data.Args[:])
+	if notify.IDValid(r.fd, n.ID) {
+		r.deny(Denial{Call: c, Text: text, Exe: exe, Pid: notify.Tgid(int(n.Pid)), Errno: e})
+	}
+	return notify.Answer{Errno: e}
 }
 
 // exe names the executable of a notified caller.

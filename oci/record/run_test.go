@@ -3,7 +3,9 @@ package record
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
@@ -77,6 +80,7 @@ const (
 	mainThreads   = 8
 	childThreads  = 4
 	grandThreads  = 2
+	execveatRole  = 30 // a child that replaces itself through execveat
 )
 
 func marker(role, thread int) uint64 { return 0x5eed0000 | uint64(role)<<8 | uint64(thread) }
@@ -96,6 +100,9 @@ func wantMarkers() []uint64 {
 				out = append(out, marker(16+2*(c-1)+g, t))
 			}
 		}
+	}
+	for t := range grandThreads {
+		out = append(out, marker(execveatRole, t))
 	}
 	return out
 }
@@ -117,14 +124,24 @@ func ioctlValues(t *testing.T, rec *Recording, arch string) map[uint64]Seen {
 }
 
 // checkMarkers finds every marker once in got, made by the target.
-// recordLoad records the target under load (c's Args and Stderr are
+// recordLoad records the target under load — its own calls, and every
+// core kept busy by the test (c's Args and Stderr are
 // set here), and checks that it succeeded and that every marker is in the
 // recording; it returns the result and the ioctl requests recorded.
 func recordLoad(t *testing.T, c Config) (*Result, map[uint64]Seen) {
 	t.Helper()
 	var stderr bytes.Buffer
 	c.Args, c.Stderr = []string{target, "-load", "300"}, &stderr
+	// Every core busy besides: threads get preempted, calls interleave.
+	burn, stop := context.WithCancel(context.Background())
+	for range runtime.NumCPU() {
+		go func() {
+			for burn.Err() == nil {
+			}
+		}()
+	}
 	res, err := Run(context.Background(), c)
+	stop()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +150,7 @@ func recordLoad(t *testing.T, c Config) (*Result, map[uint64]Seen) {
 	}
 	got := ioctlValues(t, res.Recording, "x86_64")
 	checkMarkers(t, got)
+	checkExecs(t, res.Recording)
 	return res, got
 }
 
@@ -146,6 +164,34 @@ func checkMarkers(t *testing.T, got map[uint64]Seen) {
 		}
 		if s.Count != 1 || s.Exes[target] != 1 {
 			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, target)
+		}
+	}
+}
+
+// checkExecs finds the target's execveat, and the calls of the dynamic
+// loader of the program the target ran (/bin/true), attributed to it.
+func checkExecs(t *testing.T, rec *Recording) {
+	t.Helper()
+	dyn, err := filepath.EvalSymlinks("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, seen := rec.Calls()
+	var execveat bool
+	byDyn := map[string]bool{}
+	for _, c := range calls {
+		execveat = execveat || c.Name() == "execveat" && seen[c].Exes[target] > 0
+		if seen[c].Exes[dyn] > 0 {
+			byDyn[c.Name()] = true
+		}
+	}
+	if !execveat {
+		t.Error("the execveat is missing")
+	}
+	// ld.so maps libc (mmap, openat) and the program exits (exit_group).
+	for _, n := range []string{"openat", "mmap", "exit_group"} {
+		if !byDyn[n] {
+			t.Errorf("no %s by %s, the dynamic program: %v", n, dyn, byDyn)
 		}
 	}
 }
@@ -240,6 +286,41 @@ func TestDaemon(t *testing.T) {
 	}
 }
 
+// TestVerifyDaemon: a replay whose program leaves a daemon says that the
+// daemon's later calls are not checked.
+func TestVerifyDaemon(t *testing.T) {
+	var out bytes.Buffer
+	o, err := Record(context.Background(), Options{Config: Config{Args: []string{target, "-load", "1", "-mode", "daemon"}, Stdout: &out}, Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Go runtime of the target makes some calls at its own pace
+	// (preemption signals, threads ending): a second run may make one the
+	// first did not, and a refused thread exit can bring the daemon down
+	// before it is named. They are allowed here; this test is about the
+	// daemon.
+	p := *o.Profile
+	p.Syscalls = append(slices.Clone(p.Syscalls), specs.LinuxSyscall{Action: specs.ActAllow,
+		Names: []string{"tgkill", "exit", "futex", "nanosleep", "sched_yield", "madvise", "mmap", "munmap", "mprotect", "sigaltstack", "rt_sigprocmask", "rt_sigreturn", "clone", "clone3", "gettid", "getpid"}})
+	var alerts []string
+	_, err = Verify(context.Background(), Config{Args: []string{target, "-load", "1", "-mode", "daemon"}, Stdout: &out}, &p, func(m string) { alerts = append(alerts, m) })
+	for _, f := range strings.Fields(out.String()) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+	if err != nil && !errors.Is(err, ErrReplay) {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range alerts {
+		found = found || strings.Contains(a, target) && strings.HasSuffix(a, "was still running when the replayed command exited; its later calls are not checked")
+	}
+	if !found {
+		t.Errorf("alerts %q name no daemon", alerts)
+	}
+}
+
 // TestRecorderDies: when the recorder is killed, the program is not left
 // waiting: its notified calls fail with ENOSYS. (Here only ioctl is
 // notified; a program whose every call is notified cannot even exit then:
@@ -280,7 +361,8 @@ func TestRecorderDies(t *testing.T) {
 }
 
 // TestBaseRunsUnrecorded: with an earlier recording as the base, a second
-// run is answered far less often and records only what is new.
+// run records only what is new — in every mode: notify answers it far
+// less often, and eBPF skips what the base allows in the kernel.
 func TestBaseRunsUnrecorded(t *testing.T) {
 	first, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}})
 	if err != nil {
@@ -295,45 +377,59 @@ func TestBaseRunsUnrecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What the first run did is in the base; the Go runtime may make a
-	// call or two it did not make the first time.
-	if n := second.Recording.Len(); n > 3 {
-		calls, _ := second.Recording.Calls()
-		t.Errorf("%d kinds of call recorded again: %v", n, calls)
-	}
-	if second.Notifications*10 > first.Notifications {
-		t.Errorf("%d notifications with the base, %d without", second.Notifications, first.Notifications)
-	}
-
 	// A base lacking the markers of one child: exactly those are new.
 	text := p.String()
 	for th := range childThreads {
 		text = strings.Replace(text, fmt.Sprintf("\"arg1 & 0xffffffff == %#x\"", marker(2, th)), "\"arg1 & 0xffffffff == 1\"", 1)
 	}
-	base, err = NewBase(readProfile(t, text))
+	lacking, err := NewBase(readProfile(t, text))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var checked []Call
-	third, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base, Check: func(c Call, exe string) { checked = append(checked, c) }})
-	if err != nil {
-		t.Fatal(err)
+	modes := []Mode{ModeNotify}
+	if os.Geteuid() == 0 {
+		modes = append(modes, ModeEBPF)
+	} else if os.Getenv("CI") == "true" {
+		t.Error("the eBPF recorder needs root, which CI runs as")
 	}
-	got := ioctlValues(t, third.Recording, "x86_64")
-	for th := range childThreads {
-		if _, ok := got[marker(2, th)]; !ok {
-			t.Errorf("the marker %#x the base lacks was not recorded", marker(2, th))
-		}
-	}
-	if len(got) != childThreads {
-		t.Errorf("ioctl requests recorded: %v, want only child 2's markers", got)
-	}
-	if len(checked) < childThreads {
-		t.Errorf("check saw %v", checked)
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			second, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base, Mode: mode})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// What the first run did is in the base; the Go runtime may
+			// make a call or two it did not make the first time.
+			if n := second.Recording.Len(); n > 3 {
+				calls, _ := second.Recording.Calls()
+				t.Errorf("%d kinds of call recorded again: %v", n, calls)
+			}
+			if mode == ModeNotify && second.Notifications*10 > first.Notifications {
+				t.Errorf("%d notifications with the base, %d without", second.Notifications, first.Notifications)
+			}
+
+			var checked []Call
+			c := Config{Args: []string{target, "-load", "50"}, Base: lacking, Mode: mode}
+			if mode == ModeNotify {
+				c.Check = func(c Call, exe string) { checked = append(checked, c) }
+			}
+			third, err := Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ioctlValues(t, third.Recording, "x86_64")
+			for th := range childThreads {
+				if s, ok := got[marker(2, th)]; !ok || s.Count != 1 {
+					t.Errorf("the marker %#x the base lacks was recorded %d times, want once", marker(2, th), s.Count)
+				}
+			}
+			if len(got) != childThreads {
+				t.Errorf("ioctl requests recorded: %v, want only child 2's markers", got)
+			}
+			if mode == ModeNotify && len(checked) < childThreads {
+				t.Errorf("check saw %v", checked)
+			}
+		})
 	}
 }
 
@@ -432,5 +528,100 @@ func TestRecordFailsBeforeRunning(t *testing.T) {
 	}
 	if _, err := os.Stat(ran); err == nil {
 		t.Error("the program ran although its recording could not be written")
+	}
+}
+
+// TestVerifyReportsArgumentMiss: a program that made only AF_UNIX sockets
+// gets no AF_INET socket under its recording, and a replay that makes one
+// names it — the call with its arguments, the executable — and fails,
+// without killing anything; a replay of the same run passes.
+func TestVerifyReportsArgumentMiss(t *testing.T) {
+	for _, mode := range []Mode{ModeNotify, ModeEBPF} {
+		t.Run(string(mode), func(t *testing.T) {
+			if mode == ModeEBPF && os.Geteuid() != 0 {
+				testutil.Missing(t, "eBPF recording needs root")
+			}
+			// What Go's runtime does only when the machine is busy (a
+			// preemption signal, a yield) comes from the base, so that
+			// the replays repeat the recorded run call for call.
+			base, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [sched_yield, getpid, gettid, tgkill, rt_sigreturn, futex, nanosleep, madvise, mmap, munmap, epoll_pwait]}]\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "socket.yaml")
+			o, err := Record(context.Background(), Options{Config: Config{Args: []string{target, "-mode", "socket", "unix"}, Mode: mode, Base: base}, Output: out})
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Contains(text, []byte("syscalls: [socket]")) || !bytes.Contains(text, []byte("AF_UNIX")) || bytes.Contains(text, []byte("AF_INET")) {
+				t.Fatalf("the recording of AF_UNIX sockets:\n%s", text)
+			}
+			var alerts []string
+			alert := func(m string) { alerts = append(alerts, m) }
+			if rr, err := Verify(context.Background(), Config{Args: []string{target, "-mode", "socket", "unix"}}, o.Profile, alert); err != nil || len(rr.Denied) != 0 {
+				t.Fatalf("the replay of the recorded run: %v (%v)", err, alerts)
+			}
+			rr, err := Verify(context.Background(), Config{Args: []string{target, "-mode", "socket", "unix", "inet"}}, o.Profile, alert)
+			if !errors.Is(err, ErrReplay) || rr == nil {
+				t.Fatalf("a replay making an AF_INET socket: %v", err)
+			}
+			if rr.Status != 0 {
+				t.Errorf("the replay ended with %s: a refused call must not kill", rr.String)
+			}
+			if len(rr.Denied) != 1 || rr.Denied[0].Call.Name() != "socket" || rr.Denied[0].Exe != target || rr.Denied[0].Errno != unix.EPERM ||
+				!strings.HasPrefix(rr.Denied[0].Text, "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC") {
+				t.Fatalf("denials %+v", rr.Denied)
+			}
+			if len(alerts) != 1 || !strings.Contains(alerts[0], "socket(AF_INET") || !strings.Contains(alerts[0], target) || !strings.Contains(err.Error(), "socket") {
+				t.Errorf("alerts %q, error %v", alerts, err)
+			}
+		})
+	}
+}
+
+// TestVerifyOtherArch: a replay's call on an architecture the profile
+// does not list (the target's one i386 ioctl) is refused and named with
+// its architecture, and the program goes on.
+func TestVerifyOtherArch(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the target makes an i386 call on amd64 only")
+	}
+	base, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [sched_yield, getpid, gettid, tgkill, rt_sigreturn, futex, nanosleep, madvise, mmap, munmap, epoll_pwait]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "p.yaml")
+	args := []string{target, "-load", "1"}
+	if _, err := Record(context.Background(), Options{Config: Config{Args: args, Base: base, Mode: ModeNotify}, Output: out}); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.Replace(string(text), "architectures: [x32, x86, x86_64]", "architectures: [x32, x86_64]", 1)
+	if cut == string(text) {
+		t.Fatalf("the recording lists no i386:\n%s", text)
+	}
+	var alerts []string
+	rr, err := Verify(context.Background(), Config{Args: args}, readProfile(t, cut), func(m string) { alerts = append(alerts, m) })
+	if !errors.Is(err, ErrReplay) || rr == nil || rr.Status != 0 {
+		t.Fatalf("the replay without i386: %v (%+v)", err, rr)
+	}
+	if len(rr.Denied) != 1 || rr.Denied[0].Call.Arch != "x86" || rr.Denied[0].Call.Name() != "ioctl" || len(alerts) != 1 || !strings.Contains(alerts[0], ") on x86 = EPERM by pid ") {
+		t.Errorf("denials %+v, alerts %q", rr.Denied, alerts)
+	}
+}
+
+// TestVerifyCannotRun: a replay that cannot start is not a profile found
+// short.
+func TestVerifyCannotRun(t *testing.T) {
+	_, err := Verify(context.Background(), Config{Args: []string{"/nonexistent/program"}}, readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [execve]}]\n"), nil)
+	if err == nil || errors.Is(err, ErrReplay) {
+		t.Errorf("replaying a program that does not exist: %v", err)
 	}
 }

@@ -61,7 +61,7 @@ func BenchmarkCost(b *testing.B) {
 	for b.Loop() { // the measurement above is the benchmark
 	}
 	fmt.Printf("\nMeasured %s on %s, Linux %s, %d CPUs; %d rounds; medians of per-round ratios.\n\n",
-		time.Now().UTC().Format("2006-01-02"), cpuModel(), kernelRelease(), runtime.NumCPU(), *benchRounds)
+		time.Now().UTC().Format("2006-01-02"), cpuModel(), testutil.KernelRelease(b), runtime.NumCPU(), *benchRounds)
 	printTable(os.Stdout, rows)
 	fmt.Println()
 	for _, t := range h.targets {
@@ -846,12 +846,4 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
-}
-
-func kernelRelease() string {
-	var uts unix.Utsname
-	if unix.Uname(&uts) != nil {
-		return "?"
-	}
-	return unix.ByteSliceToString(uts.Release[:])
 }

@@ -95,15 +95,6 @@ func readFilter(pid int) ([]byte, error) {
 	return buf[:m*uintptr(unix.SizeofSockFilter)], nil
 }
 
-// useCache points Run at a cache directory: "" a fresh one, "off" none.
-func useCache(t *testing.T, dir string) {
-	t.Helper()
-	if dir == "" {
-		dir = testutil.PrivateDir(t)
-	}
-	t.Setenv(cache.Env, dir)
-}
-
 type counts struct{ hits, compiles, rejected, stores int64 }
 
 func cacheCounts() counts {
@@ -133,8 +124,8 @@ func runSyscalls(t *testing.T, s *specs.LinuxSeccomp) string {
 func TestCacheColdWarm(t *testing.T) {
 	testutil.RequireRoot(t)
 	dir := testutil.PrivateDir(t)
-	useCache(t, dir)
-	s := deny(unix.EPERM, "getppid")
+	testutil.UseDir(t, cache.Env, dir)
+	s := testutil.Deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 
 	before := cacheCounts()
@@ -164,7 +155,7 @@ func TestCacheColdWarm(t *testing.T) {
 // reached through a symlink, is not used; runs compile instead.
 func TestCacheDirRefused(t *testing.T) {
 	testutil.RequireRoot(t)
-	s := deny(unix.EPERM, "getppid")
+	s := testutil.Deny(unix.EPERM, "getppid")
 	want := fmt.Sprintf("%d errno=%d\n", unix.SYS_GETPPID, unix.EPERM)
 	for _, tc := range []struct {
 		name  string
@@ -214,7 +205,7 @@ func TestCacheDirRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, real := tc.setup(t)
-			useCache(t, dir)
+			testutil.UseDir(t, cache.Env, dir)
 			if _, err := cache.Dir(); err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("CacheDir: %v, want an error saying %q", err, tc.msg)
 			}
@@ -231,7 +222,7 @@ func TestCacheDirRefused(t *testing.T) {
 		})
 	}
 	t.Run("off", func(t *testing.T) {
-		useCache(t, "off")
+		testutil.UseDir(t, cache.Env, "off")
 		if _, err := cache.Dir(); err == nil || !strings.Contains(err.Error(), "switched off") {
 			t.Errorf("cache.Dir: %v, want it switched off", err)
 		}
@@ -248,7 +239,7 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	docker.Flags = []specs.LinuxSeccompFlag{}
-	logged := deny(unix.EPERM, "getppid")
+	logged := testutil.Deny(unix.EPERM, "getppid")
 	logged.Flags = []specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}
 
 	for _, tc := range []struct {
@@ -264,11 +255,11 @@ func TestWarmProgramIsRuncs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			useCache(t, "")
+			testutil.UseDir(t, cache.Env, "")
 			before := cacheCounts()
 			cold := loadedProgram(t, tc.s)
 			warm := loadedProgram(t, tc.s)
-			useCache(t, "off")
+			testutil.UseDir(t, cache.Env, "off")
 			viaRunc := loadedProgram(t, tc.s)
 			if got := cacheCounts().minus(before); got.hits != 1 || got.compiles != 1 {
 				t.Errorf("cache did %+v, want one compile and one hit", got)
@@ -368,18 +359,24 @@ func TestPathsAgree(t *testing.T) {
 		mode string
 		opts runOpts
 	}{
-		{"status", deny(unix.EPERM, "getppid"), "status", runOpts{}},
-		{"exit status", deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}}},
+		{"status", testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{}},
+		{"exit status", testutil.Deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}}},
 		{"kill", kill, "syscalls", runOpts{env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}}},
 		{"no profile", nil, "status", runOpts{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]string
 			for i, dir := range []string{"", "off"} {
-				useCache(t, dir)
-				r, out, err := run(t, tc.s, tc.mode, tc.opts)
-				if err != nil {
-					t.Fatal(err)
+				testutil.UseDir(t, cache.Env, dir)
+				var r *Result
+				var out string
+				if tc.s == kill {
+					r, out = runKill(t, tc.s, tc.mode, tc.opts)
+				} else {
+					var err error
+					if r, out, err = run(t, tc.s, tc.mode, tc.opts); err != nil {
+						t.Fatal(err)
+					}
 				}
 				// Pipes are new in every run, and the Go runtime's own
 				// descriptors differ in number; what they are does not.
@@ -404,12 +401,12 @@ var pipeInode = regexp.MustCompile(`pipe:\[\d+\]`)
 func TestLoaderCheckFromProgram(t *testing.T) {
 	testutil.RequireRoot(t)
 	for _, dir := range []string{"", "off"} {
-		useCache(t, dir)
+		testutil.UseDir(t, cache.Env, dir)
 		for _, tc := range []struct {
 			profile *specs.LinuxSeccomp
 			outcome string
 		}{
-			{deny(unix.EPERM, "openat"), "denies (errno EPERM)"},
+			{testutil.Deny(unix.EPERM, "openat"), "denies (errno EPERM)"},
 			{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
 				Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillProcess}}}, "kills (SIGSYS)"},
 			{&specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
@@ -505,11 +502,11 @@ func TestAllowedSyscallsCached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hardened, _, err := rules.Harden(deny(unix.EPERM, "openat", "connect"), nil)
+	hardened, _, err := rules.Harden(testutil.Deny(unix.EPERM, "openat", "connect"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": deny(unix.EPERM, "openat", "connect")} {
+	for name, s := range map[string]*specs.LinuxSeccomp{"docker-default": docker, "demo-hardened": hardened, "demo": testutil.Deny(unix.EPERM, "openat", "connect")} {
 		t.Run(name, func(t *testing.T) {
 			raw, err := program.Export(context.Background(), s)
 			if err != nil {

@@ -14,10 +14,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-sbx/oci-sbx/internal/testutil"
-	"github.com/oci-sbx/oci-sbx/oci/cache"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/cache"
 )
 
 // launchEntryMagic starts a launch entry (launch.h's SBX_LAUNCH_MAGIC).
@@ -117,8 +118,8 @@ func writeProfile(t *testing.T, s *specs.LinuxSeccomp) string {
 func TestLaunch(t *testing.T) {
 	testutil.RequireRoot(t)
 	cacheDir := testutil.PrivateDir(t)
-	useCache(t, cacheDir)
-	s := deny(unix.EPERM, "getppid")
+	testutil.UseDir(t, cache.Env, cacheDir)
+	s := testutil.Deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
 	l := &launcher{t: t, profile: profile, env: []string{"SANDBOX_TEST_CODE=7"}}
 
@@ -197,8 +198,8 @@ func TestLaunch(t *testing.T) {
 // the program as Run does.
 func TestLaunchNotFiled(t *testing.T) {
 	testutil.RequireRoot(t)
-	useCache(t, "")
-	kill := deny(unix.EPERM, "getppid")
+	testutil.UseDir(t, cache.Env, "")
+	kill := testutil.Deny(unix.EPERM, "getppid")
 	kill.Syscalls[0].Action = specs.ActKillProcess
 	for _, c := range []struct {
 		what string
@@ -207,10 +208,10 @@ func TestLaunchNotFiled(t *testing.T) {
 	}{
 		{"a kill action", kill, Config{NoNewPrivileges: true}},
 		{"a trap action", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActTrap}}}, Config{NoNewPrivileges: true}},
-		{"a loader's open denied", deny(unix.EPERM, "open"), Config{NoNewPrivileges: true}},
-		{"no no_new_privs", deny(unix.EPERM, "getppid"), Config{}},
-		{"an environment", deny(unix.EPERM, "getppid"), Config{NoNewPrivileges: true, Env: []string{"PATH=/usr/bin"}}},
-		{"a directory", deny(unix.EPERM, "getppid"), Config{NoNewPrivileges: true, Dir: "/"}},
+		{"a loader's open denied", testutil.Deny(unix.EPERM, "open"), Config{NoNewPrivileges: true}},
+		{"no no_new_privs", testutil.Deny(unix.EPERM, "getppid"), Config{}},
+		{"an environment", testutil.Deny(unix.EPERM, "getppid"), Config{NoNewPrivileges: true, Env: []string{"PATH=/usr/bin"}}},
+		{"a directory", testutil.Deny(unix.EPERM, "getppid"), Config{NoNewPrivileges: true, Dir: "/"}},
 	} {
 		before := cache.Stats().Launches
 		fileLaunchEntry(t, c.s, writeProfile(t, c.s), c.c)
@@ -224,8 +225,8 @@ func TestLaunchNotFiled(t *testing.T) {
 // same way through the launcher as through the Go code.
 func TestLaunchExecError(t *testing.T) {
 	testutil.RequireRoot(t)
-	useCache(t, "")
-	s := deny(unix.EPERM, "getppid")
+	testutil.UseDir(t, cache.Env, "")
+	s := testutil.Deny(unix.EPERM, "getppid")
 	profile := writeProfile(t, s)
 	bad := filepath.Join(t.TempDir(), "not-a-program")
 	if err := os.WriteFile(bad, []byte("\x01\x02 not a program\n"), 0o755); err != nil {

@@ -19,13 +19,15 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 	"github.com/oci-sbx/oci-sbx/oci/program"
-	"github.com/opencontainers/runtime-spec/specs-go"
-	libseccomp "github.com/seccomp/libseccomp-golang"
-	"golang.org/x/sys/unix"
 )
 
 // helperEnv selects what the test binary does when a test runs it as the
@@ -134,16 +136,6 @@ func self(t *testing.T) string {
 	return exe
 }
 
-// deny returns a profile that allows everything but answers the named
-// syscalls with errno.
-func deny(errno syscall.Errno, names ...string) *specs.LinuxSeccomp {
-	return &specs.LinuxSeccomp{
-		DefaultAction: specs.ActAllow,
-		Flags:         []specs.LinuxSeccompFlag{},
-		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno, ErrnoRet: testutil.Errno(errno)}},
-	}
-}
-
 type runOpts struct {
 	env    []string
 	report io.Writer
@@ -208,7 +200,7 @@ func TestStatusAndDescriptors(t *testing.T) {
 		}
 	}
 
-	r, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{})
+	r, out, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +224,7 @@ func TestStatusAndDescriptors(t *testing.T) {
 // kernel then leaves the speculative store bypass mitigation off.
 func TestFlags(t *testing.T) {
 	for _, flags := range [][]specs.LinuxSeccompFlag{nil, {}, {specs.LinuxSeccompFlagLog}} {
-		s := deny(unix.EPERM, "getppid")
+		s := testutil.Deny(unix.EPERM, "getppid")
 		s.Flags = flags
 		data, err := encodeInitConfig(&initConfig{Profile: loader.Wire(s)})
 		if err != nil {
@@ -260,7 +252,7 @@ func TestFlags(t *testing.T) {
 		{[]specs.LinuxSeccompFlag{}, "Speculation_Store_Bypass: thread force mitigated\n"},
 		{nil, "Speculation_Store_Bypass: thread vulnerable\n"},
 	} {
-		s := deny(unix.EPERM, "getppid")
+		s := testutil.Deny(unix.EPERM, "getppid")
 		s.Flags = tc.flags
 		_, out, err := run(t, s, "status", runOpts{})
 		if err != nil {
@@ -297,7 +289,7 @@ func TestFilteredUnderLoad(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			_, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{})
+			_, out, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{})
 			if err != nil {
 				t.Error(err)
 				return
@@ -315,7 +307,7 @@ func TestFilteredUnderLoad(t *testing.T) {
 
 func TestDeniedErrno(t *testing.T) {
 	dir := t.TempDir()
-	s := deny(unix.EACCES, "mkdirat", "mkdir")
+	s := testutil.Deny(unix.EACCES, "mkdirat", "mkdir")
 	s.Syscalls = append(s.Syscalls, specs.LinuxSyscall{Names: []string{"getppid"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(unix.EXDEV)})
 	env := []string{"SANDBOX_TEST_DIR=" + filepath.Join(dir, "x")}
 
@@ -357,7 +349,7 @@ func TestDeniedErrno(t *testing.T) {
 // listener never reports a success that did not happen.
 func TestReportErrnoZero(t *testing.T) {
 	var rep bytes.Buffer
-	r, out, err := run(t, deny(0, "getppid"), "syscalls", runOpts{report: &rep, env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
+	r, out, err := run(t, testutil.Deny(0, "getppid"), "syscalls", runOpts{report: &rep, env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +362,7 @@ func TestReportErrnoZero(t *testing.T) {
 }
 
 func TestExitStatus(t *testing.T) {
-	r, _, err := run(t, deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}})
+	r, _, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "exit", runOpts{env: []string{"SANDBOX_TEST_CODE=7"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,10 +377,7 @@ func TestKillProcess(t *testing.T) {
 		Flags:         []specs.LinuxSeccompFlag{},
 		Syscalls:      []specs.LinuxSyscall{{Names: []string{"getppid"}, Action: specs.ActKillProcess}},
 	}
-	r, out, err := run(t, s, "syscalls", runOpts{env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, out := runKill(t, s, "syscalls", runOpts{env: []string{fmt.Sprintf("SANDBOX_TEST_NRS=%d", unix.SYS_GETPPID)}})
 	if !r.SeccompKill || r.Signal != unix.SIGSYS || r.Status() != 128+int(unix.SIGSYS) {
 		t.Fatalf("got %v (output %q), want a seccomp kill", r, out)
 	}
@@ -396,6 +385,63 @@ func TestKillProcess(t *testing.T) {
 		t.Errorf("the kill names syscall %q, want getppid (from /dev/kmsg)", r.Syscall)
 	}
 	t.Logf("%v", r)
+}
+
+// runKill runs a program the profile kills, as root until the kernel's
+// log holds the audit record of the kill. The kernel prints those records
+// through printk_ratelimit, a budget of the whole machine (10 lines per 5
+// seconds): when other kills on the machine have spent it, the record of
+// this one is dropped, and Run cannot name the syscall. So a run whose
+// record the kernel did not print is run again once the budget is back,
+// up to three times. Whatever the kernel did print, Run must have read:
+// a record in the log for a run that names no syscall is an error.
+func runKill(t *testing.T, s *specs.LinuxSeccomp, mode string, o runOpts) (*Result, string) {
+	t.Helper()
+	interval := 5 * time.Second
+	if data, err := os.ReadFile("/proc/sys/kernel/printk_ratelimit"); err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(data))); err == nil {
+			interval = time.Duration(n) * time.Second
+		}
+	}
+	for try := 1; ; try++ {
+		log := openKmsg() // nil unless root may read the kernel log
+		r, out, err := run(t, s, mode, o)
+		if err != nil {
+			log.close()
+			t.Fatal(err)
+		}
+		printed := log != nil && log.printed(r.Pid)
+		log.close()
+		switch {
+		case log == nil || r.Syscall != "":
+			return r, out
+		case printed:
+			t.Fatalf("the kernel log holds the audit record of pid %d, but the run names no syscall: %v", r.Pid, r)
+		case try == 3:
+			t.Fatalf("the kernel printed the audit record of none of %d seccomp kills (printk_ratelimit spent by other kills on the machine for %v)", try, time.Duration(try)*interval)
+		}
+		t.Logf("the kernel dropped the audit record of pid %d (printk_ratelimit): again in %v", r.Pid, interval)
+		time.Sleep(interval)
+	}
+}
+
+// printed reports whether the log, from where it was opened, holds a
+// seccomp kill record for pid. It reads only what is there: Run has
+// already waited for the record.
+func (k *kmsg) printed(pid int) bool {
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Read(k.fd, buf)
+		switch {
+		case err == unix.EPIPE || err == unix.EINTR:
+			continue
+		case err != nil:
+			return false
+		}
+		if _, ok := parseKillRecord(string(buf[:n]), pid); ok {
+			return true
+		}
+	}
 }
 
 // allowlist returns an errno(EPERM)-default profile allowing every syscall
@@ -459,7 +505,7 @@ func TestUnprivileged(t *testing.T) {
 	}
 	nobody := &Credential{UID: 65534, GID: 65534}
 
-	r, out, err := run(t, deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}})
+	r, out, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +517,7 @@ func TestUnprivileged(t *testing.T) {
 
 	// Without no_new_privs an unprivileged load must fail clearly.
 	no := false
-	_, _, err = run(t, deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}, nnp: &no})
+	_, _, err = run(t, testutil.Deny(unix.EPERM, "getppid"), "status", runOpts{cred: nobody, args: []string{exe}, nnp: &no})
 	if err == nil || !strings.Contains(err.Error(), "CAP_SYS_ADMIN") {
 		t.Errorf("got error %v, want one naming CAP_SYS_ADMIN", err)
 	}
@@ -485,7 +531,7 @@ func TestDynamicLoader(t *testing.T) {
 		profile *specs.LinuxSeccomp
 		outcome string
 	}{
-		{"errno", deny(unix.EPERM, "openat", "connect"), "denies (errno EPERM)"},
+		{"errno", testutil.Deny(unix.EPERM, "openat", "connect"), "denies (errno EPERM)"},
 		{"enosys-stub", allowlist(t, 200), "denies (errno ENOSYS)"},
 		{"kill", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Flags: []specs.LinuxSeccompFlag{},
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActKillProcess}}}, "kills (SIGSYS)"},
@@ -503,20 +549,20 @@ func TestDynamicLoader(t *testing.T) {
 		})
 	}
 	// A profile that leaves openat alone passes.
-	if _, _, err := run(t, deny(unix.EPERM, "getppid"), "exit", runOpts{}); err != nil {
+	if _, _, err := run(t, testutil.Deny(unix.EPERM, "getppid"), "exit", runOpts{}); err != nil {
 		t.Errorf("got %v", err)
 	}
 }
 
 // TestCheckRefuses: profiles runc would refuse never reach a child.
 func TestCheckRefuses(t *testing.T) {
-	if _, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, loader.ErrUnknownSyscall) {
+	if _, err := Run(context.Background(), Config{Seccomp: testutil.Deny(unix.EPERM, "opnat"), Args: []string{"/bin/true"}}); !errors.Is(err, loader.ErrUnknownSyscall) {
 		t.Errorf("Run: %v, want ErrUnknownSyscall", err)
 	}
 }
 
 func TestNotFound(t *testing.T) {
-	_, err := Run(context.Background(), Config{Seccomp: deny(unix.EPERM, "getppid"), Args: []string{"no-such-program-here"}, Env: []string{"PATH=/nonexistent"}})
+	_, err := Run(context.Background(), Config{Seccomp: testutil.Deny(unix.EPERM, "getppid"), Args: []string{"no-such-program-here"}, Env: []string{"PATH=/nonexistent"}})
 	if err == nil || !strings.Contains(err.Error(), "no-such-program-here") {
 		t.Errorf("got %v", err)
 	}
@@ -532,6 +578,33 @@ func TestParseKillRecord(t *testing.T) {
 	}
 	if _, ok := parseKillRecord(rec, 10143); ok {
 		t.Error("matched another pid")
+	}
+}
+
+// TestSeccompKillReadsLog: the kernel log reader passes over other
+// records, other pids' kills and overwritten records (EPIPE) to the kill
+// record of its pid, one record a read as /dev/kmsg gives them.
+func TestSeccompKillReadsLog(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the records are from x86_64")
+	}
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT); err != nil { // O_DIRECT: a packet a write, as kmsg reads
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[1])
+	rec := func(pid int) string {
+		return fmt.Sprintf(`6,1234,515436533,-;audit: type=1326 audit(1795926339.696:2): auid=4294967295 uid=0 gid=0 ses=4294967295 pid=%d comm="k" exe="/tmp/k" sig=31 arch=c000003e syscall=110 compat=0 ip=0x7ff6930c74f7 code=0x80000000`, pid)
+	}
+	for _, line := range []string{"6,1,1,-;podman0: port 1(veth0) entered disabled state", rec(41), "4,2,2,-;kauditd_printk_skb: 3 callbacks suppressed", rec(42)} {
+		if _, err := unix.Write(fds[1], []byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	k := &kmsg{fd: fds[0]}
+	defer k.close()
+	if got := k.seccompKill(42); got != "getppid" {
+		t.Errorf("seccompKill(42) = %q, want getppid", got)
 	}
 }
 
@@ -552,7 +625,7 @@ func BenchmarkStart(b *testing.B) {
 	})
 	for _, report := range []bool{false, true} {
 		b.Run(fmt.Sprintf("sandbox-report=%v", report), func(b *testing.B) {
-			c := Config{Seccomp: deny(unix.EPERM, "getppid"), NoNewPrivileges: true, Args: []string{p}}
+			c := Config{Seccomp: testutil.Deny(unix.EPERM, "getppid"), NoNewPrivileges: true, Args: []string{p}}
 			if report {
 				c.Report = io.Discard
 			}

@@ -45,4 +45,7 @@
 //     engine's policy stays), and with a Late stage write its directory
 //     with WriteLateDir, add Late.Mounts(dir, binary) and put Late.Args
 //     in front of the container's args.
+//
+// The hook and the NRI plugin share one directory per late profile and
+// remove those no container holds with CollectLateDirs.
 package stage

@@ -113,7 +113,7 @@ rules:
 		{"the stub before a multiplexed call", strings.Replace(podmanLike, ", epoll_pwait2", "", 1), denials + "  - action: errno(EPERM)\n    syscalls: [connect]\n", false},
 		{"a default the stub changes", strings.Replace(podmanLike, "errno(ENOSYS)", "errno(EPERM)", 1), denials, false},
 		{"kill where the engine conditions", podmanLike, denials + "  - action: kill-process\n    syscalls: [personality]\n", true},
-		{"both conditional", podmanLike, demo + "  - action: errno(EPERM)\n    syscalls: [personality]\n    when: [\"arg1 == 1\"]\n", false},
+		{"both conditional", podmanLike, demo + "  - action: errno(EPERM)\n    syscalls: [personality]\n    when: [\"arg0 == 8\"]\n", false},
 		{"other architectures", podmanLike, "default: allow\nrules:\n  - action: errno(EPERM)\n    syscalls: [openat]\n", false},
 		{"an allowlist that kills", podmanLike, "default: kill-process\narchitectures: [x86_64, x86, x32]\nrules:\n  - action: allow\n    syscalls: [read]\n", false},
 		// Podman's own: the demo denies connect, which Podman's profile

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/oci"
@@ -172,12 +174,18 @@ func (p *Plan) Apply(e *oci.Editor, at Place) error {
 	return nil
 }
 
+// AgentFlag, before the profile in the late stage's args, names the
+// agent's socket to use in place of AgentSocketPath: HostArgs sets it for
+// a run on the host, where nothing is bound at AgentSocketPath.
+const AgentFlag = "--agent"
+
 // HostArgs returns the args that run a bundle's process on the host the
 // way runc runs it in the container, both stages: when process.args run a
 // late stage, its binary and profile, paths in the container, become the
 // host paths the bundle's mounts bind there (a relative source is
 // relative to the bundle at dir). late reports whether args run a late
-// stage.
+// stage. The paths are absolute, as runc makes them: the process starts
+// in process.cwd, not where dir was named.
 func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 	if s.Process == nil || len(s.Process.Args) == 0 {
 		return nil, false, errors.New("the config has no process.args")
@@ -185,6 +193,9 @@ func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 	profile, orig, ok := lateArgs(s.Process.Args)
 	if !ok {
 		return s.Process.Args, false, nil
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, true, fmt.Errorf("finding the bundle: %w", err)
 	}
 	host := func(p string) (string, error) {
 		best := ""
@@ -211,15 +222,25 @@ func HostArgs(s *specs.Spec, dir string) (args []string, late bool, err error) {
 	if err != nil {
 		return nil, true, err
 	}
-	return append([]string{bin, "late", prof, "--"}, orig...), true, nil
+	args = []string{bin, "late"}
+	for _, m := range s.Mounts {
+		// The late profile reports through the socket bound into the
+		// container; on the host, the socket the mount binds there.
+		if filepath.Clean(m.Destination) == AgentSocketPath {
+			sock, err := host(AgentSocketPath)
+			if err != nil {
+				return nil, true, err
+			}
+			args = append(args, AgentFlag, sock)
+		}
+	}
+	return append(append(args, prof, "--"), orig...), true, nil
 }
 
 // DefaultLateDir is where a hook or an NRI plugin keeps late stages on the
-// host: a directory per late profile, named by its hash. Nothing removes
-// them: containers with the same profile share one, and a created or
-// stopped container needs it when it starts (again), which neither back-end
-// can see. They grow with the number of distinct profiles; /run is emptied
-// at boot.
+// host: a directory per late profile, named by its hash, shared by the
+// containers with that profile and removed by CollectLateDirs once none
+// holds it.
 const DefaultLateDir = "/run/oci-sbx/late"
 
 // WriteLateDir makes the directory of a late stage on the host, under root
@@ -228,10 +249,21 @@ const DefaultLateDir = "/run/oci-sbx/late"
 // binary and the agent's socket to be bound over. The directory is named
 // by the profile's hash, so containers with the same profile share it and
 // a directory in use never changes; it is made under another name and
-// renamed into place whole. It returns the directory.
+// renamed into place whole. Using a directory touches it, under the lock
+// CollectLateDirs takes, so that it is not collected before runc binds
+// it. It returns the directory.
 func WriteLateDir(root string, l *Late) (string, error) {
 	if root == "" {
 		root = DefaultLateDir
+	}
+	// On a read-only root nothing is collected, and nothing locked.
+	lock, err := lockLateRoot(root, unix.LOCK_SH)
+	readOnly := errors.Is(err, unix.EROFS)
+	if err != nil && !readOnly {
+		return "", fmt.Errorf("writing the late stage's files: locking %q: %w", root, err)
+	}
+	if lock != nil {
+		defer lock.Close()
 	}
 	sum := strings.TrimSuffix(strings.TrimPrefix(l.File.Name, ProfilePrefix), ".json")
 	dir := filepath.Join(root, sum)
@@ -247,10 +279,11 @@ func WriteLateDir(root string, l *Late) (string, error) {
 		return err == nil
 	}
 	if complete() {
+		now := time.Now()
+		if err := os.Chtimes(dir, now, now); err != nil && !readOnly {
+			return "", fmt.Errorf("writing the late stage's files: %w", err)
+		}
 		return dir, nil
-	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", fmt.Errorf("writing the late stage's files: %w", err)
 	}
 	tmp, err := os.MkdirTemp(root, ".tmp-")
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/oci"
 )
@@ -222,9 +221,13 @@ func collect(b *oci.Bundle, plan *Plan, replaced []string) error {
 	if err != nil {
 		return err
 	}
-	inUse := false
+	// A process of another user is not counted: such a user could not
+	// start a container from this bundle's config either.
+	inUse := true
 	if dev, ino, err := b.DirID(DirName); err == nil {
-		inUse = mountedInContainer(dev, ino)
+		if held, err := boundDirs(true); err == nil {
+			inUse = held[[2]uint64{dev, ino}]
+		}
 	}
 	keep := map[string]bool{LockName: true}
 	for _, n := range replaced {
@@ -246,28 +249,6 @@ func collect(b *oci.Bundle, plan *Plan, replaced []string) error {
 		errs = append(errs, b.RemoveFile(filepath.Join(DirName, n)))
 	}
 	return errors.Join(errs...)
-}
-
-// mountedInContainer reports whether some process has the directory
-// (dev, ino) at MountPoint in its root: a container runc made from this
-// bundle's config with a late stage. A process whose root this one may not
-// look into (another user's) is not counted: such a user could not start
-// a container from this bundle's config either.
-func mountedInContainer(dev, ino uint64) bool {
-	procs, err := os.ReadDir("/proc")
-	if err != nil {
-		return false
-	}
-	for _, p := range procs {
-		if p.Name()[0] < '1' || p.Name()[0] > '9' {
-			continue
-		}
-		var st unix.Stat_t
-		if unix.Stat("/proc/"+p.Name()+"/root"+MountPoint, &st) == nil && st.Dev == dev && st.Ino == ino {
-			return true
-		}
-	}
-	return false
 }
 
 // lateFilesOf returns the late stage's files the config being edited

@@ -3,6 +3,8 @@ package stage
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -218,6 +220,26 @@ func TestHostArgs(t *testing.T) {
 		if err != nil || !late || !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %q %v %v, want %q", name, got, late, err, tc.want)
 		}
+	}
+	// A late stage that reports: the agent's socket the bundle binds
+	// into the container, on the host.
+	reporting := *plan.Late
+	reporting.AgentSocket = "/run/agent.sock"
+	rargs := append(reporting.Args(), "/app")
+	got, _, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: rargs}, Mounts: reporting.Mounts(DirName, "")}, "/b")
+	if want := []string{"/b/.oci-sbx/oci-sbx", "late", AgentFlag, "/run/agent.sock", "/b/.oci-sbx/" + reporting.File.Name, "--", "/app"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("reporting: %q %v, want %q", got, err, want)
+	}
+
+	// A bundle named relative to the working directory: the process
+	// starts in process.cwd, so the paths must not be relative.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = HostArgs(&specs.Spec{Process: &specs.Process{Args: args}, Mounts: plan.Late.Mounts(DirName, "")}, "b")
+	if want := filepath.Join(wd, "b", DirName, BinaryName); err != nil || len(got) == 0 || got[0] != want {
+		t.Errorf("a relative bundle: %q %v, want %s first", got, err, want)
 	}
 	if _, _, err := HostArgs(&specs.Spec{Process: &specs.Process{Args: args}}, "/b"); err == nil {
 		t.Error("a late stage without its mount was run")

@@ -6,8 +6,15 @@
 // the request is what the recorder keeps. Roles: 0 is the first process,
 // 1..Children its children, and 16+2*(c-1)+g child c's grandchild g.
 // On x86_64 it also makes one i386 call (int 0x80) and one x32 call.
+// One more child replaces itself through execveat (role ExecveatRole),
+// and the first process runs a dynamically linked program (/bin/true),
+// whose loader's calls a recording must hold too.
 //
-// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE]
+// Mode socket makes one socket of each family named (unix, inet, inet6)
+// and exits 0 even when that fails, as a program that swallows an errno
+// does.
+//
+// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...]
 package main
 
 import (
@@ -21,6 +28,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -37,6 +45,7 @@ const (
 	i386Ioctl       = 54 // ioctl on i386
 	x32Getpid       = 39 | 0x40000000
 	roleGrandOffset = 16
+	ExecveatRole    = 30
 )
 
 // Marker is the ioctl request of one thread of one role.
@@ -45,7 +54,7 @@ func Marker(role, thread int) uint32 { return markerBase | uint32(role)<<8 | uin
 var load = flag.Int("load", 200, "extra calls per thread, to keep the recorder busy")
 
 func main() {
-	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, child, grand")
+	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, socket, child, grand")
 	role := flag.Int("role", 0, "for child and grand")
 	flag.Parse()
 	switch *mode {
@@ -56,6 +65,19 @@ func main() {
 		})
 	case "grand":
 		markers(*role, GrandThreads)
+	case "execveat":
+		// execveat(fd, "", …, AT_EMPTY_PATH) of this program, opened
+		// O_PATH: the new image makes the markers.
+		fd, err := unix.Open("/proc/self/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			fail(err)
+		}
+		argv := cStrings([]string{os.Args[0], "-load", strconv.Itoa(*load), "-mode", "grand", "-role", strconv.Itoa(*role)})
+		envv := cStrings(os.Environ())
+		empty, _ := unix.BytePtrFromString("")
+		_, _, e := unix.RawSyscall6(unix.SYS_EXECVEAT, uintptr(fd), uintptr(unsafe.Pointer(empty)),
+			uintptr(unsafe.Pointer(&argv[0])), uintptr(unsafe.Pointer(&envv[0])), unix.AT_EMPTY_PATH, 0)
+		fail(fmt.Errorf("execveat: %v", e))
 	case "daemon":
 		markers(0, 1)
 		// A daemon that outlives the program: its own session, still
@@ -66,6 +88,13 @@ func main() {
 			fail(err)
 		}
 		fmt.Println(cmd.Process.Pid)
+	case "socket":
+		families := map[string]int{"unix": unix.AF_UNIX, "inet": unix.AF_INET, "inet6": unix.AF_INET6}
+		for _, f := range flag.Args() {
+			if fd, err := unix.Socket(families[f], unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0); err == nil {
+				unix.Close(fd)
+			}
+		}
 	case "sleep":
 		time.Sleep(30 * time.Second)
 	case "untilenosys":
@@ -88,6 +117,10 @@ func main() {
 		markers(0, MainThreads)
 		otherABIs()
 		spawn(Children, func(c int) []string { return []string{"-mode", "child", "-role", strconv.Itoa(c + 1)} })
+		spawn(1, func(int) []string { return []string{"-mode", "execveat", "-role", strconv.Itoa(ExecveatRole)} })
+		if err := exec.Command("/bin/true").Run(); err != nil {
+			fail(fmt.Errorf("/bin/true: %w", err))
+		}
 		if *mode == "selfkill" {
 			_ = unix.Kill(os.Getpid(), unix.SIGKILL)
 			time.Sleep(time.Second)
@@ -135,6 +168,19 @@ func spawn(n int, args func(i int) []string) {
 			fail(err)
 		}
 	}
+}
+
+// cStrings is a NULL-terminated array of C strings, for execveat.
+func cStrings(ss []string) []*byte {
+	out := make([]*byte, 0, len(ss)+1)
+	for _, s := range ss {
+		p, err := unix.BytePtrFromString(s)
+		if err != nil {
+			fail(err)
+		}
+		out = append(out, p)
+	}
+	return append(out, nil)
 }
 
 func fail(err error) {

@@ -87,10 +87,10 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 // docs/cli.md, which a test holds to this list.
 var ExitStatuses = []struct{ Status, Meaning string }{
 	{"0", "success; lint: no finding is an error; diff: the profiles act the same"},
-	{"1", "failure: a profile that does not parse or cannot be used, a file that cannot be written; lint: an error-level finding; diff: the profiles differ"},
+	{"1", "failure: a profile that does not parse or cannot be used, a file that cannot be written; convert, merge --strict: output no runc can start (or, for docker, kubernetes and spo, only with no-new-privileges), refused and not written; lint: an error-level finding; diff: the profiles differ"},
 	{"2", "a usage error (an unknown command or flag, a missing argument): one line and where to read more; lint, diff: the profile cannot be read"},
-	{"99", "record --check: CMD made a call the profile does not allow"},
-	{"125", "exec, record: oci-sbx itself failed, a usage error included"},
+	{"99", "record --check: CMD made a call the profile does not allow; record --verify: the replay made a call the recorded profile does not allow"},
+	{"125", "exec, record: oci-sbx itself failed, a usage error included (record --strict: the output refused, as for convert)"},
 	{"126", "exec: CMD cannot run (not executable, or a dynamic program whose loader the profile stops); the late stage in a container: its profile cannot be loaded or was changed after patch"},
 	{"127", "exec: CMD is not found"},
 	{"128+N", "exec: CMD died of signal N"},
@@ -126,14 +126,24 @@ func asOwnFailure(err error) error {
 }
 
 // showCommandHelp is urfave/cli's help for `help NAME`, with an unknown
-// NAME a usage error like an unknown command.
+// NAME a usage error like an unknown command. `help hook config` is hook
+// config's help, as `hook config --help` is: urfave/cli hands over NAME
+// alone, and the words after it are the help command's.
 func showCommandHelp(ctx context.Context, c *cli.Command, name string) error {
-	for _, sub := range c.Commands {
-		if sub.HasName(name) {
-			return cli.DefaultShowCommandHelp(ctx, c, name)
+	parent, cmd := c, c.Command(name)
+	if cmd == nil {
+		return unknownCommand(c, name)
+	}
+	if h := c.Command("help"); h != nil && h.Args() != nil && h.Args().First() == name {
+		for _, word := range h.Args().Tail() {
+			next := cmd.Command(word)
+			if next == nil || next.Name == "help" {
+				return unknownCommand(cmd, word)
+			}
+			parent, cmd = cmd, next
 		}
 	}
-	return unknownCommand(c, name)
+	return cli.DefaultShowCommandHelp(ctx, parent, cmd.Name)
 }
 
 // flagError is the usage error for a flag urfave/cli (Go's flag package)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +264,36 @@ func TestShortFlagsAgree(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A misspelt --arch is a usage error on every command that takes one,
+// named as the flag's, not the profile's.
+func TestArchFlagUsage(t *testing.T) {
+	args := map[string][]string{
+		"convert":  {demo},
+		"lint":     {demo},
+		"diff":     {demo, demo},
+		"simulate": {demo, "read"},
+	}
+	var with []string
+	for _, cmd := range New().Commands {
+		if !slices.ContainsFunc(cmd.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), "arch") }) {
+			continue
+		}
+		with = append(with, cmd.Name)
+		rest, ok := args[cmd.Name]
+		if !ok {
+			t.Errorf("%s takes --arch: give it arguments here", cmd.Name)
+			continue
+		}
+		code, _, stderr := runCLI(t, append([]string{cmd.Name, "--arch", "x86_65"}, rest...)...)
+		if code != 2 || !strings.HasPrefix(stderr, `oci-sbx: --arch: unknown architecture "x86_65": did you mean "x86_64"?`) {
+			t.Errorf("%s --arch x86_65: exit %d\n%s", cmd.Name, code, stderr)
+		}
+		checkUsageError(t, stderr)
+	}
+	if len(with) < len(args) {
+		t.Errorf("only %q take --arch", with)
 	}
 }

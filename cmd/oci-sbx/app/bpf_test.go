@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -238,16 +237,7 @@ func TestDiffJoinsValues(t *testing.T) {
 		t.Errorf("socket's families are not one line, or the text is long (%d lines):\n%s", len(lines), out)
 	}
 	_, js, _ := runCLI(t, "diff", "--arch", "x86_64", "--format", "json", demo, hardened)
-	if socket != nil && strings.Count(js, `"syscall": "socket"`) != atoi(t, socket[1]) {
+	if socket != nil && strings.Count(js, `"syscall": "socket"`) != testutil.Atoi(t, socket[1]) {
 		t.Errorf("JSON does not list each of the %s values of socket's arg0:\n%.2000s", socket[1], js)
 	}
-}
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/kubernetes"
 	"github.com/oci-sbx/oci-sbx/convert/spo"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
 func convertCommand() *cli.Command {
@@ -81,7 +82,9 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 		return usageErrorf(c, "--to: %v", err)
 	}
 	opt := warnOptions(c)
-	opt.Arches = splitList(c.StringSlice("arch"))
+	if opt.Arches, err = archList(c); err != nil {
+		return err
+	}
 	opt.Caps = splitList(c.StringSlice("caps"))
 	opt.CapAdd, opt.CapDrop = splitList(c.StringSlice("cap-add")), splitList(c.StringSlice("cap-drop"))
 	opt.Kernel, opt.Name = c.String("kernel"), c.String("name")
@@ -114,6 +117,18 @@ func runConvert(ctx context.Context, c *cli.Command) error {
 		}
 	}
 	return nil
+}
+
+// archList is --arch: the architectures named, each one libseccomp knows;
+// a misspelt one is a usage error, not the profile's.
+func archList(c *cli.Command) ([]string, error) {
+	arches := splitList(c.StringSlice("arch"))
+	for _, a := range arches {
+		if _, err := syscalls.ArchSpec(a); err != nil {
+			return nil, usageErrorf(c, "--arch: %v", err)
+		}
+	}
+	return arches, nil
 }
 
 func splitList(vals []string) []string {

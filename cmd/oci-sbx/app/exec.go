@@ -36,7 +36,9 @@ as with env, podman run and docker run, 125 when oci-sbx itself fails.
 bundle (args, env, cwd, noNewPrivileges) under its linux.seccomp, on the host:
 the bundle's root, user, capabilities and namespaces are not applied. A bundle
 that oci-sbx patch gave a late stage runs both stages, as runc would: its
-static oci-sbx from the bundle loads the late profile after linux.seccomp.
+static oci-sbx from the bundle loads the late profile after linux.seccomp, and
+with patch --report-to reports to the agent's socket the bundle binds into the
+container.
 
 --report prints each syscall the profile denies with an errno, as it happens,
 while the program still gets the errno. The filter notifies oci-sbx instead,

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -34,7 +36,7 @@ ends at its first comma or newline, hence the quotes around the rules.)
 --annotation io.oci-sbx.report=SOCKET in addition sends the profile's denials
 to an oci-sbx agent listening on SOCKET, a socket beneath /run/oci-sbx/agents.
 
-   oci-sbx hook config --dir /etc/containers/oci/hooks.d   # register the hook`,
+   mkdir -p /etc/containers/oci/hooks.d && oci-sbx hook config --dir /etc/containers/oci/hooks.d`,
 		Commands: []*cli.Command{
 			{
 				Name:  "precreate",
@@ -48,8 +50,9 @@ symlinks inside it work, none lead out; any format convert reads) or
 io.oci-sbx.rules (the rules themselves, YAML, at most 64 KiB; one line only in
 flow style, {...}, since one line of block YAML is what Podman leaves of rules
 not quoted as CSV). An extends in either reads beneath --profiles too. The
-directory, those a name passes through and the profile must be writable by root
-only. A file that does not parse is never quoted, only where parsing stopped.
+directory, those on the way to it (a sticky one such as /tmp aside), those a
+name passes through and the profile must be writable by root only. A file that
+does not parse is never quoted, only where parsing stopped.
 
 The engine's linux.seccomp (Podman's default profile) stays in force: where the
 exact intersection of both profiles can be proved, linux.seccomp holds it;
@@ -61,7 +64,9 @@ linux.seccomp only: the intersection, or with stacking the engine's profile.
 Rules runc cannot start with go into a late stage: a static oci-sbx
 (oci-sbx-static next to this binary, or this binary if static) bound into the
 container at /.oci-sbx loads them right before the container's process; its
-profile is kept in --late-dir.
+profile is kept in --late-dir, where the hook removes the profiles no created or
+running container holds and nobody used for ten minutes (Podman runs the hook
+again when it starts a stopped container).
 
 io.oci-sbx.report=SOCKET turns the profile's errno rules into notifications for
 the oci-sbx agent on SOCKET, which reports each denied call and answers it with
@@ -112,10 +117,13 @@ a misspelt key and a key that only looks like the io.oci-sbx. namespace
 (another hyphen, a Cyrillic o, a space), which no annotation pattern could
 list. A container without oci-sbx annotations gets its config back
 unchanged; the cost is one exec of the hook per container.
---dir writes it to DIR/oci-sbx.json instead, atomically.
+--dir writes it to DIR/oci-sbx.json instead, atomically. DIR must exist: a
+misspelt directory, which Podman would never read, is an error. Podman reads
+/usr/share/containers/oci/hooks.d and /etc/containers/oci/hooks.d (neither exists
+until something is installed there), or the directories --hooks-dir names.
 
 Examples:
-   oci-sbx hook config --dir /etc/containers/oci/hooks.d
+   mkdir -p /etc/containers/oci/hooks.d && oci-sbx hook config --dir /etc/containers/oci/hooks.d
    podman --hooks-dir "$dir" run --annotation io.oci-sbx.profile=demo.yaml ...`,
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dir", Usage: "write the document into `DIR` as oci-sbx.json"},
@@ -171,6 +179,11 @@ func runHookConfig(_ context.Context, c *cli.Command) error {
 	if dir == "" {
 		_, err = c.Root().Writer.Write(data)
 		return err
+	}
+	if fi, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("--dir %s does not exist: create it (mkdir -p) if it is one Podman reads", dir)
+	} else if err == nil && !fi.IsDir() {
+		return fmt.Errorf("--dir %s is not a directory", dir)
 	}
 	path := filepath.Join(dir, hooks.HooksDFile)
 	if err := oci.WriteFileAtomic(path, data, 0o644); err != nil {

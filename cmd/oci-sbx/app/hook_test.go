@@ -122,8 +122,18 @@ func TestHookConfig(t *testing.T) {
 	if err != nil || string(data) != out {
 		t.Errorf("the file holds %q, %v; want what is printed", data, err)
 	}
-	if code, _, stderr := runCLI(t, "hook", "config", "--dir", filepath.Join(dir, "missing")); code != 1 || !strings.Contains(stderr, "no such file or directory") {
+	// A directory that does not exist is not created: Podman would never
+	// read a misspelt one. The error says what to do, in one line.
+	missing := filepath.Join(dir, "missing")
+	if code, _, stderr := runCLI(t, "hook", "config", "--dir", missing); code != 1 ||
+		stderr != "oci-sbx: --dir "+missing+" does not exist: create it (mkdir -p) if it is one Podman reads\n" {
 		t.Errorf("missing dir: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("hook config created the missing directory")
+	}
+	if code, _, stderr := runCLI(t, "hook", "config", "--dir", filepath.Join(dir, "oci-sbx.json")); code != 1 || !strings.Contains(stderr, "is not a directory") {
+		t.Errorf("a file as --dir: exit %d, %q", code, stderr)
 	}
 }
 

@@ -73,7 +73,11 @@ func runLint(_ context.Context, c *cli.Command) error {
 		return trouble(err)
 	}
 	name := inputName(path)
-	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: splitList(c.StringSlice("arch"))}))
+	arches, err := archList(c)
+	if err != nil {
+		return err
+	}
+	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: arches}))
 	if err != nil {
 		return trouble(err)
 	}

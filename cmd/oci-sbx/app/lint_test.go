@@ -95,7 +95,7 @@ func TestConvertHarden(t *testing.T) {
 		t.Errorf("reading the hardened rules back: exit %d\n%s", code, errOut)
 	}
 	code, _, errOut = runCLI(t, "convert", "--harden", "--arch", "amd64", demo)
-	if code != 1 || !strings.Contains(errOut, `"amd64": did you mean "x86_64"?`) {
+	if code != 2 || !strings.Contains(errOut, `"amd64": did you mean "x86_64"?`) {
 		t.Errorf("bad arch: exit %d\n%s", code, errOut)
 	}
 }

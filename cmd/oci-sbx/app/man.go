@@ -247,8 +247,8 @@ func configureCompletion(c *cli.Command) {
 make install installs them where each shell looks; to try one at once:
 
    source <(oci-sbx completion bash)
-   source <(oci-sbx completion zsh)
-   oci-sbx completion fish > ~/.config/fish/completions/oci-sbx.fish`
+   source <(oci-sbx completion zsh)   # once compinit has run, as zsh's completion needs
+   oci-sbx completion fish | source`
 	var shells []*cli.Command
 	var names []string
 	for _, sub := range c.Commands {
@@ -266,6 +266,7 @@ make install installs them where each shell looks; to try one at once:
 	}
 	c.Commands = shells
 	c.ArgsUsage = "SHELL"
+	c.UsageText = "oci-sbx completion bash|zsh|fish"
 	// Reached only when no shell, or an unknown one, is named.
 	c.Action = func(_ context.Context, c *cli.Command) error {
 		if c.NArg() == 0 {

@@ -80,6 +80,9 @@ func TestHelpCommand(t *testing.T) {
 		{[]string{"help", "hook"}, []string{"hook", "--help"}},
 		{[]string{"help", "completion"}, []string{"completion", "--help"}},
 		{[]string{"hook", "help", "config"}, []string{"hook", "config", "--help"}},
+		{[]string{"help", "hook", "config"}, []string{"hook", "config", "--help"}},
+		{[]string{"help", "hook", "precreate"}, []string{"hook", "precreate", "--help"}},
+		{[]string{"help", "completion", "zsh"}, []string{"completion", "zsh", "--help"}},
 	} {
 		code, viaHelp, errOut := runCLI(t, tt.help...)
 		_, viaFlag, _ := runCLI(t, tt.flag...)
@@ -91,6 +94,11 @@ func TestHelpCommand(t *testing.T) {
 	code, _, stderr := runCLI(t, "help", "cnvert")
 	if code != 2 || !strings.Contains(stderr, `unknown command "cnvert": did you mean "convert"?`) {
 		t.Errorf("help cnvert: exit %d\n%s", code, stderr)
+	}
+	checkUsageError(t, stderr)
+	code, _, stderr = runCLI(t, "help", "hook", "confg")
+	if code != 2 || !strings.Contains(stderr, `unknown command "confg": did you mean "config"?`) {
+		t.Errorf("help hook confg: exit %d\n%s", code, stderr)
 	}
 	checkUsageError(t, stderr)
 }

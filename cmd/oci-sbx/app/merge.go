@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/merge"
 )
 
@@ -69,17 +66,12 @@ func runMerge(_ context.Context, c *cli.Command) error {
 		}
 		inputs = append(inputs, merge.Input{Name: path, Data: data})
 	}
-	opt := warnOptions(c)
-	p, err := merge.Merge(inputs, merge.Options{From: from, Warn: opt.Warn})
-	if err != nil {
-		return err
-	}
 	var buf bytes.Buffer
-	header := merge.Header(version(), c.Args().Slice())
-	check := func(s *specs.LinuxSeccomp) error {
-		return conversion.CheckStart(s, to, strings.Join(c.Args().Slice(), "+"), c.Bool("strict"), func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) })
-	}
-	if err := merge.Write(&buf, p, to, header, opt, check); err != nil {
+	err = merge.Profile(&buf, inputs, merge.Options{From: from, Warn: warnOptions(c).Warn}, merge.Output{
+		To: to, Version: version(), Strict: c.Bool("strict"),
+		Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) },
+	})
+	if err != nil {
 		return err
 	}
 	return writeOut(c, buf.Bytes())

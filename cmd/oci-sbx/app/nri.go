@@ -37,7 +37,10 @@ gets the exact intersection of both profiles, or the kubelet's profile with
 oci-sbx's loaded on top of it by the late stage. A profile runc cannot start
 under (one that denies openat) is applied by the late stage: a static oci-sbx
 (--late-binary, copied into --late-dir) bound read-only at /.oci-sbx that loads
-the profile and execs the container's process.
+the profile and execs the container's process. In the host's PID namespace the
+plugin removes the profiles in --late-dir no created or running container holds
+and nobody used for ten minutes; elsewhere (a pod without hostPID) it cannot see
+every container and removes none.
 
 A container's own key wins over the pod's; its profile or rules replace the
 pod's profile or rules. Any other key in the oci-sbx.io/ namespace, a

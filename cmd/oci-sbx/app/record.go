@@ -12,10 +12,8 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
-	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
-	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 )
 
 // CheckFailed is the exit status of record --check when the program made
@@ -54,12 +52,14 @@ recorded arguments, executable). CMD's own exit status passes through, except
 that any such call makes the status 99, and a CMD that exits 99 by itself
 exits 1 (with a note), so 99 always means "PROFILE is not enough".
 
---verify runs CMD a second time, under the recorded profile as oci-sbx exec
-runs it, so that no missing call can pass unnoticed: a call of a syscall the
-profile names nowhere is answered EPERM and named with its arguments (a seccomp
-filter CMD loads itself keeps its own answer), anything else it does not allow
-kills CMD; either fails the command. Coverage is only what the runs exercised:
-record several runs and join them with merge.
+--verify runs CMD a second time with the recorded profile enforced, so that
+no missing call can pass unnoticed: every call the profile does not allow
+(another syscall, the same one with other arguments, another architecture)
+fails with the profile's errno without running and is named as it happens
+(syscall with all its arguments, pid, executable; the first of each kind); nothing is killed, and a
+seccomp filter CMD loads itself keeps its own answers. Any such call makes the
+exit status 99, and a CMD that exits 99 by itself exits 1. Coverage is only
+what the runs exercised: record several runs and join them with merge.
 
 --mode picks how calls are observed. notify (above) works without privileges,
 on every architecture the kernel runs, from the first instruction; a notified
@@ -91,8 +91,9 @@ Rules output (the default) carries the comments; JSON formats have no place for
 them, and spo gets the header only. A CMD recorded outside a container made
 none of the calls runc makes after loading a filter, so oci, docker, kubernetes
 and spo output of it gets convert's warning that runc cannot start under it
-(never silenced): record the container with --listen, or put the profile in
-with oci-sbx patch, which loads it in a second stage.
+(never silenced), and --strict refuses it, writing nothing: record the
+container with --listen, or put the profile in with oci-sbx patch, which loads
+it in a second stage.
 
 Examples:
    oci-sbx record -o ls.yaml -- ls /
@@ -106,6 +107,7 @@ Examples:
 			&cli.StringFlag{Name: "base", Usage: "let what profile `FILE` allows run unrecorded; the output is FILE plus what was new"},
 			&cli.StringFlag{Name: "check", Usage: "record nothing; exit 99 if CMD made a call profile `FILE` does not allow"},
 			fromFlag(convert.InputFormats),
+			&cli.BoolFlag{Name: "strict", Usage: "refuse to write oci, docker, kubernetes or spo output that no runc can start, and docker, kubernetes or spo output that runc starts only with no-new-privileges (without it: a warning)"},
 			&cli.BoolFlag{Name: "verify", Usage: "run CMD again under the recorded profile and fail on any call it stops"},
 			&cli.BoolFlag{Name: "no-new-privs", Usage: "set no_new_privs as root too (always set without CAP_SYS_ADMIN)"},
 			&cli.StringFlag{Name: "records", Usage: "with --listen: -o names a file beneath `DIR`, and the profile is written nowhere else"},
@@ -130,7 +132,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	}
 	check := c.String("check")
 	if check != "" {
-		for _, f := range []string{"base", "output", "to", "verify"} {
+		for _, f := range []string{"base", "output", "to", "verify", "strict"} {
 			if c.IsSet(f) {
 				return usageErrorf(c, "--check records nothing: it takes no --%s", f)
 			}
@@ -169,32 +171,26 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 		return err
 	}
 	defer done()
+	alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
-		Format: to, Version: version(), Verify: c.Bool("verify"), Replay: replay.Run, Program: program.Write,
+		Format: to, Version: version(), Verify: c.Bool("verify"), Strict: c.Bool("strict"), Program: program.Write,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
 			}
 		},
+		Alert: alert,
 	}
 	out, err := record.Record(ctx, o)
+	if errors.Is(err, record.ErrReplay) {
+		return &StatusError{Err: fmt.Errorf("verifying: %w", err), Code: CheckFailed}
+	}
 	if err != nil {
-		if errors.Is(err, record.ErrReplay) {
-			return fmt.Errorf("verifying: %w", err)
-		}
 		return err
 	}
-	if out.Profile != nil {
-		// A program recorded outside a container made none of the calls
-		// runc makes after loading the filter: said so for engine output.
-		alert := func(m string) { fmt.Fprintf(errw, "oci-sbx: %s\n", m) }
-		if err := conversion.CheckStart(out.Profile, to, "recorded profile", false, alert); err != nil {
-			return err
-		}
-	}
-	if code := out.Result.Status(); code != 0 {
-		return &ExitStatus{Code: code}
+	if out.Status != 0 {
+		return &ExitStatus{Code: out.Status}
 	}
 	return nil
 }
@@ -252,7 +248,7 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if len(args) > 0 {
 		return usageErrorf(c, "record --listen records a container: it takes no command")
 	}
-	for _, f := range []string{"check", "verify", "mode", "no-new-privs"} {
+	for _, f := range []string{"check", "verify", "mode", "no-new-privs", "strict"} {
 		if c.IsSet(f) {
 			return usageErrorf(c, "record --listen takes no --%s", f)
 		}

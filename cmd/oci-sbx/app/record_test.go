@@ -11,7 +11,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 	"github.com/oci-sbx/oci-sbx/oci/record"
-	"github.com/oci-sbx/oci-sbx/oci/record/replay"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
 
@@ -128,18 +127,27 @@ func TestRecordExitStatus(t *testing.T) {
 	}
 }
 
-// TestVerifyFailsLoudly: a profile that lacks a call the program makes
-// fails the replay, naming the syscall. (busybox ls swallows the EPERM
-// the profile's own default would give, and exits 0: hence the replay
-// fails on any denial it sees, whatever the program makes of it.)
+// TestVerifyFailsLoudly: a replay that makes a call the recording lacks
+// names it — with its arguments and the executable — as it names the
+// write of the error message that follows, and fails with the
+// check's status, 99, without killing anything; and a profile missing a
+// call the program makes fails its replay even where the program
+// swallows the errno (busybox ls prints nothing and exits 0 when
+// getdents64 fails).
 func TestVerifyFailsLoudly(t *testing.T) {
-	if !sandbox.Supported {
-		t.Skip("the replay needs the seccomp build")
-	}
 	bb := busybox(t)
-	prof := filepath.Join(t.TempDir(), "ls.yaml")
-	code, _, stderr := runCLI(t, "record", "-o", prof, "--", bb, "ls", "/")
-	if code != 0 {
+	dir := t.TempDir()
+	flag := filepath.Join(dir, "ran")
+	script := "if [ -e " + flag + " ]; then " + bb + " mkdir " + filepath.Join(dir, "d") + "; else " + bb + " touch " + flag + "; fi"
+	code, _, stderr := runCLI(t, "record", "--verify", "-o", filepath.Join(dir, "p.yaml"), "--", bb, "sh", "-c", script)
+	if code != CheckFailed || !strings.Contains(stderr, "oci-sbx: denied by the recorded profile: mkdir(\""+filepath.Join(dir, "d")+"\"") ||
+		!strings.Contains(stderr, " by pid ") || !strings.Contains(stderr, bb) ||
+		!strings.Contains(stderr, "verifying: the replay under the recorded profile failed: it refused 2 kinds of call: x86_64 mkdir, x86_64 write") {
+		t.Errorf("a replay that calls mkdir, which the recorded run never did: exit %d, want %d naming mkdir\n%s", code, CheckFailed, stderr)
+	}
+
+	prof := filepath.Join(dir, "ls.yaml")
+	if code, _, stderr = runCLI(t, "record", "-o", prof, "--", bb, "ls", "/"); code != 0 {
 		t.Fatalf("record: exit %d\n%s", code, stderr)
 	}
 	data, _ := os.ReadFile(prof)
@@ -148,27 +156,30 @@ func TestVerifyFailsLoudly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := replay.Run(t.Context(), record.Config{Args: []string{bb, "ls", "/"}}, p)
-	if err == nil || !errors.Is(err, record.ErrReplay) {
+	res, err := record.Verify(t.Context(), record.Config{Args: []string{bb, "ls", "/"}}, p, nil)
+	if !errors.Is(err, record.ErrReplay) || res == nil {
 		t.Fatalf("the replay without getdents64 passed: %v, %v", res, err)
 	}
-	if !res.SeccompKill {
-		t.Fatalf("replay: %v, %v", res, err)
+	if res.Status != 0 || len(res.Denied) != 1 || !strings.HasPrefix(res.Denied[0].Text, "getdents64(") || res.Denied[0].Exe != bb {
+		t.Errorf("the replay without getdents64: %s, denied %+v", res.String, res.Denied)
 	}
-	// busybox ls never reads, so the replay cannot hand a listener over
-	// (replay.Strict) and kills: as root the kernel's audit record names
-	// the call.
-	if os.Geteuid() == 0 && !strings.Contains(err.Error(), "getdents64") {
-		t.Errorf("the replay's error does not name the call: %v", err)
+}
+
+// TestRecordStrict: engine output of a program recorded outside a
+// container, which runc cannot start under, is refused with --strict and
+// not written (exit 125); rules output passes.
+func TestRecordStrict(t *testing.T) {
+	bb := busybox(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "ls.json")
+	code, _, stderr := runCLI(t, "record", "--strict", "--to", "docker", "-o", out, "--", bb, "true")
+	if code != 125 || !strings.Contains(stderr, "refusing to write docker output") {
+		t.Errorf("record --strict --to docker: exit %d\n%s", code, stderr)
 	}
-	// With read and write allowed, the replay reports the call itself,
-	// with its arguments, root or not.
-	withRW := strings.Replace(cut, "rules:\n", "rules:\n  - {action: allow, syscalls: [read, write]}\n", 1)
-	if p, err = convert.Read("cut.yaml", []byte(withRW), convert.Rules, convert.Options{}); err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused output was written: %v", err)
 	}
-	res, err = replay.Run(t.Context(), record.Config{Args: []string{bb, "ls", "/"}}, p)
-	if !errors.Is(err, record.ErrReplay) || !res.SeccompKill || !strings.Contains(err.Error(), "getdents64(") {
-		t.Errorf("the replay without getdents64 (read and write allowed): %v, %v", res, err)
+	if code, _, stderr = runCLI(t, "record", "--strict", "-o", filepath.Join(dir, "ls.yaml"), "--", bb, "true"); code != 0 {
+		t.Errorf("record --strict, rules output: exit %d\n%s", code, stderr)
 	}
 }

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/oci-sbx/oci-sbx/internal/kernel"
 	"github.com/oci-sbx/oci-sbx/oci/loader"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
 	"github.com/urfave/cli/v3"
-	"golang.org/x/sys/unix"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
@@ -201,9 +201,8 @@ func versionReport() versionInfo {
 	if loader.Supported {
 		v.Outputs = append(v.Outputs, string(convert.BPF))
 	}
-	var uts unix.Utsname
-	if unix.Uname(&uts) == nil {
-		v.Kernel.Release = unix.ByteSliceToString(uts.Release[:])
+	if r, err := kernel.Release(); err == nil {
+		v.Kernel.Release = r
 	}
 	if data, err := os.ReadFile("/proc/sys/kernel/seccomp/actions_avail"); err == nil {
 		v.Kernel.SeccompActions = strings.Fields(string(data))
