@@ -7,7 +7,9 @@ package e2e
 // from a scratch copy of the checkout.
 //
 // What runs: fenced blocks whose info string is sh, bash or shell. Other
-// blocks (yaml, text, or none: a transcript) are read, not run.
+// blocks (yaml, text, or none: a transcript) are read, not run; an
+// oci-sbx command in one that is not yaml is an error, so that no command
+// escapes the run by its block's marking.
 //
 // What is left out: a block right after the line
 //
@@ -87,6 +89,7 @@ type shellBlock struct {
 	line   int    // of the first line inside the fence
 	lines  []string
 	notRun string // why it is left out, or ""
+	lang   string // the info string's first word
 }
 
 func (b shellBlock) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
@@ -111,6 +114,9 @@ func shellBlocks(file string, data []byte) ([]shellBlock, error) {
 			}
 			if run {
 				cur.lines = append(cur.lines, line)
+			} else if t := strings.TrimPrefix(trimmed, "$ "); strings.HasPrefix(t, "oci-sbx ") && cur.lang != "yaml" {
+				// Commands in a block that is not run would drift unseen.
+				return nil, fmt.Errorf("%s:%d: a command in a block marked %q: mark it sh, so that it runs", file, n, cur.lang)
 			}
 			continue
 		}
@@ -125,7 +131,7 @@ func shellBlocks(file string, data []byte) ([]shellBlock, error) {
 			default:
 				run = false
 			}
-			cur = &shellBlock{file: file, line: n + 1}
+			cur = &shellBlock{file: file, line: n + 1, lang: lang}
 			if m := notRunMarker.FindStringSubmatch(lastText); m != nil {
 				cur.notRun = m[1]
 			}
@@ -165,6 +171,11 @@ func TestShellBlocks(t *testing.T) {
 	}
 	if _, err := shellBlocks("x.md", []byte("```sh\nx\n")); err == nil {
 		t.Error("an unclosed block is accepted")
+	}
+	for _, md := range []string{"```\n$ oci-sbx version\n```\n", "```console\noci-sbx lint x.yaml\n```\n"} {
+		if _, err := shellBlocks("x.md", []byte(md)); err == nil || !strings.Contains(err.Error(), "mark it sh") {
+			t.Errorf("commands in a block that is not run: %v\n%s", err, md)
+		}
 	}
 }
 

@@ -193,9 +193,9 @@ func TestAgentSurvivesGarbage(t *testing.T) {
 	}{
 		{"malformed JSON with a descriptor", []byte(`{"ociVersion": "1.0.0", "fds": [`), []int{p[0]}, "decoding the container process state"},
 		{"not JSON at all", []byte("\x00\x01garbage"), nil, "decoding the container process state"},
-		{"state without a descriptor", good, nil, "container garbage: the state lists 1 fds, the message carried 0"},
+		{"state without a descriptor", good, nil, "container garbage: the state lists 1 descriptor, the message carried 0"},
 		{"a pipe instead of a listener", good, []int{p[0]}, "container garbage: checking descriptor"},
-		{"two descriptors for one name", good, []int{p[0], p[1]}, "container garbage: the state lists 1 fds, the message carried 2"},
+		{"two descriptors for one name", good, []int{p[0], p[1]}, "container garbage: the state lists 1 descriptor, the message carried 2"},
 		{"no seccompFd", other, []int{p[0]}, `container other-fds: the state lists no "seccompFd"`},
 	} {
 		before := strings.Count(logs.String(), "\n")

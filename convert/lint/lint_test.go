@@ -398,3 +398,52 @@ func TestDefaultAllowCount(t *testing.T) {
 		}
 	}
 }
+
+// A SeccompProfile cannot carry "flags": lint does not tell a user to add
+// it there, as it does for the formats that can.
+func TestSPONoFlagsAdvice(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "corpus", "spo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, from := range []convert.Format{"", convert.SPO} {
+		r, err := Source("spo.yaml", data, from, convert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := false
+		for _, f := range r.Findings {
+			if f.ID == "flags-missing" {
+				seen = true
+			}
+			if strings.Contains(f.Fix, `"flags"`) || strings.Contains(f.Fix, "flags: []") {
+				t.Errorf("%s advises flags on a SeccompProfile: %s", f.ID, f.Fix)
+			}
+		}
+		if !seen {
+			t.Error("no flags-missing finding: the SPEC_ALLOW consequence goes unsaid")
+		}
+	}
+	// The same profile as OCI JSON gets the advice.
+	var buf bytes.Buffer
+	s, err := convert.Read("spo.yaml", data, "", convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Flags = nil
+	if err := convert.Write(&buf, s, convert.OCI, convert.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	js := strings.Replace(buf.String(), "\t\"flags\": [],\n", "", 1)
+	r, err := Source("p.json", []byte(js), convert.OCI, convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advised := false
+	for _, f := range r.Findings {
+		advised = advised || f.ID == "flags-missing" && strings.Contains(f.Fix, `"flags": []`)
+	}
+	if !advised {
+		t.Errorf("OCI JSON without flags is not told to add them:\n%+v", r.Findings)
+	}
+}

@@ -3,6 +3,9 @@ package annotation
 import (
 	"errors"
 	"fmt"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -300,6 +303,31 @@ func TestRecordAlone(t *testing.T) {
 		err = v.RecordAlone()
 		if err == nil || !strings.Contains(err.Error(), "annotation oci-sbx.io/record:") || !strings.Contains(err.Error(), "not under oci-sbx.io/"+other+" too") {
 			t.Errorf("record with %s: %v", other, err)
+		}
+	}
+}
+
+// docs/kubernetes.md says, for every key a container can have, how long
+// a container name its per-container form fits: Kubernetes's 63 characters
+// after the "/", less the key and its dot.
+func TestDocumentedContainerNameLimits(t *testing.T) {
+	data, err := os.ReadFile("../../docs/kubernetes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(data)), " ")
+	for _, k := range Keys {
+		if !k.PerContainer || k.Internal {
+			continue
+		}
+		want := maxNameLen - len(k.Name) - 1
+		m := regexp.MustCompile(`\b(\d+)(?: characters)? for ` + "`" + regexp.QuoteMeta(k.Name) + "`").FindStringSubmatch(text)
+		if m == nil {
+			t.Errorf("docs/kubernetes.md does not say how long a container name %s.CONTAINER fits (%d)", k.Name, want)
+			continue
+		}
+		if m[1] != strconv.Itoa(want) {
+			t.Errorf("docs/kubernetes.md says %s for %s.CONTAINER; it is %d", m[1], k.Name, want)
 		}
 	}
 }

@@ -97,7 +97,7 @@ func TestExecLate(t *testing.T) {
 	}
 	// A program missing from PATH is reported before anything is loaded.
 	out, code = execLate(t, "missing")
-	if code != 3 || !strings.Contains(out, `ExecLate: finding "no-such-program": executable file not found`) {
+	if code != 3 || !strings.Contains(out, `ExecLate: finding "no-such-program": not found in the program's PATH`) {
 		t.Errorf("exit %d, output %q", code, out)
 	}
 }

@@ -113,7 +113,11 @@ func Receive(conn *net.UnixConn, containerOf func(pid int) string) (_ *specs.Con
 	case i < 0:
 		return nil, -1, fmt.Errorf("container %s: the state lists no %q among its fds %q", name, specs.SeccompFdName, st.Fds)
 	case len(fds) != len(st.Fds):
-		return nil, -1, fmt.Errorf("container %s: the state lists %d fds, the message carried %d", name, len(st.Fds), len(fds))
+		listed := fmt.Sprintf("%d descriptors", len(st.Fds))
+		if len(st.Fds) == 1 {
+			listed = "1 descriptor"
+		}
+		return nil, -1, fmt.Errorf("container %s: the state lists %s, the message carried %d", name, listed, len(fds))
 	}
 	if err := CheckListener(fds[i]); err != nil {
 		return nil, -1, fmt.Errorf("container %s: %w", name, err)

@@ -85,8 +85,18 @@ func LookPath(file string, env []string, dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", &ExecError{Op: "finding", Path: file, Err: fmt.Errorf("%w in the program's PATH %q", exec.ErrNotFound, pathEnv)}
+	return "", &ExecError{Op: "finding", Path: file, Err: notInPath(pathEnv)}
 }
+
+// notInPath is exec.ErrNotFound for the PATH the program gets, which is
+// not always oci-sbx's: Go's words would name "$PATH" and then the PATH.
+type notInPath string
+
+func (p notInPath) Error() string {
+	return fmt.Sprintf("not found in the program's PATH %q", string(p))
+}
+
+func (notInPath) Is(target error) bool { return target == exec.ErrNotFound }
 
 func executable(p string) error {
 	st, err := os.Stat(p)

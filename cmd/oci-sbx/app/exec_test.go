@@ -42,7 +42,7 @@ func TestExecNotRunnable(t *testing.T) {
 		code      int
 		want      string
 	}{
-		{"not-in-path", "no-such-program-oci-sbx", 127, "executable file not found"},
+		{"not-in-path", "no-such-program-oci-sbx", 127, `finding "no-such-program-oci-sbx": not found in the program's PATH "`},
 		{"no-such-file", filepath.Join(dir, "nope"), 127, "no such file"},
 		{"directory", dir, 126, "is a directory"},
 		{"not-executable", notExecutable, 126, "permission denied"},

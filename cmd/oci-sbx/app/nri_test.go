@@ -28,18 +28,46 @@ func TestDaemonSetManifest(t *testing.T) {
 		Name      string `yaml:"name"`
 		MountPath string `yaml:"mountPath"`
 	}
+	// The keys Kubernetes' SecurityContext has: a misspelt one would be
+	// refused by the API server, or silently dropped by an older one.
+	type securityContext struct {
+		Capabilities *struct {
+			Add  []string `yaml:"add"`
+			Drop []string `yaml:"drop"`
+		} `yaml:"capabilities"`
+		Privileged               *bool          `yaml:"privileged"`
+		SELinuxOptions           map[string]any `yaml:"seLinuxOptions"`
+		WindowsOptions           map[string]any `yaml:"windowsOptions"`
+		RunAsUser                *int64         `yaml:"runAsUser"`
+		RunAsGroup               *int64         `yaml:"runAsGroup"`
+		RunAsNonRoot             *bool          `yaml:"runAsNonRoot"`
+		ReadOnlyRootFilesystem   *bool          `yaml:"readOnlyRootFilesystem"`
+		AllowPrivilegeEscalation *bool          `yaml:"allowPrivilegeEscalation"`
+		ProcMount                string         `yaml:"procMount"`
+		SeccompProfile           map[string]any `yaml:"seccompProfile"`
+		AppArmorProfile          map[string]any `yaml:"appArmorProfile"`
+	}
 	type doc struct {
 		Kind     string `yaml:"kind"`
 		Metadata struct {
-			Name string `yaml:"name"`
+			Name      string            `yaml:"name"`
+			Namespace string            `yaml:"namespace"`
+			Labels    map[string]string `yaml:"labels"`
 		} `yaml:"metadata"`
 		Data map[string]string `yaml:"data"`
 		Spec struct {
+			Selector struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"selector"`
 			Template struct {
+				Metadata struct {
+					Labels map[string]string `yaml:"labels"`
+				} `yaml:"metadata"`
 				Spec struct {
 					Containers []struct {
-						Args         []string `yaml:"args"`
-						VolumeMounts []mount  `yaml:"volumeMounts"`
+						Args            []string      `yaml:"args"`
+						VolumeMounts    []mount       `yaml:"volumeMounts"`
+						SecurityContext yaml.MapSlice `yaml:"securityContext"`
 					} `yaml:"containers"`
 					Volumes []volume `yaml:"volumes"`
 				} `yaml:"spec"`
@@ -48,6 +76,8 @@ func TestDaemonSetManifest(t *testing.T) {
 	}
 	var ds *doc
 	configMaps := map[string]map[string]string{}
+	configMapNamespaces := map[string]string{}
+	namespaces := map[string]bool{}
 	for _, part := range strings.Split(string(data), "\n---\n") {
 		var d doc
 		if err := yaml.Unmarshal([]byte(part), &d); err != nil {
@@ -58,12 +88,54 @@ func TestDaemonSetManifest(t *testing.T) {
 			ds = &d
 		case "ConfigMap":
 			configMaps[d.Metadata.Name] = d.Data
+			configMapNamespaces[d.Metadata.Name] = d.Metadata.Namespace
+		case "Namespace":
+			namespaces[d.Metadata.Name] = true
 		}
 	}
 	if ds == nil || len(ds.Spec.Template.Spec.Containers) != 1 {
 		t.Fatal("no DaemonSet with one container")
 	}
 	c := ds.Spec.Template.Spec.Containers[0]
+	// What Kubernetes needs of the DaemonSet: a selector that matches the
+	// pod's labels, mounts that name volumes, the ConfigMap and the
+	// namespace of the file, typed host paths, and no privilege.
+	if len(ds.Spec.Selector.MatchLabels) == 0 {
+		t.Error("the DaemonSet has no selector")
+	}
+	for k, v := range ds.Spec.Selector.MatchLabels {
+		if ds.Spec.Template.Metadata.Labels[k] != v {
+			t.Errorf("the selector's %s=%s is not a label of the pod template", k, v)
+		}
+	}
+	if !namespaces[ds.Metadata.Namespace] {
+		t.Errorf("the DaemonSet's namespace %q is not created in the file", ds.Metadata.Namespace)
+	}
+	for _, m := range c.VolumeMounts {
+		if !slices.ContainsFunc(ds.Spec.Template.Spec.Volumes, func(v volume) bool { return v.Name == m.Name }) {
+			t.Errorf("mount %s names no volume", m.Name)
+		}
+	}
+	for _, v := range ds.Spec.Template.Spec.Volumes {
+		if v.HostPath != nil && v.HostPath["type"] == "" {
+			t.Errorf("hostPath volume %s has no type: a missing directory would be created empty", v.Name)
+		}
+		if v.ConfigMap != nil && configMapNamespaces[v.ConfigMap["name"]] != ds.Metadata.Namespace {
+			t.Errorf("volume %s names ConfigMap %s, which the file does not hold in namespace %s", v.Name, v.ConfigMap["name"], ds.Metadata.Namespace)
+		}
+	}
+	raw, err := yaml.Marshal(c.SecurityContext)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc securityContext
+	if err := yaml.UnmarshalWithOptions(raw, &sc, yaml.Strict()); err != nil {
+		t.Errorf("the container's securityContext: %v", err)
+	}
+	if sc.Privileged != nil && *sc.Privileged || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+		sc.Capabilities == nil || len(sc.Capabilities.Add) > 0 || !slices.Equal(sc.Capabilities.Drop, []string{"ALL"}) {
+		t.Errorf("the plugin's container runs with privilege: %s", raw)
+	}
 	if len(c.Args) == 0 || c.Args[0] != "nri" {
 		t.Fatalf("args %q do not run oci-sbx nri", c.Args)
 	}
