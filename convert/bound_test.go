@@ -90,6 +90,7 @@ func hostileInputs() map[string]string {
 		"docker-or-split-rules": `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [` + rep(`{"action": "SCMP_ACT_ERRNO", "names": [`+allNames+`], "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_NE"}, {"index": 0, "value": 2, "op": "SCMP_CMP_NE"}]},`, 150) + `{"action": "SCMP_ACT_ERRNO", "names": ["read"]}]}`,
 		// A group names hundreds of syscalls: each rule is as many cases.
 		"yaml-group-rules": "default: errno(EPERM)\nrules:\n" + numbered("  - {action: allow, syscalls: [\"@system-service\"], when: [\"arg0 & 0xffff == %d\"]}\n", 5_000),
+		"yaml-group-actions": "default: errno(EPERM)\nrules:\n" + alternating("  - {action: allow, syscalls: [\"@system-service\"]} # %d\n", "  - {action: log, syscalls: [\"@system-service\"]} # %d\n", 8_000),
 		"docker-too-many":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
 		"oci-long-string":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
 		"spo-names":        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
