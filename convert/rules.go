@@ -130,7 +130,7 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 		err = format.Equal(s, back)
 	}
 	if err != nil {
-		opt.Warnf("the rules written mean something else than the profile does under runc (in the rules language the stricter action wins, also through socketcall on x86, where runc keeps the first unconditional rule): %v", err)
+		opt.Warnf("the rules written mean something else than the profile does under runc (in the rules language the stricter action wins, also through socketcall and ipc on x86, where runc keeps the first unconditional rule): %v", err)
 	}
 	_, err = io.WriteString(w, "# seccomp rules written by oci-sbx; see `oci-sbx convert --help`.\n"+text)
 	return err
