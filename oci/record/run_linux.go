@@ -472,7 +472,7 @@ type recorder struct {
 	rec   *Recording
 	check func(Call, string)
 	deny  func(Denial)
-	child int32  // the init child, until it execs the program
+	child int32  // the init child (its thread with the filter, from the handshake), until it execs the program
 	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
 	started bool // the init child's handshake was seen
@@ -572,8 +572,13 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 	if !r.started {
 		// Until the init child's handshake, its calls are oci-sbx's own
 		// (a signal's return, say).
-		if int32(n.Pid) == r.child && nr == handshakeNr {
+		// The filter is on one thread of the init child, which Go's
+		// scheduler may have placed on a thread other than its first:
+		// the notification names that thread, whose thread group is the
+		// child. From here to its execve, that thread is the child.
+		if nr == handshakeNr && (int32(n.Pid) == r.child || int32(notify.Tgid(int(n.Pid))) == r.child) {
 			r.started = true
+			r.child = int32(n.Pid)
 		}
 		return cont
 	}
