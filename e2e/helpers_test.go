@@ -27,6 +27,22 @@ func requireTool(t *testing.T, name string) string {
 	return path
 }
 
+// reachableDir returns a new temporary directory, mode 0755, that other
+// users can reach (t.TempDir's parent is 0700), removed when the test
+// ends.
+func reachableDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // goBuild runs `go build -o out args…` in the module root, with cgo on or
 // off.
 func goBuild(t *testing.T, out string, cgo bool, args ...string) {
