@@ -43,6 +43,29 @@ func reachableDir(t *testing.T, prefix string) string {
 	return dir
 }
 
+// ageLateDirs takes every entry of a late stages' root, the collector's
+// lock too, an hour into the past (a test cannot wait out the grace and
+// the pause between collections), and returns the late stages'
+// directories.
+func ageLateDirs(t *testing.T, late string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour)
+	var dirs []string
+	for _, e := range entries {
+		if err := os.Chtimes(filepath.Join(late, e.Name()), past, past); err != nil {
+			t.Fatal(err)
+		}
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
 // goBuild runs `go build -o out args…` in the module root, with cgo on or
 // off.
 func goBuild(t *testing.T, out string, cgo bool, args ...string) {

@@ -94,6 +94,18 @@ func TestHookEngineMatrix(t *testing.T) {
 		return callAnswers(t, out)
 	}
 
+	checkEngineMatrix(t, run, func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "hook.log"))
+		return fmt.Sprintf("hook log:\n%s", log)
+	})
+}
+
+// checkEngineMatrix runs the calls program through run under each engine
+// profile alone, each annotation's rules alone ("" for none), then under
+// every pair, and checks that no pair is weaker than either alone. When
+// a pair fails, the test logs what failLog returns (a back-end's log).
+func checkEngineMatrix(t *testing.T, run func(t *testing.T, engine, rules string) map[string]string, failLog func() string) {
+	t.Helper()
 	engineProfiles := matrixEngineProfiles(t)
 	engines := map[string]map[string]string{}
 	for name, profile := range engineProfiles {
@@ -108,8 +120,7 @@ func TestHookEngineMatrix(t *testing.T) {
 			t.Run(en+"×"+an, func(t *testing.T) {
 				checkNeverWeaker(t, run(t, engine, rules), engines[en], alone[an])
 				if t.Failed() {
-					log, _ := os.ReadFile(filepath.Join(dir, "hook.log"))
-					t.Log(fmt.Sprintf("hook log:\n%s", log))
+					t.Log(failLog())
 				}
 			})
 		}

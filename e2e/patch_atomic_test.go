@@ -408,27 +408,8 @@ func testHookLateCollected(t *testing.T, env atomicEnv) {
 		hookPrecreate(t, env.oci, bundle, "--late-dir", late, "--log", filepath.Join(t.TempDir(), "hook.log"))
 		return bundle
 	}
-	// aged takes every directory and the collector's last run past their
-	// times (a test cannot wait ten minutes).
-	aged := func() []string {
-		entries, err := os.ReadDir(late)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var dirs []string
-		past := time.Now().Add(-time.Hour)
-		for _, e := range entries {
-			if err := os.Chtimes(filepath.Join(late, e.Name()), past, past); err != nil {
-				t.Fatal(err)
-			}
-			if e.IsDir() {
-				dirs = append(dirs, e.Name())
-			}
-		}
-		return dirs
-	}
 	bundle := hooked(0)
-	held := aged()
+	held := ageLateDirs(t, late)
 	if len(held) != 1 {
 		t.Fatalf("the hook left %v in its late directory", held)
 	}
@@ -454,7 +435,7 @@ func testHookLateCollected(t *testing.T, env atomicEnv) {
 		t.Fatalf("runc delete: %v\n%s", err, out)
 	}
 
-	aged()
+	ageLateDirs(t, late)
 	again := hooked(2) // collects both: no container holds them
 	entries, _ := os.ReadDir(late)
 	var dirs []string
