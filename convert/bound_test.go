@@ -89,14 +89,14 @@ func hostileInputs() map[string]string {
 		"docker-or-split":       `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + allNames + `], "args": [` + numbered(`{"index": 0, "value": %d, "op": "SCMP_CMP_NE"},`, 12_000) + `{"index": 0, "value": 0, "op": "SCMP_CMP_NE"}]}]}`,
 		"docker-or-split-rules": `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [` + rep(`{"action": "SCMP_ACT_ERRNO", "names": [`+allNames+`], "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_NE"}, {"index": 0, "value": 2, "op": "SCMP_CMP_NE"}]},`, 150) + `{"action": "SCMP_ACT_ERRNO", "names": ["read"]}]}`,
 		// A group names hundreds of syscalls: each rule is as many cases.
-		"yaml-group-rules": "default: errno(EPERM)\nrules:\n" + numbered("  - {action: allow, syscalls: [\"@system-service\"], when: [\"arg0 & 0xffff == %d\"]}\n", 5_000),
+		"yaml-group-rules":   "default: errno(EPERM)\nrules:\n" + numbered("  - {action: allow, syscalls: [\"@system-service\"], when: [\"arg0 & 0xffff == %d\"]}\n", 5_000),
 		"yaml-group-actions": "default: errno(EPERM)\nrules:\n" + alternating("  - {action: allow, syscalls: [\"@system-service\"]} # %d\n", "  - {action: log, syscalls: [\"@system-service\"]} # %d\n", 8_000),
-		"docker-too-many":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
-		"oci-long-string":  fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
-		"spo-names":        "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
-		"c-rules":          fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
-		"c-nested-parens":  fill("#include <seccomp.h>\nint x = ", "(", ""),
-		"c-nested-braces":  fill("#include <seccomp.h>\nint main(void) ", "{", ""),
+		"docker-too-many":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
+		"oci-long-string":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
+		"spo-names":          "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
+		"c-rules":            fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n", "\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 0);\n", "\treturn seccomp_load(ctx);\n}\n"),
+		"c-nested-parens":    fill("#include <seccomp.h>\nint x = ", "(", ""),
+		"c-nested-braces":    fill("#include <seccomp.h>\nint main(void) ", "{", ""),
 		// Conditionals as deep as the token limit lets them nest (5 tokens
 		// an #if and its #endif): each line asks every enclosing one.
 		"c-nested-if":         "#include <seccomp.h>\n" + rep("#if 1\n", 39_990) + rep("#endif\n", 39_990) + "int main(void) { return 0; }\n",
