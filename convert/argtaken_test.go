@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -17,11 +16,7 @@ func TestArgNotTaken(t *testing.T) {
 	spo := func(args string) string {
 		return "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [getpid]\n    args: [" + args + "]\n"
 	}
-	tests := []struct {
-		name, src string
-		from      Format
-		want      string // in the error, with its position; empty: accepted
-	}{
+	tests := []readCase{
 		{"rules getpid arg0", "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [getpid], when: [\"arg0 == 0\"]}\n", Rules, `p:3:55: getpid takes no arguments on x86_64, so "arg0 == 0" compares a register`},
 		{"rules read arg3", "default: allow\nrules:\n  - {action: allow, syscalls: [read], when: [\"arg3 == 1\"]}\n", Rules, `p:3:46: read takes 3 arguments (arg0 to arg2)`},
 		{"rules read arg2", "default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [read], when: [\"arg2 == 1\"]}\n", Rules, ""},
@@ -38,18 +33,5 @@ func TestArgNotTaken(t *testing.T) {
 		{"libseccomp-c", c("seccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(getpid), 1, SCMP_A0(SCMP_CMP_EQ, 0))"), LibseccompC, "p:4:64: getpid takes no arguments"},
 		{"libseccomp-c mmap arg5", c("seccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(mmap), 1, SCMP_A5(SCMP_CMP_EQ, 0))"), LibseccompC, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Read("p", []byte(tt.src), tt.from, Options{})
-			if tt.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "p:") {
-				t.Errorf("Read: %v, want a positioned error with %q", err, tt.want)
-			}
-		})
-	}
+	checkRead(t, tests)
 }

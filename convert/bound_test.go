@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/tree"
 )
 
@@ -79,6 +80,17 @@ func hostileInputs() map[string]string {
 		"yaml-too-large":     fill("default: allow\n# ", "x", "\n"),
 		"docker-names":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"read",`, 49_000) + `"read"]}]}`,
 		"docker-rules":       `{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [` + rep(`{"names": ["read"], "action": "SCMP_ACT_ERRNO"},`, 16_000) + `{"names": ["read"], "action": "SCMP_ACT_ERRNO"}]}`,
+		// Every syscall of a rule against each of its conditions: names
+		// times conditions would grow with the square of the input.
+		"docker-names-args": `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + rep(`"write","close","openat","socket",`, 2_000) + `"read"], "args": [` + numbered(`{"index": 0, "value": %d, "op": "SCMP_CMP_NE"},`, 9_000) + `{"index": 0, "value": 0, "op": "SCMP_CMP_NE"}]}]}`,
+		"yaml-names-conds":  rules + "[" + rep("write, close, openat, socket, ", 6_000) + "read]\n    when: [" + numbered(`"arg0 != %d", `, 12_000) + "\"arg0 != 0\"]\n",
+		// runc splits a rule whose conditions repeat an argument into one
+		// rule per condition, each naming every syscall of the rule.
+		"docker-or-split":       `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [` + allNames + `], "args": [` + numbered(`{"index": 0, "value": %d, "op": "SCMP_CMP_NE"},`, 12_000) + `{"index": 0, "value": 0, "op": "SCMP_CMP_NE"}]}]}`,
+		"docker-or-split-rules": `{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [` + rep(`{"action": "SCMP_ACT_ERRNO", "names": [`+allNames+`], "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_NE"}, {"index": 0, "value": 2, "op": "SCMP_CMP_NE"}]},`, 150) + `{"action": "SCMP_ACT_ERRNO", "names": ["read"]}]}`,
+		// A group names hundreds of syscalls: each rule is as many cases.
+		"yaml-group-rules":   "default: errno(EPERM)\nrules:\n" + numbered("  - {action: allow, syscalls: [\"@system-service\"], when: [\"arg0 & 0xffff == %d\"]}\n", 5_000),
+		"yaml-group-actions": "default: errno(EPERM)\nrules:\n" + alternating("  - {action: allow, syscalls: [\"@system-service\"]} # %d\n", "  - {action: log, syscalls: [\"@system-service\"]} # %d\n", 8_000),
 		"docker-too-many":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "archMap": null, "syscalls": [{"action": "SCMP_ACT_ERRNO", "names": [`, `"read",`, `"read"]}]}`),
 		"oci-long-string":    fill(`{"defaultAction": "SCMP_ACT_ALLOW", "listenerMetadata": "`, "x", `"}`),
 		"spo-names":          "apiVersion: security-profiles-operator.x-k8s.io/v1\nkind: SeccompProfile\nmetadata: {name: x}\nspec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - action: SCMP_ACT_ERRNO\n    names: [" + rep("read, ", 49_000) + "read]\n",
@@ -114,6 +126,18 @@ func hostileInputs() map[string]string {
 		"c-conditions":        fill("#include <seccomp.h>\nint main(void) {\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_ERRNO(1), SCMP_SYS(read), 1", ", SCMP_A0(SCMP_CMP_EQ, 1)", ");\n\treturn seccomp_load(ctx);\n}\n"),
 	}
 }
+
+// allNames lists, as JSON strings, every syscall of x86_64 that takes an
+// argument.
+var allNames = func() string {
+	var names []string
+	for _, n := range syscalls.AllSyscalls() {
+		if c, ok := syscalls.ArgCount("x86_64", n); ok && c > 0 && syscalls.HasSyscall("x86_64", n) {
+			names = append(names, strconv.Quote(n))
+		}
+	}
+	return strings.Join(names, ",")
+}()
 
 // alternating repeats two formats with one %d in turn, n lines in all,
 // counting from 0.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert/format"
 	"github.com/oci-sbx/oci-sbx/convert/libseccompc"
 	"github.com/oci-sbx/oci-sbx/convert/oci"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
@@ -120,7 +121,18 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, "# seccomp rules written by oci-sbx; see `oci-sbx convert --help`.\n"+p.String())
+	text := p.String()
+	// The rules language resolves what runc leaves to libseccomp's order
+	// (the stricter action wins, also through socketcall on x86): read
+	// back, the rules must mean what the profile means, or say where not.
+	back, err := readRules("the rules written", []byte(text), Options{}, 0)
+	if err == nil {
+		err = format.Equal(s, back)
+	}
+	if err != nil {
+		opt.Warnf("the rules written mean something else than the profile does under runc (in the rules language the stricter action wins, also through socketcall and ipc on x86, where runc keeps the first unconditional rule): %v", err)
+	}
+	_, err = io.WriteString(w, "# seccomp rules written by oci-sbx; see `oci-sbx convert --help`.\n"+text)
 	return err
 }
 

@@ -10,11 +10,7 @@ import (
 // every format that writes it as a number; and an unknown action is
 // quoted only in part, however long it is.
 func TestValueRanges(t *testing.T) {
-	tests := []struct {
-		name, src string
-		from      Format
-		want      string // in the error; empty: accepted
-	}{
+	tests := []readCase{
 		{"oci trace 70000", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_TRACE", "errnoRet": 70000}]}`, OCI, "trace message 70000 is out of range (0-65535): the kernel carries 16 bits, and runc would pass 4464"},
 		{"oci trace 65536", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_TRACE", "errnoRet": 65536}]}`, OCI, "trace message 65536 is out of range"},
 		{"oci trace 65535", `{"defaultAction": "SCMP_ACT_ALLOW", "flags": [], "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_TRACE", "errnoRet": 65535}]}`, OCI, ""},
@@ -25,20 +21,7 @@ func TestValueRanges(t *testing.T) {
 		{"rules trace(70000)", "default: allow\nrules:\n  - {action: trace(70000), syscalls: [ptrace]}\n", Rules, "trace takes a message number from 0 to 65535"},
 		{"rules errno(70000)", "default: allow\nrules:\n  - {action: errno(70000), syscalls: [ptrace]}\n", Rules, `errno "70000" is not a number from 1 to`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := Read("p", []byte(tt.src), tt.from, Options{})
-			if tt.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "p:") {
-				t.Errorf("Read: %v, want a positioned error with %q", err, tt.want)
-			}
-		})
-	}
+	checkRead(t, tests)
 
 	long := "SCMP_ACT_" + strings.Repeat("X", 2<<20)
 	for _, tt := range []struct {
@@ -56,6 +39,35 @@ func TestValueRanges(t *testing.T) {
 			}
 			if msg := err.Error(); len(msg) > 2048 || !strings.Contains(msg, `"SCMP_ACT_XXX`) || !strings.Contains(msg, `"…`) {
 				t.Errorf("error of %d bytes, want the action quoted in part (64 bytes and …): %.300s", len(msg), msg)
+			}
+		})
+	}
+}
+
+// readCase is a source Read takes as from, and a piece of the positioned
+// error it must fail with (empty: Read accepts it).
+type readCase struct {
+	name, src string
+	from      Format
+	want      string
+}
+
+// checkRead reads each case's source as a file named "p" and checks it is
+// accepted, or refused with an error that starts with its position and
+// holds the case's want.
+func checkRead(t *testing.T, tests []readCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Read("p", []byte(tt.src), tt.from, Options{})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "p:") {
+				t.Errorf("Read: %v, want a positioned error with %q", err, tt.want)
 			}
 		})
 	}

@@ -538,6 +538,27 @@ rules:
 	if code, out, _ := runCmd(t, oci, "lint", byFamily); code != 1 || !strings.Contains(out, "error [multiplexed-args] on x86, socket also goes through socketcall") {
 		t.Errorf("multiplexed-args.yaml: lint exit status %d\n%s", code, out)
 	}
+
+	// A denial of bind and connect beside an unconditional allow of
+	// socketcall, in OCI JSON: libseccomp files them under socketcall on
+	// x86 with a condition, and the allow decides there. lint reports the
+	// denial as vanishing, and the program runc loads lets the calls
+	// through socketcall while the direct calls stay denied.
+	vanish := filepath.Join(testutil.Root(t), "convert", "lint", "testdata", "corpus", "socketcall-vanish.json")
+	const sysBind = "2"
+	for call, want := range map[string]string{sysBind: "allow", sysConnect: "allow"} {
+		if got := simulate(vanish, "socketcall", call); got != want {
+			t.Errorf("socketcall-vanish.json: socketcall %s is %s, want %s; is the deny-vanishes finding still right?", call, got, want)
+		}
+	}
+	// The direct call stays denied (runc's stub may answer ENOSYS first,
+	// as for every x86 socket call here).
+	if got := simulate(vanish, "bind"); !strings.HasPrefix(got, "errno(") {
+		t.Errorf("socketcall-vanish.json: bind is %s, want an errno", got)
+	}
+	if code, out, _ := runCmd(t, oci, "lint", vanish); code != 1 || !strings.Contains(out, "[deny-vanishes]") || !strings.Contains(out, "bind through socketcall on x86") {
+		t.Errorf("socketcall-vanish.json: lint exit status %d, want a deny-vanishes error\n%s", code, out)
+	}
 }
 
 // testBypassRunc runs the raw-frame attempt in a runc container with the

@@ -27,6 +27,45 @@ func requireTool(t *testing.T, name string) string {
 	return path
 }
 
+// reachableDir returns a new temporary directory, mode 0755, that other
+// users can reach (t.TempDir's parent is 0700), removed when the test
+// ends.
+func reachableDir(t *testing.T, prefix string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// ageLateDirs takes every entry of a late stages' root, the collector's
+// lock too, an hour into the past (a test cannot wait out the grace and
+// the pause between collections), and returns the late stages'
+// directories.
+func ageLateDirs(t *testing.T, late string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour)
+	var dirs []string
+	for _, e := range entries {
+		if err := os.Chtimes(filepath.Join(late, e.Name()), past, past); err != nil {
+			t.Fatal(err)
+		}
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
 // goBuild runs `go build -o out args…` in the module root, with cgo on or
 // off.
 func goBuild(t *testing.T, out string, cgo bool, args ...string) {

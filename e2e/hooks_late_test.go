@@ -77,20 +77,11 @@ func TestHookLateRestart(t *testing.T) {
 		t.Fatalf("podman run: exit status %d\n%s%s", code, out, stderr)
 	}
 	checkDemoDenied(t, out)
-	entries, err := os.ReadDir(late)
-	if err != nil {
-		t.Fatal(err)
+	dirs := ageLateDirs(t, late)
+	if len(dirs) != 1 {
+		t.Fatalf("the late directory holds %v, want the demo's late stage alone", dirs)
 	}
-	past := time.Now().Add(-time.Hour)
-	var demoDir string
-	for _, e := range entries {
-		if err := os.Chtimes(filepath.Join(late, e.Name()), past, past); err != nil {
-			t.Fatal(err)
-		}
-		if e.IsDir() {
-			demoDir = e.Name()
-		}
-	}
+	demoDir := dirs[0]
 
 	// Another container with a late stage: its creation collects the
 	// exited container's directory.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,14 +62,7 @@ func TestHookEngineMatrix(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "oci-sbx")
 	buildStatic(t, bin) // the hook, and the late stage's binary
-	calls := filepath.Join(dir, "calls")
-	goBuild(t, calls, false, "./e2e/testdata/calls")
-	data, err := os.ReadFile(calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootfs := filepath.Join(dir, "rootfs")
-	writeRootfs(t, rootfs, map[string][]byte{"calls": data})
+	_, rootfs := callsRootfs(t, dir)
 	late := filepath.Join(dir, "late")
 
 	// run makes a bundle with the engine's profile (none for ""), passes
@@ -92,22 +84,8 @@ func TestHookEngineMatrix(t *testing.T) {
 		}
 		runcBundle(t, runc, bundle, rootfs, append([]string{"/calls"}, matrixCalls...), opts...)
 		if rules != "" {
-			config, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			cmd := exec.Command(bin, "hook", "precreate", "--late-dir", late, "--log", filepath.Join(dir, "hook.log"))
-			cmd.Stdin = strings.NewReader(string(config))
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("hook precreate: %v\n%s", err, stderr.String())
-			}
-			t.Logf("hook precreate:\n%s", stderr.String())
-			if err := os.WriteFile(filepath.Join(bundle, "config.json"), out, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			stderr := hookPrecreate(t, bin, bundle, "--late-dir", late, "--log", filepath.Join(dir, "hook.log"))
+			t.Logf("hook precreate:\n%s", stderr)
 		}
 		code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
 		if code != 0 || timedOut {
@@ -116,6 +94,18 @@ func TestHookEngineMatrix(t *testing.T) {
 		return callAnswers(t, out)
 	}
 
+	checkEngineMatrix(t, run, func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "hook.log"))
+		return fmt.Sprintf("hook log:\n%s", log)
+	})
+}
+
+// checkEngineMatrix runs the calls program through run under each engine
+// profile alone, each annotation's rules alone ("" for none), then under
+// every pair, and checks that no pair is weaker than either alone. When
+// a pair fails, the test logs what failLog returns (a back-end's log).
+func checkEngineMatrix(t *testing.T, run func(t *testing.T, engine, rules string) map[string]string, failLog func() string) {
+	t.Helper()
 	engineProfiles := matrixEngineProfiles(t)
 	engines := map[string]map[string]string{}
 	for name, profile := range engineProfiles {
@@ -130,8 +120,7 @@ func TestHookEngineMatrix(t *testing.T) {
 			t.Run(en+"×"+an, func(t *testing.T) {
 				checkNeverWeaker(t, run(t, engine, rules), engines[en], alone[an])
 				if t.Failed() {
-					log, _ := os.ReadFile(filepath.Join(dir, "hook.log"))
-					t.Log(fmt.Sprintf("hook log:\n%s", log))
+					t.Log(failLog())
 				}
 			})
 		}

@@ -24,14 +24,7 @@ func TestLateProfileSwapped(t *testing.T) {
 	oci := filepath.Join(dir, "oci-sbx")
 	goBuild(t, oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
 	buildStatic(t, filepath.Join(dir, "oci-sbx-static"))
-	calls := filepath.Join(dir, "calls")
-	goBuild(t, calls, false, "./e2e/testdata/calls")
-	data, err := os.ReadFile(calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rootfs := filepath.Join(dir, "rootfs")
-	writeRootfs(t, rootfs, map[string][]byte{"calls": data})
+	_, rootfs := callsRootfs(t, dir)
 	bundle := filepath.Join(dir, "bundle")
 	runcBundle(t, runc, bundle, rootfs, []string{"/calls", "openat"})
 

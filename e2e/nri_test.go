@@ -156,22 +156,9 @@ func TestKubernetesNRI(t *testing.T) {
 	// container has exited, and the next late stage's creation removes
 	// its directory; a new pod with the demo gets it anew.
 	t.Run("late-collected", func(t *testing.T) {
-		entries, err := os.ReadDir(plugin.late)
-		if err != nil {
-			t.Fatal(err)
-		}
-		past := time.Now().Add(-time.Hour)
-		var before []string
-		for _, e := range entries {
-			if err := os.Chtimes(filepath.Join(plugin.late, e.Name()), past, past); err != nil {
-				t.Fatal(err)
-			}
-			if e.IsDir() {
-				before = append(before, e.Name())
-			}
-		}
+		before := ageLateDirs(t, plugin.late)
 		if len(before) == 0 {
-			t.Fatalf("no late stage's directory in %v", entries)
+			t.Fatalf("no late stage's directory in %s", plugin.late)
 		}
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "no-openat.yaml"})
 		checkRun(t, pod.run(t, kubeContainer{command: app, seccomp: unconfined}), 0)
@@ -277,45 +264,38 @@ func TestKubernetesNRI(t *testing.T) {
 		checkActivities(t, r.output, nil, "Summary: 0 succeed, 3 failed")
 	})
 
-	// NRI drops defaultErrnoRet; the late stage keeps ENOSYS.
 	// Every kubelet Localhost profile × annotation profile of the hook's
 	// matrix, through NRI (which drops defaultErrnoRet and empty flags
 	// from what it sets): never weaker than either, by the kernel's
 	// answers.
 	t.Run("engine-matrix", func(t *testing.T) {
 		calls := append([]string{"/calls"}, matrixCalls...)
-		engines := map[string]map[string]string{}
-		localhost := map[string]*criSeccomp{}
-		for name, profile := range matrixEngineProfiles(t) {
-			ref := filepath.Join(t.TempDir(), name+".json")
-			if err := os.WriteFile(ref, []byte(profile), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			localhost[name] = &criSeccomp{Type: criLocalhost, LocalhostRef: ref}
-			r := n.runPod(t, nil).run(t, kubeContainer{command: calls, seccomp: localhost[name]})
-			checkRun(t, r, 0)
-			engines[name] = callAnswers(t, r.output)
-		}
-		alone := map[string]map[string]string{}
-		for name, rules := range matrixAnnotations {
-			r := n.runPod(t, map[string]string{"oci-sbx.io/rules": rules}).run(t, kubeContainer{command: calls, seccomp: unconfined})
-			checkRun(t, r, 0)
-			alone[name] = callAnswers(t, r.output)
-		}
-		for en := range engines {
-			for an, rules := range matrixAnnotations {
-				t.Run(en+"×"+an, func(t *testing.T) {
-					r := n.runPod(t, map[string]string{"oci-sbx.io/rules": rules}).run(t, kubeContainer{command: calls, seccomp: localhost[en]})
-					checkRun(t, r, 0)
-					checkNeverWeaker(t, callAnswers(t, r.output), engines[en], alone[an])
-					if t.Failed() {
-						t.Logf("plugin log:\n%s", plugin.log.String())
+		localhost := map[string]*criSeccomp{} // by the engine profile's text
+		run := func(t *testing.T, engine, rules string) map[string]string {
+			t.Helper()
+			seccomp := unconfined
+			if engine != "" {
+				if localhost[engine] == nil {
+					ref := filepath.Join(t.TempDir(), "engine.json")
+					if err := os.WriteFile(ref, []byte(engine), 0o644); err != nil {
+						t.Fatal(err)
 					}
-				})
+					localhost[engine] = &criSeccomp{Type: criLocalhost, LocalhostRef: ref}
+				}
+				seccomp = localhost[engine]
 			}
+			var annotations map[string]string
+			if rules != "" {
+				annotations = map[string]string{"oci-sbx.io/rules": rules}
+			}
+			r := n.runPod(t, annotations).run(t, kubeContainer{command: calls, seccomp: seccomp})
+			checkRun(t, r, 0)
+			return callAnswers(t, r.output)
 		}
+		checkEngineMatrix(t, run, func() string { return "plugin log:\n" + plugin.log.String() })
 	})
 
+	// NRI drops defaultErrnoRet; the late stage keeps ENOSYS.
 	t.Run("default-errno-kept", func(t *testing.T) {
 		pod := n.runPod(t, map[string]string{"oci-sbx.io/profile": "enosys.yaml"})
 		r := pod.run(t, kubeContainer{command: append(app, "-only", "-io-uring-openat"), seccomp: unconfined})

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -44,14 +43,7 @@ func TestPatchAtomic(t *testing.T) {
 	env.oci = filepath.Join(dir, "oci-sbx")
 	goBuild(t, env.oci, true, "-tags", "seccomp", "./cmd/oci-sbx")
 	buildStatic(t, filepath.Join(dir, "oci-sbx-static"))
-	env.calls = filepath.Join(dir, "calls")
-	goBuild(t, env.calls, false, "./e2e/testdata/calls")
-	data, err := os.ReadFile(env.calls)
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.rootfs = filepath.Join(dir, "rootfs")
-	writeRootfs(t, env.rootfs, map[string][]byte{"calls": data})
+	env.calls, env.rootfs = callsRootfs(t, dir)
 	for i, c := range atomicCalls {
 		names := "[openat, " + c + "]"
 		if i == len(atomicCalls)-1 {
@@ -326,23 +318,7 @@ func testPatchCreated(t *testing.T, env atomicEnv) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	id := fmt.Sprintf("oci-sbx-e2e-created-%d", os.Getpid())
-	// The container's output comes through a pipe: read to its end, it
-	// is all the container wrote, once the container has exited.
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	create := exec.Command(env.runc, "create", "-b", bundle, id)
-	create.Stdout, create.Stderr = w, w
-	err = create.Run()
-	w.Close()
-	if err != nil {
-		t.Fatalf("runc create: %v", err)
-	}
-	defer exec.Command(env.runc, "delete", "-f", id).Run()
-	output := make(chan []byte)
-	go func() { data, _ := io.ReadAll(r); output <- data }()
+	output := runcCreate(t, env.runc, bundle, id)
 	for _, i := range []int{3, len(atomicCalls) - 1} {
 		if out, err := env.patchCmd(bundle, i).CombinedOutput(); err != nil {
 			t.Fatalf("patch %d: %v\n%s", i, err, out)
@@ -429,63 +405,16 @@ func testHookLateCollected(t *testing.T, env atomicEnv) {
 		names := "openat, " + atomicCalls[i]
 		rules := "{default: allow, rules: [{action: errno(EPERM), syscalls: [" + names + "]}]}"
 		editBundle(t, bundle, func(e *oci.Editor) error { return e.Set(rules, "annotations", "io.oci-sbx.rules") })
-		config, err := os.ReadFile(filepath.Join(bundle, "config.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(env.oci, "hook", "precreate", "--late-dir", late, "--log", filepath.Join(t.TempDir(), "hook.log"))
-		cmd.Stdin = strings.NewReader(string(config))
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("hook precreate: %v\n%s", err, stderr.String())
-		}
-		if err := os.WriteFile(filepath.Join(bundle, "config.json"), out, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		hookPrecreate(t, env.oci, bundle, "--late-dir", late, "--log", filepath.Join(t.TempDir(), "hook.log"))
 		return bundle
 	}
-	// aged takes every directory and the collector's last run past their
-	// times (a test cannot wait ten minutes).
-	aged := func() []string {
-		entries, err := os.ReadDir(late)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var dirs []string
-		past := time.Now().Add(-time.Hour)
-		for _, e := range entries {
-			if err := os.Chtimes(filepath.Join(late, e.Name()), past, past); err != nil {
-				t.Fatal(err)
-			}
-			if e.IsDir() {
-				dirs = append(dirs, e.Name())
-			}
-		}
-		return dirs
-	}
 	bundle := hooked(0)
-	held := aged()
+	held := ageLateDirs(t, late)
 	if len(held) != 1 {
 		t.Fatalf("the hook left %v in its late directory", held)
 	}
 	id := fmt.Sprintf("oci-sbx-e2e-collect-%d", os.Getpid())
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	create := exec.Command(env.runc, "create", "-b", bundle, id)
-	create.Stdout, create.Stderr = w, w
-	err = create.Run()
-	w.Close()
-	if err != nil {
-		t.Fatalf("runc create: %v", err)
-	}
-	defer exec.Command(env.runc, "delete", "-f", id).Run()
-	output := make(chan []byte)
-	go func() { data, _ := io.ReadAll(r); output <- data }()
+	output := runcCreate(t, env.runc, bundle, id)
 
 	hooked(1) // collects: the created container holds profile 0's directory
 	if _, err := os.Stat(filepath.Join(late, held[0])); err != nil {
@@ -506,7 +435,7 @@ func testHookLateCollected(t *testing.T, env atomicEnv) {
 		t.Fatalf("runc delete: %v\n%s", err, out)
 	}
 
-	aged()
+	ageLateDirs(t, late)
 	again := hooked(2) // collects both: no container holds them
 	entries, _ := os.ReadDir(late)
 	var dirs []string

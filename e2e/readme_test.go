@@ -374,15 +374,15 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 		if strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue
 		}
+		first := i // the command's first line, before its continuations
+		for first > 0 && strings.HasSuffix(body[first-1], "\\") {
+			first--
+		}
 		m := expectation.FindStringSubmatch(line)
 		if m == nil {
 			// bash -e goes on after a failing command that a later &&
 			// follows: such a list is held to exit status 0 as a whole.
 			code, _ := cutComment(line)
-			first := i
-			for first > 0 && strings.HasSuffix(body[first-1], "\\") {
-				first--
-			}
 			if strings.HasSuffix(line, "\\") || !strings.Contains(unquoted(strings.Join(append(body[first:i:i], code), "\n")), "&&") {
 				continue
 			}
@@ -394,10 +394,6 @@ func runBlock(t *testing.T, b shellBlock, scratch, state string, env []string) s
 		}
 		if out := expectOutput.FindStringSubmatch(m[2]); out != nil {
 			prints = out[1]
-		}
-		first := i // the command's first line, before its continuations
-		for first > 0 && strings.HasSuffix(body[first-1], "\\") {
-			first--
 		}
 		start := "if "
 		if prints != "" {

@@ -228,16 +228,9 @@ func TestRecordRootless(t *testing.T) {
 	setpriv := requireTool(t, "setpriv")
 	unshare := requireTool(t, "unshare")
 	busybox := requireTool(t, "busybox")
-	dir, err := os.MkdirTemp("", "oci-sbx-e2e-record-rootless-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := reachableDir(t, "oci-sbx-e2e-record-rootless-")
 	bin := filepath.Join(dir, "oci-sbx")
 	buildStatic(t, bin)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for name, wrap := range map[string][]string{"user": nil, "userns": {unshare, "--user", "--map-root-user"}} {
 		t.Run(name, func(t *testing.T) {
 			work := filepath.Join(dir, name)

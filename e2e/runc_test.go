@@ -8,10 +8,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -42,6 +44,22 @@ func writeRootfs(t *testing.T, dir string, files map[string][]byte) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// callsRootfs builds the calls program (e2e/testdata/calls) into dir and
+// makes a root filesystem in dir/rootfs holding it as /calls. It returns
+// both paths.
+func callsRootfs(t *testing.T, dir string) (calls, rootfs string) {
+	t.Helper()
+	calls = filepath.Join(dir, "calls")
+	goBuild(t, calls, false, "./e2e/testdata/calls")
+	data, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootfs = filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"calls": data})
+	return calls, rootfs
 }
 
 // runcBundle creates a bundle in dir with `runc spec` (so it is the
@@ -85,6 +103,54 @@ func editBundle(t *testing.T, dir string, opts ...oci.SpecOpt) {
 }
 
 var containerSeq atomic.Int64
+
+// hookPrecreate passes the bundle's config.json through `oci-sbx hook
+// precreate` (the program bin, with args), as Podman would before it
+// hands the bundle to runc, and writes back what the hook printed. It
+// returns what the hook logged to standard error.
+func hookPrecreate(t *testing.T, bin, bundle string, args ...string) string {
+	t.Helper()
+	path := filepath.Join(bundle, "config.json")
+	config, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, append([]string{"hook", "precreate"}, args...)...)
+	cmd.Stdin = bytes.NewReader(config)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hook precreate: %v\n%s", err, stderr.String())
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return stderr.String()
+}
+
+// runcCreate creates the container id from the bundle with `runc
+// create`, and deletes it when the test ends. Its output comes through a
+// pipe: the channel gets all the container wrote once it has exited.
+func runcCreate(t *testing.T, runc, bundle, id string) <-chan []byte {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	create := exec.Command(runc, "create", "-b", bundle, id)
+	create.Stdout, create.Stderr = w, w
+	err = create.Run()
+	w.Close()
+	if err != nil {
+		t.Fatalf("runc create: %v", err)
+	}
+	t.Cleanup(func() { _ = exec.Command(runc, "delete", "-f", id).Run() })
+	output := make(chan []byte, 1)
+	go func() { data, _ := io.ReadAll(r); output <- data }()
+	return output
+}
 
 // runcRun runs the bundle's container to its end with `runc run` and
 // deletes it. It returns runc's exit status (the process's own, once it

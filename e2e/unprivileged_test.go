@@ -20,11 +20,7 @@ import (
 // the same answers as root's.
 func TestUnprivilegedCLI(t *testing.T) {
 	testutil.RequireRoot(t) // to become nobody
-	dir, err := os.MkdirTemp("", "oci-sbx-unprivileged-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := reachableDir(t, "oci-sbx-unprivileged-")
 	bin := filepath.Join(dir, "oci-sbx")
 	buildStatic(t, bin)
 	demo, err := os.ReadFile(filepath.Join(testutil.Root(t), "testdata", "demo.yaml"))
@@ -38,10 +34,7 @@ func TestUnprivilegedCLI(t *testing.T) {
 	if err := os.Mkdir(out, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	// MkdirTemp's 0700 and the umask would keep nobody out.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	// The umask would keep nobody out.
 	if err := os.Chmod(out, 0o777); err != nil {
 		t.Fatal(err)
 	}

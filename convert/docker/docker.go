@@ -128,6 +128,7 @@ type resolver struct {
 	kerr      error
 	kerrShown bool
 
+	cases          int      // syscall cases so far (rules.MaxCases)
 	minKernelNotes []string // rules a minKernel filter decided
 	unknownDeny    []string // deny rules libseccomp 2.5 cannot filter
 	ignoredErrno   []string // errnoRet on an action that does not use it
@@ -455,12 +456,6 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 			if err := c.CheckWidth(r.arches); err != nil {
 				r.errorf(ap+".value", "%v", err)
 			}
-			for _, n := range names {
-				if err := c.CheckTaken(n, r.arches); err != nil {
-					r.errorf(ap+".index", "%v", err)
-					break
-				}
-			}
 		} else {
 			switch {
 			case a.Index > 5:
@@ -477,6 +472,29 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 				r.errorf(ap, "%v", err)
 			}
 		}
+	}
+	// runc makes a rule whose conditions repeat an argument one rule per
+	// condition, each naming every syscall: the cases multiply, and are
+	// bounded here, where the rule has a position.
+	if r.cases > rules.MaxCases {
+		return specs.LinuxSyscall{}, false // said once
+	}
+	distinct := len(slices.Compact(slices.Sorted(slices.Values(names))))
+	if r.cases += distinct * max(1, len(call.Args)); r.cases > rules.MaxCases {
+		r.errorf(path, "the rules give syscalls more than %d cases (each syscall a rule names, once for each of its conditions when runc splits it): more than any profile needs", rules.MaxCases)
+		return specs.LinuxSyscall{}, false
+	}
+	// Checked once a rule, on the condition with the highest argument:
+	// names times conditions would grow with the square of the input.
+	var conds []rules.Cond
+	var condPaths []string
+	for j, a := range call.Args {
+		if c, err := rules.CondFromSpec(a); err == nil {
+			conds, condPaths = append(conds, c), append(condPaths, fmt.Sprintf("%s.args[%d].index", path, j))
+		}
+	}
+	if c, err := rules.CheckTaken(names, conds, r.arches); err != nil {
+		r.errorf(condPaths[slices.Index(conds, c)], "%v", err)
 	}
 	r.checkFilter(path+".includes", call.Includes)
 	r.checkFilter(path+".excludes", call.Excludes)
@@ -513,7 +531,17 @@ func (r *resolver) syscall(path string, call *seccomp.Syscall, errno string) (sp
 			}
 		}
 	}
-	sc := specs.LinuxSyscall{Names: slices.Clone(names), Args: slices.Clone(call.Args)}
+	// A name given twice means it once; each copy would be carried into
+	// every rule runc splits this one into.
+	seen := map[string]bool{}
+	var once []string
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			once = append(once, n)
+		}
+	}
+	sc := specs.LinuxSyscall{Names: once, Args: slices.Clone(call.Args)}
 	sc.Action, sc.ErrnoRet = act.Spec()
 	return sc, true
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/plural"
 )
 
 // The profile as runc loads it.
@@ -312,7 +313,7 @@ func (c *checker) defaults() {
 		including := ""
 		switch {
 		case len(open) > 8:
-			including = fmt.Sprintf(", including %s and %s", strings.Join(open[:8], ", "), plural(len(open)-8, "more dangerous one"))
+			including = fmt.Sprintf(", including %s and %s", strings.Join(open[:8], ", "), plural.Of(len(open)-8, "more dangerous one", "more dangerous ones"))
 		case len(open) > 0:
 			including = ", including " + and(open)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/plural"
 )
 
 // Severity ranks a finding.
@@ -242,7 +243,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%s: %s [%s] %s Fix: %s\n", oneLine(where), f.Severity, f.ID, oneLine(sentence(f.Reason)), oneLine(sentence(f.Fix)))
 	}
-	fmt.Fprintf(&b, "%s: %s, %s, %d info\n", oneLine(r.File), plural(r.Count(Error), "error"), plural(r.Count(Warning), "warning"), r.Count(Info))
+	fmt.Fprintf(&b, "%s: %s, %s, %d info\n", oneLine(r.File), plural.Of(r.Count(Error), "error", "errors"), plural.Of(r.Count(Warning), "warning", "warnings"), r.Count(Info))
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -257,13 +258,6 @@ func sentence(s string) string {
 		return s
 	}
 	return s + "."
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 type jsonFinding struct {

@@ -200,11 +200,30 @@ func denyVanishes(r *rawResult, file string, doc *docker.Doc, names [][]string, 
 			}
 		}
 		theirs := when(other)
+		at := doc.At(fmt.Sprintf("syscalls[%d].action", j))
+		where := fmt.Sprintf("%s:%d:%d", file, at.Line, max(at.Col, 1))
+		if len(shared) == 0 && len(theirs) == 0 && a != def {
+			// On x86 libseccomp files a socket call under socketcall as
+			// well, with arg0 == its number: a conditional rule there,
+			// which an unconditional allow of socketcall overrides.
+			var through, muxes []string
+			for _, arch := range syscalls.ArchesFromSpec(doc.Architectures) {
+				for _, n := range names[i] {
+					if mux := syscalls.SyscallMultiplexer(arch, n); mux != "" && slices.Contains(names[j], mux) && !slices.Contains(through, n) {
+						through, muxes = append(through, n), append(muxes, fmt.Sprintf("%s through %s on %s", n, mux, arch))
+					}
+				}
+			}
+			if len(through) > 0 {
+				r.add(Finding{ID: "deny-vanishes", Severity: Error, File: file, Pos: doc.At(fmt.Sprintf("syscalls[%d].action", i)), Syscalls: through,
+					Reason: fmt.Sprintf("the %s rule never applies to %s under runc: libseccomp files the call under the multiplexer with arg0 equal to its number, a conditional rule, and the unconditional %s rule at %s decides, letting the call through", a, strings.Join(muxes, ", "), b, where),
+					Fix:    "allow the multiplexer only for the other call numbers (one rule per number: runc ORs conditions on one argument), deny it outright, or leave the architecture out; oci-sbx rules do this for you: the stricter action wins"})
+				return true
+			}
+		}
 		if len(shared) == 0 || !rules.Overlap(mine, theirs) {
 			continue
 		}
-		at := doc.At(fmt.Sprintf("syscalls[%d].action", j))
-		where := fmt.Sprintf("%s:%d:%d", file, at.Line, max(at.Col, 1))
 		var why string
 		switch {
 		case a == def:

@@ -59,6 +59,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	out := &rules.Profile{HasDefault: true}
 	arches := map[string]bool{}
 	type cases struct {
+		log      bool // an input logs the call: the merged profile does too
 		uncond   bool
 		conds    map[string][]rules.Cond
 		comments map[string][]string // by condition key ("" unconditional)
@@ -111,6 +112,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 					c = &cases{conds: map[string][]rules.Cond{}, comments: map[string][]string{}}
 					allow[n.Name] = c
 				}
+				c.log = c.log || r.Action.Kind == rules.Log
 				key := condKey(r.When)
 				if len(r.When) == 0 {
 					c.uncond = true
@@ -181,17 +183,23 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		for _, d := range sortedDenies(denies[name]) {
 			warn("%s: %s's %s gives way to an allow of another input", name, d.from, d.rule.Action)
 		}
+		// A call an input logs stays logged: log lets it through as allow
+		// does, and the log is what that input asked for.
+		lets := rules.Action{Kind: rules.Allow}
+		if c.log {
+			lets.Kind = rules.Log
+		}
 		if c.uncond {
 			var all []string
 			for _, k := range sortedKeys(c.comments) {
 				all = append(all, c.comments[k]...)
 			}
 			cm := mergeComments(all, len(out.Architectures) > 1)
-			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow}, Comment: cm})
+			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: lets, Comment: cm})
 			continue
 		}
 		for _, k := range sortedKeys(c.conds) {
-			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: rules.Action{Kind: rules.Allow},
+			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: lets,
 				When: c.conds[k], Comment: mergeComments(c.comments[k], len(out.Architectures) > 1)})
 		}
 	}

@@ -300,3 +300,28 @@ func TestProfile(t *testing.T) {
 		t.Errorf("strict docker output: %v\n%s", err, out.String())
 	}
 }
+
+// TestMergeKeepsLog: a call one input logs and another allows stays
+// logged, whichever order the inputs come in and whether the log is
+// conditional: log lets the call through as allow does, and dropping it
+// would drop what that input asked for.
+func TestMergeKeepsLog(t *testing.T) {
+	logs := "default: errno(EPERM)\nrules:\n  - {action: log, syscalls: [uname]}\n  - {action: log, syscalls: [openat], when: [\"arg2 & 3 == 1\"]}\n"
+	allows := "default: errno(EPERM)\nrules:\n  - {action: allow, syscalls: [uname, read]}\n  - {action: allow, syscalls: [openat], when: [\"arg2 & 3 == 0\"]}\n"
+	for _, in := range [][]Input{{{"logs", []byte(logs)}, {"allows", []byte(allows)}}, {{"allows", []byte(allows)}, {"logs", []byte(logs)}}} {
+		p, err := Merge(in, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]string{}
+		for _, r := range p.Rules {
+			got[r.Syscalls[0].Name] = append(got[r.Syscalls[0].Name], r.Action.String())
+		}
+		want := map[string][]string{"uname": {"log"}, "read": {"allow"}, "openat": {"log", "log"}}
+		for name, w := range want {
+			if strings.Join(got[name], ",") != strings.Join(w, ",") {
+				t.Errorf("%s merged as %v, want %v", name, got[name], w)
+			}
+		}
+	}
+}

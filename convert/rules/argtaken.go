@@ -38,3 +38,31 @@ func (c Cond) CheckTaken(name string, arches []string) error {
 	}
 	return nil
 }
+
+// CheckTaken checks the conditions of one rule against each of its
+// syscalls, once a syscall: against the condition on the highest
+// argument (a syscall that takes it takes every lower one), so the work
+// grows with the names plus the conditions, never their product. It
+// returns the condition at fault with the error.
+func CheckTaken(names []string, conds []Cond, arches []string) (Cond, error) {
+	if len(conds) == 0 {
+		return Cond{}, nil
+	}
+	high := conds[0]
+	for _, c := range conds[1:] {
+		if c.Arg > high.Arg {
+			high = c
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if err := high.CheckTaken(n, arches); err != nil {
+			return high, err
+		}
+	}
+	return Cond{}, nil
+}

@@ -220,6 +220,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	}
 
 	// Expand every rule into per-syscall cases, in rule order.
+	ncases := 0
 	cases := map[string][]syscallCase{}
 	explicit := map[string]bool{} // named by the document itself, not through a group
 	var order []string
@@ -243,15 +244,14 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			}
 		}
 		names := c.expand(r.Syscalls, arches)
-		for _, w := range when {
-			for _, name := range names {
-				if err := w.CheckTaken(name, arches); err != nil {
-					c.errorf(w.Pos, "%v", err)
-					break
-				}
-			}
+		if w, err := CheckTaken(names, when, arches); err != nil {
+			c.errorf(w.Pos, "%v", err)
 		}
 		c.noteWideCompares(r, when, names)
+		if ncases += len(names); ncases > MaxCases {
+			c.errorf(c.at(r), "the rules give syscalls more than %d cases (each syscall a rule names, once for each rule; a Docker or OCI rule ORing conditions on one argument is one rule per condition): more than any profile needs, so reading stops here", MaxCases)
+			return out
+		}
 		for _, name := range names {
 			if r.Action.Kind == Notify && name == "write" {
 				c.errorf(r.ActionPos, "notify on write: runc refuses it, because the runtime must be able to write while it waits for the listener")
@@ -373,15 +373,30 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	for i := range c.p.Rules {
 		sources = append(sources, &c.p.Rules[i])
 	}
+	// Each rule's cases, in the syscalls' order, gathered in one pass:
+	// looking through every case for each rule would grow with the square
+	// of the rules (a Docker rule ORing many conditions becomes one rule
+	// per condition).
+	type namedCase struct {
+		name string
+		sc   syscallCase
+	}
+	byRule := map[*Rule][]namedCase{}
+	for _, name := range order {
+		for _, sc := range cases[name] {
+			if sc.derived || sc.action == def && !c.keepDefault() {
+				continue
+			}
+			byRule[sc.rule] = append(byRule[sc.rule], namedCase{name, sc})
+		}
+	}
 	for _, r := range sources {
 		var keys []string
 		byWhen := map[string][]string{}
 		whens := map[string][]Cond{}
-		for _, name := range order {
-			for _, sc := range cases[name] {
-				if sc.rule != r || sc.derived || sc.action == def && !c.keepDefault() {
-					continue
-				}
+		for _, nc := range byRule[r] {
+			name, sc := nc.name, nc.sc
+			{
 				k := condsKey(sc.when)
 				if _, ok := byWhen[k]; !ok {
 					keys = append(keys, k)
@@ -627,17 +642,35 @@ func (c *compiler) noteWideCompares(r *Rule, when []Cond, names []string) {
 	}
 }
 
+// MaxCases bounds the syscall cases of one profile: the syscalls each
+// rule names, summed over the rules. Docker's default has about 500; the
+// bound keeps the work on them, and the output, linear in the input.
+const MaxCases = 100_000
+
 // expand resolves syscall names and @groups for the target architectures
 // (nil: native, where a group keeps every member any architecture has).
+//
+// Each syscall comes out once, however often the rule names it (itself, or
+// in groups that overlap): a case per mention would repeat its conditions
+// as often, and the work on them with it.
 func (c *compiler) expand(names []Name, arches []string) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, n := range names {
 		if strings.HasPrefix(n.Name, "@") {
 			members, err := GroupMembers(n.Name, arches)
 			if err != nil {
 				c.errorf(n.Pos, "%v", err)
 			}
-			out = append(out, members...)
+			for _, m := range members {
+				if !seen[m] {
+					seen[m] = true
+					out = append(out, m)
+				}
+			}
+			continue
+		}
+		if seen[n.Name] {
 			continue
 		}
 		if err := checkName(n.Name); err != nil {
@@ -666,6 +699,7 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 		default:
 			c.warnf(n.Pos, "syscall %q does not exist on %s; the rule does nothing there", n.Name, strings.Join(missing, ", "))
 		}
+		seen[n.Name] = true
 		out = append(out, n.Name)
 	}
 	return out

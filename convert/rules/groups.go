@@ -2,8 +2,10 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/internal/suggest"
@@ -244,6 +246,39 @@ func GroupMembers(group string, arches []string) ([]string, error) {
 	if _, ok := groups[group]; !ok {
 		return nil, unknownGroup(group)
 	}
+	// The tables never change: a document naming a group in each of
+	// thousands of rules expands it once.
+	// Long-running readers (the hook, the NRI plugin) see documents of
+	// any architecture list, so the cache keeps a bounded number.
+	key := group + "\x00" + strings.Join(arches, ",")
+	memberCache.Lock()
+	m, ok := memberCache.m[key]
+	memberCache.Unlock()
+	if ok {
+		return slices.Clone(m), nil
+	}
+	out, err := groupMembers(group, arches)
+	if err == nil {
+		memberCache.Lock()
+		if memberCache.m == nil {
+			memberCache.m = map[string][]string{}
+		}
+		if len(memberCache.m) < maxCachedGroups {
+			memberCache.m[key] = slices.Clone(out)
+		}
+		memberCache.Unlock()
+	}
+	return out, err
+}
+
+const maxCachedGroups = 512
+
+var memberCache struct {
+	sync.Mutex
+	m map[string][]string // group and architectures → sorted members
+}
+
+func groupMembers(group string, arches []string) ([]string, error) {
 	targets := make([]string, 0, len(arches))
 	for _, a := range arches {
 		if a == Native {

@@ -298,8 +298,10 @@ func (p *parse) rule(n ast.Node, m []*ast.MappingValueNode) Rule {
 // checkName reports a syscall or group name no architecture knows.
 func checkName(name string) error {
 	if strings.HasPrefix(name, "@") {
-		_, err := GroupMembers(name, nil)
-		return err
+		if _, ok := groups[name]; !ok {
+			return unknownGroup(name)
+		}
+		return nil
 	}
 	if syscalls.IsSyscall(name) {
 		return nil

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/oci-sbx/oci-sbx/convert/syscalls/internal/tracepoints"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
@@ -17,20 +15,11 @@ import (
 // generated from, so the table cannot drift from its generator silently.
 func TestArgTableMatchesKernel(t *testing.T) {
 	testutil.RequireRoot(t)
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
-		t.Fatal(err)
-	}
-	release := unix.ByteSliceToString(u.Release[:])
+	release := testutil.KernelRelease(t)
 	if !strings.HasPrefix(release, strings.Fields(ArgsKernel)[0]+".") || runtime.GOARCH != strings.Fields(ArgsKernel)[1] {
 		t.Skipf("the table comes from Linux %s; this is %s on %s (regenerate with go generate ./convert/syscalls on a machine like the CI's)", ArgsKernel, release, runtime.GOARCH)
 	}
-	var got map[string]tracepoints.Args
-	err := tracepoints.Mounted(func(dir string) error {
-		var err error
-		got, err = tracepoints.Read(dir)
-		return err
-	})
+	got, err := tracepoints.Kernel()
 	if err != nil {
 		if os.IsPermission(err) || strings.Contains(err.Error(), "operation not permitted") {
 			testutil.Missing(t, "mounting tracefs: %v", err)

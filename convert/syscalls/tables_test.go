@@ -334,6 +334,10 @@ func TestConstant(t *testing.T) {
 		{"PROT_EXEC", 4},
 		{"IPPROTO_TCP", 6},
 		{"F_SETFL", 4},
+		{"SIGKILL", 9},
+		{"SIGSYS", 31},
+		{"SEEK_END", 2},
+		{"SEEK_HOLE", 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

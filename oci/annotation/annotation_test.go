@@ -50,13 +50,7 @@ func TestParseOCI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range Keys {
-				got, ok := v.Get(k.Name)
-				want, wantOK := tc.want[k.Name]
-				if got != want || ok != wantOK {
-					t.Errorf("%s: %q %v, want %q %v", k.Name, got, ok, want, wantOK)
-				}
-			}
+			checkValues(t, v, tc.want)
 			if v.Empty() != (len(tc.want) == 0) {
 				t.Errorf("Empty() = %v", v.Empty())
 			}
@@ -178,13 +172,7 @@ func TestParseKubernetesContainers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range Keys {
-				got, ok := v.Get(k.Name)
-				want, wantOK := tc.want[k.Name]
-				if got != want || ok != wantOK {
-					t.Errorf("%s: %q %v, want %q %v", k.Name, got, ok, want, wantOK)
-				}
-			}
+			checkValues(t, v, tc.want)
 		})
 	}
 }
@@ -328,6 +316,19 @@ func TestDocumentedContainerNameLimits(t *testing.T) {
 		}
 		if m[1] != strconv.Itoa(want) {
 			t.Errorf("docs/kubernetes.md says %s for %s.CONTAINER; it is %d", m[1], k.Name, want)
+		}
+	}
+}
+
+// checkValues checks every key of the table in v against want (a key
+// missing from want: absent).
+func checkValues(t *testing.T, v *Values, want map[string]string) {
+	t.Helper()
+	for _, k := range Keys {
+		got, ok := v.Get(k.Name)
+		w, wantOK := want[k.Name]
+		if got != w || ok != wantOK {
+			t.Errorf("%s: %q %v, want %q %v", k.Name, got, ok, w, wantOK)
 		}
 	}
 }

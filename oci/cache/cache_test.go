@@ -199,14 +199,10 @@ func TestHostKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go tool buildid: %v", err)
 	}
-	var uts unix.Utsname
-	if err := unix.Uname(&uts); err != nil {
-		t.Fatal(err)
-	}
 	major, minor, micro := libseccomp.GetLibraryVersion()
 	api, _ := libseccomp.GetAPI()
 	want := fmt.Sprintf("build %x\nlibseccomp %d.%d.%d\nkernel %s\nlibseccomp-api %d\n",
-		strings.TrimSpace(string(out)), major, minor, micro, unix.ByteSliceToString(uts.Release[:]), api)
+		strings.TrimSpace(string(out)), major, minor, micro, testutil.KernelRelease(t), api)
 	if host != want {
 		t.Errorf("host key\n%s\nwant\n%s", host, want)
 	}

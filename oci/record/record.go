@@ -17,6 +17,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/conversion"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
+	"github.com/oci-sbx/oci-sbx/internal/plural"
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
@@ -187,16 +188,9 @@ func Verify(ctx context.Context, c Config, s *specs.LinuxSeccomp, alert func(str
 				names = append(names, n)
 			}
 		}
-		return rr, fmt.Errorf("%w: it refused %s", ErrReplay, plural(len(names), "kind of call", "kinds of call")+": "+strings.Join(names, ", "))
+		return rr, fmt.Errorf("%w: it refused %s", ErrReplay, plural.Of(len(names), "kind of call", "kinds of call")+": "+strings.Join(names, ", "))
 	}
 	return rr, nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // warner formats a note for w, which may be nil.

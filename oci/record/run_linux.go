@@ -249,7 +249,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	// The set-up ends with the handshake answered, here rather than on
 	// the serving goroutine: the program starts with the execve that
 	// follows it.
-	answered, err := awaitHandshake(listener, pid)
+	answered, tid, err := awaitHandshake(listener, pid)
 	if err != nil {
 		kill()
 		_, _, _ = waitPid(pid)
@@ -263,7 +263,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	}
 	setup := time.Since(began)
 	rec := &recorder{
-		fd: listener, base: base, rec: NewRecording(), check: c.Check, deny: c.Deny, child: int32(pid), self: selfPath(self),
+		fd: listener, base: base, rec: NewRecording(), check: c.Check, deny: c.Deny, child: tid, self: selfPath(self),
 		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
 	}
 	rec.count.Add(answered)
@@ -392,8 +392,8 @@ func takeListener(pid int, lines <-chan string) (int, error) {
 // awaitHandshake answers the init child's calls until its handshake, the
 // call it makes once the recorder holds the listener; until then its calls
 // are oci-sbx's own (a signal's return, say) and run. It returns how many
-// it answered.
-func awaitHandshake(fd, child int) (uint64, error) {
+// it answered and the thread that made the handshake.
+func awaitHandshake(fd, child int) (uint64, int32, error) {
 	var answered uint64
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -403,31 +403,40 @@ func awaitHandshake(fd, child int) (uint64, error) {
 		case err == unix.EINTR:
 			continue
 		case err != nil:
-			return answered, fmt.Errorf("waiting for the init child's handshake: %w", err)
+			return answered, 0, fmt.Errorf("waiting for the init child's handshake: %w", err)
 		case n == 0 && time.Now().After(deadline):
-			return answered, fmt.Errorf("starting the recorder's init: no handshake in 30s")
+			return answered, 0, fmt.Errorf("starting the recorder's init: no handshake in 30s")
 		case n == 0:
 			continue
 		case pfd[0].Revents&unix.POLLIN == 0:
 			// POLLHUP: no task holds the filter any more.
-			return answered, fmt.Errorf("starting the recorder's init: it ended before its handshake")
+			return answered, 0, fmt.Errorf("starting the recorder's init: it ended before its handshake")
 		}
 		nf, err := notify.Recv(fd)
 		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
 		if err != nil {
-			return answered, fmt.Errorf("waiting for the init child's handshake: %w", err)
+			return answered, 0, fmt.Errorf("waiting for the init child's handshake: %w", err)
 		}
 		answered++
-		done := int32(nf.Pid) == int32(child) && uint32(nf.Data.Nr) == handshakeNr
+		done := handshakeFrom(nf, int32(child))
 		if err := notify.Respond(fd, nf.ID, notify.Answer{Continue: true}); err != nil && !errors.Is(err, unix.ENOENT) {
-			return answered, fmt.Errorf("answering the init child's handshake: %w", err)
+			return answered, 0, fmt.Errorf("answering the init child's handshake: %w", err)
 		}
 		if done {
-			return answered, nil
+			return answered, int32(nf.Pid), nil
 		}
 	}
+}
+
+// handshakeFrom reports whether a notification is the init child's
+// handshake. The filter is on one thread of the init child, which Go's
+// scheduler may have placed on a thread other than its first: the
+// notification names that thread, whose thread group is the child. From
+// the handshake to its execve, that thread is the child.
+func handshakeFrom(n *notify.Notif, child int32) bool {
+	return uint32(n.Data.Nr) == handshakeNr && (int32(n.Pid) == child || int32(notify.Tgid(int(n.Pid))) == child)
 }
 
 // waitPid waits for one child without touching the others; cpu is the
@@ -529,7 +538,7 @@ type recorder struct {
 	rec   *Recording
 	check func(Call, string)
 	deny  func(Denial)
-	child int32  // the init child, until it execs the program
+	child int32  // the init child (its thread with the filter, from the handshake), until it execs the program
 	self  string // oci-sbx's own executable, as /proc/PID/exe names it
 
 	// runtime names the comm of the container runtime's init process

@@ -23,6 +23,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/internal/testutil"
+	"github.com/oci-sbx/oci-sbx/oci/notify"
 	export "github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/sandbox"
 )
@@ -386,14 +387,11 @@ func TestBaseRunsUnrecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modes := []Mode{ModeNotify}
-	if os.Geteuid() == 0 {
-		modes = append(modes, ModeEBPF)
-	} else if os.Getenv("CI") == "true" {
-		t.Error("the eBPF recorder needs root, which CI runs as")
-	}
-	for _, mode := range modes {
+	for _, mode := range []Mode{ModeNotify, ModeEBPF} {
 		t.Run(string(mode), func(t *testing.T) {
+			if mode == ModeEBPF && os.Geteuid() != 0 {
+				testutil.Missing(t, "eBPF recording needs root")
+			}
 			second, err := Run(context.Background(), Config{Args: []string{target, "-load", "50"}, Base: base, Mode: mode})
 			if err != nil {
 				t.Fatal(err)
@@ -623,5 +621,41 @@ func TestVerifyCannotRun(t *testing.T) {
 	_, err := Verify(context.Background(), Config{Args: []string{"/nonexistent/program"}}, readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [execve]}]\n"), nil)
 	if err == nil || errors.Is(err, ErrReplay) {
 		t.Errorf("replaying a program that does not exist: %v", err)
+	}
+}
+
+// TestHandshakeFromAnotherThread: the init child loads its filter on the
+// thread Go's scheduler gave it, which need not be its first; the
+// handshake from that thread starts the recording all the same (else the
+// run would be recorded as making no call at all), and that thread is the
+// child until its execve.
+func TestHandshakeFromAnotherThread(t *testing.T) {
+	// Two goroutines, each on a thread of its own: at most one of them is
+	// the process's first thread.
+	tids := make(chan int, 2)
+	release := make(chan struct{})
+	defer close(release)
+	for range 2 {
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			tids <- unix.Gettid()
+			<-release
+		}()
+	}
+	tid := <-tids
+	if tid == os.Getpid() {
+		tid = <-tids
+	}
+	if !handshakeFrom(&notify.Notif{Pid: uint32(tid), Data: notify.Data{Nr: handshakeNr}}, int32(os.Getpid())) {
+		t.Errorf("a handshake from thread %d of %d was not taken", tid, os.Getpid())
+	}
+	// Another process's call of the same number starts nothing, nor does
+	// another call of the child's.
+	if handshakeFrom(&notify.Notif{Pid: 1, Data: notify.Data{Nr: handshakeNr}}, int32(os.Getpid())) {
+		t.Error("a handshake from pid 1 started the recording")
+	}
+	if handshakeFrom(&notify.Notif{Pid: uint32(tid), Data: notify.Data{Nr: unix.SYS_GETPID}}, int32(os.Getpid())) {
+		t.Error("getpid was taken for the handshake")
 	}
 }

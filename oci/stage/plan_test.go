@@ -15,6 +15,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/runtimes"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/testutil"
 )
 
 // A back-end that cannot set noNewPrivileges or defaultErrnoRet (NRI)
@@ -23,7 +24,7 @@ import (
 func TestMakeWithoutWhatTheBackEndCannotSet(t *testing.T) {
 	privOnly := onlyIn(t, runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges)
 	enosysDefault := profile(specs.ActErrno, rule(specs.ActAllow, needed(runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges, runtimes.LateStart)...))
-	enosysDefault.DefaultErrnoRet = errno(syscall.ENOSYS)
+	enosysDefault.DefaultErrnoRet = testutil.Errno(syscall.ENOSYS)
 	tests := map[string]*specs.LinuxSeccomp{
 		"demo":                    profile(specs.ActAllow, rule(specs.ActErrno, "openat", "connect")),
 		"needs only nnp":          profile(specs.ActAllow, rule(specs.ActErrno, privOnly)),
@@ -87,7 +88,7 @@ func TestMakeWithoutWhatTheBackEndCannotSet(t *testing.T) {
 func TestMakeEngine(t *testing.T) {
 	demo := profile(specs.ActAllow, rule(specs.ActErrno, "openat", "connect"))
 	engine := profile(specs.ActErrno, rule(specs.ActAllow, append(needed(runtimes.RuncPrivileged, runtimes.RuncNoNewPrivileges, runtimes.LateStart), "connect", "openat", "mkdir")...))
-	engine.DefaultErrnoRet = errno(syscall.ENOSYS)
+	engine.DefaultErrnoRet = testutil.Errno(syscall.ENOSYS)
 
 	t.Run("intersected", func(t *testing.T) {
 		// With x32 among the architectures, as Podman lists them:
@@ -144,7 +145,7 @@ func TestMakeEngine(t *testing.T) {
 		}
 		for ret, ok := range map[syscall.Errno]bool{syscall.ENOSYS: true, syscall.EPERM: false} {
 			clone3 := rule(specs.ActErrno, "clone3")
-			clone3.ErrnoRet = errno(ret)
+			clone3.ErrnoRet = testutil.Errno(ret)
 			def := profile(specs.ActErrno, rule(specs.ActAllow, append(rest, "connect", "openat")...), clone3)
 			plan, err := Make(&other, Options{Engine: def})
 			switch {

@@ -15,8 +15,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
-func errno(e syscall.Errno) *uint { u := uint(e); return &u }
-
 func profile(def specs.LinuxSeccompAction, rs ...specs.LinuxSyscall) *specs.LinuxSeccomp {
 	return &specs.LinuxSeccomp{DefaultAction: def, DefaultErrnoRet: nil, Flags: []specs.LinuxSeccompFlag{}, Syscalls: rs}
 }
@@ -24,7 +22,7 @@ func profile(def specs.LinuxSeccompAction, rs ...specs.LinuxSyscall) *specs.Linu
 func rule(act specs.LinuxSeccompAction, names ...string) specs.LinuxSyscall {
 	r := specs.LinuxSyscall{Names: names, Action: act}
 	if act == specs.ActErrno {
-		r.ErrnoRet = errno(syscall.EPERM)
+		r.ErrnoRet = testutil.Errno(syscall.EPERM)
 	}
 	return r
 }

@@ -20,8 +20,9 @@ func mergeCommand() *cli.Command {
 runs, replicas or containers: a call is allowed when any PROFILE allows it. The
 union is taken per syscall and per argument condition (a syscall one PROFILE
 allows whatever its arguments is allowed so; otherwise each distinct condition
-is kept) over the union of the architectures. Counts in record's comments are
-summed, and where the calls were seen is kept. Where the PROFILEs differ in
+is kept) over the union of the architectures; a syscall any PROFILE logs (log)
+stays logged. Counts in record's comments are summed, and where the calls were
+seen is kept. Where the PROFILEs differ in
 what they deny with — their defaults, or errno values for a syscall none
 allows — the strictest wins, with a warning, so the order of the PROFILEs
 never changes the output. PROFILEs are in any format convert reads; a profile

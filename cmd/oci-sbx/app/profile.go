@@ -154,14 +154,6 @@ func writeOut(c *cli.Command, data []byte) error {
 	return done()
 }
 
-// plural is "1 ONE" or "N MANY".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 // capFlags are --cap-add and --cap-drop for commands that read a profile
 // resolved for one capability set: Docker's includes and excludes by
 // capability resolve against the set docker run grants, changed as

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/oci-sbx/oci-sbx/convert"
+	"github.com/oci-sbx/oci-sbx/internal/plural"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 )
@@ -277,6 +278,6 @@ func recordContainer(ctx context.Context, c *cli.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	notef(c, "recorded container %s: %s\n", cr.ID, plural(cr.Recording.Len(), "kind of call", "kinds of call"))
+	notef(c, "recorded container %s: %s\n", cr.ID, plural.Of(cr.Recording.Len(), "kind of call", "kinds of call"))
 	return nil
 }

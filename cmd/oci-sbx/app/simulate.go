@@ -10,6 +10,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/filter"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+	"github.com/oci-sbx/oci-sbx/internal/plural"
 )
 
 func simulateCommand() *cli.Command {
@@ -148,4 +149,4 @@ func simulation(prog *filter.Program, arch string, d filter.Data, trace bool) si
 }
 
 // count says how many of a thing: "1 instruction", "2 instructions".
-func count(n int, thing string) string { return plural(n, thing, thing+"s") }
+func count(n int, thing string) string { return plural.Of(n, thing, thing+"s") }

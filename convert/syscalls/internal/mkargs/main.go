@@ -19,28 +19,22 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/oci-sbx/oci-sbx/convert/syscalls/internal/tracepoints"
+	"github.com/oci-sbx/oci-sbx/internal/kernel"
 )
 
 func main() {
 	out := flag.String("o", "args_gen.go", "output file")
 	flag.Parse()
-	var table map[string]tracepoints.Args
-	err := tracepoints.Mounted(func(dir string) error {
-		var err error
-		table, err = tracepoints.Read(dir)
-		return err
-	})
+	table, err := tracepoints.Kernel()
 	if err != nil {
 		log.Fatal(err)
 	}
-	var u unix.Utsname
-	if err := unix.Uname(&u); err != nil {
+	release, err := kernel.Release()
+	if err != nil {
 		log.Fatal(err)
 	}
-	src, err := Generate(table, KernelVersion(unix.ByteSliceToString(u.Release[:])), runtime.GOARCH)
+	src, err := Generate(table, KernelVersion(release), runtime.GOARCH)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -96,10 +96,22 @@ func parse(data []byte) (Args, error) {
 	return a, sc.Err()
 }
 
-// Mounted mounts a tracefs in a mount namespace of its own, so that the
-// host's mounts stay as they are, and calls read with its directory. It
-// needs CAP_SYS_ADMIN.
-func Mounted(read func(dir string) error) error {
+// Kernel reads the running kernel's syscall tracepoints (Read) from a
+// tracefs it mounts in a mount namespace of its own, so that the host's
+// mounts stay as they are. It needs CAP_SYS_ADMIN.
+func Kernel() (map[string]Args, error) {
+	var table map[string]Args
+	err := mounted(func(dir string) error {
+		var err error
+		table, err = Read(dir)
+		return err
+	})
+	return table, err
+}
+
+// mounted mounts a tracefs in a mount namespace of its own and calls read
+// with its directory.
+func mounted(read func(dir string) error) error {
 	errc := make(chan error, 1)
 	go func() {
 		// The namespace belongs to this thread alone; it ends with the
