@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/oci/notify"
 )
 
@@ -80,7 +82,28 @@ rules:
   - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}
   - {action: errno(EPERM), syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5402"]}
 `,
+		// ABIs whose numbers start above 0 (MIPS o32 at 4000, n64 at
+		// 5000, n32 at 6000), and others' trees.
+		"other architectures": `default: errno(EPERM)
+architectures: [aarch64, arm, mipsel, mipsel64, mipsel64n32, riscv64]
+rules:
+  - {action: allow, syscalls: [read, write, close, exit_group, getppid, openat, mmap]}
+  - {action: allow, syscalls: [ioctl], when: ["arg1 & 0xffffffff == 0x5401"]}
+`,
 	}
+	// Conditions on a hundred syscalls: a tree whose halves are beyond
+	// a conditional jump's reach.
+	var many strings.Builder
+	many.WriteString("default: errno(EPERM)\nrules:\n")
+	for _, n := range syscalls.AllSyscalls() {
+		nr, ok := syscalls.SyscallNumber("x86_64", n)
+		if args, known := syscalls.ArgCount("x86_64", n); ok && known && args >= 2 && nr < 300 {
+			fmt.Fprintf(&many, "  - {action: allow, syscalls: [%s], when: [\"arg0 & 0xffffffff == 1\", \"arg1 <= 7\"]}\n", n)
+		}
+	}
+	bases["many conditions"] = many.String()
+	// The bases whose conditions the program checks itself.
+	checksInKernel := map[string]bool{"recorded": true, "three ABIs": true, "other architectures": true, "many conditions": true}
 	for name, text := range bases {
 		t.Run(name, func(t *testing.T) {
 			var s *specs.LinuxSeccomp
@@ -100,8 +123,15 @@ rules:
 			}
 			prog := decode(t, ins)
 			insns := prog.Instructions()
-			fast := 0
-			for _, label := range []string{"x86_64", "x86", "x32", "aarch64"} {
+			// Conditions stay in the kernel unless the program would be
+			// too long with them.
+			full, err := program(b, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			withConds := len(full) <= maxInstructions
+			fast, condFast := 0, 0
+			for _, label := range filter.AllArches() {
 				var profiles []*specs.LinuxSeccomp
 				if s != nil {
 					profiles = append(profiles, s)
@@ -128,12 +158,18 @@ rules:
 					case got == "allow":
 						fast++
 					}
-					v, _, _ := b.classify(arch, uint32(d.Nr))
+					v, _, pure := b.classify(arch, uint32(d.Nr))
+					if v == depends && pure && withConds && allowed && got != "allow" {
+						t.Errorf("%s: allowed by the base's conditions, which the filter checks, but the filter says %s", c, got)
+					}
 					if v == always && got != "allow" {
 						t.Errorf("%s: always allowed by the base, but the filter says %s", c, got)
 					}
 					if v == never && got != "notify" {
 						t.Errorf("%s: never allowed by the base, but the filter says %s", c, got)
+					}
+					if v == depends && got == "allow" {
+						condFast++
 					}
 					if v != depends {
 						// Decided by the number alone: the kernel's action
@@ -153,6 +189,9 @@ rules:
 			}
 			if (text == "") != (fast == 0) {
 				t.Errorf("%d calls allowed in the kernel", fast)
+			}
+			if checksInKernel[name] && condFast == 0 {
+				t.Error("no call allowed under conditions in the kernel")
 			}
 			// The handshake is notified whatever the base says.
 			if got := prog.Run(filter.Data{Nr: handshakeNr, Arch: 0xc000003e}).String(); got != "notify" {
