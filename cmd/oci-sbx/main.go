@@ -27,15 +27,23 @@ func main() {
 	sandbox.Init()
 	program.Init()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	args := os.Args
 	if len(args) == 1 && os.Getenv(nriPluginSocket) != "" {
 		// containerd and CRI-O start the plugins in their NRI plugin
 		// directory without arguments, handing over the connection.
 		args = append(args, "nri")
 	}
+	ctx := context.Background()
+	if app.WindsDown(args) {
+		// The first SIGINT or SIGTERM asks the command to wind down
+		// (stop its program, write what it recorded); a second one ends
+		// oci-sbx at once. Every other command ends at the first, as any
+		// Unix tool does: nothing it writes is left half-written.
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		context.AfterFunc(ctx, stop)
+	}
 	err := app.New().Run(ctx, args)
-	stop()
 	app.PrintError(os.Stderr, err)
 	os.Exit(app.ExitCode(err))
 }

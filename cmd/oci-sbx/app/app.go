@@ -83,6 +83,21 @@ Start with the README's walk-through. oci-sbx help COMMAND (or oci-sbx COMMAND
 	return root
 }
 
+// windsDown are the commands that hold a program, a recording or a
+// listener, and stop through their context when oci-sbx is signalled.
+var windsDown = map[string]bool{"exec": true, "record": true, "agent": true, "nri": true}
+
+// WindsDown reports whether the command args (os.Args) run stops through
+// its context on SIGINT or SIGTERM, rather than ending at once.
+func WindsDown(args []string) bool {
+	for _, a := range args[1:] {
+		if !strings.HasPrefix(a, "-") {
+			return windsDown[a]
+		}
+	}
+	return false
+}
+
 // ExitStatuses are oci-sbx's exit statuses, for oci-sbx(1) and
 // docs/cli.md, which a test holds to this list.
 var ExitStatuses = []struct{ Status, Meaning string }{

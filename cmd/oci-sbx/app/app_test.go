@@ -297,3 +297,26 @@ func TestArchFlagUsage(t *testing.T) {
 		t.Errorf("only %q take --arch", with)
 	}
 }
+
+// TestWindsDown: the commands that hold a program, a recording or a
+// listener are the ones main lets wind down at a signal; the command is
+// found past the global flags, and help is no such command.
+func TestWindsDown(t *testing.T) {
+	for args, want := range map[string]bool{
+		"oci-sbx exec --profile p -- true": true, "oci-sbx -q record -- true": true, "oci-sbx agent": true, "oci-sbx nri": true,
+		"oci-sbx convert -": false, "oci-sbx -q lint x": false, "oci-sbx help exec": false, "oci-sbx": false, "oci-sbx --version": false,
+	} {
+		if got := WindsDown(strings.Fields(args)); got != want {
+			t.Errorf("WindsDown(%s) = %v, want %v", args, got, want)
+		}
+	}
+	for name := range windsDown {
+		found := false
+		for _, c := range New().Commands {
+			found = found || c.Name == name
+		}
+		if !found {
+			t.Errorf("%q winds down, but there is no such command", name)
+		}
+	}
+}
