@@ -367,6 +367,21 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 
+	// Every name the profile and its base give: the highest sets where
+	// runc's ENOSYS stub starts, even in a rule runc drops.
+	written := slices.Clone(order)
+	if base != nil {
+		for _, sc := range base.Syscalls {
+			written = append(written, sc.Names...)
+		}
+	}
+	bounds := map[string]bool{}
+	if StubBounds(out) != nil {
+		for _, b := range stubBounds(stubArches(out.Architectures), written) {
+			bounds[b.Name] = true
+		}
+	}
+
 	// One OCI rule per source rule and set of conditions, listing the
 	// syscalls that kept it; a base's rules first.
 	sources := baseRules
@@ -415,10 +430,12 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			}
 			out.Syscalls = append(out.Syscalls, sys)
 		}
-		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" && !c.keepDefault() {
+		if r.Action == def && r.Pos.IsValid() && !c.base[r] && !shared[r] && c.p.Extends == "" && !c.keepDefault() &&
+			!slices.ContainsFunc(r.Syscalls, func(n Name) bool { return bounds[n.Name] }) {
 			c.warnf(r.ActionPos, "rule has the default action %s and changes nothing (runc drops it)", def)
 		}
 	}
+	keepStubBounds(out, written)
 	return out
 }
 

@@ -130,9 +130,11 @@ func TestExtendsOverrides(t *testing.T) {
 	if gotRef != "docker-default" {
 		t.Errorf("base asked for %q", gotRef)
 	}
-	// ptrace's errno rule equals the default, so the base's allow simply goes.
+	// ptrace's errno rule equals the default, so the base's allow simply
+	// goes; the rule stays, for runc's ENOSYS stub, which would otherwise
+	// answer ptrace, above every other name, with ENOSYS.
 	want := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: u(1), Architectures: []specs.Arch{specs.ArchX86_64},
-		Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow}}}
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write"}, Action: specs.ActAllow}, {Names: []string{"ptrace"}, Action: specs.ActErrno, ErrnoRet: u(1)}}}
 	if d := diffJSON(t, got, want); d != "" {
 		t.Error(d)
 	}

@@ -345,7 +345,7 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, names[0], a.Index, c, int64(math.MaxInt64))
 					continue
 				}
-				big = append(big, fmt.Sprintf("%s %s became %s", names[0], c, m))
+				big = append(big, fmt.Sprintf("%s %s became %s", strings.Join(names, ", "), c, m))
 				a = m.Spec()
 			}
 			masked := a.Op == specs.OpMaskedEqual

@@ -1,0 +1,101 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+)
+
+// StubBound is where runc's ENOSYS stub starts on one architecture: runc
+// answers ENOSYS, not the default action, for every syscall number above
+// the highest one the profile names there, counting the names of rules
+// it drops for having the default action.
+type StubBound struct {
+	Name string // the highest syscall named
+	Nr   int
+}
+
+func (b StubBound) String() string {
+	if b.Name == "" {
+		return "none"
+	}
+	return fmt.Sprintf("%s (%d)", b.Name, b.Nr)
+}
+
+// StubBounds returns the bound of runc's ENOSYS stub on each architecture
+// runc filters for the profile (the listed ones and the host's own), or
+// nil where the default action lets calls run (runc then has no stub) or
+// is errno(ENOSYS) itself.
+func StubBounds(s *specs.LinuxSeccomp) map[string]StubBound {
+	switch s.DefaultAction {
+	case specs.ActAllow, specs.ActLog, specs.ActTrace:
+		return nil
+	case specs.ActErrno:
+		if s.DefaultErrnoRet != nil && *s.DefaultErrnoRet == uint(unix.ENOSYS) {
+			return nil // the stub answers as the default does
+		}
+	}
+	var names []string
+	for _, sc := range s.Syscalls {
+		names = append(names, sc.Names...)
+	}
+	return stubBounds(stubArches(s.Architectures), names)
+}
+
+// stubArches are the architectures runc's stub covers: the listed ones
+// and the host's own.
+func stubArches(list []specs.Arch) []string {
+	arches := syscalls.ArchesFromSpec(list)
+	if n := syscalls.NativeArch(); n != "" && !slices.Contains(arches, n) {
+		arches = append(arches, n)
+	}
+	return arches
+}
+
+func stubBounds(arches, names []string) map[string]StubBound {
+	out := map[string]StubBound{}
+	for _, arch := range arches {
+		var b StubBound
+		for _, n := range names {
+			if nr, ok := syscalls.SyscallNumber(arch, n); ok && (nr > b.Nr || nr == b.Nr && n < b.Name) {
+				b = StubBound{Name: n, Nr: nr}
+			}
+		}
+		out[arch] = b
+	}
+	return out
+}
+
+// keepStubBounds names again, in a rule with the default action, each
+// syscall that set the bound of runc's ENOSYS stub in what the profile
+// says (written: every name its rules and its base's give) but that
+// compiling dropped (a rule with the default action, one libseccomp
+// would ignore): without it the stub would start lower, and calls between
+// the two bounds would fail with ENOSYS instead of meeting the default.
+// runc drops the rule from the filter and counts it for the stub.
+func keepStubBounds(out *specs.LinuxSeccomp, written []string) {
+	have := StubBounds(out)
+	if have == nil {
+		return
+	}
+	want := stubBounds(stubArches(out.Architectures), written)
+	var keep []string
+	for arch, w := range want {
+		if w.Nr > have[arch].Nr && !slices.Contains(keep, w.Name) {
+			keep = append(keep, w.Name)
+		}
+	}
+	if len(keep) == 0 {
+		return
+	}
+	slices.Sort(keep)
+	act := specs.LinuxSyscall{Names: keep, Action: out.DefaultAction}
+	if out.DefaultAction == specs.ActErrno {
+		act.ErrnoRet = out.DefaultErrnoRet
+	}
+	out.Syscalls = append(out.Syscalls, act)
+}
