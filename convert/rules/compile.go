@@ -436,6 +436,13 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 		}
 	}
 	keepStubBounds(out, written)
+	above := aboveStub(out)
+	for _, arch := range slices.Sorted(maps.Keys(above)) {
+		names := above[arch]
+		slices.Sort(names)
+		c.warnf(Pos{}, "on %s runc answers %s with ENOSYS, not as the rules say: its ENOSYS stub answers every number above the highest syscall the profile names there (%s), and counts no call libseccomp multiplexes through socketcall or ipc; name a syscall numbered higher, with the default action, to keep them",
+			arch, strings.Join(names, ", "), StubBounds(out)[arch])
+	}
 	return out
 }
 

@@ -13,7 +13,10 @@ import (
 // StubBound is where runc's ENOSYS stub starts on one architecture: runc
 // answers ENOSYS, not the default action, for every syscall number above
 // the highest one the profile names there, counting the names of rules
-// it drops for having the default action.
+// it drops for having the default action, and not counting the calls
+// libseccomp multiplexes there (socket on x86: libseccomp resolves the
+// name to a pseudo number, so a rule for socket alone leaves its direct
+// number, 359, above the bound).
 type StubBound struct {
 	Name string // the highest syscall named
 	Nr   int
@@ -61,6 +64,9 @@ func stubBounds(arches, names []string) map[string]StubBound {
 	for _, arch := range arches {
 		var b StubBound
 		for _, n := range names {
+			if syscalls.SyscallMultiplexer(arch, n) != "" {
+				continue // libseccomp gives runc a pseudo number for it
+			}
 			if nr, ok := syscalls.SyscallNumber(arch, n); ok && (nr > b.Nr || nr == b.Nr && n < b.Name) {
 				b = StubBound{Name: n, Nr: nr}
 			}
@@ -98,4 +104,31 @@ func keepStubBounds(out *specs.LinuxSeccomp, written []string) {
 		act.ErrnoRet = out.DefaultErrnoRet
 	}
 	out.Syscalls = append(out.Syscalls, act)
+}
+
+// aboveStub lists, per architecture, the syscalls a rule gives an action
+// other than the default whose number lies above the bound of runc's
+// ENOSYS stub there: runc answers them with ENOSYS, whatever the rule
+// says (a call libseccomp multiplexes, such as socket on x86, when the
+// profile names nothing higher).
+func aboveStub(out *specs.LinuxSeccomp) map[string][]string {
+	bounds := StubBounds(out)
+	if bounds == nil {
+		return nil
+	}
+	def, _ := ActionFromSpec(out.DefaultAction, out.DefaultErrnoRet)
+	hits := map[string][]string{}
+	for _, sc := range out.Syscalls {
+		if a, err := ActionFromSpec(sc.Action, sc.ErrnoRet); err != nil || a == def {
+			continue
+		}
+		for arch, b := range bounds {
+			for _, n := range sc.Names {
+				if nr, ok := syscalls.SyscallNumber(arch, n); ok && nr > b.Nr && !slices.Contains(hits[arch], n) {
+					hits[arch] = append(hits[arch], n)
+				}
+			}
+		}
+	}
+	return hits
 }
