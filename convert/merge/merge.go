@@ -72,6 +72,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		arches []string
 	}
 	var inputArches []inArches
+	var named []string // every syscall an input names, for runc's ENOSYS stub
 
 	for _, in := range inputs {
 		s, err := convert.Read(in.Name, in.Data, opt.From, convert.Options{Warn: opt.Warn})
@@ -101,6 +102,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		comments := commentsOf(in, opt.From)
 		for _, r := range p.Rules {
 			for _, n := range r.Syscalls {
+				named = append(named, n.Name)
 				if !lets(r.Action) {
 					if r.Action != p.Default {
 						denies[n.Name] = append(denies[n.Name], deny{r, in.Name})
@@ -175,9 +177,19 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	for _, name := range names {
 		c := allow[name]
 		if c == nil {
-			// Denied explicitly, allowed nowhere: the strictest deny.
-			best := strictest(denies[name])
-			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: best.rule.Action, When: best.rule.When, Comment: best.rule.Comment})
+			// Denied explicitly, allowed nowhere: every denial, strictest
+			// first, once each; where their conditions overlap the
+			// stricter wins, as it does in each input. The strictest
+			// alone would drop the others' conditions.
+			seen := map[string]bool{}
+			for _, d := range sortedDenies(denies[name]) {
+				key := d.rule.Action.String() + "\x00" + condKey(d.rule.When)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: d.rule.Action, When: d.rule.When, Comment: d.rule.Comment})
+			}
 			continue
 		}
 		for _, d := range sortedDenies(denies[name]) {
@@ -202,6 +214,19 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 			out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: lets,
 				When: c.conds[k], Comment: mergeComments(c.comments[k], len(out.Architectures) > 1)})
 		}
+	}
+	// runc's ENOSYS stub answers every number above the highest syscall a
+	// profile names, denials with the default action included: name
+	// again, with the default action, those that set it in the inputs.
+	var keep []rules.Name
+	for _, n := range rules.StubNames(all, named) {
+		if allow[n] == nil && denies[n] == nil {
+			keep = append(keep, rules.Name{Name: n})
+		}
+	}
+	defAct, defRet := out.Default.Spec()
+	if len(keep) > 0 && rules.StubBounds(&specs.LinuxSeccomp{DefaultAction: defAct, DefaultErrnoRet: defRet}) != nil {
+		out.Rules = append(out.Rules, rules.Rule{Syscalls: keep, Action: out.Default})
 	}
 	return out, nil
 }

@@ -132,3 +132,17 @@ func aboveStub(out *specs.LinuxSeccomp) map[string][]string {
 	}
 	return hits
 }
+
+// StubNames returns the syscalls that set the bound of runc's ENOSYS stub
+// on the given architectures (libseccomp names) for a profile naming
+// names: one per architecture, sorted, none twice.
+func StubNames(arches, names []string) []string {
+	var out []string
+	for _, b := range stubBounds(arches, names) {
+		if b.Name != "" && !slices.Contains(out, b.Name) {
+			out = append(out, b.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

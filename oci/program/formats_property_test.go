@@ -167,6 +167,21 @@ func unsaid(diffs []filter.Difference, warns []string) []string {
 	return out
 }
 
+// saidUnreadable reports whether a warning carries the error reading
+// the written rules back gives.
+func saidUnreadable(warns []string, err error) bool {
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		msg = msg[i+2:] // past the file name
+	}
+	for _, w := range warns {
+		if strings.Contains(w, msg) {
+			return true
+		}
+	}
+	return false
+}
+
 // mentions reports whether text names the syscall as a word.
 func mentions(text, name string) bool {
 	for i := 0; ; {
@@ -242,6 +257,9 @@ func (h *harness) check(name string, s *specs.LinuxSeccomp, stats map[string]int
 		ref := want
 		if from == convert.Rules {
 			p, _, err := h.load(data, convert.Rules)
+			if err != nil && saidUnreadable(h.convert(name, raw, convert.OCI, convert.Rules, false).warns, err) {
+				continue
+			}
 			if err != nil {
 				h.errorf("%s: the rules convert wrote do not load: %v\n%s", name, err, data)
 				continue
@@ -259,6 +277,12 @@ func (h *harness) check(name string, s *specs.LinuxSeccomp, stats map[string]int
 				continue
 			}
 			got, gs, err := h.load(w.data, to)
+			if err != nil && to == convert.Rules && saidUnreadable(w.warns, err) {
+				// The rules writer reads its output back and says
+				// where the rules language refuses what runc accepts.
+				stats["rules written with a warning that they do not read back"]++
+				continue
+			}
 			if err != nil {
 				h.errorf("%s: the written profile does not load: %v\ninput: %s\nwritten: %s", tag, err, data, w.data)
 				continue
