@@ -86,6 +86,12 @@ func TestEqualDifferences(t *testing.T) {
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: testutil.Errno(38)},
 			&specs.LinuxSeccomp{DefaultAction: specs.ActErrno},
 			[]string{"default action: errno(ENOSYS) vs errno(EPERM)"}},
+		{"a rule with the default action sets runc's ENOSYS stub",
+			&specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess, Architectures: []specs.Arch{specs.ArchX86_64}, Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"read"}, Action: specs.ActAllow}, {Names: []string{"prctl"}, Action: specs.ActKillProcess}}},
+			&specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess, Architectures: []specs.Arch{specs.ArchX86_64}, Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"read"}, Action: specs.ActAllow}}},
+			[]string{"ENOSYS above (runc's stub, x86_64): prctl (157) vs none"}},
 		{"kill-process is not kill-thread",
 			&specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess}, &specs.LinuxSeccomp{DefaultAction: specs.ActKill},
 			[]string{"default action: kill-process vs kill-thread"}},

@@ -325,3 +325,34 @@ func TestMergeKeepsLog(t *testing.T) {
 		}
 	}
 }
+
+// The union of one profile means the profile: every denial of a call no
+// input allows stays (runc ORs conditions on one argument, so one rule
+// is several denials), and so does the bound of runc's ENOSYS stub that a
+// rule with the default action sets.
+func TestMergeOfOneKeepsMeaning(t *testing.T) {
+	for _, in := range []string{
+		`{"defaultAction": "SCMP_ACT_KILL", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+			{"names": ["semop"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 9223372036854775809, "op": "SCMP_CMP_GT"}, {"index": 0, "value": 2147483648, "op": "SCMP_CMP_GE"}]},
+			{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}`,
+		`{"defaultAction": "SCMP_ACT_KILL", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+			{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
+			{"names": ["prctl"], "action": "SCMP_ACT_KILL", "args": [{"index": 2, "value": 39, "op": "SCMP_CMP_GE"}]}]}`,
+	} {
+		want, err := convert.Read("a", []byte(in), convert.OCI, convert.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Merge([]Input{{"a", []byte(in)}}, Options{From: convert.OCI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Spec(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := convert.Equal(want, got); err != nil {
+			t.Errorf("merge of %s: %v\n%s", in, err, p)
+		}
+	}
+}
