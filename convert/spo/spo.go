@@ -341,8 +341,13 @@ func Write(w io.Writer, s *specs.LinuxSeccomp, opt format.Options) error {
 			}
 			if a.Value > math.MaxInt64 || a.ValueTwo > math.MaxInt64 {
 				m, ok := rules.LowerHalf(c)
+				for _, n := range names {
+					// The lower half decides only where the kernel
+					// reads the argument as 32 bits.
+					ok = ok && rules.IntArg(n, a.Index)
+				}
 				if !ok {
-					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, names[0], a.Index, c, int64(math.MaxInt64))
+					fail("syscalls[%d] (%s): argument %d compares %s, above %d: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", i, strings.Join(names, ", "), a.Index, c, int64(math.MaxInt64))
 					continue
 				}
 				big = append(big, fmt.Sprintf("%s %s became %s", strings.Join(names, ", "), c, m))

@@ -291,6 +291,9 @@ func TestSPOWrite(t *testing.T) {
 		{"a 64-bit compare other than ==", allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 18446744073709551516, Op: specs.OpNotEqual}}}}
 		}), format.Options{}, "syscalls[0] (openat): argument 0 compares arg0 != 0xffffffffffffff9c, above 9223372036854775807: the SeccompProfile schema types values as int64, and no 32-bit compare means the same", nil},
+		{"a mask with upper bits on an argument the kernel reads as 64 bits", allow(func(s *specs.LinuxSeccomp) {
+			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"mmap", "msgsnd"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff00000000, Op: specs.OpMaskedEqual}}}}
+		}), format.Options{}, "syscalls[0] (mmap, msgsnd): argument 0 compares arg0 & 0xffffffff00000000 == 0, above 9223372036854775807", nil},
 		{"a 64-bit value that is no negative int", allow(func(s *specs.LinuxSeccomp) {
 			s.Syscalls = []specs.LinuxSyscall{{Names: []string{"lseek"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 1 << 63, Op: specs.OpEqualTo}}}}
 		}), format.Options{}, "no 32-bit compare means the same", nil},

@@ -83,8 +83,9 @@ var formatShapes = map[string]string{
 	"a default-action rule sets the stub": `{"defaultAction": "SCMP_ACT_KILL", "syscalls": [
 		{"names": ["read"], "action": "SCMP_ACT_ALLOW"},
 		{"names": ["prctl", "socket"], "action": "SCMP_ACT_KILL", "args": [{"index": 2, "value": 39, "op": "SCMP_CMP_GE"}]}]}`,
-	// The SeccompProfile writer lowers a compare above int64 to 32 bits
-	// and named only the rule's first syscall.
+	// The SeccompProfile writer lowered a compare above int64 to 32 bits
+	// on an argument the kernel reads as 64 (here to "always"), naming
+	// only the rule's first syscall; now it refuses.
 	"spo lowers a mask on every name of the rule": `{"defaultAction": "SCMP_ACT_KILL", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
 		{"names": ["mmap", "msgsnd"], "action": "SCMP_ACT_TRACE", "errnoRet": 2826, "args": [{"index": 0, "value": 18446744069414584320, "op": "SCMP_CMP_MASKED_EQ"}]}]}`,
 	// On x86 libseccomp resolves socket to a pseudo number, so runc's
