@@ -77,6 +77,13 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./internal/tree -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZ_N)
 	$(PURE_ENV) $(GO) test ./convert/spo -run '^$$' -fuzz '^FuzzWritePassesSchema$$' -fuzztime $(FUZZ_N)
 
+# The property test of the formats: random profiles through every format pair, held to the program
+# runc's loader builds (test-seccomp runs 25 of them).
+FORMATS_N ?= 2000
+FORMATS_SEED ?= 1
+test-formats: ## convert FORMATS_N random profiles every way and compare each with runc's loader (long)
+	$(SECCOMP_ENV) $(GO) test -tags '$(TAGS)' -count=1 -timeout 60m ./oci/program -run '^TestFormatsKeepMeaning$$' -formats.cases $(FORMATS_N) -formats.seed $(FORMATS_SEED)
+
 demo: deps build ## convert the demo rules and run the suspicious app without and with them
 	@BIN='$(BIN)' ./testdata/demo.sh
 
