@@ -78,7 +78,7 @@ fuzz: ## run each fuzz target briefly (FUZZ_N inputs each)
 	$(PURE_ENV) $(GO) test ./convert/spo -run '^$$' -fuzz '^FuzzWritePassesSchema$$' -fuzztime $(FUZZ_N)
 
 # The property test of the formats: random profiles through every format pair, held to the program
-# runc's loader builds (test-seccomp runs 25 of them).
+# runc's loader builds (test-seccomp runs 10 of them).
 FORMATS_N ?= 2000
 FORMATS_SEED ?= 1
 test-formats: ## convert FORMATS_N random profiles every way and compare each with runc's loader (long)
