@@ -178,8 +178,9 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		c := allow[name]
 		if c == nil {
 			// Denied explicitly, allowed nowhere: every denial, strictest
-			// first, once each; where their conditions overlap the
-			// stricter wins, as it does in each input. The strictest
+			// first, once each, up to the first unconditional one (which
+			// leaves the rest nothing); where their conditions overlap
+			// the stricter wins, as it does in each input. The strictest
 			// alone would drop the others' conditions.
 			seen := map[string]bool{}
 			for _, d := range sortedDenies(denies[name]) {
@@ -189,6 +190,9 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 				}
 				seen[key] = true
 				out.Rules = append(out.Rules, rules.Rule{Syscalls: []rules.Name{{Name: name}}, Action: d.rule.Action, When: d.rule.When, Comment: d.rule.Comment})
+				if len(d.rule.When) == 0 {
+					break
+				}
 			}
 			continue
 		}
