@@ -378,6 +378,10 @@ func (h *harness) check(name string, s *specs.LinuxSeccomp, stats map[string]int
 				continue
 			}
 			got2, gs2, err := h.load(w2.data, back)
+			if err != nil && back == convert.Rules && saidUnreadable(w2.warns, err) {
+				stats["rules written back with a warning that they do not read back"]++
+				continue
+			}
 			if err != nil {
 				h.errorf("%s→%s: the written profile does not load: %v\nwritten: %s", tag, back, err, w2.data)
 				continue
