@@ -264,7 +264,7 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	}
 	// runc's execve runs unobserved: a process's executable can change
 	// unseen, so it is read for every call.
-	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
+	cache := !base.allowsAny(exeChanging) && !slices.ContainsFunc(exeChanging, func(n string) bool { return slices.Contains(cr.Unobserved, n) })
 	rec := &recorder{fd: fd, base: base, rec: NewRecording(),
 		exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -264,7 +265,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	setup := time.Since(began)
 	rec := &recorder{
 		fd: listener, base: base, rec: NewRecording(), check: c.Check, deny: c.Deny, child: tid, self: selfPath(self),
-		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
+		exes: map[uint32]string{}, cacheExes: !base.allowsAny(exeChanging),
 	}
 	rec.count.Add(answered)
 	if c.NoNewPrivileges || !reexec.HasCapSysAdmin() {
@@ -561,12 +562,21 @@ type recorder struct {
 	err   error
 }
 
-// allowsExec reports whether the base lets execve or execveat run
-// unseen on some architecture: then an executable can change without the
-// recorder noticing, and it cannot cache who called.
-func (b *Base) allowsExec() bool {
+// exeChanging are the calls after which a thread id may name another
+// executable: an exec replaces the image (and, from a thread other than
+// the first, takes over the first thread's id); a new task may get the
+// id of one that died without a call of its own (a thread ended by a
+// sibling's exit_group, a process killed by a signal) — with a pid_max of
+// 32768 ids come round within a long run.
+var exeChanging = []string{"execve", "execveat", "clone", "clone3", "fork", "vfork"}
+
+// allowsAny reports whether the base lets any of the named calls run
+// unseen on some architecture: then an executable can change, or a thread
+// id be reused, without the recorder noticing, and it cannot cache who
+// called.
+func (b *Base) allowsAny(names []string) bool {
 	for arch := range b.arches {
-		for _, name := range []string{"execve", "execveat"} {
+		for _, name := range names {
 			if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 				if v, _, _ := b.classify(arch, uint32(nr)); v != never {
 					return true
@@ -680,8 +690,9 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 	}
 	r.rec.Add(arch, nr, n.Data.Args, exe)
 	switch {
-	case exec:
-		// The caller's executable changes once the call runs.
+	case slices.Contains(exeChanging, name):
+		// The caller's executable changes once an exec runs, and a task
+		// a clone creates may reuse the id of one that died unseen.
 		clear(r.exes)
 	case name == "exit" || name == "exit_group":
 		delete(r.exes, n.Pid)

@@ -659,3 +659,37 @@ func TestHandshakeFromAnotherThread(t *testing.T) {
 		t.Error("getpid was taken for the handshake")
 	}
 }
+
+// TestReusedThreadID: a thread that makes a call and then dies without one
+// of its own (its process exits from another thread) leaves its id free;
+// a later process of another executable given that id (clone3's set_tid,
+// as pid_max's wrap-around would) is named by its own executable, not by
+// what the recorder knew of the dead thread.
+func TestReusedThreadID(t *testing.T) {
+	testutil.RequireRoot(t) // set_tid needs CAP_SYS_ADMIN
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the target starts the process by clone3 in amd64 assembly")
+	}
+	other := filepath.Join(t.TempDir(), "record-target-copy")
+	b, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	res, err := Run(context.Background(), Config{Args: []string{target, "-mode", "reuse", other}, Stderr: &stderr, Mode: ModeNotify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status() != 0 {
+		t.Fatalf("target: %s\n%s", status(res), stderr.String())
+	}
+	got := ioctlValues(t, res.Recording, "x86_64")
+	for m, exe := range map[uint64]string{marker(40, 0): target, marker(41, 0): other} {
+		if s := got[m]; s.Count != 1 || s.Exes[exe] != 1 {
+			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, exe)
+		}
+	}
+}

@@ -14,7 +14,13 @@
 // and exits 0 even when that fails, as a program that swallows an errno
 // does.
 //
-// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...]
+// Mode reuse (root, x86_64) runs a child whose second thread makes a marker
+// call and dies without a call of its own (the child exits from its first
+// thread), then has a copy of this program at another path (its argument)
+// start a process with that thread's number (clone3's set_tid) that makes
+// another marker call: the recorder must name the copy for it.
+//
+// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...|reuse COPY]
 package main
 
 import (
@@ -46,6 +52,9 @@ const (
 	x32Getpid       = 39 | 0x40000000
 	roleGrandOffset = 16
 	ExecveatRole    = 30
+	// ReuseRole marks a call of a thread left to die unseen; ReuseRole+1
+	// the call of a later process that was given its number.
+	ReuseRole = 40
 )
 
 // Marker is the ioctl request of one thread of one role.
@@ -94,6 +103,44 @@ func main() {
 			if fd, err := unix.Socket(families[f], unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0); err == nil {
 				unix.Close(fd)
 			}
+		}
+	case "reuse":
+		reuser := exec.Command(flag.Arg(0), "-mode", "reuser")
+		reuser.Stdout, reuser.Stderr = os.Stdout, os.Stderr
+		in, err := reuser.StdinPipe()
+		if err != nil {
+			fail(err)
+		}
+		if err := reuser.Start(); err != nil {
+			fail(err)
+		}
+		tid, err := exec.Command("/proc/self/exe", "-mode", "leavetid").Output()
+		if err != nil {
+			fail(fmt.Errorf("leavetid: %w", err))
+		}
+		_, _ = in.Write(tid)
+		in.Close()
+		if err := reuser.Wait(); err != nil {
+			fail(fmt.Errorf("reuser: %w", err))
+		}
+	case "leavetid":
+		tids := make(chan int)
+		go func() {
+			runtime.LockOSThread()
+			tid := unix.Gettid()
+			unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(Marker(ReuseRole, 0)), 0)
+			tids <- tid
+			select {} // the thread ends with the process, making no call
+		}()
+		fmt.Println(<-tids)
+		os.Exit(0)
+	case "reuser":
+		var tid int
+		if _, err := fmt.Scan(&tid); err != nil {
+			fail(err)
+		}
+		if err := markerAsPid(tid, Marker(ReuseRole+1, 0)); err != nil {
+			fail(err)
 		}
 	case "sleep":
 		time.Sleep(30 * time.Second)
