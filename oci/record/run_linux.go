@@ -553,7 +553,10 @@ type recorder struct {
 	setid     map[string]bool
 	exes      map[uint32]string
 	cacheExes bool
-	checked   map[Call]bool
+	// execing holds, for the first thread of a process another of whose
+	// threads called exec, the executable before it (see execFrom).
+	execing map[uint32]string
+	checked map[Call]bool
 
 	ctx   context.Context // done when stop is called
 	stop  context.CancelFunc
@@ -694,8 +697,12 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 		// The caller's executable changes once an exec runs, and a task
 		// a clone creates may reuse the id of one that died unseen.
 		clear(r.exes)
+		if exec && r.cacheExes {
+			r.execFrom(n.Pid, exe)
+		}
 	case name == "exit" || name == "exit_group":
 		delete(r.exes, n.Pid)
+		delete(r.execing, n.Pid)
 	}
 	return cont
 }
@@ -719,6 +726,28 @@ func (r *recorder) refuse(n *notify.Notif, c Call, name string, act rules.Action
 	return notify.Answer{Errno: e}
 }
 
+// execFrom notes an exec by thread tid, of a process running old. From a
+// thread other than the first, the new image takes over the first
+// thread's id once the old image's other threads are gone; until then
+// that id still makes the old image's calls, so it is not cached until
+// it names another executable, or exits.
+func (r *recorder) execFrom(tid uint32, old string) {
+	first := notify.Tgid(int(tid))
+	if first == int(tid) || first <= 0 {
+		return
+	}
+	if r.execing == nil {
+		r.execing = map[uint32]string{}
+	}
+	if len(r.execing) > 1<<14 {
+		// Programs that leave execs unfinished by the thousand: read
+		// every caller's executable from now on.
+		r.cacheExes = false
+		return
+	}
+	r.execing[uint32(first)] = old
+}
+
 // exe names the executable of a notified caller.
 func (r *recorder) exe(n *notify.Notif) string {
 	if r.cacheExes {
@@ -733,6 +762,12 @@ func (r *recorder) exe(n *notify.Notif) string {
 	}
 	if _, known := r.setid[e]; r.setid != nil && !known {
 		r.setid[e] = privileged(link)
+	}
+	if old, ok := r.execing[n.Pid]; ok {
+		if e == old {
+			return e // the old image's first thread, or an exec of the same file
+		}
+		delete(r.execing, n.Pid)
 	}
 	if r.cacheExes {
 		if len(r.exes) > 1<<14 {

@@ -693,3 +693,32 @@ func TestReusedThreadID(t *testing.T) {
 		}
 	}
 }
+
+// TestExecFromAnotherThread: a thread other than the first execs a
+// program while the first thread keeps making calls; the new image takes
+// over the first thread's id, and each of its calls is named by its own
+// executable, never by the old image's that the recorder saw under that
+// id a moment before. The window is a race: several runs.
+func TestExecFromAnotherThread(t *testing.T) {
+	dyn, err := filepath.EvalSymlinks("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 10 {
+		var stderr bytes.Buffer
+		res, err := Run(context.Background(), Config{Args: []string{target, "-mode", "threadexec", dyn}, Stderr: &stderr, Mode: ModeNotify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status() != 0 {
+			t.Fatalf("target: %s\n%s", status(res), stderr.String())
+		}
+		calls, seen := res.Recording.Calls()
+		for _, c := range calls {
+			// The old image's threads end without exit_group.
+			if c.Name() == "exit_group" && (seen[c].Count != 1 || seen[c].Exes[dyn] != 1) {
+				t.Errorf("run %d: exit_group seen %d times, by %v; want once by %s", run, seen[c].Count, seen[c].Exes, dyn)
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +33,11 @@ func markerAsPid(tid int, marker uint32) error {
 	set := [1]int32{int32(tid)}
 	args.exitSignal, args.setTid, args.setTidSize = uint64(unix.SIGCHLD), uint64(uintptr(unsafe.Pointer(&set[0]))), 1
 	pid, errno := forkMarker(unsafe.Pointer(&args), unsafe.Sizeof(args), uintptr(marker))
+	for deadline := time.Now().Add(2 * time.Second); errno == uintptr(unix.EEXIST) && time.Now().Before(deadline); {
+		// Another process may hold the number a moment longer.
+		time.Sleep(10 * time.Millisecond)
+		pid, errno = forkMarker(unsafe.Pointer(&args), unsafe.Sizeof(args), uintptr(marker))
+	}
 	if errno != 0 {
 		return fmt.Errorf("clone3 with pid %d: %w", tid, unix.Errno(errno))
 	}

@@ -20,7 +20,12 @@
 // start a process with that thread's number (clone3's set_tid) that makes
 // another marker call: the recorder must name the copy for it.
 //
-// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...|reuse COPY]
+// Mode threadexec execs a copy of this program at another path (its
+// argument) from a thread other than the first while the first thread
+// keeps making calls; the new image, which has the first thread's id,
+// makes marker ThreadExecRole at once: the recorder must name the copy.
+//
+// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...|reuse COPY|threadexec COPY]
 package main
 
 import (
@@ -55,12 +60,19 @@ const (
 	// ReuseRole marks a call of a thread left to die unseen; ReuseRole+1
 	// the call of a later process that was given its number.
 	ReuseRole = 40
+	// ThreadExecRole marks the first call of the image a thread other
+	// than the first exec'd.
+	ThreadExecRole = 42
 )
 
 // Marker is the ioctl request of one thread of one role.
 func Marker(role, thread int) uint32 { return markerBase | uint32(role)<<8 | uint32(thread) }
 
 var load = flag.Int("load", 200, "extra calls per thread, to keep the recorder busy")
+
+// The main goroutine stays on the first thread, so that mode threadexec
+// can exec from another.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, socket, child, grand")
@@ -142,6 +154,20 @@ func main() {
 		if err := markerAsPid(tid, Marker(ReuseRole+1, 0)); err != nil {
 			fail(err)
 		}
+	case "threadexec":
+		go func() {
+			runtime.LockOSThread()
+			if unix.Gettid() == os.Getpid() {
+				fail(errors.New("the exec'ing goroutine is on the first thread"))
+			}
+			argv := []string{flag.Arg(0), "-mode", "marker", "-role", strconv.Itoa(ThreadExecRole)}
+			fail(fmt.Errorf("exec: %w", syscall.Exec(flag.Arg(0), argv, os.Environ())))
+		}()
+		for { // the first thread (locked in init) calls until the exec ends it
+			unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(markerBase|0xfe00), 0)
+		}
+	case "marker":
+		unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(Marker(*role, 0)), 0)
 	case "sleep":
 		time.Sleep(30 * time.Second)
 	case "untilenosys":
