@@ -666,14 +666,18 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 			}
 		}
 	}
-	if r.child != 0 && int32(n.Pid) == r.child {
+	if r.child != 0 {
 		// Between the handshake and its execve the init child is still
-		// oci-sbx (a preemption signal's rt_sigreturn can come then):
-		// only the execve itself is the program's.
-		if !exec && r.self != "" && exe == r.self {
+		// oci-sbx, and makes no call but the return from a signal
+		// handler (a preemption signal's rt_sigreturn). Any other call —
+		// its execve, the program's first where the base lets execve
+		// run unseen (the program may be oci-sbx too), or a call of
+		// another task, which only the program can have started — means
+		// the program runs.
+		if int32(n.Pid) == r.child && name == "rt_sigreturn" && r.self != "" && exe == r.self {
 			return cont
 		}
-		r.child = 0 // its execve, or the program already runs
+		r.child = 0
 	}
 	c := Call{Arch: arch, Nr: nr}
 	for i, s := range chosenArgs[name] {

@@ -722,3 +722,40 @@ func TestExecFromAnotherThread(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsItselfWithExecAllowed: with a base that lets execve run
+// unseen, no call marks the end of the init child's set-up, and the
+// program may be oci-sbx itself; its calls are still all recorded.
+func TestRecordsItselfWithExecAllowed(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self = selfPath(self)
+	base, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [execve, execveat]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		res, err := Run(context.Background(), Config{Mode: ModeNotify, Base: base, Args: []string{self, "-test.run=^$"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status() != 0 {
+			t.Fatalf("status %d", res.Status())
+		}
+		calls, seen := res.Recording.Calls()
+		kinds := map[string]bool{}
+		for _, c := range calls {
+			if seen[c].Exes[self] > 0 {
+				kinds[c.Name()] = true
+			}
+		}
+		// The first thread's first calls: the runtime's set-up.
+		for _, want := range []string{"arch_prctl", "rt_sigaction", "mmap", "clone", "exit_group"} {
+			if !kinds[want] {
+				t.Errorf("run %d: %s by %s is missing; seen %v", run, want, self, kinds)
+			}
+		}
+	}
+}
