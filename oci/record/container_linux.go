@@ -269,20 +269,66 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 		exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())
 	defer rec.stop()
-	var served sync.WaitGroup
+	recs := []*recorder{rec}
+	var served, execs sync.WaitGroup
 	served.Go(rec.serve)
-	done := make(chan struct{})
-	go func() { served.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		rec.stop()
-		<-done
+	// runc exec loads the container's filter again for the process it
+	// starts and hands that listener over on the same socket: the process
+	// is the container's, and served into the same recording. Left
+	// unaccepted, its every notified call would wait for ever.
+	_ = l.SetDeadline(time.Time{})
+	var mu sync.Mutex
+	execs.Go(func() {
+		for {
+			conn, err := l.AcceptUnix()
+			if err != nil {
+				return // closed: the container's init has exited
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			st, fd, err := notify.Receive(conn, nil)
+			conn.Close()
+			if err != nil {
+				continue
+			}
+			if st.State.ID != cr.ID {
+				// Another container's process: nobody here records it;
+				// its notified calls fail (ENOSYS) rather than wait.
+				unix.Close(fd)
+				continue
+			}
+			r := &recorder{fd: fd, base: base, rec: rec.rec,
+				exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
+			r.ctx, r.stop = context.WithCancel(rec.ctx)
+			mu.Lock()
+			recs = append(recs, r)
+			mu.Unlock()
+			execs.Go(func() {
+				defer unix.Close(fd)
+				r.serve()
+			})
+		}
+	})
+	wait := func(wg *sync.WaitGroup) {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			rec.stop() // and every exec's
+			<-done
+		}
 	}
-	if rec.err != nil {
-		return nil, rec.err
+	wait(&served)
+	l.Close()
+	wait(&execs) // the processes runc exec started, until they exit too
+	cr.Recording = rec.rec
+	for _, r := range recs {
+		if r.err != nil {
+			return nil, r.err
+		}
+		cr.Notifications += r.count.Load()
+		cr.Ran = cr.Ran || r.ran.Load()
 	}
-	cr.Recording, cr.Notifications, cr.Ran = rec.rec, rec.count.Load(), rec.ran.Load()
 	return cr, nil
 }
 
