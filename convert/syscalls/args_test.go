@@ -11,14 +11,15 @@ import (
 )
 
 // TestArgTableMatchesKernel checks the generated argument counts against
-// the tracepoints of the running kernel when it is the one the table was
-// generated from, so the table cannot drift from its generator silently.
+// the tracepoints of the running kernel, so the table cannot drift from
+// its generator silently. On another kernel release or architecture the
+// syscalls both know must still agree (a syscall's arguments do not change
+// between releases); only on the release the table came from must the two
+// lists be the same.
 func TestArgTableMatchesKernel(t *testing.T) {
 	testutil.RequireRoot(t)
 	release := testutil.KernelRelease(t)
-	if !strings.HasPrefix(release, strings.Fields(ArgsKernel)[0]+".") || runtime.GOARCH != strings.Fields(ArgsKernel)[1] {
-		t.Skipf("the table comes from Linux %s; this is %s on %s (regenerate with go generate ./convert/syscalls on a machine like the CI's)", ArgsKernel, release, runtime.GOARCH)
-	}
+	same := strings.HasPrefix(release, strings.Fields(ArgsKernel)[0]+".") && runtime.GOARCH == strings.Fields(ArgsKernel)[1]
 	got, err := tracepoints.Kernel()
 	if err != nil {
 		if os.IsPermission(err) || strings.Contains(err.Error(), "operation not permitted") {
@@ -26,11 +27,15 @@ func TestArgTableMatchesKernel(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	if len(got) != len(argTable) {
+	if same && len(got) != len(argTable) {
 		t.Errorf("the kernel has %d syscall tracepoints, the table %d: run go generate ./convert/syscalls", len(got), len(argTable))
 	}
 	for name, a := range got {
-		if c, ok := argTable[name]; !ok || int(c.n) != a.N || int(c.wide) != a.Wide {
+		c, ok := argTable[name]
+		if !ok && !same {
+			continue // a syscall of another release
+		}
+		if !ok || int(c.n) != a.N || int(c.wide) != a.Wide {
 			t.Errorf("%s: the kernel says %d arguments (%d wide), the table %+v", name, a.N, a.Wide, c)
 		}
 	}
