@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -281,8 +282,12 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	execs.Go(func() {
 		for {
 			conn, err := l.AcceptUnix()
+			if errors.Is(err, net.ErrClosed) {
+				return // the container's init has exited
+			}
 			if err != nil {
-				return // closed: the container's init has exited
+				time.Sleep(10 * time.Millisecond) // out of descriptors, say
+				continue
 			}
 			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 			st, fd, err := notify.Receive(conn, nil)
