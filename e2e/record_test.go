@@ -206,6 +206,27 @@ func TestRecordPodman(t *testing.T) {
 			t.Errorf("the recorded profile lacks %q:\n%s", want, text)
 		}
 	}
+	// podman exec into a recorded container: the process it starts is
+	// recorded with the container, and podman exec does not wait for
+	// the container to exit.
+	if code, out := run("exec", "-d", "--annotation", "io.oci-sbx.record=exec.yaml", image, "/busybox", "sleep", "5"); code != 0 {
+		t.Fatalf("podman run -d with io.oci-sbx.record: exit %d\n%s", code, out)
+	}
+	began := time.Now()
+	if code, stdout, stderr := runCmd(t, podman, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "exec", "oci-sbx-e2e-record-"+unique+"-exec", "/busybox", "mkdir", "/dev/made-by-exec"); code != 0 || time.Since(began) > 4*time.Second {
+		t.Errorf("podman exec into the recorded container: exit %d after %v\n%s%s", code, time.Since(began).Round(time.Millisecond), stdout, stderr)
+	}
+	var execData []byte
+	for range 300 {
+		if execData, _ = os.ReadFile(filepath.Join(records, "exec.yaml")); len(execData) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(string(execData), "syscalls: [mkdir") || !strings.Contains(string(execData), "nanosleep]") {
+		t.Errorf("the recording lacks the exec'd mkdir or the container's sleep:\n%s", execData)
+	}
+
 	docker := filepath.Join(dir, "ls.json")
 	if code, _, stderr := runCmd(t, bin, "convert", "--to", "docker", "-o", docker, profile); code != 0 {
 		t.Fatalf("convert: exit %d\n%s", code, stderr)
