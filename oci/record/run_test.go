@@ -30,7 +30,10 @@ import (
 
 // The test binary is its own init child, as oci-sbx is, and a recorder
 // that a test can kill (helperEnv).
-const helperEnv = "OCI_SBX_RECORD_TEST_HELPER"
+const (
+	helperEnv     = "OCI_SBX_RECORD_TEST_HELPER"
+	ebpfHelperEnv = "OCI_SBX_RECORD_TEST_EBPF_HELPER"
+)
 
 var target string // the static marker program, built once
 
@@ -55,6 +58,23 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if args, ok := os.LookupEnv(ebpfHelperEnv); ok {
+		// An eBPF recorder, started by TestEBPFInPidNamespace in a pid
+		// namespace of its own: it prints each kind of call it recorded
+		// and by which executables.
+		res, err := Run(context.Background(), Config{Args: strings.Fields(args), Mode: ModeEBPF})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		calls, seen := res.Recording.Calls()
+		for _, c := range calls {
+			for exe := range seen[c].Exes {
+				fmt.Printf("%s %s\n", c.Name(), exe)
+			}
 		}
 		os.Exit(0)
 	}
@@ -757,5 +777,46 @@ func TestRecordsItselfWithExecAllowed(t *testing.T) {
 				t.Errorf("run %d: %s by %s is missing; seen %v", run, want, self, kinds)
 			}
 		}
+	}
+}
+
+// TestEBPFInPidNamespace: the eBPF recorder tells its own fork child's
+// calls (before it execs the program) from the program's by the parent's
+// tgid, which the kernel holds in the initial pid namespace; a recorder
+// running in a pid namespace of its own (a container, unshare --pid)
+// still leaves them out, rather than recording oci-sbx's calls as the
+// program's.
+func TestEBPFInPidNamespace(t *testing.T) {
+	testutil.RequireRoot(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := filepath.EvalSymlinks("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), ebpfHelperEnv+"="+dyn)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && strings.Contains(string(ee.Stderr), ErrEBPFUnsupported.Error()) {
+			testutil.Missing(t, "eBPF recording: %s", ee.Stderr)
+		}
+		t.Fatalf("the recorder in a pid namespace: %v\n%s", err, out)
+	}
+	var byDyn int
+	for line := range strings.Lines(string(out)) {
+		name, exe, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if exe == dyn {
+			byDyn++
+		} else if name != "execve" {
+			t.Errorf("%s by %s recorded: the program only ran %s", name, exe, dyn)
+		}
+	}
+	if byDyn == 0 {
+		t.Errorf("no call of %s recorded:\n%s", dyn, out)
 	}
 }
