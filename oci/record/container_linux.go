@@ -221,6 +221,9 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
+	if err := checkProc(); err != nil {
+		return nil, err
+	}
 	l, err := notify.ListenSocket(socket)
 	if err != nil {
 		return nil, err

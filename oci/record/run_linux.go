@@ -179,6 +179,9 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("unknown recording mode %q (want auto, notify or ebpf)", c.Mode)
 	}
+	if err := checkProc(); err != nil {
+		return nil, err
+	}
 	prog, err := Program(base)
 	if err != nil {
 		return nil, err
@@ -321,6 +324,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		res.ExitCode = ws.ExitStatus()
 	}
 	return res, nil
+}
+
+// checkProc makes sure /proc is this process's pid namespace's: the
+// kernel names a notified caller by its pid in the listener's reader's
+// namespace, and the recorder reads who called from /proc/PID. A /proc of
+// another namespace (unshare --pid without --mount-proc) would name
+// another process, or none.
+func checkProc() error {
+	self, err := os.Readlink("/proc/self")
+	if err != nil {
+		return fmt.Errorf("reading /proc/self: %w", err)
+	}
+	if self != strconv.Itoa(os.Getpid()) {
+		return fmt.Errorf("/proc is another pid namespace's (it calls this process %s, not %d), so callers could not be named: mount /proc for this namespace (unshare --pid --fork --mount-proc)", self, os.Getpid())
+	}
+	return nil
 }
 
 // drain returns what is left on a channel once its sender is done.

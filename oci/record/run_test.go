@@ -31,8 +31,8 @@ import (
 // The test binary is its own init child, as oci-sbx is, and a recorder
 // that a test can kill (helperEnv).
 const (
-	helperEnv     = "OCI_SBX_RECORD_TEST_HELPER"
-	ebpfHelperEnv = "OCI_SBX_RECORD_TEST_EBPF_HELPER"
+	helperEnv   = "OCI_SBX_RECORD_TEST_HELPER"
+	nsHelperEnv = "OCI_SBX_RECORD_TEST_NS_HELPER"
 )
 
 var target string // the static marker program, built once
@@ -61,11 +61,12 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	if args, ok := os.LookupEnv(ebpfHelperEnv); ok {
-		// An eBPF recorder, started by TestEBPFInPidNamespace in a pid
-		// namespace of its own: it prints each kind of call it recorded
-		// and by which executables.
-		res, err := Run(context.Background(), Config{Args: strings.Fields(args), Mode: ModeEBPF})
+	if args, ok := os.LookupEnv(nsHelperEnv); ok {
+		// A recorder started in a pid namespace of its own (mode, then
+		// the command): it prints each kind of call it recorded and by
+		// which executables.
+		f := strings.Fields(args)
+		res, err := Run(context.Background(), Config{Args: f[1:], Mode: Mode(f[0])})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -797,7 +798,7 @@ func TestEBPFInPidNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(self, "-test.run=^$")
-	cmd.Env = append(os.Environ(), ebpfHelperEnv+"="+dyn)
+	cmd.Env = append(os.Environ(), nsHelperEnv+"=ebpf "+dyn)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 	out, err := cmd.Output()
 	if err != nil {
@@ -818,5 +819,23 @@ func TestEBPFInPidNamespace(t *testing.T) {
 	}
 	if byDyn == 0 {
 		t.Errorf("no call of %s recorded:\n%s", dyn, out)
+	}
+}
+
+// TestNotifyRefusesForeignProc: in a pid namespace whose /proc is another
+// namespace's, the notify recorder would read who called from another
+// process's /proc entry (or none): it refuses before running anything.
+func TestNotifyRefusesForeignProc(t *testing.T) {
+	testutil.RequireRoot(t) // a pid namespace of its own
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), nsHelperEnv+"=notify /bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another pid namespace's") {
+		t.Errorf("recording in a pid namespace with the parent's /proc: %v, want a refusal naming /proc\n%s", err, out)
 	}
 }
