@@ -206,6 +206,27 @@ func TestRecordPodman(t *testing.T) {
 			t.Errorf("the recorded profile lacks %q:\n%s", want, text)
 		}
 	}
+	// podman exec into a recorded container: the process it starts is
+	// recorded with the container, and podman exec does not wait for
+	// the container to exit.
+	if code, out := run("exec", "-d", "--annotation", "io.oci-sbx.record=exec.yaml", image, "/busybox", "sleep", "5"); code != 0 {
+		t.Fatalf("podman run -d with io.oci-sbx.record: exit %d\n%s", code, out)
+	}
+	began := time.Now()
+	if code, stdout, stderr := runCmd(t, podman, "--cgroup-manager", "cgroupfs", "--events-backend", "file", "exec", "oci-sbx-e2e-record-"+unique+"-exec", "/busybox", "mkdir", "/dev/made-by-exec"); code != 0 || time.Since(began) > 4*time.Second {
+		t.Errorf("podman exec into the recorded container: exit %d after %v\n%s%s", code, time.Since(began).Round(time.Millisecond), stdout, stderr)
+	}
+	var execData []byte
+	for range 300 {
+		if execData, _ = os.ReadFile(filepath.Join(records, "exec.yaml")); len(execData) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(string(execData), "syscalls: [mkdir") || !strings.Contains(string(execData), "nanosleep]") {
+		t.Errorf("the recording lacks the exec'd mkdir or the container's sleep:\n%s", execData)
+	}
+
 	docker := filepath.Join(dir, "ls.json")
 	if code, _, stderr := runCmd(t, bin, "convert", "--to", "docker", "-o", docker, profile); code != 0 {
 		t.Fatalf("convert: exit %d\n%s", code, stderr)
@@ -278,3 +299,69 @@ func TestRecordRootless(t *testing.T) {
 // CheckFailedStatus is record --check's exit status for a call the
 // profile does not allow.
 const CheckFailedStatus = 99
+
+// TestRecordContainerExec: runc exec into a recorded container loads the
+// container's filter again and hands its listener over on the same
+// socket; the process it starts is recorded with the container (here a
+// mkdir the container's own program never made), and runc exec neither
+// waits for the container to exit nor fails.
+func TestRecordContainerExec(t *testing.T) {
+	testutil.RequireRoot(t)
+	runc := requireTool(t, "runc")
+	busybox := requireTool(t, "busybox")
+	bb, err := os.ReadFile(busybox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "oci-sbx")
+	buildStatic(t, bin)
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"busybox": bb})
+	bundle := filepath.Join(dir, "bundle")
+	runcBundle(t, runc, bundle, rootfs, []string{"/busybox", "sleep", "5"})
+	socket := filepath.Join(dir, "record.sock")
+	if code, _, stderr := runCmd(t, bin, "patch", "--record", socket, bundle); code != 0 {
+		t.Fatalf("patch --record: exit %d\n%s", code, stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	profile := filepath.Join(dir, "exec.yaml")
+	var log bytes.Buffer
+	rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", profile)
+	rec.Stdout, rec.Stderr = &log, &log
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		if _, err := os.Stat(socket); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	id := fmt.Sprintf("oci-sbx-e2e-record-exec-%d", os.Getpid())
+	t.Cleanup(func() { _ = exec.Command(runc, "delete", "-f", id).Run() })
+	// Standard descriptors to /dev/null: the container would hold a pipe
+	// open until it exits.
+	if err := exec.Command(runc, "run", "-d", "-b", bundle, id).Run(); err != nil {
+		rec.Process.Kill()
+		t.Fatalf("runc run -d: %v", err)
+	}
+	began := time.Now()
+	execCtx, execCancel := context.WithTimeout(ctx, 4*time.Second)
+	defer execCancel()
+	out, err := exec.CommandContext(execCtx, runc, "exec", id, "/busybox", "mkdir", "/dev/made-by-exec").CombinedOutput()
+	if err != nil {
+		t.Errorf("runc exec into the recorded container: %v after %v\n%s", err, time.Since(began).Round(time.Millisecond), out)
+	}
+	if err := rec.Wait(); err != nil {
+		t.Fatalf("record --listen: %v\n%s", err, log.String())
+	}
+	data, err := os.ReadFile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "syscalls: [mkdir") || !strings.Contains(string(data), "nanosleep]") {
+		t.Errorf("the profile lacks the exec'd mkdir or the container's sleep:\n%s", data)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -220,6 +221,9 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	if base == nil {
 		base, _ = NewBase(nil)
 	}
+	if err := checkProc(); err != nil {
+		return nil, err
+	}
 	l, err := notify.ListenSocket(socket)
 	if err != nil {
 		return nil, err
@@ -264,25 +268,75 @@ func Listen(ctx context.Context, socket string, base *Base, ready func(), accept
 	}
 	// runc's execve runs unobserved: a process's executable can change
 	// unseen, so it is read for every call.
-	cache := !base.allowsExec() && !slices.Contains(cr.Unobserved, "execve") && !slices.Contains(cr.Unobserved, "execveat")
+	cache := !base.allowsAny(exeChanging) && !slices.ContainsFunc(exeChanging, func(n string) bool { return slices.Contains(cr.Unobserved, n) })
 	rec := &recorder{fd: fd, base: base, rec: NewRecording(),
 		exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
 	rec.ctx, rec.stop = context.WithCancel(context.Background())
 	defer rec.stop()
-	var served sync.WaitGroup
+	recs := []*recorder{rec}
+	var served, execs sync.WaitGroup
 	served.Go(rec.serve)
-	done := make(chan struct{})
-	go func() { served.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		rec.stop()
-		<-done
+	// runc exec loads the container's filter again for the process it
+	// starts and hands that listener over on the same socket: the process
+	// is the container's, and served into the same recording. Left
+	// unaccepted, its every notified call would wait for ever.
+	_ = l.SetDeadline(time.Time{})
+	var mu sync.Mutex
+	execs.Go(func() {
+		for {
+			conn, err := l.AcceptUnix()
+			if errors.Is(err, net.ErrClosed) {
+				return // the container's init has exited
+			}
+			if err != nil {
+				time.Sleep(10 * time.Millisecond) // out of descriptors, say
+				continue
+			}
+			_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			st, fd, err := notify.Receive(conn, nil)
+			conn.Close()
+			if err != nil {
+				continue
+			}
+			if st.State.ID != cr.ID {
+				// Another container's process: nobody here records it;
+				// its notified calls fail (ENOSYS) rather than wait.
+				unix.Close(fd)
+				continue
+			}
+			r := &recorder{fd: fd, base: base, rec: rec.rec,
+				exes: map[uint32]string{}, cacheExes: cache, runtime: runcInit}
+			r.ctx, r.stop = context.WithCancel(rec.ctx)
+			mu.Lock()
+			recs = append(recs, r)
+			mu.Unlock()
+			execs.Go(func() {
+				defer unix.Close(fd)
+				r.serve()
+			})
+		}
+	})
+	wait := func(wg *sync.WaitGroup) {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			rec.stop() // and every exec's
+			<-done
+		}
 	}
-	if rec.err != nil {
-		return nil, rec.err
+	wait(&served)
+	l.Close()
+	wait(&execs) // the processes runc exec started, until they exit too
+	cr.Recording = rec.rec
+	for _, r := range recs {
+		if r.err != nil {
+			return nil, r.err
+		}
+		cr.Notifications += r.count.Load()
+		cr.Ran = cr.Ran || r.ran.Load()
 	}
-	cr.Recording, cr.Notifications, cr.Ran = rec.rec, rec.count.Load(), rec.ran.Load()
 	return cr, nil
 }
 

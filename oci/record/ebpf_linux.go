@@ -287,6 +287,31 @@ func startEBPF(base *Base) (_ *ebpfRecorder, err error) {
 	return e, nil
 }
 
+// kernelTgid is this process's id as task_struct.tgid holds it: in the
+// initial pid namespace, which differs from os.Getpid in a container or
+// under unshare --pid. A program of type syscall, run once, reads it the
+// way the tracepoint would; where that cannot run, os.Getpid is the
+// answer outside a pid namespace.
+func kernelTgid() int {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name: "sbx_tgid", Type: ebpf.Syscall, Flags: unix.BPF_F_SLEEPABLE, License: "GPL",
+		Instructions: asm.Instructions{
+			asm.FnGetCurrentPidTgid.Call(),
+			asm.RSh.Imm(asm.R0, 32),
+			asm.Return(),
+		},
+	})
+	if err != nil {
+		return os.Getpid()
+	}
+	defer prog.Close()
+	ret, err := prog.Run(&ebpf.RunOptions{})
+	if err != nil || ret == 0 {
+		return os.Getpid()
+	}
+	return int(ret)
+}
+
 func nrBase(arch string) uint32 {
 	if arch == "x32" {
 		return filter.X32SyscallBit
@@ -430,7 +455,7 @@ func sysEnterProgram(l *kernelLayout, cgid uint64, e *ebpfRecorder) asm.Instruct
 		asm.LoadMem(asm.R1, asm.R9, int16(l.realParent), asm.DWord),
 		asm.JEq.Imm(asm.R1, 0, "count"),
 		asm.LoadMem(asm.R1, asm.R1, int16(l.tgid), asm.Word),
-		asm.JNE.Imm32(asm.R1, int32(os.Getpid()), "count"),
+		asm.JNE.Imm32(asm.R1, int32(kernelTgid()), "count"),
 		asm.LoadImm(asm.R1, -1, asm.DWord),
 		asm.StoreMem(asm.R10, kIno, asm.R1, asm.DWord),
 	)

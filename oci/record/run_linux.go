@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -178,6 +179,9 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("unknown recording mode %q (want auto, notify or ebpf)", c.Mode)
 	}
+	if err := checkProc(); err != nil {
+		return nil, err
+	}
 	prog, err := Program(base)
 	if err != nil {
 		return nil, err
@@ -264,7 +268,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	setup := time.Since(began)
 	rec := &recorder{
 		fd: listener, base: base, rec: NewRecording(), check: c.Check, deny: c.Deny, child: tid, self: selfPath(self),
-		exes: map[uint32]string{}, cacheExes: !base.allowsExec(),
+		exes: map[uint32]string{}, cacheExes: !base.allowsAny(exeChanging),
 	}
 	rec.count.Add(answered)
 	if c.NoNewPrivileges || !reexec.HasCapSysAdmin() {
@@ -320,6 +324,22 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		res.ExitCode = ws.ExitStatus()
 	}
 	return res, nil
+}
+
+// checkProc makes sure /proc is this process's pid namespace's: the
+// kernel names a notified caller by its pid in the listener's reader's
+// namespace, and the recorder reads who called from /proc/PID. A /proc of
+// another namespace (unshare --pid without --mount-proc) would name
+// another process, or none.
+func checkProc() error {
+	self, err := os.Readlink("/proc/self")
+	if err != nil {
+		return fmt.Errorf("reading /proc/self: %w", err)
+	}
+	if self != strconv.Itoa(os.Getpid()) {
+		return fmt.Errorf("/proc is another pid namespace's (it calls this process %s, not %d), so callers could not be named: mount /proc for this namespace (unshare --pid --fork --mount-proc)", self, os.Getpid())
+	}
+	return nil
 }
 
 // drain returns what is left on a channel once its sender is done.
@@ -552,7 +572,10 @@ type recorder struct {
 	setid     map[string]bool
 	exes      map[uint32]string
 	cacheExes bool
-	checked   map[Call]bool
+	// execing holds, for the first thread of a process another of whose
+	// threads called exec, the executable before it (see execFrom).
+	execing map[uint32]string
+	checked map[Call]bool
 
 	ctx   context.Context // done when stop is called
 	stop  context.CancelFunc
@@ -561,12 +584,21 @@ type recorder struct {
 	err   error
 }
 
-// allowsExec reports whether the base lets execve or execveat run
-// unseen on some architecture: then an executable can change without the
-// recorder noticing, and it cannot cache who called.
-func (b *Base) allowsExec() bool {
+// exeChanging are the calls after which a thread id may name another
+// executable: an exec replaces the image (and, from a thread other than
+// the first, takes over the first thread's id); a new task may get the
+// id of one that died without a call of its own (a thread ended by a
+// sibling's exit_group, a process killed by a signal) — with a pid_max of
+// 32768 ids come round within a long run.
+var exeChanging = []string{"execve", "execveat", "clone", "clone3", "fork", "vfork"}
+
+// allowsAny reports whether the base lets any of the named calls run
+// unseen on some architecture: then an executable can change, or a thread
+// id be reused, without the recorder noticing, and it cannot cache who
+// called.
+func (b *Base) allowsAny(names []string) bool {
 	for arch := range b.arches {
-		for _, name := range []string{"execve", "execveat"} {
+		for _, name := range names {
 			if nr, ok := syscalls.SyscallNumber(arch, name); ok {
 				if v, _, _ := b.classify(arch, uint32(nr)); v != never {
 					return true
@@ -653,14 +685,18 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 			}
 		}
 	}
-	if r.child != 0 && int32(n.Pid) == r.child {
+	if r.child != 0 {
 		// Between the handshake and its execve the init child is still
-		// oci-sbx (a preemption signal's rt_sigreturn can come then):
-		// only the execve itself is the program's.
-		if !exec && r.self != "" && exe == r.self {
+		// oci-sbx, and makes no call but the return from a signal
+		// handler (a preemption signal's rt_sigreturn). Any other call —
+		// its execve, the program's first where the base lets execve
+		// run unseen (the program may be oci-sbx too), or a call of
+		// another task, which only the program can have started — means
+		// the program runs.
+		if int32(n.Pid) == r.child && name == "rt_sigreturn" && r.self != "" && exe == r.self {
 			return cont
 		}
-		r.child = 0 // its execve, or the program already runs
+		r.child = 0
 	}
 	c := Call{Arch: arch, Nr: nr}
 	for i, s := range chosenArgs[name] {
@@ -680,11 +716,16 @@ func (r *recorder) handle(n *notify.Notif) notify.Answer {
 	}
 	r.rec.Add(arch, nr, n.Data.Args, exe)
 	switch {
-	case exec:
-		// The caller's executable changes once the call runs.
+	case slices.Contains(exeChanging, name):
+		// The caller's executable changes once an exec runs, and a task
+		// a clone creates may reuse the id of one that died unseen.
 		clear(r.exes)
+		if exec && r.cacheExes {
+			r.execFrom(n.Pid, exe)
+		}
 	case name == "exit" || name == "exit_group":
 		delete(r.exes, n.Pid)
+		delete(r.execing, n.Pid)
 	}
 	return cont
 }
@@ -708,6 +749,28 @@ func (r *recorder) refuse(n *notify.Notif, c Call, name string, act rules.Action
 	return notify.Answer{Errno: e}
 }
 
+// execFrom notes an exec by thread tid, of a process running old. From a
+// thread other than the first, the new image takes over the first
+// thread's id once the old image's other threads are gone; until then
+// that id still makes the old image's calls, so it is not cached until
+// it names another executable, or exits.
+func (r *recorder) execFrom(tid uint32, old string) {
+	first := notify.Tgid(int(tid))
+	if first == int(tid) || first <= 0 {
+		return
+	}
+	if r.execing == nil {
+		r.execing = map[uint32]string{}
+	}
+	if len(r.execing) > 1<<14 {
+		// Programs that leave execs unfinished by the thousand: read
+		// every caller's executable from now on.
+		r.cacheExes = false
+		return
+	}
+	r.execing[uint32(first)] = old
+}
+
 // exe names the executable of a notified caller.
 func (r *recorder) exe(n *notify.Notif) string {
 	if r.cacheExes {
@@ -722,6 +785,12 @@ func (r *recorder) exe(n *notify.Notif) string {
 	}
 	if _, known := r.setid[e]; r.setid != nil && !known {
 		r.setid[e] = privileged(link)
+	}
+	if old, ok := r.execing[n.Pid]; ok {
+		if e == old {
+			return e // the old image's first thread, or an exec of the same file
+		}
+		delete(r.execing, n.Pid)
 	}
 	if r.cacheExes {
 		if len(r.exes) > 1<<14 {

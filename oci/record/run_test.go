@@ -30,7 +30,10 @@ import (
 
 // The test binary is its own init child, as oci-sbx is, and a recorder
 // that a test can kill (helperEnv).
-const helperEnv = "OCI_SBX_RECORD_TEST_HELPER"
+const (
+	helperEnv   = "OCI_SBX_RECORD_TEST_HELPER"
+	nsHelperEnv = "OCI_SBX_RECORD_TEST_NS_HELPER"
+)
 
 var target string // the static marker program, built once
 
@@ -55,6 +58,24 @@ func TestMain(m *testing.M) {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	if args, ok := os.LookupEnv(nsHelperEnv); ok {
+		// A recorder started in a pid namespace of its own (mode, then
+		// the command): it prints each kind of call it recorded and by
+		// which executables.
+		f := strings.Fields(args)
+		res, err := Run(context.Background(), Config{Args: f[1:], Mode: Mode(f[0])})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		calls, seen := res.Recording.Calls()
+		for _, c := range calls {
+			for exe := range seen[c].Exes {
+				fmt.Printf("%s %s\n", c.Name(), exe)
+			}
 		}
 		os.Exit(0)
 	}
@@ -657,5 +678,164 @@ func TestHandshakeFromAnotherThread(t *testing.T) {
 	}
 	if handshakeFrom(&notify.Notif{Pid: uint32(tid), Data: notify.Data{Nr: unix.SYS_GETPID}}, int32(os.Getpid())) {
 		t.Error("getpid was taken for the handshake")
+	}
+}
+
+// TestReusedThreadID: a thread that makes a call and then dies without one
+// of its own (its process exits from another thread) leaves its id free;
+// a later process of another executable given that id (clone3's set_tid,
+// as pid_max's wrap-around would) is named by its own executable, not by
+// what the recorder knew of the dead thread.
+func TestReusedThreadID(t *testing.T) {
+	testutil.RequireRoot(t) // set_tid needs CAP_SYS_ADMIN
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the target starts the process by clone3 in amd64 assembly")
+	}
+	other := filepath.Join(t.TempDir(), "record-target-copy")
+	b, err := os.ReadFile(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	res, err := Run(context.Background(), Config{Args: []string{target, "-mode", "reuse", other}, Stderr: &stderr, Mode: ModeNotify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status() != 0 {
+		t.Fatalf("target: %s\n%s", status(res), stderr.String())
+	}
+	got := ioctlValues(t, res.Recording, "x86_64")
+	for m, exe := range map[uint64]string{marker(40, 0): target, marker(41, 0): other} {
+		if s := got[m]; s.Count != 1 || s.Exes[exe] != 1 {
+			t.Errorf("marker %#x: seen %d times, by %v; want once by %s", m, s.Count, s.Exes, exe)
+		}
+	}
+}
+
+// TestExecFromAnotherThread: a thread other than the first execs a
+// program while the first thread keeps making calls; the new image takes
+// over the first thread's id, and each of its calls is named by its own
+// executable, never by the old image's that the recorder saw under that
+// id a moment before. The window is a race: several runs.
+func TestExecFromAnotherThread(t *testing.T) {
+	dyn, err := filepath.EvalSymlinks("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 10 {
+		var stderr bytes.Buffer
+		res, err := Run(context.Background(), Config{Args: []string{target, "-mode", "threadexec", dyn}, Stderr: &stderr, Mode: ModeNotify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status() != 0 {
+			t.Fatalf("target: %s\n%s", status(res), stderr.String())
+		}
+		calls, seen := res.Recording.Calls()
+		for _, c := range calls {
+			// The old image's threads end without exit_group.
+			if c.Name() == "exit_group" && (seen[c].Count != 1 || seen[c].Exes[dyn] != 1) {
+				t.Errorf("run %d: exit_group seen %d times, by %v; want once by %s", run, seen[c].Count, seen[c].Exes, dyn)
+			}
+		}
+	}
+}
+
+// TestRecordsItselfWithExecAllowed: with a base that lets execve run
+// unseen, no call marks the end of the init child's set-up, and the
+// program may be oci-sbx itself; its calls are still all recorded.
+func TestRecordsItselfWithExecAllowed(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self = selfPath(self)
+	base, err := NewBase(readProfile(t, "default: errno(EPERM)\nrules: [{action: allow, syscalls: [execve, execveat]}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		res, err := Run(context.Background(), Config{Mode: ModeNotify, Base: base, Args: []string{self, "-test.run=^$"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status() != 0 {
+			t.Fatalf("status %d", res.Status())
+		}
+		calls, seen := res.Recording.Calls()
+		kinds := map[string]bool{}
+		for _, c := range calls {
+			if seen[c].Exes[self] > 0 {
+				kinds[c.Name()] = true
+			}
+		}
+		// The first thread's first calls: the runtime's set-up.
+		for _, want := range []string{"arch_prctl", "rt_sigaction", "mmap", "clone", "exit_group"} {
+			if !kinds[want] {
+				t.Errorf("run %d: %s by %s is missing; seen %v", run, want, self, kinds)
+			}
+		}
+	}
+}
+
+// TestEBPFInPidNamespace: the eBPF recorder tells its own fork child's
+// calls (before it execs the program) from the program's by the parent's
+// tgid, which the kernel holds in the initial pid namespace; a recorder
+// running in a pid namespace of its own (a container, unshare --pid)
+// still leaves them out, rather than recording oci-sbx's calls as the
+// program's.
+func TestEBPFInPidNamespace(t *testing.T) {
+	testutil.RequireRoot(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := filepath.EvalSymlinks("/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), nsHelperEnv+"=ebpf "+dyn)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && strings.Contains(string(ee.Stderr), ErrEBPFUnsupported.Error()) {
+			testutil.Missing(t, "eBPF recording: %s", ee.Stderr)
+		}
+		t.Fatalf("the recorder in a pid namespace: %v\n%s", err, out)
+	}
+	var byDyn int
+	for line := range strings.Lines(string(out)) {
+		name, exe, _ := strings.Cut(strings.TrimSpace(line), " ")
+		if exe == dyn {
+			byDyn++
+		} else if name != "execve" {
+			t.Errorf("%s by %s recorded: the program only ran %s", name, exe, dyn)
+		}
+	}
+	if byDyn == 0 {
+		t.Errorf("no call of %s recorded:\n%s", dyn, out)
+	}
+}
+
+// TestNotifyRefusesForeignProc: in a pid namespace whose /proc is another
+// namespace's, the notify recorder would read who called from another
+// process's /proc entry (or none): it refuses before running anything.
+func TestNotifyRefusesForeignProc(t *testing.T) {
+	testutil.RequireRoot(t) // a pid namespace of its own
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$")
+	cmd.Env = append(os.Environ(), nsHelperEnv+"=notify /bin/true")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another pid namespace's") {
+		t.Errorf("recording in a pid namespace with the parent's /proc: %v, want a refusal naming /proc\n%s", err, out)
 	}
 }

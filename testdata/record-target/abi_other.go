@@ -2,4 +2,8 @@
 
 package main
 
+import "errors"
+
 func otherABIs() {}
+
+func markerAsPid(int, uint32) error { return errors.ErrUnsupported }

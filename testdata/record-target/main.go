@@ -14,7 +14,18 @@
 // and exits 0 even when that fails, as a program that swallows an errno
 // does.
 //
-// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...]
+// Mode reuse (root, x86_64) runs a child whose second thread makes a marker
+// call and dies without a call of its own (the child exits from its first
+// thread), then has a copy of this program at another path (its argument)
+// start a process with that thread's number (clone3's set_tid) that makes
+// another marker call: the recorder must name the copy for it.
+//
+// Mode threadexec execs a copy of this program at another path (its
+// argument) from a thread other than the first while the first thread
+// keeps making calls; the new image, which has the first thread's id,
+// makes marker ThreadExecRole at once: the recorder must name the copy.
+//
+// Usage: record-target [-load N] [-mode normal|selfkill|daemon|untilenosys FILE|socket FAMILY...|reuse COPY|threadexec COPY]
 package main
 
 import (
@@ -46,12 +57,22 @@ const (
 	x32Getpid       = 39 | 0x40000000
 	roleGrandOffset = 16
 	ExecveatRole    = 30
+	// ReuseRole marks a call of a thread left to die unseen; ReuseRole+1
+	// the call of a later process that was given its number.
+	ReuseRole = 40
+	// ThreadExecRole marks the first call of the image a thread other
+	// than the first exec'd.
+	ThreadExecRole = 42
 )
 
 // Marker is the ioctl request of one thread of one role.
 func Marker(role, thread int) uint32 { return markerBase | uint32(role)<<8 | uint32(thread) }
 
 var load = flag.Int("load", 200, "extra calls per thread, to keep the recorder busy")
+
+// The main goroutine stays on the first thread, so that mode threadexec
+// can exec from another.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	mode := flag.String("mode", "normal", "normal, selfkill, daemon, untilenosys, socket, child, grand")
@@ -95,6 +116,58 @@ func main() {
 				unix.Close(fd)
 			}
 		}
+	case "reuse":
+		reuser := exec.Command(flag.Arg(0), "-mode", "reuser")
+		reuser.Stdout, reuser.Stderr = os.Stdout, os.Stderr
+		in, err := reuser.StdinPipe()
+		if err != nil {
+			fail(err)
+		}
+		if err := reuser.Start(); err != nil {
+			fail(err)
+		}
+		tid, err := exec.Command("/proc/self/exe", "-mode", "leavetid").Output()
+		if err != nil {
+			fail(fmt.Errorf("leavetid: %w", err))
+		}
+		_, _ = in.Write(tid)
+		in.Close()
+		if err := reuser.Wait(); err != nil {
+			fail(fmt.Errorf("reuser: %w", err))
+		}
+	case "leavetid":
+		tids := make(chan int)
+		go func() {
+			runtime.LockOSThread()
+			tid := unix.Gettid()
+			unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(Marker(ReuseRole, 0)), 0)
+			tids <- tid
+			select {} // the thread ends with the process, making no call
+		}()
+		fmt.Println(<-tids)
+		os.Exit(0)
+	case "reuser":
+		var tid int
+		if _, err := fmt.Scan(&tid); err != nil {
+			fail(err)
+		}
+		if err := markerAsPid(tid, Marker(ReuseRole+1, 0)); err != nil {
+			fail(err)
+		}
+	case "threadexec":
+		go func() {
+			runtime.LockOSThread()
+			if unix.Gettid() == os.Getpid() {
+				fail(errors.New("the exec'ing goroutine is on the first thread"))
+			}
+			argv := []string{flag.Arg(0), "-mode", "marker", "-role", strconv.Itoa(ThreadExecRole)}
+			fail(fmt.Errorf("exec: %w", syscall.Exec(flag.Arg(0), argv, os.Environ())))
+		}()
+		for { // the first thread (locked in init) calls until the exec ends it
+			unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(markerBase|0xfe00), 0)
+		}
+	case "marker":
+		unix.Syscall(unix.SYS_IOCTL, ^uintptr(0), uintptr(Marker(*role, 0)), 0)
 	case "sleep":
 		time.Sleep(30 * time.Second)
 	case "untilenosys":
