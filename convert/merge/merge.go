@@ -244,10 +244,6 @@ type deny struct {
 
 func lets(a rules.Action) bool { return a.Kind == rules.Allow || a.Kind == rules.Log }
 
-func rank(a rules.Action) int {
-	return slices.Index([]rules.ActionKind{rules.Allow, rules.Log, rules.Trace, rules.Notify, rules.Errno, rules.Trap, rules.KillThread, rules.KillProcess}, a.Kind)
-}
-
 // sortedDenies orders denials strictest first, as the kernel ranks
 // actions; denials of one rank by the action's text (errno(EACCES) before
 // errno(EPERM)), then conditions, comment and input name, so that every
@@ -255,7 +251,7 @@ func rank(a rules.Action) int {
 func sortedDenies(ds []deny) []deny {
 	out := slices.Clone(ds)
 	slices.SortStableFunc(out, func(a, b deny) int {
-		if ra, rb := rank(a.rule.Action), rank(b.rule.Action); ra != rb {
+		if ra, rb := rules.Rank(a.rule.Action), rules.Rank(b.rule.Action); ra != rb {
 			return rb - ra
 		}
 		for _, c := range [][2]string{

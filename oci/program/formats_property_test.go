@@ -414,34 +414,13 @@ func (h *harness) checkHarden(name string, raw []byte, want *filter.Program, s *
 			a, b := want.Run(c.Data()).Action(), got.Run(c.Data()).Action()
 			// The masks on 32-bit arguments are a change --harden
 			// names: the kernel reads only the lower half.
-			if strictness(b) < strictness(a) && !mentions(strings.Join(w.warns, "\n"), filter.SyscallName(arch, c.Nr)) {
+			if rules.Rank(b) < rules.Rank(a) && !mentions(strings.Join(w.warns, "\n"), filter.SyscallName(arch, c.Nr)) {
 				if bad++; bad <= 5 {
 					h.errorf("%s: --harden made %s/%s weaker: %v → %v\ninput: %s\nwritten: %s", name, arch, c, a, b, raw, w.data)
 				}
 			}
 		}
 	}
-}
-
-// strictness ranks actions as the kernel ranks stacked filters' answers.
-func strictness(a rules.Action) int {
-	switch a.Kind {
-	case rules.KillProcess:
-		return 7
-	case rules.KillThread:
-		return 6
-	case rules.Trap:
-		return 5
-	case rules.Errno:
-		return 4
-	case rules.Notify:
-		return 3
-	case rules.Trace:
-		return 2
-	case rules.Log:
-		return 1
-	}
-	return 0
 }
 
 // checkMerge: the union of a profile with itself is the profile.

@@ -63,27 +63,6 @@ func (b *Base) Default() rules.Action { return b.def }
 // Covers reports whether the base's filter covers an architecture.
 func (b *Base) Covers(arch string) bool { return b.arches[arch] }
 
-// rank orders actions as the kernel does when filters stack.
-func rank(a rules.Action) int {
-	switch a.Kind {
-	case rules.KillProcess:
-		return 7
-	case rules.KillThread:
-		return 6
-	case rules.Trap:
-		return 5
-	case rules.Errno:
-		return 4
-	case rules.Notify:
-		return 3
-	case rules.Trace:
-		return 2
-	case rules.Log:
-		return 1
-	}
-	return 0
-}
-
 func lets(a rules.Action) bool { return a.Kind == rules.Allow || a.Kind == rules.Log }
 
 // is32 reports whether an ABI passes 32-bit arguments.
@@ -124,7 +103,7 @@ func (b *Base) Action(arch string, nr uint32, args [6]uint64) rules.Action {
 				break
 			}
 		}
-		if holds && (!matched || rank(r.Action) > rank(act)) {
+		if holds && (!matched || rules.Rank(r.Action) > rules.Rank(act)) {
 			act, matched = r.Action, true
 		}
 	}

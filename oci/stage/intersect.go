@@ -11,12 +11,12 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 )
 
-// precedence orders actions as the kernel does between stacked filters,
-// most restrictive first.
-var precedence = []rules.ActionKind{rules.KillProcess, rules.KillThread, rules.Trap, rules.Errno, rules.Notify, rules.Trace, rules.Log, rules.Allow}
+// rank orders actions as the kernel does between stacked filters (rules.Rank),
+// lower being stricter.
+func rank(a rules.Action) int { return -rules.Rank(a) }
 
-// rank is an action's place in precedence; lower is stricter.
-func rank(a rules.Action) int { return slices.Index(precedence, a.Kind) }
+// weakest is below every rank: no rule says anything yet.
+const weakest = 1
 
 // side is what one profile says about one syscall: one answer for every
 // call (cond nil), or rules with conditions falling through to the
@@ -40,7 +40,7 @@ func sideOf(p *specs.LinuxSeccomp, def rules.Action, name string) (side, error) 
 	if len(named) == 0 {
 		return side{action: def, worst: rank(def)}, nil
 	}
-	s := side{worst: len(precedence)}
+	s := side{worst: weakest}
 	for _, r := range named {
 		a, err := rules.ActionFromSpec(r.Action, r.ErrnoRet)
 		if err != nil {

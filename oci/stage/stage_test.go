@@ -270,7 +270,7 @@ func answer(p *specs.LinuxSeccomp, arch string, nr int) rules.Action {
 
 // stack is the answer of two stacked filters, late loaded after early.
 func stack(early, late rules.Action) rules.Action {
-	if slices.Index(precedence, early.Kind) < slices.Index(precedence, late.Kind) {
+	if rules.Rank(early) > rules.Rank(late) {
 		return early
 	}
 	return late
