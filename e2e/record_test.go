@@ -18,6 +18,27 @@ import (
 	"github.com/oci-sbx/oci-sbx/oci"
 )
 
+// busyboxBundle builds oci-sbx and a runc bundle whose rootfs holds
+// busybox, running it with args; it returns runc, oci-sbx, the scratch
+// directory and the bundle.
+func busyboxBundle(t *testing.T, args ...string) (runc, bin, dir, bundle string) {
+	t.Helper()
+	testutil.RequireRoot(t)
+	runc = requireTool(t, "runc")
+	bb, err := os.ReadFile(requireTool(t, "busybox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "oci-sbx")
+	buildStatic(t, bin)
+	rootfs := filepath.Join(dir, "rootfs")
+	writeRootfs(t, rootfs, map[string][]byte{"busybox": bb})
+	bundle = filepath.Join(dir, "bundle")
+	runcBundle(t, runc, bundle, rootfs, append([]string{"/busybox"}, args...))
+	return runc, bin, dir, bundle
+}
+
 // TestRecordContainer records a runc container through its listenerPath:
 // patch --record puts the recording filter into the bundle, record
 // --listen serves it while runc runs the container, and the profile it
@@ -25,20 +46,7 @@ import (
 // profile, starts the same container under the same runc — while a
 // command the recording never saw is denied.
 func TestRecordContainer(t *testing.T) {
-	testutil.RequireRoot(t)
-	runc := requireTool(t, "runc")
-	busybox := requireTool(t, "busybox")
-	bb, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "oci-sbx")
-	buildStatic(t, bin)
-	rootfs := filepath.Join(dir, "rootfs")
-	writeRootfs(t, rootfs, map[string][]byte{"busybox": bb})
-	bundle := filepath.Join(dir, "bundle")
-	runcBundle(t, runc, bundle, rootfs, []string{"/busybox", "ls", "/"})
+	runc, bin, dir, bundle := busyboxBundle(t, "ls", "/")
 
 	socket := filepath.Join(dir, "record.sock")
 	if code, _, stderr := runCmd(t, bin, "patch", "--record", socket, bundle); code != 0 || !strings.Contains(stderr, "record --listen "+socket) {
@@ -306,20 +314,7 @@ const CheckFailedStatus = 99
 // mkdir the container's own program never made), and runc exec neither
 // waits for the container to exit nor fails.
 func TestRecordContainerExec(t *testing.T) {
-	testutil.RequireRoot(t)
-	runc := requireTool(t, "runc")
-	busybox := requireTool(t, "busybox")
-	bb, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "oci-sbx")
-	buildStatic(t, bin)
-	rootfs := filepath.Join(dir, "rootfs")
-	writeRootfs(t, rootfs, map[string][]byte{"busybox": bb})
-	bundle := filepath.Join(dir, "bundle")
-	runcBundle(t, runc, bundle, rootfs, []string{"/busybox", "sleep", "5"})
+	runc, bin, dir, bundle := busyboxBundle(t, "sleep", "5")
 	socket := filepath.Join(dir, "record.sock")
 	if code, _, stderr := runCmd(t, bin, "patch", "--record", socket, bundle); code != 0 {
 		t.Fatalf("patch --record: exit %d\n%s", code, stderr)

@@ -518,13 +518,7 @@ func TestRecordsItsOwnExecutable(t *testing.T) {
 			if res.Status() != 0 {
 				t.Fatalf("status %d", res.Status())
 			}
-			calls, seen := res.Recording.Calls()
-			kinds := map[string]bool{}
-			for _, c := range calls {
-				if seen[c].Exes[self] > 0 {
-					kinds[c.Name()] = true
-				}
-			}
+			kinds := callsBy(res.Recording, self)
 			for _, want := range []string{"execve", "rt_sigaction", "mmap", "clone"} {
 				if !kinds[want] {
 					t.Errorf("%s by %s is missing; seen %v", want, self, kinds)
@@ -765,13 +759,7 @@ func TestRecordsItselfWithExecAllowed(t *testing.T) {
 		if res.Status() != 0 {
 			t.Fatalf("status %d", res.Status())
 		}
-		calls, seen := res.Recording.Calls()
-		kinds := map[string]bool{}
-		for _, c := range calls {
-			if seen[c].Exes[self] > 0 {
-				kinds[c.Name()] = true
-			}
-		}
+		kinds := callsBy(res.Recording, self)
 		// The first thread's first calls: the runtime's set-up.
 		for _, want := range []string{"arch_prctl", "rt_sigaction", "mmap", "clone", "exit_group"} {
 			if !kinds[want] {
@@ -838,4 +826,16 @@ func TestNotifyRefusesForeignProc(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "another pid namespace's") {
 		t.Errorf("recording in a pid namespace with the parent's /proc: %v, want a refusal naming /proc\n%s", err, out)
 	}
+}
+
+// callsBy names the kinds of call a recording saw exe make.
+func callsBy(r *Recording, exe string) map[string]bool {
+	calls, seen := r.Calls()
+	kinds := map[string]bool{}
+	for _, c := range calls {
+		if seen[c].Exes[exe] > 0 {
+			kinds[c.Name()] = true
+		}
+	}
+	return kinds
 }
