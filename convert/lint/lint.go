@@ -223,6 +223,8 @@ var readErrorKinds = []struct{ text, id, fix string }{
 		"write one profile per byte order"},
 	{"which runc always adds", "arch-list",
 		"list the machine's own architecture first, with its compat ABIs after it"},
+	{"libseccomp never finishes adding", "loader-hangs",
+		"compare the same arguments in the rules that share a range or != comparison, or make the shared comparison an equality"},
 	{"conflicts with the rule at line", "conflicting-rules",
 		"give the syscall one unconditional rule, or only conditional ones (libseccomp keeps the first unconditional one)"},
 	{"are equally strict and disagree", "conflicting-rules",

@@ -123,7 +123,7 @@ func TestGolden(t *testing.T) {
 // depends on the measured runc table) shows up in the corpus.
 var ids = []string{
 	"arch-untranslated", "arg-width", "bad-arch-allow", "bypass-file-open", "bypass-io-uring", "bypass-network",
-	"bypass-process-inspect", "clone3-eperm", "conflicting-rules", "dangerous-allowed", "deny-vanishes", "network-socket-family", "network-stays-open", "type-flags", "errno-range", "mask-value", "value-two-ignored", "arg-not-taken", "arch-list", "multiplexed-args", "multiplexed-conflict", "default-allow",
+	"bypass-process-inspect", "clone3-eperm", "conflicting-rules", "dangerous-allowed", "deny-vanishes", "network-socket-family", "network-stays-open", "type-flags", "errno-range", "mask-value", "value-two-ignored", "arg-not-taken", "loader-hangs", "arch-list", "multiplexed-args", "multiplexed-conflict", "default-allow",
 	"default-rule", "dynamic-binary", "eperm-default", "errno-ignored", "errno-zero", "flag-ignored", "flag-unloadable", "flags-missing", "flags-old-runc",
 	"invalid-profile", "kill-thread", "network-accept", "not-cached", "notify-continue", "notify-default", "notify-write",
 	"or-conditions", "pointer-arg", "runc-cannot-start", "seccomp-cannot-path", "seccomp-cannot-proc",

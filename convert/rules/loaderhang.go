@@ -1,0 +1,150 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/oci-sbx/oci-sbx/convert/syscalls"
+)
+
+// LoaderHang is two rules of a profile for one syscall that libseccomp
+// cannot hold together (measured with libseccomp 2.5.4 on x86_64):
+// seccomp_rule_add loops forever on the second, so runc hangs as it
+// starts the container, or (Exists) refuses it with EEXIST, so runc
+// cannot start it.
+type LoaderHang struct {
+	Name          string
+	First, Second int // indexes into the profile's syscalls
+	Exists        bool
+}
+
+// LoaderHangs finds the rules of s that libseccomp never finishes adding,
+// as runc adds them: in order, each name on its own, a rule with the
+// default action dropped, the conditions of a rule sorted by argument (a
+// rule comparing one argument twice is one rule per condition), and
+// nothing added for a syscall after its first unconditional rule.
+//
+// libseccomp keeps a syscall's rules as a tree of comparisons. Two rules
+// that share their first comparisons and then compare different arguments
+// branch below the last shared comparison; when that comparison is a
+// range or an inequality (!=, <, <=, >, >=) and the later rule's next
+// argument is higher than the next argument of the first rule that
+// branched there, the insertion never ends. (Measured: an equality or a
+// masked equality there, the same next argument, or a lower one all add
+// at once; so do the same rules on 32-bit architectures.)
+func LoaderHangs(s *specs.LinuxSeccomp) []LoaderHang {
+	def, err := ActionFromSpec(s.DefaultAction, s.DefaultErrnoRet)
+	if err != nil {
+		return nil
+	}
+	type node struct {
+		arg      specs.LinuxSeccompArg
+		children []*node
+		rule     int     // the rule that made the node
+		leaf     *Action // where a rule ends
+	}
+	// same reports whether every rule below n ends in act.
+	var same func(n *node, act Action) bool
+	same = func(n *node, act Action) bool {
+		if n.leaf != nil && *n.leaf != act {
+			return false
+		}
+		return !slices.ContainsFunc(n.children, func(c *node) bool { return !same(c, act) })
+	}
+	wide := wideArches(s.Architectures)
+	roots := map[string]*node{}
+	closed := map[string]bool{} // syscalls with an unconditional rule
+	var out []LoaderHang
+	reported := map[string]bool{}
+	for i, sc := range s.Syscalls {
+		act, err := ActionFromSpec(sc.Action, sc.ErrnoRet)
+		if err != nil || act == def {
+			continue
+		}
+		for _, chain := range runcConditions(sc.Args) {
+			for _, name := range sc.Names {
+				if closed[name] || !slices.ContainsFunc(wide, func(a string) bool { return syscalls.HasSyscall(a, name) }) {
+					continue
+				}
+				if len(chain) == 0 {
+					closed[name] = true
+					continue
+				}
+				n := roots[name]
+				if n == nil {
+					n = &node{rule: i}
+					roots[name] = n
+				}
+				for k, a := range chain {
+					j := slices.IndexFunc(n.children, func(c *node) bool { return c.arg == a })
+					if j < 0 {
+						if len(n.children) > 0 && a.Index > n.children[0].arg.Index && isRange(n.arg.Op) && !reported[name] {
+							reported[name] = true
+							out = append(out, LoaderHang{Name: name, First: n.children[0].rule, Second: i})
+						}
+						n.children = append(n.children, &node{arg: a, rule: i})
+						j = len(n.children) - 1
+					}
+					n = n.children[j]
+					if n.leaf != nil && len(n.children) == 0 && k < len(chain)-1 {
+						break // an earlier, shorter rule decides these calls
+					}
+					if k == len(chain)-1 {
+						// A shorter rule with the action of the longer
+						// ones below it replaces them; with another
+						// action, it is refused.
+						if !same(n, act) {
+							return append(out, LoaderHang{Name: name, First: n.rule, Second: i, Exists: true})
+						}
+						n.children, n.leaf = nil, &act
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// runcConditions is how runc hands a rule's conditions to libseccomp:
+// one rule with all of them, or, when two compare the same argument, one
+// rule for each; libseccomp orders each rule's by argument.
+func runcConditions(args []specs.LinuxSeccompArg) [][]specs.LinuxSeccompArg {
+	seen := map[uint]bool{}
+	split := false
+	for _, a := range args {
+		split = split || seen[a.Index]
+		seen[a.Index] = true
+	}
+	if !split {
+		chain := slices.Clone(args)
+		slices.SortStableFunc(chain, func(a, b specs.LinuxSeccompArg) int { return int(a.Index) - int(b.Index) })
+		return [][]specs.LinuxSeccompArg{chain}
+	}
+	var out [][]specs.LinuxSeccompArg
+	for _, a := range args {
+		out = append(out, []specs.LinuxSeccompArg{a})
+	}
+	return out
+}
+
+// wideArches are the 64-bit architectures runc's filter for the list has
+// (the host's own among them), where the insertion was measured to hang.
+func wideArches(list []specs.Arch) []string {
+	var out []string
+	for _, a := range append(syscalls.ArchesFromSpec(list), syscalls.NativeArch()) {
+		if strings.Contains(a, "64") || a == "s390x" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func isRange(op specs.LinuxSeccompOperator) bool {
+	switch op {
+	case specs.OpNotEqual, specs.OpLessThan, specs.OpLessEqual, specs.OpGreaterThan, specs.OpGreaterEqual:
+		return true
+	}
+	return false
+}
