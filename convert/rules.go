@@ -126,6 +126,11 @@ func writeRules(w io.Writer, s *specs.LinuxSeccomp, opt Options) error {
 	// (the stricter action wins, also through socketcall on x86): read
 	// back, the rules must mean what the profile means, or say where not.
 	back, err := readRules("the rules written", []byte(text), Options{}, 0)
+	if err == nil && opt.Check != nil {
+		if err := opt.Check(back); err != nil {
+			return fmt.Errorf("the rules written would not load: %w", err)
+		}
+	}
 	if err == nil {
 		err = format.Equal(s, back)
 	}

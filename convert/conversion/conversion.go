@@ -56,6 +56,9 @@ func Convert(w io.Writer, name string, data []byte, o Options) error {
 	if err := checkStart(s, o, name); err != nil {
 		return err
 	}
+	if err := checkLoads(s, opt); err != nil {
+		return err
+	}
 	write := convert.Write
 	if !slices.Contains(convert.OutputFormats, o.To) && o.Write != nil {
 		write = o.Write
@@ -87,6 +90,11 @@ func convertDocker(w io.Writer, name string, data []byte, o Options) error {
 	if err := checkStart(variants[0].Profile, o, name); err != nil {
 		return err
 	}
+	for _, v := range variants {
+		if err := checkLoads(v.Profile, opt); err != nil {
+			return err
+		}
+	}
 	err = docker.WriteConditional(w, variants, opt)
 	if errors.Is(err, docker.ErrNotConditional) {
 		opt.Warnf("%v; written for the capabilities docker run grants by default", err)
@@ -110,6 +118,17 @@ func harden(s *specs.LinuxSeccomp, arches []string, note func(string)) (*specs.L
 		}
 	}
 	return h, nil
+}
+
+// checkLoads is opt.Check, when set.
+func checkLoads(s *specs.LinuxSeccomp, opt convert.Options) error {
+	if opt.Check == nil {
+		return nil
+	}
+	if err := opt.Check(s); err != nil {
+		return fmt.Errorf("refusing to write the profile: %w", err)
+	}
+	return nil
 }
 
 // checkStart is CheckStart with the conversion's options.

@@ -62,6 +62,11 @@ type Options struct {
 	// of the file that names it. What such a file says is never quoted in
 	// an error, only where parsing stopped: it may be no profile at all.
 	ReadFile func(path string) ([]byte, error)
+	// Check, if set, builds a profile as runc's loader does and says what
+	// keeps it from loading or from doing what it says (oci/program.Check);
+	// what writes a profile calls it on what it writes, the rules writer
+	// on the rules read back.
+	Check func(*specs.LinuxSeccomp) error
 }
 
 // Warnf passes a note to Warn, if set.

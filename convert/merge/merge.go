@@ -518,6 +518,9 @@ type Output struct {
 	// Alert hears what is never silenced: that runc cannot start under
 	// the output. It may be nil.
 	Alert func(string)
+	// Check, if set, holds the union to runc's loader (program.Check)
+	// and refuses it on what it finds.
+	Check func(*specs.LinuxSeccomp) error
 }
 
 // Profile merges the inputs (Merge) and writes their union to w in o.To,
@@ -537,22 +540,31 @@ func Profile(w io.Writer, inputs []Input, opt Options, o Output) error {
 		names[i] = in.Name
 	}
 	check := func(s *specs.LinuxSeccomp) error {
-		return conversion.CheckStart(s, to, strings.Join(names, "+"), o.Strict, o.Alert)
+		if err := conversion.CheckStart(s, to, strings.Join(names, "+"), o.Strict, o.Alert); err != nil {
+			return err
+		}
+		if o.Check == nil {
+			return nil
+		}
+		if err := o.Check(s); err != nil {
+			return fmt.Errorf("refusing to write the merged profile: %w", err)
+		}
+		return nil
 	}
 	return Write(w, p, to, Header(o.Version, names), convert.Options{Warn: opt.Warn}, check)
 }
 
 // Write writes the merged profile in format to, after header (comment
 // lines): rules keep their comments (how often, by which executables);
-// the other formats get the profile compiled for runc (Spec), which
-// check (when not nil) may refuse first, and of them only spo, YAML, has a
-// place for the header.
+// the other formats get the profile compiled for runc (Spec), and of them
+// only spo, YAML, has a place for the header. check (when not nil) may
+// refuse the compiled profile first, whatever the format.
 func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt convert.Options, check func(*specs.LinuxSeccomp) error) error {
+	warn := opt.Warn
 	if to == convert.Rules {
-		_, err := io.WriteString(w, header+p.String())
-		return err
+		warn = nil // the rules say it themselves
 	}
-	s, err := Spec(p, opt.Warn)
+	s, err := Spec(p, warn)
 	if err != nil {
 		return err
 	}
@@ -560,6 +572,10 @@ func Write(w io.Writer, p *rules.Profile, to convert.Format, header string, opt 
 		if err := check(s); err != nil {
 			return err
 		}
+	}
+	if to == convert.Rules {
+		_, err := io.WriteString(w, header+p.String())
+		return err
 	}
 	var buf bytes.Buffer
 	if to == convert.SPO {

@@ -159,7 +159,7 @@ func (h *harness) convert(name string, data []byte, from, to convert.Format, har
 	add := func(m string) { out.warns = append(out.warns, m) }
 	var buf bytes.Buffer
 	out.err = conversion.Convert(&buf, name, data, conversion.Options{
-		Read: convert.Options{Warn: add}, From: from, To: to, Harden: harden, Note: add, Alert: add,
+		Read: convert.Options{Warn: add, Check: check}, From: from, To: to, Harden: harden, Note: add, Alert: add,
 		Write: func(w io.Writer, s *specs.LinuxSeccomp, to convert.Format, opt convert.Options) error {
 			return program.Write(context.Background(), w, s, opt.Warn)
 		},
@@ -429,7 +429,7 @@ func (h *harness) checkMerge(name string, raw []byte, want *filter.Program, s *s
 	var warns []string
 	add := func(m string) { warns = append(warns, m) }
 	in := merge.Input{Name: "a.json", Data: raw}
-	err := merge.Profile(&buf, []merge.Input{in, in}, merge.Options{From: convert.OCI, Warn: add}, merge.Output{To: convert.OCI, Alert: add})
+	err := merge.Profile(&buf, []merge.Input{in, in}, merge.Options{From: convert.OCI, Warn: add}, merge.Output{To: convert.OCI, Alert: add, Check: check})
 	if err != nil {
 		stats["refused merge"]++
 		return
@@ -452,6 +452,10 @@ func first(s []string, n int) []string {
 	}
 	return s
 }
+
+// check is what the CLI holds every profile it writes to: runc's loader
+// must build it, and build what it says.
+func check(s *specs.LinuxSeccomp) error { return program.Check(context.Background(), s) }
 
 // The pools the random profiles draw from.
 var (

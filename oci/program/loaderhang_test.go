@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/rules"
 	"github.com/oci-sbx/oci-sbx/oci/program"
 )
@@ -110,4 +112,65 @@ func hangShape(shape string) (*specs.LinuxSeccomp, error) {
 		s.Syscalls = append(s.Syscalls, rule)
 	}
 	return s, nil
+}
+
+// TestCheck: what the CLI writes is held to runc's loader — refused where
+// libseccomp refuses the profile or builds a program that does not do
+// what it says, and passed for the profiles users start from.
+func TestCheck(t *testing.T) {
+	ret := uint(1)
+	le := []specs.LinuxSeccompArg{{Index: 2, Value: 2, Op: specs.OpLessEqual}}
+	bad := map[string]struct {
+		s    specs.LinuxSeccomp
+		want string
+	}{
+		// libseccomp 2.5.4 leaves out the load of the syscall number in
+		// the aarch64 section: the conditional denial never applies.
+		"aarch64 miscompiled": {specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchAARCH64},
+			Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"open"}, Action: specs.ActErrno, ErrnoRet: &ret},
+				{Names: []string{"openat"}, Action: specs.ActErrno, ErrnoRet: &ret, Args: le},
+			}}, "on aarch64, openat(arg2=0): the profile says errno(EPERM), the program answers allow"},
+		// Two rules libseccomp makes one on x86's 32-bit halves.
+		"x86 EEXIST": {specs.LinuxSeccomp{DefaultAction: specs.ActTrace,
+			Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+			Syscalls: []specs.LinuxSyscall{
+				{Names: []string{"semop"}, Action: specs.ActKillProcess, Args: []specs.LinuxSeccompArg{{Index: 2, Value: 0, Op: specs.OpLessThan}, {Index: 1, Value: 2, Op: specs.OpNotEqual}}},
+				{Names: []string{"semop"}, Action: specs.ActErrno, ErrnoRet: &ret, Args: []specs.LinuxSeccompArg{{Index: 1, Value: 0xffffffff, Op: specs.OpNotEqual}}},
+			}}, "file exists"},
+	}
+	for name, tc := range bad {
+		err := program.Check(context.Background(), &tc.s)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error saying %q", name, err, tc.want)
+		}
+	}
+	for _, name := range []string{"docker-default", "podman-default"} {
+		for _, arches := range [][]string{nil, {"x86_64", "x86", "x32"}, {"x86_64", "aarch64", "arm"}} {
+			s, err := convert.Builtin(name, convert.Options{Arches: arches})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := program.Check(context.Background(), s); err != nil {
+				t.Errorf("%s for %v: %v", name, arches, err)
+			}
+		}
+	}
+	demo, err := convert.Read("demo.yaml", mustRead(t, "../../testdata/demo.yaml"), "", convert.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := program.Check(context.Background(), demo); err != nil {
+		t.Errorf("demo: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/convert/filter"
@@ -107,4 +109,57 @@ func Load(ctx context.Context, name string, data []byte, from convert.Format, op
 		return nil, nil, fmt.Errorf("decoding the program of %q: %w", name, err)
 	}
 	return p, s, nil
+}
+
+// checkTimeout bounds Check: a filter builds in milliseconds, so seconds
+// mean libseccomp never finishes.
+const checkTimeout = 10 * time.Second
+
+// Check builds the program runc loads for s on this host and holds it to
+// what s says (filter.Verify). It fails when libseccomp refuses the
+// profile or never finishes building it, which runc meets when it starts
+// a container, or builds a program that answers a call otherwise than the
+// profile plainly says. A build without libseccomp checks nothing.
+func Check(ctx context.Context, s *specs.LinuxSeccomp) error {
+	ctx, cancel := context.WithTimeout(ctx, checkTimeout)
+	defer cancel()
+	prog, err := Export(ctx, s)
+	switch {
+	case errors.Is(err, loader.ErrUnsupported), errors.Is(err, ErrNoFilter):
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("libseccomp did not finish building the program runc loads for the profile in %v: runc would hang starting a container under it", checkTimeout)
+	case err != nil:
+		return fmt.Errorf("runc cannot load the profile: %w", err)
+	}
+	p, err := filter.Decode(prog)
+	if err != nil {
+		return fmt.Errorf("decoding the program runc loads: %w", err)
+	}
+	arches := []string{syscalls.NativeArch()}
+	for _, a := range syscalls.ArchesFromSpec(s.Architectures) {
+		if !slices.Contains(arches, a) {
+			arches = append(arches, a)
+		}
+	}
+	diffs := filter.Verify(p, s, arches)
+	if len(diffs) == 0 {
+		return nil
+	}
+	var lines []string
+	for i, d := range diffs {
+		if i == 5 {
+			lines = append(lines, fmt.Sprintf("… %d more", len(diffs)-i))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("on %s, %s: the profile says %s, the program answers %s", d.Case.Arch, d, d.A, d.B))
+	}
+	return fmt.Errorf("libseccomp %s builds a program that does not do what the profile says:\n\t%s\nleave the architectures it gets wrong out of the profile, or write one profile per architecture", libseccompVersion(), strings.Join(lines, "\n\t"))
+}
+
+func libseccompVersion() string {
+	if v, err := loader.LibseccompVersion(); err == nil {
+		return v
+	}
+	return ""
 }

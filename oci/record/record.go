@@ -41,6 +41,10 @@ type Options struct {
 	// Strict refuses, before writing anything, engine output that runc
 	// cannot start under (conversion.CheckStart), as convert --strict.
 	Strict bool
+	// Check, if set, holds the profile to runc's loader (program.Check):
+	// what it finds is alerted, and with Strict the profile is not
+	// written.
+	Check func(*specs.LinuxSeccomp) error
 	// Warn receives notes for the user; it may be nil.
 	Warn func(string)
 	// Alert receives what is never silenced: each call the verifying run
@@ -244,6 +248,9 @@ func Record(ctx context.Context, o Options) (*Outcome, error) {
 	if err := checkStart(s, o); err != nil {
 		return nil, err
 	}
+	if err := checkLoads(s, o); err != nil {
+		return nil, err
+	}
 	if o.Output != "" {
 		if err := oci.WriteFileAtomic(o.Output, data, 0o644); err != nil {
 			return nil, err
@@ -282,6 +289,24 @@ func checkStart(s *specs.LinuxSeccomp, o Options) error {
 		alert = func(string) {}
 	}
 	return conversion.CheckStart(s, o.Format, "recorded profile", o.Strict, alert)
+}
+
+// checkLoads holds the profile to runc's loader (o.Check): a recording is
+// not thrown away for what it finds unless Strict says so.
+func checkLoads(s *specs.LinuxSeccomp, o Options) error {
+	if s == nil || o.Check == nil {
+		return nil
+	}
+	err := o.Check(s)
+	switch {
+	case err == nil:
+		return nil
+	case o.Strict:
+		return fmt.Errorf("refusing to write the recorded profile: %w", err)
+	case o.Alert != nil:
+		o.Alert(fmt.Sprintf("warning: the recorded profile: %v", err))
+	}
+	return nil
 }
 
 // writable fails, before anything runs, when the output file's directory

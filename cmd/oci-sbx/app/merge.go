@@ -69,7 +69,7 @@ func runMerge(_ context.Context, c *cli.Command) error {
 	}
 	var buf bytes.Buffer
 	err = merge.Profile(&buf, inputs, merge.Options{From: from, Warn: warnOptions(c).Warn}, merge.Output{
-		To: to, Version: version(), Strict: c.Bool("strict"),
+		To: to, Version: version(), Strict: c.Bool("strict"), Check: warnOptions(c).Check,
 		Alert: func(m string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", m) },
 	})
 	if err != nil {

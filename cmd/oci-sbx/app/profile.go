@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert"
 	"github.com/oci-sbx/oci-sbx/internal/bounded"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 )
 
 // readInput reads a file, or standard input for "-".
@@ -86,10 +88,11 @@ func warnOptions(c *cli.Command) convert.Options {
 
 // warnTo is warnOptions writing to w.
 func warnTo(w io.Writer, quiet bool) convert.Options {
+	check := func(s *specs.LinuxSeccomp) error { return program.Check(context.Background(), s) }
 	if quiet {
-		return convert.Options{Warn: func(string) {}}
+		return convert.Options{Warn: func(string) {}, Check: check}
 	}
-	return convert.Options{Warn: func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }}
+	return convert.Options{Warn: func(msg string) { fmt.Fprintf(w, "oci-sbx: warning: %s\n", msg) }, Check: check}
 }
 
 // quiet reports --quiet: no warnings or notes about the conversion. What

@@ -176,6 +176,7 @@ func runRecord(ctx context.Context, c *cli.Command) error {
 	o := record.Options{
 		Config: cfg, BaseName: baseFile, Output: path, Stdout: w,
 		Format: to, Version: version(), Verify: c.Bool("verify"), Strict: c.Bool("strict"), Program: program.Write,
+		Check: warnOptions(c).Check,
 		Warn: func(m string) {
 			if !quiet(c) {
 				fmt.Fprintf(errw, "oci-sbx: %s\n", strings.ReplaceAll(m, "\n", "\n  "))
