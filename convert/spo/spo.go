@@ -185,7 +185,17 @@ func decodeSpec(d *docker.Decoder, spec *tree.Node, doc *docker.Doc, opt format.
 			}
 		case "syscalls":
 			for i, e := range d.List(m.Val, m.Key) {
-				call, errno := d.Syscall(e, fmt.Sprintf("syscalls[%d]", i), doc.Pos, spoSyscallKeys, true)
+				path := fmt.Sprintf("syscalls[%d]", i)
+				call, errno := d.Syscall(e, path, doc.Pos, spoSyscallKeys, true)
+				// The operator's schema types values as int64: a larger
+				// one is a resource the API server refuses.
+				for j, a := range call.Args {
+					for k, v := range []uint64{a.Value, a.ValueTwo} {
+						if key := []string{"value", "valueTwo"}[k]; v > math.MaxInt64 {
+							d.Errorf(doc.At(fmt.Sprintf("%s.args[%d].%s", path, j, key)), "%s %d is beyond int64, which the operator's schema allows: the API server refuses this resource; write the 32-bit value with a mask (arg & 0xffffffff == V, as convert --to spo does)", key, v)
+						}
+					}
+				}
 				doc.Syscalls = append(doc.Syscalls, call)
 				doc.Errnos = append(doc.Errnos, errno)
 			}

@@ -181,9 +181,9 @@ spec:
 		},
 		{
 			name: "JSON, as kubectl get -o json prints it",
-			in:   `{"apiVersion": "security-profiles-operator.x-k8s.io/v1beta1", "kind": "SeccompProfile", "metadata": {"name": "x"}, "spec": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 18446744073709551516, "op": "SCMP_CMP_EQ"}]}]}}`,
+			in:   `{"apiVersion": "security-profiles-operator.x-k8s.io/v1beta1", "kind": "SeccompProfile", "metadata": {"name": "x"}, "spec": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["ioctl"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 4294967296, "op": "SCMP_CMP_GE"}]}]}}`,
 			want: &specs.LinuxSeccomp{DefaultAction: specs.ActAllow, Syscalls: []specs.LinuxSyscall{
-				{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 18446744073709551516, Op: specs.OpEqualTo}}}}},
+				{Names: []string{"ioctl"}, Action: specs.ActErrno, ErrnoRet: testutil.Errno(1), Args: []specs.LinuxSeccompArg{{Index: 1, Value: 4294967296, Op: specs.OpGreaterEqual}}}}},
 			warnings: []string{"conditions on ioctl compare all 64 bits of an argument the kernel reads as 32 bits"},
 		},
 	}
@@ -204,6 +204,8 @@ func TestSPOErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"baseProfileName", head + "spec:\n  baseProfileName: runc-v1.1.5\n  defaultAction: SCMP_ACT_ERRNO\n",
 			`p.yaml:4:20: baseProfileName "runc-v1.1.5" names a base profile (another SeccompProfile, or an oci:// artifact) that the operator merges in on the cluster; oci-sbx cannot resolve it offline. Merge the base into this profile first, or write rules with "extends:"`},
+		{"a value beyond int64", head + "spec:\n  defaultAction: SCMP_ACT_ALLOW\n  syscalls:\n  - {names: [mkdirat], action: SCMP_ACT_ERRNO, args: [{index: 0, value: 18446744073709551516, op: SCMP_CMP_EQ}]}\n",
+			`p.yaml:6:73: value 18446744073709551516 is beyond int64, which the operator's schema allows`},
 		{"another kind", "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\nkind: SelinuxProfile\nspec: {}\n",
 			`p.yaml:2:7: kind SelinuxProfile is not a profile: it is an SELinux policy`},
 		{"a recording", "apiVersion: security-profiles-operator.x-k8s.io/v1alpha1\nkind: ProfileRecording\nmetadata: {name: rec}\nspec: {kind: SeccompProfile, recorder: logs}\n",
