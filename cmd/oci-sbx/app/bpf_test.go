@@ -241,3 +241,41 @@ func TestDiffJoinsValues(t *testing.T) {
 		t.Errorf("JSON does not list each of the %s values of socket's arg0:\n%.2000s", socket[1], js)
 	}
 }
+
+// TestWritersCheckTheLoader: convert, merge and patch refuse a profile
+// libseccomp builds into a program that does not do what it says (on
+// aarch64, the conditional allow of openat never applies), and nothing is
+// written or changed.
+func TestWritersCheckTheLoader(t *testing.T) {
+	requireExport(t)
+	dir := t.TempDir()
+	miscompiled := writeExecFile(t, "aarch64.json", `{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"], "flags": [],
+		"syscalls": [{"names": ["open"], "action": "SCMP_ACT_ALLOW"},
+			{"names": ["openat"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 2, "value": 4, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 4}]}]}`)
+	bundle := filepath.Join(dir, "bundle")
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	config := []byte(`{"ociVersion": "1.0.2", "process": {"args": ["true"]}, "root": {"path": "rootfs"}, "linux": {}}` + "\n")
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), config, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	for _, args := range [][]string{
+		{"convert", "-o", out, miscompiled},
+		{"convert", "--to", "rules", "-o", out, miscompiled},
+		{"merge", "--to", "oci", "-o", out, miscompiled},
+		{"patch", "--profile", miscompiled, bundle},
+	} {
+		code, _, stderr := runCLI(t, args...)
+		if code != 1 || !strings.Contains(stderr, "on aarch64, openat(arg2=") || !strings.Contains(stderr, "the profile says allow, the program answers errno(EPERM)") {
+			t.Errorf("%v: exit status %d, stderr:\n%s", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("an output was written: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(bundle, "config.json")); string(got) != string(config) {
+		t.Errorf("the bundle changed:\n%s", got)
+	}
+}

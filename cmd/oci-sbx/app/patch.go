@@ -13,6 +13,7 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
+	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -111,6 +112,11 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	profile, err := loadProfile(c.Root().Reader, c.String("profile"), from, warnOptions(c))
 	if err != nil {
 		return err
+	}
+	// runc (or the late stage) builds this profile with libseccomp: what
+	// it would refuse or build wrong is refused before the bundle changes.
+	if err := program.Check(ctx, profile); err != nil {
+		return fmt.Errorf("refusing to patch: %w", err)
 	}
 	if arch, rt := syscalls.NativeArch(), runtimes.Default(); arch != rt.Arch {
 		note("warning: what runc needs after it loads a filter was measured on %s; on %s the same syscall names stand in", rt.Arch, arch)
