@@ -48,15 +48,21 @@ func Convert(w io.Writer, name string, data []byte, o Options) error {
 	if err != nil {
 		return err
 	}
+	if err := checkLoads(s, opt); err != nil {
+		return err
+	}
 	if o.Harden {
 		if s, err = harden(s, opt.Arches, o.Note); err != nil {
 			return err
 		}
+		// What --harden adds must load and mean what it says too; the
+		// input was held to it above, since harden may only make what
+		// runc does with it stricter.
+		if err := checkLoads(s, opt); err != nil {
+			return err
+		}
 	}
 	if err := checkStart(s, o, name); err != nil {
-		return err
-	}
-	if err := checkLoads(s, opt); err != nil {
 		return err
 	}
 	write := convert.Write
@@ -75,8 +81,8 @@ func Convert(w io.Writer, name string, data []byte, o Options) error {
 func convertDocker(w io.Writer, name string, data []byte, o Options) error {
 	opt := o.Read
 	variants, err := convert.ReadCapVariants(name, data, o.From, opt, func(s *specs.LinuxSeccomp, first bool) (*specs.LinuxSeccomp, error) {
-		if !o.Harden {
-			return s, nil
+		if err := checkLoads(s, opt); err != nil || !o.Harden {
+			return s, err
 		}
 		note := o.Note
 		if !first {
@@ -90,9 +96,11 @@ func convertDocker(w io.Writer, name string, data []byte, o Options) error {
 	if err := checkStart(variants[0].Profile, o, name); err != nil {
 		return err
 	}
-	for _, v := range variants {
-		if err := checkLoads(v.Profile, opt); err != nil {
-			return err
+	if o.Harden {
+		for _, v := range variants {
+			if err := checkLoads(v.Profile, opt); err != nil {
+				return err
+			}
 		}
 	}
 	err = docker.WriteConditional(w, variants, opt)
