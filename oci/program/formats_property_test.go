@@ -109,6 +109,23 @@ var formatShapes = map[string]string{
 	"merge keeps every denial": `{"defaultAction": "SCMP_ACT_KILL", "syscalls": [
 		{"names": ["bind", "semop"], "action": "SCMP_ACT_TRAP", "args": [{"index": 0, "value": 9223372036854775809, "op": "SCMP_CMP_GT"}, {"index": 0, "value": 2147483648, "op": "SCMP_CMP_GE"}]},
 		{"names": ["mmap", "connect", "bind"], "action": "SCMP_ACT_KILL_PROCESS"}]}`,
+	// The precedence of the kill-thread rule split the errno rule for
+	// ioctl into two that share "arg0 <= 0x7fffffff" and then compare
+	// arg1 and arg2: libseccomp never finished adding the second.
+	"rules libseccomp never finishes adding": `{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+		{"names": ["socketcall", "ioctl"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4094, "args": [{"index": 0, "value": 2147483647, "op": "SCMP_CMP_LE"}]},
+		{"names": ["ioctl", "semop"], "action": "SCMP_ACT_KILL", "args": [{"index": 1, "value": 4294967298, "op": "SCMP_CMP_EQ"}, {"index": 2, "value": 9223372036854775808, "op": "SCMP_CMP_LE"}]}]}`,
+	// libseccomp 2.5.4 leaves the load of the syscall number out of the
+	// aarch64 section: the input means less than it says, and --harden
+	// (which wrote what it says) looked like a weakening.
+	"libseccomp miscompiles aarch64": `{"defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], "syscalls": [
+		{"names": ["ipc"], "action": "SCMP_ACT_KILL_THREAD"},
+		{"names": ["socketcall", "mmap"], "action": "SCMP_ACT_LOG", "args": [{"index": 1, "value": 2, "op": "SCMP_CMP_LE"}, {"index": 2, "value": 8, "op": "SCMP_CMP_GT"}]}]}`,
+	// On x86's 32-bit halves libseccomp makes two of these rules one
+	// (EEXIST), so merge wrote a profile runc could not load.
+	"x86 halves make two rules one": `{"defaultAction": "SCMP_ACT_TRACE", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"], "syscalls": [
+		{"names": ["semop"], "action": "SCMP_ACT_KILL_PROCESS", "args": [{"index": 2, "value": 0, "op": "SCMP_CMP_LT"}, {"index": 1, "value": 2, "op": "SCMP_CMP_NE"}]},
+		{"names": ["semop"], "action": "SCMP_ACT_TRACE", "errnoRet": 95, "args": [{"index": 1, "value": 4294967295, "op": "SCMP_CMP_NE"}]}]}`,
 }
 
 type progOrErr struct {
