@@ -106,6 +106,13 @@ func Source(name string, data []byte, from convert.Format, opt convert.Options) 
 		r.sort()
 		return r, nil
 	}
+	if opt.Check != nil {
+		if err := opt.Check(s); err != nil {
+			r.Findings = append(r.Findings, Finding{ID: "loader-differs", Severity: Error, File: name,
+				Reason: err.Error(),
+				Fix:    "leave out the architectures libseccomp gets wrong, or change the rules it refuses or never finishes (oci-sbx convert refuses to write this profile)"})
+		}
+	}
 	for _, f := range check(name, s) {
 		if raw.ids[f.ID] {
 			continue // the document said it with a position

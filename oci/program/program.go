@@ -146,15 +146,15 @@ func Check(ctx context.Context, s *specs.LinuxSeccomp) error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	var lines []string
+	var said []string
 	for i, d := range diffs {
-		if i == 5 {
-			lines = append(lines, fmt.Sprintf("… %d more", len(diffs)-i))
+		if i == 3 {
+			said = append(said, fmt.Sprintf("and %d more", len(diffs)-i))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("on %s, %s: the profile says %s, the program answers %s", d.Case.Arch, d, d.A, d.B))
+		said = append(said, fmt.Sprintf("on %s, %s: the profile says %s, the program answers %s", d.Case.Arch, d, d.A, d.B))
 	}
-	return fmt.Errorf("libseccomp %s builds a program that does not do what the profile says:\n\t%s\nleave the architectures it gets wrong out of the profile, or write one profile per architecture", libseccompVersion(), strings.Join(lines, "\n\t"))
+	return fmt.Errorf("libseccomp %s builds a program that does not do what the profile says (%s): leave the architectures it gets wrong out of the profile, or write one profile per architecture", libseccompVersion(), strings.Join(said, "; "))
 }
 
 func libseccompVersion() string {

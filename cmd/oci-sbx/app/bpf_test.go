@@ -242,7 +242,8 @@ func TestDiffJoinsValues(t *testing.T) {
 	}
 }
 
-// TestWritersCheckTheLoader: convert, merge and patch refuse a profile
+// TestWritersCheckTheLoader: convert, merge and patch refuse, and lint
+// reports, a profile
 // libseccomp builds into a program that does not do what it says (on
 // aarch64, the conditional allow of openat never applies), and nothing is
 // written or changed.
@@ -266,10 +267,12 @@ func TestWritersCheckTheLoader(t *testing.T) {
 		{"convert", "--to", "rules", "-o", out, miscompiled},
 		{"merge", "--to", "oci", "-o", out, miscompiled},
 		{"patch", "--profile", miscompiled, bundle},
+		{"lint", miscompiled}, // [loader-differs]
 	} {
-		code, _, stderr := runCLI(t, args...)
-		if code != 1 || !strings.Contains(stderr, "on aarch64, openat(arg2=") || !strings.Contains(stderr, "the profile says allow, the program answers errno(EPERM)") {
-			t.Errorf("%v: exit status %d, stderr:\n%s", args, code, stderr)
+		code, stdout, stderr := runCLI(t, args...)
+		said := stdout + stderr
+		if code != 1 || !strings.Contains(said, "on aarch64, openat(arg2=") || !strings.Contains(said, "the profile says allow, the program answers errno(EPERM)") {
+			t.Errorf("%v: exit status %d, output:\n%s", args, code, said)
 		}
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {

@@ -34,7 +34,9 @@ used as denials; runc's pitfalls (a missing "flags" key, SCMP_ACT_KILL, errnoRet
 on other actions, rules equal to the default, ORed conditions, notify on write or
 as the default); EPERM defaults and clone3; 32-bit arguments compared as 64;
 denials that runc or a dynamic loader cannot start with; dangerous syscalls an
-allowlist lets through; and what seccomp cannot enforce (paths, /proc listing).
+allowlist lets through; what seccomp cannot enforce (paths, /proc listing); and,
+where oci-sbx is built with libseccomp, whether runc's loader builds the profile
+into a program that does what it says (loader-differs).
 
 oci-sbx convert --harden writes the profile with every bypass seccomp can close
 closed.
@@ -77,7 +79,7 @@ func runLint(_ context.Context, c *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: arches}))
+	r, err := lint.Source(name, data, from, withCaps(c, convert.Options{Arches: arches, Check: warnOptions(c).Check}))
 	if err != nil {
 		return trouble(err)
 	}
