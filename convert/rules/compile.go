@@ -450,34 +450,6 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	return out
 }
 
-// checkLoaderHangs refuses rules libseccomp never finishes adding
-// (LoaderHangs): runc would hang starting the container.
-func (c *compiler) checkLoaderHangs(out *specs.LinuxSeccomp, from []*Rule) {
-	const why = "seccomp_rule_add loops forever when two rules of a syscall share a range or != comparison and then compare different arguments, the later one a higher argument; runc would hang starting the container"
-	for _, h := range LoaderHangs(out) {
-		first, second := from[h.First], from[h.Second]
-		if h.Exists {
-			at, other := Pos{}, "an earlier rule"
-			if second != nil {
-				at = c.at(second)
-			}
-			if first != nil && first != second && first.Pos.IsValid() {
-				other = "the one at " + c.where(first)
-			}
-			c.errorf(at, "%s: libseccomp refuses this rule (EEXIST) after %s, which goes on to compare other arguments with another action, so runc cannot start the container: give the two rules one action, or conditions that do not end inside each other", h.Name, other)
-			continue
-		}
-		switch {
-		case second == nil || !second.Pos.IsValid():
-			c.errorf(Pos{}, "%s: libseccomp never finishes adding the rules for it (%s): compare the same arguments in each rule", h.Name, why)
-		case first == second:
-			c.errorf(c.at(second), "%s: the rules that take precedence split this rule into two for %s, and libseccomp never finishes adding the second (%s): compare the same arguments here as in the rules that take precedence", h.Name, h.Name, why)
-		default:
-			c.errorf(c.at(second), "%s: libseccomp never finishes adding this rule after the one at %s (%s): compare the same arguments in both rules", h.Name, c.where(first), why)
-		}
-	}
-}
-
 // multiplexed adds to a multiplexer's cases (socketcall, ipc) what the
 // document says about the calls it multiplexes, where the document gives
 // the multiplexer rules of its own: libseccomp filters a rule for connect
