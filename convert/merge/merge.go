@@ -86,6 +86,12 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		if lets(p.Default) {
 			return nil, fmt.Errorf("merging %q: its default action is %s: merge joins profiles that deny by default (recordings)", in.Name, p.Default)
 		}
+		// Merged, the stricter of two denials wins where their conditions
+		// overlap; under runc, the one listed first. Where an input lists
+		// the less strict first, say so.
+		for _, name := range laterStricter(s) {
+			warn("%s: %s has conditional denials of two actions, the less strict listed first: where their conditions overlap, runc gives the first, the merged profile the stricter", in.Name, name)
+		}
 		defaults = append(defaults, deny{rules.Rule{Action: p.Default}, in.Name})
 		own := []string{syscalls.NativeArch()}
 		if len(p.Architectures) > 0 {
@@ -222,8 +228,13 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	// runc's ENOSYS stub answers every number above the highest syscall a
 	// profile names, denials with the default action included: name
 	// again, with the default action, those that set it in the inputs.
+	// runc adds the machine's own architecture, which has a stub too.
+	stubArches := all
+	if n := syscalls.NativeArch(); !slices.Contains(all, n) {
+		stubArches = append(slices.Clone(all), n)
+	}
 	var keep []rules.Name
-	for _, n := range rules.StubNames(all, named) {
+	for _, n := range rules.StubNames(stubArches, named) {
 		if allow[n] == nil && denies[n] == nil {
 			keep = append(keep, rules.Name{Name: n})
 		}
@@ -233,6 +244,30 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		out.Rules = append(out.Rules, rules.Rule{Syscalls: keep, Action: out.Default})
 	}
 	return out, nil
+}
+
+// laterStricter lists the syscalls for which s has a conditional denial
+// listed after a less strict one.
+func laterStricter(s *specs.LinuxSeccomp) []string {
+	firsts := map[string]rules.Action{}
+	var out []string
+	for _, sc := range s.Syscalls {
+		a, err := rules.ActionFromSpec(sc.Action, sc.ErrnoRet)
+		if err != nil || len(sc.Args) == 0 || lets(a) {
+			continue
+		}
+		for _, n := range sc.Names {
+			f, ok := firsts[n]
+			switch {
+			case !ok:
+				firsts[n] = a
+			case rules.Rank(a) > rules.Rank(f) && !slices.Contains(out, n):
+				out = append(out, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // deny is an input's denial of a syscall (or its default: a rule without

@@ -121,6 +121,13 @@ var formatShapes = map[string]string{
 	"libseccomp miscompiles aarch64": `{"defaultAction": "SCMP_ACT_KILL_PROCESS", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"], "syscalls": [
 		{"names": ["ipc"], "action": "SCMP_ACT_KILL_THREAD"},
 		{"names": ["socketcall", "mmap"], "action": "SCMP_ACT_LOG", "args": [{"index": 1, "value": 2, "op": "SCMP_CMP_LE"}, {"index": 2, "value": 8, "op": "SCMP_CMP_GT"}]}]}`,
+	// The inputs list only foreign architectures, but runc adds the
+	// machine's own, whose ENOSYS stub clone set: merge dropped the rule
+	// with the default action that names it.
+	"merge keeps the native stub's bound": `{"defaultAction":"SCMP_ACT_KILL","architectures":["SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"],"syscalls":[{"names":["socket","mprotect"],"action":"SCMP_ACT_TRAP","args":[{"index":1,"value":4294967295,"op":"SCMP_CMP_GE"},{"index":0,"value":2147483648,"op":"SCMP_CMP_LE"}]},{"names":["clone"],"action":"SCMP_ACT_KILL_THREAD","args":[{"index":1,"value":2147483648,"op":"SCMP_CMP_LT"}]}]}`,
+	// Rules of two actions overlap: runc keeps libseccomp's order, the
+	// merged profile the stricter one; merge now says so.
+	"merge says where overlapping rules change": `{"defaultAction":"SCMP_ACT_TRAP","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["msgsnd"],"action":"SCMP_ACT_TRACE","args":[{"index":1,"value":36,"op":"SCMP_CMP_NE"},{"index":2,"value":18446744073709551615,"op":"SCMP_CMP_LT"}]},{"names":["prctl","ptrace"],"action":"SCMP_ACT_KILL","args":[{"index":1,"value":1,"op":"SCMP_CMP_GE"},{"index":0,"value":4292985,"op":"SCMP_CMP_GE"}]},{"names":["msgsnd"],"action":"SCMP_ACT_ERRNO","errnoRet":2452,"args":[{"index":1,"value":9223372036854775808,"op":"SCMP_CMP_MASKED_EQ"},{"index":2,"value":894,"op":"SCMP_CMP_NE"}]},{"names":["recvfrom"],"action":"SCMP_ACT_TRAP","args":[{"index":1,"value":0,"op":"SCMP_CMP_GE"}]}]}`,
 	// On x86's 32-bit halves libseccomp makes two of these rules one
 	// (EEXIST), so merge wrote a profile runc could not load.
 	"x86 halves make two rules one": `{"defaultAction": "SCMP_ACT_TRACE", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"], "syscalls": [
