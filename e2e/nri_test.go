@@ -412,6 +412,51 @@ func TestKubernetesNRI(t *testing.T) {
 		}
 	})
 
+	// A process crictl exec starts in a recorded container is recorded
+	// too (runc exec hands its listener to the same recorder), and
+	// neither it nor the container waits on the recorder.
+	t.Run("record-exec", func(t *testing.T) {
+		pod := n.runPod(t, map[string]string{"oci-sbx.io/record": "exec.yaml"})
+		id, err := pod.create(t, kubeContainer{command: []string{"/bin/sleep", "3"}, seccomp: unconfined})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.crictl("start", id); err != nil {
+			t.Fatal(err)
+		}
+		// The raw open(2) is the exec'd process's alone: sleep never
+		// makes it.
+		out, err := n.crictl("exec", "-s", "--timeout", "30", id, "/suspicious-app", "-only", "-open")
+		if err != nil || !strings.Contains(out, "=== open ok ===") {
+			t.Fatalf("crictl exec in the recorded container: %v\n%s", err, out)
+		}
+		if code := pod.wait(t, id, time.Minute); code != 0 {
+			t.Fatalf("the container exited %d", code)
+		}
+		path := filepath.Join(plugin.records, "exec.yaml")
+		deadline := time.Now().Add(30 * time.Second)
+		var data []byte
+		for {
+			if data, err = os.ReadFile(path); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no recording at %s: %v", path, err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		s, err := convert.Read(path, data, convert.Rules, convert.Options{})
+		if err != nil {
+			t.Fatalf("the recording is not a profile: %v", err)
+		}
+		allows := func(call string) bool {
+			return slices.ContainsFunc(s.Syscalls, func(r specs.LinuxSyscall) bool { return slices.Contains(r.Names, call) && r.Action == specs.ActAllow })
+		}
+		if !allows("open") || !allows("nanosleep") && !allows("clock_nanosleep") {
+			t.Errorf("the recording lacks the exec'd process's open or the container's sleep:\n%s", data)
+		}
+	})
+
 	// oci-sbx.io/report: the late stage hands its listener to the
 	// agent, which prints the denials; the app still sees EPERM.
 	t.Run("report", func(t *testing.T) {
