@@ -72,3 +72,26 @@ func checkRead(t *testing.T, tests []readCase) {
 		})
 	}
 }
+
+// TestAlwaysOnNarrow: a rule whose conditions hold for every call on a
+// 32-bit architecture (a mask on the upper half alone) is, there, the
+// first unconditional rule libseccomp keeps; before an unconditional rule
+// of another action, the profile means one thing per width: refused where
+// the list names such an architecture, kept where it does not.
+func TestAlwaysOnNarrow(t *testing.T) {
+	profile := func(arches string) string {
+		return `{"defaultAction": "SCMP_ACT_TRAP", "architectures": [` + arches + `], "flags": [], "syscalls": [
+			{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 0, "value": 9223372036854775808, "op": "SCMP_CMP_MASKED_EQ"}]},
+			{"names": ["personality"], "action": "SCMP_ACT_NOTIFY"}]}`
+	}
+	for arches, want := range map[string]string{
+		`"SCMP_ARCH_X86_64", "SCMP_ARCH_ARM"`: "personality: on arm this rule's conditions hold for every call",
+		`"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"`: "personality: on x86 this rule's conditions hold for every call",
+		`"SCMP_ARCH_X86_64"`:                  "",
+	} {
+		_, err := Read("p", []byte(profile(arches)), OCI, Options{})
+		if (err == nil) != (want == "") || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", arches, err, want)
+		}
+	}
+}

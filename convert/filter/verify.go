@@ -84,8 +84,9 @@ type planRule struct {
 	conds []specs.LinuxSeccompArg
 }
 
-// planFor reads s's rules for name; nil when they cannot be read plainly
-// on an architecture of this width (a 64-bit value on a 32-bit one).
+// planFor reads s's rules for name, on a 32-bit architecture (wide
+// false) as libseccomp compares there, in 32 bits; nil when a masked value
+// has bits outside its mask, which is no plain reading.
 func planFor(s *specs.LinuxSeccomp, name string, def rules.Action, wide bool) *callPlan {
 	cp := &callPlan{def: def}
 	for _, sc := range s.Syscalls {
@@ -105,20 +106,22 @@ func planFor(s *specs.LinuxSeccomp, name string, def rules.Action, wide bool) *c
 			}
 			continue
 		}
-		for _, a := range sc.Args {
-			if !wide && (a.Value>>32 != 0 || a.ValueTwo>>32 != 0) {
-				return nil
+		args := slices.Clone(sc.Args)
+		for i, a := range args {
+			if !wide {
+				// libseccomp compares the lower half there.
+				args[i].Value, args[i].ValueTwo = a.Value&0xffffffff, a.ValueTwo&0xffffffff
 			}
-			if a.Op == specs.OpMaskedEqual && a.ValueTwo&^a.Value != 0 {
+			if a.Op == specs.OpMaskedEqual && args[i].ValueTwo&^args[i].Value != 0 {
 				return nil
 			}
 		}
-		if splitArgs(sc.Args) {
-			for _, a := range sc.Args {
+		if splitArgs(args) {
+			for _, a := range args {
 				cp.rules = append(cp.rules, planRule{act, []specs.LinuxSeccompArg{a}})
 			}
 		} else {
-			cp.rules = append(cp.rules, planRule{act, sc.Args})
+			cp.rules = append(cp.rules, planRule{act, args})
 		}
 	}
 	return cp

@@ -60,6 +60,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 	arches := map[string]bool{}
 	type cases struct {
 		log      bool // an input logs the call: the merged profile does too
+		allow    bool // an input allows it without logging
 		uncond   bool
 		conds    map[string][]rules.Cond
 		comments map[string][]string // by condition key ("" unconditional)
@@ -121,6 +122,7 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 					allow[n.Name] = c
 				}
 				c.log = c.log || r.Action.Kind == rules.Log
+				c.allow = c.allow || r.Action.Kind == rules.Allow
 				key := condKey(r.When)
 				if len(r.When) == 0 {
 					c.uncond = true
@@ -210,6 +212,9 @@ func Merge(inputs []Input, opt Options) (*rules.Profile, error) {
 		lets := rules.Action{Kind: rules.Allow}
 		if c.log {
 			lets.Kind = rules.Log
+			if c.allow {
+				warn("%s: logged wherever it is allowed, since an input logs it (merge keeps that a call is logged, not under which conditions)", name)
+			}
 		}
 		if c.uncond {
 			var all []string

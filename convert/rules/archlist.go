@@ -86,3 +86,28 @@ func (c Cond) CheckWidth(arches []string) error {
 	return fmt.Errorf("%q on %s: libseccomp compares %s arguments as 32 bits and drops the upper half of the value, so the filter tests %q there, which matches other calls than the condition written; write a value that fits 32 bits (-1 is 0xffffffff), or leave %s out of the architectures",
 		c.String(), arches[i], arches[i], low.String(), arches[i])
 }
+
+// alwaysOnNarrow returns the first 32-bit architecture of arches on which
+// every condition of when holds for every call, as libseccomp compares
+// there (the lower half of the value and mask: "arg0 & 0x8000000000000000
+// == 0" tests "arg0 & 0 == 0"); "" when there is none.
+func alwaysOnNarrow(when []Cond, arches []string) string {
+	if len(when) == 0 {
+		return ""
+	}
+	for _, c := range when {
+		v, m := c.Value&0xffffffff, c.Mask&0xffffffff
+		switch {
+		case c.Op == OpMaskedEQ && m == 0 && v == 0:
+		case c.Op == OpGE && v == 0, c.Op == OpLE && v == 0xffffffff:
+		default:
+			return ""
+		}
+	}
+	for _, a := range arches {
+		if slices.Contains(narrowArches, a) {
+			return a
+		}
+	}
+	return ""
+}

@@ -321,7 +321,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 				slices.ContainsFunc(cs, func(sc syscallCase) bool { return !sc.action.IsDeny() }) {
 				vanished = append(vanished, name)
 			}
-			if kept, ok := c.resolveConflicts(name, cs, def); !ok {
+			if kept, ok := c.resolveConflicts(name, cs, def, arches); !ok {
 				cases[name] = kept
 				shadowed = append(shadowed, name)
 			}
@@ -742,7 +742,7 @@ func (c *compiler) expand(names []Name, arches []string) []string {
 //
 // runc drops a rule whose action is the default before libseccomp sees
 // it, so such rules take no part.
-func (c *compiler) resolveConflicts(name string, cs []syscallCase, def Action) (kept []syscallCase, ok bool) {
+func (c *compiler) resolveConflicts(name string, cs []syscallCase, def Action, arches []string) (kept []syscallCase, ok bool) {
 	first := -1
 	for i, sc := range cs {
 		if len(sc.when) == 0 && sc.action != def {
@@ -752,6 +752,16 @@ func (c *compiler) resolveConflicts(name string, cs []syscallCase, def Action) (
 	}
 	if first < 0 {
 		return cs, true
+	}
+	// On a 32-bit architecture a condition on the upper half alone holds
+	// for every call: libseccomp keeps such an earlier rule there as
+	// the first unconditional one, unlike on the 64-bit ones.
+	for _, sc := range cs[:first] {
+		if narrow := alwaysOnNarrow(sc.when, arches); narrow != "" && sc.action != cs[first].action && sc.action != def {
+			c.errorf(c.at(sc.rule), "%s: on %s this rule's conditions hold for every call (a 32-bit argument has no upper half), so libseccomp keeps it there before the unconditional %s, which decides the call on the 64-bit architectures: the profile means one thing per width; write one profile per width, or leave %s out",
+				name, narrow, cs[first].action, narrow)
+			return cs, true
+		}
 	}
 	for _, sc := range cs {
 		if sc.action == cs[first].action || sc.rule == cs[first].rule || sc.action == def {
