@@ -41,6 +41,7 @@ func TestExec(t *testing.T) {
 	t.Run("seccomp-kill", func(t *testing.T) { testExecSeccompKill(t, b) })
 	t.Run("dynamic-target", func(t *testing.T) { testExecDynamicTarget(t, b) })
 	t.Run("pure-build", func(t *testing.T) { testExecPureBuild(t, b) })
+	t.Run("unchecked-where-seccomp-is-denied", func(t *testing.T) { testExecUnchecked(t, b) })
 	// The launcher as a constructor (a plain go build) and as the entry
 	// point, before the C library (make build).
 	t.Run("warm-launch", func(t *testing.T) { testExecWarmLaunch(t, b.oci, b.app) })
@@ -250,5 +251,25 @@ func testMakeDemo(t *testing.T, b execBins) {
 	}
 	if bytes.ContainsRune(out, 0x1b) || !bytes.Contains(out, []byte("\n== The rules")) {
 		t.Errorf("demo.sh writes escape sequences, or no headings, into a pipe:\n%q", out)
+	}
+}
+
+// testExecUnchecked: where oci-sbx cannot load a filter itself (here a
+// profile denies seccomp(2)), convert cannot build the profile to check
+// it: it writes the profile with a warning saying so, rather than
+// refusing it as if runc could not load it.
+func testExecUnchecked(t *testing.T, b execBins) {
+	dir := t.TempDir()
+	deny := filepath.Join(dir, "no-seccomp.yaml")
+	if err := os.WriteFile(deny, []byte("default: allow\nrules:\n  - {action: errno(EPERM), syscalls: [seccomp]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "demo.json")
+	code, _, stderr := runCmd(t, b.oci, "exec", "--profile", deny, "--", b.oci, "convert", "-o", out, execDemoProfile(t))
+	if code != 0 || !strings.Contains(stderr, "the profile could not be built here to check it: loading the filter that catches the load: operation not permitted; written without that check") {
+		t.Fatalf("exit status %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("nothing written: %v", err)
 	}
 }

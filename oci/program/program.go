@@ -111,6 +111,19 @@ func Load(ctx context.Context, name string, data []byte, from convert.Format, op
 	return p, s, nil
 }
 
+// ErrUnchecked is Check's error when this process could not build the
+// program at all (no seccomp user notification here, say): nothing is
+// known about the profile, which the caller may write with a warning.
+var ErrUnchecked = errors.New("the profile could not be built here to check it")
+
+// refusedByLoader reports whether Export failed in runc's own loader
+// (conversion, libseccomp's rules or load), not in the machinery around
+// it; the child reports its errors as text.
+func refusedByLoader(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "the load was not caught") || strings.Contains(msg, "converting the profile") || strings.Contains(msg, "checking the profile")
+}
+
 // checkTimeout bounds Check: a filter builds in milliseconds, so seconds
 // mean libseccomp never finishes.
 const checkTimeout = 10 * time.Second
@@ -129,8 +142,10 @@ func Check(ctx context.Context, s *specs.LinuxSeccomp) error {
 		return nil
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("libseccomp did not finish building the program runc loads for the profile in %v: runc would hang starting a container under it", checkTimeout)
-	case err != nil:
+	case err != nil && refusedByLoader(err):
 		return fmt.Errorf("runc cannot load the profile: %w", err)
+	case err != nil:
+		return fmt.Errorf("%w: %v", ErrUnchecked, err)
 	}
 	p, err := filter.Decode(prog)
 	if err != nil {

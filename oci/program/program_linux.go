@@ -274,7 +274,7 @@ func readProgram(pid int, addr uint64) ([]byte, error) {
 
 // receiveListener takes the listener the child sends with its first line.
 func receiveListener(sock *os.File) (int, error) {
-	buf := make([]byte, 64)
+	buf := make([]byte, 4096)
 	oob := make([]byte, unix.CmsgSpace(4))
 	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
 	if err != nil {
@@ -282,6 +282,10 @@ func receiveListener(sock *os.File) (int, error) {
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) != 1 {
+		// The child's own account of why it has no listener.
+		if msg, ok := strings.CutPrefix(strings.TrimSuffix(string(buf[:n]), "\n"), msgError); ok {
+			return -1, errors.New(msg)
+		}
 		return -1, fmt.Errorf("receiving the listener: %q came without it", buf[:n])
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])

@@ -13,7 +13,6 @@ import (
 	"github.com/oci-sbx/oci-sbx/convert/syscalls"
 	"github.com/oci-sbx/oci-sbx/hooks"
 	"github.com/oci-sbx/oci-sbx/oci"
-	"github.com/oci-sbx/oci-sbx/oci/program"
 	"github.com/oci-sbx/oci-sbx/oci/record"
 	"github.com/oci-sbx/oci-sbx/oci/stage"
 )
@@ -115,7 +114,7 @@ func runPatch(ctx context.Context, c *cli.Command) error {
 	}
 	// runc (or the late stage) builds this profile with libseccomp: what
 	// it would refuse or build wrong is refused before the bundle changes.
-	if err := program.Check(ctx, profile); err != nil {
+	if err := warnOptions(c).Check(profile); err != nil {
 		return fmt.Errorf("refusing to patch: %w", err)
 	}
 	if arch, rt := syscalls.NativeArch(), runtimes.Default(); arch != rt.Arch {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -88,7 +89,16 @@ func warnOptions(c *cli.Command) convert.Options {
 
 // warnTo is warnOptions writing to w.
 func warnTo(w io.Writer, quiet bool) convert.Options {
-	check := func(s *specs.LinuxSeccomp) error { return program.Check(context.Background(), s) }
+	check := func(s *specs.LinuxSeccomp) error {
+		err := program.Check(context.Background(), s)
+		if errors.Is(err, program.ErrUnchecked) {
+			if !quiet {
+				fmt.Fprintf(w, "oci-sbx: warning: %v; written without that check\n", err)
+			}
+			return nil
+		}
+		return err
+	}
 	if quiet {
 		return convert.Options{Warn: func(string) {}, Check: check}
 	}
