@@ -318,7 +318,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 			// where a denial with the default action beside a rule that
 			// lets the call through vanishes: say so.
 			if slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.action == def && def.IsDeny() }) &&
-				slices.ContainsFunc(cs, func(sc syscallCase) bool { return !sc.action.IsDeny() }) {
+				slices.ContainsFunc(cs, func(sc syscallCase) bool { return sc.action != def }) {
 				vanished = append(vanished, name)
 			}
 			if kept, ok := c.resolveConflicts(name, cs, def, arches); !ok {
@@ -334,7 +334,7 @@ func (c *compiler) compile() *specs.LinuxSeccomp {
 	c.reportLosses()
 	c.checkMultiplexed(cases, order, arches, def)
 	if len(vanished) > 0 {
-		c.warnf(Pos{}, "a denial of %s with the default action %s is dropped (runc drops such a rule; libseccomp refuses it), so another rule lets the call through, as it does under runc (oci-sbx lint: deny-vanishes)",
+		c.warnf(Pos{}, "a denial of %s with the default action %s is dropped (runc drops such a rule; libseccomp refuses it), so another rule of the syscall takes its calls, as it does under runc (oci-sbx lint: deny-vanishes)",
 			strings.Join(vanished, ", "), def)
 	}
 	if len(shadowed) > 0 {

@@ -143,6 +143,10 @@ var formatShapes = map[string]string{
 	"merge logs what an input logs": `{"defaultAction":"SCMP_ACT_KILL_PROCESS","architectures":["SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"],"syscalls":[
 		{"names":["shmat","write","socketpair"],"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":16,"op":"SCMP_CMP_EQ"},{"index":1,"value":16,"op":"SCMP_CMP_GE"}]},
 		{"names":["shmat","ioctl"],"action":"SCMP_ACT_LOG","args":[{"index":1,"value":4294967295,"valueTwo":3517,"op":"SCMP_CMP_MASKED_EQ"}]}]}`,
+	// --harden makes the default kill-process, which the conditional
+	// kill-process denials of prctl then equal: runc drops them, and the
+	// weaker errno denial beside them takes their calls. Said.
+	"harden drops a denial beside a weaker one": `{"defaultAction":"SCMP_ACT_KILL","syscalls":[{"names":["mprotect","read"],"action":"SCMP_ACT_TRAP"},{"names":["openat","socketpair"],"action":"SCMP_ACT_KILL_THREAD","args":[{"index":2,"value":18446744069414584320,"op":"SCMP_CMP_MASKED_EQ"}]},{"names":["prctl"],"action":"SCMP_ACT_ERRNO","errnoRet":4094,"args":[{"index":2,"value":16,"op":"SCMP_CMP_GT"},{"index":1,"value":2,"op":"SCMP_CMP_LE"}]},{"names":["prctl","clone","shmat"],"action":"SCMP_ACT_KILL_PROCESS","args":[{"index":2,"value":17,"op":"SCMP_CMP_NE"},{"index":2,"value":0,"op":"SCMP_CMP_EQ"}]},{"names":["msgsnd","semop"],"action":"SCMP_ACT_KILL_PROCESS","args":[{"index":1,"value":8,"op":"SCMP_CMP_LE"},{"index":0,"value":2147483647,"op":"SCMP_CMP_EQ"}]}]}`,
 	// On x86's 32-bit halves libseccomp makes two of these rules one
 	// (EEXIST), so merge wrote a profile runc could not load.
 	"x86 halves make two rules one": `{"defaultAction": "SCMP_ACT_TRACE", "defaultErrnoRet": 1, "architectures": ["SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"], "syscalls": [
