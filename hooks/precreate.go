@@ -204,7 +204,8 @@ func conflicts(plan *stage.Plan) string {
 // profile key, a file read beneath profiles by ReadProfile, or the rules
 // key, inline rules whose extends are read beneath profiles too; one of
 // the two), converted, with its listener kept beneath agents
-// (ConfineListener). opt is passed to convert.Read.
+// (ConfineListener), and held to runc's loader when opt.Check is set. opt
+// is passed to convert.Read.
 func AnnotatedProfile(ann *annotation.Values, profiles, agents string, opt convert.Options) (*specs.LinuxSeccomp, error) {
 	ns := ann.Namespace()
 	name, hasName := ann.Get(annotation.Profile)
@@ -223,6 +224,13 @@ func AnnotatedProfile(ann *annotation.Values, profiles, agents string, opt conve
 	}
 	if err == nil {
 		err = ConfineListener(profile, agents, ann)
+	}
+	if err == nil && opt.Check != nil {
+		// What runc's loader would refuse, never finish or build wrong
+		// fails the container here, with the reason.
+		if err = opt.Check(profile); err != nil {
+			err = fmt.Errorf("annotations %s: %w", strings.Join(ann.Present(), ", "), err)
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -242,8 +243,8 @@ func TestDiffJoinsValues(t *testing.T) {
 	}
 }
 
-// TestWritersCheckTheLoader: convert, merge and patch refuse, and lint
-// reports, a profile
+// TestWritersCheckTheLoader: convert, merge, patch and the precreate hook
+// refuse, and lint reports, a profile
 // libseccomp builds into a program that does not do what it says (on
 // aarch64, the conditional allow of openat never applies), and nothing is
 // written or changed.
@@ -277,6 +278,14 @@ func TestWritersCheckTheLoader(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("an output was written: %v", err)
+	}
+	// The precreate hook (and so the NRI plugin, which shares its
+	// reading) fails the container, saying why.
+	rules, _ := json.Marshal("default: errno(EPERM)\narchitectures: [x86_64, aarch64]\nrules:\n  - {action: allow, syscalls: [open]}\n  - {action: allow, syscalls: [openat], when: [\"arg2 & 4 == 4\"]}\n")
+	in := strings.Replace(hookConfig, "%s", `,"annotations":{"io.oci-sbx.rules":`+string(rules)+`}`, 1)
+	code, stdout, stderr := runCLIInput(t, in, "hook", "precreate", "--log", "")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "annotations io.oci-sbx.rules: libseccomp") || !strings.Contains(stderr, "on aarch64, openat(arg2=") {
+		t.Errorf("hook precreate: exit status %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 	if got, _ := os.ReadFile(filepath.Join(bundle, "config.json")); string(got) != string(config) {
 		t.Errorf("the bundle changed:\n%s", got)

@@ -90,7 +90,7 @@ func runNRI(ctx context.Context, c *cli.Command) error {
 		Records:   c.String("records"),
 		Agents:    c.String("agents"),
 		RecordRun: c.String("record-run"),
-		Convert:   convert.Options{Warn: logf},
+		Convert:   convert.Options{Warn: logf, Check: cachedCheck()},
 		Log:       logf,
 	}
 	// Without a binary for the late stage the plugin still applies every

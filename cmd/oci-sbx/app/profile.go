@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/urfave/cli/v3"
@@ -85,6 +88,33 @@ func fromFormat(c *cli.Command, formats []convert.Format) (convert.Format, error
 // unless --quiet.
 func warnOptions(c *cli.Command) convert.Options {
 	return warnTo(c.Root().ErrWriter, quiet(c))
+}
+
+// cachedCheck is program.Check remembered by the profile's JSON, for a
+// process that applies the same profiles to many containers (the NRI
+// plugin): each is built once. A profile that could not be checked here
+// is let through (runc then says what it says).
+func cachedCheck() func(*specs.LinuxSeccomp) error {
+	var mu sync.Mutex
+	seen := map[[32]byte]error{}
+	return func(s *specs.LinuxSeccomp) error {
+		data, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		key := sha256.Sum256(data)
+		mu.Lock()
+		defer mu.Unlock()
+		if err, ok := seen[key]; ok {
+			return err
+		}
+		err = program.Check(context.Background(), s)
+		if errors.Is(err, program.ErrUnchecked) {
+			err = nil
+		}
+		seen[key] = err
+		return err
+	}
 }
 
 // warnTo is warnOptions writing to w.
