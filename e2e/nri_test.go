@@ -369,18 +369,7 @@ func TestKubernetesNRI(t *testing.T) {
 		checkRun(t, r, 0)
 		checkActivities(t, r.output, allOK, "Summary: 3 succeed, 0 failed")
 		path := filepath.Join(plugin.records, "app.yaml")
-		deadline := time.Now().Add(30 * time.Second)
-		var data []byte
-		for {
-			var err error
-			if data, err = os.ReadFile(path); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no recording at %s: %v", path, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		data := waitRecording(t, path)
 		t.Logf("recorded:\n%s", data)
 		s, err := convert.Read(path, data, convert.Rules, convert.Options{})
 		if err != nil {
@@ -434,17 +423,7 @@ func TestKubernetesNRI(t *testing.T) {
 			t.Fatalf("the container exited %d", code)
 		}
 		path := filepath.Join(plugin.records, "exec.yaml")
-		deadline := time.Now().Add(30 * time.Second)
-		var data []byte
-		for {
-			if data, err = os.ReadFile(path); err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("no recording at %s: %v", path, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		data := waitRecording(t, path)
 		s, err := convert.Read(path, data, convert.Rules, convert.Options{})
 		if err != nil {
 			t.Fatalf("the recording is not a profile: %v", err)
@@ -471,6 +450,23 @@ func TestKubernetesNRI(t *testing.T) {
 			{"connect", `^connect\(\d+, \{AF_INET 127\.0\.0\.1:\d+\}, 16\)$`, "", "EPERM"},
 		})
 	})
+}
+
+// waitRecording returns the recording the plugin's recorder writes at
+// path once the container has exited.
+func waitRecording(t *testing.T, path string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			return data
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recording at %s: %v", path, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // requiredPlugins makes NRI's default validator refuse a container that
