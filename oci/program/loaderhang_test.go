@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -173,4 +174,45 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestMultiplexedTreesMatchLibseccomp: on x86 libseccomp files a socket
+// call's rule under socketcall too (arg0 the call's number, the rule's
+// conditions on arg0 dropped), where the rules of every socket call and
+// socketcall's own share one tree; rules.LoaderHangs models the EEXIST
+// there, held here to the real libseccomp.
+func TestMultiplexedTreesMatchLibseccomp(t *testing.T) {
+	eacces := uint(13)
+	rule := func(name string, act specs.LinuxSeccompAction, args ...specs.LinuxSeccompArg) specs.LinuxSyscall {
+		r := specs.LinuxSyscall{Names: []string{name}, Action: act, Args: args}
+		if act == specs.ActErrno {
+			r.ErrnoRet = &eacces
+		}
+		return r
+	}
+	eq := func(i uint, v uint64) specs.LinuxSeccompArg {
+		return specs.LinuxSeccompArg{Index: i, Value: v, Op: specs.OpEqualTo}
+	}
+	for name, tc := range map[string]struct {
+		rules  []specs.LinuxSyscall
+		exists bool
+	}{
+		"allow socket, then deny it by family":       {[]specs.LinuxSyscall{rule("socket", specs.ActAllow), rule("socket", specs.ActErrno, eq(0, 40))}, true},
+		"allow socket, then log socketcall's SOCKET": {[]specs.LinuxSyscall{rule("socket", specs.ActAllow), rule("socketcall", specs.ActLog, eq(0, 1))}, true},
+		"log socketcall's SOCKET, then allow socket": {[]specs.LinuxSyscall{rule("socketcall", specs.ActLog, eq(0, 1)), rule("socket", specs.ActAllow)}, true},
+		"allow socket, then deny it by type":         {[]specs.LinuxSyscall{rule("socket", specs.ActAllow), rule("socket", specs.ActErrno, eq(1, 5))}, false},
+		"allow socketcall, then deny socket":         {[]specs.LinuxSyscall{rule("socketcall", specs.ActAllow), rule("socket", specs.ActErrno, eq(0, 40))}, false},
+		"allow connect, deny socket by family":       {[]specs.LinuxSyscall{rule("connect", specs.ActAllow), rule("socket", specs.ActErrno, eq(0, 40))}, false},
+	} {
+		s := &specs.LinuxSeccomp{DefaultAction: specs.ActKillProcess, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86}, Flags: []specs.LinuxSeccompFlag{}, Syscalls: tc.rules}
+		model := slices.ContainsFunc(rules.LoaderHangs(s), func(h rules.LoaderHang) bool { return h.Exists && h.Arch == "x86" })
+		_, err := program.Export(context.Background(), s)
+		real := err != nil && strings.Contains(err.Error(), "file exists")
+		if err != nil && !real {
+			t.Errorf("%s: %v", name, err)
+		}
+		if model != tc.exists || real != tc.exists {
+			t.Errorf("%s: EEXIST: model %v, libseccomp %v, measured %v", name, model, real, tc.exists)
+		}
+	}
 }

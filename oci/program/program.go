@@ -161,6 +161,10 @@ func Check(ctx context.Context, s *specs.LinuxSeccomp) error {
 	if len(diffs) == 0 {
 		return nil
 	}
+	fix := "leave the architectures it gets wrong out of the profile, or write one profile per architecture"
+	if slices.ContainsFunc(diffs, func(d filter.Difference) bool { return d.Case.Arch == syscalls.NativeArch() }) {
+		fix = "write the rules of the calls named another way (other conditions, or the rules in another order): the fault is libseccomp's"
+	}
 	var said []string
 	for i, d := range diffs {
 		if i == 3 {
@@ -169,7 +173,7 @@ func Check(ctx context.Context, s *specs.LinuxSeccomp) error {
 		}
 		said = append(said, fmt.Sprintf("on %s, %s: the profile says %s, the program answers %s", d.Case.Arch, d, d.A, d.B))
 	}
-	return fmt.Errorf("libseccomp %s builds a program that does not do what the profile says (%s): leave the architectures it gets wrong out of the profile, or write one profile per architecture", libseccompVersion(), strings.Join(said, "; "))
+	return fmt.Errorf("libseccomp %s builds a program that does not do what the profile says (%s): %s", libseccompVersion(), strings.Join(said, "; "), fix)
 }
 
 func libseccompVersion() string {
