@@ -90,17 +90,16 @@ func (c Cond) CheckWidth(arches []string) error {
 // alwaysOnNarrow returns the first 32-bit architecture of arches on which
 // every condition of when holds for every call, as libseccomp compares
 // there (the lower half of the value and mask: "arg0 & 0x8000000000000000
-// == 0" tests "arg0 & 0 == 0"); "" when there is none.
+// == 0" tests "arg0 & 0 == 0", and the rule is then one without
+// conditions); "" when there is none.
 func alwaysOnNarrow(when []Cond, arches []string) string {
 	if len(when) == 0 {
 		return ""
 	}
 	for _, c := range when {
-		v, m := c.Value&0xffffffff, c.Mask&0xffffffff
-		switch {
-		case c.Op == OpMaskedEQ && m == 0 && v == 0:
-		case c.Op == OpGE && v == 0, c.Op == OpLE && v == 0xffffffff:
-		default:
+		// Measured for a mask on the upper half alone: libseccomp then
+		// takes the rule as one without conditions.
+		if c.Op != OpMaskedEQ || c.Mask&0xffffffff != 0 || c.Value&0xffffffff != 0 {
 			return ""
 		}
 	}
