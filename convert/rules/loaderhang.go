@@ -45,19 +45,11 @@ func LoaderHangs(s *specs.LinuxSeccomp) []LoaderHang {
 	}
 	wide := wideArches(s.Architectures)
 	var adds []treeAdd
-	for i, sc := range s.Syscalls {
-		act, err := ActionFromSpec(sc.Action, sc.ErrnoRet)
-		if err != nil || act == def {
-			continue
+	runcAdds(s, def, func(ad treeAdd) {
+		if slices.ContainsFunc(wide, func(a string) bool { return syscalls.HasSyscall(a, ad.name) }) {
+			adds = append(adds, ad)
 		}
-		for _, chain := range runcConditions(sc.Args) {
-			for _, name := range sc.Names {
-				if slices.ContainsFunc(wide, func(a string) bool { return syscalls.HasSyscall(a, name) }) {
-					adds = append(adds, treeAdd{name: name, chain: chain, act: act, rule: i})
-				}
-			}
-		}
-	}
+	})
 	out := addToTrees(adds, true)
 	// On an architecture that multiplexes calls (socket and the rest
 	// through socketcall on x86), libseccomp files a call's rule on the
@@ -69,33 +61,25 @@ func LoaderHangs(s *specs.LinuxSeccomp) []LoaderHang {
 	// == 1", is refused.)
 	for _, arch := range append(syscalls.ArchesFromSpec(s.Architectures), syscalls.NativeArch()) {
 		adds = adds[:0]
-		for i, sc := range s.Syscalls {
-			act, err := ActionFromSpec(sc.Action, sc.ErrnoRet)
-			if err != nil || act == def {
-				continue
-			}
-			for _, chain := range runcConditions(sc.Args) {
-				for _, name := range sc.Names {
-					mux, call, ok := syscalls.Subcall(arch, name)
-					if !ok {
-						if syscalls.Subcalls(name) == nil || !syscalls.HasSyscall(arch, name) {
-							continue
-						}
-						mux = name // the multiplexer's own rule
-					}
-					c := chain
-					if ok {
-						c = []specs.LinuxSeccompArg{{Index: 0, Value: call, Op: specs.OpEqualTo}}
-						for _, a := range chain {
-							if a.Index != 0 {
-								c = append(c, a)
-							}
-						}
-					}
-					adds = append(adds, treeAdd{name: mux, chain: c, act: act, rule: i})
+		runcAdds(s, def, func(ad treeAdd) {
+			mux, call, ok := syscalls.Subcall(arch, ad.name)
+			if !ok {
+				if syscalls.Subcalls(ad.name) == nil || !syscalls.HasSyscall(arch, ad.name) {
+					return
 				}
+				mux = ad.name // the multiplexer's own rule
+			} else {
+				moved := []specs.LinuxSeccompArg{{Index: 0, Value: call, Op: specs.OpEqualTo}}
+				for _, a := range ad.chain {
+					if a.Index != 0 {
+						moved = append(moved, a)
+					}
+				}
+				ad.chain = moved
 			}
-		}
+			ad.name = mux
+			adds = append(adds, ad)
+		})
 		for _, h := range addToTrees(adds, false) {
 			if !slices.ContainsFunc(out, func(o LoaderHang) bool { return o.Name == h.Name }) {
 				h.Arch = arch
@@ -114,6 +98,23 @@ type treeAdd struct {
 	chain []specs.LinuxSeccompArg
 	act   Action
 	rule  int
+}
+
+// runcAdds calls add for each seccomp_rule_add runc makes for s, in
+// order: each name of each rule, once for each set of conditions
+// (runcConditions); a rule with the default action is dropped.
+func runcAdds(s *specs.LinuxSeccomp, def Action, add func(treeAdd)) {
+	for i, sc := range s.Syscalls {
+		act, err := ActionFromSpec(sc.Action, sc.ErrnoRet)
+		if err != nil || act == def {
+			continue
+		}
+		for _, chain := range runcConditions(sc.Args) {
+			for _, name := range sc.Names {
+				add(treeAdd{name: name, chain: chain, act: act, rule: i})
+			}
+		}
+	}
 }
 
 // addToTrees adds the rules to libseccomp's per-syscall trees in order
