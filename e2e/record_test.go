@@ -56,22 +56,7 @@ func TestRecordContainer(t *testing.T) {
 	profile := filepath.Join(dir, "ls.yaml")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	// listen starts a recorder on the socket and waits for it to listen.
-	listen := func(out string, log *bytes.Buffer) *exec.Cmd {
-		t.Helper()
-		rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", out)
-		rec.Stdout, rec.Stderr = log, log
-		if err := rec.Start(); err != nil {
-			t.Fatal(err)
-		}
-		for range 500 {
-			if _, err := os.Stat(socket); err == nil {
-				break
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		return rec
-	}
+	listen := func(out string, log *bytes.Buffer) *exec.Cmd { return startRecorder(ctx, t, bin, socket, out, log) }
 	var recOut bytes.Buffer
 	rec := listen(profile, &recOut)
 	code, out, timedOut := runcRun(t, runc, bundle, time.Minute)
@@ -304,6 +289,25 @@ func TestRecordRootless(t *testing.T) {
 	}
 }
 
+// startRecorder starts `record --listen socket -o out`, its output going
+// to log, and waits until it listens.
+func startRecorder(ctx context.Context, t *testing.T, bin, socket, out string, log *bytes.Buffer) *exec.Cmd {
+	t.Helper()
+	rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", out)
+	rec.Stdout, rec.Stderr = log, log
+	if err := rec.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for range 500 {
+		if _, err := os.Stat(socket); err == nil {
+			return rec
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("record --listen %s: no socket after 5 s\n%s", socket, log)
+	return nil
+}
+
 // CheckFailedStatus is record --check's exit status for a call the
 // profile does not allow.
 const CheckFailedStatus = 99
@@ -323,17 +327,7 @@ func TestRecordContainerExec(t *testing.T) {
 	defer cancel()
 	profile := filepath.Join(dir, "exec.yaml")
 	var log bytes.Buffer
-	rec := exec.CommandContext(ctx, bin, "record", "--listen", socket, "-o", profile)
-	rec.Stdout, rec.Stderr = &log, &log
-	if err := rec.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for range 500 {
-		if _, err := os.Stat(socket); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	rec := startRecorder(ctx, t, bin, socket, profile, &log)
 	id := fmt.Sprintf("oci-sbx-e2e-record-exec-%d", os.Getpid())
 	t.Cleanup(func() { _ = exec.Command(runc, "delete", "-f", id).Run() })
 	// Standard descriptors to /dev/null: the container would hold a pipe

@@ -154,7 +154,7 @@ func runHookPrecreate(_ context.Context, c *cli.Command) error {
 		Profiles:   c.String("profiles"),
 		Records:    c.String("records"),
 		Agents:     c.String("agents"),
-		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }, Check: cachedCheck()},
+		Convert:    convert.Options{Warn: func(msg string) { fmt.Fprintf(c.Root().ErrWriter, "oci-sbx: %s\n", msg) }, Check: warnOptions(c).Check},
 	}
 	return hooks.RunPrecreate(c.Root().Reader, c.Root().Writer, c.String("log"), opt)
 }

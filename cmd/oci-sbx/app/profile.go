@@ -90,10 +90,10 @@ func warnOptions(c *cli.Command) convert.Options {
 	return warnTo(c.Root().ErrWriter, quiet(c))
 }
 
-// cachedCheck is program.Check remembered by the profile's JSON, for a
-// process that applies the same profiles to many containers (the NRI
-// plugin): each is built once. A profile that could not be checked here
-// is let through (runc then says what it says).
+// cachedCheck is program.Check remembered by the profile's JSON, for the
+// NRI plugin, which applies the same profiles to many containers: each is
+// built once. A profile that could not be checked here is let through
+// (runc then says what it says).
 func cachedCheck() func(*specs.LinuxSeccomp) error {
 	var mu sync.Mutex
 	seen := map[[32]byte]error{}
